@@ -1,0 +1,207 @@
+/**
+ * One small declarative flag parser for every command, so that `--help`, defaults, units,
+ * range checks and error messages look the same everywhere. Bad input throws UsageError;
+ * `runCli` turns it into one line on stderr and exit code 2 (no stack trace).
+ */
+
+export type FlagType = 'number' | 'int' | 'string' | 'boolean' | 'enum' | 'list';
+
+export interface FlagSpec {
+  name: string; // without leading dashes, e.g. "time-scale"
+  type: FlagType;
+  help: string;
+  default?: number | string | boolean | string[];
+  unit?: string; // printed in --help, e.g. "s", "Hz"
+  min?: number; // inclusive
+  max?: number; // inclusive
+  exclusiveMin?: number; // value must be > exclusiveMin
+  choices?: string[]; // for enum and list
+  env?: string; // environment variable used when the flag is absent
+}
+
+export interface CommandSpec {
+  command: string; // e.g. "npm run allocate --"
+  summary: string;
+  flags: FlagSpec[];
+  positionals?: { name: string; help: string; required?: boolean }[];
+  examples?: string[];
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** An input the user supplied is well-formed but cannot be served (exit code 2). */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+export type ParsedArgs = { [flag: string]: any } & { _: string[]; help: boolean };
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function convert(spec: FlagSpec, raw: string): number | string | boolean | string[] {
+  const flag = `--${spec.name}`;
+  switch (spec.type) {
+    case 'boolean':
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      throw new UsageError(`${flag} takes true or false, got "${raw}"`);
+    case 'string':
+      return raw;
+    case 'enum':
+      if (!spec.choices!.includes(raw))
+        throw new UsageError(`${flag} must be one of ${spec.choices!.join('|')}, got "${raw}"`);
+      return raw;
+    case 'list': {
+      const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      if (items.length === 0) throw new UsageError(`${flag} needs at least one value`);
+      if (spec.choices) {
+        for (const item of items)
+          if (!spec.choices.includes(item))
+            throw new UsageError(`${flag}: unknown value "${item}"; valid: ${spec.choices.join(',')}`);
+      }
+      return items;
+    }
+    case 'number':
+    case 'int': {
+      const value = raw.trim() === '' ? NaN : Number(raw);
+      const range = describeRange(spec);
+      if (!Number.isFinite(value)) throw new UsageError(`${flag} must be a number${range}, got "${raw}"`);
+      if (spec.type === 'int' && !Number.isInteger(value))
+        throw new UsageError(`${flag} must be an integer${range}, got "${raw}"`);
+      if (
+        (spec.min !== undefined && value < spec.min) ||
+        (spec.max !== undefined && value > spec.max) ||
+        (spec.exclusiveMin !== undefined && value <= spec.exclusiveMin)
+      )
+        throw new UsageError(`${flag} is out of range${range}, got ${raw}`);
+      return value;
+    }
+  }
+}
+
+function describeRange(spec: FlagSpec): string {
+  const parts: string[] = [];
+  if (spec.exclusiveMin !== undefined) parts.push(`> ${spec.exclusiveMin}`);
+  if (spec.min !== undefined) parts.push(`>= ${spec.min}`);
+  if (spec.max !== undefined) parts.push(`<= ${spec.max}`);
+  return parts.length ? ` (${parts.join(' and ')}${spec.unit ? ' ' + spec.unit : ''})` : '';
+}
+
+export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
+  const byName = new Map(spec.flags.map((f) => [f.name, f]));
+  const out: ParsedArgs = { _: [], help: false };
+  const seen = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      out.help = true;
+      continue;
+    }
+    if (arg === '--') continue;
+    if (!arg.startsWith('--')) {
+      out._.push(arg);
+      continue;
+    }
+    let name = arg.slice(2);
+    let raw: string | undefined;
+    const eq = name.indexOf('=');
+    if (eq >= 0) {
+      raw = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    let flag = byName.get(name);
+    if (!flag && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'boolean') {
+      flag = byName.get(name.slice(3))!;
+      if (raw !== undefined) throw new UsageError(`--${name} takes no value`);
+      raw = 'false';
+    }
+    if (!flag) throw new UsageError(`unknown flag --${name} (run with --help to list the flags)`);
+    if (seen.has(flag.name)) throw new UsageError(`--${flag.name} given twice`);
+    seen.add(flag.name);
+    if (raw === undefined) {
+      if (flag.type === 'boolean') raw = 'true';
+      else {
+        raw = argv[++i];
+        if (raw === undefined || (raw.startsWith('--') && raw.length > 2))
+          throw new UsageError(`--${flag.name} needs a value${describeRange(flag)}`);
+      }
+    }
+    out[camel(flag.name)] = convert(flag, raw);
+  }
+  for (const flag of spec.flags) {
+    const key = camel(flag.name);
+    if (out[key] !== undefined) continue;
+    const fromEnv = flag.env ? process.env[flag.env] : undefined;
+    if (fromEnv !== undefined && fromEnv !== '') out[key] = convert(flag, fromEnv);
+    else if (flag.default !== undefined) out[key] = flag.default;
+  }
+  if (!out.help && spec.positionals) {
+    spec.positionals.forEach((p, i) => {
+      if (p.required && out._[i] === undefined) throw new UsageError(`missing ${p.name}: ${p.help}`);
+    });
+    if (out._.length > spec.positionals.length)
+      throw new UsageError(`unexpected argument "${out._[spec.positionals.length]}"`);
+  } else if (!out.help && out._.length > 0) {
+    throw new UsageError(`unexpected argument "${out._[0]}" (flags start with --)`);
+  }
+  return out;
+}
+
+export function helpText(spec: CommandSpec): string {
+  const lines = [`${spec.summary}`, '', `Usage: ${spec.command} [flags]${(spec.positionals ?? []).map((p) => (p.required ? ` <${p.name}>` : ` [${p.name}]`)).join('')}`, ''];
+  for (const p of spec.positionals ?? []) lines.push(`  ${p.name.padEnd(24)} ${p.help}`);
+  if (spec.positionals?.length) lines.push('');
+  lines.push('Flags:');
+  for (const f of spec.flags) {
+    const value = f.type === 'boolean' ? '' : f.type === 'enum' ? ` ${f.choices!.join('|')}` : ` <${f.type === 'list' ? 'a,b' : f.type}>`;
+    const left = `  --${f.name}${value}`;
+    const extras: string[] = [];
+    if (f.unit) extras.push(`unit: ${f.unit}`);
+    const range = describeRange({ ...f, unit: undefined });
+    if (range) extras.push(`range${range}`);
+    if (f.type === 'list' && f.choices) extras.push(`values: ${f.choices.join(',')}`);
+    if (f.default !== undefined) extras.push(`default: ${Array.isArray(f.default) ? f.default.join(',') : String(f.default)}`);
+    if (f.env) extras.push(`env: ${f.env}`);
+    lines.push(`${left.padEnd(34)} ${f.help}${extras.length ? ` [${extras.join('; ')}]` : ''}`);
+  }
+  lines.push(`  --help`.padEnd(34) + ' show this help');
+  if (spec.examples?.length) {
+    lines.push('', 'Examples:');
+    for (const e of spec.examples) lines.push(`  ${e}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Run a command's main function: UsageError/InputError → one line on stderr, exit 2;
+ * any other error → one line (stack only with MEL_DEBUG=1), exit 1.
+ * `main` may return an exit code.
+ */
+export function runCli(main: () => Promise<number | void>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code ?? 0;
+    },
+    (err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      const usage = e instanceof UsageError || e instanceof InputError;
+      process.stderr.write(`error: ${e.message}\n`);
+      if (process.env.MEL_DEBUG && e.stack) process.stderr.write(e.stack + '\n');
+      process.exitCode = usage ? 2 : 1;
+    },
+  );
+}
+
+/** Parse argv for a command; prints help and exits 0 on --help. */
+export function parseOrHelp(argv: string[], spec: CommandSpec): ParsedArgs {
+  const args = parseArgs(argv, spec);
+  if (args.help) {
+    process.stdout.write(helpText(spec) + '\n');
+    process.exit(0);
+  }
+  return args;
+}
