@@ -1,0 +1,65 @@
+import { describe, it, expect } from 'vitest';
+import { FieldReader, parseCsv } from '../../src/report/csv.ts';
+import { ReportInputError } from '../../src/report/errors.ts';
+
+const H = ['a', 'b', 'c'];
+
+function errorOf(fn: () => unknown): ReportInputError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ReportInputError);
+    return e as ReportInputError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('parseCsv', () => {
+  it('reads rows keyed by header, skipping blank lines and accepting CRLF and quotes', () => {
+    const recs = parseCsv('a,b,c\r\n1,"x,y",3\r\n\r\n4,"say ""hi""",\n', 'f.csv', H);
+    expect(recs).toEqual([
+      { line: 2, values: { a: '1', b: 'x,y', c: '3' } },
+      { line: 4, values: { a: '4', b: 'say "hi"', c: '' } },
+    ]);
+  });
+
+  it('accepts a header with no rows', () => {
+    expect(parseCsv('a,b,c\n', 'f.csv', H)).toEqual([]);
+  });
+
+  it('names the file and line 1 on a wrong header', () => {
+    const e = errorOf(() => parseCsv('a,c,b\n1,2,3\n', 'runs/x/cycles.csv', H));
+    expect(e.message).toMatch(/^runs\/x\/cycles\.csv:1: header is "a,c,b", expected "a,b,c"/);
+    expect(e.file).toBe('runs/x/cycles.csv');
+  });
+
+  it('names the line of a row with the wrong number of fields', () => {
+    expect(errorOf(() => parseCsv('a,b,c\n1,2,3\n1,2\n', 'f.csv', H)).message).toMatch(/^f\.csv:3: 2 fields, expected 3/);
+    expect(errorOf(() => parseCsv('a,b,c\n1,2,3,4\n', 'f.csv', H)).message).toMatch(/^f\.csv:2: 4 fields/);
+  });
+
+  it('rejects an unterminated quote and an empty file', () => {
+    expect(errorOf(() => parseCsv('a,b,c\n1,"2,3\n', 'f.csv', H)).message).toMatch(/f\.csv:2: unterminated/);
+    expect(errorOf(() => parseCsv('', 'f.csv', H)).message).toMatch(/f\.csv: empty file/);
+  });
+});
+
+describe('FieldReader', () => {
+  const [rec] = parseCsv('a,b,c\n1.5,,x\n', 'f.csv', H);
+  const r = new FieldReader('f.csv', rec);
+
+  it('converts typed fields', () => {
+    expect(r.number('a')).toBe(1.5);
+    expect(r.optionalNumber('b')).toBeNull();
+    expect(r.text('c')).toBe('x');
+    expect(r.oneOf('c', ['x', 'y'])).toBe('x');
+  });
+
+  it('names file, line and column on bad values', () => {
+    expect(errorOf(() => r.integer('a')).message).toBe('f.csv:2: column a must be an integer, got "1.5"');
+    expect(errorOf(() => r.number('b')).message).toBe('f.csv:2: column b must be a number, got ""');
+    expect(errorOf(() => r.number('a', 0, 1)).message).toBe('f.csv:2: column a must be in [0, 1], got "1.5"');
+    expect(errorOf(() => r.number('c')).message).toMatch(/column c must be a number/);
+    expect(errorOf(() => r.oneOf('c', ['0', '1'])).message).toMatch(/column c must be one of 0\|1/);
+  });
+});
