@@ -1,0 +1,89 @@
+/**
+ * Learner device profiles: CPU speed and link rate. Fleets are generated from a seed (paper §V-A:
+ * uniform placement in a disc, half fast devices, half slow ones) or described by the user in JSON.
+ */
+import { InputError } from '../cli/args.ts';
+import { createRng, deriveSeed } from '../util/rng.ts';
+import { channelGain, shannonRateBps } from './channel.ts';
+import type { SystemParams } from './params.ts';
+
+export interface LearnerProfile {
+  id: number;
+  f_hz: number;
+  rate_bps: number;
+  distance_m?: number;
+}
+
+/**
+ * K learners; learner i's distance depends only on (seed, i), so growing K keeps the earlier
+ * learners where they were. Area-uniform in the disc: r = R·sqrt(u). CPU speeds: the fleet is cut
+ * into consecutive equal groups, one per `cpu_hz_choices` entry (first half 2.4 GHz, second half
+ * 700 MHz for the paper preset; with odd K the first group gets the extra learner).
+ */
+export function generateFleet(K: number, seed: number, p: SystemParams): LearnerProfile[] {
+  if (!Number.isInteger(K) || K < 1) throw new RangeError(`K must be an integer >= 1, got ${K}`);
+  const choices = p.cpu_hz_choices;
+  if (choices.length === 0) throw new RangeError('cpu_hz_choices must not be empty');
+  const fleet: LearnerProfile[] = new Array(K);
+  for (let i = 0; i < K; i++) {
+    const u = createRng(deriveSeed(seed, 'fleet-distance', i)).next();
+    const distance_m = p.radius_m * Math.sqrt(u);
+    const f_hz = choices[Math.floor((i * choices.length) / K)];
+    fleet[i] = { id: i, f_hz, distance_m, rate_bps: shannonRateBps(channelGain(distance_m, p), p) };
+  }
+  return fleet;
+}
+
+/** A profile from a user description; an explicit rate wins over the one implied by the distance. */
+export function profileFromSpec(
+  spec: { f_hz: number; distance_m?: number; rate_bps?: number },
+  id: number,
+  p: SystemParams,
+): LearnerProfile {
+  if (spec.rate_bps !== undefined) {
+    const out: LearnerProfile = { id, f_hz: spec.f_hz, rate_bps: spec.rate_bps };
+    if (spec.distance_m !== undefined) out.distance_m = spec.distance_m;
+    return out;
+  }
+  if (spec.distance_m === undefined) throw new RangeError(`learner ${id}: give distance_m or rate_bps`);
+  return { id, f_hz: spec.f_hz, distance_m: spec.distance_m, rate_bps: shannonRateBps(channelGain(spec.distance_m, p), p) };
+}
+
+const LEARNER_KEYS = new Set(['f_hz', 'distance_m', 'rate_bps']);
+
+/**
+ * Parse a JSON array of learners `{"f_hz":..,"distance_m":..}` or `{"f_hz":..,"rate_bps":..}`.
+ * Throws InputError naming the first bad entry and what a valid one looks like.
+ */
+export function parseLearnersJson(text: string, p: SystemParams): LearnerProfile[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`learners file is not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(data) || data.length === 0)
+    throw new InputError('learners file must hold a non-empty JSON array of {"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..}');
+  return data.map((entry: unknown, i: number) => {
+    const where = `learners file entry ${i}`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw new InputError(`${where} must be an object like {"f_hz":2.4e9,"distance_m":30}`);
+    const obj = entry as Record<string, unknown>;
+    for (const key of Object.keys(obj))
+      if (!LEARNER_KEYS.has(key)) throw new InputError(`${where}: unknown field "${key}" (valid: f_hz, distance_m, rate_bps)`);
+    const num = (key: string, min: number, strict: boolean): number | undefined => {
+      const v = obj[key];
+      if (v === undefined) return undefined;
+      if (typeof v !== 'number' || !Number.isFinite(v) || (strict ? v <= min : v < min))
+        throw new InputError(`${where}: ${key} must be a finite number ${strict ? '>' : '>='} ${min}, got ${JSON.stringify(v)}`);
+      return v;
+    };
+    const f_hz = num('f_hz', 0, true);
+    if (f_hz === undefined) throw new InputError(`${where}: missing f_hz (CPU speed in Hz, > 0)`);
+    const distance_m = num('distance_m', 0, false);
+    const rate_bps = num('rate_bps', 0, true);
+    if (distance_m === undefined && rate_bps === undefined)
+      throw new InputError(`${where}: give distance_m (m, >= 0) or rate_bps (bits/s, > 0)`);
+    return profileFromSpec({ f_hz, distance_m, rate_bps }, i, p);
+  });
+}
