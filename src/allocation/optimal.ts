@@ -1,0 +1,24 @@
+/**
+ * Exact integer optimum of paper eq. (12). For a fixed τ learner k can take at most cap_k(τ)
+ * samples, and cap_k is non-increasing in τ, so "Σ cap_k(τ) ≥ d" is monotone: the largest
+ * feasible τ is found exactly by exponential + binary search in O(K log τ). (The paper calls the
+ * problem NP-hard; with this structure it is not.)
+ */
+import { distributeProportional } from './distribute.ts';
+import { capacities, pack, times, totalCapacity, validateProblem } from './feasibility.ts';
+import { noTauFeasible } from './infeasible.ts';
+import { gallopUp } from './search.ts';
+import type { Allocation, AllocationProblem } from './types.ts';
+
+export function solveOptimal(problem: AllocationProblem): Allocation {
+  validateProblem(problem);
+  const { coeffs, T_s, d } = problem;
+  const pk = pack(coeffs);
+  const enough = (tau: number) => totalCapacity(pk, tau, T_s, d) >= d;
+  if (!enough(1)) return noTauFeasible(problem, 'optimal');
+  const tau = gallopUp(enough, 1);
+  // Every learner fills the same fraction d/Σcap of its capacity, so relative slack is balanced.
+  const caps = capacities(pk, tau, T_s);
+  const batch = distributeProportional(caps, d);
+  return { feasible: true, scheme: 'optimal', tau, batch, time_s: times(coeffs, tau, batch) };
+}

@@ -1,0 +1,35 @@
+/** Shared types of the allocation solvers (the problem of paper eq. 12 and its answers). */
+import type { Coefficients } from '../model/coefficients.ts';
+
+export type SchemeName = 'eta' | 'analytical' | 'optimal';
+export const SCHEMES: SchemeName[] = ['eta', 'analytical', 'optimal'];
+
+/** Maximise integer τ s.t. C2_k·τ·d_k + C1_k·d_k + C0_k ≤ T_s for every k with d_k > 0, Σ d_k = d. */
+export interface AllocationProblem {
+  coeffs: Coefficients[];
+  T_s: number;
+  d: number;
+}
+
+export interface FeasibleAllocation {
+  feasible: true;
+  scheme: SchemeName;
+  tau: number;
+  batch: number[];
+  time_s: number[];
+  /** Analytical only: the real root τ* of Σ a_k/(τ + b_k) = d. */
+  tau_relaxed?: number;
+  /** Analytical only: how far the suggest-and-improve repair had to go from the relaxed solution. */
+  repair?: { tau_lowered_by: number; samples_moved: number };
+}
+
+export interface InfeasibleAllocation {
+  feasible: false;
+  scheme: SchemeName;
+  reason: string;
+  /** Learner indices whose constraints bind, most limiting first. */
+  binding: number[];
+  tau_relaxed?: number;
+}
+
+export type Allocation = FeasibleAllocation | InfeasibleAllocation;
