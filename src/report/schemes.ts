@@ -1,0 +1,30 @@
+/** How schemes are named, ordered and coloured in every chart and table (same colour everywhere). */
+
+const KNOWN: Record<string, { label: string; color: string }> = {
+  optimal: { label: 'adaptive (optimal)', color: '#1f77b4' },
+  analytical: { label: 'adaptive (analytical)', color: '#2ca02c' },
+  eta: { label: 'ETA', color: '#d62728' },
+};
+// For scheme names we do not know yet (colour-blind-safe-ish, distinct from the above).
+const EXTRA_COLORS = ['#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
+
+export function schemeLabel(scheme: string): string {
+  return KNOWN[scheme]?.label ?? scheme;
+}
+
+/** Known schemes first in the paper's order, then the others alphabetically. */
+export function orderSchemes(schemes: Iterable<string>): string[] {
+  const order = Object.keys(KNOWN);
+  const rank = (s: string) => (order.includes(s) ? order.indexOf(s) : order.length);
+  return [...new Set(schemes)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** A vega-lite colour scale mapping display labels to fixed colours. */
+export function schemeColorScale(schemes: string[]): { domain: string[]; range: string[] } {
+  let extra = 0;
+  const ordered = orderSchemes(schemes);
+  return {
+    domain: ordered.map(schemeLabel),
+    range: ordered.map((s) => KNOWN[s]?.color ?? EXTRA_COLORS[extra++ % EXTRA_COLORS.length]),
+  };
+}

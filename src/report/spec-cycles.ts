@@ -1,0 +1,102 @@
+/**
+ * Vega-lite specs for the per-cycle line charts (accuracy, loss, τ): pure functions from the
+ * rows of cycles.csv to a spec; one line per scheme, same colours as everywhere else.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { CHART_CONFIG, LINE_CHART_SIZE } from './chart-style.ts';
+import type { CycleRow } from './run-folder.ts';
+import { orderSchemes, schemeColorScale, schemeLabel } from './schemes.ts';
+
+/** The accuracy levels the paper compares schemes by (%). */
+export const ACCURACY_TARGETS_PERCENT = [96.67, 97];
+
+const DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3], [4, 2]];
+
+interface Point {
+  scheme: string;
+  cycle: number;
+  value: number;
+}
+
+function points(rows: CycleRow[], value: (r: CycleRow) => number): Point[] {
+  return rows.map((r) => ({ scheme: schemeLabel(r.scheme), cycle: r.cycle, value: value(r) }));
+}
+
+function cycleAxis(rows: CycleRow[]) {
+  const maxCycle = Math.max(...rows.map((r) => r.cycle));
+  return {
+    field: 'cycle',
+    type: 'quantitative' as const,
+    title: 'global cycle',
+    scale: { domain: [1, Math.max(2, maxCycle)], nice: false },
+    axis: { tickMinStep: 1, format: 'd' },
+  };
+}
+
+/** One line per scheme with points, over global cycles; `value` is plotted on y. */
+function schemeLines(rows: CycleRow[], title: string, yTitle: string, values: Point[], yScale: object, legendOrient: 'bottom-right' | 'top-right' | 'right') {
+  const scale = schemeColorScale(orderSchemes(rows.map((r) => r.scheme)));
+  const inside = legendOrient !== 'right';
+  const legend = {
+    orient: legendOrient,
+    symbolType: 'stroke',
+    symbolStrokeWidth: 2.5,
+    symbolSize: 500,
+    // A boxed, white legend inside the plot so grid lines do not run through it.
+    ...(inside ? { fillColor: 'white', strokeColor: '#cccccc', padding: 6 } : {}),
+  };
+  return {
+    data: { values },
+    mark: { type: 'line' as const, point: { size: 60 }, strokeWidth: 2.5 },
+    encoding: {
+      x: cycleAxis(rows),
+      y: { field: 'value', type: 'quantitative' as const, title: yTitle, scale: yScale },
+      color: { field: 'scheme', type: 'nominal' as const, title: 'scheme', scale: { domain: scale.domain, range: scale.range }, legend },
+      // A different dash per scheme keeps overlapping lines (optimal = analytical) apart;
+      // same field and title ⇒ vega-lite merges colour and dash into one legend.
+      strokeDash: { field: 'scheme', type: 'nominal' as const, title: 'scheme', scale: { domain: scale.domain, range: DASHES }, legend },
+    },
+    title: { text: title },
+  };
+}
+
+export function accuracySpec(rows: CycleRow[]): TopLevelSpec {
+  const values = points(rows, (r) => r.testAccuracy * 100);
+  // Zoom in on the interesting band but always keep the target levels in view.
+  const lowest = Math.min(...values.map((p) => p.value), ACCURACY_TARGETS_PERCENT[0] - 1);
+  const lower = Math.max(0, Math.floor(lowest - 0.5));
+  const targets = ACCURACY_TARGETS_PERCENT.map((level, i) => ({ level, label: `${level} %`, above: i === ACCURACY_TARGETS_PERCENT.length - 1 }));
+  const lines = schemeLines(rows, 'Test accuracy per global cycle', 'test accuracy (%)', values, { domain: [lower, 100], nice: false, zero: false }, 'bottom-right');
+  return {
+    ...LINE_CHART_SIZE,
+    config: CHART_CONFIG,
+    title: lines.title,
+    layer: [
+      {
+        data: { values: targets },
+        mark: { type: 'rule', strokeDash: [4, 4], color: '#555555', strokeWidth: 1.5 },
+        encoding: { y: { field: 'level', type: 'quantitative' } },
+      },
+      // The two levels are only 0.33 % apart: label the top one above its rule, the other below.
+      ...[true, false].map((above) => ({
+        data: { values: targets.filter((t) => t.above === above) },
+        mark: { type: 'text', align: 'left', baseline: above ? 'bottom' : 'top', x: 4, dy: above ? -2 : 2, fontSize: 12, color: '#333333' },
+        encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } },
+      })),
+      { data: lines.data, mark: lines.mark, encoding: lines.encoding },
+    ],
+  } as TopLevelSpec;
+}
+
+export function lossSpec(rows: CycleRow[]): TopLevelSpec {
+  const lines = schemeLines(rows, 'Test loss per global cycle', 'test loss (cross-entropy)', points(rows, (r) => r.testLoss), { zero: false }, 'top-right');
+  return { ...LINE_CHART_SIZE, config: CHART_CONFIG, ...lines } as TopLevelSpec;
+}
+
+export function tauSpec(rows: CycleRow[]): TopLevelSpec {
+  const maxTau = Math.max(...rows.map((r) => r.tau));
+  const lines = schemeLines(rows, 'Local iterations τ per global cycle', 'local iterations τ (per cycle)', points(rows, (r) => r.tau), { domain: [0, Math.max(1, Math.ceil(maxTau * 1.15))], nice: false }, 'right');
+  const spec = { ...LINE_CHART_SIZE, config: CHART_CONFIG, ...lines };
+  (spec.encoding.y as Record<string, unknown>).axis = { tickMinStep: 1, format: 'd' };
+  return spec as TopLevelSpec;
+}

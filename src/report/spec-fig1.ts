@@ -1,0 +1,90 @@
+/**
+ * The paper's Fig. 1 as two charts: (a) τ vs K for fixed T values, (b) τ vs T for fixed K
+ * values. Colour = scheme, dash = the fixed parameter; bars span min–max over seeds.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { CHART_CONFIG, LINE_CHART_SIZE } from './chart-style.ts';
+import type { Fig1Row } from './fig1-data.ts';
+import { orderSchemes, schemeColorScale, schemeLabel } from './schemes.ts';
+
+const DASHES = [[1, 0], [7, 4], [2, 3], [12, 3, 2, 3]];
+
+export function fig1Spec(rows: Fig1Row[], xAxis: 'K' | 'T'): TopLevelSpec {
+  const fixed = xAxis === 'K' ? 'T' : 'K';
+  const fixedLabel = (r: Fig1Row) => (fixed === 'T' ? `T = ${r.T} s` : `K = ${r.K}`);
+  const fixedValues = [...new Set(rows.map((r) => r[fixed]))].sort((a, b) => a - b);
+  const fixedDomain = fixedValues.map((v) => (fixed === 'T' ? `T = ${v} s` : `K = ${v}`));
+  const values = rows
+    .filter((r) => r.tauMean !== null)
+    .map((r) => ({
+      scheme: schemeLabel(r.scheme),
+      x: r[xAxis],
+      fixed: fixedLabel(r),
+      series: `${r.scheme}|${fixedLabel(r)}`,
+      tauMean: r.tauMean,
+      tauMin: r.tauMin,
+      tauMax: r.tauMax,
+      partial: r.feasibleFraction < 1,
+    }));
+  const colors = schemeColorScale(orderSchemes(rows.map((r) => r.scheme)));
+  const maxSeeds = Math.max(1, ...rows.map((r) => r.seeds));
+  const anyPartial = values.some((v) => v.partial);
+  const subtitle = [
+    maxSeeds > 1 ? `mean over ${maxSeeds} seeded fleets; bars: min–max` : 'one seeded fleet',
+    anyPartial ? 'hollow points: some fleets infeasible (mean over feasible ones)' : '',
+  ].filter(Boolean);
+
+  const x = {
+    field: 'x',
+    type: 'quantitative' as const,
+    title: xAxis === 'K' ? 'number of learners K' : 'cycle deadline T (s)',
+    scale: { zero: false, nice: false, padding: 10 },
+    axis: xAxis === 'K' ? { tickMinStep: 1, format: 'd' } : {},
+  };
+  const color = { field: 'scheme', type: 'nominal' as const, title: 'scheme', scale: colors, legend: { symbolType: 'circle' } };
+  return {
+    ...LINE_CHART_SIZE,
+    config: CHART_CONFIG,
+    title: {
+      text: xAxis === 'K' ? `(a) Local iterations τ vs number of learners K` : `(b) Local iterations τ vs cycle deadline T`,
+      subtitle,
+    },
+    data: { values },
+    encoding: { x, color },
+    layer: [
+      {
+        mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.6 },
+        encoding: { y: { field: 'tauMin', type: 'quantitative' }, y2: { field: 'tauMax' } },
+      },
+      {
+        mark: { type: 'line' },
+        encoding: {
+          y: { field: 'tauMean', type: 'quantitative', title: 'local iterations τ (per cycle)', scale: { zero: true } },
+          strokeDash: {
+            field: 'fixed',
+            type: 'nominal',
+            title: fixed === 'T' ? 'deadline' : 'learners',
+            scale: { domain: fixedDomain, range: DASHES },
+            legend: { symbolType: 'stroke', symbolSize: 500, symbolStrokeWidth: 2.5 },
+          },
+          // The paper finds optimal = analytical: draw optimal wider underneath so both stay visible.
+          strokeWidth: { condition: { test: `datum.scheme === '${schemeLabel('optimal')}'`, value: 6 }, value: 2.5 },
+          detail: { field: 'series' },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, opacity: 1 },
+        encoding: {
+          y: { field: 'tauMean', type: 'quantitative' },
+          size: { condition: { test: `datum.scheme === '${schemeLabel('optimal')}'`, value: 150 }, value: 60 },
+        },
+      },
+      {
+        // Hollow centre for points where some fleets were infeasible.
+        transform: [{ filter: 'datum.partial' }],
+        mark: { type: 'point', filled: true, opacity: 1, color: 'white', size: 20 },
+        encoding: { y: { field: 'tauMean', type: 'quantitative' }, color: { value: 'white' } },
+      },
+    ],
+  } as TopLevelSpec;
+}

@@ -1,0 +1,139 @@
+/**
+ * Vega-lite spec for the Gantt timeline of one global cycle: per scheme one panel, one row
+ * per learner, stacked bars receive → compute (τ iterations) → send back, the deadline T as a
+ * vertical rule, late learners outlined in red and missing ones labelled.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { CHART_CONFIG } from './chart-style.ts';
+import type { CycleRow, LearnerRow } from './run-folder.ts';
+import { orderSchemes, schemeLabel } from './schemes.ts';
+
+export const PHASES = ['receive (batch + model)', 'compute (τ iterations)', 'send back (model)'] as const;
+const PHASE_COLORS = ['#6baed6', '#fdae6b', '#9e9ac8'];
+const LATE_COLOR = '#d62728';
+const ROW_HEIGHT_PX = 24;
+
+export interface Segment {
+  row: string;
+  phase: (typeof PHASES)[number];
+  startS: number;
+  endS: number;
+  late: boolean;
+}
+
+export interface RowNote {
+  row: string;
+  atS: number;
+  note: string;
+  late: boolean;
+}
+
+export interface TimelinePanel {
+  scheme: string;
+  tau: number | null;
+  rows: string[];
+  segments: Segment[];
+  notes: RowNote[];
+}
+
+function rowLabel(r: LearnerRow): string {
+  return `learner ${r.learner} · d=${r.batch}`;
+}
+
+/** Lay out one scheme's learners for one cycle (pure; exported for tests). */
+export function timelinePanel(scheme: string, cycle: number, learners: LearnerRow[], cycles: CycleRow[], deadlineS: number): TimelinePanel {
+  const rows = learners.filter((r) => r.scheme === scheme && r.cycle === cycle).sort((a, b) => a.learner - b.learner);
+  const tau = cycles.find((c) => c.scheme === scheme && c.cycle === cycle)?.tau ?? null;
+  const segments: Segment[] = [];
+  const notes: RowNote[] = [];
+  for (const r of rows) {
+    const row = rowLabel(r);
+    const late = r.status === 'late';
+    const parts = [r.tSendS, r.tComputeS, r.tReturnS];
+    if (parts.every((p) => p !== null)) {
+      let t = 0;
+      parts.forEach((d, i) => {
+        segments.push({ row, phase: PHASES[i], startS: t, endS: t + d!, late });
+        t += d!;
+      });
+    }
+    const end = r.tTotalS ?? (parts.every((p) => p !== null) ? parts.reduce((a, b) => a! + b!, 0)! : 0);
+    if (r.status === 'missing') notes.push({ row, atS: end, note: 'missing (no reply)', late: false });
+    else if (r.batch === 0) notes.push({ row, atS: end, note: 'sat out (d = 0)', late: false });
+    else if (late) notes.push({ row, atS: end, note: `late (+${(end - deadlineS).toFixed(2)} s)`, late: true });
+  }
+  return { scheme, tau, rows: rows.map(rowLabel), segments, notes };
+}
+
+/** The cycle shown by default: the last cycle present in learners.csv. */
+export function defaultTimelineCycle(learners: LearnerRow[]): number | null {
+  return learners.length ? Math.max(...learners.map((r) => r.cycle)) : null;
+}
+
+export function timelineSpec(learners: LearnerRow[], cycles: CycleRow[], cycle: number, deadlineS: number): TopLevelSpec {
+  const schemes = orderSchemes([...cycles.map((c) => c.scheme), ...learners.map((r) => r.scheme)]);
+  const panels = schemes.map((s) => timelinePanel(s, cycle, learners, cycles, deadlineS));
+  const longest = Math.max(deadlineS, ...panels.flatMap((p) => [...p.segments.map((s) => s.endS), ...p.notes.map((n) => n.atS)]));
+  const domain = [0, longest * 1.12]; // room for the "late" labels right of the bars
+  const x = { type: 'quantitative' as const, scale: { domain, nice: false }, title: 'emulated time in cycle (s)' };
+
+  const panel = (p: TimelinePanel) => {
+    const y = { field: 'row', type: 'nominal' as const, title: null, scale: { domain: p.rows }, axis: { labelFontSize: 12 } };
+    const empty = p.rows.length === 0;
+    return {
+      width: 420,
+      height: Math.max(3, p.rows.length) * ROW_HEIGHT_PX,
+      title: {
+        text: schemeLabel(p.scheme),
+        subtitle: empty ? `no learner rows for cycle ${cycle}` : `cycle ${cycle}, τ = ${p.tau ?? '?'}`,
+      },
+      layer: [
+        {
+          data: { values: p.segments },
+          mark: { type: 'bar', height: ROW_HEIGHT_PX - 6 },
+          encoding: {
+            y,
+            x: { ...x, field: 'startS' },
+            x2: { field: 'endS' },
+            color: {
+              field: 'phase',
+              type: 'nominal',
+              title: 'phase',
+              scale: { domain: [...PHASES], range: PHASE_COLORS },
+              legend: { orient: 'bottom', direction: 'horizontal' },
+            },
+            stroke: { condition: { test: 'datum.late', value: LATE_COLOR }, value: 'white' },
+            strokeWidth: { condition: { test: 'datum.late', value: 2.5 }, value: 0.5 },
+          },
+        },
+        {
+          data: { values: p.notes },
+          mark: { type: 'text', align: 'left', dx: 5, fontSize: 12, fontStyle: 'italic' },
+          encoding: {
+            y,
+            x: { ...x, field: 'atS' },
+            text: { field: 'note' },
+            color: { condition: { test: 'datum.late', value: LATE_COLOR }, value: '#555555' },
+          },
+        },
+        {
+          data: { values: [{ T: deadlineS, label: `deadline T = ${deadlineS} s` }] },
+          layer: [
+            { mark: { type: 'rule', color: LATE_COLOR, strokeWidth: 2, strokeDash: [6, 4] }, encoding: { x: { ...x, field: 'T' } } },
+            {
+              mark: { type: 'text', align: 'right', baseline: 'bottom', dx: -4, y: -2, fontSize: 12, color: LATE_COLOR, fontWeight: 'bold' },
+              encoding: { x: { ...x, field: 'T' }, text: { field: 'label' } },
+            },
+          ],
+        },
+      ],
+    };
+  };
+
+  return {
+    config: CHART_CONFIG,
+    title: { text: `Where the time goes in global cycle ${cycle}`, subtitle: 'bars: receive → compute τ local iterations → send back; red outline = late (t_k > T)' },
+    hconcat: panels.map(panel),
+    resolve: { scale: { color: 'shared' } },
+  } as TopLevelSpec;
+}

@@ -1,0 +1,110 @@
+import { describe, it, expect } from 'vitest';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { parseFig1 } from '../../src/report/fig1-data.ts';
+import { parseCycles, parseLearners } from '../../src/report/run-folder.ts';
+import { orderSchemes, schemeColorScale, schemeLabel } from '../../src/report/schemes.ts';
+import { accuracySpec, lossSpec, tauSpec } from '../../src/report/spec-cycles.ts';
+import { fig1Spec } from '../../src/report/spec-fig1.ts';
+import { defaultTimelineCycle, PHASES, timelinePanel, timelineSpec } from '../../src/report/spec-timeline.ts';
+import { fig1Files, fixtureFiles, FIXTURE_T_S } from './fixture.ts';
+
+const files = fixtureFiles();
+const cycles = parseCycles(files['cycles.csv'], 'cycles.csv');
+const learners = parseLearners(files['learners.csv'], 'learners.csv');
+const fig1 = fig1Files();
+
+/** Compile with a logger that records vega-lite's warnings (they mean a silently dropped encoding). */
+function compileWarnings(spec: TopLevelSpec): string[] {
+  const msgs: string[] = [];
+  const logger = {
+    level: () => logger,
+    warn: (...a: unknown[]) => (msgs.push(a.join(' ')), logger),
+    error: (...a: unknown[]) => (msgs.push(a.join(' ')), logger),
+    info: () => logger,
+    debug: () => logger,
+  };
+  compile(spec, { logger: logger as never });
+  return msgs;
+}
+
+describe('schemes', () => {
+  it('labels, orders and colours schemes consistently', () => {
+    expect(orderSchemes(['eta', 'zeta', 'optimal', 'eta', 'analytical'])).toEqual(['optimal', 'analytical', 'eta', 'zeta']);
+    expect(schemeLabel('eta')).toBe('ETA');
+    expect(schemeLabel('optimal')).toBe('adaptive (optimal)');
+    const scale = schemeColorScale(['eta', 'optimal', 'mine']);
+    expect(scale.domain).toEqual(['adaptive (optimal)', 'ETA', 'mine']);
+    expect(new Set(scale.range).size).toBe(3);
+    expect(schemeColorScale(['eta']).range).toEqual([scale.range[1]]); // same colour whatever else is present
+  });
+});
+
+describe('chart specs', () => {
+  const specs: [string, TopLevelSpec][] = [
+    ['accuracy', accuracySpec(cycles)],
+    ['loss', lossSpec(cycles)],
+    ['tau', tauSpec(cycles)],
+    ['timeline', timelineSpec(learners, cycles, 3, FIXTURE_T_S)],
+    ['tau_vs_K', fig1Spec(parseFig1(fig1['tau_vs_K.csv'], 'k'), 'K')],
+    ['tau_vs_T', fig1Spec(parseFig1(fig1['tau_vs_T.csv'], 't'), 'T')],
+  ];
+  for (const [name, spec] of specs)
+    it(`${name} compiles without vega-lite warnings`, () => {
+      expect(compileWarnings(spec)).toEqual([]);
+    });
+
+  it('accuracy plots percent and marks both target levels', () => {
+    const json = JSON.stringify(accuracySpec(cycles));
+    expect(json).toContain('"value":95.12');
+    expect(json).toContain('"label":"96.67 %"');
+    expect(json).toContain('"label":"97 %"');
+    expect(json).toContain('"title":"test accuracy (%)"');
+  });
+
+  it('fig1 charts dash by the fixed parameter and drop all-infeasible points', () => {
+    const rows = parseFig1(fig1['tau_vs_K.csv'], 'k');
+    expect(rows.some((r) => r.tauMean === null)).toBe(true);
+    const json = JSON.stringify(fig1Spec(rows, 'K'));
+    expect(json).toContain('"domain":["T = 30 s","T = 60 s"]');
+    expect(json).toContain('"title":"number of learners K"');
+    expect(json).not.toContain('"tauMean":null');
+    expect(JSON.stringify(fig1Spec(parseFig1(fig1['tau_vs_T.csv'], 't'), 'T'))).toContain('"domain":["K = 10","K = 20"]');
+  });
+});
+
+describe('timeline layout', () => {
+  it('defaults to the last cycle', () => {
+    expect(defaultTimelineCycle(learners)).toBe(3);
+    expect(defaultTimelineCycle([])).toBeNull();
+  });
+
+  it('stacks receive → compute → send back and ends at t_total', () => {
+    const p = timelinePanel('optimal', 2, learners, cycles, FIXTURE_T_S);
+    expect(p.tau).toBe(6);
+    expect(p.rows).toEqual(['learner 1 · d=260', 'learner 2 · d=90', 'learner 3 · d=250']);
+    const l2 = p.segments.filter((s) => s.row === 'learner 2 · d=90');
+    expect(l2.map((s) => s.phase)).toEqual([...PHASES]);
+    expect(l2[0].startS).toBe(0);
+    expect(l2[1].startS).toBeCloseTo(l2[0].endS, 12);
+    expect(l2[2].startS).toBeCloseTo(l2[1].endS, 12);
+    const row = learners.find((r) => r.scheme === 'optimal' && r.cycle === 2 && r.learner === 2)!;
+    expect(l2[2].endS).toBeCloseTo(row.tTotalS!, 3);
+    expect(p.notes).toEqual([]);
+  });
+
+  it('flags the late learner and labels the missing one', () => {
+    const p = timelinePanel('eta', 3, learners, cycles, FIXTURE_T_S);
+    expect(p.segments.filter((s) => s.late).map((s) => s.row)).toEqual(Array(3).fill('learner 2 · d=200'));
+    expect(p.segments.some((s) => s.row.startsWith('learner 3'))).toBe(false); // no times → no bars
+    expect(p.notes).toEqual([
+      { row: 'learner 2 · d=200', atS: 13.6, note: 'late (+1.60 s)', late: true },
+      { row: 'learner 3 · d=200', atS: 0, note: 'missing (no reply)', late: false },
+    ]);
+  });
+
+  it('puts the deadline rule at T in every panel', () => {
+    const spec = timelineSpec(learners, cycles, 3, FIXTURE_T_S) as unknown as { hconcat: { title: { text: string }; layer: { data: { values: unknown[] } }[] }[] };
+    expect(spec.hconcat.map((p) => p.title.text)).toEqual(['adaptive (optimal)', 'ETA']);
+    for (const panel of spec.hconcat) expect(panel.layer[2].data.values).toEqual([{ T: 12, label: 'deadline T = 12 s' }]);
+  });
+});
