@@ -1,0 +1,102 @@
+/**
+ * Entry points of the report package: render every chart and report.html for a run folder,
+ * and the Fig. 1 charts for the τ-vs-K/T tables. File I/O lives here; the rest is pure.
+ */
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { ReportInputError } from './errors.ts';
+import { parseFig1 } from './fig1-data.ts';
+import { buildReportHtml, type ReportChart } from './html.ts';
+import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from './render.ts';
+import { loadRunFolder } from './run-folder.ts';
+import { accuracySpec, lossSpec, tauSpec } from './spec-cycles.ts';
+import { fig1Spec } from './spec-fig1.ts';
+import { defaultTimelineCycle, timelineSpec } from './spec-timeline.ts';
+
+export { ReportInputError } from './errors.ts';
+export { canRenderText, NO_FONT_WARNING } from './render.ts';
+export type { FontOptions } from './render.ts';
+
+export interface RunReportOptions extends FontOptions {
+  /** Global cycle shown in the timeline (default: the last one in learners.csv). */
+  cycle?: number;
+}
+
+/** Write `<name>.svg` and `<name>.png` into dir; returns the SVG text and both paths. */
+async function writeChart(dir: string, name: string, spec: TopLevelSpec, fonts: FontOptions) {
+  const { svg, png } = await renderChart(spec, fonts);
+  const files = [path.join(dir, `${name}.svg`), path.join(dir, `${name}.png`)];
+  await writeFile(files[0], svg);
+  await writeFile(files[1], png);
+  return { svg, files };
+}
+
+export async function renderRunReport(runDir: string, opts: RunReportOptions = {}): Promise<{ files: string[]; warnings: string[] }> {
+  const run = await loadRunFolder(runDir);
+  const learnersFile = path.join(runDir, 'learners.csv');
+  const available = [...new Set(run.learners.map((r) => r.cycle))].sort((a, b) => a - b);
+  const cycle = opts.cycle ?? defaultTimelineCycle(run.learners);
+  if (cycle === null) throw new ReportInputError(`${learnersFile}: no learner rows, so there is no cycle to draw`, learnersFile);
+  if (!available.includes(cycle))
+    throw new ReportInputError(`${learnersFile}: no rows for cycle ${cycle} (cycles present: ${available[0]}–${available[available.length - 1]})`, learnersFile);
+
+  const fonts: FontOptions = { fontFiles: opts.fontFiles, systemFonts: opts.systemFonts };
+  await checkFontFiles(fonts);
+  const warnings = canRenderText(fonts) ? [] : [NO_FONT_WARNING];
+  const charts: { name: string; title: string; caption: string; spec: TopLevelSpec }[] = [
+    { name: 'accuracy', title: 'Test accuracy', caption: 'Test accuracy on the 10,000 MNIST test images after each global cycle; dashed rules at 96.67 % and 97 %.', spec: accuracySpec(run.cycles) },
+    { name: 'loss', title: 'Test loss', caption: 'Cross-entropy on the test set after each global cycle.', spec: lossSpec(run.cycles) },
+    { name: 'tau', title: 'Local iterations', caption: 'Local iterations τ each scheme allocated per global cycle.', spec: tauSpec(run.cycles) },
+    {
+      name: 'timeline',
+      title: `Timeline of cycle ${cycle}`,
+      caption: `Emulated time of each learner in global cycle ${cycle}: receive, compute τ local iterations, send back; red dashed rule = deadline T = ${run.deadlineS} s.`,
+      spec: timelineSpec(run.learners, run.cycles, cycle, run.deadlineS),
+    },
+  ];
+  const files: string[] = [];
+  const reportCharts: ReportChart[] = [];
+  for (const c of charts) {
+    const written = await writeChart(runDir, c.name, c.spec, fonts);
+    files.push(...written.files);
+    reportCharts.push({ title: c.title, caption: c.caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) });
+  }
+  const html = buildReportHtml({ runName: path.basename(path.resolve(runDir)), config: run.config, summary: run.summary, charts: reportCharts, warnings });
+  const htmlFile = path.join(runDir, 'report.html');
+  await writeFile(htmlFile, html);
+  files.push(htmlFile);
+  return { files, warnings };
+}
+
+/** resvg ignores font files it cannot read, so check them ourselves. */
+async function checkFontFiles(fonts: FontOptions): Promise<void> {
+  for (const f of fonts.fontFiles ?? []) {
+    const info = await stat(f).catch(() => null);
+    if (!info?.isFile()) throw new ReportInputError(`${f}: font file not found`, f);
+  }
+}
+
+async function readFig1(file: string) {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ReportInputError(`${file}: ${code === 'ENOENT' ? 'missing' : `unreadable (${code})`}`, file);
+  }
+  return parseFig1(text, file);
+}
+
+/** Render tau_vs_K.svg/png and tau_vs_T.svg/png from the CSVs of the same name in outDir. */
+export async function renderFig1Charts(outDir: string, fonts: FontOptions = {}): Promise<string[]> {
+  // This signature has no room for warnings, so say it on stderr.
+  await checkFontFiles(fonts);
+  if (!canRenderText(fonts)) process.stderr.write(`warning: ${NO_FONT_WARNING}\n`);
+  const files: string[] = [];
+  for (const axis of ['K', 'T'] as const) {
+    const rows = await readFig1(path.join(outDir, `tau_vs_${axis}.csv`));
+    files.push(...(await writeChart(outDir, `tau_vs_${axis}`, fig1Spec(rows, axis), fonts)).files);
+  }
+  return files;
+}
