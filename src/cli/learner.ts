@@ -1,0 +1,69 @@
+/**
+ * `npm run learner -- --connect ws://HOST:PORT --learner-id 3 --f-hz 7e8 --distance-m 40`
+ * Joins a running orchestrator (started with --external) and trains whatever it is given.
+ */
+import { runLearnerSession } from '../learner/client.ts';
+import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
+
+const spec: CommandSpec = {
+  command: 'npm run learner --',
+  summary: 'Run one MEL learner: connect to an orchestrator, train the tasks it sends, return the weights.',
+  flags: [
+    { name: 'connect', type: 'string', help: 'orchestrator URL, e.g. ws://192.0.2.10:8765 (printed by `npm run experiment -- --external`)' },
+    { name: 'token', type: 'string', env: 'MEL_TOKEN', help: 'the run token printed by the orchestrator' },
+    { name: 'learner-id', type: 'int', min: 0, help: 'this learner\'s id, 0..K-1, unique in the run' },
+    { name: 'f-hz', type: 'number', exclusiveMin: 0, unit: 'Hz', help: 'processor frequency this learner emulates (f_k)' },
+    { name: 'distance-m', type: 'number', exclusiveMin: 0, unit: 'm', help: 'distance to the orchestrator; the orchestrator derives the Shannon rate from it' },
+    { name: 'rate-bps', type: 'number', exclusiveMin: 0, unit: 'bit/s', help: 'link rate to emulate (instead of --distance-m)' },
+    { name: 'retry-s', type: 'number', min: 0, default: 30, unit: 's', help: 'keep trying to (re)connect this long after a lost connection' },
+    { name: 'spawned', type: 'boolean', default: false, help: 'internal: started by the orchestrator; exit when stdin closes, never reconnect' },
+    { name: 'quiet', type: 'boolean', default: false, help: 'print only errors' },
+  ],
+  examples: [
+    'MEL_TOKEN=… npm run learner -- --connect ws://127.0.0.1:8765 --learner-id 0 --f-hz 2.4e9 --distance-m 31',
+    'npm run learner -- --connect ws://10.0.0.5:8765 --token abc123 --learner-id 1 --f-hz 7e8 --rate-bps 1.2e8',
+  ],
+};
+
+async function main(): Promise<number> {
+  const args = parseOrHelp(process.argv.slice(2), spec);
+  if (!args.connect) throw new UsageError('--connect ws://HOST:PORT is required');
+  if (!/^wss?:\/\//.test(args.connect)) throw new UsageError(`--connect must be a ws:// or wss:// URL, got "${args.connect}"`);
+  if (!args.token) throw new UsageError('--token (or MEL_TOKEN) is required: the orchestrator prints it at start');
+  if (args.learnerId === undefined) throw new UsageError('--learner-id is required (0..K-1)');
+  if (args.fHz === undefined) throw new UsageError('--f-hz is required (e.g. 2.4e9 or 7e8)');
+  if ((args.distanceM === undefined) === (args.rateBps === undefined)) throw new UsageError('give exactly one of --distance-m and --rate-bps');
+
+  const tag = `[learner ${args.learnerId}]`;
+  const log = args.quiet ? () => {} : (line: string) => process.stderr.write(`${tag} ${line}\n`);
+  if (args.spawned) {
+    // The orchestrator holds our stdin: when it goes away (even SIGKILLed), we go too.
+    process.stdin.on('end', () => process.exit(0));
+    process.stdin.on('error', () => process.exit(0));
+    process.stdin.resume();
+  }
+  const profile = { f_hz: args.fHz, ...(args.rateBps !== undefined ? { rate_bps: args.rateBps } : { distance_m: args.distanceM }) };
+  const deadline = Date.now() + args.retryS * 1000;
+  let attempt = 0;
+  for (;;) {
+    const end = await runLearnerSession({ url: args.connect, token: args.token, learnerId: args.learnerId, profile, log });
+    if (end.kind === 'bye') {
+      log(`run finished after ${end.tasksDone} task(s) in this session`);
+      return 0;
+    }
+    const detail = `${end.code}${end.reason ? ' ' + end.reason : ''}`;
+    if (end.kind === 'refused' && end.code >= 4000) {
+      process.stderr.write(`${tag} error: the orchestrator refused this learner: ${detail}\n`);
+      return 2;
+    }
+    if (args.spawned || Date.now() > deadline) {
+      process.stderr.write(`${tag} error: connection to ${args.connect} ended (${detail})\n`);
+      return 1;
+    }
+    attempt++;
+    log(`connection ended (${detail}); retrying (attempt ${attempt})`);
+    await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))));
+  }
+}
+
+runCli(main);

@@ -1,0 +1,182 @@
+/**
+ * A learner: connect → hello → (task → train τ local iterations → compute_done → result)*.
+ * The same loop runs as a spawned child of the orchestrator or by hand on another machine.
+ * A malformed frame gets an error reply and is dropped; it never ends the session.
+ */
+import WebSocket from 'ws';
+import { initBackend } from '../nn/backend.ts';
+import { trainLocal } from '../nn/mlp.ts';
+import type { ImageSet } from '../data/mnist.ts';
+import { createClock, monotonicSeconds, type Clock } from '../emulation/clock.ts';
+import { padCompute } from '../emulation/compute.ts';
+import { sendPaced } from '../emulation/link.ts';
+import { computeSeconds } from '../emulation/timing.ts';
+import {
+  decodeToLearner,
+  encodeMessage,
+  IMAGE_BYTES,
+  maxFrameToLearner,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type LearnerProfileWire,
+  type LearnerSettings,
+  type Shard,
+  type Task,
+  type ToLearner,
+} from '../protocol/messages.ts';
+import { createRng } from '../util/rng.ts';
+
+export interface LearnerClientOptions {
+  url: string;
+  token: string;
+  learnerId: number;
+  profile: LearnerProfileWire;
+  log?: (line: string) => void;
+  /** Largest frame accepted before the welcome tells the real sizes (default: full MNIST). */
+  maxFrameBytes?: number;
+  /** Local data override for federated runs is not needed: the orchestrator ships the shard. */
+}
+
+export interface SessionEnd {
+  /** 'bye': the orchestrator ended the run; 'refused': closed during the handshake; 'lost': the connection dropped. */
+  kind: 'bye' | 'refused' | 'lost';
+  code: number;
+  reason: string;
+  tasksDone: number;
+}
+
+const DEFAULT_PARAM_COUNT = 280_934;
+const DEFAULT_MAX_SAMPLES = 60_000;
+
+/** The d_k samples a federated learner trains on this cycle: a seeded draw from its shard (wrapping if d_k > shard). */
+export function samplesFromShard(shard: Shard, samples: number, seed: number): ImageSet {
+  const order = createRng(seed).shuffle(Uint32Array.from({ length: shard.samples }, (_, i) => i));
+  const images = new Uint8Array(samples * IMAGE_BYTES);
+  const labels = new Uint8Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const src = order[i % shard.samples];
+    images.set(shard.images.subarray(src * IMAGE_BYTES, (src + 1) * IMAGE_BYTES), i * IMAGE_BYTES);
+    labels[i] = shard.labels[src];
+  }
+  return { images, labels, count: samples };
+}
+
+export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEnd> {
+  const log = opts.log ?? (() => {});
+  const ws = new WebSocket(opts.url, {
+    maxPayload: opts.maxFrameBytes ?? maxFrameToLearner(DEFAULT_PARAM_COUNT, DEFAULT_MAX_SAMPLES),
+    perMessageDeflate: false,
+  });
+  let settings: LearnerSettings | null = null;
+  let clock: Clock | null = null;
+  let backend = 'unknown';
+  let shard: Shard | null = null;
+  let welcomed = false;
+  let sawBye = false;
+  let tasksDone = 0;
+  let queue: Promise<void> = Promise.resolve();
+
+  const send = (data: Buffer) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(data);
+  };
+  const replyError = (code: string, message: string, task_id?: string) =>
+    send(encodeMessage({ type: 'error', code, message, task_id }));
+
+  async function runTask(task: Task): Promise<void> {
+    if (!settings || !clock) return;
+    const received = monotonicSeconds();
+    const batch: ImageSet =
+      task.source === 'batch'
+        ? { images: task.images!, labels: task.labels!, count: task.samples }
+        : shard
+          ? samplesFromShard(shard, task.samples, task.seed)
+          : (() => {
+              throw new ProtocolError('no_shard', 'task refers to a local shard but none was received');
+            })();
+    const trained = await trainLocal(task.weights, batch, {
+      iterations: task.tau,
+      minibatch: settings.minibatch,
+      lr: settings.lr,
+      mode: settings.local_iteration,
+      seed: task.seed,
+    });
+    const train_wall_s = monotonicSeconds() - received;
+    const emulated = computeSeconds(task.tau, task.samples, settings.flops_per_sample, task.f_hz);
+    const throttle = await padCompute(train_wall_s, emulated, clock);
+    if (throttle.overrun_s > 0) log(`overrun: training took ${train_wall_s.toFixed(3)} s, budget ${(emulated * clock.timeScale).toFixed(3)} s`);
+    send(encodeMessage({ type: 'compute_done', task_id: task.task_id, train_wall_s, ...throttle }));
+    const result = encodeMessage({
+      type: 'result',
+      task_id: task.task_id,
+      cycle: task.cycle,
+      samples: task.samples,
+      steps: trained.steps,
+      loss: Number.isFinite(trained.loss) ? trained.loss : 0,
+      train_wall_s,
+      ...throttle,
+      backend,
+      weights: trained.weights,
+    });
+    if (ws.readyState === WebSocket.OPEN) await sendPaced(ws, result, task.rate_bps, clock);
+    tasksDone++;
+  }
+
+  async function onMessage(message: ToLearner): Promise<void> {
+    switch (message.type) {
+      case 'welcome':
+        if (welcomed) return replyError('unexpected', 'second welcome ignored');
+        if (message.protocol !== PROTOCOL_VERSION) throw new ProtocolError('bad_version', `orchestrator speaks protocol ${message.protocol}, this learner ${PROTOCOL_VERSION}`);
+        settings = message.settings;
+        clock = createClock(settings.clock, settings.time_scale);
+        backend = await initBackend(settings.backend);
+        welcomed = true;
+        log(`joined run ${settings.run_id} as learner ${message.learner_id} (backend ${backend}, clock ${settings.clock})`);
+        return;
+      case 'shard':
+        shard = message;
+        log(`received a local shard of ${message.samples} samples`);
+        return;
+      case 'task':
+        return runTask(message).catch((e: unknown) =>
+          replyError(e instanceof ProtocolError ? e.code : 'task_failed', String((e as Error).message ?? e), message.task_id),
+        );
+      case 'error':
+        log(`orchestrator refused a frame: ${message.code}: ${message.message}`);
+        return;
+      case 'bye':
+        sawBye = true;
+        log(`orchestrator says bye: ${message.reason}`);
+        ws.close(1000, 'bye');
+        return;
+    }
+  }
+
+  return new Promise((resolve) => {
+    ws.on('open', () => {
+      send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, token: opts.token, learner_id: opts.learnerId, profile: opts.profile, pid: process.pid }));
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      let message: ToLearner;
+      try {
+        if (!isBinary) throw new ProtocolError('bad_frame', 'text frames are not part of the protocol');
+        message = decodeToLearner(data, settings);
+      } catch (e) {
+        const err = e instanceof ProtocolError ? e : new ProtocolError('bad_frame', String(e));
+        log(`dropped a bad frame: ${err.message}`);
+        return replyError(err.code, err.message);
+      }
+      // One message at a time, in arrival order: a task never starts before the welcome's backend is ready.
+      queue = queue.then(() =>
+        onMessage(message).catch((e: unknown) => {
+          log(`error: ${(e as Error).message}`);
+          replyError(e instanceof ProtocolError ? e.code : 'learner_error', String((e as Error).message));
+        }),
+      );
+    });
+    ws.on('error', (err) => log(`connection error: ${err.message}`));
+    ws.on('close', (code, reasonBuf) => {
+      const reason = reasonBuf.toString() || (code === 1006 ? 'connection lost' : '');
+      resolve({ kind: sawBye || code === 4000 ? 'bye' : welcomed ? 'lost' : 'refused', code, reason, tasksDone });
+    });
+  });
+}

@@ -1,0 +1,43 @@
+/** Everything that defines an experiment run; written whole to config.json so a run can be repeated or resumed. */
+import type { SchemeName } from '../allocation/types.ts';
+import type { Scenario } from '../model/coefficients.ts';
+import type { SystemParams } from '../model/params.ts';
+import type { BackendPreference } from '../nn/backend.ts';
+import type { ClockMode } from '../emulation/clock.ts';
+
+export interface FaultPlan {
+  /** Kill learner `learner`'s process right after its task of cycle `cycle` was sent. */
+  kill: { learner: number; cycle: number }[];
+  /** Probability that a learner's finished result is lost on the way back (seeded). */
+  drop_prob: number;
+}
+
+export interface ExperimentConfig {
+  K: number;
+  T: number; // global cycle clock, seconds
+  cycles: number;
+  schemes: SchemeName[];
+  seed: number;
+  scenario: Scenario;
+  alpha: number | null; // federated: Dirichlet concentration for non-IID shards; null = IID
+  train_samples: number; // d
+  test_samples: number;
+  minibatch: number;
+  lr: number;
+  local_iteration: 'epoch' | 'step';
+  clock: ClockMode;
+  time_scale: number;
+  late: 'drop' | 'wait';
+  backend: BackendPreference;
+  compute_slots: number;
+  host: string;
+  port: number;
+  external: boolean;
+  heartbeat_s: number;
+  task_timeout_s: number;
+  join_timeout_s: number;
+  data_dir: string | null;
+  learners_file: string | null;
+  params: SystemParams;
+  faults: FaultPlan;
+}

@@ -1,0 +1,370 @@
+/**
+ * The orchestrator's network side: a WebSocket server that authenticates learners, keeps one
+ * connection per learner id, detects dead ones by heartbeat, and runs one task at a time per
+ * learner (send task → await compute_done and result). Every incoming frame is validated by
+ * the protocol module; a bad one gets an error reply and is dropped — it never crashes the hub.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { WebSocketServer, WebSocket } from 'ws';
+import type { AddressInfo } from 'node:net';
+import { monotonicSeconds, type Clock } from '../emulation/clock.ts';
+import { sendPaced } from '../emulation/link.ts';
+import {
+  CLOSE,
+  decodeToOrchestrator,
+  encodeMessage,
+  maxFrameToOrchestrator,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type ComputeDone,
+  type LearnerProfileWire,
+  type LearnerSettings,
+  type Result,
+  type Shard,
+  type Task,
+  type ToOrchestrator,
+} from '../protocol/messages.ts';
+
+export interface HubOptions {
+  host: string;
+  port: number; // 0 = any free port
+  token: string;
+  K: number;
+  settings: LearnerSettings;
+  clock: Clock;
+  heartbeatMs: number;
+  handshakeTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+export interface TaskWall {
+  send_s: number; // paced send of the task frame (orchestrator side)
+  compute_s: number; // training + padding, reported by the learner
+  return_s: number; // compute_done → result received
+}
+
+export type TaskOutcome =
+  | { status: 'ok'; result: Result; computeDone: ComputeDone; bytesSent: number; bytesReturned: number; wall: TaskWall }
+  | { status: 'missing'; reason: string; bytesSent: number };
+
+interface PendingTask {
+  task: Task;
+  bytesSent: number;
+  sentDoneAt: number;
+  sendWall_s: number;
+  computeDone?: ComputeDone;
+  computeDoneAt?: number;
+  resolve: (o: TaskOutcome) => void;
+  timer?: NodeJS.Timeout;
+}
+
+interface Connection {
+  ws: WebSocket;
+  id: number;
+  profile: LearnerProfileWire;
+  pid?: number;
+  remote: string;
+  alive: boolean;
+  pending?: PendingTask;
+}
+
+export interface HubStats {
+  connections: number;
+  authFailures: number;
+  handshakeFailures: number;
+  framesRejected: number;
+  disconnects: number;
+  heartbeatTimeouts: number;
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+export class LearnerHub {
+  readonly stats: HubStats = { connections: 0, authFailures: 0, handshakeFailures: 0, framesRejected: 0, disconnects: 0, heartbeatTimeouts: 0 };
+  private server?: WebSocketServer;
+  private readonly byId = new Map<number, Connection>();
+  private readonly joinListeners = new Set<(id: number) => void>();
+  private heartbeat?: NodeJS.Timeout;
+  private readonly tokenDigest: Buffer;
+  private readonly paramCount: number;
+
+  constructor(private readonly opts: HubOptions) {
+    this.tokenDigest = digest(opts.token);
+    this.paramCount = opts.settings.param_count;
+  }
+
+  /** Starts listening; resolves with the ws:// URL learners connect to. */
+  start(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const server = new WebSocketServer({
+        host: this.opts.host,
+        port: this.opts.port,
+        // Nothing a learner may legally send is larger than a result frame.
+        maxPayload: maxFrameToOrchestrator(this.paramCount),
+        perMessageDeflate: false,
+      });
+      this.server = server;
+      server.once('error', reject);
+      server.on('listening', () => {
+        server.off('error', reject);
+        server.on('error', (e) => this.opts.log(`server error: ${e.message}`));
+        const { port } = server.address() as AddressInfo;
+        const host = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
+        resolve(`ws://${host}:${port}`);
+      });
+      server.on('connection', (ws, req) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
+      this.heartbeat = setInterval(() => this.beat(), this.opts.heartbeatMs);
+    });
+  }
+
+  connectedIds(): number[] {
+    return [...this.byId.keys()].sort((a, b) => a - b);
+  }
+
+  isConnected(id: number): boolean {
+    return this.byId.has(id);
+  }
+
+  profileOf(id: number): LearnerProfileWire | undefined {
+    return this.byId.get(id)?.profile;
+  }
+
+  onJoin(listener: (id: number) => void): () => void {
+    this.joinListeners.add(listener);
+    return () => this.joinListeners.delete(listener);
+  }
+
+  /** Resolves with the ids still absent after `timeoutMs` (empty when all joined in time). */
+  waitFor(ids: number[], timeoutMs: number): Promise<number[]> {
+    const absent = () => ids.filter((id) => !this.byId.has(id));
+    if (absent().length === 0) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        resolve(absent());
+      };
+      const off = this.onJoin(() => {
+        if (absent().length === 0) done();
+      });
+      const timer = setTimeout(done, timeoutMs);
+    });
+  }
+
+  async sendShard(id: number, shard: Shard): Promise<void> {
+    const conn = this.byId.get(id);
+    if (!conn) throw new Error(`learner ${id} is not connected`);
+    // The shard is set-up, not part of any cycle: it is not paced.
+    await new Promise<void>((resolve, reject) => conn.ws.send(encodeMessage(shard), (e) => (e ? reject(e) : resolve())));
+  }
+
+  /** Sends one task and waits for its outcome. Never rejects: failures become 'missing'. */
+  async runTask(id: number, task: Task, timeoutMs: number, onSent?: () => void): Promise<TaskOutcome> {
+    const conn = this.byId.get(id);
+    if (!conn) return { status: 'missing', reason: 'not connected', bytesSent: 0 };
+    if (conn.pending) return { status: 'missing', reason: 'previous task still running', bytesSent: 0 };
+    const frame = encodeMessage(task);
+    return new Promise<TaskOutcome>((resolve) => {
+      const pending: PendingTask = { task, bytesSent: frame.length, sentDoneAt: 0, sendWall_s: 0, resolve: () => {} };
+      pending.resolve = (outcome) => {
+        clearTimeout(pending.timer);
+        if (conn.pending === pending) conn.pending = undefined;
+        resolve(outcome);
+      };
+      conn.pending = pending;
+      pending.timer = setTimeout(
+        () => pending.resolve({ status: 'missing', reason: `no result within ${(timeoutMs / 1000).toFixed(0)} s`, bytesSent: frame.length }),
+        timeoutMs,
+      );
+      sendPaced(conn.ws, frame, task.rate_bps, this.opts.clock).then(
+        (wall) => {
+          pending.sendWall_s = wall;
+          pending.sentDoneAt = monotonicSeconds();
+          onSent?.();
+        },
+        (e: Error) => pending.resolve({ status: 'missing', reason: `send failed: ${e.message}`, bytesSent: frame.length }),
+      );
+    });
+  }
+
+  /** Drops a learner's connection (fault injection and shutdown). */
+  disconnect(id: number, code: number = CLOSE.shutdown.code, reason: string = CLOSE.shutdown.reason): void {
+    const conn = this.byId.get(id);
+    if (conn) conn.ws.close(code, reason);
+  }
+
+  /** Gives up every running task now (Ctrl-C): the cycle loop then finishes at once. */
+  failPending(reason: string): void {
+    for (const conn of this.byId.values()) conn.pending?.resolve({ status: 'missing', reason, bytesSent: conn.pending.bytesSent });
+  }
+
+  async close(reason = 'run finished'): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.failPending('orchestrator shutting down');
+    for (const conn of this.byId.values()) {
+      if (conn.ws.readyState === WebSocket.OPEN) {
+        conn.ws.send(encodeMessage({ type: 'bye', reason }));
+        conn.ws.close(CLOSE.done.code, CLOSE.done.reason);
+      }
+    }
+    const server = this.server;
+    if (!server) return;
+    // Give clean closes a moment, then cut whatever is left.
+    await new Promise((r) => setTimeout(r, 100));
+    for (const ws of server.clients) ws.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  // ---------- connection handling ----------
+
+  private accept(ws: WebSocket, remote: string): void {
+    let conn: Connection | null = null;
+    const refuse = (close: { code: number; reason: string }, detail: string) => {
+      this.opts.log(`refused ${remote}: ${close.reason}${detail ? ` (${detail})` : ''}`);
+      ws.close(close.code, close.reason);
+    };
+    const handshakeTimer = setTimeout(() => {
+      this.stats.handshakeFailures++;
+      refuse(CLOSE.handshakeTimeout, '');
+    }, this.opts.handshakeTimeoutMs);
+
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      let message: ToOrchestrator;
+      try {
+        if (!isBinary) throw new ProtocolError('bad_frame', 'text frames are not part of the protocol');
+        message = decodeToOrchestrator(data, this.paramCount);
+      } catch (e) {
+        const err = e instanceof ProtocolError ? e : new ProtocolError('bad_frame', String(e));
+        if (!conn) {
+          clearTimeout(handshakeTimer);
+          this.stats.handshakeFailures++;
+          return refuse(CLOSE.badHandshake, err.message);
+        }
+        this.stats.framesRejected++;
+        // A result the assigned learner could not deliver intact (e.g. NaN weights) fails its task now.
+        if (err.code === 'non_finite' && conn.pending?.computeDone)
+          conn.pending.resolve({ status: 'missing', reason: `result rejected: ${err.message}`, bytesSent: conn.pending.bytesSent });
+        return this.reply(ws, err.code, err.message);
+      }
+      if (!conn) {
+        clearTimeout(handshakeTimer);
+        conn = this.handshake(ws, remote, message, refuse);
+        return;
+      }
+      this.route(conn, message, data.length);
+    });
+    ws.on('pong', () => {
+      if (conn) conn.alive = true;
+    });
+    ws.on('error', (e) => this.opts.log(`connection ${remote}: ${e.message}`));
+    ws.on('close', (code, reason) => {
+      clearTimeout(handshakeTimer);
+      if (!conn || this.byId.get(conn.id) !== conn) return;
+      this.byId.delete(conn.id);
+      this.stats.disconnects++;
+      const why = `disconnected (${code}${reason.length ? ' ' + reason.toString() : ''})`;
+      this.opts.log(`learner ${conn.id} ${why}`);
+      conn.pending?.resolve({ status: 'missing', reason: why, bytesSent: conn.pending.bytesSent });
+    });
+  }
+
+  private handshake(
+    ws: WebSocket,
+    remote: string,
+    message: ToOrchestrator,
+    refuse: (c: { code: number; reason: string }, detail: string) => void,
+  ): Connection | null {
+    if (message.type !== 'hello') {
+      this.stats.handshakeFailures++;
+      refuse(CLOSE.badHandshake, `got "${message.type}"`);
+      return null;
+    }
+    if (!timingSafeEqual(digest(message.token), this.tokenDigest)) {
+      this.stats.authFailures++;
+      refuse(CLOSE.authFailed, `learner id ${message.learner_id}`);
+      return null;
+    }
+    if (message.protocol !== PROTOCOL_VERSION) {
+      this.stats.handshakeFailures++;
+      refuse(CLOSE.badVersion, `learner speaks ${message.protocol}`);
+      return null;
+    }
+    if (message.learner_id >= this.opts.K) {
+      this.stats.handshakeFailures++;
+      refuse(CLOSE.badId, `id ${message.learner_id}, K = ${this.opts.K}`);
+      return null;
+    }
+    if (this.byId.has(message.learner_id)) {
+      this.stats.handshakeFailures++;
+      refuse(CLOSE.idInUse, `id ${message.learner_id}`);
+      return null;
+    }
+    const conn: Connection = { ws, id: message.learner_id, profile: message.profile, pid: message.pid, remote, alive: true };
+    this.byId.set(conn.id, conn);
+    this.stats.connections++;
+    ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: conn.id, settings: this.opts.settings }));
+    this.opts.log(`learner ${conn.id} joined from ${remote}${message.pid ? ` (pid ${message.pid})` : ''}`);
+    for (const listener of this.joinListeners) listener(conn.id);
+    return conn;
+  }
+
+  private route(conn: Connection, message: ToOrchestrator, frameBytes: number): void {
+    const pending = conn.pending;
+    switch (message.type) {
+      case 'compute_done':
+        if (!pending || pending.task.task_id !== message.task_id || pending.computeDone)
+          return this.reject(conn, 'unexpected', `compute_done for task ${message.task_id} that is not running`);
+        pending.computeDone = message;
+        pending.computeDoneAt = monotonicSeconds();
+        return;
+      case 'result': {
+        if (!pending || pending.task.task_id !== message.task_id)
+          return this.reject(conn, 'unexpected', `result for task ${message.task_id} that is not running`);
+        if (message.samples !== pending.task.samples || message.cycle !== pending.task.cycle)
+          return this.reject(conn, 'bad_field', `result for ${message.samples} samples of cycle ${message.cycle}, task was ${pending.task.samples} of cycle ${pending.task.cycle}`);
+        const now = monotonicSeconds();
+        const computeDone = pending.computeDone ?? { type: 'compute_done', task_id: message.task_id, train_wall_s: message.train_wall_s, compute_wall_s: message.compute_wall_s, overrun_s: message.overrun_s };
+        pending.resolve({
+          status: 'ok',
+          result: message,
+          computeDone,
+          bytesSent: pending.bytesSent,
+          bytesReturned: frameBytes,
+          wall: { send_s: pending.sendWall_s, compute_s: computeDone.compute_wall_s, return_s: now - (pending.computeDoneAt ?? now) },
+        });
+        return;
+      }
+      case 'error':
+        if (pending && message.task_id === pending.task.task_id) {
+          pending.resolve({ status: 'missing', reason: `learner failed the task: ${message.code}: ${message.message}`, bytesSent: pending.bytesSent });
+        } else this.opts.log(`learner ${conn.id} reports ${message.code}: ${message.message}`);
+        return;
+      case 'hello':
+        return this.reject(conn, 'unexpected', 'already joined');
+    }
+  }
+
+  private reject(conn: Connection, code: string, message: string): void {
+    this.stats.framesRejected++;
+    this.reply(conn.ws, code, message);
+  }
+
+  private reply(ws: WebSocket, code: string, message: string): void {
+    if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage({ type: 'error', code, message: message.slice(0, 200) }));
+  }
+
+  private beat(): void {
+    for (const conn of this.byId.values()) {
+      if (!conn.alive) {
+        this.stats.heartbeatTimeouts++;
+        this.opts.log(`learner ${conn.id} missed its heartbeat: dropping the connection`);
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }
+}

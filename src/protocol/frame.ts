@@ -1,0 +1,113 @@
+/**
+ * Binary framing: the only place that knows how bytes are laid out on the wire.
+ *
+ *   u32 LE  header length H (bytes of UTF-8 JSON)
+ *   H bytes header JSON: { "type": ..., ..., "payloads": [{ "name", "dtype", "length" }] }
+ *   zero padding to a multiple of 4
+ *   each payload's raw bytes (little-endian for f32), each padded to a multiple of 4
+ *
+ * Numbers in bulk (weights, pixels, labels) never travel as JSON: they are typed-array payloads.
+ * Decoding checks every length before touching the bytes, so a hostile frame can only
+ * produce a FrameError, never an out-of-bounds read or a huge allocation.
+ */
+
+export type DType = 'f32' | 'u8';
+export type PayloadArray = Float32Array | Uint8Array;
+
+export interface PayloadDescriptor {
+  name: string;
+  dtype: DType;
+  length: number; // elements, not bytes
+}
+
+export interface Frame {
+  header: Record<string, unknown> & { type: string };
+  payloads: Record<string, PayloadArray>;
+}
+
+export class FrameError extends Error {
+  override name = 'FrameError';
+}
+
+/** Largest header we accept: headers carry settings and ids, never bulk data. */
+export const MAX_HEADER_BYTES = 8192;
+const ELEMENT_BYTES: Record<DType, number> = { f32: 4, u8: 1 };
+
+const pad4 = (n: number) => (n + 3) & ~3;
+
+/** Bytes a frame carries beyond its raw payload bytes (length prefix, header, padding). */
+export function frameOverheadBytes(frameBytes: number, payloads: Record<string, PayloadArray>): number {
+  let raw = 0;
+  for (const p of Object.values(payloads)) raw += p.byteLength;
+  return frameBytes - raw;
+}
+
+export function encodeFrame(header: Record<string, unknown> & { type: string }, payloads: Record<string, PayloadArray> = {}): Buffer {
+  const descriptors: PayloadDescriptor[] = Object.entries(payloads).map(([name, arr]) => ({
+    name,
+    dtype: arr instanceof Float32Array ? 'f32' : 'u8',
+    length: arr.length,
+  }));
+  const headerBytes = Buffer.from(JSON.stringify({ ...header, payloads: descriptors }), 'utf8');
+  if (headerBytes.length > MAX_HEADER_BYTES) throw new FrameError(`header of ${headerBytes.length} bytes exceeds ${MAX_HEADER_BYTES}`);
+  let total = pad4(4 + headerBytes.length);
+  for (const d of descriptors) total += pad4(d.length * ELEMENT_BYTES[d.dtype]);
+  const out = Buffer.alloc(total);
+  out.writeUInt32LE(headerBytes.length, 0);
+  headerBytes.copy(out, 4);
+  let offset = pad4(4 + headerBytes.length);
+  for (const d of descriptors) {
+    const arr = payloads[d.name];
+    const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
+    // Float32 payloads are written little-endian; every supported host (x86, ARM) is little-endian.
+    out.set(bytes, offset);
+    offset += pad4(arr.byteLength);
+  }
+  return out;
+}
+
+/**
+ * Decode one frame. `maxPayloadElements` bounds each payload by name (a payload not listed is
+ * refused), so the receiver states up front what it is willing to accept.
+ */
+export function decodeFrame(data: Uint8Array, maxPayloadElements: Record<string, number>): Frame {
+  if (data.byteLength < 4) throw new FrameError(`frame of ${data.byteLength} bytes is shorter than its 4-byte length prefix`);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const headerLength = view.getUint32(0, true);
+  if (headerLength === 0 || headerLength > MAX_HEADER_BYTES)
+    throw new FrameError(`header length ${headerLength} is outside 1..${MAX_HEADER_BYTES}`);
+  if (4 + headerLength > data.byteLength)
+    throw new FrameError(`header length ${headerLength} runs past the end of a ${data.byteLength}-byte frame`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(4, 4 + headerLength)));
+  } catch {
+    throw new FrameError('header is not valid UTF-8 JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new FrameError('header is not a JSON object');
+  const header = parsed as Record<string, unknown>;
+  if (typeof header.type !== 'string') throw new FrameError('header has no string "type"');
+  const descriptors = header.payloads ?? [];
+  if (!Array.isArray(descriptors) || descriptors.length > 8) throw new FrameError('header "payloads" must be an array of at most 8 entries');
+  delete header.payloads;
+
+  let offset = pad4(4 + headerLength);
+  const payloads: Record<string, PayloadArray> = {};
+  for (const d of descriptors as unknown[]) {
+    if (d === null || typeof d !== 'object') throw new FrameError('payload descriptor is not an object');
+    const { name, dtype, length } = d as Record<string, unknown>;
+    if (typeof name !== 'string' || !(name in maxPayloadElements)) throw new FrameError(`unexpected payload ${JSON.stringify(name)}`);
+    if (name in payloads) throw new FrameError(`payload "${name}" given twice`);
+    if (dtype !== 'f32' && dtype !== 'u8') throw new FrameError(`payload "${name}" has unknown dtype ${JSON.stringify(dtype)}`);
+    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > maxPayloadElements[name])
+      throw new FrameError(`payload "${name}" length ${JSON.stringify(length)} is outside 0..${maxPayloadElements[name]}`);
+    const bytes = length * ELEMENT_BYTES[dtype];
+    if (offset + bytes > data.byteLength) throw new FrameError(`payload "${name}" (${bytes} bytes) runs past the end of the frame`);
+    // Copy: the socket buffer is reused and may be unaligned for Float32Array.
+    const copy = Uint8Array.prototype.slice.call(data, offset, offset + bytes);
+    payloads[name] = dtype === 'f32' ? new Float32Array(copy.buffer, copy.byteOffset, length) : copy;
+    offset += pad4(bytes);
+  }
+  if (offset !== data.byteLength) throw new FrameError(`frame is ${data.byteLength} bytes but its header describes ${offset}`);
+  return { header: header as Frame['header'], payloads };
+}

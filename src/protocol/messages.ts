@@ -1,0 +1,367 @@
+/**
+ * The message set of the MEL wire protocol and the validation of every incoming message.
+ * This module (with frame.ts) owns the wire: nothing else builds or parses frames.
+ *
+ * Handshake:  learner → hello (version, id, profile, token)   orchestrator → welcome (settings)
+ * Federated:  orchestrator → shard (the learner's fixed local data, once)
+ * Per cycle:  orchestrator → task (τ, weights, batch)         learner → compute_done, then result (weights)
+ * Any time:   either side → error (a frame was refused; it is dropped), orchestrator → bye
+ */
+import { decodeFrame, encodeFrame, FrameError, frameOverheadBytes, type Frame } from './frame.ts';
+
+export const PROTOCOL_VERSION = 1;
+export const IMAGE_BYTES = 784; // 28×28 MNIST pixels, one byte each
+export const NUM_CLASSES = 10;
+
+export interface LearnerProfileWire {
+  f_hz: number;
+  rate_bps?: number;
+  distance_m?: number;
+}
+
+export interface Hello {
+  type: 'hello';
+  protocol: number;
+  token: string;
+  learner_id: number;
+  profile: LearnerProfileWire;
+  pid?: number;
+}
+
+export interface LearnerSettings {
+  run_id: string;
+  param_count: number;
+  minibatch: number;
+  lr: number;
+  local_iteration: 'epoch' | 'step';
+  clock: 'virtual' | 'real';
+  time_scale: number;
+  flops_per_sample: number;
+  backend: 'auto' | 'node' | 'wasm' | 'cpu';
+  max_samples: number; // largest batch/shard this run can send
+}
+
+export interface Welcome {
+  type: 'welcome';
+  protocol: number;
+  learner_id: number;
+  settings: LearnerSettings;
+}
+
+export interface Shard {
+  type: 'shard';
+  samples: number;
+  images: Uint8Array;
+  labels: Uint8Array;
+}
+
+export interface Task {
+  type: 'task';
+  task_id: string;
+  cycle: number;
+  scheme: string;
+  tau: number;
+  samples: number; // d_k
+  seed: number; // data order and dropout-free SGD shuffling on the learner
+  f_hz: number; // compute speed to emulate
+  rate_bps: number; // link speed to emulate (real clock: pacing of the return link)
+  source: 'batch' | 'shard'; // batch: images/labels travel with the task; shard: use the local shard
+  weights: Float32Array;
+  images?: Uint8Array;
+  labels?: Uint8Array;
+}
+
+export interface ComputeDone {
+  type: 'compute_done';
+  task_id: string;
+  train_wall_s: number; // time spent really training
+  compute_wall_s: number; // training + padding sleep (real clock)
+  overrun_s: number; // how much real training exceeded its emulated budget (real clock), else 0
+}
+
+export interface Result {
+  type: 'result';
+  task_id: string;
+  cycle: number;
+  samples: number;
+  steps: number;
+  loss: number;
+  train_wall_s: number;
+  compute_wall_s: number;
+  overrun_s: number;
+  backend: string;
+  weights: Float32Array;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  code: string;
+  message: string;
+  task_id?: string;
+}
+
+export interface Bye {
+  type: 'bye';
+  reason: string;
+}
+
+export type ToLearner = Welcome | Shard | Task | ErrorMessage | Bye;
+export type ToOrchestrator = Hello | ComputeDone | Result | ErrorMessage;
+export type Message = ToLearner | ToOrchestrator;
+
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+  constructor(public readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+// ---------- encoding ----------
+
+/**
+ * Upper bound on the bytes a task or result frame carries beyond its raw payloads (length prefix,
+ * JSON header, padding). The allocation charges it, so the bytes really sent never exceed the
+ * time the solver budgeted.
+ */
+export const TIMED_FRAME_OVERHEAD_BYTES = 1024;
+
+function checkTimedOverhead(frame: Buffer, payloads: Record<string, Float32Array | Uint8Array>): Buffer {
+  const overhead = frameOverheadBytes(frame.length, payloads);
+  if (overhead > TIMED_FRAME_OVERHEAD_BYTES)
+    throw new ProtocolError('header_too_large', `frame overhead ${overhead} B exceeds the budgeted ${TIMED_FRAME_OVERHEAD_BYTES} B`);
+  return frame;
+}
+
+export function encodeMessage(m: Message): Buffer {
+  switch (m.type) {
+    case 'shard': {
+      const { images, labels, ...header } = m;
+      return encodeFrame(header, { images, labels });
+    }
+    case 'task': {
+      const { weights, images, labels, ...header } = m;
+      const payloads: Record<string, Float32Array | Uint8Array> = { weights };
+      if (images) payloads.images = images;
+      if (labels) payloads.labels = labels;
+      return checkTimedOverhead(encodeFrame(header, payloads), payloads);
+    }
+    case 'result': {
+      const { weights, ...header } = m;
+      return checkTimedOverhead(encodeFrame(header, { weights }), { weights });
+    }
+    default:
+      return encodeFrame(m as unknown as Record<string, unknown> & { type: string });
+  }
+}
+
+// ---------- validation ----------
+
+type FieldKind = 'int' | 'posint' | 'number' | 'nonneg' | 'posnum' | 'string' | 'object';
+
+function field(h: Record<string, unknown>, name: string, kind: FieldKind, optional = false): any {
+  const v = h[name];
+  if (v === undefined && optional) return undefined;
+  const bad = (what: string) => new ProtocolError('bad_field', `field "${name}" must be ${what}, got ${JSON.stringify(v)?.slice(0, 60)}`);
+  switch (kind) {
+    case 'string':
+      if (typeof v !== 'string' || v.length > 256) throw bad('a string of at most 256 characters');
+      return v;
+    case 'object':
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('an object');
+      return v;
+    default: {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('a finite number');
+      if ((kind === 'int' || kind === 'posint') && !Number.isSafeInteger(v)) throw bad('an integer');
+      if (kind === 'posint' && v < 1) throw bad('an integer >= 1');
+      if (kind === 'int' && v < 0) throw bad('an integer >= 0');
+      if (kind === 'nonneg' && v < 0) throw bad('a number >= 0');
+      if (kind === 'posnum' && v <= 0) throw bad('a number > 0');
+      return v;
+    }
+  }
+}
+
+function oneOf<T extends string>(h: Record<string, unknown>, name: string, values: readonly T[]): T {
+  const v = h[name];
+  if (typeof v !== 'string' || !values.includes(v as T))
+    throw new ProtocolError('bad_field', `field "${name}" must be one of ${values.join('|')}, got ${JSON.stringify(v)?.slice(0, 60)}`);
+  return v as T;
+}
+
+function payload<T>(frame: Frame, name: string, ctor: new (...a: any[]) => T, length: number): T {
+  const p = frame.payloads[name];
+  if (!(p instanceof ctor)) throw new ProtocolError('bad_payload', `payload "${name}" is missing or has the wrong type`);
+  if ((p as unknown as { length: number }).length !== length)
+    throw new ProtocolError('bad_payload', `payload "${name}" has ${(p as unknown as { length: number }).length} elements, expected ${length}`);
+  return p;
+}
+
+/** A NaN or infinite weight would poison the average: refuse it here. */
+export function assertFiniteWeights(w: Float32Array, what: string): void {
+  for (let i = 0; i < w.length; i++)
+    if (!Number.isFinite(w[i])) throw new ProtocolError('non_finite', `${what} has a non-finite value at index ${i}`);
+}
+
+function assertLabels(labels: Uint8Array): void {
+  for (let i = 0; i < labels.length; i++)
+    if (labels[i] >= NUM_CLASSES) throw new ProtocolError('bad_payload', `label ${labels[i]} at index ${i} is not a digit 0..9`);
+}
+
+function toFrame(data: Uint8Array, limits: Record<string, number>): Frame {
+  try {
+    return decodeFrame(data, limits);
+  } catch (e) {
+    if (e instanceof FrameError) throw new ProtocolError('bad_frame', e.message);
+    throw e;
+  }
+}
+
+/** What the orchestrator accepts from a learner. `paramCount` sizes the only payload. */
+export function decodeToOrchestrator(data: Uint8Array, paramCount: number): ToOrchestrator {
+  const frame = toFrame(data, { weights: paramCount });
+  const h = frame.header as Record<string, unknown>;
+  switch (h.type) {
+    case 'hello': {
+      const profile = field(h, 'profile', 'object') as Record<string, unknown>;
+      return {
+        type: 'hello',
+        protocol: field(h, 'protocol', 'int'),
+        token: field(h, 'token', 'string'),
+        learner_id: field(h, 'learner_id', 'int'),
+        profile: {
+          f_hz: field(profile, 'f_hz', 'posnum'),
+          rate_bps: field(profile, 'rate_bps', 'posnum', true),
+          distance_m: field(profile, 'distance_m', 'posnum', true),
+        },
+        pid: field(h, 'pid', 'int', true),
+      };
+    }
+    case 'compute_done':
+      return {
+        type: 'compute_done',
+        task_id: field(h, 'task_id', 'string'),
+        train_wall_s: field(h, 'train_wall_s', 'nonneg'),
+        compute_wall_s: field(h, 'compute_wall_s', 'nonneg'),
+        overrun_s: field(h, 'overrun_s', 'nonneg'),
+      };
+    case 'result': {
+      const weights = payload(frame, 'weights', Float32Array, paramCount);
+      assertFiniteWeights(weights, 'result weights');
+      return {
+        type: 'result',
+        task_id: field(h, 'task_id', 'string'),
+        cycle: field(h, 'cycle', 'posint'),
+        samples: field(h, 'samples', 'int'),
+        steps: field(h, 'steps', 'int'),
+        loss: field(h, 'loss', 'number'),
+        train_wall_s: field(h, 'train_wall_s', 'nonneg'),
+        compute_wall_s: field(h, 'compute_wall_s', 'nonneg'),
+        overrun_s: field(h, 'overrun_s', 'nonneg'),
+        backend: field(h, 'backend', 'string'),
+        weights,
+      };
+    }
+    case 'error':
+      return { type: 'error', code: field(h, 'code', 'string'), message: field(h, 'message', 'string'), task_id: field(h, 'task_id', 'string', true) };
+    default:
+      throw new ProtocolError('bad_type', `unknown message type ${JSON.stringify(h.type).slice(0, 40)} for the orchestrator`);
+  }
+}
+
+/**
+ * What a learner accepts from the orchestrator. Before the welcome it does not know the run's
+ * sizes, so `settings` is null and only welcome/error/bye are legal.
+ */
+export function decodeToLearner(data: Uint8Array, settings: LearnerSettings | null): ToLearner {
+  const maxSamples = settings?.max_samples ?? 0;
+  const frame = toFrame(data, settings ? { weights: settings.param_count, images: maxSamples * IMAGE_BYTES, labels: maxSamples } : {});
+  const h = frame.header as Record<string, unknown>;
+  if (!settings && h.type !== 'welcome' && h.type !== 'error' && h.type !== 'bye')
+    throw new ProtocolError('bad_type', `message "${String(h.type).slice(0, 40)}" before the welcome`);
+  switch (h.type) {
+    case 'welcome': {
+      const s = field(h, 'settings', 'object') as Record<string, unknown>;
+      return {
+        type: 'welcome',
+        protocol: field(h, 'protocol', 'int'),
+        learner_id: field(h, 'learner_id', 'int'),
+        settings: {
+          run_id: field(s, 'run_id', 'string'),
+          param_count: field(s, 'param_count', 'posint'),
+          minibatch: field(s, 'minibatch', 'posint'),
+          lr: field(s, 'lr', 'posnum'),
+          local_iteration: oneOf(s, 'local_iteration', ['epoch', 'step'] as const),
+          clock: oneOf(s, 'clock', ['virtual', 'real'] as const),
+          time_scale: field(s, 'time_scale', 'posnum'),
+          flops_per_sample: field(s, 'flops_per_sample', 'posnum'),
+          backend: oneOf(s, 'backend', ['auto', 'node', 'wasm', 'cpu'] as const),
+          max_samples: field(s, 'max_samples', 'posint'),
+        },
+      };
+    }
+    case 'shard': {
+      const samples = field(h, 'samples', 'posint');
+      if (samples > maxSamples) throw new ProtocolError('bad_field', `shard of ${samples} samples exceeds ${maxSamples}`);
+      const labels = payload(frame, 'labels', Uint8Array, samples);
+      assertLabels(labels);
+      return { type: 'shard', samples, images: payload(frame, 'images', Uint8Array, samples * IMAGE_BYTES), labels };
+    }
+    case 'task': {
+      const samples = field(h, 'samples', 'posint');
+      if (samples > maxSamples) throw new ProtocolError('bad_field', `task of ${samples} samples exceeds ${maxSamples}`);
+      const source = oneOf(h, 'source', ['batch', 'shard'] as const);
+      const weights = payload(frame, 'weights', Float32Array, settings!.param_count);
+      assertFiniteWeights(weights, 'task weights');
+      const task: Task = {
+        type: 'task',
+        task_id: field(h, 'task_id', 'string'),
+        cycle: field(h, 'cycle', 'posint'),
+        scheme: field(h, 'scheme', 'string'),
+        tau: field(h, 'tau', 'posint'),
+        samples,
+        seed: field(h, 'seed', 'int'),
+        f_hz: field(h, 'f_hz', 'posnum'),
+        rate_bps: field(h, 'rate_bps', 'posnum'),
+        source,
+        weights,
+      };
+      if (task.tau > 10_000) throw new ProtocolError('bad_field', `tau ${task.tau} is implausibly large (max 10000)`);
+      if (source === 'batch') {
+        task.labels = payload(frame, 'labels', Uint8Array, samples);
+        assertLabels(task.labels);
+        task.images = payload(frame, 'images', Uint8Array, samples * IMAGE_BYTES);
+      } else if (frame.payloads.images || frame.payloads.labels) {
+        throw new ProtocolError('bad_payload', 'a shard task carries no images or labels');
+      }
+      return task;
+    }
+    case 'error':
+      return { type: 'error', code: field(h, 'code', 'string'), message: field(h, 'message', 'string'), task_id: field(h, 'task_id', 'string', true) };
+    case 'bye':
+      return { type: 'bye', reason: field(h, 'reason', 'string') };
+    default:
+      throw new ProtocolError('bad_type', `unknown message type ${JSON.stringify(h.type).slice(0, 40)} for a learner`);
+  }
+}
+
+/** Largest legal frame a learner may send (sizes ws maxPayload on the orchestrator). */
+export function maxFrameToOrchestrator(paramCount: number): number {
+  return 4 + 8192 + 4 * paramCount + 16;
+}
+
+/** Largest legal frame the orchestrator may send (sizes ws maxPayload on the learner). */
+export function maxFrameToLearner(paramCount: number, maxSamples: number): number {
+  return 4 + 8192 + 4 * paramCount + maxSamples * (IMAGE_BYTES + 1) + 32;
+}
+
+/** WebSocket close codes (4000–4999 are for applications) and what they mean. */
+export const CLOSE = {
+  done: { code: 4000, reason: 'run finished' },
+  authFailed: { code: 4001, reason: 'authentication failed: wrong or missing token' },
+  badVersion: { code: 4002, reason: `protocol version mismatch: this orchestrator speaks version ${PROTOCOL_VERSION}` },
+  idInUse: { code: 4003, reason: 'learner id already connected' },
+  badHandshake: { code: 4004, reason: 'the first message must be a valid hello' },
+  badId: { code: 4005, reason: 'learner id out of range for this run' },
+  handshakeTimeout: { code: 4006, reason: 'no hello within the handshake timeout' },
+  shutdown: { code: 4007, reason: 'orchestrator shutting down' },
+} as const;
