@@ -33,8 +33,17 @@ function cycleAxis(rows: CycleRow[]) {
   };
 }
 
+/** The paper finds optimal = analytical: draw optimal wider and with bigger points, underneath. */
+const isOptimal = `datum.scheme === '${schemeLabel('optimal')}'`;
+
+interface YAxis {
+  title: string;
+  scale: object;
+  axis?: object;
+}
+
 /** One line per scheme with points, over global cycles; `value` is plotted on y. */
-function schemeLines(rows: CycleRow[], title: string, yTitle: string, values: Point[], yScale: object, legendOrient: 'bottom-right' | 'top-right' | 'right') {
+function schemeLines(rows: CycleRow[], values: Point[], y: YAxis, legendOrient: 'bottom-right' | 'top-right' | 'right') {
   const scale = schemeColorScale(orderSchemes(rows.map((r) => r.scheme)));
   const inside = legendOrient !== 'right';
   const legend = {
@@ -47,16 +56,26 @@ function schemeLines(rows: CycleRow[], title: string, yTitle: string, values: Po
   };
   return {
     data: { values },
-    mark: { type: 'line' as const, point: { size: 60 }, strokeWidth: 2.5 },
     encoding: {
       x: cycleAxis(rows),
-      y: { field: 'value', type: 'quantitative' as const, title: yTitle, scale: yScale },
+      y: { field: 'value', type: 'quantitative' as const, ...y },
       color: { field: 'scheme', type: 'nominal' as const, title: 'scheme', scale: { domain: scale.domain, range: scale.range }, legend },
-      // A different dash per scheme keeps overlapping lines (optimal = analytical) apart;
-      // same field and title ⇒ vega-lite merges colour and dash into one legend.
-      strokeDash: { field: 'scheme', type: 'nominal' as const, title: 'scheme', scale: { domain: scale.domain, range: DASHES }, legend },
     },
-    title: { text: title },
+    layer: [
+      {
+        mark: { type: 'line' as const },
+        encoding: {
+          // A different dash per scheme keeps overlapping lines apart;
+          // same field and title ⇒ vega-lite merges colour and dash into one legend.
+          strokeDash: { field: 'scheme', type: 'nominal' as const, title: 'scheme', scale: { domain: scale.domain, range: DASHES }, legend },
+          strokeWidth: { condition: { test: isOptimal, value: 5 }, value: 2.5 },
+        },
+      },
+      {
+        mark: { type: 'point' as const, filled: true, opacity: 1 },
+        encoding: { size: { condition: { test: isOptimal, value: 130 }, value: 55 } },
+      },
+    ],
   };
 }
 
@@ -66,16 +85,16 @@ export function accuracySpec(rows: CycleRow[]): TopLevelSpec {
   const lowest = Math.min(...values.map((p) => p.value), ACCURACY_TARGETS_PERCENT[0] - 1);
   const lower = Math.max(0, Math.floor(lowest - 0.5));
   const targets = ACCURACY_TARGETS_PERCENT.map((level, i) => ({ level, label: `${level} %`, above: i === ACCURACY_TARGETS_PERCENT.length - 1 }));
-  const lines = schemeLines(rows, 'Test accuracy per global cycle', 'test accuracy (%)', values, { domain: [lower, 100], nice: false, zero: false }, 'bottom-right');
+  const yScale = { domain: [lower, 100], nice: false, zero: false };
   return {
     ...LINE_CHART_SIZE,
     config: CHART_CONFIG,
-    title: lines.title,
+    title: { text: 'Test accuracy per global cycle' },
     layer: [
       {
         data: { values: targets },
         mark: { type: 'rule', strokeDash: [4, 4], color: '#555555', strokeWidth: 1.5 },
-        encoding: { y: { field: 'level', type: 'quantitative' } },
+        encoding: { y: { field: 'level', type: 'quantitative', scale: yScale } },
       },
       // The two levels are only 0.33 % apart: label the top one above its rule, the other below.
       ...[true, false].map((above) => ({
@@ -83,20 +102,31 @@ export function accuracySpec(rows: CycleRow[]): TopLevelSpec {
         mark: { type: 'text', align: 'left', baseline: above ? 'bottom' : 'top', x: 4, dy: above ? -2 : 2, fontSize: 12, color: '#333333' },
         encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } },
       })),
-      { data: lines.data, mark: lines.mark, encoding: lines.encoding },
+      schemeLines(rows, values, { title: 'test accuracy (%)', scale: yScale }, 'bottom-right'),
     ],
   } as TopLevelSpec;
 }
 
 export function lossSpec(rows: CycleRow[]): TopLevelSpec {
-  const lines = schemeLines(rows, 'Test loss per global cycle', 'test loss (cross-entropy)', points(rows, (r) => r.testLoss), { zero: false }, 'top-right');
-  return { ...LINE_CHART_SIZE, config: CHART_CONFIG, ...lines } as TopLevelSpec;
+  return {
+    ...LINE_CHART_SIZE,
+    config: CHART_CONFIG,
+    title: { text: 'Test loss per global cycle' },
+    ...schemeLines(rows, points(rows, (r) => r.testLoss), { title: 'test loss (cross-entropy)', scale: { zero: false } }, 'top-right'),
+  } as TopLevelSpec;
 }
 
 export function tauSpec(rows: CycleRow[]): TopLevelSpec {
   const maxTau = Math.max(...rows.map((r) => r.tau));
-  const lines = schemeLines(rows, 'Local iterations τ per global cycle', 'local iterations τ (per cycle)', points(rows, (r) => r.tau), { domain: [0, Math.max(1, Math.ceil(maxTau * 1.15))], nice: false }, 'right');
-  const spec = { ...LINE_CHART_SIZE, config: CHART_CONFIG, ...lines };
-  (spec.encoding.y as Record<string, unknown>).axis = { tickMinStep: 1, format: 'd' };
-  return spec as TopLevelSpec;
+  const y = {
+    title: 'local iterations τ (per cycle)',
+    scale: { domain: [0, Math.max(1, Math.ceil(maxTau * 1.15))], nice: false },
+    axis: { tickMinStep: 1, format: 'd' },
+  };
+  return {
+    ...LINE_CHART_SIZE,
+    config: CHART_CONFIG,
+    title: { text: 'Local iterations τ per global cycle' },
+    ...schemeLines(rows, points(rows, (r) => r.tau), y, 'right'),
+  } as TopLevelSpec;
 }

@@ -78,7 +78,7 @@ export function timelineSpec(learners: LearnerRow[], cycles: CycleRow[], cycle: 
   const x = { type: 'quantitative' as const, scale: { domain, nice: false }, title: 'emulated time in cycle (s)' };
 
   const panel = (p: TimelinePanel) => {
-    const y = { field: 'row', type: 'nominal' as const, title: null, scale: { domain: p.rows }, axis: { labelFontSize: 12 } };
+    const y = { field: 'row', type: 'nominal' as const, title: null, scale: { domain: p.rows }, axis: { labelFontSize: 12, labelLimit: 400 } };
     const empty = p.rows.length === 0;
     return {
       width: 420,
