@@ -49,15 +49,14 @@ export function timelinePanel(scheme: string, cycle: number, learners: LearnerRo
   for (const r of rows) {
     const row = rowLabel(r);
     const late = r.status === 'late';
-    const parts = [r.tSendS, r.tComputeS, r.tReturnS];
-    if (parts.every((p) => p !== null)) {
-      let t = 0;
-      parts.forEach((d, i) => {
-        segments.push({ row, phase: PHASES[i], startS: t, endS: t + d!, late });
-        t += d!;
-      });
+    // Draw the phases that are known, in order: a missing learner may still have its receive time.
+    let t = 0;
+    for (const [i, d] of [r.tSendS, r.tComputeS, r.tReturnS].entries()) {
+      if (d === null) break;
+      segments.push({ row, phase: PHASES[i], startS: t, endS: t + d, late });
+      t += d;
     }
-    const end = r.tTotalS ?? (parts.every((p) => p !== null) ? parts.reduce((a, b) => a! + b!, 0)! : 0);
+    const end = r.tTotalS ?? t;
     if (r.status === 'missing') notes.push({ row, atS: end, note: 'missing (no reply)', late: false });
     else if (r.batch === 0) notes.push({ row, atS: end, note: 'sat out (d = 0)', late: false });
     else if (late) notes.push({ row, atS: end, note: `late (+${(end - deadlineS).toFixed(2)} s)`, late: true });

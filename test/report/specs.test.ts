@@ -102,6 +102,13 @@ describe('timeline layout', () => {
     ]);
   });
 
+  it('draws the known receive phase of a missing learner and labels it after the bar', () => {
+    const row = { ...learners.find((r) => r.status === 'missing')!, tSendS: 1.25 };
+    const p = timelinePanel('eta', 3, [row], cycles, FIXTURE_T_S);
+    expect(p.segments).toEqual([{ row: 'learner 3 · d=200', phase: PHASES[0], startS: 0, endS: 1.25, late: false }]);
+    expect(p.notes).toEqual([{ row: 'learner 3 · d=200', atS: 1.25, note: 'missing (no reply)', late: false }]);
+  });
+
   it('puts the deadline rule at T in every panel', () => {
     const spec = timelineSpec(learners, cycles, 3, FIXTURE_T_S) as unknown as { hconcat: { title: { text: string }; layer: { data: { values: unknown[] } }[] }[] };
     expect(spec.hconcat.map((p) => p.title.text)).toEqual(['adaptive (optimal)', 'ETA']);
