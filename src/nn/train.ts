@@ -1,0 +1,156 @@
+/**
+ * Local training: τ local iterations of plain SGD on one learner's batch.
+ * The batch is scaled once per call, weights stay on the device for the whole call, every
+ * step runs inside tf.tidy, and the loop yields to the event loop regularly so a learner
+ * process keeps serving its WebSocket while it trains.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../data/mnist.ts';
+import { createRng, deriveSeed } from '../util/rng.ts';
+import { ensureBackend } from './backend.ts';
+import { applyUpdate, lossAndGradients } from './backprop.ts';
+import { assertWeightLength } from './layout.ts';
+import { HostBatch, checkImageSet } from './minibatch.ts';
+import { disposeAll, paramsFromFlat, paramsToFlat, type DeviceParams } from './params.ts';
+
+/** 'epoch': one local iteration = one shuffled pass of mini-batch SGD; 'step': one full-batch step. */
+export type LocalIterationMode = 'epoch' | 'step';
+
+export interface TrainOptions {
+  /** local iterations τ */
+  iterations: number;
+  /** samples per SGD step in 'epoch' mode */
+  minibatch: number;
+  /** learning rate */
+  lr: number;
+  mode: LocalIterationMode;
+  /** seeds the minibatch order */
+  seed: number;
+}
+
+export interface TrainResult {
+  /** new weights (the input array is not modified) */
+  weights: Float32Array;
+  /** mean over the SGD steps of each step's mean cross-entropy; NaN if no step ran */
+  loss: number;
+  /** SGD steps taken */
+  steps: number;
+}
+
+/** Yield every this many steps: ~50–100 ms of work at minibatch 64 on wasm. */
+const YIELD_EVERY_STEPS = 20;
+/** Full-batch ('step' mode) gradients are summed over chunks to bound activation memory. */
+const FULL_BATCH_CHUNK_ROWS = 4096;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function trainLocal(weights: Float32Array, batch: ImageSet, opts: TrainOptions): Promise<TrainResult> {
+  assertWeightLength(weights);
+  checkImageSet(batch);
+  checkOptions(opts);
+  if (batch.count === 0 || opts.iterations === 0) return { weights: weights.slice(), loss: NaN, steps: 0 };
+  await ensureBackend();
+
+  const host = new HostBatch(batch);
+  const state: TrainState = { params: paramsFromFlat(weights), lossSum: tf.scalar(0), steps: 0 };
+  try {
+    if (opts.mode === 'epoch') await runEpochs(state, host, opts);
+    else await runFullBatchSteps(state, host, opts);
+    const loss = (await state.lossSum.data())[0] / state.steps;
+    return { weights: paramsToFlat(state.params), loss, steps: state.steps };
+  } finally {
+    disposeAll(state.params);
+    state.lossSum.dispose();
+  }
+}
+
+interface TrainState {
+  params: DeviceParams;
+  /** Σ over steps of the step's mean loss, kept on the device (no sync per step) */
+  lossSum: tf.Scalar;
+  steps: number;
+}
+
+/** Replace params and loss accumulator with a step's outputs, freeing the old ones. */
+function commit(state: TrainState, next: { params: DeviceParams; lossSum: tf.Scalar }): void {
+  disposeAll(state.params);
+  state.lossSum.dispose();
+  state.params = next.params;
+  state.lossSum = next.lossSum;
+  state.steps++;
+}
+
+/**
+ * The row order of successive epochs for a seed: each call reshuffles (and returns) the same
+ * array. Exported so tests can replay exactly the minibatches trainLocal used.
+ */
+export function epochOrders(n: number, seed: number): () => Int32Array {
+  const rng = createRng(deriveSeed(seed, 'trainLocal', 'minibatch-order'));
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return () => rng.shuffle(order);
+}
+
+async function runEpochs(state: TrainState, host: HostBatch, opts: TrainOptions): Promise<void> {
+  const n = host.count;
+  const nextOrder = epochOrders(n, opts.seed);
+  for (let it = 0; it < opts.iterations; it++) {
+    const order = nextOrder();
+    for (let start = 0; start < n; start += opts.minibatch) {
+      const rows = order.subarray(start, Math.min(start + opts.minibatch, n));
+      const next = tf.tidy(() => {
+        const { x, yT } = host.upload(rows);
+        const { lossSum, grads } = lossAndGradients(state.params, x, yT, opts.lr / rows.length);
+        return {
+          params: applyUpdate(state.params, grads),
+          lossSum: tf.add(state.lossSum, tf.div(lossSum, rows.length)) as tf.Scalar,
+        };
+      });
+      commit(state, next);
+      if (state.steps % YIELD_EVERY_STEPS === 0) await yieldToEventLoop();
+    }
+  }
+}
+
+async function runFullBatchSteps(state: TrainState, host: HostBatch, opts: TrainOptions): Promise<void> {
+  const n = host.count;
+  for (let it = 0; it < opts.iterations; it++) {
+    // Gradient of the mean loss over all n rows = Σ over chunks of chunk gradients scaled by
+    // lr/n. One tidy per chunk, so only one chunk's activations are alive at a time.
+    let gradSum: tf.Tensor2D[] = [];
+    let loss: tf.Scalar = tf.scalar(0);
+    for (let start = 0; start < n; start += FULL_BATCH_CHUNK_ROWS) {
+      const rows = Math.min(FULL_BATCH_CHUNK_ROWS, n - start);
+      const acc = tf.tidy(() => {
+        const { x, yT } = host.uploadRange(start, rows);
+        const { lossSum, grads } = lossAndGradients(state.params, x, yT, opts.lr / n);
+        return {
+          grads: gradSum.length === 0 ? grads : gradSum.map((g, i) => tf.add(g, grads[i]) as tf.Tensor2D),
+          loss: tf.add(loss, lossSum) as tf.Scalar,
+        };
+      });
+      disposeAll(gradSum);
+      loss.dispose();
+      gradSum = acc.grads;
+      loss = acc.loss;
+      await yieldToEventLoop(); // a 4096-row chunk is ~64 minibatch steps of work
+    }
+    const next = tf.tidy(() => ({
+      params: applyUpdate(state.params, gradSum),
+      lossSum: tf.add(state.lossSum, tf.div(loss, n)) as tf.Scalar,
+    }));
+    disposeAll(gradSum);
+    loss.dispose();
+    commit(state, next);
+  }
+}
+
+function checkOptions(opts: TrainOptions): void {
+  if (!Number.isInteger(opts.iterations) || opts.iterations < 0)
+    throw new RangeError(`iterations must be a non-negative integer, got ${opts.iterations}`);
+  if (!Number.isInteger(opts.minibatch) || opts.minibatch < 1)
+    throw new RangeError(`minibatch must be a positive integer, got ${opts.minibatch}`);
+  if (!Number.isFinite(opts.lr) || opts.lr <= 0) throw new RangeError(`lr must be a positive number, got ${opts.lr}`);
+  if (opts.mode !== 'epoch' && opts.mode !== 'step') throw new RangeError(`mode must be 'epoch' or 'step', got ${String(opts.mode)}`);
+  if (!Number.isInteger(opts.seed)) throw new RangeError(`seed must be an integer, got ${opts.seed}`);
+}
