@@ -43,17 +43,10 @@ interface YAxis {
 }
 
 /** One line per scheme with points, over global cycles; `value` is plotted on y. */
-function schemeLines(rows: CycleRow[], values: Point[], y: YAxis, legendOrient: 'bottom-right' | 'top-right' | 'right') {
+function schemeLines(rows: CycleRow[], values: Point[], y: YAxis) {
   const scale = schemeColorScale(orderSchemes(rows.map((r) => r.scheme)));
-  const inside = legendOrient !== 'right';
-  const legend = {
-    orient: legendOrient,
-    symbolType: 'stroke',
-    symbolStrokeWidth: 2.5,
-    symbolSize: 500,
-    // A boxed, white legend inside the plot so grid lines do not run through it.
-    ...(inside ? { fillColor: 'white', strokeColor: '#cccccc', padding: 6 } : {}),
-  };
+  // Outside the plot: any corner inside can be where some run's curves are.
+  const legend = { orient: 'right' as const, symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolSize: 500 };
   return {
     data: { values },
     encoding: {
@@ -102,7 +95,7 @@ export function accuracySpec(rows: CycleRow[]): TopLevelSpec {
         mark: { type: 'text', align: 'left', baseline: above ? 'bottom' : 'top', x: 4, dy: above ? -2 : 2, fontSize: 12, color: '#333333' },
         encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } },
       })),
-      schemeLines(rows, values, { title: 'test accuracy (%)', scale: yScale }, 'bottom-right'),
+      schemeLines(rows, values, { title: 'test accuracy (%)', scale: yScale }),
     ],
   } as TopLevelSpec;
 }
@@ -112,7 +105,7 @@ export function lossSpec(rows: CycleRow[]): TopLevelSpec {
     ...LINE_CHART_SIZE,
     config: CHART_CONFIG,
     title: { text: 'Test loss per global cycle' },
-    ...schemeLines(rows, points(rows, (r) => r.testLoss), { title: 'test loss (cross-entropy)', scale: { zero: false } }, 'top-right'),
+    ...schemeLines(rows, points(rows, (r) => r.testLoss), { title: 'test loss (cross-entropy)', scale: { zero: false } }),
   } as TopLevelSpec;
 }
 
@@ -127,6 +120,6 @@ export function tauSpec(rows: CycleRow[]): TopLevelSpec {
     ...LINE_CHART_SIZE,
     config: CHART_CONFIG,
     title: { text: 'Local iterations τ per global cycle' },
-    ...schemeLines(rows, points(rows, (r) => r.tau), y, 'right'),
+    ...schemeLines(rows, points(rows, (r) => r.tau), y),
   } as TopLevelSpec;
 }
