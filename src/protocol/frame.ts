@@ -42,13 +42,28 @@ export function frameOverheadBytes(frameBytes: number, payloads: Record<string, 
   return frameBytes - raw;
 }
 
-export function encodeFrame(header: Record<string, unknown> & { type: string }, payloads: Record<string, PayloadArray> = {}): Buffer {
+/**
+ * `fixedHeaderBytes` pads the JSON header with spaces to exactly that size, so the frame's length
+ * depends only on its payload sizes — never on how many digits a loss or a timing has. Emulated
+ * link times are computed from frame lengths, and this keeps them identical run after run.
+ */
+export function encodeFrame(
+  header: Record<string, unknown> & { type: string },
+  payloads: Record<string, PayloadArray> = {},
+  fixedHeaderBytes?: number,
+): Buffer {
   const descriptors: PayloadDescriptor[] = Object.entries(payloads).map(([name, arr]) => ({
     name,
     dtype: arr instanceof Float32Array ? 'f32' : 'u8',
     length: arr.length,
   }));
-  const headerBytes = Buffer.from(JSON.stringify({ ...header, payloads: descriptors }), 'utf8');
+  let json = JSON.stringify({ ...header, payloads: descriptors });
+  if (fixedHeaderBytes !== undefined) {
+    const natural = Buffer.byteLength(json, 'utf8');
+    if (natural > fixedHeaderBytes) throw new FrameError(`header of ${natural} bytes exceeds its fixed size ${fixedHeaderBytes}`);
+    json += ' '.repeat(fixedHeaderBytes - natural);
+  }
+  const headerBytes = Buffer.from(json, 'utf8');
   if (headerBytes.length > MAX_HEADER_BYTES) throw new FrameError(`header of ${headerBytes.length} bytes exceeds ${MAX_HEADER_BYTES}`);
   let total = pad4(4 + headerBytes.length);
   for (const d of descriptors) total += pad4(d.length * ELEMENT_BYTES[d.dtype]);

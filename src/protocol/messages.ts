@@ -124,8 +124,16 @@ export class ProtocolError extends Error {
  * time the solver budgeted.
  */
 export const TIMED_FRAME_OVERHEAD_BYTES = 1024;
+/** Task and result headers are padded to this size (see encodeFrame): their frame length is then deterministic. */
+const TIMED_HEADER_BYTES = 1000;
 
-function checkTimedOverhead(frame: Buffer, payloads: Record<string, Float32Array | Uint8Array>): Buffer {
+function encodeTimed(header: Record<string, unknown> & { type: string }, payloads: Record<string, Float32Array | Uint8Array>): Buffer {
+  let frame: Buffer;
+  try {
+    frame = encodeFrame(header, payloads, TIMED_HEADER_BYTES);
+  } catch (e) {
+    throw new ProtocolError('header_too_large', (e as Error).message);
+  }
   const overhead = frameOverheadBytes(frame.length, payloads);
   if (overhead > TIMED_FRAME_OVERHEAD_BYTES)
     throw new ProtocolError('header_too_large', `frame overhead ${overhead} B exceeds the budgeted ${TIMED_FRAME_OVERHEAD_BYTES} B`);
@@ -143,11 +151,11 @@ export function encodeMessage(m: Message): Buffer {
       const payloads: Record<string, Float32Array | Uint8Array> = { weights };
       if (images) payloads.images = images;
       if (labels) payloads.labels = labels;
-      return checkTimedOverhead(encodeFrame(header, payloads), payloads);
+      return encodeTimed(header, payloads);
     }
     case 'result': {
       const { weights, ...header } = m;
-      return checkTimedOverhead(encodeFrame(header, { weights }), { weights });
+      return encodeTimed(header, { weights });
     }
     default:
       return encodeFrame(m as unknown as Record<string, unknown> & { type: string });
