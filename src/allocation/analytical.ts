@@ -3,8 +3,8 @@
  * rounding plus suggest-and-improve (SAI) steps until Σ d_k = d and every t_k ≤ T:
  *  1. τ = ⌊τ*⌋ (at least 1); if even the integer capacities at τ cannot hold d, lower τ to the
  *     largest τ < ⌊τ*⌋ at which they can — never below 1, and never giving up while some τ ≥ 1
- *     is feasible. That search runs upwards from 1 (exponential + bisection) because a capacity
- *     sum that reaches d stops early, while one that falls short has to scan all K learners;
+ *     is feasible. That search runs upwards from 1 (see search.ts) because a capacity sum that
+ *     reaches d stops early, while one that falls short has to scan all K learners;
  *  2. suggest d_k = ⌊d_k*⌋ clipped to cap_k(τ), hand the rounding remainder to the largest
  *     fractional parts;
  *  3. improve: samples still unplaced go to the learners with room, in proportion to their room.
@@ -13,7 +13,7 @@ import { addOneToLargest, distributeProportional } from './distribute.ts';
 import { capacities, pack, REL_EPS, times, totalCapacity, validateProblem } from './feasibility.ts';
 import { noTauFeasible } from './infeasible.ts';
 import { relaxedTau } from './relaxed.ts';
-import { gallopUp } from './search.ts';
+import { largestFeasibleTau } from './search.ts';
 import type { Allocation, AllocationProblem } from './types.ts';
 
 export function solveAnalytical(problem: AllocationProblem): Allocation {
@@ -34,11 +34,11 @@ export function solveAnalytical(problem: AllocationProblem): Allocation {
   const tau_relaxed = relaxedTau(a, b, d);
 
   const pk = pack(coeffs);
-  const enough = (tau: number) => totalCapacity(pk, tau, T_s, d) >= d;
-  if (!enough(1)) return { ...noTauFeasible(problem, 'analytical'), tau_relaxed };
+  const S = (tau: number, enough?: number) => totalCapacity(pk, tau, T_s, enough);
+  if (S(1, d) < d) return { ...noTauFeasible(problem, 'analytical'), tau_relaxed };
   // A τ* a hair below an integer (rounding) must not lose that integer; the capacity check decides.
   const tauStart = Math.max(1, Math.floor(tau_relaxed * (1 + REL_EPS)));
-  const tau = tauStart === 1 || enough(tauStart) ? tauStart : gallopUp(enough, 1, tauStart);
+  const tau = tauStart === 1 || S(tauStart, d) >= d ? tauStart : largestFeasibleTau(S, d, 1, tauStart);
   const caps = capacities(pk, tau, T_s);
 
   // Suggest: the relaxed d_k* (at τ* ≥ 0; a negative τ* only arises in edge cases near infeasibility).

@@ -1,22 +1,23 @@
 /**
  * Exact integer optimum of paper eq. (12). For a fixed τ learner k can take at most cap_k(τ)
  * samples, and cap_k is non-increasing in τ, so "Σ cap_k(τ) ≥ d" is monotone: the largest
- * feasible τ is found exactly by exponential + binary search in O(K log τ). (The paper calls the
+ * feasible τ is found exactly by exponential search + a safeguarded interpolation/bisection in
+ * O(K log τ). (The paper calls the
  * problem NP-hard; with this structure it is not.)
  */
 import { distributeProportional } from './distribute.ts';
 import { capacities, pack, times, totalCapacity, validateProblem } from './feasibility.ts';
 import { noTauFeasible } from './infeasible.ts';
-import { gallopUp } from './search.ts';
+import { largestFeasibleTau } from './search.ts';
 import type { Allocation, AllocationProblem } from './types.ts';
 
 export function solveOptimal(problem: AllocationProblem): Allocation {
   validateProblem(problem);
   const { coeffs, T_s, d } = problem;
   const pk = pack(coeffs);
-  const enough = (tau: number) => totalCapacity(pk, tau, T_s, d) >= d;
-  if (!enough(1)) return noTauFeasible(problem, 'optimal');
-  const tau = gallopUp(enough, 1);
+  const S = (tau: number, enough?: number) => totalCapacity(pk, tau, T_s, enough);
+  if (S(1, d) < d) return noTauFeasible(problem, 'optimal');
+  const tau = largestFeasibleTau(S, d, 1);
   // Every learner fills the same fraction d/Σcap of its capacity, so relative slack is balanced.
   const caps = capacities(pk, tau, T_s);
   const batch = distributeProportional(caps, d);

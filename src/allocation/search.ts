@@ -1,27 +1,30 @@
 /**
- * Integer searches over τ for a monotone predicate (true up to some τ, false beyond), e.g.
- * "Σ_k cap_k(τ) ≥ d", in O(log τ) predicate calls.
+ * Integer search for the largest τ with S(τ) ≥ d, where S(τ) = Σ_k cap_k(τ) is non-increasing
+ * in τ: exponential search up from a feasible τ, then bisection, O(log τ) evaluations of S.
+ * Every evaluation may stop summing once it reaches d, so feasible probes are cheap; only
+ * infeasible ones scan all K learners. (Interpolating S ≈ α/τ + β was tried and needed more full
+ * scans: with fractional per-learner capacities S is a staircase, not a smooth 1/τ curve.)
  */
+
+/** S(τ), allowed to stop summing once the sum reaches `enough`. */
+export type CapacitySum = (tau: number, enough?: number) => number;
 
 /**
- * Largest τ with pred(τ), given pred(lo) is true (and pred(limit) false, if a limit is given):
- * exponential search up, then bisection.
+ * Largest τ ≥ lo with S(τ) ≥ d, given S(lo) ≥ d. If `limit` is given, S(limit) < d is known and
+ * the answer is below it.
  */
-export function gallopUp(pred: (tau: number) => boolean, lo: number, limit = Infinity): number {
-  let hi = lo * 2;
-  while (hi < limit && pred(hi)) {
+export function largestFeasibleTau(S: CapacitySum, d: number, lo: number, limit = Infinity): number {
+  const ok = (tau: number) => S(tau, d) >= d;
+  let hi = Math.min(lo * 2, limit);
+  while (hi < limit && ok(hi)) {
     lo = hi;
-    hi *= 2;
-    if (hi > Number.MAX_SAFE_INTEGER) throw new RangeError('τ is unbounded (no learner ever runs out of time)');
+    hi = Math.min(hi * 2, limit);
+    if (lo > Number.MAX_SAFE_INTEGER / 2) throw new RangeError('τ is unbounded (no learner ever runs out of time)');
   }
-  return bisect(pred, lo, Math.min(hi, limit));
-}
-
-/** pred(lo) true, pred(hi) false, lo < hi: largest true. */
-function bisect(pred: (tau: number) => boolean, lo: number, hi: number): number {
+  // Bisection with ok(lo) true and ok(hi) false.
   while (hi - lo > 1) {
     const mid = lo + Math.floor((hi - lo) / 2);
-    if (pred(mid)) lo = mid;
+    if (ok(mid)) lo = mid;
     else hi = mid;
   }
   return lo;
