@@ -11,6 +11,7 @@ import { SCHEMES, type SchemeName } from '../src/allocation/types.ts';
 import { MAX_TOTAL_SAMPLES } from '../src/allocation/feasibility.ts';
 import { SCENARIOS, type Scenario } from '../src/model/coefficients.ts';
 import { systemParamFlags, systemParamsFromArgs } from '../src/model/param-flags.ts';
+import { assertUsableFleet, generateFleet } from '../src/model/devices.ts';
 import { fig1Csv, fig1Table } from './fig1/csv.ts';
 import { FIG1_DEFAULTS, runFig1, type Fig1Options } from './fig1/sweep.ts';
 
@@ -64,7 +65,9 @@ export function optionsFromArgs(args: ParsedArgs): Fig1Options {
 
 async function main(): Promise<void> {
   const args = parseOrHelp(process.argv.slice(2), spec);
-  const { tauVsK, tauVsT } = runFig1(optionsFromArgs(args));
+  const options = optionsFromArgs(args);
+  assertUsableFleet(generateFleet(Math.max(...options.ks, ...options.kForT, 1), options.seedBase, options.params));
+  const { tauVsK, tauVsT } = runFig1(options);
   const out = resolve(args.out);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'tau_vs_K.csv'), fig1Csv(tauVsK));

@@ -97,6 +97,7 @@ describe.concurrent('npm run allocate', () => {
     [['--bogus'], /unknown flag --bogus/],
     [['--scenario', 'mesh'], /--scenario must be one of parallel\|federated/],
     [['--cpu-hz', '2.4e9,fast'], /--cpu-hz values must be numbers > 0 Hz/],
+    [['--tx-power-dbm', '-400'], /learner 0 has link rate 0 bit\/s; it must be finite and > 0/],
   ])('bad flags %j → exit 2 with one line', async (args, message) => {
     expectUsageFailure(await run(...args), message);
   });

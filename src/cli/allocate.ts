@@ -9,7 +9,7 @@ import { buildAllocationReport } from '../allocation/report.ts';
 import { SCHEMES, type SchemeName } from '../allocation/types.ts';
 import { MAX_TOTAL_SAMPLES } from '../allocation/feasibility.ts';
 import { SCENARIOS, type Scenario } from '../model/coefficients.ts';
-import { generateFleet, parseLearnersJson } from '../model/devices.ts';
+import { assertUsableFleet, generateFleet, parseLearnersJson } from '../model/devices.ts';
 import { systemParamFlags, systemParamsFromArgs } from '../model/param-flags.ts';
 
 const DEFAULT_K = 20;
@@ -50,6 +50,7 @@ runCli(async () => {
   } else {
     fleet = generateFleet(args.K ?? DEFAULT_K, args.seed, params);
   }
+  assertUsableFleet(fleet);
   const report = buildAllocationReport(fleet, params, {
     T_s: args.T,
     d: args.d,

@@ -87,3 +87,15 @@ export function parseLearnersJson(text: string, p: SystemParams): LearnerProfile
     return profileFromSpec({ f_hz, distance_m, rate_bps }, i, p);
   });
 }
+
+/**
+ * Reject fleets the time model cannot use: a zero or non-finite rate (e.g. the SNR underflowed
+ * to 0 with extreme power/noise settings) would make every time infinite.
+ */
+export function assertUsableFleet(fleet: LearnerProfile[]): void {
+  for (const l of fleet) {
+    if (!(l.rate_bps > 0) || !Number.isFinite(l.rate_bps))
+      throw new InputError(`learner ${l.id} has link rate ${l.rate_bps} bit/s; it must be finite and > 0 (check --tx-power-dbm, --noise-dbm-per-hz, --bandwidth-hz, --pathloss-*)`);
+    if (!(l.f_hz > 0) || !Number.isFinite(l.f_hz)) throw new InputError(`learner ${l.id} has CPU speed ${l.f_hz} Hz; it must be finite and > 0`);
+  }
+}

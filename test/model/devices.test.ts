@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { InputError } from '../../src/cli/args.ts';
-import { generateFleet, parseLearnersJson, profileFromSpec } from '../../src/model/devices.ts';
+import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec } from '../../src/model/devices.ts';
 import { channelGain, shannonRateBps } from '../../src/model/channel.ts';
 import { PAPER_PRESET } from '../../src/model/params.ts';
 
@@ -71,5 +71,15 @@ describe('learner specs', () => {
   it.each(bad)('rejects %s with an InputError naming the entry', (text, message) => {
     expect(() => parseLearnersJson(text, PAPER_PRESET)).toThrow(InputError);
     expect(() => parseLearnersJson(text, PAPER_PRESET)).toThrow(message);
+  });
+});
+
+describe('assertUsableFleet', () => {
+  it('accepts the paper fleet and rejects a zero rate or CPU speed', () => {
+    expect(() => assertUsableFleet(generateFleet(10, 1, PAPER_PRESET))).not.toThrow();
+    const dead = generateFleet(2, 1, { ...PAPER_PRESET, tx_power_dbm: -400 });
+    expect(() => assertUsableFleet(dead)).toThrow(InputError);
+    expect(() => assertUsableFleet(dead)).toThrow(/learner 0 has link rate 0 bit\/s/);
+    expect(() => assertUsableFleet([{ id: 4, f_hz: 0, rate_bps: 1e6 }])).toThrow(/learner 4 has CPU speed 0 Hz/);
   });
 });
