@@ -21,7 +21,7 @@ export function solveAnalytical(problem: AllocationProblem): Allocation {
   const { coeffs, T_s, d } = problem;
   const K = coeffs.length;
   // Learners with T ≤ C0 cannot exchange the model: d_k* = 0 and they leave the sum.
-  const active = [];
+  const active: number[] = [];
   for (let k = 0; k < K; k++) if (coeffs[k].c0_s < T_s) active.push(k);
   if (active.length === 0) return noTauFeasible(problem, 'analytical');
   const a = new Float64Array(active.length);
