@@ -147,9 +147,14 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
+  // On a terminal a status line shows the running cycle; every event line first clears it.
+  const tty = process.stderr.isTTY;
+  const log = (line: string) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`);
   process.stderr.write(`run folder: ${out}\n`);
   const result = await runExperiment(config, {
     out,
+    log,
+    progress: tty ? (status) => process.stderr.write(`\r\x1b[K${status}`) : undefined,
     token: args.token,
     resume: Boolean(args.resume),
     signal: abort.signal,

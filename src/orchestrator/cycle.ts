@@ -57,6 +57,8 @@ export interface CycleServices {
   limit: ReturnType<typeof pLimit>;
   /** Fault injection: kill this learner now (spawned learners only). */
   killLearner: (id: number) => void;
+  /** Progress: called as each learner's task ends. */
+  onLearnerDone?: (record: LearnerRecord) => void;
 }
 
 const EPS = 1e-9;
@@ -127,7 +129,17 @@ export async function runCycle(
     return { ...base, ...measured, status: late ? 'late' : 'ok', weights: outcome.result.weights } as LearnerRecord & { weights: Float32Array };
   };
 
-  const records = (await Promise.all(fleet.map((_, k) => s.limit(() => runLearner(k))))) as (LearnerRecord & { weights?: Float32Array })[];
+  // Largest batches first: with fewer compute slots than learners this shortens the cycle's tail.
+  const dispatchOrder = fleet.map((_, k) => k).sort((a, b) => allocation.batch[b] - allocation.batch[a] || a - b);
+  const records = new Array<LearnerRecord & { weights?: Float32Array }>(fleet.length);
+  await Promise.all(
+    dispatchOrder.map((k) =>
+      s.limit(async () => {
+        records[k] = await runLearner(k);
+        s.onLearnerDone?.(records[k]);
+      }),
+    ),
+  );
 
   const included = records.filter((r) => r.weights && (r.status === 'ok' || (r.status === 'late' && config.late === 'wait')));
   // Nobody made it: keep the global model as it was rather than invent one.

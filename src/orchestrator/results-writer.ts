@@ -1,0 +1,109 @@
+/**
+ * The run folder as the orchestrator writes it: config.json before cycle 1, then per completed
+ * cycle a checkpoint, the learner rows and finally the cycle row — the commit point that
+ * `--resume` trusts. A cycle that never reached its cycle row is dropped on resume.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SchemeName } from '../allocation/types.ts';
+import { InputError } from '../cli/args.ts';
+import { parseCycles, parseLearners, type CycleRow, type LearnerRow } from '../report/run-folder.ts';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import type { CycleOutcome, LearnerRecord } from './cycle.ts';
+import { CsvAppender, CYCLES_HEADER, LEARNERS_HEADER, WALL_HEADER, writeJsonAtomic } from './run-files.ts';
+
+/** Where one scheme stands: its last complete cycle and the global weights after it. */
+export interface SchemeState {
+  cycle: number;
+  weights: Float32Array;
+  emulated_s: number;
+  wall_s: number; // this scheme's cycle wall time, summed over sessions
+}
+
+function learnerRow(scheme: string, cycle: number, r: LearnerRecord) {
+  const idle = r.status === 'idle';
+  const p = r.phases;
+  return {
+    scheme,
+    cycle,
+    learner: r.learner,
+    f_hz: r.f_hz,
+    rate_bps: r.rate_bps,
+    batch: r.batch,
+    t_send_s: idle ? 0 : (p?.t_send_s ?? r.t_send_s),
+    t_compute_s: idle ? 0 : p?.t_compute_s,
+    t_return_s: idle ? 0 : p?.t_return_s,
+    t_total_s: idle ? 0 : p?.t_total_s,
+    late: r.status === 'missing' ? 'missing' : r.status === 'late' ? '1' : '0',
+  };
+}
+
+export class ResultsWriter {
+  private readonly cycles: CsvAppender;
+  private readonly learners: CsvAppender;
+  private readonly wall: CsvAppender | null;
+
+  /** Opens (resume) or creates the run folder; refuses to overwrite an existing run. */
+  constructor(
+    readonly dir: string,
+    opts: { resume: boolean; realClock: boolean; config: () => object },
+  ) {
+    mkdirSync(dir, { recursive: true });
+    if (!opts.resume) {
+      if (existsSync(join(dir, 'cycles.csv'))) throw new InputError(`${dir} already holds a run; choose another --out or continue it with --resume ${dir}`);
+      writeJsonAtomic(join(dir, 'config.json'), opts.config());
+    }
+    this.cycles = new CsvAppender(join(dir, 'cycles.csv'), CYCLES_HEADER);
+    this.learners = new CsvAppender(join(dir, 'learners.csv'), LEARNERS_HEADER);
+    this.wall = opts.realClock ? new CsvAppender(join(dir, 'wall_phases.csv'), WALL_HEADER) : null;
+  }
+
+  /** --resume: each scheme continues after its last cycle row, from that cycle's checkpoint. */
+  resume(states: Map<SchemeName, SchemeState>, paramCount: number): void {
+    const rows = this.readCycles();
+    for (const [scheme, state] of states) {
+      const last = rows.filter((r) => r.scheme === scheme).reduce((m, r) => Math.max(m, r.cycle), 0);
+      if (last === 0) continue;
+      const { weights, manifest } = loadCheckpoint(this.dir, scheme, last, paramCount);
+      Object.assign(state, { cycle: last, weights, emulated_s: manifest.emulated_time_s, wall_s: manifest.wall_time_s });
+    }
+    const complete = (cells: string[]) => Number(cells[1]) <= (states.get(cells[0] as SchemeName)?.cycle ?? 0);
+    for (const csv of [this.learners, ...(this.wall ? [this.wall] : [])]) csv.rewrite(complete);
+  }
+
+  commitCycle(scheme: SchemeName, cycle: number, tau: number, outcome: CycleOutcome, state: SchemeState): void {
+    saveCheckpoint(this.dir, { scheme, cycle, emulated_time_s: state.emulated_s, wall_time_s: state.wall_s }, state.weights);
+    for (const r of outcome.records) this.learners.add(learnerRow(scheme, cycle, r));
+    this.learners.flush();
+    if (this.wall) {
+      for (const r of outcome.records)
+        if (r.wall)
+          this.wall.add({ scheme, cycle, learner: r.learner, wall_send_s: r.wall.send_s, wall_compute_s: r.wall.compute_s, wall_return_s: r.wall.return_s, train_wall_s: r.train_wall_s, overrun_s: r.overrun_s });
+      this.wall.flush();
+    }
+    this.cycles.add({
+      scheme,
+      cycle,
+      tau,
+      test_accuracy: outcome.accuracy,
+      test_loss: outcome.loss,
+      emulated_time_s: state.emulated_s,
+      max_learner_time_s: outcome.max_learner_time_s,
+      late_learners: outcome.records.filter((r) => r.status === 'late').length,
+      wall_time_s: Number(state.wall_s.toFixed(3)),
+    });
+    this.cycles.flush();
+  }
+
+  readCycles(): CycleRow[] {
+    return parseCycles(readFileSync(this.cycles.path, 'utf8'), this.cycles.path);
+  }
+
+  readLearners(): LearnerRow[] {
+    return parseLearners(readFileSync(this.learners.path, 'utf8'), this.learners.path);
+  }
+
+  writeSummary(summary: object): void {
+    writeJsonAtomic(join(this.dir, 'summary.json'), summary);
+  }
+}
