@@ -35,15 +35,6 @@ export function initBackend(pref: BackendPreference = 'auto'): Promise<string> {
   });
 }
 
-/** The backend tfjs is using right now (undefined before any op or initBackend). */
-export function activeBackend(): string | undefined {
-  try {
-    return tf.getBackend() ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function choose(pref: BackendPreference): Promise<string> {
   // Silences tfjs' console advice ("install tfjs-node ...") and debug checks; we log nothing.
   tf.enableProdMode();
