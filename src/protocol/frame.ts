@@ -111,15 +111,18 @@ export function decodeFrame(data: Uint8Array, maxPayloadElements: Record<string,
   for (const d of descriptors as unknown[]) {
     if (d === null || typeof d !== 'object') throw new FrameError('payload descriptor is not an object');
     const { name, dtype, length } = d as Record<string, unknown>;
-    if (typeof name !== 'string' || !(name in maxPayloadElements)) throw new FrameError(`unexpected payload ${JSON.stringify(name)}`);
-    if (name in payloads) throw new FrameError(`payload "${name}" given twice`);
+    // Own properties only: a payload named "toString" or "__proto__" must not match Object.prototype.
+    if (typeof name !== 'string' || !Object.hasOwn(maxPayloadElements, name)) throw new FrameError(`unexpected payload ${JSON.stringify(name)?.slice(0, 60)}`);
+    if (Object.hasOwn(payloads, name)) throw new FrameError(`payload "${name}" given twice`);
     if (dtype !== 'f32' && dtype !== 'u8') throw new FrameError(`payload "${name}" has unknown dtype ${JSON.stringify(dtype)}`);
     if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > maxPayloadElements[name])
       throw new FrameError(`payload "${name}" length ${JSON.stringify(length)} is outside 0..${maxPayloadElements[name]}`);
     const bytes = length * ELEMENT_BYTES[dtype];
     if (offset + bytes > data.byteLength) throw new FrameError(`payload "${name}" (${bytes} bytes) runs past the end of the frame`);
-    // Copy: the socket buffer is reused and may be unaligned for Float32Array.
-    const copy = Uint8Array.prototype.slice.call(data, offset, offset + bytes);
+    // Copy into a fresh, plain Uint8Array: the socket buffer is reused, may be unaligned for
+    // Float32Array, and slicing a Buffer would hand out a Buffer (possibly from Node's pool).
+    const copy = new Uint8Array(bytes);
+    copy.set(data.subarray(offset, offset + bytes));
     payloads[name] = dtype === 'f32' ? new Float32Array(copy.buffer, copy.byteOffset, length) : copy;
     offset += pad4(bytes);
   }
