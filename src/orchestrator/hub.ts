@@ -64,7 +64,9 @@ interface Connection {
   profile: LearnerProfileWire;
   pid?: number;
   remote: string;
-  alive: boolean;
+  alive: boolean; // a pong or a frame arrived since the last beat
+  missedBeats: number; // consecutive beats without a sign of life
+  dropReason?: string; // why the hub itself cut this connection
   pending?: PendingTask;
 }
 
@@ -87,10 +89,13 @@ export class LearnerHub {
   private readonly byId = new Map<number, Connection>();
   private readonly joinListeners = new Set<(id: number) => void>();
   private heartbeat?: NodeJS.Timeout;
+  private lastBeatAt = 0;
   private readonly tokenDigest: Buffer;
   private readonly paramCount: number;
 
   constructor(private readonly opts: HubOptions) {
+    // An empty token would let any client that sends an empty one in.
+    if (opts.token.length === 0) throw new RangeError('the run token must not be empty');
     this.tokenDigest = digest(opts.token);
     this.paramCount = opts.settings.param_count;
   }
@@ -115,6 +120,7 @@ export class LearnerHub {
         resolve(`ws://${host}:${port}`);
       });
       server.on('connection', (ws, req) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
+      this.lastBeatAt = monotonicSeconds();
       this.heartbeat = setInterval(() => this.beat(), this.opts.heartbeatMs);
     });
   }
@@ -221,9 +227,13 @@ export class LearnerHub {
 
   private accept(ws: WebSocket, remote: string): void {
     let conn: Connection | null = null;
+    let refused = false;
     const refuse = (close: { code: number; reason: string }, detail: string) => {
+      refused = true;
       this.opts.log(`refused ${remote}: ${close.reason}${detail ? ` (${detail})` : ''}`);
       ws.close(close.code, close.reason);
+      // A client that ignores the close frame does not get to hold the socket.
+      setTimeout(() => ws.terminate(), 2000).unref();
     };
     const handshakeTimer = setTimeout(() => {
       this.stats.handshakeFailures++;
@@ -231,6 +241,8 @@ export class LearnerHub {
     }, this.opts.handshakeTimeoutMs);
 
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (refused) return; // frames already in flight after a refusal are not read
+      if (conn) conn.alive = true;
       let message: ToOrchestrator;
       try {
         if (!isBinary) throw new ProtocolError('bad_frame', 'text frames are not part of the protocol');
@@ -239,6 +251,10 @@ export class LearnerHub {
         const err = e instanceof ProtocolError ? e : new ProtocolError('bad_frame', String(e));
         if (!conn) {
           clearTimeout(handshakeTimer);
+          if (err.code === 'auth_failed') {
+            this.stats.authFailures++;
+            return refuse(CLOSE.authFailed, err.message);
+          }
           this.stats.handshakeFailures++;
           return refuse(CLOSE.badHandshake, err.message);
         }
@@ -264,7 +280,7 @@ export class LearnerHub {
       if (!conn || this.byId.get(conn.id) !== conn) return;
       this.byId.delete(conn.id);
       this.stats.disconnects++;
-      const why = `disconnected (${code}${reason.length ? ' ' + reason.toString() : ''})`;
+      const why = conn.dropReason ?? `disconnected (${code}${reason.length ? ' ' + reason.toString() : ''})`;
       this.opts.log(`learner ${conn.id} ${why}`);
       conn.pending?.resolve({ status: 'missing', reason: why, bytesSent: conn.pending.bytesSent });
     });
@@ -301,7 +317,7 @@ export class LearnerHub {
       refuse(CLOSE.idInUse, `id ${message.learner_id}`);
       return null;
     }
-    const conn: Connection = { ws, id: message.learner_id, profile: message.profile, pid: message.pid, remote, alive: true };
+    const conn: Connection = { ws, id: message.learner_id, profile: message.profile, pid: message.pid, remote, alive: true, missedBeats: 0 };
     this.byId.set(conn.id, conn);
     this.stats.connections++;
     ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: conn.id, settings: this.opts.settings }));
@@ -355,11 +371,22 @@ export class LearnerHub {
     if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage({ type: 'error', code, message: message.slice(0, 200) }));
   }
 
+  /**
+   * A learner that shows no sign of life (pong or frame) for two beats in a row is dropped.
+   * A beat that fires late means this process itself was stalled (a long evaluation, a loaded
+   * host): pongs may sit unread in the socket, so that beat judges nobody.
+   */
   private beat(): void {
+    const now = monotonicSeconds();
+    const stalled = now - this.lastBeatAt > (1.5 * this.opts.heartbeatMs) / 1000;
+    this.lastBeatAt = now;
     for (const conn of this.byId.values()) {
-      if (!conn.alive) {
+      if (conn.alive) conn.missedBeats = 0;
+      else if (!stalled) conn.missedBeats++;
+      if (conn.missedBeats >= 2) {
         this.stats.heartbeatTimeouts++;
-        this.opts.log(`learner ${conn.id} missed its heartbeat: dropping the connection`);
+        conn.dropReason = `missed heartbeat (silent for ${conn.missedBeats} beats)`;
+        this.opts.log(`learner ${conn.id} missed its heartbeat (silent for ${conn.missedBeats} beats of ${this.opts.heartbeatMs} ms): dropping the connection`);
         conn.ws.terminate();
         continue;
       }

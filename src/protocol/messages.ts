@@ -12,6 +12,7 @@ import { decodeFrame, encodeFrame, FrameError, frameOverheadBytes, type Frame } 
 export const PROTOCOL_VERSION = 1;
 export const IMAGE_BYTES = 784; // 28×28 MNIST pixels, one byte each
 export const NUM_CLASSES = 10;
+export const MAX_TOKEN_CHARS = 256;
 
 export interface LearnerProfileWire {
   f_hz: number;
@@ -230,11 +231,15 @@ export function decodeToOrchestrator(data: Uint8Array, paramCount: number): ToOr
   const h = frame.header as Record<string, unknown>;
   switch (h.type) {
     case 'hello': {
+      // The token is judged first: a hello without one is an authentication failure, whatever else it holds.
+      const token = h.token;
+      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS)
+        throw new ProtocolError('auth_failed', `hello carries no token (a non-empty string of at most ${MAX_TOKEN_CHARS} characters)`);
       const profile = field(h, 'profile', 'object') as Record<string, unknown>;
       return {
         type: 'hello',
         protocol: field(h, 'protocol', 'int'),
-        token: field(h, 'token', 'string'),
+        token,
         learner_id: field(h, 'learner_id', 'int'),
         profile: {
           f_hz: field(profile, 'f_hz', 'posnum'),
@@ -372,4 +377,14 @@ export const CLOSE = {
   badId: { code: 4005, reason: 'learner id out of range for this run' },
   handshakeTimeout: { code: 4006, reason: 'no hello within the handshake timeout' },
   shutdown: { code: 4007, reason: 'orchestrator shutting down' },
+  incompatible: { code: 4008, reason: 'learner cannot serve this run' },
 } as const;
+
+/** Refusals that will not change if the learner simply tries again (wrong token, version, id, hello). */
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CLOSE.authFailed.code,
+  CLOSE.badVersion.code,
+  CLOSE.badHandshake.code,
+  CLOSE.badId.code,
+  CLOSE.incompatible.code,
+]);
