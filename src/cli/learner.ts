@@ -3,6 +3,7 @@
  * Joins a running orchestrator (started with --external) and trains whatever it is given.
  */
 import { runLearnerSession } from '../learner/client.ts';
+import { FATAL_CLOSE_CODES } from '../protocol/messages.ts';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 
 const spec: CommandSpec = {
@@ -43,7 +44,8 @@ async function main(): Promise<number> {
     process.stdin.resume();
   }
   const profile = { f_hz: args.fHz, ...(args.rateBps !== undefined ? { rate_bps: args.rateBps } : { distance_m: args.distanceM }) };
-  const deadline = Date.now() + args.retryS * 1000;
+  // The retry window restarts whenever a session was joined: it bounds one outage, not the whole run.
+  let deadline = Date.now() + args.retryS * 1000;
   let attempt = 0;
   for (;;) {
     const end = await runLearnerSession({ url: args.connect, token: args.token, learnerId: args.learnerId, profile, log });
@@ -52,9 +54,15 @@ async function main(): Promise<number> {
       return 0;
     }
     const detail = `${end.code}${end.reason ? ' ' + end.reason : ''}`;
-    if (end.kind === 'refused' && end.code >= 4000) {
+    // Wrong token, version or id will not change by retrying. "id in use" (4003) will: after a
+    // dropped connection the orchestrator may not have noticed yet that our old one is gone.
+    if (end.kind === 'refused' && FATAL_CLOSE_CODES.has(end.code)) {
       process.stderr.write(`${tag} error: the orchestrator refused this learner: ${detail}\n`);
       return 2;
+    }
+    if (end.kind === 'lost') {
+      deadline = Date.now() + args.retryS * 1000;
+      attempt = 0;
     }
     if (args.spawned || Date.now() > deadline) {
       process.stderr.write(`${tag} error: connection to ${args.connect} ended (${detail})\n`);

@@ -5,13 +5,15 @@
  */
 import WebSocket from 'ws';
 import { initBackend } from '../nn/backend.ts';
-import { trainLocal } from '../nn/mlp.ts';
+import { PARAM_COUNT, trainLocal } from '../nn/mlp.ts';
 import type { ImageSet } from '../data/mnist.ts';
 import { createClock, monotonicSeconds, type Clock } from '../emulation/clock.ts';
 import { padCompute } from '../emulation/compute.ts';
 import { sendPaced } from '../emulation/link.ts';
 import { computeSeconds } from '../emulation/timing.ts';
 import {
+  assertFiniteWeights,
+  CLOSE,
   decodeToLearner,
   encodeMessage,
   IMAGE_BYTES,
@@ -45,7 +47,6 @@ export interface SessionEnd {
   tasksDone: number;
 }
 
-const DEFAULT_PARAM_COUNT = 280_934;
 const DEFAULT_MAX_SAMPLES = 60_000;
 
 /** The d_k samples a federated learner trains on this cycle: a seeded draw from its shard (wrapping if d_k > shard). */
@@ -64,7 +65,7 @@ export function samplesFromShard(shard: Shard, samples: number, seed: number): I
 export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEnd> {
   const log = opts.log ?? (() => {});
   const ws = new WebSocket(opts.url, {
-    maxPayload: opts.maxFrameBytes ?? maxFrameToLearner(DEFAULT_PARAM_COUNT, DEFAULT_MAX_SAMPLES),
+    maxPayload: opts.maxFrameBytes ?? maxFrameToLearner(PARAM_COUNT, DEFAULT_MAX_SAMPLES),
     perMessageDeflate: false,
   });
   let settings: LearnerSettings | null = null;
@@ -100,6 +101,8 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
       mode: settings.local_iteration,
       seed: task.seed,
     });
+    // A diverged model (e.g. from hostile weights) is reported, never sent to be averaged.
+    assertFiniteWeights(trained.weights, 'trained weights');
     const train_wall_s = monotonicSeconds() - received;
     const emulated = computeSeconds(task.tau, task.samples, settings.flops_per_sample, task.f_hz);
     const throttle = await padCompute(train_wall_s, emulated, clock);
@@ -123,15 +126,33 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
 
   async function onMessage(message: ToLearner): Promise<void> {
     switch (message.type) {
-      case 'welcome':
+      case 'welcome': {
         if (welcomed) return replyError('unexpected', 'second welcome ignored');
-        if (message.protocol !== PROTOCOL_VERSION) throw new ProtocolError('bad_version', `orchestrator speaks protocol ${message.protocol}, this learner ${PROTOCOL_VERSION}`);
+        const why =
+          message.protocol !== PROTOCOL_VERSION
+            ? `orchestrator speaks protocol ${message.protocol}, this learner ${PROTOCOL_VERSION}`
+            : message.settings.param_count !== PARAM_COUNT
+              ? `the run's model has ${message.settings.param_count} parameters, this learner's ${PARAM_COUNT}`
+              : null;
+        if (why) {
+          // Nothing this learner could do in the run would be right: leave with a reason.
+          log(`cannot join: ${why}`);
+          ws.close(CLOSE.incompatible.code, `${CLOSE.incompatible.reason}: ${why}`.slice(0, 120));
+          return;
+        }
+        try {
+          backend = await initBackend(message.settings.backend);
+        } catch (e) {
+          log(`cannot join: ${(e as Error).message}`);
+          ws.close(CLOSE.incompatible.code, `${CLOSE.incompatible.reason}: backend ${message.settings.backend} unavailable`);
+          return;
+        }
         settings = message.settings;
         clock = createClock(settings.clock, settings.time_scale);
-        backend = await initBackend(settings.backend);
         welcomed = true;
         log(`joined run ${settings.run_id} as learner ${message.learner_id} (backend ${backend}, clock ${settings.clock})`);
         return;
+      }
       case 'shard':
         shard = message;
         log(`received a local shard of ${message.samples} samples`);
@@ -151,27 +172,33 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     }
   }
 
+  async function onFrame(data: Buffer, isBinary: boolean): Promise<void> {
+    let message: ToLearner;
+    try {
+      if (!isBinary) throw new ProtocolError('bad_frame', 'text frames are not part of the protocol');
+      message = decodeToLearner(data, settings);
+    } catch (e) {
+      const err = e instanceof ProtocolError ? e : new ProtocolError('bad_frame', String(e));
+      log(`dropped a bad frame: ${err.message}`);
+      return replyError(err.code, err.message);
+    }
+    try {
+      await onMessage(message);
+    } catch (e) {
+      log(`error: ${(e as Error).message}`);
+      replyError(e instanceof ProtocolError ? e.code : 'learner_error', String((e as Error).message));
+    }
+  }
+
   return new Promise((resolve) => {
     ws.on('open', () => {
       send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, token: opts.token, learner_id: opts.learnerId, profile: opts.profile, pid: process.pid }));
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      let message: ToLearner;
-      try {
-        if (!isBinary) throw new ProtocolError('bad_frame', 'text frames are not part of the protocol');
-        message = decodeToLearner(data, settings);
-      } catch (e) {
-        const err = e instanceof ProtocolError ? e : new ProtocolError('bad_frame', String(e));
-        log(`dropped a bad frame: ${err.message}`);
-        return replyError(err.code, err.message);
-      }
-      // One message at a time, in arrival order: a task never starts before the welcome's backend is ready.
-      queue = queue.then(() =>
-        onMessage(message).catch((e: unknown) => {
-          log(`error: ${(e as Error).message}`);
-          replyError(e instanceof ProtocolError ? e.code : 'learner_error', String((e as Error).message));
-        }),
-      );
+      // One frame at a time, in arrival order, decoding included: a frame that follows the welcome
+      // in the same tick (the federated shard) is judged with the welcome's settings, and a task
+      // never starts before the welcome's backend is ready.
+      queue = queue.then(() => onFrame(data, isBinary));
     });
     ws.on('error', (err) => log(`connection error: ${err.message}`));
     ws.on('close', (code, reasonBuf) => {
