@@ -13,6 +13,7 @@ import { SCENARIOS, type Scenario } from '../src/model/coefficients.ts';
 import { systemParamFlags, systemParamsFromArgs } from '../src/model/param-flags.ts';
 import { assertUsableFleet, generateFleet } from '../src/model/devices.ts';
 import { fig1Csv, fig1Table } from './fig1/csv.ts';
+import { renderFig1Charts } from '../src/report/index.ts';
 import { FIG1_DEFAULTS, runFig1, type Fig1Options } from './fig1/sweep.ts';
 
 export { runFig1, FIG1_DEFAULTS, type Fig1Options, type Row } from './fig1/sweep.ts';
@@ -34,6 +35,7 @@ const spec: CommandSpec = {
     { name: 't-for-k', type: 'list', unit: 's', default: list(FIG1_DEFAULTS.tForK), help: 'T of each τ-vs-K curve' },
     { name: 'ts', type: 'list', unit: 's', default: list(FIG1_DEFAULTS.ts), help: 'T values of the τ-vs-T sweep' },
     { name: 'k-for-t', type: 'list', unit: 'learners', default: list(FIG1_DEFAULTS.kForT), help: 'K of each τ-vs-T curve' },
+    { name: 'charts', type: 'boolean', default: true, help: 'render tau_vs_K and tau_vs_T as SVG and PNG (--no-charts to skip)' },
     ...systemParamFlags(),
   ],
   examples: ['npm run fig1', 'npm run fig1 -- --seeds 100 --out results/fig1-100'],
@@ -77,6 +79,10 @@ async function main(): Promise<void> {
       `τ vs K\n${fig1Table(tauVsK, 'K', 'T')}\n\nτ vs T\n${fig1Table(tauVsT, 'T', 'K')}\n\n` +
       `wrote ${join(out, 'tau_vs_K.csv')} and ${join(out, 'tau_vs_T.csv')}\n`,
   );
+  if (args.charts) {
+    const charts = await renderFig1Charts(out);
+    process.stdout.write(`charts: ${charts.join(', ')}\n`);
+  }
 }
 
 // Run only as a script, so that runFig1 can be imported without side effects.

@@ -7,6 +7,7 @@ import { CHART_CONFIG, LINE_CHART_SIZE } from './chart-style.ts';
 import type { Fig1Row } from './fig1-data.ts';
 import { orderSchemes, schemeColorScale, schemeLabel } from './schemes.ts';
 
+const isOptimal = `datum.scheme === '${schemeLabel('optimal')}'`;
 const DASHES = [[1, 0], [7, 4], [2, 3], [12, 3, 2, 3]];
 
 export function fig1Spec(rows: Fig1Row[], xAxis: 'K' | 'T'): TopLevelSpec {
@@ -56,29 +57,30 @@ export function fig1Spec(rows: Fig1Row[], xAxis: 'K' | 'T'): TopLevelSpec {
         mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.6 },
         encoding: { y: { field: 'tauMin', type: 'quantitative' }, y2: { field: 'tauMax' } },
       },
-      {
-        mark: { type: 'line' },
-        encoding: {
-          y: { field: 'tauMean', type: 'quantitative', title: 'local iterations τ (per cycle)', scale: { zero: true } },
-          strokeDash: {
-            field: 'fixed',
-            type: 'nominal',
-            title: fixed === 'T' ? 'deadline' : 'learners',
-            scale: { domain: fixedDomain, range: DASHES },
-            legend: { symbolType: 'stroke', symbolSize: 500, symbolStrokeWidth: 2.5 },
+      // The paper finds optimal = analytical: optimal is drawn first and wider, so both stay visible.
+      ...[isOptimal, `!(${isOptimal})`].flatMap((filter, i) => [
+        {
+          transform: [{ filter }],
+          mark: { type: 'line' },
+          encoding: {
+            y: { field: 'tauMean', type: 'quantitative', title: 'local iterations τ (per cycle)', scale: { zero: true } },
+            strokeDash: {
+              field: 'fixed',
+              type: 'nominal',
+              title: fixed === 'T' ? 'deadline' : 'learners',
+              scale: { domain: fixedDomain, range: DASHES },
+              legend: { symbolType: 'stroke', symbolSize: 500, symbolStrokeWidth: 2.5 },
+            },
+            strokeWidth: { value: i === 0 ? 6 : 2.5 },
+            detail: { field: 'series' },
           },
-          // The paper finds optimal = analytical: draw optimal wider underneath so both stay visible.
-          strokeWidth: { condition: { test: `datum.scheme === '${schemeLabel('optimal')}'`, value: 6 }, value: 2.5 },
-          detail: { field: 'series' },
         },
-      },
-      {
-        mark: { type: 'point', filled: true, opacity: 1 },
-        encoding: {
-          y: { field: 'tauMean', type: 'quantitative' },
-          size: { condition: { test: `datum.scheme === '${schemeLabel('optimal')}'`, value: 150 }, value: 60 },
+        {
+          transform: [{ filter }],
+          mark: { type: 'point', filled: true, opacity: 1 },
+          encoding: { y: { field: 'tauMean', type: 'quantitative' }, size: { value: i === 0 ? 150 : 60 } },
         },
-      },
+      ]),
       {
         // Hollow centre for points where some fleets were infeasible.
         transform: [{ filter: 'datum.partial' }],
