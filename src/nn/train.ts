@@ -39,8 +39,11 @@ export interface TrainResult {
 
 /** Yield every this many steps: ~50–100 ms of work at minibatch 64 on wasm. */
 const YIELD_EVERY_STEPS = 20;
-/** Full-batch ('step' mode) gradients are summed over chunks to bound activation memory. */
-const FULL_BATCH_CHUNK_ROWS = 4096;
+/**
+ * Full-batch ('step' mode) gradients are summed over chunks of this many rows: bounds the
+ * activation memory and lets the loop yield between chunks (~16 minibatch steps of work).
+ */
+const FULL_BATCH_CHUNK_ROWS = 1024;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -133,7 +136,7 @@ async function runFullBatchSteps(state: TrainState, host: HostBatch, opts: Train
       loss.dispose();
       gradSum = acc.grads;
       loss = acc.loss;
-      await yieldToEventLoop(); // a 4096-row chunk is ~64 minibatch steps of work
+      await yieldToEventLoop();
     }
     const next = tf.tidy(() => ({
       params: applyUpdate(state.params, gradSum),

@@ -85,7 +85,7 @@ describe('trainLocal', () => {
     expect(ticks).toBeGreaterThanOrEqual(4);
   });
 
-  it("'step' mode takes one full-batch gradient step per iteration (chunked beyond 4096 rows)", async () => {
+  it("'step' mode takes one full-batch gradient step per iteration (summed over row chunks)", async () => {
     const w0 = initWeights(6);
     const { train: big } = await mnistSlice(5000, 1);
     const result = await trainLocal(w0, big, opts({ mode: 'step', lr: 0.5 }));
