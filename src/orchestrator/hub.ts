@@ -90,6 +90,7 @@ export class LearnerHub {
   private readonly joinListeners = new Set<(id: number) => void>();
   private heartbeat?: NodeJS.Timeout;
   private lastBeatAt = 0;
+  private closing = false; // once set, nobody new gets in
   private readonly tokenDigest: Buffer;
   private readonly paramCount: number;
 
@@ -207,6 +208,7 @@ export class LearnerHub {
   }
 
   async close(reason = 'run finished'): Promise<void> {
+    this.closing = true;
     clearInterval(this.heartbeat);
     this.failPending('orchestrator shutting down');
     for (const conn of this.byId.values()) {
@@ -226,6 +228,7 @@ export class LearnerHub {
   // ---------- connection handling ----------
 
   private accept(ws: WebSocket, remote: string): void {
+    if (this.closing) return ws.close(CLOSE.shutdown.code, CLOSE.shutdown.reason);
     let conn: Connection | null = null;
     let refused = false;
     const refuse = (close: { code: number; reason: string }, detail: string) => {
@@ -292,6 +295,10 @@ export class LearnerHub {
     message: ToOrchestrator,
     refuse: (c: { code: number; reason: string }, detail: string) => void,
   ): Connection | null {
+    if (this.closing) {
+      refuse(CLOSE.shutdown, 'the run is over');
+      return null;
+    }
     if (message.type !== 'hello') {
       this.stats.handshakeFailures++;
       refuse(CLOSE.badHandshake, `got "${message.type}"`);
