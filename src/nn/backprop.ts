@@ -9,7 +9,7 @@
  * Layout (see params.ts): activations are feature-major, aᵀ: [features, m]; weights Wᵀ:
  * [outputs, inputs]; biases [outputs, 1]. Pure tensor math: call inside tf.tidy.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { DeviceParams } from './params.ts';
 
 /** Logitsᵀ [10, m] for inputs x [m, 784] scaled to [0, 1]. */

@@ -1,5 +1,5 @@
 /** Test-set accuracy and mean cross-entropy, in fixed-size chunks to bound memory. */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../data/mnist.ts';
 import { ensureBackend } from './backend.ts';
 import { crossEntropySumT, forwardLogitsT } from './backprop.ts';

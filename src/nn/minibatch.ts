@@ -6,7 +6,7 @@
  * the whole tensor through readSync. Copying 64 pre-scaled rows with TypedArray.set (a
  * memcpy each) and uploading them costs ~3 µs per sample. Pixels are scaled once per call.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../data/mnist.ts';
 import { CLASS_COUNT, INPUT_SIZE } from './layout.ts';
 

@@ -4,7 +4,7 @@
  * step runs inside tf.tidy, and the loop yields to the event loop regularly so a learner
  * process keeps serving its WebSocket while it trains.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../data/mnist.ts';
 import { createRng, deriveSeed } from '../util/rng.ts';
 import { ensureBackend } from './backend.ts';

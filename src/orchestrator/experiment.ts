@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { solve } from '../allocation/index.ts';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
 import { InputError } from '../cli/args.ts';
