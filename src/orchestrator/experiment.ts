@@ -171,14 +171,8 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   // ---- set-up: bad input fails here, before any process starts ----
   const generatedFleet = config.external ? null : buildFleet(config);
   if (generatedFleet) allocateAll(config, generatedFleet); // infeasible T or d: say so now
-  const backend = await initBackend(config.backend);
-  const mnist = await loadMnist(config.data_dir ? { dataDir: config.data_dir } : {});
-  if (config.train_samples > mnist.train.count) throw new InputError(`--train-samples ${config.train_samples} exceeds the ${mnist.train.count} training images`);
-  if (config.test_samples > mnist.test.count) throw new InputError(`--test-samples ${config.test_samples} exceeds the ${mnist.test.count} test images`);
-  const train = firstN(mnist.train, config.train_samples);
-  const test = firstN(mnist.test, config.test_samples);
 
-  // ---- learners ----
+  // ---- learners: spawned first, so they boot while this process loads the data ----
   const hub = new LearnerHub({
     host: config.host,
     port: config.port,
@@ -194,13 +188,38 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   opts.signal?.addEventListener('abort', () => hub.failPending('orchestrator interrupted'));
   opts.onListening?.(url, token);
   const processes = generatedFleet ? new LearnerProcesses(url, token, join(opts.out, 'logs'), log) : null;
-  const shards = config.scenario === 'federated' ? makeShards(config, train) : null;
-  if (shards)
-    hub.onJoin((id) => void hub.sendShard(id, { type: 'shard', samples: shards[id].count, images: shards[id].images, labels: shards[id].labels }).catch(() => {}));
+  const spawnMissing = () => {
+    if (processes) for (const l of generatedFleet!) if (!hub.isConnected(l.id) && !processes.isRunning(l.id)) processes.spawn(l);
+  };
+  spawnMissing();
+
+  let backend: string;
+  let train: ImageSet;
+  let test: ImageSet;
+  try {
+    backend = await initBackend(config.backend);
+    const mnist = await loadMnist(config.data_dir ? { dataDir: config.data_dir } : {});
+    if (config.train_samples > mnist.train.count) throw new InputError(`--train-samples ${config.train_samples} exceeds the ${mnist.train.count} training images`);
+    if (config.test_samples > mnist.test.count) throw new InputError(`--test-samples ${config.test_samples} exceeds the ${mnist.test.count} test images`);
+    train = firstN(mnist.train, config.train_samples);
+    test = firstN(mnist.test, config.test_samples);
+  } catch (e) {
+    await hub.close('orchestrator failed to start');
+    await processes?.stopAll();
+    throw e;
+  }
+  if (config.scenario === 'federated') {
+    // Federated learners hold their shard: sent once on joining (again after a reconnect).
+    const shards = makeShards(config, train);
+    const sendShard = (id: number) =>
+      void hub.sendShard(id, { type: 'shard', samples: shards[id].count, images: shards[id].images, labels: shards[id].labels }).catch(() => {});
+    hub.onJoin(sendShard);
+    hub.connectedIds().forEach(sendShard);
+  }
   const allIds = Array.from({ length: config.K }, (_, i) => i);
   // Before every cycle: respawn spawned learners that died, wait for everyone to be connected.
   const ensureLearners = async () => {
-    if (processes) for (const id of allIds) if (!hub.isConnected(id) && !processes.isRunning(id)) processes.spawn(generatedFleet![id]);
+    spawnMissing();
     const absent = await hub.waitFor(allIds, config.join_timeout_s * 1000);
     if (absent.length) log(`learners not connected: ${absent.join(', ')} (recorded as missing this cycle)`);
   };

@@ -63,3 +63,20 @@ describe('experiment end to end (K = 3, 2 cycles, virtual clock)', () => {
     expect(summary.schemes.optimal.final_accuracy).toBe(Number(cycles[1][3]));
   });
 });
+
+describe('federated scenario (learners keep Dirichlet non-IID shards)', () => {
+  it('ships only weights each cycle and still trains', async () => {
+    const config = smallConfig({ scenario: 'federated', alpha: 0.5, schemes: ['optimal'], cycles: 2 });
+    const run = await runExperiment(config, { out: tmp(), log: quiet });
+    const fleet = JSON.parse(readFileSync(join(run.out, 'config.json'), 'utf8')).fleet;
+    const cycles = rows(readFileSync(join(run.out, 'cycles.csv'), 'utf8'));
+    expect(Number(cycles[1][3])).toBeGreaterThan(0.3);
+    for (const r of rows(readFileSync(join(run.out, 'learners.csv'), 'utf8'))) {
+      const [, cycle, learner, , , batch, tS, , , , late] = r;
+      expect(late).toBe('0');
+      const model = phaseTimes(fleet[Number(learner)], config.params, 'federated', Number(cycles[Number(cycle) - 1][2]), Number(batch));
+      // Only the weights travel: the task frame is the model plus a header.
+      expect(Math.abs(Number(tS) / model.t_send_s - 1)).toBeLessThan(0.01);
+    }
+  });
+});
