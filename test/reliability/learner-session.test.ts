@@ -1,0 +1,110 @@
+/**
+ * The learner session against a scripted orchestrator: frame ordering right after the welcome,
+ * and refusing a run it cannot serve.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import { runLearnerSession } from '../../src/learner/client.ts';
+import { PARAM_COUNT } from '../../src/nn/mlp.ts';
+import { CLOSE, decodeToOrchestrator, encodeMessage, IMAGE_BYTES, PROTOCOL_VERSION, type LearnerSettings, type Result, type Task } from '../../src/protocol/messages.ts';
+import { createRng } from '../../src/util/rng.ts';
+import { hubSettings } from './helpers.ts';
+
+let server: WebSocketServer | null = null;
+afterEach(async () => {
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = null;
+});
+
+/** A one-connection orchestrator: `script` runs once the learner said hello. */
+async function scripted(script: (ws: ServerSocket, frames: Buffer[]) => void): Promise<string> {
+  server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 16 * 1024 * 1024 });
+  await new Promise((r) => server!.once('listening', r));
+  server.on('connection', (ws) => {
+    const frames: Buffer[] = [];
+    ws.on('message', (d: Buffer) => frames.push(d));
+    ws.once('message', () => script(ws, frames));
+  });
+  return `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+const settings: LearnerSettings = { ...hubSettings(PARAM_COUNT, 32) };
+const session = (url: string) => runLearnerSession({ url, token: 't', learnerId: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } });
+
+describe('learner session', () => {
+  it('a shard sent in the same tick as the welcome is kept, and a shard task trains on it', async () => {
+    const rng = createRng(11);
+    const images = Uint8Array.from({ length: 8 * IMAGE_BYTES }, () => rng.int(256));
+    const labels = Uint8Array.from({ length: 8 }, () => rng.int(10));
+    const weights = Float32Array.from({ length: PARAM_COUNT }, () => 0.05 * rng.normal());
+    let result: Result | null = null;
+    const errors: string[] = [];
+    const url = await scripted((ws, frames) => {
+      // Back to back, as the hub's onJoin → sendShard does in federated runs.
+      ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings }));
+      ws.send(encodeMessage({ type: 'shard', samples: 8, images, labels }));
+      const task: Task = { type: 'task', task_id: 'fed-1-0', cycle: 1, scheme: 'optimal', tau: 1, samples: 6, seed: 3, f_hz: 1e9, rate_bps: 1e8, source: 'shard', weights };
+      ws.send(encodeMessage(task));
+      ws.on('message', () => {
+        for (const f of frames.splice(0)) {
+          try {
+            const m = decodeToOrchestrator(f, PARAM_COUNT);
+            if (m.type === 'result') {
+              result = m;
+              ws.send(encodeMessage({ type: 'bye', reason: 'done' }));
+            } else if (m.type === 'error') errors.push(`${m.code}: ${m.message}`);
+          } catch {
+            /* the hello */
+          }
+        }
+      });
+    });
+    const end = await session(url);
+    expect(errors).toEqual([]);
+    expect(end.kind).toBe('bye');
+    expect(end.tasksDone).toBe(1);
+    expect(result).toMatchObject({ type: 'result', task_id: 'fed-1-0', samples: 6, steps: 1 });
+  });
+
+  it('leaves a run whose model size differs with 4008 and a reason, instead of failing every task', async () => {
+    const url = await scripted((ws) => ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings: { ...settings, param_count: 1234 } })));
+    const end = await session(url);
+    expect(end.kind).toBe('refused');
+    expect(end.code).toBe(CLOSE.incompatible.code);
+    expect(end.reason).toMatch(/1234 parameters/);
+  });
+
+  it('leaves a run that speaks another protocol version with 4008', async () => {
+    const url = await scripted((ws) => ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION + 1, learner_id: 0, settings })));
+    const end = await session(url);
+    expect(end).toMatchObject({ kind: 'refused', code: CLOSE.incompatible.code, reason: expect.stringMatching(/protocol/) });
+  });
+
+  it('reports diverging weights as an error for the task instead of returning them', async () => {
+    const errors: { code: string; task_id?: string }[] = [];
+    let results = 0;
+    const url = await scripted((ws, frames) => {
+      ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings: { ...settings, lr: 1e38 } }));
+      const weights = new Float32Array(PARAM_COUNT).fill(1e30); // finite, but training overflows
+      const images = new Uint8Array(4 * IMAGE_BYTES).fill(255);
+      ws.send(encodeMessage({ type: 'task', task_id: 'boom', cycle: 1, scheme: 'eta', tau: 1, samples: 4, seed: 1, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights, images, labels: Uint8Array.from([1, 2, 3, 4]) }));
+      ws.on('message', () => {
+        for (const f of frames.splice(0)) {
+          try {
+            const m = decodeToOrchestrator(f, PARAM_COUNT);
+            if (m.type === 'result') results++;
+            if (m.type === 'error') {
+              errors.push({ code: m.code, task_id: m.task_id });
+              ws.send(encodeMessage({ type: 'bye', reason: 'done' }));
+            }
+          } catch {
+            /* the hello */
+          }
+        }
+      });
+    });
+    await session(url);
+    expect(results).toBe(0);
+    expect(errors).toEqual([{ code: 'non_finite', task_id: 'boom' }]);
+  });
+});
