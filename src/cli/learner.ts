@@ -17,7 +17,7 @@ const spec: CommandSpec = {
     { name: 'distance-m', type: 'number', exclusiveMin: 0, unit: 'm', help: 'distance to the orchestrator; the orchestrator derives the Shannon rate from it' },
     { name: 'rate-bps', type: 'number', exclusiveMin: 0, unit: 'bit/s', help: 'link rate to emulate (instead of --distance-m)' },
     { name: 'retry-s', type: 'number', min: 0, default: 30, unit: 's', help: 'keep trying to (re)connect this long after a lost connection' },
-    { name: 'spawned', type: 'boolean', default: false, help: 'internal: started by the orchestrator; exit when stdin closes, never reconnect' },
+    { name: 'spawned', type: 'boolean', default: false, help: 'internal: started by the orchestrator; exit when stdin closes (the orchestrator is gone)' },
     { name: 'quiet', type: 'boolean', default: false, help: 'print only errors' },
   ],
   examples: [
@@ -37,12 +37,24 @@ async function main(): Promise<number> {
 
   const tag = `[learner ${args.learnerId}]`;
   const log = args.quiet ? () => {} : (line: string) => process.stderr.write(`${tag} ${line}\n`);
-  if (args.spawned) {
-    // The orchestrator holds our stdin: when it goes away (even SIGKILLed), we go too.
-    process.stdin.on('end', () => process.exit(0));
-    process.stdin.on('error', () => process.exit(0));
-    process.stdin.resume();
-  }
+  if (!args.spawned) return serve(args, tag, log);
+  // The orchestrator holds our stdin: when it goes away (even SIGKILLed), we go too. So a
+  // spawned learner may reconnect like any other without ever becoming an orphan.
+  const orchestratorGone = () => process.exit(0);
+  process.stdin.on('end', orchestratorGone);
+  process.stdin.on('error', orchestratorGone);
+  process.stdin.resume();
+  const code = await serve(args, tag, log);
+  // Reading stdin keeps the event loop alive: stop, or a finished learner would linger and hold
+  // its id's process slot, so the orchestrator would never start a replacement.
+  process.stdin.off('end', orchestratorGone);
+  process.stdin.destroy();
+  setTimeout(() => process.exit(code), 2000).unref(); // in case a stale training still runs
+  return code;
+}
+
+/** Sessions until the run ends (0), a refusal that retrying cannot fix (2), or the retry window closes (1). */
+async function serve(args: Record<string, any>, tag: string, log: (line: string) => void): Promise<number> {
   const profile = { f_hz: args.fHz, ...(args.rateBps !== undefined ? { rate_bps: args.rateBps } : { distance_m: args.distanceM }) };
   // The retry window restarts whenever a session was joined: it bounds one outage, not the whole run.
   let deadline = Date.now() + args.retryS * 1000;
@@ -64,7 +76,7 @@ async function main(): Promise<number> {
       deadline = Date.now() + args.retryS * 1000;
       attempt = 0;
     }
-    if (args.spawned || Date.now() > deadline) {
+    if (Date.now() > deadline) {
       process.stderr.write(`${tag} error: connection to ${args.connect} ended (${detail})\n`);
       return 1;
     }
