@@ -1,0 +1,178 @@
+/**
+ * Learner faults in real runs: a learner process killed mid-cycle, every result lost on the way
+ * back, and a learner that goes silent (SIGSTOP) — each detected, recorded and survived, with no
+ * learner process left behind afterwards.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { firstN, loadMnist, subset, type ImageSet } from '../../src/data/mnist.ts';
+import { initBackend } from '../../src/nn/backend.ts';
+import { evaluate, fedAvg, initWeights, PARAM_COUNT, trainLocal } from '../../src/nn/mlp.ts';
+import { loadCheckpoint } from '../../src/orchestrator/checkpoint.ts';
+import type { ExperimentConfig } from '../../src/orchestrator/config.ts';
+import { cycleDataOrder } from '../../src/orchestrator/cycle.ts';
+import { runExperiment, type RunResult } from '../../src/orchestrator/experiment.ts';
+import { deriveSeed } from '../../src/util/rng.ts';
+import { collectLog, fastConfig, isAlive, joinedPids, tmpDir, type LogCollector } from './helpers.ts';
+
+interface LearnerCsvRow {
+  scheme: string;
+  cycle: number;
+  learner: number;
+  batch: number;
+  late: string;
+}
+
+function learnerRows(out: string): LearnerCsvRow[] {
+  const [header, ...lines] = readFileSync(join(out, 'learners.csv'), 'utf8').trim().split('\n');
+  const cols = header.split(',');
+  return lines.map((l) => {
+    const c = l.split(',');
+    const at = (name: string) => c[cols.indexOf(name)];
+    return { scheme: at('scheme'), cycle: Number(at('cycle')), learner: Number(at('learner')), batch: Number(at('batch')), late: at('late') };
+  });
+}
+
+function cycleRows(out: string): { cycle: number; tau: number; accuracy: number }[] {
+  const [, ...lines] = readFileSync(join(out, 'cycles.csv'), 'utf8').trim().split('\n');
+  return lines.map((l) => l.split(',')).map((c) => ({ cycle: Number(c[1]), tau: Number(c[2]), accuracy: Number(c[3]) }));
+}
+
+function expectNoLearnerLeft(log: LogCollector): number[] {
+  const pids = [...joinedPids(log.lines).values()].flat();
+  expect(pids.length).toBeGreaterThan(0);
+  for (const pid of pids) expect(isAlive(pid), `learner pid ${pid} still alive`).toBe(false);
+  return pids;
+}
+
+const faultTally = { faultsInjected: 0, runsCompleted: 0, learnerCyclesLost: 0 };
+
+describe('learner faults in real runs', () => {
+  let train: ImageSet;
+  let test: ImageSet;
+  beforeAll(async () => {
+    const mnist = await loadMnist();
+    const config = fastConfig();
+    train = firstN(mnist.train, config.train_samples);
+    test = firstN(mnist.test, config.test_samples);
+    await initBackend(config.backend); // the learners' backend, so in-process training matches theirs
+  });
+
+  /** Cycle 1 of `scheme` as the learners computed it: train each of `who` in-process, average by d_k. */
+  async function cycleOneAverage(config: ExperimentConfig, rows: LearnerCsvRow[], scheme: string, tau: number, who: number[]): Promise<Float32Array> {
+    const mine = rows.filter((r) => r.scheme === scheme && r.cycle === 1).sort((a, b) => a.learner - b.learner);
+    const order = cycleDataOrder(config.train_samples, config.seed, 1);
+    const offsets = mine.reduce<number[]>((acc, r, k) => [...acc, k === 0 ? 0 : acc[k - 1] + mine[k - 1].batch], []);
+    const initial = initWeights(config.seed);
+    const updates = [];
+    for (const k of who) {
+      const batch = subset(train, order.subarray(offsets[k], offsets[k] + mine[k].batch));
+      const trained = await trainLocal(initial, batch, { iterations: tau, minibatch: config.minibatch, lr: config.lr, mode: config.local_iteration, seed: deriveSeed(config.seed, 'train', scheme, 1, k) });
+      updates.push({ weights: trained.weights, samples: mine[k].batch });
+    }
+    return fedAvg(updates);
+  }
+
+  it('a learner killed mid-cycle is left out of that cycle (average re-normalised), respawned, and back in the next', async () => {
+    const config = fastConfig({ faults: { kill: [{ learner: 1, cycle: 1 }], drop_prob: 0 } });
+    const log = collectLog();
+    const run: RunResult = await runExperiment(config, { out: tmpDir('fault-kill'), log: log.log });
+    expect(run.interrupted).toBe(false);
+    faultTally.faultsInjected++;
+    faultTally.runsCompleted++;
+
+    const rows = learnerRows(run.out);
+    const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.late;
+    expect([0, 1, 2].map((k) => status(1, k))).toEqual(['0', 'missing', '0']);
+    expect([0, 1, 2].map((k) => status(2, k))).toEqual(['0', '0', '0']);
+    expect(log.lines.some((l) => /fault injection: killing learner 1 \(pid \d+\) in optimal cycle 1/.test(l))).toBe(true);
+
+    // The learner process was replaced: two different pids joined as learner 1.
+    const pids = joinedPids(log.lines);
+    expect(pids.get(1)).toHaveLength(2);
+    expect(new Set(pids.get(1)).size).toBe(2);
+
+    // Cycle 1's global model is exactly the d_k-weighted average of learners 0 and 2 only.
+    const tau = cycleRows(run.out)[0].tau;
+    const { weights: saved } = loadCheckpoint(run.out, 'optimal', 1, PARAM_COUNT);
+    const withoutOne = await cycleOneAverage(config, rows, 'optimal', tau, [0, 2]);
+    const withAll = await cycleOneAverage(config, rows, 'optimal', tau, [0, 1, 2]);
+    const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    expect(maxDiff(saved, withoutOne)).toBeLessThan(1e-6);
+    expect(maxDiff(saved, withAll)).toBeGreaterThan(1e-3);
+    // ... and its accuracy is that model's accuracy, not the fault-free one.
+    const accuracy = cycleRows(run.out)[0].accuracy;
+    expect(accuracy).toBeCloseTo((await evaluate(withoutOne, test)).accuracy, 6);
+    expect(accuracy).not.toBe((await evaluate(withAll, test)).accuracy);
+
+    const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
+    expect(summary.faults).toMatchObject({ killed: 1, dropped_results: 0, lost_learner_cycles: 1 });
+    expect(summary.schemes.optimal.missing_learner_cycles).toBe(1);
+    expect(summary.schemes.optimal.cycles).toBe(2);
+    faultTally.learnerCyclesLost += summary.faults.lost_learner_cycles;
+
+    expectNoLearnerLeft(log);
+  });
+
+  it('drop_prob = 1 loses every result: weights and accuracy stay at their initial values, the run completes', async () => {
+    const config = fastConfig({ faults: { kill: [], drop_prob: 1 } });
+    const log = collectLog();
+    const run = await runExperiment(config, { out: tmpDir('fault-drop'), log: log.log });
+    expect(run.interrupted).toBe(false);
+    faultTally.faultsInjected += config.K * config.cycles;
+    faultTally.runsCompleted++;
+
+    const rows = learnerRows(run.out);
+    expect(rows).toHaveLength(config.K * config.cycles);
+    expect(rows.every((r) => r.late === 'missing')).toBe(true);
+    const initial = initWeights(config.seed);
+    const initialAccuracy = (await evaluate(initial, test)).accuracy;
+    const cycles = cycleRows(run.out);
+    expect(cycles.map((c) => c.cycle)).toEqual([1, 2]);
+    for (const c of cycles) expect(c.accuracy).toBe(initialAccuracy);
+    const { weights } = loadCheckpoint(run.out, 'optimal', config.cycles, PARAM_COUNT);
+    expect(Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength).equals(Buffer.from(initial.buffer))).toBe(true);
+
+    const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
+    expect(summary.faults).toMatchObject({ killed: 0, dropped_results: config.K * config.cycles, lost_learner_cycles: config.K * config.cycles });
+    expect(summary.schemes.optimal.missing_learner_cycles).toBe(config.K * config.cycles);
+    faultTally.learnerCyclesLost += summary.faults.lost_learner_cycles;
+    expectNoLearnerLeft(log);
+  });
+
+  it('a learner that goes silent (SIGSTOP) is detected by the heartbeat, marked missing, and rejoins the next cycle once awake', async () => {
+    const config = fastConfig({ heartbeat_s: 0.5, join_timeout_s: 30 });
+    const log = collectLog();
+    let stoppedPid = 0;
+    const running = runExperiment(config, { out: tmpDir('fault-silent'), log: log.log });
+    const joined = await log.when(/^learner 1 joined from .* \(pid (\d+)\)/);
+    stoppedPid = Number(joined[1]);
+    process.kill(stoppedPid, 'SIGSTOP');
+    const t0 = Date.now();
+    await log.when(/^learner 1 missed its heartbeat/);
+    const detectedAfter_s = (Date.now() - t0) / 1000;
+    process.kill(stoppedPid, 'SIGCONT'); // it wakes to a closed connection and reconnects with its id
+    const run = await running;
+    expect(run.interrupted).toBe(false);
+    faultTally.faultsInjected++;
+    faultTally.runsCompleted++;
+
+    const rows = learnerRows(run.out);
+    const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.late;
+    expect([0, 1, 2].map((k) => status(1, k))).toEqual(['0', 'missing', '0']);
+    expect(status(2, 1)).toBe('0'); // back for cycle 2
+    expect(joinedPids(log.lines).get(1)).toEqual([stoppedPid, stoppedPid]); // the same process, rejoined
+    expect(detectedAfter_s).toBeLessThan(10);
+    expect(log.lines.some((l) => /^learner 1 missed its heartbeat/.test(l))).toBe(true);
+    expect(log.lines.some((l) => /optimal\s+cycle\s+1\/2 .*missing 1 \(1: missed heartbeat/.test(l))).toBe(true);
+    const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
+    expect(summary.hub.heartbeatTimeouts).toBe(1);
+    expect(summary.faults.lost_learner_cycles).toBe(1);
+    faultTally.learnerCyclesLost += summary.faults.lost_learner_cycles;
+
+    const pids = expectNoLearnerLeft(log);
+    expect(pids).toContain(stoppedPid);
+    console.log(`FAULTS silent learner detected after ${detectedAfter_s.toFixed(2)} s (heartbeat ${config.heartbeat_s} s); tally ${JSON.stringify(faultTally)}`);
+  });
+});
