@@ -96,7 +96,12 @@ export class LearnerProcesses {
     const all = Promise.all(pending.map(([id]) => this.exits.get(id)));
     const timeout = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await Promise.race([all, timeout(graceMs)]);
-    for (const [, child] of pending) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    for (const [, child] of pending)
+      if (child.exitCode === null && child.signalCode === null) {
+        // A stopped (SIGSTOP) learner acts on neither stdin EOF nor SIGTERM until it continues.
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+      }
     await Promise.race([all, timeout(graceMs)]);
     for (const [, child] of pending) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await all;
