@@ -79,6 +79,11 @@ export interface HubStats {
   heartbeatTimeouts: number;
 }
 
+/** Peer-supplied text goes into the run log on one line: control characters are escaped. */
+function oneLine(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
@@ -361,8 +366,8 @@ export class LearnerHub {
       }
       case 'error':
         if (pending && message.task_id === pending.task.task_id) {
-          pending.resolve({ status: 'missing', reason: `learner failed the task: ${message.code}: ${message.message}`, bytesSent: pending.bytesSent });
-        } else this.opts.log(`learner ${conn.id} reports ${message.code}: ${message.message}`);
+          pending.resolve({ status: 'missing', reason: oneLine(`learner failed the task: ${message.code}: ${message.message}`), bytesSent: pending.bytesSent });
+        } else this.opts.log(oneLine(`learner ${conn.id} reports ${message.code}: ${message.message}`));
         return;
       case 'hello':
         return this.reject(conn, 'unexpected', 'already joined');
