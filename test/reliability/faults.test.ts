@@ -142,7 +142,7 @@ describe('learner faults in real runs', () => {
   });
 
   it('a learner that goes silent (SIGSTOP) is detected by the heartbeat, marked missing, and rejoins the next cycle once awake', async () => {
-    const config = fastConfig({ heartbeat_s: 0.5, join_timeout_s: 30 });
+    const config = fastConfig({ heartbeat_s: 1, join_timeout_s: 30 });
     const log = collectLog();
     let stoppedPid = 0;
     const running = runExperiment(config, { out: tmpDir('fault-silent'), log: log.log });
