@@ -11,7 +11,7 @@ import { createClock } from '../../src/emulation/clock.ts';
 import type { ExperimentConfig } from '../../src/orchestrator/config.ts';
 import { LearnerHub, type HubOptions } from '../../src/orchestrator/hub.ts';
 import { PROJECT_ROOT } from '../../src/orchestrator/spawn.ts';
-import { decodeToLearner, encodeMessage, PROTOCOL_VERSION, type LearnerSettings, type ToLearner } from '../../src/protocol/messages.ts';
+import { encodeMessage, PROTOCOL_VERSION, type LearnerSettings } from '../../src/protocol/messages.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 
 export const tmpDir = (tag: string) => mkdtempSync(join(os.tmpdir(), `mel-${tag}-`));
@@ -138,15 +138,6 @@ export class RawClient {
 
   close(): void {
     this.ws.close();
-  }
-}
-
-/** What the orchestrator sent, decoded as a learner would (after the welcome). */
-export function asLearner(f: { data: Buffer }, settings: LearnerSettings | null): ToLearner | null {
-  try {
-    return decodeToLearner(f.data, settings);
-  } catch {
-    return null;
   }
 }
 
