@@ -19,20 +19,10 @@ import {
   type Result,
   type Task,
 } from '../../src/protocol/messages.ts';
+import { hubSettings } from '../reliability/helpers.ts';
 
 const P = 50; // a small "model" keeps these tests fast; sizes are checked against it
-const SETTINGS: LearnerSettings = {
-  run_id: 'run',
-  param_count: P,
-  minibatch: 64,
-  lr: 0.1,
-  local_iteration: 'epoch',
-  clock: 'virtual',
-  time_scale: 1,
-  flops_per_sample: 1e6,
-  backend: 'wasm',
-  max_samples: 10,
-};
+const SETTINGS: LearnerSettings = hubSettings(P, 10);
 
 function task(samples = 3, over: Partial<Task> = {}): Task {
   return {
