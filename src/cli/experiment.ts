@@ -150,7 +150,6 @@ async function main(): Promise<number> {
   // On a terminal a status line shows the running cycle; every event line first clears it.
   const tty = process.stderr.isTTY;
   const log = (line: string) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`);
-  process.stderr.write(`run folder: ${out}\n`);
   const result = await runExperiment(config, {
     out,
     log,
@@ -159,6 +158,7 @@ async function main(): Promise<number> {
     resume: Boolean(args.resume),
     signal: abort.signal,
     onListening: (url, token) => {
+      log(`run folder: ${out}`);
       if (config.external)
         process.stderr.write(
           `orchestrator listening on ${url}\nstart each learner with:\n  MEL_TOKEN=${token} npm run learner -- --connect ${url} --learner-id <0..${config.K - 1}> --f-hz <Hz> --distance-m <m>\n`,

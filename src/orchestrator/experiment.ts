@@ -106,7 +106,8 @@ export function allocateAll(config: ExperimentConfig, fleet: LearnerProfile[]): 
   const out = new Map<SchemeName, FeasibleAllocation>();
   for (const scheme of config.schemes) {
     const a = solve(scheme, { coeffs, T_s: config.T, d: config.train_samples });
-    if (!a.feasible) throw new InputError(`scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}`);
+    if (!a.feasible)
+      throw new InputError(`scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}. Raise --T, lower --train-samples, or leave ${scheme} out of --schemes`);
     out.set(scheme, a);
   }
   return out;
