@@ -28,6 +28,12 @@ export interface ExperimentConfig {
   clock: ClockMode;
   time_scale: number;
   late: 'drop' | 'wait';
+  /**
+   * σ of a seeded log-normal factor exp(σ·N(0,1)) applied each cycle to every learner's real CPU
+   * speed and link rate; the allocation only knows the nominal ones, so a slowed learner can miss T.
+   * 0 (default) = devices exactly as profiled.
+   */
+  speed_jitter?: number;
   backend: BackendPreference;
   compute_slots: number;
   host: string;

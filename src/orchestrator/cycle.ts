@@ -69,6 +69,17 @@ export function cycleDataOrder(d: number, seed: number, cycle: number): Uint32Ar
   return permutation(d, deriveSeed(seed, 'data-order', cycle));
 }
 
+/**
+ * The device as it really is this cycle. With --speed-jitter σ its CPU speed and link rate are the
+ * profiled ones × exp(σ·N(0,1)), seeded per (cycle, learner) so every scheme meets the same devices;
+ * the allocation was computed from the profile, so a slowed learner may be late.
+ */
+export function actualProfile(profile: LearnerProfile, sigma: number, seed: number, cycle: number): LearnerProfile {
+  if (sigma === 0) return profile;
+  const rng = createRng(deriveSeed(seed, 'speed-jitter', cycle, profile.id));
+  return { ...profile, f_hz: profile.f_hz * Math.exp(sigma * rng.normal()), rate_bps: profile.rate_bps * Math.exp(sigma * rng.normal()) };
+}
+
 export async function runCycle(
   s: CycleServices,
   scheme: SchemeName,
@@ -83,7 +94,7 @@ export async function runCycle(
   allocation.batch.reduce((acc, b, k) => ((offsets[k] = acc), acc + b), 0);
 
   const runLearner = async (k: number): Promise<LearnerRecord> => {
-    const profile = fleet[k];
+    const profile = actualProfile(fleet[k], config.speed_jitter ?? 0, config.seed, cycle);
     const batch = allocation.batch[k];
     const base = { learner: k, f_hz: profile.f_hz, rate_bps: profile.rate_bps, batch };
     if (batch === 0) return { ...base, status: 'idle' };

@@ -1,0 +1,51 @@
+/**
+ * Stragglers: with --speed-jitter the devices are slower or faster than the profile the allocation
+ * used, so some learners miss T. `--late drop` leaves them out and keeps the cycle at T; `--late wait`
+ * averages them in and the cycle lasts until the last one is back.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runExperiment } from '../../src/orchestrator/experiment.ts';
+import { smallConfig } from '../helpers/run-config.ts';
+
+const csv = (path: string) => {
+  const [head, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
+  const keys = head.split(',');
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
+};
+
+describe('late learners (--speed-jitter)', () => {
+  it('drop leaves late updates out at T; wait averages them in and lengthens the cycle', async () => {
+    const base = smallConfig({ schemes: ['optimal'], cycles: 2, speed_jitter: 0.5 });
+    const runs = {} as Record<'drop' | 'wait', { cycles: Record<string, string>[]; learners: Record<string, string>[] }>;
+    for (const late of ['drop', 'wait'] as const) {
+      const run = await runExperiment({ ...base, late }, { out: join(mkdtempSync(join(os.tmpdir(), 'mel-late-')), 'run'), log: () => {} });
+      runs[late] = { cycles: csv(join(run.out, 'cycles.csv')), learners: csv(join(run.out, 'learners.csv')) };
+    }
+    const fleet = smallConfig().K;
+    for (const late of ['drop', 'wait'] as const) {
+      const { cycles, learners } = runs[late];
+      expect(learners).toHaveLength(2 * fleet);
+      // The same devices in both runs (seeded per cycle and learner), some of them too slow for T.
+      const lateRows = learners.filter((r) => r.late === '1');
+      expect(lateRows.length).toBeGreaterThan(0);
+      for (const r of lateRows) expect(Number(r.t_total_s)).toBeGreaterThan(base.T);
+      for (const r of learners.filter((r) => r.late === '0')) expect(Number(r.t_total_s)).toBeLessThanOrEqual(base.T);
+      for (const c of cycles) expect(Number(c.late_learners)).toBe(learners.filter((r) => r.cycle === c.cycle && r.late === '1').length);
+    }
+    expect(runs.drop.learners.map((r) => r.late)).toEqual(runs.wait.learners.map((r) => r.late));
+    // drop: every cycle lasts T. wait: a cycle with a late learner lasts as long as its slowest learner.
+    expect(runs.drop.cycles.map((c) => Number(c.emulated_time_s))).toEqual([base.T, 2 * base.T]);
+    let previous = 0;
+    for (const c of runs.wait.cycles) {
+      const lateHere = runs.wait.learners.filter((r) => r.cycle === c.cycle && r.late === '1').map((r) => Number(r.t_total_s));
+      expect(Number(c.emulated_time_s) - previous).toBeCloseTo(Math.max(base.T, ...lateHere), 9);
+      previous = Number(c.emulated_time_s);
+    }
+    expect(previous).toBeGreaterThan(2 * base.T);
+    // Different updates were averaged, so the models differ.
+    expect(runs.wait.cycles.map((c) => c.test_loss)).not.toEqual(runs.drop.cycles.map((c) => c.test_loss));
+  });
+});
