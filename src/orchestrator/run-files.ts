@@ -3,7 +3,7 @@
  * never sees half a file); CSV rows are appended and fsync'ed when their cycle ends, so a
  * killed run keeps every completed cycle.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 
 // The readers (src/report/run-folder.ts) own the headers; the writer uses the same constants.
 export { CYCLES_HEADER, LEARNERS_HEADER } from '../report/run-folder.ts';

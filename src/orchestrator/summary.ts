@@ -1,7 +1,5 @@
 /** What a run achieved, per scheme, computed from the CSV rows (so a resumed run summarises all its cycles). */
-import type { CycleRow, LearnerRow, SchemeSummary } from '../report/run-folder.ts';
-
-export const ACCURACY_TARGETS = [0.9667, 0.97] as const; // the paper's Fig. 2 levels
+import { ACCURACY_TARGETS, type CycleRow, type LearnerRow, type SchemeSummary } from '../report/run-folder.ts';
 
 function cyclesTo(rows: CycleRow[], target: number): number | null {
   const hit = rows.find((r) => r.testAccuracy >= target);
@@ -13,7 +11,6 @@ export interface SchemeSummaryFull extends SchemeSummary {
   tau: number[];
   emulated_time_to_97_s: number | null;
   final_loss: number;
-  overrun_learner_cycles?: number;
 }
 
 export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[]): SchemeSummaryFull {

@@ -14,6 +14,9 @@ export const LEARNERS_HEADER = [
   'scheme', 'cycle', 'learner', 'f_hz', 'rate_bps', 'batch', 't_send_s', 't_compute_s', 't_return_s', 't_total_s', 'late',
 ] as const;
 
+/** The paper's Fig. 2 accuracy levels (fractions): cycles to reach them are the headline metric. */
+export const ACCURACY_TARGETS = [0.9667, 0.97] as const;
+
 export interface CycleRow {
   scheme: string;
   cycle: number;

@@ -4,7 +4,7 @@ import { initBackend } from '../../src/nn/backend.ts';
 import { lossAndGradients } from '../../src/nn/backprop.ts';
 import { evaluate, initWeights, trainLocal, PARAM_COUNT, type TrainOptions } from '../../src/nn/mlp.ts';
 import { HostBatch } from '../../src/nn/minibatch.ts';
-import { disposeAll, paramsFromFlat, paramsToFlat } from '../../src/nn/params.ts';
+import { paramsFromFlat, paramsToFlat } from '../../src/nn/params.ts';
 import type { ImageSet } from '../../src/data/mnist.ts';
 import { mnistSlice } from './helpers.ts';
 
