@@ -23,6 +23,7 @@ import type { ExperimentConfig } from './config.ts';
 import { DROPPED_REASON, runCycle, type CycleOutcome } from './cycle.ts';
 import { LearnerHub } from './hub.ts';
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
+import { learnerEntryArgs } from './learner-entry.ts';
 import { LearnerProcesses, PROJECT_ROOT } from './spawn.ts';
 import { formatSummaryTable, summarizeScheme, type SchemeSummaryFull } from './summary.ts';
 
@@ -188,7 +189,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   const url = await hub.start();
   opts.signal?.addEventListener('abort', () => hub.failPending('orchestrator interrupted'));
   opts.onListening?.(url, token);
-  const processes = generatedFleet ? new LearnerProcesses(url, token, join(opts.out, 'logs'), log) : null;
+  const processes = generatedFleet ? new LearnerProcesses(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), log) : null;
   const spawnMissing = () => {
     if (processes) for (const l of generatedFleet!) if (!hub.isConnected(l.id) && !processes.isRunning(l.id)) processes.spawn(l);
   };

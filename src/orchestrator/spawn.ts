@@ -22,7 +22,9 @@ export class LearnerProcesses {
   private readonly children = new Map<number, ChildProcess>();
   private readonly exits = new Map<number, Promise<void>>();
 
+  /** `entry`: node arguments that start the learner CLI (see learner-entry.ts). */
   constructor(
+    private readonly entry: string[],
     private readonly url: string,
     private readonly token: string,
     private readonly logDir: string,
@@ -34,9 +36,7 @@ export class LearnerProcesses {
   spawn(spec: SpawnedLearnerSpec): ChildProcess {
     const logFd = openSync(join(this.logDir, `learner-${spec.id}.log`), 'a');
     const args = [
-      '--import',
-      'tsx',
-      join(PROJECT_ROOT, 'src/cli/learner.ts'),
+      ...this.entry,
       '--connect',
       this.url,
       '--learner-id',

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { LearnerProcesses } from '../../src/orchestrator/spawn.ts';
+import { learnerEntryArgs } from '../../src/orchestrator/learner-entry.ts';
+import { LearnerProcesses, PROJECT_ROOT } from '../../src/orchestrator/spawn.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
 import { decodeToLearner, encodeMessage, IMAGE_BYTES, type Task } from '../../src/protocol/messages.ts';
 import { helloFrame, hubSettings, isAlive, RawClient, startHub, startLearnerCli, tmpDir, waitUntil } from './helpers.ts';
@@ -103,7 +104,8 @@ describe('LearnerProcesses', () => {
   it('stops learners that are frozen (SIGSTOP) within one grace period, and kill() waits for the exit', async () => {
     const logs: string[] = [];
     // Nothing listens on port 9: the learners keep retrying until told to stop.
-    const processes = new LearnerProcesses('ws://127.0.0.1:9', TOKEN, tmpDir('spawn'), (l) => logs.push(l));
+    const entry = await learnerEntryArgs(PROJECT_ROOT);
+    const processes = new LearnerProcesses(entry, 'ws://127.0.0.1:9', TOKEN, tmpDir('spawn'), (l) => logs.push(l));
     processes.spawn({ id: 0, f_hz: 1e9, rate_bps: 1e8 });
     processes.spawn({ id: 1, f_hz: 1e9, rate_bps: 1e8 });
     const [pid0, pid1] = [processes.pid(0)!, processes.pid(1)!];
