@@ -75,6 +75,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
   let welcomed = false;
   let sawBye = false;
   let tasksDone = 0;
+  let held: Task | null = null; // a task waiting for its `start`
   let queue: Promise<void> = Promise.resolve();
 
   const send = (data: Buffer) => {
@@ -124,6 +125,11 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     tasksDone++;
   }
 
+  const runTaskReportingErrors = (task: Task) =>
+    runTask(task).catch((e: unknown) =>
+      replyError(e instanceof ProtocolError ? e.code : 'task_failed', String((e as Error).message ?? e), task.task_id),
+    );
+
   async function onMessage(message: ToLearner): Promise<void> {
     switch (message.type) {
       case 'welcome': {
@@ -158,9 +164,18 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
         log(`received a local shard of ${message.samples} samples`);
         return;
       case 'task':
-        return runTask(message).catch((e: unknown) =>
-          replyError(e instanceof ProtocolError ? e.code : 'task_failed', String((e as Error).message ?? e), message.task_id),
-        );
+        if (message.hold) {
+          if (held) return replyError('unexpected', `task ${message.task_id} arrived while task ${held.task_id} is held`, message.task_id);
+          held = message;
+          return;
+        }
+        return runTaskReportingErrors(message);
+      case 'start': {
+        if (!held || held.task_id !== message.task_id) return replyError('unexpected', `start for task ${message.task_id}, which is not held here`);
+        const task = held;
+        held = null;
+        return runTaskReportingErrors(task);
+      }
       case 'error':
         log(`orchestrator refused a frame: ${message.code}: ${message.message}`);
         return;

@@ -1,8 +1,8 @@
 /**
  * One global cycle of one scheme, top to bottom:
  *   1. slice this cycle's data order into the allocated batches d_k,
- *   2. send every learner with d_k > 0 its task (global weights + batch), at most
- *      `compute_slots` training at once,
+ *   2. send every learner with d_k > 0 its task (global weights + batch) at once; at most
+ *      `compute_slots` of them train at the same time, largest batches first,
  *   3. collect results; emulate each learner's timeline from the bytes that really moved,
  *      and classify it on time / late / missing,
  *   4. FedAvg the included updates weighted by d_k (re-normalised over who made it),
@@ -114,7 +114,10 @@ export async function runCycle(
       ...(data ? { images: data.images, labels: data.labels } : {}),
     };
     const killNow = config.faults.kill.some((f) => f.learner === k && f.cycle === cycle);
-    const outcome = await hub.runTask(k, task, config.task_timeout_s * 1000, killNow ? () => s.killLearner(k) : undefined);
+    const outcome = await hub.runTask(k, task, config.task_timeout_s * 1000, {
+      onSent: killNow ? () => s.killLearner(k) : undefined,
+      slot: s.limit, // the batch travels now; training waits for a compute slot
+    });
     const t_send_s = outcome.bytesSent > 0 ? (8 * outcome.bytesSent) / profile.rate_bps : undefined;
     if (outcome.status === 'missing') return { ...base, status: 'missing', reason: outcome.reason, t_send_s };
     const phases = emulatedPhases({
@@ -140,16 +143,14 @@ export async function runCycle(
     return { ...base, ...measured, status: late ? 'late' : 'ok', weights: outcome.result.weights } as LearnerRecord & { weights: Float32Array };
   };
 
-  // Largest batches first: with fewer compute slots than learners this shortens the cycle's tail.
+  // Largest batches get compute slots first: with fewer slots than learners this shortens the cycle's tail.
   const dispatchOrder = fleet.map((_, k) => k).sort((a, b) => allocation.batch[b] - allocation.batch[a] || a - b);
   const records = new Array<LearnerRecord & { weights?: Float32Array }>(fleet.length);
   await Promise.all(
-    dispatchOrder.map((k) =>
-      s.limit(async () => {
-        records[k] = await runLearner(k);
-        s.onLearnerDone?.(records[k]);
-      }),
-    ),
+    dispatchOrder.map(async (k) => {
+      records[k] = await runLearner(k);
+      s.onLearnerDone?.(records[k]);
+    }),
   );
 
   const included = records.filter((r) => r.weights && (r.status === 'ok' || (r.status === 'late' && config.late === 'wait')));

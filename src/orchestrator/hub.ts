@@ -172,33 +172,63 @@ export class LearnerHub {
     await new Promise<void>((resolve, reject) => conn.ws.send(encodeMessage(shard), (e) => (e ? reject(e) : resolve())));
   }
 
-  /** Sends one task and waits for its outcome. Never rejects: failures become 'missing'. */
-  async runTask(id: number, task: Task, timeoutMs: number, onSent?: () => void): Promise<TaskOutcome> {
+  /**
+   * Sends one task and waits for its outcome. Never rejects: failures become 'missing'.
+   * With `slot` (a concurrency limiter such as p-limit) the task travels at once but is held by
+   * the learner until the slot is granted, then a `start` releases it: the next learner's batch
+   * is already there when a compute slot frees up. `slot` is called before this function first
+   * awaits, so slots are granted in call order.
+   */
+  async runTask(
+    id: number,
+    task: Task,
+    timeoutMs: number,
+    hooks: { onSent?: () => void; slot?: <T>(fn: () => Promise<T>) => Promise<T> } = {},
+  ): Promise<TaskOutcome> {
     const conn = this.byId.get(id);
     if (!conn) return { status: 'missing', reason: 'not connected', bytesSent: 0 };
     if (conn.pending) return { status: 'missing', reason: 'previous task still running', bytesSent: 0 };
-    const frame = encodeMessage(task);
-    return new Promise<TaskOutcome>((resolve) => {
+    const frame = encodeMessage(hooks.slot ? { ...task, hold: true } : task);
+    let markSent: () => void = () => {};
+    const sent = new Promise<void>((r) => (markSent = r));
+    const outcome = new Promise<TaskOutcome>((resolve) => {
       const pending: PendingTask = { task, bytesSent: frame.length, sentDoneAt: 0, sendWall_s: 0, resolve: () => {} };
-      pending.resolve = (outcome) => {
+      pending.resolve = (o) => {
         clearTimeout(pending.timer);
         if (conn.pending === pending) conn.pending = undefined;
-        resolve(outcome);
+        markSent(); // a failed send must not leave a slot waiting for it
+        resolve(o);
       };
       conn.pending = pending;
-      pending.timer = setTimeout(
-        () => pending.resolve({ status: 'missing', reason: `no result within ${(timeoutMs / 1000).toFixed(0)} s`, bytesSent: frame.length }),
-        timeoutMs,
-      );
       sendPaced(conn.ws, frame, task.rate_bps, this.opts.clock).then(
         (wall) => {
           pending.sendWall_s = wall;
           pending.sentDoneAt = monotonicSeconds();
-          onSent?.();
+          hooks.onSent?.();
+          markSent();
         },
         (e: Error) => pending.resolve({ status: 'missing', reason: `send failed: ${e.message}`, bytesSent: frame.length }),
       );
+      // The timeout covers the learner's work, so it starts when the learner may start.
+      const armTimeout = () => {
+        if (conn.pending !== pending) return;
+        pending.timer = setTimeout(
+          () => pending.resolve({ status: 'missing', reason: `no result within ${(timeoutMs / 1000).toFixed(0)} s`, bytesSent: frame.length }),
+          timeoutMs,
+        );
+      };
+      if (!hooks.slot) armTimeout();
+      else
+        void hooks.slot(async () => {
+          await sent;
+          if (conn.pending === pending && conn.ws.readyState === WebSocket.OPEN) {
+            conn.ws.send(encodeMessage({ type: 'start', task_id: task.task_id }));
+            armTimeout();
+          }
+          await outcome;
+        });
     });
+    return outcome;
   }
 
   /** Drops a learner's connection (fault injection and shutdown). */

@@ -5,6 +5,7 @@
  * Handshake:  learner → hello (version, id, profile, token)   orchestrator → welcome (settings)
  * Federated:  orchestrator → shard (the learner's fixed local data, once)
  * Per cycle:  orchestrator → task (τ, weights, batch)         learner → compute_done, then result (weights)
+ *             (a task marked `hold` waits on the learner until orchestrator → start: the compute slot)
  * Any time:   either side → error (a frame was refused; it is dropped), orchestrator → bye
  */
 import { decodeFrame, encodeFrame, FrameError, frameOverheadBytes, type Frame } from './frame.ts';
@@ -67,6 +68,8 @@ export interface Task {
   f_hz: number; // compute speed to emulate
   rate_bps: number; // link speed to emulate (real clock: pacing of the return link)
   source: 'batch' | 'shard'; // batch: images/labels travel with the task; shard: use the local shard
+  /** Held: the learner keeps the task until a `start` for it arrives (lets the next task travel while others train). */
+  hold?: boolean;
   weights: Float32Array;
   images?: Uint8Array;
   labels?: Uint8Array;
@@ -101,12 +104,18 @@ export interface ErrorMessage {
   task_id?: string;
 }
 
+/** Begin training the held task `task_id` now (the orchestrator grants a compute slot). */
+export interface Start {
+  type: 'start';
+  task_id: string;
+}
+
 export interface Bye {
   type: 'bye';
   reason: string;
 }
 
-export type ToLearner = Welcome | Shard | Task | ErrorMessage | Bye;
+export type ToLearner = Welcome | Shard | Task | Start | ErrorMessage | Bye;
 export type ToOrchestrator = Hello | ComputeDone | Result | ErrorMessage;
 export type Message = ToLearner | ToOrchestrator;
 
@@ -338,6 +347,10 @@ export function decodeToLearner(data: Uint8Array, settings: LearnerSettings | nu
         source,
         weights,
       };
+      if (h.hold !== undefined) {
+        if (typeof h.hold !== 'boolean') throw new ProtocolError('bad_field', `field "hold" must be true or false, got ${JSON.stringify(h.hold)?.slice(0, 60)}`);
+        task.hold = h.hold;
+      }
       if (task.tau > 10_000) throw new ProtocolError('bad_field', `tau ${task.tau} is implausibly large (max 10000)`);
       if (source === 'batch') {
         task.labels = payload(frame, 'labels', Uint8Array, samples);
@@ -350,6 +363,8 @@ export function decodeToLearner(data: Uint8Array, settings: LearnerSettings | nu
     }
     case 'error':
       return { type: 'error', code: field(h, 'code', 'string'), message: field(h, 'message', 'string'), task_id: field(h, 'task_id', 'string', true) };
+    case 'start':
+      return { type: 'start', task_id: field(h, 'task_id', 'string') };
     case 'bye':
       return { type: 'bye', reason: field(h, 'reason', 'string') };
     default:

@@ -267,3 +267,14 @@ describe('close codes', () => {
     expect(FATAL_CLOSE_CODES.has(CLOSE.handshakeTimeout.code)).toBe(false);
   });
 });
+
+describe('held tasks and start', () => {
+  it('round-trips hold and start, and refuses a non-boolean hold', () => {
+    const weights = new Float32Array(P);
+    const task: Task = { type: 'task', task_id: 'h', cycle: 1, scheme: 'eta', tau: 1, samples: 1, seed: 0, f_hz: 1, rate_bps: 1, source: 'shard', hold: true, weights };
+    expect(decodeToLearner(encodeMessage(task), SETTINGS)).toMatchObject({ type: 'task', hold: true });
+    expect(decodeToLearner(encodeMessage({ type: 'start', task_id: 'h' }), SETTINGS)).toEqual({ type: 'start', task_id: 'h' });
+    const bad = encodeMessage({ ...task, hold: 'yes' } as unknown as Task);
+    expect(() => decodeToLearner(bad, SETTINGS)).toThrow(/hold/);
+  });
+});

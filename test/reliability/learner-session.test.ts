@@ -108,3 +108,37 @@ describe('learner session', () => {
     expect(errors).toEqual([{ code: 'non_finite', task_id: 'boom' }]);
   });
 });
+
+describe('held tasks (compute slots)', () => {
+  it('a held task waits for its start; a start for another task is refused', async () => {
+    const rng = createRng(12);
+    const weights = Float32Array.from({ length: PARAM_COUNT }, () => 0.05 * rng.normal());
+    const images = Uint8Array.from({ length: 4 * IMAGE_BYTES }, () => rng.int(256));
+    const labels = Uint8Array.from({ length: 4 }, () => rng.int(10));
+    const seen: string[] = [];
+    const url = await scripted((ws, frames) => {
+      ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings }));
+      const task: Task = { type: 'task', task_id: 'held-1', cycle: 1, scheme: 'optimal', tau: 1, samples: 4, seed: 1, f_hz: 1e9, rate_bps: 1e8, source: 'batch', hold: true, weights, images, labels };
+      ws.send(encodeMessage(task));
+      ws.send(encodeMessage({ type: 'start', task_id: 'other' }));
+      // Nothing may come back for the held task before its start.
+      setTimeout(() => ws.send(encodeMessage({ type: 'start', task_id: 'held-1' })), 300);
+      ws.on('message', () => {
+        for (const f of frames.splice(0)) {
+          try {
+            const m = decodeToOrchestrator(f, PARAM_COUNT);
+            seen.push(m.type === 'error' ? `error:${m.code}` : m.type);
+            if (m.type === 'result') ws.send(encodeMessage({ type: 'bye', reason: 'done' }));
+          } catch {
+            /* the hello */
+          }
+        }
+      });
+    });
+    const started = Date.now();
+    const end = await session(url);
+    expect(end.tasksDone).toBe(1);
+    expect(seen).toEqual(['hello', 'error:unexpected', 'compute_done', 'result']);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+});
