@@ -30,7 +30,7 @@ function learnerRow(scheme: string, cycle: number, r: LearnerRecord) {
     f_hz: r.f_hz,
     rate_bps: r.rate_bps,
     batch: r.batch,
-    t_send_s: idle ? 0 : (p?.t_send_s ?? r.t_send_s),
+    t_send_s: idle ? 0 : r.t_send_s, // known even for a missing learner whose task was sent
     t_compute_s: idle ? 0 : p?.t_compute_s,
     t_return_s: idle ? 0 : p?.t_return_s,
     t_total_s: idle ? 0 : p?.t_total_s,

@@ -3,18 +3,15 @@
  * used, so some learners miss T. `--late drop` leaves them out and keeps the cycle at T; `--late wait`
  * averages them in and the cycle lasts until the last one is back.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
+import { readCsvObjects } from '../helpers/csv.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 
-const csv = (path: string) => {
-  const [head, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
-  const keys = head.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
-};
+const csv = readCsvObjects;
 
 describe('late learners (--speed-jitter)', () => {
   it('drop leaves late updates out at T; wait averages them in and lengthens the cycle', async () => {

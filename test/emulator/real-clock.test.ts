@@ -2,19 +2,16 @@
  * Real clock: links paced by a token bucket and compute padded with sleep, so wall durations ÷ the
  * time scale reproduce the emulated timeline; a host that cannot keep up reports overruns.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
+import { readCsvObjects } from '../helpers/csv.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 
 const tmp = () => mkdtempSync(join(os.tmpdir(), 'mel-real-'));
-const csv = (path: string) => {
-  const [head, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
-  const keys = head.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
-};
+const csv = readCsvObjects;
 
 // Slow links (8 Mbit/s) so that every phase lasts long enough to time: the 1.1 MB of weights take ~1.1 s each way.
 function slowLinkConfig(timeScale: number) {
