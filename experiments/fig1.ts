@@ -10,7 +10,7 @@ import { parseOrHelp, runCli, UsageError, type CommandSpec, type ParsedArgs } fr
 import { SCHEMES, type SchemeName } from '../src/allocation/types.ts';
 import { MAX_TOTAL_SAMPLES } from '../src/allocation/feasibility.ts';
 import { SCENARIOS, type Scenario } from '../src/model/coefficients.ts';
-import { systemParamFlags, systemParamsFromArgs } from '../src/model/param-flags.ts';
+import { systemParamFlags, systemParamsFromArgs } from '../src/cli/param-flags.ts';
 import { assertUsableFleet, generateFleet } from '../src/model/devices.ts';
 import { fig1Csv, fig1Table } from './fig1/csv.ts';
 import { renderFig1Charts } from '../src/report/index.ts';

@@ -3,14 +3,15 @@
  * print a table per scheme or the JSON report. Exit 2 when no requested scheme is feasible.
  */
 import { readFileSync } from 'node:fs';
-import { InputError, parseOrHelp, runCli, type CommandSpec } from './args.ts';
+import { InputError } from '../errors.ts';
+import { parseOrHelp, runCli, type CommandSpec } from './args.ts';
 import { formatAllocationReport } from '../allocation/format.ts';
 import { buildAllocationReport } from '../allocation/report.ts';
 import { SCHEMES, type SchemeName } from '../allocation/types.ts';
 import { MAX_TOTAL_SAMPLES } from '../allocation/feasibility.ts';
 import { SCENARIOS, type Scenario } from '../model/coefficients.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson } from '../model/devices.ts';
-import { systemParamFlags, systemParamsFromArgs } from '../model/param-flags.ts';
+import { systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
 
 const DEFAULT_K = 20;
 

@@ -4,6 +4,8 @@
  * `runCli` turns it into one line on stderr and exit code 2 (no stack trace).
  */
 
+import { InputError } from '../errors.ts';
+
 export type FlagType = 'number' | 'int' | 'string' | 'boolean' | 'enum' | 'list';
 
 export interface FlagSpec {
@@ -27,13 +29,9 @@ export interface CommandSpec {
   examples?: string[];
 }
 
-export class UsageError extends Error {
+/** A flag or argument is malformed (exit code 2, like every InputError). */
+export class UsageError extends InputError {
   override name = 'UsageError';
-}
-
-/** An input the user supplied is well-formed but cannot be served (exit code 2). */
-export class InputError extends Error {
-  override name = 'InputError';
 }
 
 export type ParsedArgs = { [flag: string]: any } & { _: string[]; help: boolean };
@@ -177,7 +175,7 @@ export function helpText(spec: CommandSpec): string {
 }
 
 /**
- * Run a command's main function: UsageError/InputError → one line on stderr, exit 2;
+ * Run a command's main function: an InputError (any layer's fixable input) → one line on stderr, exit 2;
  * any other error → one line (stack only with MEL_DEBUG=1), exit 1.
  * `main` may return an exit code.
  */
@@ -188,7 +186,7 @@ export function runCli(main: () => Promise<number | void>): void {
     },
     (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
-      const usage = e instanceof UsageError || e instanceof InputError;
+      const usage = e instanceof InputError;
       process.stderr.write(`error: ${e.message}\n`);
       if (process.env.MEL_DEBUG && e.stack) process.stderr.write(e.stack + '\n');
       process.exitCode = usage ? 2 : 1;

@@ -6,13 +6,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { SCHEMES, type SchemeName } from '../allocation/types.ts';
-import { systemParamFlags, systemParamsFromArgs } from '../model/param-flags.ts';
+import { systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
 import { PAPER_PRESET } from '../model/params.ts';
-import { PARAM_COUNT } from '../nn/mlp.ts';
+import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, PARAM_COUNT } from '../nn/mlp.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { runExperiment } from '../orchestrator/experiment.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
-import { InputError, parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
+import { InputError } from '../errors.ts';
+import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 
 // What the wire carries is fixed (784 one-byte pixels, float32 weights of our MLP), so these model
 // constants are not flags here; `npm run allocate` still lets you explore other values.
@@ -39,7 +40,8 @@ const spec: CommandSpec = {
     { name: 'time-scale', type: 'number', exclusiveMin: 0, default: 1, help: 'real clock: wall seconds per emulated second' },
     { name: 'speed-jitter', type: 'number', min: 0, max: 2, default: 0, help: 'σ: each cycle every learner\'s real CPU speed and link rate are its profile × exp(σ·N(0,1)) (seeded); the allocation sees only the profile, so slowed learners can be late' },
     { name: 'late', type: 'enum', choices: ['drop', 'wait'], default: 'drop', help: 'a learner past T: drop its update, or wait for it (the cycle lasts longer)' },
-    { name: 'backend', type: 'enum', choices: ['auto', 'node', 'wasm', 'cpu'], default: 'auto', help: 'tfjs backend (auto: tfjs-node, else wasm, else cpu)' },
+    { name: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], default: 'auto', help: 'training engine of learners and evaluation: onnx (onnxruntime, native), tfjs (cross-check); auto: onnx, else tfjs with a warning' },
+    { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: 'auto', help: 'tfjs backend, with --engine tfjs (auto: tfjs-node, else wasm, else cpu)' },
     { name: 'minibatch', type: 'int', min: 1, default: 64, help: 'SGD mini-batch size' },
     { name: 'lr', type: 'number', exclusiveMin: 0, default: 0.1, help: 'SGD learning rate' },
     { name: 'local-iteration', type: 'enum', choices: ['epoch', 'step'], default: 'epoch', help: 'one local iteration = one epoch of mini-batch SGD over d_k, or one full-batch step' },
@@ -100,6 +102,7 @@ function configFromArgs(args: Record<string, any>): ExperimentConfig {
     time_scale: args.timeScale,
     late: args.late,
     speed_jitter: args.speedJitter,
+    engine: args.engine,
     backend: args.backend,
     compute_slots: args.computeSlots,
     host: args.host,
@@ -126,7 +129,8 @@ function configFromRunFolder(dir: string, args: Record<string, any>): Experiment
   } catch (e) {
     throw new InputError(`--resume ${dir}: config.json is not valid JSON (${(e as Error).message})`);
   }
-  return { ...saved, host: args.host, port: args.port };
+  // Runs from before the engine choice existed trained with tfjs.
+  return { ...saved, engine: saved.engine ?? 'tfjs', host: args.host, port: args.port };
 }
 
 function defaultOut(K: number, T: number): string {
@@ -174,7 +178,7 @@ async function main(): Promise<number> {
   const s = result.summary;
   process.stderr.write(
     `wall ${s.wall_s.toFixed(1)} s (set-up ${s.setup_wall_s.toFixed(1)} s, evaluation ${s.eval_wall_s.toFixed(1)} s, ` +
-      `emulator overhead ${(100 * s.emulator_overhead.fraction_of_cycles_wall).toFixed(1)} % of cycle time); backend ${s.backend}\n`,
+      `emulator overhead ${(100 * s.emulator_overhead.fraction_of_cycles_wall).toFixed(1)} % of cycle time); engine ${s.engine}\n`,
   );
   if (args.report !== false) {
     const { renderRunReport } = await import('../report/index.ts');

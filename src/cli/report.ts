@@ -2,8 +2,8 @@
  * `npm run report -- results/<run> [--cycle N]`: render the charts (SVG + PNG) and the
  * self-contained report.html into a run folder and list the files written.
  */
-import { InputError, parseOrHelp, runCli, type CommandSpec } from './args.ts';
-import { renderRunReport, ReportInputError } from '../report/index.ts';
+import { parseOrHelp, runCli, type CommandSpec } from './args.ts';
+import { renderRunReport } from '../report/index.ts';
 
 const SPEC: CommandSpec = {
   command: 'npm run report --',
@@ -18,15 +18,10 @@ const SPEC: CommandSpec = {
 
 runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), SPEC);
-  try {
-    const { files, warnings } = await renderRunReport(args._[0], {
-      cycle: args.cycle as number | undefined,
-      fontFiles: args.font ? [args.font as string] : undefined,
-    });
-    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-    process.stdout.write(`wrote ${files.length} files:\n${files.map((f) => `  ${f}\n`).join('')}`);
-  } catch (e) {
-    if (e instanceof ReportInputError) throw new InputError(e.message);
-    throw e;
-  }
+  const { files, warnings } = await renderRunReport(args._[0], {
+    cycle: args.cycle as number | undefined,
+    fontFiles: args.font ? [args.font as string] : undefined,
+  });
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  process.stdout.write(`wrote ${files.length} files:\n${files.map((f) => `  ${f}\n`).join('')}`);
 });

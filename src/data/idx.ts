@@ -3,6 +3,7 @@
  * big-endian magic (0x00 0x00, type 0x08 = unsigned byte, number of dimensions), one
  * big-endian uint32 per dimension, then the bytes. Pure: bytes in, typed arrays out.
  */
+import { InputError } from '../errors.ts';
 
 export const IDX_IMAGES_MAGIC = 2051; // 0x00000803: ubyte, 3 dims (count, rows, cols)
 export const IDX_LABELS_MAGIC = 2049; // 0x00000801: ubyte, 1 dim (count)
@@ -14,7 +15,7 @@ export interface IdxArray {
 }
 
 /** The bytes are not a valid IDX file; the message names the file, what was expected and found. */
-export class IdxFormatError extends Error {
+export class IdxFormatError extends InputError {
   override name = 'IdxFormatError';
 }
 

@@ -3,6 +3,7 @@
  * package, found by module resolution; `dataDir` takes any directory with the standard
  * four files, raw or gzip-compressed.
  */
+import { InputError } from '../errors.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -30,7 +31,7 @@ export interface Mnist {
 }
 
 /** MNIST files missing or unreadable; the message names the file and how to fix it. */
-export class DataError extends Error {
+export class DataError extends InputError {
   override name = 'DataError';
 }
 

@@ -4,8 +4,7 @@
  * A malformed frame gets an error reply and is dropped; it never ends the session.
  */
 import WebSocket from 'ws';
-import { initBackend } from '../nn/backend.ts';
-import { PARAM_COUNT, trainLocal } from '../nn/mlp.ts';
+import { createEngine, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
 import type { ImageSet } from '../data/mnist.ts';
 import { createClock, monotonicSeconds, type Clock } from '../emulation/clock.ts';
 import { padCompute } from '../emulation/compute.ts';
@@ -70,7 +69,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
   });
   let settings: LearnerSettings | null = null;
   let clock: Clock | null = null;
-  let backend = 'unknown';
+  let engine: Engine | null = null;
   let shard: Shard | null = null;
   let welcomed = false;
   let sawBye = false;
@@ -85,7 +84,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     send(encodeMessage({ type: 'error', code, message, task_id }));
 
   async function runTask(task: Task): Promise<void> {
-    if (!settings || !clock) return;
+    if (!settings || !clock || !engine) return;
     const received = monotonicSeconds();
     const batch: ImageSet =
       task.source === 'batch'
@@ -95,7 +94,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
           : (() => {
               throw new ProtocolError('no_shard', 'task refers to a local shard but none was received');
             })();
-    const trained = await trainLocal(task.weights, batch, {
+    const trained = await engine.train(task.weights, batch, {
       iterations: task.tau,
       minibatch: settings.minibatch,
       lr: settings.lr,
@@ -118,7 +117,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
       loss: Number.isFinite(trained.loss) ? trained.loss : 0,
       train_wall_s,
       ...throttle,
-      backend,
+      engine: engine.name,
       weights: trained.weights,
     });
     if (ws.readyState === WebSocket.OPEN) await sendPaced(ws, result, task.rate_bps, clock);
@@ -147,16 +146,16 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
           return;
         }
         try {
-          backend = await initBackend(message.settings.backend);
+          engine = await createEngine(message.settings, log);
         } catch (e) {
           log(`cannot join: ${(e as Error).message}`);
-          ws.close(CLOSE.incompatible.code, `${CLOSE.incompatible.reason}: backend ${message.settings.backend} unavailable`);
+          ws.close(CLOSE.incompatible.code, `${CLOSE.incompatible.reason}: engine ${message.settings.engine} unavailable`.slice(0, 120));
           return;
         }
         settings = message.settings;
         clock = createClock(settings.clock, settings.time_scale);
         welcomed = true;
-        log(`joined run ${settings.run_id} as learner ${message.learner_id} (backend ${backend}, clock ${settings.clock})`);
+        log(`joined run ${settings.run_id} as learner ${message.learner_id} (engine ${engine.name}, clock ${settings.clock})`);
         return;
       }
       case 'shard':
@@ -212,7 +211,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       // One frame at a time, in arrival order, decoding included: a frame that follows the welcome
       // in the same tick (the federated shard) is judged with the welcome's settings, and a task
-      // never starts before the welcome's backend is ready.
+      // never starts before the welcome's engine is ready.
       queue = queue.then(() => onFrame(data, isBinary));
     });
     ws.on('error', (err) => log(`connection error: ${err.message}`));

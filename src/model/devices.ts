@@ -2,7 +2,7 @@
  * Learner device profiles: CPU speed and link rate. Fleets are generated from a seed (paper §V-A:
  * uniform placement in a disc, half fast devices, half slow ones) or described by the user in JSON.
  */
-import { InputError } from '../cli/args.ts';
+import { InputError } from '../errors.ts';
 import { createRng, deriveSeed } from '../util/rng.ts';
 import { channelGain, shannonRateBps } from './channel.ts';
 import type { SystemParams } from './params.ts';

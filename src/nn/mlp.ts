@@ -6,8 +6,18 @@ import { createRng, deriveSeed } from '../util/rng.ts';
 import { LAYERS, PARAM_COUNT } from './layout.ts';
 
 export { LAYER_SIZES, PARAM_COUNT } from './layout.ts';
-export { trainLocal, type LocalIterationMode, type TrainOptions, type TrainResult } from './train.ts';
-export { evaluate, type Evaluation } from './evaluate.ts';
+export {
+  BACKEND_PREFERENCES,
+  ENGINE_PREFERENCES,
+  type BackendPreference,
+  type Engine,
+  type EnginePreference,
+  type Evaluation,
+  type LocalIterationMode,
+  type TrainOptions,
+  type TrainResult,
+} from './engine.ts';
+export { createEngine, type EngineChoice } from './engines.ts';
 export { fedAvg, type WeightedUpdate } from './fedavg.ts';
 
 /** He-normal weights (N(0, 2/fan_in)), zero biases; same seed ⇒ same array. */

@@ -2,7 +2,7 @@
 import type { SchemeName } from '../allocation/types.ts';
 import type { Scenario } from '../model/coefficients.ts';
 import type { SystemParams } from '../model/params.ts';
-import type { BackendPreference } from '../nn/backend.ts';
+import type { BackendPreference, EnginePreference } from '../nn/engine.ts';
 import type { ClockMode } from '../emulation/clock.ts';
 
 export interface FaultPlan {
@@ -34,6 +34,8 @@ export interface ExperimentConfig {
    * 0 (default) = devices exactly as profiled.
    */
   speed_jitter?: number;
+  engine: EnginePreference;
+  /** tfjs backend, when the tfjs engine runs */
   backend: BackendPreference;
   compute_slots: number;
   host: string;

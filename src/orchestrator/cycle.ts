@@ -11,7 +11,7 @@
 import type pLimit from 'p-limit';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
 import { subset, type ImageSet } from '../data/mnist.ts';
-import { evaluate, fedAvg } from '../nn/mlp.ts';
+import { fedAvg, type Engine } from '../nn/mlp.ts';
 import { permutation } from '../data/partition.ts';
 import type { LearnerProfile } from '../model/devices.ts';
 import { emulatedPhases, type EmulatedPhases } from '../emulation/timing.ts';
@@ -54,6 +54,8 @@ export interface CycleServices {
   fleet: LearnerProfile[];
   train: ImageSet;
   test: ImageSet;
+  /** evaluates the averaged model */
+  engine: Engine;
   limit: ReturnType<typeof pLimit>;
   /** Fault injection: kill this learner now (spawned learners only). */
   killLearner: (id: number) => void;
@@ -159,7 +161,7 @@ export async function runCycle(
   for (const r of records) delete r.weights;
 
   const evalStart = performance.now();
-  const { accuracy, loss } = await evaluate(weights, s.test);
+  const { accuracy, loss } = await s.engine.evaluate(weights, s.test);
   const eval_wall_s = (performance.now() - evalStart) / 1000;
 
   const timed = records.filter((r) => r.phases);

@@ -7,17 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import * as tf from '@tensorflow/tfjs-core';
 import { solve } from '../allocation/index.ts';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
-import { InputError } from '../cli/args.ts';
+import { InputError } from '../errors.ts';
 import { firstN, loadMnist, subset, type ImageSet } from '../data/mnist.ts';
 import { dirichletShards, iidShards } from '../data/partition.ts';
 import { createClock, monotonicSeconds } from '../emulation/clock.ts';
 import { wireCoefficients } from '../emulation/wire-coefficients.ts';
 import { generateFleet, parseLearnersJson, profileFromSpec, type LearnerProfile } from '../model/devices.ts';
-import { initBackend } from '../nn/backend.ts';
-import { initWeights, PARAM_COUNT } from '../nn/mlp.ts';
+import { createEngine, initWeights, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
 import type { ExperimentConfig } from './config.ts';
 import { DROPPED_REASON, runCycle, type CycleOutcome } from './cycle.ts';
@@ -41,7 +39,8 @@ export interface RunOptions {
 
 export interface RunSummaryFile {
   schemes: Record<string, SchemeSummaryFull>;
-  backend: string;
+  /** the engine that evaluated (learners report theirs per result) */
+  engine: string;
   wall_s: number;
   setup_wall_s: number;
   cycles_wall_s: number;
@@ -147,6 +146,7 @@ function learnerSettings(config: ExperimentConfig, runId: string): LearnerSettin
     clock: config.clock,
     time_scale: config.time_scale,
     flops_per_sample: config.params.flops_per_sample,
+    engine: config.engine,
     backend: config.backend,
     max_samples: config.train_samples,
   };
@@ -195,11 +195,11 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   };
   spawnMissing();
 
-  let backend: string;
+  let engine: Engine;
   let train: ImageSet;
   let test: ImageSet;
   try {
-    backend = await initBackend(config.backend);
+    engine = await createEngine(config, log);
     const mnist = await loadMnist(config.data_dir ? { dataDir: config.data_dir } : {});
     if (config.train_samples > mnist.train.count) throw new InputError(`--train-samples ${config.train_samples} exceeds the ${mnist.train.count} training images`);
     if (config.test_samples > mnist.test.count) throw new InputError(`--test-samples ${config.test_samples} exceeds the ${mnist.test.count} test images`);
@@ -244,8 +244,14 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
       config: () => ({
         ...config,
         fleet,
-        backend_used: backend,
-        versions: { node: process.version, mel: packageVersion(PROJECT_ROOT), tfjs: tf.version_core, ws: packageVersion(join(PROJECT_ROOT, 'node_modules', 'ws')) },
+        engine_used: engine.name,
+        versions: {
+          node: process.version,
+          mel: packageVersion(PROJECT_ROOT),
+          onnxruntime: packageVersion(join(PROJECT_ROOT, 'node_modules', 'onnxruntime-node')),
+          tfjs: packageVersion(join(PROJECT_ROOT, 'node_modules', '@tensorflow', 'tfjs-core')),
+          ws: packageVersion(join(PROJECT_ROOT, 'node_modules', 'ws')),
+        },
         started_at: new Date().toISOString(),
         command: process.argv.slice(2).join(' '),
       }),
@@ -258,7 +264,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
       log(`resuming ${opts.out}: ${[...states.entries()].map(([s, st]) => `${s} after cycle ${st.cycle}`).join(', ')}`);
     }
     setupWall = monotonicSeconds() - runStart;
-    log(`set-up took ${setupWall.toFixed(1)} s (backend ${backend}); ${describeAllocations(allocations)}`);
+    log(`set-up took ${setupWall.toFixed(1)} s (engine ${engine.name}); ${describeAllocations(allocations)}`);
     const limit = pLimit(config.compute_slots);
 
     for (const scheme of config.schemes) {
@@ -279,6 +285,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
             fleet,
             train,
             test,
+            engine,
             limit,
             killLearner: (id) => {
               if (!processes) return log(`--fail ${id}@${cycle}: learner ${id} is external; cannot kill it`);
@@ -326,7 +333,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   const overhead = Math.max(0, stats.cyclesWall - stats.evalWall - stats.trainProcess / config.compute_slots);
   const summary: RunSummaryFile = {
     schemes,
-    backend,
+    engine: engine!.name,
     wall_s,
     setup_wall_s: setupWall,
     cycles_wall_s: stats.cyclesWall,

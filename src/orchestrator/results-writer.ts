@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SchemeName } from '../allocation/types.ts';
-import { InputError } from '../cli/args.ts';
+import { InputError } from '../errors.ts';
 import { parseCycles, parseLearners, type CycleRow, type LearnerRow } from '../report/run-folder.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { CycleOutcome, LearnerRecord } from './cycle.ts';

@@ -8,9 +8,10 @@
  *             (a task marked `hold` waits on the learner until orchestrator → start: the compute slot)
  * Any time:   either side → error (a frame was refused; it is dropped), orchestrator → bye
  */
+import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, type BackendPreference, type EnginePreference } from '../nn/engine.ts';
 import { decodeFrame, encodeFrame, FrameError, frameOverheadBytes, type Frame } from './frame.ts';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const IMAGE_BYTES = 784; // 28×28 MNIST pixels, one byte each
 export const NUM_CLASSES = 10;
 export const MAX_TOKEN_CHARS = 256;
@@ -39,7 +40,10 @@ export interface LearnerSettings {
   clock: 'virtual' | 'real';
   time_scale: number;
   flops_per_sample: number;
-  backend: 'auto' | 'node' | 'wasm' | 'cpu';
+  /** training engine the learner creates (see src/nn/engines.ts) */
+  engine: EnginePreference;
+  /** tfjs backend, when the tfjs engine runs */
+  backend: BackendPreference;
   max_samples: number; // largest batch/shard this run can send
 }
 
@@ -93,7 +97,8 @@ export interface Result {
   train_wall_s: number;
   compute_wall_s: number;
   overrun_s: number;
-  backend: string;
+  /** the engine that trained, e.g. "onnx" or "tfjs-wasm" */
+  engine: string;
   weights: Float32Array;
 }
 
@@ -279,7 +284,7 @@ export function decodeToOrchestrator(data: Uint8Array, paramCount: number): ToOr
         train_wall_s: field(h, 'train_wall_s', 'nonneg'),
         compute_wall_s: field(h, 'compute_wall_s', 'nonneg'),
         overrun_s: field(h, 'overrun_s', 'nonneg'),
-        backend: field(h, 'backend', 'string'),
+        engine: field(h, 'engine', 'string'),
         weights,
       };
     }
@@ -316,7 +321,8 @@ export function decodeToLearner(data: Uint8Array, settings: LearnerSettings | nu
           clock: oneOf(s, 'clock', ['virtual', 'real'] as const),
           time_scale: field(s, 'time_scale', 'posnum'),
           flops_per_sample: field(s, 'flops_per_sample', 'posnum'),
-          backend: oneOf(s, 'backend', ['auto', 'node', 'wasm', 'cpu'] as const),
+          engine: oneOf(s, 'engine', ENGINE_PREFERENCES),
+          backend: oneOf(s, 'backend', BACKEND_PREFERENCES),
           max_samples: field(s, 'max_samples', 'posint'),
         },
       };

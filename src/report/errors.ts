@@ -1,8 +1,7 @@
-/**
- * A run folder (or Fig. 1 CSV) that is missing or malformed. The report core stays free of
- * CLI concerns; the CLI turns this into an InputError (exit code 2).
- */
-export class ReportInputError extends Error {
+import { InputError } from '../errors.ts';
+
+/** A run folder (or Fig. 1 CSV) that is missing or malformed; `file` names the culprit. */
+export class ReportInputError extends InputError {
   override name = 'ReportInputError';
   constructor(
     message: string,

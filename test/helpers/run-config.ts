@@ -20,6 +20,7 @@ export function smallConfig(overrides: Partial<ExperimentConfig> = {}): Experime
     clock: 'virtual',
     time_scale: 1,
     late: 'drop',
+    engine: 'auto',
     backend: 'wasm',
     compute_slots: 2,
     host: '127.0.0.1',

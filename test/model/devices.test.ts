@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { InputError } from '../../src/cli/args.ts';
+import { InputError } from '../../src/errors.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec } from '../../src/model/devices.ts';
 import { channelGain, shannonRateBps } from '../../src/model/channel.ts';
 import { PAPER_PRESET } from '../../src/model/params.ts';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { BackendError, initBackend } from '../../src/nn/backend.ts';
+import { BackendError, initBackend } from '../../src/nn/tfjs/backend.ts';
 
 describe('initBackend', () => {
   it("'node' fails with a clear message when @tensorflow/tfjs-node is not installed", async () => {

@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/nn/backend.ts';
-import { lossAndGradients } from '../../src/nn/backprop.ts';
+import { initBackend } from '../../src/nn/tfjs/backend.ts';
+import { lossAndGradients } from '../../src/nn/tfjs/backprop.ts';
 import { LAYERS, PARAM_COUNT } from '../../src/nn/layout.ts';
 import { initWeights } from '../../src/nn/mlp.ts';
-import { disposeAll, paramsFromFlat, paramsToFlat } from '../../src/nn/params.ts';
+import { disposeAll, paramsFromFlat, paramsToFlat } from '../../src/nn/tfjs/params.ts';
 import { createRng } from '../../src/util/rng.ts';
 
 /** The same loss written the plain way (row-major activations), for tf.grads to differentiate. */

@@ -1,9 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/nn/backend.ts';
+import { initBackend } from '../../src/nn/tfjs/backend.ts';
 import { LAYERS } from '../../src/nn/layout.ts';
-import { initWeights, trainLocal } from '../../src/nn/mlp.ts';
-import { epochOrders } from '../../src/nn/train.ts';
+import { initWeights } from '../../src/nn/mlp.ts';
+import { epochOrders } from '../../src/nn/schedule.ts';
+import { trainLocal } from '../../src/nn/tfjs/train.ts';
 import { subset } from '../../src/data/mnist.ts';
 import { mnistSlice } from './helpers.ts';
 

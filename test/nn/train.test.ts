@@ -1,10 +1,12 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/nn/backend.ts';
-import { lossAndGradients } from '../../src/nn/backprop.ts';
-import { evaluate, initWeights, trainLocal, PARAM_COUNT, type TrainOptions } from '../../src/nn/mlp.ts';
-import { HostBatch } from '../../src/nn/minibatch.ts';
-import { paramsFromFlat, paramsToFlat } from '../../src/nn/params.ts';
+import { initBackend } from '../../src/nn/tfjs/backend.ts';
+import { lossAndGradients } from '../../src/nn/tfjs/backprop.ts';
+import { initWeights, PARAM_COUNT, type TrainOptions } from '../../src/nn/mlp.ts';
+import { evaluate } from '../../src/nn/tfjs/evaluate.ts';
+import { trainLocal } from '../../src/nn/tfjs/train.ts';
+import { HostBatch } from '../../src/nn/tfjs/minibatch.ts';
+import { paramsFromFlat, paramsToFlat } from '../../src/nn/tfjs/params.ts';
 import type { ImageSet } from '../../src/data/mnist.ts';
 import { mnistSlice } from './helpers.ts';
 

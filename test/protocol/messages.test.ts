@@ -54,7 +54,7 @@ function result(over: Partial<Result> = {}): Result {
     train_wall_s: 0.1,
     compute_wall_s: 0.1,
     overrun_s: 0,
-    backend: 'wasm',
+    engine: 'tfjs-wasm',
     weights: new Float32Array(P).fill(0.25),
     ...over,
   };
@@ -133,7 +133,7 @@ describe('messages to the orchestrator', () => {
     expect(code(toOrch({ ...header, loss: 'low' }, { weights }))).toBe('bad_field');
     expect(code(toOrch({ ...header, task_id: undefined }, { weights }))).toBe('bad_field');
     expect(code(toOrch({ ...header, train_wall_s: -1 }, { weights }))).toBe('bad_field');
-    expect(code(toOrch({ ...header, backend: 'b'.repeat(300) }, { weights }))).toBe('bad_field');
+    expect(code(toOrch({ ...header, engine: 'b'.repeat(300) }, { weights }))).toBe('bad_field');
   });
 
   it('refuses messages meant for learners, unknown types and broken frames', () => {
@@ -240,9 +240,9 @@ describe('timed frames (task, result) and the allocation budget', () => {
 
   it('result frames stay within the budget and their length does not depend on timings or loss digits', () => {
     const weights = new Float32Array(REAL_P);
-    const short = encodeMessage(result({ weights, loss: 0, train_wall_s: 1, compute_wall_s: 1, backend: 'wasm', task_id: 'eta-1-0' }));
+    const short = encodeMessage(result({ weights, loss: 0, train_wall_s: 1, compute_wall_s: 1, engine: 'onnx', task_id: 'eta-1-0' }));
     const long = encodeMessage(
-      result({ weights, loss: 0.12345678901234568, train_wall_s: 12.345678901234567, compute_wall_s: 1.2345678901234567e-7, overrun_s: 3.3333333333333335, backend: 'tensorflow', task_id: 'analytical-10000-999', cycle: 10_000, samples: 60_000, steps: 9_999_999 }),
+      result({ weights, loss: 0.12345678901234568, train_wall_s: 12.345678901234567, compute_wall_s: 1.2345678901234567e-7, overrun_s: 3.3333333333333335, engine: 'tfjs-tensorflow', task_id: 'analytical-10000-999', cycle: 10_000, samples: 60_000, steps: 9_999_999 }),
     );
     expect(long.length).toBe(short.length);
     expect(overheadOf(long, 4 * REAL_P)).toBeLessThanOrEqual(TIMED_FRAME_OVERHEAD_BYTES);

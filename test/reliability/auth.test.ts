@@ -6,7 +6,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../src/emulation/clock.ts';
 import { LearnerHub } from '../../src/orchestrator/hub.ts';
-import { CLOSE, decodeToLearner, encodeMessage, maxFrameToOrchestrator } from '../../src/protocol/messages.ts';
+import { CLOSE, decodeToLearner, encodeMessage, maxFrameToOrchestrator, PROTOCOL_VERSION } from '../../src/protocol/messages.ts';
 import { helloFrame, hubSettings, RawClient, startHub, startLearnerCli, type LogCollector } from './helpers.ts';
 
 const TOKEN = 'right-token';
@@ -56,7 +56,7 @@ describe('authentication and handshake', () => {
   });
 
   it('wrong protocol version → 4002; id out of range → 4005; not a hello → 4004', async () => {
-    expect((await refusedWith(helloFrame(TOKEN, 0, { protocol: 2 }))).code).toBe(CLOSE.badVersion.code);
+    expect((await refusedWith(helloFrame(TOKEN, 0, { protocol: PROTOCOL_VERSION + 1 }))).code).toBe(CLOSE.badVersion.code);
     expect((await refusedWith(helloFrame(TOKEN, 3))).code).toBe(CLOSE.badId.code);
     expect((await refusedWith(helloFrame(TOKEN, 1_000_000))).code).toBe(CLOSE.badId.code);
     const done = encodeMessage({ type: 'compute_done', task_id: 't', train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 });

@@ -7,8 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { firstN, loadMnist, subset, type ImageSet } from '../../src/data/mnist.ts';
-import { initBackend } from '../../src/nn/backend.ts';
-import { evaluate, fedAvg, initWeights, PARAM_COUNT, trainLocal } from '../../src/nn/mlp.ts';
+import { createEngine, fedAvg, initWeights, PARAM_COUNT, type Engine } from '../../src/nn/mlp.ts';
 import { loadCheckpoint } from '../../src/orchestrator/checkpoint.ts';
 import type { ExperimentConfig } from '../../src/orchestrator/config.ts';
 import { cycleDataOrder } from '../../src/orchestrator/cycle.ts';
@@ -46,6 +45,7 @@ function expectNoLearnerLeft(log: LogCollector): number[] {
   return pids;
 }
 
+let engine: Engine;
 const faultTally = { faultsInjected: 0, runsCompleted: 0, learnerCyclesLost: 0 };
 
 describe('learner faults in real runs', () => {
@@ -56,7 +56,7 @@ describe('learner faults in real runs', () => {
     const config = fastConfig();
     train = firstN(mnist.train, config.train_samples);
     test = firstN(mnist.test, config.test_samples);
-    await initBackend(config.backend); // the learners' backend, so in-process training matches theirs
+    engine = await createEngine(config); // the learners' engine, so in-process training matches theirs
   });
 
   /** Cycle 1 of `scheme` as the learners computed it: train each of `who` in-process, average by d_k. */
@@ -68,7 +68,7 @@ describe('learner faults in real runs', () => {
     const updates = [];
     for (const k of who) {
       const batch = subset(train, order.subarray(offsets[k], offsets[k] + mine[k].batch));
-      const trained = await trainLocal(initial, batch, { iterations: tau, minibatch: config.minibatch, lr: config.lr, mode: config.local_iteration, seed: deriveSeed(config.seed, 'train', scheme, 1, k) });
+      const trained = await engine.train(initial, batch, { iterations: tau, minibatch: config.minibatch, lr: config.lr, mode: config.local_iteration, seed: deriveSeed(config.seed, 'train', scheme, 1, k) });
       updates.push({ weights: trained.weights, samples: mine[k].batch });
     }
     return fedAvg(updates);
@@ -103,8 +103,8 @@ describe('learner faults in real runs', () => {
     expect(maxDiff(saved, withAll)).toBeGreaterThan(1e-3);
     // ... and its accuracy is that model's accuracy, not the fault-free one.
     const accuracy = cycleRows(run.out)[0].accuracy;
-    expect(accuracy).toBeCloseTo((await evaluate(withoutOne, test)).accuracy, 6);
-    expect(accuracy).not.toBe((await evaluate(withAll, test)).accuracy);
+    expect(accuracy).toBeCloseTo((await engine.evaluate(withoutOne, test)).accuracy, 6);
+    expect(accuracy).not.toBe((await engine.evaluate(withAll, test)).accuracy);
 
     const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
     expect(summary.faults).toMatchObject({ killed: 1, dropped_results: 0, lost_learner_cycles: 1 });
@@ -127,7 +127,7 @@ describe('learner faults in real runs', () => {
     expect(rows).toHaveLength(config.K * config.cycles);
     expect(rows.every((r) => r.late === 'missing')).toBe(true);
     const initial = initWeights(config.seed);
-    const initialAccuracy = (await evaluate(initial, test)).accuracy;
+    const initialAccuracy = (await engine.evaluate(initial, test)).accuracy;
     const cycles = cycleRows(run.out);
     expect(cycles.map((c) => c.cycle)).toEqual([1, 2]);
     for (const c of cycles) expect(c.accuracy).toBe(initialAccuracy);

@@ -157,6 +157,7 @@ export function hubSettings(paramCount: number, maxSamples = 16): LearnerSetting
     clock: 'virtual',
     time_scale: 1,
     flops_per_sample: 1e6,
+    engine: 'auto',
     backend: 'wasm',
     max_samples: maxSamples,
   };

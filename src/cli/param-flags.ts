@@ -2,8 +2,8 @@
  * Every SystemParams field as a command-line flag (with unit and Table I default), so that every
  * command exposes the same overrides with the same names.
  */
-import { UsageError, type FlagSpec, type ParsedArgs } from '../cli/args.ts';
-import { PAPER_PRESET, type SystemParams } from './params.ts';
+import { UsageError, type FlagSpec, type ParsedArgs } from './args.ts';
+import { PAPER_PRESET, type SystemParams } from '../model/params.ts';
 
 export function systemParamFlags(defaults: SystemParams = PAPER_PRESET): FlagSpec[] {
   return [

@@ -1,20 +1,14 @@
 /** Test-set accuracy and mean cross-entropy, in fixed-size chunks to bound memory. */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ImageSet } from '../data/mnist.ts';
+import type { ImageSet } from '../../data/mnist.ts';
+import { checkImageSet, type Evaluation } from '../engine.ts';
 import { ensureBackend } from './backend.ts';
 import { crossEntropySumT, forwardLogitsT } from './backprop.ts';
-import { assertWeightLength } from './layout.ts';
-import { HostBatch, checkImageSet } from './minibatch.ts';
+import { assertWeightLength } from '../layout.ts';
+import { HostBatch } from './minibatch.ts';
 import { disposeAll, paramsFromFlat } from './params.ts';
 
 const EVAL_CHUNK_ROWS = 2000;
-
-export interface Evaluation {
-  /** fraction of rows whose largest logit is the label's, in [0, 1]; NaN for an empty set */
-  accuracy: number;
-  /** mean softmax cross-entropy (nats); NaN for an empty set */
-  loss: number;
-}
 
 export async function evaluate(weights: Float32Array, set: ImageSet): Promise<Evaluation> {
   assertWeightLength(weights);

@@ -9,12 +9,14 @@
  * two engines.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from '../../errors.ts';
 
-export type BackendPreference = 'auto' | 'node' | 'wasm' | 'cpu';
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'node', 'wasm', 'cpu'];
+import { BACKEND_PREFERENCES, type BackendPreference } from '../engine.ts';
+
+export { BACKEND_PREFERENCES, type BackendPreference };
 
 /** The requested backend cannot run here (message says why and what to use instead). */
-export class BackendError extends Error {
+export class BackendError extends InputError {
   override name = 'BackendError';
 }
 

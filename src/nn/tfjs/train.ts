@@ -1,41 +1,18 @@
 /**
- * Local training: τ local iterations of plain SGD on one learner's batch.
+ * tfjs local training: τ local iterations of plain SGD on one learner's batch.
  * The batch is scaled once per call, weights stay on the device for the whole call, every
  * step runs inside tf.tidy, and the loop yields to the event loop regularly so a learner
  * process keeps serving its WebSocket while it trains.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ImageSet } from '../data/mnist.ts';
-import { createRng, deriveSeed } from '../util/rng.ts';
+import type { ImageSet } from '../../data/mnist.ts';
+import { checkImageSet, checkTrainOptions, type TrainOptions, type TrainResult } from '../engine.ts';
+import { epochOrders } from '../schedule.ts';
 import { ensureBackend } from './backend.ts';
 import { applyUpdate, lossAndGradients } from './backprop.ts';
-import { assertWeightLength } from './layout.ts';
-import { HostBatch, checkImageSet } from './minibatch.ts';
+import { assertWeightLength } from '../layout.ts';
+import { HostBatch } from './minibatch.ts';
 import { disposeAll, paramsFromFlat, paramsToFlat, type DeviceParams } from './params.ts';
-
-/** 'epoch': one local iteration = one shuffled pass of mini-batch SGD; 'step': one full-batch step. */
-export type LocalIterationMode = 'epoch' | 'step';
-
-export interface TrainOptions {
-  /** local iterations τ */
-  iterations: number;
-  /** samples per SGD step in 'epoch' mode */
-  minibatch: number;
-  /** learning rate */
-  lr: number;
-  mode: LocalIterationMode;
-  /** seeds the minibatch order */
-  seed: number;
-}
-
-export interface TrainResult {
-  /** new weights (the input array is not modified) */
-  weights: Float32Array;
-  /** mean over the SGD steps of each step's mean cross-entropy; NaN if no step ran */
-  loss: number;
-  /** SGD steps taken */
-  steps: number;
-}
 
 /** Yield every this many steps: ~50–100 ms of work at minibatch 64 on wasm. */
 const YIELD_EVERY_STEPS = 20;
@@ -50,7 +27,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export async function trainLocal(weights: Float32Array, batch: ImageSet, opts: TrainOptions): Promise<TrainResult> {
   assertWeightLength(weights);
   checkImageSet(batch);
-  checkOptions(opts);
+  checkTrainOptions(opts);
   if (batch.count === 0 || opts.iterations === 0) return { weights: weights.slice(), loss: NaN, steps: 0 };
   await ensureBackend();
 
@@ -81,17 +58,6 @@ function commit(state: TrainState, next: { params: DeviceParams; lossSum: tf.Sca
   state.params = next.params;
   state.lossSum = next.lossSum;
   state.steps++;
-}
-
-/**
- * The row order of successive epochs for a seed: each call reshuffles (and returns) the same
- * array. Exported so tests can replay exactly the minibatches trainLocal used.
- */
-export function epochOrders(n: number, seed: number): () => Int32Array {
-  const rng = createRng(deriveSeed(seed, 'trainLocal', 'minibatch-order'));
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  return () => rng.shuffle(order);
 }
 
 async function runEpochs(state: TrainState, host: HostBatch, opts: TrainOptions): Promise<void> {
@@ -146,14 +112,4 @@ async function runFullBatchSteps(state: TrainState, host: HostBatch, opts: Train
     loss.dispose();
     commit(state, next);
   }
-}
-
-function checkOptions(opts: TrainOptions): void {
-  if (!Number.isInteger(opts.iterations) || opts.iterations < 0)
-    throw new RangeError(`iterations must be a non-negative integer, got ${opts.iterations}`);
-  if (!Number.isInteger(opts.minibatch) || opts.minibatch < 1)
-    throw new RangeError(`minibatch must be a positive integer, got ${opts.minibatch}`);
-  if (!Number.isFinite(opts.lr) || opts.lr <= 0) throw new RangeError(`lr must be a positive number, got ${opts.lr}`);
-  if (opts.mode !== 'epoch' && opts.mode !== 'step') throw new RangeError(`mode must be 'epoch' or 'step', got ${String(opts.mode)}`);
-  if (!Number.isInteger(opts.seed)) throw new RangeError(`seed must be an integer, got ${opts.seed}`);
 }

@@ -8,7 +8,7 @@
  * small minibatch, not the freshly updated weight matrix (measured ~1.6x faster on wasm).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { LAYERS, PARAM_COUNT, assertWeightLength } from './layout.ts';
+import { LAYERS, PARAM_COUNT, assertWeightLength } from '../layout.ts';
 
 /** [W1ᵀ, b1, W2ᵀ, b2, W3ᵀ, b3, W4ᵀ, b4] with W_lᵀ: [outputs, inputs], b_l: [outputs, 1]. */
 export type DeviceParams = tf.Tensor2D[];

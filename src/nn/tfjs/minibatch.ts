@@ -7,8 +7,9 @@
  * memcpy each) and uploading them costs ~3 µs per sample. Pixels are scaled once per call.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ImageSet } from '../data/mnist.ts';
-import { CLASS_COUNT, INPUT_SIZE } from './layout.ts';
+import type { ImageSet } from '../../data/mnist.ts';
+import { checkImageSet } from '../engine.ts';
+import { CLASS_COUNT, INPUT_SIZE } from '../layout.ts';
 
 export interface DeviceMinibatch {
   /** pixels in [0, 1], [m, 784] */
@@ -52,15 +53,4 @@ export class HostBatch {
     const x = this.pixels.slice(start * INPUT_SIZE, (start + m) * INPUT_SIZE);
     return { x: tf.tensor2d(x, [m, INPUT_SIZE]), yT: tf.tensor2d(yT, [CLASS_COUNT, m]) };
   }
-}
-
-export function checkImageSet(set: ImageSet, what = 'batch'): void {
-  if (!Number.isInteger(set.count) || set.count < 0)
-    throw new RangeError(`${what}.count must be a non-negative integer, got ${set.count}`);
-  if (set.images.length !== set.count * INPUT_SIZE)
-    throw new RangeError(`${what}.images has ${set.images.length} bytes, expected count·${INPUT_SIZE} = ${set.count * INPUT_SIZE}`);
-  if (set.labels.length !== set.count)
-    throw new RangeError(`${what}.labels has ${set.labels.length} entries, expected count = ${set.count}`);
-  for (let i = 0; i < set.count; i++)
-    if (set.labels[i] >= CLASS_COUNT) throw new RangeError(`${what}.labels[${i}] = ${set.labels[i]} is outside 0..${CLASS_COUNT - 1}`);
 }

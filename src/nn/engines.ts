@@ -1,0 +1,29 @@
+/**
+ * Picks the engine: `auto` is onnx, falling back to tfjs (wasm, or the given backend) with a
+ * one-line warning where onnxruntime's native binary cannot load on this platform.
+ */
+import { InputError } from '../errors.ts';
+import { ENGINE_PREFERENCES, type BackendPreference, type Engine, type EnginePreference } from './engine.ts';
+
+export interface EngineChoice {
+  engine: EnginePreference;
+  /** tfjs backend, used when the tfjs engine runs */
+  backend: BackendPreference;
+}
+
+export async function createEngine(choice: EngineChoice, warn: (line: string) => void = () => {}): Promise<Engine> {
+  if (!ENGINE_PREFERENCES.includes(choice.engine))
+    throw new InputError(`unknown engine "${choice.engine}"; valid: ${ENGINE_PREFERENCES.join('|')}`);
+  if (choice.engine !== 'tfjs') {
+    try {
+      const { createOnnxEngine } = await import('./onnx/engine.ts');
+      return await createOnnxEngine();
+    } catch (e) {
+      const why = String((e as Error).message ?? e).split('\n')[0];
+      if (choice.engine === 'onnx') throw new InputError(`engine onnx is not available here: ${why}; use --engine tfjs`);
+      warn(`onnxruntime-node cannot run here (${why}); using the tfjs engine`);
+    }
+  }
+  const { createTfjsEngine } = await import('./tfjs/engine.ts');
+  return createTfjsEngine(choice.backend);
+}

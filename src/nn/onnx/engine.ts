@@ -1,0 +1,133 @@
+/**
+ * The onnx engine: onnxruntime-node runs the graphs of graphs.ts on one CPU thread (parallelism
+ * stays across learner processes and compute slots).
+ *
+ * A session.run blocks the event loop, so local training runs in slices of STEPS_PER_RUN SGD
+ * steps: between slices the process answers heartbeats and reads frames. Each slice feeds the
+ * previous slice's output weights back in as they are (no copy through JavaScript).
+ */
+import { createRequire } from 'node:module';
+import type * as Ort from 'onnxruntime-node';
+import type { ImageSet } from '../../data/mnist.ts';
+import { checkImageSet, checkTrainOptions, type Engine, type Evaluation, type TrainOptions, type TrainResult } from '../engine.ts';
+import { assertWeightLength, INPUT_SIZE, LAYERS, PARAM_COUNT } from '../layout.ts';
+import { stepSchedule } from '../schedule.ts';
+import { evaluationGraph, PARAM_NAMES, trainingGraph } from './graphs.ts';
+
+/** ~4k samples at minibatch 64: tens of milliseconds per run on this kind of machine. */
+const STEPS_PER_RUN = 64;
+/** Rows per evaluation run: bounds activation memory and the time the event loop waits. */
+const EVAL_CHUNK_ROWS = 2500;
+
+type OrtModule = typeof Ort;
+type Feeds = Record<string, Ort.Tensor>;
+
+/** Loads onnxruntime-node; throws with the platform's reason if its native binary cannot load. */
+export function loadOrt(): OrtModule {
+  // createRequire: the package is CommonJS with a native addon; a plain require keeps start-up small.
+  return createRequire(import.meta.url)('onnxruntime-node') as OrtModule;
+}
+
+export async function createOnnxEngine(): Promise<Engine> {
+  const ort = loadOrt();
+  const options: Ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+  const [trainSession, evalSession] = await Promise.all([
+    ort.InferenceSession.create(trainingGraph(), options),
+    ort.InferenceSession.create(evaluationGraph(), options),
+  ]);
+  return new OnnxEngine(ort, trainSession, evalSession);
+}
+
+const int64 = (values: ArrayLike<number>) => {
+  const out = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = BigInt(values[i]);
+  return out;
+};
+
+class OnnxEngine implements Engine {
+  readonly name = 'onnx';
+
+  constructor(
+    private readonly ort: OrtModule,
+    private readonly trainSession: Ort.InferenceSession,
+    private readonly evalSession: Ort.InferenceSession,
+  ) {}
+
+  async train(weights: Float32Array, batch: ImageSet, opts: TrainOptions): Promise<TrainResult> {
+    assertWeightLength(weights);
+    checkImageSet(batch);
+    checkTrainOptions(opts);
+    if (batch.count === 0 || opts.iterations === 0) return { weights: weights.slice(), loss: NaN, steps: 0 };
+    const { Tensor } = this.ort;
+    const n = batch.count;
+    const schedule = stepSchedule(n, opts.iterations, opts.mode, opts.minibatch, opts.seed);
+    const steps = schedule.starts.length;
+    const fixed: Feeds = {
+      images: new Tensor('uint8', batch.images, [n, INPUT_SIZE]),
+      labels: new Tensor('uint8', batch.labels, [n]),
+      order: new Tensor('int64', int64(schedule.order), [schedule.order.length]),
+      lr: new Tensor('float32', Float32Array.of(opts.lr), []),
+    };
+    let params = this.paramFeeds(weights);
+    let lossSum = 0;
+    for (let first = 0; first < steps; first += STEPS_PER_RUN) {
+      const count = Math.min(STEPS_PER_RUN, steps - first);
+      const out = await this.trainSession.run({
+        ...fixed,
+        ...params,
+        starts: new Tensor('int64', int64(schedule.starts.subarray(first, first + count)), [count]),
+        ends: new Tensor('int64', int64(schedule.ends.subarray(first, first + count)), [count]),
+        steps: new Tensor('int64', BigInt64Array.of(BigInt(count)), []),
+      });
+      params = Object.fromEntries(PARAM_NAMES.map((name) => [name, out[`${name}_new`]]));
+      lossSum += (out.loss_sum.data as Float32Array)[0];
+    }
+    return { weights: flatWeights(params), loss: lossSum / steps, steps };
+  }
+
+  async evaluate(weights: Float32Array, set: ImageSet): Promise<Evaluation> {
+    assertWeightLength(weights);
+    checkImageSet(set, 'set');
+    if (set.count === 0) return { accuracy: NaN, loss: NaN };
+    const { Tensor } = this.ort;
+    const params = this.paramFeeds(weights);
+    let correct = 0;
+    let lossSum = 0;
+    for (let start = 0; start < set.count; start += EVAL_CHUNK_ROWS) {
+      const rows = Math.min(EVAL_CHUNK_ROWS, set.count - start);
+      const out = await this.evalSession.run({
+        ...params,
+        images: new Tensor('uint8', set.images.subarray(start * INPUT_SIZE, (start + rows) * INPUT_SIZE), [rows, INPUT_SIZE]),
+        labels: new Tensor('uint8', set.labels.subarray(start, start + rows), [rows]),
+      });
+      correct += Number((out.correct.data as BigInt64Array)[0]);
+      lossSum += (out.loss_sum.data as Float32Array)[0];
+    }
+    return { accuracy: correct / set.count, loss: lossSum / set.count };
+  }
+
+  /** W_l [inputs, outputs] and b_l [outputs] as views into (a copy of) the flat weights. */
+  private paramFeeds(weights: Float32Array): Feeds {
+    const own = weights.slice(); // the caller may reuse its array while a run reads ours
+    const feeds: Feeds = {};
+    LAYERS.forEach((layer, l) => {
+      feeds[PARAM_NAMES[2 * l]] = new this.ort.Tensor('float32', own.subarray(layer.weightOffset, layer.biasOffset), [layer.inputs, layer.outputs]);
+      feeds[PARAM_NAMES[2 * l + 1]] = new this.ort.Tensor('float32', own.subarray(layer.biasOffset, layer.biasOffset + layer.outputs), [layer.outputs]);
+    });
+    return feeds;
+  }
+}
+
+function flatWeights(params: Feeds): Float32Array {
+  const flat = new Float32Array(PARAM_COUNT);
+  LAYERS.forEach((layer, l) => {
+    flat.set(params[PARAM_NAMES[2 * l]].data as Float32Array, layer.weightOffset);
+    flat.set(params[PARAM_NAMES[2 * l + 1]].data as Float32Array, layer.biasOffset);
+  });
+  return flat;
+}
