@@ -21,7 +21,7 @@
  * cycle 1; since each step consumes only its own (cycle, learner) stream, the cache contents do not
  * depend on which learner or cycle was asked first.
  */
-import { InputError } from '../cli/args.ts';
+import { InputError } from '../errors.ts';
 import { createRng, deriveSeed, type Rng } from '../util/rng.ts';
 import { channelGain, dbmToWatts, shannonRateBps } from './channel.ts';
 import type { LearnerProfile } from './devices.ts';

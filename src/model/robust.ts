@@ -16,7 +16,7 @@
  * Mobility is not in the quantile: pass the no-fading rate at the distance you plan for (e.g. the
  * worst distance reachable in a cycle) as `rate_bps`.
  */
-import { InputError } from '../cli/args.ts';
+import { InputError } from '../errors.ts';
 import { shannonRateBps } from './channel.ts';
 import { gainForRate, type DynamicsSpec } from './dynamics.ts';
 import type { SystemParams } from './params.ts';

@@ -13,7 +13,7 @@
  * Cycles past C repeat cycle C (the world stays as last recorded), so a short trace can drive a
  * long run.
  */
-import { InputError } from '../cli/args.ts';
+import { InputError } from '../errors.ts';
 import type { Dynamics, WorldState } from './dynamics.ts';
 
 export const TRACE_HEADER = ['cycle', 'learner', 'f_hz', 'rate_bps', 'available'] as const;
