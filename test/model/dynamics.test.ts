@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { InputError } from '../../src/cli/args.ts';
+import { InputError } from '../../src/errors.ts';
 import { channelGain, shannonRateBps } from '../../src/model/channel.ts';
 import { generateFleet, type LearnerProfile } from '../../src/model/devices.ts';
 import {

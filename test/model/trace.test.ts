@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { InputError } from '../../src/cli/args.ts';
+import { InputError } from '../../src/errors.ts';
 import { generateFleet } from '../../src/model/devices.ts';
 import { createDynamics, STATIC_WORLD, type WorldState } from '../../src/model/dynamics.ts';
 import { PAPER_PRESET } from '../../src/model/params.ts';
