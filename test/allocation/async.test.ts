@@ -4,51 +4,9 @@ import { capacity } from '../../src/allocation/feasibility.ts';
 import { solveOptimal } from '../../src/allocation/optimal.ts';
 import type { PerLearnerResult } from '../../src/allocation/per-learner.ts';
 import type { AllocationProblem } from '../../src/allocation/types.ts';
-import { learnerTime } from '../../src/model/coefficients.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { randomCoefficients, randomPaperProblem, uniform } from './helpers.ts';
-import { bruteForce, fillByScan, onTime } from './per-learner-brute.ts';
-
-const TOL = 1 + 1e-9;
-
-/** Every returned allocation must be a valid answer: integers, Σ = d, on time, each τ_k the filled value. */
-export function checkPerLearner(p: AllocationProblem, a: PerLearnerResult, tauLimit = Infinity): void {
-  const K = p.coeffs.length;
-  if (!a.feasible) {
-    expect(a.reason.length).toBeGreaterThan(10);
-    expect(a.binding.length).toBeGreaterThan(0);
-    for (const k of a.binding) expect(Number.isInteger(k) && k >= 0 && k < K).toBe(true);
-    expect(new Set(a.binding).size).toBe(a.binding.length);
-    return;
-  }
-  expect(a.batch).toHaveLength(K);
-  expect(a.tau_per_learner).toHaveLength(K);
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let k = 0; k < K; k++) {
-    const n = a.batch[k];
-    const tau = a.tau_per_learner[k];
-    const c = p.coeffs[k];
-    expect(Number.isInteger(n) && n >= 0).toBe(true);
-    sum += n;
-    expect(a.time_s[k]).toBe(learnerTime(c, tau, n));
-    if (n === 0) {
-      expect(tau).toBe(0);
-      continue;
-    }
-    expect(Number.isInteger(tau) && tau >= 1).toBe(true);
-    expect(a.time_s[k]).toBeLessThanOrEqual(p.T_s * TOL);
-    expect(onTime(c, tau, n, p.T_s)).toBe(true);
-    // Fills its cycle: one more iteration would be late.
-    if (tau < tauLimit) expect(onTime(c, tau + 1, n, p.T_s)).toBe(false);
-    min = Math.min(min, tau);
-    max = Math.max(max, tau);
-  }
-  expect(sum).toBe(p.d);
-  expect(a.tau).toBe(min);
-  expect(a.staleness).toBe(max - min);
-}
+import { bruteForce, checkPerLearner, fillByScan, onTime } from './per-learner-helpers.ts';
 
 const tauOf = (a: { feasible: boolean; tau?: number }) => (a.feasible ? a.tau! : 0);
 

@@ -1,8 +1,12 @@
 /**
- * Brute force for the per-learner schemes (async, energy), written independently of the solvers:
- * every composition of d into K parts, every learner filling its cycle by linear scan.
+ * Test helpers for the per-learner schemes (async, energy), written independently of the solvers:
+ * a validity check, and brute force over every composition of d into K parts with every learner
+ * filling its cycle by linear scan.
  */
-import type { Coefficients } from '../../src/model/coefficients.ts';
+import { expect } from 'vitest';
+import type { PerLearnerResult } from '../../src/allocation/per-learner.ts';
+import type { AllocationProblem } from '../../src/allocation/types.ts';
+import { learnerTime, type Coefficients } from '../../src/model/coefficients.ts';
 
 /** On time, by the project's definition, written out independently of the solvers' helpers. */
 export function onTime(c: Coefficients, tau: number, d_k: number, T_s: number): boolean {
@@ -81,4 +85,49 @@ export function fillByScan(allowed: (tau: number) => boolean, tauLimit: number):
   let tau = 0;
   while (tau < tauLimit && allowed(tau + 1)) tau++;
   return tau;
+}
+
+const TOL = 1 + 1e-9;
+
+/**
+ * Every returned allocation must be a valid answer: integers, Σ = d, on time, τ = min τ_k, staleness =
+ * max − min. Each τ_k must be the time-filled value when τ_k < tauLimit (pass 0 to skip: the energy
+ * scheme's fill is also bounded by the budget).
+ */
+export function checkPerLearner(p: AllocationProblem, a: PerLearnerResult, tauLimit = Infinity): void {
+  const K = p.coeffs.length;
+  if (!a.feasible) {
+    expect(a.reason.length).toBeGreaterThan(10);
+    expect(a.binding.length).toBeGreaterThan(0);
+    for (const k of a.binding) expect(Number.isInteger(k) && k >= 0 && k < K).toBe(true);
+    expect(new Set(a.binding).size).toBe(a.binding.length);
+    return;
+  }
+  expect(a.batch).toHaveLength(K);
+  expect(a.tau_per_learner).toHaveLength(K);
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < K; k++) {
+    const n = a.batch[k];
+    const tau = a.tau_per_learner[k];
+    const c = p.coeffs[k];
+    expect(Number.isInteger(n) && n >= 0).toBe(true);
+    sum += n;
+    expect(a.time_s[k]).toBe(learnerTime(c, tau, n));
+    if (n === 0) {
+      expect(tau).toBe(0);
+      continue;
+    }
+    expect(Number.isInteger(tau) && tau >= 1).toBe(true);
+    expect(a.time_s[k]).toBeLessThanOrEqual(p.T_s * TOL);
+    expect(onTime(c, tau, n, p.T_s)).toBe(true);
+    // Fills its cycle: one more iteration would be late.
+    if (tau < tauLimit) expect(onTime(c, tau + 1, n, p.T_s)).toBe(false);
+    min = Math.min(min, tau);
+    max = Math.max(max, tau);
+  }
+  expect(sum).toBe(p.d);
+  expect(a.tau).toBe(min);
+  expect(a.staleness).toBe(max - min);
 }
