@@ -118,6 +118,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
       train_wall_s,
       ...throttle,
       engine: engine.name,
+      max_rss_kb: process.resourceUsage().maxRSS,
       weights: trained.weights,
     });
     if (ws.readyState === WebSocket.OPEN) await sendPaced(ws, result, task.rate_bps, clock);

@@ -34,6 +34,8 @@ export interface LearnerRecord {
   wall?: TaskWall;
   train_wall_s?: number;
   overrun_s?: number;
+  /** the learner process's peak resident memory (kB), as it reported */
+  max_rss_kb?: number;
 }
 
 export interface CycleOutcome {
@@ -137,6 +139,7 @@ export async function runCycle(
       wall: outcome.wall,
       train_wall_s: outcome.computeDone.train_wall_s,
       overrun_s: outcome.computeDone.overrun_s,
+      max_rss_kb: outcome.result.max_rss_kb,
     };
     // Fault injection: the result is lost on the way back (seeded, so reruns lose the same ones).
     const lostRoll = createRng(deriveSeed(config.seed, 'drop', scheme, cycle, k)).next();

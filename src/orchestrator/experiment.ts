@@ -50,6 +50,8 @@ export interface RunSummaryFile {
   overruns: { learner_cycles: number; total_s: number; faithful: boolean };
   faults: { killed: number; dropped_results: number; lost_learner_cycles: number };
   hub: Record<string, number>;
+  /** peak resident memory of the orchestrator and of the largest learner process, MB */
+  memory: { orchestrator_peak_rss_mb: number; learner_peak_rss_mb: number };
 }
 
 export interface RunResult {
@@ -69,6 +71,7 @@ class SessionStats {
   overrunTotal = 0;
   killed = 0;
   dropped = 0;
+  learnerPeakRssKb = 0;
 
   add(outcome: CycleOutcome, wall_s: number): void {
     this.cyclesWall += wall_s;
@@ -76,6 +79,7 @@ class SessionStats {
     this.trainProcess += outcome.train_wall_sum_s;
     for (const r of outcome.records) {
       if (r.reason === DROPPED_REASON) this.dropped++;
+      this.learnerPeakRssKb = Math.max(this.learnerPeakRssKb, r.max_rss_kb ?? 0);
       if ((r.overrun_s ?? 0) > 0) {
         this.overrunCycles++;
         this.overrunTotal += r.overrun_s!;
@@ -348,6 +352,10 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
     overruns: { learner_cycles: stats.overrunCycles, total_s: stats.overrunTotal, faithful: stats.overrunCycles === 0 },
     faults: { killed: stats.killed, dropped_results: stats.dropped, lost_learner_cycles: learnerRows.filter((r) => r.status === 'missing').length },
     hub: { ...hub.stats },
+    memory: {
+      orchestrator_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+      learner_peak_rss_mb: stats.learnerPeakRssKb / 1024,
+    },
   };
   if (writer && cycleRows.length > 0) writer.writeSummary(summary);
   log('\n' + formatSummaryTable(schemes));

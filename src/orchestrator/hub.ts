@@ -54,6 +54,8 @@ interface PendingTask {
   sendWall_s: number;
   computeDone?: ComputeDone;
   computeDoneAt?: number;
+  /** training is over (compute_done arrived) or the task ended: its compute slot may go */
+  markComputed: () => void;
   resolve: (o: TaskOutcome) => void;
   timer?: NodeJS.Timeout;
 }
@@ -191,12 +193,15 @@ export class LearnerHub {
     const frame = encodeMessage(hooks.slot ? { ...task, hold: true } : task);
     let markSent: () => void = () => {};
     const sent = new Promise<void>((r) => (markSent = r));
+    let markComputed: () => void = () => {};
+    const computed = new Promise<void>((r) => (markComputed = r));
     const outcome = new Promise<TaskOutcome>((resolve) => {
-      const pending: PendingTask = { task, bytesSent: frame.length, sentDoneAt: 0, sendWall_s: 0, resolve: () => {} };
+      const pending: PendingTask = { task, bytesSent: frame.length, sentDoneAt: 0, sendWall_s: 0, markComputed, resolve: () => {} };
       pending.resolve = (o) => {
         clearTimeout(pending.timer);
         if (conn.pending === pending) conn.pending = undefined;
         markSent(); // a failed send must not leave a slot waiting for it
+        markComputed();
         resolve(o);
       };
       conn.pending = pending;
@@ -225,7 +230,8 @@ export class LearnerHub {
             conn.ws.send(encodeMessage({ type: 'start', task_id: task.task_id }));
             armTimeout();
           }
-          await outcome;
+          // The slot is CPU for training: it frees when training ends, not when the weights are back.
+          await computed;
         });
     });
     return outcome;
@@ -376,6 +382,7 @@ export class LearnerHub {
           return this.reject(conn, 'unexpected', `compute_done for task ${message.task_id} that is not running`);
         pending.computeDone = message;
         pending.computeDoneAt = monotonicSeconds();
+        pending.markComputed();
         return;
       case 'result': {
         if (!pending || pending.task.task_id !== message.task_id)

@@ -99,6 +99,8 @@ export interface Result {
   overrun_s: number;
   /** the engine that trained, e.g. "onnx" or "tfjs-wasm" */
   engine: string;
+  /** the learner process's peak resident memory so far (kB) */
+  max_rss_kb: number;
   weights: Float32Array;
 }
 
@@ -285,6 +287,7 @@ export function decodeToOrchestrator(data: Uint8Array, paramCount: number): ToOr
         compute_wall_s: field(h, 'compute_wall_s', 'nonneg'),
         overrun_s: field(h, 'overrun_s', 'nonneg'),
         engine: field(h, 'engine', 'string'),
+        max_rss_kb: field(h, 'max_rss_kb', 'nonneg'),
         weights,
       };
     }

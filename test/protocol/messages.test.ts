@@ -55,6 +55,7 @@ function result(over: Partial<Result> = {}): Result {
     compute_wall_s: 0.1,
     overrun_s: 0,
     engine: 'tfjs-wasm',
+    max_rss_kb: 81_000,
     weights: new Float32Array(P).fill(0.25),
     ...over,
   };
@@ -242,7 +243,7 @@ describe('timed frames (task, result) and the allocation budget', () => {
     const weights = new Float32Array(REAL_P);
     const short = encodeMessage(result({ weights, loss: 0, train_wall_s: 1, compute_wall_s: 1, engine: 'onnx', task_id: 'eta-1-0' }));
     const long = encodeMessage(
-      result({ weights, loss: 0.12345678901234568, train_wall_s: 12.345678901234567, compute_wall_s: 1.2345678901234567e-7, overrun_s: 3.3333333333333335, engine: 'tfjs-tensorflow', task_id: 'analytical-10000-999', cycle: 10_000, samples: 60_000, steps: 9_999_999 }),
+      result({ weights, loss: 0.12345678901234568, train_wall_s: 12.345678901234567, compute_wall_s: 1.2345678901234567e-7, overrun_s: 3.3333333333333335, engine: 'tfjs-tensorflow', max_rss_kb: 123_456_789, task_id: 'analytical-10000-999', cycle: 10_000, samples: 60_000, steps: 9_999_999 }),
     );
     expect(long.length).toBe(short.length);
     expect(overheadOf(long, 4 * REAL_P)).toBeLessThanOrEqual(TIMED_FRAME_OVERHEAD_BYTES);

@@ -101,7 +101,7 @@ describe('fuzzing a live LearnerHub', () => {
         ensureTask();
         const t = current!;
         const result = (over: Record<string, unknown> = {}): SourceMessage => ({
-          header: { type: 'result', task_id: t.task_id, cycle: t.cycle, samples: t.samples, steps: 1, loss: 0.5, train_wall_s: 0.01, compute_wall_s: 0.01, overrun_s: 0, engine: 'wasm', ...over },
+          header: { type: 'result', task_id: t.task_id, cycle: t.cycle, samples: t.samples, steps: 1, loss: 0.5, train_wall_s: 0.01, compute_wall_s: 0.01, overrun_s: 0, engine: 'tfjs-wasm', max_rss_kb: 0, ...over },
           payloads: { weights: randomWeights(deriveSeed(SEED, 'result', batch), P) },
         });
         sources.valid = [
@@ -153,7 +153,7 @@ describe('fuzzing a live LearnerHub', () => {
         valid: [
           { header: { type: 'hello', protocol: PROTOCOL_VERSION, token: 'guess', learner_id: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } }, weight: 4 },
           { header: { type: 'hello', protocol: PROTOCOL_VERSION, learner_id: 1, profile: { f_hz: 1e9 } }, weight: 2 },
-          { header: { type: 'result', task_id: 'fuzz-1', cycle: 1, samples: 4, steps: 1, loss: 0, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'x' }, payloads: { weights: new Float32Array(P) } },
+          { header: { type: 'result', task_id: 'fuzz-1', cycle: 1, samples: 4, steps: 1, loss: 0, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'x', max_rss_kb: 0 }, payloads: { weights: new Float32Array(P) } },
           { header: { type: 'compute_done', task_id: 'fuzz-1', train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 } },
         ],
         foreignTypes: ['welcome', 'task', 'shard', 'bye'],
@@ -202,7 +202,7 @@ describe('fuzzing a live LearnerHub', () => {
       const t: Task = { type: 'task', task_id: 'final', cycle: 1, scheme: 'eta', tau: 1, samples: 4, seed: 1, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights: good, ...randomBatch(1, 4) };
       const outcome = hub.runTask(0, t, 10_000);
       client.send(encodeMessage({ type: 'compute_done', task_id: 'final', train_wall_s: 0.1, compute_wall_s: 0.1, overrun_s: 0 }));
-      client.send(encodeMessage({ type: 'result', task_id: 'final', cycle: 1, samples: 4, steps: 1, loss: 0.3, train_wall_s: 0.1, compute_wall_s: 0.1, overrun_s: 0, engine: 'wasm', weights: good }));
+      client.send(encodeMessage({ type: 'result', task_id: 'final', cycle: 1, samples: 4, steps: 1, loss: 0.3, train_wall_s: 0.1, compute_wall_s: 0.1, overrun_s: 0, engine: 'tfjs-wasm', max_rss_kb: 0, weights: good }));
       const ok = await outcome;
       expect(ok.status).toBe('ok');
       expect(ok.status === 'ok' && Buffer.from(ok.result.weights.buffer).equals(Buffer.from(good.buffer))).toBe(true);
@@ -212,7 +212,7 @@ describe('fuzzing a live LearnerHub', () => {
       const t2 = { ...t, task_id: 'poisoned' };
       const outcome2 = hub.runTask(0, t2, 10_000);
       client.send(encodeMessage({ type: 'compute_done', task_id: 'poisoned', train_wall_s: 0.1, compute_wall_s: 0.1, overrun_s: 0 }));
-      client.send(encodeMessage({ type: 'result', task_id: 'poisoned', cycle: 1, samples: 4, steps: 1, loss: 0.3, train_wall_s: 0.1, compute_wall_s: 0.1, overrun_s: 0, engine: 'wasm', weights: poisoned }));
+      client.send(encodeMessage({ type: 'result', task_id: 'poisoned', cycle: 1, samples: 4, steps: 1, loss: 0.3, train_wall_s: 0.1, compute_wall_s: 0.1, overrun_s: 0, engine: 'tfjs-wasm', max_rss_kb: 0, weights: poisoned }));
       const missing = await outcome2;
       expect(missing).toMatchObject({ status: 'missing', reason: expect.stringMatching(/result rejected: .*non-finite/) });
       count('hub.crashes', 0);
@@ -364,7 +364,7 @@ describe('fuzzing the hub of a run in progress', () => {
           valid: [
             { header: { type: 'hello', protocol: PROTOCOL_VERSION, token: 'guess', learner_id: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } } },
             { header: { type: 'compute_done', task_id: 'optimal-1-0', train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 } },
-            { header: { type: 'result', task_id: 'optimal-1-0', cycle: 1, samples: 4, steps: 1, loss: 0, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'x' }, payloads: { weights: new Float32Array(P) }, weight: 0.2 },
+            { header: { type: 'result', task_id: 'optimal-1-0', cycle: 1, samples: 4, steps: 1, loss: 0, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'x', max_rss_kb: 0 }, payloads: { weights: new Float32Array(P) }, weight: 0.2 },
           ],
           foreignTypes: ['welcome', 'task', 'bye'],
           maxBytes: maxFrameToOrchestrator(P),
