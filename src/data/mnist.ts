@@ -124,11 +124,14 @@ export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
   const count = indices.length;
   const images = new Uint8Array(count * PIXELS_PER_IMAGE);
   const labels = new Uint8Array(count);
+  // Buffer views copy with memcpy and without allocating a view per row (several times faster).
+  const from = Buffer.from(set.images.buffer, set.images.byteOffset, set.images.byteLength);
+  const to = Buffer.from(images.buffer);
   for (let i = 0; i < count; i++) {
     const row = indices[i];
     if (!Number.isInteger(row) || row < 0 || row >= set.count)
       throw new RangeError(`subset: index ${row} at position ${i} is outside 0..${set.count - 1}`);
-    images.set(set.images.subarray(row * PIXELS_PER_IMAGE, (row + 1) * PIXELS_PER_IMAGE), i * PIXELS_PER_IMAGE);
+    from.copy(to, i * PIXELS_PER_IMAGE, row * PIXELS_PER_IMAGE, (row + 1) * PIXELS_PER_IMAGE);
     labels[i] = set.labels[row];
   }
   return { images, labels, count };

@@ -66,6 +66,7 @@ export interface CycleServices {
 }
 
 const EPS = 1e-9;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 export const DROPPED_REASON = 'result dropped (--drop-prob)';
 
 /** The data order of a cycle: identical for every scheme, so schemes differ only in how it is cut. */
@@ -151,12 +152,13 @@ export async function runCycle(
   // Largest batches get compute slots first: with fewer slots than learners this shortens the cycle's tail.
   const dispatchOrder = fleet.map((_, k) => k).sort((a, b) => allocation.batch[b] - allocation.batch[a] || a - b);
   const records = new Array<LearnerRecord & { weights?: Float32Array }>(fleet.length);
-  await Promise.all(
-    dispatchOrder.map(async (k) => {
-      records[k] = await runLearner(k);
-      s.onLearnerDone?.(records[k]);
-    }),
-  );
+  const finished: Promise<void>[] = [];
+  for (const k of dispatchOrder) {
+    finished.push(runLearner(k).then((r) => void (records[k] = r, s.onLearnerDone?.(r))));
+    // Let the task just queued go out (and its learner start training) while the next one is built.
+    await yieldToEventLoop();
+  }
+  await Promise.all(finished);
 
   const included = records.filter((r) => r.weights && (r.status === 'ok' || (r.status === 'late' && config.late === 'wait')));
   // Nobody made it: keep the global model as it was rather than invent one.
