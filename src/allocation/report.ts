@@ -8,7 +8,7 @@ import type { SystemParams } from '../model/params.ts';
 import { solve } from './index.ts';
 import { SCHEMES, type Allocation, type SchemeName } from './types.ts';
 
-export interface LearnerRow {
+export interface AllocatedLearner {
   id: number;
   f_hz: number;
   distance_m: number | null; // null when the user gave the rate directly
@@ -28,7 +28,7 @@ export interface AllocationReport {
   T: number; // s
   d: number;
   scenario: Scenario;
-  learners: LearnerRow[];
+  learners: AllocatedLearner[];
   allocations: Partial<Record<SchemeName, Allocation>>;
   /** Share of the cycle spent on communication, per feasible scheme. */
   communication_share: Partial<Record<SchemeName, CommunicationShare>>;

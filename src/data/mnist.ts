@@ -4,16 +4,13 @@
  * four files, raw or gzip-compressed.
  */
 import { InputError } from '../errors.ts';
+import { IMAGE_COLS, IMAGE_ROWS, LABEL_COUNT, PIXELS_PER_IMAGE } from './format.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx.ts';
 
-export const IMAGE_ROWS = 28;
-export const IMAGE_COLS = 28;
-export const PIXELS_PER_IMAGE = IMAGE_ROWS * IMAGE_COLS; // 784
-export const LABEL_COUNT = 10;
 
 export interface ImageSet {
   /** count·784 raw pixel bytes (0..255), row-major, one image after the other */

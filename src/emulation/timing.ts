@@ -2,12 +2,7 @@
  * The emulated timeline of one learner in one cycle, from the bytes that really crossed the
  * wire and the compute the model charges. Both clocks use exactly these numbers.
  */
-export interface EmulatedPhases {
-  t_send_s: number; // orchestrator → learner (task frame)
-  t_compute_s: number; // τ local iterations
-  t_return_s: number; // learner → orchestrator (result frame)
-  t_total_s: number;
-}
+import type { PhaseTimes } from '../model/coefficients.ts';
 
 export function transferSeconds(bytes: number, rate_bps: number): number {
   return (8 * bytes) / rate_bps;
@@ -26,7 +21,7 @@ export function emulatedPhases(args: {
   flops_per_sample: number;
   f_hz: number;
   rate_bps: number;
-}): EmulatedPhases {
+}): PhaseTimes {
   const t_send_s = transferSeconds(args.bytesSent, args.rate_bps);
   const t_compute_s = computeSeconds(args.tau, args.samples, args.flops_per_sample, args.f_hz);
   const t_return_s = transferSeconds(args.bytesReturned, args.rate_bps);

@@ -3,6 +3,8 @@
  * The same loop runs as a spawned child of the orchestrator or by hand on another machine.
  * A malformed frame gets an error reply and is dropped; it never ends the session.
  */
+import { PIXELS_PER_IMAGE } from '../data/format.ts';
+import type { LearnerSpec } from '../model/devices.ts';
 import WebSocket from 'ws';
 import { createEngine, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
 import type { ImageSet } from '../data/mnist.ts';
@@ -15,11 +17,9 @@ import {
   CLOSE,
   decodeToLearner,
   encodeMessage,
-  IMAGE_BYTES,
   maxFrameToLearner,
   PROTOCOL_VERSION,
   ProtocolError,
-  type LearnerProfileWire,
   type LearnerSettings,
   type Shard,
   type Task,
@@ -31,7 +31,7 @@ export interface LearnerClientOptions {
   url: string;
   token: string;
   learnerId: number;
-  profile: LearnerProfileWire;
+  profile: LearnerSpec;
   log?: (line: string) => void;
   /** Largest frame accepted before the welcome tells the real sizes (default: full MNIST). */
   maxFrameBytes?: number;
@@ -51,11 +51,11 @@ const DEFAULT_MAX_SAMPLES = 60_000;
 /** The d_k samples a federated learner trains on this cycle: a seeded draw from its shard (wrapping if d_k > shard). */
 export function samplesFromShard(shard: Shard, samples: number, seed: number): ImageSet {
   const order = createRng(seed).shuffle(Uint32Array.from({ length: shard.samples }, (_, i) => i));
-  const images = new Uint8Array(samples * IMAGE_BYTES);
+  const images = new Uint8Array(samples * PIXELS_PER_IMAGE);
   const labels = new Uint8Array(samples);
   for (let i = 0; i < samples; i++) {
     const src = order[i % shard.samples];
-    images.set(shard.images.subarray(src * IMAGE_BYTES, (src + 1) * IMAGE_BYTES), i * IMAGE_BYTES);
+    images.set(shard.images.subarray(src * PIXELS_PER_IMAGE, (src + 1) * PIXELS_PER_IMAGE), i * PIXELS_PER_IMAGE);
     labels[i] = shard.labels[src];
   }
   return { images, labels, count: samples };

@@ -29,10 +29,11 @@ export function coefficients(l: LearnerProfile, p: SystemParams, scenario: Scena
   };
 }
 
+/** One learner's cycle: the model's prediction (phaseTimes) or the emulated timeline of real bytes (emulation/timing.ts). */
 export interface PhaseTimes {
-  t_send_s: number;
-  t_compute_s: number; // τ·t_C
-  t_return_s: number;
+  t_send_s: number; // orchestrator → learner (batch + model)
+  t_compute_s: number; // τ local iterations
+  t_return_s: number; // learner → orchestrator (model)
   t_total_s: number;
 }
 

@@ -7,6 +7,14 @@ import { createRng, deriveSeed } from '../util/rng.ts';
 import { channelGain, shannonRateBps } from './channel.ts';
 import type { SystemParams } from './params.ts';
 
+/** How a learner describes itself (learners file, `npm run learner` flags, the hello): an explicit rate wins over a distance. */
+export interface LearnerSpec {
+  f_hz: number;
+  distance_m?: number;
+  rate_bps?: number;
+}
+
+/** A learner as the model uses it: its speed and its link rate, resolved. */
 export interface LearnerProfile {
   id: number;
   f_hz: number;
@@ -36,7 +44,7 @@ export function generateFleet(K: number, seed: number, p: SystemParams): Learner
 
 /** A profile from a user description; an explicit rate wins over the one implied by the distance. */
 export function profileFromSpec(
-  spec: { f_hz: number; distance_m?: number; rate_bps?: number },
+  spec: LearnerSpec,
   id: number,
   p: SystemParams,
 ): LearnerProfile {

@@ -2,6 +2,9 @@
  * System parameters of the MEL time model (paper §II, Table I). Every field carries its unit in
  * its name so that nobody mixes bits with bytes or Hz with GHz. Pure data, no I/O.
  */
+import { PIXELS_PER_IMAGE } from '../data/format.ts';
+import { PARAM_COUNT } from '../nn/layout.ts';
+
 export interface SystemParams {
   bandwidth_hz: number; // W per node
   tx_power_dbm: number; // P
@@ -18,8 +21,6 @@ export interface SystemParams {
   flops_per_sample: number; // C_m, per sample per local iteration
 }
 
-/** 784·300+300 + 300·124+124 + 124·60+60 + 60·10+10: the [784,300,124,60,10] MLP incl. biases. */
-export const MLP_PARAM_COUNT = 280934;
 
 /** Table I of the paper plus the MNIST/MLP constants of its §V-A. */
 export const PAPER_PRESET: SystemParams = Object.freeze({
@@ -30,10 +31,10 @@ export const PAPER_PRESET: SystemParams = Object.freeze({
   pathloss_b_db: 2.1,
   radius_m: 50,
   cpu_hz_choices: Object.freeze([2.4e9, 7e8]) as unknown as number[],
-  features: 784,
+  features: PIXELS_PER_IMAGE,
   data_bits: 8,
   model_bits: 32,
   model_coeffs_per_sample: 0,
-  model_params: MLP_PARAM_COUNT,
+  model_params: PARAM_COUNT,
   flops_per_sample: 1_123_736,
 }) as SystemParams;

@@ -3,10 +3,12 @@
  * averages: W1 (784x300 row-major, [in][out]), b1, W2, b2, W3, b3, W4, b4.
  */
 
-export const LAYER_SIZES = [784, 300, 124, 60, 10] as const;
+import { LABEL_COUNT, PIXELS_PER_IMAGE } from '../data/format.ts';
 
-export const INPUT_SIZE = LAYER_SIZES[0];
-export const CLASS_COUNT = LAYER_SIZES[LAYER_SIZES.length - 1];
+/** The network reads one MNIST image and scores its ten digits. */
+export const INPUT_SIZE = PIXELS_PER_IMAGE;
+export const CLASS_COUNT = LABEL_COUNT;
+export const LAYER_SIZES = [INPUT_SIZE, 300, 124, 60, CLASS_COUNT] as const;
 
 export interface LayerSlice {
   /** fan-in (rows of W) */

@@ -13,8 +13,9 @@ import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
 import { subset, type ImageSet } from '../data/mnist.ts';
 import { fedAvg, type Engine } from '../nn/mlp.ts';
 import { permutation } from '../data/partition.ts';
+import type { PhaseTimes } from '../model/coefficients.ts';
 import type { LearnerProfile } from '../model/devices.ts';
-import { emulatedPhases, type EmulatedPhases } from '../emulation/timing.ts';
+import { emulatedPhases } from '../emulation/timing.ts';
 import type { Task } from '../protocol/messages.ts';
 import { createRng, deriveSeed } from '../util/rng.ts';
 import type { ExperimentConfig } from './config.ts';
@@ -29,7 +30,7 @@ export interface LearnerRecord {
   batch: number;
   status: LearnerStatus;
   reason?: string; // why missing
-  phases?: EmulatedPhases; // emulated timeline (absent when the learner never answered)
+  phases?: PhaseTimes; // emulated timeline (absent when the learner never answered)
   t_send_s?: number; // known even for a missing learner whose task was sent
   wall?: TaskWall;
   train_wall_s?: number;

@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
+import type { LearnerSpec } from '../model/devices.ts';
 import { monotonicSeconds, type Clock } from '../emulation/clock.ts';
 import { sendPaced } from '../emulation/link.ts';
 import {
@@ -17,7 +18,6 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type ComputeDone,
-  type LearnerProfileWire,
   type LearnerSettings,
   type Result,
   type Shard,
@@ -63,7 +63,7 @@ interface PendingTask {
 interface Connection {
   ws: WebSocket;
   id: number;
-  profile: LearnerProfileWire;
+  profile: LearnerSpec;
   pid?: number;
   remote: string;
   alive: boolean; // a pong or a frame arrived since the last beat
@@ -141,7 +141,7 @@ export class LearnerHub {
     return this.byId.has(id);
   }
 
-  profileOf(id: number): LearnerProfileWire | undefined {
+  profileOf(id: number): LearnerSpec | undefined {
     return this.byId.get(id)?.profile;
   }
 

@@ -8,26 +8,21 @@
  *             (a task marked `hold` waits on the learner until orchestrator → start: the compute slot)
  * Any time:   either side → error (a frame was refused; it is dropped), orchestrator → bye
  */
+import { LABEL_COUNT, PIXELS_PER_IMAGE } from '../data/format.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, type BackendPreference, type EnginePreference } from '../nn/engine.ts';
+import type { LearnerSpec } from '../model/devices.ts';
 import { decodeFrame, encodeFrame, FrameError, frameOverheadBytes, type Frame } from './frame.ts';
 
 export const PROTOCOL_VERSION = 2;
-export const IMAGE_BYTES = 784; // 28×28 MNIST pixels, one byte each
-export const NUM_CLASSES = 10;
 export const MAX_TOKEN_CHARS = 256;
 
-export interface LearnerProfileWire {
-  f_hz: number;
-  rate_bps?: number;
-  distance_m?: number;
-}
 
 export interface Hello {
   type: 'hello';
   protocol: number;
   token: string;
   learner_id: number;
-  profile: LearnerProfileWire;
+  profile: LearnerSpec;
   pid?: number;
 }
 
@@ -229,7 +224,7 @@ export function assertFiniteWeights(w: Float32Array, what: string): void {
 
 function assertLabels(labels: Uint8Array): void {
   for (let i = 0; i < labels.length; i++)
-    if (labels[i] >= NUM_CLASSES) throw new ProtocolError('bad_payload', `label ${labels[i]} at index ${i} is not a digit 0..9`);
+    if (labels[i] >= LABEL_COUNT) throw new ProtocolError('bad_payload', `label ${labels[i]} at index ${i} is not a digit 0..9`);
 }
 
 function toFrame(data: Uint8Array, limits: Record<string, number>): Frame {
@@ -304,7 +299,7 @@ export function decodeToOrchestrator(data: Uint8Array, paramCount: number): ToOr
  */
 export function decodeToLearner(data: Uint8Array, settings: LearnerSettings | null): ToLearner {
   const maxSamples = settings?.max_samples ?? 0;
-  const frame = toFrame(data, settings ? { weights: settings.param_count, images: maxSamples * IMAGE_BYTES, labels: maxSamples } : {});
+  const frame = toFrame(data, settings ? { weights: settings.param_count, images: maxSamples * PIXELS_PER_IMAGE, labels: maxSamples } : {});
   const h = frame.header as Record<string, unknown>;
   if (!settings && h.type !== 'welcome' && h.type !== 'error' && h.type !== 'bye')
     throw new ProtocolError('bad_type', `message "${String(h.type).slice(0, 40)}" before the welcome`);
@@ -335,7 +330,7 @@ export function decodeToLearner(data: Uint8Array, settings: LearnerSettings | nu
       if (samples > maxSamples) throw new ProtocolError('bad_field', `shard of ${samples} samples exceeds ${maxSamples}`);
       const labels = payload(frame, 'labels', Uint8Array, samples);
       assertLabels(labels);
-      return { type: 'shard', samples, images: payload(frame, 'images', Uint8Array, samples * IMAGE_BYTES), labels };
+      return { type: 'shard', samples, images: payload(frame, 'images', Uint8Array, samples * PIXELS_PER_IMAGE), labels };
     }
     case 'task': {
       const samples = field(h, 'samples', 'posint');
@@ -364,7 +359,7 @@ export function decodeToLearner(data: Uint8Array, settings: LearnerSettings | nu
       if (source === 'batch') {
         task.labels = payload(frame, 'labels', Uint8Array, samples);
         assertLabels(task.labels);
-        task.images = payload(frame, 'images', Uint8Array, samples * IMAGE_BYTES);
+        task.images = payload(frame, 'images', Uint8Array, samples * PIXELS_PER_IMAGE);
       } else if (frame.payloads.images || frame.payloads.labels) {
         throw new ProtocolError('bad_payload', 'a shard task carries no images or labels');
       }
@@ -388,7 +383,7 @@ export function maxFrameToOrchestrator(paramCount: number): number {
 
 /** Largest legal frame the orchestrator may send (sizes ws maxPayload on the learner). */
 export function maxFrameToLearner(paramCount: number, maxSamples: number): number {
-  return 4 + 8192 + 4 * paramCount + maxSamples * (IMAGE_BYTES + 1) + 32;
+  return 4 + 8192 + 4 * paramCount + maxSamples * (PIXELS_PER_IMAGE + 1) + 32;
 }
 
 /** WebSocket close codes (4000–4999 are for applications) and what they mean. */

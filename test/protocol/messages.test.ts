@@ -2,6 +2,7 @@
  * Message validation on both sides of the wire, and the frame-overhead budget the allocation relies on.
  */
 import { describe, expect, it } from 'vitest';
+import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
 import { encodeFrame } from '../../src/protocol/frame.ts';
 import {
   CLOSE,
@@ -9,7 +10,6 @@ import {
   decodeToOrchestrator,
   encodeMessage,
   FATAL_CLOSE_CODES,
-  IMAGE_BYTES,
   maxFrameToLearner,
   maxFrameToOrchestrator,
   PROTOCOL_VERSION,
@@ -37,7 +37,7 @@ function task(samples = 3, over: Partial<Task> = {}): Task {
     rate_bps: 1.1e8,
     source: 'batch',
     weights: new Float32Array(P).fill(0.5),
-    images: new Uint8Array(samples * IMAGE_BYTES).fill(7),
+    images: new Uint8Array(samples * PIXELS_PER_IMAGE).fill(7),
     labels: Uint8Array.from({ length: samples }, (_, i) => i % 10),
     ...over,
   };
@@ -155,7 +155,7 @@ describe('messages to a learner', () => {
     const { images, labels, ...shardTask } = task(4, { source: 'shard' });
     void images, void labels;
     expect(decodeToLearner(encodeMessage(shardTask as Task), SETTINGS)).toEqual(shardTask);
-    const shard = { type: 'shard', samples: 2, images: new Uint8Array(2 * IMAGE_BYTES).fill(1), labels: Uint8Array.from([3, 9]) } as const;
+    const shard = { type: 'shard', samples: 2, images: new Uint8Array(2 * PIXELS_PER_IMAGE).fill(1), labels: Uint8Array.from([3, 9]) } as const;
     expect(decodeToLearner(encodeMessage(shard), SETTINGS)).toEqual(shard);
     expect(decodeToLearner(encodeMessage({ type: 'bye', reason: 'done' }), null)).toEqual({ type: 'bye', reason: 'done' });
     expect(decodeToLearner(encodeMessage({ type: 'error', code: 'c', message: 'm' }), null)).toEqual({ type: 'error', code: 'c', message: 'm' });
@@ -176,7 +176,7 @@ describe('messages to a learner', () => {
     for (const label of [10, 11, 255]) {
       const labels = Uint8Array.from([0, label, 2]);
       expect(code(() => decodeToLearner(encodeMessage(task(3, { labels })), SETTINGS))).toBe('bad_payload');
-      const shard = { type: 'shard', samples: 3, images: new Uint8Array(3 * IMAGE_BYTES), labels } as const;
+      const shard = { type: 'shard', samples: 3, images: new Uint8Array(3 * PIXELS_PER_IMAGE), labels } as const;
       expect(code(() => decodeToLearner(encodeMessage(shard), SETTINGS))).toBe('bad_payload');
     }
   });
@@ -190,7 +190,7 @@ describe('messages to a learner', () => {
     expect(code(toLearner({ ...header, samples: over }, { weights }))).toBe('bad_field');
     // Payloads that disagree with "samples" or with the model size.
     expect(code(toLearner({ ...header, samples: 2 }, { weights, images, labels }))).toBe('bad_payload');
-    expect(code(toLearner(header, { weights, images: images!.subarray(0, 2 * IMAGE_BYTES), labels }))).toBe('bad_payload');
+    expect(code(toLearner(header, { weights, images: images!.subarray(0, 2 * PIXELS_PER_IMAGE), labels }))).toBe('bad_payload');
     expect(code(toLearner(header, { weights: weights.subarray(0, P - 1), images, labels }))).toBe('bad_payload');
     expect(code(toLearner(header, { weights, labels }))).toBe('bad_payload'); // batch task without images
     expect(code(toLearner(header, { weights: new Uint8Array(P), images, labels }))).toBe('bad_payload'); // wrong dtype
@@ -226,9 +226,9 @@ describe('timed frames (task, result) and the allocation budget', () => {
         ['eta', 0, 1, 7e8, 1e8, 0],
         ['analytical', 999, 10_000, 2.4000000000000004e9, 123456789.12345679, 4294967295],
       ] as const) {
-        const t = task(d, { scheme, task_id: `${scheme}-${cycle}-${k}`, cycle, f_hz: f, rate_bps: r, seed, weights, images: new Uint8Array(d * IMAGE_BYTES), labels: new Uint8Array(d) });
+        const t = task(d, { scheme, task_id: `${scheme}-${cycle}-${k}`, cycle, f_hz: f, rate_bps: r, seed, weights, images: new Uint8Array(d * PIXELS_PER_IMAGE), labels: new Uint8Array(d) });
         const frame = encodeMessage(t);
-        const raw = 4 * REAL_P + d * IMAGE_BYTES + d;
+        const raw = 4 * REAL_P + d * PIXELS_PER_IMAGE + d;
         expect(overheadOf(frame, raw)).toBeLessThanOrEqual(TIMED_FRAME_OVERHEAD_BYTES);
         expect(overheadOf(frame, raw)).toBeGreaterThan(0);
         expect(frame.length).toBeLessThanOrEqual(maxFrameToLearner(REAL_P, 60_000));

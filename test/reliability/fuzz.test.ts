@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
 import type { TaskOutcome } from '../../src/orchestrator/hub.ts';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
@@ -16,7 +17,6 @@ import {
   decodeToLearner,
   decodeToOrchestrator,
   encodeMessage,
-  IMAGE_BYTES,
   maxFrameToOrchestrator,
   PROTOCOL_VERSION,
   type LearnerSettings,
@@ -53,7 +53,7 @@ function randomWeights(seed: number, n: number): Float32Array {
 
 function randomBatch(seed: number, samples: number): { images: Uint8Array; labels: Uint8Array } {
   const rng = createRng(seed);
-  return { images: Uint8Array.from({ length: samples * IMAGE_BYTES }, () => rng.int(256)), labels: Uint8Array.from({ length: samples }, () => rng.int(10)) };
+  return { images: Uint8Array.from({ length: samples * PIXELS_PER_IMAGE }, () => rng.int(256)), labels: Uint8Array.from({ length: samples }, () => rng.int(10)) };
 }
 
 describe('fuzzing a live LearnerHub', () => {

@@ -5,16 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
 import { learnerEntryArgs } from '../../src/orchestrator/learner-entry.ts';
 import { LearnerProcesses, PROJECT_ROOT } from '../../src/orchestrator/spawn.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
-import { decodeToLearner, encodeMessage, IMAGE_BYTES, type Task } from '../../src/protocol/messages.ts';
+import { decodeToLearner, encodeMessage, type Task } from '../../src/protocol/messages.ts';
 import { helloFrame, hubSettings, isAlive, RawClient, startHub, startLearnerCli, tmpDir, waitUntil } from './helpers.ts';
 
 const TOKEN = 'right-token';
 
 function smallTask(id: string, P: number): Task {
-  return { type: 'task', task_id: id, cycle: 1, scheme: 'eta', tau: 1, samples: 2, seed: 1, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights: new Float32Array(P), images: new Uint8Array(2 * IMAGE_BYTES), labels: Uint8Array.from([1, 2]) };
+  return { type: 'task', task_id: id, cycle: 1, scheme: 'eta', tau: 1, samples: 2, seed: 1, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights: new Float32Array(P), images: new Uint8Array(2 * PIXELS_PER_IMAGE), labels: Uint8Array.from([1, 2]) };
 }
 
 async function joinAs(url: string, id: number, opts: WebSocket.ClientOptions = {}): Promise<WebSocket> {

@@ -4,9 +4,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
 import { runLearnerSession } from '../../src/learner/client.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
-import { CLOSE, decodeToOrchestrator, encodeMessage, IMAGE_BYTES, PROTOCOL_VERSION, type LearnerSettings, type Result, type Task } from '../../src/protocol/messages.ts';
+import { CLOSE, decodeToOrchestrator, encodeMessage, PROTOCOL_VERSION, type LearnerSettings, type Result, type Task } from '../../src/protocol/messages.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { hubSettings } from './helpers.ts';
 
@@ -34,7 +35,7 @@ const session = (url: string) => runLearnerSession({ url, token: 't', learnerId:
 describe('learner session', () => {
   it('a shard sent in the same tick as the welcome is kept, and a shard task trains on it', async () => {
     const rng = createRng(11);
-    const images = Uint8Array.from({ length: 8 * IMAGE_BYTES }, () => rng.int(256));
+    const images = Uint8Array.from({ length: 8 * PIXELS_PER_IMAGE }, () => rng.int(256));
     const labels = Uint8Array.from({ length: 8 }, () => rng.int(10));
     const weights = Float32Array.from({ length: PARAM_COUNT }, () => 0.05 * rng.normal());
     let result: Result | null = null;
@@ -86,7 +87,7 @@ describe('learner session', () => {
     const url = await scripted((ws, frames) => {
       ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings: { ...settings, lr: 1e38 } }));
       const weights = new Float32Array(PARAM_COUNT).fill(1e30); // finite, but training overflows
-      const images = new Uint8Array(4 * IMAGE_BYTES).fill(255);
+      const images = new Uint8Array(4 * PIXELS_PER_IMAGE).fill(255);
       ws.send(encodeMessage({ type: 'task', task_id: 'boom', cycle: 1, scheme: 'eta', tau: 1, samples: 4, seed: 1, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights, images, labels: Uint8Array.from([1, 2, 3, 4]) }));
       ws.on('message', () => {
         for (const f of frames.splice(0)) {
@@ -113,7 +114,7 @@ describe('held tasks (compute slots)', () => {
   it('a held task waits for its start; a start for another task is refused', async () => {
     const rng = createRng(12);
     const weights = Float32Array.from({ length: PARAM_COUNT }, () => 0.05 * rng.normal());
-    const images = Uint8Array.from({ length: 4 * IMAGE_BYTES }, () => rng.int(256));
+    const images = Uint8Array.from({ length: 4 * PIXELS_PER_IMAGE }, () => rng.int(256));
     const labels = Uint8Array.from({ length: 4 }, () => rng.int(10));
     const seen: string[] = [];
     const url = await scripted((ws, frames) => {

@@ -13,14 +13,14 @@ type ValueInfo = InstanceType<typeof onnx.ValueInfoProto>;
 export const OPSET = 13;
 const IR_VERSION = 7;
 
-export const DType = {
+export const OnnxType = {
   float: onnx.TensorProto.DataType.FLOAT,
   uint8: onnx.TensorProto.DataType.UINT8,
   int32: onnx.TensorProto.DataType.INT32,
   int64: onnx.TensorProto.DataType.INT64,
   bool: onnx.TensorProto.DataType.BOOL,
 } as const;
-export type DType = (typeof DType)[keyof typeof DType];
+export type OnnxType = (typeof OnnxType)[keyof typeof OnnxType];
 
 /** A dimension is a fixed size or a symbolic name. */
 export type Dim = number | string;
@@ -29,7 +29,7 @@ export type Dim = number | string;
 export type AttrValue = number | number[] | { float: number };
 export const float = (value: number) => ({ float: value });
 
-export function valueInfo(name: string, type: DType, dims: Dim[] | null): ValueInfo {
+export function valueInfo(name: string, type: OnnxType, dims: Dim[] | null): ValueInfo {
   const shape = dims === null ? null : { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) };
   return onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: type, shape } } });
 }
@@ -57,11 +57,11 @@ export class GraphBuilder {
   }
 
   /** A constant tensor (a Constant node, so Loop bodies can hold their own). */
-  constant(type: DType, dims: number[], values: number[], name?: string): string {
+  constant(type: OnnxType, dims: number[], values: number[], name?: string): string {
     const tensor = onnx.TensorProto.create({ dataType: type, dims });
-    if (type === DType.float) tensor.floatData = values;
-    else if (type === DType.int64) tensor.int64Data = values;
-    else if (type === DType.int32 || type === DType.bool || type === DType.uint8) tensor.int32Data = values;
+    if (type === OnnxType.float) tensor.floatData = values;
+    else if (type === OnnxType.int64) tensor.int64Data = values;
+    else if (type === OnnxType.int32 || type === OnnxType.bool || type === OnnxType.uint8) tensor.int32Data = values;
     else throw new RangeError(`constant of type ${type} is not supported`);
     const out = name ?? `${this.prefix}const_${this.counter++}`;
     this.nodes.push(
