@@ -3,6 +3,7 @@
  * Joins a running orchestrator (started with --external) and trains whatever it is given.
  */
 import { runLearnerSession } from '../learner/client.ts';
+import { SPEC_LIMITS } from '../model/devices.ts';
 import { FATAL_CLOSE_CODES } from '../protocol/messages.ts';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 
@@ -13,9 +14,9 @@ const spec: CommandSpec = {
     { name: 'connect', type: 'string', help: 'orchestrator URL, e.g. ws://192.0.2.10:8765 (printed by `npm run experiment -- --external`)' },
     { name: 'token', type: 'string', env: 'MEL_TOKEN', help: 'the run token printed by the orchestrator' },
     { name: 'learner-id', type: 'int', min: 0, help: 'this learner\'s id, 0..K-1, unique in the run' },
-    { name: 'f-hz', type: 'number', exclusiveMin: 0, unit: 'Hz', help: 'processor frequency this learner emulates (f_k)' },
-    { name: 'distance-m', type: 'number', exclusiveMin: 0, unit: 'm', help: 'distance to the orchestrator; the orchestrator derives the Shannon rate from it' },
-    { name: 'rate-bps', type: 'number', exclusiveMin: 0, unit: 'bit/s', help: 'link rate to emulate (instead of --distance-m)' },
+    { name: 'f-hz', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.f_hz, unit: 'Hz', help: 'processor frequency this learner emulates (f_k)' },
+    { name: 'distance-m', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.distance_m, unit: 'm', help: 'distance to the orchestrator; the orchestrator derives the Shannon rate from it' },
+    { name: 'rate-bps', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.rate_bps, unit: 'bit/s', help: 'link rate to emulate (instead of --distance-m)' },
     { name: 'retry-s', type: 'number', min: 0, default: 30, unit: 's', help: 'keep trying to (re)connect this long after a lost connection' },
     { name: 'spawned', type: 'boolean', default: false, help: 'internal: started by the orchestrator; exit when stdin closes (the orchestrator is gone)' },
     { name: 'quiet', type: 'boolean', default: false, help: 'print only errors' },

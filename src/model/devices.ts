@@ -60,6 +60,23 @@ export function profileFromSpec(
 const LEARNER_KEYS = new Set(['f_hz', 'distance_m', 'rate_bps']);
 
 /**
+ * Beyond these bounds a profile describes no device the time model can mean (a 10 THz CPU makes τ
+ * practically unbounded; a link of 1e300 m underflows the SNR to a zero rate): refused everywhere
+ * a profile enters (learners file, learner flags, the hello).
+ */
+export const SPEC_LIMITS = { f_hz: 1e13, rate_bps: 1e13, distance_m: 1e7 } as const;
+
+/** What is wrong with a learner's description, or null. */
+export function specProblem(spec: LearnerSpec): string | null {
+  const bad = (key: keyof typeof SPEC_LIMITS, v: number | undefined, min: number, strict: boolean) =>
+    v !== undefined && (!Number.isFinite(v) || (strict ? v <= min : v < min) || v > SPEC_LIMITS[key])
+      ? `${key} must be a finite number ${strict ? '>' : '>='} ${min} and <= ${SPEC_LIMITS[key]}, got ${v}`
+      : null;
+  if (spec.distance_m === undefined && spec.rate_bps === undefined) return 'give distance_m (m) or rate_bps (bit/s)';
+  return bad('f_hz', spec.f_hz, 0, true) ?? bad('rate_bps', spec.rate_bps, 0, true) ?? bad('distance_m', spec.distance_m, 0, false);
+}
+
+/**
  * Parse a JSON array of learners `{"f_hz":..,"distance_m":..}` or `{"f_hz":..,"rate_bps":..}`.
  * Throws InputError naming the first bad entry and what a valid one looks like.
  */
@@ -79,20 +96,17 @@ export function parseLearnersJson(text: string, p: SystemParams): LearnerProfile
     const obj = entry as Record<string, unknown>;
     for (const key of Object.keys(obj))
       if (!LEARNER_KEYS.has(key)) throw new InputError(`${where}: unknown field "${key}" (valid: f_hz, distance_m, rate_bps)`);
-    const num = (key: string, min: number, strict: boolean): number | undefined => {
+    const num = (key: string): number | undefined => {
       const v = obj[key];
-      if (v === undefined) return undefined;
-      if (typeof v !== 'number' || !Number.isFinite(v) || (strict ? v <= min : v < min))
-        throw new InputError(`${where}: ${key} must be a finite number ${strict ? '>' : '>='} ${min}, got ${JSON.stringify(v)}`);
+      if (v !== undefined && typeof v !== 'number') throw new InputError(`${where}: ${key} must be a number, got ${JSON.stringify(v)}`);
       return v;
     };
-    const f_hz = num('f_hz', 0, true);
+    const f_hz = num('f_hz');
     if (f_hz === undefined) throw new InputError(`${where}: missing f_hz (CPU speed in Hz, > 0)`);
-    const distance_m = num('distance_m', 0, false);
-    const rate_bps = num('rate_bps', 0, true);
-    if (distance_m === undefined && rate_bps === undefined)
-      throw new InputError(`${where}: give distance_m (m, >= 0) or rate_bps (bits/s, > 0)`);
-    return profileFromSpec({ f_hz, distance_m, rate_bps }, i, p);
+    const spec: LearnerSpec = { f_hz, distance_m: num('distance_m'), rate_bps: num('rate_bps') };
+    const problem = specProblem(spec);
+    if (problem) throw new InputError(`${where}: ${problem}`);
+    return profileFromSpec(spec, i, p);
   });
 }
 

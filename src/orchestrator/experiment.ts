@@ -14,7 +14,7 @@ import { firstN, loadMnist, subset, type ImageSet } from '../data/mnist.ts';
 import { dirichletShards, iidShards } from '../data/partition.ts';
 import { createClock, monotonicSeconds } from '../emulation/clock.ts';
 import { wireCoefficients } from '../emulation/wire-coefficients.ts';
-import { generateFleet, parseLearnersJson, profileFromSpec, type LearnerProfile } from '../model/devices.ts';
+import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec, specProblem, type LearnerProfile, type LearnerSpec } from '../model/devices.ts';
 import { createEngine, initWeights, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
 import type { ExperimentConfig } from './config.ts';
@@ -129,6 +129,18 @@ function fleetFromHub(config: ExperimentConfig, hub: LearnerHub): LearnerProfile
   });
 }
 
+/** Why a joining learner's profile cannot take part in this run, or null. */
+function profileProblem(config: ExperimentConfig, spec: LearnerSpec, id: number): string | null {
+  const problem = specProblem(spec);
+  if (problem) return problem;
+  try {
+    assertUsableFleet([profileFromSpec(spec, id, config.params)]);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 function makeShards(config: ExperimentConfig, train: ImageSet): ImageSet[] {
   const indices = config.alpha === null ? iidShards(train.count, config.K, config.seed) : dirichletShards(train.labels, config.K, config.alpha, config.seed);
   return indices.map((ix) => subset(train, ix));
@@ -189,6 +201,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
     heartbeatMs: config.heartbeat_s * 1000,
     handshakeTimeoutMs: 10_000,
     log,
+    checkProfile: (spec, id) => profileProblem(config, spec, id),
   });
   const url = await hub.start();
   opts.signal?.addEventListener('abort', () => hub.failPending('orchestrator interrupted'));

@@ -4,11 +4,12 @@
  * learner (send task → await compute_done and result). Every incoming frame is validated by
  * the protocol module; a bad one gets an error reply and is dropped — it never crashes the hub.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import type { LearnerSpec } from '../model/devices.ts';
 import { monotonicSeconds, type Clock } from '../emulation/clock.ts';
+import { judgeHello } from './handshake.ts';
 import { sendPaced } from '../emulation/link.ts';
 import {
   CLOSE,
@@ -35,6 +36,8 @@ export interface HubOptions {
   heartbeatMs: number;
   handshakeTimeoutMs: number;
   log: (line: string) => void;
+  /** the run's test of a joining learner's profile: a reason to refuse it, or null */
+  checkProfile?: (spec: LearnerSpec, id: number) => string | null;
 }
 
 export interface TaskWall {
@@ -336,35 +339,19 @@ export class LearnerHub {
     message: ToOrchestrator,
     refuse: (c: { code: number; reason: string }, detail: string) => void,
   ): Connection | null {
-    if (this.closing) {
-      refuse(CLOSE.shutdown, 'the run is over');
+    const decision = judgeHello(message, digest, {
+      closing: this.closing,
+      tokenDigest: this.tokenDigest,
+      K: this.opts.K,
+      isConnected: (id) => this.byId.has(id),
+      checkProfile: this.opts.checkProfile,
+    });
+    if (!decision.accept) {
+      if (decision.counts) this.stats[decision.counts]++;
+      refuse(decision.close, decision.detail);
       return null;
     }
-    if (message.type !== 'hello') {
-      this.stats.handshakeFailures++;
-      refuse(CLOSE.badHandshake, `got "${message.type}"`);
-      return null;
-    }
-    if (!timingSafeEqual(digest(message.token), this.tokenDigest)) {
-      this.stats.authFailures++;
-      refuse(CLOSE.authFailed, `learner id ${message.learner_id}`);
-      return null;
-    }
-    if (message.protocol !== PROTOCOL_VERSION) {
-      this.stats.handshakeFailures++;
-      refuse(CLOSE.badVersion, `learner speaks ${message.protocol}`);
-      return null;
-    }
-    if (message.learner_id >= this.opts.K) {
-      this.stats.handshakeFailures++;
-      refuse(CLOSE.badId, `id ${message.learner_id}, K = ${this.opts.K}`);
-      return null;
-    }
-    if (this.byId.has(message.learner_id)) {
-      this.stats.handshakeFailures++;
-      refuse(CLOSE.idInUse, `id ${message.learner_id}`);
-      return null;
-    }
+    if (message.type !== 'hello') return null; // judgeHello accepts only hellos; this narrows the type
     const conn: Connection = { ws, id: message.learner_id, profile: message.profile, pid: message.pid, remote, alive: true, missedBeats: 0 };
     this.byId.set(conn.id, conn);
     this.stats.connections++;

@@ -397,6 +397,7 @@ export const CLOSE = {
   handshakeTimeout: { code: 4006, reason: 'no hello within the handshake timeout' },
   shutdown: { code: 4007, reason: 'orchestrator shutting down' },
   incompatible: { code: 4008, reason: 'learner cannot serve this run' },
+  badProfile: { code: 4009, reason: 'learner profile unusable in this run' },
 } as const;
 
 /** Refusals that will not change if the learner simply tries again (wrong token, version, id, hello). */
@@ -406,4 +407,5 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CLOSE.badHandshake.code,
   CLOSE.badId.code,
   CLOSE.incompatible.code,
+  CLOSE.badProfile.code,
 ]);

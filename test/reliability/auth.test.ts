@@ -6,6 +6,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../src/emulation/clock.ts';
 import { LearnerHub } from '../../src/orchestrator/hub.ts';
+import { specProblem } from '../../src/model/devices.ts';
 import { CLOSE, decodeToLearner, encodeMessage, maxFrameToOrchestrator, PROTOCOL_VERSION } from '../../src/protocol/messages.ts';
 import { helloFrame, hubSettings, RawClient, startHub, startLearnerCli, type LogCollector } from './helpers.ts';
 
@@ -53,6 +54,23 @@ describe('authentication and handshake', () => {
   it('the token is checked before the version and the id', async () => {
     const closed = await refusedWith(helloFrame('nope', 99, { protocol: 99 }));
     expect(closed.code).toBe(4001);
+  });
+
+  it('an absurd profile (f 1e300 Hz, distance 1e300 m) is refused at the handshake with 4009 and the reason, not later by the solver', async () => {
+    const strict = await startHub({ token: TOKEN, K: 3, settings: hubSettings(P), checkProfile: (spec) => specProblem(spec) });
+    try {
+      for (const profile of [{ f_hz: 1e300, rate_bps: 1e8 }, { f_hz: 1e9, distance_m: 1e300 }]) {
+        const c = await RawClient.connect(strict.url);
+        c.send(helloFrame(TOKEN, 0, { profile }));
+        const closed = await c.closed;
+        expect(closed.code).toBe(CLOSE.badProfile.code);
+        expect(closed.reason).toBe(CLOSE.badProfile.reason);
+      }
+      expect(strict.log.lines.filter((l) => /refused .*learner profile unusable in this run \(learner 0: (f_hz|distance_m) must be/.test(l))).toHaveLength(2);
+      expect(strict.hub.connectedIds()).toEqual([]);
+    } finally {
+      await strict.hub.close();
+    }
   });
 
   it('wrong protocol version → 4002; id out of range → 4005; not a hello → 4004', async () => {
