@@ -66,7 +66,7 @@ async function serve(args: Record<string, any>, tag: string, log: (line: string)
       log(`run finished after ${end.tasksDone} task(s) in this session`);
       return 0;
     }
-    const detail = `${end.code}${end.reason ? ' ' + end.reason : ''}`;
+    const detail = end.kind === 'unreachable' ? end.reason : `${end.code}${end.reason ? ' ' + end.reason : ''}`;
     // Wrong token, version or id will not change by retrying. "id in use" (4003) will: after a
     // dropped connection the orchestrator may not have noticed yet that our old one is gone.
     if (end.kind === 'refused' && FATAL_CLOSE_CODES.has(end.code)) {
@@ -78,11 +78,16 @@ async function serve(args: Record<string, any>, tag: string, log: (line: string)
       attempt = 0;
     }
     if (Date.now() > deadline) {
-      process.stderr.write(`${tag} error: connection to ${args.connect} ended (${detail})\n`);
+      const what = end.kind === 'unreachable' ? `cannot connect to ${args.connect} (${detail}) after trying for ${args.retryS} s` : `connection to ${args.connect} ended (${detail})`;
+      process.stderr.write(`${tag} error: ${what}; is the orchestrator running and reachable?\n`);
       return 1;
     }
     attempt++;
-    log(`connection ended (${detail}); retrying (attempt ${attempt})`);
+    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    if (end.kind === 'unreachable') {
+      // Say it once; a learner started before its orchestrator is normal.
+      if (attempt === 1) process.stderr.write(`${tag} cannot connect to ${args.connect} yet (${detail}); retrying for up to ${left} s\n`);
+    } else log(`connection ended (${detail}); retrying for up to ${left} s (attempt ${attempt})`);
     await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))));
   }
 }

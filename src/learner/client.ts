@@ -39,8 +39,11 @@ export interface LearnerClientOptions {
 }
 
 export interface SessionEnd {
-  /** 'bye': the orchestrator ended the run; 'refused': closed during the handshake; 'lost': the connection dropped. */
-  kind: 'bye' | 'refused' | 'lost';
+  /**
+   * 'bye': the orchestrator ended the run; 'unreachable': no connection was made (reason: the
+   * socket error); 'refused': closed during the handshake; 'lost': the connection dropped.
+   */
+  kind: 'bye' | 'unreachable' | 'refused' | 'lost';
   code: number;
   reason: string;
   tasksDone: number;
@@ -215,8 +218,15 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
       // never starts before the welcome's engine is ready.
       queue = queue.then(() => onFrame(data, isBinary));
     });
-    ws.on('error', (err) => log(`connection error: ${err.message}`));
+    let opened = false;
+    let lastError = '';
+    ws.on('open', () => (opened = true));
+    ws.on('error', (err) => {
+      lastError = err.message;
+      if (opened) log(`connection error: ${err.message}`); // before opening, the caller reports it
+    });
     ws.on('close', (code, reasonBuf) => {
+      if (!opened) return resolve({ kind: 'unreachable', code, reason: lastError || 'no connection', tasksDone });
       const reason = reasonBuf.toString() || (code === 1006 ? 'connection lost' : '');
       resolve({ kind: sawBye || code === 4000 ? 'bye' : welcomed ? 'lost' : 'refused', code, reason, tasksDone });
     });

@@ -158,4 +158,13 @@ describe('the learner CLI', () => {
     expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toEqual(['error: --token (or MEL_TOKEN) is required: the orchestrator prints it at start']);
   });
+  it('with no orchestrator there: says once that it cannot connect and retries, then exits 1 naming the address', async () => {
+    const run = startLearnerCli(['--connect', 'ws://127.0.0.1:9', '--learner-id', '0', '--f-hz', '1e9', '--rate-bps', '1e8', '--retry-s', '1'], 'token');
+    const { code, stderr } = await run.exited;
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^\[learner 0\] cannot connect to ws:\/\/127\.0\.0\.1:9 yet \(connect ECONNREFUSED 127\.0\.0\.1:9\); retrying for up to 1 s$/);
+    expect(lines[lines.length - 1]).toMatch(/^\[learner 0\] error: cannot connect to ws:\/\/127\.0\.0\.1:9 \(connect ECONNREFUSED .*\) after trying for 1 s; is the orchestrator running and reachable\?$/);
+    expect(stderr).not.toMatch(/1006/);
+  });
 });
