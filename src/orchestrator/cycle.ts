@@ -143,8 +143,9 @@ export async function runCycle(
       overrun_s: outcome.computeDone.overrun_s,
       max_rss_kb: outcome.result.max_rss_kb,
     };
-    // Fault injection: the result is lost on the way back (seeded, so reruns lose the same ones).
-    const lostRoll = createRng(deriveSeed(config.seed, 'drop', scheme, cycle, k)).next();
+    // Fault injection: the result is lost on the way back. Seeded by (cycle, learner) only, so every
+    // scheme loses the same learners' results and the comparison stays paired.
+    const lostRoll = createRng(deriveSeed(config.seed, 'drop', cycle, k)).next();
     if (lostRoll < config.faults.drop_prob) return { ...base, ...measured, status: 'missing', reason: DROPPED_REASON };
     const late = phases.t_total_s > config.T * (1 + EPS);
     return { ...base, ...measured, status: late ? 'late' : 'ok', weights: outcome.result.weights } as LearnerRecord & { weights: Float32Array };

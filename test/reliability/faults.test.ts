@@ -141,6 +141,22 @@ describe('learner faults in real runs', () => {
     expectNoLearnerLeft(log);
   });
 
+  it('drop_prob = 0.5 loses the same learners\' results in every scheme (the fault plan is paired)', async () => {
+    const config = fastConfig({ schemes: ['optimal', 'eta'], faults: { kill: [], drop_prob: 0.5 } });
+    const log = collectLog();
+    const run = await runExperiment(config, { out: tmpDir('fault-drop-paired'), log: log.log });
+    const lost = (scheme: string) =>
+      learnerRows(run.out)
+        .filter((r) => r.scheme === scheme && r.late === 'missing')
+        .map((r) => `${r.cycle}:${r.learner}`)
+        .sort();
+    expect(lost('optimal').length).toBeGreaterThan(0);
+    expect(lost('optimal').length).toBeLessThan(config.K * config.cycles);
+    expect(lost('eta')).toEqual(lost('optimal'));
+    faultTally.runsCompleted++;
+    expectNoLearnerLeft(log);
+  });
+
   it('a learner that goes silent (SIGSTOP) is detected by the heartbeat, marked missing, and rejoins the next cycle once awake', async () => {
     const config = fastConfig({ heartbeat_s: 1, join_timeout_s: 30 });
     const log = collectLog();
