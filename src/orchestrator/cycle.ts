@@ -39,10 +39,18 @@ export interface LearnerRecord {
   max_rss_kb?: number;
 }
 
+/** One learner's part of a cycle: its record, and its weights when it delivered them. */
+interface LearnerRun {
+  record: LearnerRecord;
+  weights?: Float32Array;
+}
+
 export interface CycleOutcome {
   weights: Float32Array;
   accuracy: number;
   loss: number;
+  /** the averaged model was unusable (non-finite test loss) and the previous one was kept */
+  diverged: boolean;
   records: LearnerRecord[];
   included: number; // updates averaged
   max_learner_time_s: number;
@@ -99,11 +107,11 @@ export async function runCycle(
   const offsets: number[] = [];
   allocation.batch.reduce((acc, b, k) => ((offsets[k] = acc), acc + b), 0);
 
-  const runLearner = async (k: number): Promise<LearnerRecord> => {
+  const runLearner = async (k: number): Promise<LearnerRun> => {
     const profile = actualProfile(fleet[k], config.speed_jitter ?? 0, config.seed, cycle);
     const batch = allocation.batch[k];
     const base = { learner: k, f_hz: profile.f_hz, rate_bps: profile.rate_bps, batch };
-    if (batch === 0) return { ...base, status: 'idle' };
+    if (batch === 0) return { record: { ...base, status: 'idle' } };
     const data = order ? subset(s.train, order.subarray(offsets[k], offsets[k] + batch)) : null;
     const task: Task = {
       type: 'task',
@@ -125,7 +133,7 @@ export async function runCycle(
       slot: s.limit, // the batch travels now; training waits for a compute slot
     });
     const t_send_s = outcome.bytesSent > 0 ? (8 * outcome.bytesSent) / profile.rate_bps : undefined;
-    if (outcome.status === 'missing') return { ...base, status: 'missing', reason: outcome.reason, t_send_s };
+    if (outcome.status === 'missing') return { record: { ...base, status: 'missing', reason: outcome.reason, t_send_s } };
     const phases = emulatedPhases({
       bytesSent: outcome.bytesSent,
       bytesReturned: outcome.bytesReturned,
@@ -146,38 +154,47 @@ export async function runCycle(
     // Fault injection: the result is lost on the way back. Seeded by (cycle, learner) only, so every
     // scheme loses the same learners' results and the comparison stays paired.
     const lostRoll = createRng(deriveSeed(config.seed, 'drop', cycle, k)).next();
-    if (lostRoll < config.faults.drop_prob) return { ...base, ...measured, status: 'missing', reason: DROPPED_REASON };
+    if (lostRoll < config.faults.drop_prob) return { record: { ...base, ...measured, status: 'missing', reason: DROPPED_REASON } };
     const late = phases.t_total_s > config.T * (1 + EPS);
-    return { ...base, ...measured, status: late ? 'late' : 'ok', weights: outcome.result.weights } as LearnerRecord & { weights: Float32Array };
+    return { record: { ...base, ...measured, status: late ? 'late' : 'ok' }, weights: outcome.result.weights };
   };
 
   // Largest batches get compute slots first: with fewer slots than learners this shortens the cycle's tail.
   const dispatchOrder = fleet.map((_, k) => k).sort((a, b) => allocation.batch[b] - allocation.batch[a] || a - b);
-  const records = new Array<LearnerRecord & { weights?: Float32Array }>(fleet.length);
+  const runs = new Array<LearnerRun>(fleet.length);
   const finished: Promise<void>[] = [];
   for (const k of dispatchOrder) {
-    finished.push(runLearner(k).then((r) => void (records[k] = r, s.onLearnerDone?.(r))));
+    finished.push(runLearner(k).then((r) => void ((runs[k] = r), s.onLearnerDone?.(r.record))));
     // Let the task just queued go out (and its learner start training) while the next one is built.
     await yieldToEventLoop();
   }
   await Promise.all(finished);
 
-  const included = records.filter((r) => r.weights && (r.status === 'ok' || (r.status === 'late' && config.late === 'wait')));
+  const records = runs.map((r) => r.record);
+  const included = runs.filter((r) => r.weights && (r.record.status === 'ok' || (r.record.status === 'late' && config.late === 'wait')));
   // Nobody made it: keep the global model as it was rather than invent one.
-  const weights = included.length > 0 ? fedAvg(included.map((r) => ({ weights: r.weights!, samples: r.batch }))) : globalWeights;
-  for (const r of records) delete r.weights;
+  const averaged = included.length > 0 ? fedAvg(included.map((r) => ({ weights: r.weights!, samples: r.record.batch }))) : globalWeights;
 
   const evalStart = performance.now();
-  const { accuracy, loss } = await s.engine.evaluate(weights, s.test);
+  let weights = averaged;
+  let evaluation = await s.engine.evaluate(averaged, s.test);
+  // Finite but absurd updates (say 1e30 from a hostile learner) can make the average useless: a model
+  // whose test loss is not finite is never adopted; the previous one carries on and the cycle is flagged.
+  const diverged = !Number.isFinite(evaluation.loss);
+  if (diverged) {
+    weights = globalWeights;
+    evaluation = await s.engine.evaluate(weights, s.test);
+  }
   const eval_wall_s = (performance.now() - evalStart) / 1000;
 
   const timed = records.filter((r) => r.phases);
   const max_learner_time_s = timed.reduce((m, r) => Math.max(m, r.phases!.t_total_s), 0);
-  const includedMax = included.reduce((m, r) => Math.max(m, r.phases!.t_total_s), 0);
+  const includedMax = included.reduce((m, r) => Math.max(m, r.record.phases!.t_total_s), 0);
   return {
     weights,
-    accuracy,
-    loss,
+    accuracy: evaluation.accuracy,
+    loss: evaluation.loss,
+    diverged,
     records,
     included: included.length,
     max_learner_time_s,

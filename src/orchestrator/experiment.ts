@@ -48,7 +48,8 @@ export interface RunSummaryFile {
   train_process_s: number; // Σ learners' real training seconds
   emulator_overhead: { seconds: number; fraction_of_cycles_wall: number; fraction_of_wall: number; definition: string };
   overruns: { learner_cycles: number; total_s: number; faithful: boolean };
-  faults: { killed: number; dropped_results: number; lost_learner_cycles: number };
+  /** diverged_cycles: cycles whose averaged model had a non-finite test loss and was not adopted */
+  faults: { killed: number; dropped_results: number; lost_learner_cycles: number; diverged_cycles: number };
   hub: Record<string, number>;
   /** peak resident memory of the orchestrator and of the largest learner process, MB */
   memory: { orchestrator_peak_rss_mb: number; learner_peak_rss_mb: number };
@@ -72,11 +73,13 @@ class SessionStats {
   killed = 0;
   dropped = 0;
   learnerPeakRssKb = 0;
+  diverged = 0;
 
   add(outcome: CycleOutcome, wall_s: number): void {
     this.cyclesWall += wall_s;
     this.evalWall += outcome.eval_wall_s;
     this.trainProcess += outcome.train_wall_sum_s;
+    if (outcome.diverged) this.diverged++;
     for (const r of outcome.records) {
       if (r.reason === DROPPED_REASON) this.dropped++;
       this.learnerPeakRssKb = Math.max(this.learnerPeakRssKb, r.max_rss_kb ?? 0);
@@ -174,7 +177,8 @@ function cycleLine(scheme: string, cycle: number, config: ExperimentConfig, tau:
   const why = missing.length ? ` (${missing.map((m) => `${m.learner}: ${m.reason}`).join('; ')})` : '';
   return (
     `${scheme.padEnd(10)} cycle ${String(cycle).padStart(3)}/${config.cycles}  τ=${tau}  accuracy ${(100 * o.accuracy).toFixed(2)} %` +
-    `  loss ${o.loss.toFixed(4)}  late ${late}  missing ${missing.length}${why}  wall ${wall_s.toFixed(1)} s`
+    `  loss ${o.loss.toFixed(4)}  late ${late}  missing ${missing.length}${why}  wall ${wall_s.toFixed(1)} s` +
+    (o.diverged ? '  DIVERGED: the averaged model had a non-finite loss; the previous model was kept' : '')
   );
 }
 
@@ -363,7 +367,12 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
       definition: 'cycle wall time − evaluation − (Σ learner training seconds ÷ compute slots); this session only',
     },
     overruns: { learner_cycles: stats.overrunCycles, total_s: stats.overrunTotal, faithful: stats.overrunCycles === 0 },
-    faults: { killed: stats.killed, dropped_results: stats.dropped, lost_learner_cycles: learnerRows.filter((r) => r.status === 'missing').length },
+    faults: {
+      killed: stats.killed,
+      dropped_results: stats.dropped,
+      lost_learner_cycles: learnerRows.filter((r) => r.status === 'missing').length,
+      diverged_cycles: stats.diverged,
+    },
     hub: { ...hub.stats },
     memory: {
       orchestrator_peak_rss_mb: process.resourceUsage().maxRSS / 1024,

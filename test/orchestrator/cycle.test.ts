@@ -1,0 +1,74 @@
+/**
+ * One global cycle against a stand-in hub (no sockets, no processes): what the cycle adopts, what it
+ * refuses, and how it records each learner.
+ */
+import pLimit from 'p-limit';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { solve, type FeasibleAllocation } from '../../src/allocation/index.ts';
+import { firstN, loadMnist, type ImageSet } from '../../src/data/mnist.ts';
+import { wireCoefficients } from '../../src/emulation/wire-coefficients.ts';
+import { generateFleet } from '../../src/model/devices.ts';
+import { createEngine, initWeights, type Engine } from '../../src/nn/mlp.ts';
+import { runCycle, type CycleServices } from '../../src/orchestrator/cycle.ts';
+import type { LearnerHub, TaskOutcome } from '../../src/orchestrator/hub.ts';
+import type { Task } from '../../src/protocol/messages.ts';
+import { smallConfig } from '../helpers/run-config.ts';
+
+let engine: Engine;
+let train: ImageSet;
+let test: ImageSet;
+beforeAll(async () => {
+  engine = await createEngine({ engine: 'onnx', backend: 'auto' });
+  const mnist = await loadMnist();
+  train = firstN(mnist.train, 600);
+  test = firstN(mnist.test, 300);
+});
+
+/** A hub whose learners answer at once: `reply` decides each learner's returned weights. */
+function fakeHub(reply: (task: Task, learner: number) => Float32Array): LearnerHub {
+  return {
+    runTask: async (learner: number, task: Task): Promise<TaskOutcome> => ({
+      status: 'ok',
+      result: { type: 'result', task_id: task.task_id, cycle: task.cycle, samples: task.samples, steps: 1, loss: 0.5, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'fake', max_rss_kb: 0, weights: reply(task, learner) },
+      computeDone: { type: 'compute_done', task_id: task.task_id, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 },
+      bytesSent: 1000,
+      bytesReturned: 1000,
+      wall: { send_s: 0, compute_s: 0, return_s: 0 },
+    }),
+  } as unknown as LearnerHub;
+}
+
+function services(hub: LearnerHub): CycleServices {
+  const config = smallConfig({ train_samples: 600, test_samples: 300 });
+  const fleet = generateFleet(config.K, config.seed, config.params);
+  return { config, hub, fleet, train, test, engine, limit: pLimit(2), killLearner: () => {} };
+}
+
+function allocation(s: CycleServices): FeasibleAllocation {
+  const a = solve('optimal', { coeffs: s.fleet.map((l) => wireCoefficients(l, s.config.params, s.config.scenario)), T_s: s.config.T, d: s.config.train_samples });
+  if (!a.feasible) throw new Error(a.reason);
+  return a;
+}
+
+describe('runCycle', () => {
+  it('averages the returned weights by d_k and adopts them', async () => {
+    const s = services(fakeHub((_t, k) => new Float32Array(initWeights(1).length).fill(k + 1)));
+    const a = allocation(s);
+    const out = await runCycle(s, 'optimal', 1, a, initWeights(1));
+    const expected = a.batch.reduce((sum, b, k) => sum + b * (k + 1), 0) / a.batch.reduce((x, y) => x + y, 0);
+    expect(out.diverged).toBe(false);
+    expect(out.included).toBe(s.config.K);
+    expect(out.weights[0]).toBeCloseTo(expected, 5);
+    expect(out.records.map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
+  });
+
+  it('a hostile learner returning finite but huge weights (1e30) does not poison the model: the previous one is kept, the loss stays finite, the cycle is flagged', async () => {
+    const initial = initWeights(1);
+    const s = services(fakeHub((task, k) => (k === 1 ? new Float32Array(initial.length).fill(1e30) : task.weights)));
+    const out = await runCycle(s, 'optimal', 1, allocation(s), initial);
+    expect(out.diverged).toBe(true);
+    expect(out.weights).toBe(initial);
+    expect(Number.isFinite(out.loss)).toBe(true);
+    expect(out.accuracy).toBe((await engine.evaluate(initial, test)).accuracy);
+  });
+});
