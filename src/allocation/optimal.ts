@@ -1,9 +1,8 @@
 /**
  * Exact integer optimum of paper eq. (12). For a fixed τ learner k can take at most cap_k(τ)
  * samples, and cap_k is non-increasing in τ, so "Σ cap_k(τ) ≥ d" is monotone: the largest
- * feasible τ is found exactly by exponential search + a safeguarded interpolation/bisection in
- * O(K log τ). (The paper calls the
- * problem NP-hard; with this structure it is not.)
+ * feasible τ is found exactly by exponential search + bisection in O(K log τ). (The paper calls
+ * the problem NP-hard; with this structure it is not.)
  */
 import { distributeProportional } from './distribute.ts';
 import { capacities, pack, times, totalCapacity, validateProblem } from './feasibility.ts';

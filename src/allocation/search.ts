@@ -2,8 +2,8 @@
  * Integer search for the largest τ with S(τ) ≥ d, where S(τ) = Σ_k cap_k(τ) is non-increasing
  * in τ: exponential search up from a feasible τ, then bisection, O(log τ) evaluations of S.
  * Every evaluation may stop summing once it reaches d, so feasible probes are cheap; only
- * infeasible ones scan all K learners. (Interpolating S ≈ α/τ + β was tried and needed more full
- * scans: with fractional per-learner capacities S is a staircase, not a smooth 1/τ curve.)
+ * infeasible ones scan all K learners. Bisection, not interpolation: with integer per-learner
+ * capacities S is a staircase, not a smooth 1/τ curve.
  */
 
 /** S(τ), allowed to stop summing once the sum reaches `enough`. */

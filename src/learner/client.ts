@@ -35,7 +35,6 @@ export interface LearnerClientOptions {
   log?: (line: string) => void;
   /** Largest frame accepted before the welcome tells the real sizes (default: full MNIST). */
   maxFrameBytes?: number;
-  /** Local data override for federated runs is not needed: the orchestrator ships the shard. */
 }
 
 export interface SessionEnd {

@@ -1,5 +1,5 @@
 /**
- * Learner child processes. Each child runs `src/cli/learner.ts` through tsx, authenticates with
+ * Learner child processes. Each child runs the learner CLI (see learner-entry.ts), authenticates with
  * the run's token (passed in the environment, not on the command line where `ps` shows it), and
  * exits when its stdin closes — so a learner never outlives the orchestrator, even one killed
  * with SIGKILL.
