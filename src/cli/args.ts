@@ -34,7 +34,8 @@ export class UsageError extends InputError {
   override name = 'UsageError';
 }
 
-export type ParsedArgs = { [flag: string]: any } & { _: string[]; help: boolean };
+/** `given`: the flags written on the command line (by name), as opposed to defaults and environment. */
+export type ParsedArgs = { [flag: string]: any } & { _: string[]; help: boolean; given: Set<string> };
 
 function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -91,8 +92,8 @@ function describeRange(spec: FlagSpec): string {
 
 export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
   const byName = new Map(spec.flags.map((f) => [f.name, f]));
-  const out: ParsedArgs = { _: [], help: false };
   const seen = new Set<string>();
+  const out: ParsedArgs = { _: [], help: false, given: seen };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
@@ -181,17 +182,23 @@ export function helpText(spec: CommandSpec): string {
  */
 export function runCli(main: () => Promise<number | void>): void {
   main().then(
-    (code) => {
-      process.exitCode = code ?? 0;
-    },
+    (code) => exit(code ?? 0),
     (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
       const usage = e instanceof InputError;
       process.stderr.write(`error: ${e.message}\n`);
       if (process.env.MEL_DEBUG && e.stack) process.stderr.write(e.stack + '\n');
-      process.exitCode = usage ? 2 : 1;
+      exit(usage ? 2 : 1);
     },
   );
+}
+
+// The command is over once main settles: whatever it left behind (a timer, a socket, a child's
+// pipe) must not keep the process alive after its result or its error was printed. The empty
+// writes call back once everything printed before them is flushed, so no output is cut off.
+function exit(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 
 /** Parse argv for a command; prints help and exits 0 on --help. */

@@ -4,13 +4,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SCHEMES, type SchemeName } from '../allocation/types.ts';
 import { systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
 import { PAPER_PRESET } from '../model/params.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, PARAM_COUNT } from '../nn/mlp.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { runExperiment } from '../orchestrator/experiment.ts';
+import { isRunConfig } from '../orchestrator/run-lock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { InputError } from '../errors.ts';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
@@ -23,7 +24,8 @@ const spec: CommandSpec = {
   command: 'npm run experiment --',
   summary:
     'Run a Mobile Edge Learning experiment: K learner processes train the MNIST MLP over WebSocket under the\n' +
-    'allocation of each scheme; writes cycles.csv, learners.csv, summary.json, config.json and a report.',
+    'allocation of each scheme; writes cycles.csv (one row per cycle; its wall_time_s is the scheme\'s cumulative\n' +
+    'wall time, while the console\'s "cycle wall" is that cycle\'s own), learners.csv, summary.json, config.json and a report.',
   flags: [
     { name: 'K', type: 'int', min: 1, max: 1000, default: 20, help: 'number of learners' },
     { name: 'T', type: 'number', exclusiveMin: 0, default: 12, unit: 's', help: 'global cycle clock (deadline per cycle)' },
@@ -31,13 +33,13 @@ const spec: CommandSpec = {
     { name: 'schemes', type: 'list', choices: SCHEMES, default: ['optimal', 'eta'], help: 'allocation schemes to compare, in order' },
     { name: 'seed', type: 'int', min: 0, default: 1, help: 'seed of the fleet, the data order, the initial weights and all faults' },
     { name: 'out', type: 'string', help: 'run folder (default results/<timestamp>-K<K>-T<T>)' },
-    { name: 'resume', type: 'string', help: 'continue the killed run in this folder from its last complete cycle (other flags are taken from its config.json)' },
+    { name: 'resume', type: 'string', help: 'continue the run in this folder from its last complete cycle; its config.json gives every setting (a conflicting flag is refused; a larger --cycles extends a finished run)' },
     { name: 'train-samples', type: 'int', min: 1, default: 60000, help: 'd: training samples allocated per cycle (the first d of MNIST train)' },
     { name: 'test-samples', type: 'int', min: 1, default: 10000, help: 'test images evaluated after each cycle' },
     { name: 'scenario', type: 'enum', choices: ['parallel', 'federated'], default: 'parallel', help: 'parallel: fresh batches shipped each cycle; federated: learners keep fixed shards, only weights travel' },
     { name: 'alpha', type: 'number', exclusiveMin: 0, help: 'federated only: Dirichlet(α) non-IID shards (omit for IID)' },
     { name: 'clock', type: 'enum', choices: ['virtual', 'real'], default: 'virtual', help: 'virtual: nothing sleeps; real: links and compute paced in wall time' },
-    { name: 'time-scale', type: 'number', exclusiveMin: 0, default: 1, help: 'real clock: wall seconds per emulated second' },
+    { name: 'time-scale', type: 'number', exclusiveMin: 0, default: 1, help: 'with --clock real only: wall seconds per emulated second' },
     { name: 'speed-jitter', type: 'number', min: 0, max: 2, default: 0, help: 'σ: each cycle every learner\'s real CPU speed and link rate are its profile × exp(σ·N(0,1)) (seeded); the allocation sees only the profile, so slowed learners can be late' },
     { name: 'late', type: 'enum', choices: ['drop', 'wait'], default: 'drop', help: 'a learner past T: drop its update, or wait for it (the cycle lasts longer)' },
     { name: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], default: 'auto', help: 'training engine of learners and evaluation: onnx (onnxruntime, native), tfjs (cross-check); auto: onnx, else tfjs with a warning' },
@@ -83,6 +85,7 @@ function parseFaults(items: string[] | undefined, K: number, cycles: number): { 
 
 function configFromArgs(args: Record<string, any>): ExperimentConfig {
   if (args.alpha !== undefined && args.scenario !== 'federated') throw new UsageError('--alpha only applies to --scenario federated');
+  if (args.given.has('time-scale') && args.clock !== 'real') throw new UsageError('--time-scale only applies to --clock real (the virtual clock does not sleep)');
   if (args.external && (args.fail?.length ?? 0) > 0) throw new UsageError('--fail kills spawned learners; it cannot be used with --external');
   if (args.learners && !existsSync(args.learners)) throw new UsageError(`--learners file not found: ${args.learners}`);
   return {
@@ -118,19 +121,80 @@ function configFromArgs(args: Record<string, any>): ExperimentConfig {
   };
 }
 
-/** --resume: the run's own config.json is the truth; only connection details may change. */
+// Flags that only say how to reach and watch the learners: a resumed run may change them.
+const RESUME_FREE = new Set(['resume', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s']);
+
+/** The value of the run's config.json that a flag sets, in the flag's own form (for comparison). */
+function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
+  const param = systemParamFlags(PAPER_PRESET).some((f) => f.name === flag);
+  const field = flag.replace(/-/g, '_');
+  if (flag === 'cpu-hz') return saved.params.cpu_hz_choices;
+  if (param) return (saved.params as unknown as Record<string, unknown>)[field];
+  switch (flag) {
+    case 'learners':
+      return saved.learners_file;
+    case 'fail':
+      return saved.faults.kill.map((k) => `${k.learner}@${k.cycle}`);
+    case 'drop-prob':
+      return saved.faults.drop_prob;
+    case 'speed-jitter':
+      return saved.speed_jitter ?? 0;
+    default:
+      return (saved as unknown as Record<string, unknown>)[field];
+  }
+}
+
+const sameValue = (flag: string, given: unknown, saved: unknown) =>
+  flag === 'cpu-hz' ? JSON.stringify((given as string[]).map(Number)) === JSON.stringify(saved) : JSON.stringify(given ?? null) === JSON.stringify(saved ?? null);
+
+/**
+ * --resume: the run's own config.json is the truth. A flag that would change it is refused
+ * (naming the flag), except a larger --cycles, which extends the run; connection and liveness
+ * flags may change.
+ */
 function configFromRunFolder(dir: string, args: Record<string, any>): ExperimentConfig {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new InputError(`--resume ${dir}: no config.json there (is it a run folder?)`);
-  if (!existsSync(join(dir, 'cycles.csv'))) throw new InputError(`--resume ${dir}: no cycles.csv there; nothing to resume — start a new run`);
   let saved: ExperimentConfig;
   try {
     saved = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new InputError(`--resume ${dir}: config.json is not valid JSON (${(e as Error).message})`);
   }
-  // Runs from before the engine choice existed trained with tfjs.
-  return { ...saved, engine: saved.engine ?? 'tfjs', host: args.host, port: args.port };
+  if (!isRunConfig(saved)) throw new InputError(`--resume ${dir}: its config.json is not a run's config (no K, T, cycles, schemes, params); is it a run folder?`);
+  if (!existsSync(join(dir, 'cycles.csv'))) throw new InputError(`--resume ${dir}: no cycles.csv there; nothing to resume — start a new run`);
+  let cycles = saved.cycles;
+  for (const flag of args.given as Set<string>) {
+    if (RESUME_FREE.has(flag)) continue;
+    const given = args[flag.replace(/-([a-z])/g, (_: string, c: string) => c.toUpperCase())];
+    if (flag === 'out') {
+      if (resolve(given) !== resolve(dir)) throw new UsageError(`--resume ${dir} writes into that folder; --out ${given} cannot point elsewhere`);
+      continue;
+    }
+    if (flag === 'cycles') {
+      if (given < saved.cycles) throw new UsageError(`--cycles ${given}: the run in ${dir} has ${saved.cycles} cycles per scheme; a run cannot be shortened`);
+      cycles = given; // larger: extends the run (runExperiment says so and records it in config.json)
+      continue;
+    }
+    const was = savedFlagValue(flag, saved);
+    if (!sameValue(flag, given, was))
+      throw new UsageError(
+        `--${flag} ${Array.isArray(given) ? given.join(',') : given} conflicts with the run in ${dir} (${Array.isArray(was) ? was.join(',') : String(was)}); ` +
+          'a resumed run keeps its settings — start a new run with --out to change them',
+      );
+  }
+  const free = (flag: string, key: keyof ExperimentConfig, value: unknown) => (args.given.has(flag) ? { [key]: value } : {});
+  return {
+    ...saved,
+    // Runs from before the engine choice existed trained with tfjs.
+    engine: saved.engine ?? 'tfjs',
+    cycles,
+    host: args.host,
+    port: args.port,
+    ...free('heartbeat-s', 'heartbeat_s', args.heartbeatS),
+    ...free('task-timeout-s', 'task_timeout_s', args.taskTimeoutS),
+    ...free('join-timeout-s', 'join_timeout_s', args.joinTimeoutS),
+  };
 }
 
 function defaultOut(K: number, T: number): string {
@@ -143,11 +207,16 @@ async function main(): Promise<number> {
   const config = args.resume ? configFromRunFolder(args.resume, args) : configFromArgs(args);
   const out = args.resume ?? args.out ?? defaultOut(config.K, config.T);
 
-  // Ctrl-C / SIGTERM: stop the learners, keep every completed cycle, say where it is.
+  // Ctrl-C / SIGTERM: the first stops the learners and keeps every completed cycle; a second one,
+  // or one outside the run (while the report renders), ends the process at once.
   const abort = new AbortController();
+  let running = true;
   const onSignal = (sig: string) => {
-    if (abort.signal.aborted) return;
-    process.stderr.write(`\n${sig}: stopping learners; completed cycles are kept in ${out}\n`);
+    if (abort.signal.aborted || !running) {
+      process.stderr.write(`\n${sig}: exiting now\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\n${sig}: stopping learners (press Ctrl-C again to quit at once)\n`);
     abort.abort();
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
@@ -171,13 +240,16 @@ async function main(): Promise<number> {
         );
     },
   });
+  running = false;
   if (result.interrupted) {
-    process.stderr.write(`interrupted: results so far are in ${out}; continue with: npm run experiment -- --resume ${out}\n`);
+    // Suggest --resume only for a folder that holds something to continue.
+    if (result.completedCycles > 0) process.stderr.write(`interrupted: results so far are in ${out}; continue with: npm run experiment -- --resume ${out}\n`);
+    else process.stderr.write(`interrupted before the first cycle completed: nothing to resume${existsSync(join(out, 'logs')) ? ` (learner logs: ${join(out, 'logs')})` : ''}\n`);
     return 130;
   }
   const s = result.summary;
   process.stderr.write(
-    `wall ${s.wall_s.toFixed(1)} s (set-up ${s.setup_wall_s.toFixed(1)} s, evaluation ${s.eval_wall_s.toFixed(1)} s, ` +
+    `wall ${s.wall_s.toFixed(1)} s${s.sessions > 1 ? ` over ${s.sessions} sessions` : ''} (set-up ${s.setup_wall_s.toFixed(1)} s, evaluation ${s.eval_wall_s.toFixed(1)} s, ` +
       `emulator overhead ${(100 * s.emulator_overhead.fraction_of_cycles_wall).toFixed(1)} % of cycle time); engine ${s.engine}\n`,
   );
   if (args.report !== false) {

@@ -5,10 +5,10 @@
  */
 import { InputError } from '../errors.ts';
 import { IMAGE_COLS, IMAGE_ROWS, LABEL_COUNT, PIXELS_PER_IMAGE } from './format.ts';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { parseIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx.ts';
 
 
@@ -70,6 +70,66 @@ export async function loadMnist(opts: { dataDir?: string } = {}): Promise<Mnist>
     test: toImageSet(testImages, testLabels),
     source: dir,
   };
+}
+
+/**
+ * How many training and test images the files hold, read from their IDX headers alone (a few
+ * bytes; for .gz files only the start is inflated) — so flags can be checked against the data
+ * before a run folder or a learner process exists. A count it cannot read is null: the full
+ * load says what is wrong with that file.
+ */
+export async function mnistCounts(opts: { dataDir?: string } = {}): Promise<{ train: number | null; test: number | null }> {
+  const dir = path.resolve(opts.dataDir ?? locateMnistDir());
+  const dirStat = await stat(dir).catch(() => null);
+  if (!dirStat?.isDirectory()) throw new DataError(`data directory ${dir} does not exist; ${HOW_TO_FIX}`);
+  const [train, test] = await Promise.all([imageCount(dir, MNIST_FILES.trainImages), imageCount(dir, MNIST_FILES.testImages)]);
+  return { train, test };
+}
+
+async function imageCount(dir: string, base: string): Promise<number | null> {
+  const raw = path.join(dir, base);
+  let header: Buffer | null = await headerBytes(raw, false);
+  if (header === null) header = await headerBytes(raw + '.gz', true);
+  if (header === null) throw new DataError(`${raw} not found (nor ${base}.gz); ${HOW_TO_FIX}`);
+  if (header.length < 8 || header.readUInt32BE(0) !== IDX_IMAGES_MAGIC) return null;
+  return header.readUInt32BE(4);
+}
+
+/** The first 8 bytes of a file (inflated when gzipped); null when it cannot be opened. */
+async function headerBytes(file: string, gzipped: boolean): Promise<Buffer | null> {
+  const fh = await open(file).catch(() => null);
+  if (fh === null) return null;
+  try {
+    if (!gzipped) {
+      const buf = Buffer.alloc(8);
+      const { bytesRead } = await fh.read(buf, 0, 8, 0);
+      return buf.subarray(0, bytesRead);
+    }
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const gunzip = createGunzip();
+    const input = fh.createReadStream({ autoClose: false });
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        input.unpipe(gunzip);
+        input.destroy();
+        gunzip.destroy();
+        resolve();
+      };
+      gunzip.on('data', (d: Buffer) => {
+        chunks.push(d);
+        length += d.length;
+        if (length >= 8) stop();
+      });
+      gunzip.on('end', stop);
+      gunzip.on('error', stop); // not gzip: the full load reports it
+      input.on('error', stop);
+      input.pipe(gunzip);
+    });
+    return Buffer.concat(chunks).subarray(0, 8);
+  } finally {
+    await fh.close();
+  }
 }
 
 interface LoadedIdx {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from './run-files.ts';
 
 export interface CheckpointManifest {
@@ -42,14 +43,33 @@ export function saveCheckpoint(runDir: string, manifest: Omit<CheckpointManifest
   }
 }
 
+/**
+ * The weights after `cycle`, verified. A missing, unreadable or damaged checkpoint is an InputError
+ * with one line naming the file: --resume cannot continue from it, and says so.
+ */
 export function loadCheckpoint(runDir: string, scheme: string, cycle: number, paramCount: number): { weights: Float32Array; manifest: CheckpointManifest } {
   const dir = checkpointDir(runDir, scheme);
   const manifestPath = join(dir, `${name(cycle)}.json`);
-  if (!existsSync(manifestPath)) throw new Error(`no checkpoint for ${scheme} cycle ${cycle} (expected ${manifestPath})`);
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as CheckpointManifest;
-  const bytes = new Uint8Array(readFileSync(join(dir, `${name(cycle)}.f32`)));
+  const weightsPath = join(dir, `${name(cycle)}.f32`);
+  const what = `checkpoint of ${scheme} cycle ${cycle}`;
+  if (!existsSync(manifestPath)) throw new InputError(`${what} is missing (expected ${manifestPath}); the run cannot be resumed from it`);
+  let manifest: CheckpointManifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch (e) {
+    throw new InputError(`${what} is damaged: ${manifestPath} is not valid JSON (${(e as Error).message})`);
+  }
+  if (
+    typeof manifest !== 'object' || manifest === null ||
+    manifest.cycle !== cycle || manifest.scheme !== scheme ||
+    typeof manifest.sha256 !== 'string' || !Number.isInteger(manifest.param_count) ||
+    typeof manifest.emulated_time_s !== 'number' || typeof manifest.wall_time_s !== 'number'
+  )
+    throw new InputError(`${what} is damaged: ${manifestPath} lacks scheme, cycle, param_count, sha256 or times`);
+  if (!existsSync(weightsPath)) throw new InputError(`${what} is damaged: its weights file ${weightsPath} is missing`);
+  const bytes = new Uint8Array(readFileSync(weightsPath));
   if (manifest.param_count !== paramCount || bytes.length !== paramCount * 4)
-    throw new Error(`checkpoint ${scheme} cycle ${cycle} holds ${bytes.length / 4} weights, expected ${paramCount}`);
-  if (sha256(bytes) !== manifest.sha256) throw new Error(`checkpoint ${scheme} cycle ${cycle} is damaged (SHA-256 mismatch)`);
+    throw new InputError(`${what} is damaged: ${weightsPath} holds ${bytes.length / 4} weights, expected ${paramCount}`);
+  if (sha256(bytes) !== manifest.sha256) throw new InputError(`${what} is damaged: ${weightsPath} does not match its SHA-256`);
   return { weights: new Float32Array(bytes.buffer, bytes.byteOffset, paramCount), manifest };
 }

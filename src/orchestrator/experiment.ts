@@ -4,13 +4,13 @@
  * finally summarise. Shared by `npm run experiment` and the tests.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { solve } from '../allocation/index.ts';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
 import { InputError } from '../errors.ts';
-import { firstN, loadMnist, subset, type ImageSet } from '../data/mnist.ts';
+import { firstN, loadMnist, mnistCounts, subset, type ImageSet } from '../data/mnist.ts';
 import { dirichletShards, iidShards } from '../data/partition.ts';
 import { createClock, monotonicSeconds } from '../emulation/clock.ts';
 import { wireCoefficients } from '../emulation/wire-coefficients.ts';
@@ -20,7 +20,11 @@ import type { LearnerSettings } from '../protocol/messages.ts';
 import type { ExperimentConfig } from './config.ts';
 import { DROPPED_REASON, runCycle, type CycleOutcome } from './cycle.ts';
 import { LearnerHub } from './hub.ts';
+import { parseCycles, parseLearners, type CycleRow, type LearnerRow } from '../report/run-folder.ts';
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
+import { writeJsonAtomic } from './run-files.ts';
+import { lockRunFolder, removeStaleTemps } from './run-lock.ts';
+import { readSessions, totalOf, writeSessions, type SessionRecord } from './sessions.ts';
 import { learnerEntryArgs } from './learner-entry.ts';
 import { LearnerProcesses, PROJECT_ROOT } from './spawn.ts';
 import { formatSummaryTable, summarizeScheme, type SchemeSummaryFull } from './summary.ts';
@@ -41,6 +45,8 @@ export interface RunSummaryFile {
   schemes: Record<string, SchemeSummaryFull>;
   /** the engine that evaluated (learners report theirs per result) */
   engine: string;
+  /** orchestrator sessions the run took (1 + each --resume that ran cycles); every figure below covers all of them */
+  sessions: number;
   wall_s: number;
   setup_wall_s: number;
   cycles_wall_s: number;
@@ -59,12 +65,16 @@ export interface RunResult {
   out: string;
   summary: RunSummaryFile;
   interrupted: boolean;
+  /** cycle rows in the folder (all sessions): 0 means there is nothing to resume */
+  completedCycles: number;
 }
 
 class Interrupted extends Error {}
 
-/** This session's measurements (a resumed run reports its own session). */
+/** This session's measurements (sessions.json keeps them; summary.json adds up all sessions). */
 class SessionStats {
+  readonly startedAt = new Date().toISOString();
+  cyclesRun = 0;
   cyclesWall = 0;
   evalWall = 0;
   trainProcess = 0;
@@ -76,6 +86,7 @@ class SessionStats {
   diverged = 0;
 
   add(outcome: CycleOutcome, wall_s: number): void {
+    this.cyclesRun++;
     this.cyclesWall += wall_s;
     this.evalWall += outcome.eval_wall_s;
     this.trainProcess += outcome.train_wall_sum_s;
@@ -171,28 +182,140 @@ function learnerSettings(config: ExperimentConfig, runId: string): LearnerSettin
   };
 }
 
+// `cycle wall`: this cycle's wall time (cycles.csv's wall_time_s is the scheme's cumulative one).
 function cycleLine(scheme: string, cycle: number, config: ExperimentConfig, tau: number, o: CycleOutcome, wall_s: number): string {
   const late = o.records.filter((r) => r.status === 'late').length;
   const missing = o.records.filter((r) => r.status === 'missing');
   const why = missing.length ? ` (${missing.map((m) => `${m.learner}: ${m.reason}`).join('; ')})` : '';
   return (
     `${scheme.padEnd(10)} cycle ${String(cycle).padStart(3)}/${config.cycles}  τ=${tau}  accuracy ${(100 * o.accuracy).toFixed(2)} %` +
-    `  loss ${o.loss.toFixed(4)}  late ${late}  missing ${missing.length}${why}  wall ${wall_s.toFixed(1)} s` +
+    `  loss ${o.loss.toFixed(4)}  late ${late}  missing ${missing.length}${why}  cycle wall ${wall_s.toFixed(1)} s` +
     (o.diverged ? '  DIVERGED: the averaged model had a non-finite loss; the previous model was kept' : '')
   );
+}
+
+/** --train-samples and --test-samples against the files' headers, before anything is created or started. */
+async function checkDataCounts(config: ExperimentConfig): Promise<void> {
+  const counts = await mnistCounts(config.data_dir ? { dataDir: config.data_dir } : {});
+  if (counts.train !== null && config.train_samples > counts.train)
+    throw new InputError(`--train-samples ${config.train_samples} exceeds the ${counts.train} training images`);
+  if (counts.test !== null && config.test_samples > counts.test) throw new InputError(`--test-samples ${config.test_samples} exceeds the ${counts.test} test images`);
+}
+
+/** --resume with a larger --cycles: config.json records the new target (and that it was extended). */
+function extendRunConfig(out: string, cycles: number, log: (line: string) => void): void {
+  const path = join(out, 'config.json');
+  const saved = JSON.parse(readFileSync(path, 'utf8'));
+  if (saved.cycles >= cycles) return;
+  log(`extending the run from ${saved.cycles} to ${cycles} cycles per scheme`);
+  const extended = [...(saved.cycles_extended ?? []), { from: saved.cycles, to: cycles, at: new Date().toISOString() }];
+  writeJsonAtomic(path, { ...saved, cycles, cycles_extended: extended });
+}
+
+function completedPerScheme(out: string): Map<string, number> {
+  const path = join(out, 'cycles.csv');
+  const done = new Map<string, number>();
+  for (const r of parseCycles(readFileSync(path, 'utf8'), path)) done.set(r.scheme, Math.max(done.get(r.scheme) ?? 0, r.cycle));
+  return done;
+}
+
+/** summary.json: results from the CSV files, timings and faults added up over every session of the run. */
+function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRows: LearnerRow[], sessions: SessionRecord[], engine: string): RunSummaryFile {
+  const schemes: Record<string, SchemeSummaryFull> = {};
+  for (const scheme of config.schemes)
+    schemes[scheme] = summarizeScheme(
+      cycleRows.filter((r) => r.scheme === scheme),
+      learnerRows.filter((r) => r.scheme === scheme),
+    );
+  const t = totalOf(sessions);
+  // Overhead: cycle wall time spent neither training (spread over the compute slots) nor evaluating.
+  const overhead = Math.max(0, t.cycles_wall_s - t.eval_wall_s - t.train_process_s / config.compute_slots);
+  return {
+    schemes,
+    engine,
+    sessions: sessions.length,
+    wall_s: t.wall_s,
+    setup_wall_s: t.setup_wall_s,
+    cycles_wall_s: t.cycles_wall_s,
+    eval_wall_s: t.eval_wall_s,
+    train_process_s: t.train_process_s,
+    emulator_overhead: {
+      seconds: overhead,
+      fraction_of_cycles_wall: t.cycles_wall_s > 0 ? overhead / t.cycles_wall_s : 0,
+      fraction_of_wall: t.wall_s > 0 ? overhead / t.wall_s : 0,
+      definition: 'cycle wall time − evaluation − (Σ learner training seconds ÷ compute slots), over all sessions of the run',
+    },
+    overruns: { learner_cycles: t.overrun_learner_cycles, total_s: t.overrun_total_s, faithful: t.overrun_learner_cycles === 0 },
+    faults: {
+      killed: t.killed,
+      dropped_results: t.dropped_results,
+      lost_learner_cycles: learnerRows.filter((r) => r.status === 'missing').length,
+      diverged_cycles: t.diverged_cycles,
+    },
+    hub: t.hub,
+    memory: { orchestrator_peak_rss_mb: t.orchestrator_peak_rss_mb, learner_peak_rss_mb: t.learner_peak_rss_mb },
+  };
 }
 
 export async function runExperiment(config: ExperimentConfig, opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const runStart = monotonicSeconds();
+
+  // ---- set-up: bad input fails here, before the run folder is touched or any process starts ----
+  await checkDataCounts(config);
+  const generatedFleet = config.external ? null : buildFleet(config);
+  if (generatedFleet) allocateAll(config, generatedFleet); // infeasible T or d: say so now
+
+  // ---- the run folder: creatable, writable, not another run's, and ours alone until we end ----
+  const lock = lockRunFolder(opts.out, { resume: Boolean(opts.resume) });
+  try {
+    if (lock.staleHolder) log(`took over the lock of a run that ended without releasing it (pid ${lock.staleHolder.pid})`);
+    let previous: SessionRecord[] = [];
+    if (opts.resume) {
+      removeStaleTemps(opts.out);
+      previous = readSessions(opts.out);
+      extendRunConfig(opts.out, config.cycles, log);
+      const done = completedPerScheme(opts.out);
+      if (config.schemes.every((s) => (done.get(s) ?? 0) >= config.cycles)) {
+        // Nothing left to run: no learner is started, and no session is added to the timings.
+        log(`${opts.out} is complete (${config.cycles} cycles per scheme); nothing to resume — pass a larger --cycles to extend it`);
+        return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', log, false);
+      }
+    }
+    if (opts.signal?.aborted) return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', log, true); // Ctrl-C during the checks
+    return await runSession(config, opts, { log, runStart, generatedFleet, previous });
+  } finally {
+    lock.release();
+  }
+}
+
+function summarizeFolder(config: ExperimentConfig, out: string, sessions: SessionRecord[], engine: string, log: (line: string) => void, interrupted: boolean): RunResult {
+  const cyclesPath = join(out, 'cycles.csv');
+  const learnersPath = join(out, 'learners.csv');
+  const cycleRows = existsSync(cyclesPath) ? parseCycles(readFileSync(cyclesPath, 'utf8'), cyclesPath) : [];
+  const learnerRows = existsSync(learnersPath) ? parseLearners(readFileSync(learnersPath, 'utf8'), learnersPath) : [];
+  const summary = buildSummary(config, cycleRows, learnerRows, sessions, engine);
+  if (cycleRows.length === 0) return { out, summary, interrupted, completedCycles: 0 }; // no result to write or show
+  writeJsonAtomic(join(out, 'summary.json'), summary);
+  log('\n' + formatSummaryTable(summary.schemes));
+  if (!summary.overruns.faithful)
+    log(
+      `WARNING: ${summary.overruns.learner_cycles} learner-cycles overran their real-clock compute budget (${summary.overruns.total_s.toFixed(2)} s in all): ` +
+        'this run is not a faithful real-time emulation; raise --time-scale.',
+    );
+  return { out, summary, interrupted, completedCycles: cycleRows.length };
+}
+
+async function runSession(
+  config: ExperimentConfig,
+  opts: RunOptions,
+  ctx: { log: (line: string) => void; runStart: number; generatedFleet: LearnerProfile[] | null; previous: SessionRecord[] },
+): Promise<RunResult> {
+  const { log, runStart, generatedFleet } = ctx;
   const token = opts.token ?? randomBytes(16).toString('hex');
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new Interrupted();
   };
-
-  // ---- set-up: bad input fails here, before any process starts ----
-  const generatedFleet = config.external ? null : buildFleet(config);
-  if (generatedFleet) allocateAll(config, generatedFleet); // infeasible T or d: say so now
 
   // ---- learners: spawned first, so they boot while this process loads the data ----
   const hub = new LearnerHub({
@@ -245,7 +368,8 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   const ensureLearners = async () => {
     await Promise.all(pendingKills.splice(0)); // a killed learner must be gone before we look for who to respawn
     spawnMissing();
-    const absent = await hub.waitFor(allIds, config.join_timeout_s * 1000);
+    const absent = await hub.waitFor(allIds, config.join_timeout_s * 1000, opts.signal);
+    checkAbort(); // Ctrl-C while waiting: not "not connected"
     if (absent.length) log(`learners not connected: ${absent.join(', ')} (recorded as missing this cycle)`);
   };
 
@@ -253,10 +377,27 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   let interrupted = false;
   let setupWall = 0;
   let writer: ResultsWriter | null = null;
+  const session = (): SessionRecord => ({
+    started_at: stats.startedAt,
+    engine: engine.name,
+    cycles_run: stats.cyclesRun,
+    wall_s: monotonicSeconds() - runStart,
+    setup_wall_s: setupWall,
+    cycles_wall_s: stats.cyclesWall,
+    eval_wall_s: stats.evalWall,
+    train_process_s: stats.trainProcess,
+    overrun_learner_cycles: stats.overrunCycles,
+    overrun_total_s: stats.overrunTotal,
+    killed: stats.killed,
+    dropped_results: stats.dropped,
+    diverged_cycles: stats.diverged,
+    hub: { ...hub.stats },
+    orchestrator_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    learner_peak_rss_mb: stats.learnerPeakRssKb / 1024,
+  });
   try {
     log(`waiting for ${config.K} learner${config.K > 1 ? 's' : ''} to join ${url} ...`);
     await ensureLearners();
-    checkAbort();
     const fleet = generatedFleet ?? fleetFromHub(config, hub);
     const allocations = allocateAll(config, fleet);
     writer = new ResultsWriter(opts.out, {
@@ -295,7 +436,6 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
       for (let cycle = state.cycle + 1; cycle <= config.cycles; cycle++) {
         checkAbort();
         await ensureLearners();
-        checkAbort();
         const cycleStart = monotonicSeconds();
         let finished = 0;
         opts.progress?.(`${scheme} cycle ${cycle}/${config.cycles}: training τ=${allocation.tau} on ${active} learners …`);
@@ -329,6 +469,8 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
         stats.add(outcome, wall);
         Object.assign(state, { cycle, weights: outcome.weights, emulated_s: state.emulated_s + outcome.duration_s, wall_s: state.wall_s + wall });
         writer.commitCycle(scheme, cycle, allocation.tau, outcome, state);
+        // This session's timings so far, so that even a SIGKILL keeps them for the summary.
+        writeSessions(opts.out, [...ctx.previous, session()]);
         log(cycleLine(scheme, cycle, config, allocation.tau, outcome, wall));
       }
     }
@@ -340,51 +482,8 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
     await processes?.stopAll();
   }
 
-  // ---- summary, from the files (a resumed run covers every cycle) ----
-  const cycleRows = writer?.readCycles() ?? [];
-  const learnerRows = writer?.readLearners() ?? [];
-  const schemes: Record<string, SchemeSummaryFull> = {};
-  for (const scheme of config.schemes)
-    schemes[scheme] = summarizeScheme(
-      cycleRows.filter((r) => r.scheme === scheme),
-      learnerRows.filter((r) => r.scheme === scheme),
-    );
-  const wall_s = monotonicSeconds() - runStart;
-  // Overhead: cycle wall time spent neither training (spread over the compute slots) nor evaluating.
-  const overhead = Math.max(0, stats.cyclesWall - stats.evalWall - stats.trainProcess / config.compute_slots);
-  const summary: RunSummaryFile = {
-    schemes,
-    engine: engine!.name,
-    wall_s,
-    setup_wall_s: setupWall,
-    cycles_wall_s: stats.cyclesWall,
-    eval_wall_s: stats.evalWall,
-    train_process_s: stats.trainProcess,
-    emulator_overhead: {
-      seconds: overhead,
-      fraction_of_cycles_wall: stats.cyclesWall > 0 ? overhead / stats.cyclesWall : 0,
-      fraction_of_wall: overhead / wall_s,
-      definition: 'cycle wall time − evaluation − (Σ learner training seconds ÷ compute slots); this session only',
-    },
-    overruns: { learner_cycles: stats.overrunCycles, total_s: stats.overrunTotal, faithful: stats.overrunCycles === 0 },
-    faults: {
-      killed: stats.killed,
-      dropped_results: stats.dropped,
-      lost_learner_cycles: learnerRows.filter((r) => r.status === 'missing').length,
-      diverged_cycles: stats.diverged,
-    },
-    hub: { ...hub.stats },
-    memory: {
-      orchestrator_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
-      learner_peak_rss_mb: stats.learnerPeakRssKb / 1024,
-    },
-  };
-  if (writer && cycleRows.length > 0) writer.writeSummary(summary);
-  log('\n' + formatSummaryTable(schemes));
-  if (!summary.overruns.faithful)
-    log(
-      `WARNING: ${stats.overrunCycles} learner-cycles overran their real-clock compute budget (${stats.overrunTotal.toFixed(2)} s in all): ` +
-        'this run is not a faithful real-time emulation; raise --time-scale.',
-    );
-  return { out: opts.out, summary, interrupted };
+  // ---- summary, from the files (a resumed run covers every cycle) and every session's timings ----
+  const sessions = stats.cyclesRun > 0 ? [...ctx.previous, session()] : ctx.previous;
+  if (stats.cyclesRun > 0) writeSessions(opts.out, sessions);
+  return summarizeFolder(config, opts.out, sessions, engine!.name, log, interrupted);
 }

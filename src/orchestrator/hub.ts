@@ -9,6 +9,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import type { LearnerSpec } from '../model/devices.ts';
 import { monotonicSeconds, type Clock } from '../emulation/clock.ts';
+import { InputError } from '../errors.ts';
 import { judgeHello } from './handshake.ts';
 import { sendPaced } from '../emulation/link.ts';
 import {
@@ -89,6 +90,23 @@ function oneLine(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/** Why we could not listen, in the user's terms (the flags to change). */
+function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return new InputError(`cannot listen on ${where}: port ${port} is already in use; choose another --port (0 = any free port)`);
+    case 'EACCES':
+      return new InputError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges); choose another --port`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new InputError(`cannot listen on ${where}: --host ${host} is not an address of this machine (${e.code})`);
+    default:
+      return new Error(`cannot listen on ${where}: ${e.message}`);
+  }
+}
+
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
@@ -111,7 +129,10 @@ export class LearnerHub {
     this.paramCount = opts.settings.param_count;
   }
 
-  /** Starts listening; resolves with the ws:// URL learners connect to. */
+  /**
+   * Starts listening; resolves with the ws:// URL learners connect to. A port in use or an address
+   * we cannot bind is the user's to fix (InputError); nothing is left running when it fails.
+   */
   start(): Promise<string> {
     return new Promise((resolve, reject) => {
       const server = new WebSocketServer({
@@ -122,17 +143,22 @@ export class LearnerHub {
         perMessageDeflate: false,
       });
       this.server = server;
-      server.once('error', reject);
+      server.once('error', (e: NodeJS.ErrnoException) => {
+        this.server = undefined;
+        server.close();
+        reject(listenError(e, this.opts.host, this.opts.port));
+      });
       server.on('listening', () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
         server.on('error', (e) => this.opts.log(`server error: ${e.message}`));
+        // The heartbeat starts only once we listen: a failed start must leave no timer behind.
+        this.lastBeatAt = monotonicSeconds();
+        this.heartbeat = setInterval(() => this.beat(), this.opts.heartbeatMs);
         const { port } = server.address() as AddressInfo;
         const host = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
         resolve(`ws://${host}:${port}`);
       });
       server.on('connection', (ws, req) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
-      this.lastBeatAt = monotonicSeconds();
-      this.heartbeat = setInterval(() => this.beat(), this.opts.heartbeatMs);
     });
   }
 
@@ -153,20 +179,25 @@ export class LearnerHub {
     return () => this.joinListeners.delete(listener);
   }
 
-  /** Resolves with the ids still absent after `timeoutMs` (empty when all joined in time). */
-  waitFor(ids: number[], timeoutMs: number): Promise<number[]> {
+  /**
+   * Resolves with the ids still absent after `timeoutMs` (empty when all joined in time), or at
+   * once when `signal` aborts (Ctrl-C must not wait out the join timeout).
+   */
+  waitFor(ids: number[], timeoutMs: number, signal?: AbortSignal): Promise<number[]> {
     const absent = () => ids.filter((id) => !this.byId.has(id));
-    if (absent().length === 0) return Promise.resolve([]);
+    if (absent().length === 0 || signal?.aborted) return Promise.resolve(absent());
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         off();
+        signal?.removeEventListener('abort', done);
         resolve(absent());
       };
       const off = this.onJoin(() => {
         if (absent().length === 0) done();
       });
       const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done);
     });
   }
 

@@ -3,7 +3,7 @@
  * cycle a checkpoint, the learner rows and finally the cycle row — the commit point that
  * `--resume` trusts. A cycle that never reached its cycle row is dropped on resume.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SchemeName } from '../allocation/types.ts';
 import { InputError } from '../errors.ts';
@@ -11,6 +11,7 @@ import { parseCycles, parseLearners, type CycleRow, type LearnerRow } from '../r
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { CycleOutcome, LearnerRecord } from './cycle.ts';
 import { CsvAppender, CYCLES_HEADER, LEARNERS_HEADER, WALL_HEADER, writeJsonAtomic } from './run-files.ts';
+import { committedCycleRows, RUN_FILES } from './run-lock.ts';
 
 /** Where one scheme stands: its last complete cycle and the global weights after it. */
 export interface SchemeState {
@@ -43,14 +44,17 @@ export class ResultsWriter {
   private readonly learners: CsvAppender;
   private readonly wall: CsvAppender | null;
 
-  /** Opens (resume) or creates the run folder; refuses to overwrite an existing run. */
+  /**
+   * Opens (resume) or starts the run in a locked folder (run-lock.ts). A new run refuses a folder
+   * with a completed cycle; the files of an attempt that never completed one are replaced.
+   */
   constructor(
     readonly dir: string,
     opts: { resume: boolean; realClock: boolean; config: () => object },
   ) {
-    mkdirSync(dir, { recursive: true });
     if (!opts.resume) {
-      if (existsSync(join(dir, 'cycles.csv'))) throw new InputError(`${dir} already holds a run; choose another --out or continue it with --resume ${dir}`);
+      if (committedCycleRows(dir) > 0) throw new InputError(`${dir} already holds a run; choose another --out or continue it with --resume ${dir}`);
+      for (const f of RUN_FILES) rmSync(join(dir, f), { recursive: true, force: true });
       writeJsonAtomic(join(dir, 'config.json'), opts.config());
     }
     this.cycles = new CsvAppender(join(dir, 'cycles.csv'), CYCLES_HEADER);
@@ -103,7 +107,4 @@ export class ResultsWriter {
     return parseLearners(readFileSync(this.learners.path, 'utf8'), this.learners.path);
   }
 
-  writeSummary(summary: object): void {
-    writeJsonAtomic(join(this.dir, 'summary.json'), summary);
-  }
 }

@@ -3,7 +3,10 @@
  * never sees half a file); CSV rows are appended and fsync'ed when their cycle ends, so a
  * killed run keeps every completed cycle.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { InputError } from '../errors.ts';
+import { fsReason, writeAll } from './run-lock.ts';
 
 // The readers (src/report/run-folder.ts) own the headers; the writer uses the same constants.
 export { CYCLES_HEADER, LEARNERS_HEADER } from '../report/run-folder.ts';
@@ -11,16 +14,48 @@ export const WALL_HEADER = ['scheme', 'cycle', 'learner', 'wall_send_s', 'wall_c
 
 export type CsvValue = string | number | null | undefined;
 
+/**
+ * Writes `content` to `path` so that a reader sees the old file or the whole new one, never part.
+ * A failed write (a full disk) removes its temp file and names `path`; ENOSPC is the user's to
+ * fix (InputError), and the completed cycles already on disk stay as they were.
+ */
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      writeAll(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw writeError(path, e);
   }
-  renameSync(tmp, path);
+  syncDir(dirname(path));
+}
+
+/** The rename itself reaches the disk only when the folder is synced (best effort: not every file system can). */
+function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // e.g. EISDIR/EINVAL where folders cannot be fsync'ed
+  }
+}
+
+function writeError(path: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EACCES' || code === 'EPERM')
+    return new InputError(`cannot write ${path}: ${fsReason(e)}; completed cycles are kept — free space or fix permissions, then --resume`);
+  return new Error(`cannot write ${path}: ${(e as Error).message}`);
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {
@@ -50,12 +85,25 @@ export class CsvAppender {
 
   flush(): void {
     if (this.buffered.length === 0) return;
-    const fd = openSync(this.path, 'a');
     try {
-      writeSync(fd, this.buffered.join(''));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(this.path, 'a');
+      const size = fstatSync(fd).size;
+      try {
+        writeAll(fd, Buffer.from(this.buffered.join(''), 'utf8'));
+        fsyncSync(fd);
+      } catch (e) {
+        // Half a row would make the file unreadable: cut it back to the last complete one.
+        try {
+          ftruncateSync(fd, size);
+        } catch {
+          // the error below still names the file
+        }
+        throw e;
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      throw writeError(this.path, e);
     }
     this.buffered = [];
   }

@@ -73,7 +73,14 @@ describe('crash safety', () => {
     const end = await resumed.exit;
     expect(end.code, resumed.stderr()).toBe(0);
     expect(resumed.stderr()).toMatch(/resuming/);
+    // The killed run's lock was stale (its pid is dead): taken over, and released at the end.
+    expect(resumed.stderr()).toMatch(new RegExp(`took over the lock of a run that ended without releasing it \\(pid ${victim.child.pid}\\)`));
+    expect(existsSync(join(crashed, 'run.lock'))).toBe(false);
     expect(withoutWall(dataRows(crashed))).toEqual(expected);
+    // The killed session's timings (kept up to its last cycle) count too.
+    const summary = JSON.parse(readFileSync(join(crashed, 'summary.json'), 'utf8'));
+    expect(summary.sessions).toBe(2);
+    expect(summary.cycles_wall_s).toBeGreaterThan(0);
     // learners.csv holds each cycle exactly once after the resume.
     const learnerRows = readFileSync(join(crashed, 'learners.csv'), 'utf8').trim().split('\n').slice(1);
     expect(learnerRows).toEqual(readFileSync(join(tmp, 'reference', 'learners.csv'), 'utf8').trim().split('\n').slice(1));
