@@ -2,7 +2,9 @@
  * The self-contained report.html: inline CSS, inline SVG charts, no script and no external
  * URL, so it opens from disk offline. Pure: data in, HTML string out.
  */
-import type { RunSummary } from './run-folder.ts';
+import { percent, roundNumber } from './format.ts';
+import { configGroups, fleetTable, headerFacts, summaryGroups, type Fact, type FactGroup } from './run-facts.ts';
+import type { LearnerRow, RunSummary } from './run-folder.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 
 export interface ReportChart {
@@ -17,7 +19,11 @@ export interface ReportInput {
   runName: string;
   config: Record<string, unknown>;
   summary: RunSummary;
+  /** learners.csv rows: the d_k each scheme gave each learner (fleet table). */
+  learners: LearnerRow[];
   charts: ReportChart[];
+  /** Extra HTML sections after the charts (already escaped), e.g. the real-clock table. */
+  sections?: string[];
   warnings: string[];
 }
 
@@ -36,57 +42,93 @@ export function scopeSvgIds(svg: string, prefix: string): string {
     .replace(/href="#([^"]+)"/g, (_, id: string) => `href="#${prefix}-${id}"`);
 }
 
-const percent = (fraction: number) => `${(fraction * 100).toFixed(2)} %`;
 const cyclesOrNever = (n: number | null) => (n === null ? 'not reached' : String(n));
 
+function table(head: string[], rows: string[][], cls: string, foot?: string[]): string {
+  const row = (cells: string[]) => `<tr>${cells.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`;
+  return (
+    `<table class="${cls}"><thead><tr>${head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${rows.map(row).join('\n')}</tbody>${foot ? `<tfoot>${row(foot)}</tfoot>` : ''}</table>`
+  );
+}
+
 function summaryTable(summary: RunSummary): string {
-  const head = ['scheme', 'final accuracy', 'best accuracy', 'cycles to 96.67 %', 'cycles to 97 %', 'mean τ', 'late learner-cycles', 'missing learner-cycles'];
-  const rows = orderSchemes(Object.keys(summary.schemes)).map((name) => {
+  const names = orderSchemes(Object.keys(summary.schemes));
+  // Fields newer runs add; a column only when some scheme has it.
+  const extra = (key: string) => names.some((n) => key in summary.schemes[n]);
+  const field = (name: string, key: string) => (summary.schemes[name] as unknown as Record<string, unknown>)[key];
+  const withLoss = extra('final_loss');
+  const withTime = extra('emulated_time_to_97_s');
+  const head = [
+    'scheme', 'final accuracy', 'best accuracy', ...(withLoss ? ['final loss'] : []), 'cycles to 96.67 %', 'cycles to 97 %',
+    ...(withTime ? ['emulated time to 97 %'] : []), 'mean τ', 'late learner-cycles', 'missing learner-cycles',
+  ];
+  const rows = names.map((name) => {
     const s = summary.schemes[name];
-    const cells = [
+    const loss = field(name, 'final_loss');
+    const time = field(name, 'emulated_time_to_97_s');
+    return [
       schemeLabel(name),
       percent(s.final_accuracy),
       s.best_accuracy === undefined ? '—' : percent(s.best_accuracy),
+      ...(withLoss ? [typeof loss === 'number' ? loss.toFixed(4) : '—'] : []),
       cyclesOrNever(s.cycles_to_96_67),
       cyclesOrNever(s.cycles_to_97),
-      s.mean_tau.toFixed(2),
+      ...(withTime ? [typeof time === 'number' ? `${roundNumber(time)} s` : 'not reached'] : []),
+      roundNumber(s.mean_tau, 3),
       String(s.late_learner_cycles),
       String(s.missing_learner_cycles),
     ];
-    return `<tr>${cells.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`;
   });
-  return `<table class="summary"><thead><tr>${head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+  return table(head, rows, 'data');
 }
 
-/** A few headline config values, when present, above the table. */
-function keyFacts(config: Record<string, unknown>): string {
-  const facts: string[] = [];
-  const add = (key: string, label: string, unit = '') => {
-    const v = config[key];
-    if (v === undefined || v === null || typeof v === 'object') {
-      if (Array.isArray(v)) facts.push(`${label}: ${v.map(String).join(', ')}`);
-      return;
-    }
-    facts.push(`${label}: ${String(v)}${unit}`);
-  };
-  add('K', 'learners K');
-  add('T', 'deadline T', ' s');
-  add('cycles', 'global cycles');
-  add('schemes', 'schemes');
-  add('seed', 'seed');
-  add('backend', 'backend');
-  return facts.length ? `<p class="facts">${facts.map(escapeHtml).join(' · ')}</p>` : '';
+function factsList(facts: Fact[]): string {
+  return `<dl class="facts">${facts.map((f) => `<dt>${escapeHtml(f.label)}</dt><dd>${escapeHtml(f.value)}</dd>`).join('')}</dl>`;
+}
+
+function fleetSection(config: Record<string, unknown>, learners: LearnerRow[]): string {
+  const fleet = fleetTable(config, learners);
+  if (fleet.rows.length === 0) return '';
+  const head = ['learner', 'f_k (GHz)', 'distance (m)', 'r_k (Mbit/s)', ...fleet.schemes.map((s) => `d_k ${schemeLabel(s)}`)];
+  const rows = fleet.rows.map((r) => [String(r.id), r.fGhz, r.distanceM, r.rateMbps, ...r.batch]);
+  return (
+    `<h2>Fleet</h2>\n<p class="note">Each learner's CPU speed f_k, distance to the orchestrator and link rate r_k (config.json), and the samples d_k each scheme gave it (learners.csv).</p>\n` +
+    table(head, rows, 'data fleet', ['Σ', '', '', '', ...fleet.totals])
+  );
+}
+
+function groupsHtml(groups: FactGroup[]): string {
+  return `<div class="groups">${groups
+    .map((g) => `<table class="kv"><caption>${escapeHtml(g.title)}</caption><tbody>${g.facts.map((f) => `<tr><th scope="row">${escapeHtml(f.label)}</th><td>${escapeHtml(f.value)}</td></tr>`).join('')}</tbody></table>`)
+    .join('\n')}</div>`;
+}
+
+/** The exact file, for whoever needs full precision, folded away. */
+function rawJson(name: string, value: unknown): string {
+  return `<details><summary>${escapeHtml(name)} as written (full precision)</summary><pre>${escapeHtml(JSON.stringify(value, null, 2))}</pre></details>`;
 }
 
 const CSS = `
 body { font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; margin: 2rem auto; max-width: 1400px; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
-.facts { color: #555; margin-top: 0; }
-table.summary { border-collapse: collapse; margin: .6rem 0; }
-table.summary th, table.summary td { border: 1px solid #ccc; padding: .35rem .7rem; text-align: right; }
-table.summary th[scope=row], table.summary thead th { text-align: left; background: #f5f5f5; }
+.run { color: #555; margin-top: 0; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: .2rem 1rem; margin: .8rem 0; font-size: .95rem; }
+dl.facts dt { color: #666; } dl.facts dd { margin: 0; }
+table.data { border-collapse: collapse; margin: .6rem 0; font-variant-numeric: tabular-nums; }
+table.data th, table.data td { border: 1px solid #ccc; padding: .3rem .7rem; text-align: right; }
+table.data th[scope=row], table.data thead th { text-align: left; background: #f5f5f5; }
+table.data tfoot th, table.data tfoot td { font-weight: bold; background: #fafafa; }
+table.fleet th, table.fleet td { padding: .15rem .6rem; font-size: .9rem; }
+.groups { display: flex; flex-wrap: wrap; gap: 1rem 2rem; align-items: flex-start; }
+table.kv { border-collapse: collapse; font-size: .9rem; font-variant-numeric: tabular-nums; }
+table.kv caption { text-align: left; font-weight: bold; padding-bottom: .2rem; }
+table.kv th { text-align: left; font-weight: normal; color: #555; padding: .12rem 1rem .12rem 0; vertical-align: top; }
+table.kv td { padding: .12rem 0; max-width: 38rem; overflow-wrap: anywhere; }
 figure { margin: 1.2rem 0; overflow-x: auto; } figure svg { max-width: 100%; height: auto; }
-figcaption { color: #555; font-size: .92rem; margin-top: .3rem; }
+figcaption { color: #555; font-size: .92rem; margin-top: .3rem; max-width: 60rem; }
+.note { color: #555; font-size: .92rem; }
+details { margin: .8rem 0; } summary { cursor: pointer; color: #555; }
 pre { background: #f7f7f7; border: 1px solid #e2e2e2; padding: .8rem; overflow-x: auto; font-size: .85rem; }
 .warning { background: #fff4e5; border: 1px solid #f0b66d; padding: .5rem .8rem; }
 `;
@@ -106,16 +148,19 @@ export function buildReportHtml(input: ReportInput): string {
 </head>
 <body>
 <h1>Mobile Edge Learning run report</h1>
-<p class="facts">run: <code>${escapeHtml(input.runName)}</code></p>
-${keyFacts(input.config)}
+<p class="run">run: <code>${escapeHtml(input.runName)}</code></p>
+${factsList(headerFacts(input.config, input.summary))}
 ${input.warnings.map((w) => `<p class="warning">${escapeHtml(w)}</p>`).join('\n')}
 <h2>Summary</h2>
 ${summaryTable(input.summary)}
-${Object.keys(otherSummary).length ? `<h3>Other summary fields (summary.json)</h3>\n<pre>${escapeHtml(JSON.stringify(otherSummary, null, 2))}</pre>` : ''}
 <h2>Charts</h2>
 ${charts.join('\n')}
+${input.sections?.join('\n') ?? ''}
+${fleetSection(input.config, input.learners)}
 <h2>Configuration (config.json)</h2>
-<pre>${escapeHtml(JSON.stringify(input.config, null, 2))}</pre>
+${groupsHtml(configGroups(input.config))}
+${rawJson('config.json', input.config)}
+${Object.keys(otherSummary).length ? `<h2>Run statistics (summary.json)</h2>\n${groupsHtml(summaryGroups(input.summary))}\n${rawJson('summary.json', input.summary)}` : ''}
 </body>
 </html>
 `;

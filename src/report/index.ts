@@ -7,8 +7,10 @@ import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { ReportInputError } from './errors.ts';
 import { parseFig1 } from './fig1-data.ts';
+import { groupThousands } from './format.ts';
 import { buildReportHtml, type ReportChart } from './html.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from './render.ts';
+import { testSamples } from './run-facts.ts';
 import { loadRunFolder } from './run-folder.ts';
 import { accuracySpec, lossSpec, tauSpec } from './spec-cycles.ts';
 import { fig1Spec } from './spec-fig1.ts';
@@ -45,7 +47,7 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
   await checkFontFiles(fonts);
   const warnings = canRenderText(fonts) ? [] : [NO_FONT_WARNING];
   const charts: { name: string; title: string; caption: string; spec: TopLevelSpec }[] = [
-    { name: 'accuracy', title: 'Test accuracy', caption: 'Test accuracy on the 10,000 MNIST test images after each global cycle; dashed rules at 96.67 % and 97 %.', spec: accuracySpec(run.cycles) },
+    { name: 'accuracy', title: 'Test accuracy', caption: `Test accuracy on ${testSetText(run.config)} after each global cycle; dashed rules at 96.67 % and 97 %.`, spec: accuracySpec(run.cycles) },
     { name: 'loss', title: 'Test loss', caption: 'Cross-entropy on the test set after each global cycle.', spec: lossSpec(run.cycles) },
     { name: 'tau', title: 'Local iterations', caption: 'Local iterations τ each scheme allocated per global cycle.', spec: tauSpec(run.cycles) },
     {
@@ -62,11 +64,17 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
     files.push(...written.files);
     reportCharts.push({ title: c.title, caption: c.caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) });
   }
-  const html = buildReportHtml({ runName: path.basename(path.resolve(runDir)), config: run.config, summary: run.summary, charts: reportCharts, warnings });
+  const html = buildReportHtml({ runName: path.basename(path.resolve(runDir)), config: run.config, summary: run.summary, learners: run.learners, charts: reportCharts, warnings });
   const htmlFile = path.join(runDir, 'report.html');
   await writeFile(htmlFile, html);
   files.push(htmlFile);
   return { files, warnings };
+}
+
+/** "the 2,000 MNIST test images" from config.json `test_samples` (older runs: "the MNIST test set"). */
+export function testSetText(config: Record<string, unknown>): string {
+  const n = testSamples(config);
+  return n === undefined ? 'the MNIST test set' : `the ${groupThousands(n)} MNIST test images`;
 }
 
 /** resvg ignores font files it cannot read, so check them ourselves. */
