@@ -2,7 +2,7 @@
  * Entry points of the report package: render every chart and report.html for a run folder,
  * and the Fig. 1 charts for the τ-vs-K/T tables. File I/O lives here; the rest is pure.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { ReportInputError } from './errors.ts';
@@ -23,6 +23,8 @@ export type { FontOptions } from './render.ts';
 export interface RunReportOptions extends FontOptions {
   /** Global cycle shown in the timeline (default: the last one in learners.csv). */
   cycle?: number;
+  /** Where the charts and report.html go (created if needed); default: the run folder itself. */
+  outDir?: string;
 }
 
 /** Write `<name>.svg` and `<name>.png` into dir; returns the SVG text and both paths. */
@@ -45,6 +47,8 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
 
   const fonts: FontOptions = { fontFiles: opts.fontFiles, systemFonts: opts.systemFonts };
   await checkFontFiles(fonts);
+  const outDir = opts.outDir ?? runDir;
+  await ensureWritableDir(outDir);
   const warnings = canRenderText(fonts) ? [] : [NO_FONT_WARNING];
   const charts: { name: string; title: string; caption: string; spec: TopLevelSpec }[] = [
     { name: 'accuracy', title: 'Test accuracy', caption: `Test accuracy on ${testSetText(run.config)} after each global cycle; dashed rules at 96.67 % and 97 %.`, spec: accuracySpec(run.cycles) },
@@ -60,12 +64,12 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
   const files: string[] = [];
   const reportCharts: ReportChart[] = [];
   for (const c of charts) {
-    const written = await writeChart(runDir, c.name, c.spec, fonts);
+    const written = await writeChart(outDir, c.name, c.spec, fonts);
     files.push(...written.files);
     reportCharts.push({ title: c.title, caption: c.caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) });
   }
   const html = buildReportHtml({ runName: path.basename(path.resolve(runDir)), config: run.config, summary: run.summary, learners: run.learners, charts: reportCharts, warnings });
-  const htmlFile = path.join(runDir, 'report.html');
+  const htmlFile = path.join(outDir, 'report.html');
   await writeFile(htmlFile, html);
   files.push(htmlFile);
   return { files, warnings };
@@ -75,6 +79,17 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
 export function testSetText(config: Record<string, unknown>): string {
   const n = testSamples(config);
   return n === undefined ? 'the MNIST test set' : `the ${groupThousands(n)} MNIST test images`;
+}
+
+/** Fail before rendering anything, with the folder's name, if the output cannot be written. */
+async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new ReportInputError(`${dir}: cannot write the report there (${code})`, dir);
+  }
 }
 
 /** resvg ignores font files it cannot read, so check them ourselves. */
