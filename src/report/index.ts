@@ -7,12 +7,13 @@ import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { ReportInputError } from './errors.ts';
 import { parseFig1 } from './fig1-data.ts';
-import { groupThousands } from './format.ts';
+import { groupThousands, roundNumber } from './format.ts';
 import { buildReportHtml, type ReportChart } from './html.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from './render.ts';
 import { testSamples } from './run-facts.ts';
-import { loadRunFolder } from './run-folder.ts';
-import { accuracySpec, lossSpec, tauSpec } from './spec-cycles.ts';
+import { loadRunFolder, type CycleRow } from './run-folder.ts';
+import { accuracySpec, accuracyTimeSpec, lossSpec, tauSpec } from './spec-cycles.ts';
+import { orderSchemes, schemeLabel } from './schemes.ts';
 import { fig1Spec } from './spec-fig1.ts';
 import { defaultTimelineCycle, timelineSpec } from './spec-timeline.ts';
 
@@ -52,6 +53,7 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
   const warnings = canRenderText(fonts) ? [] : [NO_FONT_WARNING];
   const charts: { name: string; title: string; caption: string; spec: TopLevelSpec }[] = [
     { name: 'accuracy', title: 'Test accuracy', caption: `Test accuracy on ${testSetText(run.config)} after each global cycle; dashed rules at 96.67 % and 97 %.`, spec: accuracySpec(run.cycles) },
+    { name: 'accuracy_time', title: 'Test accuracy over emulated time', caption: accuracyTimeCaption(run.cycles, run.deadlineS), spec: accuracyTimeSpec(run.cycles) },
     { name: 'loss', title: 'Test loss', caption: 'Cross-entropy on the test set after each global cycle.', spec: lossSpec(run.cycles) },
     { name: 'tau', title: 'Local iterations', caption: 'Local iterations τ each scheme allocated per global cycle.', spec: tauSpec(run.cycles) },
     {
@@ -73,6 +75,20 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
   await writeFile(htmlFile, html);
   files.push(htmlFile);
   return { files, warnings };
+}
+
+/** Says how long each scheme ran on the emulated clock, and whether that differs from cycles × T. */
+export function accuracyTimeCaption(cycles: CycleRow[], deadlineS: number): string {
+  const ends = orderSchemes(cycles.map((c) => c.scheme)).map((s) => {
+    const last = cycles.filter((c) => c.scheme === s).reduce((a, b) => (b.cycle > a.cycle ? b : a));
+    return { s, cycle: last.cycle, timeS: last.emulatedTimeS };
+  });
+  const longer = ends.some((e) => e.timeS > e.cycle * deadlineS + 1e-9);
+  return (
+    `Test accuracy against the emulated clock at the end of each global cycle; emulated time used: ` +
+    ends.map((e) => `${schemeLabel(e.s)} ${roundNumber(e.timeS)} s in ${e.cycle} cycles`).join(', ') +
+    (longer ? ` — some cycles lasted longer than T = ${roundNumber(deadlineS)} s (--late wait), so compare the schemes on this axis, not per cycle.` : ` (every cycle lasted T = ${roundNumber(deadlineS)} s).`)
+  );
 }
 
 /** "the 2,000 MNIST test images" from config.json `test_samples` (older runs: "the MNIST test set"). */

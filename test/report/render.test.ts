@@ -44,7 +44,7 @@ describe('renderRunReport on a synthetic run folder', () => {
   });
 
   it('writes every chart as SVG + PNG, and report.html', () => {
-    const names = ['accuracy', 'loss', 'tau', 'timeline'].flatMap((n) => [`${n}.svg`, `${n}.png`]).concat('report.html');
+    const names = ['accuracy', 'accuracy_time', 'loss', 'tau', 'timeline'].flatMap((n) => [`${n}.svg`, `${n}.png`]).concat('report.html');
     expect(result.files.map((f) => path.basename(f))).toEqual(names);
     for (const f of result.files) expect(existsSync(f)).toBe(true);
     expect(result.files.every((f) => path.dirname(f) === dir)).toBe(true);
@@ -53,6 +53,7 @@ describe('renderRunReport on a synthetic run folder', () => {
   it('SVGs are SVG and name the series, axes and deadline', async () => {
     const schemes = ['adaptive (optimal)', 'ETA'];
     await expectSvg(path.join(dir, 'accuracy.svg'), [...schemes, 'test accuracy (%)', 'global cycle', '96.67 %', '97 %']);
+    await expectSvg(path.join(dir, 'accuracy_time.svg'), [...schemes, 'test accuracy (%)', 'emulated time since the start (s)', '97 %']);
     await expectSvg(path.join(dir, 'loss.svg'), [...schemes, 'test loss (cross-entropy)']);
     await expectSvg(path.join(dir, 'tau.svg'), [...schemes, 'local iterations τ (per cycle)']);
     await expectSvg(path.join(dir, 'timeline.svg'), [
@@ -61,7 +62,7 @@ describe('renderRunReport on a synthetic run folder', () => {
   });
 
   it('PNGs have the PNG signature and sane sizes', async () => {
-    for (const n of ['accuracy', 'loss', 'tau', 'timeline']) await expectPng(path.join(dir, `${n}.png`));
+    for (const n of ['accuracy', 'accuracy_time', 'loss', 'tau', 'timeline']) await expectPng(path.join(dir, `${n}.png`));
   });
 
   it('report.html is self-contained: no external URL, no script, all charts inline', async () => {
@@ -71,7 +72,8 @@ describe('renderRunReport on a synthetic run folder', () => {
     expect(external).toEqual([]);
     expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|\bsrc=/i);
     expect(html).not.toMatch(/url\((?!#)/); // only in-document references such as url(#clip)
-    expect(html.match(/<svg/g)).toHaveLength(4);
+    expect(html.match(/<svg/g)).toHaveLength(5);
+    expect(html).toContain('Test accuracy on the 2,000 MNIST test images'); // config test_samples, not a fixed 10,000
     expect(html).toContain('<th scope="row">ETA</th>');
     expect(html).toContain('<td>not reached</td>'); // eta never reaches 96.67 %
     expect(html).toContain('<td>97.41 %</td>');

@@ -3,7 +3,8 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { parseFig1 } from '../../src/report/fig1-data.ts';
 import { parseCycles, parseLearners } from '../../src/report/run-folder.ts';
 import { orderSchemes, schemeColorScale, schemeLabel } from '../../src/report/schemes.ts';
-import { accuracySpec, lossSpec, tauSpec } from '../../src/report/spec-cycles.ts';
+import { accuracySpec, accuracyTimeSpec, lossSpec, tauSpec } from '../../src/report/spec-cycles.ts';
+import { accuracyTimeCaption } from '../../src/report/index.ts';
 import { fig1Spec } from '../../src/report/spec-fig1.ts';
 import { defaultTimelineCycle, PHASES, timelinePanel, timelineSpec } from '../../src/report/spec-timeline.ts';
 import { fig1Files, fixtureFiles, FIXTURE_T_S } from './fixture.ts';
@@ -42,6 +43,7 @@ describe('schemes', () => {
 describe('chart specs', () => {
   const specs: [string, TopLevelSpec][] = [
     ['accuracy', accuracySpec(cycles)],
+    ['accuracy_time', accuracyTimeSpec(cycles)],
     ['loss', lossSpec(cycles)],
     ['tau', tauSpec(cycles)],
     ['timeline', timelineSpec(learners, cycles, 3, FIXTURE_T_S)],
@@ -59,6 +61,20 @@ describe('chart specs', () => {
     expect(json).toContain('"label":"96.67 %"');
     expect(json).toContain('"label":"97 %"');
     expect(json).toContain('"title":"test accuracy (%)"');
+  });
+
+  it('accuracy versus emulated time puts each cycle at its emulated_time_s (issue 11, report item 3)', () => {
+    const spec = accuracyTimeSpec(cycles) as unknown as { layer: { data?: { values: Record<string, unknown>[] }; encoding?: { x?: { field: string; title: string } } }[] };
+    const lines = spec.layer[3];
+    expect(lines.encoding!.x).toMatchObject({ field: 'timeS', title: 'emulated time since the start (s)' });
+    const eta = lines.data!.values.filter((p) => p.scheme === 'ETA');
+    expect(eta.map((p) => [p.timeS, p.value])).toEqual([[12, 93.01], [24, 95.5], [36.9, 96.22]]); // the late cycle took 12.9 s
+    expect(accuracyTimeCaption(cycles, FIXTURE_T_S)).toBe(
+      'Test accuracy against the emulated clock at the end of each global cycle; emulated time used: adaptive (optimal) 36 s in 3 cycles, ETA 36.9 s in 3 cycles' +
+        ' — some cycles lasted longer than T = 12 s (--late wait), so compare the schemes on this axis, not per cycle.',
+    );
+    const onTime = cycles.map((c) => ({ ...c, emulatedTimeS: c.cycle * FIXTURE_T_S }));
+    expect(accuracyTimeCaption(onTime, FIXTURE_T_S)).toMatch(/ETA 36 s in 3 cycles \(every cycle lasted T = 12 s\)\.$/);
   });
 
   it('fig1 charts dash by the fixed parameter and drop all-infeasible points', () => {
