@@ -15,7 +15,7 @@ import { loadRunFolder, type CycleRow } from './run-folder.ts';
 import { accuracySpec, accuracyTimeSpec, lossSpec, tauSpec } from './spec-cycles.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 import { fig1Spec } from './spec-fig1.ts';
-import { defaultTimelineCycle, timelineSpec } from './spec-timeline.ts';
+import { defaultTimelineCycle, timelineSpec, type PlannedKill } from './spec-timeline.ts';
 
 export { ReportInputError } from './errors.ts';
 export { canRenderText, NO_FONT_WARNING } from './render.ts';
@@ -29,8 +29,8 @@ export interface RunReportOptions extends FontOptions {
 }
 
 /** Write `<name>.svg` and `<name>.png` into dir; returns the SVG text and both paths. */
-async function writeChart(dir: string, name: string, spec: TopLevelSpec, fonts: FontOptions) {
-  const { svg, png } = await renderChart(spec, fonts);
+async function writeChart(dir: string, name: string, spec: TopLevelSpec, fonts: FontOptions, maxPngWidthPx?: number) {
+  const { svg, png } = await renderChart(spec, fonts, maxPngWidthPx);
   const files = [path.join(dir, `${name}.svg`), path.join(dir, `${name}.png`)];
   await writeFile(files[0], svg);
   await writeFile(files[1], png);
@@ -51,7 +51,7 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
   const outDir = opts.outDir ?? runDir;
   await ensureWritableDir(outDir);
   const warnings = canRenderText(fonts) ? [] : [NO_FONT_WARNING];
-  const charts: { name: string; title: string; caption: string; spec: TopLevelSpec }[] = [
+  const charts: { name: string; title: string; caption: string; spec: TopLevelSpec; maxPngWidthPx?: number }[] = [
     { name: 'accuracy', title: 'Test accuracy', caption: `Test accuracy on ${testSetText(run.config)} after each global cycle; dashed rules at 96.67 % and 97 %.`, spec: accuracySpec(run.cycles) },
     { name: 'accuracy_time', title: 'Test accuracy over emulated time', caption: accuracyTimeCaption(run.cycles, run.deadlineS), spec: accuracyTimeSpec(run.cycles) },
     { name: 'loss', title: 'Test loss', caption: 'Cross-entropy on the test set after each global cycle.', spec: lossSpec(run.cycles) },
@@ -60,13 +60,14 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
       name: 'timeline',
       title: `Timeline of cycle ${cycle}`,
       caption: `Emulated time of each learner in global cycle ${cycle}: receive, compute τ local iterations, send back; red dashed rule = deadline T = ${run.deadlineS} s.`,
-      spec: timelineSpec(run.learners, run.cycles, cycle, run.deadlineS),
+      spec: timelineSpec(run.learners, run.cycles, cycle, run.deadlineS, plannedKills(run.config)),
+      maxPngWidthPx: TIMELINE_MAX_PNG_WIDTH_PX,
     },
   ];
   const files: string[] = [];
   const reportCharts: ReportChart[] = [];
   for (const c of charts) {
-    const written = await writeChart(outDir, c.name, c.spec, fonts);
+    const written = await writeChart(outDir, c.name, c.spec, fonts, c.maxPngWidthPx);
     files.push(...written.files);
     reportCharts.push({ title: c.title, caption: c.caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) });
   }
@@ -75,6 +76,16 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
   await writeFile(htmlFile, html);
   files.push(htmlFile);
   return { files, warnings };
+}
+
+/** Long learner labels must not make the timeline PNG a 3000 px strip of white. */
+export const TIMELINE_MAX_PNG_WIDTH_PX = 1400;
+
+/** config.json `faults.kill` ({learner, cycle}[]), ignoring anything malformed. */
+function plannedKills(config: Record<string, unknown>): PlannedKill[] {
+  const faults = config.faults as { kill?: unknown } | null | undefined;
+  if (!faults || !Array.isArray(faults.kill)) return [];
+  return faults.kill.filter((k): k is PlannedKill => typeof k?.learner === 'number' && typeof k?.cycle === 'number');
 }
 
 /** Says how long each scheme ran on the emulated clock, and whether that differs from cycles × T. */

@@ -97,8 +97,8 @@ describe('timeline layout', () => {
   it('stacks receive → compute → send back and ends at t_total', () => {
     const p = timelinePanel('optimal', 2, learners, cycles, FIXTURE_T_S);
     expect(p.tau).toBe(6);
-    expect(p.rows).toEqual(['learner 1 · d=260', 'learner 2 · d=90', 'learner 3 · d=250']);
-    const l2 = p.segments.filter((s) => s.row === 'learner 2 · d=90');
+    expect(p.rows).toEqual(['learner 1 · 2.4 GHz · d=260', 'learner 2 · 0.7 GHz · d=90', 'learner 3 · 2.4 GHz · d=250']);
+    const l2 = p.segments.filter((s) => s.row === 'learner 2 · 0.7 GHz · d=90');
     expect(l2.map((s) => s.phase)).toEqual([...PHASES]);
     expect(l2[0].startS).toBe(0);
     expect(l2[1].startS).toBeCloseTo(l2[0].endS, 12);
@@ -110,24 +110,34 @@ describe('timeline layout', () => {
 
   it('flags the late learner and labels the missing one', () => {
     const p = timelinePanel('eta', 3, learners, cycles, FIXTURE_T_S);
-    expect(p.segments.filter((s) => s.late).map((s) => s.row)).toEqual(Array(3).fill('learner 2 · d=200'));
+    expect(p.segments.filter((s) => s.late).map((s) => s.row)).toEqual(Array(3).fill('learner 2 · 0.7 GHz · d=200'));
     expect(p.segments.some((s) => s.row.startsWith('learner 3'))).toBe(false); // no times → no bars
     expect(p.notes).toEqual([
-      { row: 'learner 2 · d=200', atS: 13.6, note: 'late (+1.60 s)', late: true },
-      { row: 'learner 3 · d=200', atS: 0, note: 'missing (no reply)', late: false },
+      { row: 'learner 2 · 0.7 GHz · d=200', atS: 13.6, note: 'late (+1.60 s)', late: true },
+      // learners.csv does not say why: no invented reason such as "no reply".
+      { row: 'learner 3 · 2.4 GHz · d=200', atS: 0, note: 'missing', late: false },
     ]);
   });
 
   it('draws the known receive phase of a missing learner and labels it after the bar', () => {
     const row = { ...learners.find((r) => r.status === 'missing')!, tSendS: 1.25 };
     const p = timelinePanel('eta', 3, [row], cycles, FIXTURE_T_S);
-    expect(p.segments).toEqual([{ row: 'learner 3 · d=200', phase: PHASES[0], startS: 0, endS: 1.25, late: false }]);
-    expect(p.notes).toEqual([{ row: 'learner 3 · d=200', atS: 1.25, note: 'missing (no reply)', late: false }]);
+    expect(p.segments).toEqual([{ row: 'learner 3 · 2.4 GHz · d=200', phase: PHASES[0], startS: 0, endS: 1.25, late: false }]);
+    expect(p.notes).toEqual([{ row: 'learner 3 · 2.4 GHz · d=200', atS: 1.25, note: 'missing', late: false }]);
+  });
+
+  it('rows show f_k; a learner the fault plan killed says so, other missing ones just "missing" (issue 11, report item 4)', () => {
+    const p = timelinePanel('eta', 3, learners, cycles, FIXTURE_T_S, [{ learner: 3, cycle: 3 }]);
+    expect(p.rows[1]).toBe('learner 2 · 0.7 GHz · d=200');
+    expect(p.notes[1].note).toBe('missing: killed (--fail 3@3)');
+    // A kill planned for another cycle or learner explains nothing here.
+    for (const kill of [{ learner: 3, cycle: 2 }, { learner: 2, cycle: 3 }])
+      expect(timelinePanel('eta', 3, learners, cycles, FIXTURE_T_S, [kill]).notes[1].note).toBe('missing');
   });
 
   it('puts the deadline rule at T in every panel', () => {
-    const spec = timelineSpec(learners, cycles, 3, FIXTURE_T_S) as unknown as { hconcat: { title: { text: string }; layer: { data: { values: unknown[] } }[] }[] };
-    expect(spec.hconcat.map((p) => p.title.text)).toEqual(['adaptive (optimal)', 'ETA']);
-    for (const panel of spec.hconcat) expect(panel.layer[2].data.values).toEqual([{ T: 12, label: 'deadline T = 12 s' }]);
+    const spec = timelineSpec(learners, cycles, 3, FIXTURE_T_S) as unknown as { vconcat: { title: { text: string }; layer: { data: { values: unknown[] } }[] }[] };
+    expect(spec.vconcat.map((p) => p.title.text)).toEqual(['adaptive (optimal)', 'ETA']);
+    for (const panel of spec.vconcat) expect(panel.layer[2].data.values).toEqual([{ T: 12, label: 'deadline T = 12 s' }]);
   });
 });
