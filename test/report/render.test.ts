@@ -158,7 +158,8 @@ describe('renderFig1Charts', () => {
     expect(files.map((f) => path.basename(f))).toEqual(['tau_vs_K.svg', 'tau_vs_K.png', 'tau_vs_T.svg', 'tau_vs_T.png']);
     const schemes = ['adaptive (optimal)', 'adaptive (analytical)', 'ETA'];
     await expectSvg(files[0], [...schemes, 'T = 30 s', 'T = 60 s', 'number of learners K', 'local iterations τ (per cycle)']);
-    await expectSvg(files[2], [...schemes, 'K = 10', 'K = 20', 'cycle deadline T (s)']);
+    await expectSvg(files[0], ['bars: min–max where the fleets differ']);
+    await expectSvg(files[2], [...schemes, 'K = 10', 'K = 20', 'cycle deadline T (s)', 'all gave the same τ at every point']);
     await expectPng(files[1]);
     await expectPng(files[3]);
   });

@@ -77,6 +77,20 @@ describe('chart specs', () => {
     expect(accuracyTimeCaption(onTime, FIXTURE_T_S)).toMatch(/ETA 36 s in 3 cycles \(every cycle lasted T = 12 s\)\.$/);
   });
 
+  it('fig1: min–max bars are drawn, and claimed, only where the seeded fleets differ (issue 11, report item 5)', () => {
+    type Spec = { title: { subtitle: string[] }; layer: { mark: { type: string }; transform?: { filter: string }[] }[] };
+    const withSpread = fig1Spec(parseFig1(fig1['tau_vs_K.csv'], 'k'), 'K') as unknown as Spec;
+    expect(withSpread.title.subtitle[0]).toBe('mean over 5 seeded fleets; bars: min–max where the fleets differ');
+    const bars = withSpread.layer.filter((l) => l.mark.type === 'rule' || l.mark.type === 'tick');
+    expect(bars.map((l) => l.mark.type)).toEqual(['rule', 'tick', 'tick']); // bar and both caps
+    for (const b of bars) expect(b.transform).toEqual([{ filter: 'datum.tauMin < datum.tauMax' }]);
+    // results/fig1 has min = max everywhere: no bars, and the subtitle says why.
+    const flat = fig1Spec(parseFig1(fig1['tau_vs_T.csv'], 't'), 'T') as unknown as Spec;
+    expect(flat.title.subtitle).toEqual(['mean over 5 seeded fleets (all gave the same τ at every point)']);
+    expect(JSON.stringify(flat.title)).not.toContain('bars');
+    expect(flat.layer.some((l) => l.mark.type === 'rule' || l.mark.type === 'tick')).toBe(false);
+  });
+
   it('fig1 charts dash by the fixed parameter and drop all-infeasible points', () => {
     const rows = parseFig1(fig1['tau_vs_K.csv'], 'k');
     expect(rows.some((r) => r.tauMean === null)).toBe(true);
