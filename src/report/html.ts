@@ -6,6 +6,7 @@ import { percent, roundNumber } from './format.ts';
 import { configGroups, fleetTable, headerFacts, summaryGroups, type Fact, type FactGroup } from './run-facts.ts';
 import type { LearnerRow, RunSummary } from './run-folder.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
+import type { WallAnalysis } from './wall-phases.ts';
 
 export interface ReportChart {
   title: string;
@@ -22,8 +23,8 @@ export interface ReportInput {
   /** learners.csv rows: the d_k each scheme gave each learner (fleet table). */
   learners: LearnerRow[];
   charts: ReportChart[];
-  /** Extra HTML sections after the charts (already escaped), e.g. the real-clock table. */
-  sections?: string[];
+  /** Real-clock runs (wall_phases.csv): the comparison and its chart. */
+  realClock?: { analysis: WallAnalysis; chart: ReportChart };
   warnings: string[];
 }
 
@@ -44,8 +45,11 @@ export function scopeSvgIds(svg: string, prefix: string): string {
 
 const cyclesOrNever = (n: number | null) => (n === null ? 'not reached' : String(n));
 
-function table(head: string[], rows: string[][], cls: string, foot?: string[]): string {
-  const row = (cells: string[]) => `<tr>${cells.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`;
+/** `textColumns`: how many leading columns hold words (left-aligned); the rest are numbers. */
+function table(head: string[], rows: string[][], cls: string, foot?: string[], textColumns = 1): string {
+  const cell = (c: string, i: number) =>
+    i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : i < textColumns ? `<td class="text">${escapeHtml(c)}</td>` : `<td>${escapeHtml(c)}</td>`;
+  const row = (cells: string[]) => `<tr>${cells.map(cell).join('')}</tr>`;
   return (
     `<table class="${cls}"><thead><tr>${head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead>` +
     `<tbody>${rows.map(row).join('\n')}</tbody>${foot ? `<tfoot>${row(foot)}</tfoot>` : ''}</table>`
@@ -104,6 +108,49 @@ function groupsHtml(groups: FactGroup[]): string {
     .join('\n')}</div>`;
 }
 
+function figure(c: ReportChart, id: string): string {
+  const files = c.files.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ');
+  return `<figure>\n${scopeSvgIds(c.svg, id)}\n<figcaption><strong>${escapeHtml(c.title)}.</strong> ${escapeHtml(c.caption)} (also saved as ${files})</figcaption>\n</figure>`;
+}
+
+const seconds = (s: number) => `${roundNumber(s, 3)} s`;
+
+/** Emulated vs wall time per scheme and phase, and the overruns (wall_phases.csv). */
+function realClockSection(rc: NonNullable<ReportInput['realClock']>, summary: RunSummary): string {
+  const a = rc.analysis;
+  const head = ['scheme', 'phase', 'learner-cycles', 'emulated × time scale, Σ', 'wall, Σ', 'wall ÷ emulated, median', 'max', 'worst lag behind schedule'];
+  const rows = a.stats.map((s) => [
+    schemeLabel(s.scheme),
+    s.phase,
+    String(s.count),
+    seconds(s.expectedS),
+    seconds(s.wallS),
+    roundNumber(s.medianRatio, 3),
+    roundNumber(s.maxRatio, 3),
+    s.worst.lagS > 0 ? `+${seconds(s.worst.lagS)} (learner ${s.worst.learner}, cycle ${s.worst.cycle})` : 'none',
+  ]);
+  const total = a.overruns.reduce((t, o) => t + o.overrunS, 0);
+  const shown = a.overruns.slice(0, 5).map((o) => `learner ${o.learner} in ${schemeLabel(o.scheme)} cycle ${o.cycle} (+${seconds(o.overrunS)})`);
+  const faithful = (summary.overruns as { faithful?: unknown } | undefined)?.faithful;
+  const overruns = a.overruns.length
+    ? `<p class="warning">Overruns: in ${a.overruns.length} learner-cycle${a.overruns.length > 1 ? 's' : ''} real training took longer than its scaled compute budget, ${seconds(total)} in all` +
+      ` — ${a.overruns.length > 1 ? 'worst: ' : ''}${escapeHtml(shown.join('; '))}${a.overruns.length > shown.length ? '; …' : ''}. ` +
+      `There the learner was slower than emulated, so this run is not a faithful real-time emulation; a larger --time-scale gives training more wall time.</p>`
+    : `<p class="note">Overruns: none — every learner's real training fitted in its scaled compute budget${faithful === true ? ' (summary.json: faithful)' : ''}.</p>`;
+  return (
+    `<h2>Real clock: emulated versus wall time</h2>\n` +
+    `<p class="note">Time scale ${escapeHtml(roundNumber(a.timeScale))}: an emulated second should last ${escapeHtml(roundNumber(a.timeScale))} s of wall time. ` +
+    `Per phase, the emulated time from learners.csv × time scale against the wall time measured in wall_phases.csv; ` +
+    `"compute" includes the padding that holds training to the learner's emulated speed, "of which real training" is the training alone.` +
+    `${a.unmatched ? ` ${a.unmatched} wall_phases.csv row${a.unmatched > 1 ? 's have' : ' has'} no learners.csv row and ${a.unmatched > 1 ? 'are' : 'is'} left out.` : ''}</p>\n` +
+    overruns +
+    '\n' +
+    table(head, rows, 'data', undefined, 2) +
+    '\n' +
+    figure(rc.chart, 'wall')
+  );
+}
+
 /** The exact file, for whoever needs full precision, folded away. */
 function rawJson(name: string, value: unknown): string {
   return `<details><summary>${escapeHtml(name)} as written (full precision)</summary><pre>${escapeHtml(JSON.stringify(value, null, 2))}</pre></details>`;
@@ -117,7 +164,8 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr max-content 1fr
 dl.facts dt { color: #666; } dl.facts dd { margin: 0; }
 table.data { border-collapse: collapse; margin: .6rem 0; font-variant-numeric: tabular-nums; }
 table.data th, table.data td { border: 1px solid #ccc; padding: .3rem .7rem; text-align: right; }
-table.data th[scope=row], table.data thead th { text-align: left; background: #f5f5f5; }
+table.data th[scope=row], table.data thead th, table.data td.text { text-align: left; }
+table.data th[scope=row], table.data thead th { background: #f5f5f5; } table.data td { white-space: nowrap; }
 table.data tfoot th, table.data tfoot td { font-weight: bold; background: #fafafa; }
 table.fleet th, table.fleet td { padding: .15rem .6rem; font-size: .9rem; }
 .groups { display: flex; flex-wrap: wrap; gap: 1rem 2rem; align-items: flex-start; }
@@ -135,9 +183,7 @@ pre { background: #f7f7f7; border: 1px solid #e2e2e2; padding: .8rem; overflow-x
 
 export function buildReportHtml(input: ReportInput): string {
   const { schemes: _schemes, ...otherSummary } = input.summary;
-  const charts = input.charts.map(
-    (c, i) => `<figure>\n${scopeSvgIds(c.svg, `chart${i}`)}\n<figcaption><strong>${escapeHtml(c.title)}.</strong> ${escapeHtml(c.caption)} (also saved as ${c.files.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ')})</figcaption>\n</figure>`,
-  );
+  const charts = input.charts.map((c, i) => figure(c, `chart${i}`));
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -155,7 +201,7 @@ ${input.warnings.map((w) => `<p class="warning">${escapeHtml(w)}</p>`).join('\n'
 ${summaryTable(input.summary)}
 <h2>Charts</h2>
 ${charts.join('\n')}
-${input.sections?.join('\n') ?? ''}
+${input.realClock ? realClockSection(input.realClock, input.summary) : ''}
 ${fleetSection(input.config, input.learners)}
 <h2>Configuration (config.json)</h2>
 ${groupsHtml(configGroups(input.config))}

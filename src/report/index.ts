@@ -16,6 +16,7 @@ import { accuracySpec, accuracyTimeSpec, lossSpec, tauSpec } from './spec-cycles
 import { orderSchemes, schemeLabel } from './schemes.ts';
 import { fig1Spec } from './spec-fig1.ts';
 import { defaultTimelineCycle, timelineSpec, type PlannedKill } from './spec-timeline.ts';
+import { analyseWallPhases, wallPhasesSpec, type WallAnalysis } from './wall-phases.ts';
 
 export { ReportInputError } from './errors.ts';
 export { canRenderText, NO_FONT_WARNING } from './render.ts';
@@ -59,7 +60,9 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
     {
       name: 'timeline',
       title: `Timeline of cycle ${cycle}`,
-      caption: `Emulated time of each learner in global cycle ${cycle}: receive, compute τ local iterations, send back; red dashed rule = deadline T = ${run.deadlineS} s.`,
+      caption:
+        `Emulated time of each learner in global cycle ${cycle}: receive, compute τ local iterations, send back; red dashed rule = deadline T = ${run.deadlineS} s.` +
+        (typeof run.config.speed_jitter === 'number' && run.config.speed_jitter > 0 ? ' With --speed-jitter, f_k on each row is the speed the learner really had in this cycle, not its profile.' : ''),
       spec: timelineSpec(run.learners, run.cycles, cycle, run.deadlineS, plannedKills(run.config)),
       maxPngWidthPx: TIMELINE_MAX_PNG_WIDTH_PX,
     },
@@ -71,7 +74,16 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
     files.push(...written.files);
     reportCharts.push({ title: c.title, caption: c.caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) });
   }
-  const html = buildReportHtml({ runName: path.basename(path.resolve(runDir)), config: run.config, summary: run.summary, learners: run.learners, charts: reportCharts, warnings });
+  let realClock: { analysis: WallAnalysis; chart: ReportChart } | undefined;
+  if (run.wallPhases) {
+    const timeScale = typeof run.config.time_scale === 'number' && run.config.time_scale > 0 ? run.config.time_scale : 1;
+    const analysis = analyseWallPhases(run.wallPhases, run.learners, timeScale);
+    const written = await writeChart(outDir, 'wall_phases', wallPhasesSpec(analysis), fonts);
+    files.push(...written.files);
+    const caption = 'Each learner-phase of every cycle: measured wall time divided by its emulated time × time scale (log scale); dots right of the dashed rule ran slower than emulated.';
+    realClock = { analysis, chart: { title: 'Real clock: wall versus emulated time', caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) } };
+  }
+  const html = buildReportHtml({ runName: path.basename(path.resolve(runDir)), config: run.config, summary: run.summary, learners: run.learners, charts: reportCharts, realClock, warnings });
   const htmlFile = path.join(outDir, 'report.html');
   await writeFile(htmlFile, html);
   files.push(htmlFile);

@@ -171,6 +171,8 @@ const LABELS: Record<string, string> = {
   cycles_wall_s: 'wall time, all cycles',
   eval_wall_s: 'wall time, evaluation',
   cpu_hz_choices: 'CPU speed choices',
+  data_bits: 'bits per input feature',
+  model_bits: 'bits per model parameter',
   train_process_s: 'learner training (process-seconds)',
   pathloss_a_db: 'path loss A',
   pathloss_b_db: 'path loss B (exponent)',
@@ -254,5 +256,7 @@ export function summaryGroups(summary: RunSummary): FactGroup[] {
 
 /** config.json minus the fleet (its own table). */
 export function configGroups(config: Json): FactGroup[] {
-  return factGroups('run', config, { skip: ['fleet'], groupTitles: { params: 'physical parameters (params)' }, labels: CONFIG_LABELS });
+  // Before the onnx engine, `backend` was the whole engine request (auto|wasm|cpu|…).
+  const labels = 'engine' in config ? CONFIG_LABELS : { ...CONFIG_LABELS, backend: 'engine requested' };
+  return factGroups('run', config, { skip: ['fleet'], groupTitles: { params: 'physical parameters (params)' }, labels });
 }

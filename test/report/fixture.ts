@@ -125,3 +125,23 @@ export function fig1Files(): Record<string, string> {
       }
   return { 'tau_vs_K.csv': vsK.join('\n') + '\n', 'tau_vs_T.csv': vsT.join('\n') + '\n' };
 }
+
+/**
+ * wall_phases.csv for the fixture run as if it ran with `--clock real --time-scale 0.5`: every
+ * phase on schedule, except that sends take 1.5× their scaled time and ETA learner 2 overran
+ * its compute budget by 0.3 s in cycle 3 (the missing learner has no row).
+ */
+export const FIXTURE_TIME_SCALE = 0.5;
+
+export function fixtureWallPhases(): string {
+  const lines = ['scheme,cycle,learner,wall_send_s,wall_compute_s,wall_return_s,train_wall_s,overrun_s'];
+  for (const row of fixtureFiles()['learners.csv'].trim().split('\n').slice(1)) {
+    const [scheme, cycle, learner, , , , send, compute, ret, , late] = row.split(',');
+    if (late === 'missing') continue;
+    const s = FIXTURE_TIME_SCALE;
+    const overrun = scheme === 'eta' && cycle === '3' && learner === '2' ? 0.3 : 0;
+    const train = Number(compute) * s * 0.4 + (overrun ? Number(compute) * s * 0.6 + overrun : 0);
+    lines.push([scheme, cycle, learner, Number(send) * s * 1.5, Number(compute) * s + overrun, Number(ret) * s, train, overrun].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
