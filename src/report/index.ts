@@ -60,9 +60,7 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
     {
       name: 'timeline',
       title: `Timeline of cycle ${cycle}`,
-      caption:
-        `Emulated time of each learner in global cycle ${cycle}: receive, compute τ local iterations, send back; red dashed rule = deadline T = ${run.deadlineS} s.` +
-        (typeof run.config.speed_jitter === 'number' && run.config.speed_jitter > 0 ? ' With --speed-jitter, f_k on each row is the speed the learner really had in this cycle, not its profile.' : ''),
+      caption: timelineCaption(cycle, run.deadlineS, run.config),
       spec: timelineSpec(run.learners, run.cycles, cycle, run.deadlineS, plannedKills(run.config)),
       maxPngWidthPx: TIMELINE_MAX_PNG_WIDTH_PX,
     },
@@ -98,6 +96,14 @@ function plannedKills(config: Record<string, unknown>): PlannedKill[] {
   const faults = config.faults as { kill?: unknown } | null | undefined;
   if (!faults || !Array.isArray(faults.kill)) return [];
   return faults.kill.filter((k): k is PlannedKill => typeof k?.learner === 'number' && typeof k?.cycle === 'number');
+}
+
+export function timelineCaption(cycle: number, deadlineS: number, config: Record<string, unknown>): string {
+  const jitter = typeof config.speed_jitter === 'number' && config.speed_jitter > 0;
+  return (
+    `Emulated time of each learner in global cycle ${cycle}: receive, compute τ local iterations, send back; red dashed rule = deadline T = ${deadlineS} s.` +
+    (jitter ? ' With --speed-jitter, the f_k on each row is the speed that learner really had in this cycle, not its profile.' : '')
+  );
 }
 
 /** Says how long each scheme ran on the emulated clock, and whether that differs from cycles × T. */

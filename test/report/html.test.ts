@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { buildReportHtml } from '../../src/report/html.ts';
 import { formatHz, groupThousands, roundNumber } from '../../src/report/format.ts';
-import { testSetText } from '../../src/report/index.ts';
+import { testSetText, timelineCaption } from '../../src/report/index.ts';
 import { configGroups, describeField, engineUsed, fleetTable, headerFacts, summaryGroups } from '../../src/report/run-facts.ts';
 import { parseLearners, validateSummary } from '../../src/report/run-folder.ts';
 import { fixtureFiles } from './fixture.ts';
@@ -109,6 +109,14 @@ describe('fleet and key/value tables instead of JSON dumps (issue 11, report ite
     expect(groups.map((g) => g.title)).toEqual(['run', 'preset', 'faults']);
     expect(groups.flatMap((g) => g.facts.map((f) => f.label))).not.toContain('fleet');
     expect(summaryGroups(summary)).toEqual([{ title: 'run', facts: [{ label: 'engine used', value: 'tfjs-wasm' }, { label: 'wall time, whole run', value: '12.35 s' }, { label: 'overruns', value: '0' }] }]);
+  });
+
+  it('older runs: `backend` was the engine request; the timeline caption explains a jittered f_k', () => {
+    const label = (c: Record<string, unknown>) => configGroups(c)[0].facts.find((f) => f.value === 'auto')!.label;
+    expect(label({ backend: 'auto' })).toBe('engine requested');
+    expect(label({ engine: 'onnx', backend: 'auto' })).toBe('tfjs backend requested');
+    expect(timelineCaption(3, 12, { speed_jitter: 0 })).not.toContain('jitter');
+    expect(timelineCaption(3, 12, { speed_jitter: 0.2 })).toContain('the f_k on each row is the speed that learner really had in this cycle');
   });
 
   it('no raw JSON on show: the exact files are folded away in <details>', () => {
