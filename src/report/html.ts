@@ -165,7 +165,7 @@ dl.facts dt { color: #666; } dl.facts dd { margin: 0; }
 table.data { border-collapse: collapse; margin: .6rem 0; font-variant-numeric: tabular-nums; }
 table.data th, table.data td { border: 1px solid #ccc; padding: .3rem .7rem; text-align: right; }
 table.data th[scope=row], table.data thead th, table.data td.text { text-align: left; }
-table.data th[scope=row], table.data thead th { background: #f5f5f5; } table.data td { white-space: nowrap; }
+table.data th[scope=row], table.data thead th { background: #f5f5f5; } table.data td, table.data th[scope=row] { white-space: nowrap; }
 table.data tfoot th, table.data tfoot td { font-weight: bold; background: #fafafa; }
 table.fleet th, table.fleet td { padding: .15rem .6rem; font-size: .9rem; }
 .groups { display: flex; flex-wrap: wrap; gap: 1rem 2rem; align-items: flex-start; }
