@@ -2,17 +2,21 @@
  * Entry points of the report package: render every chart and report.html for a run folder,
  * and the Fig. 1 charts for the τ-vs-K/T tables. File I/O lives here; the rest is pure.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { ReportInputError } from './errors.ts';
 import { parseFig1 } from './fig1-data.ts';
+import { groupThousands, roundNumber } from './format.ts';
 import { buildReportHtml, type ReportChart } from './html.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from './render.ts';
-import { loadRunFolder } from './run-folder.ts';
-import { accuracySpec, lossSpec, tauSpec } from './spec-cycles.ts';
+import { testSamples } from './run-facts.ts';
+import { loadRunFolder, type CycleRow } from './run-folder.ts';
+import { accuracySpec, accuracyTimeSpec, lossSpec, tauSpec } from './spec-cycles.ts';
+import { orderSchemes, schemeLabel } from './schemes.ts';
 import { fig1Spec } from './spec-fig1.ts';
-import { defaultTimelineCycle, timelineSpec } from './spec-timeline.ts';
+import { defaultTimelineCycle, timelineSpec, type PlannedKill } from './spec-timeline.ts';
+import { analyseWallPhases, wallPhasesSpec, type WallAnalysis } from './wall-phases.ts';
 
 export { ReportInputError } from './errors.ts';
 export { canRenderText, NO_FONT_WARNING } from './render.ts';
@@ -21,11 +25,13 @@ export type { FontOptions } from './render.ts';
 export interface RunReportOptions extends FontOptions {
   /** Global cycle shown in the timeline (default: the last one in learners.csv). */
   cycle?: number;
+  /** Where the charts and report.html go (created if needed); default: the run folder itself. */
+  outDir?: string;
 }
 
 /** Write `<name>.svg` and `<name>.png` into dir; returns the SVG text and both paths. */
-async function writeChart(dir: string, name: string, spec: TopLevelSpec, fonts: FontOptions) {
-  const { svg, png } = await renderChart(spec, fonts);
+async function writeChart(dir: string, name: string, spec: TopLevelSpec, fonts: FontOptions, maxPngWidthPx?: number) {
+  const { svg, png } = await renderChart(spec, fonts, maxPngWidthPx);
   const files = [path.join(dir, `${name}.svg`), path.join(dir, `${name}.png`)];
   await writeFile(files[0], svg);
   await writeFile(files[1], png);
@@ -43,30 +49,92 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
 
   const fonts: FontOptions = { fontFiles: opts.fontFiles, systemFonts: opts.systemFonts };
   await checkFontFiles(fonts);
+  const outDir = opts.outDir ?? runDir;
+  await ensureWritableDir(outDir);
   const warnings = canRenderText(fonts) ? [] : [NO_FONT_WARNING];
-  const charts: { name: string; title: string; caption: string; spec: TopLevelSpec }[] = [
-    { name: 'accuracy', title: 'Test accuracy', caption: 'Test accuracy on the 10,000 MNIST test images after each global cycle; dashed rules at 96.67 % and 97 %.', spec: accuracySpec(run.cycles) },
+  const charts: { name: string; title: string; caption: string; spec: TopLevelSpec; maxPngWidthPx?: number }[] = [
+    { name: 'accuracy', title: 'Test accuracy', caption: `Test accuracy on ${testSetText(run.config)} after each global cycle; dashed rules at 96.67 % and 97 %.`, spec: accuracySpec(run.cycles) },
+    { name: 'accuracy_time', title: 'Test accuracy over emulated time', caption: accuracyTimeCaption(run.cycles, run.deadlineS), spec: accuracyTimeSpec(run.cycles) },
     { name: 'loss', title: 'Test loss', caption: 'Cross-entropy on the test set after each global cycle.', spec: lossSpec(run.cycles) },
     { name: 'tau', title: 'Local iterations', caption: 'Local iterations τ each scheme allocated per global cycle.', spec: tauSpec(run.cycles) },
     {
       name: 'timeline',
       title: `Timeline of cycle ${cycle}`,
-      caption: `Emulated time of each learner in global cycle ${cycle}: receive, compute τ local iterations, send back; red dashed rule = deadline T = ${run.deadlineS} s.`,
-      spec: timelineSpec(run.learners, run.cycles, cycle, run.deadlineS),
+      caption: timelineCaption(cycle, run.deadlineS, run.config),
+      spec: timelineSpec(run.learners, run.cycles, cycle, run.deadlineS, plannedKills(run.config)),
+      maxPngWidthPx: TIMELINE_MAX_PNG_WIDTH_PX,
     },
   ];
   const files: string[] = [];
   const reportCharts: ReportChart[] = [];
   for (const c of charts) {
-    const written = await writeChart(runDir, c.name, c.spec, fonts);
+    const written = await writeChart(outDir, c.name, c.spec, fonts, c.maxPngWidthPx);
     files.push(...written.files);
     reportCharts.push({ title: c.title, caption: c.caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) });
   }
-  const html = buildReportHtml({ runName: path.basename(path.resolve(runDir)), config: run.config, summary: run.summary, charts: reportCharts, warnings });
-  const htmlFile = path.join(runDir, 'report.html');
+  let realClock: { analysis: WallAnalysis; chart: ReportChart } | undefined;
+  if (run.wallPhases) {
+    const timeScale = typeof run.config.time_scale === 'number' && run.config.time_scale > 0 ? run.config.time_scale : 1;
+    const analysis = analyseWallPhases(run.wallPhases, run.learners, timeScale);
+    const written = await writeChart(outDir, 'wall_phases', wallPhasesSpec(analysis), fonts);
+    files.push(...written.files);
+    const caption = 'Each learner-phase of every cycle: measured wall time divided by its emulated time × time scale (log scale); dots right of the dashed rule ran slower than emulated.';
+    realClock = { analysis, chart: { title: 'Real clock: wall versus emulated time', caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) } };
+  }
+  const html = buildReportHtml({ runName: path.basename(path.resolve(runDir)), config: run.config, summary: run.summary, learners: run.learners, charts: reportCharts, realClock, warnings });
+  const htmlFile = path.join(outDir, 'report.html');
   await writeFile(htmlFile, html);
   files.push(htmlFile);
   return { files, warnings };
+}
+
+/** Long learner labels must not make the timeline PNG a 3000 px strip of white. */
+export const TIMELINE_MAX_PNG_WIDTH_PX = 1400;
+
+/** config.json `faults.kill` ({learner, cycle}[]), ignoring anything malformed. */
+function plannedKills(config: Record<string, unknown>): PlannedKill[] {
+  const faults = config.faults as { kill?: unknown } | null | undefined;
+  if (!faults || !Array.isArray(faults.kill)) return [];
+  return faults.kill.filter((k): k is PlannedKill => typeof k?.learner === 'number' && typeof k?.cycle === 'number');
+}
+
+export function timelineCaption(cycle: number, deadlineS: number, config: Record<string, unknown>): string {
+  const jitter = typeof config.speed_jitter === 'number' && config.speed_jitter > 0;
+  return (
+    `Emulated time of each learner in global cycle ${cycle}: receive, compute τ local iterations, send back; red dashed rule = deadline T = ${deadlineS} s.` +
+    (jitter ? ' With --speed-jitter, the f_k on each row is the speed that learner really had in this cycle, not its profile.' : '')
+  );
+}
+
+/** Says how long each scheme ran on the emulated clock, and whether that differs from cycles × T. */
+export function accuracyTimeCaption(cycles: CycleRow[], deadlineS: number): string {
+  const ends = orderSchemes(cycles.map((c) => c.scheme)).map((s) => {
+    const last = cycles.filter((c) => c.scheme === s).reduce((a, b) => (b.cycle > a.cycle ? b : a));
+    return { s, cycle: last.cycle, timeS: last.emulatedTimeS };
+  });
+  const longer = ends.some((e) => e.timeS > e.cycle * deadlineS + 1e-9);
+  return (
+    `Test accuracy against the emulated clock at the end of each global cycle; emulated time used: ` +
+    ends.map((e) => `${schemeLabel(e.s)} ${roundNumber(e.timeS)} s in ${e.cycle} cycles`).join(', ') +
+    (longer ? ` — some cycles lasted longer than T = ${roundNumber(deadlineS)} s (--late wait), so compare the schemes on this axis, not per cycle.` : ` (every cycle lasted T = ${roundNumber(deadlineS)} s).`)
+  );
+}
+
+/** "the 2,000 MNIST test images" from config.json `test_samples` (older runs: "the MNIST test set"). */
+export function testSetText(config: Record<string, unknown>): string {
+  const n = testSamples(config);
+  return n === undefined ? 'the MNIST test set' : `the ${groupThousands(n)} MNIST test images`;
+}
+
+/** Fail before rendering anything, with the folder's name, if the output cannot be written. */
+async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new ReportInputError(`${dir}: cannot write the report there (${code})`, dir);
+  }
 }
 
 /** resvg ignores font files it cannot read, so check them ourselves. */

@@ -27,17 +27,26 @@ export async function specToSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-function resvgOptions(fonts: FontOptions, zoom: number): ResvgRenderOptions {
+function resvgOptions(fonts: FontOptions, zoom: number, widthPx?: number): ResvgRenderOptions {
   return {
     background: 'white',
-    fitTo: { mode: 'zoom', value: zoom },
+    fitTo: widthPx === undefined ? { mode: 'zoom', value: zoom } : { mode: 'width', value: widthPx },
     font: { loadSystemFonts: fonts.systemFonts ?? true, fontFiles: fonts.fontFiles ?? [] },
     logLevel: 'off',
   };
 }
 
-export function svgToPng(svg: string, fonts: FontOptions = {}, zoom = PNG_ZOOM): Buffer {
-  return new Resvg(svg, resvgOptions(fonts, zoom)).render().asPng();
+/** The SVG's own width in px (vega writes it on the root element). */
+export function svgWidthPx(svg: string): number | null {
+  const m = /^<svg[^>]*?\swidth="([\d.]+)"/.exec(svg);
+  return m ? Number(m[1]) : null;
+}
+
+/** `maxWidthPx`: zoom down (never below 1×) so a wide chart does not become a huge, sparse PNG. */
+export function svgToPng(svg: string, fonts: FontOptions = {}, zoom = PNG_ZOOM, maxWidthPx?: number): Buffer {
+  const width = svgWidthPx(svg);
+  const fit = maxWidthPx !== undefined && width !== null && width * zoom > maxWidthPx ? Math.round(Math.max(width, maxWidthPx)) : undefined;
+  return new Resvg(svg, resvgOptions(fonts, zoom, fit)).render().asPng();
 }
 
 const probeCache = new Map<string, boolean>();
@@ -59,7 +68,7 @@ export const NO_FONT_WARNING =
   'no font could be loaded for the PNG charts, so their text is missing (the SVG charts and report.html are fine); ' +
   'install a font package (e.g. Debian fonts-dejavu-core) or pass a .ttf file with --font';
 
-export async function renderChart(spec: TopLevelSpec, fonts: FontOptions = {}): Promise<{ svg: string; png: Buffer }> {
+export async function renderChart(spec: TopLevelSpec, fonts: FontOptions = {}, maxPngWidthPx?: number): Promise<{ svg: string; png: Buffer }> {
   const svg = await specToSvg(spec);
-  return { svg, png: svgToPng(svg, fonts) };
+  return { svg, png: svgToPng(svg, fonts, PNG_ZOOM, maxPngWidthPx) };
 }

@@ -14,6 +14,9 @@ export const LEARNERS_HEADER = [
   'scheme', 'cycle', 'learner', 'f_hz', 'rate_bps', 'batch', 't_send_s', 't_compute_s', 't_return_s', 't_total_s', 'late',
 ] as const;
 
+/** wall_phases.csv (real clock only); must equal the writer's WALL_HEADER (src/orchestrator/run-files.ts). */
+export const WALL_PHASES_HEADER = ['scheme', 'cycle', 'learner', 'wall_send_s', 'wall_compute_s', 'wall_return_s', 'train_wall_s', 'overrun_s'] as const;
+
 /** The paper's Fig. 2 accuracy levels (fractions): cycles to reach them are the headline metric. */
 export const ACCURACY_TARGETS = [0.9667, 0.97] as const;
 
@@ -45,6 +48,21 @@ export interface LearnerRow {
   status: LearnerStatus;
 }
 
+/** Measured wall time of one learner's cycle (real clock); the emulated times are in its LearnerRow. */
+export interface WallPhaseRow {
+  scheme: string;
+  cycle: number;
+  learner: number;
+  wallSendS: number;
+  /** training plus the padding that holds it to its emulated speed */
+  wallComputeS: number;
+  wallReturnS: number;
+  /** training alone; null when not reported */
+  trainWallS: number | null;
+  /** real training beyond its (scaled) emulated budget; 0 when the host kept up */
+  overrunS: number | null;
+}
+
 export interface SchemeSummary {
   final_accuracy: number;
   best_accuracy?: number;
@@ -68,6 +86,8 @@ export interface RunData {
   cycles: CycleRow[];
   learners: LearnerRow[];
   summary: RunSummary;
+  /** wall_phases.csv rows; null when the file is absent (virtual clock). */
+  wallPhases: WallPhaseRow[] | null;
 }
 
 async function readText(file: string): Promise<string> {
@@ -134,6 +154,22 @@ export function parseLearners(text: string, file: string): LearnerRow[] {
   });
 }
 
+export function parseWallPhases(text: string, file: string): WallPhaseRow[] {
+  return parseCsv(text, file, WALL_PHASES_HEADER).map((rec) => {
+    const r = new FieldReader(file, rec);
+    return {
+      scheme: r.text('scheme'),
+      cycle: r.integer('cycle', 1),
+      learner: r.integer('learner', 0),
+      wallSendS: r.number('wall_send_s', 0),
+      wallComputeS: r.number('wall_compute_s', 0),
+      wallReturnS: r.number('wall_return_s', 0),
+      trainWallS: r.optionalNumber('train_wall_s', 0),
+      overrunS: r.optionalNumber('overrun_s', 0),
+    };
+  });
+}
+
 const SUMMARY_NUMBERS = ['final_accuracy', 'mean_tau', 'late_learner_cycles', 'missing_learner_cycles'] as const;
 const SUMMARY_NULLABLE = ['cycles_to_96_67', 'cycles_to_97'] as const;
 
@@ -170,5 +206,11 @@ export async function loadRunFolder(dir: string): Promise<RunData> {
   if (cycles.length === 0) throw new ReportInputError(`${file('cycles.csv')}: no cycle rows`, file('cycles.csv'));
   const learners = parseLearners(await readText(file('learners.csv')), file('learners.csv'));
   const summary = validateSummary(await readJsonObject(file('summary.json')), file('summary.json'));
-  return { dir, config, deadlineS, cycles, learners, summary };
+  // Only real-clock runs write wall_phases.csv.
+  const wallText = await readText(file('wall_phases.csv')).catch((e: unknown) => {
+    if (e instanceof ReportInputError && e.message.endsWith(': missing')) return null;
+    throw e;
+  });
+  const wallPhases = wallText === null ? null : parseWallPhases(wallText, file('wall_phases.csv'));
+  return { dir, config, deadlineS, cycles, learners, summary, wallPhases };
 }

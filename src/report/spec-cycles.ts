@@ -1,6 +1,7 @@
 /**
- * Vega-lite specs for the per-cycle line charts (accuracy, loss, τ): pure functions from the
- * rows of cycles.csv to a spec; one line per scheme, same colours as everywhere else.
+ * Vega-lite specs for the per-cycle line charts (accuracy per cycle and per emulated second,
+ * loss, τ): pure functions from the rows of cycles.csv to a spec; one line per scheme, same
+ * colours as everywhere else.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG, LINE_CHART_SIZE } from './chart-style.ts';
@@ -15,21 +16,36 @@ const DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3], [4, 2]];
 interface Point {
   scheme: string;
   cycle: number;
+  /** emulated clock at the end of the cycle (s) */
+  timeS: number;
   value: number;
 }
 
 function points(rows: CycleRow[], value: (r: CycleRow) => number): Point[] {
-  return rows.map((r) => ({ scheme: schemeLabel(r.scheme), cycle: r.cycle, value: value(r) }));
+  return rows.map((r) => ({ scheme: schemeLabel(r.scheme), cycle: r.cycle, timeS: r.emulatedTimeS, value: value(r) }));
 }
 
-function cycleAxis(rows: CycleRow[]) {
+type XAxis = { field: 'cycle' | 'timeS'; type: 'quantitative'; title: string; scale: object; axis: object };
+
+function cycleAxis(rows: CycleRow[]): XAxis {
   const maxCycle = Math.max(...rows.map((r) => r.cycle));
   return {
     field: 'cycle',
-    type: 'quantitative' as const,
+    type: 'quantitative',
     title: 'global cycle',
     scale: { domain: [1, Math.max(2, maxCycle)], nice: false },
     axis: { tickMinStep: 1, format: 'd' },
+  };
+}
+
+/** Emulated seconds since the start: under --late wait a scheme's cycles last longer than T. */
+function timeAxis(rows: CycleRow[]): XAxis {
+  return {
+    field: 'timeS',
+    type: 'quantitative',
+    title: 'emulated time since the start (s)',
+    scale: { domain: [0, Math.max(...rows.map((r) => r.emulatedTimeS))], nice: true },
+    axis: {},
   };
 }
 
@@ -42,15 +58,15 @@ interface YAxis {
   axis?: object;
 }
 
-/** One line per scheme with points, over global cycles; `value` is plotted on y. */
-function schemeLines(rows: CycleRow[], values: Point[], y: YAxis) {
+/** One line per scheme with points, over global cycles (or emulated time); `value` is plotted on y. */
+function schemeLines(rows: CycleRow[], values: Point[], y: YAxis, x: XAxis = cycleAxis(rows)) {
   const scale = schemeColorScale(orderSchemes(rows.map((r) => r.scheme)));
   // Outside the plot: any corner inside can be where some run's curves are.
   const legend = { orient: 'right' as const, symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolSize: 500 };
   return {
     data: { values },
     encoding: {
-      x: cycleAxis(rows),
+      x,
       y: { field: 'value', type: 'quantitative' as const, ...y },
       color: { field: 'scheme', type: 'nominal' as const, title: 'scheme', scale: { domain: scale.domain, range: scale.range }, legend },
     },
@@ -72,31 +88,48 @@ function schemeLines(rows: CycleRow[], values: Point[], y: YAxis) {
   };
 }
 
-export function accuracySpec(rows: CycleRow[]): TopLevelSpec {
+function accuracyLayers(rows: CycleRow[], x: XAxis) {
   const values = points(rows, (r) => r.testAccuracy * 100);
   // Zoom in on the interesting band but always keep the target levels in view.
   const lowest = Math.min(...values.map((p) => p.value), ACCURACY_TARGETS_PERCENT[0] - 1);
   const lower = Math.max(0, Math.floor(lowest - 0.5));
   const targets = ACCURACY_TARGETS_PERCENT.map((level, i) => ({ level, label: `${level} %`, above: i === ACCURACY_TARGETS_PERCENT.length - 1 }));
   const yScale = { domain: [lower, 100], nice: false, zero: false };
+  return [
+    {
+      data: { values: targets },
+      mark: { type: 'rule', strokeDash: [4, 4], color: '#555555', strokeWidth: 1.5 },
+      encoding: { y: { field: 'level', type: 'quantitative', scale: yScale } },
+    },
+    // The two levels are only 0.33 % apart: label the top one above its rule, the other below.
+    ...[true, false].map((above) => ({
+      data: { values: targets.filter((t) => t.above === above) },
+      mark: { type: 'text', align: 'left', baseline: above ? 'bottom' : 'top', x: 4, dy: above ? -2 : 2, fontSize: 12, color: '#333333' },
+      encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } },
+    })),
+    schemeLines(rows, values, { title: 'test accuracy (%)', scale: yScale }, x),
+  ];
+}
+
+export function accuracySpec(rows: CycleRow[]): TopLevelSpec {
   return {
     ...LINE_CHART_SIZE,
     config: CHART_CONFIG,
     title: { text: 'Test accuracy per global cycle' },
-    layer: [
-      {
-        data: { values: targets },
-        mark: { type: 'rule', strokeDash: [4, 4], color: '#555555', strokeWidth: 1.5 },
-        encoding: { y: { field: 'level', type: 'quantitative', scale: yScale } },
-      },
-      // The two levels are only 0.33 % apart: label the top one above its rule, the other below.
-      ...[true, false].map((above) => ({
-        data: { values: targets.filter((t) => t.above === above) },
-        mark: { type: 'text', align: 'left', baseline: above ? 'bottom' : 'top', x: 4, dy: above ? -2 : 2, fontSize: 12, color: '#333333' },
-        encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } },
-      })),
-      schemeLines(rows, values, { title: 'test accuracy (%)', scale: yScale }),
-    ],
+    layer: accuracyLayers(rows, cycleAxis(rows)),
+  } as TopLevelSpec;
+}
+
+/**
+ * Accuracy against the emulated clock: the fair axis when schemes spend different time per
+ * cycle (--late wait, where a cycle lasts until its slowest included learner is done).
+ */
+export function accuracyTimeSpec(rows: CycleRow[]): TopLevelSpec {
+  return {
+    ...LINE_CHART_SIZE,
+    config: CHART_CONFIG,
+    title: { text: 'Test accuracy versus emulated time', subtitle: 'each point: the end of one global cycle' },
+    layer: accuracyLayers(rows, timeAxis(rows)),
   } as TopLevelSpec;
 }
 

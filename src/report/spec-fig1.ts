@@ -1,6 +1,7 @@
 /**
  * The paper's Fig. 1 as two charts: (a) τ vs K for fixed T values, (b) τ vs T for fixed K
- * values. Colour = scheme, dash = the fixed parameter; bars span min–max over seeds.
+ * values. Colour = scheme, dash = the fixed parameter; where the seeded fleets disagree, a bar
+ * with caps spans min–max over them (and the subtitle mentions bars only then).
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG, LINE_CHART_SIZE } from './chart-style.ts';
@@ -30,10 +31,26 @@ export function fig1Spec(rows: Fig1Row[], xAxis: 'K' | 'T'): TopLevelSpec {
   const colors = schemeColorScale(orderSchemes(rows.map((r) => r.scheme)));
   const maxSeeds = Math.max(1, ...rows.map((r) => r.seeds));
   const anyPartial = values.some((v) => v.partial);
+  const spread = values.filter((v) => v.tauMin !== null && v.tauMax !== null && v.tauMin < v.tauMax).length;
   const subtitle = [
-    maxSeeds > 1 ? `mean over ${maxSeeds} seeded fleets; bars: min–max` : 'one seeded fleet',
+    maxSeeds === 1 ? 'one seeded fleet' : spread > 0 ? `mean over ${maxSeeds} seeded fleets; bars: min–max where the fleets differ` : `mean over ${maxSeeds} seeded fleets (all gave the same τ at every point)`,
     anyPartial ? 'hollow points: some fleets infeasible (mean over feasible ones)' : '',
   ].filter(Boolean);
+  const hasSpread = 'datum.tauMin < datum.tauMax';
+  const bars = spread
+    ? [
+        {
+          transform: [{ filter: hasSpread }],
+          mark: { type: 'rule', strokeWidth: 1.5 },
+          encoding: { y: { field: 'tauMin', type: 'quantitative' }, y2: { field: 'tauMax' } },
+        },
+        ...['tauMin', 'tauMax'].map((field) => ({
+          transform: [{ filter: hasSpread }],
+          mark: { type: 'tick', orient: 'horizontal', size: 10, thickness: 1.5 },
+          encoding: { y: { field, type: 'quantitative' } },
+        })),
+      ]
+    : [];
 
   const x = {
     field: 'x',
@@ -42,7 +59,7 @@ export function fig1Spec(rows: Fig1Row[], xAxis: 'K' | 'T'): TopLevelSpec {
     scale: { zero: false, nice: false, padding: 10 },
     axis: xAxis === 'K' ? { tickMinStep: 1, format: 'd' } : {},
   };
-  const color = { field: 'scheme', type: 'nominal' as const, title: 'scheme', scale: colors, legend: { symbolType: 'circle' } };
+  const color = { field: 'scheme', type: 'nominal' as const, title: 'scheme', scale: colors, legend: { symbolType: 'circle', symbolOpacity: 1 } };
   return {
     ...LINE_CHART_SIZE,
     config: CHART_CONFIG,
@@ -53,10 +70,7 @@ export function fig1Spec(rows: Fig1Row[], xAxis: 'K' | 'T'): TopLevelSpec {
     data: { values },
     encoding: { x, color },
     layer: [
-      {
-        mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.6 },
-        encoding: { y: { field: 'tauMin', type: 'quantitative' }, y2: { field: 'tauMax' } },
-      },
+      ...bars,
       // The paper finds optimal = analytical: optimal is drawn first and wider, so both stay visible.
       ...[isOptimal, `!(${isOptimal})`].flatMap((filter, i) => [
         {

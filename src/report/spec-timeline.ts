@@ -1,17 +1,31 @@
 /**
- * Vega-lite spec for the Gantt timeline of one global cycle: per scheme one panel, one row
- * per learner, stacked bars receive → compute (τ iterations) → send back, the deadline T as a
- * vertical rule, late learners outlined in red and missing ones labelled.
+ * Vega-lite spec for the Gantt timeline of one global cycle: per scheme one panel (stacked
+ * vertically, so the deadlines line up and the width stays the same for any number of
+ * schemes), one row per learner, stacked bars receive → compute (τ iterations) → send back,
+ * the deadline T as a vertical rule, late learners outlined in red and missing ones labelled.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG } from './chart-style.ts';
 import type { CycleRow, LearnerRow } from './run-folder.ts';
+import { ghz } from './format.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 
 export const PHASES = ['receive (batch + model)', 'compute (τ iterations)', 'send back (model)'] as const;
 const PHASE_COLORS = ['#6baed6', '#fdae6b', '#9e9ac8'];
 const LATE_COLOR = '#d62728';
-const ROW_HEIGHT_PX = 24;
+/** Plot width of each panel; with the row labels the chart is ~700 px wide, 1400 px as PNG. */
+const PANEL_WIDTH_PX = 480;
+
+/** Rows shrink a little for big fleets so that K = 20 still fits a screen per panel. */
+function rowHeightPx(rows: number): number {
+  return rows > 12 ? 20 : 24;
+}
+
+/** The fault plan of config.json (`--fail L@C`): learner L is killed in cycle C of every scheme. */
+export interface PlannedKill {
+  learner: number;
+  cycle: number;
+}
 
 export interface Segment {
   row: string;
@@ -37,11 +51,26 @@ export interface TimelinePanel {
 }
 
 function rowLabel(r: LearnerRow): string {
-  return `learner ${r.learner} · d=${r.batch}`;
+  return `learner ${r.learner} · ${ghz(r.fHz)} GHz · d=${r.batch}`;
+}
+
+/**
+ * Why a learner has no result. learners.csv only says `missing` (the orchestrator logs the
+ * reason but does not record it), so name a cause only when the fault plan proves it.
+ */
+function missingNote(r: LearnerRow, kills: readonly PlannedKill[]): string {
+  return kills.some((k) => k.learner === r.learner && k.cycle === r.cycle) ? `missing: killed (--fail ${r.learner}@${r.cycle})` : 'missing';
 }
 
 /** Lay out one scheme's learners for one cycle (pure; exported for tests). */
-export function timelinePanel(scheme: string, cycle: number, learners: LearnerRow[], cycles: CycleRow[], deadlineS: number): TimelinePanel {
+export function timelinePanel(
+  scheme: string,
+  cycle: number,
+  learners: LearnerRow[],
+  cycles: CycleRow[],
+  deadlineS: number,
+  kills: readonly PlannedKill[] = [],
+): TimelinePanel {
   const rows = learners.filter((r) => r.scheme === scheme && r.cycle === cycle).sort((a, b) => a.learner - b.learner);
   const tau = cycles.find((c) => c.scheme === scheme && c.cycle === cycle)?.tau ?? null;
   const segments: Segment[] = [];
@@ -57,7 +86,7 @@ export function timelinePanel(scheme: string, cycle: number, learners: LearnerRo
       t += d;
     }
     const end = r.tTotalS ?? t;
-    if (r.status === 'missing') notes.push({ row, atS: end, note: 'missing (no reply)', late: false });
+    if (r.status === 'missing') notes.push({ row, atS: end, note: missingNote(r, kills), late: false });
     else if (r.batch === 0) notes.push({ row, atS: end, note: 'sat out (d = 0)', late: false });
     else if (late) notes.push({ row, atS: end, note: `late (+${(end - deadlineS).toFixed(2)} s)`, late: true });
   }
@@ -69,19 +98,20 @@ export function defaultTimelineCycle(learners: LearnerRow[]): number | null {
   return learners.length ? Math.max(...learners.map((r) => r.cycle)) : null;
 }
 
-export function timelineSpec(learners: LearnerRow[], cycles: CycleRow[], cycle: number, deadlineS: number): TopLevelSpec {
+export function timelineSpec(learners: LearnerRow[], cycles: CycleRow[], cycle: number, deadlineS: number, kills: readonly PlannedKill[] = []): TopLevelSpec {
   const schemes = orderSchemes([...cycles.map((c) => c.scheme), ...learners.map((r) => r.scheme)]);
-  const panels = schemes.map((s) => timelinePanel(s, cycle, learners, cycles, deadlineS));
+  const panels = schemes.map((s) => timelinePanel(s, cycle, learners, cycles, deadlineS, kills));
   const longest = Math.max(deadlineS, ...panels.flatMap((p) => [...p.segments.map((s) => s.endS), ...p.notes.map((n) => n.atS)]));
-  const domain = [0, longest * 1.12]; // room for the "late" labels right of the bars
+  const domain = [0, longest * 1.15]; // room for the "late" labels right of the bars
   const x = { type: 'quantitative' as const, scale: { domain, nice: false }, title: 'emulated time in cycle (s)' };
 
   const panel = (p: TimelinePanel) => {
     const y = { field: 'row', type: 'nominal' as const, title: null, scale: { domain: p.rows }, axis: { labelFontSize: 12, labelLimit: 400 } };
     const empty = p.rows.length === 0;
+    const rowPx = rowHeightPx(p.rows.length);
     return {
-      width: 420,
-      height: Math.max(3, p.rows.length) * ROW_HEIGHT_PX,
+      width: PANEL_WIDTH_PX,
+      height: Math.max(3, p.rows.length) * rowPx,
       title: {
         text: schemeLabel(p.scheme),
         subtitle: empty ? `no learner rows for cycle ${cycle}` : `cycle ${cycle}, τ = ${p.tau ?? '?'}`,
@@ -89,7 +119,7 @@ export function timelineSpec(learners: LearnerRow[], cycles: CycleRow[], cycle: 
       layer: [
         {
           data: { values: p.segments },
-          mark: { type: 'bar', height: ROW_HEIGHT_PX - 6 },
+          mark: { type: 'bar', height: rowPx - 6 },
           encoding: {
             y,
             x: { ...x, field: 'startS' },
@@ -132,7 +162,8 @@ export function timelineSpec(learners: LearnerRow[], cycles: CycleRow[], cycle: 
   return {
     config: CHART_CONFIG,
     title: { text: `Where the time goes in global cycle ${cycle}`, subtitle: 'bars: receive → compute τ local iterations → send back; red outline = late (t_k > T)' },
-    hconcat: panels.map(panel),
+    vconcat: panels.map(panel),
+    spacing: 28,
     resolve: { scale: { color: 'shared' } },
   } as TopLevelSpec;
 }

@@ -1,8 +1,9 @@
 import { afterAll, describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { removeTempDirs, writeFixtureRun } from './fixture.ts';
+import { makeTempDir, removeTempDirs, writeFixtureRun } from './fixture.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -33,6 +34,23 @@ describe('npm run report', () => {
     expect(existsSync(path.join(dir, 'accuracy.png'))).toBe(true);
   });
 
+  it('--out DIR writes there and leaves the run folder byte for byte as it was (issue 11: the README example modified committed files)', async () => {
+    const dir = await writeFixtureRun();
+    const snapshot = async () => Promise.all((await readdir(dir)).sort().map(async (f) => [f, await readFile(path.join(dir, f), 'utf8')]));
+    const before = await snapshot();
+    const out = path.join(await makeTempDir(), 'nested', 'report');
+    const r = await report(dir, '--cycle', '1', '--out', out);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(path.join(out, 'report.html'));
+    expect(r.stdout).not.toContain(dir + path.sep);
+    expect(existsSync(path.join(out, 'timeline.png'))).toBe(true);
+    expect(await snapshot()).toEqual(before);
+    const help = await report('--help');
+    expect(help.stdout).toMatch(/written into the run folder itself[^]*unless --out DIR is given/);
+    expect(help.stdout).toMatch(/--out <string> +write the charts and report\.html into this folder/);
+  });
+
   it('exits 2 with one line naming a missing file', async () => {
     const dir = await writeFixtureRun({ 'learners.csv': null });
     const r = await report(dir);
@@ -41,13 +59,15 @@ describe('npm run report', () => {
     expect(existsSync(path.join(dir, 'report.html'))).toBe(false);
   });
 
-  it('exits 2 on a malformed file, a missing folder, a missing argument and a bad --cycle', async () => {
+  it('exits 2 on a malformed file, a missing folder, a missing argument, a bad --cycle and an unwritable --out', async () => {
     const bad = await writeFixtureRun({ 'summary.json': '{"schemes": {"eta": {"final_accuracy": "high"}}}' });
+    const good = await writeFixtureRun();
     const cases = [
       { run: report(bad), msg: /summary\.json: schemes\.eta\.final_accuracy must be a number/ },
       { run: report('/no/such/run'), msg: /\/no\/such\/run: run folder not found/ },
       { run: report(), msg: /missing run-folder/ },
       { run: report(bad, '--cycle', '1.5'), msg: /--cycle must be an integer/ },
+      { run: report(good, '--out', path.join(good, 'config.json', 'x')), msg: /config\.json\/x: cannot write the report there \(ENOTDIR\)/ },
     ];
     for (const { run, msg } of cases) {
       const r = await run;

@@ -9,7 +9,32 @@ import path from 'node:path';
 export const FIXTURE_T_S = 12;
 
 export function fixtureFiles(): Record<string, string> {
-  const config = { K: 3, T: FIXTURE_T_S, schemes: ['optimal', 'eta'], seed: 1, backend: 'wasm', cycles: 3, preset: { W_hz: 5e6, d: 600 } };
+  const config = {
+    K: 3,
+    T: FIXTURE_T_S,
+    schemes: ['optimal', 'eta'],
+    seed: 1,
+    cycles: 3,
+    scenario: 'parallel',
+    alpha: null,
+    train_samples: 600,
+    test_samples: 2000, // not MNIST's 10,000: the caption must say 2,000
+    clock: 'virtual',
+    time_scale: 1,
+    late: 'drop',
+    speed_jitter: 0,
+    engine: 'auto',
+    backend: 'wasm',
+    preset: { W_hz: 5e6, d: 600 },
+    faults: { kill: [], drop_prob: 0.1 },
+    fleet: [
+      { id: 1, f_hz: 2.4e9, distance_m: 12.3456789, rate_bps: 6.1e7 },
+      { id: 2, f_hz: 0.7e9, distance_m: 30.5, rate_bps: 3.2e7 },
+      { id: 3, f_hz: 2.4e9, distance_m: 48.25, rate_bps: 1.5e7 },
+    ],
+    engine_used: 'tfjs-wasm',
+    git_commit: '0123456789abcdef0123456789abcdef01234567',
+  };
   const cycles = [
     'scheme,cycle,tau,test_accuracy,test_loss,emulated_time_s,max_learner_time_s,late_learners,wall_time_s',
     'optimal,1,6,0.9512,0.171,12,11.8,0,2.1',
@@ -48,7 +73,8 @@ export function fixtureFiles(): Record<string, string> {
       optimal: { final_accuracy: 0.9741, best_accuracy: 0.9741, cycles_to_96_67: 2, cycles_to_97: 3, mean_tau: 6, late_learner_cycles: 0, missing_learner_cycles: 0 },
       eta: { final_accuracy: 0.9622, best_accuracy: 0.9622, cycles_to_96_67: null, cycles_to_97: null, mean_tau: 2, late_learner_cycles: 1, missing_learner_cycles: 1 },
     },
-    backend: 'wasm',
+    engine: 'tfjs-wasm',
+    wall_s: 12.345678,
     overruns: 0,
   };
   return {
@@ -98,4 +124,24 @@ export function fig1Files(): Record<string, string> {
         vsT.push([scheme, K, T, mean, mean, mean, 1, 5].join(','));
       }
   return { 'tau_vs_K.csv': vsK.join('\n') + '\n', 'tau_vs_T.csv': vsT.join('\n') + '\n' };
+}
+
+/**
+ * wall_phases.csv for the fixture run as if it ran with `--clock real --time-scale 0.5`: every
+ * phase on schedule, except that sends take 1.5× their scaled time and ETA learner 2 overran
+ * its compute budget by 0.3 s in cycle 3 (the missing learner has no row).
+ */
+export const FIXTURE_TIME_SCALE = 0.5;
+
+export function fixtureWallPhases(): string {
+  const lines = ['scheme,cycle,learner,wall_send_s,wall_compute_s,wall_return_s,train_wall_s,overrun_s'];
+  for (const row of fixtureFiles()['learners.csv'].trim().split('\n').slice(1)) {
+    const [scheme, cycle, learner, , , , send, compute, ret, , late] = row.split(',');
+    if (late === 'missing') continue;
+    const s = FIXTURE_TIME_SCALE;
+    const overrun = scheme === 'eta' && cycle === '3' && learner === '2' ? 0.3 : 0;
+    const train = Number(compute) * s * 0.4 + (overrun ? Number(compute) * s * 0.6 + overrun : 0);
+    lines.push([scheme, cycle, learner, Number(send) * s * 1.5, Number(compute) * s + overrun, Number(ret) * s, train, overrun].join(','));
+  }
+  return lines.join('\n') + '\n';
 }

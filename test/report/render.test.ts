@@ -5,7 +5,7 @@ import path from 'node:path';
 import { renderFig1Charts, renderRunReport, ReportInputError, canRenderText, NO_FONT_WARNING } from '../../src/report/index.ts';
 import { escapeHtml, scopeSvgIds } from '../../src/report/html.ts';
 import { svgToPng } from '../../src/report/render.ts';
-import { fig1Files, makeTempDir, removeTempDirs, writeFixtureRun } from './fixture.ts';
+import { fig1Files, fixtureFiles, makeTempDir, removeTempDirs, writeFixtureRun } from './fixture.ts';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const DEJAVU = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
@@ -44,7 +44,7 @@ describe('renderRunReport on a synthetic run folder', () => {
   });
 
   it('writes every chart as SVG + PNG, and report.html', () => {
-    const names = ['accuracy', 'loss', 'tau', 'timeline'].flatMap((n) => [`${n}.svg`, `${n}.png`]).concat('report.html');
+    const names = ['accuracy', 'accuracy_time', 'loss', 'tau', 'timeline'].flatMap((n) => [`${n}.svg`, `${n}.png`]).concat('report.html');
     expect(result.files.map((f) => path.basename(f))).toEqual(names);
     for (const f of result.files) expect(existsSync(f)).toBe(true);
     expect(result.files.every((f) => path.dirname(f) === dir)).toBe(true);
@@ -53,15 +53,41 @@ describe('renderRunReport on a synthetic run folder', () => {
   it('SVGs are SVG and name the series, axes and deadline', async () => {
     const schemes = ['adaptive (optimal)', 'ETA'];
     await expectSvg(path.join(dir, 'accuracy.svg'), [...schemes, 'test accuracy (%)', 'global cycle', '96.67 %', '97 %']);
+    await expectSvg(path.join(dir, 'accuracy_time.svg'), [...schemes, 'test accuracy (%)', 'emulated time since the start (s)', '97 %']);
     await expectSvg(path.join(dir, 'loss.svg'), [...schemes, 'test loss (cross-entropy)']);
     await expectSvg(path.join(dir, 'tau.svg'), [...schemes, 'local iterations τ (per cycle)']);
     await expectSvg(path.join(dir, 'timeline.svg'), [
-      ...schemes, 'emulated time in cycle (s)', 'deadline T = 12 s', 'late (+1.60 s)', 'missing (no reply)', 'compute (τ iterations)', 'cycle 3, τ = 2',
+      ...schemes, 'emulated time in cycle (s)', 'deadline T = 12 s', 'late (+1.60 s)', 'missing', 'compute (τ iterations)', 'cycle 3, τ = 2', 'learner 2 · 0.7 GHz · d=200',
     ]);
   });
 
   it('PNGs have the PNG signature and sane sizes', async () => {
-    for (const n of ['accuracy', 'loss', 'tau', 'timeline']) await expectPng(path.join(dir, `${n}.png`));
+    for (const n of ['accuracy', 'accuracy_time', 'loss', 'tau', 'timeline']) await expectPng(path.join(dir, `${n}.png`));
+  });
+
+  it('the timeline is ≤ 1400 px wide as PNG and the plot fills it, whatever the schemes and labels (issue 11, report item 4)', async () => {
+    const svg = await readFile(path.join(dir, 'timeline.svg'), 'utf8');
+    expect(svg).not.toContain('missing (no reply)');
+    const width = pngSize(await readFile(path.join(dir, 'timeline.png'))).width;
+    expect(width).toBeGreaterThanOrEqual(1200);
+    expect(width).toBeLessThanOrEqual(1400);
+    // Panels are stacked, so a third scheme and 4-digit learner ids do not widen the chart much...
+    const files = fixtureFiles();
+    const more = files['learners.csv'].split('\n').map((l, i) => (i > 0 && l.startsWith('eta,') ? l.replace(/^eta,(\d+),(\d+),/, 'analytical,$1,100$2,') : l));
+    const d = await writeFixtureRun({ 'learners.csv': files['learners.csv'] + more.slice(1).filter((l) => l.startsWith('analytical')).join('\n') + '\n' });
+    await renderRunReport(d);
+    const wide = pngSize(await readFile(path.join(d, 'timeline.png')));
+    expect(wide.width).toBeLessThanOrEqual(1400);
+    expect(wide.height).toBeGreaterThan(pngSize(await readFile(path.join(dir, 'timeline.png'))).height);
+    // The fault plan in config.json names the cause of a missing learner.
+    const config = { ...JSON.parse(files['config.json']), faults: { kill: [{ learner: 3, cycle: 3 }], drop_prob: 0 } };
+    const killed = await writeFixtureRun({ 'config.json': JSON.stringify(config) });
+    await renderRunReport(killed);
+    await expectSvg(path.join(killed, 'timeline.svg'), ['missing: killed (--fail 3@3)']);
+    // ...and a chart wider than the cap is scaled down rather than cropped.
+    const svgWide = '<svg xmlns="http://www.w3.org/2000/svg" width="1500" height="100"><rect width="1500" height="100" fill="red"/></svg>';
+    expect(pngSize(svgToPng(svgWide, {}, 2, 1400)).width).toBe(1500);
+    expect(pngSize(svgToPng(svgWide.replaceAll('1500', '600'), {}, 2, 1400)).width).toBe(1200);
   });
 
   it('report.html is self-contained: no external URL, no script, all charts inline', async () => {
@@ -71,7 +97,8 @@ describe('renderRunReport on a synthetic run folder', () => {
     expect(external).toEqual([]);
     expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|\bsrc=/i);
     expect(html).not.toMatch(/url\((?!#)/); // only in-document references such as url(#clip)
-    expect(html.match(/<svg/g)).toHaveLength(4);
+    expect(html.match(/<svg/g)).toHaveLength(5);
+    expect(html).toContain('Test accuracy on the 2,000 MNIST test images'); // config test_samples, not a fixed 10,000
     expect(html).toContain('<th scope="row">ETA</th>');
     expect(html).toContain('<td>not reached</td>'); // eta never reaches 96.67 %
     expect(html).toContain('<td>97.41 %</td>');
@@ -131,7 +158,8 @@ describe('renderFig1Charts', () => {
     expect(files.map((f) => path.basename(f))).toEqual(['tau_vs_K.svg', 'tau_vs_K.png', 'tau_vs_T.svg', 'tau_vs_T.png']);
     const schemes = ['adaptive (optimal)', 'adaptive (analytical)', 'ETA'];
     await expectSvg(files[0], [...schemes, 'T = 30 s', 'T = 60 s', 'number of learners K', 'local iterations τ (per cycle)']);
-    await expectSvg(files[2], [...schemes, 'K = 10', 'K = 20', 'cycle deadline T (s)']);
+    await expectSvg(files[0], ['bars: min–max where the fleets differ']);
+    await expectSvg(files[2], [...schemes, 'K = 10', 'K = 20', 'cycle deadline T (s)', 'all gave the same τ at every point']);
     await expectPng(files[1]);
     await expectPng(files[3]);
   });

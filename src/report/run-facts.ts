@@ -1,0 +1,262 @@
+/**
+ * What a run was, in words: the header facts, the fleet table and readable key/value tables
+ * of config.json and summary.json. Pure data out (label → text); html.ts lays it out. Every
+ * field is optional: run folders from older versions lack some, and those are simply left out.
+ */
+import { formatHz, ghz, groupThousands, mbps, percent, roundNumber } from './format.ts';
+import type { LearnerRow, RunSummary } from './run-folder.ts';
+import { orderSchemes, schemeLabel } from './schemes.ts';
+
+export interface Fact {
+  label: string;
+  value: string;
+}
+
+type Json = Record<string, unknown>;
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const obj = (v: unknown): Json | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
+
+/** The engine that really trained: config.json `engine_used` (older runs: `backend_used`), else summary.json `engine` (older: `backend`). */
+export function engineUsed(config: Json, summary: Json): string | undefined {
+  return str(config.engine_used) ?? str(config.backend_used) ?? str(summary.engine) ?? str(summary.backend);
+}
+
+/** The test-set size the accuracy is measured on (config.json `test_samples`). */
+export function testSamples(config: Json): number | undefined {
+  return num(config.test_samples);
+}
+
+/** A git commit as people quote it: 12 hex digits, any suffix such as "-dirty" kept. */
+function shortCommit(commit: string): string {
+  return commit.replace(/^([0-9a-f]{12})[0-9a-f]{28}/i, '$1');
+}
+
+/** The headline facts under the report's title, in reading order; absent fields are skipped. */
+export function headerFacts(config: Json, summary: Json): Fact[] {
+  const facts: Fact[] = [];
+  const add = (label: string, value: string | undefined) => {
+    if (value !== undefined) facts.push({ label, value });
+  };
+  const K = num(config.K);
+  const T = num(config.T);
+  add('learners', K === undefined ? undefined : `K = ${K}`);
+  add('deadline', T === undefined ? undefined : `T = ${roundNumber(T)} s`);
+  const cycles = num(config.cycles);
+  add('global cycles', cycles === undefined ? undefined : `${cycles} per scheme`);
+  if (Array.isArray(config.schemes)) add('schemes', orderSchemes(config.schemes.map(String)).map(schemeLabel).join(', '));
+
+  const scenario = str(config.scenario);
+  const alpha = num(config.alpha);
+  if (scenario === 'federated') add('scenario', alpha === undefined ? 'federated, IID shards' : `federated, non-IID shards (Dirichlet α = ${roundNumber(alpha)})`);
+  else if (scenario === 'parallel') add('scenario', 'task-parallel (the orchestrator ships each batch)');
+  else add('scenario', scenario);
+
+  const d = num(config.train_samples);
+  const test = testSamples(config);
+  const data = [d === undefined ? '' : `d = ${groupThousands(d)} training samples`, test === undefined ? '' : `${groupThousands(test)} test images`].filter(Boolean);
+  add('data', data.length ? data.join(', ') : undefined);
+  const training = [
+    num(config.minibatch) === undefined ? '' : `mini-batch ${config.minibatch}`,
+    num(config.lr) === undefined ? '' : `learning rate ${config.lr}`,
+    config.local_iteration === 'epoch' ? 'local iteration = one epoch over d_k' : config.local_iteration === 'step' ? 'local iteration = one mini-batch step' : '',
+  ].filter(Boolean);
+  add('training', training.length ? training.join(', ') : undefined);
+
+  const clock = str(config.clock);
+  const scale = num(config.time_scale);
+  if (clock === 'real') add('clock', `real${scale === undefined ? '' : `, time scale ${roundNumber(scale)} (an emulated second lasts ${roundNumber(scale)} s of wall time)`}`);
+  else if (clock === 'virtual') add('clock', 'virtual (emulated time, nothing sleeps)');
+  else add('clock', clock);
+
+  const late = str(config.late);
+  add('late learners', late === 'drop' ? 'dropped from the average (--late drop)' : late === 'wait' ? 'waited for; the cycle lasts longer (--late wait)' : late);
+  const jitter = num(config.speed_jitter);
+  if (jitter !== undefined) add('speed jitter', jitter === 0 ? 'none (devices exactly as profiled)' : `σ = ${roundNumber(jitter)} (log-normal factor on speed and rate, per learner and cycle)`);
+
+  const faults = obj(config.faults);
+  if (faults) {
+    const kills = Array.isArray(faults.kill) ? faults.kill.map(killText).filter(Boolean) : [];
+    const drop = num(faults.drop_prob) ?? 0;
+    const parts = [...kills, drop > 0 ? `results lost with probability ${roundNumber(drop)}` : ''].filter(Boolean);
+    add('faults', parts.length ? parts.join('; ') : 'none injected');
+  }
+
+  const used = engineUsed(config, summary);
+  const requested = str(config.engine) ?? str(config.backend);
+  if (used !== undefined) add('engine', requested !== undefined && requested !== used ? `${used} (requested: ${requested})` : used);
+  else if (requested !== undefined) add('engine', `not recorded (requested: ${requested})`);
+  add('seed', num(config.seed) === undefined ? undefined : String(config.seed));
+  const commit = str(config.git_commit);
+  add('git commit', commit === undefined ? undefined : shortCommit(commit));
+  return facts;
+}
+
+function killText(k: unknown): string {
+  const o = obj(k);
+  return o && num(o.learner) !== undefined && num(o.cycle) !== undefined ? `learner ${o.learner} killed in cycle ${o.cycle} (--fail ${o.learner}@${o.cycle})` : '';
+}
+
+export interface FleetRow {
+  id: number;
+  fGhz: string;
+  distanceM: string;
+  rateMbps: string;
+  /** d_k per scheme, in the order of `schemes`; "—" when the scheme has no row for this learner. */
+  batch: string[];
+}
+
+export interface FleetTable {
+  schemes: string[];
+  rows: FleetRow[];
+  /** Σ d_k per scheme (same order). */
+  totals: string[];
+}
+
+/**
+ * The fleet: config.json `fleet` (f_k, distance, r_k), and per scheme the d_k each learner got,
+ * read from learners.csv (`batch` is the same in every cycle of a scheme: take the first).
+ * Learners missing from config.json (older runs) are taken from learners.csv.
+ */
+export function fleetTable(config: Json, learners: LearnerRow[]): FleetTable {
+  const schemes = orderSchemes(learners.map((r) => r.scheme));
+  const profiles = new Map<number, { f?: number; distance?: number; rate?: number }>();
+  if (Array.isArray(config.fleet))
+    for (const l of config.fleet) {
+      const o = obj(l);
+      const id = num(o?.id);
+      if (o && id !== undefined) profiles.set(id, { f: num(o.f_hz), distance: num(o.distance_m), rate: num(o.rate_bps) });
+    }
+  const batch = new Map<string, number>(); // `${scheme}|${learner}` → d_k of the earliest cycle
+  const firstCycle = new Map<string, number>();
+  for (const r of learners) {
+    const key = `${r.scheme}|${r.learner}`;
+    if (!profiles.has(r.learner)) profiles.set(r.learner, { f: r.fHz, rate: r.rateBps });
+    if (!(firstCycle.get(key)! <= r.cycle)) {
+      firstCycle.set(key, r.cycle);
+      batch.set(key, r.batch);
+    }
+  }
+  const rows = [...profiles.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([id, p]) => ({
+      id,
+      fGhz: p.f === undefined ? '—' : ghz(p.f),
+      distanceM: p.distance === undefined ? '—' : roundNumber(p.distance, 3),
+      rateMbps: p.rate === undefined ? '—' : mbps(p.rate),
+      batch: schemes.map((s) => {
+        const b = batch.get(`${s}|${id}`);
+        return b === undefined ? '—' : groupThousands(b);
+      }),
+    }));
+  const totals = schemes.map((s) => groupThousands([...batch.entries()].filter(([k]) => k.startsWith(`${s}|`)).reduce((sum, [, b]) => sum + b, 0)));
+  return { schemes, rows, totals };
+}
+
+export interface FactGroup {
+  title: string;
+  facts: Fact[];
+}
+
+/** Labels for the keys whose name alone says too little. */
+const LABELS: Record<string, string> = {
+  K: 'learners K',
+  T: 'deadline T',
+  lr: 'learning rate',
+  alpha: 'Dirichlet α (null = IID)',
+  train_samples: 'training samples d',
+  wall_s: 'wall time, whole run',
+  setup_wall_s: 'wall time, set-up',
+  cycles_wall_s: 'wall time, all cycles',
+  eval_wall_s: 'wall time, evaluation',
+  cpu_hz_choices: 'CPU speed choices',
+  data_bits: 'bits per input feature',
+  model_bits: 'bits per model parameter',
+  train_process_s: 'learner training (process-seconds)',
+  pathloss_a_db: 'path loss A',
+  pathloss_b_db: 'path loss B (exponent)',
+  flops_per_sample: 'FLOP per sample (C_m)',
+  lost_learner_cycles: 'lost learner-cycles',
+  learner_cycles: 'learner-cycles',
+};
+
+// The same key means the request in config.json and what ran in summary.json.
+const CONFIG_LABELS: Record<string, string> = { engine: 'engine requested', backend: 'tfjs backend requested', engine_used: 'engine used', backend_used: 'engine used' };
+const SUMMARY_LABELS: Record<string, string> = { engine: 'engine used', backend: 'engine used' };
+
+/** Unit suffixes of our JSON keys: strip them from the label and format the value with them. */
+const UNITS: { re: RegExp; label: string; format: (v: number) => string }[] = [
+  { re: /_hz_choices$/, label: ' choices', format: formatHz },
+  { re: /_dbm_per_hz$/, label: '', format: (v) => `${roundNumber(v)} dBm/Hz` },
+  { re: /_dbm$/, label: '', format: (v) => `${roundNumber(v)} dBm` },
+  { re: /_db$/, label: '', format: (v) => `${roundNumber(v)} dB` },
+  { re: /_hz$/, label: '', format: formatHz },
+  { re: /_bps$/, label: '', format: (v) => `${mbps(v)} Mbit/s` },
+  { re: /_mb$/, label: '', format: (v) => `${roundNumber(v)} MB` },
+  { re: /_bits$/, label: '', format: (v) => `${roundNumber(v)} bits` },
+  { re: /_m$/, label: '', format: (v) => `${roundNumber(v)} m` },
+  { re: /_s$/, label: '', format: (v) => `${roundNumber(v)} s` },
+  { re: /^fraction_of_/, label: 'share of ', format: (v) => percent(v) },
+  { re: /^seconds$/, label: 'time', format: (v) => `${roundNumber(v)} s` },
+];
+
+/** "authFailures" / "drop_prob" → "auth failures" / "drop prob". */
+function words(key: string): string {
+  return key.replace(/([a-z])([A-Z])/g, (_, a: string, b: string) => `${a} ${b.toLowerCase()}`).replace(/_/g, ' ');
+}
+
+function plainValue(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'number') return roundNumber(v);
+  if (typeof v === 'string') return v === '' ? '—' : v;
+  if (Array.isArray(v)) return v.length ? v.map(plainValue).join(', ') : 'none';
+  return Object.entries(v as Json)
+    .map(([k, x]) => `${words(k)} ${plainValue(x)}`)
+    .join(', ');
+}
+
+/** One key/value fact, the unit taken from the key's suffix. */
+export function describeField(key: string, value: unknown, labels: Record<string, string> = {}): Fact {
+  const label = labels[key] ?? LABELS[key];
+  if (key === 'kill' && Array.isArray(value)) return { label: 'killed learners', value: value.length ? value.map(killText).join('; ') : 'none' };
+  for (const u of UNITS)
+    if (u.re.test(key)) {
+      const values = Array.isArray(value) ? value : [value];
+      const text = values.every((x) => typeof x === 'number') ? values.map((x) => u.format(x as number)).join(', ') : plainValue(value);
+      return { label: label ?? words(key.replace(u.re, u.label)), value: text };
+    }
+  return { label: label ?? words(key), value: plainValue(value) };
+}
+
+/**
+ * An object as tables: its scalar (and list) fields in one group titled `title`, each nested
+ * object in a group of its own. `skip` names keys shown elsewhere (e.g. the fleet).
+ */
+export function factGroups(title: string, value: Json, opts: { skip?: readonly string[]; groupTitles?: Record<string, string>; labels?: Record<string, string> } = {}): FactGroup[] {
+  const { skip = [], groupTitles = {}, labels = {} } = opts;
+  const top: Fact[] = [];
+  const nested: FactGroup[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    if (skip.includes(key)) continue;
+    const o = obj(v);
+    if (o) nested.push({ title: groupTitles[key] ?? words(key), facts: Object.entries(o).map(([k, x]) => describeField(k, x, labels)) });
+    else top.push(describeField(key, v, labels));
+  }
+  return [...(top.length ? [{ title, facts: top }] : []), ...nested];
+}
+
+/** summary.json besides the per-scheme table: wall times, overhead, overruns, faults, connections. */
+export function summaryGroups(summary: RunSummary): FactGroup[] {
+  const { schemes: _schemes, ...rest } = summary;
+  const groupTitles = { emulator_overhead: 'emulator overhead', overruns: 'real-clock overruns', hub: 'connections (hub)' };
+  return factGroups('run', rest, { groupTitles, labels: SUMMARY_LABELS });
+}
+
+/** config.json minus the fleet (its own table). */
+export function configGroups(config: Json): FactGroup[] {
+  // Before the onnx engine, `backend` was the whole engine request (auto|wasm|cpu|…).
+  const labels = 'engine' in config ? CONFIG_LABELS : { ...CONFIG_LABELS, backend: 'engine requested' };
+  return factGroups('run', config, { skip: ['fleet'], groupTitles: { params: 'physical parameters (params)' }, labels });
+}
