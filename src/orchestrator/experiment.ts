@@ -3,6 +3,7 @@
  * scheme run the global cycles — each one committed to disk before the next starts — and
  * finally summarise. Shared by `npm run experiment` and the tests.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -107,6 +108,16 @@ function packageVersion(packageDir: string): string {
     return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version;
   } catch {
     return 'unknown';
+  }
+}
+
+/** The commit the code ran from (with "-dirty" when it had uncommitted changes), or null outside a git checkout. */
+function gitCommit(): string | null {
+  const git = (...args: string[]) => execFileSync('git', ['-C', PROJECT_ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    return git('rev-parse', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? '-dirty' : '');
+  } catch {
+    return null;
   }
 }
 
@@ -416,6 +427,7 @@ async function runSession(
         },
         started_at: new Date().toISOString(),
         command: process.argv.slice(2).join(' '),
+        git_commit: gitCommit(),
       }),
     });
     const states = new Map<SchemeName, SchemeState>();
