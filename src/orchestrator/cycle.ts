@@ -1,12 +1,12 @@
 /**
- * One global cycle of one scheme, top to bottom:
- *   1. slice this cycle's data order into the allocated batches d_k,
- *   2. send every learner with d_k > 0 its task (global weights + batch) at once; at most
- *      `compute_slots` of them train at the same time, largest batches first,
- *   3. collect results; emulate each learner's timeline from the bytes that really moved,
- *      and classify it on time / late / missing,
- *   4. FedAvg the included updates weighted by d_k (re-normalised over who made it),
- *   5. evaluate on the test set.
+ * One global cycle of one scheme, in the paper's order:
+ *   1. cut this cycle's data order into the allocated batches d_k;
+ *   2. send every learner with d_k > 0 its task (global weights + batch) at once; the compute
+ *      slots (`limit`) decide who trains when, largest batches first;
+ *   3. collect the results and emulate each learner's timeline from the bytes that really moved:
+ *      on time, late, or missing;
+ *   4. FedAvg the included updates weighted by d_k (re-normalised over who made it);
+ *   5. evaluate the new global model on the test set.
  */
 import type pLimit from 'p-limit';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
@@ -19,7 +19,8 @@ import { emulatedPhases } from '../emulation/timing.ts';
 import type { Task } from '../protocol/messages.ts';
 import { createRng, deriveSeed } from '../util/rng.ts';
 import type { ExperimentConfig } from './config.ts';
-import type { LearnerHub, TaskWall } from './hub.ts';
+import type { TaskSender } from './faults.ts';
+import type { TaskOutcome, TaskWall } from './hub.ts';
 
 export type LearnerStatus = 'ok' | 'late' | 'missing' | 'idle';
 
@@ -59,24 +60,28 @@ export interface CycleOutcome {
   train_wall_sum_s: number;
 }
 
+/** What a cycle reads of the run's configuration. */
+export type CycleSettings = Pick<ExperimentConfig, 'T' | 'seed' | 'scenario' | 'train_samples' | 'late' | 'speed_jitter' | 'task_timeout_s'> & {
+  params: Pick<ExperimentConfig['params'], 'flops_per_sample'>;
+};
+
 export interface CycleServices {
-  config: ExperimentConfig;
-  hub: LearnerHub;
+  config: CycleSettings;
+  /** sends tasks (the hub, possibly wrapped by fault injection) */
+  hub: TaskSender;
   fleet: LearnerProfile[];
   train: ImageSet;
   test: ImageSet;
   /** evaluates the averaged model */
   engine: Engine;
+  /** compute slots: at most this many learners train at once */
   limit: ReturnType<typeof pLimit>;
-  /** Fault injection: kill this learner now (spawned learners only). */
-  killLearner: (id: number) => void;
   /** Progress: called as each learner's task ends. */
   onLearnerDone?: (record: LearnerRecord) => void;
 }
 
 const EPS = 1e-9;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-export const DROPPED_REASON = 'result dropped (--drop-prob)';
 
 /** The data order of a cycle: identical for every scheme, so schemes differ only in how it is cut. */
 export function cycleDataOrder(d: number, seed: number, cycle: number): Uint32Array {
@@ -101,85 +106,51 @@ export async function runCycle(
   allocation: FeasibleAllocation,
   globalWeights: Float32Array,
 ): Promise<CycleOutcome> {
-  const { config, hub, fleet } = s;
-  const parallel = config.scenario === 'parallel';
-  const order = parallel ? cycleDataOrder(config.train_samples, config.seed, cycle) : null;
-  const offsets: number[] = [];
-  allocation.batch.reduce((acc, b, k) => ((offsets[k] = acc), acc + b), 0);
+  const { config, fleet } = s;
+  const devices = fleet.map((l) => actualProfile(l, config.speed_jitter ?? 0, config.seed, cycle));
 
-  const runLearner = async (k: number): Promise<LearnerRun> => {
-    const profile = actualProfile(fleet[k], config.speed_jitter ?? 0, config.seed, cycle);
-    const batch = allocation.batch[k];
-    const base = { learner: k, f_hz: profile.f_hz, rate_bps: profile.rate_bps, batch };
-    if (batch === 0) return { record: { ...base, status: 'idle' } };
-    const data = order ? subset(s.train, order.subarray(offsets[k], offsets[k] + batch)) : null;
-    const task: Task = {
-      type: 'task',
-      task_id: `${scheme}-${cycle}-${k}`,
-      cycle,
-      scheme,
-      tau: allocation.tau,
-      samples: batch,
-      seed: deriveSeed(config.seed, 'train', scheme, cycle, k),
-      f_hz: profile.f_hz,
-      rate_bps: profile.rate_bps,
-      source: data ? 'batch' : 'shard',
-      weights: globalWeights,
-      ...(data ? { images: data.images, labels: data.labels } : {}),
-    };
-    const killNow = config.faults.kill.some((f) => f.learner === k && f.cycle === cycle);
-    const outcome = await hub.runTask(k, task, config.task_timeout_s * 1000, {
-      onSent: killNow ? () => s.killLearner(k) : undefined,
-      slot: s.limit, // the batch travels now; training waits for a compute slot
-    });
-    const t_send_s = outcome.bytesSent > 0 ? (8 * outcome.bytesSent) / profile.rate_bps : undefined;
-    if (outcome.status === 'missing') return { record: { ...base, status: 'missing', reason: outcome.reason, t_send_s } };
-    const phases = emulatedPhases({
-      bytesSent: outcome.bytesSent,
-      bytesReturned: outcome.bytesReturned,
-      tau: allocation.tau,
-      samples: batch,
-      flops_per_sample: config.params.flops_per_sample,
-      f_hz: profile.f_hz,
-      rate_bps: profile.rate_bps,
-    });
-    const measured = {
-      phases,
-      t_send_s: phases.t_send_s,
-      wall: outcome.wall,
-      train_wall_s: outcome.computeDone.train_wall_s,
-      overrun_s: outcome.computeDone.overrun_s,
-      max_rss_kb: outcome.result.max_rss_kb,
-    };
-    // Fault injection: the result is lost on the way back. Seeded by (cycle, learner) only, so every
-    // scheme loses the same learners' results and the comparison stays paired.
-    const lostRoll = createRng(deriveSeed(config.seed, 'drop', cycle, k)).next();
-    if (lostRoll < config.faults.drop_prob) return { record: { ...base, ...measured, status: 'missing', reason: DROPPED_REASON } };
-    const late = phases.t_total_s > config.T * (1 + EPS);
-    return { record: { ...base, ...measured, status: late ? 'late' : 'ok' }, weights: outcome.result.weights };
-  };
+  // 1. This cycle's batches: consecutive slices of one data order (federated learners hold shards).
+  const batchOf = batchCutter(s, cycle, allocation.batch);
 
-  // Largest batches get compute slots first: with fewer slots than learners this shortens the cycle's tail.
+  // 2. Every task travels now, largest batch first; training waits for a compute slot.
   const dispatchOrder = fleet.map((_, k) => k).sort((a, b) => allocation.batch[b] - allocation.batch[a] || a - b);
   const runs = new Array<LearnerRun>(fleet.length);
   const finished: Promise<void>[] = [];
   for (const k of dispatchOrder) {
-    finished.push(runLearner(k).then((r) => void ((runs[k] = r), s.onLearnerDone?.(r.record))));
+    const base = { learner: k, f_hz: devices[k].f_hz, rate_bps: devices[k].rate_bps, batch: allocation.batch[k] };
+    if (base.batch === 0) {
+      runs[k] = { record: { ...base, status: 'idle' } };
+      continue;
+    }
+    const task = taskFor(s, scheme, cycle, allocation.tau, k, devices[k], base.batch, batchOf(k), globalWeights);
+    const handle = s.hub.sendTask(k, task, config.task_timeout_s * 1000, { hold: true });
+    void s.limit(async () => {
+      await handle.sent;
+      handle.start();
+      await handle.computed; // the slot is CPU for training: it frees when training ends
+    });
+    // 3. Each outcome becomes the learner's record: its emulated timeline, on time, late or missing.
+    finished.push(
+      handle.outcome.then((o) => {
+        runs[k] = learnerRun(config, base, allocation.tau, o);
+        s.onLearnerDone?.(runs[k].record);
+      }),
+    );
     // Let the task just queued go out (and its learner start training) while the next one is built.
     await yieldToEventLoop();
   }
   await Promise.all(finished);
-
   const records = runs.map((r) => r.record);
+
+  // 4. FedAvg over who made it; nobody made it: the global model stays as it was.
   const included = runs.filter((r) => r.weights && (r.record.status === 'ok' || (r.record.status === 'late' && config.late === 'wait')));
-  // Nobody made it: keep the global model as it was rather than invent one.
   const averaged = included.length > 0 ? fedAvg(included.map((r) => ({ weights: r.weights!, samples: r.record.batch }))) : globalWeights;
 
+  // 5. Evaluate. Finite but absurd updates (say 1e30 from a hostile learner) can make the average
+  // useless: a model whose test loss is not finite is never adopted; the previous one carries on.
   const evalStart = performance.now();
   let weights = averaged;
   let evaluation = await s.engine.evaluate(averaged, s.test);
-  // Finite but absurd updates (say 1e30 from a hostile learner) can make the average useless: a model
-  // whose test loss is not finite is never adopted; the previous one carries on and the cycle is flagged.
   const diverged = !Number.isFinite(evaluation.loss);
   if (diverged) {
     weights = globalWeights;
@@ -188,7 +159,6 @@ export async function runCycle(
   const eval_wall_s = (performance.now() - evalStart) / 1000;
 
   const timed = records.filter((r) => r.phases);
-  const max_learner_time_s = timed.reduce((m, r) => Math.max(m, r.phases!.t_total_s), 0);
   const includedMax = included.reduce((m, r) => Math.max(m, r.record.phases!.t_total_s), 0);
   return {
     weights,
@@ -197,9 +167,76 @@ export async function runCycle(
     diverged,
     records,
     included: included.length,
-    max_learner_time_s,
+    max_learner_time_s: timed.reduce((m, r) => Math.max(m, r.phases!.t_total_s), 0),
     duration_s: config.late === 'wait' ? Math.max(config.T, includedMax) : config.T,
     eval_wall_s,
     train_wall_sum_s: timed.reduce((sum, r) => sum + (r.train_wall_s ?? 0), 0),
   };
+}
+
+/**
+ * Learner k's batch this cycle (copied when asked for, so the first task leaves before the last is
+ * cut), or undefined when learners train on their own shards (federated).
+ */
+function batchCutter(s: CycleServices, cycle: number, sizes: number[]): (k: number) => ImageSet | undefined {
+  if (s.config.scenario !== 'parallel') return () => undefined;
+  const order = cycleDataOrder(s.config.train_samples, s.config.seed, cycle);
+  const offsets: number[] = [];
+  sizes.reduce((offset, d_k, k) => ((offsets[k] = offset), offset + d_k), 0);
+  return (k) => subset(s.train, order.subarray(offsets[k], offsets[k] + sizes[k]));
+}
+
+function taskFor(
+  s: CycleServices,
+  scheme: SchemeName,
+  cycle: number,
+  tau: number,
+  k: number,
+  device: LearnerProfile,
+  samples: number,
+  data: ImageSet | undefined,
+  weights: Float32Array,
+): Task {
+  return {
+    type: 'task',
+    task_id: `${scheme}-${cycle}-${k}`,
+    cycle,
+    scheme,
+    tau,
+    samples,
+    seed: deriveSeed(s.config.seed, 'train', scheme, cycle, k),
+    f_hz: device.f_hz,
+    rate_bps: device.rate_bps,
+    source: data ? 'batch' : 'shard',
+    weights,
+    ...(data ? { images: data.images, labels: data.labels } : {}),
+  };
+}
+
+/** The record of a learner whose task ended with outcome `o`; its weights when they count. */
+function learnerRun(config: CycleSettings, base: Omit<LearnerRecord, 'status'>, tau: number, o: TaskOutcome): LearnerRun {
+  if (o.status === 'missing') {
+    const t_send_s = o.bytesSent > 0 ? (8 * o.bytesSent) / base.rate_bps : undefined;
+    return { record: { ...base, status: 'missing', reason: o.reason, t_send_s } };
+  }
+  const phases = emulatedPhases({
+    bytesSent: o.bytesSent,
+    bytesReturned: o.bytesReturned,
+    tau,
+    samples: base.batch,
+    flops_per_sample: config.params.flops_per_sample,
+    f_hz: base.f_hz,
+    rate_bps: base.rate_bps,
+  });
+  const measured = {
+    phases,
+    t_send_s: phases.t_send_s,
+    wall: o.wall,
+    train_wall_s: o.computeDone.train_wall_s,
+    overrun_s: o.computeDone.overrun_s,
+    max_rss_kb: o.result.max_rss_kb,
+  };
+  if (o.status === 'lost') return { record: { ...base, ...measured, status: 'missing', reason: o.reason } };
+  const late = phases.t_total_s > config.T * (1 + EPS);
+  return { record: { ...base, ...measured, status: late ? 'late' : 'ok' }, weights: o.result.weights };
 }

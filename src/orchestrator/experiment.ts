@@ -19,7 +19,8 @@ import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec, s
 import { createEngine, initWeights, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
 import type { ExperimentConfig } from './config.ts';
-import { DROPPED_REASON, runCycle, type CycleOutcome } from './cycle.ts';
+import { runCycle, type CycleOutcome } from './cycle.ts';
+import { DROPPED_REASON, withFaults } from './faults.ts';
 import { LearnerHub } from './hub.ts';
 import { parseCycles, parseLearners, type CycleRow, type LearnerRow } from '../report/run-folder.ts';
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
@@ -440,8 +441,16 @@ async function runSession(
     setupWall = monotonicSeconds() - runStart;
     log(`set-up took ${setupWall.toFixed(1)} s (engine ${engine.name}); ${describeAllocations(allocations)}`);
     const limit = pLimit(config.compute_slots);
+    let runningScheme = '';
+    const faultyHub = withFaults(hub, config.faults, config.seed, (id, cycle) => {
+      if (!processes) return log(`--fail ${id}@${cycle}: learner ${id} is external; cannot kill it`);
+      stats.killed++;
+      log(`fault injection: killing learner ${id} (pid ${processes.pid(id)}) in ${runningScheme} cycle ${cycle}`);
+      pendingKills.push(processes.kill(id));
+    });
 
     for (const scheme of config.schemes) {
+      runningScheme = scheme;
       const allocation = allocations.get(scheme)!;
       const state = states.get(scheme)!;
       const active = allocation.batch.filter((b) => b > 0).length;
@@ -454,18 +463,12 @@ async function runSession(
         const outcome = await runCycle(
           {
             config,
-            hub,
+            hub: faultyHub,
             fleet,
             train,
             test,
             engine,
             limit,
-            killLearner: (id) => {
-              if (!processes) return log(`--fail ${id}@${cycle}: learner ${id} is external; cannot kill it`);
-              stats.killed++;
-              log(`fault injection: killing learner ${id} (pid ${processes.pid(id)}) in ${scheme} cycle ${cycle}`);
-              pendingKills.push(processes.kill(id));
-            },
             onLearnerDone: (r) => {
               if (r.status !== 'idle') finished++;
               opts.progress?.(`${scheme} cycle ${cycle}/${config.cycles}: ${finished}/${active} learners done (τ=${allocation.tau})`);

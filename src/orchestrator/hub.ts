@@ -47,8 +47,34 @@ export interface TaskWall {
   return_s: number; // compute_done → result received
 }
 
+/** A task on its way: the caller decides when a held task may start. */
+export interface TaskHandle {
+  /** the task frame was handed to the socket (or the task already ended) */
+  sent: Promise<void>;
+  /** training is over (compute_done arrived) or the task ended: a compute slot may be released */
+  computed: Promise<void>;
+  /** lets a held task start training; no-op once the task ended */
+  start(): void;
+  /** never rejects */
+  outcome: Promise<TaskOutcome>;
+}
+
+/** A result that arrived: the learner's weights and what its task measured. */
+export interface Delivered {
+  result: Result;
+  computeDone: ComputeDone;
+  bytesSent: number;
+  bytesReturned: number;
+  wall: TaskWall;
+}
+
+/**
+ * ok: the result arrived; lost: it arrived but is lost on the way to the average (fault injection),
+ * so its timeline is known; missing: there is no result (not connected, died, timed out, refused).
+ */
 export type TaskOutcome =
-  | { status: 'ok'; result: Result; computeDone: ComputeDone; bytesSent: number; bytesReturned: number; wall: TaskWall }
+  | ({ status: 'ok' } & Delivered)
+  | ({ status: 'lost'; reason: string } & Delivered)
   | { status: 'missing'; reason: string; bytesSent: number };
 
 interface PendingTask {
@@ -208,67 +234,65 @@ export class LearnerHub {
     await new Promise<void>((resolve, reject) => conn.ws.send(encodeMessage(shard), (e) => (e ? reject(e) : resolve())));
   }
 
+  /** Sends one task that starts at once and waits for its outcome (never rejects; failures are 'missing'). */
+  runTask(id: number, task: Task, timeoutMs: number): Promise<TaskOutcome> {
+    return this.sendTask(id, task, timeoutMs, { hold: false }).outcome;
+  }
+
   /**
-   * Sends one task and waits for its outcome. Never rejects: failures become 'missing'.
-   * With `slot` (a concurrency limiter such as p-limit) the task travels at once but is held by
-   * the learner until the slot is granted, then a `start` releases it: the next learner's batch
-   * is already there when a compute slot frees up. `slot` is called before this function first
-   * awaits, so slots are granted in call order.
+   * Sends one task now. A held task travels at once but the learner trains only after
+   * `handle.start()` (the caller's compute-slot policy decides when); its timeout starts then,
+   * because it covers the learner's work. The outcome never rejects: failures are 'missing'.
    */
-  async runTask(
-    id: number,
-    task: Task,
-    timeoutMs: number,
-    hooks: { onSent?: () => void; slot?: <T>(fn: () => Promise<T>) => Promise<T> } = {},
-  ): Promise<TaskOutcome> {
+  sendTask(id: number, task: Task, timeoutMs: number, opts: { hold: boolean }): TaskHandle {
     const conn = this.byId.get(id);
-    if (!conn) return { status: 'missing', reason: 'not connected', bytesSent: 0 };
-    if (conn.pending) return { status: 'missing', reason: 'previous task still running', bytesSent: 0 };
-    const frame = encodeMessage(hooks.slot ? { ...task, hold: true } : task);
+    const refused = (reason: string): TaskHandle => ({
+      sent: Promise.resolve(),
+      computed: Promise.resolve(),
+      start: () => {},
+      outcome: Promise.resolve({ status: 'missing', reason, bytesSent: 0 }),
+    });
+    if (!conn) return refused('not connected');
+    if (conn.pending) return refused('previous task still running');
+    const frame = encodeMessage(opts.hold ? { ...task, hold: true } : task);
     let markSent: () => void = () => {};
     const sent = new Promise<void>((r) => (markSent = r));
     let markComputed: () => void = () => {};
     const computed = new Promise<void>((r) => (markComputed = r));
-    const outcome = new Promise<TaskOutcome>((resolve) => {
-      const pending: PendingTask = { task, bytesSent: frame.length, sentDoneAt: 0, sendWall_s: 0, markComputed, resolve: () => {} };
-      pending.resolve = (o) => {
-        clearTimeout(pending.timer);
-        if (conn.pending === pending) conn.pending = undefined;
-        markSent(); // a failed send must not leave a slot waiting for it
-        markComputed();
-        resolve(o);
-      };
-      conn.pending = pending;
-      sendPaced(conn.ws, frame, task.rate_bps, this.opts.clock).then(
-        (wall) => {
-          pending.sendWall_s = wall;
-          pending.sentDoneAt = monotonicSeconds();
-          hooks.onSent?.();
-          markSent();
-        },
-        (e: Error) => pending.resolve({ status: 'missing', reason: `send failed: ${e.message}`, bytesSent: frame.length }),
+    let resolveOutcome: (o: TaskOutcome) => void = () => {};
+    const outcome = new Promise<TaskOutcome>((r) => (resolveOutcome = r));
+
+    const pending: PendingTask = { task, bytesSent: frame.length, sentDoneAt: 0, sendWall_s: 0, markComputed, resolve: () => {} };
+    pending.resolve = (o) => {
+      clearTimeout(pending.timer);
+      if (conn.pending === pending) conn.pending = undefined;
+      markSent(); // a failed send must not leave a slot waiting for it
+      markComputed();
+      resolveOutcome(o);
+    };
+    conn.pending = pending;
+    sendPaced(conn.ws, frame, task.rate_bps, this.opts.clock).then(
+      (wall) => {
+        pending.sendWall_s = wall;
+        pending.sentDoneAt = monotonicSeconds();
+        markSent();
+      },
+      (e: Error) => pending.resolve({ status: 'missing', reason: `send failed: ${e.message}`, bytesSent: frame.length }),
+    );
+    const armTimeout = () => {
+      if (conn.pending !== pending) return;
+      pending.timer = setTimeout(
+        () => pending.resolve({ status: 'missing', reason: `no result within ${(timeoutMs / 1000).toFixed(0)} s`, bytesSent: frame.length }),
+        timeoutMs,
       );
-      // The timeout covers the learner's work, so it starts when the learner may start.
-      const armTimeout = () => {
-        if (conn.pending !== pending) return;
-        pending.timer = setTimeout(
-          () => pending.resolve({ status: 'missing', reason: `no result within ${(timeoutMs / 1000).toFixed(0)} s`, bytesSent: frame.length }),
-          timeoutMs,
-        );
-      };
-      if (!hooks.slot) armTimeout();
-      else
-        void hooks.slot(async () => {
-          await sent;
-          if (conn.pending === pending && conn.ws.readyState === WebSocket.OPEN) {
-            conn.ws.send(encodeMessage({ type: 'start', task_id: task.task_id }));
-            armTimeout();
-          }
-          // The slot is CPU for training: it frees when training ends, not when the weights are back.
-          await computed;
-        });
-    });
-    return outcome;
+    };
+    if (!opts.hold) armTimeout();
+    const start = () => {
+      if (conn.pending !== pending || conn.ws.readyState !== WebSocket.OPEN) return;
+      conn.ws.send(encodeMessage({ type: 'start', task_id: task.task_id }));
+      armTimeout();
+    };
+    return { sent, computed, start, outcome };
   }
 
   /** Drops a learner's connection (fault injection and shutdown). */

@@ -10,7 +10,8 @@ import { wireCoefficients } from '../../src/emulation/wire-coefficients.ts';
 import { generateFleet } from '../../src/model/devices.ts';
 import { createEngine, initWeights, type Engine } from '../../src/nn/mlp.ts';
 import { runCycle, type CycleServices } from '../../src/orchestrator/cycle.ts';
-import type { LearnerHub, TaskOutcome } from '../../src/orchestrator/hub.ts';
+import type { TaskSender } from '../../src/orchestrator/faults.ts';
+import type { TaskOutcome } from '../../src/orchestrator/hub.ts';
 import type { Task } from '../../src/protocol/messages.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 
@@ -25,27 +26,33 @@ beforeAll(async () => {
 });
 
 /** A hub whose learners answer at once: `reply` decides each learner's returned weights. */
-function fakeHub(reply: (task: Task, learner: number) => Float32Array): LearnerHub {
+function fakeHub(reply: (task: Task, learner: number) => Float32Array): TaskSender {
   return {
-    runTask: async (learner: number, task: Task): Promise<TaskOutcome> => ({
-      status: 'ok',
-      result: { type: 'result', task_id: task.task_id, cycle: task.cycle, samples: task.samples, steps: 1, loss: 0.5, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'fake', max_rss_kb: 0, weights: reply(task, learner) },
-      computeDone: { type: 'compute_done', task_id: task.task_id, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 },
-      bytesSent: 1000,
-      bytesReturned: 1000,
-      wall: { send_s: 0, compute_s: 0, return_s: 0 },
+    sendTask: (learner: number, task: Task) => ({
+      sent: Promise.resolve(),
+      computed: Promise.resolve(),
+      start: () => {},
+      outcome: Promise.resolve<TaskOutcome>({
+        status: 'ok',
+        result: { type: 'result', task_id: task.task_id, cycle: task.cycle, samples: task.samples, steps: 1, loss: 0.5, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'fake', max_rss_kb: 0, weights: reply(task, learner) },
+        computeDone: { type: 'compute_done', task_id: task.task_id, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 },
+        bytesSent: 1000,
+        bytesReturned: 1000,
+        wall: { send_s: 0, compute_s: 0, return_s: 0 },
+      }),
     }),
-  } as unknown as LearnerHub;
+  };
 }
 
-function services(hub: LearnerHub): CycleServices {
-  const config = smallConfig({ train_samples: 600, test_samples: 300 });
+const config = smallConfig({ train_samples: 600, test_samples: 300 });
+
+function services(hub: TaskSender): CycleServices {
   const fleet = generateFleet(config.K, config.seed, config.params);
-  return { config, hub, fleet, train, test, engine, limit: pLimit(2), killLearner: () => {} };
+  return { config, hub, fleet, train, test, engine, limit: pLimit(2) };
 }
 
 function allocation(s: CycleServices): FeasibleAllocation {
-  const a = solve('optimal', { coeffs: s.fleet.map((l) => wireCoefficients(l, s.config.params, s.config.scenario)), T_s: s.config.T, d: s.config.train_samples });
+  const a = solve('optimal', { coeffs: s.fleet.map((l) => wireCoefficients(l, config.params, config.scenario)), T_s: config.T, d: config.train_samples });
   if (!a.feasible) throw new Error(a.reason);
   return a;
 }
@@ -57,7 +64,7 @@ describe('runCycle', () => {
     const out = await runCycle(s, 'optimal', 1, a, initWeights(1));
     const expected = a.batch.reduce((sum, b, k) => sum + b * (k + 1), 0) / a.batch.reduce((x, y) => x + y, 0);
     expect(out.diverged).toBe(false);
-    expect(out.included).toBe(s.config.K);
+    expect(out.included).toBe(config.K);
     expect(out.weights[0]).toBeCloseTo(expected, 5);
     expect(out.records.map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
   });
@@ -70,5 +77,44 @@ describe('runCycle', () => {
     expect(out.weights).toBe(initial);
     expect(Number.isFinite(out.loss)).toBe(true);
     expect(out.accuracy).toBe((await engine.evaluate(initial, test)).accuracy);
+  });
+});
+
+describe('runCycle scheduling', () => {
+  it('every task leaves at once, held; slots go largest batch first and free when training ends', async () => {
+    const events: string[] = [];
+    let running = 0;
+    let peak = 0;
+    const hub: TaskSender = {
+      sendTask: (k: number, task: Task) => {
+        events.push(`send ${k}`);
+        let done: () => void = () => {};
+        const computed = new Promise<void>((r) => (done = r));
+        return {
+          sent: Promise.resolve(),
+          computed,
+          start: () => {
+            events.push(`start ${k}`);
+            peak = Math.max(peak, ++running);
+            setTimeout(() => (running--, done()), 5);
+          },
+          outcome: computed.then<TaskOutcome>(() => ({
+            status: 'ok',
+            result: { type: 'result', task_id: task.task_id, cycle: 1, samples: task.samples, steps: 1, loss: 0, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'fake', max_rss_kb: 0, weights: task.weights },
+            computeDone: { type: 'compute_done', task_id: task.task_id, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 },
+            bytesSent: 1000,
+            bytesReturned: 1000,
+            wall: { send_s: 0, compute_s: 0, return_s: 0 },
+          })),
+        };
+      },
+    };
+    const s = { ...services(hub), limit: pLimit(1) };
+    const a = allocation(s);
+    await runCycle(s, 'optimal', 1, a, initWeights(1));
+    const bySize = [0, 1, 2].sort((x, y) => a.batch[y] - a.batch[x] || x - y);
+    expect(events.filter((e) => e.startsWith('start'))).toEqual(bySize.map((k) => `start ${k}`));
+    expect(events.filter((e) => e.startsWith('send'))).toEqual(bySize.map((k) => `send ${k}`));
+    expect(peak).toBe(1);
   });
 });

@@ -1,0 +1,33 @@
+/**
+ * Fault injection as a wrapper around the hub: the cycle sends its tasks to "a hub" and does not
+ * know faults exist.
+ *   --fail L@C     learner L's process is killed right after its cycle-C task was sent (every scheme);
+ *   --drop-prob p  a finished result is lost on the way back, drawn per (cycle, learner) only, so every
+ *                  scheme loses the same learners' results and the comparison stays paired.
+ */
+import { createRng, deriveSeed } from '../util/rng.ts';
+import type { FaultPlan } from './config.ts';
+import type { TaskHandle } from './hub.ts';
+import type { Task } from '../protocol/messages.ts';
+
+export const DROPPED_REASON = 'result dropped (--drop-prob)';
+
+/** What the cycle needs of a hub: send a task, get a handle. */
+export interface TaskSender {
+  sendTask(id: number, task: Task, timeoutMs: number, opts: { hold: boolean }): TaskHandle;
+}
+
+export function withFaults(hub: TaskSender, plan: FaultPlan, seed: number, kill: (learner: number, cycle: number) => void): TaskSender {
+  if (plan.kill.length === 0 && plan.drop_prob === 0) return hub;
+  return {
+    sendTask(id, task, timeoutMs, opts) {
+      const handle = hub.sendTask(id, task, timeoutMs, opts);
+      if (plan.kill.some((f) => f.learner === id && f.cycle === task.cycle)) void handle.sent.then(() => kill(id, task.cycle));
+      const outcome = handle.outcome.then((o) => {
+        if (o.status !== 'ok' || createRng(deriveSeed(seed, 'drop', task.cycle, id)).next() >= plan.drop_prob) return o;
+        return { ...o, status: 'lost' as const, reason: DROPPED_REASON };
+      });
+      return { ...handle, outcome };
+    },
+  };
+}

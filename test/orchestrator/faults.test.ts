@@ -1,0 +1,66 @@
+/** Fault injection as a wrapper: kills after the task left, drops paired across schemes, and nothing when there is no plan. */
+import { describe, expect, it } from 'vitest';
+import { DROPPED_REASON, withFaults, type TaskSender } from '../../src/orchestrator/faults.ts';
+import type { TaskHandle, TaskOutcome } from '../../src/orchestrator/hub.ts';
+import type { Task } from '../../src/protocol/messages.ts';
+
+const task = (cycle: number, scheme = 'optimal'): Task => ({
+  type: 'task', task_id: `${scheme}-${cycle}-0`, cycle, scheme, tau: 1, samples: 1, seed: 1, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights: new Float32Array(1),
+});
+
+function okHub(events: string[]): TaskSender {
+  return {
+    sendTask: (id, t): TaskHandle => {
+      let markSent: () => void = () => {};
+      const sent = new Promise<void>((r) => (markSent = r));
+      setImmediate(() => (events.push(`sent ${id}@${t.cycle}`), markSent()));
+      const outcome: Promise<TaskOutcome> = sent.then(() => ({
+        status: 'ok',
+        result: { type: 'result', task_id: t.task_id, cycle: t.cycle, samples: 1, steps: 1, loss: 0, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'x', max_rss_kb: 0, weights: new Float32Array(1) },
+        computeDone: { type: 'compute_done', task_id: t.task_id, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 },
+        bytesSent: 10,
+        bytesReturned: 10,
+        wall: { send_s: 0, compute_s: 0, return_s: 0 },
+      }));
+      return { sent, computed: outcome.then(() => {}), start: () => {}, outcome };
+    },
+  };
+}
+
+describe('withFaults', () => {
+  it('without faults it is the hub itself', () => {
+    const hub = okHub([]);
+    expect(withFaults(hub, { kill: [], drop_prob: 0 }, 1, () => {})).toBe(hub);
+  });
+
+  it('--fail L@C kills learner L once its cycle-C task has left, in every scheme, and no other', async () => {
+    const events: string[] = [];
+    const faulty = withFaults(okHub(events), { kill: [{ learner: 2, cycle: 3 }], drop_prob: 0 }, 1, (id, cycle) => events.push(`kill ${id}@${cycle}`));
+    for (const scheme of ['optimal', 'eta'])
+      for (const [id, cycle] of [[2, 3], [2, 2], [1, 3]]) await faulty.sendTask(id, task(cycle, scheme), 1000, { hold: true }).outcome;
+    expect(events.filter((e) => e.startsWith('kill'))).toEqual(['kill 2@3', 'kill 2@3']);
+    expect(events.indexOf('kill 2@3')).toBe(events.indexOf('sent 2@3') + 1);
+  });
+
+  it('--drop-prob loses results as `lost` (timeline kept), the same (cycle, learner) pairs in every scheme, at about the rate asked', async () => {
+    const faulty = withFaults(okHub([]), { kill: [], drop_prob: 0.3 }, 7, () => {});
+    const lost = async (scheme: string) => {
+      const out: string[] = [];
+      for (let cycle = 1; cycle <= 50; cycle++)
+        for (let id = 0; id < 20; id++) {
+          const o = await faulty.sendTask(id, task(cycle, scheme), 1000, { hold: true }).outcome;
+          if (o.status === 'lost') {
+            expect(o.reason).toBe(DROPPED_REASON);
+            expect(o.bytesReturned).toBe(10);
+            out.push(`${cycle}:${id}`);
+          } else expect(o.status).toBe('ok');
+        }
+      return out;
+    };
+    const a = await lost('optimal');
+    expect(await lost('eta')).toEqual(a);
+    // 1000 draws at p = 0.3: sd ≈ 14.5, so 4 sd either side.
+    expect(a.length).toBeGreaterThan(300 - 58);
+    expect(a.length).toBeLessThan(300 + 58);
+  });
+});
