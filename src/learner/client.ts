@@ -76,7 +76,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
   let welcomed = false;
   let sawBye = false;
   let tasksDone = 0;
-  let held: Task | null = null; // a task waiting for its `start`
+  let held: { task: Task; arrivedAt: number } | null = null; // a task waiting for its `start`
   let queue: Promise<void> = Promise.resolve();
 
   const send = (data: Buffer) => {
@@ -85,9 +85,10 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
   const replyError = (code: string, message: string, task_id?: string) =>
     send(encodeMessage({ type: 'error', code, message, task_id }));
 
-  async function runTask(task: Task): Promise<void> {
+  /** `arrivedAt`: when the task arrived; the emulated compute phase starts then, not when its slot came. */
+  async function runTask(task: Task, arrivedAt: number): Promise<void> {
     if (!settings || !clock || !engine) return;
-    const received = monotonicSeconds();
+    const started = monotonicSeconds();
     const batch: ImageSet =
       task.source === 'batch'
         ? { images: task.images!, labels: task.labels!, count: task.samples }
@@ -105,10 +106,13 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     });
     // A diverged model (e.g. from hostile weights) is reported, never sent to be averaged.
     assertFiniteWeights(trained.weights, 'trained weights');
-    const train_wall_s = monotonicSeconds() - received;
+    const trainedAt = monotonicSeconds();
+    const train_wall_s = trainedAt - started;
+    send(encodeMessage({ type: 'trained', task_id: task.task_id, train_wall_s }));
     const emulated = computeSeconds(task.tau, task.samples, settings.flops_per_sample, task.f_hz);
-    const throttle = await padCompute(train_wall_s, emulated, clock);
-    if (throttle.overrun_s > 0) log(`overrun: training took ${train_wall_s.toFixed(3)} s, budget ${(emulated * clock.timeScale).toFixed(3)} s`);
+    const throttle = await padCompute(trainedAt - arrivedAt, emulated, clock);
+    if (throttle.overrun_s > 0)
+      log(`overrun: waited ${(started - arrivedAt).toFixed(3)} s for a compute slot and trained ${train_wall_s.toFixed(3)} s; budget ${(emulated * clock.timeScale).toFixed(3)} s`);
     send(encodeMessage({ type: 'compute_done', task_id: task.task_id, train_wall_s, ...throttle }));
     const result = encodeMessage({
       type: 'result',
@@ -127,8 +131,8 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     tasksDone++;
   }
 
-  const runTaskReportingErrors = (task: Task) =>
-    runTask(task).catch((e: unknown) =>
+  const runTaskReportingErrors = (task: Task, arrivedAt: number) =>
+    runTask(task, arrivedAt).catch((e: unknown) =>
       replyError(e instanceof ProtocolError ? e.code : 'task_failed', String((e as Error).message ?? e), task.task_id),
     );
 
@@ -167,16 +171,16 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
         return;
       case 'task':
         if (message.hold) {
-          if (held) return replyError('unexpected', `task ${message.task_id} arrived while task ${held.task_id} is held`, message.task_id);
-          held = message;
+          if (held) return replyError('unexpected', `task ${message.task_id} arrived while task ${held.task.task_id} is held`, message.task_id);
+          held = { task: message, arrivedAt: monotonicSeconds() };
           return;
         }
-        return runTaskReportingErrors(message);
+        return runTaskReportingErrors(message, monotonicSeconds());
       case 'start': {
-        if (!held || held.task_id !== message.task_id) return replyError('unexpected', `start for task ${message.task_id}, which is not held here`);
-        const task = held;
+        if (!held || held.task.task_id !== message.task_id) return replyError('unexpected', `start for task ${message.task_id}, which is not held here`);
+        const { task, arrivedAt } = held;
         held = null;
-        return runTaskReportingErrors(task);
+        return runTaskReportingErrors(task, arrivedAt);
       }
       case 'error':
         log(`orchestrator refused a frame: ${message.code}: ${message.message}`);

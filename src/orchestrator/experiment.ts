@@ -21,6 +21,7 @@ import type { LearnerSettings } from '../protocol/messages.ts';
 import type { ExperimentConfig } from './config.ts';
 import { runCycle, type CycleOutcome } from './cycle.ts';
 import { DROPPED_REASON, withFaults } from './faults.ts';
+import { PHASE_TOLERANCE_TEXT, phaseLagS } from '../emulation/faithfulness.ts';
 import { LearnerHub } from './hub.ts';
 import { parseCycles, parseLearners, type CycleRow, type LearnerRow } from '../report/run-folder.ts';
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
@@ -55,7 +56,18 @@ export interface RunSummaryFile {
   eval_wall_s: number;
   train_process_s: number; // Σ learners' real training seconds
   emulator_overhead: { seconds: number; fraction_of_cycles_wall: number; fraction_of_wall: number; definition: string };
-  overruns: { learner_cycles: number; total_s: number; faithful: boolean };
+  /**
+   * Real clock: learner-cycles whose compute ran past its budget, learner-cycles with any phase off
+   * schedule (tolerance stated), and whether the run kept its emulated timeline at all.
+   */
+  overruns: {
+    learner_cycles: number;
+    total_s: number;
+    off_schedule_learner_cycles: number;
+    worst_phase_lag_s: number;
+    tolerance: string;
+    faithful: boolean;
+  };
   /** diverged_cycles: cycles whose averaged model had a non-finite test loss and was not adopted */
   faults: { killed: number; dropped_results: number; lost_learner_cycles: number; diverged_cycles: number };
   hub: Record<string, number>;
@@ -86,6 +98,11 @@ class SessionStats {
   dropped = 0;
   learnerPeakRssKb = 0;
   diverged = 0;
+  offSchedule = 0;
+  worstPhaseLag = 0;
+
+  /** `timeScale`: the real clock's, or null on the virtual clock (where wall time means nothing). */
+  constructor(private readonly timeScale: number | null) {}
 
   add(outcome: CycleOutcome, wall_s: number): void {
     this.cyclesRun++;
@@ -99,6 +116,11 @@ class SessionStats {
       if ((r.overrun_s ?? 0) > 0) {
         this.overrunCycles++;
         this.overrunTotal += r.overrun_s!;
+      }
+      if (this.timeScale !== null && r.phases && r.wall) {
+        const lag = phaseLagS(r.phases, r.wall, this.timeScale);
+        if (lag > 0) this.offSchedule++;
+        this.worstPhaseLag = Math.max(this.worstPhaseLag, lag);
       }
     }
   }
@@ -257,7 +279,14 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
       fraction_of_wall: t.wall_s > 0 ? overhead / t.wall_s : 0,
       definition: 'cycle wall time − evaluation − (Σ learner training seconds ÷ compute slots), over all sessions of the run',
     },
-    overruns: { learner_cycles: t.overrun_learner_cycles, total_s: t.overrun_total_s, faithful: t.overrun_learner_cycles === 0 },
+    overruns: {
+      learner_cycles: t.overrun_learner_cycles,
+      total_s: t.overrun_total_s,
+      off_schedule_learner_cycles: t.off_schedule_learner_cycles,
+      worst_phase_lag_s: t.worst_phase_lag_s,
+      tolerance: PHASE_TOLERANCE_TEXT,
+      faithful: t.overrun_learner_cycles === 0 && t.off_schedule_learner_cycles === 0,
+    },
     faults: {
       killed: t.killed,
       dropped_results: t.dropped_results,
@@ -310,11 +339,14 @@ function summarizeFolder(config: ExperimentConfig, out: string, sessions: Sessio
   if (cycleRows.length === 0) return { out, summary, interrupted, completedCycles: 0 }; // no result to write or show
   writeJsonAtomic(join(out, 'summary.json'), summary);
   log('\n' + formatSummaryTable(summary.schemes));
-  if (!summary.overruns.faithful)
+  if (!summary.overruns.faithful) {
+    const o = summary.overruns;
     log(
-      `WARNING: ${summary.overruns.learner_cycles} learner-cycles overran their real-clock compute budget (${summary.overruns.total_s.toFixed(2)} s in all): ` +
-        'this run is not a faithful real-time emulation; raise --time-scale.',
+      `WARNING: this run is not a faithful real-time emulation: ${o.learner_cycles} learner-cycles overran their compute budget ` +
+        `(${o.total_s.toFixed(2)} s in all, waiting for a compute slot included) and ${o.off_schedule_learner_cycles} had a phase off schedule ` +
+        `(worst ${o.worst_phase_lag_s.toFixed(2)} s beyond ${o.tolerance}). Raise --time-scale, or lower --K or raise --compute-slots when learners wait for slots.`,
     );
+  }
   return { out, summary, interrupted, completedCycles: cycleRows.length };
 }
 
@@ -385,7 +417,7 @@ async function runSession(
     if (absent.length) log(`learners not connected: ${absent.join(', ')} (recorded as missing this cycle)`);
   };
 
-  const stats = new SessionStats();
+  const stats = new SessionStats(config.clock === 'real' ? config.time_scale : null);
   let interrupted = false;
   let setupWall = 0;
   let writer: ResultsWriter | null = null;
@@ -400,6 +432,8 @@ async function runSession(
     train_process_s: stats.trainProcess,
     overrun_learner_cycles: stats.overrunCycles,
     overrun_total_s: stats.overrunTotal,
+    off_schedule_learner_cycles: stats.offSchedule,
+    worst_phase_lag_s: stats.worstPhaseLag,
     killed: stats.killed,
     dropped_results: stats.dropped,
     diverged_cycles: stats.diverged,

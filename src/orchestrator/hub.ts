@@ -419,6 +419,11 @@ export class LearnerHub {
   private route(conn: Connection, message: ToOrchestrator, frameBytes: number): void {
     const pending = conn.pending;
     switch (message.type) {
+      case 'trained':
+        if (!pending || pending.task.task_id !== message.task_id)
+          return this.reject(conn, 'unexpected', `trained for task ${message.task_id} that is not running`);
+        pending.markComputed();
+        return;
       case 'compute_done':
         if (!pending || pending.task.task_id !== message.task_id || pending.computeDone)
           return this.reject(conn, 'unexpected', `compute_done for task ${message.task_id} that is not running`);

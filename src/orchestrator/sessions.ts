@@ -22,6 +22,9 @@ export interface SessionRecord {
   train_process_s: number;
   overrun_learner_cycles: number;
   overrun_total_s: number;
+  /** real clock: learner-cycles with a phase off schedule, and the worst lag beyond tolerance */
+  off_schedule_learner_cycles: number;
+  worst_phase_lag_s: number;
   killed: number;
   dropped_results: number;
   /** cycles whose averaged model had a non-finite test loss and was not adopted */
@@ -33,7 +36,7 @@ export interface SessionRecord {
 
 const NUMERIC: (keyof SessionRecord)[] = [
   'cycles_run', 'wall_s', 'setup_wall_s', 'cycles_wall_s', 'eval_wall_s', 'train_process_s',
-  'overrun_learner_cycles', 'overrun_total_s', 'killed', 'dropped_results', 'diverged_cycles', 'orchestrator_peak_rss_mb', 'learner_peak_rss_mb',
+  'overrun_learner_cycles', 'overrun_total_s', 'off_schedule_learner_cycles', 'worst_phase_lag_s', 'killed', 'dropped_results', 'diverged_cycles', 'orchestrator_peak_rss_mb', 'learner_peak_rss_mb',
 ];
 
 /**
@@ -73,6 +76,8 @@ function legacySession(dir: string): SessionRecord[] {
         train_process_s: s.train_process_s ?? 0,
         overrun_learner_cycles: s.overruns?.learner_cycles ?? 0,
         overrun_total_s: s.overruns?.total_s ?? 0,
+        off_schedule_learner_cycles: s.overruns?.off_schedule_learner_cycles ?? 0,
+        worst_phase_lag_s: s.overruns?.worst_phase_lag_s ?? 0,
         killed: s.faults?.killed ?? 0,
         dropped_results: s.faults?.dropped_results ?? 0,
         diverged_cycles: s.faults?.diverged_cycles ?? 0,
@@ -104,6 +109,8 @@ export function totalOf(sessions: SessionRecord[]): Omit<SessionRecord, 'started
     train_process_s: sum('train_process_s'),
     overrun_learner_cycles: sum('overrun_learner_cycles'),
     overrun_total_s: sum('overrun_total_s'),
+    off_schedule_learner_cycles: sum('off_schedule_learner_cycles'),
+    worst_phase_lag_s: Math.max(0, ...sessions.map((s) => s.worst_phase_lag_s)),
     killed: sum('killed'),
     dropped_results: sum('dropped_results'),
     diverged_cycles: sum('diverged_cycles'),

@@ -4,7 +4,7 @@
  *
  * Handshake:  learner → hello (version, id, profile, token)   orchestrator → welcome (settings)
  * Federated:  orchestrator → shard (the learner's fixed local data, once)
- * Per cycle:  orchestrator → task (τ, weights, batch)         learner → compute_done, then result (weights)
+ * Per cycle:  orchestrator → task (τ, weights, batch)         learner → trained, compute_done, then result (weights)
  *             (a task marked `hold` waits on the learner until orchestrator → start: the compute slot)
  * Any time:   either side → error (a frame was refused; it is dropped), orchestrator → bye
  */
@@ -74,11 +74,18 @@ export interface Task {
   labels?: Uint8Array;
 }
 
+/** Training itself is over (real clock: the emulated compute may still be padding): the compute slot may go. */
+export interface Trained {
+  type: 'trained';
+  task_id: string;
+  train_wall_s: number;
+}
+
 export interface ComputeDone {
   type: 'compute_done';
   task_id: string;
   train_wall_s: number; // time spent really training
-  compute_wall_s: number; // training + padding sleep (real clock)
+  compute_wall_s: number; // the compute phase in wall time: from the task's arrival (waiting for a slot included) to the end of padding
   overrun_s: number; // how much real training exceeded its emulated budget (real clock), else 0
 }
 
@@ -118,7 +125,7 @@ export interface Bye {
 }
 
 export type ToLearner = Welcome | Shard | Task | Start | ErrorMessage | Bye;
-export type ToOrchestrator = Hello | ComputeDone | Result | ErrorMessage;
+export type ToOrchestrator = Hello | Trained | ComputeDone | Result | ErrorMessage;
 export type Message = ToLearner | ToOrchestrator;
 
 export class ProtocolError extends Error {
@@ -260,6 +267,8 @@ export function decodeToOrchestrator(data: Uint8Array, paramCount: number): ToOr
         pid: field(h, 'pid', 'int', true),
       };
     }
+    case 'trained':
+      return { type: 'trained', task_id: field(h, 'task_id', 'string'), train_wall_s: field(h, 'train_wall_s', 'nonneg') };
     case 'compute_done':
       return {
         type: 'compute_done',

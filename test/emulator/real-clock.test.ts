@@ -37,7 +37,6 @@ describe('real clock', () => {
   it('wall phase durations ÷ time scale match the emulated ones within 10 %', async () => {
     const { dir, config } = slowLinkConfig(0.5);
     const run = await runExperiment(config, { out: join(dir, 'run'), log: () => {} });
-    expect(run.summary.overruns.faithful).toBe(true);
     const emulated = csv(join(run.out, 'learners.csv'));
     const wall = csv(join(run.out, 'wall_phases.csv'));
     expect(wall).toHaveLength(2);
@@ -53,6 +52,7 @@ describe('real clock', () => {
         expect(ratio, `${wallKey} of learner ${w.learner}`).toBeLessThan(1.1);
       }
     }
+    expect(run.summary.overruns).toMatchObject({ learner_cycles: 0, off_schedule_learner_cycles: 0, faithful: true });
   });
 
   it('an impossible time scale reports overruns instead of pretending', async () => {

@@ -86,8 +86,11 @@ const toLearner = (header: Record<string, unknown>, payloads = {}, settings: Lea
   decodeToLearner(encodeFrame(header as any, payloads), settings);
 
 describe('messages to the orchestrator', () => {
-  it('round-trips hello, compute_done, result and error', () => {
+  it('round-trips hello, trained, compute_done, result and error', () => {
     expect(decodeToOrchestrator(encodeFrame(hello() as any), P)).toEqual(hello());
+    const trained = { type: 'trained', task_id: 't', train_wall_s: 0.5 } as const;
+    expect(decodeToOrchestrator(encodeMessage(trained), P)).toEqual(trained);
+    expect(code(toOrch({ type: 'trained', task_id: 't', train_wall_s: -1 }))).toBe('bad_field');
     const done = { type: 'compute_done', task_id: 't', train_wall_s: 0.5, compute_wall_s: 0.6, overrun_s: 0 } as const;
     expect(decodeToOrchestrator(encodeMessage(done), P)).toEqual(done);
     const r = result();

@@ -139,7 +139,7 @@ describe('held tasks (compute slots)', () => {
     const started = Date.now();
     const end = await session(url);
     expect(end.tasksDone).toBe(1);
-    expect(seen).toEqual(['hello', 'error:unexpected', 'compute_done', 'result']);
+    expect(seen).toEqual(['hello', 'error:unexpected', 'trained', 'compute_done', 'result']);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 });
