@@ -1,0 +1,57 @@
+/**
+ * Every input-error class reaches the user the same way from every command: one line on stderr, no
+ * stack, exit code 2 — because they all extend the one InputError and runCli maps it.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+function run(script: string, ...args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(TSX, [script, ...args], { cwd: ROOT, timeout: 60_000 }, (err, _stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr });
+    });
+  });
+}
+
+let dir: string;
+let badIdx: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mel-exit-'));
+  // Four files with the MNIST names whose bytes are not IDX: an IdxFormatError.
+  badIdx = join(dir, 'idx');
+  rmSync(badIdx, { recursive: true, force: true });
+  mkdirSync(badIdx);
+  for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) writeFileSync(join(badIdx, f), 'not an idx file');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const cases: [string, string, string[], RegExp][] = [
+  ['UsageError', 'src/cli/experiment.ts', ['--K', '0'], /--K is out of range/],
+  ['DataError', 'src/cli/experiment.ts', ['--data-dir', '/nonexistent', '--K', '2', '--out', '/tmp/mel-exit-never'], /nonexistent/],
+  ['BackendError', 'src/cli/experiment.ts', ['--engine', 'tfjs', '--backend', 'node', '--K', '2', '--train-samples', '600', '--out', '<out>'], /backend node is not available/],
+  ['BackendError', 'src/cli/train-central.ts', ['--engine', 'tfjs', '--backend', 'node', '--epochs', '1'], /backend node is not available/],
+  ['DataError', 'src/cli/train-central.ts', ['--data-dir', '/nonexistent'], /nonexistent/],
+  ['IdxFormatError', 'src/cli/train-central.ts', ['--data-dir', '<idx>'], /IDX/i],
+  ['ReportInputError', 'src/cli/report.ts', ['/nonexistent-run'], /run folder not found/],
+  ['InputError (learners file)', 'src/cli/allocate.ts', ['--learners', '<missing>'], /learners/],
+  ['UsageError', 'src/cli/learner.ts', ['--learner-id', '0'], /--connect/],
+  ['UsageError', 'experiments/fig1.ts', ['--no-such-flag'], /unknown flag/],
+  ['DataError', 'bench/train.ts', ['--data-dir', '/nonexistent'], /nonexistent/],
+];
+
+describe('exit code 2 for every input-error class from every command', () => {
+  it.each(cases)('%s from %s', async (_what, script, args, message) => {
+    const r = await run(script, ...args.map((a) => a.replace('<idx>', badIdx).replace('<missing>', join(dir, 'missing.json')).replace('<out>', join(dir, 'run'))));
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n').filter((l) => !/^\[learner \d+\]/.test(l)); // spawned learners may speak too
+    expect(lines.filter((l) => l.startsWith('error: '))).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
+  });
+});
