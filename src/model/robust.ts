@@ -21,6 +21,11 @@ import { shannonRateBps } from './channel.ts';
 import { gainForRate, type DynamicsSpec } from './dynamics.ts';
 import type { SystemParams } from './params.ts';
 
+/** c[0]·xⁿ + c[1]·xⁿ⁻¹ + … + c[n], highest power first. */
+function horner(c: readonly number[], x: number): number {
+  return c.reduce((acc, ci) => acc * x + ci, 0);
+}
+
 /** Standard normal CDF Φ (Hart 1968 as given by West 2005): absolute error < 2e-15, relative 1e-8 at −8σ. */
 export function normalCdf(x: number): number {
   const a = Math.abs(x);
@@ -28,19 +33,8 @@ export function normalCdf(x: number): number {
   if (a > 37) c = 0;
   else if (a < 7.07106781186547) {
     const e = Math.exp((-a * a) / 2);
-    let n = 3.52624965998911e-2 * a + 0.700383064443688;
-    n = n * a + 6.37396220353165;
-    n = n * a + 33.912866078383;
-    n = n * a + 112.079291497871;
-    n = n * a + 221.213596169931;
-    n = n * a + 220.206867912376;
-    let d = 8.83883476483184e-2 * a + 1.75566716318264;
-    d = d * a + 16.064177579207;
-    d = d * a + 86.7807322029461;
-    d = d * a + 296.564248779674;
-    d = d * a + 637.333633378831;
-    d = d * a + 793.826512519948;
-    d = d * a + 440.413735824752;
+    const n = horner([3.52624965998911e-2, 0.700383064443688, 6.37396220353165, 33.912866078383, 112.079291497871, 221.213596169931, 220.206867912376], a);
+    const d = horner([8.83883476483184e-2, 1.75566716318264, 16.064177579207, 86.7807322029461, 296.564248779674, 637.333633378831, 793.826512519948, 440.413735824752], a);
     c = (e * n) / d;
   } else {
     let b = a + 0.65;
