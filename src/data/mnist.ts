@@ -177,13 +177,15 @@ function toImageSet(images: LoadedIdx, labels: LoadedIdx): ImageSet {
 }
 
 /** A new ImageSet holding copies of the given rows, in the given order. */
-export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
+/** The rows `indices` of `set`, copied (into `into`'s buffers when given and large enough). */
+export function subset(set: ImageSet, indices: ArrayLike<number>, into?: { images: Uint8Array; labels: Uint8Array }): ImageSet {
   const count = indices.length;
-  const images = new Uint8Array(count * PIXELS_PER_IMAGE);
-  const labels = new Uint8Array(count);
+  const fits = into && into.images.length >= count * PIXELS_PER_IMAGE && into.labels.length >= count;
+  const images = fits ? into.images.subarray(0, count * PIXELS_PER_IMAGE) : new Uint8Array(count * PIXELS_PER_IMAGE);
+  const labels = fits ? into.labels.subarray(0, count) : new Uint8Array(count);
   // Buffer views copy with memcpy and without allocating a view per row (several times faster).
   const from = Buffer.from(set.images.buffer, set.images.byteOffset, set.images.byteLength);
-  const to = Buffer.from(images.buffer);
+  const to = Buffer.from(images.buffer, images.byteOffset, images.byteLength);
   for (let i = 0; i < count; i++) {
     const row = indices[i];
     if (!Number.isInteger(row) || row < 0 || row >= set.count)

@@ -16,7 +16,9 @@ import { permutation } from '../data/partition.ts';
 import type { PhaseTimes } from '../model/coefficients.ts';
 import type { LearnerProfile } from '../model/devices.ts';
 import { emulatedPhases } from '../emulation/timing.ts';
-import type { Task } from '../protocol/messages.ts';
+import { TIMED_FRAME_OVERHEAD_BYTES, type Task } from '../protocol/messages.ts';
+import { PIXELS_PER_IMAGE } from '../data/format.ts';
+import type { BufferPool } from './buffer-pool.ts';
 import { createRng, deriveSeed } from '../util/rng.ts';
 import type { ExperimentConfig } from './config.ts';
 import type { TaskSender } from './faults.ts';
@@ -78,6 +80,8 @@ export interface CycleServices {
   limit: ReturnType<typeof pLimit>;
   /** Progress: called as each learner's task ends. */
   onLearnerDone?: (record: LearnerRecord) => void;
+  /** per-learner batch and frame buffers kept from cycle to cycle */
+  buffers?: BufferPool;
 }
 
 const EPS = 1e-9;
@@ -122,8 +126,12 @@ export async function runCycle(
       runs[k] = { record: { ...base, status: 'idle' } };
       continue;
     }
-    const task = taskFor(s, scheme, cycle, allocation.tau, k, devices[k], base.batch, batchOf(k), globalWeights);
-    const handle = s.hub.sendTask(k, task, config.task_timeout_s * 1000, { hold: true });
+    const batch = batchOf(k);
+    const task = taskFor(s, scheme, cycle, allocation.tau, k, devices[k], base.batch, batch?.data, globalWeights);
+    const frameBytes = globalWeights.byteLength + (task.images?.length ?? 0) + (task.labels?.length ?? 0) + TIMED_FRAME_OVERHEAD_BYTES;
+    const frame = s.buffers?.lease(`frame ${k}`, frameBytes);
+    const handle = s.hub.sendTask(k, task, config.task_timeout_s * 1000, { hold: true, frame: frame?.buffer, onFrameFree: frame?.release });
+    batch?.release(); // the frame holds its own copy now
     void s.limit(async () => {
       await handle.sent;
       handle.start();
@@ -176,14 +184,21 @@ export async function runCycle(
 
 /**
  * Learner k's batch this cycle (copied when asked for, so the first task leaves before the last is
- * cut), or undefined when learners train on their own shards (federated).
+ * cut; into pooled buffers, released once encoded), or undefined when learners train on their own
+ * shards (federated).
  */
-function batchCutter(s: CycleServices, cycle: number, sizes: number[]): (k: number) => ImageSet | undefined {
+function batchCutter(s: CycleServices, cycle: number, sizes: number[]): (k: number) => { data: ImageSet; release: () => void } | undefined {
   if (s.config.scenario !== 'parallel') return () => undefined;
   const order = cycleDataOrder(s.config.train_samples, s.config.seed, cycle);
   const offsets: number[] = [];
   sizes.reduce((offset, d_k, k) => ((offsets[k] = offset), offset + d_k), 0);
-  return (k) => subset(s.train, order.subarray(offsets[k], offsets[k] + sizes[k]));
+  return (k) => {
+    const images = s.buffers?.lease(`images ${k}`, sizes[k] * PIXELS_PER_IMAGE);
+    const labels = s.buffers?.lease(`labels ${k}`, sizes[k]);
+    const into = images && labels ? { images: images.buffer, labels: labels.buffer } : undefined;
+    const data = subset(s.train, order.subarray(offsets[k], offsets[k] + sizes[k]), into);
+    return { data, release: () => (images?.release(), labels?.release()) };
+  };
 }
 
 function taskFor(

@@ -19,6 +19,7 @@ import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec, s
 import { createEngine, initWeights, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
 import type { ExperimentConfig } from './config.ts';
+import { BufferPool } from './buffer-pool.ts';
 import { runCycle, type CycleOutcome } from './cycle.ts';
 import { DROPPED_REASON, withFaults } from './faults.ts';
 import { PHASE_TOLERANCE_TEXT, phaseLagS } from '../emulation/faithfulness.ts';
@@ -475,6 +476,7 @@ async function runSession(
     setupWall = monotonicSeconds() - runStart;
     log(`set-up took ${setupWall.toFixed(1)} s (engine ${engine.name}); ${describeAllocations(allocations)}`);
     const limit = pLimit(config.compute_slots);
+    const buffers = new BufferPool();
     let runningScheme = '';
     const faultyHub = withFaults(hub, config.faults, config.seed, (id, cycle) => {
       if (!processes) return log(`--fail ${id}@${cycle}: learner ${id} is external; cannot kill it`);
@@ -498,6 +500,7 @@ async function runSession(
           {
             config,
             hub: faultyHub,
+            buffers,
             fleet,
             train,
             test,

@@ -7,14 +7,14 @@
  */
 import { createRng, deriveSeed } from '../util/rng.ts';
 import type { FaultPlan } from './config.ts';
-import type { TaskHandle } from './hub.ts';
+import type { SendOptions, TaskHandle } from './hub.ts';
 import type { Task } from '../protocol/messages.ts';
 
 export const DROPPED_REASON = 'result dropped (--drop-prob)';
 
 /** What the cycle needs of a hub: send a task, get a handle. */
 export interface TaskSender {
-  sendTask(id: number, task: Task, timeoutMs: number, opts: { hold: boolean }): TaskHandle;
+  sendTask(id: number, task: Task, timeoutMs: number, opts: SendOptions): TaskHandle;
 }
 
 export function withFaults(hub: TaskSender, plan: FaultPlan, seed: number, kill: (learner: number, cycle: number) => void): TaskSender {

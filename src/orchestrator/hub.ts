@@ -47,6 +47,15 @@ export interface TaskWall {
   return_s: number; // compute_done → result received
 }
 
+export interface SendOptions {
+  /** held: the learner trains only after handle.start() */
+  hold: boolean;
+  /** a buffer to encode the frame into when large enough (reused from cycle to cycle) */
+  frame?: Buffer;
+  /** called once the frame has left (or failed to): its buffer may be reused */
+  onFrameFree?: () => void;
+}
+
 /** A task on its way: the caller decides when a held task may start. */
 export interface TaskHandle {
   /** the task frame was handed to the socket (or the task already ended) */
@@ -244,7 +253,7 @@ export class LearnerHub {
    * `handle.start()` (the caller's compute-slot policy decides when); its timeout starts then,
    * because it covers the learner's work. The outcome never rejects: failures are 'missing'.
    */
-  sendTask(id: number, task: Task, timeoutMs: number, opts: { hold: boolean }): TaskHandle {
+  sendTask(id: number, task: Task, timeoutMs: number, opts: SendOptions): TaskHandle {
     const conn = this.byId.get(id);
     const refused = (reason: string): TaskHandle => ({
       sent: Promise.resolve(),
@@ -252,9 +261,10 @@ export class LearnerHub {
       start: () => {},
       outcome: Promise.resolve({ status: 'missing', reason, bytesSent: 0 }),
     });
+    if (!conn || conn.pending) opts.onFrameFree?.();
     if (!conn) return refused('not connected');
     if (conn.pending) return refused('previous task still running');
-    const frame = encodeMessage(opts.hold ? { ...task, hold: true } : task);
+    const frame = encodeMessage(opts.hold ? { ...task, hold: true } : task, opts.frame);
     let markSent: () => void = () => {};
     const sent = new Promise<void>((r) => (markSent = r));
     let markComputed: () => void = () => {};
@@ -271,14 +281,16 @@ export class LearnerHub {
       resolveOutcome(o);
     };
     conn.pending = pending;
-    sendPaced(conn.ws, frame, task.rate_bps, this.opts.clock).then(
-      (wall) => {
-        pending.sendWall_s = wall;
-        pending.sentDoneAt = monotonicSeconds();
-        markSent();
-      },
-      (e: Error) => pending.resolve({ status: 'missing', reason: `send failed: ${e.message}`, bytesSent: frame.length }),
-    );
+    sendPaced(conn.ws, frame, task.rate_bps, this.opts.clock)
+      .then(
+        (wall) => {
+          pending.sendWall_s = wall;
+          pending.sentDoneAt = monotonicSeconds();
+          markSent();
+        },
+        (e: Error) => pending.resolve({ status: 'missing', reason: `send failed: ${e.message}`, bytesSent: frame.length }),
+      )
+      .finally(() => opts.onFrameFree?.());
     const armTimeout = () => {
       if (conn.pending !== pending) return;
       pending.timer = setTimeout(

@@ -51,6 +51,8 @@ export function encodeFrame(
   header: Record<string, unknown> & { type: string },
   payloads: Record<string, PayloadArray> = {},
   fixedHeaderBytes?: number,
+  /** write into this buffer when it is large enough (a view of it is returned): a reused buffer costs no fresh pages */
+  into?: Buffer,
 ): Buffer {
   const descriptors: PayloadDescriptor[] = Object.entries(payloads).map(([name, arr]) => ({
     name,
@@ -67,17 +69,19 @@ export function encodeFrame(
   if (headerBytes.length > MAX_HEADER_BYTES) throw new FrameError(`header of ${headerBytes.length} bytes exceeds ${MAX_HEADER_BYTES}`);
   let total = pad4(4 + headerBytes.length);
   for (const d of descriptors) total += pad4(d.length * ELEMENT_BYTES[d.dtype]);
-  const out = Buffer.alloc(total);
+  const out = into && into.length >= total ? into.subarray(0, total) : Buffer.allocUnsafe(total);
   out.writeUInt32LE(headerBytes.length, 0);
   headerBytes.copy(out, 4);
-  let offset = pad4(4 + headerBytes.length);
+  let offset = 4 + headerBytes.length;
   for (const d of descriptors) {
+    out.fill(0, offset, pad4(offset)); // padding is zero, whatever the buffer held before
+    offset = pad4(offset);
     const arr = payloads[d.name];
-    const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
     // Float32 payloads are written little-endian; every supported host (x86, ARM) is little-endian.
-    out.set(bytes, offset);
-    offset += pad4(arr.byteLength);
+    out.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), offset);
+    offset += arr.byteLength;
   }
+  out.fill(0, offset, total);
   return out;
 }
 

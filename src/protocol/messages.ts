@@ -146,10 +146,10 @@ export const TIMED_FRAME_OVERHEAD_BYTES = 1024;
 /** Task and result headers are padded to this size (see encodeFrame): their frame length is then deterministic. */
 const TIMED_HEADER_BYTES = 1000;
 
-function encodeTimed(header: Record<string, unknown> & { type: string }, payloads: Record<string, Float32Array | Uint8Array>): Buffer {
+function encodeTimed(header: Record<string, unknown> & { type: string }, payloads: Record<string, Float32Array | Uint8Array>, into?: Buffer): Buffer {
   let frame: Buffer;
   try {
-    frame = encodeFrame(header, payloads, TIMED_HEADER_BYTES);
+    frame = encodeFrame(header, payloads, TIMED_HEADER_BYTES, into);
   } catch (e) {
     throw new ProtocolError('header_too_large', (e as Error).message);
   }
@@ -159,7 +159,8 @@ function encodeTimed(header: Record<string, unknown> & { type: string }, payload
   return frame;
 }
 
-export function encodeMessage(m: Message): Buffer {
+/** `into`: a buffer to reuse for a task frame when it is large enough (see encodeFrame). */
+export function encodeMessage(m: Message, into?: Buffer): Buffer {
   switch (m.type) {
     case 'shard': {
       const { images, labels, ...header } = m;
@@ -170,7 +171,7 @@ export function encodeMessage(m: Message): Buffer {
       const payloads: Record<string, Float32Array | Uint8Array> = { weights };
       if (images) payloads.images = images;
       if (labels) payloads.labels = labels;
-      return encodeTimed(header, payloads);
+      return encodeTimed(header, payloads, into);
     }
     case 'result': {
       const { weights, ...header } = m;

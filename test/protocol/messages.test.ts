@@ -282,3 +282,16 @@ describe('held tasks and start', () => {
     expect(() => decodeToLearner(bad, SETTINGS)).toThrow(/hold/);
   });
 });
+
+describe('encoding into a reused buffer', () => {
+  it('gives byte for byte the frame a fresh buffer gives, whatever the buffer held (padding included)', () => {
+    const t = task(5, { task_id: 'optimal-3-1' });
+    const fresh = encodeMessage(t);
+    const dirty = Buffer.alloc(fresh.length + 100, 0xab);
+    const reused = encodeMessage(t, dirty);
+    expect(reused.buffer).toBe(dirty.buffer);
+    expect(Buffer.compare(reused, fresh)).toBe(0);
+    // Too small a buffer is not used.
+    expect(encodeMessage(t, Buffer.alloc(10)).equals(fresh)).toBe(true);
+  });
+});
