@@ -3,6 +3,9 @@ import type { Summary } from '../stats/index.ts';
 import { targetKey, targetLabel, type CampaignSummary, type PairedCyclesToTarget } from './aggregate.ts';
 import { schemeLabel, orderSchemes } from '../report/schemes.ts';
 
+/** "1 cycle", "10 cycles" */
+export const cyclesWord = (n: number | string) => `${n} cycle${n === 1 ? '' : 's'}`;
+
 export const percent = (fraction: number | null, digits = 2) => (fraction === null ? '—' : `${(fraction * 100).toFixed(digits)} %`);
 
 export function pValue(p: number | null): string {
@@ -20,7 +23,7 @@ export function meanCi(s: Pick<Summary, 'mean' | 'ci95_low' | 'ci95_high'>, digi
 
 /** "4.40 ± 0.68 [3.72, 5.08], 5/5 seeds reached" or "never within 10 cycles (0/5 seeds)". */
 export function cyclesText(c: { mean: number | null; ci95_low: number | null; ci95_high: number | null; reached: number; seeds: number }, cycles: number): string {
-  if (c.reached === 0) return `never within ${cycles} cycles (0/${c.seeds} seeds)`;
+  if (c.reached === 0) return `never within ${cyclesWord(cycles)} (0/${c.seeds} seeds)`;
   return `${meanCi(c, 2)}, ${c.reached}/${c.seeds} seeds reached`;
 }
 
