@@ -9,7 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runCampaign, planCampaign } from '../src/campaign/campaign.ts';
 import type { CampaignSummary } from '../src/campaign/aggregate.ts';
-import { campaignTable } from '../src/campaign/format.ts';
+import { campaignTable, cyclesWord } from '../src/campaign/format.ts';
 import { CONTEXT, FIG2_PANELS, PAPER_CLAIMS, type PanelId } from '../src/campaign/paper-claims.ts';
 import { formatDuration, WorkTracker } from '../src/campaign/progress.ts';
 import { parseSeeds, SEED_EFFECTS } from '../src/campaign/seeds.ts';
@@ -93,7 +93,7 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
   const tracker = new WorkTracker();
   for (const p of panels) for (const run of planCampaign(p.config, seeds, fixedFleet)) tracker.plan(`K=${p.K} T=${p.T} seed ${run.seed}`, run.predictedS);
   log(
-    `npm run paper: Fig. 1 over ${args.fig1Fleets} fleets, then ${panels.length} Fig. 2 panels × ${seeds.length} seeds × ${args.cycles} cycles = ${tracker.total()} runs; ` +
+    `npm run paper: Fig. 1 over ${args.fig1Fleets} fleets, then ${panels.length} Fig. 2 panels × ${seeds.length} seeds × ${cyclesWord(args.cycles)} = ${tracker.total()} runs; ` +
       `estimated total ≈ ${formatDuration(tracker.remainingS())} (prior estimate; refined after the first run)`,
   );
   mkdirSync(out, { recursive: true });

@@ -9,9 +9,10 @@ import { runSweep } from '../campaign/sweep.ts';
 import { formatDuration } from '../campaign/progress.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
-import { parseOrHelp, runCli, UsageError, type CommandSpec, type FlagSpec } from './args.ts';
+import { parseOrHelp, runCli, type CommandSpec, type FlagSpec } from './args.ts';
 import { consoleOutput, interruptible, stamp } from './campaign.ts';
 import { configFromArgs, spec as experimentSpec } from './experiment.ts';
+import { gridValues } from './grid.ts';
 
 // Replaced by the grid's lists, or meaningless for a sweep (a sweep resumes by rerunning it).
 const NOT_FOR_SWEEP = new Set(['K', 'T', 'resume', 'external', 'host', 'port', 'token', 'learners', 'out', 'seeds', 'fixed-fleet']);
@@ -37,19 +38,6 @@ export const spec: CommandSpec = {
     'npm run sweep -- --K 10,20 --T 30 --seeds 1,2,3 --cycles 5 --train-samples 20000 --out results/sweep-small',
   ],
 };
-
-/** The grid's values of one list flag: integers in [min, max] (K) or numbers > 0 (T); duplicates refused. */
-export function gridValues(raw: string[], flag: string, integer: boolean, max = Infinity): number[] {
-  const values: number[] = [];
-  for (const item of raw) {
-    const v = Number(item);
-    const ok = item.trim() !== '' && Number.isFinite(v) && (integer ? Number.isInteger(v) && v >= 1 : v > 0) && v <= max;
-    if (!ok) throw new UsageError(`--${flag}: "${item}" is not ${integer ? `an integer in 1..${max}` : 'a number > 0'}; got "${raw.join(',')}"`);
-    if (values.includes(v)) throw new UsageError(`--${flag}: ${v} is listed twice`);
-    values.push(v);
-  }
-  return values;
-}
 
 async function main(): Promise<number> {
   const args = parseOrHelp(process.argv.slice(2), spec);
