@@ -14,7 +14,7 @@ import { escapeHtml } from '../report/html.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from '../report/render.ts';
 import { orderSchemes, schemeLabel } from '../report/schemes.ts';
 import { summarizeCampaign, targetColumn, targetKey, targetLabel, type CampaignSummary } from './aggregate.ts';
-import { loadCampaignRuns, planCampaign, runCampaign, seedFolder, seedState } from './campaign.ts';
+import { loadCampaignRuns, planCampaign, runCampaign, seedFolder, seedState, writeCampaignOutputs } from './campaign.ts';
 import { sweepSpec, type SweepPoint } from './charts.ts';
 import { cyclesText, meanCi } from './format.ts';
 import { figures, htmlTable, page, type PageChart } from './html.ts';
@@ -188,6 +188,8 @@ export async function runSweep(base: ExperimentConfig, opts: SweepOptions): Prom
     if (cellFinished(dir, plans[i])) {
       for (const p of plans[i]) tracker.finish(`${label} seed ${p.seed}`, 0, false);
       const summary = summarizeCampaign(loadCampaignRuns(dir, opts.seeds, cell.config), cell.config.schemes);
+      // A cell finished without charts (--no-report then) gets them now: the sweep report links to it.
+      if (report && !existsSync(path.join(dir, 'report.html'))) await writeCampaignOutputs(dir, cell.config, opts.seeds, { fixedFleet, report, fonts: opts.fonts });
       result.cells.push({ K: cell.K, T: cell.T, dir, status: 'skipped', summary });
       log(`cell ${i + 1}/${grid.length} ${label}: finished in ${dir}, skipped · ${tracker.status()}`);
       continue;

@@ -43,5 +43,6 @@ describe('sweep', () => {
     expect(tau('20', 'optimal')).toBeGreaterThan(tau('12', 'optimal'));
     for (const axis of ['T', 'K']) for (const m of ['tau', 'accuracy', 'cycles']) expect(existsSync(join(out, `sweep_${m}_vs_${axis}.png`)), `${m} vs ${axis}`).toBe(true);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('K3-T12/report.html');
+    expect(existsSync(join(cellFolder(out, 3, 12), 'report.html'))).toBe(true); // rendered on the rerun, nothing retrained
   });
 });
