@@ -3,10 +3,10 @@
  * (AbortSignal) while its second seed runs, then resumed — the finished seed is skipped and its
  * files are untouched — and its aggregate.csv recomputed by hand from the per-seed cycles.csv files.
  */
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCampaign, seedFolder, type CampaignResult } from '../../src/campaign/campaign.ts';
 import { InputError } from '../../src/errors.ts';
 import { ACCURACY_TARGETS } from '../../src/report/run-folder.ts';
@@ -19,6 +19,8 @@ const SEEDS = [1, 2, 3];
 const out = mkdtempSync(join(os.tmpdir(), 'mel-campaign-'));
 const cyclesCsv = (seed: number) => join(seedFolder(out, seed), 'cycles.csv');
 const dataRows = (seed: number) => (existsSync(cyclesCsv(seed)) ? readCsvObjects(cyclesCsv(seed)) : []);
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('campaign through the real runner', () => {
   let seed1Bytes: Buffer;

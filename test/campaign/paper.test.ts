@@ -3,7 +3,7 @@
  * both Fig. 2 panels through the real runner (K = 20 and K = 10 learner processes), and the claims
  * table in markdown and JSON.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,5 +47,6 @@ describe('npm run paper (tiny)', () => {
     expect(md).toContain("| # | paper's claim | paper | ours (mean ± half-width [95 % CI]) | reproduced | why |");
     expect(md.match(/^\| \d+ \|/gm)).toHaveLength(PAPER_CLAIMS.length);
     expect(readFileSync(join(out, '.gitignore'), 'utf8')).toMatch(/checkpoints\/[\s\S]*logs\//);
+    rmSync(out, { recursive: true, force: true });
   });
 });

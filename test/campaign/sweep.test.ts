@@ -1,8 +1,8 @@
 /** A 2-cell sweep through the real runner; the rerun skips both finished cells and touches none of their runs. */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { seedFolder } from '../../src/campaign/campaign.ts';
 import { cellFolder, runSweep, sweepHeader } from '../../src/campaign/sweep.ts';
 import { ACCURACY_TARGETS } from '../../src/report/run-folder.ts';
@@ -12,6 +12,8 @@ import { smallConfig } from '../helpers/run-config.ts';
 const base = smallConfig({ train_samples: 1000, test_samples: 300, cycles: 2 });
 const out = mkdtempSync(join(os.tmpdir(), 'mel-sweep-'));
 const cycles = (T: number) => join(seedFolder(cellFolder(out, 3, T), 1), 'cycles.csv');
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('sweep', () => {
   it('runs every cell, writes one sweep.csv row per cell × scheme, and a rerun skips the finished cells', async () => {
