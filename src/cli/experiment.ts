@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SCHEMES, type SchemeName } from '../allocation/types.ts';
 import { systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
 import { PAPER_PRESET } from '../model/params.ts';
@@ -15,12 +16,14 @@ import { isRunConfig } from '../orchestrator/run-lock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { InputError } from '../errors.ts';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
+import { CAMPAIGN_FLAGS } from '../campaign/seeds.ts';
 
 // What the wire carries is fixed (784 one-byte pixels, float32 weights of our MLP), so these model
 // constants are not flags here; `npm run allocate` still lets you explore other values.
 const WIRE_FIXED = new Set(['features', 'data-bits', 'model-bits', 'model-coeffs-per-sample', 'model-params']);
 
-const spec: CommandSpec = {
+/** Exported for the commands that run experiments in bulk (sweep, paper): every experiment flag works there. */
+export const spec: CommandSpec = {
   command: 'npm run experiment --',
   summary:
     'Run a Mobile Edge Learning experiment: K learner processes train the MNIST MLP over WebSocket under the\n' +
@@ -61,6 +64,7 @@ const spec: CommandSpec = {
     { name: 'join-timeout-s', type: 'number', exclusiveMin: 0, default: 120, unit: 's', help: 'wall time to wait for learners to (re)join' },
     { name: 'report', type: 'boolean', default: true, help: 'render charts and report.html at the end (--no-report to skip)' },
     ...systemParamFlags(PAPER_PRESET).filter((f) => !WIRE_FIXED.has(f.name)),
+    ...CAMPAIGN_FLAGS,
   ],
   examples: [
     'npm run experiment -- --K 20 --T 12',
@@ -68,6 +72,7 @@ const spec: CommandSpec = {
     'npm run experiment -- --K 5 --T 12 --clock real --time-scale 0.2',
     'npm run experiment -- --K 4 --T 20 --external --host 0.0.0.0 --port 8765',
     'npm run experiment -- --resume results/2026-11-28T10-00-00-K20-T12',
+    'npm run experiment -- --K 20 --T 12 --seeds 5 --out results/K20-T12-5seeds   # rerun to continue a killed campaign',
   ],
 };
 
@@ -83,7 +88,7 @@ function parseFaults(items: string[] | undefined, K: number, cycles: number): { 
   });
 }
 
-function configFromArgs(args: Record<string, any>): ExperimentConfig {
+export function configFromArgs(args: Record<string, any>): ExperimentConfig {
   if (args.alpha !== undefined && args.scenario !== 'federated') throw new UsageError('--alpha only applies to --scenario federated');
   if (args.given.has('time-scale') && args.clock !== 'real') throw new UsageError('--time-scale only applies to --clock real (the virtual clock does not sleep)');
   if (args.external && (args.fail?.length ?? 0) > 0) throw new UsageError('--fail kills spawned learners; it cannot be used with --external');
@@ -204,6 +209,8 @@ function defaultOut(K: number, T: number): string {
 
 async function main(): Promise<number> {
   const args = parseOrHelp(process.argv.slice(2), spec);
+  // --seeds: a campaign of runs, one per seed (src/cli/campaign.ts).
+  if (args.seeds !== undefined || args.fixedFleet) return (await import('./campaign.ts')).campaignMain(args, configFromArgs);
   const config = args.resume ? configFromRunFolder(args.resume, args) : configFromArgs(args);
   const out = args.resume ?? args.out ?? defaultOut(config.K, config.T);
 
@@ -262,4 +269,5 @@ async function main(): Promise<number> {
   return 0;
 }
 
-runCli(main);
+// Run only as a script, so that sweep and paper can import the flag spec without side effects.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) runCli(main);

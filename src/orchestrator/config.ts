@@ -18,6 +18,12 @@ export interface ExperimentConfig {
   cycles: number;
   schemes: SchemeName[];
   seed: number;
+  /**
+   * Seed of the generated fleet (positions → channels) when it should differ from `seed`: a campaign
+   * with --fixed-fleet keeps its first seed's fleet and varies only the training randomness.
+   * Absent = `seed`.
+   */
+  fleet_seed?: number;
   scenario: Scenario;
   alpha: number | null; // federated: Dirichlet concentration for non-IID shards; null = IID
   train_samples: number; // d

@@ -147,7 +147,7 @@ function gitCommit(): string | null {
 
 /** Fleet of the run: the user's learners file, or generated from the seed. */
 export function buildFleet(config: ExperimentConfig): LearnerProfile[] {
-  if (!config.learners_file) return generateFleet(config.K, config.seed, config.params);
+  if (!config.learners_file) return generateFleet(config.K, config.fleet_seed ?? config.seed, config.params);
   const fleet = parseLearnersJson(readFileSync(config.learners_file, 'utf8'), config.params);
   if (fleet.length !== config.K) throw new InputError(`--learners file describes ${fleet.length} learners but K is ${config.K}`);
   return fleet;

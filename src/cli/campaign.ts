@@ -1,0 +1,75 @@
+/**
+ * `npm run experiment -- … --seeds 5`: the experiment once per seed, then statistics over the
+ * seeds. Called by src/cli/experiment.ts when --seeds (or --fixed-fleet) is given; thin like every
+ * CLI: parse, run the campaign (src/campaign), print where things are.
+ */
+import { join } from 'node:path';
+import { runCampaign } from '../campaign/campaign.ts';
+import { campaignTable } from '../campaign/format.ts';
+import { formatDuration } from '../campaign/progress.ts';
+import { monotonicSeconds } from '../emulation/clock.ts';
+import { parseSeeds } from '../campaign/seeds.ts';
+import type { ExperimentConfig } from '../orchestrator/config.ts';
+import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
+import { UsageError, type ParsedArgs } from './args.ts';
+
+/** Ctrl-C / SIGTERM: the first stops the running seed (its completed cycles stay); a second exits at once. */
+export function interruptible(what: string): AbortController {
+  const abort = new AbortController();
+  const onSignal = (sig: string) => {
+    if (abort.signal.aborted) {
+      process.stderr.write(`\n${sig}: exiting now\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\n${sig}: stopping the running ${what} (press Ctrl-C again to quit at once)\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  return abort;
+}
+
+/** Event lines on stderr; on a terminal a transient status line that each event line clears. */
+export function consoleOutput(): { log: (line: string) => void; progress?: (status: string) => void } {
+  const tty = process.stderr.isTTY;
+  return {
+    log: (line) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`),
+    progress: tty ? (status) => process.stderr.write(`\r\x1b[K${status.slice(0, (process.stderr.columns || 120) - 1)}`) : undefined,
+  };
+}
+
+export function stamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+}
+
+export async function campaignMain(args: ParsedArgs, configFromArgs: (args: ParsedArgs) => ExperimentConfig): Promise<number> {
+  if (args.seeds === undefined) throw new UsageError('--fixed-fleet applies to campaigns: give --seeds too (e.g. --seeds 5)');
+  if (args.resume) throw new UsageError('--resume continues one run; to continue a campaign, rerun the same command (same --out): finished seeds are skipped');
+  if (args.external) throw new UsageError('--seeds runs spawned learners; it cannot be combined with --external');
+  const seeds = parseSeeds(args.seeds, args.seed);
+  const base = configFromArgs(args);
+  const out = args.out ?? join(PROJECT_ROOT, 'results', `${stamp()}-K${base.K}-T${base.T}-seeds${seeds.length}`);
+  const abort = interruptible('seed');
+  const { log, progress } = consoleOutput();
+  const started = monotonicSeconds();
+  log(`campaign folder: ${out}`);
+  const result = await runCampaign(base, {
+    out,
+    seeds,
+    fixedFleet: args.fixedFleet,
+    report: args.report !== false,
+    seedReports: args.report !== false,
+    log,
+    progress,
+    signal: abort.signal,
+  });
+  if (result.interrupted) {
+    process.stderr.write(`interrupted after ${formatDuration(monotonicSeconds() - started)}: finished seeds are kept in ${out}; rerun the same command to continue (finished seeds are skipped)\n`);
+    return 130;
+  }
+  for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+  process.stderr.write(`\n${campaignTable(result.summary!)}\n\ncampaign of ${seeds.length} seeds took ${formatDuration(monotonicSeconds() - started)}; aggregate: ${join(out, 'aggregate.csv')}, ${join(out, 'summary.json')}`);
+  process.stderr.write(args.report !== false ? `, report: ${join(out, 'report.html')}\n` : '\n');
+  process.stdout.write(`${out}\n`);
+  return 0;
+}
