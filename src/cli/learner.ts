@@ -4,6 +4,7 @@
  */
 import { runLearnerSession } from '../learner/client.ts';
 import { SPEC_LIMITS } from '../model/devices.ts';
+import { BACKEND_PREFERENCES, createEngine, ENGINE_PREFERENCES, type Engine, type EngineChoice } from '../nn/mlp.ts';
 import { FATAL_CLOSE_CODES } from '../protocol/messages.ts';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 
@@ -19,6 +20,8 @@ const spec: CommandSpec = {
     { name: 'rate-bps', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.rate_bps, unit: 'bit/s', help: 'link rate to emulate (instead of --distance-m)' },
     { name: 'retry-s', type: 'number', min: 0, default: 30, unit: 's', help: 'keep trying to (re)connect this long after a lost connection' },
     { name: 'spawned', type: 'boolean', default: false, help: 'internal: started by the orchestrator; exit when stdin closes (the orchestrator is gone)' },
+    { name: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], help: 'prepare this training engine before connecting (the run\'s welcome says which one trains; default: prepare it then)' },
+    { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: 'auto', help: 'tfjs backend to prepare with --engine tfjs' },
     { name: 'quiet', type: 'boolean', default: false, help: 'print only errors' },
   ],
   examples: [
@@ -57,11 +60,20 @@ async function main(): Promise<number> {
 /** Sessions until the run ends (0), a refusal that retrying cannot fix (2), or the retry window closes (1). */
 async function serve(args: Record<string, any>, tag: string, log: (line: string) => void): Promise<number> {
   const profile = { f_hz: args.fHz, ...(args.rateBps !== undefined ? { rate_bps: args.rateBps } : { distance_m: args.distanceM }) };
+  // One engine per choice for the whole process: a learner that rejoins keeps its engine. With
+  // --engine it is ready before the first hello, so its start-up is not paid inside a cycle.
+  const engines = new Map<string, Promise<Engine>>();
+  const engineFor = (choice: EngineChoice) => {
+    const key = `${choice.engine}/${choice.backend}`;
+    if (!engines.has(key)) engines.set(key, createEngine(choice, log, ['train']));
+    return engines.get(key)!;
+  };
+  if (args.engine) await engineFor({ engine: args.engine, backend: args.backend });
   // The retry window restarts whenever a session was joined: it bounds one outage, not the whole run.
   let deadline = Date.now() + args.retryS * 1000;
   let attempt = 0;
   for (;;) {
-    const end = await runLearnerSession({ url: args.connect, token: args.token, learnerId: args.learnerId, profile, log });
+    const end = await runLearnerSession({ url: args.connect, token: args.token, learnerId: args.learnerId, profile, log, engineFor });
     if (end.kind === 'bye') {
       log(`run finished after ${end.tasksDone} task(s) in this session`);
       return 0;

@@ -6,7 +6,7 @@
 import { PIXELS_PER_IMAGE } from '../data/format.ts';
 import type { LearnerSpec } from '../model/devices.ts';
 import WebSocket from 'ws';
-import { createEngine, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
+import { createEngine, PARAM_COUNT, type Engine, type EngineChoice } from '../nn/mlp.ts';
 import type { ImageSet } from '../data/mnist.ts';
 import { createClock, monotonicSeconds, type Clock } from '../emulation/clock.ts';
 import { padCompute } from '../emulation/compute.ts';
@@ -35,6 +35,8 @@ export interface LearnerClientOptions {
   log?: (line: string) => void;
   /** Largest frame accepted before the welcome tells the real sizes (default: full MNIST). */
   maxFrameBytes?: number;
+  /** The engine for the run's choice (default: a new one); a learner that rejoins passes the same one back. */
+  engineFor?: (choice: EngineChoice) => Promise<Engine>;
 }
 
 export interface SessionEnd {
@@ -153,7 +155,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
           return;
         }
         try {
-          engine = await createEngine(message.settings, log);
+          engine = await (opts.engineFor ?? ((choice) => createEngine(choice, log, ['train'])))(message.settings);
         } catch (e) {
           log(`cannot join: ${(e as Error).message}`);
           ws.close(CLOSE.incompatible.code, `${CLOSE.incompatible.reason}: engine ${message.settings.engine} unavailable`.slice(0, 120));

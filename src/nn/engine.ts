@@ -47,6 +47,9 @@ export interface Engine {
   evaluate(weights: Float32Array, set: ImageSet): Promise<Evaluation>;
 }
 
+/** What a process will ask of its engine, so it can get that ready at start-up. */
+export type EngineUse = 'train' | 'evaluate';
+
 export type EnginePreference = 'auto' | 'onnx' | 'tfjs';
 export const ENGINE_PREFERENCES: readonly EnginePreference[] = ['auto', 'onnx', 'tfjs'];
 

@@ -3,7 +3,7 @@
  * one-line warning where onnxruntime's native binary cannot load on this platform.
  */
 import { InputError } from '../errors.ts';
-import { ENGINE_PREFERENCES, type BackendPreference, type Engine, type EnginePreference } from './engine.ts';
+import { ENGINE_PREFERENCES, type BackendPreference, type Engine, type EnginePreference, type EngineUse } from './engine.ts';
 
 export interface EngineChoice {
   engine: EnginePreference;
@@ -11,13 +11,14 @@ export interface EngineChoice {
   backend: BackendPreference;
 }
 
-export async function createEngine(choice: EngineChoice, warn: (line: string) => void = () => {}): Promise<Engine> {
+/** `ready`: what this process will use, prepared now (start-up) rather than on first use. */
+export async function createEngine(choice: EngineChoice, warn: (line: string) => void = () => {}, ready: EngineUse[] = []): Promise<Engine> {
   if (!ENGINE_PREFERENCES.includes(choice.engine))
     throw new InputError(`unknown engine "${choice.engine}"; valid: ${ENGINE_PREFERENCES.join('|')}`);
   if (choice.engine !== 'tfjs') {
     try {
       const { createOnnxEngine } = await import('./onnx/engine.ts');
-      return await createOnnxEngine();
+      return await createOnnxEngine(ready);
     } catch (e) {
       const why = String((e as Error).message ?? e).split('\n')[0];
       if (choice.engine === 'onnx') throw new InputError(`engine onnx is not available here: ${why}; use --engine tfjs`);

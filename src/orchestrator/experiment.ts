@@ -378,7 +378,7 @@ async function runSession(
   const url = await hub.start();
   opts.signal?.addEventListener('abort', () => hub.failPending('orchestrator interrupted'));
   opts.onListening?.(url, token);
-  const processes = generatedFleet ? new LearnerProcesses(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), log) : null;
+  const processes = generatedFleet ? new LearnerProcesses(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), log, ['--engine', config.engine, '--backend', config.backend]) : null;
   const spawnMissing = () => {
     if (processes) for (const l of generatedFleet!) if (!hub.isConnected(l.id) && !processes.isRunning(l.id)) processes.spawn(l);
   };
@@ -388,7 +388,7 @@ async function runSession(
   let train: ImageSet;
   let test: ImageSet;
   try {
-    engine = await createEngine(config, log);
+    engine = await createEngine(config, log, ['evaluate']);
     const mnist = await loadMnist(config.data_dir ? { dataDir: config.data_dir } : {});
     if (config.train_samples > mnist.train.count) throw new InputError(`--train-samples ${config.train_samples} exceeds the ${mnist.train.count} training images`);
     if (config.test_samples > mnist.test.count) throw new InputError(`--test-samples ${config.test_samples} exceeds the ${mnist.test.count} test images`);

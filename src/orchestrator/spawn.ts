@@ -29,6 +29,8 @@ export class LearnerProcesses {
     private readonly token: string,
     private readonly logDir: string,
     private readonly log: (line: string) => void,
+    /** more learner CLI flags, the same for every learner (e.g. the engine to prepare) */
+    private readonly learnerFlags: string[] = [],
   ) {
     mkdirSync(logDir, { recursive: true });
   }
@@ -46,6 +48,7 @@ export class LearnerProcesses {
       '--rate-bps',
       String(spec.rate_bps),
       '--spawned',
+      ...this.learnerFlags,
     ];
     const child = spawn(process.execPath, args, {
       cwd: PROJECT_ROOT,
