@@ -21,14 +21,15 @@ import type { LearnerSettings } from '../protocol/messages.ts';
 import type { ExperimentConfig } from './config.ts';
 import { DROPPED_REASON, runCycle, type CycleOutcome } from './cycle.ts';
 import { LearnerHub } from './hub.ts';
-import { parseCycles, parseLearners, type CycleRow, type LearnerRow } from '../report/run-folder.ts';
+import { parseCycles, parseLearners } from '../run-folder/read.ts';
+import type { CycleRow, LearnerRow, RunConfigFile, RunSummaryFile, SchemeSummary } from '../run-folder/schema.ts';
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
 import { writeJsonAtomic } from './run-files.ts';
 import { lockRunFolder, removeStaleTemps } from './run-lock.ts';
-import { readSessions, totalOf, writeSessions, type SessionRecord } from './sessions.ts';
+import { readSessions, snakeKeys, totalOf, writeSessions, type SessionRecord } from './sessions.ts';
 import { learnerEntryArgs } from './learner-entry.ts';
 import { LearnerProcesses, PROJECT_ROOT } from './spawn.ts';
-import { formatSummaryTable, summarizeScheme, type SchemeSummaryFull } from './summary.ts';
+import { formatSummaryTable, summarizeScheme } from './summary.ts';
 
 export interface RunOptions {
   out: string;
@@ -42,25 +43,7 @@ export interface RunOptions {
   signal?: AbortSignal; // abort = stop after the learners are stopped (Ctrl-C); completed cycles stay
 }
 
-export interface RunSummaryFile {
-  schemes: Record<string, SchemeSummaryFull>;
-  /** the engine that evaluated (learners report theirs per result) */
-  engine: string;
-  /** orchestrator sessions the run took (1 + each --resume that ran cycles); every figure below covers all of them */
-  sessions: number;
-  wall_s: number;
-  setup_wall_s: number;
-  cycles_wall_s: number;
-  eval_wall_s: number;
-  train_process_s: number; // Σ learners' real training seconds
-  emulator_overhead: { seconds: number; fraction_of_cycles_wall: number; fraction_of_wall: number; definition: string };
-  overruns: { learner_cycles: number; total_s: number; faithful: boolean };
-  /** diverged_cycles: cycles whose averaged model had a non-finite test loss and was not adopted */
-  faults: { killed: number; dropped_results: number; lost_learner_cycles: number; diverged_cycles: number };
-  hub: Record<string, number>;
-  /** peak resident memory of the orchestrator and of the largest learner process, MB */
-  memory: { orchestrator_peak_rss_mb: number; learner_peak_rss_mb: number };
-}
+export type { RunSummaryFile } from '../run-folder/schema.ts';
 
 export interface RunResult {
   out: string;
@@ -85,6 +68,7 @@ class SessionStats {
   dropped = 0;
   learnerPeakRssKb = 0;
   diverged = 0;
+  respawned = 0;
 
   add(outcome: CycleOutcome, wall_s: number): void {
     this.cyclesRun++;
@@ -232,7 +216,7 @@ function completedPerScheme(out: string): Map<string, number> {
 
 /** summary.json: results from the CSV files, timings and faults added up over every session of the run. */
 function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRows: LearnerRow[], sessions: SessionRecord[], engine: string): RunSummaryFile {
-  const schemes: Record<string, SchemeSummaryFull> = {};
+  const schemes: Record<string, SchemeSummary> = {};
   for (const scheme of config.schemes)
     schemes[scheme] = summarizeScheme(
       cycleRows.filter((r) => r.scheme === scheme),
@@ -262,6 +246,7 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
       dropped_results: t.dropped_results,
       lost_learner_cycles: learnerRows.filter((r) => r.status === 'missing').length,
       diverged_cycles: t.diverged_cycles,
+      respawned: t.respawned,
     },
     hub: t.hub,
     memory: { orchestrator_peak_rss_mb: t.orchestrator_peak_rss_mb, learner_peak_rss_mb: t.learner_peak_rss_mb },
@@ -402,7 +387,8 @@ async function runSession(
     killed: stats.killed,
     dropped_results: stats.dropped,
     diverged_cycles: stats.diverged,
-    hub: { ...hub.stats },
+    respawned: stats.respawned,
+    hub: snakeKeys(hub.stats),
     orchestrator_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     learner_peak_rss_mb: stats.learnerPeakRssKb / 1024,
   });
@@ -414,7 +400,7 @@ async function runSession(
     writer = new ResultsWriter(opts.out, {
       resume: Boolean(opts.resume),
       realClock: config.clock === 'real',
-      config: () => ({
+      config: (): RunConfigFile => ({
         ...config,
         fleet,
         engine_used: engine.name,

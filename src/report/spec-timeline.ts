@@ -6,7 +6,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG } from './chart-style.ts';
-import type { CycleRow, LearnerRow } from './run-folder.ts';
+import type { CycleRow, LearnerRow } from '../run-folder/schema.ts';
 import { ghz } from './format.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 

@@ -13,30 +13,9 @@ import type { ExperimentConfig } from '../../src/orchestrator/config.ts';
 import { cycleDataOrder } from '../../src/orchestrator/cycle.ts';
 import { runExperiment, type RunResult } from '../../src/orchestrator/experiment.ts';
 import { deriveSeed } from '../../src/util/rng.ts';
+import { readCycles as cycleRows, readLearners as learnerRows } from '../helpers/run-files.ts';
+import type { LearnerRow } from '../../src/run-folder/schema.ts';
 import { collectLog, fastConfig, isAlive, joinedPids, tmpDir, type LogCollector } from './helpers.ts';
-
-interface LearnerCsvRow {
-  scheme: string;
-  cycle: number;
-  learner: number;
-  batch: number;
-  late: string;
-}
-
-function learnerRows(out: string): LearnerCsvRow[] {
-  const [header, ...lines] = readFileSync(join(out, 'learners.csv'), 'utf8').trim().split('\n');
-  const cols = header.split(',');
-  return lines.map((l) => {
-    const c = l.split(',');
-    const at = (name: string) => c[cols.indexOf(name)];
-    return { scheme: at('scheme'), cycle: Number(at('cycle')), learner: Number(at('learner')), batch: Number(at('batch')), late: at('late') };
-  });
-}
-
-function cycleRows(out: string): { cycle: number; tau: number; accuracy: number }[] {
-  const [, ...lines] = readFileSync(join(out, 'cycles.csv'), 'utf8').trim().split('\n');
-  return lines.map((l) => l.split(',')).map((c) => ({ cycle: Number(c[1]), tau: Number(c[2]), accuracy: Number(c[3]) }));
-}
 
 function expectNoLearnerLeft(log: LogCollector): number[] {
   const pids = [...joinedPids(log.lines).values()].flat();
@@ -60,7 +39,7 @@ describe('learner faults in real runs', () => {
   });
 
   /** Cycle 1 of `scheme` as the learners computed it: train each of `who` in-process, average by d_k. */
-  async function cycleOneAverage(config: ExperimentConfig, rows: LearnerCsvRow[], scheme: string, tau: number, who: number[]): Promise<Float32Array> {
+  async function cycleOneAverage(config: ExperimentConfig, rows: LearnerRow[], scheme: string, tau: number, who: number[]): Promise<Float32Array> {
     const mine = rows.filter((r) => r.scheme === scheme && r.cycle === 1).sort((a, b) => a.learner - b.learner);
     const order = cycleDataOrder(config.train_samples, config.seed, 1);
     const offsets = mine.reduce<number[]>((acc, _r, k) => [...acc, k === 0 ? 0 : acc[k - 1] + mine[k - 1].batch], []);
@@ -83,9 +62,9 @@ describe('learner faults in real runs', () => {
     faultTally.runsCompleted++;
 
     const rows = learnerRows(run.out);
-    const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.late;
-    expect([0, 1, 2].map((k) => status(1, k))).toEqual(['0', 'missing', '0']);
-    expect([0, 1, 2].map((k) => status(2, k))).toEqual(['0', '0', '0']);
+    const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.status;
+    expect([0, 1, 2].map((k) => status(1, k))).toEqual(['on-time', 'missing', 'on-time']);
+    expect([0, 1, 2].map((k) => status(2, k))).toEqual(['on-time', 'on-time', 'on-time']);
     expect(log.lines.some((l) => /fault injection: killing learner 1 \(pid \d+\) in optimal cycle 1/.test(l))).toBe(true);
 
     // The learner process was replaced: two different pids joined as learner 1.
@@ -102,7 +81,7 @@ describe('learner faults in real runs', () => {
     expect(maxDiff(saved, withoutOne)).toBeLessThan(1e-6);
     expect(maxDiff(saved, withAll)).toBeGreaterThan(1e-3);
     // ... and its accuracy is that model's accuracy, not the fault-free one.
-    const accuracy = cycleRows(run.out)[0].accuracy;
+    const accuracy = cycleRows(run.out)[0].testAccuracy;
     expect(accuracy).toBeCloseTo((await engine.evaluate(withoutOne, test)).accuracy, 6);
     expect(accuracy).not.toBe((await engine.evaluate(withAll, test)).accuracy);
 
@@ -125,12 +104,12 @@ describe('learner faults in real runs', () => {
 
     const rows = learnerRows(run.out);
     expect(rows).toHaveLength(config.K * config.cycles);
-    expect(rows.every((r) => r.late === 'missing')).toBe(true);
+    expect(rows.every((r) => r.status === 'missing')).toBe(true);
     const initial = initWeights(config.seed);
     const initialAccuracy = (await engine.evaluate(initial, test)).accuracy;
     const cycles = cycleRows(run.out);
     expect(cycles.map((c) => c.cycle)).toEqual([1, 2]);
-    for (const c of cycles) expect(c.accuracy).toBe(initialAccuracy);
+    for (const c of cycles) expect(c.testAccuracy).toBe(initialAccuracy);
     const { weights } = loadCheckpoint(run.out, 'optimal', config.cycles, PARAM_COUNT);
     expect(Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength).equals(Buffer.from(initial.buffer))).toBe(true);
 
@@ -147,7 +126,7 @@ describe('learner faults in real runs', () => {
     const run = await runExperiment(config, { out: tmpDir('fault-drop-paired'), log: log.log });
     const lost = (scheme: string) =>
       learnerRows(run.out)
-        .filter((r) => r.scheme === scheme && r.late === 'missing')
+        .filter((r) => r.scheme === scheme && r.status === 'missing')
         .map((r) => `${r.cycle}:${r.learner}`)
         .sort();
     expect(lost('optimal').length).toBeGreaterThan(0);
@@ -175,15 +154,15 @@ describe('learner faults in real runs', () => {
     faultTally.runsCompleted++;
 
     const rows = learnerRows(run.out);
-    const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.late;
-    expect([0, 1, 2].map((k) => status(1, k))).toEqual(['0', 'missing', '0']);
-    expect(status(2, 1)).toBe('0'); // back for cycle 2
+    const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.status;
+    expect([0, 1, 2].map((k) => status(1, k))).toEqual(['on-time', 'missing', 'on-time']);
+    expect(status(2, 1)).toBe('on-time'); // back for cycle 2
     expect(joinedPids(log.lines).get(1)).toEqual([stoppedPid, stoppedPid]); // the same process, rejoined
     expect(detectedAfter_s).toBeLessThan(10);
     expect(log.lines.some((l) => /^learner 1 missed its heartbeat/.test(l))).toBe(true);
     expect(log.lines.some((l) => /optimal\s+cycle\s+1\/2 .*missing 1 \(1: missed heartbeat/.test(l))).toBe(true);
     const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
-    expect(summary.hub.heartbeatTimeouts).toBe(1);
+    expect(summary.hub.heartbeat_timeouts).toBe(1); // summary.json is snake_case throughout
     expect(summary.faults.lost_learner_cycles).toBe(1);
     faultTally.learnerCyclesLost += summary.faults.lost_learner_cycles;
 

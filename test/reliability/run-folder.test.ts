@@ -16,8 +16,8 @@ import { runExperiment, type RunSummaryFile } from '../../src/orchestrator/exper
 import { LOCK_FILE, lockRunFolder } from '../../src/orchestrator/run-lock.ts';
 import { errorLines, startExperiment } from '../helpers/experiment-cli.ts';
 import { collectLog, fastConfig, tmpDir, waitUntil } from './helpers.ts';
+import { readCycles } from '../helpers/run-files.ts';
 
-const dataRows = (dir: string) => readFileSync(join(dir, 'cycles.csv'), 'utf8').trim().split('\n').slice(1);
 const summaryOf = (dir: string): RunSummaryFile => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
 
 /** The pid of a process that has already exited. */
@@ -62,7 +62,7 @@ describe('run folder lock', () => {
     const endA = await a.exit;
     expect(endA.code, endA.stderr).toBe(0);
     expect(endA.stderr).toMatch(/extending the run from 1 to 3 cycles per scheme/);
-    expect(dataRows(out).map((r) => r.split(',').slice(0, 2).join(','))).toEqual(['optimal,1', 'optimal,2', 'optimal,3']);
+    expect(readCycles(out).map((r) => `${r.scheme},${r.cycle}`)).toEqual(['optimal,1', 'optimal,2', 'optimal,3']);
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
   });
 });
@@ -92,7 +92,7 @@ describe('--resume', () => {
     expect(log.lines).toContain('extending the run from 2 to 3 cycles per scheme');
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ cycles: 3, cycles_extended: [{ from: 2, to: 3 }] });
     const s = extended.summary;
-    expect(dataRows(out)).toHaveLength(3);
+    expect(readCycles(out)).toHaveLength(3);
     expect(s.sessions).toBe(2);
     const sessions = JSON.parse(readFileSync(join(out, 'sessions.json'), 'utf8')).sessions;
     expect(sessions).toHaveLength(2);

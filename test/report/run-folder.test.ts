@@ -1,6 +1,7 @@
 import { afterAll, describe, it, expect } from 'vitest';
 import path from 'node:path';
-import { loadRunFolder, parseCycles, parseLearners, validateSummary } from '../../src/report/run-folder.ts';
+import { loadRunFolder } from '../../src/report/run-folder.ts';
+import { parseCycles, parseLearners, validateSummary } from '../../src/run-folder/read.ts';
 import { ReportInputError } from '../../src/report/errors.ts';
 import { fixtureFiles, removeTempDirs, writeFixtureRun, FIXTURE_T_S } from './fixture.ts';
 

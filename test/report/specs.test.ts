@@ -1,7 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { parseFig1 } from '../../src/report/fig1-data.ts';
-import { parseCycles, parseLearners } from '../../src/report/run-folder.ts';
+import { parseCycles, parseFig1, parseLearners } from '../../src/run-folder/read.ts';
 import { orderSchemes, schemeColorScale, schemeLabel } from '../../src/report/schemes.ts';
 import { accuracySpec, accuracyTimeSpec, lossSpec, tauSpec } from '../../src/report/spec-cycles.ts';
 import { accuracyTimeCaption } from '../../src/report/index.ts';
