@@ -46,6 +46,25 @@ describe('run folder parsing', () => {
     expect(() => parseCycles(`${head}\neta,0,2,0.96,0.1,12,11,0,1\n`, 'cycles.csv')).toThrow(/column cycle must be in \[1, Infinity\]/);
   });
 
+  it('reads learners.csv with the reason column, and the older header without it (committed runs)', () => {
+    const old = parseLearners(files['learners.csv'], 'learners.csv');
+    expect(old.every((r) => r.reason === null)).toBe(true);
+    const withReason = files['learners.csv']
+      .trim()
+      .split('\n')
+      .map((l, i) => (i === 0 ? `${l},reason` : l.endsWith(',missing') ? `${l},"disconnected (1006, going away)"` : `${l},`))
+      .join('\n');
+    const rows = parseLearners(withReason, 'learners.csv');
+    expect(rows.filter((r) => r.status === 'missing').map((r) => r.reason)).toEqual(['disconnected (1006, going away)']);
+    expect(rows.map(({ reason: _r, ...rest }) => rest)).toEqual(old.map(({ reason: _r, ...rest }) => rest));
+  });
+
+  it('accepts null results for a scheme that never ran (an interrupted run)', () => {
+    const good = JSON.parse(files['summary.json']);
+    const notRun = { cycles: 0, final_accuracy: null, best_accuracy: null, final_loss: null, cycles_to_96_67: null, cycles_to_97: null, mean_tau: null, tau: [], late_learner_cycles: 0, missing_learner_cycles: 0 };
+    expect(validateSummary({ schemes: { ...good.schemes, eta: notRun } }, 's.json').schemes.eta.final_accuracy).toBeNull();
+  });
+
   it('validates summary.json field types', () => {
     const good = JSON.parse(files['summary.json']);
     expect(validateSummary(good, 's.json').schemes.eta.cycles_to_97).toBeNull();
