@@ -1,2 +1,19 @@
-/** The experiment's configuration: its shape is part of the run-folder schema (config.json holds it whole). */
+/** The experiment's configuration (its shape is part of the run-folder schema) and the defaults derived from it. */
+import type { ExperimentConfig } from '../run-folder/schema.ts';
+
 export type { ExperimentConfig, FaultPlan } from '../run-folder/schema.ts';
+
+/**
+ * The default task timeout scales with the cycle it guards. A task's emulated work fits in T by
+ * construction, which on the real clock lasts time_scale·T of wall time (a device slowed by
+ * --speed-jitter σ can take up to e^{3σ} times longer, 99.9 % of draws); on the virtual clock the
+ * host trains faster than the emulated devices (≥ 10k samples/s against ≤ 2.2k for Table I's
+ * 2.4 GHz), so T is a bound there too. Ten times that leaves room for a loaded host; the floor
+ * covers process hiccups (GC, a slow evaluation) on very short cycles.
+ */
+export const TASK_TIMEOUT = { factor: 10, min_s: 10 } as const;
+
+export function defaultTaskTimeoutS(c: Pick<ExperimentConfig, 'T' | 'clock' | 'time_scale' | 'speed_jitter'>): number {
+  const wallPerCycle_s = c.clock === 'real' ? c.time_scale * c.T * Math.exp(3 * (c.speed_jitter ?? 0)) : c.T;
+  return Math.max(TASK_TIMEOUT.min_s, Math.ceil(TASK_TIMEOUT.factor * wallPerCycle_s));
+}
