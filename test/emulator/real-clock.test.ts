@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { eventsOf, type RunEvent } from '../../src/orchestrator/events.ts';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import { readLearners, readWallPhases } from '../helpers/run-files.ts';
 import { smallConfig } from '../helpers/run-config.ts';
@@ -56,11 +57,11 @@ describe('real clock', () => {
 
   it('an impossible time scale reports overruns instead of pretending', async () => {
     const { dir, config } = slowLinkConfig(1e-4);
-    const logs: string[] = [];
-    const run = await runExperiment(config, { out: join(dir, 'run'), log: (l) => logs.push(l) });
+    const events: RunEvent[] = [];
+    const run = await runExperiment(config, { out: join(dir, 'run'), log: () => {}, onEvent: (e) => events.push(e) });
     expect(run.summary.overruns.faithful).toBe(false);
     expect(run.summary.overruns.learner_cycles).toBeGreaterThan(0);
-    expect(logs.join('\n')).toMatch(/not a faithful real-time emulation/);
+    expect(eventsOf(events, 'unfaithful')).toEqual([{ type: 'unfaithful', learner_cycles: run.summary.overruns.learner_cycles, total_s: run.summary.overruns.total_s }]);
     expect(readWallPhases(run.out).some((w) => (w.overrunS ?? 0) > 0)).toBe(true);
   });
 });

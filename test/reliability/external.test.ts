@@ -61,8 +61,12 @@ describe('external learners (npm run learner)', () => {
       const run = runExperiment(config, {
         out: tmpDir('external'),
         log: log.log,
-        onListening: (url, token) => {
+        onEvent: (e) => {
+          log.onEvent(e);
+          if (e.type !== 'listening') return;
+          const { url, token } = e;
           expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+          expect(e.reachable_urls).toEqual([url]); // a host that is not a wildcard is used as it is
           void flakyProxy(new URL(url), 1_200_000, 1500).then((p) => {
             proxy = p;
             learners.push(startLearnerCli(['--connect', url, '--learner-id', '0', '--f-hz', '2.4e9', '--distance-m', '20'], token));

@@ -359,7 +359,10 @@ describe('fuzzing the hub of a run in progress', () => {
     const fuzzed = runExperiment(config, {
       out: tmpDir('fuzz-run'),
       log: log.log,
-      onListening: (url, token) => {
+      onEvent: (e) => {
+        log.onEvent(e);
+        if (e.type !== 'listening') return;
+        const { url, token } = e;
         const P = PARAM_COUNT;
         const fuzzer = createFuzzer(deriveSeed(SEED, 'in-run'), {
           valid: [
