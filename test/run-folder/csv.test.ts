@@ -1,4 +1,10 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
+import { CsvAppender } from '../../src/orchestrator/run-files.ts';
+import { parseLearners } from '../../src/run-folder/read.ts';
+import { LEARNERS_HEADER, LEARNERS_HEADER_WITHOUT_REASON } from '../../src/run-folder/schema.ts';
 import { FieldReader, formatCsvCell, parseCsv, splitCsvLine } from '../../src/run-folder/csv.ts';
 import { RunFileError } from '../../src/run-folder/errors.ts';
 
@@ -83,5 +89,23 @@ describe('older headers', () => {
     expect(r.optionalNumber('c')).toBeNull();
     expect(errorOf(() => parseCsv('a,b\n1,2,3\n', 'f.csv', H, [['a', 'b']])).message).toMatch(/f\.csv:2: 3 fields, expected 2 \(a,b\)/);
     expect(errorOf(() => parseCsv('b,a\n', 'f.csv', H, [['a', 'b']])).message).toMatch(/expected "a,b,c"/);
+  });
+});
+
+describe('CsvAppender on a file an older version wrote (--resume of a committed run)', () => {
+  it('adds the newer trailing columns, empty, and appends under one header; refuses a foreign header', () => {
+    const dir = mkdtempSync(join(os.tmpdir(), 'mel-csv-'));
+    const file = join(dir, 'learners.csv');
+    const old = LEARNERS_HEADER_WITHOUT_REASON.join(',');
+    writeFileSync(file, `${old}\neta,1,0,1e9,1e7,100,1,2,1,4,0\neta,1,1,1e9,1e7,100,,,,,missing\n`);
+    const csv = new CsvAppender(file, LEARNERS_HEADER);
+    csv.add({ scheme: 'eta', cycle: 2, learner: 1, f_hz: 1e9, rate_bps: 1e7, batch: 100, t_send_s: 1, late: 'missing', reason: 'disconnected (1006)' });
+    csv.flush();
+    const rows = parseLearners(readFileSync(file, 'utf8'), file);
+    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe(LEARNERS_HEADER.join(','));
+    expect(rows.map((r) => r.reason)).toEqual([null, null, 'disconnected (1006)']);
+
+    writeFileSync(join(dir, 'other.csv'), 'a,b\n1,2\n');
+    expect(() => new CsvAppender(join(dir, 'other.csv'), LEARNERS_HEADER)).toThrow(/header is "a,b", expected "scheme,cycle,/);
   });
 });
