@@ -4,6 +4,7 @@
  * then a table "paper's claim | ours (mean ± CI) | reproduced: yes / partly / no, and why" in
  * OUT/claims.md and OUT/claims.json. Rerun the same command to continue an interrupted run.
  */
+import type { RunEvent } from '../src/orchestrator/events.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -69,7 +70,8 @@ function settingsText(c: ExperimentConfig): string {
 
 export interface PaperIo {
   log?: (line: string) => void;
-  progress?: (status: string) => void;
+  /** what each run reports, with its label */
+  onEvent?: (event: RunEvent, label: string) => void;
   signal?: AbortSignal;
 }
 
@@ -122,7 +124,7 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
       report: args.report !== false,
       seedReports: false,
       log,
-      progress: io.progress,
+      onEvent: io.onEvent,
       signal: io.signal,
       tracker,
       label: `K=${p.K} T=${p.T}`,
@@ -152,7 +154,7 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
 // Run only as a script, so tests can call paperMain in-process.
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const abort = interruptible('Fig. 2 seed');
-  const { log, progress } = consoleOutput();
-  runCli(() => paperMain(process.argv.slice(2), { log, progress, signal: abort.signal }));
+  const { log, onEvent } = consoleOutput();
+  runCli(() => paperMain(process.argv.slice(2), { log, onEvent, signal: abort.signal }));
 }
 

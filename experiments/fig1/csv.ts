@@ -1,7 +1,9 @@
 /** CSV and console rendering of the Fig. 1 rows. */
+import { FIG1_HEADER } from '../../src/run-folder/schema.ts';
 import type { Row } from './sweep.ts';
 
-export const FIG1_CSV_HEADER = 'scheme,K,T,tau_mean,tau_min,tau_max,feasible_fraction,seeds';
+/** The header the report reads back (src/run-folder/schema.ts). */
+export const FIG1_CSV_HEADER = FIG1_HEADER.join(',');
 
 const num = (x: number) => String(Number(x.toFixed(4)));
 

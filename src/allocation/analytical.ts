@@ -8,6 +8,8 @@
  *  2. suggest d_k = ⌊d_k*⌋ clipped to cap_k(τ), hand the rounding remainder to the largest
  *     fractional parts;
  *  3. improve: samples still unplaced go to the learners with room, in proportion to their room.
+ * With a cap (tau_max), τ = min(that τ, tau_max): the d_k* at τ* still guide step 2, and the
+ * capacities at the lower τ only have more room.
  */
 import { addOneToLargest, distributeProportional } from './distribute.ts';
 import { capacities, pack, REL_EPS, times, totalCapacity, validateProblem } from './feasibility.ts';
@@ -38,7 +40,8 @@ export function solveAnalytical(problem: AllocationProblem): Allocation {
   if (S(1, d) < d) return { ...noTauFeasible(problem, 'analytical'), tau_relaxed };
   // A τ* a hair below an integer (rounding) must not lose that integer; the capacity check decides.
   const tauStart = Math.max(1, Math.floor(tau_relaxed * (1 + REL_EPS)));
-  const tau = tauStart === 1 || S(tauStart, d) >= d ? tauStart : largestFeasibleTau(S, d, 1, tauStart);
+  const tauRepaired = tauStart === 1 || S(tauStart, d) >= d ? tauStart : largestFeasibleTau(S, d, 1, tauStart);
+  const tau = Math.min(tauRepaired, problem.tau_max ?? Infinity);
   const caps = capacities(pk, tau, T_s);
 
   // Suggest: the relaxed d_k* (at τ* ≥ 0; a negative τ* only arises in edge cases near infeasibility).
@@ -76,6 +79,6 @@ export function solveAnalytical(problem: AllocationProblem): Allocation {
     batch,
     time_s: times(coeffs, tau, batch),
     tau_relaxed,
-    repair: { tau_lowered_by: tauStart - tau, samples_moved },
+    repair: { tau_lowered_by: tauStart - tauRepaired, samples_moved },
   };
 }

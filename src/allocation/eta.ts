@@ -39,6 +39,7 @@ export function solveEta(problem: AllocationProblem): Allocation {
       binding: late,
     };
   }
+  tau = Math.min(tau, problem.tau_max ?? Infinity); // fewer iterations only free time
   const time_s = times(coeffs, tau, batch);
   if (!batch.every((d_k, k) => fits(coeffs[k], tau, d_k, T_s))) throw new Error('ETA produced a late learner (bug)');
   return { feasible: true, scheme: 'eta', tau, batch, time_s };

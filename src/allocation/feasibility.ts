@@ -105,6 +105,7 @@ export function validateProblem(p: AllocationProblem): void {
   if (!(p.T_s > 0) || !Number.isFinite(p.T_s)) throw new RangeError(`T must be a finite number > 0 s, got ${p.T_s}`);
   if (!Number.isInteger(p.d) || p.d < 1 || p.d > MAX_TOTAL_SAMPLES)
     throw new RangeError(`d must be an integer in [1, ${MAX_TOTAL_SAMPLES}], got ${p.d}`);
+  if (p.tau_max !== undefined && !(Number.isInteger(p.tau_max) && p.tau_max >= 1)) throw new RangeError(`tau_max must be an integer >= 1, got ${p.tau_max}`);
   if (p.coeffs.length === 0) throw new RangeError('the fleet is empty: need at least one learner');
   p.coeffs.forEach((c, k) => {
     const ok =

@@ -16,7 +16,9 @@ export function solveOptimal(problem: AllocationProblem): Allocation {
   const pk = pack(coeffs);
   const S = (tau: number, enough?: number) => totalCapacity(pk, tau, T_s, enough);
   if (S(1, d) < d) return noTauFeasible(problem, 'optimal');
-  const tau = largestFeasibleTau(S, d, 1);
+  // With a cap that is itself feasible, the search stops there (and never meets an unbounded τ).
+  const cap = problem.tau_max ?? Infinity;
+  const tau = cap < Infinity && S(cap, d) >= d ? cap : largestFeasibleTau(S, d, 1, cap);
   // Every learner fills the same fraction d/Σcap of its capacity, so relative slack is balanced.
   const caps = capacities(pk, tau, T_s);
   const batch = distributeProportional(caps, d);

@@ -9,6 +9,11 @@ export interface AllocationProblem {
   coeffs: Coefficients[];
   T_s: number;
   d: number;
+  /**
+   * At most this many local iterations (an integer ≥ 1): τ = min(τ_best, tau_max). Lowering τ only
+   * frees time, so every learner still meets T; absent = no cap (results unchanged).
+   */
+  tau_max?: number;
 }
 
 export interface FeasibleAllocation {

@@ -4,8 +4,7 @@
  * cycles to each accuracy target, plus the paired adaptive − ETA differences. Pure: rows in,
  * numbers out; every statistic comes from src/stats.
  */
-import type { CycleRow } from '../report/run-folder.ts';
-import { ACCURACY_TARGETS } from '../report/run-folder.ts';
+import { ACCURACY_TARGETS, type CycleRow } from '../run-folder/schema.ts';
 import { orderSchemes } from '../report/schemes.ts';
 import {
   cyclesToTargetOverSeeds,

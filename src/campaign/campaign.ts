@@ -13,7 +13,9 @@ import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { runExperiment } from '../orchestrator/experiment.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../orchestrator/run-files.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from '../report/render.ts';
-import { parseCycles, type CycleRow } from '../report/run-folder.ts';
+import { parseCycles } from '../run-folder/read.ts';
+import type { CycleRow } from '../run-folder/schema.ts';
+import type { RunEvent } from '../orchestrator/events.ts';
 import { aggregateCsv, aggregateCycles, summarizeCampaign, type AggregateRow, type CampaignSummary, type SeedCycles } from './aggregate.ts';
 import { accuracyBandSpec, cyclesToTargetSpec } from './charts.ts';
 import { buildCampaignHtml, type PageChart } from './html.ts';
@@ -31,8 +33,8 @@ export interface CampaignOptions {
   seedReports?: boolean;
   fonts?: FontOptions;
   log?: (line: string) => void;
-  /** transient status while a run goes */
-  progress?: (status: string) => void;
+  /** what each run reports (src/orchestrator/events.ts), with the run's label ("K=20 T=12 seed 3") */
+  onEvent?: (event: RunEvent, label: string) => void;
   /** abort = stop the running seed after its learners stopped; completed cycles stay */
   signal?: AbortSignal;
   /** shared with a sweep or `npm run paper`; a campaign of its own otherwise */
@@ -287,7 +289,7 @@ export async function runCampaign(base: ExperimentConfig, opts: CampaignOptions)
       out: dir,
       resume: state === 'partial',
       log: (line) => log(`[${label}seed ${seed}] ${line}`),
-      progress: opts.progress ? (status) => opts.progress!(`${label}seed ${seed}: ${status} · ${tracker.status()}`) : undefined,
+      onEvent: opts.onEvent && ((e) => opts.onEvent!(e, `${label}seed ${seed}`)),
       signal: opts.signal,
     });
     (state === 'partial' ? result.resumed : result.ran).push(seed);

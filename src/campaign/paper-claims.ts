@@ -3,7 +3,7 @@
  * Learning", §V; the text is in ../shared/reference/). Every number here is quoted from the paper's
  * text; `npm run paper` measures each one and src/campaign/verdict.ts judges it mechanically.
  */
-import { ACCURACY_TARGETS } from '../report/run-folder.ts';
+import { ACCURACY_TARGETS } from '../run-folder/schema.ts';
 
 /** The two Fig. 2 panels: the accuracy-per-cycle comparison the paper ran. */
 export const FIG2_PANELS = [

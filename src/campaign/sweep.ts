@@ -4,6 +4,7 @@
  * against T and against K. Rerunning continues: finished cells are not rerun, a partial cell
  * continues its campaign.
  */
+import type { RunEvent } from '../orchestrator/events.ts';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
@@ -30,7 +31,8 @@ export interface SweepOptions {
   report?: boolean;
   fonts?: FontOptions;
   log?: (line: string) => void;
-  progress?: (status: string) => void;
+  /** what each run reports, with its label */
+  onEvent?: (event: RunEvent, label: string) => void;
   signal?: AbortSignal;
 }
 
@@ -203,7 +205,7 @@ export async function runSweep(base: ExperimentConfig, opts: SweepOptions): Prom
       seedReports: false,
       fonts: opts.fonts,
       log,
-      progress: opts.progress,
+      onEvent: opts.onEvent,
       signal: opts.signal,
       tracker,
       label,

@@ -3,6 +3,8 @@
  * seeds. Called by src/cli/experiment.ts when --seeds (or --fixed-fleet) is given; thin like every
  * CLI: parse, run the campaign (src/campaign), print where things are.
  */
+import type { RunEvent } from '../orchestrator/events.ts';
+import { formatRunEvent } from './run-events.ts';
 import { join } from 'node:path';
 import { runCampaign } from '../campaign/campaign.ts';
 import { campaignTable } from '../campaign/format.ts';
@@ -29,12 +31,15 @@ export function interruptible(what: string): AbortController {
   return abort;
 }
 
-/** Event lines on stderr; on a terminal a transient status line that each event line clears. */
-export function consoleOutput(): { log: (line: string) => void; progress?: (status: string) => void } {
-  const tty = process.stderr.isTTY;
+/** Campaign lines and each run's event lines (labelled with the run) on stderr. */
+export function consoleOutput(): { log: (line: string) => void; onEvent: (event: RunEvent, label: string) => void } {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
   return {
-    log: (line) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`),
-    progress: tty ? (status) => process.stderr.write(`\r\x1b[K${status.slice(0, (process.stderr.columns || 120) - 1)}`) : undefined,
+    log,
+    onEvent: (event, label) => {
+      const text = formatRunEvent(event);
+      if (text) for (const line of text.split('\n')) if (line) log(`[${label}] ${line}`);
+    },
   };
 }
 
@@ -50,7 +55,7 @@ export async function campaignMain(args: ParsedArgs, configFromArgs: (args: Pars
   const base = configFromArgs(args);
   const out = args.out ?? join(PROJECT_ROOT, 'results', `${stamp()}-K${base.K}-T${base.T}-seeds${seeds.length}`);
   const abort = interruptible('seed');
-  const { log, progress } = consoleOutput();
+  const { log, onEvent } = consoleOutput();
   const started = monotonicSeconds();
   log(`campaign folder: ${out}`);
   const result = await runCampaign(base, {
@@ -60,7 +65,7 @@ export async function campaignMain(args: ParsedArgs, configFromArgs: (args: Pars
     report: args.report !== false,
     seedReports: args.report !== false,
     log,
-    progress,
+    onEvent,
     signal: abort.signal,
   });
   if (result.interrupted) {

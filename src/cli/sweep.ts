@@ -48,10 +48,10 @@ async function main(): Promise<number> {
   const base = configFromArgs({ ...args, K: Math.min(...Ks), T: Ts[0], external: false, host: '127.0.0.1', port: 0, learners: undefined });
   const out = args.out ?? join(PROJECT_ROOT, 'results', `sweep-${stamp()}`);
   const abort = interruptible('cell');
-  const { log, progress } = consoleOutput();
+  const { log, onEvent } = consoleOutput();
   const started = monotonicSeconds();
   log(`sweep folder: ${out}`);
-  const result = await runSweep(base, { out, Ks, Ts, seeds, fixedFleet: args.fixedFleet, report: args.report !== false, log, progress, signal: abort.signal });
+  const result = await runSweep(base, { out, Ks, Ts, seeds, fixedFleet: args.fixedFleet, report: args.report !== false, log, onEvent, signal: abort.signal });
   if (result.interrupted) {
     process.stderr.write(`interrupted after ${formatDuration(monotonicSeconds() - started)}: finished cells and seeds are kept in ${out}; rerun the same command to continue\n`);
     return 130;

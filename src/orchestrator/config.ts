@@ -1,57 +1,19 @@
-/** Everything that defines an experiment run; written whole to config.json so a run can be repeated or resumed. */
-import type { SchemeName } from '../allocation/types.ts';
-import type { Scenario } from '../model/coefficients.ts';
-import type { SystemParams } from '../model/params.ts';
-import type { BackendPreference, EnginePreference } from '../nn/engine.ts';
-import type { ClockMode } from '../emulation/clock.ts';
+/** The experiment's configuration (its shape is part of the run-folder schema) and the defaults derived from it. */
+import type { ExperimentConfig } from '../run-folder/schema.ts';
 
-export interface FaultPlan {
-  /** Kill learner `learner`'s process right after its task of cycle `cycle` was sent. */
-  kill: { learner: number; cycle: number }[];
-  /** Probability that a learner's finished result is lost on the way back (seeded). */
-  drop_prob: number;
-}
+export type { ExperimentConfig, FaultPlan } from '../run-folder/schema.ts';
 
-export interface ExperimentConfig {
-  K: number;
-  T: number; // global cycle clock, seconds
-  cycles: number;
-  schemes: SchemeName[];
-  seed: number;
-  /**
-   * Seed of the generated fleet (positions → channels) when it should differ from `seed`: a campaign
-   * with --fixed-fleet keeps its first seed's fleet and varies only the training randomness.
-   * Absent = `seed`.
-   */
-  fleet_seed?: number;
-  scenario: Scenario;
-  alpha: number | null; // federated: Dirichlet concentration for non-IID shards; null = IID
-  train_samples: number; // d
-  test_samples: number;
-  minibatch: number;
-  lr: number;
-  local_iteration: 'epoch' | 'step';
-  clock: ClockMode;
-  time_scale: number;
-  late: 'drop' | 'wait';
-  /**
-   * σ of a seeded log-normal factor exp(σ·N(0,1)) applied each cycle to every learner's real CPU
-   * speed and link rate; the allocation only knows the nominal ones, so a slowed learner can miss T.
-   * 0 (default) = devices exactly as profiled.
-   */
-  speed_jitter?: number;
-  engine: EnginePreference;
-  /** tfjs backend, when the tfjs engine runs */
-  backend: BackendPreference;
-  compute_slots: number;
-  host: string;
-  port: number;
-  external: boolean;
-  heartbeat_s: number;
-  task_timeout_s: number;
-  join_timeout_s: number;
-  data_dir: string | null;
-  learners_file: string | null;
-  params: SystemParams;
-  faults: FaultPlan;
+/**
+ * The default task timeout scales with the cycle it guards. A task's emulated work fits in T by
+ * construction, which on the real clock lasts time_scale·T of wall time (a device slowed by
+ * --speed-jitter σ can take up to e^{3σ} times longer, 99.9 % of draws); on the virtual clock the
+ * host trains faster than the emulated devices (≥ 10k samples/s against ≤ 2.2k for Table I's
+ * 2.4 GHz), so T is a bound there too. Ten times that leaves room for a loaded host; the floor
+ * covers process hiccups (GC, a slow evaluation) on very short cycles.
+ */
+export const TASK_TIMEOUT = { factor: 10, min_s: 10 } as const;
+
+export function defaultTaskTimeoutS(c: Pick<ExperimentConfig, 'T' | 'clock' | 'time_scale' | 'speed_jitter'>): number {
+  const wallPerCycle_s = c.clock === 'real' ? c.time_scale * c.T * Math.exp(3 * (c.speed_jitter ?? 0)) : c.T;
+  return Math.max(TASK_TIMEOUT.min_s, Math.ceil(TASK_TIMEOUT.factor * wallPerCycle_s));
 }

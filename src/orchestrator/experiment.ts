@@ -18,63 +18,54 @@ import { wireCoefficients } from '../emulation/wire-coefficients.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec, specProblem, type LearnerProfile, type LearnerSpec } from '../model/devices.ts';
 import { createEngine, initWeights, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
+import { reachableUrls } from './addresses.ts';
 import type { ExperimentConfig } from './config.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { runCycle, type CycleOutcome } from './cycle.ts';
-import { DROPPED_REASON, withFaults } from './faults.ts';
+import type { AllocationBrief, ExperimentEvent, RunEvent } from './events.ts';
+import { DROPPED_REASON, isInjectedFault, withFaults } from './faults.ts';
 import { PHASE_TOLERANCE_TEXT, phaseLagS } from '../emulation/faithfulness.ts';
 import { LearnerHub } from './hub.ts';
-import { parseCycles, parseLearners, type CycleRow, type LearnerRow } from '../report/run-folder.ts';
+import { parseCycles, parseLearners } from '../run-folder/read.ts';
+import type { CycleRow, LearnerRow, RunConfigFile, RunSummaryFile, SchemeSummary } from '../run-folder/schema.ts';
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
 import { writeJsonAtomic } from './run-files.ts';
 import { lockRunFolder, removeStaleTemps } from './run-lock.ts';
-import { readSessions, totalOf, writeSessions, type SessionRecord } from './sessions.ts';
+import { readSessions, snakeKeys, totalOf, writeSessions, type SessionRecord } from './sessions.ts';
 import { learnerEntryArgs } from './learner-entry.ts';
+import { availableMemory, memoryRefusal, memoryVerdict } from './memory.ts';
 import { LearnerProcesses, PROJECT_ROOT } from './spawn.ts';
-import { formatSummaryTable, summarizeScheme, type SchemeSummaryFull } from './summary.ts';
+import { summarizeScheme } from './summary.ts';
 
 export interface RunOptions {
   out: string;
   token?: string;
   resume?: boolean;
-  log?: (line: string) => void; // events and one line per cycle (stderr by default)
-  /** A transient status line while a cycle runs (the CLI shows it on a terminal). */
-  progress?: (status: string) => void;
-  /** Called once learners may connect (external mode prints the command line here). */
-  onListening?: (url: string, token: string) => void;
+  /** prose still logged as text: the hub's connection news, learner processes that exit (stderr by default) */
+  log?: (line: string) => void;
+  /** everything else the run reports, typed (events.ts): the CLI formats it, tests assert on it */
+  onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal; // abort = stop after the learners are stopped (Ctrl-C); completed cycles stay
+  /** memory the run may use, MB; default: what this machine (or its cgroup) has available */
+  memoryMb?: number;
 }
 
-export interface RunSummaryFile {
-  schemes: Record<string, SchemeSummaryFull>;
-  /** the engine that evaluated (learners report theirs per result) */
-  engine: string;
-  /** orchestrator sessions the run took (1 + each --resume that ran cycles); every figure below covers all of them */
-  sessions: number;
-  wall_s: number;
-  setup_wall_s: number;
-  cycles_wall_s: number;
-  eval_wall_s: number;
-  train_process_s: number; // Σ learners' real training seconds
-  emulator_overhead: { seconds: number; fraction_of_cycles_wall: number; fraction_of_wall: number; definition: string };
-  /**
-   * Real clock: learner-cycles whose compute ran past its budget, learner-cycles with any phase off
-   * schedule (tolerance stated), and whether the run kept its emulated timeline at all.
-   */
-  overruns: {
-    learner_cycles: number;
-    total_s: number;
-    off_schedule_learner_cycles: number;
-    worst_phase_lag_s: number;
-    tolerance: string;
-    faithful: boolean;
-  };
-  /** diverged_cycles: cycles whose averaged model had a non-finite test loss and was not adopted */
-  faults: { killed: number; dropped_results: number; lost_learner_cycles: number; diverged_cycles: number };
-  hub: Record<string, number>;
-  /** peak resident memory of the orchestrator and of the largest learner process, MB */
-  memory: { orchestrator_peak_rss_mb: number; learner_peak_rss_mb: number };
-}
+/**
+ * A spawned learner that missed this many cycles in a row although its process still runs (stopped,
+ * hung, or stuck reconnecting) is killed and started afresh. One missed cycle can be a passing
+ * disconnect the learner recovers from by itself (it retries for --retry-s); two in a row cost two
+ * cycles of its data, while a fresh process costs ~1–2 s to start.
+ */
+export const RESPAWN_AFTER_MISSED_CYCLES = 2;
+
+/**
+ * Above this many local iterations per cycle a learner over-trains: each of its τ epochs is another
+ * pass over the same small batch, so its model fits that batch and drifts from the others, and
+ * adaptive allocation can lose to ETA (seen with a few hundred samples per learner, τ of 54–68).
+ */
+export const TAU_OVERTRAINING_WARN = 20;
+
+export type { RunSummaryFile } from '../run-folder/schema.ts';
 
 export interface RunResult {
   out: string;
@@ -101,6 +92,7 @@ class SessionStats {
   diverged = 0;
   offSchedule = 0;
   worstPhaseLag = 0;
+  respawned = 0;
 
   /** `timeScale`: the real clock's, or null on the virtual clock (where wall time means nothing). */
   constructor(private readonly timeScale: number | null) {}
@@ -112,7 +104,7 @@ class SessionStats {
     this.trainProcess += outcome.train_wall_sum_s;
     if (outcome.diverged) this.diverged++;
     for (const r of outcome.records) {
-      if (r.reason === DROPPED_REASON) this.dropped++;
+      if (r.status === 'missing' && r.reason === DROPPED_REASON) this.dropped++;
       this.learnerPeakRssKb = Math.max(this.learnerPeakRssKb, r.max_rss_kb ?? 0);
       if ((r.overrun_s ?? 0) > 0) {
         this.overrunCycles++;
@@ -158,7 +150,7 @@ export function allocateAll(config: ExperimentConfig, fleet: LearnerProfile[]): 
   const coeffs = fleet.map((l) => wireCoefficients(l, config.params, config.scenario));
   const out = new Map<SchemeName, FeasibleAllocation>();
   for (const scheme of config.schemes) {
-    const a = solve(scheme, { coeffs, T_s: config.T, d: config.train_samples });
+    const a = solve(scheme, { coeffs, T_s: config.T, d: config.train_samples, ...(config.tau_max ? { tau_max: config.tau_max } : {}) });
     if (!a.feasible)
       throw new InputError(`scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}. Raise --T, lower --train-samples, or leave ${scheme} out of --schemes`);
     out.set(scheme, a);
@@ -178,16 +170,25 @@ function fleetFromHub(config: ExperimentConfig, hub: LearnerHub): LearnerProfile
   });
 }
 
-/** Why a joining learner's profile cannot take part in this run, or null. */
-function profileProblem(config: ExperimentConfig, spec: LearnerSpec, id: number): string | null {
+/**
+ * Why a joining learner's profile cannot take part in this run, or null. With a --learners file the
+ * fleet is fixed (its feasibility was checked before waiting): a learner must announce its entry.
+ */
+function profileProblem(config: ExperimentConfig, spec: LearnerSpec, id: number, fixed: LearnerProfile[] | null): string | null {
   const problem = specProblem(spec);
   if (problem) return problem;
+  let got: LearnerProfile;
   try {
-    assertUsableFleet([profileFromSpec(spec, id, config.params)]);
-    return null;
+    got = profileFromSpec(spec, id, config.params);
+    assertUsableFleet([got]);
   } catch (e) {
     return (e as Error).message;
   }
+  const want = fixed?.[id];
+  const same = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+  if (want && !(same(got.f_hz, want.f_hz) && same(got.rate_bps, want.rate_bps)))
+    return `learner ${id} announced f_hz ${got.f_hz}, rate ${Math.round(got.rate_bps)} bit/s; the --learners file says f_hz ${want.f_hz}, rate ${Math.round(want.rate_bps)} bit/s`;
+  return null;
 }
 
 function makeShards(config: ExperimentConfig, train: ImageSet): ImageSet[] {
@@ -195,10 +196,14 @@ function makeShards(config: ExperimentConfig, train: ImageSet): ImageSet[] {
   return indices.map((ix) => subset(train, ix));
 }
 
-function describeAllocations(allocations: Map<SchemeName, FeasibleAllocation>): string {
-  return [...allocations.entries()]
-    .map(([scheme, a]) => `${scheme}: τ=${a.tau}, d_k ${Math.min(...a.batch)}..${Math.max(...a.batch)}${a.tau_relaxed !== undefined ? ` (τ*=${a.tau_relaxed.toFixed(3)})` : ''}`)
-    .join('; ');
+function allocationBriefs(allocations: Map<SchemeName, FeasibleAllocation>): AllocationBrief[] {
+  return [...allocations.entries()].map(([scheme, a]) => ({
+    scheme,
+    tau: a.tau,
+    min_batch: Math.min(...a.batch),
+    max_batch: Math.max(...a.batch),
+    ...(a.tau_relaxed !== undefined ? { tau_relaxed: a.tau_relaxed } : {}),
+  }));
 }
 
 function learnerSettings(config: ExperimentConfig, runId: string): LearnerSettings {
@@ -217,18 +222,6 @@ function learnerSettings(config: ExperimentConfig, runId: string): LearnerSettin
   };
 }
 
-// `cycle wall`: this cycle's wall time (cycles.csv's wall_time_s is the scheme's cumulative one).
-function cycleLine(scheme: string, cycle: number, config: ExperimentConfig, tau: number, o: CycleOutcome, wall_s: number): string {
-  const late = o.records.filter((r) => r.status === 'late').length;
-  const missing = o.records.filter((r) => r.status === 'missing');
-  const why = missing.length ? ` (${missing.map((m) => `${m.learner}: ${m.reason}`).join('; ')})` : '';
-  return (
-    `${scheme.padEnd(10)} cycle ${String(cycle).padStart(3)}/${config.cycles}  τ=${tau}  accuracy ${(100 * o.accuracy).toFixed(2)} %` +
-    `  loss ${o.loss.toFixed(4)}  late ${late}  missing ${missing.length}${why}  cycle wall ${wall_s.toFixed(1)} s` +
-    (o.diverged ? '  DIVERGED: the averaged model had a non-finite loss; the previous model was kept' : '')
-  );
-}
-
 /** --train-samples and --test-samples against the files' headers, before anything is created or started. */
 async function checkDataCounts(config: ExperimentConfig): Promise<void> {
   const counts = await mnistCounts(config.data_dir ? { dataDir: config.data_dir } : {});
@@ -237,12 +230,20 @@ async function checkDataCounts(config: ExperimentConfig): Promise<void> {
   if (counts.test !== null && config.test_samples > counts.test) throw new InputError(`--test-samples ${config.test_samples} exceeds the ${counts.test} test images`);
 }
 
+/** K learner processes must fit in memory: refuse (exit 2) when they cannot, warn when it is tight. */
+function checkMemory(K: number, memoryMb: number | undefined, emit: (e: ExperimentEvent) => void): void {
+  const available = memoryMb !== undefined ? { mb: memoryMb, source: '--memory-mb' } : availableMemory();
+  const v = memoryVerdict(K, available.mb);
+  if (v.verdict === 'too-much') throw new InputError(memoryRefusal(K, v, available));
+  if (v.verdict === 'tight') emit({ type: 'memory-tight', need_mb: v.need_mb, available_mb: Math.round(available.mb), source: available.source });
+}
+
 /** --resume with a larger --cycles: config.json records the new target (and that it was extended). */
-function extendRunConfig(out: string, cycles: number, log: (line: string) => void): void {
+function extendRunConfig(out: string, cycles: number, emit: (e: ExperimentEvent) => void): void {
   const path = join(out, 'config.json');
-  const saved = JSON.parse(readFileSync(path, 'utf8'));
+  const saved: RunConfigFile = JSON.parse(readFileSync(path, 'utf8'));
   if (saved.cycles >= cycles) return;
-  log(`extending the run from ${saved.cycles} to ${cycles} cycles per scheme`);
+  emit({ type: 'extended', from: saved.cycles, to: cycles });
   const extended = [...(saved.cycles_extended ?? []), { from: saved.cycles, to: cycles, at: new Date().toISOString() }];
   writeJsonAtomic(path, { ...saved, cycles, cycles_extended: extended });
 }
@@ -256,7 +257,7 @@ function completedPerScheme(out: string): Map<string, number> {
 
 /** summary.json: results from the CSV files, timings and faults added up over every session of the run. */
 function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRows: LearnerRow[], sessions: SessionRecord[], engine: string): RunSummaryFile {
-  const schemes: Record<string, SchemeSummaryFull> = {};
+  const schemes: Record<string, SchemeSummary> = {};
   for (const scheme of config.schemes)
     schemes[scheme] = summarizeScheme(
       cycleRows.filter((r) => r.scheme === scheme),
@@ -293,6 +294,7 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
       dropped_results: t.dropped_results,
       lost_learner_cycles: learnerRows.filter((r) => r.status === 'missing').length,
       diverged_cycles: t.diverged_cycles,
+      respawned: t.respawned,
     },
     hub: t.hub,
     memory: { orchestrator_peak_rss_mb: t.orchestrator_peak_rss_mb, learner_peak_rss_mb: t.learner_peak_rss_mb },
@@ -301,37 +303,41 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
 
 export async function runExperiment(config: ExperimentConfig, opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const emit = opts.onEvent ?? (() => {});
   const runStart = monotonicSeconds();
 
   // ---- set-up: bad input fails here, before the run folder is touched or any process starts ----
   await checkDataCounts(config);
-  const generatedFleet = config.external ? null : buildFleet(config);
-  if (generatedFleet) allocateAll(config, generatedFleet); // infeasible T or d: say so now
+  // The fleet the run expects: spawned learners get exactly these profiles; external ones are told to
+  // announce them (from --learners, or the seeded fleet), so feasibility is known before anyone joins.
+  const fleet = buildFleet(config);
+  allocateAll(config, fleet); // infeasible T or d: say so now, not after K learners joined
+  if (!config.external) checkMemory(config.K, opts.memoryMb, emit);
 
   // ---- the run folder: creatable, writable, not another run's, and ours alone until we end ----
   const lock = lockRunFolder(opts.out, { resume: Boolean(opts.resume) });
   try {
-    if (lock.staleHolder) log(`took over the lock of a run that ended without releasing it (pid ${lock.staleHolder.pid})`);
+    if (lock.staleHolder) emit({ type: 'lock-taken-over', pid: lock.staleHolder.pid });
     let previous: SessionRecord[] = [];
     if (opts.resume) {
       removeStaleTemps(opts.out);
       previous = readSessions(opts.out);
-      extendRunConfig(opts.out, config.cycles, log);
+      extendRunConfig(opts.out, config.cycles, emit);
       const done = completedPerScheme(opts.out);
       if (config.schemes.every((s) => (done.get(s) ?? 0) >= config.cycles)) {
         // Nothing left to run: no learner is started, and no session is added to the timings.
-        log(`${opts.out} is complete (${config.cycles} cycles per scheme); nothing to resume — pass a larger --cycles to extend it`);
-        return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', log, false);
+        emit({ type: 'complete', out: opts.out, cycles: config.cycles });
+        return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', emit, false);
       }
     }
-    if (opts.signal?.aborted) return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', log, true); // Ctrl-C during the checks
-    return await runSession(config, opts, { log, runStart, generatedFleet, previous });
+    if (opts.signal?.aborted) return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', emit, true); // Ctrl-C during the checks
+    return await runSession(config, opts, { log, emit, runStart, fleet, previous });
   } finally {
     lock.release();
   }
 }
 
-function summarizeFolder(config: ExperimentConfig, out: string, sessions: SessionRecord[], engine: string, log: (line: string) => void, interrupted: boolean): RunResult {
+function summarizeFolder(config: ExperimentConfig, out: string, sessions: SessionRecord[], engine: string, emit: (e: ExperimentEvent) => void, interrupted: boolean): RunResult {
   const cyclesPath = join(out, 'cycles.csv');
   const learnersPath = join(out, 'learners.csv');
   const cycleRows = existsSync(cyclesPath) ? parseCycles(readFileSync(cyclesPath, 'utf8'), cyclesPath) : [];
@@ -339,24 +345,20 @@ function summarizeFolder(config: ExperimentConfig, out: string, sessions: Sessio
   const summary = buildSummary(config, cycleRows, learnerRows, sessions, engine);
   if (cycleRows.length === 0) return { out, summary, interrupted, completedCycles: 0 }; // no result to write or show
   writeJsonAtomic(join(out, 'summary.json'), summary);
-  log('\n' + formatSummaryTable(summary.schemes));
-  if (!summary.overruns.faithful) {
-    const o = summary.overruns;
-    log(
-      `WARNING: this run is not a faithful real-time emulation: ${o.learner_cycles} learner-cycles overran their compute budget ` +
-        `(${o.total_s.toFixed(2)} s in all, waiting for a compute slot included) and ${o.off_schedule_learner_cycles} had a phase off schedule ` +
-        `(worst ${o.worst_phase_lag_s.toFixed(2)} s beyond ${o.tolerance}). Raise --time-scale, or lower --K or raise --compute-slots when learners wait for slots.`,
-    );
-  }
+  emit({ type: 'summary', schemes: summary.schemes });
+  if (!summary.overruns.faithful) emit({ type: 'unfaithful', ...summary.overruns });
   return { out, summary, interrupted, completedCycles: cycleRows.length };
 }
 
 async function runSession(
   config: ExperimentConfig,
   opts: RunOptions,
-  ctx: { log: (line: string) => void; runStart: number; generatedFleet: LearnerProfile[] | null; previous: SessionRecord[] },
+  ctx: { log: (line: string) => void; emit: (e: ExperimentEvent) => void; runStart: number; fleet: LearnerProfile[]; previous: SessionRecord[] },
 ): Promise<RunResult> {
-  const { log, runStart, generatedFleet } = ctx;
+  const { log, emit, runStart } = ctx;
+  // Spawned learners get the run's fleet; external ones announce theirs (held to a --learners file).
+  const spawnedFleet = config.external ? null : ctx.fleet;
+  const fixedFleet = config.learners_file ? ctx.fleet : null;
   const token = opts.token ?? randomBytes(16).toString('hex');
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new Interrupted();
@@ -373,14 +375,15 @@ async function runSession(
     heartbeatMs: config.heartbeat_s * 1000,
     handshakeTimeoutMs: 10_000,
     log,
-    checkProfile: (spec, id) => profileProblem(config, spec, id),
+    checkProfile: (spec, id) => profileProblem(config, spec, id, fixedFleet),
   });
   const url = await hub.start();
   opts.signal?.addEventListener('abort', () => hub.failPending('orchestrator interrupted'));
-  opts.onListening?.(url, token);
-  const processes = generatedFleet ? new LearnerProcesses(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), log, ['--engine', config.engine, '--backend', config.backend]) : null;
+  const reachable = config.external ? reachableUrls(config.host, Number(new URL(url).port)) : [url];
+  emit({ type: 'listening', url, token, out: opts.out, reachable_urls: reachable, expected_fleet: config.external ? ctx.fleet : null });
+  const processes = spawnedFleet ? new LearnerProcesses(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), log, ['--engine', config.engine, '--backend', config.backend]) : null;
   const spawnMissing = () => {
-    if (processes) for (const l of generatedFleet!) if (!hub.isConnected(l.id) && !processes.isRunning(l.id)) processes.spawn(l);
+    if (processes) for (const l of spawnedFleet!) if (!hub.isConnected(l.id) && !processes.isRunning(l.id)) processes.spawn(l);
   };
   spawnMissing();
 
@@ -407,18 +410,32 @@ async function runSession(
     hub.onJoin(sendShard);
     hub.connectedIds().forEach(sendShard);
   }
+
+  const stats = new SessionStats(config.clock === 'real' ? config.time_scale : null);
   const allIds = Array.from({ length: config.K }, (_, i) => i);
-  // Before every cycle: respawn spawned learners that died, wait for everyone to be connected.
+  // Cycles each learner missed in a row (dropped results and planned kills do not count: the learner is fine).
+  const missedInARow = new Map<number, number>();
+  // Before every cycle: restart spawned learners that died or stopped answering, wait for everyone to be connected.
   const pendingKills: Promise<void>[] = [];
   const ensureLearners = async () => {
     await Promise.all(pendingKills.splice(0)); // a killed learner must be gone before we look for who to respawn
+    if (processes)
+      for (const l of spawnedFleet!) {
+        const missed = missedInARow.get(l.id) ?? 0;
+        if (missed < RESPAWN_AFTER_MISSED_CYCLES || !processes.isRunning(l.id)) continue;
+        const pid = processes.pid(l.id) ?? null;
+        await processes.kill(l.id); // SIGKILL: it also ends a stopped (SIGSTOP) process
+        processes.spawn(l); // if its old connection is still closing, the new one retries "id in use"
+        missedInARow.set(l.id, 0);
+        stats.respawned++;
+        emit({ type: 'respawned', learner: l.id, pid, missed_cycles: missed });
+      }
     spawnMissing();
     const absent = await hub.waitFor(allIds, config.join_timeout_s * 1000, opts.signal);
     checkAbort(); // Ctrl-C while waiting: not "not connected"
-    if (absent.length) log(`learners not connected: ${absent.join(', ')} (recorded as missing this cycle)`);
+    if (absent.length) emit({ type: 'not-connected', learners: absent });
   };
 
-  const stats = new SessionStats(config.clock === 'real' ? config.time_scale : null);
   let interrupted = false;
   let setupWall = 0;
   let writer: ResultsWriter | null = null;
@@ -438,19 +455,20 @@ async function runSession(
     killed: stats.killed,
     dropped_results: stats.dropped,
     diverged_cycles: stats.diverged,
-    hub: { ...hub.stats },
+    respawned: stats.respawned,
+    hub: snakeKeys(hub.stats),
     orchestrator_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     learner_peak_rss_mb: stats.learnerPeakRssKb / 1024,
   });
   try {
-    log(`waiting for ${config.K} learner${config.K > 1 ? 's' : ''} to join ${url} ...`);
+    emit({ type: 'waiting', K: config.K, url: reachable[0] });
     await ensureLearners();
-    const fleet = generatedFleet ?? fleetFromHub(config, hub);
+    const fleet = spawnedFleet ?? fixedFleet ?? fleetFromHub(config, hub);
     const allocations = allocateAll(config, fleet);
     writer = new ResultsWriter(opts.out, {
       resume: Boolean(opts.resume),
       realClock: config.clock === 'real',
-      config: () => ({
+      config: (): RunConfigFile => ({
         ...config,
         fleet,
         engine_used: engine.name,
@@ -471,19 +489,23 @@ async function runSession(
     for (const scheme of config.schemes) states.set(scheme, { cycle: 0, weights: initial, emulated_s: 0, wall_s: 0 });
     if (opts.resume) {
       writer.resume(states, PARAM_COUNT);
-      log(`resuming ${opts.out}: ${[...states.entries()].map(([s, st]) => `${s} after cycle ${st.cycle}`).join(', ')}`);
+      emit({ type: 'resuming', out: opts.out, after: [...states.entries()].map(([scheme, st]) => ({ scheme, cycle: st.cycle })) });
     }
     setupWall = monotonicSeconds() - runStart;
-    log(`set-up took ${setupWall.toFixed(1)} s (engine ${engine.name}); ${describeAllocations(allocations)}`);
+    emit({ type: 'setup-done', wall_s: setupWall, engine: engine.name, allocations: allocationBriefs(allocations) });
+    if (!config.tau_max)
+      for (const [scheme, a] of allocations)
+        if (a.tau > TAU_OVERTRAINING_WARN) emit({ type: 'tau-large', scheme, tau: a.tau, threshold: TAU_OVERTRAINING_WARN, min_batch: Math.min(...a.batch.filter((b) => b > 0)) });
     const limit = pLimit(config.compute_slots);
     const buffers = new BufferPool();
-    let runningScheme = '';
+    let runningScheme = config.schemes[0];
     const faultyHub = withFaults(hub, config.faults, config.seed, (id, cycle) => {
-      if (!processes) return log(`--fail ${id}@${cycle}: learner ${id} is external; cannot kill it`);
+      if (!processes) return emit({ type: 'killed', learner: id, pid: null, scheme: runningScheme, cycle });
       stats.killed++;
-      log(`fault injection: killing learner ${id} (pid ${processes.pid(id)}) in ${runningScheme} cycle ${cycle}`);
+      emit({ type: 'killed', learner: id, pid: processes.pid(id) ?? null, scheme: runningScheme, cycle });
       pendingKills.push(processes.kill(id));
     });
+    let sessionLeft = config.schemes.reduce((n, s) => n + config.cycles - states.get(s)!.cycle, 0);
 
     for (const scheme of config.schemes) {
       runningScheme = scheme;
@@ -494,8 +516,7 @@ async function runSession(
         checkAbort();
         await ensureLearners();
         const cycleStart = monotonicSeconds();
-        let finished = 0;
-        opts.progress?.(`${scheme} cycle ${cycle}/${config.cycles}: training τ=${allocation.tau} on ${active} learners …`);
+        emit({ type: 'cycle-start', scheme, cycle, cycles: config.cycles, tau: allocation.tau, active });
         const outcome = await runCycle(
           {
             config,
@@ -507,8 +528,8 @@ async function runSession(
             engine,
             limit,
             onLearnerDone: (r) => {
-              if (r.status !== 'idle') finished++;
-              opts.progress?.(`${scheme} cycle ${cycle}/${config.cycles}: ${finished}/${active} learners done (τ=${allocation.tau})`);
+              if (r.status === 'missing') emit({ type: 'missing', scheme, cycle, learner: r.learner, reason: r.reason ?? 'unknown' });
+              else if (r.status !== 'idle') emit({ type: 'task-done', scheme, cycle, learner: r.learner, status: r.status, t_total_s: r.phases?.t_total_s ?? 0 });
             },
           },
           scheme,
@@ -519,11 +540,32 @@ async function runSession(
         checkAbort(); // an interrupted cycle is never written half
         const wall = monotonicSeconds() - cycleStart;
         stats.add(outcome, wall);
+        for (const r of outcome.records) {
+          const missedForNoFault = r.status === 'missing' && !isInjectedFault(r.reason);
+          if (missedForNoFault) missedInARow.set(r.learner, (missedInARow.get(r.learner) ?? 0) + 1);
+          else if (r.status === 'ok' || r.status === 'late') missedInARow.set(r.learner, 0);
+        }
         Object.assign(state, { cycle, weights: outcome.weights, emulated_s: state.emulated_s + outcome.duration_s, wall_s: state.wall_s + wall });
         writer.commitCycle(scheme, cycle, allocation.tau, outcome, state);
         // This session's timings so far, so that even a SIGKILL keeps them for the summary.
         writeSessions(opts.out, [...ctx.previous, session()]);
-        log(cycleLine(scheme, cycle, config, allocation.tau, outcome, wall));
+        if (outcome.diverged) emit({ type: 'diverged', scheme, cycle });
+        const missing = outcome.records.filter((r) => r.status === 'missing').map((r) => ({ learner: r.learner, reason: r.reason ?? 'unknown' }));
+        emit({
+          type: 'cycle-done',
+          scheme,
+          cycle,
+          cycles: config.cycles,
+          tau: allocation.tau,
+          accuracy: outcome.accuracy,
+          loss: outcome.loss,
+          late: outcome.records.filter((r) => r.status === 'late').length,
+          missing,
+          diverged: outcome.diverged,
+          wall_s: wall,
+          session_done: stats.cyclesRun,
+          session_left: --sessionLeft,
+        });
       }
     }
   } catch (e) {
@@ -537,5 +579,5 @@ async function runSession(
   // ---- summary, from the files (a resumed run covers every cycle) and every session's timings ----
   const sessions = stats.cyclesRun > 0 ? [...ctx.previous, session()] : ctx.previous;
   if (stats.cyclesRun > 0) writeSessions(opts.out, sessions);
-  return summarizeFolder(config, opts.out, sessions, engine!.name, log, interrupted);
+  return summarizeFolder(config, opts.out, sessions, engine!.name, emit, interrupted);
 }

@@ -11,6 +11,12 @@ import type { SendOptions, TaskHandle } from './hub.ts';
 import type { Task } from '../protocol/messages.ts';
 
 export const DROPPED_REASON = 'result dropped (--drop-prob)';
+export const killedReason = (learner: number, cycle: number) => `killed (--fail ${learner}@${cycle})`;
+
+/** A learner missing because the fault plan said so: it is not misbehaving. */
+export function isInjectedFault(reason: string | undefined): boolean {
+  return reason === DROPPED_REASON || /^killed \(--fail \d+@\d+\)$/.test(reason ?? '');
+}
 
 /** What the cycle needs of a hub: send a task, get a handle. */
 export interface TaskSender {
@@ -22,8 +28,11 @@ export function withFaults(hub: TaskSender, plan: FaultPlan, seed: number, kill:
   return {
     sendTask(id, task, timeoutMs, opts) {
       const handle = hub.sendTask(id, task, timeoutMs, opts);
-      if (plan.kill.some((f) => f.learner === id && f.cycle === task.cycle)) void handle.sent.then(() => kill(id, task.cycle));
+      const killNow = plan.kill.some((f) => f.learner === id && f.cycle === task.cycle);
+      if (killNow) void handle.sent.then(() => kill(id, task.cycle));
       const outcome = handle.outcome.then((o) => {
+        // The record says why: killed by the plan, not merely "disconnected".
+        if (o.status === 'missing') return killNow ? { ...o, reason: killedReason(id, task.cycle) } : o;
         if (o.status !== 'ok' || createRng(deriveSeed(seed, 'drop', task.cycle, id)).next() >= plan.drop_prob) return o;
         return { ...o, status: 'lost' as const, reason: DROPPED_REASON };
       });

@@ -7,10 +7,11 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SchemeName } from '../allocation/types.ts';
 import { InputError } from '../errors.ts';
-import { parseCycles, parseLearners, type CycleRow, type LearnerRow } from '../report/run-folder.ts';
+import { parseCycles, parseLearners } from '../run-folder/read.ts';
+import { CYCLES_HEADER, LEARNERS_HEADER, WALL_PHASES_HEADER, type CycleRow, type LearnerRow } from '../run-folder/schema.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { CycleOutcome, LearnerRecord } from './cycle.ts';
-import { CsvAppender, CYCLES_HEADER, LEARNERS_HEADER, WALL_HEADER, writeJsonAtomic } from './run-files.ts';
+import { CsvAppender, writeJsonAtomic } from './run-files.ts';
 import { committedCycleRows, RUN_FILES } from './run-lock.ts';
 
 /** Where one scheme stands: its last complete cycle and the global weights after it. */
@@ -36,8 +37,12 @@ function learnerRow(scheme: string, cycle: number, r: LearnerRecord) {
     t_return_s: idle ? 0 : p?.t_return_s,
     t_total_s: idle ? 0 : p?.t_total_s,
     late: r.status === 'missing' ? 'missing' : r.status === 'late' ? '1' : '0',
+    reason: r.status === 'missing' ? oneLine(r.reason ?? 'unknown') : '',
   };
 }
+
+/** Reasons can carry peer text (a close reason): one CSV line each, whatever it holds. */
+const oneLine = (s: string) => s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 
 export class ResultsWriter {
   private readonly cycles: CsvAppender;
@@ -59,7 +64,7 @@ export class ResultsWriter {
     }
     this.cycles = new CsvAppender(join(dir, 'cycles.csv'), CYCLES_HEADER);
     this.learners = new CsvAppender(join(dir, 'learners.csv'), LEARNERS_HEADER);
-    this.wall = opts.realClock ? new CsvAppender(join(dir, 'wall_phases.csv'), WALL_HEADER) : null;
+    this.wall = opts.realClock ? new CsvAppender(join(dir, 'wall_phases.csv'), WALL_PHASES_HEADER) : null;
   }
 
   /** --resume: each scheme continues after its last cycle row, from that cycle's checkpoint. */
@@ -106,5 +111,4 @@ export class ResultsWriter {
   readLearners(): LearnerRow[] {
     return parseLearners(readFileSync(this.learners.path, 'utf8'), this.learners.path);
   }
-
 }

@@ -6,13 +6,8 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../errors.ts';
+import { formatCsvCell, splitCsvLine, type CsvValue } from '../run-folder/csv.ts';
 import { fsReason, writeAll } from './run-lock.ts';
-
-// The readers (src/report/run-folder.ts) own the headers; the writer uses the same constants.
-export { CYCLES_HEADER, LEARNERS_HEADER } from '../report/run-folder.ts';
-export const WALL_HEADER = ['scheme', 'cycle', 'learner', 'wall_send_s', 'wall_compute_s', 'wall_return_s', 'train_wall_s', 'overrun_s'] as const;
-
-export type CsvValue = string | number | null | undefined;
 
 /**
  * Writes `content` to `path` so that a reader sees the old file or the whole new one, never part.
@@ -62,12 +57,6 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
-function formatCell(v: CsvValue): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
 /** An append-only CSV file whose rows reach the disk when `flush()` returns. */
 export class CsvAppender {
   private buffered: string[] = [];
@@ -77,10 +66,25 @@ export class CsvAppender {
     readonly header: readonly string[],
   ) {
     if (!existsSync(path)) writeFileAtomic(path, header.join(',') + '\n');
+    else this.upgradeHeader();
+  }
+
+  /**
+   * A file an older version wrote (resumed now) may lack trailing columns added since: it gets
+   * them, empty, so every row keeps one header. Any other header is not ours to append to.
+   */
+  private upgradeHeader(): void {
+    const [head, ...rows] = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
+    const got = (head ?? '').split(',');
+    if (got.join(',') === this.header.join(',')) return;
+    const isPrefix = got.length < this.header.length && got.every((h, i) => h === this.header[i]);
+    if (!isPrefix) throw new InputError(`${this.path}: header is "${head}", expected "${this.header.join(',')}"; not a file this version can continue`);
+    const pad = ','.repeat(this.header.length - got.length);
+    writeFileAtomic(this.path, [this.header.join(','), ...rows.map((r) => r + pad)].join('\n') + '\n');
   }
 
   add(row: Record<string, CsvValue>): void {
-    this.buffered.push(this.header.map((h) => formatCell(row[h])).join(',') + '\n');
+    this.buffered.push(this.header.map((h) => formatCsvCell(row[h])).join(',') + '\n');
   }
 
   flush(): void {
@@ -111,7 +115,7 @@ export class CsvAppender {
   /** Keep only the header and the data lines `keep` accepts (used by --resume to drop an unfinished cycle). */
   rewrite(keep: (cells: string[]) => boolean): void {
     const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
-    const kept = [lines[0], ...lines.slice(1).filter((l) => keep(l.split(',')))];
+    const kept = [lines[0], ...lines.slice(1).filter((l) => keep(splitCsvLine(l)))];
     writeFileAtomic(this.path, kept.join('\n') + '\n');
   }
 }

@@ -29,6 +29,9 @@ export interface SessionRecord {
   dropped_results: number;
   /** cycles whose averaged model had a non-finite test loss and was not adopted */
   diverged_cycles: number;
+  /** spawned learners killed and restarted because they missed cycles while their process still ran */
+  respawned: number;
+  /** connection statistics, snake_case (sessions written before that used camelCase: read either) */
   hub: Record<string, number>;
   orchestrator_peak_rss_mb: number;
   learner_peak_rss_mb: number;
@@ -54,7 +57,13 @@ export function readSessions(dir: string): SessionRecord[] {
   }
   if (!Array.isArray(sessions) || !sessions.every((s) => NUMERIC.every((k) => typeof s?.[k] === 'number')))
     throw new InputError(`${path} is damaged (not a list of sessions); delete it to resume without the earlier sessions' timings`);
-  return sessions as SessionRecord[];
+  // Fields added since a session was written count as zero; hub keys become snake_case.
+  return (sessions as SessionRecord[]).map((s) => ({ ...s, respawned: s.respawned ?? 0, hub: snakeKeys(s.hub ?? {}) }));
+}
+
+/** `heartbeatTimeouts` → `heartbeat_timeouts`: summary.json is snake_case throughout. */
+export function snakeKeys(o: object): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
 }
 
 function legacySession(dir: string): SessionRecord[] {
@@ -81,7 +90,8 @@ function legacySession(dir: string): SessionRecord[] {
         killed: s.faults?.killed ?? 0,
         dropped_results: s.faults?.dropped_results ?? 0,
         diverged_cycles: s.faults?.diverged_cycles ?? 0,
-        hub: { ...(s.hub ?? {}) },
+        respawned: s.faults?.respawned ?? 0,
+        hub: snakeKeys(s.hub ?? {}),
         orchestrator_peak_rss_mb: s.memory?.orchestrator_peak_rss_mb ?? 0,
         learner_peak_rss_mb: s.memory?.learner_peak_rss_mb ?? 0,
       },
@@ -114,6 +124,7 @@ export function totalOf(sessions: SessionRecord[]): Omit<SessionRecord, 'started
     killed: sum('killed'),
     dropped_results: sum('dropped_results'),
     diverged_cycles: sum('diverged_cycles'),
+    respawned: sum('respawned'),
     hub,
     orchestrator_peak_rss_mb: Math.max(0, ...sessions.map((s) => s.orchestrator_peak_rss_mb)),
     learner_peak_rss_mb: Math.max(0, ...sessions.map((s) => s.learner_peak_rss_mb)),

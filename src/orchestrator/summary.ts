@@ -1,52 +1,47 @@
 /** What a run achieved, per scheme, computed from the CSV rows (so a resumed run summarises all its cycles). */
-import { ACCURACY_TARGETS, type CycleRow, type LearnerRow, type SchemeSummary } from '../report/run-folder.ts';
+import { ACCURACY_TARGETS, accuracyTargetText, notRun, type CycleRow, type LearnerRow, type SchemeSummary } from '../run-folder/schema.ts';
 
-function cyclesTo(rows: CycleRow[], target: number): number | null {
-  const hit = rows.find((r) => r.testAccuracy >= target);
-  return hit ? hit.cycle : null;
-}
-
-export interface SchemeSummaryFull extends SchemeSummary {
-  cycles: number;
-  tau: number[];
-  emulated_time_to_97_s: number | null;
-  final_loss: number;
-}
-
-export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[]): SchemeSummaryFull {
+export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[]): SchemeSummary {
   const rows = [...cycles].sort((a, b) => a.cycle - b.cycle);
-  const last = rows[rows.length - 1];
-  const to97 = rows.find((r) => r.testAccuracy >= 0.97);
+  const [low, high] = ACCURACY_TARGETS;
+  const first = (target: number) => rows.find((r) => r.testAccuracy >= target);
+  const last = rows.at(-1);
+  // No rows: the scheme never ran (an interrupted run) — null results, not zeros.
   return {
     cycles: rows.length,
-    final_accuracy: last?.testAccuracy ?? 0,
-    best_accuracy: rows.reduce((m, r) => Math.max(m, r.testAccuracy), 0),
-    final_loss: last?.testLoss ?? 0,
-    cycles_to_96_67: cyclesTo(rows, ACCURACY_TARGETS[0]),
-    cycles_to_97: cyclesTo(rows, ACCURACY_TARGETS[1]),
-    emulated_time_to_97_s: to97 ? to97.emulatedTimeS : null,
-    mean_tau: rows.length ? rows.reduce((s, r) => s + r.tau, 0) / rows.length : 0,
+    final_accuracy: last?.testAccuracy ?? null,
+    best_accuracy: last ? Math.max(...rows.map((r) => r.testAccuracy)) : null,
+    final_loss: last?.testLoss ?? null,
+    cycles_to_96_67: first(low)?.cycle ?? null,
+    cycles_to_97: first(high)?.cycle ?? null,
+    emulated_time_to_97_s: first(high)?.emulatedTimeS ?? null,
+    mean_tau: last ? rows.reduce((s, r) => s + r.tau, 0) / rows.length : null,
     tau: rows.map((r) => r.tau),
     late_learner_cycles: learners.filter((l) => l.status === 'late').length,
     missing_learner_cycles: learners.filter((l) => l.status === 'missing').length,
   };
 }
 
-export function formatSummaryTable(schemes: Record<string, SchemeSummaryFull>): string {
-  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
-  const header = ['scheme', 'cycles', 'mean τ', 'final acc', 'best acc', 'cycles→96.67%', 'cycles→97%', 'late', 'missing'];
-  const rows = Object.entries(schemes).map(([name, s]) => [
-    name,
-    String(s.cycles),
-    s.mean_tau.toFixed(2),
-    pct(s.final_accuracy),
-    pct(s.best_accuracy ?? s.final_accuracy),
-    s.cycles_to_96_67 === null ? '—' : String(s.cycles_to_96_67),
-    s.cycles_to_97 === null ? '—' : String(s.cycles_to_97),
-    String(s.late_learner_cycles),
-    String(s.missing_learner_cycles),
-  ]);
+export function formatSummaryTable(schemes: Record<string, SchemeSummary>): string {
+  const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(2)} %`);
+  const [low, high] = ACCURACY_TARGETS.map((t) => accuracyTargetText(t).replace(' ', ''));
+  const header = ['scheme', 'cycles', 'mean τ', 'final acc', 'best acc', `cycles→${low}`, `cycles→${high}`, 'late', 'missing'];
+  const rows = Object.entries(schemes).map(([name, s]) =>
+    notRun(s)
+      ? [name, '0', 'not run', '', '', '', '', '', '']
+      : [
+          name,
+          String(s.cycles),
+          s.mean_tau === null ? '—' : s.mean_tau.toFixed(2),
+          pct(s.final_accuracy),
+          pct(s.best_accuracy ?? s.final_accuracy),
+          s.cycles_to_96_67 === null ? '—' : String(s.cycles_to_96_67),
+          s.cycles_to_97 === null ? '—' : String(s.cycles_to_97),
+          String(s.late_learner_cycles),
+          String(s.missing_learner_cycles),
+        ],
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

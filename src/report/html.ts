@@ -4,7 +4,7 @@
  */
 import { percent, roundNumber } from './format.ts';
 import { configGroups, fleetTable, headerFacts, summaryGroups, type Fact, type FactGroup } from './run-facts.ts';
-import type { LearnerRow, RunSummary } from './run-folder.ts';
+import { accuracyTargetText, ACCURACY_TARGETS, notRun, type LearnerRow, type RunSummaryRead as RunSummary } from '../run-folder/schema.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 import type { WallAnalysis } from './wall-phases.ts';
 
@@ -60,26 +60,28 @@ function summaryTable(summary: RunSummary): string {
   const names = orderSchemes(Object.keys(summary.schemes));
   // Fields newer runs add; a column only when some scheme has it.
   const extra = (key: string) => names.some((n) => key in summary.schemes[n]);
-  const field = (name: string, key: string) => (summary.schemes[name] as unknown as Record<string, unknown>)[key];
   const withLoss = extra('final_loss');
   const withTime = extra('emulated_time_to_97_s');
+  const [low, high] = ACCURACY_TARGETS.map(accuracyTargetText);
   const head = [
-    'scheme', 'final accuracy', 'best accuracy', ...(withLoss ? ['final loss'] : []), 'cycles to 96.67 %', 'cycles to 97 %',
-    ...(withTime ? ['emulated time to 97 %'] : []), 'mean τ', 'late learner-cycles', 'missing learner-cycles',
+    'scheme', 'final accuracy', 'best accuracy', ...(withLoss ? ['final loss'] : []), `cycles to ${low}`, `cycles to ${high}`,
+    ...(withTime ? [`emulated time to ${high}`] : []), 'mean τ', 'late learner-cycles', 'missing learner-cycles',
   ];
   const rows = names.map((name) => {
     const s = summary.schemes[name];
-    const loss = field(name, 'final_loss');
-    const time = field(name, 'emulated_time_to_97_s');
+    // A scheme an interrupted run never reached has no results: say so, never "0.00 %".
+    if (notRun(s)) return [schemeLabel(name), 'not run', ...head.slice(2).map(() => '—')];
+    const loss = s.final_loss;
+    const time = s.emulated_time_to_97_s;
     return [
       schemeLabel(name),
-      percent(s.final_accuracy),
-      s.best_accuracy === undefined ? '—' : percent(s.best_accuracy),
+      percent(s.final_accuracy!),
+      typeof s.best_accuracy === 'number' ? percent(s.best_accuracy) : '—',
       ...(withLoss ? [typeof loss === 'number' ? loss.toFixed(4) : '—'] : []),
       cyclesOrNever(s.cycles_to_96_67),
       cyclesOrNever(s.cycles_to_97),
       ...(withTime ? [typeof time === 'number' ? `${roundNumber(time)} s` : 'not reached'] : []),
-      roundNumber(s.mean_tau, 3),
+      s.mean_tau === null ? '—' : roundNumber(s.mean_tau, 3),
       String(s.late_learner_cycles),
       String(s.missing_learner_cycles),
     ];

@@ -4,7 +4,7 @@
  * field is optional: run folders from older versions lack some, and those are simply left out.
  */
 import { formatHz, ghz, groupThousands, mbps, percent, roundNumber } from './format.ts';
-import type { LearnerRow, RunSummary } from './run-folder.ts';
+import type { LearnerRow, RunSummaryRead as RunSummary } from '../run-folder/schema.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 
 export interface Fact {

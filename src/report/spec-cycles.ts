@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG, LINE_CHART_SIZE } from './chart-style.ts';
-import { ACCURACY_TARGETS, type CycleRow } from './run-folder.ts';
+import { ACCURACY_TARGETS, type CycleRow } from '../run-folder/schema.ts';
 import { orderSchemes, schemeColorScale, schemeLabel } from './schemes.ts';
 
 /** The accuracy levels the paper compares schemes by (%). */

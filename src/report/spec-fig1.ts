@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG, LINE_CHART_SIZE } from './chart-style.ts';
-import type { Fig1Row } from './fig1-data.ts';
+import type { Fig1Row } from '../run-folder/schema.ts';
 import { orderSchemes, schemeColorScale, schemeLabel } from './schemes.ts';
 
 const isOptimal = `datum.scheme === '${schemeLabel('optimal')}'`;

@@ -6,7 +6,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG } from './chart-style.ts';
-import type { CycleRow, LearnerRow } from './run-folder.ts';
+import type { CycleRow, LearnerRow } from '../run-folder/schema.ts';
 import { ghz } from './format.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 
@@ -54,12 +54,17 @@ function rowLabel(r: LearnerRow): string {
   return `learner ${r.learner} · ${ghz(r.fHz)} GHz · d=${r.batch}`;
 }
 
+/** Long reasons (peer text) are cut so the label stays on the chart. */
+const MAX_REASON_CHARS = 60;
+
 /**
- * Why a learner has no result. learners.csv only says `missing` (the orchestrator logs the
- * reason but does not record it), so name a cause only when the fault plan proves it.
+ * Why a learner has no result: learners.csv's `reason`. Runs from before that column only say
+ * `missing`; for them a cause is named only when the fault plan proves it.
  */
-function missingNote(r: LearnerRow, kills: readonly PlannedKill[]): string {
-  return kills.some((k) => k.learner === r.learner && k.cycle === r.cycle) ? `missing: killed (--fail ${r.learner}@${r.cycle})` : 'missing';
+export function missingNote(r: LearnerRow, kills: readonly PlannedKill[] = []): string {
+  const reason = r.reason ?? (kills.some((k) => k.learner === r.learner && k.cycle === r.cycle) ? `killed (--fail ${r.learner}@${r.cycle})` : null);
+  if (reason === null) return 'missing';
+  return `missing: ${reason.length > MAX_REASON_CHARS ? reason.slice(0, MAX_REASON_CHARS - 1) + '…' : reason}`;
 }
 
 /** Lay out one scheme's learners for one cycle (pure; exported for tests). */

@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG, LINE_CHART_SIZE } from './chart-style.ts';
-import type { LearnerRow, WallPhaseRow } from './run-folder.ts';
+import type { LearnerRow, WallPhaseRow } from '../run-folder/schema.ts';
 import { orderSchemes, schemeColorScale, schemeLabel } from './schemes.ts';
 
 export const WALL_PHASES = ['receive (batch + model)', 'compute (training + padding)', 'of which real training', 'send back (model)'] as const;

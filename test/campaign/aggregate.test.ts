@@ -13,7 +13,7 @@ import {
   targetKey,
   type SeedCycles,
 } from '../../src/campaign/aggregate.ts';
-import { ACCURACY_TARGETS, type CycleRow } from '../../src/report/run-folder.ts';
+import { ACCURACY_TARGETS, type CycleRow } from '../../src/run-folder/schema.ts';
 
 // t_{0.975, df}
 const T975 = { 1: 12.706204736174698, 2: 4.302652729749464, 3: 3.182446305284263 } as Record<number, number>;

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCampaign, seedFolder, type CampaignResult } from '../../src/campaign/campaign.ts';
 import { InputError } from '../../src/errors.ts';
-import { ACCURACY_TARGETS } from '../../src/report/run-folder.ts';
-import { readCsvObjects } from '../helpers/csv.ts';
+import { ACCURACY_TARGETS } from '../../src/run-folder/schema.ts';
+import { readCsvObjects } from '../helpers/run-files.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 
 const T975_DF2 = 4.302652729749464; // t_{0.975, 2}: three seeds

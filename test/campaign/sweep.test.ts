@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seedFolder } from '../../src/campaign/campaign.ts';
 import { cellFolder, runSweep, sweepHeader } from '../../src/campaign/sweep.ts';
-import { ACCURACY_TARGETS } from '../../src/report/run-folder.ts';
-import { readCsvObjects } from '../helpers/csv.ts';
+import { ACCURACY_TARGETS } from '../../src/run-folder/schema.ts';
+import { readCsvObjects } from '../helpers/run-files.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 
 const base = smallConfig({ train_samples: 1000, test_samples: 300, cycles: 2 });

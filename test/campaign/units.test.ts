@@ -8,7 +8,7 @@ import { parseSeeds } from '../../src/campaign/seeds.ts';
 import { judgeClaims, judgeFewer, judgeReaches, judgeValue, type Fig1Evidence } from '../../src/campaign/verdict.ts';
 import { UsageError } from '../../src/cli/args.ts';
 import { buildFleet } from '../../src/orchestrator/experiment.ts';
-import type { CycleRow } from '../../src/report/run-folder.ts';
+import type { CycleRow } from '../../src/run-folder/schema.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 
 describe('parseSeeds', () => {

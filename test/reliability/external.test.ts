@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import { CLOSE } from '../../src/protocol/messages.ts';
+import { readLearners } from '../helpers/run-files.ts';
 import { collectLog, fastConfig, isAlive, startLearnerCli, tmpDir, type CliRun } from './helpers.ts';
 
 /**
@@ -60,8 +61,12 @@ describe('external learners (npm run learner)', () => {
       const run = runExperiment(config, {
         out: tmpDir('external'),
         log: log.log,
-        onListening: (url, token) => {
+        onEvent: (e) => {
+          log.onEvent(e);
+          if (e.type !== 'listening') return;
+          const { url, token } = e;
           expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+          expect(e.reachable_urls).toEqual([url]); // a host that is not a wildcard is used as it is
           void flakyProxy(new URL(url), 1_200_000, 1500).then((p) => {
             proxy = p;
             learners.push(startLearnerCli(['--connect', url, '--learner-id', '0', '--f-hz', '2.4e9', '--distance-m', '20'], token));
@@ -76,12 +81,12 @@ describe('external learners (npm run learner)', () => {
       for (const l of learners) expect(isAlive(l.pid)).toBe(false);
 
       // Both trained; learner 1 lost cycle 1 to the cut and was back for cycle 2.
-      const rows = readFileSync(join(result.out, 'learners.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
-      const late = (cycle: number, learner: number) => rows.find((r) => r[1] === String(cycle) && r[2] === String(learner))![10];
-      expect([late(1, 0), late(1, 1), late(2, 0), late(2, 1)]).toEqual(['0', 'missing', '0', '0']);
+      const rows = readLearners(result.out);
+      const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.status;
+      expect([status(1, 0), status(1, 1), status(2, 0), status(2, 1)]).toEqual(['on-time', 'missing', 'on-time', 'on-time']);
       // The fleet is what the learners announced.
-      expect(rows.filter((r) => r[2] === '0').every((r) => Number(r[3]) === 2.4e9)).toBe(true);
-      expect(rows.filter((r) => r[2] === '1').every((r) => Number(r[3]) === 1.2e9)).toBe(true);
+      expect(rows.filter((r) => r.learner === 0).every((r) => r.fHz === 2.4e9)).toBe(true);
+      expect(rows.filter((r) => r.learner === 1).every((r) => r.fHz === 1.2e9)).toBe(true);
 
       // The reconnect met "id in use" first and was retried, not fatal.
       expect(log.lines.some((l) => l.includes(`${CLOSE.idInUse.reason} (id 1)`))).toBe(true);

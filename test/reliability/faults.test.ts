@@ -1,7 +1,8 @@
 /**
  * Learner faults in real runs: a learner process killed mid-cycle, every result lost on the way
- * back, and a learner that goes silent (SIGSTOP) — each detected, recorded and survived, with no
- * learner process left behind afterwards.
+ * back, a learner that goes silent (SIGSTOP) and wakes up, and one that never wakes up — each
+ * detected, recorded with its reason in learners.csv and survived, with no learner process left
+ * behind afterwards.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,32 +12,12 @@ import { createEngine, fedAvg, initWeights, PARAM_COUNT, type Engine } from '../
 import { loadCheckpoint } from '../../src/orchestrator/checkpoint.ts';
 import type { ExperimentConfig } from '../../src/orchestrator/config.ts';
 import { cycleDataOrder } from '../../src/orchestrator/cycle.ts';
-import { runExperiment, type RunResult } from '../../src/orchestrator/experiment.ts';
+import { eventsOf } from '../../src/orchestrator/events.ts';
+import { RESPAWN_AFTER_MISSED_CYCLES, runExperiment, type RunResult } from '../../src/orchestrator/experiment.ts';
 import { deriveSeed } from '../../src/util/rng.ts';
+import { readCycles as cycleRows, readLearners as learnerRows } from '../helpers/run-files.ts';
+import type { LearnerRow } from '../../src/run-folder/schema.ts';
 import { collectLog, fastConfig, isAlive, joinedPids, tmpDir, type LogCollector } from './helpers.ts';
-
-interface LearnerCsvRow {
-  scheme: string;
-  cycle: number;
-  learner: number;
-  batch: number;
-  late: string;
-}
-
-function learnerRows(out: string): LearnerCsvRow[] {
-  const [header, ...lines] = readFileSync(join(out, 'learners.csv'), 'utf8').trim().split('\n');
-  const cols = header.split(',');
-  return lines.map((l) => {
-    const c = l.split(',');
-    const at = (name: string) => c[cols.indexOf(name)];
-    return { scheme: at('scheme'), cycle: Number(at('cycle')), learner: Number(at('learner')), batch: Number(at('batch')), late: at('late') };
-  });
-}
-
-function cycleRows(out: string): { cycle: number; tau: number; accuracy: number }[] {
-  const [, ...lines] = readFileSync(join(out, 'cycles.csv'), 'utf8').trim().split('\n');
-  return lines.map((l) => l.split(',')).map((c) => ({ cycle: Number(c[1]), tau: Number(c[2]), accuracy: Number(c[3]) }));
-}
 
 function expectNoLearnerLeft(log: LogCollector): number[] {
   const pids = [...joinedPids(log.lines).values()].flat();
@@ -60,7 +41,7 @@ describe('learner faults in real runs', () => {
   });
 
   /** Cycle 1 of `scheme` as the learners computed it: train each of `who` in-process, average by d_k. */
-  async function cycleOneAverage(config: ExperimentConfig, rows: LearnerCsvRow[], scheme: string, tau: number, who: number[]): Promise<Float32Array> {
+  async function cycleOneAverage(config: ExperimentConfig, rows: LearnerRow[], scheme: string, tau: number, who: number[]): Promise<Float32Array> {
     const mine = rows.filter((r) => r.scheme === scheme && r.cycle === 1).sort((a, b) => a.learner - b.learner);
     const order = cycleDataOrder(config.train_samples, config.seed, 1);
     const offsets = mine.reduce<number[]>((acc, _r, k) => [...acc, k === 0 ? 0 : acc[k - 1] + mine[k - 1].batch], []);
@@ -77,16 +58,22 @@ describe('learner faults in real runs', () => {
   it('a learner killed mid-cycle is left out of that cycle (average re-normalised), respawned, and back in the next', async () => {
     const config = fastConfig({ faults: { kill: [{ learner: 1, cycle: 1 }], drop_prob: 0 } });
     const log = collectLog();
-    const run: RunResult = await runExperiment(config, { out: tmpDir('fault-kill'), log: log.log });
+    const run: RunResult = await runExperiment(config, { out: tmpDir('fault-kill'), ...log.sinks });
     expect(run.interrupted).toBe(false);
     faultTally.faultsInjected++;
     faultTally.runsCompleted++;
 
     const rows = learnerRows(run.out);
-    const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.late;
-    expect([0, 1, 2].map((k) => status(1, k))).toEqual(['0', 'missing', '0']);
-    expect([0, 1, 2].map((k) => status(2, k))).toEqual(['0', '0', '0']);
-    expect(log.lines.some((l) => /fault injection: killing learner 1 \(pid \d+\) in optimal cycle 1/.test(l))).toBe(true);
+    const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.status;
+    expect([0, 1, 2].map((k) => status(1, k))).toEqual(['on-time', 'missing', 'on-time']);
+    expect([0, 1, 2].map((k) => status(2, k))).toEqual(['on-time', 'on-time', 'on-time']);
+    // learners.csv says why: the fault plan killed it (not just "disconnected").
+    expect(rows.filter((r) => r.status === 'missing').map((r) => r.reason)).toEqual(['killed (--fail 1@1)']);
+    expect(rows.filter((r) => r.status !== 'missing').every((r) => r.reason === null)).toBe(true);
+    const [killed] = eventsOf(log.events, 'killed');
+    expect(killed).toMatchObject({ learner: 1, scheme: 'optimal', cycle: 1, pid: expect.any(Number) });
+    expect(eventsOf(log.events, 'missing')).toEqual([{ type: 'missing', scheme: 'optimal', cycle: 1, learner: 1, reason: 'killed (--fail 1@1)' }]);
+    expect(log.lines).toContain(`fault injection: killing learner 1 (pid ${killed.pid}) in optimal cycle 1`);
 
     // The learner process was replaced: two different pids joined as learner 1.
     const pids = joinedPids(log.lines);
@@ -102,7 +89,7 @@ describe('learner faults in real runs', () => {
     expect(maxDiff(saved, withoutOne)).toBeLessThan(1e-6);
     expect(maxDiff(saved, withAll)).toBeGreaterThan(1e-3);
     // ... and its accuracy is that model's accuracy, not the fault-free one.
-    const accuracy = cycleRows(run.out)[0].accuracy;
+    const accuracy = cycleRows(run.out)[0].testAccuracy;
     expect(accuracy).toBeCloseTo((await engine.evaluate(withoutOne, test)).accuracy, 6);
     expect(accuracy).not.toBe((await engine.evaluate(withAll, test)).accuracy);
 
@@ -118,19 +105,20 @@ describe('learner faults in real runs', () => {
   it('drop_prob = 1 loses every result: weights and accuracy stay at their initial values, the run completes', async () => {
     const config = fastConfig({ faults: { kill: [], drop_prob: 1 } });
     const log = collectLog();
-    const run = await runExperiment(config, { out: tmpDir('fault-drop'), log: log.log });
+    const run = await runExperiment(config, { out: tmpDir('fault-drop'), ...log.sinks });
     expect(run.interrupted).toBe(false);
     faultTally.faultsInjected += config.K * config.cycles;
     faultTally.runsCompleted++;
 
     const rows = learnerRows(run.out);
     expect(rows).toHaveLength(config.K * config.cycles);
-    expect(rows.every((r) => r.late === 'missing')).toBe(true);
+    expect(rows.every((r) => r.status === 'missing' && r.reason === 'result dropped (--drop-prob)')).toBe(true);
+    expect(eventsOf(log.events, 'missing')).toHaveLength(config.K * config.cycles);
     const initial = initWeights(config.seed);
     const initialAccuracy = (await engine.evaluate(initial, test)).accuracy;
     const cycles = cycleRows(run.out);
     expect(cycles.map((c) => c.cycle)).toEqual([1, 2]);
-    for (const c of cycles) expect(c.accuracy).toBe(initialAccuracy);
+    for (const c of cycles) expect(c.testAccuracy).toBe(initialAccuracy);
     const { weights } = loadCheckpoint(run.out, 'optimal', config.cycles, PARAM_COUNT);
     expect(Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength).equals(Buffer.from(initial.buffer))).toBe(true);
 
@@ -144,10 +132,10 @@ describe('learner faults in real runs', () => {
   it('drop_prob = 0.5 loses the same learners\' results in every scheme (the fault plan is paired)', async () => {
     const config = fastConfig({ schemes: ['optimal', 'eta'], faults: { kill: [], drop_prob: 0.5 } });
     const log = collectLog();
-    const run = await runExperiment(config, { out: tmpDir('fault-drop-paired'), log: log.log });
+    const run = await runExperiment(config, { out: tmpDir('fault-drop-paired'), ...log.sinks });
     const lost = (scheme: string) =>
       learnerRows(run.out)
-        .filter((r) => r.scheme === scheme && r.late === 'missing')
+        .filter((r) => r.scheme === scheme && r.status === 'missing')
         .map((r) => `${r.cycle}:${r.learner}`)
         .sort();
     expect(lost('optimal').length).toBeGreaterThan(0);
@@ -161,7 +149,7 @@ describe('learner faults in real runs', () => {
     const config = fastConfig({ heartbeat_s: 1, join_timeout_s: 30 });
     const log = collectLog();
     let stoppedPid = 0;
-    const running = runExperiment(config, { out: tmpDir('fault-silent'), log: log.log });
+    const running = runExperiment(config, { out: tmpDir('fault-silent'), ...log.sinks });
     const joined = await log.when(/^learner 1 joined from .* \(pid (\d+)\)/);
     stoppedPid = Number(joined[1]);
     process.kill(stoppedPid, 'SIGSTOP');
@@ -175,20 +163,48 @@ describe('learner faults in real runs', () => {
     faultTally.runsCompleted++;
 
     const rows = learnerRows(run.out);
-    const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.late;
-    expect([0, 1, 2].map((k) => status(1, k))).toEqual(['0', 'missing', '0']);
-    expect(status(2, 1)).toBe('0'); // back for cycle 2
+    const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.status;
+    expect([0, 1, 2].map((k) => status(1, k))).toEqual(['on-time', 'missing', 'on-time']);
+    expect(status(2, 1)).toBe('on-time'); // back for cycle 2
     expect(joinedPids(log.lines).get(1)).toEqual([stoppedPid, stoppedPid]); // the same process, rejoined
     expect(detectedAfter_s).toBeLessThan(10);
     expect(log.lines.some((l) => /^learner 1 missed its heartbeat/.test(l))).toBe(true);
-    expect(log.lines.some((l) => /optimal\s+cycle\s+1\/2 .*missing 1 \(1: missed heartbeat/.test(l))).toBe(true);
+    expect(eventsOf(log.events, 'cycle-done')[0].missing).toEqual([{ learner: 1, reason: expect.stringMatching(/^missed heartbeat/) }]);
+    expect(rows.find((r) => r.cycle === 1 && r.learner === 1)!.reason).toMatch(/^missed heartbeat \(silent for 2 beats\)/);
+    expect(eventsOf(log.events, 'respawned')).toEqual([]); // one missed cycle: it recovers by itself
     const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
-    expect(summary.hub.heartbeatTimeouts).toBe(1);
+    expect(summary.hub.heartbeat_timeouts).toBe(1); // summary.json is snake_case throughout
     expect(summary.faults.lost_learner_cycles).toBe(1);
     faultTally.learnerCyclesLost += summary.faults.lost_learner_cycles;
 
     const pids = expectNoLearnerLeft(log);
     expect(pids).toContain(stoppedPid);
     console.log(`FAULTS silent learner detected after ${detectedAfter_s.toFixed(2)} s (heartbeat ${config.heartbeat_s} s); tally ${JSON.stringify(faultTally)}`);
+  });
+  it(`a spawned learner that stays stopped (SIGSTOP) misses ${RESPAWN_AFTER_MISSED_CYCLES} cycles, is killed and respawned, and trains again`, async () => {
+    const config = fastConfig({ cycles: 3, heartbeat_s: 0.5, join_timeout_s: 6 });
+    const log = collectLog();
+    const running = runExperiment(config, { out: tmpDir('fault-stopped'), ...log.sinks });
+    const joined = await log.when(/^learner 1 joined from .* \(pid (\d+)\)/);
+    const stoppedPid = Number(joined[1]);
+    process.kill(stoppedPid, 'SIGSTOP'); // its process still "runs": only missed cycles reveal it
+    const run = await running;
+    expect(run.interrupted).toBe(false);
+
+    const respawned = eventsOf(log.events, 'respawned');
+    expect(respawned).toEqual([{ type: 'respawned', learner: 1, pid: stoppedPid, missed_cycles: RESPAWN_AFTER_MISSED_CYCLES }]);
+    expect(isAlive(stoppedPid)).toBe(false);
+    const rows = learnerRows(run.out).filter((r) => r.learner === 1);
+    expect(rows.map((r) => r.status)).toEqual(['missing', 'missing', 'on-time']); // back in cycle 3
+    // Stopped before or during cycle 1: the heartbeat drops it, and from then on it is not connected.
+    expect(rows[0].reason).toMatch(/^(missed heartbeat|not connected)/);
+    expect(rows[1].reason).toBe('not connected');
+    const pids = joinedPids(log.lines).get(1)!;
+    expect(pids).toHaveLength(2);
+    expect(pids[0]).toBe(stoppedPid);
+    expect(pids[1]).not.toBe(stoppedPid);
+    const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
+    expect(summary.faults).toMatchObject({ respawned: 1, killed: 0, lost_learner_cycles: 2 });
+    expectNoLearnerLeft(log);
   });
 });

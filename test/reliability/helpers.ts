@@ -7,7 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { formatRunEvent } from '../../src/cli/run-events.ts';
 import { createClock } from '../../src/emulation/clock.ts';
+import type { RunEvent } from '../../src/orchestrator/events.ts';
 import type { ExperimentConfig } from '../../src/orchestrator/config.ts';
 import { LearnerHub, type HubOptions } from '../../src/orchestrator/hub.ts';
 import { PROJECT_ROOT } from '../../src/orchestrator/spawn.ts';
@@ -24,13 +26,22 @@ export function fastConfig(overrides: Partial<ExperimentConfig> = {}): Experimen
 export interface LogCollector {
   lines: string[];
   log: (line: string) => void;
+  /** the run's typed events, in order (their text, as the CLI shows it, is in `lines` too) */
+  events: RunEvent[];
+  onEvent: (e: RunEvent) => void;
+  /** both, to spread into runExperiment's options */
+  sinks: { log: (line: string) => void; onEvent: (e: RunEvent) => void };
   /** Resolves when a line matching `pattern` has been logged (including earlier ones). */
   when: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
+  /** Resolves with the first event of `type` that satisfies `match` (including earlier ones). */
+  whenEvent: <T extends RunEvent['type']>(type: T, match?: (e: Extract<RunEvent, { type: T }>) => boolean, timeoutMs?: number) => Promise<Extract<RunEvent, { type: T }>>;
 }
 
 export function collectLog(echo = false): LogCollector {
   const lines: string[] = [];
+  const events: RunEvent[] = [];
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  const eventWaiters: { test: (e: RunEvent) => boolean; resolve: (e: RunEvent) => void }[] = [];
   const log = (line: string) => {
     lines.push(line);
     if (echo) process.stderr.write(line + '\n');
@@ -42,6 +53,16 @@ export function collectLog(echo = false): LogCollector {
       }
     }
   };
+  const onEvent = (e: RunEvent) => {
+    events.push(e);
+    for (const w of [...eventWaiters])
+      if (w.test(e)) {
+        eventWaiters.splice(eventWaiters.indexOf(w), 1);
+        w.resolve(e);
+      }
+    const text = formatRunEvent(e);
+    if (text !== null) log(text);
+  };
   const when = (pattern: RegExp, timeoutMs = 60_000) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
       for (const line of lines) {
@@ -51,7 +72,15 @@ export function collectLog(echo = false): LogCollector {
       const timer = setTimeout(() => reject(new Error(`no log line matched ${pattern} within ${timeoutMs} ms`)), timeoutMs);
       waiters.push({ pattern, resolve: (m) => (clearTimeout(timer), resolve(m)) });
     });
-  return { lines, log, when };
+  const whenEvent = <T extends RunEvent['type']>(type: T, match: (e: Extract<RunEvent, { type: T }>) => boolean = () => true, timeoutMs = 60_000) =>
+    new Promise<Extract<RunEvent, { type: T }>>((resolve, reject) => {
+      const test = (e: RunEvent) => e.type === type && match(e as Extract<RunEvent, { type: T }>);
+      const seen = events.find(test);
+      if (seen) return resolve(seen as Extract<RunEvent, { type: T }>);
+      const timer = setTimeout(() => reject(new Error(`no ${type} event within ${timeoutMs} ms`)), timeoutMs);
+      eventWaiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e as Extract<RunEvent, { type: T }>)) });
+    });
+  return { lines, log, events, onEvent, sinks: { log, onEvent }, when, whenEvent };
 }
 
 /** Learner pids the hub logged at each join ("learner 1 joined from ... (pid 1234)"), by learner id. */

@@ -12,12 +12,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
 import { loadCheckpoint } from '../../src/orchestrator/checkpoint.ts';
+import { eventsOf } from '../../src/orchestrator/events.ts';
 import { runExperiment, type RunSummaryFile } from '../../src/orchestrator/experiment.ts';
 import { LOCK_FILE, lockRunFolder } from '../../src/orchestrator/run-lock.ts';
 import { errorLines, startExperiment } from '../helpers/experiment-cli.ts';
 import { collectLog, fastConfig, tmpDir, waitUntil } from './helpers.ts';
+import { readCycles } from '../helpers/run-files.ts';
 
-const dataRows = (dir: string) => readFileSync(join(dir, 'cycles.csv'), 'utf8').trim().split('\n').slice(1);
 const summaryOf = (dir: string): RunSummaryFile => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
 
 /** The pid of a process that has already exited. */
@@ -62,7 +63,7 @@ describe('run folder lock', () => {
     const endA = await a.exit;
     expect(endA.code, endA.stderr).toBe(0);
     expect(endA.stderr).toMatch(/extending the run from 1 to 3 cycles per scheme/);
-    expect(dataRows(out).map((r) => r.split(',').slice(0, 2).join(','))).toEqual(['optimal,1', 'optimal,2', 'optimal,3']);
+    expect(readCycles(out).map((r) => `${r.scheme},${r.cycle}`)).toEqual(['optimal,1', 'optimal,2', 'optimal,3']);
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
   });
 });
@@ -73,26 +74,31 @@ describe('--resume', () => {
   beforeAll(async () => {
     out = join(tmpDir('resume'), 'run');
     const log = collectLog();
-    await runExperiment(fastConfig({ cycles: 2 }), { out, log: log.log });
+    await runExperiment(fastConfig({ cycles: 2 }), { out, ...log.sinks });
     // The console's per-cycle time is that cycle's own; cycles.csv's wall_time_s is cumulative.
+    const done = eventsOf(log.events, 'cycle-done');
+    expect(done.map((e) => e.cycle)).toEqual([1, 2]);
+    expect(done[1].wall_s).toBeCloseTo(readCycles(out)[1].wallTimeS - readCycles(out)[0].wallTimeS, 2);
     expect(log.lines.filter((l) => /cycle\s+\d\/2 .* cycle wall \d+\.\d s$/.test(l))).toHaveLength(2);
     first = summaryOf(out);
   });
 
   it('of a finished run changes nothing and starts no learner; extending it adds the new session to the timings', async () => {
     const noop = collectLog();
-    const again = await runExperiment(fastConfig({ cycles: 2 }), { out, resume: true, log: noop.log });
+    const again = await runExperiment(fastConfig({ cycles: 2 }), { out, resume: true, ...noop.sinks });
+    expect(eventsOf(noop.events, 'complete')).toEqual([{ type: 'complete', out, cycles: 2 }]);
     expect(noop.lines.join('\n')).toMatch(/is complete \(2 cycles per scheme\); nothing to resume/);
     expect(noop.lines.some((l) => /joined/.test(l))).toBe(false);
     expect(again.summary.wall_s).toBe(first.wall_s);
     expect(summaryOf(out)).toEqual(first);
 
     const log = collectLog();
-    const extended = await runExperiment(fastConfig({ cycles: 3 }), { out, resume: true, log: log.log });
-    expect(log.lines).toContain('extending the run from 2 to 3 cycles per scheme');
+    const extended = await runExperiment(fastConfig({ cycles: 3 }), { out, resume: true, ...log.sinks });
+    expect(eventsOf(log.events, 'extended')).toEqual([{ type: 'extended', from: 2, to: 3 }]);
+    expect(eventsOf(log.events, 'resuming')).toEqual([{ type: 'resuming', out, after: [{ scheme: 'optimal', cycle: 2 }] }]);
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ cycles: 3, cycles_extended: [{ from: 2, to: 3 }] });
     const s = extended.summary;
-    expect(dataRows(out)).toHaveLength(3);
+    expect(readCycles(out)).toHaveLength(3);
     expect(s.sessions).toBe(2);
     const sessions = JSON.parse(readFileSync(join(out, 'sessions.json'), 'utf8')).sessions;
     expect(sessions).toHaveLength(2);

@@ -5,6 +5,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseLearners } from '../../src/run-folder/read.ts';
+import { WALL_PHASES_HEADER } from '../../src/run-folder/schema.ts';
 
 export const FIXTURE_T_S = 12;
 
@@ -134,10 +136,10 @@ export function fig1Files(): Record<string, string> {
 export const FIXTURE_TIME_SCALE = 0.5;
 
 export function fixtureWallPhases(): string {
-  const lines = ['scheme,cycle,learner,wall_send_s,wall_compute_s,wall_return_s,train_wall_s,overrun_s'];
-  for (const row of fixtureFiles()['learners.csv'].trim().split('\n').slice(1)) {
-    const [scheme, cycle, learner, , , , send, compute, ret, , late] = row.split(',');
-    if (late === 'missing') continue;
+  const lines = [WALL_PHASES_HEADER.join(',')];
+  for (const r of parseLearners(fixtureFiles()['learners.csv'], 'learners.csv')) {
+    if (r.status === 'missing') continue;
+    const [scheme, cycle, learner, send, compute, ret] = [r.scheme, String(r.cycle), String(r.learner), r.tSendS, r.tComputeS, r.tReturnS];
     const s = FIXTURE_TIME_SCALE;
     const overrun = scheme === 'eta' && cycle === '3' && learner === '2' ? 0.3 : 0;
     const train = Number(compute) * s * 0.4 + (overrun ? Number(compute) * s * 0.6 + overrun : 0);

@@ -3,7 +3,7 @@ import { buildReportHtml } from '../../src/report/html.ts';
 import { formatHz, groupThousands, roundNumber } from '../../src/report/format.ts';
 import { testSetText, timelineCaption } from '../../src/report/index.ts';
 import { configGroups, describeField, engineUsed, fleetTable, headerFacts, summaryGroups } from '../../src/report/run-facts.ts';
-import { parseLearners, validateSummary } from '../../src/report/run-folder.ts';
+import { parseLearners, validateSummary } from '../../src/run-folder/read.ts';
 import { fixtureFiles } from './fixture.ts';
 
 const files = fixtureFiles();

@@ -1,6 +1,7 @@
 import { afterAll, describe, it, expect } from 'vitest';
 import path from 'node:path';
-import { loadRunFolder, parseCycles, parseLearners, validateSummary } from '../../src/report/run-folder.ts';
+import { loadRunFolder } from '../../src/report/run-folder.ts';
+import { parseCycles, parseLearners, validateSummary } from '../../src/run-folder/read.ts';
 import { ReportInputError } from '../../src/report/errors.ts';
 import { fixtureFiles, removeTempDirs, writeFixtureRun, FIXTURE_T_S } from './fixture.ts';
 
@@ -43,6 +44,25 @@ describe('run folder parsing', () => {
     const head = files['cycles.csv'].split('\n')[0];
     expect(() => parseCycles(`${head}\neta,1,2,96.2,0.1,12,11,0,1\n`, 'cycles.csv')).toThrow(/column test_accuracy must be in \[0, 1\]/);
     expect(() => parseCycles(`${head}\neta,0,2,0.96,0.1,12,11,0,1\n`, 'cycles.csv')).toThrow(/column cycle must be in \[1, Infinity\]/);
+  });
+
+  it('reads learners.csv with the reason column, and the older header without it (committed runs)', () => {
+    const old = parseLearners(files['learners.csv'], 'learners.csv');
+    expect(old.every((r) => r.reason === null)).toBe(true);
+    const withReason = files['learners.csv']
+      .trim()
+      .split('\n')
+      .map((l, i) => (i === 0 ? `${l},reason` : l.endsWith(',missing') ? `${l},"disconnected (1006, going away)"` : `${l},`))
+      .join('\n');
+    const rows = parseLearners(withReason, 'learners.csv');
+    expect(rows.filter((r) => r.status === 'missing').map((r) => r.reason)).toEqual(['disconnected (1006, going away)']);
+    expect(rows.map(({ reason: _r, ...rest }) => rest)).toEqual(old.map(({ reason: _r, ...rest }) => rest));
+  });
+
+  it('accepts null results for a scheme that never ran (an interrupted run)', () => {
+    const good = JSON.parse(files['summary.json']);
+    const notRun = { cycles: 0, final_accuracy: null, best_accuracy: null, final_loss: null, cycles_to_96_67: null, cycles_to_97: null, mean_tau: null, tau: [], late_learner_cycles: 0, missing_learner_cycles: 0 };
+    expect(validateSummary({ schemes: { ...good.schemes, eta: notRun } }, 's.json').schemes.eta.final_accuracy).toBeNull();
   });
 
   it('validates summary.json field types', () => {

@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { parseFig1 } from '../../src/report/fig1-data.ts';
-import { parseCycles, parseLearners } from '../../src/report/run-folder.ts';
+import { formatCsvCell } from '../../src/run-folder/csv.ts';
+import { parseCycles, parseFig1, parseLearners } from '../../src/run-folder/read.ts';
+import { LEARNERS_HEADER } from '../../src/run-folder/schema.ts';
 import { orderSchemes, schemeColorScale, schemeLabel } from '../../src/report/schemes.ts';
 import { accuracySpec, accuracyTimeSpec, lossSpec, tauSpec } from '../../src/report/spec-cycles.ts';
 import { accuracyTimeCaption } from '../../src/report/index.ts';
@@ -147,6 +148,21 @@ describe('timeline layout', () => {
     // A kill planned for another cycle or learner explains nothing here.
     for (const kill of [{ learner: 3, cycle: 2 }, { learner: 2, cycle: 3 }])
       expect(timelinePanel('eta', 3, learners, cycles, FIXTURE_T_S, [kill]).notes[1].note).toBe('missing');
+  });
+
+  it('labels a missing learner with the reason learners.csv records (a run with the reason column)', () => {
+    const header = `${LEARNERS_HEADER.join(',')}\n`;
+    const rowsWith = (reason: string) =>
+      parseLearners(header + `eta,3,3,2400000000,15000000,200,0.8,,,,missing,${formatCsvCell(reason)}\n`, 'learners.csv');
+    const note = (reason: string) => timelinePanel('eta', 3, rowsWith(reason), cycles, FIXTURE_T_S).notes[0].note;
+    expect(note('result dropped (--drop-prob)')).toBe('missing: result dropped (--drop-prob)');
+    expect(note('disconnected (1006)')).toBe('missing: disconnected (1006)');
+    expect(note('no result within 60 s')).toBe('missing: no result within 60 s');
+    // The recorded reason wins over what the fault plan suggests; a long one is cut.
+    expect(timelinePanel('eta', 3, rowsWith('killed (--fail 3@3)'), cycles, FIXTURE_T_S, [{ learner: 3, cycle: 3 }]).notes[0].note).toBe('missing: killed (--fail 3@3)');
+    expect(note('learner failed the task: engine: ' + 'x'.repeat(100)).length).toBeLessThanOrEqual('missing: '.length + 60);
+    // A missing learner with an empty reason (an older writer) is plain "missing".
+    expect(parseLearners(header + 'eta,3,3,2400000000,15000000,200,,,,,missing,\n', 'l.csv')[0].reason).toBeNull();
   });
 
   it('puts the deadline rule at T in every panel', () => {

@@ -1,0 +1,122 @@
+/**
+ * How `npm run experiment` shows a run's events: one line each, as users have read them all
+ * along. Pure: event in, text out (null: the event only feeds the status line).
+ */
+import type { LearnerProfile } from '../model/devices.ts';
+import type { ExperimentEvent, RunEvent } from '../orchestrator/events.ts';
+import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
+import { formatSummaryTable } from '../orchestrator/summary.ts';
+
+/** External mode prints this many learner commands in full; the rest follow a pattern (and a file holds all). */
+export const COMMANDS_SHOWN = 8;
+
+type Listening = Extract<ExperimentEvent, { type: 'listening' }>;
+
+/** The profile flags a learner announces, exactly as the run expects them (shortest round-trip numbers). */
+function profileFlags(l: LearnerProfile): string {
+  return `--f-hz ${l.f_hz} ${l.distance_m !== undefined ? `--distance-m ${l.distance_m}` : `--rate-bps ${l.rate_bps}`}`;
+}
+
+/** One `npm run learner` command per learner id, for the first reachable address. */
+export function learnerCommands(e: Listening, K: number): string[] {
+  const url = e.reachable_urls[0] ?? e.url;
+  return Array.from({ length: K }, (_, id) => {
+    const profile = e.expected_fleet?.[id];
+    return `MEL_TOKEN=${e.token} npm run learner -- --connect ${url} --learner-id ${id} ${profile ? profileFlags(profile) : '--f-hz <Hz> --distance-m <m>'}`;
+  });
+}
+
+/** What external mode prints once it listens: where learners connect and the command for each. */
+export function externalInstructions(e: Listening, K: number, commandsFile: string | null): string {
+  const commands = learnerCommands(e, K);
+  const shown = commands.slice(0, K > COMMANDS_SHOWN + 1 ? COMMANDS_SHOWN : K);
+  const lines = [
+    `orchestrator listening on ${e.url}` + (e.reachable_urls[0] !== e.url ? `; learners connect to ${e.reachable_urls.join(' or ')}` : ''),
+    `start each learner (on its machine, in the repository, after npm ci) with:`,
+    ...shown.map((c) => `  ${c}`),
+  ];
+  if (shown.length < K)
+    lines.push(`  … learners ${shown.length}..${K - 1}: the same with --learner-id <id> and that learner's profile${commandsFile ? ` — all ${K} commands are in ${commandsFile}` : ''}`);
+  return lines.join('\n');
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function cycleLine(e: Extract<ExperimentEvent, { type: 'cycle-done' }>): string {
+  const why = e.missing.length ? ` (${e.missing.map((m) => `${m.learner}: ${m.reason}`).join('; ')})` : '';
+  return (
+    `${e.scheme.padEnd(10)} cycle ${String(e.cycle).padStart(3)}/${e.cycles}  τ=${e.tau}  accuracy ${(100 * e.accuracy).toFixed(2)} %` +
+    `  loss ${e.loss.toFixed(4)}  late ${e.late}  missing ${e.missing.length}${why}  cycle wall ${e.wall_s.toFixed(1)} s` +
+    (e.diverged ? '  DIVERGED: the averaged model had a non-finite loss; the previous model was kept' : '')
+  );
+}
+
+export function formatRunEvent(e: RunEvent): string | null {
+  switch (e.type) {
+    // ---- the hub ----
+    case 'joined':
+      return `learner ${e.learner} joined from ${e.remote}${e.pid ? ` (pid ${e.pid})` : ''}`;
+    case 'left':
+      return `learner ${e.learner} ${e.reason}`;
+    case 'heartbeat-missed':
+      return `learner ${e.learner} missed its heartbeat (silent for ${e.beats} beats of ${e.heartbeat_ms} ms): dropping the connection`;
+    case 'refused':
+      return `refused ${e.remote}: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`;
+    case 'learner-error':
+      return `learner ${e.learner} reports ${e.code}: ${e.message}`;
+    // ---- the experiment ----
+    case 'listening':
+      return `run folder: ${e.out}`;
+    case 'lock-taken-over':
+      return `took over the lock of a run that ended without releasing it (pid ${e.pid})`;
+    case 'extended':
+      return `extending the run from ${e.from} to ${e.to} cycles per scheme`;
+    case 'complete':
+      return `${e.out} is complete (${e.cycles} cycles per scheme); nothing to resume — pass a larger --cycles to extend it`;
+    case 'waiting':
+      return `waiting for ${plural(e.K, 'learner')} to join ${e.url} ...`;
+    case 'not-connected':
+      return `learners not connected: ${e.learners.join(', ')} (recorded as missing this cycle)`;
+    case 'resuming':
+      return `resuming ${e.out}: ${e.after.map((a) => `${a.scheme} after cycle ${a.cycle}`).join(', ')}`;
+    case 'setup-done':
+      return (
+        `set-up took ${e.wall_s.toFixed(1)} s (engine ${e.engine}); ` +
+        e.allocations
+          .map((a) => `${a.scheme}: τ=${a.tau}, d_k ${a.min_batch}..${a.max_batch}${a.tau_relaxed !== undefined ? ` (τ*=${a.tau_relaxed.toFixed(3)})` : ''}`)
+          .join('; ')
+      );
+    case 'memory-tight':
+      return (
+        `warning: memory is tight: the run needs about ${e.need_mb} MB (${PEAK_RSS_MB.learner_process} MB per learner process + ${PEAK_RSS_MB.orchestrator} MB), ` +
+        `${e.available_mb} MB are available (${e.source}); if the machine starts swapping or processes get killed, lower --K`
+      );
+    case 'tau-large':
+      return (
+        `warning: ${e.scheme} gives τ = ${e.tau} local iterations per cycle (more than ${e.threshold}) on batches of ${e.min_batch}+ samples: ` +
+        `each learner over-trains its small batch and drifts from the others, which can make adaptive allocation lose to ETA; ` +
+        `cap it with --tau-max (e.g. --tau-max ${e.threshold}) or raise --train-samples`
+      );
+    case 'killed':
+      return e.pid === null
+        ? `--fail ${e.learner}@${e.cycle}: learner ${e.learner} is external; cannot kill it`
+        : `fault injection: killing learner ${e.learner} (pid ${e.pid}) in ${e.scheme} cycle ${e.cycle}`;
+    case 'respawned':
+      return `learner ${e.learner} missed ${e.missed_cycles} cycles in a row while its process${e.pid ? ` (pid ${e.pid})` : ''} still ran: killed it and started a new one`;
+    case 'cycle-done':
+      return cycleLine(e);
+    case 'summary':
+      return '\n' + formatSummaryTable(e.schemes);
+    case 'unfaithful':
+      return (
+        `WARNING: this run is not a faithful real-time emulation: ${e.learner_cycles} learner-cycles overran their compute budget ` +
+        `(${e.total_s.toFixed(2)} s in all, waiting for a compute slot included) and ${e.off_schedule_learner_cycles} had a phase off schedule ` +
+        `(worst ${e.worst_phase_lag_s.toFixed(2)} s beyond ${e.tolerance}). Raise --time-scale, or lower --K or raise --compute-slots when learners wait for slots.`
+      );
+    case 'cycle-start':
+    case 'task-done':
+    case 'missing': // the cycle line lists who was missing and why
+    case 'diverged': // … and says when the model diverged
+      return null;
+  }
+}

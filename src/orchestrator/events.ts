@@ -1,0 +1,86 @@
+/**
+ * What a run reports while it goes, as typed data rather than log prose: the hub and the
+ * experiment emit these through one callback, the CLI turns them into the lines users read
+ * (src/cli/run-events.ts), and tests assert on them.
+ */
+import type { RunSummaryFile } from '../run-folder/schema.ts';
+import type { SchemeName } from '../allocation/types.ts';
+import type { LearnerProfile } from '../model/devices.ts';
+import type { SchemeSummary } from '../run-folder/schema.ts';
+
+/** Transport: who came, who went, who was turned away (emitted by the hub). */
+export type HubEvent =
+  | { type: 'joined'; learner: number; remote: string; pid: number | null }
+  /** the connection ended (reason: "disconnected (1006)", "missed heartbeat (…)") */
+  | { type: 'left'; learner: number; reason: string }
+  | { type: 'heartbeat-missed'; learner: number; beats: number; heartbeat_ms: number }
+  | { type: 'refused'; remote: string; reason: string; detail: string }
+  /** an error frame outside any task (peer text, already on one line) */
+  | { type: 'learner-error'; learner: number; code: string; message: string };
+
+export interface AllocationBrief {
+  scheme: SchemeName;
+  tau: number;
+  min_batch: number;
+  max_batch: number;
+  tau_relaxed?: number;
+}
+
+/** The run: set-up, faults, each learner's task and each cycle (emitted by the experiment). */
+export type ExperimentEvent =
+  | {
+      type: 'listening';
+      url: string;
+      token: string;
+      out: string;
+      /** external mode: the addresses learners on other machines can use (ws://0.0.0.0 is not one) */
+      reachable_urls: string[];
+      /** external mode: the profile each learner id should announce (from --learners, or the seeded fleet) */
+      expected_fleet: LearnerProfile[] | null;
+    }
+  | { type: 'lock-taken-over'; pid: number }
+  | { type: 'extended'; from: number; to: number }
+  | { type: 'complete'; out: string; cycles: number }
+  | { type: 'waiting'; K: number; url: string }
+  | { type: 'not-connected'; learners: number[] }
+  | { type: 'resuming'; out: string; after: { scheme: SchemeName; cycle: number }[] }
+  | { type: 'setup-done'; wall_s: number; engine: string; allocations: AllocationBrief[] }
+  /** the estimated memory of the run is close to what is available (a refusal is an InputError instead) */
+  | { type: 'memory-tight'; need_mb: number; available_mb: number; source: string }
+  /** τ so large that learners over-train their batch (suggests --tau-max) */
+  | { type: 'tau-large'; scheme: SchemeName; tau: number; threshold: number; min_batch: number }
+  /** fault injection (--fail): `pid` null when the learner is external and cannot be killed */
+  | { type: 'killed'; learner: number; pid: number | null; scheme: SchemeName; cycle: number }
+  /** a spawned learner missed cycles while its process still ran: killed and started afresh */
+  | { type: 'respawned'; learner: number; pid: number | null; missed_cycles: number }
+  | { type: 'cycle-start'; scheme: SchemeName; cycle: number; cycles: number; tau: number; active: number }
+  | { type: 'task-done'; scheme: SchemeName; cycle: number; learner: number; status: 'ok' | 'late'; t_total_s: number }
+  | { type: 'missing'; scheme: SchemeName; cycle: number; learner: number; reason: string }
+  /** the averaged model had a non-finite loss: the previous one was kept */
+  | { type: 'diverged'; scheme: SchemeName; cycle: number }
+  | {
+      type: 'cycle-done';
+      scheme: SchemeName;
+      cycle: number;
+      cycles: number;
+      tau: number;
+      accuracy: number;
+      loss: number;
+      late: number;
+      missing: { learner: number; reason: string }[];
+      diverged: boolean;
+      /** this cycle's own wall time (cycles.csv's wall_time_s is cumulative) */
+      wall_s: number;
+      /** for progress: cycles this session has completed and still has to run (all schemes) */
+      session_done: number;
+      session_left: number;
+    }
+  | { type: 'summary'; schemes: Record<string, SchemeSummary> }
+  | ({ type: 'unfaithful' } & RunSummaryFile['overruns']);
+
+export type RunEvent = HubEvent | ExperimentEvent;
+
+/** Narrow an event list to one type (for tests and consumers). */
+export function eventsOf<T extends RunEvent['type']>(events: readonly RunEvent[], type: T): Extract<RunEvent, { type: T }>[] {
+  return events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
+}

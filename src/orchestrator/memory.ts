@@ -1,0 +1,69 @@
+/**
+ * Will K learner processes fit in memory? Out of memory, the kernel kills the orchestrator
+ * without a word, so the run estimates its peak before spawning anything and refuses (or warns)
+ * with the numbers.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+/**
+ * Peak resident memory, MB. A spawned learner with the onnx engine peaks at ~150 MB (measured:
+ * ~82 MB holding a session, plus its batch, the weights in and out and the frames that carry
+ * them); the orchestrator holding full MNIST, one engine for evaluation and K frames in flight
+ * peaks at ~400 MB. Rounded up: the estimate should err on the safe side.
+ */
+export const PEAK_RSS_MB = { learner_process: 150, orchestrator: 400 } as const;
+
+/** Above this share of the available memory the run is tight: warn. */
+export const TIGHT_FRACTION = 0.8;
+
+export interface AvailableMemory {
+  mb: number;
+  /** where the figure came from, for the message */
+  source: string;
+}
+
+const readNumber = (path: string): number | null => {
+  try {
+    const text = readFileSync(path, 'utf8').trim();
+    const v = Number(text);
+    return text !== '' && text !== 'max' && Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
+  }
+};
+
+/** Memory this process may still use: free memory (MemAvailable), or what is left under a cgroup limit when that is less. */
+export function availableMemory(cgroupDir = '/sys/fs/cgroup'): AvailableMemory {
+  const free = { mb: os.freemem() / 2 ** 20, source: 'available memory of this machine' };
+  // cgroup v2 (memory.max), else v1 (memory/memory.limit_in_bytes; "no limit" is a huge number there)
+  const v2 = readNumber(`${cgroupDir}/memory.max`);
+  const limit = v2 ?? readNumber(`${cgroupDir}/memory/memory.limit_in_bytes`);
+  if (limit === null || limit >= 2 ** 60) return free;
+  const used = (v2 !== null ? readNumber(`${cgroupDir}/memory.current`) : readNumber(`${cgroupDir}/memory/memory.usage_in_bytes`)) ?? 0;
+  const left = { mb: Math.max(0, limit - used) / 2 ** 20, source: `cgroup memory limit ${Math.round(limit / 2 ** 20)} MB, ${Math.round(used / 2 ** 20)} MB in use` };
+  return left.mb < free.mb ? left : free;
+}
+
+export interface MemoryVerdict {
+  verdict: 'ok' | 'tight' | 'too-much';
+  need_mb: number;
+  /** the most learner processes that fit (0 when not even the orchestrator does) */
+  max_K: number;
+}
+
+/** The run's estimated peak (K learner processes + the orchestrator) against what is available. */
+export function memoryVerdict(K: number, available_mb: number): MemoryVerdict {
+  const need_mb = K * PEAK_RSS_MB.learner_process + PEAK_RSS_MB.orchestrator;
+  const max_K = Math.max(0, Math.floor((available_mb - PEAK_RSS_MB.orchestrator) / PEAK_RSS_MB.learner_process));
+  const verdict = need_mb > available_mb ? 'too-much' : need_mb > TIGHT_FRACTION * available_mb ? 'tight' : 'ok';
+  return { verdict, need_mb, max_K };
+}
+
+/** The refusal, with the numbers and what to do. */
+export function memoryRefusal(K: number, v: MemoryVerdict, available: AvailableMemory): string {
+  const estimate = `about ${v.need_mb} MB (${K} learner processes × ${PEAK_RSS_MB.learner_process} MB + ${PEAK_RSS_MB.orchestrator} MB for the orchestrator)`;
+  const have = `${Math.round(available.mb)} MB are available (${available.source})`;
+  const fix = v.max_K >= 1 ? `use --K ${v.max_K} or fewer, or free memory` : 'free memory first';
+  return `not enough memory for --K ${K}: the run needs ${estimate}, ${have}; ${fix} (--memory-mb overrides the available figure)`;
+}

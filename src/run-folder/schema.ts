@@ -1,0 +1,231 @@
+/**
+ * The run folder's schema, below both its writer (src/orchestrator) and its readers (src/report,
+ * the tests): CSV headers, row types, the shapes of summary.json and config.json, and the accuracy
+ * targets the summary measures. A format changes here, and writer and readers follow together.
+ * Files are snake_case throughout; the parsed row types are the code's (camelCase) view of them.
+ */
+import type { SchemeName } from '../allocation/types.ts';
+import type { ClockMode } from '../emulation/clock.ts';
+import type { Scenario } from '../model/coefficients.ts';
+import type { LearnerProfile } from '../model/devices.ts';
+import type { SystemParams } from '../model/params.ts';
+import type { BackendPreference, EnginePreference } from '../nn/engine.ts';
+
+// ---------- CSV files ----------
+
+export const CYCLES_HEADER = [
+  'scheme', 'cycle', 'tau', 'test_accuracy', 'test_loss', 'emulated_time_s', 'max_learner_time_s', 'late_learners', 'wall_time_s',
+] as const;
+
+/** `reason`: why a learner is missing (empty otherwise). */
+export const LEARNERS_HEADER = [
+  'scheme', 'cycle', 'learner', 'f_hz', 'rate_bps', 'batch', 't_send_s', 't_compute_s', 't_return_s', 't_total_s', 'late', 'reason',
+] as const;
+
+/** learners.csv as runs before the `reason` column wrote it (committed runs still do): still read. */
+export const LEARNERS_HEADER_WITHOUT_REASON = LEARNERS_HEADER.slice(0, -1);
+
+/** wall_phases.csv (real clock only). */
+export const WALL_PHASES_HEADER = ['scheme', 'cycle', 'learner', 'wall_send_s', 'wall_compute_s', 'wall_return_s', 'train_wall_s', 'overrun_s'] as const;
+
+/** tau_vs_K.csv and tau_vs_T.csv of `npm run fig1`. */
+export const FIG1_HEADER = ['scheme', 'K', 'T', 'tau_mean', 'tau_min', 'tau_max', 'feasible_fraction', 'seeds'] as const;
+
+export interface CycleRow {
+  scheme: string;
+  cycle: number;
+  tau: number;
+  testAccuracy: number; // fraction in [0, 1]
+  testLoss: number;
+  emulatedTimeS: number;
+  maxLearnerTimeS: number;
+  lateLearners: number;
+  wallTimeS: number;
+}
+
+export type LearnerStatus = 'on-time' | 'late' | 'missing';
+
+export interface LearnerRow {
+  scheme: string;
+  cycle: number;
+  learner: number;
+  fHz: number;
+  rateBps: number;
+  batch: number; // samples; 0 = sat the cycle out
+  tSendS: number | null; // null only for missing learners / learners that sat out
+  tComputeS: number | null; // all τ local iterations
+  tReturnS: number | null;
+  tTotalS: number | null;
+  status: LearnerStatus;
+  /** why a missing learner is missing; null when it is not, or the file predates the column */
+  reason: string | null;
+}
+
+/** Measured wall time of one learner's cycle (real clock); the emulated times are in its LearnerRow. */
+export interface WallPhaseRow {
+  scheme: string;
+  cycle: number;
+  learner: number;
+  wallSendS: number;
+  /** training plus the padding that holds it to its emulated speed */
+  wallComputeS: number;
+  wallReturnS: number;
+  /** training alone; null when not reported */
+  trainWallS: number | null;
+  /** real training beyond its (scaled) emulated budget; 0 when the host kept up */
+  overrunS: number | null;
+}
+
+export interface Fig1Row {
+  scheme: string;
+  K: number;
+  T: number; // s
+  /** null when no seed was feasible at this point (nothing to plot). */
+  tauMean: number | null;
+  tauMin: number | null;
+  tauMax: number | null;
+  feasibleFraction: number;
+  seeds: number;
+}
+
+// ---------- summary.json ----------
+
+/** The paper's Fig. 2 accuracy levels (fractions): cycles to reach them are the headline metric. */
+export const ACCURACY_TARGETS = [0.9667, 0.97] as const;
+
+/** "96.67 %" for 0.9667: how a target is written for people. */
+export function accuracyTargetText(target: number): string {
+  return `${Math.round(target * 10000) / 100} %`;
+}
+
+/**
+ * One scheme's results in summary.json. A scheme that never ran (an interrupted run stopped
+ * before it) has `cycles: 0` and null results: it is "not run", never a 0 % result.
+ */
+export interface SchemeSummary {
+  cycles: number;
+  final_accuracy: number | null;
+  best_accuracy: number | null;
+  final_loss: number | null;
+  /** cycles to ACCURACY_TARGETS[0] and [1]; null = not reached (or not run) */
+  cycles_to_96_67: number | null;
+  cycles_to_97: number | null;
+  emulated_time_to_97_s: number | null;
+  mean_tau: number | null;
+  tau: number[];
+  late_learner_cycles: number;
+  missing_learner_cycles: number;
+}
+
+/** A scheme in a summary.json being read: older runs lack some fields. */
+export type SchemeSummaryRead = Pick<SchemeSummary, 'final_accuracy' | 'cycles_to_96_67' | 'cycles_to_97' | 'mean_tau' | 'late_learner_cycles' | 'missing_learner_cycles'> &
+  Partial<SchemeSummary>;
+
+export const notRun = (s: Pick<SchemeSummary, 'final_accuracy'>): boolean => s.final_accuracy === null;
+
+export interface RunSummaryFile {
+  schemes: Record<string, SchemeSummary>;
+  /** the engine that evaluated (learners report theirs per result) */
+  engine: string;
+  /** orchestrator sessions the run took (1 + each --resume that ran cycles); every figure below covers all of them */
+  sessions: number;
+  wall_s: number;
+  setup_wall_s: number;
+  cycles_wall_s: number;
+  eval_wall_s: number;
+  train_process_s: number; // Σ learners' real training seconds
+  emulator_overhead: { seconds: number; fraction_of_cycles_wall: number; fraction_of_wall: number; definition: string };
+  /**
+   * Real clock: learner-cycles whose compute ran past its budget, learner-cycles with any phase off
+   * schedule (tolerance stated), and whether the run kept its emulated timeline at all.
+   */
+  overruns: {
+    learner_cycles: number;
+    total_s: number;
+    off_schedule_learner_cycles: number;
+    worst_phase_lag_s: number;
+    tolerance: string;
+    faithful: boolean;
+  };
+  /** diverged_cycles: cycles whose averaged model had a non-finite test loss and was not adopted */
+  faults: { killed: number; dropped_results: number; lost_learner_cycles: number; diverged_cycles: number; respawned: number };
+  /** connection statistics (snake_case: auth_failures, heartbeat_timeouts, …) */
+  hub: Record<string, number>;
+  /** peak resident memory of the orchestrator and of the largest learner process, MB */
+  memory: { orchestrator_peak_rss_mb: number; learner_peak_rss_mb: number };
+}
+
+/** summary.json as the report reads it: the per-scheme table is required, the rest optional. */
+export interface RunSummaryRead {
+  schemes: Record<string, SchemeSummaryRead>;
+  [other: string]: unknown;
+}
+
+// ---------- config.json ----------
+
+export interface FaultPlan {
+  /** Kill learner `learner`'s process right after its task of cycle `cycle` was sent. */
+  kill: { learner: number; cycle: number }[];
+  /** Probability that a learner's finished result is lost on the way back (seeded). */
+  drop_prob: number;
+}
+
+/** Everything that defines an experiment run; config.json holds it whole, so a run can be repeated or resumed. */
+export interface ExperimentConfig {
+  K: number;
+  T: number; // global cycle clock, seconds
+  cycles: number;
+  schemes: SchemeName[];
+  seed: number;
+  /**
+   * Seed of the generated fleet (positions → channels) when it should differ from `seed`: a campaign
+   * with --fixed-fleet keeps its first seed's fleet and varies only the training randomness.
+   * Absent = `seed`.
+   */
+  fleet_seed?: number;
+  scenario: Scenario;
+  alpha: number | null; // federated: Dirichlet concentration for non-IID shards; null = IID
+  train_samples: number; // d
+  test_samples: number;
+  minibatch: number;
+  lr: number;
+  local_iteration: 'epoch' | 'step';
+  /** at most this many local iterations per cycle (--tau-max); null or absent = no cap */
+  tau_max?: number | null;
+  clock: ClockMode;
+  time_scale: number;
+  late: 'drop' | 'wait';
+  /**
+   * σ of a seeded log-normal factor exp(σ·N(0,1)) applied each cycle to every learner's real CPU
+   * speed and link rate; the allocation only knows the nominal ones, so a slowed learner can miss T.
+   * 0 (default) = devices exactly as profiled.
+   */
+  speed_jitter?: number;
+  engine: EnginePreference;
+  /** tfjs backend, when the tfjs engine runs */
+  backend: BackendPreference;
+  compute_slots: number;
+  host: string;
+  port: number;
+  external: boolean;
+  heartbeat_s: number;
+  task_timeout_s: number;
+  join_timeout_s: number;
+  data_dir: string | null;
+  learners_file: string | null;
+  params: SystemParams;
+  faults: FaultPlan;
+}
+
+/** config.json: the experiment plus what the run found out when it started. */
+export interface RunConfigFile extends ExperimentConfig {
+  fleet: LearnerProfile[];
+  engine_used: string;
+  versions: Record<string, string>;
+  started_at: string;
+  command: string;
+  /** the commit the code ran from ("-dirty" with uncommitted changes); null outside a git checkout */
+  git_commit: string | null;
+  /** each --resume that raised --cycles */
+  cycles_extended?: { from: number; to: number; at: string }[];
+}

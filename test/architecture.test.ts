@@ -1,0 +1,74 @@
+/**
+ * Dependencies point downwards: every import of every file under src/ is checked against the
+ * layering of ARCHITECTURE.md. The pure core does not know who drives it; only the CLI knows the CLI.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(import.meta.dirname, '../src');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+/** Static imports and re-exports (also spread over several lines), side-effect imports and dynamic import(). */
+export function importSpecifiers(text: string): string[] {
+  const patterns = [/(?:^|\n)\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/g, /(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g];
+  return patterns.flatMap((re) => [...text.matchAll(re)].map((m) => m[1]));
+}
+
+/** The top-level folder under src/ a file belongs to ("model", "cli", …; "" for src/errors.ts). */
+const layerOf = (file: string) => {
+  const parts = relative(SRC, file).split('/');
+  return parts.length > 1 ? parts[0] : '';
+};
+
+interface Edge {
+  from: string; // src-relative file
+  to: string; // src-relative file imported
+  fromLayer: string;
+  toLayer: string;
+}
+
+const edges: Edge[] = sourceFiles(SRC).flatMap((file) =>
+  importSpecifiers(readFileSync(file, 'utf8'))
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) => {
+      const target = resolve(dirname(file), spec);
+      return { from: relative(SRC, file), to: relative(SRC, target), fromLayer: layerOf(file), toLayer: relative(SRC, target).startsWith('..') ? '(outside src)' : layerOf(target) };
+    }),
+);
+
+const violations = (fromLayers: string[] | ((l: string) => boolean), toLayers: string[]) => {
+  const from = typeof fromLayers === 'function' ? fromLayers : (l: string) => fromLayers.includes(l);
+  return edges.filter((e) => from(e.fromLayer) && toLayers.includes(e.toLayer)).map((e) => `${e.from} → ${e.to}`);
+};
+
+describe('architecture: imports point downwards', () => {
+  it('finds the imports (the checker itself works)', () => {
+    expect(importSpecifiers("import a from './a.ts';\nimport {\n  b,\n  c,\n} from '../b.ts';\nexport { d } from './d.ts';\nimport './side.ts';\nconst e = await import('../e.ts');")).toEqual([
+      './a.ts', '../b.ts', './d.ts', './side.ts', '../e.ts',
+    ]);
+    expect(edges.length).toBeGreaterThan(100);
+    expect(edges.some((e) => e.from === 'cli/experiment.ts' && e.toLayer === 'orchestrator')).toBe(true);
+  });
+
+  it('the pure core (model, allocation, nn, data, protocol) imports nothing from orchestrator, learner, report or cli', () => {
+    expect(violations(['model', 'allocation', 'nn', 'data', 'protocol'], ['orchestrator', 'learner', 'report', 'cli'])).toEqual([]);
+  });
+
+  it('nothing outside src/cli imports src/cli', () => {
+    expect(violations((l) => l !== 'cli', ['cli'])).toEqual([]);
+  });
+
+  it('the run-folder schema sits below its writer and its readers; the orchestrator does not import the report', () => {
+    expect(violations(['run-folder'], ['orchestrator', 'learner', 'report', 'cli'])).toEqual([]);
+    expect(violations(['orchestrator', 'learner'], ['report'])).toEqual([]);
+    expect(violations(['report'], ['orchestrator', 'learner', 'cli'])).toEqual([]);
+  });
+
+  it('nothing under src imports from outside src', () => {
+    expect(edges.filter((e) => e.toLayer === '(outside src)').map((e) => `${e.from} → ${e.to}`)).toEqual([]);
+  });
+});
