@@ -1,8 +1,8 @@
 /**
  * The seed list of a campaign (`--seeds 5` = five seeds from --seed on, `--seeds 1,4,9` = exactly
- * those) and the flags every campaign command shares. Pure, no I/O.
+ * those). Pure, no I/O.
  */
-import { UsageError, type FlagSpec } from '../cli/args.ts';
+import { InputError } from '../errors.ts';
 
 /** What one seed decides in a run — said once, in --help, the README and the reports. */
 export const SEED_EFFECTS =
@@ -11,45 +11,30 @@ export const SEED_EFFECTS =
 
 export const MAX_SEEDS = 1000;
 
-export const CAMPAIGN_FLAGS: FlagSpec[] = [
-  {
-    name: 'seeds',
-    type: 'string',
-    help:
-      'repeat the whole comparison once per seed: N = N seeds from --seed on, or a list like 1,4,9; each seed gets OUT/seed-S/ ' +
-      `and OUT gets aggregate.csv, summary.json (means, 95 % CIs, paired adaptive − ETA tests) and charts; rerun the same command to resume. ${SEED_EFFECTS}`,
-  },
-  {
-    name: 'fixed-fleet',
-    type: 'boolean',
-    default: false,
-    help: 'with --seeds: every seed keeps the fleet of the first seed, so only the training randomness (weights, data order, jitter, faults) varies',
-  },
-];
 
 /**
  * `raw` is the --seeds value: one integer N ≥ 1 is a count (seeds base … base + N − 1), a comma list
- * is the seeds themselves (integers ≥ 0, no repeats). Bad input is a UsageError naming the flag.
+ * is the seeds themselves (integers ≥ 0, no repeats). Bad input is an InputError naming the flag.
  */
 export function parseSeeds(raw: string, base: number, flag = '--seeds'): number[] {
   const text = raw.trim();
-  if (text === '') throw new UsageError(`${flag} needs a count (e.g. 5) or a list of seeds (e.g. 1,4,9)`);
+  if (text === '') throw new InputError(`${flag} needs a count (e.g. 5) or a list of seeds (e.g. 1,4,9)`);
   const isInt = (s: string) => /^\d+$/.test(s);
   if (!text.includes(',')) {
-    if (!isInt(text)) throw new UsageError(`${flag} takes a count (an integer ≥ 1) or a comma list of seeds, got "${raw}"`);
+    if (!isInt(text)) throw new InputError(`${flag} takes a count (an integer ≥ 1) or a comma list of seeds, got "${raw}"`);
     const n = Number(text);
-    if (n < 1) throw new UsageError(`${flag} ${raw}: a campaign needs at least 1 seed`);
-    if (n > MAX_SEEDS) throw new UsageError(`${flag} ${raw}: at most ${MAX_SEEDS} seeds`);
+    if (n < 1) throw new InputError(`${flag} ${raw}: a campaign needs at least 1 seed`);
+    if (n > MAX_SEEDS) throw new InputError(`${flag} ${raw}: at most ${MAX_SEEDS} seeds`);
     return Array.from({ length: n }, (_, i) => base + i);
   }
   const items = text.split(',').map((s) => s.trim());
   const seeds: number[] = [];
   for (const item of items) {
-    if (!isInt(item) || !Number.isSafeInteger(Number(item))) throw new UsageError(`${flag}: "${item}" is not a seed (an integer ≥ 0); got "${raw}"`);
+    if (!isInt(item) || !Number.isSafeInteger(Number(item))) throw new InputError(`${flag}: "${item}" is not a seed (an integer ≥ 0); got "${raw}"`);
     const s = Number(item);
-    if (seeds.includes(s)) throw new UsageError(`${flag}: seed ${s} is listed twice`);
+    if (seeds.includes(s)) throw new InputError(`${flag}: seed ${s} is listed twice`);
     seeds.push(s);
   }
-  if (seeds.length > MAX_SEEDS) throw new UsageError(`${flag}: at most ${MAX_SEEDS} seeds`);
+  if (seeds.length > MAX_SEEDS) throw new InputError(`${flag}: at most ${MAX_SEEDS} seeds`);
   return seeds;
 }

@@ -19,7 +19,7 @@ import { isRunConfig } from '../orchestrator/run-lock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { InputError } from '../errors.ts';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
-import { CAMPAIGN_FLAGS } from '../campaign/seeds.ts';
+import { CAMPAIGN_FLAGS } from './campaign.ts';
 import { ProgressReporter } from './progress.ts';
 import { COMMANDS_SHOWN, externalInstructions, formatRunEvent, learnerCommands } from './run-events.ts';
 

@@ -6,7 +6,7 @@ import { PAPER_CLAIMS } from '../../src/campaign/paper-claims.ts';
 import { formatDuration, WorkTracker } from '../../src/campaign/progress.ts';
 import { parseSeeds } from '../../src/campaign/seeds.ts';
 import { judgeClaims, judgeFewer, judgeReaches, judgeValue, type Fig1Evidence } from '../../src/campaign/verdict.ts';
-import { UsageError } from '../../src/cli/args.ts';
+import { InputError } from '../../src/errors.ts';
 import { buildFleet } from '../../src/orchestrator/experiment.ts';
 import type { CycleRow } from '../../src/run-folder/schema.ts';
 import { smallConfig } from '../helpers/run-config.ts';
@@ -19,8 +19,8 @@ describe('parseSeeds', () => {
     expect(parseSeeds(' 0 , 2 ', 1)).toEqual([0, 2]);
   });
 
-  it.each(['0', 'a,b', '', '2.5', '-1', '1,1', '1,,2', 'x'])('"%s" is a UsageError', (raw) => {
-    expect(() => parseSeeds(raw, 1)).toThrow(UsageError);
+  it.each(['0', 'a,b', '', '2.5', '-1', '1,1', '1,,2', 'x'])('"%s" is an InputError', (raw) => {
+    expect(() => parseSeeds(raw, 1)).toThrow(InputError);
   });
 });
 
