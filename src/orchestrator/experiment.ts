@@ -353,7 +353,7 @@ function summarizeFolder(config: ExperimentConfig, out: string, sessions: Sessio
 async function runSession(
   config: ExperimentConfig,
   opts: RunOptions,
-  ctx: { log: (line: string) => void; emit: (e: ExperimentEvent) => void; runStart: number; fleet: LearnerProfile[]; previous: SessionRecord[] },
+  ctx: { log: (line: string) => void; emit: (e: RunEvent) => void; runStart: number; fleet: LearnerProfile[]; previous: SessionRecord[] },
 ): Promise<RunResult> {
   const { log, emit, runStart } = ctx;
   // Spawned learners get the run's fleet; external ones announce theirs (held to a --learners file).
@@ -376,6 +376,7 @@ async function runSession(
     handshakeTimeoutMs: 10_000,
     log,
     checkProfile: (spec, id) => profileProblem(config, spec, id, fixedFleet),
+    onEvent: emit,
   });
   const url = await hub.start();
   opts.signal?.addEventListener('abort', () => hub.failPending('orchestrator interrupted'));

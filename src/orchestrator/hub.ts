@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { LearnerSpec } from '../model/devices.ts';
 import { monotonicSeconds, type Clock } from '../emulation/clock.ts';
 import { InputError } from '../errors.ts';
+import type { HubEvent } from './events.ts';
 import { judgeHello } from './handshake.ts';
 import { sendPaced } from '../emulation/link.ts';
 import {
@@ -39,6 +40,8 @@ export interface HubOptions {
   log: (line: string) => void;
   /** the run's test of a joining learner's profile: a reason to refuse it, or null */
   checkProfile?: (spec: LearnerSpec, id: number) => string | null;
+  /** who came, who went, who was turned away (the caller formats them); `log` keeps only server faults */
+  onEvent?: (event: HubEvent) => void;
 }
 
 export interface TaskWall {
@@ -336,6 +339,10 @@ export class LearnerHub {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  private emit(event: HubEvent): void {
+    this.opts.onEvent?.(event);
+  }
+
   // ---------- connection handling ----------
 
   private accept(ws: WebSocket, remote: string): void {
@@ -344,7 +351,7 @@ export class LearnerHub {
     let refused = false;
     const refuse = (close: { code: number; reason: string }, detail: string) => {
       refused = true;
-      this.opts.log(`refused ${remote}: ${close.reason}${detail ? ` (${detail})` : ''}`);
+      this.emit({ type: 'refused', remote, reason: close.reason, detail });
       ws.close(close.code, close.reason);
       // A client that ignores the close frame does not get to hold the socket.
       setTimeout(() => ws.terminate(), 2000).unref();
@@ -395,7 +402,7 @@ export class LearnerHub {
       this.byId.delete(conn.id);
       this.stats.disconnects++;
       const why = conn.dropReason ?? `disconnected (${code}${reason.length ? ' ' + reason.toString() : ''})`;
-      if (!this.closing) this.opts.log(`learner ${conn.id} ${why}`); // at shutdown every learner leaves: not news
+      if (!this.closing) this.emit({ type: 'left', learner: conn.id, reason: why }); // at shutdown every learner leaves: not news
       conn.pending?.resolve({ status: 'missing', reason: why, bytesSent: conn.pending.bytesSent });
     });
   }
@@ -423,7 +430,7 @@ export class LearnerHub {
     this.byId.set(conn.id, conn);
     this.stats.connections++;
     ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: conn.id, settings: this.opts.settings }));
-    this.opts.log(`learner ${conn.id} joined from ${remote}${message.pid ? ` (pid ${message.pid})` : ''}`);
+    this.emit({ type: 'joined', learner: conn.id, remote, pid: message.pid ?? null });
     for (const listener of this.joinListeners) listener(conn.id);
     return conn;
   }
@@ -463,7 +470,7 @@ export class LearnerHub {
       case 'error':
         if (pending && message.task_id === pending.task.task_id) {
           pending.resolve({ status: 'missing', reason: oneLine(`learner failed the task: ${message.code}: ${message.message}`), bytesSent: pending.bytesSent });
-        } else this.opts.log(oneLine(`learner ${conn.id} reports ${message.code}: ${message.message}`));
+        } else this.emit({ type: 'learner-error', learner: conn.id, code: oneLine(message.code), message: oneLine(message.message) });
         return;
       case 'hello':
         return this.reject(conn, 'unexpected', 'already joined');
@@ -494,7 +501,7 @@ export class LearnerHub {
       if (conn.missedBeats >= 2) {
         this.stats.heartbeatTimeouts++;
         conn.dropReason = `missed heartbeat (silent for ${conn.missedBeats} beats)`;
-        this.opts.log(`learner ${conn.id} missed its heartbeat (silent for ${conn.missedBeats} beats of ${this.opts.heartbeatMs} ms): dropping the connection`);
+        this.emit({ type: 'heartbeat-missed', learner: conn.id, beats: conn.missedBeats, heartbeat_ms: this.opts.heartbeatMs });
         conn.ws.terminate();
         continue;
       }

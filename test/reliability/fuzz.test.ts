@@ -348,7 +348,7 @@ describe('fuzzing the hub of a run in progress', () => {
   it('the run completes with exactly the cycles of an unfuzzed run, and leaves no learner behind', async () => {
     const config = fastConfig();
     const baselineLog = collectLog();
-    const baseline = await runExperiment(config, { out: tmpDir('fuzz-base'), log: baselineLog.log });
+    const baseline = await runExperiment(config, { out: tmpDir('fuzz-base'), ...baselineLog.sinks });
 
     const log = collectLog();
     let stop = false;

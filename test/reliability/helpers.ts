@@ -204,6 +204,7 @@ export async function startHub(over: Partial<HubOptions> = {}): Promise<{ hub: L
     heartbeatMs: 10_000,
     handshakeTimeoutMs: 5_000,
     log: log.log,
+    onEvent: log.onEvent,
     ...over,
   });
   const url = await hub.start();
