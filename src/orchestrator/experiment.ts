@@ -21,17 +21,19 @@ import type { LearnerSettings } from '../protocol/messages.ts';
 import { reachableUrls } from './addresses.ts';
 import type { ExperimentConfig } from './config.ts';
 import { BufferPool } from './buffer-pool.ts';
-import { runCycle, type CycleOutcome } from './cycle.ts';
+import { runCycle, type CycleServices } from './cycle.ts';
 import type { AllocationBrief, ExperimentEvent, RunEvent } from './events.ts';
-import { DROPPED_REASON, isInjectedFault, withFaults } from './faults.ts';
-import { PHASE_TOLERANCE_TEXT, phaseLagS } from '../emulation/faithfulness.ts';
+import { withFaults } from './faults.ts';
+import { PHASE_TOLERANCE_TEXT } from '../emulation/faithfulness.ts';
 import { LearnerHub } from './hub.ts';
 import { parseCycles, parseLearners } from '../run-folder/read.ts';
 import type { CycleRow, LearnerRow, RunConfigFile, RunSummaryFile, SchemeSummary } from '../run-folder/schema.ts';
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
 import { writeJsonAtomic } from './run-files.ts';
 import { lockRunFolder, removeStaleTemps } from './run-lock.ts';
-import { readSessions, snakeKeys, totalOf, writeSessions, type SessionRecord } from './sessions.ts';
+import { readSessions, totalOf, writeSessions, type SessionRecord } from './sessions.ts';
+import { SessionStats } from './session-stats.ts';
+import { LearnerUpkeep } from './learner-upkeep.ts';
 import { learnerEntryArgs } from './learner-entry.ts';
 import { availableMemory, memoryRefusal, memoryVerdict } from './memory.ts';
 import { LearnerProcesses, PROJECT_ROOT } from './spawn.ts';
@@ -50,13 +52,7 @@ export interface RunOptions {
   memoryMb?: number;
 }
 
-/**
- * A spawned learner that missed this many cycles in a row although its process still runs (stopped,
- * hung, or stuck reconnecting) is killed and started afresh. One missed cycle can be a passing
- * disconnect the learner recovers from by itself (it retries for --retry-s); two in a row cost two
- * cycles of its data, while a fresh process costs ~1–2 s to start.
- */
-export const RESPAWN_AFTER_MISSED_CYCLES = 2;
+export { RESPAWN_AFTER_MISSED_CYCLES } from './learner-upkeep.ts';
 
 /**
  * Above this many local iterations per cycle a learner over-trains: each of its τ epochs is another
@@ -76,48 +72,6 @@ export interface RunResult {
 }
 
 class Interrupted extends Error {}
-
-/** This session's measurements (sessions.json keeps them; summary.json adds up all sessions). */
-class SessionStats {
-  readonly startedAt = new Date().toISOString();
-  cyclesRun = 0;
-  cyclesWall = 0;
-  evalWall = 0;
-  trainProcess = 0;
-  overrunCycles = 0;
-  overrunTotal = 0;
-  killed = 0;
-  dropped = 0;
-  learnerPeakRssKb = 0;
-  diverged = 0;
-  offSchedule = 0;
-  worstPhaseLag = 0;
-  respawned = 0;
-
-  /** `timeScale`: the real clock's, or null on the virtual clock (where wall time means nothing). */
-  constructor(private readonly timeScale: number | null) {}
-
-  add(outcome: CycleOutcome, wall_s: number): void {
-    this.cyclesRun++;
-    this.cyclesWall += wall_s;
-    this.evalWall += outcome.eval_wall_s;
-    this.trainProcess += outcome.train_wall_sum_s;
-    if (outcome.diverged) this.diverged++;
-    for (const r of outcome.records) {
-      if (r.status === 'missing' && r.reason === DROPPED_REASON) this.dropped++;
-      this.learnerPeakRssKb = Math.max(this.learnerPeakRssKb, r.max_rss_kb ?? 0);
-      if ((r.overrun_s ?? 0) > 0) {
-        this.overrunCycles++;
-        this.overrunTotal += r.overrun_s!;
-      }
-      if (this.timeScale !== null && r.phases && r.wall) {
-        const lag = phaseLagS(r.phases, r.wall, this.timeScale);
-        if (lag > 0) this.offSchedule++;
-        this.worstPhaseLag = Math.max(this.worstPhaseLag, lag);
-      }
-    }
-  }
-}
 
 function packageVersion(packageDir: string): string {
   try {
@@ -350,141 +304,64 @@ function summarizeFolder(config: ExperimentConfig, out: string, sessions: Sessio
   return { out, summary, interrupted, completedCycles: cycleRows.length };
 }
 
+/** Everything a session's cycles need, set up once. */
+interface SessionContext {
+  config: ExperimentConfig;
+  opts: RunOptions;
+  emit: (e: RunEvent) => void;
+  checkAbort: () => void;
+  stats: SessionStats;
+  upkeep: LearnerUpkeep;
+  writer: ResultsWriter;
+  /** the services every cycle gets */
+  cycle: Omit<CycleServices, 'onLearnerDone'>;
+  /** sessions.json after every cycle, so even a SIGKILL keeps this session's timings */
+  saveSession: () => void;
+  /** cycles this session still has to run, for progress */
+  left: { cycles: number };
+}
+
 async function runSession(
   config: ExperimentConfig,
   opts: RunOptions,
   ctx: { log: (line: string) => void; emit: (e: RunEvent) => void; runStart: number; fleet: LearnerProfile[]; previous: SessionRecord[] },
 ): Promise<RunResult> {
   const { log, emit, runStart } = ctx;
-  // Spawned learners get the run's fleet; external ones announce theirs (held to a --learners file).
-  const spawnedFleet = config.external ? null : ctx.fleet;
-  const fixedFleet = config.learners_file ? ctx.fleet : null;
-  const token = opts.token ?? randomBytes(16).toString('hex');
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new Interrupted();
   };
-
-  // ---- learners: spawned first, so they boot while this process loads the data ----
-  const hub = new LearnerHub({
-    host: config.host,
-    port: config.port,
-    token,
+  const { hub, processes, reachable } = await startLearners(config, opts, ctx);
+  const stats = new SessionStats(config.clock === 'real' ? config.time_scale : null);
+  // Spawned learners get the run's fleet; external ones announce theirs (held to a --learners file).
+  const spawned = processes ? { processes, fleet: ctx.fleet } : null;
+  const upkeep = new LearnerUpkeep(hub, spawned, {
     K: config.K,
-    settings: learnerSettings(config, opts.out),
-    clock: createClock(config.clock, config.time_scale),
-    heartbeatMs: config.heartbeat_s * 1000,
-    handshakeTimeoutMs: 10_000,
-    log,
-    checkProfile: (spec, id) => profileProblem(config, spec, id, fixedFleet),
-    onEvent: emit,
+    joinTimeoutMs: config.join_timeout_s * 1000,
+    signal: opts.signal,
+    emit,
+    onRespawn: () => stats.counts.respawned++,
   });
-  const url = await hub.start();
-  opts.signal?.addEventListener('abort', () => hub.failPending('orchestrator interrupted'));
-  const reachable = config.external ? reachableUrls(config.host, Number(new URL(url).port)) : [url];
-  emit({ type: 'listening', url, token, out: opts.out, reachable_urls: reachable, expected_fleet: config.external ? ctx.fleet : null });
-  const processes = spawnedFleet ? new LearnerProcesses(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), log, ['--engine', config.engine, '--backend', config.backend]) : null;
-  const spawnMissing = () => {
-    if (processes) for (const l of spawnedFleet!) if (!hub.isConnected(l.id) && !processes.isRunning(l.id)) processes.spawn(l);
-  };
-  spawnMissing();
+  upkeep.spawnMissing();
 
-  let engine: Engine;
-  let train: ImageSet;
-  let test: ImageSet;
+  let data: { engine: Engine; train: ImageSet; test: ImageSet };
   try {
-    engine = await createEngine(config, log, ['evaluate']);
-    const mnist = await loadMnist(config.data_dir ? { dataDir: config.data_dir } : {});
-    if (config.train_samples > mnist.train.count) throw new InputError(`--train-samples ${config.train_samples} exceeds the ${mnist.train.count} training images`);
-    if (config.test_samples > mnist.test.count) throw new InputError(`--test-samples ${config.test_samples} exceeds the ${mnist.test.count} test images`);
-    train = firstN(mnist.train, config.train_samples);
-    test = firstN(mnist.test, config.test_samples);
+    data = await loadRunData(config, log);
   } catch (e) {
     await hub.close('orchestrator failed to start');
     await processes?.stopAll();
     throw e;
   }
-  if (config.scenario === 'federated') {
-    // Federated learners hold their shard: sent once on joining (again after a reconnect).
-    const shards = makeShards(config, train);
-    const sendShard = (id: number) =>
-      void hub.sendShard(id, { type: 'shard', samples: shards[id].count, images: shards[id].images, labels: shards[id].labels }).catch(() => {});
-    hub.onJoin(sendShard);
-    hub.connectedIds().forEach(sendShard);
-  }
-
-  const stats = new SessionStats(config.clock === 'real' ? config.time_scale : null);
-  const allIds = Array.from({ length: config.K }, (_, i) => i);
-  // Cycles each learner missed in a row (dropped results and planned kills do not count: the learner is fine).
-  const missedInARow = new Map<number, number>();
-  // Before every cycle: restart spawned learners that died or stopped answering, wait for everyone to be connected.
-  const pendingKills: Promise<void>[] = [];
-  const ensureLearners = async () => {
-    await Promise.all(pendingKills.splice(0)); // a killed learner must be gone before we look for who to respawn
-    if (processes)
-      for (const l of spawnedFleet!) {
-        const missed = missedInARow.get(l.id) ?? 0;
-        if (missed < RESPAWN_AFTER_MISSED_CYCLES || !processes.isRunning(l.id)) continue;
-        const pid = processes.pid(l.id) ?? null;
-        await processes.kill(l.id); // SIGKILL: it also ends a stopped (SIGSTOP) process
-        processes.spawn(l); // if its old connection is still closing, the new one retries "id in use"
-        missedInARow.set(l.id, 0);
-        stats.respawned++;
-        emit({ type: 'respawned', learner: l.id, pid, missed_cycles: missed });
-      }
-    spawnMissing();
-    const absent = await hub.waitFor(allIds, config.join_timeout_s * 1000, opts.signal);
-    checkAbort(); // Ctrl-C while waiting: not "not connected"
-    if (absent.length) emit({ type: 'not-connected', learners: absent });
-  };
+  if (config.scenario === 'federated') shipShards(config, hub, data.train);
 
   let interrupted = false;
   let setupWall = 0;
-  let writer: ResultsWriter | null = null;
-  const session = (): SessionRecord => ({
-    started_at: stats.startedAt,
-    engine: engine.name,
-    cycles_run: stats.cyclesRun,
-    wall_s: monotonicSeconds() - runStart,
-    setup_wall_s: setupWall,
-    cycles_wall_s: stats.cyclesWall,
-    eval_wall_s: stats.evalWall,
-    train_process_s: stats.trainProcess,
-    overrun_learner_cycles: stats.overrunCycles,
-    overrun_total_s: stats.overrunTotal,
-    off_schedule_learner_cycles: stats.offSchedule,
-    worst_phase_lag_s: stats.worstPhaseLag,
-    killed: stats.killed,
-    dropped_results: stats.dropped,
-    diverged_cycles: stats.diverged,
-    respawned: stats.respawned,
-    hub: snakeKeys(hub.stats),
-    orchestrator_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
-    learner_peak_rss_mb: stats.learnerPeakRssKb / 1024,
-  });
+  const session = () => stats.record({ engine: data.engine.name, wall_s: monotonicSeconds() - runStart, setup_wall_s: setupWall, hub: hub.stats });
   try {
     emit({ type: 'waiting', K: config.K, url: reachable[0] });
-    await ensureLearners();
-    const fleet = spawnedFleet ?? fixedFleet ?? fleetFromHub(config, hub);
+    await ensureLearners(upkeep, emit, checkAbort);
+    const fleet = config.external && !config.learners_file ? fleetFromHub(config, hub) : ctx.fleet;
     const allocations = allocateAll(config, fleet);
-    writer = new ResultsWriter(opts.out, {
-      resume: Boolean(opts.resume),
-      realClock: config.clock === 'real',
-      config: (): RunConfigFile => ({
-        ...config,
-        fleet,
-        engine_used: engine.name,
-        versions: {
-          node: process.version,
-          mel: packageVersion(PROJECT_ROOT),
-          onnxruntime: packageVersion(join(PROJECT_ROOT, 'node_modules', 'onnxruntime-node')),
-          tfjs: packageVersion(join(PROJECT_ROOT, 'node_modules', '@tensorflow', 'tfjs-core')),
-          ws: packageVersion(join(PROJECT_ROOT, 'node_modules', 'ws')),
-        },
-        started_at: new Date().toISOString(),
-        command: process.argv.slice(2).join(' '),
-        git_commit: gitCommit(),
-      }),
-    });
+    const writer = openResults(config, opts, fleet, data.engine);
     const states = new Map<SchemeName, SchemeState>();
     const initial = initWeights(config.seed); // every scheme starts from the same weights
     for (const scheme of config.schemes) states.set(scheme, { cycle: 0, weights: initial, emulated_s: 0, wall_s: 0 });
@@ -493,81 +370,32 @@ async function runSession(
       emit({ type: 'resuming', out: opts.out, after: [...states.entries()].map(([scheme, st]) => ({ scheme, cycle: st.cycle })) });
     }
     setupWall = monotonicSeconds() - runStart;
-    emit({ type: 'setup-done', wall_s: setupWall, engine: engine.name, allocations: allocationBriefs(allocations) });
+    emit({ type: 'setup-done', wall_s: setupWall, engine: data.engine.name, allocations: allocationBriefs(allocations) });
     if (!config.tau_max)
       for (const [scheme, a] of allocations)
         if (a.tau > TAU_OVERTRAINING_WARN) emit({ type: 'tau-large', scheme, tau: a.tau, threshold: TAU_OVERTRAINING_WARN, min_batch: Math.min(...a.batch.filter((b) => b > 0)) });
-    const limit = pLimit(config.compute_slots);
-    const buffers = new BufferPool();
+
     let runningScheme = config.schemes[0];
     const faultyHub = withFaults(hub, config.faults, config.seed, (id, cycle) => {
-      if (!processes) return emit({ type: 'killed', learner: id, pid: null, scheme: runningScheme, cycle });
-      stats.killed++;
-      emit({ type: 'killed', learner: id, pid: processes.pid(id) ?? null, scheme: runningScheme, cycle });
-      pendingKills.push(processes.kill(id));
+      const pid = upkeep.kill(id);
+      if (processes) stats.counts.killed++;
+      emit({ type: 'killed', learner: id, pid, scheme: runningScheme, cycle });
     });
-    let sessionLeft = config.schemes.reduce((n, s) => n + config.cycles - states.get(s)!.cycle, 0);
-
+    const session_: SessionContext = {
+      config,
+      opts,
+      emit,
+      checkAbort,
+      stats,
+      upkeep,
+      writer,
+      cycle: { config, hub: faultyHub, buffers: new BufferPool(), fleet, train: data.train, test: data.test, engine: data.engine, limit: pLimit(config.compute_slots) },
+      saveSession: () => writeSessions(opts.out, [...ctx.previous, session()]),
+      left: { cycles: config.schemes.reduce((n, s) => n + config.cycles - states.get(s)!.cycle, 0) },
+    };
     for (const scheme of config.schemes) {
       runningScheme = scheme;
-      const allocation = allocations.get(scheme)!;
-      const state = states.get(scheme)!;
-      const active = allocation.batch.filter((b) => b > 0).length;
-      for (let cycle = state.cycle + 1; cycle <= config.cycles; cycle++) {
-        checkAbort();
-        await ensureLearners();
-        const cycleStart = monotonicSeconds();
-        emit({ type: 'cycle-start', scheme, cycle, cycles: config.cycles, tau: allocation.tau, active });
-        const outcome = await runCycle(
-          {
-            config,
-            hub: faultyHub,
-            buffers,
-            fleet,
-            train,
-            test,
-            engine,
-            limit,
-            onLearnerDone: (r) => {
-              if (r.status === 'missing') emit({ type: 'missing', scheme, cycle, learner: r.learner, reason: r.reason ?? 'unknown' });
-              else if (r.status !== 'idle') emit({ type: 'task-done', scheme, cycle, learner: r.learner, status: r.status, t_total_s: r.phases?.t_total_s ?? 0 });
-            },
-          },
-          scheme,
-          cycle,
-          allocation,
-          state.weights,
-        );
-        checkAbort(); // an interrupted cycle is never written half
-        const wall = monotonicSeconds() - cycleStart;
-        stats.add(outcome, wall);
-        for (const r of outcome.records) {
-          const missedForNoFault = r.status === 'missing' && !isInjectedFault(r.reason);
-          if (missedForNoFault) missedInARow.set(r.learner, (missedInARow.get(r.learner) ?? 0) + 1);
-          else if (r.status === 'ok' || r.status === 'late') missedInARow.set(r.learner, 0);
-        }
-        Object.assign(state, { cycle, weights: outcome.weights, emulated_s: state.emulated_s + outcome.duration_s, wall_s: state.wall_s + wall });
-        writer.commitCycle(scheme, cycle, allocation.tau, outcome, state);
-        // This session's timings so far, so that even a SIGKILL keeps them for the summary.
-        writeSessions(opts.out, [...ctx.previous, session()]);
-        if (outcome.diverged) emit({ type: 'diverged', scheme, cycle });
-        const missing = outcome.records.filter((r) => r.status === 'missing').map((r) => ({ learner: r.learner, reason: r.reason ?? 'unknown' }));
-        emit({
-          type: 'cycle-done',
-          scheme,
-          cycle,
-          cycles: config.cycles,
-          tau: allocation.tau,
-          accuracy: outcome.accuracy,
-          loss: outcome.loss,
-          late: outcome.records.filter((r) => r.status === 'late').length,
-          missing,
-          diverged: outcome.diverged,
-          wall_s: wall,
-          session_done: stats.cyclesRun,
-          session_left: --sessionLeft,
-        });
-      }
+      await runScheme(session_, scheme, allocations.get(scheme)!, states.get(scheme)!);
     }
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
@@ -578,7 +406,133 @@ async function runSession(
   }
 
   // ---- summary, from the files (a resumed run covers every cycle) and every session's timings ----
-  const sessions = stats.cyclesRun > 0 ? [...ctx.previous, session()] : ctx.previous;
-  if (stats.cyclesRun > 0) writeSessions(opts.out, sessions);
-  return summarizeFolder(config, opts.out, sessions, engine!.name, emit, interrupted);
+  const sessions = stats.counts.cycles_run > 0 ? [...ctx.previous, session()] : ctx.previous;
+  if (stats.counts.cycles_run > 0) writeSessions(opts.out, sessions);
+  return summarizeFolder(config, opts.out, sessions, data.engine.name, emit, interrupted);
+}
+
+/** The hub listening and, unless the learners are external, their processes starting (they boot while we load the data). */
+async function startLearners(
+  config: ExperimentConfig,
+  opts: RunOptions,
+  ctx: { log: (line: string) => void; emit: (e: RunEvent) => void; fleet: LearnerProfile[] },
+): Promise<{ hub: LearnerHub; processes: LearnerProcesses | null; reachable: string[] }> {
+  const token = opts.token ?? randomBytes(16).toString('hex');
+  const fixedFleet = config.learners_file ? ctx.fleet : null;
+  const hub = new LearnerHub({
+    host: config.host,
+    port: config.port,
+    token,
+    K: config.K,
+    settings: learnerSettings(config, opts.out),
+    clock: createClock(config.clock, config.time_scale),
+    heartbeatMs: config.heartbeat_s * 1000,
+    handshakeTimeoutMs: 10_000,
+    log: ctx.log,
+    checkProfile: (spec, id) => profileProblem(config, spec, id, fixedFleet),
+    onEvent: ctx.emit,
+  });
+  const url = await hub.start();
+  opts.signal?.addEventListener('abort', () => hub.failPending('orchestrator interrupted'));
+  const reachable = config.external ? reachableUrls(config.host, Number(new URL(url).port)) : [url];
+  ctx.emit({ type: 'listening', url, token, out: opts.out, reachable_urls: reachable, expected_fleet: config.external ? ctx.fleet : null });
+  const processes = config.external
+    ? null
+    : new LearnerProcesses(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), ctx.log, ['--engine', config.engine, '--backend', config.backend]);
+  return { hub, processes, reachable };
+}
+
+/** The engine that evaluates and the data sets, checked against the run's sizes. */
+async function loadRunData(config: ExperimentConfig, log: (line: string) => void): Promise<{ engine: Engine; train: ImageSet; test: ImageSet }> {
+  const engine = await createEngine(config, log, ['evaluate']);
+  const mnist = await loadMnist(config.data_dir ? { dataDir: config.data_dir } : {});
+  if (config.train_samples > mnist.train.count) throw new InputError(`--train-samples ${config.train_samples} exceeds the ${mnist.train.count} training images`);
+  if (config.test_samples > mnist.test.count) throw new InputError(`--test-samples ${config.test_samples} exceeds the ${mnist.test.count} test images`);
+  return { engine, train: firstN(mnist.train, config.train_samples), test: firstN(mnist.test, config.test_samples) };
+}
+
+/** Federated learners hold their shard: sent once on joining (again after a reconnect). */
+function shipShards(config: ExperimentConfig, hub: LearnerHub, train: ImageSet): void {
+  const shards = makeShards(config, train);
+  const sendShard = (id: number) =>
+    void hub.sendShard(id, { type: 'shard', samples: shards[id].count, images: shards[id].images, labels: shards[id].labels }).catch(() => {});
+  hub.onJoin(sendShard);
+  hub.connectedIds().forEach(sendShard);
+}
+
+async function ensureLearners(upkeep: LearnerUpkeep, emit: (e: RunEvent) => void, checkAbort: () => void): Promise<void> {
+  const absent = await upkeep.ensure();
+  checkAbort(); // Ctrl-C while waiting: not "not connected"
+  if (absent.length) emit({ type: 'not-connected', learners: absent });
+}
+
+/** The run folder's writer; config.json records the fleet, the engine that ran, versions and the commit. */
+function openResults(config: ExperimentConfig, opts: RunOptions, fleet: LearnerProfile[], engine: Engine): ResultsWriter {
+  return new ResultsWriter(opts.out, {
+    resume: Boolean(opts.resume),
+    realClock: config.clock === 'real',
+    config: (): RunConfigFile => ({
+      ...config,
+      fleet,
+      engine_used: engine.name,
+      versions: {
+        node: process.version,
+        mel: packageVersion(PROJECT_ROOT),
+        onnxruntime: packageVersion(join(PROJECT_ROOT, 'node_modules', 'onnxruntime-node')),
+        tfjs: packageVersion(join(PROJECT_ROOT, 'node_modules', '@tensorflow', 'tfjs-core')),
+        ws: packageVersion(join(PROJECT_ROOT, 'node_modules', 'ws')),
+      },
+      started_at: new Date().toISOString(),
+      command: process.argv.slice(2).join(' '),
+      git_commit: gitCommit(),
+    }),
+  });
+}
+
+/** One scheme's remaining cycles, each committed to disk before the next starts. */
+async function runScheme(s: SessionContext, scheme: SchemeName, allocation: FeasibleAllocation, state: SchemeState): Promise<void> {
+  const { config, emit } = s;
+  const active = allocation.batch.filter((b) => b > 0).length;
+  for (let cycle = state.cycle + 1; cycle <= config.cycles; cycle++) {
+    s.checkAbort();
+    await ensureLearners(s.upkeep, emit, s.checkAbort);
+    const cycleStart = monotonicSeconds();
+    emit({ type: 'cycle-start', scheme, cycle, cycles: config.cycles, tau: allocation.tau, active });
+    const outcome = await runCycle(
+      {
+        ...s.cycle,
+        onLearnerDone: (r) => {
+          if (r.status === 'missing') emit({ type: 'missing', scheme, cycle, learner: r.learner, reason: r.reason ?? 'unknown' });
+          else if (r.status !== 'idle') emit({ type: 'task-done', scheme, cycle, learner: r.learner, status: r.status, t_total_s: r.phases?.t_total_s ?? 0 });
+        },
+      },
+      scheme,
+      cycle,
+      allocation,
+      state.weights,
+    );
+    s.checkAbort(); // an interrupted cycle is never written half
+    const wall = monotonicSeconds() - cycleStart;
+    s.stats.add(outcome, wall);
+    s.upkeep.noteCycle(outcome.records);
+    Object.assign(state, { cycle, weights: outcome.weights, emulated_s: state.emulated_s + outcome.duration_s, wall_s: state.wall_s + wall });
+    s.writer.commitCycle(scheme, cycle, allocation.tau, outcome, state);
+    s.saveSession();
+    if (outcome.diverged) emit({ type: 'diverged', scheme, cycle });
+    emit({
+      type: 'cycle-done',
+      scheme,
+      cycle,
+      cycles: config.cycles,
+      tau: allocation.tau,
+      accuracy: outcome.accuracy,
+      loss: outcome.loss,
+      late: outcome.records.filter((r) => r.status === 'late').length,
+      missing: outcome.records.filter((r) => r.status === 'missing').map((r) => ({ learner: r.learner, reason: r.reason ?? 'unknown' })),
+      diverged: outcome.diverged,
+      wall_s: wall,
+      session_done: s.stats.counts.cycles_run,
+      session_left: --s.left.cycles,
+    });
+  }
 }
