@@ -8,7 +8,7 @@ import { generateFleet } from '../../src/model/devices.ts';
 import { energyCoefficients, energyParamsFor, learnerEnergy, learnerEnergyJ, type EnergyCoefficients } from '../../src/model/energy.ts';
 import { PAPER_PRESET, type SystemParams } from '../../src/model/params.ts';
 import { createRng, type Rng } from '../../src/util/rng.ts';
-import { logUniform, randomCoefficients, uniform } from './helpers.ts';
+import { logUniform, randomCoefficients, randomPaperParams, uniform } from './helpers.ts';
 import { bruteForce, checkPerLearner, fillByScan, onTime } from './per-learner-helpers.ts';
 
 const TOL = 1 + 1e-9;
@@ -37,13 +37,7 @@ function checkEnergy(p: EnergyAllocationProblem, a: PerLearnerResult, tauLimit =
 
 /** A paper-like fleet with energy coefficients and budgets around what filling the cycle would cost. */
 function randomEnergyProblem(rng: Rng): EnergyAllocationProblem & { params: SystemParams } {
-  const params: SystemParams = {
-    ...PAPER_PRESET,
-    radius_m: uniform(rng, 5, 500),
-    bandwidth_hz: logUniform(rng, 1e5, 2e7),
-    cpu_hz_choices: rng.next() < 0.5 ? [2.4e9, 7e8] : [logUniform(rng, 1e8, 4e9), logUniform(rng, 1e8, 4e9), logUniform(rng, 1e8, 4e9)],
-    model_coeffs_per_sample: rng.next() < 0.3 ? rng.int(5) : 0,
-  };
+  const params = randomPaperParams(rng);
   const scenario: Scenario = rng.next() < 0.5 ? 'parallel' : 'federated';
   const fleet = generateFleet(1 + rng.int(40), rng.int(1_000_000), params);
   const e = energyParamsFor(params, { rx_power_w: rng.next() < 0.5 ? 0 : uniform(rng, 0, 0.2) });

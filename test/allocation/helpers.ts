@@ -8,15 +8,20 @@ import type { Rng } from '../../src/util/rng.ts';
 export const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng.next();
 export const logUniform = (rng: Rng, lo: number, hi: number) => Math.exp(uniform(rng, Math.log(lo), Math.log(hi)));
 
-/** A fleet drawn like the paper's, but with randomised K, T, d, scenario and parameters. */
-export function randomPaperProblem(rng: Rng): AllocationProblem & { params: SystemParams; scenario: Scenario } {
-  const params: SystemParams = {
+/** Table I with a randomised cell radius, bandwidth, CPU speeds and model growth per sample. */
+export function randomPaperParams(rng: Rng): SystemParams {
+  return {
     ...PAPER_PRESET,
     radius_m: uniform(rng, 5, 500),
     bandwidth_hz: logUniform(rng, 1e5, 2e7),
     cpu_hz_choices: rng.next() < 0.5 ? [2.4e9, 7e8] : [logUniform(rng, 1e8, 4e9), logUniform(rng, 1e8, 4e9), logUniform(rng, 1e8, 4e9)],
     model_coeffs_per_sample: rng.next() < 0.3 ? rng.int(5) : 0,
   };
+}
+
+/** A fleet drawn like the paper's, but with randomised K, T, d, scenario and parameters. */
+export function randomPaperProblem(rng: Rng): AllocationProblem & { params: SystemParams; scenario: Scenario } {
+  const params = randomPaperParams(rng);
   const scenario: Scenario = rng.next() < 0.5 ? 'parallel' : 'federated';
   const K = 1 + rng.int(60);
   const fleet = generateFleet(K, rng.int(1_000_000), params);
