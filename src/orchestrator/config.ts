@@ -4,6 +4,37 @@ import type { ExperimentConfig } from '../run-folder/schema.ts';
 export type { ExperimentConfig, FaultPlan } from '../run-folder/schema.ts';
 
 /**
+ * A run's settings when nobody says otherwise: the CLI's flag defaults come from here. What depends
+ * on the machine (compute slots = its cores) or on other settings (the task timeout, the physical
+ * parameters of Table I) is derived where it is known.
+ */
+export const DEFAULT_EXPERIMENT = {
+  K: 20,
+  T: 12,
+  cycles: 10,
+  schemes: ['optimal', 'eta'],
+  seed: 1,
+  scenario: 'parallel',
+  train_samples: 60_000,
+  test_samples: 10_000,
+  minibatch: 64,
+  lr: 0.1,
+  local_iteration: 'epoch',
+  clock: 'virtual',
+  time_scale: 1,
+  late: 'drop',
+  speed_jitter: 0,
+  engine: 'auto',
+  backend: 'auto',
+  host: '127.0.0.1',
+  port: 0,
+  external: false,
+  heartbeat_s: 10,
+  join_timeout_s: 120,
+  drop_prob: 0,
+} as const satisfies Partial<ExperimentConfig> & { drop_prob: number };
+
+/**
  * The default task timeout scales with the cycle it guards. A task's emulated work fits in T by
  * construction, which on the real clock lasts time_scale·T of wall time (a device slowed by
  * --speed-jitter σ can take up to e^{3σ} times longer, 99.9 % of draws); on the virtual clock the
