@@ -1,8 +1,10 @@
 /**
- * The orchestrator's network side: a WebSocket server that authenticates learners, keeps one
- * connection per learner id, detects dead ones by heartbeat, and runs one task at a time per
- * learner (send task → await compute_done and result). Every incoming frame is validated by
- * the protocol module; a bad one gets an error reply and is dropped — it never crashes the hub.
+ * The orchestrator's transport: a WebSocket server that admits learners (the decision is
+ * handshake.ts's), keeps one connection per learner id, detects dead ones by heartbeat, and carries
+ * one task at a time per learner — sendTask returns a handle, and when a held task may start is the
+ * caller's policy (the cycle's compute slots). Every incoming frame is validated by the protocol
+ * module; a bad one gets an error reply and is dropped — it never crashes the hub. What happens to
+ * connections is reported as typed events (events.ts).
  */
 import { createHash } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
