@@ -70,7 +70,7 @@ export function seedConfig(base: ExperimentConfig, seed: number, fleetSeed: numb
 }
 
 /** How to reach and watch the learners: may differ between sessions of one campaign. */
-const SESSION_KEYS = new Set(['host', 'port', 'heartbeat_s', 'task_timeout_s', 'join_timeout_s', 'compute_slots']);
+const SESSION_KEYS = new Set(['hosts', 'host', 'port', 'heartbeat_s', 'task_timeout_s', 'join_timeout_s', 'compute_slots']);
 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;

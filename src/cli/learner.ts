@@ -1,21 +1,28 @@
 /**
  * `npm run learner -- --connect ws://HOST:PORT --learner-id 3 --f-hz 7e8 --distance-m 40`
- * Joins a running orchestrator (started with --external) and trains whatever it is given.
+ * `npm run learner -- --connect ws://HOST:PORT --learner-ids 0-499 [--learners FILE]`
+ * Joins a running orchestrator (started with --external) as one learner, or as a learner host:
+ * many learners in one process sharing one engine, each with its own session.
  */
-import { runLearnerSession } from '../learner/client.ts';
-import { SPEC_LIMITS } from '../model/devices.ts';
-import { BACKEND_PREFERENCES, createEngine, ENGINE_PREFERENCES, type Engine, type EngineChoice } from '../nn/mlp.ts';
-import { FATAL_CLOSE_CODES } from '../protocol/messages.ts';
+import { readFileSync } from 'node:fs';
+import { serveHost, sharedEngines, type ServeOptions } from '../learner/serve.ts';
+import { parseLearnerSpecs, SPEC_LIMITS, type LearnerSpec } from '../model/devices.ts';
+import { BACKEND_PREFERENCES, ENGINE_PREFERENCES } from '../nn/mlp.ts';
+import { InputError } from '../errors.ts';
+import { formatIdRanges, parseIdRanges } from '../util/id-ranges.ts';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 
 const spec: CommandSpec = {
   command: 'npm run learner --',
-  summary: 'Run one MEL learner: connect to an orchestrator, train the tasks it sends, return the weights.',
+  summary:
+    'Run MEL learners: connect to an orchestrator, train the tasks it sends, return the weights. One learner (--learner-id), or a learner host (--learner-ids): many learners in one process sharing one engine.',
   flags: [
     { name: 'connect', type: 'string', help: 'orchestrator URL, e.g. ws://192.0.2.10:8765 (printed by `npm run experiment -- --external`)' },
     { name: 'token', type: 'string', env: 'MEL_TOKEN', help: 'the run token printed by the orchestrator' },
     { name: 'learner-id', type: 'int', min: 0, help: 'this learner\'s id, 0..K-1, unique in the run' },
-    { name: 'f-hz', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.f_hz, unit: 'Hz', help: 'processor frequency this learner emulates (f_k)' },
+    { name: 'learner-ids', type: 'string', help: 'run a learner host with these ids, e.g. 0-499 or 0-9,20-29 (profiles from --learners, else the orchestrator\'s fleet)' },
+    { name: 'learners', type: 'string', help: 'with --learner-ids: JSON learners file (the orchestrator\'s format); entry i is learner i\'s profile' },
+    { name: 'f-hz', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.f_hz, unit: 'Hz', help: 'processor frequency this learner emulates (f_k); omit to take the orchestrator\'s fleet entry' },
     { name: 'distance-m', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.distance_m, unit: 'm', help: 'distance to the orchestrator; the orchestrator derives the Shannon rate from it' },
     { name: 'rate-bps', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.rate_bps, unit: 'bit/s', help: 'link rate to emulate (instead of --distance-m)' },
     { name: 'retry-s', type: 'number', min: 0, default: 30, unit: 's', help: 'keep trying to (re)connect this long after a lost connection' },
@@ -27,81 +34,76 @@ const spec: CommandSpec = {
   examples: [
     'MEL_TOKEN=… npm run learner -- --connect ws://127.0.0.1:8765 --learner-id 0 --f-hz 2.4e9 --distance-m 31',
     'npm run learner -- --connect ws://10.0.0.5:8765 --token abc123 --learner-id 1 --f-hz 7e8 --rate-bps 1.2e8',
+    'MEL_TOKEN=… npm run learner -- --connect ws://10.0.0.5:8765 --learner-ids 0-499 --quiet',
+    'MEL_TOKEN=… npm run learner -- --connect ws://10.0.0.5:8765 --learner-ids 500-999 --learners fleet.json',
   ],
 };
+
+/** Who this process runs and with which profiles (undefined: the orchestrator's fleet entry). */
+function learnersOf(args: Record<string, any>): { id: number; profile?: LearnerSpec }[] {
+  const flagProfile = args.fHz === undefined ? undefined : { f_hz: args.fHz, ...(args.rateBps !== undefined ? { rate_bps: args.rateBps } : { distance_m: args.distanceM }) };
+  if ((args.learnerId === undefined) === (args.learnerIds === undefined)) throw new UsageError('give exactly one of --learner-id N (one learner) and --learner-ids 0-499 (a learner host)');
+  if (args.fHz === undefined && (args.distanceM !== undefined || args.rateBps !== undefined)) throw new UsageError('--distance-m and --rate-bps describe a learner with --f-hz: give --f-hz too');
+  if (args.fHz !== undefined && (args.distanceM === undefined) === (args.rateBps === undefined)) throw new UsageError('with --f-hz give exactly one of --distance-m and --rate-bps');
+  if (args.learnerId !== undefined) {
+    if (args.learners) throw new UsageError('--learners goes with --learner-ids; one learner takes --f-hz with --distance-m or --rate-bps');
+    return [{ id: args.learnerId, profile: flagProfile }];
+  }
+  let ids: number[];
+  try {
+    ids = parseIdRanges(args.learnerIds);
+  } catch (e) {
+    throw new UsageError(`--learner-ids: ${(e as Error).message}`);
+  }
+  if (flagProfile && args.learners) throw new UsageError('give profiles either with --learners FILE or with --f-hz (the same for every learner of the host), not both');
+  if (!args.learners) return ids.map((id) => ({ id, profile: flagProfile }));
+  let text: string;
+  try {
+    text = readFileSync(args.learners, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read --learners ${args.learners}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const specs = parseLearnerSpecs(text);
+  const beyond = ids.filter((id) => id >= specs.length);
+  if (beyond.length) throw new InputError(`--learners ${args.learners} describes learners 0-${specs.length - 1}; it has no entry for ${formatIdRanges(beyond)}`);
+  return ids.map((id) => ({ id, profile: specs[id] }));
+}
 
 async function main(): Promise<number> {
   const args = parseOrHelp(process.argv.slice(2), spec);
   if (!args.connect) throw new UsageError('--connect ws://HOST:PORT is required');
   if (!/^wss?:\/\//.test(args.connect)) throw new UsageError(`--connect must be a ws:// or wss:// URL, got "${args.connect}"`);
   if (!args.token) throw new UsageError('--token (or MEL_TOKEN) is required: the orchestrator prints it at start');
-  if (args.learnerId === undefined) throw new UsageError('--learner-id is required (0..K-1)');
-  if (args.fHz === undefined) throw new UsageError('--f-hz is required (e.g. 2.4e9 or 7e8)');
-  if ((args.distanceM === undefined) === (args.rateBps === undefined)) throw new UsageError('give exactly one of --distance-m and --rate-bps');
+  const learners = learnersOf(args);
 
-  const tag = `[learner ${args.learnerId}]`;
-  const log = args.quiet ? () => {} : (line: string) => process.stderr.write(`${tag} ${line}\n`);
-  if (!args.spawned) return serve(args, tag, log);
+  const host = learners.length > 1 || args.learnerIds !== undefined;
+  const tagOf = (id: number) => (host ? `[host ${formatIdRanges(learners.map((l) => l.id))}: learner ${id}]` : `[learner ${id}]`);
+  const hostTag = host ? `[host ${formatIdRanges(learners.map((l) => l.id))}]` : tagOf(learners[0].id);
+  const quiet = args.quiet as boolean;
+  const serve: ServeOptions = {
+    url: args.connect,
+    token: args.token,
+    retryS: args.retryS,
+    engineFor: sharedEngines(quiet ? () => {} : (line) => process.stderr.write(`${hostTag} ${line}\n`)),
+    log: quiet ? () => {} : (id, line) => process.stderr.write(`${tagOf(id)} ${line}\n`),
+    warn: (id, line) => process.stderr.write(`${tagOf(id)} ${line}\n`),
+  };
+  // With --engine it is ready before the first hello, so its start-up is not paid inside a cycle.
+  if (args.engine) await serve.engineFor({ engine: args.engine, backend: args.backend });
+  if (!args.spawned) return serveHost(learners, serve);
   // The orchestrator holds our stdin: when it goes away (even SIGKILLed), we go too. So a
   // spawned learner may reconnect like any other without ever becoming an orphan.
   const orchestratorGone = () => process.exit(0);
   process.stdin.on('end', orchestratorGone);
   process.stdin.on('error', orchestratorGone);
   process.stdin.resume();
-  const code = await serve(args, tag, log);
+  const code = await serveHost(learners, serve);
   // Reading stdin keeps the event loop alive: stop, or a finished learner would linger and hold
   // its id's process slot, so the orchestrator would never start a replacement.
   process.stdin.off('end', orchestratorGone);
   process.stdin.destroy();
   setTimeout(() => process.exit(code), 2000).unref(); // in case a stale training still runs
   return code;
-}
-
-/** Sessions until the run ends (0), a refusal that retrying cannot fix (2), or the retry window closes (1). */
-async function serve(args: Record<string, any>, tag: string, log: (line: string) => void): Promise<number> {
-  const profile = { f_hz: args.fHz, ...(args.rateBps !== undefined ? { rate_bps: args.rateBps } : { distance_m: args.distanceM }) };
-  // One engine per choice for the whole process: a learner that rejoins keeps its engine. With
-  // --engine it is ready before the first hello, so its start-up is not paid inside a cycle.
-  const engines = new Map<string, Promise<Engine>>();
-  const engineFor = (choice: EngineChoice) => {
-    const key = `${choice.engine}/${choice.backend}`;
-    if (!engines.has(key)) engines.set(key, createEngine(choice, log, ['train']));
-    return engines.get(key)!;
-  };
-  if (args.engine) await engineFor({ engine: args.engine, backend: args.backend });
-  // The retry window restarts whenever a session was joined: it bounds one outage, not the whole run.
-  let deadline = Date.now() + args.retryS * 1000;
-  let attempt = 0;
-  for (;;) {
-    const end = await runLearnerSession({ url: args.connect, token: args.token, learnerId: args.learnerId, profile, log, engineFor });
-    if (end.kind === 'bye') {
-      log(`run finished after ${end.tasksDone} task(s) in this session`);
-      return 0;
-    }
-    const detail = end.kind === 'unreachable' ? end.reason : `${end.code}${end.reason ? ' ' + end.reason : ''}`;
-    // Wrong token, version or id will not change by retrying. "id in use" (4003) will: after a
-    // dropped connection the orchestrator may not have noticed yet that our old one is gone.
-    if (end.kind === 'refused' && FATAL_CLOSE_CODES.has(end.code)) {
-      process.stderr.write(`${tag} error: the orchestrator refused this learner: ${detail}\n`);
-      return 2;
-    }
-    if (end.kind === 'lost') {
-      deadline = Date.now() + args.retryS * 1000;
-      attempt = 0;
-    }
-    if (Date.now() > deadline) {
-      const what = end.kind === 'unreachable' ? `cannot connect to ${args.connect} (${detail}) after trying for ${args.retryS} s` : `connection to ${args.connect} ended (${detail})`;
-      process.stderr.write(`${tag} error: ${what}; is the orchestrator running and reachable?\n`);
-      return 1;
-    }
-    attempt++;
-    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
-    if (end.kind === 'unreachable') {
-      // Say it once; a learner started before its orchestrator is normal.
-      if (attempt === 1) process.stderr.write(`${tag} cannot connect to ${args.connect} yet (${detail}); retrying for up to ${left} s\n`);
-    } else log(`connection ended (${detail}); retrying for up to ${left} s (attempt ${attempt})`);
-    await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))));
-  }
 }
 
 runCli(main);

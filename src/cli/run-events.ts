@@ -98,11 +98,20 @@ export function formatRunEvent(e: RunEvent): string | null {
         `cap it with --tau-max (e.g. --tau-max ${e.threshold}) or raise --train-samples`
       );
     case 'killed':
+      if (e.pid === null) return `--fail ${e.learner}@${e.cycle}: learner ${e.learner} is external; cannot kill it`;
+      return e.how === 'process'
+        ? `fault injection: killing learner ${e.learner} (pid ${e.pid}) in ${e.scheme} cycle ${e.cycle}`
+        : `fault injection: cutting learner ${e.learner}'s connection (its host, pid ${e.pid}, keeps running) in ${e.scheme} cycle ${e.cycle}`;
+    case 'host-killed':
       return e.pid === null
-        ? `--fail ${e.learner}@${e.cycle}: learner ${e.learner} is external; cannot kill it`
-        : `fault injection: killing learner ${e.learner} (pid ${e.pid}) in ${e.scheme} cycle ${e.cycle}`;
+        ? `--fail-host ${e.host}@${e.cycle}: host ${e.host} is not running; nothing to kill`
+        : `fault injection: killing learner host ${e.host} (learners ${e.learners}, pid ${e.pid}) in ${e.scheme} cycle ${e.cycle}`;
     case 'respawned':
-      return `learner ${e.learner} missed ${e.missed_cycles} cycles in a row while its process${e.pid ? ` (pid ${e.pid})` : ''} still ran: killed it and started a new one`;
+      return e.how === 'process'
+        ? `learner ${e.learner} missed ${e.missed_cycles} cycles in a row while its process${e.pid ? ` (pid ${e.pid})` : ''} still ran: killed it and started a new one`
+        : `learner ${e.learner} missed ${e.missed_cycles} cycles in a row while its host${e.pid ? ` (pid ${e.pid})` : ''} still ran: cut its connection so it rejoins`;
+    case 'host-respawned':
+      return `every learner of host ${e.host} (learners ${e.learners}) missed cycles (up to ${e.missed_cycles} in a row) while it still ran${e.pid ? ` (pid ${e.pid})` : ''}: killed it and started a new one`;
     case 'cycle-done':
       return cycleLine(e);
     case 'summary':

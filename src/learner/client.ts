@@ -31,7 +31,8 @@ export interface LearnerClientOptions {
   url: string;
   token: string;
   learnerId: number;
-  profile: LearnerSpec;
+  /** absent: the orchestrator takes this id's entry of its fleet */
+  profile?: LearnerSpec;
   log?: (line: string) => void;
   /** Largest frame accepted before the welcome tells the real sizes (default: full MNIST). */
   maxFrameBytes?: number;
@@ -215,7 +216,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
 
   return new Promise((resolve) => {
     ws.on('open', () => {
-      send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, token: opts.token, learner_id: opts.learnerId, profile: opts.profile, pid: process.pid }));
+      send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, token: opts.token, learner_id: opts.learnerId, ...(opts.profile ? { profile: opts.profile } : {}), pid: process.pid }));
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       // One frame at a time, in arrival order, decoding included: a frame that follows the welcome

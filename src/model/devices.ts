@@ -81,6 +81,11 @@ export function specProblem(spec: LearnerSpec): string | null {
  * Throws InputError naming the first bad entry and what a valid one looks like.
  */
 export function parseLearnersJson(text: string, p: SystemParams): LearnerProfile[] {
+  return parseLearnerSpecs(text).map((spec, i) => profileFromSpec(spec, i, p));
+}
+
+/** The learners file as written (a learner host announces these), each entry checked. */
+export function parseLearnerSpecs(text: string): LearnerSpec[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -103,10 +108,14 @@ export function parseLearnersJson(text: string, p: SystemParams): LearnerProfile
     };
     const f_hz = num('f_hz');
     if (f_hz === undefined) throw new InputError(`${where}: missing f_hz (CPU speed in Hz, > 0)`);
-    const spec: LearnerSpec = { f_hz, distance_m: num('distance_m'), rate_bps: num('rate_bps') };
+    const spec: LearnerSpec = { f_hz };
+    const distance_m = num('distance_m');
+    const rate_bps = num('rate_bps');
+    if (distance_m !== undefined) spec.distance_m = distance_m;
+    if (rate_bps !== undefined) spec.rate_bps = rate_bps;
     const problem = specProblem(spec);
     if (problem) throw new InputError(`${where}: ${problem}`);
-    return profileFromSpec(spec, i, p);
+    return spec;
   });
 }
 

@@ -8,7 +8,7 @@
  *   4. FedAvg the included updates weighted by d_k (re-normalised over who made it);
  *   5. evaluate the new global model on the test set.
  */
-import type pLimit from 'p-limit';
+import pLimit from 'p-limit';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
 import { subset, type ImageSet } from '../data/mnist.ts';
 import { fedAvg, type Engine } from '../nn/mlp.ts';
@@ -78,6 +78,11 @@ export interface CycleServices {
   engine: Engine;
   /** compute slots: at most this many learners train at once */
   limit: ReturnType<typeof pLimit>;
+  /**
+   * The process that trains learner k: learners of one host train one at a time (its engine runs on
+   * one thread; two at once would only interleave, each slower). Absent: every learner its own.
+   */
+  hostOf?: (k: number) => string;
   /** Progress: called as each learner's task ends. */
   onLearnerDone?: (record: LearnerRecord) => void;
   /** per-learner batch and frame buffers kept from cycle to cycle */
@@ -120,6 +125,12 @@ export async function runCycle(
   const dispatchOrder = fleet.map((_, k) => k).sort((a, b) => allocation.batch[b] - allocation.batch[a] || a - b);
   const runs = new Array<LearnerRun>(fleet.length);
   const finished: Promise<void>[] = [];
+  const hostSlots = new Map<string, ReturnType<typeof pLimit>>();
+  const hostSlot = (k: number) => {
+    const key = s.hostOf?.(k) ?? `learner ${k}`;
+    if (!hostSlots.has(key)) hostSlots.set(key, pLimit(1));
+    return hostSlots.get(key)!;
+  };
   for (const k of dispatchOrder) {
     const base = { learner: k, f_hz: devices[k].f_hz, rate_bps: devices[k].rate_bps, batch: allocation.batch[k] };
     if (base.batch === 0) {
@@ -132,11 +143,14 @@ export async function runCycle(
     const frame = s.buffers?.lease(`frame ${k}`, frameBytes);
     const handle = s.hub.sendTask(k, task, config.task_timeout_s * 1000, { hold: true, frame: frame?.buffer, onFrameFree: frame?.release });
     batch?.release(); // the frame holds its own copy now
-    void s.limit(async () => {
-      await handle.sent;
-      handle.start();
-      await handle.computed; // the slot is CPU for training: it frees when training ends
-    });
+    // The host's turn first, then a machine-wide slot: a learner never holds a slot while its host is busy.
+    void hostSlot(k)(() =>
+      s.limit(async () => {
+        await handle.sent;
+        handle.start();
+        await handle.computed; // the slot is CPU for training: it frees when training ends
+      }),
+    );
     // 3. Each outcome becomes the learner's record: its emulated timeline, on time, late or missing.
     finished.push(
       handle.outcome.then((o) => {

@@ -49,10 +49,17 @@ export type ExperimentEvent =
   | { type: 'memory-tight'; need_mb: number; available_mb: number; source: string }
   /** τ so large that learners over-train their batch (suggests --tau-max) */
   | { type: 'tau-large'; scheme: SchemeName; tau: number; threshold: number; min_batch: number }
-  /** fault injection (--fail): `pid` null when the learner is external and cannot be killed */
-  | { type: 'killed'; learner: number; pid: number | null; scheme: SchemeName; cycle: number }
-  /** a spawned learner missed cycles while its process still ran: killed and started afresh */
-  | { type: 'respawned'; learner: number; pid: number | null; missed_cycles: number }
+  /**
+   * fault injection (--fail): `pid` (of its host) null when the learner is external and cannot be
+   * killed; how: its own process was killed, or (in a shared host) its connection was cut
+   */
+  | { type: 'killed'; learner: number; pid: number | null; how: 'process' | 'connection'; scheme: SchemeName; cycle: number }
+  /** fault injection (--fail-host): a whole learner host process was killed */
+  | { type: 'host-killed'; host: number; learners: string; pid: number | null; scheme: SchemeName; cycle: number }
+  /** a spawned learner missed cycles while its host still ran: its process restarted, or (in a shared host) its connection cut so it rejoins */
+  | { type: 'respawned'; learner: number; pid: number | null; missed_cycles: number; how: 'process' | 'connection' }
+  /** every learner of a host missed cycles while it still ran: the host was killed and started afresh */
+  | { type: 'host-respawned'; host: number; learners: string; pid: number | null; missed_cycles: number }
   | { type: 'cycle-start'; scheme: SchemeName; cycle: number; cycles: number; tau: number; active: number }
   | { type: 'task-done'; scheme: SchemeName; cycle: number; learner: number; status: 'ok' | 'late'; t_total_s: number }
   | { type: 'missing'; scheme: SchemeName; cycle: number; learner: number; reason: string }

@@ -36,8 +36,9 @@ import { SessionStats } from './session-stats.ts';
 import { LearnerUpkeep } from './learner-upkeep.ts';
 import { learnerEntryArgs } from './learner-entry.ts';
 import { availableMemory, memoryRefusal, memoryVerdict } from './memory.ts';
-import { LearnerProcesses, PROJECT_ROOT } from './spawn.ts';
+import { hostBlocks, LearnerHosts, PROJECT_ROOT } from './spawn.ts';
 import { summarizeScheme } from './summary.ts';
+import { formatIdRanges } from '../util/id-ranges.ts';
 
 export interface RunOptions {
   out: string;
@@ -332,9 +333,7 @@ async function runSession(
   };
   const { hub, processes, reachable } = await startLearners(config, opts, ctx);
   const stats = new SessionStats(config.clock === 'real' ? config.time_scale : null);
-  // Spawned learners get the run's fleet; external ones announce theirs (held to a --learners file).
-  const spawned = processes ? { processes, fleet: ctx.fleet } : null;
-  const upkeep = new LearnerUpkeep(hub, spawned, {
+  const upkeep = new LearnerUpkeep(hub, processes, {
     K: config.K,
     joinTimeoutMs: config.join_timeout_s * 1000,
     signal: opts.signal,
@@ -376,10 +375,18 @@ async function runSession(
         if (a.tau > TAU_OVERTRAINING_WARN) emit({ type: 'tau-large', scheme, tau: a.tau, threshold: TAU_OVERTRAINING_WARN, min_batch: Math.min(...a.batch.filter((b) => b > 0)) });
 
     let runningScheme = config.schemes[0];
-    const faultyHub = withFaults(hub, config.faults, config.seed, (id, cycle) => {
-      const pid = upkeep.kill(id);
-      if (processes) stats.counts.killed++;
-      emit({ type: 'killed', learner: id, pid, scheme: runningScheme, cycle });
+    const faultyHub = withFaults(hub, config.faults, config.seed, {
+      kill: (id, cycle) => {
+        const { pid, how } = upkeep.kill(id);
+        if (processes) stats.counts.killed++;
+        emit({ type: 'killed', learner: id, pid, how, scheme: runningScheme, cycle });
+      },
+      killHost: (h, cycle) => {
+        const pid = upkeep.killHost(h);
+        if (pid !== null) stats.counts.killed++;
+        emit({ type: 'host-killed', host: h, learners: formatIdRanges(processes?.blocks[h] ?? []), pid, scheme: runningScheme, cycle });
+      },
+      hostOf: (id) => processes?.hostOf(id) ?? -1,
     });
     const session_: SessionContext = {
       config,
@@ -389,7 +396,7 @@ async function runSession(
       stats,
       upkeep,
       writer,
-      cycle: { config, hub: faultyHub, buffers: new BufferPool(), fleet, train: data.train, test: data.test, engine: data.engine, limit: pLimit(config.compute_slots) },
+      cycle: { config, hub: faultyHub, buffers: new BufferPool(), fleet, train: data.train, test: data.test, engine: data.engine, limit: pLimit(config.compute_slots), hostOf: (k) => hub.hostKeyOf(k) },
       saveSession: () => writeSessions(opts.out, [...ctx.previous, session()]),
       left: { cycles: config.schemes.reduce((n, s) => n + config.cycles - states.get(s)!.cycle, 0) },
     };
@@ -416,7 +423,7 @@ async function startLearners(
   config: ExperimentConfig,
   opts: RunOptions,
   ctx: { log: (line: string) => void; emit: (e: RunEvent) => void; fleet: LearnerProfile[] },
-): Promise<{ hub: LearnerHub; processes: LearnerProcesses | null; reachable: string[] }> {
+): Promise<{ hub: LearnerHub; processes: LearnerHosts | null; reachable: string[] }> {
   const token = opts.token ?? randomBytes(16).toString('hex');
   const fixedFleet = config.learners_file ? ctx.fleet : null;
   const hub = new LearnerHub({
@@ -430,6 +437,11 @@ async function startLearners(
     handshakeTimeoutMs: 10_000,
     log: ctx.log,
     checkProfile: (spec, id) => profileProblem(config, spec, id, fixedFleet),
+    // Spawned hosts name no profiles: their learners take the run's fleet, as may external ones.
+    fleetProfile: (id) => {
+      const l = ctx.fleet[id];
+      return l && { f_hz: l.f_hz, rate_bps: l.rate_bps };
+    },
     onEvent: ctx.emit,
   });
   const url = await hub.start();
@@ -438,7 +450,12 @@ async function startLearners(
   ctx.emit({ type: 'listening', url, token, out: opts.out, reachable_urls: reachable, expected_fleet: config.external ? ctx.fleet : null });
   const processes = config.external
     ? null
-    : new LearnerProcesses(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), ctx.log, ['--engine', config.engine, '--backend', config.backend]);
+    : new LearnerHosts(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), ctx.log, hostBlocks(config.K, config.hosts ?? config.K), [
+        '--engine',
+        config.engine,
+        '--backend',
+        config.backend,
+      ]);
   return { hub, processes, reachable };
 }
 

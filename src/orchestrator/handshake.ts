@@ -16,13 +16,15 @@ export interface HandshakeState {
   isConnected: (id: number) => boolean;
   /** the run's own test of a learner's profile: a reason to refuse, or null */
   checkProfile?: (spec: LearnerSpec, id: number) => string | null;
+  /** the run's fleet entry for an id: the profile of a learner whose hello names none */
+  fleetProfile?: (id: number) => LearnerSpec | undefined;
 }
 
 export type CloseReason = (typeof CLOSE)[keyof typeof CLOSE];
 
-/** accept, or refuse with a close code, a detail for the log, and which counter it counts in */
+/** accept (with the learner's profile), or refuse with a close code, a detail for the log, and which counter it counts in */
 export type HandshakeDecision =
-  | { accept: true }
+  | { accept: true; profile: LearnerSpec }
   | { accept: false; close: CloseReason; detail: string; counts: 'authFailures' | 'handshakeFailures' | null };
 
 export function judgeHello(message: ToOrchestrator, tokenDigest: (token: string) => Buffer, state: HandshakeState): HandshakeDecision {
@@ -34,7 +36,9 @@ export function judgeHello(message: ToOrchestrator, tokenDigest: (token: string)
   if (message.protocol !== PROTOCOL_VERSION) return refuse(CLOSE.badVersion, `learner speaks ${message.protocol}`);
   if (message.learner_id >= state.K) return refuse(CLOSE.badId, `id ${message.learner_id}, K = ${state.K}`);
   if (state.isConnected(message.learner_id)) return refuse(CLOSE.idInUse, `id ${message.learner_id}`);
-  const problem = state.checkProfile?.(message.profile, message.learner_id) ?? null;
+  const profile = message.profile ?? state.fleetProfile?.(message.learner_id);
+  if (!profile) return refuse(CLOSE.badProfile, `learner ${message.learner_id}: its hello names no profile and this run has no fleet to take one from`);
+  const problem = state.checkProfile?.(profile, message.learner_id) ?? null;
   if (problem !== null) return refuse(CLOSE.badProfile, `learner ${message.learner_id}: ${problem}`);
-  return { accept: true };
+  return { accept: true, profile };
 }

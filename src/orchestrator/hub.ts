@@ -42,6 +42,8 @@ export interface HubOptions {
   log: (line: string) => void;
   /** the run's test of a joining learner's profile: a reason to refuse it, or null */
   checkProfile?: (spec: LearnerSpec, id: number) => string | null;
+  /** the run's fleet entry for an id: the profile of a learner whose hello names none (learner hosts) */
+  fleetProfile?: (id: number) => LearnerSpec | undefined;
   /** who came, who went, who was turned away (the caller formats them); `log` keeps only server faults */
   onEvent?: (event: HubEvent) => void;
 }
@@ -210,6 +212,13 @@ export class LearnerHub {
     return this.byId.has(id);
   }
 
+  /** The process learner `id` runs in (address and pid): learners of one host share its CPU. */
+  hostKeyOf(id: number): string {
+    const conn = this.byId.get(id);
+    if (!conn || conn.pid === undefined) return `learner ${id}`;
+    return `${conn.remote.replace(/:\d+$/, '')} pid ${conn.pid}`;
+  }
+
   profileOf(id: number): LearnerSpec | undefined {
     return this.byId.get(id)?.profile;
   }
@@ -318,6 +327,17 @@ export class LearnerHub {
     if (conn) conn.ws.close(code, reason);
   }
 
+  /**
+   * Cuts a learner's connection without a close frame, as a crash looks (fault injection, a stuck
+   * learner in a shared host): its task, if any, is missing with `reason`; the learner may rejoin.
+   */
+  cut(id: number, reason: string): void {
+    const conn = this.byId.get(id);
+    if (!conn) return;
+    conn.dropReason = reason;
+    conn.ws.terminate();
+  }
+
   /** Gives up every running task now (Ctrl-C): the cycle loop then finishes at once. */
   failPending(reason: string): void {
     for (const conn of this.byId.values()) conn.pending?.resolve({ status: 'missing', reason, bytesSent: conn.pending.bytesSent });
@@ -421,6 +441,7 @@ export class LearnerHub {
       K: this.opts.K,
       isConnected: (id) => this.byId.has(id),
       checkProfile: this.opts.checkProfile,
+      fleetProfile: this.opts.fleetProfile,
     });
     if (!decision.accept) {
       if (decision.counts) this.stats[decision.counts]++;
@@ -428,7 +449,7 @@ export class LearnerHub {
       return null;
     }
     if (message.type !== 'hello') return null; // judgeHello accepts only hellos; this narrows the type
-    const conn: Connection = { ws, id: message.learner_id, profile: message.profile, pid: message.pid, remote, alive: true, missedBeats: 0 };
+    const conn: Connection = { ws, id: message.learner_id, profile: decision.profile, pid: message.pid, remote, alive: true, missedBeats: 0 };
     this.byId.set(conn.id, conn);
     this.stats.connections++;
     ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: conn.id, settings: this.opts.settings }));

@@ -1,14 +1,14 @@
 /**
- * Keeping the fleet present between cycles: spawned learners that died are started again, one that
- * missed RESPAWN_AFTER_MISSED_CYCLES cycles in a row while its process still runs (stopped, hung,
- * stuck reconnecting) is killed and started afresh, and then everyone is waited for.
+ * Keeping the fleet present between cycles: spawned hosts that died are started again, learners
+ * that missed RESPAWN_AFTER_MISSED_CYCLES cycles in a row while their host still runs (stopped,
+ * hung, stuck reconnecting) are restarted, and then everyone is waited for.
  */
-import type { LearnerProfile } from '../model/devices.ts';
 import type { ExperimentEvent } from './events.ts';
 import type { LearnerRecord } from './cycle.ts';
 import { isInjectedFault } from './faults.ts';
 import type { LearnerHub } from './hub.ts';
-import type { LearnerProcesses } from './spawn.ts';
+import type { LearnerHosts } from './spawn.ts';
+import { formatIdRanges } from '../util/id-ranges.ts';
 
 /**
  * One missed cycle can be a passing disconnect the learner recovers from by itself (it retries for
@@ -22,48 +22,83 @@ export class LearnerUpkeep {
 
   constructor(
     private readonly hub: LearnerHub,
-    /** spawned learners and their profiles; null for external learners */
-    private readonly spawned: { processes: LearnerProcesses; fleet: LearnerProfile[] } | null,
+    /** spawned learner hosts; null for external learners */
+    private readonly hosts: LearnerHosts | null,
     private readonly opts: { K: number; joinTimeoutMs: number; signal?: AbortSignal; emit: (e: ExperimentEvent) => void; onRespawn: () => void },
   ) {}
 
-  /** Start every spawned learner that is neither connected nor running. */
+  /** Start every spawned host that is not running while one of its learners is absent. */
   spawnMissing(): void {
-    if (!this.spawned) return;
-    const { processes, fleet } = this.spawned;
-    for (const l of fleet) if (!this.hub.isConnected(l.id) && !processes.isRunning(l.id)) processes.spawn(l);
+    if (!this.hosts) return;
+    this.hosts.blocks.forEach((ids, h) => {
+      if (!this.hosts!.isRunning(h) && ids.some((id) => !this.hub.isConnected(id))) this.hosts!.spawn(h);
+    });
   }
 
-  /** Fault injection: kill a spawned learner now; the next ensure() waits until it is gone. */
-  kill(id: number): number | null {
-    if (!this.spawned) return null;
-    const pid = this.spawned.processes.pid(id) ?? null;
-    this.pendingKills.push(this.spawned.processes.kill(id));
+  /**
+   * Fault injection: learner `id` dies now. Alone in its process, the process is killed; in a shared
+   * host only its connection is cut without a close frame (as a crash looks from here) and it
+   * rejoins by itself, so its siblings never notice. The next ensure() waits until a killed process is gone.
+   */
+  kill(id: number): { pid: number | null; how: 'process' | 'connection' } {
+    if (!this.hosts) return { pid: null, how: 'process' };
+    const h = this.hosts.hostOf(id);
+    const pid = this.hosts.pid(h) ?? null;
+    if (this.hosts.blocks[h].length > 1) {
+      this.hub.cut(id, 'connection cut (fault injection)');
+      return { pid, how: 'connection' };
+    }
+    this.pendingKills.push(this.hosts.kill(h));
+    return { pid, how: 'process' };
+  }
+
+  /** Fault injection: a whole host process dies now; the next ensure() starts it again. */
+  killHost(h: number): number | null {
+    if (!this.hosts) return null;
+    const pid = this.hosts.pid(h) ?? null;
+    this.pendingKills.push(this.hosts.kill(h));
     return pid;
   }
 
   /** Before a cycle: restart who must be, then wait for all K; resolves with the ids still absent. */
   async ensure(): Promise<number[]> {
-    await Promise.all(this.pendingKills.splice(0)); // a killed learner must be gone before we look for who to respawn
-    if (this.spawned) {
-      const { processes, fleet } = this.spawned;
-      for (const l of fleet) {
-        const missed = this.missedInARow.get(l.id) ?? 0;
-        if (missed < RESPAWN_AFTER_MISSED_CYCLES || !processes.isRunning(l.id)) continue;
-        const pid = processes.pid(l.id) ?? null;
-        await processes.kill(l.id); // SIGKILL: it also ends a stopped (SIGSTOP) process
-        processes.spawn(l); // if its old connection is still closing, the new one retries "id in use"
-        this.missedInARow.set(l.id, 0);
-        this.opts.onRespawn();
-        this.opts.emit({ type: 'respawned', learner: l.id, pid, missed_cycles: missed });
-      }
-    }
+    await Promise.all(this.pendingKills.splice(0)); // a killed process must be gone before we look for who to respawn
+    if (this.hosts) await this.restartStuck(this.hosts);
     this.spawnMissing();
     return this.hub.waitFor(
       Array.from({ length: this.opts.K }, (_, i) => i),
       this.opts.joinTimeoutMs,
       this.opts.signal,
     );
+  }
+
+  /**
+   * Learners that missed RESPAWN_AFTER_MISSED_CYCLES cycles in a row while their host still runs
+   * (stopped, hung, stuck reconnecting): a host all of whose learners are stuck is killed and started
+   * afresh; a stuck learner among working siblings only has its connection cut, and rejoins.
+   */
+  private async restartStuck(hosts: LearnerHosts): Promise<void> {
+    const stuck = (id: number) => (this.missedInARow.get(id) ?? 0) >= RESPAWN_AFTER_MISSED_CYCLES;
+    for (let h = 0; h < hosts.count; h++) {
+      const ids = hosts.blocks[h];
+      if (!hosts.isRunning(h) || !ids.some(stuck)) continue;
+      const missed = Math.max(...ids.map((id) => this.missedInARow.get(id) ?? 0));
+      const pid = hosts.pid(h) ?? null;
+      if (ids.every(stuck)) {
+        await hosts.kill(h); // SIGKILL: it also ends a stopped (SIGSTOP) process
+        hosts.spawn(h); // if an old connection is still closing, the new one retries "id in use"
+        for (const id of ids) this.missedInARow.set(id, 0);
+        this.opts.onRespawn();
+        this.opts.emit(ids.length === 1 ? { type: 'respawned', learner: ids[0], pid, missed_cycles: missed, how: 'process' } : { type: 'host-respawned', host: h, learners: formatIdRanges(ids), pid, missed_cycles: missed });
+        continue;
+      }
+      for (const id of ids.filter(stuck)) {
+        this.hub.cut(id, `connection cut after ${this.missedInARow.get(id)} missed cycles`);
+        this.missedInARow.set(id, 0);
+        this.opts.onRespawn();
+        this.opts.emit({ type: 'respawned', learner: id, pid, missed_cycles: missed, how: 'connection' });
+      }
+    }
   }
 
   /** After a cycle: who missed it for no planned reason (dropped results and planned kills are the plan, not the learner). */

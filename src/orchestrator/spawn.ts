@@ -1,69 +1,83 @@
 /**
- * Learner child processes. Each child runs the learner CLI (see learner-entry.ts), authenticates with
- * the run's token (passed in the environment, not on the command line where `ps` shows it), and
- * exits when its stdin closes — so a learner never outlives the orchestrator, even one killed
- * with SIGKILL.
+ * Learner host processes. Each child runs the learner CLI (see learner-entry.ts) for a block of
+ * learner ids — one process per learner when there are as many hosts as learners — and its
+ * learners take their profiles from the run's fleet (their hellos name none). Children
+ * authenticate with the run's token (passed in the environment, not on the command line where
+ * `ps` shows it), and exit when their stdin closes — so a host never outlives the orchestrator,
+ * even one killed with SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatIdRanges } from '../util/id-ranges.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-export interface SpawnedLearnerSpec {
-  id: number;
-  f_hz: number;
-  rate_bps: number;
-  distance_m?: number;
+/** K learners cut into `hosts` consecutive blocks as equal as can be (the first ones one larger). */
+export function hostBlocks(K: number, hosts: number): number[][] {
+  const n = Math.max(1, Math.min(hosts, K));
+  return Array.from({ length: n }, (_, h) => {
+    const from = Math.floor((h * K) / n);
+    const to = Math.floor(((h + 1) * K) / n);
+    return Array.from({ length: to - from }, (_, i) => from + i);
+  });
 }
 
-export class LearnerProcesses {
+export class LearnerHosts {
   private readonly children = new Map<number, ChildProcess>();
   private readonly exits = new Map<number, Promise<void>>();
+  private readonly hostOfLearner: number[] = [];
 
-  /** `entry`: node arguments that start the learner CLI (see learner-entry.ts). */
   constructor(
+    /** node arguments that start the learner CLI (see learner-entry.ts) */
     private readonly entry: string[],
     private readonly url: string,
     private readonly token: string,
     private readonly logDir: string,
     private readonly log: (line: string) => void,
-    /** more learner CLI flags, the same for every learner (e.g. the engine to prepare) */
+    /** the learner ids of each host */
+    readonly blocks: number[][],
+    /** more learner CLI flags, the same for every host (e.g. the engine to prepare) */
     private readonly learnerFlags: string[] = [],
   ) {
     mkdirSync(logDir, { recursive: true });
+    blocks.forEach((ids, h) => ids.forEach((id) => (this.hostOfLearner[id] = h)));
   }
 
-  spawn(spec: SpawnedLearnerSpec): ChildProcess {
-    const logFd = openSync(join(this.logDir, `learner-${spec.id}.log`), 'a');
-    const args = [
-      ...this.entry,
-      '--connect',
-      this.url,
-      '--learner-id',
-      String(spec.id),
-      '--f-hz',
-      String(spec.f_hz),
-      '--rate-bps',
-      String(spec.rate_bps),
-      '--spawned',
-      ...this.learnerFlags,
-    ];
+  get count(): number {
+    return this.blocks.length;
+  }
+
+  hostOf(learner: number): number {
+    return this.hostOfLearner[learner];
+  }
+
+  /** The host's log file: one per learner id when a host runs one learner, else per block. */
+  logFile(host: number): string {
+    const ids = this.blocks[host];
+    return join(this.logDir, ids.length === 1 ? `learner-${ids[0]}.log` : `host-${formatIdRanges(ids)}.log`);
+  }
+
+  /** Starts host `host` (its learners join on their own). */
+  spawn(host: number): ChildProcess {
+    const logFd = openSync(this.logFile(host), 'a');
+    const args = [...this.entry, '--connect', this.url, '--learner-ids', formatIdRanges(this.blocks[host]), '--spawned', ...this.learnerFlags];
     const child = spawn(process.execPath, args, {
       cwd: PROJECT_ROOT,
       env: { ...process.env, MEL_TOKEN: this.token },
       stdio: ['pipe', logFd, logFd],
     });
     closeSync(logFd);
-    this.children.set(spec.id, child);
+    this.children.set(host, child);
+    const what = this.blocks[host].length === 1 ? `learner process ${this.blocks[host][0]}` : `learner host ${host} (learners ${formatIdRanges(this.blocks[host])})`;
     this.exits.set(
-      spec.id,
+      host,
       new Promise((resolve) =>
         child.once('exit', (code, signal) => {
-          if (this.children.get(spec.id) === child) this.children.delete(spec.id);
-          if (code !== 0 && code !== null) this.log(`learner process ${spec.id} exited with code ${code} (see ${this.logDir}/learner-${spec.id}.log)`);
-          else if (signal && signal !== 'SIGTERM') this.log(`learner process ${spec.id} killed by ${signal}`);
+          if (this.children.get(host) === child) this.children.delete(host);
+          if (code !== 0 && code !== null) this.log(`${what} exited with code ${code} (see ${this.logFile(host)})`);
+          else if (signal && signal !== 'SIGTERM') this.log(`${what} killed by ${signal}`);
           resolve();
         }),
       ),
@@ -72,36 +86,36 @@ export class LearnerProcesses {
     return child;
   }
 
-  isRunning(id: number): boolean {
-    return this.children.has(id);
+  isRunning(host: number): boolean {
+    return this.children.has(host);
   }
 
-  pid(id: number): number | undefined {
-    return this.children.get(id)?.pid;
+  pid(host: number): number | undefined {
+    return this.children.get(host)?.pid;
   }
 
   allPids(): number[] {
     return [...this.children.values()].map((c) => c.pid!).filter((p) => p !== undefined);
   }
 
-  /** Fault injection: kill one learner abruptly. Resolves once it has exited. */
-  async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = this.children.get(id);
+  /** Kills one host abruptly (fault injection, a hung host). Resolves once it has exited. */
+  async kill(host: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.children.get(host);
     if (!child) return;
     child.kill(signal);
-    await this.exits.get(id);
+    await this.exits.get(host);
   }
 
-  /** Ends every learner: close stdin (they exit by themselves), then SIGTERM, then SIGKILL. */
+  /** Ends every host: close stdin (they exit by themselves), then SIGTERM, then SIGKILL. */
   async stopAll(graceMs = 2000): Promise<void> {
     const pending = [...this.children.entries()];
     for (const [, child] of pending) child.stdin?.end();
-    const all = Promise.all(pending.map(([id]) => this.exits.get(id)));
+    const all = Promise.all(pending.map(([host]) => this.exits.get(host)));
     const timeout = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await Promise.race([all, timeout(graceMs)]);
     for (const [, child] of pending)
       if (child.exitCode === null && child.signalCode === null) {
-        // A stopped (SIGSTOP) learner acts on neither stdin EOF nor SIGTERM until it continues.
+        // A stopped (SIGSTOP) host acts on neither stdin EOF nor SIGTERM until it continues.
         child.kill('SIGCONT');
         child.kill('SIGTERM');
       }

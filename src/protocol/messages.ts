@@ -13,7 +13,7 @@ import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, type BackendPreference, type E
 import type { LearnerSpec } from '../model/devices.ts';
 import { decodeFrame, encodeFrame, FrameError, frameOverheadBytes, type Frame } from './frame.ts';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const MAX_TOKEN_CHARS = 256;
 
 
@@ -22,7 +22,8 @@ export interface Hello {
   protocol: number;
   token: string;
   learner_id: number;
-  profile: LearnerSpec;
+  /** absent: "use the run's fleet entry for my id" (learner hosts started without profiles) */
+  profile?: LearnerSpec;
   pid?: number;
 }
 
@@ -254,17 +255,21 @@ export function decodeToOrchestrator(data: Uint8Array, paramCount: number): ToOr
       const token = h.token;
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS)
         throw new ProtocolError('auth_failed', `hello carries no token (a non-empty string of at most ${MAX_TOKEN_CHARS} characters)`);
-      const profile = field(h, 'profile', 'object') as Record<string, unknown>;
+      const profile = field(h, 'profile', 'object', true) as Record<string, unknown> | undefined;
       return {
         type: 'hello',
         protocol: field(h, 'protocol', 'int'),
         token,
         learner_id: field(h, 'learner_id', 'int'),
-        profile: {
-          f_hz: field(profile, 'f_hz', 'posnum'),
-          rate_bps: field(profile, 'rate_bps', 'posnum', true),
-          distance_m: field(profile, 'distance_m', 'posnum', true),
-        },
+        ...(profile
+          ? {
+              profile: {
+                f_hz: field(profile, 'f_hz', 'posnum'),
+                rate_bps: field(profile, 'rate_bps', 'posnum', true),
+                distance_m: field(profile, 'distance_m', 'posnum', true),
+              },
+            }
+          : {}),
         pid: field(h, 'pid', 'int', true),
       };
     }

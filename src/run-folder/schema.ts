@@ -168,6 +168,8 @@ export interface FaultPlan {
   kill: { learner: number; cycle: number }[];
   /** Probability that a learner's finished result is lost on the way back (seeded). */
   drop_prob: number;
+  /** Kill learner host `host`'s process right after its first task of cycle `cycle` was sent (absent in older runs: none). */
+  kill_host?: { host: number; cycle: number }[];
 }
 
 /** Everything that defines an experiment run; config.json holds it whole, so a run can be repeated or resumed. */
@@ -205,6 +207,8 @@ export interface ExperimentConfig {
   /** tfjs backend, when the tfjs engine runs */
   backend: BackendPreference;
   compute_slots: number;
+  /** spawned learner host processes the K learners are spread over (absent in runs before hosts: one per learner) */
+  hosts?: number;
   host: string;
   port: number;
   external: boolean;

@@ -15,7 +15,11 @@ import { availableMemory, memoryVerdict, PEAK_RSS_MB } from '../../src/orchestra
 describe('event lines', () => {
   it('read as they always did', () => {
     expect(formatRunEvent({ type: 'joined', learner: 1, remote: '127.0.0.1:5000', pid: 42 })).toBe('learner 1 joined from 127.0.0.1:5000 (pid 42)');
-    expect(formatRunEvent({ type: 'killed', learner: 3, pid: 99, scheme: 'eta', cycle: 2 })).toBe('fault injection: killing learner 3 (pid 99) in eta cycle 2');
+    expect(formatRunEvent({ type: 'killed', learner: 3, pid: 99, how: 'process', scheme: 'eta', cycle: 2 })).toBe('fault injection: killing learner 3 (pid 99) in eta cycle 2');
+    expect(formatRunEvent({ type: 'killed', learner: 3, pid: 99, how: 'connection', scheme: 'eta', cycle: 2 })).toBe(
+      "fault injection: cutting learner 3's connection (its host, pid 99, keeps running) in eta cycle 2",
+    );
+    expect(formatRunEvent({ type: 'host-killed', host: 1, learners: '10-19', pid: 7, scheme: 'eta', cycle: 2 })).toBe('fault injection: killing learner host 1 (learners 10-19, pid 7) in eta cycle 2');
     expect(formatRunEvent({ type: 'extended', from: 2, to: 3 })).toBe('extending the run from 2 to 3 cycles per scheme');
     expect(formatRunEvent({ type: 'not-connected', learners: [1, 4] })).toBe('learners not connected: 1, 4 (recorded as missing this cycle)');
     const line = formatRunEvent({

@@ -1,6 +1,6 @@
 /** Fault injection as a wrapper: kills after the task left, drops paired across schemes, and nothing when there is no plan. */
 import { describe, expect, it } from 'vitest';
-import { DROPPED_REASON, withFaults, type TaskSender } from '../../src/orchestrator/faults.ts';
+import { DROPPED_REASON, hostKilledReason, isInjectedFault, withFaults, type FaultActions, type TaskSender } from '../../src/orchestrator/faults.ts';
 import type { TaskHandle, TaskOutcome } from '../../src/orchestrator/hub.ts';
 import type { Task } from '../../src/protocol/messages.ts';
 
@@ -27,23 +27,52 @@ function okHub(events: string[]): TaskSender {
   };
 }
 
+const noActions: FaultActions = { kill: () => {}, killHost: () => {}, hostOf: (id) => id };
+
 describe('withFaults', () => {
   it('without faults it is the hub itself', () => {
     const hub = okHub([]);
-    expect(withFaults(hub, { kill: [], drop_prob: 0 }, 1, () => {})).toBe(hub);
+    expect(withFaults(hub, { kill: [], drop_prob: 0 }, 1, noActions)).toBe(hub);
   });
 
   it('--fail L@C kills learner L once its cycle-C task has left, in every scheme, and no other', async () => {
     const events: string[] = [];
-    const faulty = withFaults(okHub(events), { kill: [{ learner: 2, cycle: 3 }], drop_prob: 0 }, 1, (id, cycle) => events.push(`kill ${id}@${cycle}`));
+    const faulty = withFaults(okHub(events), { kill: [{ learner: 2, cycle: 3 }], drop_prob: 0 }, 1, { ...noActions, kill: (id, cycle) => events.push(`kill ${id}@${cycle}`) });
     for (const scheme of ['optimal', 'eta'])
       for (const [id, cycle] of [[2, 3], [2, 2], [1, 3]]) await faulty.sendTask(id, task(cycle, scheme), 1000, { hold: true }).outcome;
     expect(events.filter((e) => e.startsWith('kill'))).toEqual(['kill 2@3', 'kill 2@3']);
     expect(events.indexOf('kill 2@3')).toBe(events.indexOf('sent 2@3') + 1);
   });
 
+  it('--fail-host H@C kills host H once, after its first cycle-C task left, per scheme; its learners\' missing tasks say why', async () => {
+    const events: string[] = [];
+    const base = okHub(events);
+    // Learners 2 and 3 live in host 1; in cycle 2 their connections are gone once it dies.
+    const hub: TaskSender = {
+      sendTask: (id, t, timeoutMs, opts) => {
+        const h = base.sendTask(id, t, timeoutMs, opts);
+        if (t.cycle !== 2 || id < 2) return h;
+        return { ...h, outcome: h.sent.then(() => ({ status: 'missing' as const, reason: 'disconnected (1006)', bytesSent: 10 })) };
+      },
+    };
+    const actions: FaultActions = { kill: () => {}, killHost: (h, cycle) => events.push(`kill host ${h}@${cycle}`), hostOf: (id) => Math.floor(id / 2) };
+    const faulty = withFaults(hub, { kill: [], drop_prob: 0, kill_host: [{ host: 1, cycle: 2 }] }, 1, actions);
+    for (const scheme of ['optimal', 'eta']) {
+      const outcomes = await Promise.all([0, 1, 2, 3].map((id) => faulty.sendTask(id, task(2, scheme), 1000, { hold: true }).outcome));
+      expect(outcomes.map((o) => o.status)).toEqual(['ok', 'ok', 'missing', 'missing']);
+      for (const o of outcomes.slice(2)) {
+        expect(o.status === 'missing' && o.reason).toBe(hostKilledReason(1, 2));
+        expect(isInjectedFault(o.status === 'missing' ? o.reason : undefined)).toBe(true);
+      }
+      expect((await faulty.sendTask(2, task(1, scheme), 1000, { hold: true }).outcome).status).toBe('ok');
+    }
+    expect(events.filter((e) => e.startsWith('kill'))).toEqual(['kill host 1@2', 'kill host 1@2']);
+    expect(isInjectedFault('host killed (--fail-host 0@3)')).toBe(true);
+    expect(isInjectedFault('host killed')).toBe(false);
+  });
+
   it('--drop-prob loses results as `lost` (timeline kept), the same (cycle, learner) pairs in every scheme, at about the rate asked', async () => {
-    const faulty = withFaults(okHub([]), { kill: [], drop_prob: 0.3 }, 7, () => {});
+    const faulty = withFaults(okHub([]), { kill: [], drop_prob: 0.3 }, 7, noActions);
     const lost = async (scheme: string) => {
       const out: string[] = [];
       for (let cycle = 1; cycle <= 50; cycle++)

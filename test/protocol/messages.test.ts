@@ -119,6 +119,11 @@ describe('messages to the orchestrator', () => {
     expect(code(toOrch(hello({ pid: 'me' })))).toBe('bad_field');
   });
 
+  it('decodes a hello without a profile (a learner host asking for the run\'s fleet entry) with no profile key', () => {
+    const decoded = toOrch(hello({ profile: undefined }))();
+    expect(decoded).toEqual({ type: 'hello', protocol: PROTOCOL_VERSION, token: 'secret', learner_id: 2, pid: 1234 });
+  });
+
   it('rejects results with NaN or infinite weights (code non_finite)', () => {
     for (const bad of [NaN, Infinity, -Infinity]) {
       const weights = new Float32Array(P);

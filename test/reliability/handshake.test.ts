@@ -23,8 +23,18 @@ const refusal = (h: Parameters<typeof judgeHello>[0], s = state()) => {
 
 describe('judgeHello', () => {
   it('accepts a hello with the token, the version, a free id in range and a usable profile', () => {
-    expect(judgeHello(hello(), digest, state())).toEqual({ accept: true });
-    expect(judgeHello(hello({ learner_id: 0, profile: { f_hz: 7e8, distance_m: 31 } }), digest, state())).toEqual({ accept: true });
+    expect(judgeHello(hello(), digest, state())).toEqual({ accept: true, profile: { f_hz: 1e9, rate_bps: 1e8 } });
+    expect(judgeHello(hello({ learner_id: 0, profile: { f_hz: 7e8, distance_m: 31 } }), digest, state())).toEqual({ accept: true, profile: { f_hz: 7e8, distance_m: 31 } });
+  });
+
+  it('a hello without a profile gets its id\'s fleet entry (learner hosts), held to the same check; no fleet: refused', () => {
+    const fleetProfile = (id: number) => (id < 4 ? { f_hz: 5e8 + id, rate_bps: 2e8 } : undefined);
+    expect(judgeHello(hello({ profile: undefined }), digest, state({ fleetProfile }))).toEqual({ accept: true, profile: { f_hz: 5e8 + 1, rate_bps: 2e8 } });
+    // A profile the learner names wins over the fleet's (the --learners file check is checkProfile's).
+    expect(judgeHello(hello({ profile: { f_hz: 7e8, rate_bps: 1e8 } }), digest, state({ fleetProfile }))).toMatchObject({ profile: { f_hz: 7e8 } });
+    const d = judgeHello(hello({ profile: undefined }), digest, state());
+    expect(d.accept ? 'accepted' : `${d.close.code} ${d.detail}`).toBe(`${CLOSE.badProfile.code} learner 1: its hello names no profile and this run has no fleet to take one from`);
+    expect(refusal(hello({ profile: undefined }), state({ fleetProfile: () => ({ f_hz: 1e300, rate_bps: 1 }) }))).toBe(`${CLOSE.badProfile.code} handshakeFailures`);
   });
 
   it('refuses, in this order: shutting down, not a hello, wrong token, wrong version, id out of range, id in use, unusable profile', () => {
@@ -47,7 +57,7 @@ describe('judgeHello', () => {
   });
 
   it('without a profile check, any profile the protocol decoded is accepted (the hook is the policy)', () => {
-    expect(judgeHello(hello({ profile: { f_hz: 1e300, rate_bps: 1e8 } }), digest, state({ checkProfile: undefined }))).toEqual({ accept: true });
+    expect(judgeHello(hello({ profile: { f_hz: 1e300, rate_bps: 1e8 } }), digest, state({ checkProfile: undefined }))).toMatchObject({ accept: true });
   });
 });
 

@@ -3,11 +3,12 @@
  * not a healthy one when the hub itself was stalled; a dropped learner rejoins with its id; the
  * learner processes are stopped even when frozen. Plus peer text never forges log lines.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
 import { learnerEntryArgs } from '../../src/orchestrator/learner-entry.ts';
-import { LearnerProcesses, PROJECT_ROOT } from '../../src/orchestrator/spawn.ts';
+import { hostBlocks, LearnerHosts, PROJECT_ROOT } from '../../src/orchestrator/spawn.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
 import { decodeToLearner, encodeMessage, type Task } from '../../src/protocol/messages.ts';
 import { helloFrame, hubSettings, isAlive, RawClient, startHub, startLearnerCli, tmpDir, waitUntil } from './helpers.ts';
@@ -101,14 +102,28 @@ describe('a learner dropped by the orchestrator', () => {
   });
 });
 
-describe('LearnerProcesses', () => {
-  it('stops learners that are frozen (SIGSTOP) within one grace period, and kill() waits for the exit', async () => {
+describe('LearnerHosts', () => {
+  it('cuts K learners into consecutive blocks as equal as can be', () => {
+    expect(hostBlocks(5, 2)).toEqual([[0, 1], [2, 3, 4]]);
+    expect(hostBlocks(3, 3)).toEqual([[0], [1], [2]]);
+    expect(hostBlocks(2, 8)).toEqual([[0], [1]]); // never an empty host
+    const blocks = hostBlocks(1000, 3);
+    expect(blocks.flat()).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(blocks.map((b) => b.length)).toEqual([333, 333, 334]);
+  });
+
+  it('stops hosts that are frozen (SIGSTOP) within one grace period, and kill() waits for the exit', async () => {
     const logs: string[] = [];
     // Nothing listens on port 9: the learners keep retrying until told to stop.
     const entry = await learnerEntryArgs(PROJECT_ROOT);
-    const processes = new LearnerProcesses(entry, 'ws://127.0.0.1:9', TOKEN, tmpDir('spawn'), (l) => logs.push(l));
-    processes.spawn({ id: 0, f_hz: 1e9, rate_bps: 1e8 });
-    processes.spawn({ id: 1, f_hz: 1e9, rate_bps: 1e8 });
+    const dir = tmpDir('spawn');
+    const processes = new LearnerHosts(entry, 'ws://127.0.0.1:9', TOKEN, dir, (l) => logs.push(l), [[0, 1, 2], [3]]);
+    processes.spawn(0);
+    processes.spawn(1);
+    expect(processes.logFile(0)).toBe(join(dir, 'host-0-2.log'));
+    expect(processes.logFile(1)).toBe(join(dir, 'learner-3.log'));
+    expect(processes.hostOf(2)).toBe(0);
+    expect(processes.hostOf(3)).toBe(1);
     const [pid0, pid1] = [processes.pid(0)!, processes.pid(1)!];
     expect(processes.allPids().sort()).toEqual([pid0, pid1].sort());
     await new Promise((r) => setTimeout(r, 1500)); // let them start up
@@ -116,7 +131,7 @@ describe('LearnerProcesses', () => {
     await processes.kill(1);
     expect(processes.isRunning(1)).toBe(false);
     expect(isAlive(pid1)).toBe(false);
-    expect(logs).toContain('learner process 1 killed by SIGKILL');
+    expect(logs).toContain('learner process 3 killed by SIGKILL');
 
     process.kill(pid0, 'SIGSTOP');
     const t0 = Date.now();
