@@ -76,7 +76,7 @@ export const spec: CommandSpec = {
       help: `wall time after which a learner's task is given up (default: max(${TASK_TIMEOUT.min_s}, ${TASK_TIMEOUT.factor}·T) on the virtual clock, max(${TASK_TIMEOUT.min_s}, ${TASK_TIMEOUT.factor}·time-scale·T·e^(3·speed-jitter)) on the real one)`,
     },
     { name: 'join-timeout-s', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.join_timeout_s, unit: 's', help: 'wall time to wait for learners to (re)join' },
-    { name: 'memory-mb', type: 'number', exclusiveMin: 0, unit: 'MB', help: `memory the run may use; it needs ~${PEAK_RSS_MB.learner_process} MB per learner process + ${PEAK_RSS_MB.orchestrator} MB (default: available memory, or the cgroup limit when lower)` },
+    { name: 'memory-mb', type: 'number', exclusiveMin: 0, unit: 'MB', help: `memory the run may use; it needs ~${PEAK_RSS_MB.learner_process} MB per learner process (host) + ${PEAK_RSS_MB.per_learner} MB per learner + ${PEAK_RSS_MB.orchestrator} MB (default: available memory, or the cgroup limit when lower)` },
     { name: 'report', type: 'boolean', default: true, help: 'render charts and report.html at the end (--no-report to skip)' },
     ...systemParamFlags(PAPER_PRESET).filter((f) => !WIRE_FIXED.has(f.name)),
     ...CAMPAIGN_FLAGS,

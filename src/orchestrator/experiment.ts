@@ -185,11 +185,11 @@ async function checkDataCounts(config: ExperimentConfig): Promise<void> {
   if (counts.test !== null && config.test_samples > counts.test) throw new InputError(`--test-samples ${config.test_samples} exceeds the ${counts.test} test images`);
 }
 
-/** K learner processes must fit in memory: refuse (exit 2) when they cannot, warn when it is tight. */
-function checkMemory(K: number, memoryMb: number | undefined, emit: (e: ExperimentEvent) => void): void {
+/** K learners in their host processes must fit in memory: refuse (exit 2) when they cannot, warn when it is tight. */
+function checkMemory(K: number, hosts: number, memoryMb: number | undefined, emit: (e: ExperimentEvent) => void): void {
   const available = memoryMb !== undefined ? { mb: memoryMb, source: '--memory-mb' } : availableMemory();
-  const v = memoryVerdict(K, available.mb);
-  if (v.verdict === 'too-much') throw new InputError(memoryRefusal(K, v, available));
+  const v = memoryVerdict(K, hosts, available.mb);
+  if (v.verdict === 'too-much') throw new InputError(memoryRefusal(K, hosts, v, available));
   if (v.verdict === 'tight') emit({ type: 'memory-tight', need_mb: v.need_mb, available_mb: Math.round(available.mb), source: available.source });
 }
 
@@ -267,7 +267,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   // announce them (from --learners, or the seeded fleet), so feasibility is known before anyone joins.
   const fleet = buildFleet(config);
   allocateAll(config, fleet); // infeasible T or d: say so now, not after K learners joined
-  if (!config.external) checkMemory(config.K, opts.memoryMb, emit);
+  if (!config.external) checkMemory(config.K, config.hosts ?? config.K, opts.memoryMb, emit);
 
   // ---- the run folder: creatable, writable, not another run's, and ours alone until we end ----
   const lock = lockRunFolder(opts.out, { resume: Boolean(opts.resume) });

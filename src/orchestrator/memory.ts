@@ -7,12 +7,14 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 /**
- * Peak resident memory, MB. A spawned learner with the onnx engine peaks at ~150 MB (measured:
- * ~82 MB holding a session, plus its batch, the weights in and out and the frames that carry
- * them); the orchestrator holding full MNIST, one engine for evaluation and K frames in flight
- * peaks at ~400 MB. Rounded up: the estimate should err on the safe side.
+ * Peak resident memory, MB. A learner process (host) with the onnx engine peaks at ~150 MB
+ * (measured: ~82 MB holding a session, plus its batch, the weights in and out and the frames that
+ * carry them); the orchestrator holding full MNIST, one engine for evaluation and its frames peaks
+ * at ~400 MB. Each learner adds its session's frames and buffers on both sides (`per_learner`:
+ * task and result frames of ~1.2 MB each, held at once on both sides at the end of a cycle).
+ * Rounded up: the estimate should err on the safe side.
  */
-export const PEAK_RSS_MB = { learner_process: 150, orchestrator: 400 } as const;
+export const PEAK_RSS_MB = { learner_process: 150, orchestrator: 400, per_learner: 5 } as const;
 
 /** Above this share of the available memory the run is tight: warn. */
 export const TIGHT_FRACTION = 0.8;
@@ -52,18 +54,36 @@ export interface MemoryVerdict {
   max_K: number;
 }
 
-/** The run's estimated peak (K learner processes + the orchestrator) against what is available. */
-export function memoryVerdict(K: number, available_mb: number): MemoryVerdict {
-  const need_mb = K * PEAK_RSS_MB.learner_process + PEAK_RSS_MB.orchestrator;
-  const max_K = Math.max(0, Math.floor((available_mb - PEAK_RSS_MB.orchestrator) / PEAK_RSS_MB.learner_process));
+/** Estimated peak of K learners in `hosts` processes plus the orchestrator, MB. */
+export function needMb(K: number, hosts: number): number {
+  return Math.min(hosts, K) * PEAK_RSS_MB.learner_process + K * PEAK_RSS_MB.per_learner + PEAK_RSS_MB.orchestrator;
+}
+
+/** The run's estimated peak (K learners in `hosts` processes + the orchestrator) against what is available. */
+export function memoryVerdict(K: number, hosts: number, available_mb: number): MemoryVerdict {
+  const need = (k: number) => needMb(k, hosts);
+  const need_mb = need(K);
+  let max_K = 0; // need() grows with k: the largest k that fits, by bisection
+  for (let lo = 0, hi = 1 << 22; lo <= hi; ) {
+    const mid = (lo + hi) >> 1;
+    if (need(mid) <= available_mb) (max_K = mid), (lo = mid + 1);
+    else hi = mid - 1;
+  }
+  if (need(1) > available_mb) max_K = 0;
   const verdict = need_mb > available_mb ? 'too-much' : need_mb > TIGHT_FRACTION * available_mb ? 'tight' : 'ok';
   return { verdict, need_mb, max_K };
 }
 
 /** The refusal, with the numbers and what to do. */
-export function memoryRefusal(K: number, v: MemoryVerdict, available: AvailableMemory): string {
-  const estimate = `about ${v.need_mb} MB (${K} learner processes × ${PEAK_RSS_MB.learner_process} MB + ${PEAK_RSS_MB.orchestrator} MB for the orchestrator)`;
+export function memoryRefusal(K: number, hosts: number, v: MemoryVerdict, available: AvailableMemory): string {
+  const processes = Math.min(hosts, K);
+  const estimate =
+    `about ${v.need_mb} MB (${processes} learner process${processes === 1 ? '' : 'es'} × ${PEAK_RSS_MB.learner_process} MB + ` +
+    `${K} learners × ${PEAK_RSS_MB.per_learner} MB + ${PEAK_RSS_MB.orchestrator} MB for the orchestrator)`;
   const have = `${Math.round(available.mb)} MB are available (${available.source})`;
-  const fix = v.max_K >= 1 ? `use --K ${v.max_K} or fewer, or free memory` : 'free memory first';
+  // Fewer host processes fit the same K in less memory: suggest the most that fit, if any do.
+  let hostsThatFit = 0;
+  for (let h = Math.min(hosts, K) - 1; h >= 1 && hostsThatFit === 0; h--) if (needMb(K, h) <= available.mb) hostsThatFit = h;
+  const fix = hostsThatFit ? `use --hosts ${hostsThatFit}, or free memory` : v.max_K >= 1 ? `use --K ${v.max_K} or fewer, or free memory` : 'free memory first';
   return `not enough memory for --K ${K}: the run needs ${estimate}, ${have}; ${fix} (--memory-mb overrides the available figure)`;
 }

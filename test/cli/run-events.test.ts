@@ -10,7 +10,7 @@ import { formatDuration, PROGRESS_EVERY_S, ProgressReporter } from '../../src/cl
 import { externalInstructions, formatRunEvent, learnerCommands } from '../../src/cli/run-events.ts';
 import { reachableUrls } from '../../src/orchestrator/addresses.ts';
 import type { ExperimentEvent } from '../../src/orchestrator/events.ts';
-import { availableMemory, memoryVerdict, PEAK_RSS_MB } from '../../src/orchestrator/memory.ts';
+import { availableMemory, memoryRefusal, memoryVerdict, needMb, PEAK_RSS_MB } from '../../src/orchestrator/memory.ts';
 
 describe('event lines', () => {
   it('read as they always did', () => {
@@ -64,13 +64,24 @@ describe('external mode', () => {
 });
 
 describe('memory estimate', () => {
-  it('K learner processes plus the orchestrator against what is available', () => {
-    const per = PEAK_RSS_MB.learner_process;
-    const base = PEAK_RSS_MB.orchestrator;
-    expect(memoryVerdict(4, 10_000)).toEqual({ verdict: 'ok', need_mb: 4 * per + base, max_K: Math.floor((10_000 - base) / per) });
-    expect(memoryVerdict(4, 4 * per + base + 1).verdict).toBe('tight');
-    expect(memoryVerdict(4, 4 * per + base - 1)).toMatchObject({ verdict: 'too-much', max_K: 3 });
-    expect(memoryVerdict(1, base - 1)).toMatchObject({ verdict: 'too-much', max_K: 0 });
+  it('host processes, learners and the orchestrator against what is available', () => {
+    const { learner_process: proc, per_learner: each, orchestrator: base } = PEAK_RSS_MB;
+    // One process per learner (hosts = K): K·(proc + each) + base.
+    // More learners than hosts add only their own part: max_K is with the same 4 hosts.
+    expect(memoryVerdict(4, 4, 10_000)).toEqual({ verdict: 'ok', need_mb: 4 * (proc + each) + base, max_K: Math.floor((10_000 - base - 4 * proc) / each) });
+    expect(memoryVerdict(4, 4, 4 * (proc + each) + base + 1).verdict).toBe('tight');
+    expect(memoryVerdict(4, 4, 4 * (proc + each) + base - 1)).toMatchObject({ verdict: 'too-much', max_K: 3 });
+    expect(memoryVerdict(1, 1, base - 1)).toMatchObject({ verdict: 'too-much', max_K: 0 });
+    // Two hosts: the processes stop growing with K, only the per-learner part does.
+    expect(needMb(1000, 2)).toBe(2 * proc + 1000 * each + base);
+    expect(memoryVerdict(1000, 2, 10_000)).toEqual({ verdict: 'ok', need_mb: needMb(1000, 2), max_K: Math.floor((10_000 - base - 2 * proc) / each) });
+  });
+
+  it('a refusal suggests fewer hosts when that fits, else a smaller K', () => {
+    const at = (mb: number) => ({ mb, source: 'test' });
+    const v = memoryVerdict(8, 8, 1000);
+    expect(memoryRefusal(8, 8, v, at(1000))).toMatch(/use --hosts 3, or free memory/);
+    expect(memoryRefusal(8, 1, memoryVerdict(8, 1, 500), at(500))).toMatch(/free memory first/);
   });
 
   it('reads a cgroup limit when there is one (v2, then v1) and takes the smaller of it and free memory', () => {
