@@ -14,22 +14,35 @@ function sendFragment(ws: WebSocket, data: Uint8Array, fin: boolean): Promise<vo
   return new Promise((resolve, reject) => ws.send(data, { binary: true, fin }, (err) => (err ? reject(err) : resolve())));
 }
 
-/** Sends one message; resolves when the last byte was handed to the socket. Returns wall seconds spent. */
-export async function sendPaced(ws: WebSocket, frame: Uint8Array, rate_bps: number, clock: Clock): Promise<number> {
+/**
+ * Sends one message, given whole or as consecutive parts (sent without being joined); resolves when
+ * the last byte was handed to the socket. Returns wall seconds spent.
+ */
+export async function sendPaced(ws: WebSocket, frame: Uint8Array | readonly Uint8Array[], rate_bps: number, clock: Clock): Promise<number> {
   const start = monotonicSeconds();
+  const parts = frame instanceof Uint8Array ? [frame] : frame.filter((p) => p.byteLength > 0);
+  const total = parts.reduce((n, p) => n + p.byteLength, 0);
   if (clock.mode === 'virtual') {
-    await sendFragment(ws, frame, true);
+    // All fragments are queued in one go: no other message can slip in between them.
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) ws.send(parts[i], { binary: true, fin: false });
+    await sendFragment(ws, parts[last] ?? new Uint8Array(0), true);
     return monotonicSeconds() - start;
   }
   const wallBytesPerS = rate_bps / 8 / clock.timeScale;
   const chunk = Math.max(MIN_CHUNK_BYTES, Math.ceil(wallBytesPerS * TICK_S));
-  for (let offset = 0; offset < frame.length; offset += chunk) {
-    const end = Math.min(frame.length, offset + chunk);
-    // Token bucket: this fragment may leave once the link has carried the bytes before it.
-    await sleepWall(start + offset / wallBytesPerS - monotonicSeconds());
-    await sendFragment(ws, frame.subarray(offset, end), end === frame.length);
+  let offset = 0; // bytes of the message handed to the socket so far
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    for (let at = 0; at < part.byteLength; at += chunk) {
+      const end = Math.min(part.byteLength, at + chunk);
+      // Token bucket: this fragment may leave once the link has carried the bytes before it.
+      await sleepWall(start + offset / wallBytesPerS - monotonicSeconds());
+      await sendFragment(ws, part.subarray(at, end), i === parts.length - 1 && end === part.byteLength);
+      offset += end - at;
+    }
   }
   // The last fragment's own transmission time.
-  await sleepWall(start + frame.length / wallBytesPerS - monotonicSeconds());
+  await sleepWall(start + total / wallBytesPerS - monotonicSeconds());
   return monotonicSeconds() - start;
 }

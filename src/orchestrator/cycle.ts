@@ -16,7 +16,7 @@ import { permutation } from '../data/partition.ts';
 import type { PhaseTimes } from '../model/coefficients.ts';
 import type { LearnerProfile } from '../model/devices.ts';
 import { emulatedPhases } from '../emulation/timing.ts';
-import { TIMED_FRAME_OVERHEAD_BYTES, type Task } from '../protocol/messages.ts';
+import type { Task } from '../protocol/messages.ts';
 import { PIXELS_PER_IMAGE } from '../data/format.ts';
 import type { BufferPool } from './buffer-pool.ts';
 import { createRng, deriveSeed } from '../util/rng.ts';
@@ -139,10 +139,9 @@ export async function runCycle(
     }
     const batch = batchOf(k);
     const task = taskFor(s, scheme, cycle, allocation.tau, k, devices[k], base.batch, batch?.data, globalWeights);
-    const frameBytes = globalWeights.byteLength + (task.images?.length ?? 0) + (task.labels?.length ?? 0) + TIMED_FRAME_OVERHEAD_BYTES;
-    const frame = s.buffers?.lease(`frame ${k}`, frameBytes);
-    const handle = s.hub.sendTask(k, task, config.task_timeout_s * 1000, { hold: true, frame: frame?.buffer, onFrameFree: frame?.release });
-    batch?.release(); // the frame holds its own copy now
+    // The socket writes the batch and the global weights as they are: the batch buffers go back to
+    // the pool only once the frame has left.
+    const handle = s.hub.sendTask(k, task, config.task_timeout_s * 1000, { hold: true, onFrameFree: batch?.release });
     // The host's turn first, then a machine-wide slot: a learner never holds a slot while its host is busy.
     void hostSlot(k)(() =>
       s.limit(async () => {
@@ -198,7 +197,7 @@ export async function runCycle(
 
 /**
  * Learner k's batch this cycle (copied when asked for, so the first task leaves before the last is
- * cut; into pooled buffers, released once encoded), or undefined when learners train on their own
+ * cut; into pooled buffers, released once sent), or undefined when learners train on their own
  * shards (federated).
  */
 function batchCutter(s: CycleServices, cycle: number, sizes: number[]): (k: number) => { data: ImageSet; release: () => void } | undefined {

@@ -19,7 +19,9 @@ import {
   CLOSE,
   decodeToOrchestrator,
   encodeMessage,
+  encodeTaskParts,
   maxFrameToOrchestrator,
+  partsLength,
   PROTOCOL_VERSION,
   ProtocolError,
   type ComputeDone,
@@ -57,9 +59,10 @@ export interface TaskWall {
 export interface SendOptions {
   /** held: the learner trains only after handle.start() */
   hold: boolean;
-  /** a buffer to encode the frame into when large enough (reused from cycle to cycle) */
-  frame?: Buffer;
-  /** called once the frame has left (or failed to): its buffer may be reused */
+  /**
+   * called once the frame has left (or failed to): the task's arrays, which the socket writes as
+   * they are (never copied into a frame), may be reused
+   */
   onFrameFree?: () => void;
 }
 
@@ -278,7 +281,8 @@ export class LearnerHub {
     if (!conn || conn.pending) opts.onFrameFree?.();
     if (!conn) return refused('not connected');
     if (conn.pending) return refused('previous task still running');
-    const frame = encodeMessage(opts.hold ? { ...task, hold: true } : task, opts.frame);
+    const frame = encodeTaskParts(opts.hold ? { ...task, hold: true } : task);
+    const frameBytes = partsLength(frame);
     let markSent: () => void = () => {};
     const sent = new Promise<void>((r) => (markSent = r));
     let markComputed: () => void = () => {};
@@ -286,7 +290,7 @@ export class LearnerHub {
     let resolveOutcome: (o: TaskOutcome) => void = () => {};
     const outcome = new Promise<TaskOutcome>((r) => (resolveOutcome = r));
 
-    const pending: PendingTask = { task, bytesSent: frame.length, sentDoneAt: 0, sendWall_s: 0, markComputed, resolve: () => {} };
+    const pending: PendingTask = { task, bytesSent: frameBytes, sentDoneAt: 0, sendWall_s: 0, markComputed, resolve: () => {} };
     pending.resolve = (o) => {
       clearTimeout(pending.timer);
       if (conn.pending === pending) conn.pending = undefined;
@@ -302,13 +306,13 @@ export class LearnerHub {
           pending.sentDoneAt = monotonicSeconds();
           markSent();
         },
-        (e: Error) => pending.resolve({ status: 'missing', reason: `send failed: ${e.message}`, bytesSent: frame.length }),
+        (e: Error) => pending.resolve({ status: 'missing', reason: `send failed: ${e.message}`, bytesSent: frameBytes }),
       )
       .finally(() => opts.onFrameFree?.());
     const armTimeout = () => {
       if (conn.pending !== pending) return;
       pending.timer = setTimeout(
-        () => pending.resolve({ status: 'missing', reason: `no result within ${(timeoutMs / 1000).toFixed(0)} s`, bytesSent: frame.length }),
+        () => pending.resolve({ status: 'missing', reason: `no result within ${(timeoutMs / 1000).toFixed(0)} s`, bytesSent: frameBytes }),
         timeoutMs,
       );
     };

@@ -43,17 +43,19 @@ export function frameOverheadBytes(frameBytes: number, payloads: Record<string, 
 }
 
 /**
+ * The frame as consecutive parts: the length prefix and header, then each payload's own bytes (a
+ * view, not a copy) and its zero padding. A socket can write the parts as they are: one global
+ * model sent to a thousand learners is never copied a thousand times.
+ *
  * `fixedHeaderBytes` pads the JSON header with spaces to exactly that size, so the frame's length
  * depends only on its payload sizes — never on how many digits a loss or a timing has. Emulated
  * link times are computed from frame lengths, and this keeps them identical run after run.
  */
-export function encodeFrame(
+export function encodeFrameParts(
   header: Record<string, unknown> & { type: string },
   payloads: Record<string, PayloadArray> = {},
   fixedHeaderBytes?: number,
-  /** write into this buffer when it is large enough (a view of it is returned): a reused buffer costs no fresh pages */
-  into?: Buffer,
-): Buffer {
+): Uint8Array[] {
   const descriptors: PayloadDescriptor[] = Object.entries(payloads).map(([name, arr]) => ({
     name,
     dtype: arr instanceof Float32Array ? 'f32' : 'u8',
@@ -67,22 +69,58 @@ export function encodeFrame(
   }
   const headerBytes = Buffer.from(json, 'utf8');
   if (headerBytes.length > MAX_HEADER_BYTES) throw new FrameError(`header of ${headerBytes.length} bytes exceeds ${MAX_HEADER_BYTES}`);
-  let total = pad4(4 + headerBytes.length);
-  for (const d of descriptors) total += pad4(d.length * ELEMENT_BYTES[d.dtype]);
-  const out = into && into.length >= total ? into.subarray(0, total) : Buffer.allocUnsafe(total);
-  out.writeUInt32LE(headerBytes.length, 0);
-  headerBytes.copy(out, 4);
-  let offset = 4 + headerBytes.length;
+  const prefix = Buffer.alloc(pad4(4 + headerBytes.length)); // zero-filled: the padding is zero
+  prefix.writeUInt32LE(headerBytes.length, 0);
+  headerBytes.copy(prefix, 4);
+  const parts: Uint8Array[] = [prefix];
   for (const d of descriptors) {
-    out.fill(0, offset, pad4(offset)); // padding is zero, whatever the buffer held before
-    offset = pad4(offset);
     const arr = payloads[d.name];
-    // Float32 payloads are written little-endian; every supported host (x86, ARM) is little-endian.
-    out.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), offset);
-    offset += arr.byteLength;
+    // Float32 payloads go little-endian; every supported host (x86, ARM) is little-endian.
+    if (arr.byteLength > 0) parts.push(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+    const padding = pad4(arr.byteLength) - arr.byteLength;
+    if (padding > 0) parts.push(new Uint8Array(padding));
   }
-  out.fill(0, offset, total);
+  return parts;
+}
+
+/** Total bytes of a frame given as parts. */
+export const partsLength = (parts: readonly Uint8Array[]) => parts.reduce((n, p) => n + p.byteLength, 0);
+
+/** The frame in one buffer (see encodeFrameParts for the layout and `fixedHeaderBytes`). */
+export function encodeFrame(
+  header: Record<string, unknown> & { type: string },
+  payloads: Record<string, PayloadArray> = {},
+  fixedHeaderBytes?: number,
+  /** write into this buffer when it is large enough (a view of it is returned): a reused buffer costs no fresh pages */
+  into?: Buffer,
+): Buffer {
+  return joinParts(encodeFrameParts(header, payloads, fixedHeaderBytes), into);
+}
+
+/** Parts copied into one buffer: `into` when it is large enough (a view of it is returned), else a new one. */
+export function joinParts(parts: readonly Uint8Array[], into?: Buffer): Buffer {
+  const total = partsLength(parts);
+  const out = into && into.length >= total ? into.subarray(0, total) : Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
   return out;
+}
+
+/**
+ * A large message arrives in a buffer of its own (ws assembles it from many socket reads), so its
+ * payloads can be views of it — no copy of a model per result. A small one may be a slice of a
+ * shared socket chunk, and a view must also be 4-byte aligned for Float32Array: those are copied.
+ */
+const VIEW_MIN_FRAME_BYTES = 64 * 1024;
+
+function payloadView(data: Uint8Array, offset: number, bytes: number, dtype: DType): PayloadArray {
+  const start = data.byteOffset + offset;
+  const own = data.byteLength >= VIEW_MIN_FRAME_BYTES && data.buffer.byteLength === data.byteLength;
+  const bytesOf = own && start % 4 === 0 ? new Uint8Array(data.buffer, start, bytes) : Uint8Array.from(data.subarray(offset, offset + bytes));
+  return dtype === 'f32' ? new Float32Array(bytesOf.buffer, bytesOf.byteOffset, bytes / 4) : bytesOf;
 }
 
 /**
@@ -123,11 +161,7 @@ export function decodeFrame(data: Uint8Array, maxPayloadElements: Record<string,
       throw new FrameError(`payload "${name}" length ${JSON.stringify(length)} is outside 0..${maxPayloadElements[name]}`);
     const bytes = length * ELEMENT_BYTES[dtype];
     if (offset + bytes > data.byteLength) throw new FrameError(`payload "${name}" (${bytes} bytes) runs past the end of the frame`);
-    // Copy into a fresh, plain Uint8Array: the socket buffer is reused, may be unaligned for
-    // Float32Array, and slicing a Buffer would hand out a Buffer (possibly from Node's pool).
-    const copy = new Uint8Array(bytes);
-    copy.set(data.subarray(offset, offset + bytes));
-    payloads[name] = dtype === 'f32' ? new Float32Array(copy.buffer, copy.byteOffset, length) : copy;
+    payloads[name] = payloadView(data, offset, bytes, dtype);
     offset += pad4(bytes);
   }
   if (offset !== data.byteLength) throw new FrameError(`frame is ${data.byteLength} bytes but its header describes ${offset}`);

@@ -11,7 +11,7 @@
 import { LABEL_COUNT, PIXELS_PER_IMAGE } from '../data/format.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, type BackendPreference, type EnginePreference } from '../nn/engine.ts';
 import type { LearnerSpec } from '../model/devices.ts';
-import { decodeFrame, encodeFrame, FrameError, frameOverheadBytes, type Frame } from './frame.ts';
+import { decodeFrame, encodeFrame, encodeFrameParts, FrameError, frameOverheadBytes, joinParts, partsLength, type Frame } from './frame.ts';
 
 export const PROTOCOL_VERSION = 3;
 export const MAX_TOKEN_CHARS = 256;
@@ -148,16 +148,34 @@ export const TIMED_FRAME_OVERHEAD_BYTES = 1024;
 const TIMED_HEADER_BYTES = 1000;
 
 function encodeTimed(header: Record<string, unknown> & { type: string }, payloads: Record<string, Float32Array | Uint8Array>, into?: Buffer): Buffer {
-  let frame: Buffer;
+  return joinParts(encodeTimedParts(header, payloads), into);
+}
+
+function encodeTimedParts(header: Record<string, unknown> & { type: string }, payloads: Record<string, Float32Array | Uint8Array>): Uint8Array[] {
+  let parts: Uint8Array[];
   try {
-    frame = encodeFrame(header, payloads, TIMED_HEADER_BYTES, into);
+    parts = encodeFrameParts(header, payloads, TIMED_HEADER_BYTES);
   } catch (e) {
     throw new ProtocolError('header_too_large', (e as Error).message);
   }
-  const overhead = frameOverheadBytes(frame.length, payloads);
+  const overhead = frameOverheadBytes(partsLength(parts), payloads);
   if (overhead > TIMED_FRAME_OVERHEAD_BYTES)
     throw new ProtocolError('header_too_large', `frame overhead ${overhead} B exceeds the budgeted ${TIMED_FRAME_OVERHEAD_BYTES} B`);
-  return frame;
+  return parts;
+}
+
+export { partsLength } from './frame.ts';
+
+/**
+ * A task frame as parts whose payloads are views of the task's own arrays (see encodeFrameParts):
+ * the arrays must stay unchanged until the frame has been written.
+ */
+export function encodeTaskParts(m: Task): Uint8Array[] {
+  const { weights, images, labels, ...header } = m;
+  const payloads: Record<string, Float32Array | Uint8Array> = { weights };
+  if (images) payloads.images = images;
+  if (labels) payloads.labels = labels;
+  return encodeTimedParts(header, payloads);
 }
 
 /** `into`: a buffer to reuse for a task frame when it is large enough (see encodeFrame). */
