@@ -6,26 +6,50 @@ export interface WeightedUpdate {
   samples: number;
 }
 
-export function fedAvg(updates: WeightedUpdate[]): Float32Array {
-  if (updates.length === 0) throw new RangeError('fedAvg: no updates to average');
-  const length = updates[0].weights.length;
-  let total = 0;
-  updates.forEach((u, k) => {
-    if (u.weights.length !== length)
-      throw new RangeError(`fedAvg: update ${k} has ${u.weights.length} weights, update 0 has ${length}`);
-    if (!(u.samples >= 0) || !Number.isFinite(u.samples))
-      throw new RangeError(`fedAvg: update ${k} has invalid sample count ${u.samples}`);
-    total += u.samples;
-  });
-  if (total === 0) throw new RangeError('fedAvg: total sample count is 0; nothing to weight by');
-  const acc = new Float64Array(length);
-  for (const u of updates) {
-    if (u.samples === 0) continue;
+/**
+ * FedAvg folded one update at a time, so an update can be dropped as soon as it is added: K
+ * models never need to be held at once. Adding the same updates in the same order gives the same
+ * bits as fedAvg (float64 sums depend on their order, so the caller fixes one).
+ */
+export class FedAvgAccumulator {
+  private readonly acc: Float64Array;
+  private total = 0;
+  private count = 0;
+
+  constructor(readonly length: number) {
+    this.acc = new Float64Array(length);
+  }
+
+  /** updates added so far */
+  get added(): number {
+    return this.count;
+  }
+
+  add(u: WeightedUpdate): void {
+    if (u.weights.length !== this.length) throw new RangeError(`fedAvg: update ${this.count} has ${u.weights.length} weights, update 0 has ${this.length}`);
+    if (!(u.samples >= 0) || !Number.isFinite(u.samples)) throw new RangeError(`fedAvg: update ${this.count} has invalid sample count ${u.samples}`);
+    this.count++;
+    this.total += u.samples;
+    if (u.samples === 0) return;
+    const { acc } = this;
     const w = u.weights;
     const n = u.samples;
-    for (let i = 0; i < length; i++) acc[i] += n * w[i];
+    for (let i = 0; i < acc.length; i++) acc[i] += n * w[i];
   }
-  const out = new Float32Array(length);
-  for (let i = 0; i < length; i++) out[i] = acc[i] / total;
-  return out;
+
+  /** Σ n_k·w_k / Σ n_k over the updates added. */
+  average(): Float32Array {
+    if (this.count === 0) throw new RangeError('fedAvg: no updates to average');
+    if (this.total === 0) throw new RangeError('fedAvg: total sample count is 0; nothing to weight by');
+    const out = new Float32Array(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.acc[i] / this.total;
+    return out;
+  }
+}
+
+export function fedAvg(updates: WeightedUpdate[]): Float32Array {
+  if (updates.length === 0) throw new RangeError('fedAvg: no updates to average');
+  const acc = new FedAvgAccumulator(updates[0].weights.length);
+  for (const u of updates) acc.add(u);
+  return acc.average();
 }

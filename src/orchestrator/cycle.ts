@@ -5,13 +5,15 @@
  *      slots (`limit`) decide who trains when, largest batches first;
  *   3. collect the results and emulate each learner's timeline from the bytes that really moved:
  *      on time, late, or missing;
- *   4. FedAvg the included updates weighted by d_k (re-normalised over who made it);
+ *   4. FedAvg the included updates weighted by d_k (re-normalised over who made it), folded in as
+ *      they arrive, in dispatch order (a fixed order: float64 sums depend on it), so a model is
+ *      dropped once added and K of them are never held at once;
  *   5. evaluate the new global model on the test set.
  */
 import pLimit from 'p-limit';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
 import { subset, type ImageSet } from '../data/mnist.ts';
-import { fedAvg, type Engine } from '../nn/mlp.ts';
+import { FedAvgAccumulator, type Engine } from '../nn/mlp.ts';
 import { permutation } from '../data/partition.ts';
 import type { PhaseTimes } from '../model/coefficients.ts';
 import type { LearnerProfile } from '../model/devices.ts';
@@ -125,6 +127,20 @@ export async function runCycle(
   const dispatchOrder = fleet.map((_, k) => k).sort((a, b) => allocation.batch[b] - allocation.batch[a] || a - b);
   const runs = new Array<LearnerRun>(fleet.length);
   const finished: Promise<void>[] = [];
+  // 4. (as results arrive) FedAvg over who made it, folded in dispatch order.
+  const sum = new FedAvgAccumulator(globalWeights.length);
+  let includedMax = 0;
+  let folded = 0; // dispatchOrder[0 .. folded) are in the sum (or left out)
+  const foldReady = () => {
+    for (; folded < dispatchOrder.length && runs[dispatchOrder[folded]]; folded++) {
+      const r = runs[dispatchOrder[folded]];
+      if (r.weights && (r.record.status === 'ok' || (r.record.status === 'late' && config.late === 'wait'))) {
+        sum.add({ weights: r.weights, samples: r.record.batch });
+        includedMax = Math.max(includedMax, r.record.phases!.t_total_s);
+      }
+      r.weights = undefined;
+    }
+  };
   const hostSlots = new Map<string, ReturnType<typeof pLimit>>();
   const hostSlot = (k: number) => {
     const key = s.hostOf?.(k) ?? `learner ${k}`;
@@ -135,6 +151,7 @@ export async function runCycle(
     const base = { learner: k, f_hz: devices[k].f_hz, rate_bps: devices[k].rate_bps, batch: allocation.batch[k] };
     if (base.batch === 0) {
       runs[k] = { record: { ...base, status: 'idle' } };
+      foldReady();
       continue;
     }
     const batch = batchOf(k);
@@ -155,17 +172,17 @@ export async function runCycle(
       handle.outcome.then((o) => {
         runs[k] = learnerRun(config, base, allocation.tau, o);
         s.onLearnerDone?.(runs[k].record);
+        foldReady();
       }),
     );
     // Let the task just queued go out (and its learner start training) while the next one is built.
     await yieldToEventLoop();
   }
   await Promise.all(finished);
+  foldReady();
   const records = runs.map((r) => r.record);
-
-  // 4. FedAvg over who made it; nobody made it: the global model stays as it was.
-  const included = runs.filter((r) => r.weights && (r.record.status === 'ok' || (r.record.status === 'late' && config.late === 'wait')));
-  const averaged = included.length > 0 ? fedAvg(included.map((r) => ({ weights: r.weights!, samples: r.record.batch }))) : globalWeights;
+  // Nobody made it: the global model stays as it was.
+  const averaged = sum.added > 0 ? sum.average() : globalWeights;
 
   // 5. Evaluate. Finite but absurd updates (say 1e30 from a hostile learner) can make the average
   // useless: a model whose test loss is not finite is never adopted; the previous one carries on.
@@ -180,14 +197,13 @@ export async function runCycle(
   const eval_wall_s = (performance.now() - evalStart) / 1000;
 
   const timed = records.filter((r) => r.phases);
-  const includedMax = included.reduce((m, r) => Math.max(m, r.record.phases!.t_total_s), 0);
   return {
     weights,
     accuracy: evaluation.accuracy,
     loss: evaluation.loss,
     diverged,
     records,
-    included: included.length,
+    included: sum.added,
     max_learner_time_s: timed.reduce((m, r) => Math.max(m, r.phases!.t_total_s), 0),
     duration_s: config.late === 'wait' ? Math.max(config.T, includedMax) : config.T,
     eval_wall_s,

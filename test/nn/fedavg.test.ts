@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { fedAvg, initWeights } from '../../src/nn/mlp.ts';
+import { fedAvg, FedAvgAccumulator, initWeights } from '../../src/nn/mlp.ts';
+import { createRng } from '../../src/util/rng.ts';
 
 describe('fedAvg', () => {
   it('computes Σ n_k w_k / Σ n_k exactly on a known example', () => {
@@ -51,5 +52,18 @@ describe('fedAvg', () => {
       ]),
     ).toThrow(/update 1 has 3 weights, update 0 has 2/);
     expect(() => fedAvg([{ weights: new Float32Array(2), samples: -1 }])).toThrow(/invalid sample count/);
+  });
+
+  it('folded one update at a time gives the bits of fedAvg over the same order (and may differ in order only in rounding)', () => {
+    const rng = createRng(11);
+    const updates = Array.from({ length: 9 }, (_, k) => ({ weights: Float32Array.from({ length: 64 }, () => rng.normal() * 10 ** (k % 4)), samples: 1 + Math.floor(rng.next() * 500) }));
+    const acc = new FedAvgAccumulator(64);
+    for (const u of updates) acc.add(u);
+    expect(acc.added).toBe(9);
+    expect(Buffer.from(acc.average().buffer).equals(Buffer.from(fedAvg(updates).buffer))).toBe(true);
+    const reversed = fedAvg([...updates].reverse());
+    for (let i = 0; i < 64; i++) expect(reversed[i]).toBeCloseTo(acc.average()[i], 5);
+    expect(() => new FedAvgAccumulator(3).average()).toThrow(/no updates/);
+    expect(() => new FedAvgAccumulator(3).add({ weights: new Float32Array(2), samples: 1 })).toThrow(/has 2 weights/);
   });
 });

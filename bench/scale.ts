@@ -1,0 +1,155 @@
+/**
+ * `npm run bench:scale [-- --json] [--K 20,100,500,1000] [--hosts N]`: what K learners cost on this
+ * machine. Each K runs `npm run experiment` as a user would (spawned learner hosts, the optimal
+ * scheme) with equal d, T and τ: τ is capped (--tau-max) at what the smallest K gets, so every K
+ * does the same training work (τ·d sample-passes per cycle) and only the per-learner cost grows.
+ * Printed per K: set-up time, wall time per cycle, where the cycle time went (training ÷ slots,
+ * evaluation, emulator overhead), and the peak total RSS of the orchestrator plus its hosts
+ * (sampled from /proc every 200 ms).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseOrHelp, runCli, UsageError, type CommandSpec } from '../src/cli/args.ts';
+import { PROJECT_ROOT } from '../src/orchestrator/spawn.ts';
+import type { RunSummaryFile } from '../src/run-folder/schema.ts';
+
+const SPEC: CommandSpec = {
+  command: 'npm run bench:scale --',
+  summary: 'Set-up, wall time per cycle, peak total memory and emulator overhead of runs with K learners (equal d, T and τ), one run per K.',
+  flags: [
+    { name: 'K', type: 'list', default: ['20', '100', '500', '1000'], help: 'learner counts to run' },
+    { name: 'T', type: 'number', exclusiveMin: 0, default: 12, unit: 's', help: 'cycle clock; must be feasible for every K' },
+    { name: 'tau', type: 'int', min: 1, default: 5, help: 'local iterations of every run (--tau-max; each K must reach at least this τ at T)' },
+    { name: 'cycles', type: 'int', min: 1, default: 2, help: 'cycles per run' },
+    { name: 'hosts', type: 'int', min: 1, help: 'learner host processes (default: the experiment\'s, one per core)' },
+    { name: 'train-samples', type: 'int', min: 1, default: 60000, help: 'd, the same for every K' },
+    { name: 'json', type: 'boolean', default: false, help: 'print one JSON object instead of the table' },
+  ],
+  examples: ['npm run bench:scale', 'npm run bench:scale -- --K 20,200 --cycles 1', 'npm run bench:scale -- --json'],
+};
+
+interface Row {
+  K: number;
+  hosts: number;
+  tau: number;
+  setup_s: number;
+  wall_per_cycle_s: number;
+  train_share_s: number;
+  eval_per_cycle_s: number;
+  overhead_per_cycle_s: number;
+  overhead_fraction: number;
+  peak_rss_mb: number;
+  peak_orchestrator_rss_mb: number;
+  missing: number;
+}
+
+/** Resident memory of a process and all its descendants, MB (Linux /proc). */
+function treeRssMb(root: number): { total: number; rootOnly: number } {
+  const parent = new Map<number, number>();
+  const rss = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(name), Number(fields[1]));
+      rss.set(Number(name), (Number(fields[21]) * 4096) / 2 ** 20);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, mb] of rss) if (inTree(pid)) total += mb;
+  return { total, rootOnly: rss.get(root) ?? 0 };
+}
+
+async function runOne(K: number, a: Record<string, any>, out: string): Promise<Row> {
+  // node --import tsx: the orchestrator is the child itself (the tsx CLI would add a wrapper process).
+  const args = [
+    '--import',
+    'tsx',
+    join(PROJECT_ROOT, 'src', 'cli', 'experiment.ts'),
+    '--K', String(K), '--T', String(a.T), '--cycles', String(a.cycles), '--schemes', 'optimal', '--tau-max', String(a.tau),
+    '--train-samples', String(a.trainSamples), '--out', out, '--no-report',
+    ...(a.hosts !== undefined ? ['--hosts', String(a.hosts)] : []),
+  ];
+  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  let peak = 0;
+  let peakRoot = 0;
+  const timer = setInterval(() => {
+    const { total, rootOnly } = treeRssMb(child.pid!);
+    peak = Math.max(peak, total);
+    peakRoot = Math.max(peakRoot, rootOnly);
+  }, 200);
+  const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
+  clearInterval(timer);
+  if (code !== 0) throw new Error(`K = ${K}: the experiment exited with ${code}:\n${stderr.split('\n').slice(-8).join('\n')}`);
+  const summary: RunSummaryFile = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  const tau = summary.schemes.optimal.mean_tau ?? 0;
+  if (tau !== a.tau) throw new UsageError(`K = ${K} reaches only τ = ${tau} at T = ${a.T}, below --tau ${a.tau}: raise --T or lower --tau so every K does the same work`);
+  const cycles = a.cycles as number;
+  return {
+    K,
+    hosts: config.hosts,
+    tau,
+    setup_s: summary.setup_wall_s,
+    wall_per_cycle_s: summary.cycles_wall_s / cycles,
+    train_share_s: summary.train_process_s / config.compute_slots / cycles,
+    eval_per_cycle_s: summary.eval_wall_s / cycles,
+    overhead_per_cycle_s: summary.emulator_overhead.seconds / cycles,
+    overhead_fraction: summary.emulator_overhead.fraction_of_cycles_wall,
+    peak_rss_mb: peak,
+    peak_orchestrator_rss_mb: peakRoot,
+    missing: summary.schemes.optimal.missing_learner_cycles ?? 0,
+  };
+}
+
+async function main(): Promise<number> {
+  const a = parseOrHelp(process.argv.slice(2), SPEC);
+  const Ks = (a.K as string[]).map((k) => {
+    const n = Number(k);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--K takes learner counts like 20,100, got "${k}"`);
+    return n;
+  });
+  const dir = mkdtempSync(join(os.tmpdir(), 'mel-bench-scale-'));
+  const rows: Row[] = [];
+  const started = Date.now();
+  try {
+    for (const K of Ks) {
+      if (!a.json) process.stderr.write(`K = ${K}: running (${((Date.now() - started) / 1000).toFixed(0)} s elapsed)\n`);
+      rows.push(await runOne(K, a, join(dir, `K${K}`)));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const base = rows[0];
+  if (a.json) {
+    process.stdout.write(JSON.stringify({ T: a.T, tau: a.tau, d: a.trainSamples, cycles: a.cycles, cores: os.availableParallelism(), rows, wall_per_cycle_vs_first: rows.map((r) => r.wall_per_cycle_s / base.wall_per_cycle_s) }, null, 2) + '\n');
+    return 0;
+  }
+  const f = (v: number, d = 1) => v.toFixed(d);
+  const lines = [
+    `d = ${a.trainSamples}, T = ${a.T} s, τ = ${a.tau} for every K (same training work), ${a.cycles} cycle(s), scheme optimal, ${os.availableParallelism()} cores`,
+    '',
+    'K      hosts  set-up s  wall/cycle s  ×first  train÷slots s  eval s  overhead s  overhead %  peak RSS MB (orchestrator)  missing',
+  ];
+  for (const r of rows)
+    lines.push(
+      `${String(r.K).padEnd(6)} ${String(r.hosts).padEnd(6)} ${f(r.setup_s).padStart(8)}  ${f(r.wall_per_cycle_s, 2).padStart(12)}  ${f(r.wall_per_cycle_s / base.wall_per_cycle_s, 2).padStart(6)}  ` +
+        `${f(r.train_share_s, 2).padStart(13)}  ${f(r.eval_per_cycle_s, 2).padStart(6)}  ${f(r.overhead_per_cycle_s, 2).padStart(10)}  ${f(100 * r.overhead_fraction).padStart(10)}  ` +
+        `${`${f(r.peak_rss_mb, 0)} (${f(r.peak_orchestrator_rss_mb, 0)})`.padStart(26)}  ${r.missing}`,
+    );
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+runCli(main);
