@@ -53,6 +53,14 @@ export interface SessionEnd {
 
 const DEFAULT_MAX_SAMPLES = 60_000;
 
+/** The process's peak RSS, read at most every 100 ms: a host with 500 learners would otherwise ask the kernel 500 times a cycle. */
+let rssRead = { at: -Infinity, kb: 0 };
+function peakRssKb(): number {
+  const now = performance.now();
+  if (now - rssRead.at > 100) rssRead = { at: now, kb: process.resourceUsage().maxRSS };
+  return rssRead.kb;
+}
+
 /** The d_k samples a federated learner trains on this cycle: a seeded draw from its shard (wrapping if d_k > shard). */
 export function samplesFromShard(shard: Shard, samples: number, seed: number): ImageSet {
   const order = createRng(seed).shuffle(Uint32Array.from({ length: shard.samples }, (_, i) => i));
@@ -127,7 +135,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
       train_wall_s,
       ...throttle,
       engine: engine.name,
-      max_rss_kb: process.resourceUsage().maxRSS,
+      max_rss_kb: peakRssKb(),
       weights: trained.weights,
     });
     if (ws.readyState === WebSocket.OPEN) await sendPaced(ws, result, task.rate_bps, clock);

@@ -17,7 +17,9 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 /**
  * A host receives and sends a ~1 MB frame per learner and cycle. By default glibc gives blocks that
  * large back to the system when freed, so every frame faults in fresh pages (measured here: ~4 ms
- * per MB under load, seconds per cycle at K = 1000). Kept in the process, they are reused.
+ * per MB under load, seconds per cycle at K = 1000). Kept in the process, they are reused. The npm
+ * scripts set the same for the orchestrator (package.json "config"), whose hosts inherit it; this
+ * is for hosts of an orchestrator started otherwise (the tests).
  */
 export const HOST_MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824';
 
