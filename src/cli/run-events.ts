@@ -37,6 +37,12 @@ export function externalInstructions(e: Listening, K: number, commandsFile: stri
   ];
   if (shown.length < K)
     lines.push(`  … learners ${shown.length}..${K - 1}: the same with --learner-id <id> and that learner's profile${commandsFile ? ` — all ${K} commands are in ${commandsFile}` : ''}`);
+  // A fleet the orchestrator knows can be joined by learner hosts that announce no profiles.
+  if (e.expected_fleet)
+    lines.push(
+      `or start learner hosts, many learners per process with the fleet's profiles, e.g. all ${K} in one:`,
+      `  MEL_TOKEN=${e.token} npm run learner -- --connect ${e.reachable_urls[0] ?? e.url} --learner-ids ${K === 1 ? '0' : `0-${K - 1}`}`,
+    );
   return lines.join('\n');
 }
 

@@ -51,6 +51,7 @@ describe('external mode', () => {
     ]);
     const text = externalInstructions(listening, 2, null);
     expect(text).toContain('orchestrator listening on ws://0.0.0.0:8765; learners connect to ws://192.0.2.7:8765 or ws://198.51.100.3:8765');
+    expect(text.split('\n').slice(-1)[0]).toBe('  MEL_TOKEN=abc npm run learner -- --connect ws://192.0.2.7:8765 --learner-ids 0-1');
   });
 
   it('a wildcard host becomes this machine\'s non-internal addresses (never 0.0.0.0); loopback only when there is no other', () => {
