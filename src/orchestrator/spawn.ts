@@ -1,6 +1,6 @@
 /**
- * Learner host processes. Each child runs the learner CLI (see learner-entry.ts) for a block of
- * learner ids — one process per learner when there are as many hosts as learners — and its
+ * Learner host processes. Each child runs the learner CLI (see learner-entry.ts) for its share of
+ * the learner ids — one process per learner when there are as many hosts as learners — and its
  * learners take their profiles from the run's fleet (their hellos name none). Children
  * authenticate with the run's token (passed in the environment, not on the command line where
  * `ps` shows it), and exit when their stdin closes — so a host never outlives the orchestrator,
@@ -23,14 +23,14 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
  */
 export const HOST_MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824';
 
-/** K learners cut into `hosts` consecutive blocks as equal as can be (the first ones one larger). */
+/**
+ * K learners dealt round-robin to `hosts` hosts: host h runs h, h + hosts, h + 2·hosts, … Fleets are
+ * often ordered (the seeded one puts its fast devices first, and they get the big batches), and a
+ * host trains one learner at a time: dealt like cards, every host gets a similar share of the work.
+ */
 export function hostBlocks(K: number, hosts: number): number[][] {
   const n = Math.max(1, Math.min(hosts, K));
-  return Array.from({ length: n }, (_, h) => {
-    const from = Math.floor((h * K) / n);
-    const to = Math.floor(((h + 1) * K) / n);
-    return Array.from({ length: to - from }, (_, i) => from + i);
-  });
+  return Array.from({ length: n }, (_, h) => Array.from({ length: Math.ceil((K - h) / n) }, (_, i) => h + i * n));
 }
 
 export class LearnerHosts {
@@ -62,10 +62,10 @@ export class LearnerHosts {
     return this.hostOfLearner[learner];
   }
 
-  /** The host's log file: one per learner id when a host runs one learner, else per block. */
+  /** The host's log file: a learner's own when it has a process to itself. */
   logFile(host: number): string {
     const ids = this.blocks[host];
-    return join(this.logDir, ids.length === 1 ? `learner-${ids[0]}.log` : `host-${formatIdRanges(ids)}.log`);
+    return join(this.logDir, ids.length === 1 ? `learner-${ids[0]}.log` : `host-${host}-of-${this.blocks.length}.log`);
   }
 
   /** Starts host `host` (its learners join on their own). */

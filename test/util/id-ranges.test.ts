@@ -7,6 +7,8 @@ describe('id ranges', () => {
     expect(parseIdRanges('3')).toEqual([3]);
     expect(parseIdRanges('0-4')).toEqual([0, 1, 2, 3, 4]);
     expect(parseIdRanges('7, 0-2,2 , 5-5')).toEqual([0, 1, 2, 5, 7]);
+    expect(parseIdRanges('1-9/3,20')).toEqual([1, 4, 7, 20]);
+    expect(parseIdRanges('0-999/2')).toHaveLength(500);
   });
 
   it('refuses what is not an id or a range, naming the piece', () => {
@@ -16,10 +18,14 @@ describe('id ranges', () => {
     expect(() => parseIdRanges('-1')).toThrow(/"-1"/);
     expect(() => parseIdRanges('5-2')).toThrow(/range "5-2" must run from a smaller/);
     expect(() => parseIdRanges(`0-${MAX_IDS}`)).toThrow(/more than/);
+    expect(() => parseIdRanges('0-9/0')).toThrow(/step of at least 1/);
+    expect(() => parseIdRanges('3/2')).toThrow(/"3\/2" is not an id/);
   });
 
   it('formats the shortest text that reads back as the same ids (random sets round-trip)', () => {
     expect(formatIdRanges([4, 0, 1, 2, 9, 2])).toBe('0-2,4,9');
+    expect(formatIdRanges([1, 3, 5, 7])).toBe('1-7/2');
+    expect(formatIdRanges([0, 5])).toBe('0,5');
     expect(formatIdRanges([])).toBe('');
     const rng = createRng(7);
     for (let trial = 0; trial < 200; trial++) {
