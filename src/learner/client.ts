@@ -17,10 +17,12 @@ import {
   CLOSE,
   decodeToLearner,
   encodeMessage,
+  encodeTimedMessageParts,
   maxFrameToLearner,
   PROTOCOL_VERSION,
   ProtocolError,
   type LearnerSettings,
+  type WireMessage,
   type Shard,
   type Task,
   type ToLearner,
@@ -125,7 +127,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     if (throttle.overrun_s > 0)
       log(`overrun: waited ${(started - arrivedAt).toFixed(3)} s for a compute slot and trained ${train_wall_s.toFixed(3)} s; budget ${(emulated * clock.timeScale).toFixed(3)} s`);
     send(encodeMessage({ type: 'compute_done', task_id: task.task_id, train_wall_s, ...throttle }));
-    const result = encodeMessage({
+    const result = encodeTimedMessageParts({
       type: 'result',
       task_id: task.task_id,
       cycle: task.cycle,
@@ -204,7 +206,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     }
   }
 
-  async function onFrame(data: Buffer, isBinary: boolean): Promise<void> {
+  async function onFrame(data: WireMessage, isBinary: boolean): Promise<void> {
     let message: ToLearner;
     try {
       if (!isBinary) throw new ProtocolError('bad_frame', 'text frames are not part of the protocol');
@@ -226,7 +228,9 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     ws.on('open', () => {
       send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, token: opts.token, learner_id: opts.learnerId, ...(opts.profile ? { profile: opts.profile } : {}), pid: process.pid }));
     });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
+    // Messages as their fragments: a task's weights and batch, each sent as a fragment of its own, are read in place.
+    ws.binaryType = 'fragments';
+    ws.on('message', (data: WireMessage, isBinary: boolean) => {
       // One frame at a time, in arrival order, decoding included: a frame that follows the welcome
       // in the same tick (the federated shard) is judged with the welcome's settings, and a task
       // never starts before the welcome's engine is ready.

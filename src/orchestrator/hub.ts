@@ -19,7 +19,8 @@ import {
   CLOSE,
   decodeToOrchestrator,
   encodeMessage,
-  encodeTaskParts,
+  encodeTimedMessageParts,
+  type WireMessage,
   maxFrameToOrchestrator,
   partsLength,
   PROTOCOL_VERSION,
@@ -129,6 +130,8 @@ export interface HubStats {
   disconnects: number;
   heartbeatTimeouts: number;
 }
+
+const messageBytes = (m: WireMessage) => (m instanceof Uint8Array ? m.byteLength : partsLength(m));
 
 /** Peer-supplied text goes into the run log on one line: control characters are escaped. */
 function oneLine(s: string): string {
@@ -281,7 +284,7 @@ export class LearnerHub {
     if (!conn || conn.pending) opts.onFrameFree?.();
     if (!conn) return refused('not connected');
     if (conn.pending) return refused('previous task still running');
-    const frame = encodeTaskParts(opts.hold ? { ...task, hold: true } : task);
+    const frame = encodeTimedMessageParts(opts.hold ? { ...task, hold: true } : task);
     const frameBytes = partsLength(frame);
     let markSent: () => void = () => {};
     const sent = new Promise<void>((r) => (markSent = r));
@@ -387,7 +390,9 @@ export class LearnerHub {
       refuse(CLOSE.handshakeTimeout, '');
     }, this.opts.handshakeTimeoutMs);
 
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
+    // Messages as their fragments: a result's weights, sent as a fragment of their own, are read in place.
+    ws.binaryType = 'fragments';
+    ws.on('message', (data: WireMessage, isBinary: boolean) => {
       if (refused) return; // frames already in flight after a refusal are not read
       if (conn) conn.alive = true;
       let message: ToOrchestrator;
@@ -416,7 +421,7 @@ export class LearnerHub {
         conn = this.handshake(ws, remote, message, refuse);
         return;
       }
-      this.route(conn, message, data.length);
+      this.route(conn, message, messageBytes(data));
     });
     ws.on('pong', () => {
       if (conn) conn.alive = true;

@@ -110,34 +110,68 @@ export function joinParts(parts: readonly Uint8Array[], into?: Buffer): Buffer {
 }
 
 /**
- * A large message arrives in a buffer of its own (ws assembles it from many socket reads), so its
- * payloads can be views of it — no copy of a model per result. A small one may be a slice of a
- * shared socket chunk, and a view must also be 4-byte aligned for Float32Array: those are copied.
+ * A large fragment arrives in a buffer of its own (ws assembles it from many socket reads), so a
+ * payload inside it can be a view of it — no copy of a model per message. A small one may be a
+ * slice of a shared socket chunk, and a Float32Array view must be 4-byte aligned: those are copied.
  */
-const VIEW_MIN_FRAME_BYTES = 64 * 1024;
+const VIEW_MIN_BYTES = 64 * 1024;
 
-function payloadView(data: Uint8Array, offset: number, bytes: number, dtype: DType): PayloadArray {
-  const start = data.byteOffset + offset;
-  const own = data.byteLength >= VIEW_MIN_FRAME_BYTES && data.buffer.byteLength === data.byteLength;
-  const bytesOf = own && start % 4 === 0 ? new Uint8Array(data.buffer, start, bytes) : Uint8Array.from(data.subarray(offset, offset + bytes));
-  return dtype === 'f32' ? new Float32Array(bytesOf.buffer, bytesOf.byteOffset, bytes / 4) : bytesOf;
+/** A message as the socket delivered it: one buffer, or its WebSocket fragments in order. */
+export type WireMessage = Uint8Array | readonly Uint8Array[];
+
+/** Bytes [offset, offset + n) of a message, a view when they lie in one fragment; and whether that fragment is a buffer of its own. */
+function bytesAt(fragments: readonly Uint8Array[], offset: number, n: number): { bytes: Uint8Array; own: boolean } {
+  let start = 0;
+  for (const f of fragments) {
+    if (offset < start + f.byteLength) {
+      if (offset + n <= start + f.byteLength) {
+        const own = f.byteLength >= VIEW_MIN_BYTES && f.buffer.byteLength === f.byteLength;
+        return { bytes: f.subarray(offset - start, offset - start + n), own };
+      }
+      break;
+    }
+    start += f.byteLength;
+  }
+  // Spread over fragments: gather a copy.
+  const out = new Uint8Array(n);
+  let at = 0;
+  start = 0;
+  for (const f of fragments) {
+    const from = Math.max(offset, start);
+    const to = Math.min(offset + n, start + f.byteLength);
+    if (from < to) {
+      out.set(f.subarray(from - start, to - start), at);
+      at += to - from;
+    }
+    start += f.byteLength;
+  }
+  return { bytes: out, own: false };
+}
+
+function payloadAt(fragments: readonly Uint8Array[], offset: number, bytes: number, dtype: DType): PayloadArray {
+  const { bytes: view, own } = bytesAt(fragments, offset, bytes);
+  const usable = own && view.byteOffset % 4 === 0 ? new Uint8Array(view.buffer, view.byteOffset, bytes) : Uint8Array.from(view);
+  return dtype === 'f32' ? new Float32Array(usable.buffer, usable.byteOffset, bytes / 4) : usable;
 }
 
 /**
- * Decode one frame. `maxPayloadElements` bounds each payload by name (a payload not listed is
- * refused), so the receiver states up front what it is willing to accept.
+ * Decode one frame, given whole or as the WebSocket fragments it arrived in. `maxPayloadElements`
+ * bounds each payload by name (a payload not listed is refused), so the receiver states up front
+ * what it is willing to accept.
  */
-export function decodeFrame(data: Uint8Array, maxPayloadElements: Record<string, number>): Frame {
-  if (data.byteLength < 4) throw new FrameError(`frame of ${data.byteLength} bytes is shorter than its 4-byte length prefix`);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const headerLength = view.getUint32(0, true);
+export function decodeFrame(message: WireMessage, maxPayloadElements: Record<string, number>): Frame {
+  const fragments = message instanceof Uint8Array ? [message] : message;
+  const total = fragments.reduce((n, f) => n + f.byteLength, 0);
+  if (total < 4) throw new FrameError(`frame of ${total} bytes is shorter than its 4-byte length prefix`);
+  const prefix = bytesAt(fragments, 0, 4).bytes;
+  const headerLength = new DataView(prefix.buffer, prefix.byteOffset, 4).getUint32(0, true);
   if (headerLength === 0 || headerLength > MAX_HEADER_BYTES)
     throw new FrameError(`header length ${headerLength} is outside 1..${MAX_HEADER_BYTES}`);
-  if (4 + headerLength > data.byteLength)
-    throw new FrameError(`header length ${headerLength} runs past the end of a ${data.byteLength}-byte frame`);
+  if (4 + headerLength > total)
+    throw new FrameError(`header length ${headerLength} runs past the end of a ${total}-byte frame`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(4, 4 + headerLength)));
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytesAt(fragments, 4, headerLength).bytes));
   } catch {
     throw new FrameError('header is not valid UTF-8 JSON');
   }
@@ -160,10 +194,10 @@ export function decodeFrame(data: Uint8Array, maxPayloadElements: Record<string,
     if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > maxPayloadElements[name])
       throw new FrameError(`payload "${name}" length ${JSON.stringify(length)} is outside 0..${maxPayloadElements[name]}`);
     const bytes = length * ELEMENT_BYTES[dtype];
-    if (offset + bytes > data.byteLength) throw new FrameError(`payload "${name}" (${bytes} bytes) runs past the end of the frame`);
-    payloads[name] = payloadView(data, offset, bytes, dtype);
+    if (offset + bytes > total) throw new FrameError(`payload "${name}" (${bytes} bytes) runs past the end of the frame`);
+    payloads[name] = payloadAt(fragments, offset, bytes, dtype);
     offset += pad4(bytes);
   }
-  if (offset !== data.byteLength) throw new FrameError(`frame is ${data.byteLength} bytes but its header describes ${offset}`);
+  if (offset !== total) throw new FrameError(`frame is ${total} bytes but its header describes ${offset}`);
   return { header: header as Frame['header'], payloads };
 }

@@ -11,7 +11,7 @@
 import { LABEL_COUNT, PIXELS_PER_IMAGE } from '../data/format.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, type BackendPreference, type EnginePreference } from '../nn/engine.ts';
 import type { LearnerSpec } from '../model/devices.ts';
-import { decodeFrame, encodeFrame, encodeFrameParts, FrameError, frameOverheadBytes, joinParts, partsLength, type Frame } from './frame.ts';
+import { decodeFrame, encodeFrame, encodeFrameParts, FrameError, frameOverheadBytes, joinParts, partsLength, type Frame, type WireMessage } from './frame.ts';
 
 export const PROTOCOL_VERSION = 3;
 export const MAX_TOKEN_CHARS = 256;
@@ -164,13 +164,17 @@ function encodeTimedParts(header: Record<string, unknown> & { type: string }, pa
   return parts;
 }
 
-export { partsLength } from './frame.ts';
+export { partsLength, type WireMessage } from './frame.ts';
 
 /**
- * A task frame as parts whose payloads are views of the task's own arrays (see encodeFrameParts):
- * the arrays must stay unchanged until the frame has been written.
+ * A task or result frame as parts whose payloads are views of the message's own arrays (see
+ * encodeFrameParts): the arrays must stay unchanged until the frame has been written.
  */
-export function encodeTaskParts(m: Task): Uint8Array[] {
+export function encodeTimedMessageParts(m: Task | Result): Uint8Array[] {
+  if (m.type === 'result') {
+    const { weights, ...header } = m;
+    return encodeTimedParts(header, { weights });
+  }
   const { weights, images, labels, ...header } = m;
   const payloads: Record<string, Float32Array | Uint8Array> = { weights };
   if (images) payloads.images = images;
@@ -254,7 +258,7 @@ function assertLabels(labels: Uint8Array): void {
     if (labels[i] >= LABEL_COUNT) throw new ProtocolError('bad_payload', `label ${labels[i]} at index ${i} is not a digit 0..9`);
 }
 
-function toFrame(data: Uint8Array, limits: Record<string, number>): Frame {
+function toFrame(data: WireMessage, limits: Record<string, number>): Frame {
   try {
     return decodeFrame(data, limits);
   } catch (e) {
@@ -264,7 +268,7 @@ function toFrame(data: Uint8Array, limits: Record<string, number>): Frame {
 }
 
 /** What the orchestrator accepts from a learner. `paramCount` sizes the only payload. */
-export function decodeToOrchestrator(data: Uint8Array, paramCount: number): ToOrchestrator {
+export function decodeToOrchestrator(data: WireMessage, paramCount: number): ToOrchestrator {
   const frame = toFrame(data, { weights: paramCount });
   const h = frame.header as Record<string, unknown>;
   switch (h.type) {
@@ -330,7 +334,7 @@ export function decodeToOrchestrator(data: Uint8Array, paramCount: number): ToOr
  * What a learner accepts from the orchestrator. Before the welcome it does not know the run's
  * sizes, so `settings` is null and only welcome/error/bye are legal.
  */
-export function decodeToLearner(data: Uint8Array, settings: LearnerSettings | null): ToLearner {
+export function decodeToLearner(data: WireMessage, settings: LearnerSettings | null): ToLearner {
   const maxSamples = settings?.max_samples ?? 0;
   const frame = toFrame(data, settings ? { weights: settings.param_count, images: maxSamples * PIXELS_PER_IMAGE, labels: maxSamples } : {});
   const h = frame.header as Record<string, unknown>;

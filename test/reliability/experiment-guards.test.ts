@@ -77,8 +77,10 @@ describe('external learners', () => {
     const run = startExperiment(flags('3', '0.0.0.0'));
     try {
       await run.when(/--learner-id 2 [^\n]*\n/);
-      const commands = run.stderr().split('\n').filter((l) => l.includes('npm run learner'));
+      const commands = run.stderr().split('\n').filter((l) => l.includes('npm run learner') && l.includes('--learner-id '));
       expect(commands).toHaveLength(3);
+      // …and one learner host for them all, which takes the fleet's profiles.
+      expect(run.stderr()).toMatch(new RegExp(`npm run learner -- --connect ${reachableUrls('0.0.0.0', 1)[0].replace(/:1$/, '')}:\\d+ --learner-ids 0-2\n`));
       const port = Number(/orchestrator listening on ws:\/\/0\.0\.0\.0:(\d+); learners connect to ws:\/\//.exec(run.stderr())![1]);
       // Where we listen is not where anyone can connect: no command, and no "waiting" line, names 0.0.0.0.
       expect(run.stderr().split('\n').filter((l) => l.includes('ws://0.0.0.0'))).toEqual([expect.stringMatching(/^orchestrator listening on/)]);
@@ -99,7 +101,7 @@ describe('external learners', () => {
     const run = startExperiment(args);
     try {
       await run.when(/learners 8\.\.10: the same with --learner-id <id>[^\n]*\n/);
-      expect(run.stderr().split('\n').filter((l) => l.includes('npm run learner'))).toHaveLength(8);
+      expect(run.stderr().split('\n').filter((l) => l.includes('npm run learner') && l.includes('--learner-id '))).toHaveLength(8);
       const all = readFileSync(join(out, 'learner-commands.txt'), 'utf8').trim().split('\n');
       expect(all.map((c) => /--learner-id (\d+)/.exec(c)![1])).toEqual(Array.from({ length: 11 }, (_, i) => String(i)));
       expect(all.every((c) => c.includes('--connect ws://127.0.0.1:'))).toBe(true);

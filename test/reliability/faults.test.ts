@@ -192,7 +192,7 @@ describe('learner faults in real runs', () => {
     expect(run.interrupted).toBe(false);
 
     const respawned = eventsOf(log.events, 'respawned');
-    expect(respawned).toEqual([{ type: 'respawned', learner: 1, pid: stoppedPid, missed_cycles: RESPAWN_AFTER_MISSED_CYCLES }]);
+    expect(respawned).toEqual([{ type: 'respawned', learner: 1, pid: stoppedPid, missed_cycles: RESPAWN_AFTER_MISSED_CYCLES, how: 'process' }]);
     expect(isAlive(stoppedPid)).toBe(false);
     const rows = learnerRows(run.out).filter((r) => r.learner === 1);
     expect(rows.map((r) => r.status)).toEqual(['missing', 'missing', 'on-time']); // back in cycle 3
@@ -205,6 +205,26 @@ describe('learner faults in real runs', () => {
     expect(pids[1]).not.toBe(stoppedPid);
     const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
     expect(summary.faults).toMatchObject({ respawned: 1, killed: 0, lost_learner_cycles: 2 });
+    expectNoLearnerLeft(log);
+  });
+
+  it(`a learner host that stays stopped (SIGSTOP): all its learners miss ${RESPAWN_AFTER_MISSED_CYCLES} cycles, the host is killed and started again, the other host's learners never miss`, async () => {
+    const config = fastConfig({ K: 4, hosts: 2, cycles: 3, heartbeat_s: 0.5, join_timeout_s: 6 });
+    const log = collectLog();
+    const running = runExperiment(config, { out: tmpDir('fault-stopped-host'), ...log.sinks });
+    const joined = await log.when(/^learner 1 joined from .* \(pid (\d+)\)/); // host 1 runs learners 1 and 3
+    const stoppedPid = Number(joined[1]);
+    process.kill(stoppedPid, 'SIGSTOP');
+    const run = await running;
+    expect(run.interrupted).toBe(false);
+    expect(eventsOf(log.events, 'host-respawned')).toEqual([{ type: 'host-respawned', host: 1, learners: '1,3', pid: stoppedPid, missed_cycles: RESPAWN_AFTER_MISSED_CYCLES }]);
+    expect(eventsOf(log.events, 'respawned')).toEqual([]);
+    expect(isAlive(stoppedPid)).toBe(false);
+    const rows = learnerRows(run.out);
+    for (const k of [1, 3]) expect(rows.filter((r) => r.learner === k).map((r) => r.status)).toEqual(['missing', 'missing', 'on-time']);
+    for (const k of [0, 2]) expect(rows.filter((r) => r.learner === k).map((r) => r.status)).toEqual(['on-time', 'on-time', 'on-time']);
+    const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
+    expect(summary.faults).toMatchObject({ respawned: 1, killed: 0, lost_learner_cycles: 4 });
     expectNoLearnerLeft(log);
   });
 });
