@@ -1,4 +1,4 @@
-/** The three allocation schemes behind one entry point. */
+/** The allocation schemes behind one entry point. */
 import { solveAnalytical } from './analytical.ts';
 import { solveEta } from './eta.ts';
 import { solveOptimal } from './optimal.ts';
@@ -14,6 +14,8 @@ const SOLVERS: Record<SchemeName, (p: AllocationProblem) => Allocation> = {
   eta: solveEta,
   analytical: solveAnalytical,
   optimal: solveOptimal,
+  // The quantile planning is in the coefficients it is given: the solve is the exact optimum.
+  robust: (p) => ({ ...solveOptimal(p), scheme: 'robust' }),
 };
 
 export function solve(scheme: SchemeName, p: AllocationProblem): Allocation {

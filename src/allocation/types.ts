@@ -1,8 +1,16 @@
 /** Shared types of the allocation solvers (the problem of paper eq. 12 and its answers). */
 import type { Coefficients } from '../model/coefficients.ts';
 
-export type SchemeName = 'eta' | 'analytical' | 'optimal';
+export type SchemeName = 'eta' | 'analytical' | 'optimal' | 'robust';
+/** The schemes that plan on one known fleet (what `npm run allocate` compares). */
 export const SCHEMES: SchemeName[] = ['eta', 'analytical', 'optimal'];
+
+/**
+ * `robust` is the exact optimum solved on per-learner lower quantiles of speed and rate (the caller
+ * builds those coefficients, src/orchestrator/planner.ts), so it only means something in a run
+ * whose world changes; experiments can run every scheme.
+ */
+export const EXPERIMENT_SCHEMES: SchemeName[] = [...SCHEMES, 'robust'];
 
 /** Maximise integer τ s.t. C2_k·τ·d_k + C1_k·d_k + C0_k ≤ T_s for every k with d_k > 0, Σ d_k = d. */
 export interface AllocationProblem {
