@@ -46,7 +46,7 @@ function cycleLine(e: Extract<ExperimentEvent, { type: 'cycle-done' }>): string 
   const why = e.missing.length ? ` (${e.missing.map((m) => `${m.learner}: ${m.reason}`).join('; ')})` : '';
   return (
     `${e.scheme.padEnd(10)} cycle ${String(e.cycle).padStart(3)}/${e.cycles}  τ=${e.tau}  accuracy ${(100 * e.accuracy).toFixed(2)} %` +
-    `  loss ${e.loss.toFixed(4)}  late ${e.late}  missing ${e.missing.length}${why}  cycle wall ${e.wall_s.toFixed(1)} s` +
+    `  loss ${e.loss.toFixed(4)}  late ${e.late}  missing ${e.missing.length}${why}${e.unavailable ? `  offline ${e.unavailable}` : ''}  cycle wall ${e.wall_s.toFixed(1)} s` +
     (e.diverged ? '  DIVERGED: the averaged model had a non-finite loss; the previous model was kept' : '')
   );
 }
@@ -105,6 +105,8 @@ export function formatRunEvent(e: RunEvent): string | null {
       return `learner ${e.learner} missed ${e.missed_cycles} cycles in a row while its process${e.pid ? ` (pid ${e.pid})` : ''} still ran: killed it and started a new one`;
     case 'cycle-done':
       return cycleLine(e);
+    case 'nobody-allocated':
+      return `${e.scheme} cycle ${e.cycle}: nobody trains this cycle (${e.reason}); the global model stays as it was`;
     case 'summary':
       return '\n' + formatSummaryTable(e.schemes);
     case 'unfaithful':

@@ -1,5 +1,7 @@
 /**
  * One global cycle of one scheme, in the paper's order:
+ *   0. meet the world as it really is this cycle (world.ts): each learner's true speed, rate and
+ *      presence; an offline learner was allocated nothing and sits the cycle out;
  *   1. cut this cycle's data order into the allocated batches d_k;
  *   2. send every learner with d_k > 0 its task (global weights + batch) at once; the compute
  *      slots (`limit`) decide who trains when, largest batches first;
@@ -10,21 +12,25 @@
  */
 import type pLimit from 'p-limit';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
+import { UNAVAILABLE_REASON } from '../run-folder/schema.ts';
 import { subset, type ImageSet } from '../data/mnist.ts';
 import { fedAvg, type Engine } from '../nn/mlp.ts';
 import { permutation } from '../data/partition.ts';
 import type { PhaseTimes } from '../model/coefficients.ts';
 import type { LearnerProfile } from '../model/devices.ts';
+import type { WorldState } from '../model/dynamics.ts';
 import { emulatedPhases } from '../emulation/timing.ts';
 import { TIMED_FRAME_OVERHEAD_BYTES, type Task } from '../protocol/messages.ts';
 import { PIXELS_PER_IMAGE } from '../data/format.ts';
 import type { BufferPool } from './buffer-pool.ts';
-import { createRng, deriveSeed } from '../util/rng.ts';
+import { deriveSeed } from '../util/rng.ts';
 import type { ExperimentConfig } from './config.ts';
 import type { TaskSender } from './faults.ts';
 import type { TaskOutcome, TaskWall } from './hub.ts';
+import type { World } from './world.ts';
 
-export type LearnerStatus = 'ok' | 'late' | 'missing' | 'idle';
+/** idle: allocated nothing; unavailable: offline this cycle (so allocated nothing) — neither is a failure. */
+export type LearnerStatus = 'ok' | 'late' | 'missing' | 'idle' | 'unavailable';
 
 export interface LearnerRecord {
   learner: number;
@@ -35,6 +41,7 @@ export interface LearnerRecord {
   reason?: string; // why missing
   phases?: PhaseTimes; // emulated timeline (absent when the learner never answered)
   t_send_s?: number; // known even for a missing learner whose task was sent
+  bytes_returned?: number; // the update's bytes on the wire (with its emulated t_return_s: the measured rate)
   wall?: TaskWall;
   train_wall_s?: number;
   overrun_s?: number;
@@ -56,6 +63,8 @@ export interface CycleOutcome {
   diverged: boolean;
   records: LearnerRecord[];
   included: number; // updates averaged
+  tasked: number; // learners given a batch
+  unavailable: number; // learners offline this cycle
   max_learner_time_s: number;
   duration_s: number; // emulated length of this cycle: T, or longer under --late wait
   eval_wall_s: number;
@@ -63,7 +72,7 @@ export interface CycleOutcome {
 }
 
 /** What a cycle reads of the run's configuration. */
-export type CycleSettings = Pick<ExperimentConfig, 'T' | 'seed' | 'scenario' | 'train_samples' | 'late' | 'speed_jitter' | 'task_timeout_s'> & {
+export type CycleSettings = Pick<ExperimentConfig, 'T' | 'seed' | 'scenario' | 'train_samples' | 'late' | 'task_timeout_s'> & {
   params: Pick<ExperimentConfig['params'], 'flops_per_sample'>;
 };
 
@@ -72,6 +81,8 @@ export interface CycleServices {
   /** sends tasks (the hub, possibly wrapped by fault injection) */
   hub: TaskSender;
   fleet: LearnerProfile[];
+  /** what each learner really is, cycle by cycle (the same for every scheme) */
+  world: Pick<World, 'truth'>;
   train: ImageSet;
   test: ImageSet;
   /** evaluates the averaged model */
@@ -92,26 +103,16 @@ export function cycleDataOrder(d: number, seed: number, cycle: number): Uint32Ar
   return permutation(d, deriveSeed(seed, 'data-order', cycle));
 }
 
-/**
- * The device as it really is this cycle. With --speed-jitter σ its CPU speed and link rate are the
- * profiled ones × exp(σ·N(0,1)), seeded per (cycle, learner) so every scheme meets the same devices;
- * the allocation was computed from the profile, so a slowed learner may be late.
- */
-export function actualProfile(profile: LearnerProfile, sigma: number, seed: number, cycle: number): LearnerProfile {
-  if (sigma === 0) return profile;
-  const rng = createRng(deriveSeed(seed, 'speed-jitter', cycle, profile.id));
-  return { ...profile, f_hz: profile.f_hz * Math.exp(sigma * rng.normal()), rate_bps: profile.rate_bps * Math.exp(sigma * rng.normal()) };
-}
-
 export async function runCycle(
   s: CycleServices,
   scheme: SchemeName,
   cycle: number,
-  allocation: FeasibleAllocation,
+  allocation: Pick<FeasibleAllocation, 'tau' | 'batch'>,
   globalWeights: Float32Array,
 ): Promise<CycleOutcome> {
   const { config, fleet } = s;
-  const devices = fleet.map((l) => actualProfile(l, config.speed_jitter ?? 0, config.seed, cycle));
+  // 0. The world this cycle: what each device really is (the allocation saw only what it knew).
+  const devices: WorldState[] = fleet.map((_, k) => s.world.truth(k, cycle));
 
   // 1. This cycle's batches: consecutive slices of one data order (federated learners hold shards).
   const batchOf = batchCutter(s, cycle, allocation.batch);
@@ -122,6 +123,12 @@ export async function runCycle(
   const finished: Promise<void>[] = [];
   for (const k of dispatchOrder) {
     const base = { learner: k, f_hz: devices[k].f_hz, rate_bps: devices[k].rate_bps, batch: allocation.batch[k] };
+    if (!devices[k].available) {
+      // Presence is known when allocating, so an offline learner was given nothing.
+      if (base.batch > 0) throw new Error(`learner ${k} is offline in cycle ${cycle} but was allocated ${base.batch} samples`);
+      runs[k] = { record: { ...base, status: 'unavailable', reason: UNAVAILABLE_REASON } };
+      continue;
+    }
     if (base.batch === 0) {
       runs[k] = { record: { ...base, status: 'idle' } };
       continue;
@@ -175,6 +182,8 @@ export async function runCycle(
     diverged,
     records,
     included: included.length,
+    tasked: records.filter((r) => r.batch > 0).length,
+    unavailable: records.filter((r) => r.status === 'unavailable').length,
     max_learner_time_s: timed.reduce((m, r) => Math.max(m, r.phases!.t_total_s), 0),
     duration_s: config.late === 'wait' ? Math.max(config.T, includedMax) : config.T,
     eval_wall_s,
@@ -207,7 +216,7 @@ function taskFor(
   cycle: number,
   tau: number,
   k: number,
-  device: LearnerProfile,
+  device: WorldState,
   samples: number,
   data: ImageSet | undefined,
   weights: Float32Array,
@@ -246,6 +255,7 @@ function learnerRun(config: CycleSettings, base: Omit<LearnerRecord, 'status'>, 
   const measured = {
     phases,
     t_send_s: phases.t_send_s,
+    bytes_returned: o.bytesReturned,
     wall: o.wall,
     train_wall_s: o.computeDone.train_wall_s,
     overrun_s: o.computeDone.overrun_s,

@@ -53,6 +53,8 @@ export type ExperimentEvent =
   | { type: 'killed'; learner: number; pid: number | null; scheme: SchemeName; cycle: number }
   /** a spawned learner missed cycles while its process still ran: killed and started afresh */
   | { type: 'respawned'; learner: number; pid: number | null; missed_cycles: number }
+  /** nobody could be given work this cycle (nobody available, or no feasible allocation for who is): the model stays */
+  | { type: 'nobody-allocated'; scheme: SchemeName; cycle: number; reason: string }
   | { type: 'cycle-start'; scheme: SchemeName; cycle: number; cycles: number; tau: number; active: number }
   | { type: 'task-done'; scheme: SchemeName; cycle: number; learner: number; status: 'ok' | 'late'; t_total_s: number }
   | { type: 'missing'; scheme: SchemeName; cycle: number; learner: number; reason: string }
@@ -68,6 +70,8 @@ export type ExperimentEvent =
       loss: number;
       late: number;
       missing: { learner: number; reason: string }[];
+      /** learners offline this cycle (availability, trace): they sat out, not a failure; absent = 0 */
+      unavailable?: number;
       diverged: boolean;
       /** this cycle's own wall time (cycles.csv's wall_time_s is cumulative) */
       wall_s: number;

@@ -6,6 +6,7 @@ import { FieldReader, parseCsv } from './csv.ts';
 import { RunFileError } from './errors.ts';
 import {
   CYCLES_HEADER,
+  CYCLES_HEADER_BEFORE_DYNAMICS,
   FIG1_HEADER,
   LEARNERS_HEADER,
   LEARNERS_HEADER_WITHOUT_REASON,
@@ -18,7 +19,7 @@ import {
 } from './schema.ts';
 
 export function parseCycles(text: string, file: string): CycleRow[] {
-  return parseCsv(text, file, CYCLES_HEADER).map((rec) => {
+  return parseCsv(text, file, CYCLES_HEADER, [CYCLES_HEADER_BEFORE_DYNAMICS]).map((rec) => {
     const r = new FieldReader(file, rec);
     return {
       scheme: r.text('scheme'),
@@ -30,8 +31,17 @@ export function parseCycles(text: string, file: string): CycleRow[] {
       maxLearnerTimeS: r.number('max_learner_time_s', 0),
       lateLearners: r.integer('late_learners', 0),
       wallTimeS: r.number('wall_time_s', 0),
+      updatesAggregated: optionalInteger(r, 'updates_aggregated'),
+      taskedLearners: optionalInteger(r, 'tasked_learners'),
+      unavailableLearners: optionalInteger(r, 'unavailable_learners'),
     };
   });
+}
+
+/** A count column that an older file lacks (empty → null). */
+function optionalInteger(r: FieldReader, column: string): number | null {
+  const v = r.optionalNumber(column, 0);
+  return v === null ? null : r.integer(column, 0);
 }
 
 export function parseLearners(text: string, file: string): LearnerRow[] {

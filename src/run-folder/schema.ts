@@ -13,14 +13,25 @@ import type { BackendPreference, EnginePreference } from '../nn/engine.ts';
 
 // ---------- CSV files ----------
 
+/**
+ * `updates_aggregated`: learner updates FedAvg averaged; `tasked_learners`: learners given a batch;
+ * `unavailable_learners`: learners offline this cycle (availability, trace), who got nothing.
+ */
 export const CYCLES_HEADER = [
   'scheme', 'cycle', 'tau', 'test_accuracy', 'test_loss', 'emulated_time_s', 'max_learner_time_s', 'late_learners', 'wall_time_s',
+  'updates_aggregated', 'tasked_learners', 'unavailable_learners',
 ] as const;
 
-/** `reason`: why a learner is missing (empty otherwise). */
+/** cycles.csv as runs before the dynamics columns wrote it (committed runs still do): still read. */
+export const CYCLES_HEADER_BEFORE_DYNAMICS = CYCLES_HEADER.slice(0, 9);
+
+/** `reason`: why a learner is missing, or UNAVAILABLE_REASON for one that was offline (empty otherwise). */
 export const LEARNERS_HEADER = [
   'scheme', 'cycle', 'learner', 'f_hz', 'rate_bps', 'batch', 't_send_s', 't_compute_s', 't_return_s', 't_total_s', 'late', 'reason',
 ] as const;
+
+/** The `reason` of a learner that sat a cycle out because it was offline (availability, trace): not a failure. */
+export const UNAVAILABLE_REASON = 'unavailable';
 
 /** learners.csv as runs before the `reason` column wrote it (committed runs still do): still read. */
 export const LEARNERS_HEADER_WITHOUT_REASON = LEARNERS_HEADER.slice(0, -1);
@@ -41,6 +52,10 @@ export interface CycleRow {
   maxLearnerTimeS: number;
   lateLearners: number;
   wallTimeS: number;
+  /** null (or absent) when the file predates these columns */
+  updatesAggregated?: number | null;
+  taskedLearners?: number | null;
+  unavailableLearners?: number | null;
 }
 
 export type LearnerStatus = 'on-time' | 'late' | 'missing';
@@ -115,6 +130,13 @@ export interface SchemeSummary {
   tau: number[];
   late_learner_cycles: number;
   missing_learner_cycles: number;
+  /** late ÷ learner-cycles whose timeline is known (tasked and answered); null when none */
+  deadline_miss_rate: number | null;
+  /** mean learner updates FedAvg averaged per cycle; null for runs before the column */
+  mean_updates_aggregated: number | null;
+  /** learner-cycles offline (availability, trace) */
+  unavailable_learner_cycles: number;
+  emulated_time_to_96_67_s: number | null;
 }
 
 /** A scheme in a summary.json being read: older runs lack some fields. */
@@ -163,6 +185,8 @@ export interface RunSummaryRead {
 
 // ---------- config.json ----------
 
+export type Csi = 'profile' | 'last' | 'perfect';
+
 export interface FaultPlan {
   /** Kill learner `learner`'s process right after its task of cycle `cycle` was sent. */
   kill: { learner: number; cycle: number }[];
@@ -201,6 +225,21 @@ export interface ExperimentConfig {
    * 0 (default) = devices exactly as profiled.
    */
   speed_jitter?: number;
+  /**
+   * A world that changes (src/model/dynamics.ts), each absent in runs from before it (= off):
+   * block fading, log-normal shadowing σ (dB), random-waypoint speed (m/s), on/off availability
+   * (stationary probability and mean on-run in cycles), or a replayed trace file instead.
+   */
+  fading?: 'none' | 'rayleigh';
+  shadowing_db?: number;
+  speed_mps?: number;
+  availability?: number;
+  mean_on_cycles?: number | null;
+  trace_file?: string | null;
+  /** what the allocator knows of each learner: the profile (default), last cycle's measurement, or the truth */
+  csi?: Csi;
+  /** robust scheme: planned probability of a learner missing T */
+  epsilon?: number;
   engine: EnginePreference;
   /** tfjs backend, when the tfjs engine runs */
   backend: BackendPreference;
