@@ -111,7 +111,12 @@ export class Planner {
     const batch = new Array<number>(this.fleet.length).fill(0);
     if (!on.includes(true)) return { tau: 0, batch, idleReason: 'no learner is available' };
     const a = this.solveFor(scheme, on, (k) => this.estimate(scheme, k, cycle, measurements));
-    if (!a.feasible) return { tau: 0, batch, idleReason: `no feasible allocation for the ${on.filter(Boolean).length} learners available: ${a.reason}` };
+    if (!a.feasible) {
+      // The solver numbered the learners among those on; its first clause has no numbers, `binding` is remapped.
+      const why = a.reason.split(/[;(]/)[0].trim();
+      const binding = a.binding.slice(0, 5).join(', ') + (a.binding.length > 5 ? ` and ${a.binding.length - 5} more` : '');
+      return { tau: 0, batch, idleReason: `no feasible allocation for the ${on.filter(Boolean).length} learners available: ${why}; most limiting: learners ${binding}` };
+    }
     return { tau: a.tau, batch: a.batch };
   }
 
