@@ -47,7 +47,7 @@ export function formatSummaryTable(schemes: Record<string, SchemeSummary>): stri
           s.cycles_to_96_67 === null ? '—' : String(s.cycles_to_96_67),
           s.cycles_to_97 === null ? '—' : String(s.cycles_to_97),
           String(s.late_learner_cycles),
-          s.deadline_miss_rate === null ? '—' : pct(s.deadline_miss_rate),
+          s.deadline_miss_rate === null ? '—' : `${(100 * s.deadline_miss_rate).toFixed(1)} %`,
           s.mean_updates_aggregated === null ? '—' : s.mean_updates_aggregated.toFixed(1),
           String(s.missing_learner_cycles),
           String(s.unavailable_learner_cycles),

@@ -88,7 +88,7 @@ function summaryTable(summary: RunSummary): string {
       String(s.missing_learner_cycles),
       ...(withMisses
         ? [
-            typeof s.deadline_miss_rate === 'number' ? percent(s.deadline_miss_rate) : '—',
+            typeof s.deadline_miss_rate === 'number' ? percent(s.deadline_miss_rate, 1) : '—',
             typeof s.mean_updates_aggregated === 'number' ? roundNumber(s.mean_updates_aggregated, 3) : '—',
             String(s.unavailable_learner_cycles ?? 0),
           ]
