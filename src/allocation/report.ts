@@ -6,7 +6,7 @@ import { coefficients, phaseTimes, type Scenario } from '../model/coefficients.t
 import type { LearnerProfile } from '../model/devices.ts';
 import type { SystemParams } from '../model/params.ts';
 import { solve } from './index.ts';
-import { SCHEMES, type Allocation, type SchemeName } from './types.ts';
+import { SYNC_SCHEMES, type Allocation, type SchemeName } from './types.ts';
 
 export interface AllocatedLearner {
   id: number;
@@ -54,7 +54,7 @@ export function buildAllocationReport(fleet: LearnerProfile[], params: SystemPar
   }));
   const allocations: AllocationReport['allocations'] = {};
   const communication_share: AllocationReport['communication_share'] = {};
-  for (const scheme of opts.schemes ?? SCHEMES) {
+  for (const scheme of opts.schemes ?? SYNC_SCHEMES) {
     const a = solve(scheme, { coeffs, T_s: opts.T_s, d: opts.d });
     allocations[scheme] = a;
     if (a.feasible) communication_share[scheme] = communicationShare(fleet, params, opts.scenario, a.tau, a.batch, opts.T_s);
