@@ -14,12 +14,12 @@ import { InputError } from '../errors.ts';
 import { firstN, loadMnist, mnistCounts, subset, type ImageSet } from '../data/mnist.ts';
 import { dirichletShards, iidShards } from '../data/partition.ts';
 import { createClock, monotonicSeconds } from '../emulation/clock.ts';
-import { wireCoefficients } from '../emulation/wire-coefficients.ts';
+import { wireCoefficients, wireEnergyCoefficients } from '../emulation/wire-coefficients.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec, specProblem, type LearnerProfile, type LearnerSpec } from '../model/devices.ts';
 import { createEngine, initWeights, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
 import { reachableUrls } from './addresses.ts';
-import type { ExperimentConfig } from './config.ts';
+import { energySettings, runEnergyParams, type ExperimentConfig } from './config.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { runCycle, type CycleServices } from './cycle.ts';
 import type { AllocationBrief, ExperimentEvent, RunEvent } from './events.ts';
@@ -99,14 +99,32 @@ export function buildFleet(config: ExperimentConfig): LearnerProfile[] {
   return fleet;
 }
 
+/** Each learner's energy budget per cycle: its own (learners file), else the run's --energy-j, else none. */
+export function energyBudgets(config: ExperimentConfig, fleet: LearnerProfile[]): number[] {
+  const all = energySettings(config).budget_j;
+  return fleet.map((l) => l.energy_budget_j ?? all ?? Infinity);
+}
+
 /** Every scheme's allocation, or an InputError naming the scheme and the binding learners. */
 export function allocateAll(config: ExperimentConfig, fleet: LearnerProfile[]): Map<SchemeName, FeasibleAllocation> {
   const coeffs = fleet.map((l) => wireCoefficients(l, config.params, config.scenario));
+  const e = runEnergyParams(config);
+  const problem = {
+    coeffs,
+    T_s: config.T,
+    d: config.train_samples,
+    ...(config.tau_max ? { tau_max: config.tau_max } : {}),
+    ...(config.max_staleness !== undefined && config.max_staleness !== null ? { max_staleness: config.max_staleness } : {}),
+    energy: fleet.map((l) => wireEnergyCoefficients(l, config.params, config.scenario, e)),
+    budget_j: energyBudgets(config, fleet),
+  };
   const out = new Map<SchemeName, FeasibleAllocation>();
   for (const scheme of config.schemes) {
-    const a = solve(scheme, { coeffs, T_s: config.T, d: config.train_samples, ...(config.tau_max ? { tau_max: config.tau_max } : {}) });
-    if (!a.feasible)
-      throw new InputError(`scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}. Raise --T, lower --train-samples, or leave ${scheme} out of --schemes`);
+    const a = solve(scheme, problem);
+    if (!a.feasible) {
+      const fix = scheme === 'energy' ? 'Raise --energy-j (or the learners file\'s energy_j), raise --T, lower --train-samples' : 'Raise --T, lower --train-samples';
+      throw new InputError(`scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}. ${fix}, or leave ${scheme} out of --schemes`);
+    }
     out.set(scheme, a);
   }
   return out;
@@ -154,6 +172,7 @@ function allocationBriefs(allocations: Map<SchemeName, FeasibleAllocation>): All
   return [...allocations.entries()].map(([scheme, a]) => ({
     scheme,
     tau: a.tau,
+    ...(a.staleness > 0 ? { tau_max: Math.max(...a.tau_per_learner) } : {}),
     min_batch: Math.min(...a.batch),
     max_batch: Math.max(...a.batch),
     ...(a.tau_relaxed !== undefined ? { tau_relaxed: a.tau_relaxed } : {}),
@@ -216,6 +235,7 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
     schemes[scheme] = summarizeScheme(
       cycleRows.filter((r) => r.scheme === scheme),
       learnerRows.filter((r) => r.scheme === scheme),
+      energySettings(config).budget_j,
     );
   const t = totalOf(sessions);
   // Overhead: cycle wall time spent neither training (spread over the compute slots) nor evaluating.
@@ -373,7 +393,7 @@ async function runSession(
     emit({ type: 'setup-done', wall_s: setupWall, engine: data.engine.name, allocations: allocationBriefs(allocations) });
     if (!config.tau_max)
       for (const [scheme, a] of allocations)
-        if (a.tau > TAU_OVERTRAINING_WARN) emit({ type: 'tau-large', scheme, tau: a.tau, threshold: TAU_OVERTRAINING_WARN, min_batch: Math.min(...a.batch.filter((b) => b > 0)) });
+        if (Math.max(...a.tau_per_learner) > TAU_OVERTRAINING_WARN) emit({ type: 'tau-large', scheme, tau: Math.max(...a.tau_per_learner), threshold: TAU_OVERTRAINING_WARN, min_batch: Math.min(...a.batch.filter((b) => b > 0)) });
 
     let runningScheme = config.schemes[0];
     const faultyHub = withFaults(hub, config.faults, config.seed, (id, cycle) => {
@@ -389,7 +409,7 @@ async function runSession(
       stats,
       upkeep,
       writer,
-      cycle: { config, hub: faultyHub, buffers: new BufferPool(), fleet, train: data.train, test: data.test, engine: data.engine, limit: pLimit(config.compute_slots) },
+      cycle: { config, hub: faultyHub, buffers: new BufferPool(), fleet, train: data.train, test: data.test, engine: data.engine, limit: pLimit(config.compute_slots), energy: runEnergyParams(config) },
       saveSession: () => writeSessions(opts.out, [...ctx.previous, session()]),
       left: { cycles: config.schemes.reduce((n, s) => n + config.cycles - states.get(s)!.cycle, 0) },
     };
