@@ -1,8 +1,9 @@
 /** What a run achieved, per scheme, computed from the CSV rows (so a resumed run summarises all its cycles). */
 import { ACCURACY_TARGETS, accuracyTargetText, notRun, type CycleRow, type LearnerRow, type SchemeSummary } from '../run-folder/schema.ts';
 
-/** τ_k of the learners that took part, per cycle; absent when the rows predate the tau column. */
+/** τ_k of the learners that took part, per cycle; absent when the scheme never ran or the rows predate the tau column. */
 function tauPerCycle(learners: LearnerRow[]): SchemeSummary['tau_per_cycle'] {
+  if (learners.length === 0) return undefined;
   const byCycle = new Map<number, number[]>();
   for (const l of learners) {
     if (l.tau === null) return undefined;
