@@ -13,6 +13,7 @@ import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, PARAM_COUNT } from '../nn/mlp.
 import { monotonicSeconds } from '../emulation/clock.ts';
 import { DEFAULT_EXPERIMENT, defaultTaskTimeoutS, TASK_TIMEOUT, type ExperimentConfig } from '../orchestrator/config.ts';
 import { defaultMeanOnCycles } from '../orchestrator/world.ts';
+import { AGGREGATE_RULES } from '../run-folder/schema.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import { runExperiment, TAU_OVERTRAINING_WARN } from '../orchestrator/experiment.ts';
 import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
@@ -64,6 +65,11 @@ export const spec: CommandSpec = {
     { name: 'minibatch', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.minibatch, help: 'SGD mini-batch size' },
     { name: 'lr', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.lr, help: 'SGD learning rate' },
     { name: 'local-iteration', type: 'enum', choices: ['epoch', 'step'], default: DEFAULT_EXPERIMENT.local_iteration, help: 'one local iteration = one epoch of mini-batch SGD over d_k, or one full-batch step' },
+    { name: 'max-staleness', type: 'int', min: 0, default: DEFAULT_EXPERIMENT.max_staleness, help: 'schemes async and energy: every τ_k ≤ τ* + s, where τ* is the largest minimum τ (each learner otherwise fills its cycle)' },
+    { name: 'aggregate', type: 'enum', choices: [...AGGREGATE_RULES], default: DEFAULT_EXPERIMENT.aggregate, help: 'fedavg: weights ∝ d_k; fednova: each update (w_k − w) divided by its τ_k, averaged ∝ d_k, scaled by the d_k-weighted mean τ (Wang et al. 2020)' },
+    { name: 'kappa', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.energy.kappa_j_per_cycle_hz2, unit: 'J/(cycle·Hz²)', help: 'κ, effective switched capacitance: compute energy κ·f²·τ_k·d_k·C_m (transmit power: --tx-power-dbm)' },
+    { name: 'rx-power-w', type: 'number', min: 0, default: DEFAULT_EXPERIMENT.energy.rx_power_w, unit: 'W', help: 'power while receiving batch and model (0: receiving is not counted)' },
+    { name: 'energy-j', type: 'number', exclusiveMin: 0, unit: 'J', help: 'energy budget per learner and cycle for scheme energy (a --learners entry\'s "energy_j" overrides it); other schemes report whether they kept it' },
     { name: 'tau-max', type: 'int', min: 1, help: `at most this many local iterations per cycle: τ = min(τ of the scheme, N) (a run warns above ${TAU_OVERTRAINING_WARN}: learners over-train small batches)` },
     { name: 'compute-slots', type: 'int', min: 1, default: os.availableParallelism(), help: 'learners training at the same time (default: CPU cores)' },
     { name: 'external', type: 'boolean', default: DEFAULT_EXPERIMENT.external, help: 'do not spawn learners: print one `npm run learner` command per learner (profiles from --learners, else the seeded fleet) and wait for them' },
@@ -96,6 +102,8 @@ export const spec: CommandSpec = {
     'npm run experiment -- --K 4 --T 30 --train-samples 600 --tau-max 20',
     'npm run experiment -- --K 20 --T 12 --speed-jitter 0.2 --fading rayleigh --availability 0.9 --csi last --schemes optimal,robust,eta',
     'npm run experiment -- --K 4 --T 12 --trace data/example-trace.csv --csi last --schemes optimal,robust',
+    'npm run experiment -- --K 20 --T 12 --schemes optimal,async,eta --aggregate fednova',
+    'npm run experiment -- --K 20 --T 12 --schemes optimal,energy --energy-j 15',
     'npm run experiment -- --resume results/2026-11-28T10-00-00-K20-T12',
     'npm run experiment -- --K 20 --T 12 --seeds 5 --out results/K20-T12-5seeds   # rerun to continue a killed campaign',
   ],
@@ -143,6 +151,8 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
   if (args.given.has('time-scale') && args.clock !== 'real') throw new UsageError('--time-scale only applies to --clock real (the virtual clock does not sleep)');
   if (args.external && (args.fail?.length ?? 0) > 0) throw new UsageError('--fail kills spawned learners; it cannot be used with --external');
   if (args.learners && !existsSync(args.learners)) throw new UsageError(`--learners file not found: ${args.learners}`);
+  if ((args.schemes as string[]).includes('energy') && args.energyJ === undefined && !args.learners)
+    throw new UsageError('--schemes energy needs a budget: give --energy-j J (or "energy_j" per entry of a --learners file)');
   return {
     K: args.K,
     T: args.T,
@@ -175,6 +185,9 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
     learners_file: args.learners ?? null,
     params: { ...systemParamsFromArgs({ ...args, features: 784, dataBits: 8, modelBits: 32, modelCoeffsPerSample: 0, modelParams: PARAM_COUNT } as any) },
     faults: { kill: parseFaults(args.fail, args.K, args.cycles), drop_prob: args.dropProb },
+    max_staleness: args.maxStaleness,
+    aggregate: args.aggregate,
+    energy: { kappa_j_per_cycle_hz2: args.kappa, rx_power_w: args.rxPowerW, budget_j: args.energyJ ?? null },
   };
 }
 
@@ -215,6 +228,16 @@ function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
       return saved.csi ?? DEFAULT_EXPERIMENT.csi;
     case 'epsilon':
       return saved.epsilon ?? DEFAULT_EXPERIMENT.epsilon;
+    case 'max-staleness':
+      return saved.max_staleness ?? DEFAULT_EXPERIMENT.max_staleness;
+    case 'aggregate':
+      return saved.aggregate ?? DEFAULT_EXPERIMENT.aggregate;
+    case 'kappa':
+      return (saved.energy ?? DEFAULT_EXPERIMENT.energy).kappa_j_per_cycle_hz2;
+    case 'rx-power-w':
+      return (saved.energy ?? DEFAULT_EXPERIMENT.energy).rx_power_w;
+    case 'energy-j':
+      return (saved.energy ?? DEFAULT_EXPERIMENT.energy).budget_j;
     default:
       return (saved as unknown as Record<string, unknown>)[field];
   }

@@ -83,7 +83,7 @@ export function formatRunEvent(e: RunEvent): string | null {
       return (
         `set-up took ${e.wall_s.toFixed(1)} s (engine ${e.engine}); ` +
         e.allocations
-          .map((a) => `${a.scheme}: τ=${a.tau}, d_k ${a.min_batch}..${a.max_batch}${a.tau_relaxed !== undefined ? ` (τ*=${a.tau_relaxed.toFixed(3)})` : ''}`)
+          .map((a) => `${a.scheme}: τ=${a.tau}${a.tau_max !== undefined ? `..${a.tau_max}` : ''}, d_k ${a.min_batch}..${a.max_batch}${a.tau_relaxed !== undefined ? ` (τ*=${a.tau_relaxed.toFixed(3)})` : ''}`)
           .join('; ')
       );
     case 'memory-tight':

@@ -20,6 +20,8 @@ export interface LearnerProfile {
   f_hz: number;
   rate_bps: number;
   distance_m?: number;
+  /** energy budget per cycle, J, from a learners file's `energy_j` (overrides --energy-j) */
+  energy_budget_j?: number;
 }
 
 /**
@@ -57,7 +59,7 @@ export function profileFromSpec(
   return { id, f_hz: spec.f_hz, distance_m: spec.distance_m, rate_bps: shannonRateBps(channelGain(spec.distance_m, p), p) };
 }
 
-const LEARNER_KEYS = new Set(['f_hz', 'distance_m', 'rate_bps']);
+const LEARNER_KEYS = new Set(['f_hz', 'distance_m', 'rate_bps', 'energy_j']);
 
 /**
  * Beyond these bounds a profile describes no device the time model can mean (a 10 THz CPU makes τ
@@ -95,7 +97,7 @@ export function parseLearnersJson(text: string, p: SystemParams): LearnerProfile
       throw new InputError(`${where} must be an object like {"f_hz":2.4e9,"distance_m":30}`);
     const obj = entry as Record<string, unknown>;
     for (const key of Object.keys(obj))
-      if (!LEARNER_KEYS.has(key)) throw new InputError(`${where}: unknown field "${key}" (valid: f_hz, distance_m, rate_bps)`);
+      if (!LEARNER_KEYS.has(key)) throw new InputError(`${where}: unknown field "${key}" (valid: f_hz, distance_m, rate_bps, energy_j)`);
     const num = (key: string): number | undefined => {
       const v = obj[key];
       if (v !== undefined && typeof v !== 'number') throw new InputError(`${where}: ${key} must be a number, got ${JSON.stringify(v)}`);
@@ -106,7 +108,10 @@ export function parseLearnersJson(text: string, p: SystemParams): LearnerProfile
     const spec: LearnerSpec = { f_hz, distance_m: num('distance_m'), rate_bps: num('rate_bps') };
     const problem = specProblem(spec);
     if (problem) throw new InputError(`${where}: ${problem}`);
-    return profileFromSpec(spec, i, p);
+    const budget = num('energy_j');
+    if (budget !== undefined && !(Number.isFinite(budget) && budget > 0)) throw new InputError(`${where}: energy_j (budget per cycle, J) must be a finite number > 0, got ${budget}`);
+    const profile = profileFromSpec(spec, i, p);
+    return budget === undefined ? profile : { ...profile, energy_budget_j: budget };
   });
 }
 

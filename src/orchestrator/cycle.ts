@@ -7,14 +7,16 @@
  *      slots (`limit`) decide who trains when, largest batches first;
  *   3. collect the results and emulate each learner's timeline from the bytes that really moved:
  *      on time, late, or missing;
- *   4. FedAvg the included updates weighted by d_k (re-normalised over who made it);
+ *   4. average the included updates weighted by d_k (re-normalised over who made it): FedAvg, or
+ *      FedNova when the learners ran different τ_k;
  *   5. evaluate the new global model on the test set.
  */
 import type pLimit from 'p-limit';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
 import { UNAVAILABLE_REASON } from '../run-folder/schema.ts';
 import { subset, type ImageSet } from '../data/mnist.ts';
-import { fedAvg, type Engine } from '../nn/mlp.ts';
+import { fedAvg, fedNova, type Engine } from '../nn/mlp.ts';
+import { computeEnergyJ, radioEnergyJ, type EnergyBreakdown, type EnergyParams } from '../model/energy.ts';
 import { permutation } from '../data/partition.ts';
 import type { PhaseTimes } from '../model/coefficients.ts';
 import type { LearnerProfile } from '../model/devices.ts';
@@ -37,6 +39,8 @@ export interface LearnerRecord {
   f_hz: number;
   rate_bps: number;
   batch: number;
+  /** the learner's own τ_k this cycle (0 when it sat out) */
+  tau: number;
   status: LearnerStatus;
   reason?: string; // why missing
   phases?: PhaseTimes; // emulated timeline (absent when the learner never answered)
@@ -47,6 +51,8 @@ export interface LearnerRecord {
   overrun_s?: number;
   /** the learner process's peak resident memory (kB), as it reported */
   max_rss_kb?: number;
+  /** joules spent on its emulated timeline (absent when it never answered) */
+  energy?: EnergyBreakdown;
 }
 
 /** One learner's part of a cycle: its record, and its weights when it delivered them. */
@@ -72,7 +78,7 @@ export interface CycleOutcome {
 }
 
 /** What a cycle reads of the run's configuration. */
-export type CycleSettings = Pick<ExperimentConfig, 'T' | 'seed' | 'scenario' | 'train_samples' | 'late' | 'task_timeout_s'> & {
+export type CycleSettings = Pick<ExperimentConfig, 'T' | 'seed' | 'scenario' | 'train_samples' | 'late' | 'task_timeout_s' | 'aggregate'> & {
   params: Pick<ExperimentConfig['params'], 'flops_per_sample'>;
 };
 
@@ -93,6 +99,8 @@ export interface CycleServices {
   onLearnerDone?: (record: LearnerRecord) => void;
   /** per-learner batch and frame buffers kept from cycle to cycle */
   buffers?: BufferPool;
+  /** the energy model (κ, P_tx, P_rx); absent = energy not recorded */
+  energy?: EnergyParams;
 }
 
 const EPS = 1e-9;
@@ -107,7 +115,7 @@ export async function runCycle(
   s: CycleServices,
   scheme: SchemeName,
   cycle: number,
-  allocation: Pick<FeasibleAllocation, 'tau' | 'batch'>,
+  allocation: Pick<FeasibleAllocation, 'tau' | 'batch' | 'tau_per_learner'>,
   globalWeights: Float32Array,
 ): Promise<CycleOutcome> {
   const { config, fleet } = s;
@@ -122,7 +130,7 @@ export async function runCycle(
   const runs = new Array<LearnerRun>(fleet.length);
   const finished: Promise<void>[] = [];
   for (const k of dispatchOrder) {
-    const base = { learner: k, f_hz: devices[k].f_hz, rate_bps: devices[k].rate_bps, batch: allocation.batch[k] };
+    const base = { learner: k, f_hz: devices[k].f_hz, rate_bps: devices[k].rate_bps, batch: allocation.batch[k], tau: allocation.batch[k] > 0 ? allocation.tau_per_learner[k] : 0 };
     if (!devices[k].available) {
       // Presence is known when allocating, so an offline learner was given nothing.
       if (base.batch > 0) throw new Error(`learner ${k} is offline in cycle ${cycle} but was allocated ${base.batch} samples`);
@@ -134,7 +142,7 @@ export async function runCycle(
       continue;
     }
     const batch = batchOf(k);
-    const task = taskFor(s, scheme, cycle, allocation.tau, k, devices[k], base.batch, batch?.data, globalWeights);
+    const task = taskFor(s, scheme, cycle, base.tau, k, devices[k], base.batch, batch?.data, globalWeights);
     const frameBytes = globalWeights.byteLength + (task.images?.length ?? 0) + (task.labels?.length ?? 0) + TIMED_FRAME_OVERHEAD_BYTES;
     const frame = s.buffers?.lease(`frame ${k}`, frameBytes);
     const handle = s.hub.sendTask(k, task, config.task_timeout_s * 1000, { hold: true, frame: frame?.buffer, onFrameFree: frame?.release });
@@ -147,7 +155,7 @@ export async function runCycle(
     // 3. Each outcome becomes the learner's record: its emulated timeline, on time, late or missing.
     finished.push(
       handle.outcome.then((o) => {
-        runs[k] = learnerRun(config, base, allocation.tau, o);
+        runs[k] = learnerRun(config, base, o, s.energy);
         s.onLearnerDone?.(runs[k].record);
       }),
     );
@@ -157,9 +165,10 @@ export async function runCycle(
   await Promise.all(finished);
   const records = runs.map((r) => r.record);
 
-  // 4. FedAvg over who made it; nobody made it: the global model stays as it was.
+  // 4. Average over who made it; nobody made it: the global model stays as it was.
   const included = runs.filter((r) => r.weights && (r.record.status === 'ok' || (r.record.status === 'late' && config.late === 'wait')));
-  const averaged = included.length > 0 ? fedAvg(included.map((r) => ({ weights: r.weights!, samples: r.record.batch }))) : globalWeights;
+  const updates = included.map((r) => ({ weights: r.weights!, samples: r.record.batch, steps: r.record.tau }));
+  const averaged = included.length === 0 ? globalWeights : config.aggregate === 'fednova' ? fedNova(globalWeights, updates) : fedAvg(updates);
 
   // 5. Evaluate. Finite but absurd updates (say 1e30 from a hostile learner) can make the average
   // useless: a model whose test loss is not finite is never adopted; the previous one carries on.
@@ -237,8 +246,16 @@ function taskFor(
   };
 }
 
+/** Joules of one learner's emulated timeline: κ·f²·τ·d·C_m for compute, P_tx·t_R + P_rx·t_S for the radio. */
+function timelineEnergy(base: Omit<LearnerRecord, 'status'>, phases: PhaseTimes, flops_per_sample: number, e: EnergyParams): EnergyBreakdown {
+  const compute_j = computeEnergyJ(base.f_hz, base.tau, base.batch, flops_per_sample, e.kappa_j_per_cycle_hz2);
+  const radio_j = radioEnergyJ(phases.t_send_s, phases.t_return_s, e);
+  return { compute_j, radio_j, total_j: compute_j + radio_j };
+}
+
 /** The record of a learner whose task ended with outcome `o`; its weights when they count. */
-function learnerRun(config: CycleSettings, base: Omit<LearnerRecord, 'status'>, tau: number, o: TaskOutcome): LearnerRun {
+function learnerRun(config: CycleSettings, base: Omit<LearnerRecord, 'status'>, o: TaskOutcome, energy?: EnergyParams): LearnerRun {
+  const tau = base.tau;
   if (o.status === 'missing') {
     const t_send_s = o.bytesSent > 0 ? (8 * o.bytesSent) / base.rate_bps : undefined;
     return { record: { ...base, status: 'missing', reason: o.reason, t_send_s } };
@@ -260,6 +277,7 @@ function learnerRun(config: CycleSettings, base: Omit<LearnerRecord, 'status'>, 
     train_wall_s: o.computeDone.train_wall_s,
     overrun_s: o.computeDone.overrun_s,
     max_rss_kb: o.result.max_rss_kb,
+    ...(energy ? { energy: timelineEnergy(base, phases, config.params.flops_per_sample, energy) } : {}),
   };
   if (o.status === 'lost') return { record: { ...base, ...measured, status: 'missing', reason: o.reason } };
   const late = phases.t_total_s > config.T * (1 + EPS);

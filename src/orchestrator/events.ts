@@ -20,7 +20,10 @@ export type HubEvent =
 
 export interface AllocationBrief {
   scheme: SchemeName;
+  /** τ, or the minimum τ_k of a per-learner scheme */
   tau: number;
+  /** per-learner schemes with staleness > 0: the largest τ_k */
+  tau_max?: number;
   min_batch: number;
   max_batch: number;
   tau_relaxed?: number;

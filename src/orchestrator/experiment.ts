@@ -17,7 +17,8 @@ import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec, s
 import { createEngine, initWeights, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
 import { reachableUrls } from './addresses.ts';
-import type { ExperimentConfig } from './config.ts';
+import { energySettings, runEnergyParams, type ExperimentConfig } from './config.ts';
+export { energyBudgets } from './config.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { runCycle, type CycleServices } from './cycle.ts';
 import { Measurements, measureFromRow, measureFromTimeline, Planner, type CyclePlan } from './planner.ts';
@@ -119,10 +120,13 @@ export function allocateAll(config: ExperimentConfig, fleet: LearnerProfile[], p
   const out = new Map<SchemeName, FeasibleAllocation>();
   for (const scheme of config.schemes) {
     const a = planner.initial(scheme);
-    if (!a.feasible)
-      throw new InputError(
-        `scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}. Raise --T, lower --train-samples${scheme === 'robust' ? ', raise --epsilon' : ''}, or leave ${scheme} out of --schemes`,
-      );
+    if (!a.feasible) {
+      const fix =
+        scheme === 'energy'
+          ? "Raise --energy-j (or the learners file's energy_j), raise --T, lower --train-samples"
+          : `Raise --T, lower --train-samples${scheme === 'robust' ? ', raise --epsilon' : ''}`;
+      throw new InputError(`scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}. ${fix}, or leave ${scheme} out of --schemes`);
+    }
     out.set(scheme, a);
   }
   return out;
@@ -170,6 +174,7 @@ function allocationBriefs(allocations: Map<SchemeName, FeasibleAllocation>): All
   return [...allocations.entries()].map(([scheme, a]) => ({
     scheme,
     tau: a.tau,
+    ...(a.staleness > 0 ? { tau_max: Math.max(...a.tau_per_learner) } : {}),
     min_batch: Math.min(...a.batch),
     max_batch: Math.max(...a.batch),
     ...(a.tau_relaxed !== undefined ? { tau_relaxed: a.tau_relaxed } : {}),
@@ -232,6 +237,7 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
     schemes[scheme] = summarizeScheme(
       cycleRows.filter((r) => r.scheme === scheme),
       learnerRows.filter((r) => r.scheme === scheme),
+      energySettings(config).budget_j,
     );
   const t = totalOf(sessions);
   // Overhead: cycle wall time spent neither training (spread over the compute slots) nor evaluating.
@@ -396,7 +402,7 @@ async function runSession(
     emit({ type: 'setup-done', wall_s: setupWall, engine: data.engine.name, allocations: allocationBriefs(allocations) });
     if (!config.tau_max)
       for (const [scheme, a] of allocations)
-        if (a.tau > TAU_OVERTRAINING_WARN) emit({ type: 'tau-large', scheme, tau: a.tau, threshold: TAU_OVERTRAINING_WARN, min_batch: Math.min(...a.batch.filter((b) => b > 0)) });
+        if (Math.max(...a.tau_per_learner) > TAU_OVERTRAINING_WARN) emit({ type: 'tau-large', scheme, tau: Math.max(...a.tau_per_learner), threshold: TAU_OVERTRAINING_WARN, min_batch: Math.min(...a.batch.filter((b) => b > 0)) });
 
     let runningScheme = config.schemes[0];
     const faultyHub = withFaults(hub, config.faults, config.seed, (id, cycle) => {
@@ -413,7 +419,7 @@ async function runSession(
       upkeep,
       writer,
       planner,
-      cycle: { config, hub: faultyHub, buffers: new BufferPool(), fleet, world, train: data.train, test: data.test, engine: data.engine, limit: pLimit(config.compute_slots) },
+      cycle: { config, hub: faultyHub, buffers: new BufferPool(), fleet, world, train: data.train, test: data.test, engine: data.engine, limit: pLimit(config.compute_slots), energy: runEnergyParams(config) },
       saveSession: () => writeSessions(opts.out, [...ctx.previous, session()]),
       left: { cycles: config.schemes.reduce((n, s) => n + config.cycles - states.get(s)!.cycle, 0) },
     };
@@ -539,7 +545,7 @@ async function runScheme(s: SessionContext, scheme: SchemeName, allocation: Feas
       plan,
       state.weights,
     );
-    for (const r of outcome.records) measurements.add(r.learner, measureFromTimeline(r, plan.tau, config.params.flops_per_sample));
+    for (const r of outcome.records) measurements.add(r.learner, measureFromTimeline(r, config.params.flops_per_sample));
     s.checkAbort(); // an interrupted cycle is never written half
     const wall = monotonicSeconds() - cycleStart;
     s.stats.add(outcome, wall);

@@ -16,14 +16,14 @@
  */
 import { solve } from '../allocation/index.ts';
 import type { Allocation, FeasibleAllocation, SchemeName } from '../allocation/types.ts';
-import { wireCoefficients } from '../emulation/wire-coefficients.ts';
+import { wireCoefficients, wireEnergyCoefficients } from '../emulation/wire-coefficients.ts';
 import { channelGain, shannonRateBps } from '../model/channel.ts';
 import type { LearnerProfile } from '../model/devices.ts';
 import { gainForRate } from '../model/dynamics.ts';
 import { historyQuantile, independentEpsilon, rateQuantileBps, speedQuantileHz } from '../model/robust.ts';
 import type { Csi, LearnerRow } from '../run-folder/schema.ts';
 import type { LearnerRecord } from './cycle.ts';
-import { DEFAULT_EXPERIMENT, type ExperimentConfig } from './config.ts';
+import { DEFAULT_EXPERIMENT, energyBudgets, runEnergyParams, type ExperimentConfig } from './config.ts';
 import type { World } from './world.ts';
 
 /** A device's speed and rate as somebody believes or measured them. */
@@ -32,8 +32,11 @@ export interface DeviceEstimate {
   rate_bps: number;
 }
 
-/** The batches and τ of one cycle; τ = 0 and no batch when nobody can be given work. */
-export type CyclePlan = Pick<FeasibleAllocation, 'tau' | 'batch'> & {
+/**
+ * The batches and τ_k of one cycle (τ: the minimum τ_k over who got work); τ = 0 and no batch when
+ * nobody can be given work.
+ */
+export type CyclePlan = Pick<FeasibleAllocation, 'tau' | 'batch' | 'tau_per_learner'> & {
   /** why nobody got work (no feasible allocation for the learners on, or nobody on) */
   idleReason?: string;
 };
@@ -45,8 +48,9 @@ const measured = (x: number) => Number(x.toPrecision(9));
  * What the emulator measured of a learner from its own timeline this cycle, or undefined when it
  * has none (sat out, or never answered).
  */
-export function measureFromTimeline(record: LearnerRecord, tau: number, flops_per_sample: number): DeviceEstimate | undefined {
+export function measureFromTimeline(record: LearnerRecord, flops_per_sample: number): DeviceEstimate | undefined {
   const p = record.phases;
+  const tau = record.tau; // the learner's own τ_k (per-learner schemes run several)
   if (!p || record.status === 'missing' || record.batch === 0 || tau === 0 || record.bytes_returned === undefined || !(p.t_compute_s > 0) || !(p.t_return_s > 0)) return undefined;
   return { f_hz: measured((tau * record.batch * flops_per_sample) / p.t_compute_s), rate_bps: measured((8 * record.bytes_returned) / p.t_return_s) };
 }
@@ -74,7 +78,7 @@ export class Measurements {
   }
 }
 
-export type PlannerSettings = Pick<ExperimentConfig, 'T' | 'train_samples' | 'scenario' | 'tau_max' | 'params' | 'csi' | 'epsilon'>;
+export type PlannerSettings = Pick<ExperimentConfig, 'T' | 'train_samples' | 'scenario' | 'tau_max' | 'params' | 'csi' | 'epsilon' | 'max_staleness' | 'energy'>;
 
 export class Planner {
   readonly csi: Csi;
@@ -89,7 +93,10 @@ export class Planner {
     this.csi = config.csi ?? DEFAULT_EXPERIMENT.csi;
     this.epsilon = config.epsilon ?? DEFAULT_EXPERIMENT.epsilon;
     this.robustProfile = new Array(fleet.length);
+    this.budgets = energyBudgets(config, fleet);
   }
+  /** each learner's energy budget per cycle (Infinity: none) */
+  private readonly budgets: number[];
 
   /** Whether `scheme`'s allocation can change from cycle to cycle (else the first one holds for the run). */
   perCycle(scheme: SchemeName): boolean {
@@ -109,15 +116,16 @@ export class Planner {
   plan(scheme: SchemeName, cycle: number, measurements: Measurements): CyclePlan {
     const on = this.fleet.map((_, k) => this.world.truth(k, cycle).available);
     const batch = new Array<number>(this.fleet.length).fill(0);
-    if (!on.includes(true)) return { tau: 0, batch, idleReason: 'no learner is available' };
+    const idle = (idleReason: string): CyclePlan => ({ tau: 0, batch, tau_per_learner: batch.slice(), idleReason });
+    if (!on.includes(true)) return idle('no learner is available');
     const a = this.solveFor(scheme, on, (k) => this.estimate(scheme, k, cycle, measurements));
     if (!a.feasible) {
       // The solver numbered the learners among those on; its first clause has no numbers, `binding` is remapped.
       const why = a.reason.split(/[;(]/)[0].trim();
       const binding = a.binding.slice(0, 5).join(', ') + (a.binding.length > 5 ? ` and ${a.binding.length - 5} more` : '');
-      return { tau: 0, batch, idleReason: `no feasible allocation for the ${on.filter(Boolean).length} learners available: ${why}; most limiting: learners ${binding}` };
+      return idle(`no feasible allocation for the ${on.filter(Boolean).length} learners available: ${why}; most limiting: learners ${binding}`);
     }
-    return { tau: a.tau, batch: a.batch };
+    return { tau: a.tau, batch: a.batch, tau_per_learner: a.tau_per_learner };
   }
 
   /**
@@ -132,16 +140,33 @@ export class Planner {
   /** Solve over the learners that are on; the others get d_k = 0 (indices and `binding` are the fleet's). */
   private solveFor(scheme: SchemeName, on: boolean[], estimate: (k: number) => DeviceEstimate): Allocation {
     const ids = on.flatMap((isOn, k) => (isOn ? [k] : []));
-    const coeffs = ids.map((k) => {
-      const e = estimate(k);
-      return wireCoefficients({ id: k, f_hz: e.f_hz, rate_bps: e.rate_bps }, this.config.params, this.config.scenario);
+    const { params, scenario, max_staleness } = this.config;
+    const energyParams = runEnergyParams(this.config);
+    // Time and energy coefficients both from what the scheme believes of each learner's speed and rate.
+    const devices = ids.map((k) => ({ id: k, ...pick(estimate(k)) }));
+    const a = solve(scheme, {
+      coeffs: devices.map((l) => wireCoefficients(l, params, scenario)),
+      T_s: this.config.T,
+      d: this.config.train_samples,
+      ...(this.config.tau_max ? { tau_max: this.config.tau_max } : {}),
+      ...(max_staleness !== undefined && max_staleness !== null ? { max_staleness } : {}),
+      energy: devices.map((l) => wireEnergyCoefficients(l, params, scenario, energyParams)),
+      budget_j: ids.map((k) => this.budgets[k]),
     });
-    const a = solve(scheme, { coeffs, T_s: this.config.T, d: this.config.train_samples, ...(this.config.tau_max ? { tau_max: this.config.tau_max } : {}) });
     if (!a.feasible) return { ...a, binding: a.binding.map((i) => ids[i]) };
-    const batch = new Array<number>(on.length).fill(0);
-    const time_s = new Array<number>(on.length).fill(0);
-    ids.forEach((k, i) => ((batch[k] = a.batch[i]), (time_s[k] = a.time_s[i])));
-    return { ...a, batch, time_s };
+    // Back to fleet indices: a learner that is off gets d_k = 0, τ_k = 0 (and 0 J).
+    const spread = (xs: readonly number[]) => {
+      const out = new Array<number>(on.length).fill(0);
+      ids.forEach((k, i) => (out[k] = xs[i]));
+      return out;
+    };
+    return {
+      ...a,
+      batch: spread(a.batch),
+      time_s: spread(a.time_s),
+      tau_per_learner: spread(a.tau_per_learner),
+      ...(a.energy_j ? { energy_j: spread(a.energy_j) } : {}),
+    };
   }
 
   private robustEstimate(k: number, measurements: Measurements): DeviceEstimate {
@@ -166,3 +191,6 @@ export class Planner {
     return { f_hz: speedQuantileHz(l.f_hz, spec, eps), rate_bps: rateQuantileBps(rate, spec, params, eps) };
   }
 }
+
+/** Only the speed and rate of an estimate (a full profile also carries its distance and budget). */
+const pick = (e: DeviceEstimate): DeviceEstimate => ({ f_hz: e.f_hz, rate_bps: e.rate_bps });

@@ -38,6 +38,10 @@ function learnerRow(scheme: string, cycle: number, r: LearnerRecord) {
     t_total_s: idle ? 0 : p?.t_total_s,
     late: r.status === 'missing' ? 'missing' : r.status === 'late' ? '1' : '0',
     reason: r.status === 'missing' ? oneLine(r.reason ?? 'unknown') : r.status === 'unavailable' ? UNAVAILABLE_REASON : '',
+    tau: r.tau,
+    energy_j: idle ? 0 : r.energy?.total_j,
+    energy_compute_j: idle ? 0 : r.energy?.compute_j,
+    energy_radio_j: idle ? 0 : r.energy?.radio_j,
   };
 }
 

@@ -1,7 +1,42 @@
 /** What a run achieved, per scheme, computed from the CSV rows (so a resumed run summarises all its cycles). */
 import { ACCURACY_TARGETS, accuracyTargetText, notRun, UNAVAILABLE_REASON, type CycleRow, type LearnerRow, type SchemeSummary } from '../run-folder/schema.ts';
 
-export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[]): SchemeSummary {
+/** τ_k of the learners that took part, per cycle; absent when the scheme never ran or the rows predate the tau column. */
+function tauPerCycle(learners: LearnerRow[]): SchemeSummary['tau_per_cycle'] {
+  if (learners.length === 0) return undefined;
+  const byCycle = new Map<number, number[]>();
+  for (const l of learners) {
+    if (l.tau === null) return undefined;
+    if (l.batch === 0) continue;
+    byCycle.set(l.cycle, [...(byCycle.get(l.cycle) ?? []), l.tau]);
+  }
+  return [...byCycle.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([cycle, taus]) => {
+      const min = Math.min(...taus);
+      const max = Math.max(...taus);
+      return { cycle, mean: taus.reduce((s, t) => s + t, 0) / taus.length, min, max, staleness: max - min };
+    });
+}
+
+/** Energy over the learner-cycles that reported it; absent when the rows predate the energy columns. */
+function energySummary(learners: LearnerRow[], budget_j: number | null): SchemeSummary['energy'] {
+  const known = learners.filter((l) => l.energyJ !== null);
+  if (known.length === 0) return undefined;
+  const cycles = new Set(known.map((l) => l.cycle)).size;
+  const total = known.reduce((s, l) => s + l.energyJ!, 0);
+  const compute = known.reduce((s, l) => s + (l.energyComputeJ ?? 0), 0);
+  const active = known.filter((l) => l.batch > 0);
+  return {
+    mean_per_cycle_j: total / cycles,
+    mean_per_learner_cycle_j: active.length ? total / active.length : 0,
+    max_learner_cycle_j: Math.max(0, ...known.map((l) => l.energyJ!)),
+    compute_share: total > 0 ? compute / total : 0,
+    over_budget_learner_cycles: budget_j === null ? 0 : known.filter((l) => l.energyJ! > budget_j * (1 + 1e-9)).length,
+  };
+}
+
+export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[], budget_j: number | null = null): SchemeSummary {
   const rows = [...cycles].sort((a, b) => a.cycle - b.cycle);
   const [low, high] = ACCURACY_TARGETS;
   const first = (target: number) => rows.find((r) => r.testAccuracy >= target);
@@ -28,8 +63,12 @@ export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[]): Sch
     // Older cycles.csv files lack the column: no figure rather than a partial one.
     mean_updates_aggregated: updates.length === rows.length && rows.length > 0 ? updates.reduce((a, b) => a + b, 0) / rows.length : null,
     unavailable_learner_cycles: learners.filter((l) => l.batch === 0 && l.reason === UNAVAILABLE_REASON).length,
+    ...optional('tau_per_cycle', tauPerCycle(learners)),
+    ...optional('energy', energySummary(learners, budget_j)),
   };
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
 
 export function formatSummaryTable(schemes: Record<string, SchemeSummary>): string {
   const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(2)} %`);

@@ -10,6 +10,7 @@ import {
   FIG1_HEADER,
   LEARNERS_HEADER,
   LEARNERS_HEADER_WITHOUT_REASON,
+  LEARNERS_HEADER_WITHOUT_TAU,
   WALL_PHASES_HEADER,
   type CycleRow,
   type Fig1Row,
@@ -45,7 +46,7 @@ function optionalInteger(r: FieldReader, column: string): number | null {
 }
 
 export function parseLearners(text: string, file: string): LearnerRow[] {
-  return parseCsv(text, file, LEARNERS_HEADER, [LEARNERS_HEADER_WITHOUT_REASON]).map((rec) => {
+  return parseCsv(text, file, LEARNERS_HEADER, [LEARNERS_HEADER_WITHOUT_TAU, LEARNERS_HEADER_WITHOUT_REASON]).map((rec) => {
     const r = new FieldReader(file, rec);
     const late = r.oneOf('late', ['0', '1', 'missing'] as const);
     const batch = r.integer('batch', 0);
@@ -66,6 +67,10 @@ export function parseLearners(text: string, file: string): LearnerRow[] {
       tTotalS: time('t_total_s'),
       status: late === '1' ? 'late' : late === 'missing' ? 'missing' : 'on-time',
       reason: reason === '' ? null : reason,
+      tau: r.optionalNumber('tau', 0),
+      energyJ: r.optionalNumber('energy_j', 0),
+      energyComputeJ: r.optionalNumber('energy_compute_j', 0),
+      energyRadioJ: r.optionalNumber('energy_radio_j', 0),
     };
   });
 }

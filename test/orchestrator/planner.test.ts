@@ -54,6 +54,38 @@ describe('Planner', () => {
     expect(sawOffline).toBe(true);
   });
 
+  it('async and energy per cycle: τ_k and energies in fleet order (0 for who is off), τ = min τ_k, budgets kept on what the scheme believes', () => {
+    const c = dynamic({ availability: 0.6, mean_on_cycles: 2, max_staleness: 1, energy: { kappa_j_per_cycle_hz2: 1e-28, rx_power_w: 0, budget_j: 2 } });
+    const fleet = generateFleet(c.K, c.seed, c.params);
+    const world = createWorld(c, fleet, c.params);
+    const planner = new Planner(c, fleet, world);
+    let planned = 0;
+    for (const scheme of ['async', 'energy'] as const)
+      for (let cycle = 1; cycle <= 8; cycle++) {
+        const plan = planner.plan(scheme, cycle, new Measurements(c.K));
+        expect(plan.tau_per_learner).toHaveLength(c.K);
+        if (plan.idleReason) {
+          expect(plan.tau_per_learner.every((t) => t === 0)).toBe(true);
+          continue;
+        }
+        planned++;
+        const on = fleet.map((_, k) => world.truth(k, cycle).available);
+        plan.batch.forEach((b, k) => {
+          if (!on[k]) expect(b).toBe(0);
+          expect(plan.tau_per_learner[k] > 0).toBe(b > 0);
+        });
+        const taus = plan.tau_per_learner.filter((_, k) => plan.batch[k] > 0);
+        expect(plan.tau).toBe(Math.min(...taus));
+        expect(Math.max(...taus) - plan.tau).toBeLessThanOrEqual(1);
+      }
+    expect(planned).toBeGreaterThan(0);
+    // energy's budget is on the solver's problem: its plan spends at most 2 J per learner (on the profile it believes).
+    const a = planner.initial('energy');
+    if (!a.feasible) throw new Error(a.reason);
+    expect(a.energy_j!.every((e) => e <= 2 * (1 + 1e-9))).toBe(true);
+    expect(a.tau_per_learner).toHaveLength(c.K);
+  });
+
   it('csi: profile before any measurement, then the last one (last); the truth (perfect); the profile (profile)', () => {
     const c = dynamic();
     const fleet = generateFleet(c.K, c.seed, c.params);
@@ -74,14 +106,14 @@ describe('Planner', () => {
     const c = dynamic();
     const truth = { f_hz: 1.234567891234e9, rate_bps: 1.87654321e8 };
     const phases = emulatedPhases({ bytesSent: 3_000_000, bytesReturned: 1_100_000, tau: 3, samples: 500, flops_per_sample: c.params.flops_per_sample, ...truth });
-    const record: LearnerRecord = { learner: 0, ...truth, batch: 500, status: 'late', phases, bytes_returned: 1_100_000 };
-    const m = measureFromTimeline(record, 3, c.params.flops_per_sample)!;
+    const record: LearnerRecord = { learner: 0, ...truth, batch: 500, tau: 3, status: 'late', phases, bytes_returned: 1_100_000 };
+    const m = measureFromTimeline(record, c.params.flops_per_sample)!;
     expect(m.f_hz / truth.f_hz).toBeCloseTo(1, 8);
     expect(m.rate_bps / truth.rate_bps).toBeCloseTo(1, 8);
-    const row = { scheme: 'optimal', cycle: 1, learner: 0, fHz: truth.f_hz, rateBps: truth.rate_bps, batch: 500, tSendS: 1, tComputeS: phases.t_compute_s, tReturnS: 1, tTotalS: 3, status: 'late' as const, reason: null };
+    const row = { scheme: 'optimal', cycle: 1, learner: 0, fHz: truth.f_hz, rateBps: truth.rate_bps, batch: 500, tSendS: 1, tComputeS: phases.t_compute_s, tReturnS: 1, tTotalS: 3, status: 'late' as const, reason: null, tau: 3, energyJ: null, energyComputeJ: null, energyRadioJ: null };
     expect(measureFromRow(row)).toEqual(m);
-    expect(measureFromTimeline({ ...record, status: 'missing' }, 3, c.params.flops_per_sample)).toBeUndefined();
-    expect(measureFromTimeline({ ...record, status: 'idle', batch: 0 }, 3, c.params.flops_per_sample)).toBeUndefined();
+    expect(measureFromTimeline({ ...record, status: 'missing' }, c.params.flops_per_sample)).toBeUndefined();
+    expect(measureFromTimeline({ ...record, status: 'idle', batch: 0 }, c.params.flops_per_sample)).toBeUndefined();
   });
 
   it.each([
