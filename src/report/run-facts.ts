@@ -82,6 +82,16 @@ export function headerFacts(config: Json, summary: Json): Fact[] {
     add('allocator knows', csi === 'profile' ? 'the static profile (--csi profile)' : csi === 'last' ? "each learner's measurement from its previous cycle (--csi last; allocated every cycle)" : "this cycle's true values (--csi perfect, an oracle)");
   if ((config.schemes as unknown[] | undefined)?.includes('robust') && num(config.epsilon) !== undefined) add('robust', `planned miss probability ≤ ε = ${roundNumber(num(config.epsilon)!)} per learner`);
 
+  // Per-learner τ_k, aggregation and energy (absent in runs from before them).
+  const schemes = Array.isArray(config.schemes) ? config.schemes.map(String) : [];
+  const staleness = config.max_staleness;
+  if ((schemes.includes('async') || schemes.includes('energy')) && (staleness === null || num(staleness) !== undefined))
+    add('per-learner τ_k', staleness === null ? 'each learner fills its cycle (staleness unbounded)' : `each learner fills its cycle, τ_k ≤ τ* + ${staleness} (--max-staleness)`);
+  const aggregate = str(config.aggregate);
+  if (aggregate !== undefined) add('aggregation', aggregate === 'fednova' ? 'FedNova (each update divided by its τ_k, Wang et al. 2020)' : 'FedAvg (weights ∝ d_k)');
+  const budget = num(obj(config.energy)?.budget_j);
+  if (budget !== undefined) add('energy budget', `${roundNumber(budget)} J per learner and cycle (--energy-j)`);
+
   const faults = obj(config.faults);
   if (faults) {
     const kills = Array.isArray(faults.kill) ? faults.kill.map(killText).filter(Boolean) : [];

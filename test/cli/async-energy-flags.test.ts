@@ -34,6 +34,8 @@ describe('async/energy flags', () => {
     ['src/cli/allocate.ts', ['--schemes', 'energy'], /--schemes energy needs a budget/],
     ['src/cli/allocate.ts', ['--K', '6', '--schemes', 'energy', '--energy-j', '2'], /infeasible \(energy\).*budgets bind for learners/],
     ['src/cli/sweep.ts', ['--energy-j', '5,x'], /--energy-j: "x" is not a number > 0/],
+    ['src/cli/allocate.ts', ['--schemes', 'optimal,robust'], /--schemes: robust plans on the quantiles of a world that changes.*npm run experiment/],
+    ['experiments/fig1.ts', ['--schemes', 'robust'], /--schemes: robust plans on the quantiles of a world that changes/],
   ] as [string, string[], RegExp][])('%s %j exits 2 with one line', async (script, args, message) => {
     const r = await run(script, ...args);
     expect(r.code).toBe(2);
