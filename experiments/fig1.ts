@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseOrHelp, runCli, UsageError, type CommandSpec, type ParsedArgs } from '../src/cli/args.ts';
-import { SCHEMES, type SchemeName } from '../src/allocation/types.ts';
+import { ROBUST_ONLY_IN_EXPERIMENTS, SCHEMES, SYNC_SCHEMES, type SchemeName } from '../src/allocation/types.ts';
 import { MAX_TOTAL_SAMPLES } from '../src/allocation/feasibility.ts';
 import { SCENARIOS, type Scenario } from '../src/model/coefficients.ts';
 import { systemParamFlags, systemParamsFromArgs } from '../src/cli/param-flags.ts';
@@ -30,7 +30,7 @@ const spec: CommandSpec = {
     { name: 'out', type: 'string', default: 'results/fig1', help: 'output folder for tau_vs_K.csv and tau_vs_T.csv' },
     { name: 'd', type: 'int', min: 1, max: MAX_TOTAL_SAMPLES, unit: 'samples', default: FIG1_DEFAULTS.d, help: 'total batch size' },
     { name: 'scenario', type: 'enum', choices: SCENARIOS, default: FIG1_DEFAULTS.scenario, help: 'parallel: batch + weights travel; federated: only weights' },
-    { name: 'schemes', type: 'list', choices: SCHEMES, default: SCHEMES, help: 'schemes to run' },
+    { name: 'schemes', type: 'list', choices: SCHEMES.filter((s) => s !== 'energy'), refused: ROBUST_ONLY_IN_EXPERIMENTS, default: SYNC_SCHEMES, help: 'schemes to run' },
     { name: 'ks', type: 'list', unit: 'learners', default: list(FIG1_DEFAULTS.ks), help: 'K values of the τ-vs-K sweep' },
     { name: 't-for-k', type: 'list', unit: 's', default: list(FIG1_DEFAULTS.tForK), help: 'T of each τ-vs-K curve' },
     { name: 'ts', type: 'list', unit: 's', default: list(FIG1_DEFAULTS.ts), help: 'T values of the τ-vs-T sweep' },

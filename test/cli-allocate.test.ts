@@ -42,10 +42,11 @@ describe.concurrent('npm run allocate', () => {
     expect(Object.keys(j.learners[0]).sort()).toEqual(['c0', 'c1', 'c2', 'distance_m', 'f_hz', 'id', 'rate_bps']);
     expect(j.learners[0].f_hz).toBe(2.4e9);
     expect(j.learners[19].f_hz).toBe(7e8);
-    expect(Object.keys(j.allocations)).toEqual(['eta', 'analytical', 'optimal']);
-    for (const name of ['eta', 'analytical', 'optimal']) {
+    expect(Object.keys(j.allocations)).toEqual(['eta', 'analytical', 'optimal', 'async']);
+    for (const name of ['eta', 'analytical', 'optimal', 'async']) {
       const a = j.allocations[name];
       expect(a.feasible).toBe(true);
+      expect(a.tau_per_learner).toHaveLength(20);
       expect(Number.isInteger(a.tau)).toBe(true);
       expect(a.batch).toHaveLength(20);
       expect(a.time_s).toHaveLength(20);
@@ -63,7 +64,7 @@ describe.concurrent('npm run allocate', () => {
     const r = await run('--K', '4', '--T', '30', '--d', '6000', '--scenario', 'federated', '--schemes', 'eta,optimal');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('scenario=federated');
-    expect(r.stdout).toMatch(/learner +f \(GHz\) +dist \(m\) +rate \(Mbit\/s\) +d_k +t_S \(s\) +τ·t_C \(s\) +t_R \(s\) +t_k \(s\) +slack \(s\)/);
+    expect(r.stdout).toMatch(/learner +f \(GHz\) +dist \(m\) +rate \(Mbit\/s\) +d_k +τ_k +t_S \(s\) +τ·t_C \(s\) +t_R \(s\) +t_k \(s\) +slack \(s\) +E_k \(J\)/);
     expect(r.stdout).toMatch(/== eta ==[\s\S]*== optimal ==/);
     expect(r.stdout).not.toContain('== analytical ==');
     expect(r.stdout).toMatch(/τ per scheme — eta: τ=\d+, optimal: τ=\d+/);
@@ -111,7 +112,7 @@ describe.concurrent('npm run allocate', () => {
 
   it('infeasible T → exit 2 naming the binding learner', async () => {
     const r = await run('--K', '5', '--T', '0.05', '--json');
-    expectUsageFailure(r, /infeasible \(eta, analytical, optimal\): T=0.05 s is shorter than the model exchange time of every learner \(shortest C0 = [\d.]+ s, learner \d\)/);
+    expectUsageFailure(r, /infeasible \(eta, analytical, optimal, async\): T=0.05 s is shorter than the model exchange time of every learner \(shortest C0 = [\d.]+ s, learner \d\)/);
     expect(JSON.parse(r.stdout).allocations.optimal.feasible).toBe(false);
     expectUsageFailure(await run('--K', '3', '--T', '1'), /even τ=1 allows only Σcap=\d+ < d=60000 samples/);
   });

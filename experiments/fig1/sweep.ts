@@ -3,7 +3,7 @@
  * over many seeded fleets. Pure: no files, no printing.
  */
 import { solve } from '../../src/allocation/index.ts';
-import { SCHEMES, type SchemeName } from '../../src/allocation/types.ts';
+import { SYNC_SCHEMES, type SchemeName } from '../../src/allocation/types.ts';
 import { coefficients, type Scenario } from '../../src/model/coefficients.ts';
 import { generateFleet } from '../../src/model/devices.ts';
 import { PAPER_PRESET, type SystemParams } from '../../src/model/params.ts';
@@ -44,7 +44,7 @@ export const FIG1_DEFAULTS: Fig1Options = {
   tForK: [30, 60],
   ts: range(10, 120, 10),
   kForT: [10, 20],
-  schemes: SCHEMES,
+  schemes: SYNC_SCHEMES,
 };
 
 /** One point (K, T): one row per scheme, aggregated over the seeded fleets. */

@@ -12,7 +12,7 @@
  * capacities at the lower τ only have more room.
  */
 import { addOneToLargest, distributeProportional } from './distribute.ts';
-import { capacities, pack, REL_EPS, times, totalCapacity, validateProblem } from './feasibility.ts';
+import { capacities, pack, REL_EPS, syncTaus, times, totalCapacity, validateProblem } from './feasibility.ts';
 import { noTauFeasible } from './infeasible.ts';
 import { relaxedTau } from './relaxed.ts';
 import { largestFeasibleTau } from './search.ts';
@@ -77,6 +77,8 @@ export function solveAnalytical(problem: AllocationProblem): Allocation {
     scheme: 'analytical',
     tau,
     batch,
+    tau_per_learner: syncTaus(tau, batch),
+    staleness: 0,
     time_s: times(coeffs, tau, batch),
     tau_relaxed,
     repair: { tau_lowered_by: tauStart - tauRepaired, samples_moved },

@@ -9,25 +9,28 @@
  *     synchronous solution with both caps), τ = ⌊τ_rel⌋;
  *  2. improve: move τ to the largest integer with Σ cap_k(τ) ≥ d (exact, as optimal.ts: the test is
  *     monotone, so searching from the suggestion only saves probes);
- *  3. fill every learner's cycle with the least spread (per-learner.ts; exact).
- * Like `async`, the result is exact for its lexicographic objective (max min τ_k, then least
- * spread); with infinite budgets it is the `async` allocation. If even τ = 1 cannot place d samples,
+ *  3. fill every learner's cycle (τ_k = the most both limits allow, at most τ* + s) with the
+ *     batches that maximise the work Σ τ_k·d_k (per-learner.ts; exact).
+ * Like `async`, the result is exact for its lexicographic objective (max min τ_k, then most
+ * work); with infinite budgets it is the `async` allocation. If even τ = 1 cannot place d samples,
  * a typed infeasible result names the learners whose budgets bind.
  */
 import { capacity, maxTau, pack, REL_EPS, totalCapacity, validateProblem } from './feasibility.ts';
 import { nameSome, noTauFeasible } from './infeasible.ts';
-import { fillCycles, validateOptions, type LearnerLimits, type PerLearnerInfeasible, type PerLearnerOptions, type PerLearnerResult } from './per-learner.ts';
+import { fillCycles, validateOptions, type LearnerLimits, type PerLearnerOptions, type PerLearnerResult } from './per-learner.ts';
 import { relaxedTau } from './relaxed.ts';
 import { largestFeasibleTau } from './search.ts';
-import type { AllocationProblem } from './types.ts';
+import type { AllocationProblem, InfeasibleAllocation } from './types.ts';
 import { learnerTime } from '../model/coefficients.ts';
 import { learnerEnergyJ, type EnergyCoefficients } from '../model/energy.ts';
 
-export interface EnergyAllocationProblem extends AllocationProblem {
-  /** E_k = e2·τ·d_k + e1·d_k + e0 per learner (model/energy.ts energyCoefficients). */
-  energy: EnergyCoefficients[];
-  /** Energy budget per learner and cycle, J; Infinity = unconstrained. */
-  budget_j: number[];
+/** The energy scheme's problem: AllocationProblem with its energy fields present. */
+export type EnergyAllocationProblem = AllocationProblem & Required<Pick<AllocationProblem, 'energy' | 'budget_j'>>;
+
+/** The energy scheme's problem, or a RangeError when the energy model or the budgets are missing. */
+export function energyProblem(p: AllocationProblem): EnergyAllocationProblem {
+  if (!p.energy || !p.budget_j) throw new RangeError('the energy scheme needs energy coefficients and a budget per learner');
+  return p as EnergyAllocationProblem;
 }
 
 /** Above any d (≤ 2^26): an energy cap this large means the budget never limits the batch. */
@@ -118,7 +121,7 @@ function fmtJoules(j: number): string {
 }
 
 /** Σ_k cap_k(1) < d. If the deadline alone allows d, the budgets bind: name the learners they cut most. */
-function budgetsInfeasible(p: EnergyAllocationProblem, total: number): PerLearnerInfeasible {
+function budgetsInfeasible(p: EnergyAllocationProblem, total: number): InfeasibleAllocation {
   const { coeffs, T_s, d, energy, budget_j } = p;
   const timeTotal = totalCapacity(pack(coeffs), 1, T_s);
   if (timeTotal < d) return { ...noTauFeasible(p, 'optimal'), scheme: 'energy' };
@@ -147,7 +150,8 @@ function budgetsInfeasible(p: EnergyAllocationProblem, total: number): PerLearne
 export function solveEnergy(problem: EnergyAllocationProblem, options: PerLearnerOptions = {}): PerLearnerResult {
   validateProblem(problem);
   validateEnergy(problem);
-  const s = validateOptions(options);
+  const opts = { maxStaleness: options.maxStaleness ?? problem.max_staleness, tauMax: options.tauMax ?? problem.tau_max };
+  validateOptions(opts);
   const { coeffs, T_s, d, energy, budget_j } = problem;
   const K = coeffs.length;
   const cap = (k: number, tau: number) => Math.min(capacity(coeffs[k], tau, T_s), energyCapacity(energy[k], tau, budget_j[k]));
@@ -164,14 +168,14 @@ export function solveEnergy(problem: EnergyAllocationProblem, options: PerLearne
   let tauStar: number;
   if (S(tauStart, d) < d) tauStar = largestFeasibleTau(S, d, 1, tauStart);
   else tauStar = S(tauStart + 1, d) < d ? tauStart : largestFeasibleTau(S, d, tauStart + 1);
+  tauStar = Math.min(tauStar, opts.tauMax ?? Infinity); // a lower minimum only frees time and energy
 
   const limits: LearnerLimits = {
     K,
     cap,
     fill: (k, n) => Math.min(maxTau(coeffs[k], n, T_s), energyMaxTau(energy[k], n, budget_j[k])),
   };
-  const out = fillCycles(limits, d, tauStar, s);
-  if ('blocked' in out) return { feasible: false, scheme: 'energy', reason: out.reason, binding: out.binding };
+  const out = fillCycles(limits, d, tauStar, opts);
   const { batch, tau_per_learner } = out;
   return {
     feasible: true,
@@ -183,5 +187,7 @@ export function solveEnergy(problem: EnergyAllocationProblem, options: PerLearne
     staleness: out.staleness,
     energy_j: batch.map((n, k) => learnerEnergyJ(energy[k], tau_per_learner[k], n)),
     tau_relaxed,
+    work: out.work,
+    exact: out.exact,
   };
 }

@@ -3,7 +3,7 @@
  * samples (the remainder to the first ones), whether or not it can cope; τ is what the slowest
  * learner allows.
  */
-import { fits, maxTau, times, validateProblem } from './feasibility.ts';
+import { fits, maxTau, syncTaus, times, validateProblem } from './feasibility.ts';
 import { fmtSeconds, nameSome } from './infeasible.ts';
 import { learnerTime } from '../model/coefficients.ts';
 import type { Allocation, AllocationProblem } from './types.ts';
@@ -42,5 +42,5 @@ export function solveEta(problem: AllocationProblem): Allocation {
   tau = Math.min(tau, problem.tau_max ?? Infinity); // fewer iterations only free time
   const time_s = times(coeffs, tau, batch);
   if (!batch.every((d_k, k) => fits(coeffs[k], tau, d_k, T_s))) throw new Error('ETA produced a late learner (bug)');
-  return { feasible: true, scheme: 'eta', tau, batch, time_s };
+  return { feasible: true, scheme: 'eta', tau, batch, tau_per_learner: syncTaus(tau, batch), staleness: 0, time_s };
 }

@@ -122,3 +122,8 @@ export function times(coeffs: Coefficients[], tau: number, batch: number[]): num
   for (let k = 0; k < batch.length; k++) out[k] = learnerTime(coeffs[k], tau, batch[k]);
   return out;
 }
+
+/** τ_k of a synchronous allocation: τ for every learner with d_k > 0, 0 for those that sit out. */
+export function syncTaus(tau: number, batch: number[]): number[] {
+  return batch.map((n) => (n > 0 ? tau : 0));
+}

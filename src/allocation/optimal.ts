@@ -5,7 +5,7 @@
  * the problem NP-hard; with this structure it is not.)
  */
 import { distributeProportional } from './distribute.ts';
-import { capacities, pack, times, totalCapacity, validateProblem } from './feasibility.ts';
+import { capacities, pack, syncTaus, times, totalCapacity, validateProblem } from './feasibility.ts';
 import { noTauFeasible } from './infeasible.ts';
 import { largestFeasibleTau } from './search.ts';
 import type { Allocation, AllocationProblem } from './types.ts';
@@ -22,5 +22,5 @@ export function solveOptimal(problem: AllocationProblem): Allocation {
   // Every learner fills the same fraction d/Σcap of its capacity, so relative slack is balanced.
   const caps = capacities(pk, tau, T_s);
   const batch = distributeProportional(caps, d);
-  return { feasible: true, scheme: 'optimal', tau, batch, time_s: times(coeffs, tau, batch) };
+  return { feasible: true, scheme: 'optimal', tau, batch, tau_per_learner: syncTaus(tau, batch), staleness: 0, time_s: times(coeffs, tau, batch) };
 }

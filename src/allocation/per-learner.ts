@@ -1,49 +1,46 @@
 /**
- * Per-learner τ_k (asynchronous MEL, arXiv 1905.01656): result types and the engine shared by the
- * `async` and `energy` schemes. A learner's limits are abstracted as two monotone functions
- * (cap: most samples at τ iterations; fill: most iterations on n samples), so the engine does not
- * care whether only the deadline binds or the deadline and an energy budget together.
+ * Per-learner τ_k (asynchronous MEL, after arXiv 1905.01656): the engine shared by the `async` and
+ * `energy` schemes. A learner's limits are two monotone functions (cap: most samples at τ
+ * iterations; fill: most iterations on n samples), so the engine does not care whether only the
+ * deadline binds or the deadline and an energy budget together.
  *
- * The engine, given the minimum τ_lo (found by the caller exactly, as optimal.ts does), picks the
- * batches that minimise the spread max τ_k − τ_lo while every learner fills its cycle
- * (τ_k = fill_k(d_k)). Participation rule: every learner that can take one sample at τ_lo takes at
- * least one (if d is smaller than their number, d of them take one each). Without that rule the
- * least spread is reached by sending learners home (a lone learner has spread 0), which throws
- * away compute and is not what "every learner works for the whole cycle" means.
+ * Our formulation (the papers publish no code). Given the largest minimum τ* (found by the caller
+ * exactly, as optimal.ts does) and a staleness bound s (default: none), learner k with d_k > 0 runs
+ *     τ_k = min(fill_k(d_k), τ* + s)                       ("fills its cycle", up to the bound)
+ * and the batches maximise the total work W = Σ_k τ_k·d_k (sample-iterations done in the cycle, =
+ * d × FedNova's d_k-weighted mean τ) subject to Σ d_k = d and d_k ≤ cap_k(τ*) (so min τ_k = τ*).
+ * Participation rule: every learner that can take one sample at τ* takes at least one (when d is at
+ * least their number); others sit out.
  *
- * Exactness of the spread: fill_k(n) ≤ τ_hi ⇔ n ≥ lo_k(τ_hi) = cap_k(τ_hi + 1) + 1, and
- * fill_k(n) ≥ τ_lo ⇔ n ≤ cap_k(τ_lo). So "some allocation has every τ_k in [τ_lo, τ_hi]" ⇔ every
- * participant's interval [lo_k, cap_k(τ_lo)] is non-empty and Σ lo_k ≤ d ≤ Σ cap_k(τ_lo) (any
- * integer sum in between is reachable by moving single samples). lo_k is non-increasing in τ_hi, so
- * that test is monotone and a binary search on τ_hi finds the least spread exactly, O(K log τ).
+ * Why this objective: at the synchronous optimum the learners keep up to one iteration of idle
+ * time each; moving samples away from a learner lifts its τ_k and uses that time. (Minimising the
+ * spread instead gives back the synchronous allocation on Table I fleets: staleness 0, nothing new.)
+ *
+ * Exact algorithm. Learner k's possible (τ_k, d_k) form levels: at level τ its batch ranges over
+ * [cap_k(τ+1) + 1, cap_k(τ)] (the top level τ* + s over [1, cap_k(τ* + s)]) and its work is τ·d_k,
+ * linear in d_k. Exchange argument: if two learners sit strictly inside their levels, moving samples
+ * to the one with the larger τ does not lower W and keeps both levels, until one reaches an end of
+ * its range; so some optimum has every learner but at most one at an end of its range. A dynamic
+ * programme over the samples removed from the caps, R = Σ cap_k(τ*) − d, with states "all at ends"
+ * and "one learner free" (the free one by a sliding-window maximum) finds it in
+ * O(R · Σ_k levels_k). Learners of equal τ_k then share their samples in proportion to their room
+ * (W unchanged), like optimal.ts. Third objective: among the batches with the most work, the
+ * least staleness — W is non-decreasing in s, so the smallest bound that keeps the most work is
+ * found by bisection over s (a few more runs of the programme). Beyond WORK_LIMIT the engine falls back to optimal's batches
+ * with filled τ_k and says so (`exact: false`).
  */
 import { distributeProportional } from './distribute.ts';
-import { nameSome } from './infeasible.ts';
 import type { FeasibleAllocation, InfeasibleAllocation } from './types.ts';
 
-export type PerLearnerSchemeName = 'async' | 'energy';
-export const PER_LEARNER_SCHEMES: PerLearnerSchemeName[] = ['async', 'energy'];
-
-/** FeasibleAllocation with one τ_k per learner; `tau` is the minimum over learners with d_k > 0. */
-export interface PerLearnerAllocation extends Omit<FeasibleAllocation, 'scheme'> {
-  scheme: PerLearnerSchemeName;
-  /** τ_k: the most iterations learner k fits into the cycle with its d_k; 0 for a learner that sits out. */
-  tau_per_learner: number[];
-  /** max τ_k − min τ_k over learners with d_k > 0 (gradient staleness). */
-  staleness: number;
-  /** Energy scheme only: E_k in J under (τ_k, d_k). */
-  energy_j?: number[];
-}
-
-export interface PerLearnerInfeasible extends Omit<InfeasibleAllocation, 'scheme'> {
-  scheme: PerLearnerSchemeName;
-}
-
-export type PerLearnerResult = PerLearnerAllocation | PerLearnerInfeasible;
+/** A FeasibleAllocation of a per-learner scheme; `tau` is min τ_k over learners with d_k > 0. */
+export type PerLearnerAllocation = FeasibleAllocation & { work: number; exact: boolean };
+export type PerLearnerResult = PerLearnerAllocation | InfeasibleAllocation;
 
 export interface PerLearnerOptions {
-  /** Largest allowed max τ_k − min τ_k; the minimum τ is lowered until it can be met. */
+  /** Largest allowed max τ_k − min τ_k: τ_k = min(fill_k(d_k), τ* + s). Absent = unbounded. */
   maxStaleness?: number;
+  /** Cap on every τ_k (the problem's tau_max). */
+  tauMax?: number;
 }
 
 /**
@@ -58,208 +55,234 @@ export interface LearnerLimits {
   fill(k: number, n: number): number;
 }
 
-/** The learners that take part at minimum τ_lo and their room there. */
-interface Stage {
-  tauLo: number;
-  members: number[];
-  capLo: Float64Array; // cap_k(τ_lo) for members
-  fill1: Float64Array; // fill_k(1) ≥ τ_lo for members: the τ of a learner given a single sample
-  maxFill1: number;
-}
-
-function stageAt(L: LearnerLimits, tauLo: number): Stage {
-  const members: number[] = [];
-  for (let k = 0; k < L.K; k++) if (L.cap(k, tauLo) >= 1) members.push(k);
-  const capLo = new Float64Array(members.length);
-  const fill1 = new Float64Array(members.length);
-  let maxFill1 = tauLo;
-  members.forEach((k, i) => {
-    capLo[i] = L.cap(k, tauLo);
-    fill1[i] = L.fill(k, 1);
-    if (fill1[i] > maxFill1) maxFill1 = fill1[i];
-  });
-  return { tauLo, members, capLo, fill1, maxFill1 };
-}
-
-/** lo_k(τ_hi): fewest samples that keep learner k at ≤ τ_hi iterations. */
-function lowerBound(L: LearnerLimits, k: number, tauHi: number): number {
-  return L.cap(k, tauHi + 1) + 1;
-}
-
-/** Can every participant's τ_k lie in [τ_lo, τ_hi]? (See the header for why this test is exact.) */
-function windowFits(L: LearnerLimits, st: Stage, d: number, tauHi: number): boolean {
-  const n = st.members.length;
-  if (d < n) {
-    // d learners take one sample each: enough of them must have fill_k(1) ≤ τ_hi.
-    let count = 0;
-    for (let i = 0; i < n; i++) if (st.fill1[i] <= tauHi) count++;
-    return count >= d;
-  }
-  let sumLo = 0;
-  let sumCap = 0;
-  for (let i = 0; i < n; i++) {
-    const lo = lowerBound(L, st.members[i], tauHi);
-    if (lo > st.capLo[i]) return false; // one more sample drops it below τ_lo, one fewer lifts it above τ_hi
-    sumLo += lo;
-    sumCap += st.capLo[i];
-  }
-  return sumLo <= d && d <= sumCap;
-}
-
-/** Smallest τ_hi in [τ_lo, limit] with windowFits, given that it holds at `limit`. */
-function leastTauHi(L: LearnerLimits, st: Stage, d: number, limit: number): number {
-  let lo = st.tauLo - 1; // windowFits(lo) treated as false
-  let hi = limit;
-  while (hi - lo > 1) {
-    const mid = lo + Math.floor((hi - lo) / 2);
-    if (windowFits(L, st, d, mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi;
-}
-
-/** Batches with every τ_k in [τ_lo, τ_hi]; requires windowFits(τ_hi). */
-function buildBatch(L: LearnerLimits, st: Stage, d: number, tauHi: number): number[] {
-  const batch = new Array<number>(L.K).fill(0);
-  const n = st.members.length;
-  if (d < n) {
-    // The d eligible learners with the most iterations (most work done); ties to the lower index.
-    const eligible = st.members.map((k, i) => ({ k, f: st.fill1[i] })).filter((e) => e.f <= tauHi);
-    eligible.sort((a, b) => b.f - a.f || a.k - b.k);
-    for (let i = 0; i < d; i++) batch[eligible[i].k] = 1;
-    return batch;
-  }
-  const room = new Array<number>(n);
-  let placed = 0;
-  st.members.forEach((k, i) => {
-    const lo = lowerBound(L, k, tauHi);
-    batch[k] = lo;
-    placed += lo;
-    room[i] = st.capLo[i] - lo;
-  });
-  // The rest in proportion to each learner's room, like optimal.ts (balanced relative slack).
-  const extra = distributeProportional(room, d - placed);
-  st.members.forEach((k, i) => (batch[k] += extra[i]));
-  return batch;
-}
+/** Above this many DP cell updates (or states), fall back to the synchronous batches (exact: false). */
+export const WORK_LIMIT = 6e7;
+const STATE_LIMIT = 2e7;
 
 export interface CycleFill {
   batch: number[];
   tau_per_learner: number[];
   tau: number;
   staleness: number;
+  work: number;
+  exact: boolean;
 }
 
-/** No minimum τ from τ* down to 1 allows the requested staleness; learners most in the way first. */
-export interface StalenessBlocked {
-  blocked: true;
-  binding: number[];
-  reason: string;
-}
-
-/**
- * Fill every participant's cycle with the least spread. tauStar must be the largest τ with
- * Σ_k cap_k(τ) ≥ d (so a window exists at it). With maxStaleness s the minimum is lowered from τ*
- * until a window [τ_lo, τ_lo + s] fits. That test is not monotone in τ_lo (the window slides), so
- * the search scans downwards — exact: the first τ_lo that fits is the largest, and the allocation
- * built there has its minimum exactly at τ_lo (a larger actual minimum m would have made the
- * window at m fit, and m was tried or provably skipped before). See nextTauLo for the skips.
- */
-export function fillCycles(L: LearnerLimits, d: number, tauStar: number, maxStaleness = Infinity): CycleFill | StalenessBlocked {
-  // fill_k(1) of every learner, largest first: k takes part at τ_lo iff fill_k(1) ≥ τ_lo.
-  const fills1: number[] = [];
-  for (let k = 0; k < L.K; k++) {
-    const f = L.fill(k, 1);
-    if (f >= 1) fills1.push(f);
-  }
-  fills1.sort((x, y) => y - x);
-  for (let tauLo = tauStar; tauLo >= 1; ) {
-    const st = stageAt(L, tauLo);
-    const limit = Math.min(st.maxFill1, tauLo + maxStaleness);
-    if (!windowFits(L, st, d, limit)) {
-      if (maxStaleness === Infinity) throw new Error(`no window at τ*=${tauStar} (bug: τ* must have Σcap ≥ d)`);
-      tauLo = nextTauLo(L, st, d, maxStaleness, fills1);
-      continue;
-    }
-    const tauHi = leastTauHi(L, st, d, limit);
-    const batch = buildBatch(L, st, d, tauHi);
-    const tau_per_learner = batch.map((n, k) => (n > 0 ? L.fill(k, n) : 0));
-    let min = Infinity;
-    let max = -Infinity;
-    batch.forEach((n, k) => {
-      if (n === 0) return;
-      min = Math.min(min, tau_per_learner[k]);
-      max = Math.max(max, tau_per_learner[k]);
-    });
-    if (min !== tauLo || max !== tauHi) throw new Error(`per-learner fill missed its window [${tauLo}, ${tauHi}]: got [${min}, ${max}] (bug)`);
-    return { batch, tau_per_learner, tau: min, staleness: max - min };
-  }
-  return stalenessBlocked(L, d, tauStar, maxStaleness);
-}
-
-/**
- * The next minimum worth trying below st.tauLo, whose window [τ_lo, τ_lo + s] failed. Every τ skipped
- * provably fails too, so the scan stays exact while usually visiting a handful of τ instead of τ*:
- *  - d < #participants: the test only counts fill_k(1) values inside the window, and the largest
- *    τ_lo that fits is itself such a value, so jump to the next one below;
- *  - otherwise every participant must take a sample (d ≥ their number), and that stays so until
- *    there are more participants than d, i.e. down to the (d+1)-th largest fill_k(1) =: τ_join:
- *    - Σ lo_k > d: lowering τ_lo only raises every lo_k (narrower top) and adds participants, so
- *      it keeps failing down to τ_join;
- *    - a participant's interval is empty (no batch puts its τ_k in the window): it stays a
- *      participant and outside every window down to its next filled value fill_k(cap_k(τ_lo) + 1),
- *      or to τ_join, whichever comes first.
- */
-function nextTauLo(L: LearnerLimits, st: Stage, d: number, s: number, fills1: number[]): number {
-  const n = st.members.length;
-  if (d < n) return fills1.find((f) => f < st.tauLo) ?? 0;
-  const tauJoin = fills1.length > d ? fills1[d] : 0; // < τ_lo since at most d learners take part at τ_lo
-  let sumLo = 0;
-  let emptyNext = Infinity; // any one empty learner proves the failure, so the lowest next value counts
-  st.members.forEach((k, i) => {
-    const lo = lowerBound(L, k, st.tauLo + s);
-    sumLo += lo;
-    if (lo > st.capLo[i]) emptyNext = Math.min(emptyNext, L.fill(k, st.capLo[i] + 1));
-  });
-  if (sumLo > d) return tauJoin;
-  if (emptyNext === Infinity) throw new Error('window failed with Σ lo ≤ d and no empty interval (bug)');
-  return Math.max(tauJoin, emptyNext);
-}
-
-function stalenessBlocked(L: LearnerLimits, d: number, tauStar: number, s: number): StalenessBlocked {
-  const st = stageAt(L, tauStar);
-  const tauHi = tauStar + s;
-  const head = `no minimum τ from ${tauStar} down to 1 keeps the staleness ≤ ${s}`;
-  const n = st.members.length;
-  if (d < n) {
-    // Too few learners whose single-sample τ stays within the window: the others run too far ahead.
-    const ahead = st.members.map((k, i) => ({ k, f: st.fill1[i] })).filter((e) => e.f > tauHi);
-    ahead.sort((a, b) => b.f - a.f || a.k - b.k);
-    const binding = ahead.map((e) => e.k);
-    const names = ahead.map((e) => `${e.k} (τ=${e.f} on one sample)`);
-    return { blocked: true, binding, reason: `${head}: at τ=${tauStar} fewer than d=${d} learners stay within τ=${tauHi} on one sample; ahead: ${nameSome(names)}` };
-  }
-  const empty: number[] = [];
-  const need: { k: number; lo: number }[] = [];
-  let needed = 0;
-  st.members.forEach((k, i) => {
-    const lo = lowerBound(L, k, tauHi);
-    needed += lo;
-    if (lo > st.capLo[i]) empty.push(k);
-    else if (lo > 1) need.push({ k, lo });
-  });
-  // Fast learners need many samples to be held down to τ* + s: the hungriest bind most.
-  need.sort((a, b) => b.lo - a.lo || a.k - b.k);
-  const emptyPart = empty.length > 0 ? `; no batch size puts learner${empty.length > 1 ? 's' : ''} ${nameSome(empty.map(String))} inside [${tauStar}, ${tauHi}]` : '';
-  const needPart = need.length > 0 ? `; the hungriest: ${nameSome(need.map((e) => `${e.k} (≥ ${e.lo} samples)`))}` : '';
-  return {
-    blocked: true,
-    binding: [...empty, ...need.map((e) => e.k)],
-    reason: `${head}: at τ=${tauStar} keeping every learner within τ=${tauHi} takes ${needed} samples (d=${d})${emptyPart}${needPart}`,
-  };
-}
 export function validateOptions(o: PerLearnerOptions): number {
   const s = o.maxStaleness ?? Infinity;
   if (s !== Infinity && !(Number.isInteger(s) && s >= 0)) throw new RangeError(`maxStaleness must be an integer >= 0, got ${s}`);
+  if (o.tauMax !== undefined && !(Number.isInteger(o.tauMax) && o.tauMax >= 1)) throw new RangeError(`tau_max must be an integer >= 1, got ${o.tauMax}`);
   return s;
+}
+
+/** One level of one learner, in "samples removed from cap_k(τ*)" x = cap* − d_k: x ∈ [xa, xb], work τ·(cap* − x). */
+interface Level {
+  tau: number;
+  xa: number;
+  xb: number;
+}
+
+/**
+ * Learner k's non-empty levels from τ* up to `top`, clipped to x ∈ [0, R] and d_k ≥ minBatch.
+ * Levels are visited through fill: the level of n samples is fill(n); the next one up starts at
+ * cap(τ + 1). Only batches ≥ cap* − R can occur (the others cannot take the rest), which bounds the walk.
+ */
+function levelsOf(L: LearnerLimits, k: number, capStar: number, tauStar: number, top: number, R: number, minBatch: number): Level[] {
+  const out: Level[] = [];
+  const nMin = Math.max(minBatch, capStar - R);
+  let n = capStar;
+  while (n >= nMin && n >= 1) {
+    const tau = Math.min(L.fill(k, n), top);
+    const lo = tau >= top ? 1 : L.cap(k, tau + 1) + 1;
+    const from = Math.max(lo, nMin);
+    if (tau < tauStar) throw new Error(`learner ${k}: fill(${n}) = ${tau} below τ* = ${tauStar} (bug: cap and fill disagree)`);
+    out.push({ tau, xa: capStar - n, xb: capStar - from });
+    n = from - 1;
+  }
+  return out;
+}
+
+/** The exact dynamic programme of the header. Returns d_k per learner, or null when too large. */
+function maxWorkBatches(members: number[], capStar: number[], levels: Level[][], R: number, zeroAllowed: boolean): number[] | null {
+  const width = R + 1;
+  let cells = 0;
+  for (const lv of levels) cells += (2 * lv.length + 1) * width;
+  if (cells > WORK_LIMIT || members.length * width > STATE_LIMIT) return null;
+  const NEG = -Infinity;
+  let f = new Float64Array(width).fill(NEG);
+  let g = new Float64Array(width).fill(NEG);
+  f[0] = 0;
+  g[0] = 0;
+  const M = members.length;
+  const choiceF = Array.from({ length: M }, () => new Int32Array(width));
+  const choiceG = Array.from({ length: M }, () => new Int32Array(width));
+  const gFromF = Array.from({ length: M }, () => new Uint8Array(width));
+  const deque = new Int32Array(width);
+  for (let j = 0; j < M; j++) {
+    const cap = capStar[j];
+    const nf = new Float64Array(width).fill(NEG);
+    const ng = new Float64Array(width).fill(NEG);
+    const cf = choiceF[j];
+    const cg = choiceG[j];
+    const fromF = gFromF[j];
+    // Ends of every level (and sitting out when allowed): both tables.
+    const ends: { x: number; value: number }[] = [];
+    for (const lv of levels[j]) {
+      ends.push({ x: lv.xa, value: lv.tau * (cap - lv.xa) });
+      if (lv.xb !== lv.xa) ends.push({ x: lv.xb, value: lv.tau * (cap - lv.xb) });
+    }
+    if (zeroAllowed && cap <= R) ends.push({ x: cap, value: 0 });
+    for (const e of ends) {
+      for (let X = e.x; X < width; X++) {
+        const vf = f[X - e.x];
+        if (vf !== NEG && vf + e.value > nf[X]) {
+          nf[X] = vf + e.value;
+          cf[X] = e.x;
+        }
+        const vg = g[X - e.x];
+        if (vg !== NEG && vg + e.value > ng[X]) {
+          ng[X] = vg + e.value;
+          cg[X] = e.x;
+          fromF[X] = 0;
+        }
+      }
+    }
+    // The free learner: anywhere inside a level, from the "all at ends" table.
+    // max over x ∈ [xa, xb] of f[X − x] + τ(cap − x) = τ(cap − X) + max over y ∈ [X − xb, X − xa] of f[y] + τy.
+    for (const lv of levels[j]) {
+      if (lv.xb - lv.xa < 2) continue; // no interior
+      const t = lv.tau;
+      let head = 0;
+      let tail = 0;
+      let next = 0; // next y to enter the window
+      for (let X = lv.xa; X < width; X++) {
+        const hiY = X - lv.xa;
+        const loY = X - lv.xb;
+        for (; next <= hiY; next++) {
+          if (f[next] === NEG) continue;
+          const h = f[next] + t * next;
+          while (tail > head && f[deque[tail - 1]] + t * deque[tail - 1] <= h) tail--;
+          deque[tail++] = next;
+        }
+        while (tail > head && deque[head] < loY) head++;
+        if (tail === head) continue;
+        const y = deque[head];
+        const v = f[y] + t * y + t * (cap - X);
+        if (v > ng[X]) {
+          ng[X] = v;
+          cg[X] = X - y;
+          fromF[X] = 1;
+        }
+      }
+    }
+    f = nf;
+    g = ng;
+  }
+  if (g[R] === NEG) throw new Error(`no batches remove exactly R=${R} samples (bug: τ* must have Σcap ≥ d)`);
+  const batch = new Array<number>(M);
+  let X = R;
+  let inG = true;
+  for (let j = M - 1; j >= 0; j--) {
+    let x: number;
+    if (inG) {
+      x = choiceG[j][X];
+      if (gFromF[j][X]) inG = false;
+    } else x = choiceF[j][X];
+    batch[j] = capStar[j] - x;
+    X -= x;
+  }
+  if (X !== 0) throw new Error('per-learner DP reconstruction lost samples (bug)');
+  return batch;
+}
+
+/**
+ * Fill every participant's cycle with the most work. tauStar must be the largest τ with
+ * Σ_k cap_k(τ) ≥ d (capped by tauMax when given).
+ */
+export function fillCycles(L: LearnerLimits, d: number, tauStar: number, options: PerLearnerOptions = {}): CycleFill {
+  const s = validateOptions(options);
+  const members: number[] = [];
+  const capStar: number[] = [];
+  for (let k = 0; k < L.K; k++) {
+    const c = L.cap(k, tauStar);
+    if (c >= 1) {
+      members.push(k);
+      capStar.push(Math.min(c, d)); // more than d never helps, and keeps the sums exact
+    }
+  }
+  const total = capStar.reduce((a, b) => a + b, 0);
+  const R = total - d;
+  if (R < 0) throw new Error(`Σcap(τ*=${tauStar}) = ${total} < d = ${d} (bug)`);
+  const zeroAllowed = d < members.length;
+  const tauMax = options.tauMax ?? Infinity;
+  // The most any member can run (on one sample): a looser bound changes nothing.
+  let reach = tauStar;
+  for (const k of members) reach = Math.max(reach, Math.min(L.fill(k, 1), tauMax));
+  const topFor = (bound: number) => Math.min(tauStar + bound, reach);
+  const solveAt = (top: number) => {
+    const levels = members.map((k, j) => levelsOf(L, k, capStar[j], tauStar, top, R, 1));
+    return maxWorkBatches(members, capStar, levels, R, zeroAllowed);
+  };
+  const build = (memberBatch: number[], top: number, exact: boolean) => assemble(L, members, memberBatch, top, exact);
+
+  const widest = topFor(s);
+  const best = solveAt(widest);
+  if (best === null) return build(distributeProportional(capStar, d), widest, false);
+  // Third objective: among the batches with the most work, the least staleness. The most work
+  // W(s) is non-decreasing in s, so the smallest s with W(s) = W(widest) is found by bisection.
+  const full = build(best, widest, true);
+  let lo = -1; // W(top = τ* + lo) < full.work treated as known
+  let hi = widest - tauStar;
+  let answer = full;
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const b = solveAt(topFor(mid));
+    const got = b === null ? null : build(b, topFor(mid), true);
+    if (got !== null && got.work === full.work) {
+      hi = mid;
+      answer = got;
+    } else lo = mid;
+  }
+  return answer;
+}
+
+/** The full result from the members' batches: learners of equal τ_k share their samples, then τ_k, min, spread, work. */
+function assemble(L: LearnerLimits, members: number[], memberBatch: number[], top: number, exact: boolean): CycleFill {
+  const batch = new Array<number>(L.K).fill(0);
+  members.forEach((k, j) => (batch[k] = memberBatch[j]));
+  const tauOf = (k: number, n: number) => (n > 0 ? Math.min(L.fill(k, n), top) : 0);
+  if (exact) shareWithinLevels(L, batch, tauOf, top);
+  const tau_per_learner = batch.map((n, k) => tauOf(k, n));
+  let min = Infinity;
+  let max = -Infinity;
+  let work = 0;
+  batch.forEach((n, k) => {
+    if (n === 0) return;
+    min = Math.min(min, tau_per_learner[k]);
+    max = Math.max(max, tau_per_learner[k]);
+    work += n * tau_per_learner[k];
+  });
+  return { batch, tau_per_learner, tau: min, staleness: max - min, work, exact };
+}
+
+/**
+ * Learners at the same τ_k share their samples in proportion to their room within that level:
+ * W is unchanged and nobody is pushed to the edge of its level for no reason.
+ */
+function shareWithinLevels(L: LearnerLimits, batch: number[], tauOf: (k: number, n: number) => number, top: number): void {
+  const groups = new Map<number, number[]>();
+  batch.forEach((n, k) => {
+    if (n === 0) return;
+    const t = tauOf(k, n);
+    groups.set(t, [...(groups.get(t) ?? []), k]);
+  });
+  for (const [tau, ks] of groups) {
+    if (ks.length < 2) continue;
+    const lo = ks.map((k) => (tau >= top ? 1 : L.cap(k, tau + 1) + 1));
+    const hi = ks.map((k) => L.cap(k, tau));
+    const sum = ks.reduce((a, k) => a + batch[k], 0);
+    const base = lo.reduce((a, b) => a + b, 0);
+    const extra = distributeProportional(ks.map((_, i) => hi[i] - lo[i]), sum - base);
+    ks.forEach((k, i) => (batch[k] = lo[i] + extra[i]));
+  }
 }

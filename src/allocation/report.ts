@@ -6,7 +6,8 @@ import { coefficients, phaseTimes, type Scenario } from '../model/coefficients.t
 import type { LearnerProfile } from '../model/devices.ts';
 import type { SystemParams } from '../model/params.ts';
 import { solve } from './index.ts';
-import { SCHEMES, type Allocation, type SchemeName } from './types.ts';
+import { SYNC_SCHEMES, type Allocation, type SchemeName } from './types.ts';
+import { DEFAULT_ENERGY_PARAMS, energyCoefficients, learnerEnergy, type EnergyParams } from '../model/energy.ts';
 
 export interface AllocatedLearner {
   id: number;
@@ -32,6 +33,8 @@ export interface AllocationReport {
   allocations: Partial<Record<SchemeName, Allocation>>;
   /** Share of the cycle spent on communication, per feasible scheme. */
   communication_share: Partial<Record<SchemeName, CommunicationShare>>;
+  /** Joules per learner in one cycle (compute + radio, model/energy.ts), per feasible scheme. */
+  energy_j: Partial<Record<SchemeName, number[]>>;
 }
 
 export interface ReportOptions {
@@ -39,6 +42,12 @@ export interface ReportOptions {
   d: number;
   scenario: Scenario;
   schemes?: SchemeName[];
+  /** per-learner schemes: at most this max τ_k − min τ_k */
+  max_staleness?: number;
+  /** the energy model; default DEFAULT_ENERGY_PARAMS */
+  energy?: EnergyParams;
+  /** energy budget per learner (the energy scheme needs it); Infinity = none */
+  budget_j?: number[];
 }
 
 export function buildAllocationReport(fleet: LearnerProfile[], params: SystemParams, opts: ReportOptions): AllocationReport {
@@ -54,12 +63,24 @@ export function buildAllocationReport(fleet: LearnerProfile[], params: SystemPar
   }));
   const allocations: AllocationReport['allocations'] = {};
   const communication_share: AllocationReport['communication_share'] = {};
-  for (const scheme of opts.schemes ?? SCHEMES) {
-    const a = solve(scheme, { coeffs, T_s: opts.T_s, d: opts.d });
+  const energy_j: AllocationReport['energy_j'] = {};
+  const e = opts.energy ?? DEFAULT_ENERGY_PARAMS;
+  const problem = {
+    coeffs,
+    T_s: opts.T_s,
+    d: opts.d,
+    ...(opts.max_staleness !== undefined ? { max_staleness: opts.max_staleness } : {}),
+    energy: fleet.map((l) => energyCoefficients(l, params, opts.scenario, e)),
+    budget_j: opts.budget_j ?? fleet.map(() => Infinity),
+  };
+  for (const scheme of opts.schemes ?? SYNC_SCHEMES) {
+    const a = solve(scheme, problem);
     allocations[scheme] = a;
-    if (a.feasible) communication_share[scheme] = communicationShare(fleet, params, opts.scenario, a.tau, a.batch, opts.T_s);
+    if (!a.feasible) continue;
+    communication_share[scheme] = communicationShare(fleet, params, opts.scenario, a.tau_per_learner, a.batch, opts.T_s);
+    energy_j[scheme] = fleet.map((l, k) => learnerEnergy(l, params, opts.scenario, a.tau_per_learner[k], a.batch[k], e).total_j);
   }
-  return { K: fleet.length, T: opts.T_s, d: opts.d, scenario: opts.scenario, learners, allocations, communication_share };
+  return { K: fleet.length, T: opts.T_s, d: opts.d, scenario: opts.scenario, learners, allocations, communication_share, energy_j };
 }
 
 /** (t_S + t_R)/T over the learners that take part (d_k > 0). */
@@ -67,7 +88,7 @@ export function communicationShare(
   fleet: LearnerProfile[],
   params: SystemParams,
   scenario: Scenario,
-  tau: number,
+  tau_per_learner: number[],
   batch: number[],
   T_s: number,
 ): CommunicationShare {
@@ -76,7 +97,7 @@ export function communicationShare(
   let n = 0;
   fleet.forEach((l, k) => {
     if (batch[k] === 0) return;
-    const ph = phaseTimes(l, params, scenario, tau, batch[k]);
+    const ph = phaseTimes(l, params, scenario, tau_per_learner[k], batch[k]);
     const share = (ph.t_send_s + ph.t_return_s) / T_s;
     sum += share;
     max = Math.max(max, share);

@@ -18,6 +18,7 @@ export interface FlagSpec {
   max?: number; // inclusive
   exclusiveMin?: number; // value must be > exclusiveMin
   choices?: string[]; // for enum and list
+  refused?: Record<string, string>; // list values this command knows but refuses: value → why (exit 2)
   env?: string; // environment variable used when the flag is absent
 }
 
@@ -58,9 +59,11 @@ function convert(spec: FlagSpec, raw: string): number | string | boolean | strin
       const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
       if (items.length === 0) throw new UsageError(`${flag} needs at least one value`);
       if (spec.choices) {
-        for (const item of items)
+        for (const item of items) {
+          if (spec.refused?.[item]) throw new UsageError(`${flag}: ${item} ${spec.refused[item]}`);
           if (!spec.choices.includes(item))
             throw new UsageError(`${flag}: unknown value "${item}"; valid: ${spec.choices.join(',')}`);
+        }
       }
       return items;
     }

@@ -6,12 +6,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SCHEMES, type SchemeName } from '../allocation/types.ts';
+import { EXPERIMENT_SCHEMES, type SchemeName } from '../allocation/types.ts';
 import { systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
 import { PAPER_PRESET } from '../model/params.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, PARAM_COUNT } from '../nn/mlp.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
 import { DEFAULT_EXPERIMENT, defaultTaskTimeoutS, TASK_TIMEOUT, type ExperimentConfig } from '../orchestrator/config.ts';
+import { defaultMeanOnCycles } from '../orchestrator/world.ts';
+import { AGGREGATE_RULES } from '../run-folder/schema.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import { runExperiment, TAU_OVERTRAINING_WARN } from '../orchestrator/experiment.ts';
 import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
@@ -38,7 +40,7 @@ export const spec: CommandSpec = {
     { name: 'K', type: 'int', min: 1, max: 1000, default: DEFAULT_EXPERIMENT.K, help: 'number of learners' },
     { name: 'T', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.T, unit: 's', help: 'global cycle clock (deadline per cycle)' },
     { name: 'cycles', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.cycles, help: 'global cycles per scheme' },
-    { name: 'schemes', type: 'list', choices: SCHEMES, default: [...DEFAULT_EXPERIMENT.schemes], help: 'allocation schemes to compare, in order' },
+    { name: 'schemes', type: 'list', choices: EXPERIMENT_SCHEMES, default: [...DEFAULT_EXPERIMENT.schemes], help: 'allocation schemes to compare, in order (robust: the optimum planned on per-learner quantiles, see --epsilon)' },
     { name: 'seed', type: 'int', min: 0, default: DEFAULT_EXPERIMENT.seed, help: 'seed of the fleet, the data order, the initial weights and all faults' },
     { name: 'out', type: 'string', help: 'run folder (default results/<timestamp>-K<K>-T<T>)' },
     { name: 'resume', type: 'string', help: 'continue the run in this folder from its last complete cycle; its config.json gives every setting (a conflicting flag is refused; a larger --cycles extends a finished run)' },
@@ -49,12 +51,25 @@ export const spec: CommandSpec = {
     { name: 'clock', type: 'enum', choices: ['virtual', 'real'], default: DEFAULT_EXPERIMENT.clock, help: 'virtual: nothing sleeps; real: links and compute paced in wall time' },
     { name: 'time-scale', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.time_scale, help: 'with --clock real only: wall seconds per emulated second' },
     { name: 'speed-jitter', type: 'number', min: 0, max: 2, default: DEFAULT_EXPERIMENT.speed_jitter, help: 'σ: each cycle every learner\'s real CPU speed and link rate are its profile × exp(σ·N(0,1)) (seeded); the allocation sees only the profile, so slowed learners can be late' },
+    { name: 'fading', type: 'enum', choices: ['none', 'rayleigh'], default: DEFAULT_EXPERIMENT.fading, help: 'block fading of every link: rayleigh = an Exp(1) power gain per learner and cycle (seeded, the same for every scheme)' },
+    { name: 'shadowing-db', type: 'number', min: 0, max: 30, default: DEFAULT_EXPERIMENT.shadowing_db, unit: 'dB', help: 'σ of log-normal shadowing on the channel gain, drawn per learner and cycle (0 = off)' },
+    { name: 'speed-mps', type: 'number', min: 0, max: 100, default: DEFAULT_EXPERIMENT.speed_mps, unit: 'm/s', help: 'mobility: learners walk random waypoints in the cell at this speed for T seconds per cycle; path loss follows the distance (0 = still)' },
+    { name: 'availability', type: 'number', exclusiveMin: 0, max: 1, default: DEFAULT_EXPERIMENT.availability, help: 'p: each learner is on in a cycle with probability p (a two-state on/off Markov chain per learner, seeded); an offline learner gets nothing' },
+    { name: 'mean-on-cycles', type: 'number', min: 1, help: 'with --availability < 1: mean length of an on-run in cycles (default p/(1−p): off-runs last one cycle on average); must be ≥ p/(1−p)' },
+    { name: 'trace', type: 'string', help: 'replay a world instead of drawing one: CSV cycle,learner,f_hz,rate_bps,available (format in README; example: data/example-trace.csv); replaces --speed-jitter, --fading, --shadowing-db, --speed-mps and --availability' },
+    { name: 'csi', type: 'enum', choices: ['profile', 'last', 'perfect'], default: DEFAULT_EXPERIMENT.csi, help: 'what the allocator knows of each learner\'s speed and rate: its profile (static), the values measured in its previous cycle (then allocated every cycle), or this cycle\'s truth (an oracle)' },
+    { name: 'epsilon', type: 'number', exclusiveMin: 0, max: 0.5, default: DEFAULT_EXPERIMENT.epsilon, help: 'scheme robust: plan each learner at the speed and rate it reaches with probability 1 − ε, so it misses T with probability ≤ ε' },
     { name: 'late', type: 'enum', choices: ['drop', 'wait'], default: DEFAULT_EXPERIMENT.late, help: 'a learner past T: drop its update, or wait for it (the cycle lasts longer)' },
     { name: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], default: DEFAULT_EXPERIMENT.engine, help: 'training engine of learners and evaluation: onnx (onnxruntime, native), tfjs (cross-check); auto: onnx, else tfjs with a warning' },
     { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: DEFAULT_EXPERIMENT.backend, help: 'tfjs backend, with --engine tfjs (auto: tfjs-node, else wasm, else cpu)' },
     { name: 'minibatch', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.minibatch, help: 'SGD mini-batch size' },
     { name: 'lr', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.lr, help: 'SGD learning rate' },
     { name: 'local-iteration', type: 'enum', choices: ['epoch', 'step'], default: DEFAULT_EXPERIMENT.local_iteration, help: 'one local iteration = one epoch of mini-batch SGD over d_k, or one full-batch step' },
+    { name: 'max-staleness', type: 'int', min: 0, default: DEFAULT_EXPERIMENT.max_staleness, help: 'schemes async and energy: every τ_k ≤ τ* + s, where τ* is the largest minimum τ (each learner otherwise fills its cycle)' },
+    { name: 'aggregate', type: 'enum', choices: [...AGGREGATE_RULES], default: DEFAULT_EXPERIMENT.aggregate, help: 'fedavg: weights ∝ d_k; fednova: each update (w_k − w) divided by its τ_k, averaged ∝ d_k, scaled by the d_k-weighted mean τ (Wang et al. 2020)' },
+    { name: 'kappa', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.energy.kappa_j_per_cycle_hz2, unit: 'J/(cycle·Hz²)', help: 'κ, effective switched capacitance: compute energy κ·f²·τ_k·d_k·C_m (transmit power: --tx-power-dbm)' },
+    { name: 'rx-power-w', type: 'number', min: 0, default: DEFAULT_EXPERIMENT.energy.rx_power_w, unit: 'W', help: 'power while receiving batch and model (0: receiving is not counted)' },
+    { name: 'energy-j', type: 'number', exclusiveMin: 0, unit: 'J', help: 'energy budget per learner and cycle for scheme energy (a --learners entry\'s "energy_j" overrides it); other schemes report whether they kept it' },
     { name: 'tau-max', type: 'int', min: 1, help: `at most this many local iterations per cycle: τ = min(τ of the scheme, N) (a run warns above ${TAU_OVERTRAINING_WARN}: learners over-train small batches)` },
     { name: 'compute-slots', type: 'int', min: 1, default: os.availableParallelism(), help: 'learners training at the same time (default: CPU cores)' },
     { name: 'hosts', type: 'int', min: 1, help: 'learner host processes to spread the K learners over (each runs many learners sharing one engine; --hosts K: one process per learner; default: CPU cores, at most K)' },
@@ -87,6 +102,10 @@ export const spec: CommandSpec = {
     'npm run experiment -- --K 5 --T 12 --clock real --time-scale 0.2',
     'npm run experiment -- --K 4 --T 12 --train-samples 20000 --external --host 0.0.0.0 --port 8765',
     'npm run experiment -- --K 4 --T 30 --train-samples 600 --tau-max 20',
+    'npm run experiment -- --K 20 --T 12 --speed-jitter 0.2 --fading rayleigh --availability 0.9 --csi last --schemes optimal,robust,eta',
+    'npm run experiment -- --K 4 --T 12 --trace data/example-trace.csv --csi last --schemes optimal,robust',
+    'npm run experiment -- --K 20 --T 12 --schemes optimal,async,eta --aggregate fednova',
+    'npm run experiment -- --K 20 --T 12 --schemes optimal,energy --energy-j 15',
     'npm run experiment -- --resume results/2026-11-28T10-00-00-K20-T12',
     'npm run experiment -- --K 20 --T 12 --seeds 5 --out results/K20-T12-5seeds   # rerun to continue a killed campaign',
   ],
@@ -113,6 +132,31 @@ function hostCount(args: Record<string, any>): number {
   return args.hosts;
 }
 
+/** The world flags: checked together (the trace replaces the seeded world; on/off runs must last whole cycles). */
+function worldFromArgs(args: Record<string, any>): Pick<ExperimentConfig, 'fading' | 'shadowing_db' | 'speed_mps' | 'availability' | 'mean_on_cycles' | 'trace_file' | 'csi' | 'epsilon'> {
+  if (args.trace !== undefined) {
+    const drawn = ['speed-jitter', 'fading', 'shadowing-db', 'speed-mps', 'availability', 'mean-on-cycles'].filter((f) => args.given.has(f));
+    if (drawn.length) throw new UsageError(`--trace replays a recorded world; it cannot be combined with --${drawn.join(', --')} (those draw one)`);
+    if (!existsSync(args.trace)) throw new UsageError(`--trace file not found: ${args.trace}`);
+  }
+  const p: number = args.availability;
+  if (args.meanOnCycles !== undefined && p === 1) throw new UsageError('--mean-on-cycles applies to --availability below 1');
+  const meanOn = p < 1 ? (args.meanOnCycles ?? defaultMeanOnCycles(p)) : null;
+  if (meanOn !== null && meanOn < defaultMeanOnCycles(p) * (1 - 1e-12))
+    throw new UsageError(`--mean-on-cycles ${meanOn} is too short for --availability ${p}: off-runs would average under one cycle; use at least p/(1−p) = ${+defaultMeanOnCycles(p).toPrecision(6)}`);
+  if (args.given.has('epsilon') && !(args.schemes as string[]).includes('robust')) throw new UsageError('--epsilon applies to scheme robust: add robust to --schemes');
+  return {
+    fading: args.fading,
+    shadowing_db: args.shadowingDb,
+    speed_mps: args.speedMps,
+    availability: p,
+    mean_on_cycles: meanOn,
+    trace_file: args.trace ?? null,
+    csi: args.csi,
+    epsilon: args.epsilon,
+  };
+}
+
 export function configFromArgs(args: Record<string, any>): ExperimentConfig {
   if (args.alpha !== undefined && args.scenario !== 'federated') throw new UsageError('--alpha only applies to --scenario federated');
   if (args.given.has('time-scale') && args.clock !== 'real') throw new UsageError('--time-scale only applies to --clock real (the virtual clock does not sleep)');
@@ -121,6 +165,8 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
   const hosts = hostCount(args);
   const killHost = parseFaults('fail-host', 'host', args.failHost, hosts, args.cycles).map((f) => ({ host: f.target, cycle: f.cycle }));
   if (args.learners && !existsSync(args.learners)) throw new UsageError(`--learners file not found: ${args.learners}`);
+  if ((args.schemes as string[]).includes('energy') && args.energyJ === undefined && !args.learners)
+    throw new UsageError('--schemes energy needs a budget: give --energy-j J (or "energy_j" per entry of a --learners file)');
   return {
     K: args.K,
     T: args.T,
@@ -139,6 +185,7 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
     time_scale: args.timeScale,
     late: args.late,
     speed_jitter: args.speedJitter,
+    ...worldFromArgs(args),
     engine: args.engine,
     backend: args.backend,
     compute_slots: args.computeSlots,
@@ -157,6 +204,9 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
       drop_prob: args.dropProb,
       ...(killHost.length ? { kill_host: killHost } : {}),
     },
+    max_staleness: args.maxStaleness,
+    aggregate: args.aggregate,
+    energy: { kappa_j_per_cycle_hz2: args.kappa, rx_power_w: args.rxPowerW, budget_j: args.energyJ ?? null },
   };
 }
 
@@ -182,6 +232,33 @@ function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
       return saved.speed_jitter ?? 0;
     case 'tau-max':
       return saved.tau_max ?? null;
+    // Runs from before the world flags had a static world known by its profile.
+    case 'trace':
+      return saved.trace_file ?? null;
+    case 'fading':
+      return saved.fading ?? DEFAULT_EXPERIMENT.fading;
+    case 'shadowing-db':
+      return saved.shadowing_db ?? DEFAULT_EXPERIMENT.shadowing_db;
+    case 'speed-mps':
+      return saved.speed_mps ?? DEFAULT_EXPERIMENT.speed_mps;
+    case 'availability':
+      return saved.availability ?? DEFAULT_EXPERIMENT.availability;
+    case 'mean-on-cycles':
+      return saved.mean_on_cycles ?? null;
+    case 'csi':
+      return saved.csi ?? DEFAULT_EXPERIMENT.csi;
+    case 'epsilon':
+      return saved.epsilon ?? DEFAULT_EXPERIMENT.epsilon;
+    case 'max-staleness':
+      return saved.max_staleness ?? DEFAULT_EXPERIMENT.max_staleness;
+    case 'aggregate':
+      return saved.aggregate ?? DEFAULT_EXPERIMENT.aggregate;
+    case 'kappa':
+      return (saved.energy ?? DEFAULT_EXPERIMENT.energy).kappa_j_per_cycle_hz2;
+    case 'rx-power-w':
+      return (saved.energy ?? DEFAULT_EXPERIMENT.energy).rx_power_w;
+    case 'energy-j':
+      return (saved.energy ?? DEFAULT_EXPERIMENT.energy).budget_j;
     default:
       return (saved as unknown as Record<string, unknown>)[field];
   }

@@ -52,7 +52,7 @@ function cycleLine(e: Extract<ExperimentEvent, { type: 'cycle-done' }>): string 
   const why = e.missing.length ? ` (${e.missing.map((m) => `${m.learner}: ${m.reason}`).join('; ')})` : '';
   return (
     `${e.scheme.padEnd(10)} cycle ${String(e.cycle).padStart(3)}/${e.cycles}  τ=${e.tau}  accuracy ${(100 * e.accuracy).toFixed(2)} %` +
-    `  loss ${e.loss.toFixed(4)}  late ${e.late}  missing ${e.missing.length}${why}  cycle wall ${e.wall_s.toFixed(1)} s` +
+    `  loss ${e.loss.toFixed(4)}  late ${e.late}  missing ${e.missing.length}${why}${e.unavailable ? `  offline ${e.unavailable}` : ''}  cycle wall ${e.wall_s.toFixed(1)} s` +
     (e.diverged ? '  DIVERGED: the averaged model had a non-finite loss; the previous model was kept' : '')
   );
 }
@@ -89,7 +89,7 @@ export function formatRunEvent(e: RunEvent): string | null {
       return (
         `set-up took ${e.wall_s.toFixed(1)} s (engine ${e.engine}); ` +
         e.allocations
-          .map((a) => `${a.scheme}: τ=${a.tau}, d_k ${a.min_batch}..${a.max_batch}${a.tau_relaxed !== undefined ? ` (τ*=${a.tau_relaxed.toFixed(3)})` : ''}`)
+          .map((a) => `${a.scheme}: τ=${a.tau}${a.tau_max !== undefined ? `..${a.tau_max}` : ''}, d_k ${a.min_batch}..${a.max_batch}${a.tau_relaxed !== undefined ? ` (τ*=${a.tau_relaxed.toFixed(3)})` : ''}`)
           .join('; ')
       );
     case 'memory-tight':
@@ -120,6 +120,8 @@ export function formatRunEvent(e: RunEvent): string | null {
       return `every learner of host ${e.host} (learners ${e.learners}) missed cycles (up to ${e.missed_cycles} in a row) while it still ran${e.pid ? ` (pid ${e.pid})` : ''}: killed it and started a new one`;
     case 'cycle-done':
       return cycleLine(e);
+    case 'nobody-allocated':
+      return `${e.scheme} cycle ${e.cycle}: nobody trains this cycle (${e.reason}); the global model stays as it was`;
     case 'summary':
       return '\n' + formatSummaryTable(e.schemes);
     case 'unfaithful':

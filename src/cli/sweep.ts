@@ -3,9 +3,12 @@
  * cell, then sweep.csv and charts against T and K. Every experiment flag works here (same spec);
  * rerun the same command to continue: finished cells are not rerun.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSeeds, SEED_EFFECTS } from '../campaign/seeds.ts';
-import { runSweep } from '../campaign/sweep.ts';
+import { cellFolder, runSweep, sweepHeader, sweepRows, type SweepResult } from '../campaign/sweep.ts';
+import { seedFolder } from '../campaign/campaign.ts';
+import { writeFileAtomic } from '../orchestrator/run-files.ts';
 import { formatDuration } from '../campaign/progress.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
@@ -31,11 +34,18 @@ export const spec: CommandSpec = {
     { ...byName('seeds'), default: '3', help: `seeds per cell: N = N seeds from --seed on, or a list like 1,4,9 (each in OUT/K<K>-T<T>/seed-S/); ${SEED_EFFECTS}` },
     byName('fixed-fleet'),
     { name: 'out', type: 'string', help: 'sweep folder (default results/sweep-<timestamp>); rerun with the same --out to continue' },
-    ...experimentSpec.flags.filter((f: FlagSpec) => !NOT_FOR_SWEEP.has(f.name)),
+    ...experimentSpec.flags.filter((f: FlagSpec) => !NOT_FOR_SWEEP.has(f.name) && f.name !== 'energy-j'),
+    {
+      name: 'energy-j',
+      type: 'list',
+      unit: 'J',
+      help: 'energy budgets per learner and cycle: one sweep per budget in OUT/E<budget>/, then OUT/energy_sweep.csv (accuracy, cycles and joules per cycle against the budget, per scheme)',
+    },
   ],
   examples: [
     'npm run sweep -- --K 10,20,40 --T 12,30,60 --seeds 3',
     'npm run sweep -- --K 10,20 --T 30 --seeds 1,2,3 --cycles 5 --train-samples 20000 --out results/sweep-small',
+    'npm run sweep -- --K 20 --T 12 --seeds 1 --schemes optimal,energy --energy-j 4,8,16 --cycles 3',
   ],
 };
 
@@ -44,9 +54,11 @@ async function main(): Promise<number> {
   const Ks = gridValues(args.K, 'K', true, byName('K').max);
   const Ts = gridValues(args.T, 'T', false);
   const seeds = parseSeeds(args.seeds, args.seed);
+  const budgets = args.energyJ === undefined ? [undefined] : gridValues(args.energyJ, 'energy-j', false);
   // Checked with the smallest K, so a --fail learner exists in every cell.
-  const base = configFromArgs({ ...args, K: Math.min(...Ks), T: Ts[0], external: false, host: '127.0.0.1', port: 0, learners: undefined });
+  const base = configFromArgs({ ...args, K: Math.min(...Ks), T: Ts[0], energyJ: budgets[0], external: false, host: '127.0.0.1', port: 0, learners: undefined });
   const out = args.out ?? join(PROJECT_ROOT, 'results', `sweep-${stamp()}`);
+  if (budgets[0] !== undefined) return energySweep(args, budgets as number[], out, { Ks, Ts, seeds });
   const abort = interruptible('cell');
   const { log, onEvent } = consoleOutput();
   const started = monotonicSeconds();
@@ -64,6 +76,50 @@ async function main(): Promise<number> {
   );
   process.stdout.write(`${out}\n`);
   return 0;
+}
+
+/** One sweep per energy budget (OUT/E<budget>/), then OUT/energy_sweep.csv: each row one budget × cell × scheme. */
+async function energySweep(args: Record<string, any>, budgets: number[], out: string, grid: { Ks: number[]; Ts: number[]; seeds: number[] }): Promise<number> {
+  const abort = interruptible('cell');
+  const { log, onEvent } = consoleOutput();
+  const started = monotonicSeconds();
+  log(`energy sweep folder: ${out} (budgets ${budgets.join(', ')} J)`);
+  const done: { budget: number; result: SweepResult }[] = [];
+  for (const budget of budgets) {
+    const config = configFromArgs({ ...args, K: Math.min(...grid.Ks), T: grid.Ts[0], energyJ: budget, external: false, host: '127.0.0.1', port: 0, learners: undefined });
+    const result = await runSweep(config, { out: join(out, `E${budget}`), ...grid, fixedFleet: args.fixedFleet, report: args.report !== false, log, onEvent, signal: abort.signal });
+    if (result.interrupted) {
+      process.stderr.write(`interrupted after ${formatDuration(monotonicSeconds() - started)}: finished cells are kept in ${out}; rerun the same command to continue\n`);
+      return 130;
+    }
+    for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+    done.push({ budget, result });
+  }
+  const targets = done[0].result.cells[0].summary.targets;
+  const header = ['energy_j', ...sweepHeader(targets), 'energy_per_cycle_j_mean', 'max_learner_cycle_j'];
+  const lines = [header.join(',')];
+  for (const { budget, result } of done)
+    for (const row of sweepRows(result.cells)) {
+      const energy = seedEnergy(cellFolder(join(out, `E${budget}`), Number(row.K), Number(row.T)), grid.seeds, String(row.scheme));
+      const full: Record<string, unknown> = { energy_j: budget, ...row, energy_per_cycle_j_mean: energy.mean, max_learner_cycle_j: energy.max };
+      lines.push(header.map((h) => (full[h] === null || full[h] === undefined ? '' : String(full[h]))).join(','));
+    }
+  const file = join(out, 'energy_sweep.csv');
+  writeFileAtomic(file, lines.join('\n') + '\n');
+  process.stderr.write(`energy sweep of ${budgets.length} budgets took ${formatDuration(monotonicSeconds() - started)}: ${file}\n`);
+  process.stdout.write(`${out}\n`);
+  return 0;
+}
+
+/** Joules per cycle of one scheme, mean over the seeds' runs, and the most one learner spent in a cycle. */
+function seedEnergy(cellDir: string, seeds: number[], scheme: string): { mean: number | null; max: number | null } {
+  const values = seeds
+    .map((seed) => join(seedFolder(cellDir, seed), 'summary.json'))
+    .filter((f) => existsSync(f))
+    .map((f) => JSON.parse(readFileSync(f, 'utf8')).schemes?.[scheme]?.energy)
+    .filter((e) => e);
+  if (values.length === 0) return { mean: null, max: null };
+  return { mean: values.reduce((s, e) => s + e.mean_per_cycle_j, 0) / values.length, max: Math.max(...values.map((e) => e.max_learner_cycle_j)) };
 }
 
 runCli(main);

@@ -20,6 +20,8 @@ export interface LearnerProfile {
   f_hz: number;
   rate_bps: number;
   distance_m?: number;
+  /** energy budget per cycle, J, from a learners file's `energy_j` (overrides --energy-j) */
+  energy_budget_j?: number;
 }
 
 /**
@@ -57,7 +59,7 @@ export function profileFromSpec(
   return { id, f_hz: spec.f_hz, distance_m: spec.distance_m, rate_bps: shannonRateBps(channelGain(spec.distance_m, p), p) };
 }
 
-const LEARNER_KEYS = new Set(['f_hz', 'distance_m', 'rate_bps']);
+const LEARNER_KEYS = new Set(['f_hz', 'distance_m', 'rate_bps', 'energy_j']);
 
 /**
  * Beyond these bounds a profile describes no device the time model can mean (a 10 THz CPU makes τ
@@ -81,11 +83,19 @@ export function specProblem(spec: LearnerSpec): string | null {
  * Throws InputError naming the first bad entry and what a valid one looks like.
  */
 export function parseLearnersJson(text: string, p: SystemParams): LearnerProfile[] {
-  return parseLearnerSpecs(text).map((spec, i) => profileFromSpec(spec, i, p));
+  return parseLearnerEntries(text).map(({ spec, energy_budget_j }, i) => {
+    const profile = profileFromSpec(spec, i, p);
+    return energy_budget_j === undefined ? profile : { ...profile, energy_budget_j };
+  });
 }
 
-/** The learners file as written (a learner host announces these), each entry checked. */
+/** The learners file's profiles as written (a learner host announces these), each entry checked. */
 export function parseLearnerSpecs(text: string): LearnerSpec[] {
+  return parseLearnerEntries(text).map((e) => e.spec);
+}
+
+/** Each entry of a learners file: its profile and its energy budget per cycle (J), if it has one. */
+function parseLearnerEntries(text: string): { spec: LearnerSpec; energy_budget_j?: number }[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -100,7 +110,7 @@ export function parseLearnerSpecs(text: string): LearnerSpec[] {
       throw new InputError(`${where} must be an object like {"f_hz":2.4e9,"distance_m":30}`);
     const obj = entry as Record<string, unknown>;
     for (const key of Object.keys(obj))
-      if (!LEARNER_KEYS.has(key)) throw new InputError(`${where}: unknown field "${key}" (valid: f_hz, distance_m, rate_bps)`);
+      if (!LEARNER_KEYS.has(key)) throw new InputError(`${where}: unknown field "${key}" (valid: f_hz, distance_m, rate_bps, energy_j)`);
     const num = (key: string): number | undefined => {
       const v = obj[key];
       if (v !== undefined && typeof v !== 'number') throw new InputError(`${where}: ${key} must be a number, got ${JSON.stringify(v)}`);
@@ -115,7 +125,9 @@ export function parseLearnerSpecs(text: string): LearnerSpec[] {
     if (rate_bps !== undefined) spec.rate_bps = rate_bps;
     const problem = specProblem(spec);
     if (problem) throw new InputError(`${where}: ${problem}`);
-    return spec;
+    const budget = num('energy_j');
+    if (budget !== undefined && !(Number.isFinite(budget) && budget > 0)) throw new InputError(`${where}: energy_j (budget per cycle, J) must be a finite number > 0, got ${budget}`);
+    return budget === undefined ? { spec } : { spec, energy_budget_j: budget };
   });
 }
 

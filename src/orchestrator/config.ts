@@ -1,5 +1,7 @@
 /** The experiment's configuration (its shape is part of the run-folder schema) and the defaults derived from it. */
-import type { ExperimentConfig } from '../run-folder/schema.ts';
+import type { LearnerProfile } from '../model/devices.ts';
+import { DEFAULT_ENERGY_PARAMS, energyParamsFor, type EnergyParams } from '../model/energy.ts';
+import type { EnergySettings, ExperimentConfig } from '../run-folder/schema.ts';
 
 export type { ExperimentConfig, FaultPlan } from '../run-folder/schema.ts';
 
@@ -24,6 +26,12 @@ export const DEFAULT_EXPERIMENT = {
   time_scale: 1,
   late: 'drop',
   speed_jitter: 0,
+  fading: 'none',
+  shadowing_db: 0,
+  speed_mps: 0,
+  availability: 1,
+  csi: 'profile',
+  epsilon: 0.05,
   engine: 'auto',
   backend: 'auto',
   host: '127.0.0.1',
@@ -32,6 +40,11 @@ export const DEFAULT_EXPERIMENT = {
   heartbeat_s: 10,
   join_timeout_s: 120,
   drop_prob: 0,
+  // Per-learner schemes: beyond τ* + 1 the extra work is tiny (< 0.01 % on Table I fleets) and the
+  // staleness large (one learner at τ = 489 on 52 samples at K = 20, T = 12): README, async.
+  max_staleness: 1,
+  aggregate: 'fedavg',
+  energy: { kappa_j_per_cycle_hz2: DEFAULT_ENERGY_PARAMS.kappa_j_per_cycle_hz2, rx_power_w: DEFAULT_ENERGY_PARAMS.rx_power_w, budget_j: null },
 } as const satisfies Partial<ExperimentConfig> & { drop_prob: number };
 
 /**
@@ -47,4 +60,21 @@ export const TASK_TIMEOUT = { factor: 10, min_s: 10 } as const;
 export function defaultTaskTimeoutS(c: Pick<ExperimentConfig, 'T' | 'clock' | 'time_scale' | 'speed_jitter'>): number {
   const wallPerCycle_s = c.clock === 'real' ? c.time_scale * c.T * Math.exp(3 * (c.speed_jitter ?? 0)) : c.T;
   return Math.max(TASK_TIMEOUT.min_s, Math.ceil(TASK_TIMEOUT.factor * wallPerCycle_s));
+}
+
+/** The run's energy settings; runs from before the energy model get the defaults. */
+export function energySettings(c: Pick<ExperimentConfig, 'energy'>): EnergySettings {
+  return c.energy ?? DEFAULT_EXPERIMENT.energy;
+}
+
+/** Each learner's energy budget per cycle: its own (learners file), else the run's --energy-j, else none (Infinity). */
+export function energyBudgets(config: Pick<ExperimentConfig, 'energy'>, fleet: readonly Pick<LearnerProfile, 'energy_budget_j'>[]): number[] {
+  const all = energySettings(config).budget_j;
+  return fleet.map((l) => l.energy_budget_j ?? all ?? Infinity);
+}
+
+/** The energy model's parameters for a run: κ and P_rx from its settings, P_tx from its transmit power. */
+export function runEnergyParams(c: Pick<ExperimentConfig, 'energy' | 'params'>): EnergyParams {
+  const e = energySettings(c);
+  return energyParamsFor(c.params, { kappa_j_per_cycle_hz2: e.kappa_j_per_cycle_hz2, rx_power_w: e.rx_power_w });
 }

@@ -1,47 +1,60 @@
 /**
  * One global cycle of one scheme, in the paper's order:
+ *   0. meet the world as it really is this cycle (world.ts): each learner's true speed, rate and
+ *      presence; an offline learner was allocated nothing and sits the cycle out;
  *   1. cut this cycle's data order into the allocated batches d_k;
  *   2. send every learner with d_k > 0 its task (global weights + batch) at once; the compute
  *      slots (`limit`) decide who trains when, largest batches first;
  *   3. collect the results and emulate each learner's timeline from the bytes that really moved:
  *      on time, late, or missing;
- *   4. FedAvg the included updates weighted by d_k (re-normalised over who made it), folded in as
- *      they arrive, in dispatch order (a fixed order: float64 sums depend on it), so a model is
- *      dropped once added and K of them are never held at once;
+ *   4. average the included updates weighted by d_k (re-normalised over who made it): FedAvg, or
+ *      FedNova when the learners ran different τ_k; folded in as they arrive, in dispatch order (a
+ *      fixed order: float64 sums depend on it), so a model is dropped once added and K of them are
+ *      never held at once;
  *   5. evaluate the new global model on the test set.
  */
 import pLimit from 'p-limit';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
+import { UNAVAILABLE_REASON } from '../run-folder/schema.ts';
 import { subset, type ImageSet } from '../data/mnist.ts';
-import { FedAvgAccumulator, type Engine } from '../nn/mlp.ts';
+import { createAggregator, type Engine } from '../nn/mlp.ts';
+import { computeEnergyJ, radioEnergyJ, type EnergyBreakdown, type EnergyParams } from '../model/energy.ts';
 import { permutation } from '../data/partition.ts';
 import type { PhaseTimes } from '../model/coefficients.ts';
 import type { LearnerProfile } from '../model/devices.ts';
+import type { WorldState } from '../model/dynamics.ts';
 import { emulatedPhases } from '../emulation/timing.ts';
 import type { Task } from '../protocol/messages.ts';
 import { PIXELS_PER_IMAGE } from '../data/format.ts';
 import type { BufferPool } from './buffer-pool.ts';
-import { createRng, deriveSeed } from '../util/rng.ts';
+import { deriveSeed } from '../util/rng.ts';
 import type { ExperimentConfig } from './config.ts';
 import type { TaskSender } from './faults.ts';
 import type { TaskOutcome, TaskWall } from './hub.ts';
+import type { World } from './world.ts';
 
-export type LearnerStatus = 'ok' | 'late' | 'missing' | 'idle';
+/** idle: allocated nothing; unavailable: offline this cycle (so allocated nothing) — neither is a failure. */
+export type LearnerStatus = 'ok' | 'late' | 'missing' | 'idle' | 'unavailable';
 
 export interface LearnerRecord {
   learner: number;
   f_hz: number;
   rate_bps: number;
   batch: number;
+  /** the learner's own τ_k this cycle (0 when it sat out) */
+  tau: number;
   status: LearnerStatus;
   reason?: string; // why missing
   phases?: PhaseTimes; // emulated timeline (absent when the learner never answered)
   t_send_s?: number; // known even for a missing learner whose task was sent
+  bytes_returned?: number; // the update's bytes on the wire (with its emulated t_return_s: the measured rate)
   wall?: TaskWall;
   train_wall_s?: number;
   overrun_s?: number;
   /** the learner process's peak resident memory (kB), as it reported */
   max_rss_kb?: number;
+  /** joules spent on its emulated timeline (absent when it never answered) */
+  energy?: EnergyBreakdown;
 }
 
 /** One learner's part of a cycle: its record, and its weights when it delivered them. */
@@ -58,6 +71,8 @@ export interface CycleOutcome {
   diverged: boolean;
   records: LearnerRecord[];
   included: number; // updates averaged
+  tasked: number; // learners given a batch
+  unavailable: number; // learners offline this cycle
   max_learner_time_s: number;
   duration_s: number; // emulated length of this cycle: T, or longer under --late wait
   eval_wall_s: number;
@@ -65,7 +80,7 @@ export interface CycleOutcome {
 }
 
 /** What a cycle reads of the run's configuration. */
-export type CycleSettings = Pick<ExperimentConfig, 'T' | 'seed' | 'scenario' | 'train_samples' | 'late' | 'speed_jitter' | 'task_timeout_s'> & {
+export type CycleSettings = Pick<ExperimentConfig, 'T' | 'seed' | 'scenario' | 'train_samples' | 'late' | 'task_timeout_s' | 'aggregate'> & {
   params: Pick<ExperimentConfig['params'], 'flops_per_sample'>;
 };
 
@@ -74,6 +89,8 @@ export interface CycleServices {
   /** sends tasks (the hub, possibly wrapped by fault injection) */
   hub: TaskSender;
   fleet: LearnerProfile[];
+  /** what each learner really is, cycle by cycle (the same for every scheme) */
+  world: Pick<World, 'truth'>;
   train: ImageSet;
   test: ImageSet;
   /** evaluates the averaged model */
@@ -89,6 +106,8 @@ export interface CycleServices {
   onLearnerDone?: (record: LearnerRecord) => void;
   /** per-learner batch and frame buffers kept from cycle to cycle */
   buffers?: BufferPool;
+  /** the energy model (κ, P_tx, P_rx); absent = energy not recorded */
+  energy?: EnergyParams;
 }
 
 const EPS = 1e-9;
@@ -99,26 +118,16 @@ export function cycleDataOrder(d: number, seed: number, cycle: number): Uint32Ar
   return permutation(d, deriveSeed(seed, 'data-order', cycle));
 }
 
-/**
- * The device as it really is this cycle. With --speed-jitter σ its CPU speed and link rate are the
- * profiled ones × exp(σ·N(0,1)), seeded per (cycle, learner) so every scheme meets the same devices;
- * the allocation was computed from the profile, so a slowed learner may be late.
- */
-export function actualProfile(profile: LearnerProfile, sigma: number, seed: number, cycle: number): LearnerProfile {
-  if (sigma === 0) return profile;
-  const rng = createRng(deriveSeed(seed, 'speed-jitter', cycle, profile.id));
-  return { ...profile, f_hz: profile.f_hz * Math.exp(sigma * rng.normal()), rate_bps: profile.rate_bps * Math.exp(sigma * rng.normal()) };
-}
-
 export async function runCycle(
   s: CycleServices,
   scheme: SchemeName,
   cycle: number,
-  allocation: FeasibleAllocation,
+  allocation: Pick<FeasibleAllocation, 'tau' | 'batch' | 'tau_per_learner'>,
   globalWeights: Float32Array,
 ): Promise<CycleOutcome> {
   const { config, fleet } = s;
-  const devices = fleet.map((l) => actualProfile(l, config.speed_jitter ?? 0, config.seed, cycle));
+  // 0. The world this cycle: what each device really is (the allocation saw only what it knew).
+  const devices: WorldState[] = fleet.map((_, k) => s.world.truth(k, cycle));
 
   // 1. This cycle's batches: consecutive slices of one data order (federated learners hold shards).
   const batchOf = batchCutter(s, cycle, allocation.batch);
@@ -128,14 +137,14 @@ export async function runCycle(
   const runs = new Array<LearnerRun>(fleet.length);
   const finished: Promise<void>[] = [];
   // 4. (as results arrive) FedAvg over who made it, folded in dispatch order.
-  const sum = new FedAvgAccumulator(globalWeights.length);
+  const sum = createAggregator(config.aggregate ?? 'fedavg', globalWeights);
   let includedMax = 0;
   let folded = 0; // dispatchOrder[0 .. folded) are in the sum (or left out)
   const foldReady = () => {
     for (; folded < dispatchOrder.length && runs[dispatchOrder[folded]]; folded++) {
       const r = runs[dispatchOrder[folded]];
       if (r.weights && (r.record.status === 'ok' || (r.record.status === 'late' && config.late === 'wait'))) {
-        sum.add({ weights: r.weights, samples: r.record.batch });
+        sum.add({ weights: r.weights, samples: r.record.batch, steps: r.record.tau });
         includedMax = Math.max(includedMax, r.record.phases!.t_total_s);
       }
       r.weights = undefined;
@@ -148,14 +157,20 @@ export async function runCycle(
     return hostSlots.get(key)!;
   };
   for (const k of dispatchOrder) {
-    const base = { learner: k, f_hz: devices[k].f_hz, rate_bps: devices[k].rate_bps, batch: allocation.batch[k] };
+    const base = { learner: k, f_hz: devices[k].f_hz, rate_bps: devices[k].rate_bps, batch: allocation.batch[k], tau: allocation.batch[k] > 0 ? allocation.tau_per_learner[k] : 0 };
+    if (!devices[k].available) {
+      // Presence is known when allocating, so an offline learner was given nothing.
+      if (base.batch > 0) throw new Error(`learner ${k} is offline in cycle ${cycle} but was allocated ${base.batch} samples`);
+      runs[k] = { record: { ...base, status: 'unavailable', reason: UNAVAILABLE_REASON } };
+      continue;
+    }
     if (base.batch === 0) {
       runs[k] = { record: { ...base, status: 'idle' } };
       foldReady();
       continue;
     }
     const batch = batchOf(k);
-    const task = taskFor(s, scheme, cycle, allocation.tau, k, devices[k], base.batch, batch?.data, globalWeights);
+    const task = taskFor(s, scheme, cycle, base.tau, k, devices[k], base.batch, batch?.data, globalWeights);
     // The socket writes the batch and the global weights as they are: the batch buffers go back to
     // the pool only once the frame has left.
     const handle = s.hub.sendTask(k, task, config.task_timeout_s * 1000, { hold: true, onFrameFree: batch?.release });
@@ -170,7 +185,7 @@ export async function runCycle(
     // 3. Each outcome becomes the learner's record: its emulated timeline, on time, late or missing.
     finished.push(
       handle.outcome.then((o) => {
-        runs[k] = learnerRun(config, base, allocation.tau, o);
+        runs[k] = learnerRun(config, base, o, s.energy);
         s.onLearnerDone?.(runs[k].record);
         foldReady();
       }),
@@ -204,6 +219,8 @@ export async function runCycle(
     diverged,
     records,
     included: sum.added,
+    tasked: records.filter((r) => r.batch > 0).length,
+    unavailable: records.filter((r) => r.status === 'unavailable').length,
     max_learner_time_s: timed.reduce((m, r) => Math.max(m, r.phases!.t_total_s), 0),
     duration_s: config.late === 'wait' ? Math.max(config.T, includedMax) : config.T,
     eval_wall_s,
@@ -236,7 +253,7 @@ function taskFor(
   cycle: number,
   tau: number,
   k: number,
-  device: LearnerProfile,
+  device: WorldState,
   samples: number,
   data: ImageSet | undefined,
   weights: Float32Array,
@@ -257,8 +274,16 @@ function taskFor(
   };
 }
 
+/** Joules of one learner's emulated timeline: κ·f²·τ·d·C_m for compute, P_tx·t_R + P_rx·t_S for the radio. */
+function timelineEnergy(base: Omit<LearnerRecord, 'status'>, phases: PhaseTimes, flops_per_sample: number, e: EnergyParams): EnergyBreakdown {
+  const compute_j = computeEnergyJ(base.f_hz, base.tau, base.batch, flops_per_sample, e.kappa_j_per_cycle_hz2);
+  const radio_j = radioEnergyJ(phases.t_send_s, phases.t_return_s, e);
+  return { compute_j, radio_j, total_j: compute_j + radio_j };
+}
+
 /** The record of a learner whose task ended with outcome `o`; its weights when they count. */
-function learnerRun(config: CycleSettings, base: Omit<LearnerRecord, 'status'>, tau: number, o: TaskOutcome): LearnerRun {
+function learnerRun(config: CycleSettings, base: Omit<LearnerRecord, 'status'>, o: TaskOutcome, energy?: EnergyParams): LearnerRun {
+  const tau = base.tau;
   if (o.status === 'missing') {
     const t_send_s = o.bytesSent > 0 ? (8 * o.bytesSent) / base.rate_bps : undefined;
     return { record: { ...base, status: 'missing', reason: o.reason, t_send_s } };
@@ -275,10 +300,12 @@ function learnerRun(config: CycleSettings, base: Omit<LearnerRecord, 'status'>, 
   const measured = {
     phases,
     t_send_s: phases.t_send_s,
+    bytes_returned: o.bytesReturned,
     wall: o.wall,
     train_wall_s: o.computeDone.train_wall_s,
     overrun_s: o.computeDone.overrun_s,
     max_rss_kb: o.result.max_rss_kb,
+    ...(energy ? { energy: timelineEnergy(base, phases, config.params.flops_per_sample, energy) } : {}),
   };
   if (o.status === 'lost') return { record: { ...base, ...measured, status: 'missing', reason: o.reason } };
   const late = phases.t_total_s > config.T * (1 + EPS);

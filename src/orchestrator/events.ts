@@ -20,7 +20,10 @@ export type HubEvent =
 
 export interface AllocationBrief {
   scheme: SchemeName;
+  /** τ, or the minimum τ_k of a per-learner scheme */
   tau: number;
+  /** per-learner schemes with staleness > 0: the largest τ_k */
+  tau_max?: number;
   min_batch: number;
   max_batch: number;
   tau_relaxed?: number;
@@ -60,6 +63,8 @@ export type ExperimentEvent =
   | { type: 'respawned'; learner: number; pid: number | null; missed_cycles: number; how: 'process' | 'connection' }
   /** every learner of a host missed cycles while it still ran: the host was killed and started afresh */
   | { type: 'host-respawned'; host: number; learners: string; pid: number | null; missed_cycles: number }
+  /** nobody could be given work this cycle (nobody available, or no feasible allocation for who is): the model stays */
+  | { type: 'nobody-allocated'; scheme: SchemeName; cycle: number; reason: string }
   | { type: 'cycle-start'; scheme: SchemeName; cycle: number; cycles: number; tau: number; active: number }
   | { type: 'task-done'; scheme: SchemeName; cycle: number; learner: number; status: 'ok' | 'late'; t_total_s: number }
   | { type: 'missing'; scheme: SchemeName; cycle: number; learner: number; reason: string }
@@ -75,6 +80,8 @@ export type ExperimentEvent =
       loss: number;
       late: number;
       missing: { learner: number; reason: string }[];
+      /** learners offline this cycle (availability, trace): they sat out, not a failure; absent = 0 */
+      unavailable?: number;
       diverged: boolean;
       /** this cycle's own wall time (cycles.csv's wall_time_s is cumulative) */
       wall_s: number;

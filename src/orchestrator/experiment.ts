@@ -8,20 +8,21 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { solve } from '../allocation/index.ts';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
 import { InputError } from '../errors.ts';
 import { firstN, loadMnist, mnistCounts, subset, type ImageSet } from '../data/mnist.ts';
 import { dirichletShards, iidShards } from '../data/partition.ts';
 import { createClock, monotonicSeconds } from '../emulation/clock.ts';
-import { wireCoefficients } from '../emulation/wire-coefficients.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec, specProblem, type LearnerProfile, type LearnerSpec } from '../model/devices.ts';
 import { createEngine, initWeights, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
 import { reachableUrls } from './addresses.ts';
-import type { ExperimentConfig } from './config.ts';
+import { energySettings, runEnergyParams, type ExperimentConfig } from './config.ts';
+export { energyBudgets } from './config.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { runCycle, type CycleServices } from './cycle.ts';
+import { Measurements, measureFromRow, measureFromTimeline, Planner, type CyclePlan } from './planner.ts';
+import { createWorld, type World } from './world.ts';
 import type { AllocationBrief, ExperimentEvent, RunEvent } from './events.ts';
 import { withFaults } from './faults.ts';
 import { PHASE_TOLERANCE_TEXT } from '../emulation/faithfulness.ts';
@@ -100,14 +101,33 @@ export function buildFleet(config: ExperimentConfig): LearnerProfile[] {
   return fleet;
 }
 
-/** Every scheme's allocation, or an InputError naming the scheme and the binding learners. */
-export function allocateAll(config: ExperimentConfig, fleet: LearnerProfile[]): Map<SchemeName, FeasibleAllocation> {
-  const coeffs = fleet.map((l) => wireCoefficients(l, config.params, config.scenario));
+/** The run's world: the seeded dynamics, or the --trace file replayed (a bad file: TraceError naming file and line). */
+export function loadWorld(config: ExperimentConfig, fleet: LearnerProfile[]): World {
+  if (!config.trace_file) return createWorld(config, fleet, config.params);
+  let text: string;
+  try {
+    text = readFileSync(config.trace_file, 'utf8');
+  } catch (e) {
+    throw new InputError(`--trace ${config.trace_file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return createWorld(config, fleet, config.params, { text, file: config.trace_file });
+}
+
+/**
+ * Every scheme's allocation before anything is measured (every learner on), or an InputError
+ * naming the scheme and the binding learners.
+ */
+export function allocateAll(config: ExperimentConfig, fleet: LearnerProfile[], planner = new Planner(config, fleet, loadWorld(config, fleet))): Map<SchemeName, FeasibleAllocation> {
   const out = new Map<SchemeName, FeasibleAllocation>();
   for (const scheme of config.schemes) {
-    const a = solve(scheme, { coeffs, T_s: config.T, d: config.train_samples, ...(config.tau_max ? { tau_max: config.tau_max } : {}) });
-    if (!a.feasible)
-      throw new InputError(`scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}. Raise --T, lower --train-samples, or leave ${scheme} out of --schemes`);
+    const a = planner.initial(scheme);
+    if (!a.feasible) {
+      const fix =
+        scheme === 'energy'
+          ? "Raise --energy-j (or the learners file's energy_j), raise --T, lower --train-samples"
+          : `Raise --T, lower --train-samples${scheme === 'robust' ? ', raise --epsilon' : ''}`;
+      throw new InputError(`scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}. ${fix}, or leave ${scheme} out of --schemes`);
+    }
     out.set(scheme, a);
   }
   return out;
@@ -155,6 +175,7 @@ function allocationBriefs(allocations: Map<SchemeName, FeasibleAllocation>): All
   return [...allocations.entries()].map(([scheme, a]) => ({
     scheme,
     tau: a.tau,
+    ...(a.staleness > 0 ? { tau_max: Math.max(...a.tau_per_learner) } : {}),
     min_batch: Math.min(...a.batch),
     max_batch: Math.max(...a.batch),
     ...(a.tau_relaxed !== undefined ? { tau_relaxed: a.tau_relaxed } : {}),
@@ -217,6 +238,7 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
     schemes[scheme] = summarizeScheme(
       cycleRows.filter((r) => r.scheme === scheme),
       learnerRows.filter((r) => r.scheme === scheme),
+      energySettings(config).budget_j,
     );
   const t = totalOf(sessions);
   // Overhead: cycle wall time spent neither training (spread over the compute slots) nor evaluating.
@@ -314,6 +336,8 @@ interface SessionContext {
   stats: SessionStats;
   upkeep: LearnerUpkeep;
   writer: ResultsWriter;
+  /** what each scheme knows and allocates, cycle by cycle */
+  planner: Planner;
   /** the services every cycle gets */
   cycle: Omit<CycleServices, 'onLearnerDone'>;
   /** sessions.json after every cycle, so even a SIGKILL keeps this session's timings */
@@ -359,20 +383,25 @@ async function runSession(
     emit({ type: 'waiting', K: config.K, url: reachable[0] });
     await ensureLearners(upkeep, emit, checkAbort);
     const fleet = config.external && !config.learners_file ? fleetFromHub(config, hub) : ctx.fleet;
-    const allocations = allocateAll(config, fleet);
+    const world = loadWorld(config, fleet);
+    const planner = new Planner(config, fleet, world);
+    const allocations = allocateAll(config, fleet, planner);
     const writer = openResults(config, opts, fleet, data.engine);
     const states = new Map<SchemeName, SchemeState>();
     const initial = initWeights(config.seed); // every scheme starts from the same weights
     for (const scheme of config.schemes) states.set(scheme, { cycle: 0, weights: initial, emulated_s: 0, wall_s: 0 });
+    // What each scheme has measured of each learner (csi last, robust on a trace); a resumed run reads it back.
+    const measurements = new Map<SchemeName, Measurements>(config.schemes.map((scheme) => [scheme, new Measurements(config.K)]));
     if (opts.resume) {
       writer.resume(states, PARAM_COUNT);
+      for (const row of writer.readLearners()) measurements.get(row.scheme as SchemeName)?.add(row.learner, measureFromRow(row));
       emit({ type: 'resuming', out: opts.out, after: [...states.entries()].map(([scheme, st]) => ({ scheme, cycle: st.cycle })) });
     }
     setupWall = monotonicSeconds() - runStart;
     emit({ type: 'setup-done', wall_s: setupWall, engine: data.engine.name, allocations: allocationBriefs(allocations) });
     if (!config.tau_max)
       for (const [scheme, a] of allocations)
-        if (a.tau > TAU_OVERTRAINING_WARN) emit({ type: 'tau-large', scheme, tau: a.tau, threshold: TAU_OVERTRAINING_WARN, min_batch: Math.min(...a.batch.filter((b) => b > 0)) });
+        if (Math.max(...a.tau_per_learner) > TAU_OVERTRAINING_WARN) emit({ type: 'tau-large', scheme, tau: Math.max(...a.tau_per_learner), threshold: TAU_OVERTRAINING_WARN, min_batch: Math.min(...a.batch.filter((b) => b > 0)) });
 
     let runningScheme = config.schemes[0];
     const faultyHub = withFaults(hub, config.faults, config.seed, {
@@ -396,13 +425,26 @@ async function runSession(
       stats,
       upkeep,
       writer,
-      cycle: { config, hub: faultyHub, buffers: new BufferPool(), fleet, train: data.train, test: data.test, engine: data.engine, limit: pLimit(config.compute_slots), hostOf: (k) => hub.hostKeyOf(k) },
+      planner,
+      cycle: {
+        config,
+        hub: faultyHub,
+        buffers: new BufferPool(),
+        fleet,
+        world,
+        train: data.train,
+        test: data.test,
+        engine: data.engine,
+        limit: pLimit(config.compute_slots),
+        hostOf: (k) => hub.hostKeyOf(k),
+        energy: runEnergyParams(config),
+      },
       saveSession: () => writeSessions(opts.out, [...ctx.previous, session()]),
       left: { cycles: config.schemes.reduce((n, s) => n + config.cycles - states.get(s)!.cycle, 0) },
     };
     for (const scheme of config.schemes) {
       runningScheme = scheme;
-      await runScheme(session_, scheme, allocations.get(scheme)!, states.get(scheme)!);
+      await runScheme(session_, scheme, allocations.get(scheme)!, states.get(scheme)!, measurements.get(scheme)!);
     }
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
@@ -507,33 +549,38 @@ function openResults(config: ExperimentConfig, opts: RunOptions, fleet: LearnerP
 }
 
 /** One scheme's remaining cycles, each committed to disk before the next starts. */
-async function runScheme(s: SessionContext, scheme: SchemeName, allocation: FeasibleAllocation, state: SchemeState): Promise<void> {
+async function runScheme(s: SessionContext, scheme: SchemeName, allocation: FeasibleAllocation, state: SchemeState, measurements: Measurements): Promise<void> {
   const { config, emit } = s;
-  const active = allocation.batch.filter((b) => b > 0).length;
+  const perCycle = s.planner.perCycle(scheme);
   for (let cycle = state.cycle + 1; cycle <= config.cycles; cycle++) {
     s.checkAbort();
     await ensureLearners(s.upkeep, emit, s.checkAbort);
     const cycleStart = monotonicSeconds();
-    emit({ type: 'cycle-start', scheme, cycle, cycles: config.cycles, tau: allocation.tau, active });
+    // A world that changes, or knowledge that does: allocate again for this cycle.
+    const plan: CyclePlan = perCycle ? s.planner.plan(scheme, cycle, measurements) : allocation;
+    if (plan.idleReason) emit({ type: 'nobody-allocated', scheme, cycle, reason: plan.idleReason });
+    const active = plan.batch.filter((b) => b > 0).length;
+    emit({ type: 'cycle-start', scheme, cycle, cycles: config.cycles, tau: plan.tau, active });
     const outcome = await runCycle(
       {
         ...s.cycle,
         onLearnerDone: (r) => {
           if (r.status === 'missing') emit({ type: 'missing', scheme, cycle, learner: r.learner, reason: r.reason ?? 'unknown' });
-          else if (r.status !== 'idle') emit({ type: 'task-done', scheme, cycle, learner: r.learner, status: r.status, t_total_s: r.phases?.t_total_s ?? 0 });
+          else if (r.status === 'ok' || r.status === 'late') emit({ type: 'task-done', scheme, cycle, learner: r.learner, status: r.status, t_total_s: r.phases?.t_total_s ?? 0 });
         },
       },
       scheme,
       cycle,
-      allocation,
+      plan,
       state.weights,
     );
+    for (const r of outcome.records) measurements.add(r.learner, measureFromTimeline(r, config.params.flops_per_sample));
     s.checkAbort(); // an interrupted cycle is never written half
     const wall = monotonicSeconds() - cycleStart;
     s.stats.add(outcome, wall);
     s.upkeep.noteCycle(outcome.records);
     Object.assign(state, { cycle, weights: outcome.weights, emulated_s: state.emulated_s + outcome.duration_s, wall_s: state.wall_s + wall });
-    s.writer.commitCycle(scheme, cycle, allocation.tau, outcome, state);
+    s.writer.commitCycle(scheme, cycle, plan.tau, outcome, state);
     s.saveSession();
     if (outcome.diverged) emit({ type: 'diverged', scheme, cycle });
     emit({
@@ -541,11 +588,12 @@ async function runScheme(s: SessionContext, scheme: SchemeName, allocation: Feas
       scheme,
       cycle,
       cycles: config.cycles,
-      tau: allocation.tau,
+      tau: plan.tau,
       accuracy: outcome.accuracy,
       loss: outcome.loss,
       late: outcome.records.filter((r) => r.status === 'late').length,
       missing: outcome.records.filter((r) => r.status === 'missing').map((r) => ({ learner: r.learner, reason: r.reason ?? 'unknown' })),
+      unavailable: outcome.unavailable,
       diverged: outcome.diverged,
       wall_s: wall,
       session_done: s.stats.counts.cycles_run,

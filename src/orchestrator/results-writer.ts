@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { SchemeName } from '../allocation/types.ts';
 import { InputError } from '../errors.ts';
 import { parseCycles, parseLearners } from '../run-folder/read.ts';
-import { CYCLES_HEADER, LEARNERS_HEADER, WALL_PHASES_HEADER, type CycleRow, type LearnerRow } from '../run-folder/schema.ts';
+import { CYCLES_HEADER, LEARNERS_HEADER, UNAVAILABLE_REASON, WALL_PHASES_HEADER, type CycleRow, type LearnerRow } from '../run-folder/schema.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { CycleOutcome, LearnerRecord } from './cycle.ts';
 import { CsvAppender, writeJsonAtomic } from './run-files.ts';
@@ -23,7 +23,7 @@ export interface SchemeState {
 }
 
 function learnerRow(scheme: string, cycle: number, r: LearnerRecord) {
-  const idle = r.status === 'idle';
+  const idle = r.status === 'idle' || r.status === 'unavailable';
   const p = r.phases;
   return {
     scheme,
@@ -37,7 +37,11 @@ function learnerRow(scheme: string, cycle: number, r: LearnerRecord) {
     t_return_s: idle ? 0 : p?.t_return_s,
     t_total_s: idle ? 0 : p?.t_total_s,
     late: r.status === 'missing' ? 'missing' : r.status === 'late' ? '1' : '0',
-    reason: r.status === 'missing' ? oneLine(r.reason ?? 'unknown') : '',
+    reason: r.status === 'missing' ? oneLine(r.reason ?? 'unknown') : r.status === 'unavailable' ? UNAVAILABLE_REASON : '',
+    tau: r.tau,
+    energy_j: idle ? 0 : r.energy?.total_j,
+    energy_compute_j: idle ? 0 : r.energy?.compute_j,
+    energy_radio_j: idle ? 0 : r.energy?.radio_j,
   };
 }
 
@@ -100,6 +104,9 @@ export class ResultsWriter {
       max_learner_time_s: outcome.max_learner_time_s,
       late_learners: outcome.records.filter((r) => r.status === 'late').length,
       wall_time_s: Number(state.wall_s.toFixed(3)),
+      updates_aggregated: outcome.included,
+      tasked_learners: outcome.tasked,
+      unavailable_learners: outcome.unavailable,
     });
     this.cycles.flush();
   }

@@ -62,10 +62,12 @@ function summaryTable(summary: RunSummary): string {
   const extra = (key: string) => names.some((n) => key in summary.schemes[n]);
   const withLoss = extra('final_loss');
   const withTime = extra('emulated_time_to_97_s');
+  const withMisses = extra('deadline_miss_rate');
   const [low, high] = ACCURACY_TARGETS.map(accuracyTargetText);
   const head = [
     'scheme', 'final accuracy', 'best accuracy', ...(withLoss ? ['final loss'] : []), `cycles to ${low}`, `cycles to ${high}`,
     ...(withTime ? [`emulated time to ${high}`] : []), 'mean τ', 'late learner-cycles', 'missing learner-cycles',
+    ...(withMisses ? ['deadline-miss rate', 'updates averaged per cycle', 'offline learner-cycles'] : []),
   ];
   const rows = names.map((name) => {
     const s = summary.schemes[name];
@@ -84,6 +86,13 @@ function summaryTable(summary: RunSummary): string {
       s.mean_tau === null ? '—' : roundNumber(s.mean_tau, 3),
       String(s.late_learner_cycles),
       String(s.missing_learner_cycles),
+      ...(withMisses
+        ? [
+            typeof s.deadline_miss_rate === 'number' ? percent(s.deadline_miss_rate, 1) : '—',
+            typeof s.mean_updates_aggregated === 'number' ? roundNumber(s.mean_updates_aggregated, 3) : '—',
+            String(s.unavailable_learner_cycles ?? 0),
+          ]
+        : []),
     ];
   });
   return table(head, rows, 'data');

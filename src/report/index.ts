@@ -16,6 +16,7 @@ import { loadRunFolder } from './run-folder.ts';
 import { accuracySpec, accuracyTimeSpec, lossSpec, tauSpec } from './spec-cycles.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 import { fig1Spec } from './spec-fig1.ts';
+import { energyBars, energySpec } from './spec-energy.ts';
 import { defaultTimelineCycle, timelineSpec, type PlannedKill } from './spec-timeline.ts';
 import { analyseWallPhases, wallPhasesSpec, type WallAnalysis } from './wall-phases.ts';
 
@@ -66,6 +67,19 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
       maxPngWidthPx: TIMELINE_MAX_PNG_WIDTH_PX,
     },
   ];
+  // Runs from before the energy columns have no energy to draw.
+  const bars = energyBars(run.learners);
+  if (bars.length > 0) {
+    const budget = runBudgetJ(run.config);
+    charts.push({
+      name: 'energy',
+      title: 'Energy per learner',
+      caption:
+        'Mean joules each learner spent per global cycle under each scheme (learners.csv energy_j: compute plus radio); a learner that sat out spends 0.' +
+        (budget === null ? '' : ` Dashed rule: the energy budget ${roundNumber(budget)} J per learner and cycle.`),
+      spec: energySpec(bars, budget),
+    });
+  }
   const files: string[] = [];
   const reportCharts: ReportChart[] = [];
   for (const c of charts) {
@@ -87,6 +101,12 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
   await writeFile(htmlFile, html);
   files.push(htmlFile);
   return { files, warnings };
+}
+
+/** config.json `energy.budget_j` (a number), else null. */
+function runBudgetJ(config: Record<string, unknown>): number | null {
+  const energy = config.energy as { budget_j?: unknown } | null | undefined;
+  return typeof energy?.budget_j === 'number' ? energy.budget_j : null;
 }
 
 /** Long learner labels must not make the timeline PNG a 3000 px strip of white. */

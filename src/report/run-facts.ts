@@ -75,6 +75,23 @@ export function headerFacts(config: Json, summary: Json): Fact[] {
   const jitter = num(config.speed_jitter);
   if (jitter !== undefined) add('speed jitter', jitter === 0 ? 'none (devices exactly as profiled)' : `σ = ${roundNumber(jitter)} (log-normal factor on speed and rate, per learner and cycle)`);
 
+  const world = worldText(config);
+  if (world !== undefined) add('world', world);
+  const csi = str(config.csi);
+  if (csi !== undefined)
+    add('allocator knows', csi === 'profile' ? 'the static profile (--csi profile)' : csi === 'last' ? "each learner's measurement from its previous cycle (--csi last; allocated every cycle)" : "this cycle's true values (--csi perfect, an oracle)");
+  if ((config.schemes as unknown[] | undefined)?.includes('robust') && num(config.epsilon) !== undefined) add('robust', `planned miss probability ≤ ε = ${roundNumber(num(config.epsilon)!)} per learner`);
+
+  // Per-learner τ_k, aggregation and energy (absent in runs from before them).
+  const schemes = Array.isArray(config.schemes) ? config.schemes.map(String) : [];
+  const staleness = config.max_staleness;
+  if ((schemes.includes('async') || schemes.includes('energy')) && (staleness === null || num(staleness) !== undefined))
+    add('per-learner τ_k', staleness === null ? 'each learner fills its cycle (staleness unbounded)' : `each learner fills its cycle, τ_k ≤ τ* + ${staleness} (--max-staleness)`);
+  const aggregate = str(config.aggregate);
+  if (aggregate !== undefined) add('aggregation', aggregate === 'fednova' ? 'FedNova (each update divided by its τ_k, Wang et al. 2020)' : 'FedAvg (weights ∝ d_k)');
+  const budget = num(obj(config.energy)?.budget_j);
+  if (budget !== undefined) add('energy budget', `${roundNumber(budget)} J per learner and cycle (--energy-j)`);
+
   const faults = obj(config.faults);
   if (faults) {
     const kills = Array.isArray(faults.kill) ? faults.kill.map(killText).filter(Boolean) : [];
@@ -91,6 +108,22 @@ export function headerFacts(config: Json, summary: Json): Fact[] {
   const commit = str(config.git_commit);
   add('git commit', commit === undefined ? undefined : shortCommit(commit));
   return facts;
+}
+
+/** The changing world of config.json, or undefined for runs from before it (or a static one). */
+function worldText(config: Record<string, unknown>): string | undefined {
+  const trace = str(config.trace_file);
+  if (trace !== undefined) return `replayed from the trace ${trace}`;
+  const parts: string[] = [];
+  if (config.fading === 'rayleigh') parts.push('Rayleigh block fading');
+  const shadow = num(config.shadowing_db);
+  if (shadow) parts.push(`log-normal shadowing σ = ${roundNumber(shadow)} dB`);
+  const speed = num(config.speed_mps);
+  if (speed) parts.push(`random waypoint at ${roundNumber(speed)} m/s`);
+  const p = num(config.availability);
+  if (p !== undefined && p < 1) parts.push(`on with probability ${roundNumber(p)} (mean on-run ${roundNumber(num(config.mean_on_cycles) ?? NaN)} cycles)`);
+  if (parts.length === 0) return config.fading === undefined ? undefined : 'static (only --speed-jitter varies)';
+  return parts.join(', ') + ' — drawn per learner and cycle, seeded, the same for every scheme';
 }
 
 function killText(k: unknown): string {

@@ -4,9 +4,12 @@ const KNOWN: Record<string, { label: string; color: string }> = {
   optimal: { label: 'adaptive (optimal)', color: '#1f77b4' },
   analytical: { label: 'adaptive (analytical)', color: '#2ca02c' },
   eta: { label: 'ETA', color: '#d62728' },
+  async: { label: 'async (per-learner τ_k)', color: '#9467bd' },
+  energy: { label: 'energy-constrained', color: '#ff7f0e' },
+  robust: { label: 'robust', color: '#8c564b' },
 };
 // For scheme names we do not know yet (colour-blind-safe-ish, distinct from the above).
-const EXTRA_COLORS = ['#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
+const EXTRA_COLORS = ['#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 
 export function schemeLabel(scheme: string): string {
   return KNOWN[scheme]?.label ?? scheme;

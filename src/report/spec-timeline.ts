@@ -6,7 +6,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG } from './chart-style.ts';
-import type { CycleRow, LearnerRow } from '../run-folder/schema.ts';
+import { UNAVAILABLE_REASON, type CycleRow, type LearnerRow } from '../run-folder/schema.ts';
 import { ghz } from './format.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 
@@ -92,7 +92,7 @@ export function timelinePanel(
     }
     const end = r.tTotalS ?? t;
     if (r.status === 'missing') notes.push({ row, atS: end, note: missingNote(r, kills), late: false });
-    else if (r.batch === 0) notes.push({ row, atS: end, note: 'sat out (d = 0)', late: false });
+    else if (r.batch === 0) notes.push({ row, atS: end, note: r.reason === UNAVAILABLE_REASON ? 'offline this cycle (d = 0)' : 'sat out (d = 0)', late: false });
     else if (late) notes.push({ row, atS: end, note: `late (+${(end - deadlineS).toFixed(2)} s)`, late: true });
   }
   return { scheme, tau, rows: rows.map(rowLabel), segments, notes };

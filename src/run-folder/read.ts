@@ -6,9 +6,11 @@ import { FieldReader, parseCsv } from './csv.ts';
 import { RunFileError } from './errors.ts';
 import {
   CYCLES_HEADER,
+  CYCLES_HEADER_BEFORE_DYNAMICS,
   FIG1_HEADER,
   LEARNERS_HEADER,
   LEARNERS_HEADER_WITHOUT_REASON,
+  LEARNERS_HEADER_WITHOUT_TAU,
   WALL_PHASES_HEADER,
   type CycleRow,
   type Fig1Row,
@@ -18,7 +20,7 @@ import {
 } from './schema.ts';
 
 export function parseCycles(text: string, file: string): CycleRow[] {
-  return parseCsv(text, file, CYCLES_HEADER).map((rec) => {
+  return parseCsv(text, file, CYCLES_HEADER, [CYCLES_HEADER_BEFORE_DYNAMICS]).map((rec) => {
     const r = new FieldReader(file, rec);
     return {
       scheme: r.text('scheme'),
@@ -30,12 +32,21 @@ export function parseCycles(text: string, file: string): CycleRow[] {
       maxLearnerTimeS: r.number('max_learner_time_s', 0),
       lateLearners: r.integer('late_learners', 0),
       wallTimeS: r.number('wall_time_s', 0),
+      updatesAggregated: optionalInteger(r, 'updates_aggregated'),
+      taskedLearners: optionalInteger(r, 'tasked_learners'),
+      unavailableLearners: optionalInteger(r, 'unavailable_learners'),
     };
   });
 }
 
+/** A count column that an older file lacks (empty → null). */
+function optionalInteger(r: FieldReader, column: string): number | null {
+  const v = r.optionalNumber(column, 0);
+  return v === null ? null : r.integer(column, 0);
+}
+
 export function parseLearners(text: string, file: string): LearnerRow[] {
-  return parseCsv(text, file, LEARNERS_HEADER, [LEARNERS_HEADER_WITHOUT_REASON]).map((rec) => {
+  return parseCsv(text, file, LEARNERS_HEADER, [LEARNERS_HEADER_WITHOUT_TAU, LEARNERS_HEADER_WITHOUT_REASON]).map((rec) => {
     const r = new FieldReader(file, rec);
     const late = r.oneOf('late', ['0', '1', 'missing'] as const);
     const batch = r.integer('batch', 0);
@@ -56,6 +67,10 @@ export function parseLearners(text: string, file: string): LearnerRow[] {
       tTotalS: time('t_total_s'),
       status: late === '1' ? 'late' : late === 'missing' ? 'missing' : 'on-time',
       reason: reason === '' ? null : reason,
+      tau: r.optionalNumber('tau', 0),
+      energyJ: r.optionalNumber('energy_j', 0),
+      energyComputeJ: r.optionalNumber('energy_compute_j', 0),
+      energyRadioJ: r.optionalNumber('energy_radio_j', 0),
     };
   });
 }

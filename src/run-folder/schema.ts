@@ -13,17 +13,37 @@ import type { BackendPreference, EnginePreference } from '../nn/engine.ts';
 
 // ---------- CSV files ----------
 
+/**
+ * `tau`: the scheme's τ; for the per-learner schemes the minimum τ_k (learners.csv has every τ_k).
+ * `updates_aggregated`: learner updates averaged (FedAvg or FedNova); `tasked_learners`: learners
+ * given a batch; `unavailable_learners`: learners offline this cycle (availability, trace), who got nothing.
+ */
 export const CYCLES_HEADER = [
   'scheme', 'cycle', 'tau', 'test_accuracy', 'test_loss', 'emulated_time_s', 'max_learner_time_s', 'late_learners', 'wall_time_s',
+  'updates_aggregated', 'tasked_learners', 'unavailable_learners',
 ] as const;
 
-/** `reason`: why a learner is missing (empty otherwise). */
+/** cycles.csv as runs before the dynamics columns wrote it (committed runs still do): still read. */
+export const CYCLES_HEADER_BEFORE_DYNAMICS = CYCLES_HEADER.slice(0, 9);
+
+/**
+ * `reason`: why a learner is missing, or UNAVAILABLE_REASON for one that was offline (empty
+ * otherwise). `tau`: the learner's own τ_k (0 when it sat out). `energy_*`: joules it spent in the
+ * cycle (model/energy.ts; 0 when it sat out or was offline, empty when missing).
+ */
 export const LEARNERS_HEADER = [
   'scheme', 'cycle', 'learner', 'f_hz', 'rate_bps', 'batch', 't_send_s', 't_compute_s', 't_return_s', 't_total_s', 'late', 'reason',
+  'tau', 'energy_j', 'energy_compute_j', 'energy_radio_j',
 ] as const;
 
+/** The `reason` of a learner that sat a cycle out because it was offline (availability, trace): not a failure. */
+export const UNAVAILABLE_REASON = 'unavailable';
+
+/** learners.csv as runs before the per-learner τ_k and energy columns wrote it: still read. */
+export const LEARNERS_HEADER_WITHOUT_TAU = LEARNERS_HEADER.slice(0, -4);
+
 /** learners.csv as runs before the `reason` column wrote it (committed runs still do): still read. */
-export const LEARNERS_HEADER_WITHOUT_REASON = LEARNERS_HEADER.slice(0, -1);
+export const LEARNERS_HEADER_WITHOUT_REASON = LEARNERS_HEADER_WITHOUT_TAU.slice(0, -1);
 
 /** wall_phases.csv (real clock only). */
 export const WALL_PHASES_HEADER = ['scheme', 'cycle', 'learner', 'wall_send_s', 'wall_compute_s', 'wall_return_s', 'train_wall_s', 'overrun_s'] as const;
@@ -41,6 +61,10 @@ export interface CycleRow {
   maxLearnerTimeS: number;
   lateLearners: number;
   wallTimeS: number;
+  /** null (or absent) when the file predates these columns */
+  updatesAggregated?: number | null;
+  taskedLearners?: number | null;
+  unavailableLearners?: number | null;
 }
 
 export type LearnerStatus = 'on-time' | 'late' | 'missing';
@@ -59,6 +83,12 @@ export interface LearnerRow {
   status: LearnerStatus;
   /** why a missing learner is missing; null when it is not, or the file predates the column */
   reason: string | null;
+  /** the learner's τ_k; null when the file predates the column */
+  tau: number | null;
+  /** joules spent in the cycle, total / compute / radio; null when missing or the file predates the columns */
+  energyJ: number | null;
+  energyComputeJ: number | null;
+  energyRadioJ: number | null;
 }
 
 /** Measured wall time of one learner's cycle (real clock); the emulated times are in its LearnerRow. */
@@ -115,6 +145,24 @@ export interface SchemeSummary {
   tau: number[];
   late_learner_cycles: number;
   missing_learner_cycles: number;
+  /** late ÷ learner-cycles whose timeline is known (tasked and answered); null when none */
+  deadline_miss_rate: number | null;
+  /** mean learner updates averaged (FedAvg or FedNova) per cycle; null for runs before the column */
+  mean_updates_aggregated: number | null;
+  /** learner-cycles offline (availability, trace) */
+  unavailable_learner_cycles: number;
+  emulated_time_to_96_67_s: number | null;
+  /** τ_k over the learners that took part, per cycle (staleness = max − min); absent in older runs */
+  tau_per_cycle?: { cycle: number; mean: number; min: number; max: number; staleness: number }[];
+  /** joules per cycle over all learners, and per learner-cycle; absent in older runs */
+  energy?: {
+    mean_per_cycle_j: number;
+    mean_per_learner_cycle_j: number;
+    max_learner_cycle_j: number;
+    compute_share: number;
+    /** learner-cycles above the run's energy budget (0 without one) */
+    over_budget_learner_cycles: number;
+  };
 }
 
 /** A scheme in a summary.json being read: older runs lack some fields. */
@@ -163,6 +211,8 @@ export interface RunSummaryRead {
 
 // ---------- config.json ----------
 
+export type Csi = 'profile' | 'last' | 'perfect';
+
 export interface FaultPlan {
   /** Kill learner `learner`'s process right after its task of cycle `cycle` was sent. */
   kill: { learner: number; cycle: number }[];
@@ -203,6 +253,21 @@ export interface ExperimentConfig {
    * 0 (default) = devices exactly as profiled.
    */
   speed_jitter?: number;
+  /**
+   * A world that changes (src/model/dynamics.ts), each absent in runs from before it (= off):
+   * block fading, log-normal shadowing σ (dB), random-waypoint speed (m/s), on/off availability
+   * (stationary probability and mean on-run in cycles), or a replayed trace file instead.
+   */
+  fading?: 'none' | 'rayleigh';
+  shadowing_db?: number;
+  speed_mps?: number;
+  availability?: number;
+  mean_on_cycles?: number | null;
+  trace_file?: string | null;
+  /** what the allocator knows of each learner: the profile (default), last cycle's measurement, or the truth */
+  csi?: Csi;
+  /** robust scheme: planned probability of a learner missing T */
+  epsilon?: number;
   engine: EnginePreference;
   /** tfjs backend, when the tfjs engine runs */
   backend: BackendPreference;
@@ -219,6 +284,22 @@ export interface ExperimentConfig {
   learners_file: string | null;
   params: SystemParams;
   faults: FaultPlan;
+  /** Per-learner schemes: at most this max τ_k − min τ_k (--max-staleness); null = unbounded; absent in older runs. */
+  max_staleness?: number | null;
+  /** How updates are averaged (--aggregate); absent in older runs = fedavg. */
+  aggregate?: AggregateRule;
+  /** Energy model and budget (--kappa, --rx-power-w, --energy-j); P_tx is params.tx_power_dbm. Absent in older runs = defaults. */
+  energy?: EnergySettings;
+}
+
+export type AggregateRule = 'fedavg' | 'fednova';
+export const AGGREGATE_RULES: AggregateRule[] = ['fedavg', 'fednova'];
+
+export interface EnergySettings {
+  kappa_j_per_cycle_hz2: number;
+  rx_power_w: number;
+  /** budget per learner and cycle, J, for every learner (a learners file may set its own); null = none */
+  budget_j: number | null;
 }
 
 /** config.json: the experiment plus what the run found out when it started. */

@@ -21,8 +21,8 @@ function onBudget(e: EnergyCoefficients, tau: number, n: number, B: number): boo
 }
 
 /** checkPerLearner's time checks plus: every E_k ≤ B_k, energy_j right, each τ_k filled under both limits. */
-function checkEnergy(p: EnergyAllocationProblem, a: PerLearnerResult, tauLimit = Infinity): void {
-  checkPerLearner(p, a, 0); // times, sums, integers (the fill is checked below against both limits)
+function checkEnergy(p: EnergyAllocationProblem, a: PerLearnerResult, tauLimit = Infinity, maxStaleness = Infinity): void {
+  checkPerLearner(p, a, 0, maxStaleness); // times, sums, integers (the fill is checked below against both limits)
   if (!a.feasible) return;
   expect(a.scheme).toBe('energy');
   a.batch.forEach((n, k) => {
@@ -31,7 +31,7 @@ function checkEnergy(p: EnergyAllocationProblem, a: PerLearnerResult, tauLimit =
     if (n === 0) return;
     expect(a.energy_j![k]).toBeLessThanOrEqual(p.budget_j[k] * TOL);
     expect(onBudget(p.energy[k], tau, n, p.budget_j[k])).toBe(true);
-    if (tau < tauLimit) expect(onTime(p.coeffs[k], tau + 1, n, p.T_s) && onBudget(p.energy[k], tau + 1, n, p.budget_j[k])).toBe(false);
+    if (tau < tauLimit && tau < a.tau + maxStaleness) expect(onTime(p.coeffs[k], tau + 1, n, p.T_s) && onBudget(p.energy[k], tau + 1, n, p.budget_j[k])).toBe(false);
   });
 }
 
@@ -77,21 +77,21 @@ const tauOf = (a: { feasible: boolean; tau?: number }) => (a.feasible ? a.tau! :
 const unlimited = (p: EnergyAllocationProblem) => ({ ...p, budget_j: p.budget_j.map(() => Infinity) });
 
 describe('energy scheme equals brute force on small instances (K ≤ 4, d ≤ 20)', () => {
-  it('max-min τ and then the least spread under deadline and budgets, with and without maxStaleness', () => {
+  it('max-min τ, then the most work, then the least spread under deadline and budgets, with and without maxStaleness', () => {
     const rng = createRng(2012);
     let feasible = 0;
     let budgetBinds = 0;
     let spread = 0;
     for (let i = 0; i < 300; i++) {
-      const p = randomSmallEnergyProblem(rng, 4, 20);
+      const p = randomSmallEnergyProblem(rng, 4, 14);
       const allowed = (k: number, tau: number, n: number) => onTime(p.coeffs[k], tau, n, p.T_s) && onBudget(p.energy[k], tau, n, p.budget_j[k]);
       for (const s of [Infinity, 0, 2]) {
-        const want = bruteForce(p.coeffs.length, p.d, allowed, 1000, true, s);
+        const want = bruteForce(p.coeffs.length, p.d, allowed, 1000, s);
         const a = solveEnergy(p, s === Infinity ? {} : { maxStaleness: s });
-        checkEnergy(p, a, 1000);
+        checkEnergy(p, a, 1000, s);
         expect(a.feasible).toBe(want !== null);
         if (!a.feasible || want === null) continue;
-        expect([a.tau, a.staleness]).toEqual([want.minTau, want.spread]);
+        expect([a.tau, a.work, a.staleness]).toEqual([want.minTau, want.work, want.spread]);
         if (s !== Infinity) continue;
         feasible++;
         if (want.spread > 0) spread++;
@@ -108,9 +108,9 @@ describe('energy scheme by hand', () => {
   // A: C2 = 0.1 s, e2 = 1 J, budget 40 J; B: C2 = 0.3 s, e2 = 0.1 J, no budget; T = 10 s, d = 10.
   // cap_A(τ) = min(⌊100/τ⌋, ⌊40/τ⌋) = ⌊40/τ⌋, cap_B(τ) = ⌊33.3/τ⌋: τ = 6 gives 6 + 5 = 11 ≥ 10,
   // τ = 7 gives 5 + 4 = 9: τ* = 6 (12 without the budget). Relaxed: (40 + 33.3)/τ = 10 → τ_rel = 7.33.
-  // Window: τ_hi = 7 needs lo_A = cap_A(8) + 1 = 6, lo_B = cap_B(8) + 1 = 5 → 11 > d; τ_hi = 8 needs 5 + 4 = 9.
-  // The spare sample goes to A (equal room, lower index): (6, 4), τ = (⌊40/6⌋, ⌊33.3/4⌋) = (6, 8).
-  // E_A = 1·6·6 = 36 J ≤ 40 J, E_B = 0.1·8·4 = 3.2 J; t_A = 0.1·6·6 = 3.6 s (the budget, not T, stops A).
+  // One spare sample: (6, 4) gives τ = (⌊40/6⌋, ⌊33.3/4⌋) = (6, 8), work 36 + 32 = 68; (5, 5) gives
+  // τ = (⌊40/5⌋, ⌊33.3/5⌋) = (8, 6), work 40 + 30 = 70: the most work.
+  // E_A = 1·8·5 = 40 J ≤ 40 J, E_B = 0.1·6·5 = 3 J; t_A = 0.1·8·5 = 4 s (the budget, not T, stops A).
   const coeffs = [
     { c0_s: 0, c1_s_per_sample: 0, c2_s_per_sample_iter: 0.1 },
     { c0_s: 0, c1_s_per_sample: 0, c2_s_per_sample_iter: 0.3 },
@@ -124,7 +124,9 @@ describe('energy scheme by hand', () => {
   it('the budget binds learner A', () => {
     const a = solveEnergy(p);
     checkEnergy(p, a);
-    expect(a.feasible && [a.tau, a.batch, a.tau_per_learner, a.staleness, a.energy_j]).toEqual([6, [6, 4], [6, 8], 2, [36, 3.2]]);
+    expect(a.feasible && [a.tau, a.batch, a.tau_per_learner, a.staleness, a.work]).toEqual([6, [5, 5], [8, 6], 2, 70]);
+    expect(a.feasible && a.energy_j![0]).toBe(40);
+    expect(a.feasible && a.energy_j![1]).toBeCloseTo(3, 12);
     expect(a.feasible && a.tau_relaxed).toBeCloseTo(22 / 3, 12);
   });
 
@@ -181,8 +183,8 @@ describe('energy scheme properties over random fleets', () => {
     let cut = 0;
     for (let i = 0; i < 250; i++) {
       const p = randomEnergyProblem(rng);
-      const a = solveEnergy(p);
-      checkEnergy(p, a);
+      const a = solveEnergy(p, { maxStaleness: 1 });
+      checkEnergy(p, a, Infinity, 1);
       const opt = solveOptimal(p);
       expect(tauOf(a)).toBeLessThanOrEqual(tauOf(opt)); // budgets only take options away
       if (a.feasible) {
@@ -213,7 +215,7 @@ describe('energy scheme properties over random fleets', () => {
         energy: fleet.map((l) => energyCoefficients(l, params, scenario, e)),
         budget_j: fleet.map(() => logUniform(rng, 1, 200)),
       };
-      const a = solveEnergy(p);
+      const a = solveEnergy(p, { maxStaleness: 2 });
       if (!a.feasible) continue;
       a.batch.forEach((n, k) => {
         const want = learnerEnergy(fleet[k], params, scenario, a.tau_per_learner[k], n, e).total_j;
@@ -227,13 +229,13 @@ describe('energy scheme properties over random fleets', () => {
     const rng = createRng(11);
     for (let i = 0; i < 150; i++) {
       const p = i % 2 ? unlimited(randomEnergyProblem(rng)) : unlimited(randomSmallEnergyProblem(rng, 30, 3000));
-      for (const options of [{}, { maxStaleness: 2 }]) {
+      for (const options of [{ maxStaleness: 0 }, { maxStaleness: 2 }]) {
         const a = solveEnergy(p, options);
         const b = solveAsync(p, options);
-        checkEnergy(p, a);
+        checkEnergy(p, a, Infinity, options.maxStaleness);
         expect(a.feasible).toBe(b.feasible);
         if (a.feasible && b.feasible) {
-          expect([a.tau, a.batch, a.tau_per_learner, a.staleness, a.time_s]).toEqual([b.tau, b.batch, b.tau_per_learner, b.staleness, b.time_s]);
+          expect([a.tau, a.batch, a.tau_per_learner, a.staleness, a.time_s, a.work]).toEqual([b.tau, b.batch, b.tau_per_learner, b.staleness, b.time_s, b.work]);
         } else if (!a.feasible && !b.feasible) {
           expect(a.binding).toEqual(b.binding);
           expect(a.reason).toBe(b.reason);
@@ -249,8 +251,8 @@ describe('energy scheme properties over random fleets', () => {
       let prev = 0;
       for (const f of [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100]) {
         const q = { ...p, budget_j: p.budget_j.map((b) => b * f) };
-        const a = solveEnergy(q);
-        checkEnergy(q, a);
+        const a = solveEnergy(q, { maxStaleness: 1 });
+        checkEnergy(q, a, Infinity, 1);
         expect(tauOf(a)).toBeGreaterThanOrEqual(prev);
         prev = tauOf(a);
       }
@@ -258,8 +260,8 @@ describe('energy scheme properties over random fleets', () => {
       prev = 0;
       for (let T_s = p.T_s / 4; T_s <= p.T_s * 4; T_s *= 1.5) {
         const q = { ...p, T_s };
-        const a = solveEnergy(q);
-        checkEnergy(q, a);
+        const a = solveEnergy(q, { maxStaleness: 1 });
+        checkEnergy(q, a, Infinity, 1);
         expect(tauOf(a)).toBeGreaterThanOrEqual(prev);
         prev = tauOf(a);
       }
@@ -302,6 +304,6 @@ describe('energy scheme properties over random fleets', () => {
 
   it('is deterministic', () => {
     const p = randomEnergyProblem(createRng(3));
-    expect(solveEnergy(p)).toEqual(solveEnergy(p));
+    expect(solveEnergy(p, { maxStaleness: 1 })).toEqual(solveEnergy(p, { maxStaleness: 1 }));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { solveAnalytical, solveEta, solveOptimal, SCHEMES, solve } from '../../src/allocation/index.ts';
+import { solveAnalytical, solveEta, solveOptimal, SYNC_SCHEMES, solve } from '../../src/allocation/index.ts';
 import { coefficients } from '../../src/model/coefficients.ts';
 import { generateFleet } from '../../src/model/devices.ts';
 import { PAPER_PRESET } from '../../src/model/params.ts';
@@ -68,7 +68,7 @@ describe('infeasible inputs name the binding learners', () => {
 
   it('rejects malformed problems loudly', () => {
     const ok = { coeffs, T_s: 12, d: 60000 };
-    for (const s of SCHEMES) {
+    for (const s of SYNC_SCHEMES) {
       expect(() => solve(s, { ...ok, T_s: 0 })).toThrow(/T must be/);
       expect(() => solve(s, { ...ok, d: 0 })).toThrow(/d must be an integer/);
       expect(() => solve(s, { ...ok, d: 1.5 })).toThrow(/d must be an integer/);

@@ -20,18 +20,19 @@ export type Allowed = (k: number, tau: number, n: number) => boolean;
 
 export interface BruteBest {
   minTau: number;
+  work: number;
   spread: number;
-  /** How many compositions reach (minTau, spread): the solver's batch must be one of them. */
-  ties: number;
 }
 
 /**
- * Lexicographic best over all compositions: max min τ_k, then min spread. τ_k is the largest
- * τ ≤ tauLimit with allowed(k, τ, d_k); compositions with some participant at τ_k = 0 are invalid.
- * `rule`: the participation rule of per-learner.ts (|{d_k > 0}| = min(#{k : allowed(k, m, 1)}, d)
- * with m the minimum τ_k). `maxStaleness` restricts to spread ≤ s. null: nothing valid.
+ * Lexicographic best over all compositions of d into K parts, written independently of the solver:
+ * 1. max min τ_k with τ_k = fill_k(d_k) (the largest τ ≤ tauLimit with allowed(k, τ, d_k));
+ * 2. with that minimum m and top = m + s, τ'_k = min(τ_k, top); max work Σ τ'_k·d_k;
+ * 3. then the least spread max τ'_k − m.
+ * Participation: a learner able to take one sample at m takes ≥ 1 when d is at least their number;
+ * a learner not able takes none. null: not even τ = 1 places d.
  */
-export function bruteForce(K: number, d: number, allowed: Allowed, tauLimit: number, rule: boolean, maxStaleness = Infinity): BruteBest | null {
+export function bruteForce(K: number, d: number, allowed: Allowed, tauLimit: number, maxStaleness = Infinity): BruteBest | null {
   const fillTab = Array.from({ length: K }, (_, k) =>
     Array.from({ length: d + 1 }, (_, n) => {
       if (n === 0) return 0;
@@ -40,35 +41,12 @@ export function bruteForce(K: number, d: number, allowed: Allowed, tauLimit: num
       return tau;
     }),
   );
-  const single = (k: number, m: number) => allowed(k, m, 1);
-  let best: BruteBest | null = null;
   const parts = new Array<number>(K).fill(0);
-  const visit = () => {
-    let min = Infinity;
-    let max = -Infinity;
-    let active = 0;
-    for (let k = 0; k < K; k++) {
-      if (parts[k] === 0) continue;
-      const t = fillTab[k][parts[k]];
-      if (t < 1) return;
-      active++;
-      min = Math.min(min, t);
-      max = Math.max(max, t);
-    }
-    if (max - min > maxStaleness) return;
-    if (rule) {
-      let able = 0;
-      for (let k = 0; k < K; k++) if (single(k, min)) able++;
-      if (active !== Math.min(able, d)) return;
-    }
-    const spread = max - min;
-    if (best === null || min > best.minTau || (min === best.minTau && spread < best.spread)) best = { minTau: min, spread, ties: 1 };
-    else if (min === best.minTau && spread === best.spread) best.ties++;
-  };
+  const all: number[][] = [];
   const walk = (k: number, left: number): void => {
     if (k === K - 1) {
       parts[k] = left;
-      visit();
+      all.push([...parts]);
       return;
     }
     for (let n = 0; n <= left; n++) {
@@ -77,6 +55,28 @@ export function bruteForce(K: number, d: number, allowed: Allowed, tauLimit: num
     }
   };
   walk(0, d);
+  const minFill = (c: number[]) => Math.min(...c.map((n, k) => (n > 0 ? fillTab[k][n] : Infinity)));
+  let m = 0;
+  for (const c of all) m = Math.max(m, minFill(c));
+  if (m < 1) return null;
+  const able = Array.from({ length: K }, (_, k) => allowed(k, m, 1));
+  const ableCount = able.filter(Boolean).length;
+  const top = m + maxStaleness;
+  let best: BruteBest | null = null;
+  for (const c of all) {
+    if (minFill(c) < m) continue;
+    if (c.some((n, k) => (n > 0 && !able[k]) || (n === 0 && able[k] && d >= ableCount))) continue;
+    let work = 0;
+    let max = m;
+    c.forEach((n, k) => {
+      if (n === 0) return;
+      const t = Math.min(fillTab[k][n], top);
+      work += t * n;
+      max = Math.max(max, t);
+    });
+    const spread = max - m;
+    if (best === null || work > best.work || (work === best.work && spread < best.spread)) best = { minTau: m, work, spread };
+  }
   return best;
 }
 
@@ -94,7 +94,7 @@ const TOL = 1 + 1e-9;
  * max − min. Each τ_k must be the time-filled value when τ_k < tauLimit (pass 0 to skip: the energy
  * scheme's fill is also bounded by the budget).
  */
-export function checkPerLearner(p: AllocationProblem, a: PerLearnerResult, tauLimit = Infinity): void {
+export function checkPerLearner(p: AllocationProblem, a: PerLearnerResult, tauLimit = Infinity, maxStaleness = Infinity): void {
   const K = p.coeffs.length;
   if (!a.feasible) {
     expect(a.reason.length).toBeGreaterThan(10);
@@ -123,11 +123,13 @@ export function checkPerLearner(p: AllocationProblem, a: PerLearnerResult, tauLi
     expect(a.time_s[k]).toBeLessThanOrEqual(p.T_s * TOL);
     expect(onTime(c, tau, n, p.T_s)).toBe(true);
     // Fills its cycle: one more iteration would be late.
-    if (tau < tauLimit) expect(onTime(c, tau + 1, n, p.T_s)).toBe(false);
+    if (tau < tauLimit && tau < a.tau + maxStaleness) expect(onTime(c, tau + 1, n, p.T_s)).toBe(false);
     min = Math.min(min, tau);
     max = Math.max(max, tau);
   }
   expect(sum).toBe(p.d);
   expect(a.tau).toBe(min);
   expect(a.staleness).toBe(max - min);
+  expect(a.staleness).toBeLessThanOrEqual(maxStaleness);
+  expect(a.work).toBe(a.batch.reduce((w, n, k) => w + n * a.tau_per_learner[k], 0));
 }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { solve, solveAnalytical, solveEta, solveOptimal, SCHEMES, type Allocation, type AllocationProblem } from '../../src/allocation/index.ts';
+import { solve, solveAnalytical, solveEta, solveOptimal, SYNC_SCHEMES, type Allocation, type AllocationProblem } from '../../src/allocation/index.ts';
 import { learnerTime } from '../../src/model/coefficients.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { randomCoefficients, randomPaperProblem, uniform } from './helpers.ts';
@@ -38,7 +38,7 @@ describe('allocation properties over random fleets', () => {
     let lowered = 0;
     for (let i = 0; i < 400; i++) {
       const p = randomPaperProblem(rng);
-      const [eta, ana, opt] = SCHEMES.map((s) => solve(s, p));
+      const [eta, ana, opt] = SYNC_SCHEMES.map((s) => solve(s, p));
       for (const a of [eta, ana, opt]) checkValid(p, a);
       expect(ana.feasible).toBe(opt.feasible); // analytical never gives up while some τ ≥ 1 works
       if (eta.feasible) expect(opt.feasible).toBe(true);
@@ -64,7 +64,7 @@ describe('allocation properties over random fleets', () => {
       const T_s = uniform(rng, 1, 50);
       const coeffs = randomCoefficients(rng, 1 + rng.int(30), T_s);
       const p = { coeffs, T_s, d: 1 + rng.int(3000) };
-      const [eta, ana, opt] = SCHEMES.map((s) => solve(s, p));
+      const [eta, ana, opt] = SYNC_SCHEMES.map((s) => solve(s, p));
       for (const a of [eta, ana, opt]) checkValid(p, a);
       expect(ana.feasible).toBe(opt.feasible);
       expect(tauOf(opt)).toBeGreaterThanOrEqual(tauOf(ana));
@@ -106,7 +106,7 @@ describe('allocation properties over random fleets', () => {
 
   it('is deterministic', () => {
     const p = randomPaperProblem(createRng(1));
-    for (const s of SCHEMES) expect(solve(s, p)).toEqual(solve(s, p));
+    for (const s of SYNC_SCHEMES) expect(solve(s, p)).toEqual(solve(s, p));
   });
 
   it('ETA spreads d over all K learners, remainder to the first ones', () => {

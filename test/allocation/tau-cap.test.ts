@@ -3,7 +3,7 @@
  * still within T and d_k ≤ cap_k(τ), and without a cap nothing changes.
  */
 import { describe, expect, it } from 'vitest';
-import { capacity, solve, SCHEMES, type Allocation, type AllocationProblem } from '../../src/allocation/index.ts';
+import { capacity, solve, SYNC_SCHEMES, type Allocation, type AllocationProblem } from '../../src/allocation/index.ts';
 import { learnerTime } from '../../src/model/coefficients.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { randomPaperProblem } from './helpers.ts';
@@ -25,7 +25,7 @@ describe('tau_max', () => {
     let binding = 0;
     for (let i = 0; i < 300; i++) {
       const p = randomPaperProblem(rng);
-      for (const scheme of SCHEMES) {
+      for (const scheme of SYNC_SCHEMES) {
         const uncapped = solve(scheme, p);
         expect(solve(scheme, { ...p, tau_max: undefined })).toEqual(uncapped);
         if (!uncapped.feasible) continue;
@@ -42,7 +42,7 @@ describe('tau_max', () => {
   it('bounds the τ explosion of a tiny d (the case --tau-max is for)', () => {
     const { coeffs, T_s } = randomPaperProblem(createRng(3));
     const p = { coeffs, T_s: Math.max(T_s, 30), d: 200 };
-    for (const scheme of SCHEMES) {
+    for (const scheme of SYNC_SCHEMES) {
       const free = solve(scheme, p);
       expect(free.feasible && free.tau).toBeGreaterThan(20);
       checkCapped(p, free, solve(scheme, { ...p, tau_max: 20 }), 20);

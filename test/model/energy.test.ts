@@ -27,6 +27,12 @@ const fast: LearnerProfile = { id: 0, f_hz: 2.4e9, rate_bps: 1e8 };
 const slow: LearnerProfile = { id: 1, f_hz: 7e8, rate_bps: 1e8 };
 
 describe('energy model by hand', () => {
+  it('the README example: learner 0 of the reference run under optimal (τ = 5, d_k = 4 636)', () => {
+    // 1e-28 · (2.4e9)² · 5 · 4 636 · 1 123 736 = 15.00376347648 J; 0.19953 W · 0.0453104 s = 0.0090406 J
+    rel(computeEnergyJ(2.4e9, 5, 4636, 1_123_736, 1e-28), 15.00376347648);
+    rel(radioEnergyJ(0.19191866754781697, 0.045310369886173735, DEFAULT_ENERGY_PARAMS), 0.009040607351118323);
+  });
+
   it('compute energy κ·f²·τ·d·C_m', () => {
     rel(computeEnergyJ(2.4e9, 5, 1000, 1_123_736, 1e-28), 3.23635968);
     rel(computeEnergyJ(7e8, 5, 1000, 1_123_736, 1e-28), 0.27531532);

@@ -11,6 +11,7 @@ import { generateFleet } from '../../src/model/devices.ts';
 import { createEngine, initWeights, type Engine } from '../../src/nn/mlp.ts';
 import { runCycle, type CycleServices } from '../../src/orchestrator/cycle.ts';
 import type { TaskSender } from '../../src/orchestrator/faults.ts';
+import { createWorld } from '../../src/orchestrator/world.ts';
 import type { TaskOutcome } from '../../src/orchestrator/hub.ts';
 import type { Task } from '../../src/protocol/messages.ts';
 import { smallConfig } from '../helpers/run-config.ts';
@@ -48,7 +49,7 @@ const config = smallConfig({ train_samples: 600, test_samples: 300 });
 
 function services(hub: TaskSender): CycleServices {
   const fleet = generateFleet(config.K, config.seed, config.params);
-  return { config, hub, fleet, train, test, engine, limit: pLimit(2) };
+  return { config, hub, fleet, world: createWorld(config, fleet, config.params), train, test, engine, limit: pLimit(2) };
 }
 
 function allocation(s: CycleServices): FeasibleAllocation {

@@ -23,13 +23,23 @@ describe('run folder parsing', () => {
   it('parses the synthetic cycles and learners', () => {
     const cycles = parseCycles(files['cycles.csv'], 'cycles.csv');
     expect(cycles).toHaveLength(6);
-    expect(cycles[0]).toEqual({ scheme: 'optimal', cycle: 1, tau: 6, testAccuracy: 0.9512, testLoss: 0.171, emulatedTimeS: 12, maxLearnerTimeS: 11.8, lateLearners: 0, wallTimeS: 2.1 });
+    // The fixture carries the header from before the dynamics columns: they read as null.
+    expect(cycles[0]).toEqual({
+      scheme: 'optimal', cycle: 1, tau: 6, testAccuracy: 0.9512, testLoss: 0.171, emulatedTimeS: 12, maxLearnerTimeS: 11.8, lateLearners: 0, wallTimeS: 2.1,
+      updatesAggregated: null, taskedLearners: null, unavailableLearners: null,
+    });
     const learners = parseLearners(files['learners.csv'], 'learners.csv');
     expect(learners).toHaveLength(18);
     const eta3 = learners.filter((r) => r.scheme === 'eta' && r.cycle === 3);
     expect(eta3.map((r) => r.status)).toEqual(['on-time', 'late', 'missing']);
     expect(eta3[2]).toMatchObject({ tSendS: null, tComputeS: null, tReturnS: null, tTotalS: null, batch: 200 });
     expect(eta3[1].tTotalS).toBeGreaterThan(FIXTURE_T_S);
+  });
+
+  it('reads the dynamics columns of cycles.csv, and rejects a bad count', () => {
+    const head = 'scheme,cycle,tau,test_accuracy,test_loss,emulated_time_s,max_learner_time_s,late_learners,wall_time_s,updates_aggregated,tasked_learners,unavailable_learners';
+    expect(parseCycles(`${head}\nrobust,2,3,0.95,0.2,24,11,1,8.5,17,18,2\n`, 'cycles.csv')[0]).toMatchObject({ updatesAggregated: 17, taskedLearners: 18, unavailableLearners: 2 });
+    expect(() => parseCycles(`${head}\nrobust,2,3,0.95,0.2,24,11,1,8.5,1.5,18,2\n`, 'cycles.csv')).toThrow(/cycles\.csv:2: column updates_aggregated must be an integer/);
   });
 
   it('rejects empty times for a learner that reported, and bad late values', () => {

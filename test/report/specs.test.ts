@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { formatCsvCell } from '../../src/run-folder/csv.ts';
 import { parseCycles, parseFig1, parseLearners } from '../../src/run-folder/read.ts';
-import { LEARNERS_HEADER } from '../../src/run-folder/schema.ts';
+import { LEARNERS_HEADER_WITHOUT_TAU } from '../../src/run-folder/schema.ts';
 import { orderSchemes, schemeColorScale, schemeLabel } from '../../src/report/schemes.ts';
 import { accuracySpec, accuracyTimeSpec, lossSpec, tauSpec } from '../../src/report/spec-cycles.ts';
 import { accuracyTimeCaption } from '../../src/report/index.ts';
@@ -151,7 +151,7 @@ describe('timeline layout', () => {
   });
 
   it('labels a missing learner with the reason learners.csv records (a run with the reason column)', () => {
-    const header = `${LEARNERS_HEADER.join(',')}\n`;
+    const header = `${LEARNERS_HEADER_WITHOUT_TAU.join(',')}\n`;
     const rowsWith = (reason: string) =>
       parseLearners(header + `eta,3,3,2400000000,15000000,200,0.8,,,,missing,${formatCsvCell(reason)}\n`, 'learners.csv');
     const note = (reason: string) => timelinePanel('eta', 3, rowsWith(reason), cycles, FIXTURE_T_S).notes[0].note;
