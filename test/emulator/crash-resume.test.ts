@@ -60,7 +60,8 @@ describe('crash safety', () => {
 
     const crashed = join(tmp, 'crashed');
     const victim = startExperiment([...FLAGS, '--out', crashed]);
-    await waitFor(() => dataRows(crashed).length >= 1, 60_000, 'the first cycle');
+    // A cycle is committed (cycles.csv), then its session's timings (sessions.json): kill after both.
+    await waitFor(() => dataRows(crashed).length >= 1 && existsSync(join(crashed, 'sessions.json')), 60_000, 'the first cycle');
     victim.child.kill('SIGKILL');
     await victim.exit;
     const pids = learnerPids(victim.stderr());
