@@ -81,7 +81,7 @@ describe('memory estimate', () => {
   it('a refusal suggests fewer hosts when that fits, else a smaller K', () => {
     const at = (mb: number) => ({ mb, source: 'test' });
     const v = memoryVerdict(8, 8, 1000);
-    expect(memoryRefusal(8, 8, v, at(1000))).toMatch(/use --hosts 3, or free memory/);
+    expect(memoryRefusal(8, 8, v, at(1000))).toMatch(/use --hosts 2, or free memory/);
     expect(memoryRefusal(8, 1, memoryVerdict(8, 1, 500), at(500))).toMatch(/free memory first/);
   });
 

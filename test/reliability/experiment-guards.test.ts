@@ -23,19 +23,19 @@ describe('--help', () => {
     const help = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/experiment.ts', '--help'], { cwd: ROOT, encoding: 'utf8' });
     expect(help).toMatch(/--task-timeout-s .*default: max\(10, 10·T\) on the virtual clock, max\(10, 10·time-scale·T·e\^\(3·speed-jitter\)\) on the real one/);
     expect(help).toMatch(/--tau-max <int> .*τ = min\(τ of the scheme, N\)/);
-    expect(help).toMatch(/--memory-mb <number> .*150 MB per learner process \(host\) \+ 5 MB per learner \+ 400 MB/);
+    expect(help).toMatch(/--memory-mb <number> .*250 MB per learner process \(host\) \+ 5 MB per learner \+ 400 MB/);
   });
 });
 
 describe('memory estimate before spawning', () => {
   it('refuses a run that cannot fit with exit 2, the numbers and fewer hosts that fit; nothing is created or started', async () => {
     const out = join(tmp(), 'run');
-    const end = await startExperiment([...tiny({ K: '4', hosts: '4', 'memory-mb': '600' }), '--out', out]).exit;
+    const end = await startExperiment([...tiny({ K: '4', hosts: '4', 'memory-mb': '700' }), '--out', out]).exit;
     expect(end.code, end.stderr).toBe(2);
     const { learner_process: proc, per_learner: each, orchestrator: base } = PEAK_RSS_MB;
     expect(errorLines(end.stderr)).toEqual([
       `error: not enough memory for --K 4: the run needs about ${4 * proc + 4 * each + base} MB (4 learner processes × ${proc} MB + 4 learners × ${each} MB + ${base} MB for the orchestrator), ` +
-        `600 MB are available (--memory-mb); use --hosts 1, or free memory (--memory-mb overrides the available figure)`,
+        `700 MB are available (--memory-mb); use --hosts 1, or free memory (--memory-mb overrides the available figure)`,
     ]);
     expect(end.stderr).not.toMatch(/joined|waiting for|run folder/);
     expect(existsSync(out)).toBe(false);
@@ -43,10 +43,10 @@ describe('memory estimate before spawning', () => {
 
   it('warns when the estimate is close to what is available, and runs', async () => {
     const out = join(tmp(), 'run');
-    const run = startExperiment([...tiny({ cycles: '1', hosts: '2', 'memory-mb': '800' }), '--out', out]); // needs 710 of 800 MB
+    const run = startExperiment([...tiny({ cycles: '1', hosts: '2', 'memory-mb': '1000' }), '--out', out]); // needs 910 of 1000 MB
     const end = await run.exit;
     expect(end.code, end.stderr).toBe(0);
-    expect(end.stderr).toMatch(/warning: memory is tight: the run needs about 710 MB .*, 800 MB are available \(--memory-mb\)/);
+    expect(end.stderr).toMatch(/warning: memory is tight: the run needs about 910 MB .*, 1000 MB are available \(--memory-mb\)/);
   });
 });
 
