@@ -51,8 +51,9 @@ function table(head: string[], rows: string[][], cls: string, foot?: string[], t
     i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : i < textColumns ? `<td class="text">${escapeHtml(c)}</td>` : `<td>${escapeHtml(c)}</td>`;
   const row = (cells: string[]) => `<tr>${cells.map(cell).join('')}</tr>`;
   return (
-    `<table class="${cls}"><thead><tr>${head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead>` +
-    `<tbody>${rows.map(row).join('\n')}</tbody>${foot ? `<tfoot>${row(foot)}</tfoot>` : ''}</table>`
+    // Wide tables (a summary with every metric) scroll inside their box, not the whole page.
+    `<div class="table-wrap"><table class="${cls}"><thead><tr>${head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${rows.map(row).join('\n')}</tbody>${foot ? `<tfoot>${row(foot)}</tfoot>` : ''}</table></div>`
   );
 }
 
@@ -173,8 +174,9 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.25rem; margin-
 .run { color: #555; margin-top: 0; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: .2rem 1rem; margin: .8rem 0; font-size: .95rem; }
 dl.facts dt { color: #666; } dl.facts dd { margin: 0; }
+.table-wrap { max-width: 100%; overflow-x: auto; }
 table.data { border-collapse: collapse; margin: .6rem 0; font-variant-numeric: tabular-nums; }
-table.data th, table.data td { border: 1px solid #ccc; padding: .3rem .7rem; text-align: right; }
+table.data th, table.data td { border: 1px solid #ccc; padding: .3rem .55rem; text-align: right; }
 table.data th[scope=row], table.data thead th, table.data td.text { text-align: left; }
 table.data th[scope=row], table.data thead th { background: #f5f5f5; } table.data td, table.data th[scope=row] { white-space: nowrap; }
 table.data tfoot th, table.data tfoot td { font-weight: bold; background: #fafafa; }
