@@ -13,7 +13,7 @@ import type { RunEvent } from '../orchestrator/events.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { UsageError, type FlagSpec, type ParsedArgs } from './args.ts';
-import { formatRunEvent } from './run-events.ts';
+import { runEventLines } from './run-events.ts';
 
 /** The flags every campaign command shares. */
 export const CAMPAIGN_FLAGS: FlagSpec[] = [
@@ -51,10 +51,12 @@ export function interruptible(what: string): AbortController {
 /** Campaign lines and each run's event lines (labelled with the run) on stderr. */
 export function consoleOutput(): { log: (line: string) => void; onEvent: (event: RunEvent, label: string) => void } {
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const linesOf = new Map<string, ReturnType<typeof runEventLines>>(); // one per run (label)
   return {
     log,
     onEvent: (event, label) => {
-      const text = formatRunEvent(event);
+      if (!linesOf.has(label)) linesOf.set(label, runEventLines());
+      const text = linesOf.get(label)!(event);
       if (text) for (const line of text.split('\n')) if (line) log(`[${label}] ${line}`);
     },
   };

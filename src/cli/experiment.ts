@@ -23,7 +23,7 @@ import { InputError } from '../errors.ts';
 import { parseArgs, parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 import { CAMPAIGN_FLAGS } from './campaign.ts';
 import { ProgressReporter } from './progress.ts';
-import { COMMANDS_SHOWN, externalInstructions, formatRunEvent, learnerCommands } from './run-events.ts';
+import { COMMANDS_SHOWN, externalInstructions, learnerCommands, runEventLines } from './run-events.ts';
 
 // What the wire carries is fixed (784 one-byte pixels, float32 weights of our MLP), so these model
 // constants are not flags here; `npm run allocate` still lets you explore other values.
@@ -374,8 +374,9 @@ async function main(): Promise<number> {
     progress.clearStatus();
     process.stderr.write(text + '\n');
   };
+  const eventLines = runEventLines();
   const onEvent = (e: RunEvent) => {
-    const text = formatRunEvent(e);
+    const text = eventLines(e);
     if (text !== null) line(text);
     if (e.type === 'listening' && config.external) {
       // Beyond a screenful the commands go to a file too (one per learner, ready to paste on each host).

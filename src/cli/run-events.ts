@@ -57,6 +57,27 @@ function cycleLine(e: Extract<ExperimentEvent, { type: 'cycle-done' }>): string 
   );
 }
 
+/** Join lines shown before a run's set-up ends; beyond them (K = 1000 is 1000 lines) one count says the rest. */
+export const JOINS_SHOWN = 8;
+
+/**
+ * formatRunEvent for one run's console: the same lines, except that joins during set-up beyond
+ * JOINS_SHOWN are counted and summed up in one line when set-up ends (rejoins later still show).
+ */
+export function runEventLines(): (e: RunEvent) => string | null {
+  let joins = 0;
+  let setUp = false;
+  return (e) => {
+    if (e.type === 'joined' && !setUp && ++joins > JOINS_SHOWN) return null;
+    if (e.type === 'setup-done' && !setUp) {
+      setUp = true;
+      const text = formatRunEvent(e);
+      return joins > JOINS_SHOWN ? `… and ${joins - JOINS_SHOWN} more learners joined (${joins} in all)${text ? '\n' + text : ''}` : text;
+    }
+    return formatRunEvent(e);
+  };
+}
+
 export function formatRunEvent(e: RunEvent): string | null {
   switch (e.type) {
     // ---- the hub ----

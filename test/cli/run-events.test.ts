@@ -7,7 +7,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { formatDuration, PROGRESS_EVERY_S, ProgressReporter } from '../../src/cli/progress.ts';
-import { externalInstructions, formatRunEvent, learnerCommands } from '../../src/cli/run-events.ts';
+import { externalInstructions, formatRunEvent, JOINS_SHOWN, learnerCommands, runEventLines } from '../../src/cli/run-events.ts';
 import { reachableUrls } from '../../src/orchestrator/addresses.ts';
 import type { ExperimentEvent } from '../../src/orchestrator/events.ts';
 import { availableMemory, memoryRefusal, memoryVerdict, needMb, PEAK_RSS_MB } from '../../src/orchestrator/memory.ts';
@@ -28,6 +28,21 @@ describe('event lines', () => {
     });
     expect(line).toBe('optimal    cycle   2/10  τ=5  accuracy 95.12 %  loss 0.1723  late 0  missing 1 (3: killed (--fail 3@2))  cycle wall 12.3 s');
     expect(formatRunEvent({ type: 'task-done', scheme: 'eta', cycle: 1, learner: 0, status: 'ok', t_total_s: 3 })).toBeNull(); // status line only
+  });
+});
+
+describe('a run\'s console lines', () => {
+  it('show the first joins, count the rest in one line when set-up ends, and show rejoins after it', () => {
+    const lines = runEventLines();
+    const joined = (learner: number) => lines({ type: 'joined', learner, remote: '127.0.0.1:1', pid: 7 });
+    const shown = Array.from({ length: 1000 }, (_, k) => joined(k)).filter((l) => l !== null);
+    expect(shown).toHaveLength(JOINS_SHOWN);
+    const done = lines({ type: 'setup-done', wall_s: 2.2, engine: 'onnx', allocations: [] });
+    expect(done?.split('\n')[0]).toBe(`… and ${1000 - JOINS_SHOWN} more learners joined (1000 in all)`);
+    expect(joined(3)).toBe('learner 3 joined from 127.0.0.1:1 (pid 7)');
+    const few = runEventLines();
+    expect(few({ type: 'joined', learner: 0, remote: 'x', pid: null })).toBe('learner 0 joined from x');
+    expect(few({ type: 'setup-done', wall_s: 1, engine: 'onnx', allocations: [] })).not.toMatch(/more learners/);
   });
 });
 
