@@ -11,7 +11,7 @@ import { systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
 import { PAPER_PRESET } from '../model/params.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, PARAM_COUNT } from '../nn/mlp.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
-import { DEFAULT_EXPERIMENT, defaultTaskTimeoutS, TASK_TIMEOUT, type ExperimentConfig } from '../orchestrator/config.ts';
+import { DEFAULT_EXPERIMENT, defaultHosts, defaultTaskTimeoutS, HOSTS_PER_CORE, TASK_TIMEOUT, type ExperimentConfig } from '../orchestrator/config.ts';
 import { defaultMeanOnCycles } from '../orchestrator/world.ts';
 import { AGGREGATE_RULES } from '../run-folder/schema.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
@@ -72,7 +72,7 @@ export const spec: CommandSpec = {
     { name: 'energy-j', type: 'number', exclusiveMin: 0, unit: 'J', help: 'energy budget per learner and cycle for scheme energy (a --learners entry\'s "energy_j" overrides it); other schemes report whether they kept it' },
     { name: 'tau-max', type: 'int', min: 1, help: `at most this many local iterations per cycle: τ = min(τ of the scheme, N) (a run warns above ${TAU_OVERTRAINING_WARN}: learners over-train small batches)` },
     { name: 'compute-slots', type: 'int', min: 1, default: os.availableParallelism(), help: 'learners training at the same time (default: CPU cores)' },
-    { name: 'hosts', type: 'int', min: 1, help: 'learner host processes to spread the K learners over (each runs many learners sharing one engine; --hosts K: one process per learner; default: CPU cores, at most K)' },
+    { name: 'hosts', type: 'int', min: 1, help: `learner host processes to spread the K learners over (each runs many learners sharing one engine; --hosts K: one process per learner; default: ${HOSTS_PER_CORE} per CPU core, at most K)` },
     { name: 'external', type: 'boolean', default: DEFAULT_EXPERIMENT.external, help: 'do not spawn learners: print one `npm run learner` command per learner (profiles from --learners, else the seeded fleet) and wait for them' },
     { name: 'host', type: 'string', default: DEFAULT_EXPERIMENT.host, help: 'address to listen on (0.0.0.0 or :: to accept learners from other machines; the commands then use this machine\'s interface addresses)' },
     { name: 'port', type: 'int', min: 0, max: 65535, default: DEFAULT_EXPERIMENT.port, help: 'port to listen on (0 = any free port)' },
@@ -124,9 +124,9 @@ function parseFaults(flag: string, what: string, items: string[] | undefined, co
   });
 }
 
-/** Spawned learner hosts: --hosts, else one per core (at most K). */
+/** Spawned learner hosts: --hosts, else the default (2 per core, at most K). */
 function hostCount(args: Record<string, any>): number {
-  if (args.hosts === undefined) return Math.min(args.K, os.availableParallelism());
+  if (args.hosts === undefined) return defaultHosts(args.K, os.availableParallelism());
   if (args.external) throw new UsageError('--hosts spreads spawned learners over processes; with --external start hosts yourself: npm run learner -- --learner-ids 0-499 …');
   if (args.hosts > args.K) throw new UsageError(`--hosts ${args.hosts} exceeds K = ${args.K}: at most one host per learner (--hosts ${args.K})`);
   return args.hosts;
@@ -331,7 +331,7 @@ function configFromRunFolder(dir: string, args: Record<string, any>): Experiment
     engine: saved.engine ?? 'tfjs',
     cycles,
     // How learners are spread over processes does not change results: a resumed run may choose anew.
-    hosts: args.given.has('hosts') ? hostCount({ ...args, K: saved.K, external: saved.external }) : Math.min(saved.K, saved.hosts ?? os.availableParallelism()),
+    hosts: args.given.has('hosts') ? hostCount({ ...args, K: saved.K, external: saved.external }) : Math.min(saved.K, saved.hosts ?? defaultHosts(saved.K, os.availableParallelism())),
     host: args.host,
     port: args.port,
     ...free('heartbeat-s', 'heartbeat_s', args.heartbeatS),
