@@ -136,7 +136,7 @@ export async function runCycle(
   const dispatchOrder = fleet.map((_, k) => k).sort((a, b) => allocation.batch[b] - allocation.batch[a] || a - b);
   const runs = new Array<LearnerRun>(fleet.length);
   const finished: Promise<void>[] = [];
-  // 4. (as results arrive) FedAvg over who made it, folded in dispatch order.
+  // 4. (as results arrive) FedAvg or FedNova over who made it, folded in dispatch order.
   const sum = createAggregator(config.aggregate ?? 'fedavg', globalWeights);
   let includedMax = 0;
   let folded = 0; // dispatchOrder[0 .. folded) are in the sum (or left out)
