@@ -20,7 +20,7 @@ const spec: CommandSpec = {
     { name: 'connect', type: 'string', help: 'orchestrator URL, e.g. ws://192.0.2.10:8765 (printed by `npm run experiment -- --external`)' },
     { name: 'token', type: 'string', env: 'MEL_TOKEN', help: 'the run token printed by the orchestrator' },
     { name: 'learner-id', type: 'int', min: 0, help: 'this learner\'s id, 0..K-1, unique in the run' },
-    { name: 'learner-ids', type: 'string', help: 'run a learner host with these ids, e.g. 0-499 or 0-9,20-29 (profiles from --learners, else the orchestrator\'s fleet)' },
+    { name: 'learner-ids', type: 'string', help: 'run a learner host with these ids, e.g. 0-499, 0-9,20-29 or every 2nd 1-999/2 (profiles from --learners, else the orchestrator\'s fleet)' },
     { name: 'learners', type: 'string', help: 'with --learner-ids: JSON learners file (the orchestrator\'s format); entry i is learner i\'s profile' },
     { name: 'f-hz', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.f_hz, unit: 'Hz', help: 'processor frequency this learner emulates (f_k); omit to take the orchestrator\'s fleet entry' },
     { name: 'distance-m', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.distance_m, unit: 'm', help: 'distance to the orchestrator; the orchestrator derives the Shannon rate from it' },
