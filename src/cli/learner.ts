@@ -77,8 +77,9 @@ async function main(): Promise<number> {
   const learners = learnersOf(args);
 
   const host = learners.length > 1 || args.learnerIds !== undefined;
-  const tagOf = (id: number) => (host ? `[host ${formatIdRanges(learners.map((l) => l.id))}: learner ${id}]` : `[learner ${id}]`);
-  const hostTag = host ? `[host ${formatIdRanges(learners.map((l) => l.id))}]` : tagOf(learners[0].id);
+  const ids = formatIdRanges(learners.map((l) => l.id));
+  const tagOf = (id: number) => (host ? `[host ${ids}: learner ${id}]` : `[learner ${id}]`);
+  const hostTag = host ? `[host ${ids}]` : tagOf(learners[0].id);
   const quiet = args.quiet as boolean;
   const serve: ServeOptions = {
     url: args.connect,

@@ -147,10 +147,6 @@ export const TIMED_FRAME_OVERHEAD_BYTES = 1024;
 /** Task and result headers are padded to this size (see encodeFrame): their frame length is then deterministic. */
 const TIMED_HEADER_BYTES = 1000;
 
-function encodeTimed(header: Record<string, unknown> & { type: string }, payloads: Record<string, Float32Array | Uint8Array>, into?: Buffer): Buffer {
-  return joinParts(encodeTimedParts(header, payloads), into);
-}
-
 function encodeTimedParts(header: Record<string, unknown> & { type: string }, payloads: Record<string, Float32Array | Uint8Array>): Uint8Array[] {
   let parts: Uint8Array[];
   try {
@@ -189,17 +185,9 @@ export function encodeMessage(m: Message, into?: Buffer): Buffer {
       const { images, labels, ...header } = m;
       return encodeFrame(header, { images, labels });
     }
-    case 'task': {
-      const { weights, images, labels, ...header } = m;
-      const payloads: Record<string, Float32Array | Uint8Array> = { weights };
-      if (images) payloads.images = images;
-      if (labels) payloads.labels = labels;
-      return encodeTimed(header, payloads, into);
-    }
-    case 'result': {
-      const { weights, ...header } = m;
-      return encodeTimed(header, { weights });
-    }
+    case 'task':
+    case 'result':
+      return joinParts(encodeTimedMessageParts(m), into);
     default:
       return encodeFrame(m as unknown as Record<string, unknown> & { type: string });
   }
