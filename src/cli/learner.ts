@@ -5,6 +5,7 @@
  * many learners in one process sharing one engine, each with its own session.
  */
 import { readFileSync } from 'node:fs';
+import { createModelCache } from '../learner/model-cache.ts';
 import { serveHost, sharedEngines, type ServeOptions } from '../learner/serve.ts';
 import { parseLearnerSpecs, SPEC_LIMITS, type LearnerSpec } from '../model/devices.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES } from '../nn/mlp.ts';
@@ -85,6 +86,7 @@ async function main(): Promise<number> {
     url: args.connect,
     token: args.token,
     retryS: args.retryS,
+    models: createModelCache(),
     engineFor: sharedEngines(quiet ? () => {} : (line) => process.stderr.write(`${hostTag} ${line}\n`)),
     log: quiet ? () => {} : (id, line) => process.stderr.write(`${tagOf(id)} ${line}\n`),
     warn: (id, line) => process.stderr.write(`${tagOf(id)} ${line}\n`),

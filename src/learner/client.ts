@@ -23,11 +23,12 @@ import {
   ProtocolError,
   type LearnerSettings,
   type WireMessage,
+  type ReceivedTask,
   type Shard,
-  type Task,
   type ToLearner,
 } from '../protocol/messages.ts';
 import { createRng } from '../util/rng.ts';
+import { createModelCache, type ModelCache } from './model-cache.ts';
 
 export interface LearnerClientOptions {
   url: string;
@@ -40,6 +41,8 @@ export interface LearnerClientOptions {
   maxFrameBytes?: number;
   /** The engine for the run's choice (default: a new one); a learner that rejoins passes the same one back. */
   engineFor?: (choice: EngineChoice) => Promise<Engine>;
+  /** The models this process holds (default: the session's own); a learner host shares one among its learners. */
+  models?: ModelCache;
 }
 
 export interface SessionEnd {
@@ -89,8 +92,11 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
   let welcomed = false;
   let sawBye = false;
   let tasksDone = 0;
-  let held: { task: Task; arrivedAt: number } | null = null; // a task waiting for its `start`
+  let held: { task: ReceivedTask; weights: Promise<Float32Array>; arrivedAt: number } | null = null; // a task waiting for its `start`
   let queue: Promise<void> = Promise.resolve();
+  const models = opts.models ?? createModelCache();
+  /** Model requests this session sent, by model: settled by a `model` frame, a refusal, or the session's end. */
+  const fetching = new Map<string, { task_id: string; resolve: (w: Float32Array) => void; reject: (e: Error) => void }>();
 
   const send = (data: Buffer) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(data);
@@ -98,9 +104,34 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
   const replyError = (code: string, message: string, task_id?: string) =>
     send(encodeMessage({ type: 'error', code, message, task_id }));
 
+  /** The global weights a task trains from: carried by it, or the named model (fetched once per process). */
+  function weightsOf(task: ReceivedTask): Promise<Float32Array> {
+    if (task.model === undefined) return Promise.resolve(task.weights);
+    const ref = task.model;
+    const fetchHere = () =>
+      new Promise<Float32Array>((resolve, reject) => {
+        fetching.set(ref, { task_id: task.task_id, resolve, reject });
+        send(encodeMessage({ type: 'model_request', model: ref, task_id: task.task_id }));
+      });
+    const weights = (async () => {
+      for (;;) {
+        let ours = false;
+        try {
+          return await models.get(ref, () => ((ours = true), fetchHere()));
+        } catch (e) {
+          // A sibling's fetch failed with its session: this session asks for itself.
+          if (ours || ws.readyState !== WebSocket.OPEN) throw e;
+        }
+      }
+    })();
+    weights.catch(() => {}); // awaited (and reported) when the task runs
+    return weights;
+  }
+
   /** `arrivedAt`: when the task arrived; the emulated compute phase starts then, not when its slot came. */
-  async function runTask(task: Task, arrivedAt: number): Promise<void> {
+  async function runTask(task: ReceivedTask, weightsP: Promise<Float32Array>, arrivedAt: number): Promise<void> {
     if (!settings || !clock || !engine) return;
+    const weights = await weightsP;
     const started = monotonicSeconds();
     const batch: ImageSet =
       task.source === 'batch'
@@ -110,7 +141,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
           : (() => {
               throw new ProtocolError('no_shard', 'task refers to a local shard but none was received');
             })();
-    const trained = await engine.train(task.weights, batch, {
+    const trained = await engine.train(weights, batch, {
       iterations: task.tau,
       minibatch: settings.minibatch,
       lr: settings.lr,
@@ -144,8 +175,9 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     tasksDone++;
   }
 
-  const runTaskReportingErrors = (task: Task, arrivedAt: number) =>
-    runTask(task, arrivedAt).catch((e: unknown) =>
+  // Not awaited by the frame queue: a task waiting for its model must not hold back the frame that brings it.
+  const runTaskReportingErrors = (task: ReceivedTask, weights: Promise<Float32Array>, arrivedAt: number) =>
+    void runTask(task, weights, arrivedAt).catch((e: unknown) =>
       replyError(e instanceof ProtocolError ? e.code : 'task_failed', String((e as Error).message ?? e), task.task_id),
     );
 
@@ -185,19 +217,34 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
       case 'task':
         if (message.hold) {
           if (held) return replyError('unexpected', `task ${message.task_id} arrived while task ${held.task.task_id} is held`, message.task_id);
-          held = { task: message, arrivedAt: monotonicSeconds() };
+          // The model is fetched while the task waits for its slot.
+          held = { task: message, weights: weightsOf(message), arrivedAt: monotonicSeconds() };
           return;
         }
-        return runTaskReportingErrors(message, monotonicSeconds());
+        return runTaskReportingErrors(message, weightsOf(message), monotonicSeconds());
       case 'start': {
         if (!held || held.task.task_id !== message.task_id) return replyError('unexpected', `start for task ${message.task_id}, which is not held here`);
-        const { task, arrivedAt } = held;
+        const { task, weights, arrivedAt } = held;
         held = null;
-        return runTaskReportingErrors(task, arrivedAt);
+        return runTaskReportingErrors(task, weights, arrivedAt);
       }
-      case 'error':
-        log(`orchestrator refused a frame: ${message.code}: ${message.message}`);
+      case 'model': {
+        const request = fetching.get(message.model);
+        if (!request) return replyError('unexpected', `model ${message.model} was not requested`);
+        fetching.delete(message.model);
+        request.resolve(message.weights);
         return;
+      }
+      case 'error': {
+        log(`orchestrator refused a frame: ${message.code}: ${message.message}`);
+        // A refused model request fails the task that wanted it (and lets the next one ask again).
+        for (const [ref, request] of fetching)
+          if (message.task_id !== undefined && request.task_id === message.task_id) {
+            fetching.delete(ref);
+            request.reject(new ProtocolError(message.code, `model ${ref} refused: ${message.message}`));
+          }
+        return;
+      }
       case 'bye':
         sawBye = true;
         log(`orchestrator says bye: ${message.reason}`);
@@ -244,6 +291,8 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
       if (opened) log(`connection error: ${err.message}`); // before opening, the caller reports it
     });
     ws.on('close', (code, reasonBuf) => {
+      for (const request of fetching.values()) request.reject(new Error('connection closed before the model arrived'));
+      fetching.clear();
       if (!opened) return resolve({ kind: 'unreachable', code, reason: lastError || 'no connection', tasksDone });
       const reason = reasonBuf.toString() || (code === 1006 ? 'connection lost' : '');
       resolve({ kind: sawBye || code === 4000 ? 'bye' : welcomed ? 'lost' : 'refused', code, reason, tasksDone });

@@ -1,13 +1,14 @@
 /**
  * A learner's life across sessions: join, train until the run ends, and rejoin after a lost
  * connection within a retry window. A learner host runs many of these at once in one process,
- * sharing one engine: each learner keeps its own WebSocket session (auth, heartbeat, frame checks,
+ * sharing one engine and the global models it has received: each learner keeps its own WebSocket session (auth, heartbeat, frame checks,
  * link pacing, faults), so one learner's failure never ends its siblings'.
  */
 import type { LearnerSpec } from '../model/devices.ts';
 import { createEngine, type Engine, type EngineChoice } from '../nn/mlp.ts';
 import { FATAL_CLOSE_CODES } from '../protocol/messages.ts';
 import { runLearnerSession } from './client.ts';
+import type { ModelCache } from './model-cache.ts';
 
 export interface ServeOptions {
   url: string;
@@ -16,6 +17,8 @@ export interface ServeOptions {
   retryS: number;
   /** the engine for a run's choice; a host passes one shared by all its learners */
   engineFor: (choice: EngineChoice) => Promise<Engine>;
+  /** the global models this process holds, shared by all its learners */
+  models: ModelCache;
   /** routine news of one learner */
   log: (id: number, line: string) => void;
   /** problems worth a line even with --quiet */
@@ -45,7 +48,7 @@ export async function serveLearner(id: number, profile: LearnerSpec | undefined,
   let deadline = Date.now() + o.retryS * 1000;
   let attempt = 0;
   for (;;) {
-    const end = await runLearnerSession({ url: o.url, token: o.token, learnerId: id, profile, log, engineFor: o.engineFor });
+    const end = await runLearnerSession({ url: o.url, token: o.token, learnerId: id, profile, log, engineFor: o.engineFor, models: o.models });
     if (end.kind === 'bye') {
       log(`run finished after ${end.tasksDone} task(s) in this session`);
       return 0;

@@ -5,8 +5,12 @@
  * caller's policy (the cycle's compute slots). Every incoming frame is validated by the protocol
  * module; a bad one gets an error reply and is dropped — it never crashes the hub. What happens to
  * connections is reported as typed events (events.ts).
+ *
+ * Under the virtual clock a task to a learner that shares its process (a learner host) with others
+ * names the global model instead of carrying it, and the process fetches each model once: nothing
+ * waits for bytes in that mode, so only their count matters, and it is the full frame's.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import type { LearnerSpec } from '../model/devices.ts';
@@ -99,6 +103,9 @@ export type TaskOutcome =
 
 interface PendingTask {
   task: Task;
+  /** the model the task named instead of carrying it: the only one its learner may ask for */
+  modelRef?: string;
+  /** the full task frame's length, weights included, however the weights travelled */
   bytesSent: number;
   sentDoneAt: number;
   sendWall_s: number;
@@ -124,11 +131,22 @@ interface Connection {
 
 export interface HubStats {
   connections: number;
+  /** tasks that named the global model, and the models sent on request (see sendTask) */
+  tasksNamingModel: number;
+  modelsSent: number;
   authFailures: number;
   handshakeFailures: number;
   framesRejected: number;
   disconnects: number;
   heartbeatTimeouts: number;
+}
+
+/** Models a learner may still ask for: a cycle names one per scheme, and schemes run one after another. */
+const MODELS_KEPT = 8;
+
+/** The process a connection comes from: its address and the pid its hello gave (none: its own). */
+function hostKey(conn: Connection): string {
+  return conn.pid === undefined ? `learner ${conn.id}` : `${conn.remote.replace(/:\d+$/, '')} pid ${conn.pid}`;
 }
 
 const messageBytes = (m: WireMessage) => (m instanceof Uint8Array ? m.byteLength : partsLength(m));
@@ -160,7 +178,7 @@ function digest(s: string): Buffer {
 }
 
 export class LearnerHub {
-  readonly stats: HubStats = { connections: 0, authFailures: 0, handshakeFailures: 0, framesRejected: 0, disconnects: 0, heartbeatTimeouts: 0 };
+  readonly stats: HubStats = { connections: 0, tasksNamingModel: 0, modelsSent: 0, authFailures: 0, handshakeFailures: 0, framesRejected: 0, disconnects: 0, heartbeatTimeouts: 0 };
   private server?: WebSocketServer;
   private readonly byId = new Map<number, Connection>();
   private readonly joinListeners = new Set<(id: number) => void>();
@@ -169,6 +187,13 @@ export class LearnerHub {
   private closing = false; // once set, nobody new gets in
   private readonly tokenDigest: Buffer;
   private readonly paramCount: number;
+  /** connected learners per process (hostKeyOf) */
+  private readonly sessionsPerHost = new Map<string, number>();
+  /** the global models tasks named, newest last; refs are unique to this hub (a rejoining host never mixes runs) */
+  private readonly models = new Map<string, Float32Array>();
+  private readonly modelRefs = new WeakMap<Float32Array, string>();
+  private readonly refPrefix = randomBytes(4).toString('hex');
+  private modelCount = 0;
 
   constructor(private readonly opts: HubOptions) {
     // An empty token would let any client that sends an empty one in.
@@ -221,8 +246,7 @@ export class LearnerHub {
   /** The process learner `id` runs in (address and pid): learners of one host share its CPU. */
   hostKeyOf(id: number): string {
     const conn = this.byId.get(id);
-    if (!conn || conn.pid === undefined) return `learner ${id}`;
-    return `${conn.remote.replace(/:\d+$/, '')} pid ${conn.pid}`;
+    return conn ? hostKey(conn) : `learner ${id}`;
   }
 
   profileOf(id: number): LearnerSpec | undefined {
@@ -284,8 +308,11 @@ export class LearnerHub {
     if (!conn || conn.pending) opts.onFrameFree?.();
     if (!conn) return refused('not connected');
     if (conn.pending) return refused('previous task still running');
-    const frame = encodeTimedMessageParts(opts.hold ? { ...task, hold: true } : task);
-    const frameBytes = partsLength(frame);
+    const full = opts.hold ? { ...task, hold: true } : task;
+    const modelRef = this.shareModelWith(conn) ? this.refOf(task.weights) : undefined;
+    const frameBytes = partsLength(encodeTimedMessageParts(full));
+    const frame = modelRef === undefined ? encodeTimedMessageParts(full) : encodeTimedMessageParts(full, modelRef);
+    if (modelRef !== undefined) this.stats.tasksNamingModel++;
     let markSent: () => void = () => {};
     const sent = new Promise<void>((r) => (markSent = r));
     let markComputed: () => void = () => {};
@@ -293,7 +320,7 @@ export class LearnerHub {
     let resolveOutcome: (o: TaskOutcome) => void = () => {};
     const outcome = new Promise<TaskOutcome>((r) => (resolveOutcome = r));
 
-    const pending: PendingTask = { task, bytesSent: frameBytes, sentDoneAt: 0, sendWall_s: 0, markComputed, resolve: () => {} };
+    const pending: PendingTask = { task, modelRef, bytesSent: frameBytes, sentDoneAt: 0, sendWall_s: 0, markComputed, resolve: () => {} };
     pending.resolve = (o) => {
       clearTimeout(pending.timer);
       if (conn.pending === pending) conn.pending = undefined;
@@ -326,6 +353,28 @@ export class LearnerHub {
       armTimeout();
     };
     return { sent, computed, start, outcome };
+  }
+
+  /** A learner shares its process with others and nothing waits for bytes: its tasks may name their model. */
+  private shareModelWith(conn: Connection): boolean {
+    return this.opts.clock.mode === 'virtual' && (this.sessionsPerHost.get(hostKey(conn)) ?? 0) > 1;
+  }
+
+  /**
+   * The ref of a global model (the same array, the same ref), kept for the learners that will ask for
+   * it. A model may be named again much later (every scheme starts from the same initial weights).
+   */
+  private refOf(weights: Float32Array): string {
+    let ref = this.modelRefs.get(weights);
+    if (ref === undefined) {
+      ref = `${this.refPrefix}-${++this.modelCount}`;
+      this.modelRefs.set(weights, ref);
+    }
+    // Newest last: the least recently named model goes first.
+    this.models.delete(ref);
+    this.models.set(ref, weights);
+    for (const old of this.models.keys()) if (this.models.size > MODELS_KEPT) this.models.delete(old);
+    return ref;
   }
 
   /** Drops a learner's connection (fault injection and shutdown). */
@@ -431,6 +480,10 @@ export class LearnerHub {
       clearTimeout(handshakeTimer);
       if (!conn || this.byId.get(conn.id) !== conn) return;
       this.byId.delete(conn.id);
+      const key = hostKey(conn);
+      const left = (this.sessionsPerHost.get(key) ?? 1) - 1;
+      if (left > 0) this.sessionsPerHost.set(key, left);
+      else this.sessionsPerHost.delete(key);
       this.stats.disconnects++;
       const why = conn.dropReason ?? `disconnected (${code}${reason.length ? ' ' + reason.toString() : ''})`;
       if (!this.closing) this.emit({ type: 'left', learner: conn.id, reason: why }); // at shutdown every learner leaves: not news
@@ -460,6 +513,7 @@ export class LearnerHub {
     if (message.type !== 'hello') return null; // judgeHello accepts only hellos; this narrows the type
     const conn: Connection = { ws, id: message.learner_id, profile: decision.profile, pid: message.pid, remote, alive: true, missedBeats: 0 };
     this.byId.set(conn.id, conn);
+    this.sessionsPerHost.set(hostKey(conn), (this.sessionsPerHost.get(hostKey(conn)) ?? 0) + 1);
     this.stats.connections++;
     ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: conn.id, settings: this.opts.settings }));
     this.emit({ type: 'joined', learner: conn.id, remote, pid: message.pid ?? null });
@@ -499,6 +553,14 @@ export class LearnerHub {
         });
         return;
       }
+      case 'model_request': {
+        const weights = this.models.get(message.model);
+        if (!pending || pending.modelRef !== message.model || !weights)
+          return this.reject(conn, 'unexpected', `model ${message.model} is not named by a running task`, message.task_id);
+        this.stats.modelsSent++;
+        conn.ws.send(encodeMessage({ type: 'model', model: message.model, weights }));
+        return;
+      }
       case 'error':
         if (pending && message.task_id === pending.task.task_id) {
           pending.resolve({ status: 'missing', reason: oneLine(`learner failed the task: ${message.code}: ${message.message}`), bytesSent: pending.bytesSent });
@@ -509,13 +571,13 @@ export class LearnerHub {
     }
   }
 
-  private reject(conn: Connection, code: string, message: string): void {
+  private reject(conn: Connection, code: string, message: string, task_id?: string): void {
     this.stats.framesRejected++;
-    this.reply(conn.ws, code, message);
+    this.reply(conn.ws, code, message, task_id);
   }
 
-  private reply(ws: WebSocket, code: string, message: string): void {
-    if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage({ type: 'error', code, message: message.slice(0, 200) }));
+  private reply(ws: WebSocket, code: string, message: string, task_id?: string): void {
+    if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage({ type: 'error', code, message: message.slice(0, 200), ...(task_id === undefined ? {} : { task_id }) }));
   }
 
   /**

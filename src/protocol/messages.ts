@@ -6,6 +6,8 @@
  * Federated:  orchestrator → shard (the learner's fixed local data, once)
  * Per cycle:  orchestrator → task (τ, weights, batch)         learner → trained, compute_done, then result (weights)
  *             (a task marked `hold` waits on the learner until orchestrator → start: the compute slot)
+ *             (virtual clock, learner hosts: a task may name the global model instead of carrying it;
+ *              learner → model_request, orchestrator → model, once per host process and model)
  * Any time:   either side → error (a frame was refused; it is dropped), orchestrator → bye
  */
 import { LABEL_COUNT, PIXELS_PER_IMAGE } from '../data/format.ts';
@@ -13,7 +15,7 @@ import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, type BackendPreference, type E
 import type { LearnerSpec } from '../model/devices.ts';
 import { decodeFrame, encodeFrame, encodeFrameParts, FrameError, frameOverheadBytes, joinParts, partsLength, type Frame, type WireMessage } from './frame.ts';
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 export const MAX_TOKEN_CHARS = 256;
 
 
@@ -75,6 +77,27 @@ export interface Task {
   labels?: Uint8Array;
 }
 
+/**
+ * A task as a learner receives it: carrying the global weights, or naming a model (`model`) that its
+ * process fetches once with a model_request and shares among its learners.
+ */
+export type ReceivedTask = Omit<Task, 'weights'> & ({ weights: Float32Array; model?: undefined } | { weights?: undefined; model: string });
+
+/** Learner → orchestrator: send me the model a task named (its process does not hold it yet). */
+export interface ModelRequest {
+  type: 'model_request';
+  model: string;
+  /** the task that named it: a refusal names this task */
+  task_id: string;
+}
+
+/** Orchestrator → learner: the weights of a model a task named. */
+export interface Model {
+  type: 'model';
+  model: string;
+  weights: Float32Array;
+}
+
 /** Training itself is over (real clock: the emulated compute may still be padding): the compute slot may go. */
 export interface Trained {
   type: 'trained';
@@ -125,9 +148,10 @@ export interface Bye {
   reason: string;
 }
 
-export type ToLearner = Welcome | Shard | Task | Start | ErrorMessage | Bye;
-export type ToOrchestrator = Hello | Trained | ComputeDone | Result | ErrorMessage;
-export type Message = ToLearner | ToOrchestrator;
+export type ToLearner = Welcome | Shard | ReceivedTask | Model | Start | ErrorMessage | Bye;
+export type ToOrchestrator = Hello | Trained | ComputeDone | Result | ModelRequest | ErrorMessage;
+/** Every message that can be encoded (a task is encoded from the orchestrator's full form). */
+export type Message = Welcome | Shard | Task | Model | Start | ErrorMessage | Bye | ToOrchestrator;
 
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
@@ -165,17 +189,19 @@ export { partsLength, type WireMessage } from './frame.ts';
 /**
  * A task or result frame as parts whose payloads are views of the message's own arrays (see
  * encodeFrameParts): the arrays must stay unchanged until the frame has been written.
+ * `modelRef`: the task names this model instead of carrying its weights. The header is padded to a
+ * fixed size, so the frame is then shorter by exactly the weights' bytes.
  */
-export function encodeTimedMessageParts(m: Task | Result): Uint8Array[] {
+export function encodeTimedMessageParts(m: Task | Result, modelRef?: string): Uint8Array[] {
   if (m.type === 'result') {
     const { weights, ...header } = m;
     return encodeTimedParts(header, { weights });
   }
   const { weights, images, labels, ...header } = m;
-  const payloads: Record<string, Float32Array | Uint8Array> = { weights };
+  const payloads: Record<string, Float32Array | Uint8Array> = modelRef === undefined ? { weights } : {};
   if (images) payloads.images = images;
   if (labels) payloads.labels = labels;
-  return encodeTimedParts(header, payloads);
+  return encodeTimedParts(modelRef === undefined ? header : { ...header, model: modelRef }, payloads);
 }
 
 /** `into`: a buffer to reuse for a task frame when it is large enough (see encodeFrame). */
@@ -188,6 +214,10 @@ export function encodeMessage(m: Message, into?: Buffer): Buffer {
     case 'task':
     case 'result':
       return joinParts(encodeTimedMessageParts(m), into);
+    case 'model': {
+      const { weights, ...header } = m;
+      return encodeFrame(header, { weights });
+    }
     default:
       return encodeFrame(m as unknown as Record<string, unknown> & { type: string });
   }
@@ -311,6 +341,8 @@ export function decodeToOrchestrator(data: WireMessage, paramCount: number): ToO
         weights,
       };
     }
+    case 'model_request':
+      return { type: 'model_request', model: field(h, 'model', 'string'), task_id: field(h, 'task_id', 'string') };
     case 'error':
       return { type: 'error', code: field(h, 'code', 'string'), message: field(h, 'message', 'string'), task_id: field(h, 'task_id', 'string', true) };
     default:
@@ -361,9 +393,11 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
       const samples = field(h, 'samples', 'posint');
       if (samples > maxSamples) throw new ProtocolError('bad_field', `task of ${samples} samples exceeds ${maxSamples}`);
       const source = oneOf(h, 'source', ['batch', 'shard'] as const);
-      const weights = payload(frame, 'weights', Float32Array, settings!.param_count);
-      assertFiniteWeights(weights, 'task weights');
-      const task: Task = {
+      const model = field(h, 'model', 'string', true) as string | undefined;
+      if (model !== undefined && frame.payloads.weights) throw new ProtocolError('bad_payload', 'a task that names a model carries no weights');
+      const weights = model === undefined ? payload(frame, 'weights', Float32Array, settings!.param_count) : undefined;
+      if (weights) assertFiniteWeights(weights, 'task weights');
+      const common = {
         type: 'task',
         task_id: field(h, 'task_id', 'string'),
         cycle: field(h, 'cycle', 'posint'),
@@ -374,8 +408,8 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
         f_hz: field(h, 'f_hz', 'posnum'),
         rate_bps: field(h, 'rate_bps', 'posnum'),
         source,
-        weights,
-      };
+      } as const;
+      const task: ReceivedTask = weights ? { ...common, weights } : { ...common, model: model! };
       if (h.hold !== undefined) {
         if (typeof h.hold !== 'boolean') throw new ProtocolError('bad_field', `field "hold" must be true or false, got ${JSON.stringify(h.hold)?.slice(0, 60)}`);
         task.hold = h.hold;
@@ -392,6 +426,11 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
     }
     case 'error':
       return { type: 'error', code: field(h, 'code', 'string'), message: field(h, 'message', 'string'), task_id: field(h, 'task_id', 'string', true) };
+    case 'model': {
+      const weights = payload(frame, 'weights', Float32Array, settings!.param_count);
+      assertFiniteWeights(weights, 'model weights');
+      return { type: 'model', model: field(h, 'model', 'string'), weights };
+    }
     case 'start':
       return { type: 'start', task_id: field(h, 'task_id', 'string') };
     case 'bye':
