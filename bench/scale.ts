@@ -5,14 +5,15 @@
  * does the same training work (τ·d sample-passes per cycle) and only the per-learner cost grows.
  * Printed per K: set-up time, wall time per cycle, where the cycle time went (training ÷ slots,
  * evaluation, emulator overhead), and the peak total RSS of the orchestrator plus its hosts
- * (sampled from /proc every 200 ms).
+ * and the CPU seconds the orchestrator and the hosts used over the whole run (both sampled from
+ * /proc every 200 ms).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from '../src/cli/args.ts';
-import { PROJECT_ROOT } from '../src/orchestrator/spawn.ts';
+import { heapFlag, PROJECT_ROOT } from '../src/orchestrator/spawn.ts';
 import type { RunSummaryFile } from '../src/run-folder/schema.ts';
 
 const SPEC: CommandSpec = {
@@ -42,13 +43,19 @@ interface Row {
   overhead_fraction: number;
   peak_rss_mb: number;
   peak_orchestrator_rss_mb: number;
+  /** CPU seconds over the whole run (set-up, cycles, evaluation), orchestrator and learner hosts */
+  cpu_orchestrator_s: number;
+  cpu_hosts_s: number;
   missing: number;
 }
 
-/** Resident memory of a process and all its descendants, MB (Linux /proc). */
-function treeRssMb(root: number): { total: number; rootOnly: number } {
+const TICKS_PER_S = 100; // Linux USER_HZ
+
+/** Resident memory (MB) and CPU time so far (s) of a process and all its descendants (Linux /proc). */
+function treeUsage(root: number): { total: number; rootOnly: number; cpu: Map<number, number> } {
   const parent = new Map<number, number>();
   const rss = new Map<number, number>();
+  const cpuOf = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
@@ -56,6 +63,7 @@ function treeRssMb(root: number): { total: number; rootOnly: number } {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parent.set(Number(name), Number(fields[1]));
       rss.set(Number(name), (Number(fields[21]) * 4096) / 2 ** 20);
+      cpuOf.set(Number(name), (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S);
     } catch {
       // the process ended while we looked
     }
@@ -65,13 +73,19 @@ function treeRssMb(root: number): { total: number; rootOnly: number } {
     return false;
   };
   let total = 0;
-  for (const [pid, mb] of rss) if (inTree(pid)) total += mb;
-  return { total, rootOnly: rss.get(root) ?? 0 };
+  const cpu = new Map<number, number>();
+  for (const [pid, mb] of rss)
+    if (inTree(pid)) {
+      total += mb;
+      cpu.set(pid, cpuOf.get(pid)!);
+    }
+  return { total, rootOnly: rss.get(root) ?? 0, cpu };
 }
 
 async function runOne(K: number, a: Record<string, any>, out: string): Promise<Row> {
   // node --import tsx: the orchestrator is the child itself (the tsx CLI would add a wrapper process).
   const args = [
+    heapFlag(),
     '--import',
     'tsx',
     join(PROJECT_ROOT, 'src', 'cli', 'experiment.ts'),
@@ -84,10 +98,13 @@ async function runOne(K: number, a: Record<string, any>, out: string): Promise<R
   child.stderr.on('data', (d) => (stderr += d));
   let peak = 0;
   let peakRoot = 0;
+  // A process's CPU time only grows: keep each pid's last reading (a host that ends keeps its last).
+  const cpu = new Map<number, number>();
   const timer = setInterval(() => {
-    const { total, rootOnly } = treeRssMb(child.pid!);
-    peak = Math.max(peak, total);
-    peakRoot = Math.max(peakRoot, rootOnly);
+    const usage = treeUsage(child.pid!);
+    peak = Math.max(peak, usage.total);
+    peakRoot = Math.max(peakRoot, usage.rootOnly);
+    for (const [pid, s] of usage.cpu) cpu.set(pid, s);
   }, 200);
   const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
   clearInterval(timer);
@@ -109,6 +126,8 @@ async function runOne(K: number, a: Record<string, any>, out: string): Promise<R
     overhead_fraction: summary.emulator_overhead.fraction_of_cycles_wall,
     peak_rss_mb: peak,
     peak_orchestrator_rss_mb: peakRoot,
+    cpu_orchestrator_s: cpu.get(child.pid!) ?? 0,
+    cpu_hosts_s: [...cpu].reduce((sum, [pid, s]) => sum + (pid === child.pid ? 0 : s), 0),
     missing: summary.schemes.optimal.missing_learner_cycles ?? 0,
   };
 }
@@ -140,13 +159,13 @@ async function main(): Promise<number> {
   const lines = [
     `d = ${a.trainSamples}, T = ${a.T} s, τ = ${a.tau} for every K (same training work), ${a.cycles} cycle(s), scheme optimal, ${os.availableParallelism()} cores`,
     '',
-    'K      hosts  set-up s  wall/cycle s  ×first  train÷slots s  eval s  overhead s  overhead %  peak RSS MB (orchestrator)  missing',
+    'K      hosts  set-up s  wall/cycle s  ×first  train÷slots s  eval s  overhead s  overhead %  peak RSS MB (orchestrator)  CPU s orch./hosts  missing',
   ];
   for (const r of rows)
     lines.push(
       `${String(r.K).padEnd(6)} ${String(r.hosts).padEnd(6)} ${f(r.setup_s).padStart(8)}  ${f(r.wall_per_cycle_s, 2).padStart(12)}  ${f(r.wall_per_cycle_s / base.wall_per_cycle_s, 2).padStart(6)}  ` +
         `${f(r.train_share_s, 2).padStart(13)}  ${f(r.eval_per_cycle_s, 2).padStart(6)}  ${f(r.overhead_per_cycle_s, 2).padStart(10)}  ${f(100 * r.overhead_fraction).padStart(10)}  ` +
-        `${`${f(r.peak_rss_mb, 0)} (${f(r.peak_orchestrator_rss_mb, 0)})`.padStart(26)}  ${r.missing}`,
+        `${`${f(r.peak_rss_mb, 0)} (${f(r.peak_orchestrator_rss_mb, 0)})`.padStart(26)}  ${`${f(r.cpu_orchestrator_s)} / ${f(r.cpu_hosts_s)}`.padStart(17)}  ${r.missing}`,
     );
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
