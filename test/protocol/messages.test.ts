@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
 import { encodeFrame } from '../../src/protocol/frame.ts';
+import { createRng } from '../../src/util/rng.ts';
 import {
+  assertFiniteWeights,
   CLOSE,
   decodeToLearner,
   decodeToOrchestrator,
@@ -13,6 +15,8 @@ import {
   maxFrameToLearner,
   maxFrameToOrchestrator,
   PROTOCOL_VERSION,
+  encodeTimedMessageParts,
+  partsLength,
   ProtocolError,
   TIMED_FRAME_OVERHEAD_BYTES,
   type LearnerSettings,
@@ -300,3 +304,67 @@ describe('encoding into a reused buffer', () => {
     expect(encodeMessage(t, Buffer.alloc(10)).equals(fresh)).toBe(true);
   });
 });
+
+describe('tasks that name a model (learner hosts, virtual clock)', () => {
+  it('a task naming a model carries no weights and is shorter than the full frame by exactly their bytes', () => {
+    const t = task(4);
+    const full = encodeMessage(t);
+    const { weights: _w, ...named } = t;
+    const decoded = decodeToLearner(joinAll(encodeTimedMessageParts(t, 'abcd-7')), SETTINGS);
+    expect(decoded).toEqual({ ...named, model: 'abcd-7' });
+    expect(decoded.type === 'task' && decoded.weights).toBeUndefined();
+    expect(full.length - partsLength(encodeTimedMessageParts(t, 'abcd-7'))).toBe(4 * P);
+  });
+
+  it('refuses a task that both names a model and carries weights', () => {
+    const { weights, images, labels, ...header } = task(3);
+    expect(code(toLearner({ ...header, model: 'm-1' }, { weights, images, labels }))).toBe('bad_payload');
+    expect(code(toLearner({ ...header, model: 7 }, { images, labels }))).toBe('bad_field');
+  });
+
+  it('round-trips model_request and model, and refuses a model with NaN or the wrong size', () => {
+    const request = { type: 'model_request', model: 'm-1', task_id: 'optimal-1-0' } as const;
+    expect(decodeToOrchestrator(encodeMessage(request), P)).toEqual(request);
+    expect(code(() => decodeToOrchestrator(encodeFrame({ type: 'model_request', model: 'm-1' }), P))).toBe('bad_field');
+    const model = { type: 'model', model: 'm-1', weights: new Float32Array(P).fill(0.5) } as const;
+    expect(decodeToLearner(encodeMessage(model), SETTINGS)).toEqual(model);
+    const poisoned = new Float32Array(P).fill(0.5);
+    poisoned[P - 1] = NaN;
+    expect(code(() => decodeToLearner(encodeMessage({ ...model, weights: poisoned }), SETTINGS))).toBe('non_finite');
+    expect(code(() => decodeToLearner(encodeMessage({ ...model, weights: new Float32Array(P - 1) }), SETTINGS))).toBe('bad_payload');
+  });
+});
+
+describe('assertFiniteWeights', () => {
+  it('accepts finite extremes and names the first NaN or infinity wherever it sits (property, seeded)', () => {
+    const rng = createRng(11);
+    const max = 3.4028234663852886e38;
+    // The largest float32 values everywhere still sum to a finite float64.
+    expect(() => assertFiniteWeights(new Float32Array(1001).fill(max), 'w')).not.toThrow();
+    expect(() => assertFiniteWeights(new Float32Array(7).fill(-max), 'w')).not.toThrow();
+    expect(() => assertFiniteWeights(new Float32Array(0), 'w')).not.toThrow();
+    for (let trial = 0; trial < 300; trial++) {
+      const n = 1 + Math.floor(rng.next() * 40);
+      const w = Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 10 ** Math.floor(rng.next() * 76 - 38));
+      expect(() => assertFiniteWeights(w, 'w')).not.toThrow();
+      // +Inf and −Inf in different lanes must not cancel; a NaN anywhere, the tail included.
+      const bad = [NaN, Infinity, -Infinity];
+      const hits = 1 + Math.floor(rng.next() * 3);
+      let first = n;
+      for (let h = 0; h < hits; h++) {
+        const at = Math.floor(rng.next() * n);
+        w[at] = bad[Math.floor(rng.next() * 3)];
+        first = Math.min(first, at);
+      }
+      expect(() => assertFiniteWeights(w, 'w')).toThrow(`w has a non-finite value at index ${first}`);
+    }
+    const pair = new Float32Array(8);
+    pair[0] = Infinity;
+    pair[1] = -Infinity;
+    expect(() => assertFiniteWeights(pair, 'w')).toThrow('index 0');
+  });
+});
+
+function joinAll(parts: Uint8Array[]): Buffer {
+  return Buffer.concat(parts);
+}
