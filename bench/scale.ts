@@ -24,11 +24,12 @@ const SPEC: CommandSpec = {
     { name: 'T', type: 'number', exclusiveMin: 0, default: 12, unit: 's', help: 'cycle clock; must be feasible for every K' },
     { name: 'tau', type: 'int', min: 1, default: 5, help: 'local iterations of every run (--tau-max; each K must reach at least this τ at T)' },
     { name: 'cycles', type: 'int', min: 1, default: 2, help: 'cycles per run' },
+    { name: 'reps', type: 'int', min: 1, default: 1, help: 'runs per K, interleaved (every K once, then again): each K reports its median run by wall time per cycle' },
     { name: 'hosts', type: 'int', min: 1, help: 'learner host processes (default: the experiment\'s, one per core)' },
     { name: 'train-samples', type: 'int', min: 1, default: 60000, help: 'd, the same for every K' },
     { name: 'json', type: 'boolean', default: false, help: 'print one JSON object instead of the table' },
   ],
-  examples: ['npm run bench:scale', 'npm run bench:scale -- --K 20,200 --cycles 1', 'npm run bench:scale -- --json'],
+  examples: ['npm run bench:scale', 'npm run bench:scale -- --K 20,1000 --reps 3', 'npm run bench:scale -- --K 20,200 --cycles 1', 'npm run -s bench:scale -- --json'],
 };
 
 interface Row {
@@ -47,6 +48,8 @@ interface Row {
   cpu_orchestrator_s: number;
   cpu_hosts_s: number;
   missing: number;
+  /** wall time per cycle of every run of this K (the row is the median one's) */
+  wall_per_cycle_runs_s: number[];
 }
 
 const TICKS_PER_S = 100; // Linux USER_HZ
@@ -129,7 +132,14 @@ async function runOne(K: number, a: Record<string, any>, out: string): Promise<R
     cpu_orchestrator_s: cpu.get(child.pid!) ?? 0,
     cpu_hosts_s: [...cpu].reduce((sum, [pid, s]) => sum + (pid === child.pid ? 0 : s), 0),
     missing: summary.schemes.optimal.missing_learner_cycles ?? 0,
+    wall_per_cycle_runs_s: [],
   };
+}
+
+/** The run with the median wall time per cycle (the lower middle of an even count), with every run's wall time. */
+function medianRun(rows: Row[]): Row {
+  const sorted = [...rows].sort((x, y) => x.wall_per_cycle_s - y.wall_per_cycle_s);
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)], wall_per_cycle_runs_s: rows.map((r) => r.wall_per_cycle_s) };
 }
 
 async function main(): Promise<number> {
@@ -140,24 +150,28 @@ async function main(): Promise<number> {
     return n;
   });
   const dir = mkdtempSync(join(os.tmpdir(), 'mel-bench-scale-'));
-  const rows: Row[] = [];
+  const runs = new Map<number, Row[]>(Ks.map((K) => [K, []]));
   const started = Date.now();
   try {
-    for (const K of Ks) {
-      if (!a.json) process.stderr.write(`K = ${K}: running (${((Date.now() - started) / 1000).toFixed(0)} s elapsed)\n`);
-      rows.push(await runOne(K, a, join(dir, `K${K}`)));
-    }
+    // Interleaved, so a noisy minute of the machine touches every K alike.
+    for (let r = 1; r <= a.reps; r++)
+      for (const K of Ks) {
+        if (!a.json) process.stderr.write(`K = ${K}${a.reps > 1 ? `, run ${r} of ${a.reps}` : ''}: running (${((Date.now() - started) / 1000).toFixed(0)} s elapsed)\n`);
+        runs.get(K)!.push(await runOne(K, a, join(dir, `K${K}-${r}`)));
+      }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  const rows = Ks.map((K) => medianRun(runs.get(K)!));
   const base = rows[0];
   if (a.json) {
-    process.stdout.write(JSON.stringify({ T: a.T, tau: a.tau, d: a.trainSamples, cycles: a.cycles, cores: os.availableParallelism(), rows, wall_per_cycle_vs_first: rows.map((r) => r.wall_per_cycle_s / base.wall_per_cycle_s) }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ T: a.T, tau: a.tau, d: a.trainSamples, cycles: a.cycles, reps: a.reps, cores: os.availableParallelism(), rows, wall_per_cycle_vs_first: rows.map((r) => r.wall_per_cycle_s / base.wall_per_cycle_s) }, null, 2) + '\n');
     return 0;
   }
   const f = (v: number, d = 1) => v.toFixed(d);
   const lines = [
-    `d = ${a.trainSamples}, T = ${a.T} s, τ = ${a.tau} for every K (same training work), ${a.cycles} cycle(s), scheme optimal, ${os.availableParallelism()} cores`,
+    `d = ${a.trainSamples}, T = ${a.T} s, τ = ${a.tau} for every K (same training work), ${a.cycles} cycle(s), scheme optimal, ${os.availableParallelism()} cores` +
+      (a.reps > 1 ? `; ${a.reps} runs per K, each row the median run by wall/cycle` : ''),
     '',
     'K      hosts  set-up s  wall/cycle s  ×first  train÷slots s  eval s  overhead s  overhead %  peak RSS MB (orchestrator)  CPU s orch./hosts  missing',
   ];
@@ -165,7 +179,8 @@ async function main(): Promise<number> {
     lines.push(
       `${String(r.K).padEnd(6)} ${String(r.hosts).padEnd(6)} ${f(r.setup_s).padStart(8)}  ${f(r.wall_per_cycle_s, 2).padStart(12)}  ${f(r.wall_per_cycle_s / base.wall_per_cycle_s, 2).padStart(6)}  ` +
         `${f(r.train_share_s, 2).padStart(13)}  ${f(r.eval_per_cycle_s, 2).padStart(6)}  ${f(r.overhead_per_cycle_s, 2).padStart(10)}  ${f(100 * r.overhead_fraction).padStart(10)}  ` +
-        `${`${f(r.peak_rss_mb, 0)} (${f(r.peak_orchestrator_rss_mb, 0)})`.padStart(26)}  ${`${f(r.cpu_orchestrator_s)} / ${f(r.cpu_hosts_s)}`.padStart(17)}  ${r.missing}`,
+        `${`${f(r.peak_rss_mb, 0)} (${f(r.peak_orchestrator_rss_mb, 0)})`.padStart(26)}  ${`${f(r.cpu_orchestrator_s)} / ${f(r.cpu_hosts_s)}`.padStart(17)}  ${r.missing}` +
+        (a.reps > 1 ? `   runs: ${r.wall_per_cycle_runs_s.map((w) => f(w, 2)).join(', ')} s` : ''),
     );
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
