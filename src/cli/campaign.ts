@@ -8,30 +8,14 @@ import { runCampaign } from '../campaign/campaign.ts';
 import { campaignTable } from '../campaign/format.ts';
 import { formatDuration } from '../campaign/progress.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
-import { parseSeeds, SEED_EFFECTS } from '../campaign/seeds.ts';
+import { parseSeeds } from '../campaign/seeds.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
-import { UsageError, type FlagSpec, type ParsedArgs } from './args.ts';
+import { UsageError, type ParsedArgs } from './args.ts';
 import { runEventLines } from './run-events.ts';
 
 /** The flags every campaign command shares. */
-export const CAMPAIGN_FLAGS: FlagSpec[] = [
-  {
-    name: 'seeds',
-    type: 'string',
-    help:
-      'repeat the whole comparison once per seed: N = N seeds from --seed on, or a list like 1,4,9; each seed gets OUT/seed-S/ ' +
-      `and OUT gets aggregate.csv, summary.json (means, 95 % CIs, paired adaptive − ETA tests) and charts; rerun the same command to resume. ${SEED_EFFECTS}`,
-  },
-  {
-    name: 'fixed-fleet',
-    type: 'boolean',
-    default: false,
-    help: 'with --seeds: every seed keeps the fleet of the first seed, so only the training randomness (weights, data order, jitter, faults) varies',
-  },
-];
-
 /** Ctrl-C / SIGTERM: the first stops the running seed (its completed cycles stay); a second exits at once. */
 export function interruptible(what: string): AbortController {
   const abort = new AbortController();

@@ -21,7 +21,7 @@ import { isRunConfig } from '../orchestrator/run-lock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { InputError } from '../errors.ts';
 import { parseArgs, parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
-import { CAMPAIGN_FLAGS } from './campaign.ts';
+import { CAMPAIGN_FLAGS } from './campaign-flags.ts';
 import { ProgressReporter } from './progress.ts';
 import { COMMANDS_SHOWN, externalInstructions, learnerCommands, runEventLines } from './run-events.ts';
 
