@@ -66,4 +66,20 @@ describe('fedAvg', () => {
     expect(() => new FedAvgAccumulator(3).average()).toThrow(/no updates/);
     expect(() => new FedAvgAccumulator(3).add({ weights: new Float32Array(2), samples: 1 })).toThrow(/has 2 weights/);
   });
+
+  it('every length, the tail past a multiple of four included, gives the bits of the plain element-by-element sum (property, seeded)', () => {
+    const rng = createRng(5);
+    for (let length = 1; length <= 23; length++) {
+      const updates = Array.from({ length: 4 }, () => ({ weights: Float32Array.from({ length }, () => rng.normal() * 10 ** Math.floor(rng.next() * 6 - 3)), samples: 1 + rng.int(900) }));
+      const acc = new FedAvgAccumulator(length);
+      for (const u of updates) acc.add(u);
+      const plain = new Float64Array(length);
+      let total = 0;
+      for (const u of updates) {
+        total += u.samples;
+        for (let i = 0; i < length; i++) plain[i] += u.samples * u.weights[i];
+      }
+      expect(Array.from(acc.average())).toEqual(Array.from(Float32Array.from(plain, (v) => v / total)));
+    }
+  });
 });
