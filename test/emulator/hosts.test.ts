@@ -30,6 +30,13 @@ describe('learner hosts', () => {
     expect(readFileSync(join(a.out, 'learners.csv'), 'utf8')).toBe(readFileSync(join(b.out, 'learners.csv'), 'utf8'));
     expect(readLearners(a.out).every((r) => r.status === 'on-time')).toBe(true);
     expect(JSON.parse(readFileSync(join(a.out, 'config.json'), 'utf8')).hosts).toBe(2);
+    // With two hosts of four learners every task named its model, and each host fetched each distinct
+    // model once: one per scheme and cycle, but every scheme starts from the same initial model.
+    // Learners with a process of their own got it in every task. The files above are the same.
+    const hub = (out: string) => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).hub;
+    const schemes = config.schemes.length;
+    expect(hub(a.out)).toMatchObject({ tasks_naming_model: 8 * schemes * 2, models_sent: 2 * (schemes * 2 - (schemes - 1)) });
+    expect(hub(b.out)).toMatchObject({ tasks_naming_model: 0, models_sent: 0 });
   });
 
   it('an external host (npm run learner -- --learner-ids 0-3) brings four learners with the fleet\'s profiles and matches the spawned run', async () => {

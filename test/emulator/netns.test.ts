@@ -100,6 +100,10 @@ describe.skipIf(why !== null)(`learner hosts in other network namespaces${why ? 
       }
       expect(withoutWall(readCycles(out))).toEqual(withoutWall(readCycles(loopback)));
       expect(readFileSync(join(out, 'learners.csv'), 'utf8')).toBe(readFileSync(join(loopback, 'learners.csv'), 'utf8'));
+      // Each "machine" fetched the global models once for its two learners, over its veth link.
+      const hub = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).hub;
+      expect(hub.tasks_naming_model).toBeGreaterThan(0);
+      expect(hub.models_sent).toBeLessThan(hub.tasks_naming_model);
     } finally {
       orchestrator.kill();
       for (const h of hosts) h.kill();
