@@ -310,8 +310,9 @@ export class LearnerHub {
     if (conn.pending) return refused('previous task still running');
     const full = opts.hold ? { ...task, hold: true } : task;
     const modelRef = this.shareModelWith(conn) ? this.refOf(task.weights) : undefined;
-    const frameBytes = partsLength(encodeTimedMessageParts(full));
-    const frame = modelRef === undefined ? encodeTimedMessageParts(full) : encodeTimedMessageParts(full, modelRef);
+    const whole = encodeTimedMessageParts(full); // views of the task's arrays: nothing is copied
+    const frameBytes = partsLength(whole);
+    const frame = modelRef === undefined ? whole : encodeTimedMessageParts(full, modelRef);
     if (modelRef !== undefined) this.stats.tasksNamingModel++;
     let markSent: () => void = () => {};
     const sent = new Promise<void>((r) => (markSent = r));
