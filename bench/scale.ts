@@ -18,14 +18,14 @@ import type { RunSummaryFile } from '../src/run-folder/schema.ts';
 
 const SPEC: CommandSpec = {
   command: 'npm run bench:scale --',
-  summary: 'Set-up, wall time per cycle, peak total memory and emulator overhead of runs with K learners (equal d, T and τ), one run per K.',
+  summary: 'Set-up, wall time per cycle, peak total memory, CPU seconds and emulator overhead of runs with K learners (equal d, T and τ), --reps runs per K.',
   flags: [
     { name: 'K', type: 'list', default: ['20', '100', '500', '1000'], help: 'learner counts to run' },
     { name: 'T', type: 'number', exclusiveMin: 0, default: 12, unit: 's', help: 'cycle clock; must be feasible for every K' },
     { name: 'tau', type: 'int', min: 1, default: 5, help: 'local iterations of every run (--tau-max; each K must reach at least this τ at T)' },
     { name: 'cycles', type: 'int', min: 1, default: 2, help: 'cycles per run' },
     { name: 'reps', type: 'int', min: 1, default: 1, help: 'runs per K, interleaved (every K once, then again): each K reports its median run by wall time per cycle' },
-    { name: 'hosts', type: 'int', min: 1, help: 'learner host processes (default: the experiment\'s, one per core)' },
+    { name: 'hosts', type: 'int', min: 1, help: 'learner host processes (default: the experiment\'s, two per core)' },
     { name: 'train-samples', type: 'int', min: 1, default: 60000, help: 'd, the same for every K' },
     { name: 'json', type: 'boolean', default: false, help: 'print one JSON object instead of the table' },
   ],
