@@ -1,8 +1,9 @@
 /**
  * A learner's life across sessions: join, train until the run ends, and rejoin after a lost
  * connection within a retry window. A learner host runs many of these at once in one process,
- * sharing one engine and the global models it has received: each learner keeps its own WebSocket session (auth, heartbeat, frame checks,
- * link pacing, faults), so one learner's failure never ends its siblings'.
+ * sharing one engine and the global models it has received: each learner keeps its own WebSocket
+ * session (auth, heartbeat, frame checks, link pacing, faults), so one learner's failure never ends
+ * its siblings'.
  */
 import type { LearnerSpec } from '../model/devices.ts';
 import { createEngine, type Engine, type EngineChoice } from '../nn/mlp.ts';

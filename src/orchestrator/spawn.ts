@@ -24,11 +24,11 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 export const HOST_MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824';
 
 /**
- * Every frame read is a fresh buffer, and V8 counts their bytes against a small old-generation
- * limit when the JavaScript heap is small (~30 MB here): at K = 1000 the orchestrator ran ~90 full
- * mark-compacts a cycle, and its and its hosts' concurrent marking took a third of both cores. A
- * larger initial limit makes them rare (measured: 9.4 → 6.5 s per K = 1000 cycle). The npm scripts
- * pass the same to the orchestrator (package.json "config"); its hosts take its value, or this one.
+ * Every frame read is a fresh buffer. With a small JavaScript heap (~30 MB here) V8's old-generation
+ * limit sits so close to the heap that it keeps marking: at K = 1000 that was ~90 full mark-compacts
+ * a cycle, whose concurrent marking took a third of both cores. A larger initial limit makes them
+ * rare. The npm scripts pass the same to the orchestrator (package.json "config"); its hosts take
+ * its value, or this one.
  */
 export const DEFAULT_HEAP_FLAG = '--initial-old-space-size=256';
 
