@@ -514,7 +514,8 @@ export class LearnerHub {
     if (message.type !== 'hello') return null; // judgeHello accepts only hellos; this narrows the type
     const conn: Connection = { ws, id: message.learner_id, profile: decision.profile, pid: message.pid, remote, alive: true, missedBeats: 0 };
     this.byId.set(conn.id, conn);
-    this.sessionsPerHost.set(hostKey(conn), (this.sessionsPerHost.get(hostKey(conn)) ?? 0) + 1);
+    const key = hostKey(conn);
+    this.sessionsPerHost.set(key, (this.sessionsPerHost.get(key) ?? 0) + 1);
     this.stats.connections++;
     ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: conn.id, settings: this.opts.settings }));
     this.emit({ type: 'joined', learner: conn.id, remote, pid: message.pid ?? null });

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
-import { encodeFrame } from '../../src/protocol/frame.ts';
+import { encodeFrame, joinParts } from '../../src/protocol/frame.ts';
 import { createRng } from '../../src/util/rng.ts';
 import {
   assertFiniteWeights,
@@ -310,7 +310,7 @@ describe('tasks that name a model (learner hosts, virtual clock)', () => {
     const t = task(4);
     const full = encodeMessage(t);
     const { weights: _w, ...named } = t;
-    const decoded = decodeToLearner(joinAll(encodeTimedMessageParts(t, 'abcd-7')), SETTINGS);
+    const decoded = decodeToLearner(joinParts(encodeTimedMessageParts(t, 'abcd-7')), SETTINGS);
     expect(decoded).toEqual({ ...named, model: 'abcd-7' });
     expect(decoded.type === 'task' && decoded.weights).toBeUndefined();
     expect(full.length - partsLength(encodeTimedMessageParts(t, 'abcd-7'))).toBe(4 * P);
@@ -364,7 +364,3 @@ describe('assertFiniteWeights', () => {
     expect(() => assertFiniteWeights(pair, 'w')).toThrow('index 0');
   });
 });
-
-function joinAll(parts: Uint8Array[]): Buffer {
-  return Buffer.concat(parts);
-}
