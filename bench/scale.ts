@@ -2,11 +2,16 @@
  * `npm run bench:scale [-- --json] [--K 20,100,500,1000] [--hosts N]`: what K learners cost on this
  * machine. Each K runs `npm run experiment` as a user would (spawned learner hosts, the optimal
  * scheme) with equal d, T and τ: τ is capped (--tau-max) at what the smallest K gets, so every K
- * does the same training work (τ·d sample-passes per cycle) and only the per-learner cost grows.
+ * trains on the same τ·d sample-passes per cycle.
  * Printed per K: set-up time, wall time per cycle, where the cycle time went (training ÷ slots,
  * evaluation, emulator overhead), and the peak total RSS of the orchestrator plus its hosts
  * and the CPU seconds the orchestrator and the hosts used over the whole run (both sampled from
  * /proc every 200 ms).
+ * Equal sample-passes are not equal training work: a learner's epoch of mini-batch SGD ends in a
+ * partial mini-batch, and every step updates all the weights, so K small batches take more steps.
+ * "Training alone" measures that work without the emulator: after each run, this process replays
+ * the run's first cycle (every learner's batch of MNIST, τ_k and seed) through the same engine,
+ * one training after another.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +19,13 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from '../src/cli/args.ts';
 import { heapFlag, PROJECT_ROOT } from '../src/orchestrator/spawn.ts';
-import type { RunSummaryFile } from '../src/run-folder/schema.ts';
+import { cycleDataOrder } from '../src/orchestrator/cycle.ts';
+import { loadMnist, subset, type ImageSet } from '../src/data/mnist.ts';
+import { createEngine, initWeights } from '../src/nn/mlp.ts';
+import type { Engine } from '../src/nn/engine.ts';
+import { parseLearners } from '../src/run-folder/read.ts';
+import type { RunConfigFile, RunSummaryFile } from '../src/run-folder/schema.ts';
+import { deriveSeed } from '../src/util/rng.ts';
 
 const SPEC: CommandSpec = {
   command: 'npm run bench:scale --',
@@ -48,6 +59,10 @@ interface Row {
   cpu_orchestrator_s: number;
   cpu_hosts_s: number;
   missing: number;
+  /** the first cycle's local trainings replayed back to back in one quiet process (no emulator) */
+  train_alone_s: number;
+  /** SGD steps those trainings took */
+  sgd_steps: number;
   /** wall time per cycle of every run of this K (the row is the median one's) */
   wall_per_cycle_runs_s: number[];
 }
@@ -85,7 +100,38 @@ function treeUsage(root: number): { total: number; rootOnly: number; cpu: Map<nu
   return { total, rootOnly: rss.get(root) ?? 0, cpu };
 }
 
-async function runOne(K: number, a: Record<string, any>, out: string): Promise<Row> {
+/**
+ * The local trainings of the run's first cycle, replayed here one after another: each learner's
+ * batch (the cycle's cut of the data order), τ_k and training seed, from the initial weights.
+ * Only the engine's train calls are timed.
+ */
+async function trainingAlone(out: string, engine: Engine, train: ImageSet): Promise<{ seconds: number; steps: number }> {
+  const config: RunConfigFile = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  const file = join(out, 'learners.csv');
+  const learners = parseLearners(readFileSync(file, 'utf8'), file).filter((l) => l.cycle === 1 && l.batch > 0);
+  const order = cycleDataOrder(config.train_samples, config.seed, 1);
+  const weights = initWeights(config.seed);
+  let offset = 0;
+  let seconds = 0;
+  let steps = 0;
+  for (const l of [...learners].sort((x, y) => x.learner - y.learner)) {
+    const batch = subset(train, order.subarray(offset, offset + l.batch));
+    offset += l.batch;
+    const start = performance.now();
+    const result = await engine.train(weights, batch, {
+      iterations: l.tau ?? 0,
+      minibatch: config.minibatch,
+      lr: config.lr,
+      mode: config.local_iteration,
+      seed: deriveSeed(config.seed, 'train', l.scheme, 1, l.learner),
+    });
+    seconds += (performance.now() - start) / 1000;
+    steps += result.steps;
+  }
+  return { seconds, steps };
+}
+
+async function runOne(K: number, a: Record<string, any>, out: string, replay: { engine: Engine; train: ImageSet }): Promise<Row> {
   // node --import tsx: the orchestrator is the child itself (the tsx CLI would add a wrapper process).
   const args = [
     heapFlag(),
@@ -117,6 +163,7 @@ async function runOne(K: number, a: Record<string, any>, out: string): Promise<R
   const tau = summary.schemes.optimal.mean_tau ?? 0;
   if (tau !== a.tau) throw new UsageError(`K = ${K} reaches only τ = ${tau} at T = ${a.T}, below --tau ${a.tau}: raise --T or lower --tau so every K does the same work`);
   const cycles = a.cycles as number;
+  const alone = await trainingAlone(out, replay.engine, replay.train);
   return {
     K,
     hosts: config.hosts,
@@ -132,6 +179,8 @@ async function runOne(K: number, a: Record<string, any>, out: string): Promise<R
     cpu_orchestrator_s: cpu.get(child.pid!) ?? 0,
     cpu_hosts_s: [...cpu].reduce((sum, [pid, s]) => sum + (pid === child.pid ? 0 : s), 0),
     missing: summary.schemes.optimal.missing_learner_cycles ?? 0,
+    train_alone_s: alone.seconds,
+    sgd_steps: alone.steps,
     wall_per_cycle_runs_s: [],
   };
 }
@@ -149,6 +198,10 @@ async function main(): Promise<number> {
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--K takes learner counts like 20,100, got "${k}"`);
     return n;
   });
+  // The replay's engine and data: what the runs use by default (onnx, full MNIST's first d rows).
+  const engine = await createEngine({ engine: 'auto', backend: 'auto' }, (line) => process.stderr.write(line + '\n'), ['train']);
+  const mnist = await loadMnist();
+  const replay = { engine, train: mnist.train };
   const dir = mkdtempSync(join(os.tmpdir(), 'mel-bench-scale-'));
   const runs = new Map<number, Row[]>(Ks.map((K) => [K, []]));
   const started = Date.now();
@@ -157,7 +210,7 @@ async function main(): Promise<number> {
     for (let r = 1; r <= a.reps; r++)
       for (const K of Ks) {
         if (!a.json) process.stderr.write(`K = ${K}${a.reps > 1 ? `, run ${r} of ${a.reps}` : ''}: running (${((Date.now() - started) / 1000).toFixed(0)} s elapsed)\n`);
-        runs.get(K)!.push(await runOne(K, a, join(dir, `K${K}-${r}`)));
+        runs.get(K)!.push(await runOne(K, a, join(dir, `K${K}-${r}`), replay));
       }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -165,19 +218,21 @@ async function main(): Promise<number> {
   const rows = Ks.map((K) => medianRun(runs.get(K)!));
   const base = rows[0];
   if (a.json) {
-    process.stdout.write(JSON.stringify({ T: a.T, tau: a.tau, d: a.trainSamples, cycles: a.cycles, reps: a.reps, cores: os.availableParallelism(), rows, wall_per_cycle_vs_first: rows.map((r) => r.wall_per_cycle_s / base.wall_per_cycle_s) }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ T: a.T, tau: a.tau, d: a.trainSamples, cycles: a.cycles, reps: a.reps, cores: os.availableParallelism(), rows, wall_per_cycle_vs_first: rows.map((r) => r.wall_per_cycle_s / base.wall_per_cycle_s), train_alone_vs_first: rows.map((r) => r.train_alone_s / base.train_alone_s) }, null, 2) + '\n');
     return 0;
   }
   const f = (v: number, d = 1) => v.toFixed(d);
   const lines = [
-    `d = ${a.trainSamples}, T = ${a.T} s, τ = ${a.tau} for every K (same training work), ${a.cycles} cycle(s), scheme optimal, ${os.availableParallelism()} cores` +
+    `d = ${a.trainSamples}, T = ${a.T} s, τ = ${a.tau} for every K (same sample-passes), ${a.cycles} cycle(s), scheme optimal, ${os.availableParallelism()} cores` +
       (a.reps > 1 ? `; ${a.reps} runs per K, each row the median run by wall/cycle` : ''),
+    'training alone: the first cycle\'s local trainings replayed one after another in this process, no emulator (equal sample-passes, not equal SGD steps)',
     '',
-    'K      hosts  set-up s  wall/cycle s  ×first  train÷slots s  eval s  overhead s  overhead %  peak RSS MB (orchestrator)  CPU s orch./hosts  missing',
+    'K      hosts  set-up s  wall/cycle s  ×first  training alone s  ×first  SGD steps  train÷slots s  eval s  overhead s  overhead %  peak RSS MB (orchestrator)  CPU s orch./hosts  missing',
   ];
   for (const r of rows)
     lines.push(
       `${String(r.K).padEnd(6)} ${String(r.hosts).padEnd(6)} ${f(r.setup_s).padStart(8)}  ${f(r.wall_per_cycle_s, 2).padStart(12)}  ${f(r.wall_per_cycle_s / base.wall_per_cycle_s, 2).padStart(6)}  ` +
+        `${f(r.train_alone_s, 2).padStart(16)}  ${f(r.train_alone_s / base.train_alone_s, 2).padStart(6)}  ${String(r.sgd_steps).padStart(9)}  ` +
         `${f(r.train_share_s, 2).padStart(13)}  ${f(r.eval_per_cycle_s, 2).padStart(6)}  ${f(r.overhead_per_cycle_s, 2).padStart(10)}  ${f(100 * r.overhead_fraction).padStart(10)}  ` +
         `${`${f(r.peak_rss_mb, 0)} (${f(r.peak_orchestrator_rss_mb, 0)})`.padStart(26)}  ${`${f(r.cpu_orchestrator_s)} / ${f(r.cpu_hosts_s)}`.padStart(17)}  ${r.missing}` +
         (a.reps > 1 ? `   runs: ${r.wall_per_cycle_runs_s.map((w) => f(w, 2)).join(', ')} s` : ''),
