@@ -29,7 +29,7 @@ import { deriveSeed } from '../src/util/rng.ts';
 
 const SPEC: CommandSpec = {
   command: 'npm run bench:scale --',
-  summary: 'Set-up, wall time per cycle, peak total memory, CPU seconds and emulator overhead of runs with K learners (equal d, T and τ), --reps runs per K.',
+  summary: 'Set-up, wall time per cycle, training alone (the same trainings without the emulator, with their SGD steps), peak total memory, CPU seconds and emulator overhead of runs with K learners (equal d, T and τ), --reps runs per K.',
   flags: [
     { name: 'K', type: 'list', default: ['20', '100', '500', '1000'], help: 'learner counts to run' },
     { name: 'T', type: 'number', exclusiveMin: 0, default: 12, unit: 's', help: 'cycle clock; must be feasible for every K' },
