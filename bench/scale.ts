@@ -105,8 +105,7 @@ function treeUsage(root: number): { total: number; rootOnly: number; cpu: Map<nu
  * batch (the cycle's cut of the data order), τ_k and training seed, from the initial weights.
  * Only the engine's train calls are timed.
  */
-async function trainingAlone(out: string, engine: Engine, train: ImageSet): Promise<{ seconds: number; steps: number }> {
-  const config: RunConfigFile = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+async function trainingAlone(out: string, config: RunConfigFile, engine: Engine, train: ImageSet): Promise<{ seconds: number; steps: number }> {
   const file = join(out, 'learners.csv');
   const learners = parseLearners(readFileSync(file, 'utf8'), file).filter((l) => l.cycle === 1 && l.batch > 0);
   const order = cycleDataOrder(config.train_samples, config.seed, 1);
@@ -114,7 +113,7 @@ async function trainingAlone(out: string, engine: Engine, train: ImageSet): Prom
   let offset = 0;
   let seconds = 0;
   let steps = 0;
-  for (const l of [...learners].sort((x, y) => x.learner - y.learner)) {
+  for (const l of learners.sort((x, y) => x.learner - y.learner)) {
     const batch = subset(train, order.subarray(offset, offset + l.batch));
     offset += l.batch;
     const start = performance.now();
@@ -159,14 +158,14 @@ async function runOne(K: number, a: Record<string, any>, out: string, replay: { 
   clearInterval(timer);
   if (code !== 0) throw new Error(`K = ${K}: the experiment exited with ${code}:\n${stderr.split('\n').slice(-8).join('\n')}`);
   const summary: RunSummaryFile = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  const config: RunConfigFile = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   const tau = summary.schemes.optimal.mean_tau ?? 0;
   if (tau !== a.tau) throw new UsageError(`K = ${K} reaches only τ = ${tau} at T = ${a.T}, below --tau ${a.tau}: raise --T or lower --tau so every K does the same work`);
   const cycles = a.cycles as number;
-  const alone = await trainingAlone(out, replay.engine, replay.train);
+  const alone = await trainingAlone(out, config, replay.engine, replay.train);
   return {
     K,
-    hosts: config.hosts,
+    hosts: config.hosts ?? K, // absent: one process per learner
     tau,
     setup_s: summary.setup_wall_s,
     wall_per_cycle_s: summary.cycles_wall_s / cycles,
