@@ -19,13 +19,12 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from '../src/cli/args.ts';
 import { heapFlag, PROJECT_ROOT } from '../src/orchestrator/spawn.ts';
-import { cycleDataOrder } from '../src/orchestrator/cycle.ts';
+import { cycleDataOrder, trainingSeed } from '../src/orchestrator/cycle.ts';
 import { loadMnist, subset, type ImageSet } from '../src/data/mnist.ts';
 import { createEngine, initWeights } from '../src/nn/mlp.ts';
 import type { Engine } from '../src/nn/engine.ts';
 import { parseLearners } from '../src/run-folder/read.ts';
 import type { RunConfigFile, RunSummaryFile } from '../src/run-folder/schema.ts';
-import { deriveSeed } from '../src/util/rng.ts';
 
 const SPEC: CommandSpec = {
   command: 'npm run bench:scale --',
@@ -122,7 +121,7 @@ async function trainingAlone(out: string, config: RunConfigFile, engine: Engine,
       minibatch: config.minibatch,
       lr: config.lr,
       mode: config.local_iteration,
-      seed: deriveSeed(config.seed, 'train', l.scheme, 1, l.learner),
+      seed: trainingSeed(config.seed, 1, l.learner, l.batch),
     });
     seconds += (performance.now() - start) / 1000;
     steps += result.steps;

@@ -118,6 +118,14 @@ export function cycleDataOrder(d: number, seed: number, cycle: number): Uint32Ar
   return permutation(d, deriveSeed(seed, 'data-order', cycle));
 }
 
+/**
+ * The seed of learner k's mini-batch order: common random numbers across schemes, so two schemes
+ * that give k the same batch train it identically and paired comparisons stay paired.
+ */
+export function trainingSeed(seed: number, cycle: number, k: number, samples: number): number {
+  return deriveSeed(seed, 'train', cycle, k, samples);
+}
+
 export async function runCycle(
   s: CycleServices,
   scheme: SchemeName,
@@ -265,7 +273,7 @@ function taskFor(
     scheme,
     tau,
     samples,
-    seed: deriveSeed(s.config.seed, 'train', scheme, cycle, k),
+    seed: trainingSeed(s.config.seed, cycle, k, samples),
     f_hz: device.f_hz,
     rate_bps: device.rate_bps,
     source: data ? 'batch' : 'shard',

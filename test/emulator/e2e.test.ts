@@ -75,3 +75,18 @@ describe('federated scenario (learners keep Dirichlet non-IID shards)', () => {
     }
   });
 });
+
+describe('common random numbers across schemes', () => {
+  it('two schemes that give every learner the same batch train identically (the cap makes optimal = ETA)', async () => {
+    // K = 4, d = 600, τ capped at 2: optimal and ETA both give 150 samples each and τ = 2.
+    const config = smallConfig({ K: 4, T: 30, cycles: 1, train_samples: 600, test_samples: 500, tau_max: 2 });
+    const run = await runExperiment(config, { out: tmp(), log: quiet });
+    const [optimal, eta] = readCycles(run.out);
+    expect([optimal.scheme, eta.scheme]).toEqual(['optimal', 'eta']);
+    expect(optimal.tau).toBe(eta.tau);
+    const batches = (s: string) => readLearners(run.out).filter((r) => r.scheme === s).map((r) => r.batch);
+    expect(batches('optimal')).toEqual(batches('eta'));
+    expect(optimal.testAccuracy).toBe(eta.testAccuracy);
+    expect(optimal.testLoss).toBe(eta.testLoss);
+  });
+});

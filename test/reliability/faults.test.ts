@@ -11,10 +11,9 @@ import { firstN, loadMnist, subset, type ImageSet } from '../../src/data/mnist.t
 import { createEngine, fedAvg, initWeights, PARAM_COUNT, type Engine } from '../../src/nn/mlp.ts';
 import { loadCheckpoint } from '../../src/orchestrator/checkpoint.ts';
 import type { ExperimentConfig } from '../../src/orchestrator/config.ts';
-import { cycleDataOrder } from '../../src/orchestrator/cycle.ts';
+import { cycleDataOrder, trainingSeed } from '../../src/orchestrator/cycle.ts';
 import { eventsOf } from '../../src/orchestrator/events.ts';
 import { RESPAWN_AFTER_MISSED_CYCLES, runExperiment, type RunResult } from '../../src/orchestrator/experiment.ts';
-import { deriveSeed } from '../../src/util/rng.ts';
 import { readCycles as cycleRows, readLearners as learnerRows } from '../helpers/run-files.ts';
 import type { LearnerRow } from '../../src/run-folder/schema.ts';
 import { collectLog, fastConfig, isAlive, joinedPids, tmpDir, type LogCollector } from './helpers.ts';
@@ -49,7 +48,7 @@ describe('learner faults in real runs', () => {
     const updates = [];
     for (const k of who) {
       const batch = subset(train, order.subarray(offsets[k], offsets[k] + mine[k].batch));
-      const trained = await engine.train(initial, batch, { iterations: tau, minibatch: config.minibatch, lr: config.lr, mode: config.local_iteration, seed: deriveSeed(config.seed, 'train', scheme, 1, k) });
+      const trained = await engine.train(initial, batch, { iterations: tau, minibatch: config.minibatch, lr: config.lr, mode: config.local_iteration, seed: trainingSeed(config.seed, 1, k, mine[k].batch) });
       updates.push({ weights: trained.weights, samples: mine[k].batch });
     }
     return fedAvg(updates);
