@@ -102,92 +102,112 @@ function levelsOf(L: LearnerLimits, k: number, capStar: number, tauStar: number,
   return out;
 }
 
+/** One learner's step of the DP: its choice of removed samples x at each total X, per table. */
+interface StepChoices {
+  f: Int32Array;
+  g: Int32Array;
+  /** 1 where g's best came from the free learner (interior of a level, taken from f) */
+  gFromF: Uint8Array;
+}
+
+const NEG = -Infinity;
+
 /** The exact dynamic programme of the header. Returns d_k per learner, or null when too large. */
 function maxWorkBatches(members: number[], capStar: number[], levels: Level[][], R: number, zeroAllowed: boolean): number[] | null {
   const width = R + 1;
   let cells = 0;
   for (const lv of levels) cells += (2 * lv.length + 1) * width;
   if (cells > WORK_LIMIT || members.length * width > STATE_LIMIT) return null;
-  const NEG = -Infinity;
   let f = new Float64Array(width).fill(NEG);
   let g = new Float64Array(width).fill(NEG);
   f[0] = 0;
   g[0] = 0;
-  const M = members.length;
-  const choiceF = Array.from({ length: M }, () => new Int32Array(width));
-  const choiceG = Array.from({ length: M }, () => new Int32Array(width));
-  const gFromF = Array.from({ length: M }, () => new Uint8Array(width));
+  const choices: StepChoices[] = [];
   const deque = new Int32Array(width);
-  for (let j = 0; j < M; j++) {
-    const cap = capStar[j];
+  for (let j = 0; j < members.length; j++) {
+    const step: StepChoices = { f: new Int32Array(width), g: new Int32Array(width), gFromF: new Uint8Array(width) };
     const nf = new Float64Array(width).fill(NEG);
     const ng = new Float64Array(width).fill(NEG);
-    const cf = choiceF[j];
-    const cg = choiceG[j];
-    const fromF = gFromF[j];
-    // Ends of every level (and sitting out when allowed): both tables.
-    const ends: { x: number; value: number }[] = [];
-    for (const lv of levels[j]) {
-      ends.push({ x: lv.xa, value: lv.tau * (cap - lv.xa) });
-      if (lv.xb !== lv.xa) ends.push({ x: lv.xb, value: lv.tau * (cap - lv.xb) });
-    }
-    if (zeroAllowed && cap <= R) ends.push({ x: cap, value: 0 });
-    for (const e of ends) {
-      for (let X = e.x; X < width; X++) {
-        const vf = f[X - e.x];
-        if (vf !== NEG && vf + e.value > nf[X]) {
-          nf[X] = vf + e.value;
-          cf[X] = e.x;
-        }
-        const vg = g[X - e.x];
-        if (vg !== NEG && vg + e.value > ng[X]) {
-          ng[X] = vg + e.value;
-          cg[X] = e.x;
-          fromF[X] = 0;
-        }
-      }
-    }
-    // The free learner: anywhere inside a level, from the "all at ends" table.
-    // max over x ∈ [xa, xb] of f[X − x] + τ(cap − x) = τ(cap − X) + max over y ∈ [X − xb, X − xa] of f[y] + τy.
-    for (const lv of levels[j]) {
-      if (lv.xb - lv.xa < 2) continue; // no interior
-      const t = lv.tau;
-      let head = 0;
-      let tail = 0;
-      let next = 0; // next y to enter the window
-      for (let X = lv.xa; X < width; X++) {
-        const hiY = X - lv.xa;
-        const loY = X - lv.xb;
-        for (; next <= hiY; next++) {
-          if (f[next] === NEG) continue;
-          const h = f[next] + t * next;
-          while (tail > head && f[deque[tail - 1]] + t * deque[tail - 1] <= h) tail--;
-          deque[tail++] = next;
-        }
-        while (tail > head && deque[head] < loY) head++;
-        if (tail === head) continue;
-        const y = deque[head];
-        const v = f[y] + t * y + t * (cap - X);
-        if (v > ng[X]) {
-          ng[X] = v;
-          cg[X] = X - y;
-          fromF[X] = 1;
-        }
-      }
-    }
+    stepAtLevelEnds(f, g, nf, ng, step, levelEnds(levels[j], capStar[j], R, zeroAllowed));
+    for (const lv of levels[j]) if (lv.xb - lv.xa >= 2) stepInsideLevel(f, ng, step, lv, capStar[j], deque);
+    choices.push(step);
     f = nf;
     g = ng;
   }
   if (g[R] === NEG) throw new Error(`no batches remove exactly R=${R} samples (bug: τ* must have Σcap ≥ d)`);
-  const batch = new Array<number>(M);
+  return reconstructBatches(choices, capStar, R);
+}
+
+/** The removals a learner can take at the ends of its levels (and sitting out, when allowed), with their work. */
+function levelEnds(levels: Level[], cap: number, R: number, zeroAllowed: boolean): { x: number; value: number }[] {
+  const ends: { x: number; value: number }[] = [];
+  for (const lv of levels) {
+    ends.push({ x: lv.xa, value: lv.tau * (cap - lv.xa) });
+    if (lv.xb !== lv.xa) ends.push({ x: lv.xb, value: lv.tau * (cap - lv.xb) });
+  }
+  if (zeroAllowed && cap <= R) ends.push({ x: cap, value: 0 });
+  return ends;
+}
+
+/** Both tables, the learner at a level end: a knapsack step over the end points. */
+function stepAtLevelEnds(f: Float64Array, g: Float64Array, nf: Float64Array, ng: Float64Array, step: StepChoices, ends: { x: number; value: number }[]): void {
+  for (const e of ends) {
+    for (let X = e.x; X < f.length; X++) {
+      const vf = f[X - e.x];
+      if (vf !== NEG && vf + e.value > nf[X]) {
+        nf[X] = vf + e.value;
+        step.f[X] = e.x;
+      }
+      const vg = g[X - e.x];
+      if (vg !== NEG && vg + e.value > ng[X]) {
+        ng[X] = vg + e.value;
+        step.g[X] = e.x;
+        step.gFromF[X] = 0;
+      }
+    }
+  }
+}
+
+/**
+ * The free learner anywhere inside a level, from the "all at ends" table:
+ * max over x ∈ [xa, xb] of f[X − x] + τ(cap − x) = τ(cap − X) + max over y ∈ [X − xb, X − xa] of f[y] + τy,
+ * a sliding-window maximum (monotone deque).
+ */
+function stepInsideLevel(f: Float64Array, ng: Float64Array, step: StepChoices, lv: Level, cap: number, deque: Int32Array): void {
+  const t = lv.tau;
+  let head = 0;
+  let tail = 0;
+  let next = 0; // next y to enter the window
+  for (let X = lv.xa; X < f.length; X++) {
+    for (; next <= X - lv.xa; next++) {
+      if (f[next] === NEG) continue;
+      const h = f[next] + t * next;
+      while (tail > head && f[deque[tail - 1]] + t * deque[tail - 1] <= h) tail--;
+      deque[tail++] = next;
+    }
+    while (tail > head && deque[head] < X - lv.xb) head++;
+    if (tail === head) continue;
+    const y = deque[head];
+    const v = f[y] + t * y + t * (cap - X);
+    if (v > ng[X]) {
+      ng[X] = v;
+      step.g[X] = X - y;
+      step.gFromF[X] = 1;
+    }
+  }
+}
+
+/** Walk the choices back from X = R: each learner's batch is its cap less what it gave up. */
+function reconstructBatches(choices: StepChoices[], capStar: number[], R: number): number[] {
+  const batch = new Array<number>(choices.length);
   let X = R;
   let inG = true;
-  for (let j = M - 1; j >= 0; j--) {
+  for (let j = choices.length - 1; j >= 0; j--) {
     let x: number;
     if (inG) {
-      x = choiceG[j][X];
-      if (gFromF[j][X]) inG = false;
-    } else x = choiceF[j][X];
+      x = choices[j].g[X];
+      if (choices[j].gFromF[X]) inG = false;
+    } else x = choices[j].f[X];
     batch[j] = capStar[j] - x;
     X -= x;
   }
