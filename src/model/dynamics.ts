@@ -132,6 +132,21 @@ interface Track {
   wy: number;
 }
 
+/** Walk `budget` metres from (x, y) towards the track's waypoints, taking a new one on each arrival. */
+function walk(t: Track, x: number, y: number, budget: number, nextWaypoint: () => [number, number]): [number, number] {
+  for (let leg = 0; budget > 0 && leg < MAX_LEGS_PER_CYCLE; leg++) {
+    const dx = t.wx - x;
+    const dy = t.wy - y;
+    const dist = Math.hypot(dx, dy);
+    if (dist > budget) return [x + (dx * budget) / dist, y + (dy * budget) / dist];
+    x = t.wx;
+    y = t.wy;
+    budget -= dist;
+    [t.wx, t.wy] = nextWaypoint();
+  }
+  return [x, y];
+}
+
 export function createDynamics(fleet: readonly LearnerProfile[], spec: DynamicsSpec, params: SystemParams, seed: number): Dynamics {
   validateDynamicsSpec(spec);
   const moving = spec.speed_mps > 0;
@@ -169,23 +184,7 @@ export function createDynamics(fleet: readonly LearnerProfile[], spec: DynamicsS
       if (!moving) continue;
       // Walk v·cycle_s metres from cycle c−1's position, drawing a new waypoint on each arrival.
       const rng = createRng(deriveSeed(seed, STREAMS.mobility, c, l.id));
-      let x = t.x[c - 2];
-      let y = t.y[c - 2];
-      let budget = step_m;
-      for (let leg = 0; budget > 0 && leg < MAX_LEGS_PER_CYCLE; leg++) {
-        const dx = t.wx - x;
-        const dy = t.wy - y;
-        const dist = Math.hypot(dx, dy);
-        if (dist > budget) {
-          x += (dx * budget) / dist;
-          y += (dy * budget) / dist;
-          break;
-        }
-        x = t.wx;
-        y = t.wy;
-        budget -= dist;
-        [t.wx, t.wy] = pointInDisc(rng, params.radius_m);
-      }
+      const [x, y] = walk(t, t.x[c - 2], t.y[c - 2], step_m, () => pointInDisc(rng, params.radius_m));
       t.x.push(x);
       t.y.push(y);
     }
