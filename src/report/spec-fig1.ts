@@ -29,28 +29,8 @@ export function fig1Spec(rows: Fig1Row[], xAxis: 'K' | 'T'): TopLevelSpec {
       partial: r.feasibleFraction < 1,
     }));
   const colors = schemeColorScale(orderSchemes(rows.map((r) => r.scheme)));
-  const maxSeeds = Math.max(1, ...rows.map((r) => r.seeds));
-  const anyPartial = values.some((v) => v.partial);
-  const spread = values.filter((v) => v.tauMin !== null && v.tauMax !== null && v.tauMin < v.tauMax).length;
-  const subtitle = [
-    maxSeeds === 1 ? 'one seeded fleet' : spread > 0 ? `mean over ${maxSeeds} seeded fleets; bars: min–max where the fleets differ` : `mean over ${maxSeeds} seeded fleets (all gave the same τ at every point)`,
-    anyPartial ? 'hollow points: some fleets infeasible (mean over feasible ones)' : '',
-  ].filter(Boolean);
-  const hasSpread = 'datum.tauMin < datum.tauMax';
-  const bars = spread
-    ? [
-        {
-          transform: [{ filter: hasSpread }],
-          mark: { type: 'rule', strokeWidth: 1.5 },
-          encoding: { y: { field: 'tauMin', type: 'quantitative' }, y2: { field: 'tauMax' } },
-        },
-        ...['tauMin', 'tauMax'].map((field) => ({
-          transform: [{ filter: hasSpread }],
-          mark: { type: 'tick', orient: 'horizontal', size: 10, thickness: 1.5 },
-          encoding: { y: { field, type: 'quantitative' } },
-        })),
-      ]
-    : [];
+  const spread = values.some((v) => v.tauMin !== null && v.tauMax !== null && v.tauMin < v.tauMax);
+  const subtitle = fig1Subtitle(Math.max(1, ...rows.map((r) => r.seeds)), spread, values.some((v) => v.partial));
 
   const x = {
     field: 'x',
@@ -70,31 +50,8 @@ export function fig1Spec(rows: Fig1Row[], xAxis: 'K' | 'T'): TopLevelSpec {
     data: { values },
     encoding: { x, color },
     layer: [
-      ...bars,
-      // The paper finds optimal = analytical: optimal is drawn first and wider, so both stay visible.
-      ...[isOptimal, `!(${isOptimal})`].flatMap((filter, i) => [
-        {
-          transform: [{ filter }],
-          mark: { type: 'line' },
-          encoding: {
-            y: { field: 'tauMean', type: 'quantitative', title: 'local iterations τ (per cycle)', scale: { zero: true } },
-            strokeDash: {
-              field: 'fixed',
-              type: 'nominal',
-              title: fixed === 'T' ? 'deadline' : 'learners',
-              scale: { domain: fixedDomain, range: DASHES },
-              legend: { symbolType: 'stroke', symbolSize: 500, symbolStrokeWidth: 2.5 },
-            },
-            strokeWidth: { value: i === 0 ? 6 : 2.5 },
-            detail: { field: 'series' },
-          },
-        },
-        {
-          transform: [{ filter }],
-          mark: { type: 'point', filled: true, opacity: 1 },
-          encoding: { y: { field: 'tauMean', type: 'quantitative' }, size: { value: i === 0 ? 150 : 60 } },
-        },
-      ]),
+      ...(spread ? SPREAD_BARS : []),
+      ...schemeLines(fixed === 'T' ? 'deadline' : 'learners', fixedDomain),
       {
         // Hollow centre for points where some fleets were infeasible.
         transform: [{ filter: 'datum.partial' }],
@@ -103,4 +60,57 @@ export function fig1Spec(rows: Fig1Row[], xAxis: 'K' | 'T'): TopLevelSpec {
       },
     ],
   } as TopLevelSpec;
+}
+
+function fig1Subtitle(maxSeeds: number, spread: boolean, anyPartial: boolean): string[] {
+  const seeds =
+    maxSeeds === 1
+      ? 'one seeded fleet'
+      : spread
+        ? `mean over ${maxSeeds} seeded fleets; bars: min–max where the fleets differ`
+        : `mean over ${maxSeeds} seeded fleets (all gave the same τ at every point)`;
+  return [seeds, anyPartial ? 'hollow points: some fleets infeasible (mean over feasible ones)' : ''].filter(Boolean);
+}
+
+const HAS_SPREAD = 'datum.tauMin < datum.tauMax';
+/** A min–max bar with caps where the seeded fleets disagree. */
+const SPREAD_BARS = [
+  {
+    transform: [{ filter: HAS_SPREAD }],
+    mark: { type: 'rule', strokeWidth: 1.5 },
+    encoding: { y: { field: 'tauMin', type: 'quantitative' }, y2: { field: 'tauMax' } },
+  },
+  ...['tauMin', 'tauMax'].map((field) => ({
+    transform: [{ filter: HAS_SPREAD }],
+    mark: { type: 'tick', orient: 'horizontal', size: 10, thickness: 1.5 },
+    encoding: { y: { field, type: 'quantitative' } },
+  })),
+];
+
+/** A line and points per scheme, dashed by the fixed parameter. */
+function schemeLines(dashTitle: string, fixedDomain: string[]) {
+  // The paper finds optimal = analytical: optimal is drawn first and wider, so both stay visible.
+  return [isOptimal, `!(${isOptimal})`].flatMap((filter, i) => [
+    {
+      transform: [{ filter }],
+      mark: { type: 'line' },
+      encoding: {
+        y: { field: 'tauMean', type: 'quantitative', title: 'local iterations τ (per cycle)', scale: { zero: true } },
+        strokeDash: {
+          field: 'fixed',
+          type: 'nominal',
+          title: dashTitle,
+          scale: { domain: fixedDomain, range: DASHES },
+          legend: { symbolType: 'stroke', symbolSize: 500, symbolStrokeWidth: 2.5 },
+        },
+        strokeWidth: { value: i === 0 ? 6 : 2.5 },
+        detail: { field: 'series' },
+      },
+    },
+    {
+      transform: [{ filter }],
+      mark: { type: 'point', filled: true, opacity: 1 },
+      encoding: { y: { field: 'tauMean', type: 'quantitative' }, size: { value: i === 0 ? 150 : 60 } },
+    },
+  ]);
 }
