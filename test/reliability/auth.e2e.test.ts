@@ -23,6 +23,12 @@ describe('authentication and handshake', () => {
   });
   afterAll(() => hub.close());
 
+  /** Resolves when learner `id` leaves the hub after now (the hub's own 'left' event). */
+  const nextLeft = (id: number) => {
+    const seen = log.events.length;
+    return log.whenEvent('left', (e) => e.learner === id && log.events.indexOf(e) >= seen);
+  };
+
   const refusedWith = async (first: Buffer | string) => {
     const c = await RawClient.connect(url);
     c.send(first);
@@ -93,9 +99,9 @@ describe('authentication and handshake', () => {
     expect(second).toEqual({ code: CLOSE.idInUse.code, reason: CLOSE.idInUse.reason });
     expect(hub.connectedIds()).toEqual([1]);
     expect(first.open).toBe(true);
+    const left = nextLeft(1);
     first.close();
-    await first.closed;
-    await new Promise((r) => setTimeout(r, 50));
+    await left;
     expect(hub.connectedIds()).toEqual([]);
   });
 
@@ -117,9 +123,10 @@ describe('authentication and handshake', () => {
     joined.send(helloFrame(TOKEN, 2));
     await joined.next(() => true);
     expect(hub.connectedIds()).toEqual([2]);
+    const left = nextLeft(2);
     joined.send(tooBig);
     expect((await joined.closed).code).toBe(1009);
-    await new Promise((r) => setTimeout(r, 50));
+    await left;
     expect(hub.connectedIds()).toEqual([]);
 
     // Still serving: a proper learner joins.

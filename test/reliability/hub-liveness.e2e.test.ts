@@ -3,6 +3,7 @@
  * not a healthy one when the hub itself was stalled; a dropped learner rejoins with its id; the
  * learner processes are stopped even when frozen. Plus peer text never forges log lines.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -27,6 +28,14 @@ async function joinAs(url: string, id: number, opts: WebSocket.ClientOptions = {
   return ws;
 }
 
+/** Resolves after `n` more pings reach `ws` (ws answers each with a pong by itself). */
+const pings = (ws: WebSocket, n: number) =>
+  new Promise<void>((resolve) => {
+    let left = n;
+    const count = () => --left === 0 && (ws.off('ping', count), resolve());
+    ws.on('ping', count);
+  });
+
 describe('heartbeat', () => {
   it('drops a learner that stops answering pings, and its running task becomes missing', async () => {
     const { hub, url, log } = await startHub({ heartbeatMs: 100 });
@@ -49,10 +58,10 @@ describe('heartbeat', () => {
     const { hub, url } = await startHub({ heartbeatMs: 100 });
     try {
       const healthy = await joinAs(url, 1);
-      await new Promise((r) => setTimeout(r, 250)); // a few normal beats
+      await pings(healthy, 2); // a few normal beats
       const until = Date.now() + 700;
       while (Date.now() < until); // a long synchronous stall (an evaluation, a loaded host)
-      await new Promise((r) => setTimeout(r, 400)); // the beats after it
+      await pings(healthy, 3); // the beats after it: a drop would have come by the second
       expect(hub.isConnected(1)).toBe(true);
       expect(hub.stats.heartbeatTimeouts).toBe(0);
       healthy.close();
@@ -126,7 +135,8 @@ describe('LearnerHosts', () => {
     expect(processes.hostOf(3)).toBe(1);
     const [pid0, pid1] = [processes.pid(0)!, processes.pid(1)!];
     expect(processes.allPids().sort()).toEqual([pid0, pid1].sort());
-    await new Promise((r) => setTimeout(r, 1500)); // let them start up
+    const tried = (host: number) => existsSync(processes.logFile(host)) && readFileSync(processes.logFile(host), 'utf8').includes('cannot connect');
+    await waitUntil(() => tried(0) && tried(1), 30_000, 'both hosts to start and try to connect'); // started up
 
     await processes.kill(1);
     expect(processes.isRunning(1)).toBe(false);
