@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpDir } from './helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -17,7 +17,7 @@ function run(...args: string[]): Promise<{ code: number; stdout: string; stderr:
 
 let dir: string;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mel-allocate-'));
+  dir = tmpDir('allocate');
   writeFileSync(join(dir, 'ok.json'), JSON.stringify([{ f_hz: 2.4e9, distance_m: 10 }, { f_hz: 7e8, rate_bps: 5e7 }, { f_hz: 1e9, distance_m: 40 }]));
   writeFileSync(join(dir, 'bad.json'), '[{"f_hz": 2.4e9}]');
   writeFileSync(join(dir, 'broken.json'), '[{"f_hz": 2.4e9,');

@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fig1Csv, FIG1_CSV_HEADER, runFig1, FIG1_DEFAULTS } from '../../experiments/fig1.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -48,7 +48,7 @@ describe('Fig. 1 sweep', () => {
     expect(fig1Csv([{ scheme: 'eta', K: 5, T: 30, tau_mean: 1.23456, tau_min: 1, tau_max: 2, feasible_fraction: 0.5, seeds: 2 }])).toBe(
       'scheme,K,T,tau_mean,tau_min,tau_max,feasible_fraction,seeds\neta,5,30,1.2346,1,2,0.5,2\n',
     );
-    const out = mkdtempSync(join(tmpdir(), 'mel-fig1-'));
+    const out = tmpDir('fig1');
     try {
       const code = await new Promise<number>((resolve) =>
         execFile(join(ROOT, 'node_modules', '.bin', 'tsx'), ['experiments/fig1.ts', '--seeds', '2', '--ks', '5,10', '--ts', '20,40', '--out', out], { cwd: ROOT }, (err) =>

@@ -3,8 +3,7 @@
  * (AbortSignal) while its second seed runs, then resumed — the finished seed is skipped and its
  * files are untouched — and its aggregate.csv recomputed by hand from the per-seed cycles.csv files.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCampaign, seedFolder, type CampaignResult } from '../../src/campaign/campaign.ts';
@@ -12,11 +11,12 @@ import { InputError } from '../../src/errors.ts';
 import { ACCURACY_TARGETS } from '../../src/run-folder/schema.ts';
 import { readCsvObjects } from '../helpers/run-files.ts';
 import { smallConfig } from '../helpers/run-config.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const T975_DF2 = 4.302652729749464; // t_{0.975, 2}: three seeds
 const base = smallConfig({ train_samples: 1000, test_samples: 300, cycles: 2 });
 const SEEDS = [1, 2, 3];
-const out = mkdtempSync(join(os.tmpdir(), 'mel-campaign-'));
+const out = tmpDir('campaign');
 const cyclesCsv = (seed: number) => join(seedFolder(out, seed), 'cycles.csv');
 const dataRows = (seed: number) => (existsSync(cyclesCsv(seed)) ? readCsvObjects(cyclesCsv(seed)) : []);
 

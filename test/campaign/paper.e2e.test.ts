@@ -3,17 +3,17 @@
  * both Fig. 2 panels through the real runner (K = 20 and K = 10 learner processes), and the claims
  * table in markdown and JSON.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { paperMain } from '../../experiments/paper.ts';
 import { PAPER_CLAIMS } from '../../src/campaign/paper-claims.ts';
 import { PAPER_PRESET } from '../../src/model/params.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 describe('npm run paper (tiny)', () => {
   it('writes Fig. 1, both Fig. 2 campaigns and the claims table, after printing a time estimate', async () => {
-    const out = mkdtempSync(join(os.tmpdir(), 'mel-paper-'));
+    const out = tmpDir('paper');
     const lines: string[] = [];
     // 100× the paper's C_m keeps τ at a few with 600 samples, so the 20 learners train little.
     const argv = ['--seeds', '2', '--cycles', '1', '--train-samples', '600', '--test-samples', '300', '--fig1-fleets', '2',

@@ -1,6 +1,5 @@
 /** A 2-cell sweep through the real runner; the rerun skips both finished cells and touches none of their runs. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seedFolder } from '../../src/campaign/campaign.ts';
@@ -8,9 +7,10 @@ import { cellFolder, runSweep, sweepHeader } from '../../src/campaign/sweep.ts';
 import { ACCURACY_TARGETS } from '../../src/run-folder/schema.ts';
 import { readCsvObjects } from '../helpers/run-files.ts';
 import { smallConfig } from '../helpers/run-config.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const base = smallConfig({ train_samples: 1000, test_samples: 300, cycles: 2 });
-const out = mkdtempSync(join(os.tmpdir(), 'mel-sweep-'));
+const out = tmpDir('sweep');
 const cycles = (T: number) => join(seedFolder(cellFolder(out, 3, T), 1), 'cycles.csv');
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));

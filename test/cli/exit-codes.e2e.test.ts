@@ -3,10 +3,10 @@
  * stack, exit code 2 — because they all extend the one InputError and runCli maps it.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -22,7 +22,7 @@ function run(script: string, ...args: string[]): Promise<{ code: number; stderr:
 let dir: string;
 let badIdx: string;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mel-exit-'));
+  dir = tmpDir('exit');
   // Four files with the MNIST names whose bytes are not IDX: an IdxFormatError.
   badIdx = join(dir, 'idx');
   rmSync(badIdx, { recursive: true, force: true });

@@ -1,13 +1,13 @@
 /** --resume reads config.json back through the flags that wrote it: a damaged setting stops the resume, naming it. */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const dir = mkdtempSync(join(tmpdir(), 'mel-resume-config-'));
+const dir = tmpDir('resume-config');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function resume(folder: string): Promise<{ code: number; stderr: string }> {

@@ -2,7 +2,7 @@
  * The pieces behind what `npm run experiment` prints: event lines (unchanged for users), external
  * mode's learner commands and reachable addresses, the memory estimate, and the progress line.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -11,6 +11,7 @@ import { externalInstructions, formatRunEvent, JOINS_SHOWN, learnerCommands, run
 import { reachableUrls } from '../../src/orchestrator/addresses.ts';
 import type { ExperimentEvent } from '../../src/orchestrator/events.ts';
 import { availableMemory, memoryRefusal, memoryVerdict, needMb, PEAK_RSS_MB } from '../../src/orchestrator/memory.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 describe('event lines', () => {
   it('read as they always did', () => {
@@ -101,7 +102,7 @@ describe('memory estimate', () => {
   });
 
   it('reads a cgroup limit when there is one (v2, then v1) and takes the smaller of it and free memory', () => {
-    const dir = mkdtempSync(join(os.tmpdir(), 'mel-cgroup-'));
+    const dir = tmpDir('cgroup');
     expect(availableMemory(dir).source).toBe('available memory of this machine'); // no cgroup files
     writeFileSync(join(dir, 'memory.max'), 'max\n');
     expect(availableMemory(dir).source).toBe('available memory of this machine');

@@ -2,8 +2,7 @@
  * End to end with per-learner τ_k: real learner processes train async and energy allocations, the
  * orchestrator aggregates with FedNova, and every learner's row carries its own τ_k and joules.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { phaseTimes } from '../../src/model/coefficients.ts';
@@ -11,8 +10,9 @@ import { allocateAll, runExperiment } from '../../src/orchestrator/experiment.ts
 import { LEARNERS_HEADER } from '../../src/run-folder/schema.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 import { readCycles, readLearners } from '../helpers/run-files.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(os.tmpdir(), 'mel-async-'));
+const tmp = () => tmpDir('async');
 const quiet = () => {};
 
 describe('async + energy + FedNova end to end (K = 3, 2 cycles)', () => {

@@ -4,11 +4,11 @@
  * Ctrl-C (SIGINT) stops cleanly with a non-zero exit and says where the results are.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCycles, withoutWall } from '../helpers/run-files.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FLAGS = ['--K', '2', '--T', '12', '--cycles', '3', '--schemes', 'optimal', '--seed', '3', '--train-samples', '1500', '--test-samples', '500',
@@ -52,7 +52,7 @@ const alive = (pid: number) => {
 
 describe('crash safety', () => {
   it('SIGKILL mid-run keeps completed cycles, leaves no orphans, and --resume reproduces the uninterrupted run', async () => {
-    const tmp = mkdtempSync(join(os.tmpdir(), 'mel-crash-'));
+    const tmp = tmpDir('crash');
     const reference = startExperiment([...FLAGS, '--out', join(tmp, 'reference')]);
     expect((await reference.exit).code).toBe(0);
     const expected = withoutWall(readCycles(join(tmp, 'reference')));
@@ -89,7 +89,7 @@ describe('crash safety', () => {
   });
 
   it('SIGINT stops cleanly: non-zero exit, completed cycles kept, where to find them printed, no orphans', async () => {
-    const out = join(mkdtempSync(join(os.tmpdir(), 'mel-sigint-')), 'run');
+    const out = join(tmpDir('sigint'), 'run');
     const run = startExperiment([...FLAGS, '--out', out]);
     await waitFor(() => dataRows(out).length >= 1, 60_000, 'the first cycle');
     run.child.kill('SIGINT');

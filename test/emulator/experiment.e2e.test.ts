@@ -1,8 +1,7 @@
 /**
  * End to end: real learner processes, a real WebSocket, real training on MNIST subsets.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { phaseTimes } from '../../src/model/coefficients.ts';
@@ -10,8 +9,9 @@ import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import { CYCLES_HEADER, LEARNERS_HEADER } from '../../src/run-folder/schema.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 import { readCycles, readLearners, withoutWall } from '../helpers/run-files.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(os.tmpdir(), 'mel-e2e-'));
+const tmp = () => tmpDir('e2e');
 const quiet = () => {};
 
 describe('experiment end to end (K = 3, 2 cycles, virtual clock)', () => {

@@ -3,20 +3,19 @@
  * used, so some learners miss T. `--late drop` leaves them out and keeps the cycle at T; `--late wait`
  * averages them in and the cycle lasts until the last one is back.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import { readCycles, readLearners } from '../helpers/run-files.ts';
 import { smallConfig } from '../helpers/run-config.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 describe('late learners (--speed-jitter)', () => {
   it('drop leaves late updates out at T; wait averages them in and lengthens the cycle', async () => {
     const base = smallConfig({ schemes: ['optimal'], cycles: 2, speed_jitter: 0.5 });
     const runs = {} as Record<'drop' | 'wait', { cycles: ReturnType<typeof readCycles>; learners: ReturnType<typeof readLearners> }>;
     for (const late of ['drop', 'wait'] as const) {
-      const run = await runExperiment({ ...base, late }, { out: join(mkdtempSync(join(os.tmpdir(), 'mel-late-')), 'run'), log: () => {} });
+      const run = await runExperiment({ ...base, late }, { out: join(tmpDir('late'), 'run'), log: () => {} });
       runs[late] = { cycles: readCycles(run.out), learners: readLearners(run.out) };
     }
     const fleet = smallConfig().K;

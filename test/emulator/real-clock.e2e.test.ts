@@ -2,16 +2,16 @@
  * Real clock: links paced by a token bucket and compute padded with sleep, so wall durations ÷ the
  * time scale reproduce the emulated timeline; a host that cannot keep up reports overruns.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventsOf, type RunEvent } from '../../src/orchestrator/events.ts';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import { readLearners, readWallPhases } from '../helpers/run-files.ts';
 import { smallConfig } from '../helpers/run-config.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(os.tmpdir(), 'mel-real-'));
+const tmp = () => tmpDir('real');
 
 // Slow links (8 Mbit/s) so that every phase lasts long enough to time: the 1.1 MB of weights take ~1.1 s each way.
 function slowLinkConfig(timeScale: number) {

@@ -2,8 +2,7 @@
  * End to end in a world that changes: real learner processes, fading, jitter and availability,
  * allocation every cycle from measurements (csi last), scheme robust; and a trace replayed exactly.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseTrace, traceState } from '../../src/model/trace.ts';
@@ -11,8 +10,9 @@ import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import { CYCLES_HEADER, UNAVAILABLE_REASON, type LearnerRow } from '../../src/run-folder/schema.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 import { readCycles, readLearners, withoutWall } from '../helpers/run-files.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(os.tmpdir(), 'mel-world-'));
+const tmp = () => tmpDir('world');
 const quiet = () => {};
 const cell = (r: LearnerRow) => `${r.cycle}/${r.learner}`;
 

@@ -4,15 +4,15 @@
  * leaves no process behind.
  */
 import net from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
 import { errorLines, startExperiment, tiny } from '../helpers/experiment-cli.ts';
 import { isAlive, startHub, waitUntil } from './helpers.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(os.tmpdir(), 'mel-cli-'));
+const tmp = () => tmpDir('cli');
 
 /** Exit 2 with exactly one "error:" line containing `message`, and no learner ever started. */
 async function expectRefused(args: string[], message: RegExp): Promise<string> {

@@ -5,8 +5,7 @@
  * feasibility check before anyone is waited for.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateFleet } from '../../src/model/devices.ts';
@@ -15,8 +14,9 @@ import { reachableUrls } from '../../src/orchestrator/addresses.ts';
 import { PEAK_RSS_MB } from '../../src/orchestrator/memory.ts';
 import { errorLines, ROOT, startExperiment, tiny } from '../helpers/experiment-cli.ts';
 import { readCycles } from '../helpers/run-files.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(os.tmpdir(), 'mel-guards-'));
+const tmp = () => tmpDir('guards');
 
 describe('--help', () => {
   it('documents the derived task timeout, --tau-max and --memory-mb', () => {

@@ -3,8 +3,6 @@
  * speaks (or abuses) the protocol, a stand-alone hub, and process/pid checks.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { formatRunEvent } from '../../src/cli/run-events.ts';
@@ -16,7 +14,7 @@ import { PROJECT_ROOT } from '../../src/orchestrator/spawn.ts';
 import { encodeMessage, PROTOCOL_VERSION, type LearnerSettings } from '../../src/protocol/messages.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 
-export const tmpDir = (tag: string) => mkdtempSync(join(os.tmpdir(), `mel-${tag}-`));
+export { tmpDir } from '../helpers/tmp.ts';
 
 /** K = 3, one scheme, T = 4 s: τ = 3 on 1200 samples, so a cycle trains ~3.6k sample-iterations. */
 export function fastConfig(overrides: Partial<ExperimentConfig> = {}): ExperimentConfig {

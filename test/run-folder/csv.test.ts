@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { CsvAppender } from '../../src/orchestrator/run-files.ts';
@@ -7,6 +6,7 @@ import { parseLearners } from '../../src/run-folder/read.ts';
 import { LEARNERS_HEADER, LEARNERS_HEADER_WITHOUT_REASON } from '../../src/run-folder/schema.ts';
 import { FieldReader, formatCsvCell, parseCsv, splitCsvLine } from '../../src/run-folder/csv.ts';
 import { RunFileError } from '../../src/run-folder/errors.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const H = ['a', 'b', 'c'];
 
@@ -94,7 +94,7 @@ describe('older headers', () => {
 
 describe('CsvAppender on a file an older version wrote (--resume of a committed run)', () => {
   it('adds the newer trailing columns, empty, and appends under one header; refuses a foreign header', () => {
-    const dir = mkdtempSync(join(os.tmpdir(), 'mel-csv-'));
+    const dir = tmpDir('csv');
     const file = join(dir, 'learners.csv');
     const old = LEARNERS_HEADER_WITHOUT_REASON.join(',');
     writeFileSync(file, `${old}\neta,1,0,1e9,1e7,100,1,2,1,4,0\neta,1,1,1e9,1e7,100,,,,,missing\n`);
