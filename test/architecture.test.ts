@@ -1,6 +1,6 @@
 /**
  * Dependencies point downwards: every import of every file under src/ is checked against the
- * layering of ARCHITECTURE.md. The pure core does not know who drives it; only the CLI knows the CLI.
+ * layering of docs/architecture.md. The pure core does not know who drives it; only the CLI knows the CLI.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';

@@ -9,9 +9,9 @@ import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { allocateAll, buildFleet } from '../orchestrator/experiment.ts';
 
 /**
- * Samples × local iterations per second one compute slot trains before anything is measured. The
- * onnx engine did 73k/s on an idle core (ARCHITECTURE.md) and ~10k/s on a busy day: the prior
- * is deliberately modest, and replaced by measurement after the first run.
+ * Samples × local iterations per second one compute slot trains before anything is measured. Deliberately
+ * modest (a busy machine trains several times slower than an idle one); replaced by measurement after
+ * the first run.
  */
 export const PRIOR_SAMPLE_ITERATIONS_PER_S = 20_000;
 
