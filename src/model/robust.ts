@@ -12,7 +12,7 @@
  * smooth Gaussian/Gumbel-weighted integrands); then regula falsi (Illinois) in ln q. Accuracy: the
  * CDF at the returned quantile is within ~1e-9 of ε (the truncated Exp(1) tail below e^−23 holds
  * 1e-10); the two quadratures agree to that level and simulation agrees within sampling error (tests).
- * Cost: well under 50 ms per call; the quantile depends only on (rate_bps, spec, ε), so cache it.
+ * The quantile depends only on (rate_bps, spec, ε) and the integration is not free: cache it.
  * Mobility is not in the quantile: pass the no-fading rate at the distance you plan for (e.g. the
  * worst distance reachable in a cycle) as `rate_bps`.
  */

@@ -1,7 +1,6 @@
 /**
  * Per-learner buffers reused from cycle to cycle. A fresh multi-megabyte allocation faults in every
- * page on first touch (~10 ms per 4 MB batch on this kind of machine, ~20 tasks a cycle); a buffer
- * reused each cycle does not. A buffer is lent until released: a frame still being written to a
+ * page on first touch, for every task of every cycle; a buffer reused each cycle does not. A buffer is lent until released: a frame still being written to a
  * slow socket is never overwritten (the next lease gets a new buffer instead).
  */
 export interface Lease {

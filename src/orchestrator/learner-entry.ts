@@ -1,8 +1,7 @@
 /**
  * How a spawned learner process is started. Loading the learner's TypeScript through tsx costs
- * ~0.3 s of CPU per process (20 learners on 2 cores: ~3 s of every run's start-up), so the
- * orchestrator bundles src/cli/learner.ts once with esbuild (~10 ms) into plain JavaScript and
- * starts that. Code splitting keeps each engine in its own chunk, loaded only when chosen: a learner
+ * every process a transpile at start-up, paid again for each host of every run, so the
+ * orchestrator bundles src/cli/learner.ts once with esbuild into plain JavaScript and starts that. Code splitting keeps each engine in its own chunk, loaded only when chosen: a learner
  * on the onnx engine never loads tfjs. The bundle folder is named by its content hash and moved
  * into place whole, so concurrent orchestrators never see each other's half-written files. If
  * bundling fails for any reason, the learner is started through tsx.

@@ -12,7 +12,7 @@ import { formatIdRanges } from '../util/id-ranges.ts';
 
 /**
  * One missed cycle can be a passing disconnect the learner recovers from by itself (it retries for
- * --retry-s); two in a row cost two cycles of its data, while a fresh process costs ~1–2 s to start.
+ * --retry-s); two in a row cost two cycles of its data, while a fresh process costs only its start-up.
  */
 export const RESPAWN_AFTER_MISSED_CYCLES = 2;
 

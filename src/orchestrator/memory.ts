@@ -7,12 +7,11 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 /**
- * Peak resident memory, MB. A learner process with the onnx engine peaks at ~150 MB alone and a
- * host of 10 learners with 3 000-sample batches at ~232 MB (measured: ~82 MB holding a session, plus
- * the batches held for their turn, the weights in and out and the frames that carry them); the
- * orchestrator holding full MNIST, one engine for evaluation and its frames peaks at ~370 MB. Each
- * learner adds its session's frames and buffers on both sides (`per_learner`: measured ~1.5 MB at
- * K = 1000, where the whole run peaked at 2.0 GB). Rounded up: the estimate should err on the safe side.
+ * Peak resident memory, MB, rounded up from measured peaks (the README's memory note has them): a
+ * learner host holds an engine session, the batches waiting for their turn, the weights in and out
+ * and the frames that carry them; the orchestrator holds full MNIST, one engine for evaluation and
+ * its frames; each learner adds its session's frames and buffers on both sides. The estimate errs on
+ * the safe side: running out of memory loses the run.
  */
 export const PEAK_RSS_MB = { learner_process: 250, orchestrator: 400, per_learner: 5 } as const;
 

@@ -16,17 +16,16 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 
 /**
  * A host receives and sends a ~1 MB frame per learner and cycle. By default glibc gives blocks that
- * large back to the system when freed, so every frame faults in fresh pages (measured here: ~4 ms
- * per MB under load, seconds per cycle at K = 1000). Kept in the process, they are reused. The npm
+ * large back to the system when freed, so every frame faults in fresh pages (seconds per cycle at
+ * K = 1000). Kept in the process, they are reused. The npm
  * scripts set the same for the orchestrator (package.json "config"), whose hosts inherit it; this
  * is for hosts of an orchestrator started otherwise (the tests).
  */
 export const HOST_MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824';
 
 /**
- * Every frame read is a fresh buffer. With a small JavaScript heap (~30 MB here) V8's old-generation
- * limit sits so close to the heap that it keeps marking: at K = 1000 that was ~90 full mark-compacts
- * a cycle, whose concurrent marking took a third of both cores. A larger initial limit makes them
+ * Every frame read is a fresh buffer. With a small JavaScript heap V8's old-generation limit sits so
+ * close to the heap that it keeps marking: at K = 1000, dozens of full mark-compacts a cycle. A larger initial limit makes them
  * rare. The npm scripts pass the same to the orchestrator (package.json "config"); its hosts take
  * its value, or this one.
  */
