@@ -19,7 +19,7 @@ const [TARGET_96_67, TARGET_97] = ACCURACY_TARGETS;
 export const CONTEXT = {
   fig1:
     "With Table I's parameters every link runs at ≈ 200 Mbit/s, so communication is ~1 % of T and the problem is almost purely " +
-    "compute balancing: adaptive/ETA τ ≈ 2.2×. The paper's Fig. 1 τ values cannot be obtained from its own Table I (README, Fig. 1 section).",
+    "compute balancing: adaptive/ETA τ ≈ 2.2×. The paper's Fig. 1 τ values cannot be obtained from its own Table I (docs/experiments.md, Fig. 1).",
   fig2:
     'The paper does not state its learning rate, mini-batch, what one local iteration is, its initialisation, the number of runs or how its ' +
     "fleet was drawn; we use plain SGD, lr 0.1, mini-batch 64, one local iteration = one epoch over d_k, He-normal weights. Our τ follow Table I " +

@@ -41,7 +41,7 @@ export const DEFAULT_EXPERIMENT = {
   join_timeout_s: 120,
   drop_prob: 0,
   // Per-learner schemes: beyond τ* + 1 the extra work is tiny (< 0.01 % on Table I fleets) and the
-  // staleness large (one learner at τ = 489 on 52 samples at K = 20, T = 12): README, async.
+  // staleness large (one learner at τ = 489 on 52 samples at K = 20, T = 12): docs/world-and-beyond.md, async.
   max_staleness: 1,
   aggregate: 'fedavg',
   energy: { kappa_j_per_cycle_hz2: DEFAULT_ENERGY_PARAMS.kappa_j_per_cycle_hz2, rx_power_w: DEFAULT_ENERGY_PARAMS.rx_power_w, budget_j: null },

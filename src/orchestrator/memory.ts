@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 /**
- * Peak resident memory, MB, rounded up from measured peaks (the README's memory note has them): a
+ * Peak resident memory, MB, rounded up from measured peaks (docs/experiments.md, Memory, has them): a
  * learner host holds an engine session, the batches waiting for their turn, the weights in and out
  * and the frames that carry them; the orchestrator holds full MNIST, one engine for evaluation and
  * its frames; each learner adds its session's frames and buffers on both sides. The estimate errs on
