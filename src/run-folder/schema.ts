@@ -27,20 +27,35 @@ export const CYCLES_HEADER = [
 export const CYCLES_HEADER_BEFORE_DYNAMICS = CYCLES_HEADER.slice(0, 9);
 
 /**
- * `reason`: why a learner is missing, or UNAVAILABLE_REASON for one that was offline (empty
- * otherwise). `tau`: the learner's own τ_k (0 when it sat out). `energy_*`: joules it spent in the
- * cycle (model/energy.ts; 0 when it sat out or was offline, empty when missing).
+ * `late` and `missing`: 0/1 each (a learner that never answered is missing, not late), so every
+ * column has one type. `reason`: why a learner is missing, or UNAVAILABLE_REASON for one that was
+ * offline (empty otherwise). `tau`: the learner's own τ_k (0 when it sat out). `energy_*`: joules it
+ * spent in the cycle (model/energy.ts; 0 when it sat out or was offline, empty when missing).
+ * New columns go at the end: a resumed older file gets them appended (run-files.ts CsvAppender).
  */
 export const LEARNERS_HEADER = [
   'scheme', 'cycle', 'learner', 'f_hz', 'rate_bps', 'batch', 't_send_s', 't_compute_s', 't_return_s', 't_total_s', 'late', 'reason',
-  'tau', 'energy_j', 'energy_compute_j', 'energy_radio_j',
+  'tau', 'energy_j', 'energy_compute_j', 'energy_radio_j', 'missing',
 ] as const;
+
+/** learners.csv before the `missing` column: `late` held 0, 1 or "missing". Still read. */
+export const LEARNERS_HEADER_LATE_OR_MISSING = LEARNERS_HEADER.slice(0, -1);
+
+/**
+ * One learners.csv row of an older file in today's columns: `late` "missing" becomes late 0,
+ * missing 1, so a resumed file never mixes the two encodings.
+ */
+export function upgradeLearnerCells(cells: Record<string, string>): Record<string, string> {
+  if ((cells.missing ?? '') !== '') return cells;
+  const missing = cells.late === 'missing';
+  return { ...cells, late: missing ? '0' : cells.late, missing: missing ? '1' : '0' };
+}
 
 /** The `reason` of a learner that sat a cycle out because it was offline (availability, trace): not a failure. */
 export const UNAVAILABLE_REASON = 'unavailable';
 
 /** learners.csv as runs before the per-learner τ_k and energy columns wrote it: still read. */
-export const LEARNERS_HEADER_WITHOUT_TAU = LEARNERS_HEADER.slice(0, -4);
+export const LEARNERS_HEADER_WITHOUT_TAU = LEARNERS_HEADER_LATE_OR_MISSING.slice(0, -4);
 
 /** learners.csv as runs before the `reason` column wrote it (committed runs still do): still read. */
 export const LEARNERS_HEADER_WITHOUT_REASON = LEARNERS_HEADER_WITHOUT_TAU.slice(0, -1);
