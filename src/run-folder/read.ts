@@ -5,6 +5,8 @@
 import { FieldReader, parseCsv, type CsvRecord } from './csv.ts';
 import { RunFileError } from './errors.ts';
 import {
+  ACCURACY_TARGETS,
+  cyclesToKey,
   CYCLES_HEADER,
   CYCLES_HEADER_BEFORE_DYNAMICS,
   FIG1_HEADER,
@@ -131,18 +133,18 @@ const SUMMARY_FIELDS: [key: string, nullable: boolean][] = [
   ['mean_tau', true],
   ['late_learner_cycles', false],
   ['missing_learner_cycles', false],
-  ['cycles_to_96_67', true],
-  ['cycles_to_97', true],
 ];
 
-export function validateSummary(value: Record<string, unknown>, file: string): RunSummaryRead {
+/** `targets`: the run's accuracy targets (runTargets of its config.json); each needs its cycles_to_* key. */
+export function validateSummary(value: Record<string, unknown>, file: string, targets: readonly number[] = ACCURACY_TARGETS): RunSummaryRead {
+  const fields: [string, boolean][] = [...SUMMARY_FIELDS, ...targets.map((t): [string, boolean] => [cyclesToKey(t), true])];
   const schemes = value.schemes;
   if (schemes === null || typeof schemes !== 'object' || Array.isArray(schemes))
     throw new RunFileError(`${file}: "schemes" must be an object keyed by scheme name`, file);
   for (const [name, s] of Object.entries(schemes as Record<string, unknown>)) {
     if (s === null || typeof s !== 'object') throw new RunFileError(`${file}: schemes.${name} must be an object`, file);
     const o = s as Record<string, unknown>;
-    for (const [k, nullable] of SUMMARY_FIELDS)
+    for (const [k, nullable] of fields)
       if (typeof o[k] !== 'number' && !(nullable && o[k] === null))
         throw new RunFileError(`${file}: schemes.${name}.${k} must be a number${nullable ? ' or null' : ''}, got ${JSON.stringify(o[k])}`, file);
     if (o.best_accuracy !== undefined && o.best_accuracy !== null && typeof o.best_accuracy !== 'number')
