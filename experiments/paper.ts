@@ -28,7 +28,7 @@ import { claimsMarkdown, claimsMarkdownTable } from './paper/table.ts';
 
 // Fixed by the paper's figures, or meaningless here (rerun the command to continue).
 // targets: the paper's claims are at its own accuracy levels.
-const NOT_FOR_PAPER = new Set(['K', 'T', 'resume', 'external', 'host', 'port', 'token', 'learners', 'out', 'seeds', 'cycles', 'fixed-fleet', 'targets']);
+const NOT_FOR_PAPER = new Set(['K', 'T', 'resume', 'external', 'host', 'port', 'token', 'learners', 'out', 'seeds', 'cycles', 'fixed-fleet', 'targets', 'json']);
 const byName = (name: string) => experimentSpec.flags.find((f) => f.name === name)!;
 
 export const spec: CommandSpec = {

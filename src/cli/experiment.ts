@@ -95,6 +95,7 @@ export const spec: CommandSpec = {
     { name: 'memory-mb', type: 'number', exclusiveMin: 0, unit: 'MB', help: `memory the run may use; it needs ~${PEAK_RSS_MB.learner_process} MB per learner process (host) + ${PEAK_RSS_MB.per_learner} MB per learner + ${PEAK_RSS_MB.orchestrator} MB (default: available memory, or the cgroup limit when lower)` },
     { name: 'report', type: 'boolean', default: true, help: 'render charts and report.html at the end (--no-report to skip)' },
     TARGETS_FLAG,
+    { name: 'json', type: 'boolean', default: false, help: 'print summary.json (a campaign: its summary) on stdout instead of the folder name, which then goes to stderr' },
     ...systemParamFlags(PAPER_PRESET).filter((f) => !WIRE_FIXED.has(f.name)),
     ...CAMPAIGN_FLAGS,
   ],
@@ -214,7 +215,7 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
 }
 
 // Flags that only say how to reach and watch the learners: a resumed run may change them.
-const RESUME_FREE = new Set(['resume', 'hosts', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb', 'targets']);
+const RESUME_FREE = new Set(['resume', 'hosts', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb', 'targets', 'json']);
 
 /** The value of the run's config.json that a flag sets, in the flag's own form (for comparison). */
 function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
@@ -419,7 +420,10 @@ async function main(): Promise<number> {
     for (const w of report.warnings) process.stderr.write(`report warning: ${w}\n`);
     process.stderr.write(`report: ${join(out, 'report.html')}\n`);
   }
-  process.stdout.write(`${out}\n`);
+  if (args.json) {
+    process.stderr.write(`run folder: ${out}\n`);
+    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+  } else process.stdout.write(`${out}\n`);
   return 0;
 }
 
