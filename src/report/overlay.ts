@@ -51,10 +51,15 @@ export function overlaySpec(runs: readonly OverlayRun[], targets: readonly numbe
     title: { text: 'Test accuracy per global cycle', subtitle: `${runs.length} runs: colour = run, dash = scheme` },
     layer: [
       {
-        data: { values: levels.map((level) => ({ level, label: `${level} %` })) },
+        data: { values: levels.map((level, i) => ({ level, label: `${level} %`, above: i === levels.length - 1 })) },
         layer: [
           { mark: { type: 'rule', strokeDash: [4, 4], color: '#555555', strokeWidth: 1.5 }, encoding: { y: { field: 'level', type: 'quantitative', scale: yScale } } },
-          { mark: { type: 'text', align: 'left', baseline: 'bottom', x: 4, dy: -2, fontSize: 12, color: '#333333' }, encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } } },
+          // Close levels (96.67 %, 97 %): the top label above its rule, the others below.
+          ...[true, false].map((above) => ({
+            transform: [{ filter: `datum.above === ${above}` }],
+            mark: { type: 'text', align: 'left', baseline: above ? 'bottom' : 'top', x: 4, dy: above ? -2 : 2, fontSize: 12, color: '#333333' },
+            encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } },
+          })),
         ],
       },
       {
@@ -63,7 +68,7 @@ export function overlaySpec(runs: readonly OverlayRun[], targets: readonly numbe
           x: { field: 'cycle', type: 'quantitative', title: 'global cycle', scale: { domain: [1, Math.max(2, maxCycle)], nice: false }, axis: { tickMinStep: 1, format: 'd' } },
           y: { field: 'value', type: 'quantitative', title: 'test accuracy (%)', scale: yScale },
           color: { field: 'run', type: 'nominal', title: 'run', legend: { orient: 'right' } },
-          strokeDash: { field: 'scheme', type: 'nominal', title: 'scheme', scale: { domain: schemes, range: [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3], [4, 2], [6, 2, 1, 2]] }, legend: { orient: 'right', symbolType: 'stroke' } },
+          strokeDash: { field: 'scheme', type: 'nominal', title: 'scheme', scale: { domain: schemes, range: [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3], [4, 2], [6, 2, 1, 2]] }, legend: { orient: 'right', symbolType: 'stroke', symbolSize: 500, encode: { symbols: { update: { stroke: { value: '#333333' }, strokeWidth: { value: 2.5 } } } } } },
           detail: { field: 'scheme', type: 'nominal' },
         },
         layer: [{ mark: { type: 'line', strokeWidth: 2.5 } }, { mark: { type: 'point', filled: true, size: 45 } }],
