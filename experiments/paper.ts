@@ -27,7 +27,8 @@ import { FIG1_DEFAULTS, runFig1, sweepPoint, type Fig1Options } from './fig1/swe
 import { claimsMarkdown, claimsMarkdownTable } from './paper/table.ts';
 
 // Fixed by the paper's figures, or meaningless here (rerun the command to continue).
-const NOT_FOR_PAPER = new Set(['K', 'T', 'resume', 'external', 'host', 'port', 'token', 'learners', 'out', 'seeds', 'cycles', 'fixed-fleet']);
+// targets: the paper's claims are at its own accuracy levels.
+const NOT_FOR_PAPER = new Set(['K', 'T', 'resume', 'external', 'host', 'port', 'token', 'learners', 'out', 'seeds', 'cycles', 'fixed-fleet', 'targets', 'json']);
 const byName = (name: string) => experimentSpec.flags.find((f) => f.name === name)!;
 
 export const spec: CommandSpec = {

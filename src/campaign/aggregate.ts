@@ -90,9 +90,7 @@ export function targetKey(target: number): string {
 }
 
 /** 0.9667 → "96_67", 0.97 → "97": the column suffix, as in run summaries (cycles_to_96_67). */
-export function targetColumn(target: number): string {
-  return String(percentOf(target)).replace('.', '_');
-}
+export { targetColumn } from '../run-folder/schema.ts';
 
 /** "96.67 %" */
 export function targetLabel(target: number): string {

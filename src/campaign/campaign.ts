@@ -14,7 +14,8 @@ import { runExperiment } from '../orchestrator/experiment.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../orchestrator/run-files.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from '../report/render.ts';
 import { parseCycles } from '../run-folder/read.ts';
-import type { CycleRow } from '../run-folder/schema.ts';
+import { formatCsvCell } from '../run-folder/csv.ts';
+import { cycleRowCells, CYCLES_HEADER, runTargets, type CycleRow } from '../run-folder/schema.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import { aggregateCsv, aggregateCycles, summarizeCampaign, type AggregateRow, type CampaignSummary, type SeedCycles } from './aggregate.ts';
 import { accuracyBandSpec, cyclesToTargetSpec } from './charts.ts';
@@ -69,8 +70,8 @@ export function seedConfig(base: ExperimentConfig, seed: number, fleetSeed: numb
   return config;
 }
 
-/** How to reach and watch the learners: may differ between sessions of one campaign. */
-const SESSION_KEYS = new Set(['hosts', 'host', 'port', 'heartbeat_s', 'task_timeout_s', 'join_timeout_s', 'compute_slots']);
+/** How to reach and watch the learners, and the accuracy targets counted (computed from the rows): may differ between sessions of one campaign. */
+const SESSION_KEYS = new Set(['hosts', 'host', 'port', 'heartbeat_s', 'task_timeout_s', 'join_timeout_s', 'compute_slots', 'targets']);
 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
@@ -176,6 +177,13 @@ export function loadCampaignRuns(out: string, seeds: readonly number[], config: 
   });
 }
 
+/** The campaign's cycles.csv: every seed's cycle rows in seed order, `seed` first, then the run's columns. */
+export function seedCyclesCsv(runs: readonly SeedCycles[]): string {
+  const header = ['seed', ...CYCLES_HEADER];
+  const lines = runs.flatMap((run) => run.rows.map((r) => [run.seed, ...CYCLES_HEADER.map((h) => cycleRowCells(r)[h])].map(formatCsvCell).join(',')));
+  return [header.join(','), ...lines].join('\n') + '\n';
+}
+
 async function writeChart(dir: string, name: string, spec: TopLevelSpec, fonts: FontOptions): Promise<{ svg: string; files: string[] }> {
   const { svg, png } = await renderChart(spec, fonts);
   const files = [path.join(dir, `${name}.svg`), path.join(dir, `${name}.png`)];
@@ -184,20 +192,26 @@ async function writeChart(dir: string, name: string, spec: TopLevelSpec, fonts: 
   return { svg, files };
 }
 
-/** aggregate.csv, summary.json and (report) the charts and report.html of a complete campaign. */
+/**
+ * aggregate.csv, cycles.csv (every seed's rows, with a seed column), summary.json and (report) the
+ * charts and report.html of a complete campaign; into `outDir` (default: the campaign folder).
+ */
 export async function writeCampaignOutputs(
   out: string,
   base: ExperimentConfig,
   seeds: number[],
-  opts: { fixedFleet: boolean; report: boolean; fonts?: FontOptions },
+  opts: { fixedFleet: boolean; report: boolean; fonts?: FontOptions; outDir?: string; warnings?: string[] },
 ): Promise<{ summary: CampaignSummary; aggregate: AggregateRow[]; files: string[]; warnings: string[] }> {
   const runs = loadCampaignRuns(out, seeds, base);
   const aggregate = aggregateCycles(runs, base.schemes);
-  const summary = summarizeCampaign(runs, base.schemes);
-  const files = [path.join(out, 'aggregate.csv'), path.join(out, 'summary.json')];
+  const summary = summarizeCampaign(runs, base.schemes, runTargets(base));
+  const dir = opts.outDir ?? out;
+  mkdirSync(dir, { recursive: true });
+  const files = [path.join(dir, 'aggregate.csv'), path.join(dir, 'cycles.csv'), path.join(dir, 'summary.json')];
   writeFileAtomic(files[0], aggregateCsv(aggregate));
-  writeJsonAtomic(files[1], { ...summary, fixed_fleet: opts.fixedFleet, fleet_seed: opts.fixedFleet ? seeds[0] : null, cycles: base.cycles });
-  const warnings: string[] = [];
+  writeFileAtomic(files[1], seedCyclesCsv(runs));
+  writeJsonAtomic(files[2], { ...summary, fixed_fleet: opts.fixedFleet, fleet_seed: opts.fixedFleet ? seeds[0] : null, cycles: base.cycles });
+  const warnings: string[] = [...(opts.warnings ?? [])];
   if (opts.report) {
     const fonts = opts.fonts ?? {};
     if (!canRenderText(fonts)) warnings.push(NO_FONT_WARNING);
@@ -207,7 +221,7 @@ export async function writeCampaignOutputs(
         name: 'accuracy_ci',
         title: 'Test accuracy over seeds',
         caption: `Mean test accuracy after each global cycle over ${seeds.length} seeds; the band is the 95 % Student-t confidence interval of the mean; dashed rules at the accuracy targets.`,
-        spec: accuracyBandSpec(aggregate, seeds.length),
+        spec: accuracyBandSpec(aggregate, seeds.length, summary.targets),
       },
       {
         name: 'cycles_to_target',
@@ -217,12 +231,13 @@ export async function writeCampaignOutputs(
       },
     ];
     for (const c of specs) {
-      const written = await writeChart(out, c.name, c.spec, fonts);
+      const written = await writeChart(dir, c.name, c.spec, fonts);
       files.push(...written.files);
       charts.push({ title: c.title, caption: c.caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) });
     }
     const seedReports = new Map<number, string>();
-    for (const seed of seeds) if (existsSync(path.join(seedFolder(out, seed), 'report.html'))) seedReports.set(seed, `seed-${seed}/report.html`);
+    for (const seed of seeds)
+      if (existsSync(path.join(seedFolder(out, seed), 'report.html'))) seedReports.set(seed, path.relative(dir, path.join(seedFolder(out, seed), 'report.html')));
     const html = buildCampaignHtml({
       name: path.basename(path.resolve(out)),
       config: base as unknown as Record<string, unknown>,
@@ -232,7 +247,7 @@ export async function writeCampaignOutputs(
       seedReports,
       warnings,
     });
-    const htmlFile = path.join(out, 'report.html');
+    const htmlFile = path.join(dir, 'report.html');
     writeFileSync(htmlFile, html);
     files.push(htmlFile);
   }

@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG, LINE_CHART_SIZE } from '../report/chart-style.ts';
-import { ACCURACY_TARGETS_PERCENT } from '../report/spec-cycles.ts';
+import { targetPercents } from '../report/spec-cycles.ts';
 import { orderSchemes, schemeColorScale, schemeLabel } from '../report/schemes.ts';
 import { targetKey, targetLabel, type AggregateRow, type CampaignSummary } from './aggregate.ts';
 
@@ -18,14 +18,15 @@ function colorEncoding(schemes: string[]) {
 }
 
 /** Mean test accuracy per cycle over the seeds, with its 95 % CI as a band, per scheme. */
-export function accuracyBandSpec(rows: readonly AggregateRow[], seeds: number): TopLevelSpec {
+export function accuracyBandSpec(rows: readonly AggregateRow[], seeds: number, targetFractions: readonly number[]): TopLevelSpec {
+  const levels = targetPercents(targetFractions);
   const schemes = orderSchemes(rows.map((r) => r.scheme));
   const values = rows.map((r) => ({ scheme: schemeLabel(r.scheme), cycle: r.cycle, mean: pct(r.accuracy_mean)!, low: pct(r.accuracy_ci95_low), high: pct(r.accuracy_ci95_high) }));
-  const lowest = Math.min(...values.map((v) => v.low ?? v.mean), ACCURACY_TARGETS_PERCENT[0] - 1);
+  const lowest = Math.min(...values.map((v) => v.low ?? v.mean), Math.min(...levels) - 1);
   const yScale = { domain: [Math.max(0, Math.floor(lowest - 0.5)), 100], nice: false, zero: false, clamp: true };
   const maxCycle = Math.max(...rows.map((r) => r.cycle));
   const x = { field: 'cycle', type: 'quantitative' as const, title: 'global cycle', scale: { domain: [1, Math.max(2, maxCycle)], nice: false }, axis: { tickMinStep: 1, format: 'd' } };
-  const targets = ACCURACY_TARGETS_PERCENT.map((level) => ({ level, label: `${level} %` }));
+  const targets = levels.map((level) => ({ level, label: `${level} %` }));
   return {
     ...LINE_CHART_SIZE,
     config: CHART_CONFIG,

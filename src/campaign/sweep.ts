@@ -5,12 +5,13 @@
  * continues its campaign.
  */
 import type { RunEvent } from '../orchestrator/events.ts';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { InputError } from '../errors.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { writeFileAtomic } from '../orchestrator/run-files.ts';
+import { runTargets } from '../run-folder/schema.ts';
 import { escapeHtml } from '../report/html.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from '../report/render.ts';
 import { orderSchemes, schemeLabel } from '../report/schemes.ts';
@@ -147,7 +148,7 @@ function sweepHtml(out: string, base: ExperimentConfig, cells: SweepCell[], char
     orderSchemes(c.summary.schemes).map((scheme) => {
       const s = c.summary.per_scheme[scheme];
       return [
-        `<a href="${escapeHtml(path.basename(c.dir))}/report.html">${escapeHtml(cellLabel(c.K, c.T))}</a>`,
+        `<a href="${escapeHtml(path.relative(out, path.join(c.dir, 'report.html')))}">${escapeHtml(cellLabel(c.K, c.T))}</a>`,
         escapeHtml(schemeLabel(scheme)),
         escapeHtml(meanCi(s.tau, 1)),
         escapeHtml(meanCi(s.final_accuracy, 2, 100, ' %')),
@@ -189,7 +190,7 @@ export async function runSweep(base: ExperimentConfig, opts: SweepOptions): Prom
     const label = cellLabel(cell.K, cell.T);
     if (cellFinished(dir, plans[i])) {
       for (const p of plans[i]) tracker.finish(`${label} seed ${p.seed}`, 0, false);
-      const summary = summarizeCampaign(loadCampaignRuns(dir, opts.seeds, cell.config), cell.config.schemes);
+      const summary = summarizeCampaign(loadCampaignRuns(dir, opts.seeds, cell.config), cell.config.schemes, runTargets(cell.config));
       // A cell finished without charts (--no-report then) gets them now: the sweep report links to it.
       if (report && !existsSync(path.join(dir, 'report.html'))) await writeCampaignOutputs(dir, cell.config, opts.seeds, { fixedFleet, report, fonts: opts.fonts });
       result.cells.push({ K: cell.K, T: cell.T, dir, status: 'skipped', summary });
@@ -219,25 +220,38 @@ export async function runSweep(base: ExperimentConfig, opts: SweepOptions): Prom
     log(`cell ${i + 1}/${grid.length} ${label}: done · ${tracker.status()}`);
   }
 
-  const targets = result.cells[0].summary.targets;
-  const csvFile = path.join(opts.out, 'sweep.csv');
-  writeFileAtomic(csvFile, sweepCsv(sweepRows(result.cells), targets));
-  result.files.push(csvFile);
-  if (report) {
-    const fonts = opts.fonts ?? {};
-    if (!canRenderText(fonts) && !result.warnings.includes(NO_FONT_WARNING)) result.warnings.push(NO_FONT_WARNING);
-    const charts: PageChart[] = [];
-    for (const c of sweepCharts(result.cells)) {
-      const { svg, png } = await renderChart(c.spec, fonts);
-      const files = [path.join(opts.out, `${c.name}.svg`), path.join(opts.out, `${c.name}.png`)];
-      writeFileSync(files[0], svg);
-      writeFileSync(files[1], png);
-      result.files.push(...files);
-      charts.push({ title: c.title, caption: c.caption, svg, files: files.map((f) => path.basename(f)) });
-    }
-    const htmlFile = path.join(opts.out, 'report.html');
-    writeFileSync(htmlFile, sweepHtml(opts.out, base, result.cells, charts, result.warnings, opts.seeds));
-    result.files.push(htmlFile);
-  }
+  result.files.push(...(await writeSweepOutputs(opts.out, base, result.cells, opts.seeds, { report, fonts: opts.fonts, warnings: result.warnings })));
   return result;
+}
+
+/** sweep.csv and (report) the sweep charts and report.html, into `outDir` (default: the sweep folder); returns the files. */
+export async function writeSweepOutputs(
+  out: string,
+  base: ExperimentConfig,
+  cells: SweepCell[],
+  seeds: number[],
+  opts: { report: boolean; fonts?: FontOptions; warnings: string[]; outDir?: string },
+): Promise<string[]> {
+  const dir = opts.outDir ?? out;
+  mkdirSync(dir, { recursive: true });
+  const targets = cells[0].summary.targets;
+  const csvFile = path.join(dir, 'sweep.csv');
+  writeFileAtomic(csvFile, sweepCsv(sweepRows(cells), targets));
+  const written = [csvFile];
+  if (!opts.report) return written;
+  const fonts = opts.fonts ?? {};
+  if (!canRenderText(fonts) && !opts.warnings.includes(NO_FONT_WARNING)) opts.warnings.push(NO_FONT_WARNING);
+  const charts: PageChart[] = [];
+  for (const c of sweepCharts(cells)) {
+    const { svg, png } = await renderChart(c.spec, fonts);
+    const files = [path.join(dir, `${c.name}.svg`), path.join(dir, `${c.name}.png`)];
+    writeFileSync(files[0], svg);
+    writeFileSync(files[1], png);
+    written.push(...files);
+    charts.push({ title: c.title, caption: c.caption, svg, files: files.map((f) => path.basename(f)) });
+  }
+  const htmlFile = path.join(dir, 'report.html');
+  writeFileSync(htmlFile, sweepHtml(dir, base, cells, charts, opts.warnings, seeds));
+  written.push(htmlFile);
+  return written;
 }

@@ -26,7 +26,8 @@ export interface CommandSpec {
   command: string; // e.g. "npm run allocate --"
   summary: string;
   flags: FlagSpec[];
-  positionals?: { name: string; help: string; required?: boolean }[];
+  /** `repeats` (last one only): it may be given any number of times */
+  positionals?: { name: string; help: string; required?: boolean; repeats?: boolean }[];
   examples?: string[];
 }
 
@@ -145,7 +146,7 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
     spec.positionals.forEach((p, i) => {
       if (p.required && out._[i] === undefined) throw new UsageError(`missing ${p.name}: ${p.help}`);
     });
-    if (out._.length > spec.positionals.length)
+    if (out._.length > spec.positionals.length && !spec.positionals.at(-1)?.repeats)
       throw new UsageError(`unexpected argument "${out._[spec.positionals.length]}"`);
   } else if (!out.help && out._.length > 0) {
     throw new UsageError(`unexpected argument "${out._[0]}" (flags start with --)`);
@@ -154,7 +155,7 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
 }
 
 export function helpText(spec: CommandSpec): string {
-  const lines = [`${spec.summary}`, '', `Usage: ${spec.command} [flags]${(spec.positionals ?? []).map((p) => (p.required ? ` <${p.name}>` : ` [${p.name}]`)).join('')}`, ''];
+  const lines = [`${spec.summary}`, '', `Usage: ${spec.command} [flags]${(spec.positionals ?? []).map((p) => (p.required ? ` <${p.name}>` : ` [${p.name}]`) + (p.repeats ? ' …' : '')).join('')}`, ''];
   for (const p of spec.positionals ?? []) lines.push(`  ${p.name.padEnd(24)} ${p.help}`);
   if (spec.positionals?.length) lines.push('');
   lines.push('Flags:');

@@ -78,6 +78,6 @@ export async function campaignMain(args: ParsedArgs, configFromArgs: (args: Pars
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
   process.stderr.write(`\n${campaignTable(result.summary!)}\n\ncampaign of ${seeds.length} seeds took ${formatDuration(monotonicSeconds() - started)}; aggregate: ${join(out, 'aggregate.csv')}, ${join(out, 'summary.json')}`);
   process.stderr.write(args.report !== false ? `, report: ${join(out, 'report.html')}\n` : '\n');
-  process.stdout.write(`${out}\n`);
+  process.stdout.write(args.json ? JSON.stringify(result.summary, null, 2) + '\n' : `${out}\n`);
   return 0;
 }

@@ -22,6 +22,7 @@ import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { InputError } from '../errors.ts';
 import { parseArgs, parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 import { CAMPAIGN_FLAGS } from './campaign-flags.ts';
+import { parseTargets, TARGETS_FLAG } from './targets-flag.ts';
 import { ProgressReporter } from './progress.ts';
 import { COMMANDS_SHOWN, externalInstructions, learnerCommands, runEventLines } from './run-events.ts';
 
@@ -93,6 +94,8 @@ export const spec: CommandSpec = {
     { name: 'join-timeout-s', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.join_timeout_s, unit: 's', help: 'wall time to wait for learners to (re)join' },
     { name: 'memory-mb', type: 'number', exclusiveMin: 0, unit: 'MB', help: `memory the run may use; it needs ~${PEAK_RSS_MB.learner_process} MB per learner process (host) + ${PEAK_RSS_MB.per_learner} MB per learner + ${PEAK_RSS_MB.orchestrator} MB (default: available memory, or the cgroup limit when lower)` },
     { name: 'report', type: 'boolean', default: true, help: 'render charts and report.html at the end (--no-report to skip)' },
+    TARGETS_FLAG,
+    { name: 'json', type: 'boolean', default: false, help: 'print summary.json (a campaign: its summary) on stdout instead of the folder name, which then goes to stderr' },
     ...systemParamFlags(PAPER_PRESET).filter((f) => !WIRE_FIXED.has(f.name)),
     ...CAMPAIGN_FLAGS,
   ],
@@ -207,11 +210,12 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
     max_staleness: args.maxStaleness,
     aggregate: args.aggregate,
     energy: { kappa_j_per_cycle_hz2: args.kappa, rx_power_w: args.rxPowerW, budget_j: args.energyJ ?? null },
+    targets: parseTargets(args.targets),
   };
 }
 
 // Flags that only say how to reach and watch the learners: a resumed run may change them.
-const RESUME_FREE = new Set(['resume', 'hosts', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb']);
+const RESUME_FREE = new Set(['resume', 'hosts', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb', 'targets', 'json']);
 
 /** The value of the run's config.json that a flag sets, in the flag's own form (for comparison). */
 function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
@@ -337,6 +341,8 @@ function configFromRunFolder(dir: string, args: Record<string, any>): Experiment
     ...free('heartbeat-s', 'heartbeat_s', args.heartbeatS),
     ...free('task-timeout-s', 'task_timeout_s', args.taskTimeoutS),
     ...free('join-timeout-s', 'join_timeout_s', args.joinTimeoutS),
+    // The summary is recomputed from the CSV files each session, so a resume may count to other targets.
+    ...free('targets', 'targets', args.given.has('targets') ? parseTargets(args.targets) : undefined),
   };
 }
 
@@ -414,7 +420,10 @@ async function main(): Promise<number> {
     for (const w of report.warnings) process.stderr.write(`report warning: ${w}\n`);
     process.stderr.write(`report: ${join(out, 'report.html')}\n`);
   }
-  process.stdout.write(`${out}\n`);
+  if (args.json) {
+    process.stderr.write(`run folder: ${out}\n`);
+    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+  } else process.stdout.write(`${out}\n`);
   return 0;
 }
 

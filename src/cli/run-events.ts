@@ -144,7 +144,7 @@ export function formatRunEvent(e: RunEvent): string | null {
     case 'nobody-allocated':
       return `${e.scheme} cycle ${e.cycle}: nobody trains this cycle (${e.reason}); the global model stays as it was`;
     case 'summary':
-      return '\n' + formatSummaryTable(e.schemes);
+      return '\n' + formatSummaryTable(e.schemes, e.targets);
     case 'unfaithful':
       return (
         `WARNING: this run is not a faithful real-time emulation: ${e.learner_cycles} learner-cycles overran their compute budget ` +

@@ -18,7 +18,7 @@ import { configFromArgs, spec as experimentSpec } from './experiment.ts';
 import { gridValues } from './grid.ts';
 
 // Replaced by the grid's lists, or meaningless for a sweep (a sweep resumes by rerunning it).
-const NOT_FOR_SWEEP = new Set(['K', 'T', 'resume', 'external', 'host', 'port', 'token', 'learners', 'out', 'seeds', 'fixed-fleet']);
+const NOT_FOR_SWEEP = new Set(['K', 'T', 'resume', 'external', 'host', 'port', 'token', 'learners', 'out', 'seeds', 'fixed-fleet', 'json']);
 const byName = (name: string) => experimentSpec.flags.find((f) => f.name === name)!;
 
 export const spec: CommandSpec = {

@@ -89,7 +89,7 @@ export type ExperimentEvent =
       session_done: number;
       session_left: number;
     }
-  | { type: 'summary'; schemes: Record<string, SchemeSummary> }
+  | { type: 'summary'; schemes: Record<string, SchemeSummary>; targets: number[] }
   | ({ type: 'unfaithful' } & RunSummaryFile['overruns']);
 
 export type RunEvent = HubEvent | ExperimentEvent;

@@ -28,7 +28,7 @@ import { withFaults } from './faults.ts';
 import { PHASE_TOLERANCE_TEXT } from '../emulation/faithfulness.ts';
 import { LearnerHub } from './hub.ts';
 import { parseCycles, parseLearners } from '../run-folder/read.ts';
-import type { CycleRow, LearnerRow, RunConfigFile, RunSummaryFile, SchemeSummary } from '../run-folder/schema.ts';
+import { runTargets, type CycleRow, type LearnerRow, type RunConfigFile, type RunSummaryFile, type SchemeSummary } from '../run-folder/schema.ts';
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
 import { writeJsonAtomic } from './run-files.ts';
 import { lockRunFolder, removeStaleTemps } from './run-lock.ts';
@@ -239,6 +239,7 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
       cycleRows.filter((r) => r.scheme === scheme),
       learnerRows.filter((r) => r.scheme === scheme),
       energySettings(config).budget_j,
+      runTargets(config),
     );
   const t = totalOf(sessions);
   // Overhead: cycle wall time spent neither training (spread over the compute slots) nor evaluating.
@@ -322,7 +323,7 @@ function summarizeFolder(config: ExperimentConfig, out: string, sessions: Sessio
   const summary = buildSummary(config, cycleRows, learnerRows, sessions, engine);
   if (cycleRows.length === 0) return { out, summary, interrupted, completedCycles: 0 }; // no result to write or show
   writeJsonAtomic(join(out, 'summary.json'), summary);
-  emit({ type: 'summary', schemes: summary.schemes });
+  emit({ type: 'summary', schemes: summary.schemes, targets: runTargets(config) });
   if (!summary.overruns.faithful) emit({ type: 'unfaithful', ...summary.overruns });
   return { out, summary, interrupted, completedCycles: cycleRows.length };
 }

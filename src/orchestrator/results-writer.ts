@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { SchemeName } from '../allocation/types.ts';
 import { InputError } from '../errors.ts';
 import { parseCycles, parseLearners } from '../run-folder/read.ts';
-import { CYCLES_HEADER, LEARNERS_HEADER, UNAVAILABLE_REASON, WALL_PHASES_HEADER, type CycleRow, type LearnerRow } from '../run-folder/schema.ts';
+import { CYCLES_HEADER, LEARNERS_HEADER, UNAVAILABLE_REASON, upgradeLearnerCells, WALL_PHASES_HEADER, type CycleRow, type LearnerRow } from '../run-folder/schema.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { CycleOutcome, LearnerRecord } from './cycle.ts';
 import { CsvAppender, writeJsonAtomic } from './run-files.ts';
@@ -36,12 +36,13 @@ function learnerRow(scheme: string, cycle: number, r: LearnerRecord) {
     t_compute_s: idle ? 0 : p?.t_compute_s,
     t_return_s: idle ? 0 : p?.t_return_s,
     t_total_s: idle ? 0 : p?.t_total_s,
-    late: r.status === 'missing' ? 'missing' : r.status === 'late' ? '1' : '0',
+    late: r.status === 'late' ? 1 : 0,
     reason: r.status === 'missing' ? oneLine(r.reason ?? 'unknown') : r.status === 'unavailable' ? UNAVAILABLE_REASON : '',
     tau: r.tau,
     energy_j: idle ? 0 : r.energy?.total_j,
     energy_compute_j: idle ? 0 : r.energy?.compute_j,
     energy_radio_j: idle ? 0 : r.energy?.radio_j,
+    missing: r.status === 'missing' ? 1 : 0,
   };
 }
 
@@ -67,7 +68,7 @@ export class ResultsWriter {
       writeJsonAtomic(join(dir, 'config.json'), opts.config());
     }
     this.cycles = new CsvAppender(join(dir, 'cycles.csv'), CYCLES_HEADER);
-    this.learners = new CsvAppender(join(dir, 'learners.csv'), LEARNERS_HEADER);
+    this.learners = new CsvAppender(join(dir, 'learners.csv'), LEARNERS_HEADER, upgradeLearnerCells);
     this.wall = opts.realClock ? new CsvAppender(join(dir, 'wall_phases.csv'), WALL_PHASES_HEADER) : null;
   }
 

@@ -61,9 +61,11 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 export class CsvAppender {
   private buffered: string[] = [];
 
+  /** `upgradeRow`: how an older file's row (its cells by column, the new ones empty) reads in today's columns. */
   constructor(
     readonly path: string,
     readonly header: readonly string[],
+    private readonly upgradeRow?: (cells: Record<string, string>) => Record<string, string>,
   ) {
     if (!existsSync(path)) writeFileAtomic(path, header.join(',') + '\n');
     else this.upgradeHeader();
@@ -71,7 +73,8 @@ export class CsvAppender {
 
   /**
    * A file an older version wrote (resumed now) may lack trailing columns added since: it gets
-   * them, empty, so every row keeps one header. Any other header is not ours to append to.
+   * them (empty, or as upgradeRow says), so every row keeps one header and one encoding. Any other
+   * header is not ours to append to.
    */
   private upgradeHeader(): void {
     const [head, ...rows] = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
@@ -80,7 +83,16 @@ export class CsvAppender {
     const isPrefix = got.length < this.header.length && got.every((h, i) => h === this.header[i]);
     if (!isPrefix) throw new InputError(`${this.path}: header is "${head}", expected "${this.header.join(',')}"; not a file this version can continue`);
     const pad = ','.repeat(this.header.length - got.length);
-    writeFileAtomic(this.path, [this.header.join(','), ...rows.map((r) => r + pad)].join('\n') + '\n');
+    const upgrade = this.upgradeRow;
+    const upgraded = upgrade
+      ? rows.map((r) => {
+          const fields = splitCsvLine(r);
+          const cells = Object.fromEntries(this.header.map((h, i) => [h, fields[i] ?? '']));
+          const next = upgrade(cells);
+          return this.header.map((h) => formatCsvCell(next[h])).join(',');
+        })
+      : rows.map((r) => r + pad);
+    writeFileAtomic(this.path, [this.header.join(','), ...upgraded].join('\n') + '\n');
   }
 
   add(row: Record<string, CsvValue>): void {

@@ -4,7 +4,7 @@
  */
 import { percent, roundNumber } from './format.ts';
 import { configGroups, fleetTable, headerFacts, summaryGroups, type Fact, type FactGroup } from './run-facts.ts';
-import { accuracyTargetText, ACCURACY_TARGETS, notRun, type LearnerRow, type RunSummaryRead as RunSummary } from '../run-folder/schema.ts';
+import { accuracyTargetText, ACCURACY_TARGETS, cyclesToKey, notRun, timeToKey, type LearnerRow, type RunSummaryRead as RunSummary } from '../run-folder/schema.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 import type { WallAnalysis } from './wall-phases.ts';
 
@@ -23,6 +23,12 @@ export interface ReportInput {
   /** learners.csv rows: the d_k each scheme gave each learner (fleet table). */
   learners: LearnerRow[];
   charts: ReportChart[];
+  /** accuracy targets of the summary table (default ACCURACY_TARGETS) */
+  targets?: readonly number[];
+  /** the one-line result under the title (headline.ts) */
+  headline?: string | null;
+  /** no summary.json yet: what the report covers so far */
+  inProgress?: string;
   /** Real-clock runs (wall_phases.csv): the comparison and its chart. */
   realClock?: { analysis: WallAnalysis; chart: ReportChart };
   warnings: string[];
@@ -57,17 +63,17 @@ function table(head: string[], rows: string[][], cls: string, foot?: string[], t
   );
 }
 
-function summaryTable(summary: RunSummary): string {
+function summaryTable(summary: RunSummary, targets: readonly number[]): string {
   const names = orderSchemes(Object.keys(summary.schemes));
   // Fields newer runs add; a column only when some scheme has it.
   const extra = (key: string) => names.some((n) => key in summary.schemes[n]);
   const withLoss = extra('final_loss');
-  const withTime = extra('emulated_time_to_97_s');
+  const highest = targets[targets.length - 1];
+  const withTime = extra(timeToKey(highest));
   const withMisses = extra('deadline_miss_rate');
-  const [low, high] = ACCURACY_TARGETS.map(accuracyTargetText);
   const head = [
-    'scheme', 'final accuracy', 'best accuracy', ...(withLoss ? ['final loss'] : []), `cycles to ${low}`, `cycles to ${high}`,
-    ...(withTime ? [`emulated time to ${high}`] : []), 'mean τ', 'late learner-cycles', 'missing learner-cycles',
+    'scheme', 'final accuracy', 'best accuracy', ...(withLoss ? ['final loss'] : []), ...targets.map((t) => `cycles to ${accuracyTargetText(t)}`),
+    ...(withTime ? [`emulated time to ${accuracyTargetText(highest)}`] : []), 'mean τ', 'late learner-cycles', 'missing learner-cycles',
     ...(withMisses ? ['deadline-miss rate', 'updates averaged per cycle', 'offline learner-cycles'] : []),
   ];
   const rows = names.map((name) => {
@@ -75,14 +81,13 @@ function summaryTable(summary: RunSummary): string {
     // A scheme an interrupted run never reached has no results: say so, never "0.00 %".
     if (notRun(s)) return [schemeLabel(name), 'not run', ...head.slice(2).map(() => '—')];
     const loss = s.final_loss;
-    const time = s.emulated_time_to_97_s;
+    const time = s[timeToKey(highest)];
     return [
       schemeLabel(name),
       percent(s.final_accuracy!),
       typeof s.best_accuracy === 'number' ? percent(s.best_accuracy) : '—',
       ...(withLoss ? [typeof loss === 'number' ? loss.toFixed(4) : '—'] : []),
-      cyclesOrNever(s.cycles_to_96_67),
-      cyclesOrNever(s.cycles_to_97),
+      ...targets.map((t) => cyclesOrNever(s[cyclesToKey(t)] ?? null)),
       ...(withTime ? [typeof time === 'number' ? `${roundNumber(time)} s` : 'not reached'] : []),
       s.mean_tau === null ? '—' : roundNumber(s.mean_tau, 3),
       String(s.late_learner_cycles),
@@ -172,6 +177,7 @@ const CSS = `
 body { font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; margin: 2rem auto; max-width: 1400px; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
 .run { color: #555; margin-top: 0; }
+.headline { font-size: 1.15rem; font-weight: 600; margin: .6rem 0; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: .2rem 1rem; margin: .8rem 0; font-size: .95rem; }
 dl.facts dt { color: #666; } dl.facts dd { margin: 0; }
 .table-wrap { max-width: 100%; overflow-x: auto; }
@@ -207,11 +213,13 @@ export function buildReportHtml(input: ReportInput): string {
 </head>
 <body>
 <h1>Mobile Edge Learning run report</h1>
-<p class="run">run: <code>${escapeHtml(input.runName)}</code></p>
+<p class="run">run: <code>${escapeHtml(input.runName)}</code>${input.inProgress ? ` — <strong>in progress</strong>` : ''}</p>
+${input.headline ? `<p class="headline">${escapeHtml(input.headline)}</p>` : ''}
+${input.inProgress ? `<p class="warning">${escapeHtml(input.inProgress)}</p>` : ''}
 ${factsList(headerFacts(input.config, input.summary))}
 ${input.warnings.map((w) => `<p class="warning">${escapeHtml(w)}</p>`).join('\n')}
 <h2>Summary</h2>
-${summaryTable(input.summary)}
+${summaryTable(input.summary, input.targets ?? ACCURACY_TARGETS)}
 <h2>Charts</h2>
 ${charts.join('\n')}
 ${input.realClock ? realClockSection(input.realClock, input.summary) : ''}

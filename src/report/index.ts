@@ -7,8 +7,9 @@ import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { ReportInputError } from './errors.ts';
 import { parseFig1 } from '../run-folder/read.ts';
-import { accuracyTargetText, ACCURACY_TARGETS, type CycleRow } from '../run-folder/schema.ts';
+import { accuracyTargetText, type CycleRow, type RunSummaryRead } from '../run-folder/schema.ts';
 import { groupThousands, roundNumber } from './format.ts';
+import { headline } from './headline.ts';
 import { buildReportHtml, type ReportChart } from './html.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from './render.ts';
 import { testSamples } from './run-facts.ts';
@@ -29,6 +30,8 @@ export interface RunReportOptions extends FontOptions {
   cycle?: number;
   /** Where the charts and report.html go (created if needed); default: the run folder itself. */
   outDir?: string;
+  /** Accuracy targets (fractions) of the rules, the summary table and the headline; default: the run's own. */
+  targets?: number[];
 }
 
 /** Write `<name>.svg` and `<name>.png` into dir; returns the SVG text and both paths. */
@@ -40,8 +43,8 @@ async function writeChart(dir: string, name: string, spec: TopLevelSpec, fonts: 
   return { svg, files };
 }
 
-export async function renderRunReport(runDir: string, opts: RunReportOptions = {}): Promise<{ files: string[]; warnings: string[] }> {
-  const run = await loadRunFolder(runDir);
+export async function renderRunReport(runDir: string, opts: RunReportOptions = {}): Promise<{ files: string[]; warnings: string[]; summary: RunSummaryRead }> {
+  const run = await loadRunFolder(runDir, opts.targets);
   const learnersFile = path.join(runDir, 'learners.csv');
   const available = [...new Set(run.learners.map((r) => r.cycle))].sort((a, b) => a - b);
   const cycle = opts.cycle ?? defaultTimelineCycle(run.learners);
@@ -55,8 +58,8 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
   await ensureWritableDir(outDir);
   const warnings = canRenderText(fonts) ? [] : [NO_FONT_WARNING];
   const charts: { name: string; title: string; caption: string; spec: TopLevelSpec; maxPngWidthPx?: number }[] = [
-    { name: 'accuracy', title: 'Test accuracy', caption: `Test accuracy on ${testSetText(run.config)} after each global cycle; dashed rules at ${ACCURACY_TARGETS.map(accuracyTargetText).join(' and ')}.`, spec: accuracySpec(run.cycles) },
-    { name: 'accuracy_time', title: 'Test accuracy over emulated time', caption: accuracyTimeCaption(run.cycles, run.deadlineS), spec: accuracyTimeSpec(run.cycles) },
+    { name: 'accuracy', title: 'Test accuracy', caption: `Test accuracy on ${testSetText(run.config)} after each global cycle; dashed rules at ${run.targets.map(accuracyTargetText).join(' and ')}.`, spec: accuracySpec(run.cycles, run.targets) },
+    { name: 'accuracy_time', title: 'Test accuracy over emulated time', caption: accuracyTimeCaption(run.cycles, run.deadlineS), spec: accuracyTimeSpec(run.cycles, run.targets) },
     { name: 'loss', title: 'Test loss', caption: 'Cross-entropy on the test set after each global cycle.', spec: lossSpec(run.cycles) },
     { name: 'tau', title: 'Local iterations', caption: 'Local iterations τ each scheme allocated per global cycle.', spec: tauSpec(run.cycles) },
     {
@@ -96,11 +99,32 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
     const caption = 'Each learner-phase of every cycle: measured wall time divided by its emulated time × time scale (log scale); dots right of the dashed rule ran slower than emulated.';
     realClock = { analysis, chart: { title: 'Real clock: wall versus emulated time', caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) } };
   }
-  const html = buildReportHtml({ runName: path.basename(path.resolve(runDir)), config: run.config, summary: run.summary, learners: run.learners, charts: reportCharts, realClock, warnings });
+  const html = buildReportHtml({
+    runName: path.basename(path.resolve(runDir)),
+    config: run.config,
+    summary: run.summary,
+    learners: run.learners,
+    charts: reportCharts,
+    realClock,
+    warnings,
+    targets: run.targets,
+    headline: headline(run.cycles, run.targets),
+    inProgress: run.inProgress ? inProgressText(runDir, run.config, run.cycles) : undefined,
+  });
   const htmlFile = path.join(outDir, 'report.html');
   await writeFile(htmlFile, html);
   files.push(htmlFile);
-  return { files, warnings };
+  return { files, warnings, summary: run.summary };
+}
+
+/** What a report of a run without summary.json covers. */
+export function inProgressText(runDir: string, config: Record<string, unknown>, cycles: CycleRow[]): string {
+  const planned = typeof config.cycles === 'number' ? ` of ${config.cycles}` : '';
+  const done = orderSchemes(cycles.map((c) => c.scheme)).map((s) => `${schemeLabel(s)} ${Math.max(...cycles.filter((c) => c.scheme === s).map((c) => c.cycle))}${planned}`);
+  return (
+    `No summary.json yet: the run is still going (or was killed before it could write one; continue it with npm run experiment -- --resume ${runDir}). ` +
+    `This report covers the cycles completed so far: ${done.join(', ')}; the summary is computed from cycles.csv and learners.csv.`
+  );
 }
 
 /** config.json `energy.budget_j` (a number), else null. */

@@ -8,8 +8,8 @@ import { CHART_CONFIG, LINE_CHART_SIZE } from './chart-style.ts';
 import { ACCURACY_TARGETS, type CycleRow } from '../run-folder/schema.ts';
 import { orderSchemes, schemeColorScale, schemeLabel } from './schemes.ts';
 
-/** The accuracy levels the paper compares schemes by (%). */
-export const ACCURACY_TARGETS_PERCENT = ACCURACY_TARGETS.map((f) => Math.round(f * 10000) / 100);
+/** Accuracy targets (fractions) as percent levels for a chart's rules. */
+export const targetPercents = (targets: readonly number[]) => targets.map((f) => Math.round(f * 10000) / 100);
 
 const DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3], [4, 2]];
 
@@ -88,12 +88,13 @@ function schemeLines(rows: CycleRow[], values: Point[], y: YAxis, x: XAxis = cyc
   };
 }
 
-function accuracyLayers(rows: CycleRow[], x: XAxis) {
+function accuracyLayers(rows: CycleRow[], x: XAxis, targetFractions: readonly number[]) {
   const values = points(rows, (r) => r.testAccuracy * 100);
+  const levels = targetPercents(targetFractions);
   // Zoom in on the interesting band but always keep the target levels in view.
-  const lowest = Math.min(...values.map((p) => p.value), ACCURACY_TARGETS_PERCENT[0] - 1);
+  const lowest = Math.min(...values.map((p) => p.value), Math.min(...levels) - 1);
   const lower = Math.max(0, Math.floor(lowest - 0.5));
-  const targets = ACCURACY_TARGETS_PERCENT.map((level, i) => ({ level, label: `${level} %`, above: i === ACCURACY_TARGETS_PERCENT.length - 1 }));
+  const targets = levels.map((level, i) => ({ level, label: `${level} %`, above: i === levels.length - 1 }));
   const yScale = { domain: [lower, 100], nice: false, zero: false };
   return [
     {
@@ -101,7 +102,7 @@ function accuracyLayers(rows: CycleRow[], x: XAxis) {
       mark: { type: 'rule', strokeDash: [4, 4], color: '#555555', strokeWidth: 1.5 },
       encoding: { y: { field: 'level', type: 'quantitative', scale: yScale } },
     },
-    // The two levels are only 0.33 % apart: label the top one above its rule, the other below.
+    // The default levels are only 0.33 % apart: label the top one above its rule, the others below.
     ...[true, false].map((above) => ({
       data: { values: targets.filter((t) => t.above === above) },
       mark: { type: 'text', align: 'left', baseline: above ? 'bottom' : 'top', x: 4, dy: above ? -2 : 2, fontSize: 12, color: '#333333' },
@@ -111,12 +112,12 @@ function accuracyLayers(rows: CycleRow[], x: XAxis) {
   ];
 }
 
-export function accuracySpec(rows: CycleRow[]): TopLevelSpec {
+export function accuracySpec(rows: CycleRow[], targets: readonly number[] = ACCURACY_TARGETS): TopLevelSpec {
   return {
     ...LINE_CHART_SIZE,
     config: CHART_CONFIG,
     title: { text: 'Test accuracy per global cycle' },
-    layer: accuracyLayers(rows, cycleAxis(rows)),
+    layer: accuracyLayers(rows, cycleAxis(rows), targets),
   } as TopLevelSpec;
 }
 
@@ -124,12 +125,12 @@ export function accuracySpec(rows: CycleRow[]): TopLevelSpec {
  * Accuracy against the emulated clock: the fair axis when schemes spend different time per
  * cycle (--late wait, where a cycle lasts until its slowest included learner is done).
  */
-export function accuracyTimeSpec(rows: CycleRow[]): TopLevelSpec {
+export function accuracyTimeSpec(rows: CycleRow[], targets: readonly number[] = ACCURACY_TARGETS): TopLevelSpec {
   return {
     ...LINE_CHART_SIZE,
     config: CHART_CONFIG,
     title: { text: 'Test accuracy versus emulated time', subtitle: 'each point: the end of one global cycle' },
-    layer: accuracyLayers(rows, timeAxis(rows)),
+    layer: accuracyLayers(rows, timeAxis(rows), targets),
   } as TopLevelSpec;
 }
 

@@ -2,19 +2,23 @@
  * Typed readers of the run-folder files (and the Fig. 1 tables). Every problem is a RunFileError
  * naming the file, line and column, so each command can print one clear line.
  */
-import { FieldReader, parseCsv } from './csv.ts';
+import { FieldReader, parseCsv, type CsvRecord } from './csv.ts';
 import { RunFileError } from './errors.ts';
 import {
+  ACCURACY_TARGETS,
+  cyclesToKey,
   CYCLES_HEADER,
   CYCLES_HEADER_BEFORE_DYNAMICS,
   FIG1_HEADER,
   LEARNERS_HEADER,
+  LEARNERS_HEADER_LATE_OR_MISSING,
   LEARNERS_HEADER_WITHOUT_REASON,
   LEARNERS_HEADER_WITHOUT_TAU,
   WALL_PHASES_HEADER,
   type CycleRow,
   type Fig1Row,
   type LearnerRow,
+  type LearnerStatus,
   type RunSummaryRead,
   type WallPhaseRow,
 } from './schema.ts';
@@ -46,12 +50,13 @@ function optionalInteger(r: FieldReader, column: string): number | null {
 }
 
 export function parseLearners(text: string, file: string): LearnerRow[] {
-  return parseCsv(text, file, LEARNERS_HEADER, [LEARNERS_HEADER_WITHOUT_TAU, LEARNERS_HEADER_WITHOUT_REASON]).map((rec) => {
+  const older = [LEARNERS_HEADER_LATE_OR_MISSING, LEARNERS_HEADER_WITHOUT_TAU, LEARNERS_HEADER_WITHOUT_REASON];
+  return parseCsv(text, file, LEARNERS_HEADER, older).map((rec) => {
     const r = new FieldReader(file, rec);
-    const late = r.oneOf('late', ['0', '1', 'missing'] as const);
+    const status = learnerStatus(r, rec, file);
     const batch = r.integer('batch', 0);
     // Only a learner that never reported (or had nothing to do) may lack its times.
-    const mayBeEmpty = late === 'missing' || batch === 0;
+    const mayBeEmpty = status === 'missing' || batch === 0;
     const time = (c: string) => (mayBeEmpty ? r.optionalNumber(c, 0) : r.number(c, 0));
     const reason = r.optionalText('reason');
     return {
@@ -65,7 +70,7 @@ export function parseLearners(text: string, file: string): LearnerRow[] {
       tComputeS: time('t_compute_s'),
       tReturnS: time('t_return_s'),
       tTotalS: time('t_total_s'),
-      status: late === '1' ? 'late' : late === 'missing' ? 'missing' : 'on-time',
+      status,
       reason: reason === '' ? null : reason,
       tau: r.optionalNumber('tau', 0),
       energyJ: r.optionalNumber('energy_j', 0),
@@ -73,6 +78,18 @@ export function parseLearners(text: string, file: string): LearnerRow[] {
       energyRadioJ: r.optionalNumber('energy_radio_j', 0),
     };
   });
+}
+
+/** Today's rows: `late` and `missing` 0/1 (not both 1); older ones (no `missing`): `late` 0, 1 or "missing". */
+function learnerStatus(r: FieldReader, rec: CsvRecord, file: string): LearnerStatus {
+  if (r.optionalText('missing') === '') {
+    const late = r.oneOf('late', ['0', '1', 'missing'] as const);
+    return late === '1' ? 'late' : late === 'missing' ? 'missing' : 'on-time';
+  }
+  const late = r.oneOf('late', ['0', '1'] as const);
+  const missing = r.oneOf('missing', ['0', '1'] as const);
+  if (late === '1' && missing === '1') throw new RunFileError(`${file}:${rec.line}: late and missing are both 1; a learner is late or missing, not both`, file);
+  return missing === '1' ? 'missing' : late === '1' ? 'late' : 'on-time';
 }
 
 export function parseWallPhases(text: string, file: string): WallPhaseRow[] {
@@ -116,18 +133,18 @@ const SUMMARY_FIELDS: [key: string, nullable: boolean][] = [
   ['mean_tau', true],
   ['late_learner_cycles', false],
   ['missing_learner_cycles', false],
-  ['cycles_to_96_67', true],
-  ['cycles_to_97', true],
 ];
 
-export function validateSummary(value: Record<string, unknown>, file: string): RunSummaryRead {
+/** `targets`: the run's accuracy targets (runTargets of its config.json); each needs its cycles_to_* key. */
+export function validateSummary(value: Record<string, unknown>, file: string, targets: readonly number[] = ACCURACY_TARGETS): RunSummaryRead {
+  const fields: [string, boolean][] = [...SUMMARY_FIELDS, ...targets.map((t): [string, boolean] => [cyclesToKey(t), true])];
   const schemes = value.schemes;
   if (schemes === null || typeof schemes !== 'object' || Array.isArray(schemes))
     throw new RunFileError(`${file}: "schemes" must be an object keyed by scheme name`, file);
   for (const [name, s] of Object.entries(schemes as Record<string, unknown>)) {
     if (s === null || typeof s !== 'object') throw new RunFileError(`${file}: schemes.${name} must be an object`, file);
     const o = s as Record<string, unknown>;
-    for (const [k, nullable] of SUMMARY_FIELDS)
+    for (const [k, nullable] of fields)
       if (typeof o[k] !== 'number' && !(nullable && o[k] === null))
         throw new RunFileError(`${file}: schemes.${name}.${k} must be a number${nullable ? ' or null' : ''}, got ${JSON.stringify(o[k])}`, file);
     if (o.best_accuracy !== undefined && o.best_accuracy !== null && typeof o.best_accuracy !== 'number')

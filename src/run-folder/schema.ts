@@ -27,20 +27,35 @@ export const CYCLES_HEADER = [
 export const CYCLES_HEADER_BEFORE_DYNAMICS = CYCLES_HEADER.slice(0, 9);
 
 /**
- * `reason`: why a learner is missing, or UNAVAILABLE_REASON for one that was offline (empty
- * otherwise). `tau`: the learner's own τ_k (0 when it sat out). `energy_*`: joules it spent in the
- * cycle (model/energy.ts; 0 when it sat out or was offline, empty when missing).
+ * `late` and `missing`: 0/1 each (a learner that never answered is missing, not late), so every
+ * column has one type. `reason`: why a learner is missing, or UNAVAILABLE_REASON for one that was
+ * offline (empty otherwise). `tau`: the learner's own τ_k (0 when it sat out). `energy_*`: joules it
+ * spent in the cycle (model/energy.ts; 0 when it sat out or was offline, empty when missing).
+ * New columns go at the end: a resumed older file gets them appended (run-files.ts CsvAppender).
  */
 export const LEARNERS_HEADER = [
   'scheme', 'cycle', 'learner', 'f_hz', 'rate_bps', 'batch', 't_send_s', 't_compute_s', 't_return_s', 't_total_s', 'late', 'reason',
-  'tau', 'energy_j', 'energy_compute_j', 'energy_radio_j',
+  'tau', 'energy_j', 'energy_compute_j', 'energy_radio_j', 'missing',
 ] as const;
+
+/** learners.csv before the `missing` column: `late` held 0, 1 or "missing". Still read. */
+export const LEARNERS_HEADER_LATE_OR_MISSING = LEARNERS_HEADER.slice(0, -1);
+
+/**
+ * One learners.csv row of an older file in today's columns: `late` "missing" becomes late 0,
+ * missing 1, so a resumed file never mixes the two encodings.
+ */
+export function upgradeLearnerCells(cells: Record<string, string>): Record<string, string> {
+  if ((cells.missing ?? '') !== '') return cells;
+  const missing = cells.late === 'missing';
+  return { ...cells, late: missing ? '0' : cells.late, missing: missing ? '1' : '0' };
+}
 
 /** The `reason` of a learner that sat a cycle out because it was offline (availability, trace): not a failure. */
 export const UNAVAILABLE_REASON = 'unavailable';
 
 /** learners.csv as runs before the per-learner τ_k and energy columns wrote it: still read. */
-export const LEARNERS_HEADER_WITHOUT_TAU = LEARNERS_HEADER.slice(0, -4);
+export const LEARNERS_HEADER_WITHOUT_TAU = LEARNERS_HEADER_LATE_OR_MISSING.slice(0, -4);
 
 /** learners.csv as runs before the `reason` column wrote it (committed runs still do): still read. */
 export const LEARNERS_HEADER_WITHOUT_REASON = LEARNERS_HEADER_WITHOUT_TAU.slice(0, -1);
@@ -65,6 +80,24 @@ export interface CycleRow {
   updatesAggregated?: number | null;
   taskedLearners?: number | null;
   unavailableLearners?: number | null;
+}
+
+/** A parsed cycle row back in cycles.csv's columns, in header order (absent newer columns: null). */
+export function cycleRowCells(r: CycleRow): Record<(typeof CYCLES_HEADER)[number], string | number | null> {
+  return {
+    scheme: r.scheme,
+    cycle: r.cycle,
+    tau: r.tau,
+    test_accuracy: r.testAccuracy,
+    test_loss: r.testLoss,
+    emulated_time_s: r.emulatedTimeS,
+    max_learner_time_s: r.maxLearnerTimeS,
+    late_learners: r.lateLearners,
+    wall_time_s: r.wallTimeS,
+    updates_aggregated: r.updatesAggregated ?? null,
+    tasked_learners: r.taskedLearners ?? null,
+    unavailable_learners: r.unavailableLearners ?? null,
+  };
 }
 
 export type LearnerStatus = 'on-time' | 'late' | 'missing';
@@ -120,12 +153,27 @@ export interface Fig1Row {
 
 // ---------- summary.json ----------
 
-/** The paper's Fig. 2 accuracy levels (fractions): cycles to reach them are the headline metric. */
+/** The paper's Fig. 2 accuracy levels (fractions): cycles to reach them are the headline metric (default of --targets). */
 export const ACCURACY_TARGETS = [0.9667, 0.97] as const;
 
 /** "96.67 %" for 0.9667: how a target is written for people. */
 export function accuracyTargetText(target: number): string {
   return `${Math.round(target * 10000) / 100} %`;
+}
+
+/** 0.9667 → "96_67", 0.97 → "97": the suffix of a target's keys and columns. */
+export function targetColumn(target: number): string {
+  return String(Math.round(target * 10000) / 100).replace('.', '_');
+}
+
+/** summary.json keys of a target: `cycles_to_96_67`, `emulated_time_to_96_67_s`. */
+export const cyclesToKey = (target: number): `cycles_to_${string}` => `cycles_to_${targetColumn(target)}`;
+export const timeToKey = (target: number): `emulated_time_to_${string}_s` => `emulated_time_to_${targetColumn(target)}_s`;
+
+/** The accuracy targets of a run: config.json `targets` (--targets), the defaults for runs from before it. */
+export function runTargets(config: { targets?: unknown }): number[] {
+  const t = config.targets;
+  return Array.isArray(t) && t.length > 0 && t.every((x) => typeof x === 'number' && x > 0 && x <= 1) ? t : [...ACCURACY_TARGETS];
 }
 
 /**
@@ -137,10 +185,9 @@ export interface SchemeSummary {
   final_accuracy: number | null;
   best_accuracy: number | null;
   final_loss: number | null;
-  /** cycles to ACCURACY_TARGETS[0] and [1]; null = not reached (or not run) */
-  cycles_to_96_67: number | null;
-  cycles_to_97: number | null;
-  emulated_time_to_97_s: number | null;
+  /** per accuracy target (runTargets; default cycles_to_96_67 and cycles_to_97): the first cycle at or above it, and the emulated clock then; null = not reached (or not run) */
+  [cyclesTo: `cycles_to_${string}`]: number | null;
+  [timeTo: `emulated_time_to_${string}_s`]: number | null;
   mean_tau: number | null;
   tau: number[];
   late_learner_cycles: number;
@@ -151,7 +198,6 @@ export interface SchemeSummary {
   mean_updates_aggregated: number | null;
   /** learner-cycles offline (availability, trace) */
   unavailable_learner_cycles: number;
-  emulated_time_to_96_67_s: number | null;
   /** τ_k over the learners that took part, per cycle (staleness = max − min); absent in older runs */
   tau_per_cycle?: { cycle: number; mean: number; min: number; max: number; staleness: number }[];
   /** joules per cycle over all learners, and per learner-cycle; absent in older runs */
@@ -166,8 +212,7 @@ export interface SchemeSummary {
 }
 
 /** A scheme in a summary.json being read: older runs lack some fields. */
-export type SchemeSummaryRead = Pick<SchemeSummary, 'final_accuracy' | 'cycles_to_96_67' | 'cycles_to_97' | 'mean_tau' | 'late_learner_cycles' | 'missing_learner_cycles'> &
-  Partial<SchemeSummary>;
+export type SchemeSummaryRead = Pick<SchemeSummary, 'final_accuracy' | 'mean_tau' | 'late_learner_cycles' | 'missing_learner_cycles'> & Partial<SchemeSummary>;
 
 export const notRun = (s: Pick<SchemeSummary, 'final_accuracy'>): boolean => s.final_accuracy === null;
 
@@ -290,6 +335,8 @@ export interface ExperimentConfig {
   aggregate?: AggregateRule;
   /** Energy model and budget (--kappa, --rx-power-w, --energy-j); P_tx is params.tx_power_dbm. Absent in older runs = defaults. */
   energy?: EnergySettings;
+  /** Accuracy targets (fractions, ascending) the summaries count cycles to (--targets); absent in older runs = ACCURACY_TARGETS. */
+  targets?: number[];
 }
 
 export type AggregateRule = 'fedavg' | 'fednova';

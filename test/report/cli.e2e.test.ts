@@ -64,8 +64,8 @@ describe('npm run report', () => {
     const good = await writeFixtureRun();
     const cases = [
       { run: report(bad), msg: /summary\.json: schemes\.eta\.final_accuracy must be a number/ },
-      { run: report('/no/such/run'), msg: /\/no\/such\/run: run folder not found/ },
-      { run: report(), msg: /missing run-folder/ },
+      { run: report('/no/such/run'), msg: /\/no\/such\/run: folder not found/ },
+      { run: report(), msg: /missing folder/ },
       { run: report(bad, '--cycle', '1.5'), msg: /--cycle must be an integer/ },
       { run: report(good, '--out', path.join(good, 'config.json', 'x')), msg: /config\.json\/x: cannot write the report there \(ENOTDIR\)/ },
     ];
@@ -74,6 +74,20 @@ describe('npm run report', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(msg);
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1); // one line, no stack trace
+    }
+  });
+
+  it('exits 2 with one line on a folder it cannot draw (saying what it is) and on an overlay without --out', async () => {
+    const good = await writeFixtureRun();
+    const cases = [
+      { run: report(path.join(ROOT, 'results/paper')), msg: /results\/paper: a `npm run paper` folder; claims\.md is its report/ },
+      { run: report(good, good), msg: /2 run folders: give --out DIR for the overlay/ },
+    ];
+    for (const { run, msg } of cases) {
+      const r = await run;
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     }
   });
 });

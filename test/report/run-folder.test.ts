@@ -85,13 +85,30 @@ describe('run folder parsing', () => {
 });
 
 describe('loadRunFolder errors name the file', () => {
-  for (const name of ['config.json', 'cycles.csv', 'learners.csv', 'summary.json']) {
+  for (const name of ['config.json', 'cycles.csv', 'learners.csv']) {
     it(`missing ${name}`, async () => {
       const e = await loadError({ [name]: null });
       expect(path.basename(e.file)).toBe(name);
       expect(e.message).toMatch(new RegExp(`${name.replace('.', '\\.')}: missing$`));
     });
   }
+
+  it('no summary.json: a run in progress, its summary computed from the CSV rows as the run would', async () => {
+    const finished = await loadRunFolder(await writeFixtureRun({}));
+    const running = await loadRunFolder(await writeFixtureRun({ 'summary.json': null }));
+    expect([finished.inProgress, running.inProgress]).toEqual([false, true]);
+    for (const scheme of ['optimal', 'eta'])
+      expect(running.summary.schemes[scheme]).toMatchObject(finished.summary.schemes[scheme]);
+  });
+
+  it('--targets the run did not count: cycles to them from the rows; summary.json must hold its own targets', async () => {
+    const run = await loadRunFolder(await writeFixtureRun({}), [0.95, 0.97]);
+    expect(run.targets).toEqual([0.95, 0.97]);
+    expect(run.summary.schemes.optimal).toMatchObject({ cycles_to_95: 1, cycles_to_97: 3, cycles_to_96_67: 2 });
+    expect(run.summary.schemes.eta.cycles_to_95).toBe(2);
+    const custom = JSON.stringify({ ...JSON.parse(fixtureFiles()['config.json']), targets: [0.95] });
+    expect((await loadError({ 'config.json': custom })).message).toMatch(/schemes\.optimal\.cycles_to_95 must be a number or null/);
+  });
 
   it('malformed JSON, missing T, bad header, missing folder', async () => {
     expect((await loadError({ 'summary.json': '{ "schemes": ' })).message).toMatch(/summary\.json: malformed JSON/);

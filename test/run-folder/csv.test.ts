@@ -99,7 +99,7 @@ describe('CsvAppender on a file an older version wrote (--resume of a committed 
     const old = LEARNERS_HEADER_WITHOUT_REASON.join(',');
     writeFileSync(file, `${old}\neta,1,0,1e9,1e7,100,1,2,1,4,0\neta,1,1,1e9,1e7,100,,,,,missing\n`);
     const csv = new CsvAppender(file, LEARNERS_HEADER);
-    csv.add({ scheme: 'eta', cycle: 2, learner: 1, f_hz: 1e9, rate_bps: 1e7, batch: 100, t_send_s: 1, late: 'missing', reason: 'disconnected (1006)' });
+    csv.add({ scheme: 'eta', cycle: 2, learner: 1, f_hz: 1e9, rate_bps: 1e7, batch: 100, t_send_s: 1, late: 0, missing: 1, reason: 'disconnected (1006)' });
     csv.flush();
     const rows = parseLearners(readFileSync(file, 'utf8'), file);
     expect(readFileSync(file, 'utf8').split('\n')[0]).toBe(LEARNERS_HEADER.join(','));
