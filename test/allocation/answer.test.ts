@@ -1,4 +1,7 @@
 /** The contract of a user's scheme: the problem it reads, and every way its answer can be wrong. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { allocationFromAnswer, problemMessage, SchemeAnswerError } from '../../src/allocation/answer.ts';
 import { BUILTIN_SCHEMES, schemeRegistry, solveAnalytical, solveAsync, solveEta, solveOptimal, type SchemeProblem } from '../../src/allocation/index.ts';
@@ -137,5 +140,29 @@ describe('the built-in schemes through the Scheme interface', () => {
     expect(r.get('mine')).toBe(mine);
     expect(() => schemeRegistry([{ ...mine, name: 'optimal' }])).toThrow(/scheme name "optimal" is taken/);
     expect(() => r.get('theirs')).toThrow(/unknown scheme "theirs"/);
+  });
+});
+
+describe('the JSON Schemas in docs/schemes/ describe the messages', () => {
+  const load = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '../../docs/schemes', name), 'utf8'));
+  const ajv = new Ajv({ strict: false });
+  const problemSchema = ajv.compile(load('problem.schema.json'));
+  const answerSchema = ajv.compile(load('answer.schema.json'));
+
+  it('every problem the emulator writes is valid', () => {
+    const energy = problem.coeffs.map(() => ({ e0_j: 1, e1_j_per_sample: 0.1, e2_j_per_sample_iter: 0.2 }));
+    for (const p of [problem, { ...problem, tau_max: 3, energy, budget_j: [1, Infinity, 2] }, { ...problem, devices: undefined, cycle: undefined }])
+      expect(problemSchema(problemMessage('mine', p)), JSON.stringify(problemSchema.errors)).toBe(true);
+  });
+
+  it('the answers the emulator accepts are valid, and the malformed ones it refuses are not', () => {
+    for (const a of [{ batch: [60, 40, 0], tau: 5 }, { batch: [60, 40, 0], tau: [7, 5, 0] }, { infeasible: 'too slow' }]) {
+      expect(answerSchema(a)).toBe(true);
+      expect(() => answer(a)).not.toThrow();
+    }
+    for (const a of [{ batch: [59.5, 40.5, 0], tau: 5 }, { batch: [60, 40, 0], tau: 0 }, { batch: [60, 40, 0] }, { infeasible: '' }, [1, 2]]) {
+      expect(answerSchema(a)).toBe(false);
+      expect(() => answer(a)).toThrow(SchemeAnswerError);
+    }
   });
 });
