@@ -10,6 +10,7 @@ import { PAPER_PRESET } from '../../src/model/params.ts';
 import { loadModuleScheme } from '../../src/schemes/module.ts';
 import { ProcessScheme } from '../../src/schemes/process.ts';
 import { checkSchemeNames, openSchemes, parseUserScheme } from '../../src/schemes/index.ts';
+import { schemeColorScale } from '../../src/report/schemes.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const fleet = generateFleet(20, 1, PAPER_PRESET);
@@ -92,6 +93,45 @@ describe('the examples', () => {
     expect(report.allocations.mine).toMatchObject({ feasible: true, tau: 5, batch: expectedProportional() });
     expect(report.allocations.optimal).toEqual(BUILTIN_SCHEMES.optimal.allocate(problem(0)));
     expect(report.energy_j.mine).toHaveLength(20);
+  });
+});
+
+describe('npm run allocate with a scheme that answers wrong', () => {
+  it('exits 2 with one line naming the learner and the numbers, and leaves no process behind', () => {
+    let failure: { status: number; stderr: string } | null = null;
+    try {
+      execFileSync(join(ROOT, 'node_modules/.bin/tsx'), ['src/cli/allocate.ts', '--K', '20', '--T', '12', '--schemes', 'optimal,mine', '--scheme-cmd', 'mine=python3 test/schemes/misbehaving-scheme.py late'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (e) {
+      failure = e as { status: number; stderr: string };
+    }
+    expect(failure?.status).toBe(2);
+    const lines = failure!.stderr.trim().split('\n').filter((l) => !l.startsWith('[scheme mine]'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: scheme mine, cycle 0: learner \d+: t_k = [\d.]+ s > T_s = 12 s \(d_k = \d+, τ_k = 6, c0 = /);
+    expect(() => execFileSync('pgrep', ['-f', 'misbehaving-scheme.py late'])).toThrow();
+  });
+
+  it('an unknown scheme name says how to define it', () => {
+    try {
+      execFileSync(join(ROOT, 'node_modules/.bin/tsx'), ['src/cli/allocate.ts', '--schemes', 'optimal,mine'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      throw new Error('expected exit 2');
+    } catch (e) {
+      expect((e as { status: number }).status).toBe(2);
+      expect((e as { stderr: string }).stderr).toMatch(/^error: --schemes: unknown scheme "mine"; define it with --scheme-module mine=PATH or --scheme-cmd "mine=COMMAND"/);
+    }
+  });
+});
+
+describe('the report', () => {
+  it('gives a user scheme its own colour and legend entry (its name), the same in every chart', () => {
+    const scale = schemeColorScale(['optimal', 'eta', 'mine']);
+    expect(scale.domain).toEqual(['adaptive (optimal)', 'ETA', 'mine']);
+    expect(new Set(scale.range).size).toBe(3);
+    expect(schemeColorScale(['mine', 'eta']).range[1]).toBe(scale.range[2]);
   });
 });
 
