@@ -292,8 +292,9 @@ function validateSavedConfig(dir: string, saved: ExperimentConfig): void {
   }
   try {
     parseArgs(argv, spec);
+    checkSchemeNames(saved.schemes, saved.user_schemes ?? []);
   } catch (e) {
-    if (e instanceof UsageError) throw new InputError(`--resume ${dir}: config.json holds a setting the run cannot use: ${e.message}`);
+    if (e instanceof InputError) throw new InputError(`--resume ${dir}: config.json holds a setting the run cannot use: ${e.message}`);
     throw e;
   }
 }
@@ -318,7 +319,6 @@ function configFromRunFolder(dir: string, args: Record<string, any>): Experiment
   if (!isRunConfig(saved)) throw new InputError(`--resume ${dir}: its config.json is not a run's config (no K, T, cycles, schemes, params); is it a run folder?`);
   if (!existsSync(join(dir, 'cycles.csv'))) throw new InputError(`--resume ${dir}: no cycles.csv there; nothing to resume — start a new run`);
   validateSavedConfig(dir, saved);
-  checkSchemeNames(saved.schemes, saved.user_schemes ?? []);
   let cycles = saved.cycles;
   for (const flag of args.given as Set<string>) {
     if (RESUME_FREE.has(flag)) continue;
