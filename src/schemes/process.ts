@@ -12,6 +12,8 @@ import { InputError } from '../errors.ts';
 
 /** Lines of the scheme's stderr kept for the message when it crashes. */
 const STDERR_TAIL_LINES = 8;
+/** The longest answer line taken (an answer for K = 10^5 learners is ~1.5 MB): beyond it the scheme is stopped. */
+const MAX_LINE_CHARS = 64 * 1024 * 1024;
 /** After stdin closes, the scheme has this long to exit before it is killed. */
 const EXIT_GRACE_MS = 2000;
 
@@ -105,6 +107,12 @@ export class ProcessScheme implements Scheme {
   private onStdout(text: string): void {
     const lines = (this.stdoutRest + text).split('\n');
     this.stdoutRest = lines.pop()!;
+    if (this.stdoutRest.length > MAX_LINE_CHARS) {
+      this.stdoutRest = '';
+      this.fail(new InputError(`scheme ${this.name} wrote more than ${MAX_LINE_CHARS} characters without a newline (one answer line per problem)`));
+      this.killGroup();
+      return;
+    }
     for (const line of lines) {
       if (this.pending) this.pending.resolve(line);
       else if (!this.broken)
