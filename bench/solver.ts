@@ -5,7 +5,7 @@
  */
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from '../src/cli/args.ts';
 import { solve } from '../src/allocation/index.ts';
-import { SCHEMES, type SchemeName } from '../src/allocation/types.ts';
+import { SCHEMES, type BuiltinSchemeName } from '../src/allocation/types.ts';
 import { coefficients } from '../src/model/coefficients.ts';
 import { generateFleet } from '../src/model/devices.ts';
 import { PAPER_PRESET } from '../src/model/params.ts';
@@ -27,7 +27,7 @@ const spec: CommandSpec = {
 };
 
 interface BenchRow {
-  scheme: SchemeName;
+  scheme: BuiltinSchemeName;
   K: number;
   tau: number | null;
   median_ms: number;
@@ -52,7 +52,7 @@ runCli(async () => {
   for (const K of ks) {
     const coeffs = generateFleet(K, args.seed, PAPER_PRESET).map((l) => coefficients(l, PAPER_PRESET, 'parallel'));
     const problem = { coeffs, T_s: args.T, d: args.d };
-    for (const scheme of args.schemes as SchemeName[]) {
+    for (const scheme of args.schemes as BuiltinSchemeName[]) {
       const first = solve(scheme, problem); // warm-up: JIT compilation is not what we measure
       const ms: number[] = [];
       for (let r = 0; r < args.reps; r++) {

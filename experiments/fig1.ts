@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseOrHelp, runCli, UsageError, type CommandSpec, type ParsedArgs } from '../src/cli/args.ts';
-import { ROBUST_ONLY_IN_EXPERIMENTS, SCHEMES, SYNC_SCHEMES, type SchemeName } from '../src/allocation/types.ts';
+import { ROBUST_ONLY_IN_EXPERIMENTS, SCHEMES, SYNC_SCHEMES, type BuiltinSchemeName } from '../src/allocation/types.ts';
 import { MAX_TOTAL_SAMPLES } from '../src/allocation/feasibility.ts';
 import { SCENARIOS, type Scenario } from '../src/model/coefficients.ts';
 import { systemParamFlags, systemParamsFromArgs } from '../src/cli/param-flags.ts';
@@ -61,7 +61,7 @@ export function optionsFromArgs(args: ParsedArgs): Fig1Options {
     tForK: numbers(args, 'tForK', 't-for-k', false),
     ts: numbers(args, 'ts', 'ts', false),
     kForT: numbers(args, 'kForT', 'k-for-t', true),
-    schemes: args.schemes as SchemeName[],
+    schemes: args.schemes as BuiltinSchemeName[],
   };
 }
 

@@ -94,7 +94,7 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
     config: configFromArgs({ ...args, K: p.K, T: p.T, external: false, host: '127.0.0.1', port: 0, learners: undefined }),
   }));
   const tracker = new WorkTracker();
-  for (const p of panels) for (const run of planCampaign(p.config, seeds, fixedFleet)) tracker.plan(`K=${p.K} T=${p.T} seed ${run.seed}`, run.predictedS);
+  for (const p of panels) for (const run of await planCampaign(p.config, seeds, fixedFleet)) tracker.plan(`K=${p.K} T=${p.T} seed ${run.seed}`, run.predictedS);
   log(
     `npm run paper: Fig. 1 over ${args.fig1Fleets} fleets, then ${panels.length} Fig. 2 panels × ${seeds.length} seeds × ${cyclesWord(args.cycles)} = ${tracker.total()} runs; ` +
       `estimated total ≈ ${formatDuration(tracker.remainingS())} (prior estimate; refined after the first run)`,

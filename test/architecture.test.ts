@@ -54,8 +54,13 @@ describe('architecture: imports point downwards', () => {
     expect(edges.some((e) => e.from === 'cli/experiment.ts' && e.toLayer === 'orchestrator')).toBe(true);
   });
 
-  it('the pure core (model, allocation, nn, data, protocol) imports nothing from orchestrator, learner, report or cli', () => {
-    expect(violations(['model', 'allocation', 'nn', 'data', 'protocol'], ['orchestrator', 'learner', 'report', 'cli'])).toEqual([]);
+  it('the pure core (model, allocation, nn, data, protocol) imports nothing from orchestrator, learner, report, schemes or cli', () => {
+    expect(violations(['model', 'allocation', 'nn', 'data', 'protocol'], ['orchestrator', 'learner', 'report', 'schemes', 'cli'])).toEqual([]);
+  });
+
+  it('the user schemes\' edge (src/schemes: processes, modules) sits on the allocation core, below the orchestrator', () => {
+    expect(edges.some((e) => e.from === 'orchestrator/experiment.ts' && e.toLayer === 'schemes')).toBe(true);
+    expect(violations(['schemes'], ['orchestrator', 'learner', 'report', 'campaign', 'cli'])).toEqual([]);
   });
 
   it('nothing outside src/cli imports src/cli', () => {

@@ -3,13 +3,13 @@
  * over many seeded fleets. Pure: no files, no printing.
  */
 import { solve } from '../../src/allocation/index.ts';
-import { SYNC_SCHEMES, type SchemeName } from '../../src/allocation/types.ts';
+import { SYNC_SCHEMES, type BuiltinSchemeName } from '../../src/allocation/types.ts';
 import { coefficients, type Scenario } from '../../src/model/coefficients.ts';
 import { generateFleet } from '../../src/model/devices.ts';
 import { PAPER_PRESET, type SystemParams } from '../../src/model/params.ts';
 
 export interface Row {
-  scheme: SchemeName;
+  scheme: BuiltinSchemeName;
   K: number;
   T: number; // s
   tau_mean: number; // an infeasible instance counts as τ = 0
@@ -29,7 +29,7 @@ export interface Fig1Options {
   tForK: number[]; // s, one curve per value
   ts: number[]; // s, x axis of τ-vs-T
   kForT: number[]; // one curve per value
-  schemes: SchemeName[];
+  schemes: BuiltinSchemeName[];
 }
 
 const range = (from: number, to: number, step: number) => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
@@ -49,7 +49,7 @@ export const FIG1_DEFAULTS: Fig1Options = {
 
 /** One point (K, T): one row per scheme, aggregated over the seeded fleets. */
 export function sweepPoint(K: number, T_s: number, o: Fig1Options): Row[] {
-  const taus = new Map<SchemeName, number[]>(o.schemes.map((s) => [s, []]));
+  const taus = new Map<BuiltinSchemeName, number[]>(o.schemes.map((s) => [s, []]));
   for (let i = 0; i < o.seeds; i++) {
     const fleet = generateFleet(K, o.seedBase + i, o.params);
     const coeffs = fleet.map((l) => coefficients(l, o.params, o.scenario));

@@ -5,7 +5,8 @@
 import { coefficients, phaseTimes, type Scenario } from '../model/coefficients.ts';
 import type { LearnerProfile } from '../model/devices.ts';
 import type { SystemParams } from '../model/params.ts';
-import { solve } from './index.ts';
+import { schemeRegistry } from './index.ts';
+import type { SchemeRegistry } from './scheme.ts';
 import { SYNC_SCHEMES, type Allocation, type SchemeName } from './types.ts';
 import { DEFAULT_ENERGY_PARAMS, energyCoefficients, learnerEnergy, type EnergyParams } from '../model/energy.ts';
 
@@ -30,11 +31,11 @@ export interface AllocationReport {
   d: number;
   scenario: Scenario;
   learners: AllocatedLearner[];
-  allocations: Partial<Record<SchemeName, Allocation>>;
+  allocations: Record<string, Allocation>;
   /** Share of the cycle spent on communication, per feasible scheme. */
-  communication_share: Partial<Record<SchemeName, CommunicationShare>>;
+  communication_share: Record<string, CommunicationShare>;
   /** Joules per learner in one cycle (compute + radio, model/energy.ts), per feasible scheme. */
-  energy_j: Partial<Record<SchemeName, number[]>>;
+  energy_j: Record<string, number[]>;
 }
 
 export interface ReportOptions {
@@ -48,9 +49,11 @@ export interface ReportOptions {
   energy?: EnergyParams;
   /** energy budget per learner (the energy scheme needs it); Infinity = none */
   budget_j?: number[];
+  /** the schemes by name: the built-in ones, and the user's (default: the built-in ones) */
+  registry?: SchemeRegistry;
 }
 
-export function buildAllocationReport(fleet: LearnerProfile[], params: SystemParams, opts: ReportOptions): AllocationReport {
+export async function buildAllocationReport(fleet: LearnerProfile[], params: SystemParams, opts: ReportOptions): Promise<AllocationReport> {
   const coeffs = fleet.map((l) => coefficients(l, params, opts.scenario));
   const learners = fleet.map((l, k) => ({
     id: l.id,
@@ -66,6 +69,8 @@ export function buildAllocationReport(fleet: LearnerProfile[], params: SystemPar
   const energy_j: AllocationReport['energy_j'] = {};
   const e = opts.energy ?? DEFAULT_ENERGY_PARAMS;
   const problem = {
+    cycle: 0,
+    devices: fleet.map((l) => ({ id: l.id, f_hz: l.f_hz, rate_bps: l.rate_bps })),
     coeffs,
     T_s: opts.T_s,
     d: opts.d,
@@ -73,8 +78,9 @@ export function buildAllocationReport(fleet: LearnerProfile[], params: SystemPar
     energy: fleet.map((l) => energyCoefficients(l, params, opts.scenario, e)),
     budget_j: opts.budget_j ?? fleet.map(() => Infinity),
   };
+  const registry = opts.registry ?? schemeRegistry();
   for (const scheme of opts.schemes ?? SYNC_SCHEMES) {
-    const a = solve(scheme, problem);
+    const a = await registry.get(scheme).allocate(problem);
     allocations[scheme] = a;
     if (!a.feasible) continue;
     communication_share[scheme] = communicationShare(fleet, params, opts.scenario, a.tau_per_learner, a.batch, opts.T_s);

@@ -2,20 +2,23 @@
 import type { Coefficients } from '../model/coefficients.ts';
 import type { EnergyCoefficients } from '../model/energy.ts';
 
-export type SchemeName = 'eta' | 'analytical' | 'optimal' | 'async' | 'energy' | 'robust';
+/** The schemes that come with the emulator (scheme.ts registers each behind the Scheme interface). */
+export type BuiltinSchemeName = 'eta' | 'analytical' | 'optimal' | 'async' | 'energy' | 'robust';
+/** A scheme's name in a run: a built-in one, or a user's (--scheme-module, --scheme-cmd). */
+export type SchemeName = BuiltinSchemeName | (string & {});
 /** The paper's schemes: one τ for every learner. */
-export const SYNC_SCHEMES: SchemeName[] = ['eta', 'analytical', 'optimal'];
+export const SYNC_SCHEMES: BuiltinSchemeName[] = ['eta', 'analytical', 'optimal'];
 /** Beyond the paper: one τ_k per learner (per-learner.ts). */
-export const PER_LEARNER_SCHEMES: SchemeName[] = ['async', 'energy'];
+export const PER_LEARNER_SCHEMES: BuiltinSchemeName[] = ['async', 'energy'];
 /** The schemes that plan on one known fleet (what `npm run allocate` compares). */
-export const SCHEMES: SchemeName[] = [...SYNC_SCHEMES, ...PER_LEARNER_SCHEMES];
+export const SCHEMES: BuiltinSchemeName[] = [...SYNC_SCHEMES, ...PER_LEARNER_SCHEMES];
 
 /**
  * `robust` is the exact optimum solved on per-learner lower quantiles of speed and rate (the caller
  * builds those coefficients, src/orchestrator/planner.ts), so it only means something in a run
  * whose world changes; experiments can run every scheme.
  */
-export const EXPERIMENT_SCHEMES: SchemeName[] = [...SCHEMES, 'robust'];
+export const EXPERIMENT_SCHEMES: BuiltinSchemeName[] = [...SCHEMES, 'robust'];
 
 /** Why a command that plans on one known fleet (allocate, fig1) refuses `robust`. */
 export const ROBUST_ONLY_IN_EXPERIMENTS = {

@@ -4,6 +4,7 @@
  * cycles to each accuracy target, plus the paired adaptive − ETA differences. Pure: rows in,
  * numbers out; every statistic comes from src/stats.
  */
+import { isBuiltinScheme } from '../allocation/index.ts';
 import { ACCURACY_TARGETS, type CycleRow } from '../run-folder/schema.ts';
 import { orderSchemes } from '../report/schemes.ts';
 import {
@@ -158,6 +159,11 @@ export interface CampaignSummary {
   definitions: Record<string, string>;
 }
 
+/** A user's scheme (any name not built in) against every other scheme of the run, each pair once. */
+function userPairs(schemes: readonly string[]): [string, string][] {
+  return schemes.flatMap((s, i) => (isBuiltinScheme(s) ? [] : schemes.filter((o, j) => j !== i && (isBuiltinScheme(o) || j > i)).map((o): [string, string] => [s, o])));
+}
+
 /** The schemes compared against the baseline in `paired` (each that ran). */
 export const ADAPTIVE_SCHEMES = ['optimal', 'analytical'] as const;
 export const BASELINE_SCHEME = 'eta';
@@ -243,7 +249,7 @@ export const SUMMARY_DEFINITIONS: Record<string, string> = {
   cycles_to_target: 'first global cycle whose test accuracy is ≥ the target; null = not within the run. mean/sd/CI are over the seeds that reached it; `never` counts the others (not imputed)',
   final_accuracy: 'test accuracy (fraction) after the last cycle of the run',
   tau: 'local iterations τ of the scheme in each seed\'s run (the fleet, hence τ, changes with the seed unless --fixed-fleet)',
-  paired: 'adaptive − baseline on the same seed. Cycles-to-target: a pair where only one scheme reached the target counts in the sign test with its known sign and is dropped from the mean/CI/t-test (dropped_from_t_test); a pair where neither reached is left out of both (sign_unknown). Sign test: exact two-sided binomial, ties dropped. t-test: two-sided paired t; null when fewer than two pairs or all differences equal',
+  paired: 'adaptive − baseline on the same seed (a user\'s scheme is paired as `adaptive` against every other scheme of the run). Cycles-to-target: a pair where only one scheme reached the target counts in the sign test with its known sign and is dropped from the mean/CI/t-test (dropped_from_t_test); a pair where neither reached is left out of both (sign_unknown). Sign test: exact two-sided binomial, ties dropped. t-test: two-sided paired t; null when fewer than two pairs or all differences equal',
 };
 
 /** Everything summary.json holds. `runs` are the seeds in campaign order; each must hold every scheme. */
@@ -251,8 +257,9 @@ export function summarizeCampaign(runs: readonly SeedCycles[], schemes: readonly
   if (runs.length === 0) throw new Error('a campaign summary needs at least one seed');
   const per_scheme: Record<string, SchemeCampaignSummary> = {};
   for (const scheme of schemes) per_scheme[scheme] = summarizeScheme(runs, scheme, targets);
-  const paired = schemes.includes(BASELINE_SCHEME)
+  const builtinPairs = schemes.includes(BASELINE_SCHEME)
     ? ADAPTIVE_SCHEMES.filter((s) => schemes.includes(s)).map((s) => pairSchemes(runs, per_scheme, s, BASELINE_SCHEME, targets))
     : [];
+  const paired = [...builtinPairs, ...userPairs(schemes).map(([a, b]) => pairSchemes(runs, per_scheme, a, b, targets))];
   return { seeds: runs.map((r) => r.seed), schemes: [...schemes], targets: [...targets], per_scheme, paired, definitions: SUMMARY_DEFINITIONS };
 }

@@ -255,17 +255,19 @@ export async function writeCampaignOutputs(
 }
 
 /** Predicted wall time of each seed's run (also checks every seed's fleet is feasible, naming the seed). */
-export function planCampaign(base: ExperimentConfig, seeds: number[], fixedFleet: boolean): { seed: number; config: ExperimentConfig; predictedS: number }[] {
+export async function planCampaign(base: ExperimentConfig, seeds: number[], fixedFleet: boolean): Promise<{ seed: number; config: ExperimentConfig; predictedS: number }[]> {
   const fleetSeed = fixedFleet ? seeds[0] : null;
-  return seeds.map((seed) => {
+  const plan: { seed: number; config: ExperimentConfig; predictedS: number }[] = [];
+  for (const seed of seeds) {
     const config = seedConfig(base, seed, fleetSeed);
     try {
-      return { seed, config, predictedS: predictRunSeconds(config) };
+      plan.push({ seed, config, predictedS: await predictRunSeconds(config) });
     } catch (e) {
       if (e instanceof InputError) throw new InputError(`seed ${seed}${fleetSeed !== null ? ` (fleet of seed ${fleetSeed})` : ''}: ${e.message}`);
       throw e;
     }
-  });
+  }
+  return plan;
 }
 
 export async function runCampaign(base: ExperimentConfig, opts: CampaignOptions): Promise<CampaignResult> {
@@ -276,7 +278,7 @@ export async function runCampaign(base: ExperimentConfig, opts: CampaignOptions)
   if (new Set(seeds).size !== seeds.length) throw new InputError('a campaign lists each seed once');
   if (base.external) throw new InputError('a campaign spawns its learners: --external cannot be combined with --seeds');
   const label = opts.label ? `${opts.label} ` : '';
-  const plan = planCampaign(base, seeds, fixedFleet);
+  const plan = await planCampaign(base, seeds, fixedFleet);
   claimFolder(opts.out, base, seeds, fixedFleet, fixedFleet ? seeds[0] : null);
   const tracker = opts.tracker ?? new WorkTracker();
   const key = (seed: number) => `${label}seed ${seed}`;

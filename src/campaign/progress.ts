@@ -6,6 +6,7 @@
  */
 import { monotonicSeconds } from '../emulation/clock.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
+import { isBuiltinScheme } from '../allocation/index.ts';
 import { allocateAll, buildFleet } from '../orchestrator/experiment.ts';
 
 /**
@@ -15,11 +16,15 @@ import { allocateAll, buildFleet } from '../orchestrator/experiment.ts';
  */
 export const PRIOR_SAMPLE_ITERATIONS_PER_S = 20_000;
 
-/** Predicted wall seconds of one run of `config` (every scheme, every cycle), before any measurement. */
-export function predictRunSeconds(config: ExperimentConfig): number {
-  const allocations = allocateAll(config, buildFleet(config));
+/**
+ * Predicted wall seconds of one run of `config` (every scheme, every cycle), before any measurement.
+ * A user's scheme is not started for a guess: it counts like optimal (the most work a cycle holds).
+ */
+export async function predictRunSeconds(config: ExperimentConfig): Promise<number> {
+  const schemes = config.schemes.map((s) => (isBuiltinScheme(s) ? s : 'optimal'));
+  const byScheme = await allocateAll({ ...config, schemes: [...new Set(schemes)], user_schemes: [] }, buildFleet(config));
   let seconds = 3 + 0.15 * config.K; // start the learner processes, load data
-  for (const a of allocations.values()) {
+  for (const a of schemes.map((s) => byScheme.get(s)!)) {
     const slots = Math.max(1, Math.min(config.compute_slots, a.batch.filter((b) => b > 0).length));
     const train = (a.tau * config.train_samples) / (PRIOR_SAMPLE_ITERATIONS_PER_S * slots);
     const paced = config.clock === 'real' ? Math.max(train, config.T * config.time_scale) : train;

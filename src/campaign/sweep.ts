@@ -172,16 +172,17 @@ export async function runSweep(base: ExperimentConfig, opts: SweepOptions): Prom
   const grid = opts.Ks.flatMap((K) => opts.Ts.map((T) => ({ K, T, config: { ...base, K, T } as ExperimentConfig })));
   // Every cell's every seed must be feasible before anything runs.
   const tracker = new WorkTracker();
-  const plans = grid.map((cell) => {
+  const plans: Awaited<ReturnType<typeof planCampaign>>[] = [];
+  for (const cell of grid) {
     try {
-      const plan = planCampaign(cell.config, opts.seeds, fixedFleet);
+      const plan = await planCampaign(cell.config, opts.seeds, fixedFleet);
       for (const p of plan) tracker.plan(`${cellLabel(cell.K, cell.T)} seed ${p.seed}`, p.predictedS);
-      return plan;
+      plans.push(plan);
     } catch (e) {
       if (e instanceof InputError) throw new InputError(`cell ${cellLabel(cell.K, cell.T)}: ${e.message}`);
       throw e;
     }
-  });
+  }
   log(`sweep of ${grid.length} cells × ${opts.seeds.length} seeds = ${tracker.total()} runs; estimated total ≈ ${formatDuration(tracker.remainingS())} (prior estimate, refined as runs finish)`);
 
   const result: SweepResult = { out: opts.out, cells: [], interrupted: false, files: [], warnings: [] };

@@ -8,6 +8,8 @@ import { parseOrHelp, runCli, type CommandSpec } from './args.ts';
 import { formatAllocationReport } from '../allocation/format.ts';
 import { buildAllocationReport } from '../allocation/report.ts';
 import { ROBUST_ONLY_IN_EXPERIMENTS, SCHEMES, SYNC_SCHEMES, type SchemeName } from '../allocation/types.ts';
+import { openSchemes } from '../schemes/index.ts';
+import { SCHEME_FLAGS, userSchemesFromArgs } from './scheme-flags.ts';
 import { energyParamsFor } from '../model/energy.ts';
 import { DEFAULT_EXPERIMENT } from '../orchestrator/config.ts';
 import { MAX_TOTAL_SAMPLES } from '../allocation/feasibility.ts';
@@ -29,12 +31,17 @@ const spec: CommandSpec = {
     { name: 'seed', type: 'int', min: 0, default: 1, help: 'seed of the generated fleet (placement)' },
     { name: 'scenario', type: 'enum', choices: SCENARIOS, default: 'parallel', help: 'parallel: batch + weights travel; federated: only weights travel' },
     { name: 'learners', type: 'string', help: 'JSON file: array of {"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..} (replaces the generated fleet)' },
-    { name: 'schemes', type: 'list', choices: SCHEMES, refused: ROBUST_ONLY_IN_EXPERIMENTS, help: `schemes to run (default: ${[...SYNC_SCHEMES, 'async'].join(',')}, and energy with --energy-j)` },
+    {
+      name: 'schemes',
+      type: 'list',
+      help: `schemes to run: ${SCHEMES.join(',')}, or yours (--scheme-module, --scheme-cmd) (default: ${[...SYNC_SCHEMES, 'async'].join(',')}, and energy with --energy-j)`,
+    },
     { name: 'max-staleness', type: 'int', min: 0, default: DEFAULT_EXPERIMENT.max_staleness, help: 'schemes async and energy: every τ_k ≤ τ* + s (τ* the largest minimum τ)' },
     { name: 'kappa', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.energy.kappa_j_per_cycle_hz2, unit: 'J/(cycle·Hz²)', help: 'κ: compute energy κ·f²·τ_k·d_k·C_m (transmit power: --tx-power-dbm)' },
     { name: 'rx-power-w', type: 'number', min: 0, default: DEFAULT_EXPERIMENT.energy.rx_power_w, unit: 'W', help: 'power while receiving batch and model (0: not counted)' },
     { name: 'energy-j', type: 'number', exclusiveMin: 0, unit: 'J', help: 'energy budget per learner and cycle for scheme energy (a --learners entry\'s "energy_j" overrides it)' },
     { name: 'json', type: 'boolean', default: false, help: 'print the report as JSON instead of tables' },
+    ...SCHEME_FLAGS,
     ...systemParamFlags(),
   ],
   examples: [
@@ -42,6 +49,8 @@ const spec: CommandSpec = {
     'npm run allocate -- --K 10 --T 30 --json',
     'npm run allocate -- --learners my-fleet.json --T 20',
     'npm run allocate -- --K 20 --T 12 --schemes optimal,async,energy --energy-j 10',
+    'npm run allocate -- --K 20 --T 12 --schemes optimal,eta,mine --scheme-cmd "mine=python3 examples/schemes/proportional.py"',
+    'npm run allocate -- --K 20 --T 12 --schemes optimal,mine --scheme-module mine=examples/schemes/proportional.ts',
   ],
 };
 
@@ -68,8 +77,12 @@ runCli(async () => {
   const budgets = fleet.map((l) => l.energy_budget_j ?? args.energyJ ?? Infinity);
   const hasBudget = budgets.some((b) => b < Infinity);
   const schemes = (args.schemes as SchemeName[] | undefined) ?? [...SYNC_SCHEMES, 'async', ...(hasBudget ? (['energy'] as const) : [])];
+  if (schemes.includes('robust')) throw new InputError(`--schemes: robust ${ROBUST_ONLY_IN_EXPERIMENTS.robust}`);
   if (schemes.includes('energy') && !hasBudget) throw new InputError('--schemes energy needs a budget: give --energy-j J (or "energy_j" per entry of a --learners file)');
-  const report = buildAllocationReport(fleet, params, {
+  const user = userSchemesFromArgs(args, schemes);
+  const opened = await openSchemes(user, { timeout_s: args.schemeTimeoutS, log: (line) => process.stderr.write(line + '\n') });
+  const report = await buildAllocationReport(fleet, params, {
+    registry: opened.registry,
     T_s: args.T,
     d: args.d,
     scenario: args.scenario as Scenario,
@@ -77,12 +90,12 @@ runCli(async () => {
     max_staleness: args.maxStaleness,
     energy: energyParamsFor(params, { kappa_j_per_cycle_hz2: args.kappa, rx_power_w: args.rxPowerW }),
     budget_j: budgets,
-  });
+  }).finally(() => opened.close());
   process.stdout.write((args.json ? JSON.stringify(report, null, 2) : formatAllocationReport(report, params)) + '\n');
   const answers = Object.values(report.allocations);
   if (answers.every((a) => !a.feasible)) {
     // The most capable scheme's reason is the real one: if it fails, the weaker ones fail too.
-    const best = (['optimal', 'async', 'energy', 'analytical', 'eta'] as const).map((s) => report.allocations[s]).find((a) => a !== undefined)!;
+    const best = [...(['optimal', 'async', 'energy', 'analytical', 'eta'] as const), ...schemes].map((s) => report.allocations[s]).find((a) => a !== undefined)!;
     throw new InputError(`infeasible (${answers.map((a) => a.scheme).join(', ')}): ${best.feasible ? '' : best.reason}`);
   }
 });

@@ -23,6 +23,8 @@ import { InputError } from '../errors.ts';
 import { parseArgs, parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 import { CAMPAIGN_FLAGS } from './campaign-flags.ts';
 import { parseTargets, TARGETS_FLAG } from './targets-flag.ts';
+import { SCHEME_FLAGS, schemeFlagValues, userSchemesFromArgs } from './scheme-flags.ts';
+import { checkSchemeNames } from '../schemes/index.ts';
 import { ProgressReporter } from './progress.ts';
 import { COMMANDS_SHOWN, externalInstructions, learnerCommands, runEventLines } from './run-events.ts';
 
@@ -41,7 +43,12 @@ export const spec: CommandSpec = {
     { name: 'K', type: 'int', min: 1, max: 1000, default: DEFAULT_EXPERIMENT.K, help: 'number of learners' },
     { name: 'T', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.T, unit: 's', help: 'global cycle clock (deadline per cycle)' },
     { name: 'cycles', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.cycles, help: 'global cycles per scheme' },
-    { name: 'schemes', type: 'list', choices: EXPERIMENT_SCHEMES, default: [...DEFAULT_EXPERIMENT.schemes], help: 'allocation schemes to compare, in order (robust: the optimum planned on per-learner quantiles, see --epsilon)' },
+    {
+      name: 'schemes',
+      type: 'list',
+      default: [...DEFAULT_EXPERIMENT.schemes],
+      help: `allocation schemes to compare, in order: ${EXPERIMENT_SCHEMES.join(',')}, or yours (--scheme-module, --scheme-cmd) (robust: the optimum planned on per-learner quantiles, see --epsilon)`,
+    },
     { name: 'seed', type: 'int', min: 0, default: DEFAULT_EXPERIMENT.seed, help: 'seed of the fleet, the data order, the initial weights and all faults' },
     { name: 'out', type: 'string', help: 'run folder (default results/<timestamp>-K<K>-T<T>)' },
     { name: 'resume', type: 'string', help: 'continue the run in this folder from its last complete cycle; its config.json gives every setting (a conflicting flag is refused; a larger --cycles extends a finished run)' },
@@ -96,6 +103,7 @@ export const spec: CommandSpec = {
     { name: 'report', type: 'boolean', default: true, help: 'render charts and report.html at the end (--no-report to skip)' },
     TARGETS_FLAG,
     { name: 'json', type: 'boolean', default: false, help: 'print summary.json (a campaign: its summary) on stdout instead of the folder name, which then goes to stderr' },
+    ...SCHEME_FLAGS,
     ...systemParamFlags(PAPER_PRESET).filter((f) => !WIRE_FIXED.has(f.name)),
     ...CAMPAIGN_FLAGS,
   ],
@@ -110,6 +118,7 @@ export const spec: CommandSpec = {
     'npm run experiment -- --K 20 --T 12 --schemes optimal,async,eta --aggregate fednova',
     'npm run experiment -- --K 20 --T 12 --schemes optimal,energy --energy-j 15',
     'npm run experiment -- --resume results/2026-11-28T10-00-00-K20-T12',
+    'npm run experiment -- --K 20 --T 12 --cycles 3 --schemes optimal,mine --scheme-cmd "mine=python3 examples/schemes/proportional.py"',
     'npm run experiment -- --K 20 --T 12 --seeds 5 --out results/K20-T12-5seeds   # rerun to continue a killed campaign',
   ],
 };
@@ -170,6 +179,7 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
   if (args.learners && !existsSync(args.learners)) throw new UsageError(`--learners file not found: ${args.learners}`);
   if ((args.schemes as string[]).includes('energy') && args.energyJ === undefined && !args.learners)
     throw new UsageError('--schemes energy needs a budget: give --energy-j J (or "energy_j" per entry of a --learners file)');
+  const user_schemes = userSchemesFromArgs(args, args.schemes);
   return {
     K: args.K,
     T: args.T,
@@ -211,11 +221,12 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
     aggregate: args.aggregate,
     energy: { kappa_j_per_cycle_hz2: args.kappa, rx_power_w: args.rxPowerW, budget_j: args.energyJ ?? null },
     targets: parseTargets(args.targets),
+    ...(user_schemes.length ? { user_schemes, scheme_timeout_s: args.schemeTimeoutS } : {}),
   };
 }
 
 // Flags that only say how to reach and watch the learners: a resumed run may change them.
-const RESUME_FREE = new Set(['resume', 'hosts', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb', 'targets', 'json']);
+const RESUME_FREE = new Set(['resume', 'hosts', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb', 'targets', 'json', 'scheme-timeout-s']);
 
 /** The value of the run's config.json that a flag sets, in the flag's own form (for comparison). */
 function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
@@ -263,6 +274,9 @@ function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
       return (saved.energy ?? DEFAULT_EXPERIMENT.energy).rx_power_w;
     case 'energy-j':
       return (saved.energy ?? DEFAULT_EXPERIMENT.energy).budget_j;
+    case 'scheme-module':
+    case 'scheme-cmd':
+      return schemeFlagValues(saved.user_schemes ?? [])[flag];
     default:
       return (saved as unknown as Record<string, unknown>)[field];
   }
@@ -282,8 +296,9 @@ function validateSavedConfig(dir: string, saved: ExperimentConfig): void {
   }
   try {
     parseArgs(argv, spec);
+    checkSchemeNames(saved.schemes, saved.user_schemes ?? []);
   } catch (e) {
-    if (e instanceof UsageError) throw new InputError(`--resume ${dir}: config.json holds a setting the run cannot use: ${e.message}`);
+    if (e instanceof InputError) throw new InputError(`--resume ${dir}: config.json holds a setting the run cannot use: ${e.message}`);
     throw e;
   }
 }
@@ -343,6 +358,7 @@ function configFromRunFolder(dir: string, args: Record<string, any>): Experiment
     ...free('join-timeout-s', 'join_timeout_s', args.joinTimeoutS),
     // The summary is recomputed from the CSV files each session, so a resume may count to other targets.
     ...free('targets', 'targets', args.given.has('targets') ? parseTargets(args.targets) : undefined),
+    ...free('scheme-timeout-s', 'scheme_timeout_s', args.schemeTimeoutS),
   };
 }
 

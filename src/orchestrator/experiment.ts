@@ -8,7 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
+import { isBuiltinScheme, schemeRegistry } from '../allocation/index.ts';
+import type { SchemeRegistry } from '../allocation/scheme.ts';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
+import { DEFAULT_SCHEME_TIMEOUT_S, openSchemes } from '../schemes/index.ts';
 import { InputError } from '../errors.ts';
 import { firstN, loadMnist, mnistCounts, subset, type ImageSet } from '../data/mnist.ts';
 import { dirichletShards, iidShards } from '../data/partition.ts';
@@ -117,11 +120,17 @@ export function loadWorld(config: ExperimentConfig, fleet: LearnerProfile[]): Wo
  * Every scheme's allocation before anything is measured (every learner on), or an InputError
  * naming the scheme and the binding learners.
  */
-export function allocateAll(config: ExperimentConfig, fleet: LearnerProfile[], planner = new Planner(config, fleet, loadWorld(config, fleet))): Map<SchemeName, FeasibleAllocation> {
+export async function allocateAll(
+  config: ExperimentConfig,
+  fleet: LearnerProfile[],
+  schemes: SchemeRegistry = schemeRegistry(),
+  planner = new Planner(config, fleet, loadWorld(config, fleet), schemes),
+): Promise<Map<SchemeName, FeasibleAllocation>> {
   const out = new Map<SchemeName, FeasibleAllocation>();
   for (const scheme of config.schemes) {
-    const a = planner.initial(scheme);
+    const a = await planner.initial(scheme);
     if (!a.feasible) {
+      if (!isBuiltinScheme(scheme)) throw new InputError(`scheme ${scheme} answered infeasible before the first cycle: ${a.reason}`);
       const fix =
         scheme === 'energy'
           ? "Raise --energy-j (or the learners file's energy_j), raise --T, lower --train-samples"
@@ -289,8 +298,24 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   // The fleet the run expects: spawned learners get exactly these profiles; external ones are told to
   // announce them (from --learners, or the seeded fleet), so feasibility is known before anyone joins.
   const fleet = buildFleet(config);
-  allocateAll(config, fleet); // infeasible T or d: say so now, not after K learners joined
-  if (!config.external) checkMemory(config.K, config.hosts ?? config.K, opts.memoryMb, emit);
+  // The user's schemes: modules loaded, processes started once for the whole run (stopped at its end).
+  const schemes = await openSchemes(config.user_schemes ?? [], { timeout_s: config.scheme_timeout_s ?? DEFAULT_SCHEME_TIMEOUT_S, log });
+  try {
+    await allocateAll(config, fleet, schemes.registry); // infeasible T or d: say so now, not after K learners joined
+    if (!config.external) checkMemory(config.K, config.hosts ?? config.K, opts.memoryMb, emit);
+    return await runInFolder(config, opts, { log, emit, runStart, fleet, schemes: schemes.registry });
+  } finally {
+    await schemes.close();
+  }
+}
+
+/** The run in its folder: locked for us alone; a resumed run continues after its last complete cycle. */
+async function runInFolder(
+  config: ExperimentConfig,
+  opts: RunOptions,
+  ctx: { log: (line: string) => void; emit: (e: RunEvent) => void; runStart: number; fleet: LearnerProfile[]; schemes: SchemeRegistry },
+): Promise<RunResult> {
+  const { emit } = ctx;
 
   // ---- the run folder: creatable, writable, not another run's, and ours alone until we end ----
   const lock = lockRunFolder(opts.out, { resume: Boolean(opts.resume) });
@@ -309,7 +334,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
       }
     }
     if (opts.signal?.aborted) return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', emit, true); // Ctrl-C during the checks
-    return await runSession(config, opts, { log, emit, runStart, fleet, previous });
+    return await runSession(config, opts, { ...ctx, previous });
   } finally {
     lock.release();
   }
@@ -350,7 +375,7 @@ interface SessionContext {
 async function runSession(
   config: ExperimentConfig,
   opts: RunOptions,
-  ctx: { log: (line: string) => void; emit: (e: RunEvent) => void; runStart: number; fleet: LearnerProfile[]; previous: SessionRecord[] },
+  ctx: { log: (line: string) => void; emit: (e: RunEvent) => void; runStart: number; fleet: LearnerProfile[]; schemes: SchemeRegistry; previous: SessionRecord[] },
 ): Promise<RunResult> {
   const { log, emit, runStart } = ctx;
   const checkAbort = () => {
@@ -385,8 +410,8 @@ async function runSession(
     await ensureLearners(upkeep, emit, checkAbort);
     const fleet = config.external && !config.learners_file ? fleetFromHub(config, hub) : ctx.fleet;
     const world = loadWorld(config, fleet);
-    const planner = new Planner(config, fleet, world);
-    const allocations = allocateAll(config, fleet, planner);
+    const planner = new Planner(config, fleet, world, ctx.schemes);
+    const allocations = await allocateAll(config, fleet, ctx.schemes, planner);
     const writer = openResults(config, opts, fleet, data.engine);
     const states = new Map<SchemeName, SchemeState>();
     const initial = initWeights(config.seed); // every scheme starts from the same weights
@@ -558,7 +583,7 @@ async function runScheme(s: SessionContext, scheme: SchemeName, allocation: Feas
     await ensureLearners(s.upkeep, emit, s.checkAbort);
     const cycleStart = monotonicSeconds();
     // A world that changes, or knowledge that does: allocate again for this cycle.
-    const plan: CyclePlan = perCycle ? s.planner.plan(scheme, cycle, measurements) : allocation;
+    const plan: CyclePlan = perCycle ? await s.planner.plan(scheme, cycle, measurements) : allocation;
     if (plan.idleReason) emit({ type: 'nobody-allocated', scheme, cycle, reason: plan.idleReason });
     const active = plan.batch.filter((b) => b > 0).length;
     emit({ type: 'cycle-start', scheme, cycle, cycles: config.cycles, tau: plan.tau, active });

@@ -14,8 +14,10 @@
  * knows, the lower quantiles of the learner's measured history. Under csi perfect nothing is
  * uncertain and robust plans on the truth.
  */
-import { solve } from '../allocation/index.ts';
+import { isBuiltinScheme, schemeRegistry } from '../allocation/index.ts';
+import type { SchemeRegistry } from '../allocation/scheme.ts';
 import type { Allocation, FeasibleAllocation, SchemeName } from '../allocation/types.ts';
+import { InputError } from '../errors.ts';
 import { wireCoefficients, wireEnergyCoefficients } from '../emulation/wire-coefficients.ts';
 import { channelGain, shannonRateBps } from '../model/channel.ts';
 import type { LearnerProfile } from '../model/devices.ts';
@@ -89,6 +91,8 @@ export class Planner {
     private readonly config: PlannerSettings,
     private readonly fleet: readonly LearnerProfile[],
     private readonly world: World,
+    /** every scheme the run may use: the built-in ones, and the user's */
+    private readonly schemes: SchemeRegistry = schemeRegistry(),
   ) {
     this.csi = config.csi ?? DEFAULT_EXPERIMENT.csi;
     this.epsilon = config.epsilon ?? DEFAULT_EXPERIMENT.epsilon;
@@ -112,13 +116,17 @@ export class Planner {
     return this.fleet[k];
   }
 
-  /** The allocation of `scheme` in `cycle` over the learners that are on. */
-  plan(scheme: SchemeName, cycle: number, measurements: Measurements): CyclePlan {
+  /**
+   * The allocation of `scheme` in `cycle` over the learners that are on. A user's scheme that finds
+   * no allocation stops the run with its reason (InputError); a built-in one leaves the cycle idle.
+   */
+  async plan(scheme: SchemeName, cycle: number, measurements: Measurements): Promise<CyclePlan> {
     const on = this.fleet.map((_, k) => this.world.truth(k, cycle).available);
     const batch = new Array<number>(this.fleet.length).fill(0);
     const idle = (idleReason: string): CyclePlan => ({ tau: 0, batch, tau_per_learner: batch.slice(), idleReason });
     if (!on.includes(true)) return idle('no learner is available');
-    const a = this.solveFor(scheme, on, (k) => this.estimate(scheme, k, cycle, measurements));
+    const a = await this.solveFor(scheme, cycle, on, (k) => this.estimate(scheme, k, cycle, measurements));
+    if (!a.feasible && !isBuiltinScheme(scheme)) throw new InputError(`scheme ${scheme} answered infeasible for cycle ${cycle}: ${a.reason}`);
     if (!a.feasible) {
       // The solver numbered the learners among those on; its first clause has no numbers, `binding` is remapped.
       const why = a.reason.split(/[;(]/)[0].trim();
@@ -132,19 +140,21 @@ export class Planner {
    * The allocation before anything is measured, every learner on: the whole run's allocation when
    * it never changes, and the check (before learners start) that the scheme is feasible at all.
    */
-  initial(scheme: SchemeName): Allocation {
+  initial(scheme: SchemeName): Promise<Allocation> {
     const empty = new Measurements(this.fleet.length);
-    return this.solveFor(scheme, this.fleet.map(() => true), (k) => (scheme === 'robust' && this.csi !== 'perfect' ? this.robustEstimate(k, empty) : this.fleet[k]));
+    return this.solveFor(scheme, 0, this.fleet.map(() => true), (k) => (scheme === 'robust' && this.csi !== 'perfect' ? this.robustEstimate(k, empty) : this.fleet[k]));
   }
 
   /** Solve over the learners that are on; the others get d_k = 0 (indices and `binding` are the fleet's). */
-  private solveFor(scheme: SchemeName, on: boolean[], estimate: (k: number) => DeviceEstimate): Allocation {
+  private async solveFor(scheme: SchemeName, cycle: number, on: boolean[], estimate: (k: number) => DeviceEstimate): Promise<Allocation> {
     const ids = on.flatMap((isOn, k) => (isOn ? [k] : []));
     const { params, scenario, max_staleness } = this.config;
     const energyParams = runEnergyParams(this.config);
     // Time and energy coefficients both from what the scheme believes of each learner's speed and rate.
     const devices = ids.map((k) => ({ id: k, ...pick(estimate(k)) }));
-    const a = solve(scheme, {
+    const a = await this.schemes.get(scheme).allocate({
+      cycle,
+      devices,
       coeffs: devices.map((l) => wireCoefficients(l, params, scenario)),
       T_s: this.config.T,
       d: this.config.train_samples,

@@ -337,7 +337,14 @@ export interface ExperimentConfig {
   energy?: EnergySettings;
   /** Accuracy targets (fractions, ascending) the summaries count cycles to (--targets); absent in older runs = ACCURACY_TARGETS. */
   targets?: number[];
+  /** The user's schemes named in `schemes` (--scheme-module, --scheme-cmd); absent = none. */
+  user_schemes?: UserSchemeSpec[];
+  /** Seconds a user's scheme may take for one answer (--scheme-timeout-s); absent = the default. */
+  scheme_timeout_s?: number;
 }
+
+/** A user's allocation scheme: a module exporting allocate(problem), or a command started once per run (docs/schemes.md). */
+export type UserSchemeSpec = { name: string; module: string } | { name: string; command: string };
 
 export type AggregateRule = 'fedavg' | 'fednova';
 export const AGGREGATE_RULES: AggregateRule[] = ['fedavg', 'fednova'];

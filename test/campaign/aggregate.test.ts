@@ -172,4 +172,15 @@ describe('summarizeCampaign', () => {
   it('serialises to JSON without NaN or Infinity', () => {
     expect(JSON.stringify(s)).not.toMatch(/NaN|Infinity/);
   });
+
+  it('a user\'s scheme is paired with every other scheme of the run, each pair once', () => {
+    const withUser = (name: string) => RUNS.map((r) => ({ ...r, rows: [...r.rows, ...r.rows.filter((x) => x.scheme === 'optimal').map((x) => ({ ...x, scheme: name, testAccuracy: x.testAccuracy - 0.01 }))] }));
+    const one = summarizeCampaign(withUser('mine'), ['optimal', 'eta', 'mine']);
+    expect(one.paired.map((p) => `${p.adaptive}−${p.baseline}`)).toEqual(['optimal−eta', 'mine−optimal', 'mine−eta']);
+    expect(one.paired[1].final_accuracy.per_seed_difference.map((x) => +x.toFixed(12))).toEqual([-0.01, -0.01, -0.01]);
+    const two = withUser('mine').map((r) => ({ ...r, rows: [...r.rows, ...r.rows.filter((x) => x.scheme === 'eta').map((x) => ({ ...x, scheme: 'theirs' }))] }));
+    expect(summarizeCampaign(two, ['mine', 'theirs', 'eta']).paired.map((p) => `${p.adaptive}−${p.baseline}`)).toEqual(['mine−theirs', 'mine−eta', 'theirs−eta']);
+    // Without a user's scheme nothing changes.
+    expect(summarizeCampaign(RUNS, ['optimal', 'eta']).paired.map((p) => `${p.adaptive}−${p.baseline}`)).toEqual(['optimal−eta']);
+  });
 });

@@ -36,7 +36,7 @@ describe('--resume validates config.json', () => {
 
   it.each([
     ['lr', (c: Record<string, any>) => (c.lr = -1), /--lr is out of range \(> 0\), got -1/],
-    ['schemes', (c: Record<string, any>) => (c.schemes = ['optimal', 'bogus']), /--schemes: unknown value "bogus"/],
+    ['schemes', (c: Record<string, any>) => (c.schemes = ['optimal', 'bogus']), /--schemes: unknown scheme "bogus"; define it with --scheme-module/],
     ['K', (c: Record<string, any>) => (c.K = 0), /--K is out of range/],
     ['a physical parameter', (c: Record<string, any>) => (c.params.bandwidth_hz = 0), /--bandwidth-hz is out of range/],
   ])('a damaged %s: exit 2, one line naming it, the folder untouched', async (name, change, message) => {

@@ -25,7 +25,7 @@ describe('async + energy + FedNova end to end (K = 3, 2 cycles)', () => {
     expect(readFileSync(join(r.out, 'learners.csv'), 'utf8').split('\n')[0]).toBe(LEARNERS_HEADER.join(','));
 
     const fleet = JSON.parse(readFileSync(join(r.out, 'config.json'), 'utf8')).fleet;
-    const allocations = allocateAll(fleetless, fleet);
+    const allocations = await allocateAll(fleetless, fleet);
     const cycles = readCycles(r.out);
     const learners = readLearners(r.out);
     for (const scheme of config.schemes) {

@@ -36,7 +36,7 @@ describe('the world', () => {
 });
 
 describe('Planner', () => {
-  it('allocates nothing to offline learners and all d to the ones on', () => {
+  it('allocates nothing to offline learners and all d to the ones on', async () => {
     const c = dynamic({ availability: 0.6, mean_on_cycles: 2 });
     const fleet = generateFleet(c.K, c.seed, c.params);
     const world = createWorld(c, fleet, c.params);
@@ -44,7 +44,7 @@ describe('Planner', () => {
     let sawOffline = false;
     for (const scheme of ['optimal', 'robust', 'eta'] as const)
       for (let cycle = 1; cycle <= 12; cycle++) {
-        const plan = planner.plan(scheme, cycle, new Measurements(c.K));
+        const plan = await planner.plan(scheme, cycle, new Measurements(c.K));
         const on = fleet.map((_, k) => world.truth(k, cycle).available);
         sawOffline ||= on.includes(false);
         on.forEach((isOn, k) => !isOn && expect(plan.batch[k]).toBe(0));
@@ -54,7 +54,7 @@ describe('Planner', () => {
     expect(sawOffline).toBe(true);
   });
 
-  it('async and energy per cycle: τ_k and energies in fleet order (0 for who is off), τ = min τ_k, budgets kept on what the scheme believes', () => {
+  it('async and energy per cycle: τ_k and energies in fleet order (0 for who is off), τ = min τ_k, budgets kept on what the scheme believes', async () => {
     const c = dynamic({ availability: 0.6, mean_on_cycles: 2, max_staleness: 1, energy: { kappa_j_per_cycle_hz2: 1e-28, rx_power_w: 0, budget_j: 2 } });
     const fleet = generateFleet(c.K, c.seed, c.params);
     const world = createWorld(c, fleet, c.params);
@@ -62,7 +62,7 @@ describe('Planner', () => {
     let planned = 0;
     for (const scheme of ['async', 'energy'] as const)
       for (let cycle = 1; cycle <= 8; cycle++) {
-        const plan = planner.plan(scheme, cycle, new Measurements(c.K));
+        const plan = await planner.plan(scheme, cycle, new Measurements(c.K));
         expect(plan.tau_per_learner).toHaveLength(c.K);
         if (plan.idleReason) {
           expect(plan.tau_per_learner.every((t) => t === 0)).toBe(true);
@@ -80,7 +80,7 @@ describe('Planner', () => {
       }
     expect(planned).toBeGreaterThan(0);
     // energy's budget is on the solver's problem: its plan spends at most 2 J per learner (on the profile it believes).
-    const a = planner.initial('energy');
+    const a = await planner.initial('energy');
     if (!a.feasible) throw new Error(a.reason);
     expect(a.energy_j!.every((e) => e <= 2 * (1 + 1e-9))).toBe(true);
     expect(a.tau_per_learner).toHaveLength(c.K);
@@ -120,14 +120,14 @@ describe('Planner', () => {
     ['fading + shadowing + jitter', { speed_jitter: 0.2, fading: 'rayleigh', shadowing_db: 3 }],
     ['jitter alone', { speed_jitter: 0.3, fading: 'none', shadowing_db: 0 }],
     ['comm-heavy: fading + jitter at 150 kHz', { speed_jitter: 0.2, fading: 'rayleigh', shadowing_db: 0, T: 30 }],
-  ] as const)('robust plans every learner to miss T with probability ≤ ε on sampled worlds (%s)', (name, over) => {
+  ] as const)('robust plans every learner to miss T with probability ≤ ε on sampled worlds (%s)', async (name, over) => {
     const base = dynamic({ ...over, csi: 'profile', epsilon: 0.05 });
     const c = name.startsWith('comm') ? { ...base, params: { ...base.params, bandwidth_hz: 150_000 } } : base;
     const fleet = generateFleet(c.K, c.seed, c.params);
     const world = createWorld(c, fleet, c.params);
-    const a = new Planner(c, fleet, world).initial('robust');
+    const a = await new Planner(c, fleet, world).initial('robust');
     if (!a.feasible) throw new Error(a.reason);
-    const optimal = new Planner(c, fleet, world).initial('optimal');
+    const optimal = await new Planner(c, fleet, world).initial('optimal');
     if (!optimal.feasible) throw new Error(optimal.reason);
     const draws = 4000;
     const missRate = (tau: number, batch: number[]) =>

@@ -1,0 +1,70 @@
+/** User schemes in real runs: a module re-planned every cycle under dynamics, a process that crashes, and the resume after it. */
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { runExperiment } from '../../src/orchestrator/experiment.ts';
+import { parseCycles } from '../../src/run-folder/read.ts';
+import { smallConfig } from '../helpers/run-config.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const tmp = () => mkdtempSync(join(os.tmpdir(), 'mel-user-scheme-'));
+const cyclesOf = (out: string) => parseCycles(readFileSync(join(out, 'cycles.csv'), 'utf8'), 'cycles.csv').map((r) => `${r.scheme}@${r.cycle} τ=${r.tau}`);
+
+describe('user schemes in a run', () => {
+  it('a module scheme is asked again every cycle under dynamics, with what the planner measured (csi last)', async () => {
+    const dir = tmp();
+    const record = join(dir, 'problems.jsonl');
+    process.env.MEL_TEST_RECORD = record;
+    try {
+      const config = smallConfig({
+        K: 4,
+        cycles: 3,
+        schemes: ['optimal', 'mine'],
+        speed_jitter: 0.3,
+        csi: 'last',
+        user_schemes: [{ name: 'mine', module: join(ROOT, 'test/schemes/recording-scheme.ts') }],
+      });
+      const run = await runExperiment(config, { out: join(dir, 'run'), log: () => {} });
+      expect(run.summary.schemes.mine).toBeDefined();
+      const problems = readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      // Two checks before the first cycle (set-up, then with the learners joined), then one per cycle.
+      expect(problems.map((p) => p.cycle)).toEqual([0, 0, 1, 2, 3]);
+      expect(problems[2].learners.map((l: { c2: number }) => l.c2)).toEqual(problems[0].learners.map((l: { c2: number }) => l.c2)); // nothing measured yet
+      // From cycle 2 on the planner knows the speeds it measured, which the jitter changes from cycle to cycle.
+      expect(problems[3].learners.map((l: { c2: number }) => l.c2)).not.toEqual(problems[2].learners.map((l: { c2: number }) => l.c2));
+      expect(problems[4].learners.map((l: { c2: number }) => l.c2)).not.toEqual(problems[3].learners.map((l: { c2: number }) => l.c2));
+      expect(problems[3].learners.map((l: { id: number }) => l.id)).toEqual([0, 1, 2, 3]);
+      expect(cyclesOf(run.out).filter((c) => c.startsWith('mine'))).toHaveLength(3);
+    } finally {
+      delete process.env.MEL_TEST_RECORD;
+    }
+  });
+
+  it('a process scheme that crashes stops the run (completed cycles kept, no process left); --resume with the fixed scheme goes on', async () => {
+    const dir = tmp();
+    const script = join(dir, 'scheme.py');
+    const runAs = (file: string, args: string[]) =>
+      `import runpy, sys\nsys.argv = [${JSON.stringify(file)}, ${args.map((a) => JSON.stringify(a)).join(', ')}]\nrunpy.run_path(${JSON.stringify(file)}, run_name="__main__")\n`;
+    writeFileSync(script, runAs(join(ROOT, 'test/schemes/misbehaving-scheme.py'), ['crash', '2']));
+    // A world that changes: the scheme is asked every cycle (a static one is asked once, before the first).
+    const config = smallConfig({
+      K: 3,
+      cycles: 2,
+      schemes: ['optimal', 'mine'],
+      speed_jitter: 0.2,
+      csi: 'last',
+      user_schemes: [{ name: 'mine', command: `python3 ${script}` }],
+      scheme_timeout_s: 60,
+    });
+    const out = join(dir, 'run');
+    await expect(runExperiment(config, { out, log: () => {} })).rejects.toThrow(/^scheme mine \(python3 .*scheme\.py\) exited with code 3; its stderr ends: .*ZeroDivisionError: division by zero$/);
+    expect(cyclesOf(out).map((c) => c.split(' ')[0])).toEqual(['optimal@1', 'optimal@2', 'mine@1']);
+    expect(() => execFileSync('pgrep', ['-f', script])).toThrow(); // nothing left running
+    writeFileSync(script, runAs(join(ROOT, 'examples/schemes/proportional.py'), []));
+    const resumed = await runExperiment(config, { out, resume: true, log: () => {} });
+    expect(cyclesOf(resumed.out).map((c) => c.split(' ')[0])).toEqual(['optimal@1', 'optimal@2', 'mine@1', 'mine@2']);
+    expect(resumed.summary.schemes.mine.cycles).toBe(2);
+  });
+});
