@@ -214,7 +214,7 @@ describe('a process scheme that misbehaves stops with one line', () => {
 describe('module schemes that misbehave', () => {
   it('a module without allocate, with a wrong kind, or that cannot load', async () => {
     const dir = join(ROOT, 'test/schemes');
-    await expect(loadModuleScheme('mine', join(dir, 'process.test.ts'), 1)).rejects.toThrow(/must export a function allocate\(problem\)|cannot load module/);
+    await expect(loadModuleScheme('mine', join(dir, 'process.e2e.test.ts'), 1)).rejects.toThrow(/must export a function allocate\(problem\)|cannot load module/);
     await expect(loadModuleScheme('mine', join(dir, 'nope.ts'), 1)).rejects.toThrow(/scheme mine: cannot load module/);
   });
 });
