@@ -13,7 +13,7 @@ import { DEFAULT_EXPERIMENT } from '../orchestrator/config.ts';
 import { MAX_TOTAL_SAMPLES } from '../allocation/feasibility.ts';
 import { SCENARIOS, type Scenario } from '../model/coefficients.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson } from '../model/devices.ts';
-import { systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
+import { MODEL_FLAG, systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
 
 const DEFAULT_K = 20;
 
@@ -35,6 +35,7 @@ const spec: CommandSpec = {
     { name: 'rx-power-w', type: 'number', min: 0, default: DEFAULT_EXPERIMENT.energy.rx_power_w, unit: 'W', help: 'power while receiving batch and model (0: not counted)' },
     { name: 'energy-j', type: 'number', exclusiveMin: 0, unit: 'J', help: 'energy budget per learner and cycle for scheme energy (a --learners entry\'s "energy_j" overrides it)' },
     { name: 'json', type: 'boolean', default: false, help: 'print the report as JSON instead of tables' },
+    MODEL_FLAG,
     ...systemParamFlags(),
   ],
   examples: [
@@ -42,6 +43,7 @@ const spec: CommandSpec = {
     'npm run allocate -- --K 10 --T 30 --json',
     'npm run allocate -- --learners my-fleet.json --T 20',
     'npm run allocate -- --K 20 --T 12 --schemes optimal,async,energy --energy-j 10',
+    'npm run allocate -- --K 20 --T 12 --model lenet5 --json',
   ],
 };
 

@@ -4,8 +4,8 @@
  */
 import { InputError } from '../errors.ts';
 import { ENGINE_PREFERENCES, type BackendPreference, type Engine, type EnginePreference, type EngineUse } from './engine.ts';
-import { DEFAULT_LAYOUT, weightLayout } from './layout.ts';
-import { parseModelSpec, type InputShape } from './model-spec.ts';
+import { layoutOf } from './layout.ts';
+import type { InputShape } from './model-spec.ts';
 
 export interface EngineChoice {
   engine: EnginePreference;
@@ -21,7 +21,7 @@ export interface EngineChoice {
 export async function createEngine(choice: EngineChoice, warn: (line: string) => void = () => {}, ready: EngineUse[] = []): Promise<Engine> {
   if (!ENGINE_PREFERENCES.includes(choice.engine))
     throw new InputError(`unknown engine "${choice.engine}"; valid: ${ENGINE_PREFERENCES.join('|')}`);
-  const layout = choice.model === undefined && choice.input === undefined ? DEFAULT_LAYOUT : weightLayout(parseModelSpec(choice.model ?? DEFAULT_LAYOUT.model.name, choice.input));
+  const layout = layoutOf(choice.model, choice.input);
   if (choice.engine !== 'tfjs') {
     try {
       const { createOnnxEngine } = await import('./onnx/engine.ts');

@@ -3,7 +3,7 @@
  * spec: for each layer with parameters, in order, its weights then its bias. Dense W is
  * [inputs][outputs] row-major; conv W is [out][in][k][k] (ONNX's OIHW).
  */
-import { DEFAULT_MODEL_NAME, fans, paramLayers, parseModelSpec, type ModelSpec, type ParamLayer } from './model-spec.ts';
+import { DEFAULT_MODEL_NAME, fans, paramLayers, parseModelSpec, type InputShape, type ModelSpec, type ParamLayer } from './model-spec.ts';
 
 export interface LayerSlice {
   /** fan-in (rows of W for a dense layer; in·k·k for a convolution) */
@@ -39,6 +39,11 @@ export function weightLayout(model: ModelSpec): WeightLayout {
 /** The default model (the paper's MLP) and its layout. */
 export const DEFAULT_MODEL: ModelSpec = parseModelSpec(DEFAULT_MODEL_NAME);
 export const DEFAULT_LAYOUT: WeightLayout = weightLayout(DEFAULT_MODEL);
+
+/** The layout of a named model (absent: the default; InputError when the name is bad). */
+export function layoutOf(model?: string, input?: InputShape): WeightLayout {
+  return model === undefined && input === undefined ? DEFAULT_LAYOUT : weightLayout(parseModelSpec(model ?? DEFAULT_MODEL_NAME, input));
+}
 
 /** Where each layer's W and b live in the default model's flat array. */
 export const LAYERS: readonly LayerSlice[] = DEFAULT_LAYOUT.layers;

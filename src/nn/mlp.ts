@@ -5,7 +5,7 @@
 import { createRng, deriveSeed } from '../util/rng.ts';
 import { DEFAULT_LAYOUT, type WeightLayout } from './layout.ts';
 
-export { DEFAULT_LAYOUT, DEFAULT_MODEL, PARAM_COUNT, weightLayout, type WeightLayout } from './layout.ts';
+export { DEFAULT_LAYOUT, DEFAULT_MODEL, layoutOf, PARAM_COUNT, weightLayout, type WeightLayout } from './layout.ts';
 export { DEFAULT_MODEL_NAME, MODEL_FORMS, parseModelSpec, type ModelSpec } from './model-spec.ts';
 export {
   BACKEND_PREFERENCES,

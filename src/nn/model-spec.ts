@@ -68,6 +68,9 @@ export const DEFAULT_MODEL_NAME = 'mlp:784-300-124-60-10';
 
 export const MODEL_FORMS = 'mlp:IN-H1-…-OUT (dense ReLU stack, e.g. mlp:784-300-124-60-10) | lenet5';
 
+/** Largest model accepted: bounds the frames a learner accepts before it knows the run's model (16 MB of float32). */
+export const MAX_MODEL_PARAMETERS = 4_000_000;
+
 /** Pixels per sample, the length of one image row in an ImageSet. */
 export const inputSize = (s: InputShape) => s.channels * s.height * s.width;
 
@@ -90,6 +93,9 @@ function mlp(text: string, input: InputShape, classes: number): ModelSpec {
   if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) fail(text, 'layer sizes must be positive integers');
   if (sizes[0] !== inputSize(input)) fail(text, `the first size must be the input size ${inputSize(input)}`);
   if (sizes[sizes.length - 1] !== classes) fail(text, `the last size must be the class count ${classes}`);
+  let count = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) count += sizes[l] * sizes[l + 1] + sizes[l + 1];
+  if (count > MAX_MODEL_PARAMETERS) fail(text, `${count} parameters exceed the limit of ${MAX_MODEL_PARAMETERS}`);
   const layers: Layer[] = [];
   for (let l = 0; l + 1 < sizes.length; l++)
     layers.push({ kind: 'dense', inputs: sizes[l], outputs: sizes[l + 1], relu: l + 2 < sizes.length });
