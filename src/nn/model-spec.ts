@@ -66,7 +66,7 @@ export const MNIST_SHAPE: InputShape = Object.freeze({ channels: 1, height: IMAG
 /** The paper's network (§V-A): the default. */
 export const DEFAULT_MODEL_NAME = 'mlp:784-300-124-60-10';
 
-export const MODEL_FORMS = 'mlp:IN-H1-…-OUT (dense ReLU stack, e.g. mlp:784-300-124-60-10) | lenet5';
+export const MODEL_FORMS = `mlp:IN-H1-…-OUT (dense ReLU stack, e.g. ${DEFAULT_MODEL_NAME}) | lenet5`;
 
 /** Largest model accepted: bounds the frames a learner accepts before it knows the run's model (16 MB of float32). */
 export const MAX_MODEL_PARAMETERS = 4_000_000;
