@@ -53,3 +53,14 @@ describe.concurrent('--model', () => {
     }
   });
 });
+
+describe('experiment config from --model', () => {
+  it('records the model; F, S_m and C_m are its own; an explicit --flops-per-sample still sets C_m', async () => {
+    const { parseArgs } = await import('../../src/cli/args.ts');
+    const { configFromArgs, spec } = await import('../../src/cli/experiment.ts');
+    const config = (...argv: string[]) => configFromArgs(parseArgs(['--K', '4', ...argv], spec));
+    expect(config('--model', 'lenet5')).toMatchObject({ model: 'lenet5', params: { features: 784, model_params: 61_706, flops_per_sample: 1_692_152 } });
+    expect(config()).toMatchObject({ model: 'mlp:784-300-124-60-10', params: { model_params: 280_934, flops_per_sample: 1_123_736 } });
+    expect(config('--model', 'mlp:784-128-10', '--flops-per-sample', '5e5').params).toMatchObject({ model_params: 101_770, flops_per_sample: 5e5 });
+  });
+});
