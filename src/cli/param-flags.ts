@@ -11,7 +11,7 @@ export const MODEL_FLAG: FlagSpec = {
   name: 'model',
   type: 'string',
   default: DEFAULT_MODEL_NAME,
-  help: `network: ${MODEL_FORMS}; sets F, S_m and C_m = 4·(multiply-adds + bias additions) per sample (an explicit --features, --model-params or --flops-per-sample wins)`,
+  help: `network: ${MODEL_FORMS}; sets F, S_m and C_m = 4·(multiply-adds + bias additions) per sample (an explicit --flops-per-sample wins, and where they are flags --features and --model-params)`,
 };
 
 /** The --model of a command (InputError listing the valid forms when bad). */
