@@ -3,6 +3,16 @@ import { InputError } from '../../src/errors.ts';
 import { DEFAULT_LAYOUT, PARAM_COUNT, weightLayout } from '../../src/nn/layout.ts';
 import { DEFAULT_MODEL_NAME, flopsPerSample, forwardOperations, parameterCount, parseModelSpec } from '../../src/nn/model-spec.ts';
 import { PAPER_PRESET } from '../../src/model/params.ts';
+import { stepsPerRun } from '../../src/nn/onnx/engine.ts';
+
+describe('onnx engine: steps per session run follow the compute', () => {
+  it('the default keeps 64; lenet5 (1.5× C_m) runs 42, so a run blocks heartbeats no longer; lighter models keep 64', () => {
+    expect(stepsPerRun(DEFAULT_LAYOUT)).toBe(64);
+    expect(stepsPerRun(weightLayout(parseModelSpec('lenet5')))).toBe(42);
+    expect(stepsPerRun(weightLayout(parseModelSpec('mlp:784-128-10')))).toBe(64);
+    expect(stepsPerRun(weightLayout(parseModelSpec('mlp:784-2000-1000-10')))).toBe(5);
+  });
+});
 
 describe('model spec: S_m and C_m from the network', () => {
   it('the paper MLP: 280,934 parameters and C_m = 4 × 280,934 = 1,123,736 (the paper figure)', () => {

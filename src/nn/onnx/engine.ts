@@ -2,7 +2,7 @@
  * The onnx engine: onnxruntime-node runs the graphs of graphs.ts on one CPU thread (parallelism
  * stays across learner processes and compute slots).
  *
- * A session.run blocks the event loop, so local training runs in slices of STEPS_PER_RUN SGD
+ * A session.run blocks the event loop, so local training runs in slices of stepsPerRun SGD
  * steps: between slices the process answers heartbeats and reads frames. Each slice feeds the
  * previous slice's output weights back in as they are (no copy through JavaScript).
  */
@@ -11,12 +11,21 @@ import type * as Ort from 'onnxruntime-node';
 import type { ImageSet } from '../../data/mnist.ts';
 import { checkImageSet, checkTrainOptions, type Engine, type EngineUse, type Evaluation, type TrainOptions, type TrainResult } from '../engine.ts';
 import { assertWeightLength, DEFAULT_LAYOUT, type WeightLayout } from '../layout.ts';
-import { inputSize } from '../model-spec.ts';
+import { flopsPerSample, inputSize } from '../model-spec.ts';
 import { stepSchedule } from '../schedule.ts';
 import { evaluationGraph, paramNames, trainingGraph, weightShape } from './graphs.ts';
 
 /** ~4k samples at minibatch 64: tens of milliseconds per run on this kind of machine. */
 const STEPS_PER_RUN = 64;
+
+/**
+ * Steps per run for a model: the default's 64, scaled down by the compute of a heavier model so that
+ * a run blocks the event loop (and the learner's heartbeats) no longer than the default's does.
+ */
+export function stepsPerRun(layout: WeightLayout): number {
+  const scaled = Math.floor((STEPS_PER_RUN * flopsPerSample(DEFAULT_LAYOUT.model)) / flopsPerSample(layout.model));
+  return Math.max(1, Math.min(STEPS_PER_RUN, scaled));
+}
 /** Rows per evaluation run: bounds activation memory and the time the event loop waits. */
 const EVAL_CHUNK_ROWS = 2500;
 
@@ -90,8 +99,9 @@ class OnnxEngine implements Engine {
     const session = await this.trainSession();
     let params = this.paramFeeds(weights);
     let lossSum = 0;
-    for (let first = 0; first < steps; first += STEPS_PER_RUN) {
-      const count = Math.min(STEPS_PER_RUN, steps - first);
+    const perRun = stepsPerRun(this.layout);
+    for (let first = 0; first < steps; first += perRun) {
+      const count = Math.min(perRun, steps - first);
       const out = await session.run({
         ...fixed,
         ...params,
