@@ -10,7 +10,7 @@ import { parseOrHelp, runCli, UsageError, type CommandSpec, type ParsedArgs } fr
 import { ROBUST_ONLY_IN_EXPERIMENTS, SCHEMES, SYNC_SCHEMES, type BuiltinSchemeName } from '../src/allocation/types.ts';
 import { MAX_TOTAL_SAMPLES } from '../src/allocation/feasibility.ts';
 import { SCENARIOS, type Scenario } from '../src/model/coefficients.ts';
-import { systemParamFlags, systemParamsFromArgs } from '../src/cli/param-flags.ts';
+import { MODEL_FLAG, systemParamFlags, systemParamsFromArgs } from '../src/cli/param-flags.ts';
 import { assertUsableFleet, generateFleet } from '../src/model/devices.ts';
 import { fig1Csv, fig1Table } from './fig1/csv.ts';
 import { renderFig1Charts } from '../src/report/index.ts';
@@ -36,9 +36,10 @@ const spec: CommandSpec = {
     { name: 'ts', type: 'list', unit: 's', default: list(FIG1_DEFAULTS.ts), help: 'T values of the τ-vs-T sweep' },
     { name: 'k-for-t', type: 'list', unit: 'learners', default: list(FIG1_DEFAULTS.kForT), help: 'K of each τ-vs-T curve' },
     { name: 'charts', type: 'boolean', default: true, help: 'render tau_vs_K and tau_vs_T as SVG and PNG (--no-charts to skip)' },
+    MODEL_FLAG,
     ...systemParamFlags(),
   ],
-  examples: ['npm run fig1', 'npm run fig1 -- --seeds 100 --out results/fig1-100'],
+  examples: ['npm run fig1', 'npm run fig1 -- --seeds 100 --out results/fig1-100', 'npm run fig1 -- --model lenet5 --out results/fig1-lenet5'],
 };
 
 function numbers(args: ParsedArgs, key: string, flag: string, integer: boolean): number[] {

@@ -15,7 +15,7 @@ import { DEFAULT_EXPERIMENT } from '../orchestrator/config.ts';
 import { MAX_TOTAL_SAMPLES } from '../allocation/feasibility.ts';
 import { SCENARIOS, type Scenario } from '../model/coefficients.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson } from '../model/devices.ts';
-import { systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
+import { MODEL_FLAG, systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
 
 const DEFAULT_K = 20;
 
@@ -42,6 +42,7 @@ const spec: CommandSpec = {
     { name: 'energy-j', type: 'number', exclusiveMin: 0, unit: 'J', help: 'energy budget per learner and cycle for scheme energy (a --learners entry\'s "energy_j" overrides it)' },
     { name: 'json', type: 'boolean', default: false, help: 'print the report as JSON instead of tables' },
     ...SCHEME_FLAGS,
+    MODEL_FLAG,
     ...systemParamFlags(),
   ],
   examples: [
@@ -51,6 +52,7 @@ const spec: CommandSpec = {
     'npm run allocate -- --K 20 --T 12 --schemes optimal,async,energy --energy-j 10',
     'npm run allocate -- --K 20 --T 12 --schemes optimal,eta,mine --scheme-cmd "mine=python3 examples/schemes/proportional.py"',
     'npm run allocate -- --K 20 --T 12 --schemes optimal,mine --scheme-module mine=examples/schemes/proportional.ts',
+    'npm run allocate -- --K 20 --T 12 --model lenet5 --json',
   ],
 };
 

@@ -7,9 +7,9 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EXPERIMENT_SCHEMES, type SchemeName } from '../allocation/types.ts';
-import { systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
+import { MODEL_FLAG, modelFromArgs, systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
 import { PAPER_PRESET } from '../model/params.ts';
-import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, PARAM_COUNT } from '../nn/mlp.ts';
+import { BACKEND_PREFERENCES, DEFAULT_MODEL_NAME, ENGINE_PREFERENCES } from '../nn/mlp.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
 import { DEFAULT_EXPERIMENT, defaultHosts, defaultTaskTimeoutS, HOSTS_PER_CORE, TASK_TIMEOUT, type ExperimentConfig } from '../orchestrator/config.ts';
 import { defaultMeanOnCycles } from '../orchestrator/world.ts';
@@ -28,7 +28,7 @@ import { checkSchemeNames } from '../schemes/index.ts';
 import { ProgressReporter } from './progress.ts';
 import { COMMANDS_SHOWN, externalInstructions, learnerCommands, runEventLines } from './run-events.ts';
 
-// What the wire carries is fixed (784 one-byte pixels, float32 weights of our MLP), so these model
+// What the wire carries is fixed (one-byte pixels, float32 weights of the --model), so these model
 // constants are not flags here; `npm run allocate` still lets you explore other values.
 const WIRE_FIXED = new Set(['features', 'data-bits', 'model-bits', 'model-coeffs-per-sample', 'model-params']);
 
@@ -36,7 +36,7 @@ const WIRE_FIXED = new Set(['features', 'data-bits', 'model-bits', 'model-coeffs
 export const spec: CommandSpec = {
   command: 'npm run experiment --',
   summary:
-    'Run a Mobile Edge Learning experiment: K learner processes train the MNIST MLP over WebSocket under the\n' +
+    'Run a Mobile Edge Learning experiment: K learner processes train a network (--model) on MNIST over WebSocket under the\n' +
     'allocation of each scheme; writes cycles.csv (one row per cycle; its wall_time_s is the scheme\'s cumulative\n' +
     'wall time, while the console\'s "cycle wall" is that cycle\'s own), learners.csv, summary.json, config.json and a report.',
   flags: [
@@ -70,6 +70,7 @@ export const spec: CommandSpec = {
     { name: 'late', type: 'enum', choices: ['drop', 'wait'], default: DEFAULT_EXPERIMENT.late, help: 'a learner past T: drop its update, or wait for it (the cycle lasts longer)' },
     { name: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], default: DEFAULT_EXPERIMENT.engine, help: 'training engine of learners and evaluation: onnx (onnxruntime, native), tfjs (cross-check); auto: onnx, else tfjs with a warning' },
     { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: DEFAULT_EXPERIMENT.backend, help: 'tfjs backend, with --engine tfjs (auto: tfjs-node, else wasm, else cpu)' },
+    MODEL_FLAG,
     { name: 'minibatch', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.minibatch, help: 'SGD mini-batch size' },
     { name: 'lr', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.lr, help: 'SGD learning rate' },
     { name: 'local-iteration', type: 'enum', choices: ['epoch', 'step'], default: DEFAULT_EXPERIMENT.local_iteration, help: 'one local iteration = one epoch of mini-batch SGD over d_k, or one full-batch step' },
@@ -117,6 +118,7 @@ export const spec: CommandSpec = {
     'npm run experiment -- --K 4 --T 12 --trace data/example-trace.csv --csi last --schemes optimal,robust',
     'npm run experiment -- --K 20 --T 12 --schemes optimal,async,eta --aggregate fednova',
     'npm run experiment -- --K 20 --T 12 --schemes optimal,energy --energy-j 15',
+    'npm run experiment -- --K 20 --T 12 --model lenet5',
     'npm run experiment -- --resume results/2026-11-28T10-00-00-K20-T12',
     'npm run experiment -- --K 20 --T 12 --cycles 3 --schemes optimal,mine --scheme-cmd "mine=python3 examples/schemes/proportional.py"',
     'npm run experiment -- --K 20 --T 12 --seeds 5 --out results/K20-T12-5seeds   # rerun to continue a killed campaign',
@@ -174,6 +176,7 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
   if (args.given.has('time-scale') && args.clock !== 'real') throw new UsageError('--time-scale only applies to --clock real (the virtual clock does not sleep)');
   if (args.external && (args.fail?.length ?? 0) > 0) throw new UsageError('--fail kills spawned learners; it cannot be used with --external');
   if (args.external && (args.failHost?.length ?? 0) > 0) throw new UsageError('--fail-host kills spawned learner hosts; it cannot be used with --external');
+  const model = modelFromArgs(args);
   const hosts = hostCount(args);
   const killHost = parseFaults('fail-host', 'host', args.failHost, hosts, args.cycles).map((f) => ({ host: f.target, cycle: f.cycle }));
   if (args.learners && !existsSync(args.learners)) throw new UsageError(`--learners file not found: ${args.learners}`);
@@ -201,6 +204,7 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
     ...worldFromArgs(args),
     engine: args.engine,
     backend: args.backend,
+    model: model.name,
     compute_slots: args.computeSlots,
     hosts,
     host: args.host,
@@ -211,7 +215,8 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
     join_timeout_s: args.joinTimeoutS,
     data_dir: args.dataDir ?? null,
     learners_file: args.learners ?? null,
-    params: { ...systemParamsFromArgs({ ...args, features: 784, dataBits: 8, modelBits: 32, modelCoeffsPerSample: 0, modelParams: PARAM_COUNT } as any) },
+    // F and S_m are the model's (not flags here); C_m too unless --flops-per-sample says otherwise.
+    params: { ...systemParamsFromArgs({ ...args, dataBits: 8, modelBits: 32, modelCoeffsPerSample: 0 } as any) },
     faults: {
       kill: parseFaults('fail', 'learner', args.fail, args.K, args.cycles).map((f) => ({ learner: f.target, cycle: f.cycle })),
       drop_prob: args.dropProb,
@@ -245,6 +250,8 @@ function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
       return (saved.faults.kill_host ?? []).map((k) => `${k.host}@${k.cycle}`);
     case 'speed-jitter':
       return saved.speed_jitter ?? 0;
+    case 'model':
+      return saved.model ?? DEFAULT_MODEL_NAME;
     case 'tau-max':
       return saved.tau_max ?? null;
     // Runs from before the world flags had a static world known by its profile.

@@ -3,7 +3,19 @@
  * command exposes the same overrides with the same names.
  */
 import { UsageError, type FlagSpec, type ParsedArgs } from './args.ts';
-import { PAPER_PRESET, type SystemParams } from '../model/params.ts';
+import { PAPER_PRESET, workloadParams, type SystemParams } from '../model/params.ts';
+import { DEFAULT_MODEL_NAME, MODEL_FORMS, parseModelSpec, type ModelSpec } from '../nn/model-spec.ts';
+
+/** The network (model-spec.ts): its size S_m, compute C_m and input size F feed the time model. */
+export const MODEL_FLAG: FlagSpec = {
+  name: 'model',
+  type: 'string',
+  default: DEFAULT_MODEL_NAME,
+  help: `network: ${MODEL_FORMS}; sets F, S_m and C_m = 4·(multiply-adds + bias additions) per sample (an explicit --flops-per-sample wins, and where they are flags --features and --model-params)`,
+};
+
+/** The --model of a command (InputError listing the valid forms when bad). */
+export const modelFromArgs = (args: Record<string, any>): ModelSpec => parseModelSpec(args.model ?? DEFAULT_MODEL_NAME);
 
 export function systemParamFlags(defaults: SystemParams = PAPER_PRESET): FlagSpec[] {
   return [
@@ -18,12 +30,15 @@ export function systemParamFlags(defaults: SystemParams = PAPER_PRESET): FlagSpe
     { name: 'data-bits', type: 'int', unit: 'bits/feature', min: 1, default: defaults.data_bits, help: 'P_d, bits per feature' },
     { name: 'model-bits', type: 'int', unit: 'bits/coefficient', min: 1, default: defaults.model_bits, help: 'P_m, bits per model coefficient' },
     { name: 'model-coeffs-per-sample', type: 'number', unit: 'coefficients/sample', min: 0, default: defaults.model_coeffs_per_sample, help: 'S_d, model coefficients per batch sample' },
-    { name: 'model-params', type: 'int', unit: 'coefficients', min: 1, default: defaults.model_params, help: 'S_m, model size (default: the [784,300,124,60,10] MLP incl. biases)' },
-    { name: 'flops-per-sample', type: 'number', unit: 'FLOP', exclusiveMin: 0, default: defaults.flops_per_sample, help: 'C_m, FLOPs per sample per local iteration' },
+    { name: 'model-params', type: 'int', unit: 'coefficients', min: 1, default: defaults.model_params, help: 'S_m, model size (default: the --model\'s parameter count, weights and biases)' },
+    { name: 'flops-per-sample', type: 'number', unit: 'FLOP', exclusiveMin: 0, default: defaults.flops_per_sample, help: 'C_m, FLOPs per sample per local iteration (default: the --model\'s)' },
   ];
 }
 
+/** SystemParams from the flags; F, S_m and C_m follow --model unless given explicitly. */
 export function systemParamsFromArgs(args: ParsedArgs): SystemParams {
+  const workload = workloadParams(modelFromArgs(args));
+  const pick = <K extends keyof typeof workload>(flag: string, key: K, given: number) => (args.given?.has(flag) ? given : workload[key]);
   const cpu_hz_choices = (args.cpuHz as string[]).map((raw) => {
     const v = Number(raw);
     if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--cpu-hz values must be numbers > 0 Hz, got "${raw}"`);
@@ -37,11 +52,11 @@ export function systemParamsFromArgs(args: ParsedArgs): SystemParams {
     pathloss_b_db: args.pathlossBDb,
     radius_m: args.radiusM,
     cpu_hz_choices,
-    features: args.features,
+    features: pick('features', 'features', args.features),
     data_bits: args.dataBits,
     model_bits: args.modelBits,
     model_coeffs_per_sample: args.modelCoeffsPerSample,
-    model_params: args.modelParams,
-    flops_per_sample: args.flopsPerSample,
+    model_params: pick('model-params', 'model_params', args.modelParams),
+    flops_per_sample: pick('flops-per-sample', 'flops_per_sample', args.flopsPerSample),
   };
 }

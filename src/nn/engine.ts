@@ -6,7 +6,8 @@
  * schedule of schedule.ts, so the same seed gives the same steps on either engine.
  */
 import type { ImageSet } from '../data/mnist.ts';
-import { CLASS_COUNT, INPUT_SIZE } from './layout.ts';
+import { DEFAULT_MODEL } from './layout.ts';
+import { inputSize, type ModelSpec } from './model-spec.ts';
 import type { LocalIterationMode } from './schedule.ts';
 
 export type { LocalIterationMode } from './schedule.ts';
@@ -67,13 +68,15 @@ export function checkTrainOptions(opts: TrainOptions): void {
   if (!Number.isInteger(opts.seed)) throw new RangeError(`seed must be an integer, got ${opts.seed}`);
 }
 
-export function checkImageSet(set: ImageSet, what = 'batch'): void {
+/** A set fits `model`: count·(pixels per sample) image bytes, one label below the class count per row. */
+export function checkImageSet(set: ImageSet, what = 'batch', model: ModelSpec = DEFAULT_MODEL): void {
+  const pixels = inputSize(model.input);
   if (!Number.isInteger(set.count) || set.count < 0)
     throw new RangeError(`${what}.count must be a non-negative integer, got ${set.count}`);
-  if (set.images.length !== set.count * INPUT_SIZE)
-    throw new RangeError(`${what}.images has ${set.images.length} bytes, expected count·${INPUT_SIZE} = ${set.count * INPUT_SIZE}`);
+  if (set.images.length !== set.count * pixels)
+    throw new RangeError(`${what}.images has ${set.images.length} bytes, expected count·${pixels} = ${set.count * pixels}`);
   if (set.labels.length !== set.count)
     throw new RangeError(`${what}.labels has ${set.labels.length} entries, expected count = ${set.count}`);
   for (let i = 0; i < set.count; i++)
-    if (set.labels[i] >= CLASS_COUNT) throw new RangeError(`${what}.labels[${i}] = ${set.labels[i]} is outside 0..${CLASS_COUNT - 1}`);
+    if (set.labels[i] >= model.classes) throw new RangeError(`${what}.labels[${i}] = ${set.labels[i]} is outside 0..${model.classes - 1}`);
 }

@@ -1,49 +1,59 @@
 /**
- * The network's shape and the flat weight layout that travels on the wire and that FedAvg
- * averages: W1 (784x300 row-major, [in][out]), b1, W2, b2, W3, b3, W4, b4.
+ * The flat weight layout that travels on the wire and that FedAvg averages, derived from the model
+ * spec: for each layer with parameters, in order, its weights then its bias. Dense W is
+ * [inputs][outputs] row-major; conv W is [out][in][k][k] (ONNX's OIHW).
  */
-
-import { LABEL_COUNT, PIXELS_PER_IMAGE } from '../data/format.ts';
-
-/** The network reads one MNIST image and scores its ten digits. */
-export const INPUT_SIZE = PIXELS_PER_IMAGE;
-export const CLASS_COUNT = LABEL_COUNT;
-export const LAYER_SIZES = [INPUT_SIZE, 300, 124, 60, CLASS_COUNT] as const;
+import { DEFAULT_MODEL_NAME, fans, paramLayers, parseModelSpec, type InputShape, type ModelSpec, type ParamLayer } from './model-spec.ts';
 
 export interface LayerSlice {
-  /** fan-in (rows of W) */
+  /** fan-in (rows of W for a dense layer; in·k·k for a convolution) */
   inputs: number;
-  /** fan-out (columns of W, length of b) */
+  /** fan-out (columns of W, length of b; output channels of a convolution) */
   outputs: number;
   /** offset of W in the flat array (elements) */
   weightOffset: number;
   /** offset of b in the flat array (elements) */
   biasOffset: number;
+  /** the layer these parameters belong to */
+  layer: ParamLayer;
 }
 
-function buildLayout(): { layers: LayerSlice[]; count: number } {
+export interface WeightLayout {
+  model: ModelSpec;
+  layers: LayerSlice[];
+  /** total number of parameters, S_m */
+  count: number;
+}
+
+export function weightLayout(model: ModelSpec): WeightLayout {
   const layers: LayerSlice[] = [];
   let offset = 0;
-  for (let l = 0; l + 1 < LAYER_SIZES.length; l++) {
-    const inputs = LAYER_SIZES[l];
-    const outputs = LAYER_SIZES[l + 1];
-    layers.push({ inputs, outputs, weightOffset: offset, biasOffset: offset + inputs * outputs });
+  for (const layer of paramLayers(model)) {
+    const { fanIn: inputs, outputs } = fans(layer);
+    layers.push({ inputs, outputs, weightOffset: offset, biasOffset: offset + inputs * outputs, layer });
     offset += inputs * outputs + outputs;
   }
-  return { layers, count: offset };
+  return { model, layers, count: offset };
 }
 
-const layout = buildLayout();
+/** The default model (the paper's MLP) and its layout. */
+export const DEFAULT_MODEL: ModelSpec = parseModelSpec(DEFAULT_MODEL_NAME);
+export const DEFAULT_LAYOUT: WeightLayout = weightLayout(DEFAULT_MODEL);
 
-/** Where each layer's W and b live in the flat array. */
-export const LAYERS: readonly LayerSlice[] = layout.layers;
+/** The layout of a named model (absent: the default; InputError when the name is bad). */
+export function layoutOf(model?: string, input?: InputShape): WeightLayout {
+  return model === undefined && input === undefined ? DEFAULT_LAYOUT : weightLayout(parseModelSpec(model ?? DEFAULT_MODEL_NAME, input));
+}
 
-/** Total number of parameters: 280934 for [784, 300, 124, 60, 10]. */
-export const PARAM_COUNT: number = layout.count;
+/** Where each layer's W and b live in the default model's flat array. */
+export const LAYERS: readonly LayerSlice[] = DEFAULT_LAYOUT.layers;
 
-export function assertWeightLength(weights: Float32Array, what = 'weights'): void {
+/** Parameters of the default model (280934 for the paper's MLP). */
+export const PARAM_COUNT: number = DEFAULT_LAYOUT.count;
+
+export function assertWeightLength(weights: Float32Array, what = 'weights', layout: WeightLayout = DEFAULT_LAYOUT): void {
   if (!(weights instanceof Float32Array))
     throw new TypeError(`${what} must be a Float32Array, got ${Object.prototype.toString.call(weights)}`);
-  if (weights.length !== PARAM_COUNT)
-    throw new RangeError(`${what} has ${weights.length} values, expected ${PARAM_COUNT} (network ${LAYER_SIZES.join('-')})`);
+  if (weights.length !== layout.count)
+    throw new RangeError(`${what} has ${weights.length} values, expected ${layout.count} (model ${layout.model.name})`);
 }

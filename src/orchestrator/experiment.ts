@@ -17,7 +17,7 @@ import { firstN, loadMnist, mnistCounts, subset, type ImageSet } from '../data/m
 import { dirichletShards, iidShards } from '../data/partition.ts';
 import { createClock, monotonicSeconds } from '../emulation/clock.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec, specProblem, type LearnerProfile, type LearnerSpec } from '../model/devices.ts';
-import { createEngine, initWeights, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
+import { createEngine, initWeights, layoutOf, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
 import { reachableUrls } from './addresses.ts';
 import { energySettings, runEnergyParams, type ExperimentConfig } from './config.ts';
@@ -194,7 +194,8 @@ function allocationBriefs(allocations: Map<SchemeName, FeasibleAllocation>): All
 function learnerSettings(config: ExperimentConfig, runId: string): LearnerSettings {
   return {
     run_id: runId,
-    param_count: PARAM_COUNT,
+    param_count: layoutOf(config.model).count,
+    ...(config.model !== undefined ? { model: config.model } : {}),
     minibatch: config.minibatch,
     lr: config.lr,
     local_iteration: config.local_iteration,
@@ -414,12 +415,12 @@ async function runSession(
     const allocations = await allocateAll(config, fleet, ctx.schemes, planner);
     const writer = openResults(config, opts, fleet, data.engine);
     const states = new Map<SchemeName, SchemeState>();
-    const initial = initWeights(config.seed); // every scheme starts from the same weights
+    const initial = initWeights(config.seed, layoutOf(config.model)); // every scheme starts from the same weights
     for (const scheme of config.schemes) states.set(scheme, { cycle: 0, weights: initial, emulated_s: 0, wall_s: 0 });
     // What each scheme has measured of each learner (csi last, robust on a trace); a resumed run reads it back.
     const measurements = new Map<SchemeName, Measurements>(config.schemes.map((scheme) => [scheme, new Measurements(config.K)]));
     if (opts.resume) {
-      writer.resume(states, PARAM_COUNT);
+      writer.resume(states, layoutOf(config.model).count);
       for (const row of writer.readLearners()) measurements.get(row.scheme as SchemeName)?.add(row.learner, measureFromRow(row));
       emit({ type: 'resuming', out: opts.out, after: [...states.entries()].map(([scheme, st]) => ({ scheme, cycle: st.cycle })) });
     }

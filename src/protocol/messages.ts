@@ -42,6 +42,8 @@ export interface LearnerSettings {
   engine: EnginePreference;
   /** tfjs backend, when the tfjs engine runs */
   backend: BackendPreference;
+  /** the network to build (src/nn/model-spec.ts); absent: the paper's MLP */
+  model?: string;
   max_samples: number; // largest batch/shard this run can send
 }
 
@@ -396,6 +398,7 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
           flops_per_sample: field(s, 'flops_per_sample', 'posnum'),
           engine: oneOf(s, 'engine', ENGINE_PREFERENCES),
           backend: oneOf(s, 'backend', BACKEND_PREFERENCES),
+          ...(s.model !== undefined ? { model: field(s, 'model', 'string') } : {}),
           max_samples: field(s, 'max_samples', 'posint'),
         },
       };

@@ -57,6 +57,7 @@ export function headerFacts(config: Json, summary: Json): Fact[] {
   const test = testSamples(config);
   const data = [d === undefined ? '' : `d = ${groupThousands(d)} training samples`, test === undefined ? '' : `${groupThousands(test)} test images`].filter(Boolean);
   add('data', data.length ? data.join(', ') : undefined);
+  add('model', modelText(config));
   const training = [
     num(config.minibatch) === undefined ? '' : `mini-batch ${config.minibatch}`,
     num(config.lr) === undefined ? '' : `learning rate ${config.lr}`,
@@ -108,6 +109,15 @@ export function headerFacts(config: Json, summary: Json): Fact[] {
   const commit = str(config.git_commit);
   add('git commit', commit === undefined ? undefined : shortCommit(commit));
   return facts;
+}
+
+/** The network (--model) with the S_m and C_m the allocation used; undefined for runs from before --model. */
+function modelText(config: Record<string, unknown>): string | undefined {
+  const model = str(config.model);
+  if (model === undefined) return undefined;
+  const params = obj(config.params);
+  const [size, compute] = [num(params?.model_params), num(params?.flops_per_sample)];
+  return size === undefined || compute === undefined ? model : `${model}: S_m = ${groupThousands(size)} parameters, C_m = ${groupThousands(compute)} FLOP per sample`;
 }
 
 /** The changing world of config.json, or undefined for runs from before it (or a static one). */

@@ -316,6 +316,8 @@ export interface ExperimentConfig {
   engine: EnginePreference;
   /** tfjs backend, when the tfjs engine runs */
   backend: BackendPreference;
+  /** the network the learners train (--model, see src/nn/model-spec.ts); absent in older runs = the paper's MLP */
+  model?: string;
   compute_slots: number;
   /** spawned learner host processes the K learners are spread over (absent in runs before hosts: one per learner) */
   hosts?: number;

@@ -94,7 +94,7 @@ describe('flat weight layout', () => {
       [300, 784], [300, 1], [124, 300], [124, 1], [60, 124], [60, 1], [10, 60], [10, 1],
     ]);
     // Element (i=2, j=7) of W1 (row-major [in][out]) is W1ᵀ[7][2].
-    expect(p[0].arraySync()[7][2]).toBe(w[2 * 300 + 7]);
+    expect((p[0].arraySync() as number[][])[7][2]).toBe(w[2 * 300 + 7]);
     const back = paramsToFlat(p);
     expect(Buffer.from(back.buffer).equals(Buffer.from(w.buffer))).toBe(true);
     disposeAll(p);

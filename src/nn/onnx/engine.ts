@@ -2,7 +2,7 @@
  * The onnx engine: onnxruntime-node runs the graphs of graphs.ts on one CPU thread (parallelism
  * stays across learner processes and compute slots).
  *
- * A session.run blocks the event loop, so local training runs in slices of STEPS_PER_RUN SGD
+ * A session.run blocks the event loop, so local training runs in slices of stepsPerRun SGD
  * steps: between slices the process answers heartbeats and reads frames. Each slice feeds the
  * previous slice's output weights back in as they are (no copy through JavaScript).
  */
@@ -10,12 +10,22 @@ import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
 import type { ImageSet } from '../../data/mnist.ts';
 import { checkImageSet, checkTrainOptions, type Engine, type EngineUse, type Evaluation, type TrainOptions, type TrainResult } from '../engine.ts';
-import { assertWeightLength, INPUT_SIZE, LAYERS, PARAM_COUNT } from '../layout.ts';
+import { assertWeightLength, DEFAULT_LAYOUT, type WeightLayout } from '../layout.ts';
+import { flopsPerSample, inputSize } from '../model-spec.ts';
 import { stepSchedule } from '../schedule.ts';
-import { evaluationGraph, PARAM_NAMES, trainingGraph } from './graphs.ts';
+import { evaluationGraph, paramNames, trainingGraph, weightShape } from './graphs.ts';
 
 /** ~4k samples at minibatch 64: tens of milliseconds per run on this kind of machine. */
 const STEPS_PER_RUN = 64;
+
+/**
+ * Steps per run for a model: the default's 64, scaled down by the compute of a heavier model so that
+ * a run blocks the event loop (and the learner's heartbeats) no longer than the default's does.
+ */
+export function stepsPerRun(layout: WeightLayout): number {
+  const scaled = Math.floor((STEPS_PER_RUN * flopsPerSample(DEFAULT_LAYOUT.model)) / flopsPerSample(layout.model));
+  return Math.max(1, Math.min(STEPS_PER_RUN, scaled));
+}
 /** Rows per evaluation run: bounds activation memory and the time the event loop waits. */
 const EVAL_CHUNK_ROWS = 2500;
 
@@ -33,7 +43,7 @@ export function loadOrt(): OrtModule {
  * trains: ~50 ms and some memory saved per process); `ready` creates the named ones now, so their
  * cost falls in start-up rather than in the first cycle.
  */
-export async function createOnnxEngine(ready: EngineUse[] = []): Promise<Engine> {
+export async function createOnnxEngine(ready: EngineUse[] = [], layout: WeightLayout = DEFAULT_LAYOUT): Promise<Engine> {
   const ort = loadOrt();
   const options: Ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: 1,
@@ -45,9 +55,9 @@ export async function createOnnxEngine(ready: EngineUse[] = []): Promise<Engine>
     let session: Promise<Ort.InferenceSession> | undefined;
     return () => (session ??= ort.InferenceSession.create(graph(), options));
   };
-  const sessions = { train: lazy(trainingGraph), evaluate: lazy(evaluationGraph) };
+  const sessions = { train: lazy(() => trainingGraph(layout)), evaluate: lazy(() => evaluationGraph(layout)) };
   await Promise.all(ready.map((use) => sessions[use]()));
-  return new OnnxEngine(ort, sessions.train, sessions.evaluate);
+  return new OnnxEngine(ort, layout, sessions.train, sessions.evaluate);
 }
 
 const int64 = (values: ArrayLike<number>) => {
@@ -58,16 +68,22 @@ const int64 = (values: ArrayLike<number>) => {
 
 class OnnxEngine implements Engine {
   readonly name = 'onnx';
+  private readonly names: string[];
+  private readonly pixels: number;
 
   constructor(
     private readonly ort: OrtModule,
+    private readonly layout: WeightLayout,
     private readonly trainSession: () => Promise<Ort.InferenceSession>,
     private readonly evalSession: () => Promise<Ort.InferenceSession>,
-  ) {}
+  ) {
+    this.names = paramNames(layout);
+    this.pixels = inputSize(layout.model.input);
+  }
 
   async train(weights: Float32Array, batch: ImageSet, opts: TrainOptions): Promise<TrainResult> {
-    assertWeightLength(weights);
-    checkImageSet(batch);
+    assertWeightLength(weights, 'weights', this.layout);
+    checkImageSet(batch, 'batch', this.layout.model);
     checkTrainOptions(opts);
     if (batch.count === 0 || opts.iterations === 0) return { weights: weights.slice(), loss: NaN, steps: 0 };
     const { Tensor } = this.ort;
@@ -75,7 +91,7 @@ class OnnxEngine implements Engine {
     const schedule = stepSchedule(n, opts.iterations, opts.mode, opts.minibatch, opts.seed);
     const steps = schedule.starts.length;
     const fixed: Feeds = {
-      images: new Tensor('uint8', batch.images, [n, INPUT_SIZE]),
+      images: new Tensor('uint8', batch.images, [n, this.pixels]),
       labels: new Tensor('uint8', batch.labels, [n]),
       order: new Tensor('int64', int64(schedule.order), [schedule.order.length]),
       lr: new Tensor('float32', Float32Array.of(opts.lr), []),
@@ -83,8 +99,9 @@ class OnnxEngine implements Engine {
     const session = await this.trainSession();
     let params = this.paramFeeds(weights);
     let lossSum = 0;
-    for (let first = 0; first < steps; first += STEPS_PER_RUN) {
-      const count = Math.min(STEPS_PER_RUN, steps - first);
+    const perRun = stepsPerRun(this.layout);
+    for (let first = 0; first < steps; first += perRun) {
+      const count = Math.min(perRun, steps - first);
       const out = await session.run({
         ...fixed,
         ...params,
@@ -92,15 +109,15 @@ class OnnxEngine implements Engine {
         ends: new Tensor('int64', int64(schedule.ends.subarray(first, first + count)), [count]),
         steps: new Tensor('int64', BigInt64Array.of(BigInt(count)), []),
       });
-      params = Object.fromEntries(PARAM_NAMES.map((name) => [name, out[`${name}_new`]]));
+      params = Object.fromEntries(this.names.map((name) => [name, out[`${name}_new`]]));
       lossSum += (out.loss_sum.data as Float32Array)[0];
     }
-    return { weights: flatWeights(params), loss: lossSum / steps, steps };
+    return { weights: this.flatWeights(params), loss: lossSum / steps, steps };
   }
 
   async evaluate(weights: Float32Array, set: ImageSet): Promise<Evaluation> {
-    assertWeightLength(weights);
-    checkImageSet(set, 'set');
+    assertWeightLength(weights, 'weights', this.layout);
+    checkImageSet(set, 'set', this.layout.model);
     if (set.count === 0) return { accuracy: NaN, loss: NaN };
     const { Tensor } = this.ort;
     const session = await this.evalSession();
@@ -111,7 +128,7 @@ class OnnxEngine implements Engine {
       const rows = Math.min(EVAL_CHUNK_ROWS, set.count - start);
       const out = await session.run({
         ...params,
-        images: new Tensor('uint8', set.images.subarray(start * INPUT_SIZE, (start + rows) * INPUT_SIZE), [rows, INPUT_SIZE]),
+        images: new Tensor('uint8', set.images.subarray(start * this.pixels, (start + rows) * this.pixels), [rows, this.pixels]),
         labels: new Tensor('uint8', set.labels.subarray(start, start + rows), [rows]),
       });
       correct += Number((out.correct.data as BigInt64Array)[0]);
@@ -120,23 +137,23 @@ class OnnxEngine implements Engine {
     return { accuracy: correct / set.count, loss: lossSum / set.count };
   }
 
-  /** W_l [inputs, outputs] and b_l [outputs] as views into (a copy of) the flat weights. */
+  /** W_l (shape as the graphs take it) and b_l [outputs] as views into (a copy of) the flat weights. */
   private paramFeeds(weights: Float32Array): Feeds {
     const own = weights.slice(); // the caller may reuse its array while a run reads ours
     const feeds: Feeds = {};
-    LAYERS.forEach((layer, l) => {
-      feeds[PARAM_NAMES[2 * l]] = new this.ort.Tensor('float32', own.subarray(layer.weightOffset, layer.biasOffset), [layer.inputs, layer.outputs]);
-      feeds[PARAM_NAMES[2 * l + 1]] = new this.ort.Tensor('float32', own.subarray(layer.biasOffset, layer.biasOffset + layer.outputs), [layer.outputs]);
+    this.layout.layers.forEach((layer, l) => {
+      feeds[this.names[2 * l]] = new this.ort.Tensor('float32', own.subarray(layer.weightOffset, layer.biasOffset), weightShape(this.layout, l));
+      feeds[this.names[2 * l + 1]] = new this.ort.Tensor('float32', own.subarray(layer.biasOffset, layer.biasOffset + layer.outputs), [layer.outputs]);
     });
     return feeds;
   }
-}
 
-function flatWeights(params: Feeds): Float32Array {
-  const flat = new Float32Array(PARAM_COUNT);
-  LAYERS.forEach((layer, l) => {
-    flat.set(params[PARAM_NAMES[2 * l]].data as Float32Array, layer.weightOffset);
-    flat.set(params[PARAM_NAMES[2 * l + 1]].data as Float32Array, layer.biasOffset);
-  });
-  return flat;
+  private flatWeights(params: Feeds): Float32Array {
+    const flat = new Float32Array(this.layout.count);
+    this.layout.layers.forEach((layer, l) => {
+      flat.set(params[this.names[2 * l]].data as Float32Array, layer.weightOffset);
+      flat.set(params[this.names[2 * l + 1]].data as Float32Array, layer.biasOffset);
+    });
+    return flat;
+  }
 }

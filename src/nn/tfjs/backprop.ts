@@ -17,7 +17,7 @@ export function forwardLogitsT(params: DeviceParams, x: tf.Tensor2D): tf.Tensor2
   const layers = params.length / 2;
   let aT: tf.Tensor2D = tf.transpose(x);
   for (let l = 0; l < layers; l++) {
-    const z = tf.add(tf.matMul(params[2 * l], aT), params[2 * l + 1]) as tf.Tensor2D;
+    const z = tf.add(tf.matMul(params[2 * l] as tf.Tensor2D, aT), params[2 * l + 1]) as tf.Tensor2D;
     aT = l + 1 < layers ? tf.relu(z) : z;
   }
   return aT;
@@ -38,7 +38,7 @@ export interface LossAndGradients {
   /** Σ over the m samples of the cross-entropy (not scaled) */
   lossSum: tf.Scalar;
   /** gradients of scale·lossSum, in DeviceParams layout */
-  grads: tf.Tensor2D[];
+  grads: tf.Tensor[];
 }
 
 /**
@@ -52,7 +52,7 @@ export function lossAndGradients(params: DeviceParams, x: tf.Tensor2D, yT: tf.Te
   const actsT: tf.Tensor2D[] = [tf.transpose(x)];
   let zT: tf.Tensor2D = actsT[0];
   for (let l = 0; l < layers; l++) {
-    zT = tf.add(tf.matMul(params[2 * l], actsT[l]), params[2 * l + 1]);
+    zT = tf.add(tf.matMul(params[2 * l] as tf.Tensor2D, actsT[l]), params[2 * l + 1]);
     if (l + 1 < layers) actsT.push(tf.relu(zT));
   }
   const logProbT = logSoftmaxT(zT);
@@ -66,7 +66,7 @@ export function lossAndGradients(params: DeviceParams, x: tf.Tensor2D, yT: tf.Te
     grads[2 * l] = tf.matMul(dzT, a); // dWᵀ [outputs, inputs]
     grads[2 * l + 1] = tf.sum(dzT, 1, true); // db [outputs, 1]
     if (l > 0) {
-      const daT = tf.matMul(tf.transpose(params[2 * l]), dzT); // W·dzᵀ: [inputs, m]
+      const daT = tf.matMul(tf.transpose(params[2 * l] as tf.Tensor2D), dzT); // W·dzᵀ: [inputs, m]
       // ReLU'(z) is 1 where the activation is positive: step(a) is that mask.
       dzT = tf.mul(daT, tf.step(actsT[l]));
     }
@@ -75,6 +75,6 @@ export function lossAndGradients(params: DeviceParams, x: tf.Tensor2D, yT: tf.Te
 }
 
 /** params − steps (steps already carry the learning rate), as new tensors. */
-export function applyUpdate(params: DeviceParams, steps: tf.Tensor2D[]): DeviceParams {
+export function applyUpdate(params: DeviceParams, steps: tf.Tensor[]): DeviceParams {
   return params.map((p, i) => tf.sub(p, steps[i]));
 }

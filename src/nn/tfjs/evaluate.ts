@@ -3,20 +3,23 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../data/mnist.ts';
 import { checkImageSet, type Evaluation } from '../engine.ts';
 import { ensureBackend } from './backend.ts';
-import { crossEntropySumT, forwardLogitsT } from './backprop.ts';
-import { assertWeightLength } from '../layout.ts';
+import { crossEntropySumT } from './backprop.ts';
+import { assertWeightLength, DEFAULT_LAYOUT } from '../layout.ts';
 import { HostBatch } from './minibatch.ts';
-import { disposeAll, paramsFromFlat } from './params.ts';
+import { tfjsNetwork, type TfjsNetwork } from './network.ts';
+import { disposeAll } from './params.ts';
 
 const EVAL_CHUNK_ROWS = 2000;
 
-export async function evaluate(weights: Float32Array, set: ImageSet): Promise<Evaluation> {
-  assertWeightLength(weights);
-  checkImageSet(set, 'set');
+const DEFAULT_NETWORK = tfjsNetwork(DEFAULT_LAYOUT);
+
+export async function evaluate(weights: Float32Array, set: ImageSet, net: TfjsNetwork = DEFAULT_NETWORK): Promise<Evaluation> {
+  assertWeightLength(weights, 'weights', net.layout);
+  checkImageSet(set, 'set', net.layout.model);
   if (set.count === 0) return { accuracy: NaN, loss: NaN };
   await ensureBackend();
-  const host = new HostBatch(set);
-  const params = paramsFromFlat(weights);
+  const host = new HostBatch(set, net.layout.model);
+  const params = net.fromFlat(weights);
   let correct = 0;
   let lossSum = 0;
   try {
@@ -24,7 +27,7 @@ export async function evaluate(weights: Float32Array, set: ImageSet): Promise<Ev
       const rows = Math.min(EVAL_CHUNK_ROWS, set.count - start);
       const [predicted, chunkLoss] = tf.tidy(() => {
         const { x, yT } = host.uploadRange(start, rows);
-        const logitsT = forwardLogitsT(params, x);
+        const logitsT = net.logitsT(params, x);
         return [tf.argMax(logitsT, 0), crossEntropySumT(logitsT, yT)];
       });
       const classes = predicted.dataSync();

@@ -9,12 +9,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../data/mnist.ts';
 import { checkImageSet } from '../engine.ts';
-import { CLASS_COUNT, INPUT_SIZE } from '../layout.ts';
+import { DEFAULT_MODEL } from '../layout.ts';
+import { inputSize, type ModelSpec } from '../model-spec.ts';
 
 export interface DeviceMinibatch {
-  /** pixels in [0, 1], [m, 784] */
+  /** pixels in [0, 1], [m, pixels per sample] */
   x: tf.Tensor2D;
-  /** one-hot labels, feature-major [10, m] */
+  /** one-hot labels, feature-major [classes, m] */
   yT: tf.Tensor2D;
 }
 
@@ -22,9 +23,13 @@ export class HostBatch {
   readonly count: number;
   private readonly pixels: Float32Array;
   private readonly labels: Uint8Array;
+  private readonly rowLength: number;
+  private readonly classes: number;
 
-  constructor(set: ImageSet) {
-    checkImageSet(set);
+  constructor(set: ImageSet, model: ModelSpec = DEFAULT_MODEL) {
+    checkImageSet(set, 'batch', model);
+    this.rowLength = inputSize(model.input);
+    this.classes = model.classes;
     this.count = set.count;
     this.labels = set.labels;
     this.pixels = new Float32Array(set.images.length);
@@ -36,21 +41,23 @@ export class HostBatch {
   upload(rows: ArrayLike<number>): DeviceMinibatch {
     const m = rows.length;
     // Fresh arrays every call: the cpu backend keeps a reference instead of copying.
-    const x = new Float32Array(m * INPUT_SIZE);
-    const yT = new Float32Array(CLASS_COUNT * m);
+    const row = this.rowLength;
+    const x = new Float32Array(m * row);
+    const yT = new Float32Array(this.classes * m);
     for (let i = 0; i < m; i++) {
       const r = rows[i];
-      x.set(this.pixels.subarray(r * INPUT_SIZE, (r + 1) * INPUT_SIZE), i * INPUT_SIZE);
+      x.set(this.pixels.subarray(r * row, (r + 1) * row), i * row);
       yT[this.labels[r] * m + i] = 1;
     }
-    return { x: tf.tensor2d(x, [m, INPUT_SIZE]), yT: tf.tensor2d(yT, [CLASS_COUNT, m]) };
+    return { x: tf.tensor2d(x, [m, row]), yT: tf.tensor2d(yT, [this.classes, m]) };
   }
 
   /** Upload rows [start, start + m) as one minibatch. */
   uploadRange(start: number, m: number): DeviceMinibatch {
-    const yT = new Float32Array(CLASS_COUNT * m);
+    const row = this.rowLength;
+    const yT = new Float32Array(this.classes * m);
     for (let i = 0; i < m; i++) yT[this.labels[start + i] * m + i] = 1;
-    const x = this.pixels.slice(start * INPUT_SIZE, (start + m) * INPUT_SIZE);
-    return { x: tf.tensor2d(x, [m, INPUT_SIZE]), yT: tf.tensor2d(yT, [CLASS_COUNT, m]) };
+    const x = this.pixels.slice(start * row, (start + m) * row);
+    return { x: tf.tensor2d(x, [m, row]), yT: tf.tensor2d(yT, [this.classes, m]) };
   }
 }

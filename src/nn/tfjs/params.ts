@@ -8,16 +8,19 @@
  * small minibatch, not the freshly updated weight matrix (measured ~1.6x faster on wasm).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { LAYERS, PARAM_COUNT, assertWeightLength } from '../layout.ts';
+import { assertWeightLength, DEFAULT_LAYOUT, type WeightLayout } from '../layout.ts';
 
-/** [W1ᵀ, b1, W2ᵀ, b2, W3ᵀ, b3, W4ᵀ, b4] with W_lᵀ: [outputs, inputs], b_l: [outputs, 1]. */
-export type DeviceParams = tf.Tensor2D[];
+/**
+ * [W1, b1, W2, b2, …] on the device. For the MLP W_lᵀ: [outputs, inputs], b_l: [outputs, 1];
+ * convnet.ts keeps its own shapes.
+ */
+export type DeviceParams = tf.Tensor[];
 
-export function paramsFromFlat(weights: Float32Array): DeviceParams {
-  assertWeightLength(weights);
+export function paramsFromFlat(weights: Float32Array, layout: WeightLayout = DEFAULT_LAYOUT): DeviceParams {
+  assertWeightLength(weights, 'weights', layout);
   return tf.tidy(() => {
     const out: DeviceParams = [];
-    for (const layer of LAYERS) {
+    for (const layer of layout.layers) {
       // slice() copies, so later changes to `weights` cannot reach the tensors (cpu backend aliases).
       const w = tf.tensor2d(weights.slice(layer.weightOffset, layer.biasOffset), [layer.inputs, layer.outputs]);
       out.push(tf.transpose(w));
@@ -27,9 +30,9 @@ export function paramsFromFlat(weights: Float32Array): DeviceParams {
   });
 }
 
-export function paramsToFlat(params: DeviceParams): Float32Array {
-  const flat = new Float32Array(PARAM_COUNT);
-  LAYERS.forEach((layer, l) => {
+export function paramsToFlat(params: DeviceParams, layout: WeightLayout = DEFAULT_LAYOUT): Float32Array {
+  const flat = new Float32Array(layout.count);
+  layout.layers.forEach((layer, l) => {
     const w = tf.transpose(params[2 * l]);
     flat.set(w.dataSync() as Float32Array, layer.weightOffset);
     w.dispose();
