@@ -39,6 +39,9 @@ export const LEARNERS_HEADER = [
 /** The `reason` of a learner that sat a cycle out because it was offline (availability, trace): not a failure. */
 export const UNAVAILABLE_REASON = 'unavailable';
 
+/** The run's events, one JSON object per line (docs/events.md, docs/events.schema.json). */
+export const EVENTS_FILE = 'events.jsonl';
+
 /** learners.csv as runs before the per-learner τ_k and energy columns wrote it: still read. */
 export const LEARNERS_HEADER_WITHOUT_TAU = LEARNERS_HEADER.slice(0, -4);
 
