@@ -5,6 +5,7 @@
  */
 import type { RunSummaryFile } from '../run-folder/schema.ts';
 import type { SchemeName } from '../allocation/types.ts';
+import type { PhaseTimes } from '../model/coefficients.ts';
 import type { LearnerProfile } from '../model/devices.ts';
 import type { SchemeSummary } from '../run-folder/schema.ts';
 import type { ExperimentConfig } from '../run-folder/schema.ts';
@@ -23,15 +24,8 @@ export type HubEvent =
 export const LEARNER_PHASES = ['receiving', 'waiting', 'computing', 'returning'] as const;
 export type LearnerPhase = (typeof LEARNER_PHASES)[number];
 
-export interface EmulatedTimeline {
-  t_send_s: number;
-  t_compute_s: number;
-  t_return_s: number;
-  t_total_s: number;
-  /** the task frame (batch + weights) and the result frame, bytes on the wire */
-  bytes_sent: number;
-  bytes_returned: number;
-}
+/** A finished task: its emulated phases (seconds of the cycle) and the task and result frames' bytes on the wire. */
+export type EmulatedTimeline = PhaseTimes & { bytes_sent: number; bytes_returned: number };
 
 export interface AllocationBrief {
   scheme: SchemeName;

@@ -192,9 +192,11 @@ function drawProgress(snapshot) {
   const eta = p.eta_s === null ? null : Math.max(0, p.eta_s - (live ? (Date.now() - receivedAt) / 1000 : 0));
   const frac = p.cycles_total ? p.cycles_done / p.cycles_total : 0;
   document.getElementById('progress-bar').style.width = `${(100 * frac).toFixed(1)}%`;
+  const connected = snapshot.runs.reduce((n, r) => n + r.connected, 0);
   document.getElementById('progress-text').textContent =
     `${p.cycles_done}${p.cycles_total ? `/${p.cycles_total}` : ''} cycles done · elapsed ${duration(elapsed)} · ` +
-    (eta === null ? 'ETA after the first cycle' : live ? `ETA ${duration(eta)}` : 'ended');
+    (eta === null ? 'ETA after the first cycle' : live ? `ETA ${duration(eta)}` : 'ended') +
+    (live ? ` · ${connected} learners connected` : '');
 }
 
 function drawRuns(snapshot) {
