@@ -174,6 +174,7 @@ function drawTimeline(run) {
         at += s;
       }
       if (l.phase === 'late') el('rect', { x: x(0), y, width: x(at) - x(0), height: h, fill: 'none', stroke: PHASES.late, 'stroke-width': 2 }, g);
+      el('circle', { cx: x(at) + h / 2 + 2, cy: y + h / 2, r: h / 2 - 1, fill: PHASES[l.phase] }, g); // how it ended
       el('title', {}, g, `learner ${l.learner}: ${l.phase}, send ${l.t_send_s.toFixed(2)} s, compute ${l.t_compute_s.toFixed(2)} s, return ${l.t_return_s.toFixed(2)} s (emulated)`);
     } else {
       el('rect', { x: x(0), y, width: x(span) - x(0), height: h, fill: PHASES[l.phase] || '#ccc', opacity: l.phase === 'missing' ? 0.5 : 0.35 }, g);
