@@ -3,9 +3,6 @@
  * Prometheus metrics for the runs of this command (src/dashboard). It binds before any run
  * starts, so a port that cannot be used stops the command (exit 2) with nothing begun.
  */
-import { labelsOfRunLabel } from '../dashboard/follow.ts';
-import { startDashboard } from '../dashboard/server.ts';
-import { DashboardState } from '../dashboard/state.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import type { FlagSpec, ParsedArgs } from './args.ts';
 
@@ -32,6 +29,12 @@ export interface RunDashboard {
 /** Starts the dashboard when --dashboard was given (null otherwise); prints its URL through `log`. */
 export async function openRunDashboard(args: ParsedArgs, log: (line: string) => void): Promise<RunDashboard | null> {
   if (args.dashboard === undefined) return null;
+  // Loaded only when asked for: a run without a dashboard carries none of its modules.
+  const [{ labelsOfRunLabel }, { startDashboard }, { DashboardState }] = await Promise.all([
+    import('../dashboard/follow.ts'),
+    import('../dashboard/server.ts'),
+    import('../dashboard/state.ts'),
+  ]);
   const state = new DashboardState();
   const server = await startDashboard({ host: args.dashboardHost, port: args.dashboard, state, flags: { host: '--dashboard-host', port: '--dashboard' } });
   log(`dashboard: ${server.url} (metrics: ${server.url}metrics)`);
