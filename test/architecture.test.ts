@@ -73,6 +73,14 @@ describe('architecture: imports point downwards', () => {
     expect(violations(['report'], ['orchestrator', 'learner', 'cli'])).toEqual([]);
   });
 
+  it('the dashboard sits on the run events: only the CLI starts it; it reads events, never drives a run or renders a report', () => {
+    expect(violations((l) => l !== 'cli' && l !== 'dashboard', ['dashboard'])).toEqual([]);
+    expect(violations(['dashboard'], ['cli', 'report', 'campaign', 'learner', 'model', 'allocation', 'nn', 'data', 'protocol', 'emulation'])).toEqual([]);
+    // from the orchestrator only the event types (type-only imports are erased: no run code is loaded)
+    const fromOrchestrator = edges.filter((e) => e.fromLayer === 'dashboard' && e.toLayer === 'orchestrator').map((e) => e.to);
+    expect([...new Set(fromOrchestrator)]).toEqual(['orchestrator/events.ts']);
+  });
+
   it('nothing under src imports from outside src', () => {
     expect(edges.filter((e) => e.toLayer === '(outside src)').map((e) => `${e.from} → ${e.to}`)).toEqual([]);
   });

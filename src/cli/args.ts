@@ -20,6 +20,7 @@ export interface FlagSpec {
   choices?: string[]; // for enum and list
   refused?: Record<string, string>; // list values this command knows but refuses: value → why (exit 2)
   env?: string; // environment variable used when the flag is absent
+  implicit?: string; // the value when the flag is given without one (e.g. --dashboard alone)
 }
 
 export interface CommandSpec {
@@ -128,9 +129,10 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
     if (raw === undefined) {
       if (flag.type === 'boolean') raw = 'true';
       else {
-        raw = argv[++i];
-        if (raw === undefined || (raw.startsWith('--') && raw.length > 2))
-          throw new UsageError(`--${flag.name} needs a value${describeRange(flag)}`);
+        const next = argv[i + 1];
+        const absent = next === undefined || (next.startsWith('--') && next.length > 2);
+        if (absent && flag.implicit === undefined) throw new UsageError(`--${flag.name} needs a value${describeRange(flag)}`);
+        raw = absent ? flag.implicit! : argv[++i];
       }
     }
     out[camel(flag.name)] = convert(flag, raw);
@@ -160,7 +162,8 @@ export function helpText(spec: CommandSpec): string {
   if (spec.positionals?.length) lines.push('');
   lines.push('Flags:');
   for (const f of spec.flags) {
-    const value = f.type === 'boolean' ? '' : f.type === 'enum' ? ` ${f.choices!.join('|')}` : ` <${f.type === 'list' ? 'a,b' : f.type}>`;
+    const shown = f.type === 'boolean' ? '' : f.type === 'enum' ? ` ${f.choices!.join('|')}` : ` <${f.type === 'list' ? 'a,b' : f.type}>`;
+    const value = f.implicit !== undefined ? ` [${shown.trim()}]` : shown;
     const left = `  --${f.name}${value}`;
     const extras: string[] = [];
     if (f.unit) extras.push(`unit: ${f.unit}`);
@@ -169,6 +172,7 @@ export function helpText(spec: CommandSpec): string {
     if (f.type === 'list' && f.choices) extras.push(`values: ${f.choices.join(',')}`);
     if (f.default !== undefined) extras.push(`default: ${Array.isArray(f.default) ? f.default.join(',') : String(f.default)}`);
     if (f.env) extras.push(`env: ${f.env}`);
+    if (f.implicit !== undefined) extras.push(`alone: ${f.implicit}`);
     lines.push(`${left.padEnd(34)} ${f.help}${extras.length ? ` [${extras.join('; ')}]` : ''}`);
   }
   lines.push(`  --help`.padEnd(34) + ' show this help');

@@ -14,6 +14,7 @@ import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { UsageError, type ParsedArgs } from './args.ts';
 import { runEventLines } from './run-events.ts';
+import { openRunDashboard, type RunDashboard } from './dashboard-flags.ts';
 
 /** The flags every campaign command shares. */
 /** Ctrl-C / SIGTERM: the first stops the running seed (its completed cycles stay); a second exits at once. */
@@ -46,6 +47,15 @@ export function consoleOutput(): { log: (line: string) => void; onEvent: (event:
   };
 }
 
+/** The console's event lines, and the dashboard's view when --dashboard is on. */
+export function withDashboard(onEvent: (event: RunEvent, label: string) => void, dashboard: RunDashboard | null): (event: RunEvent, label: string) => void {
+  if (!dashboard) return onEvent;
+  return (event, label) => {
+    onEvent(event, label);
+    dashboard.onEvent(event, label);
+  };
+}
+
 export function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 }
@@ -59,6 +69,8 @@ export async function campaignMain(args: ParsedArgs, configFromArgs: (args: Pars
   const out = args.out ?? join(PROJECT_ROOT, 'results', `${stamp()}-K${base.K}-T${base.T}-seeds${seeds.length}`);
   const abort = interruptible('seed');
   const { log, onEvent } = consoleOutput();
+  const dashboard = await openRunDashboard(args, log);
+  for (const seed of seeds) dashboard?.plan(`seed ${seed}`, base.cycles * base.schemes.length);
   const started = monotonicSeconds();
   log(`campaign folder: ${out}`);
   const result = await runCampaign(base, {
@@ -68,9 +80,9 @@ export async function campaignMain(args: ParsedArgs, configFromArgs: (args: Pars
     report: args.report !== false,
     seedReports: args.report !== false,
     log,
-    onEvent,
+    onEvent: withDashboard(onEvent, dashboard),
     signal: abort.signal,
-  });
+  }).finally(() => dashboard?.close());
   if (result.interrupted) {
     process.stderr.write(`interrupted after ${formatDuration(monotonicSeconds() - started)}: finished seeds are kept in ${out}; rerun the same command to continue (finished seeds are skipped)\n`);
     return 130;

@@ -25,6 +25,7 @@ import { CAMPAIGN_FLAGS } from './campaign-flags.ts';
 import { parseTargets, TARGETS_FLAG } from './targets-flag.ts';
 import { SCHEME_FLAGS, schemeFlagValues, userSchemesFromArgs } from './scheme-flags.ts';
 import { checkSchemeNames } from '../schemes/index.ts';
+import { DASHBOARD_FLAGS, openRunDashboard } from './dashboard-flags.ts';
 import { ProgressReporter } from './progress.ts';
 import { COMMANDS_SHOWN, externalInstructions, learnerCommands, runEventLines } from './run-events.ts';
 
@@ -107,6 +108,7 @@ export const spec: CommandSpec = {
     ...SCHEME_FLAGS,
     ...systemParamFlags(PAPER_PRESET).filter((f) => !WIRE_FIXED.has(f.name)),
     ...CAMPAIGN_FLAGS,
+    ...DASHBOARD_FLAGS,
   ],
   examples: [
     'npm run experiment -- --K 20 --T 12',
@@ -122,6 +124,7 @@ export const spec: CommandSpec = {
     'npm run experiment -- --resume results/2026-11-28T10-00-00-K20-T12',
     'npm run experiment -- --K 20 --T 12 --cycles 3 --schemes optimal,mine --scheme-cmd "mine=python3 examples/schemes/proportional.py"',
     'npm run experiment -- --K 20 --T 12 --seeds 5 --out results/K20-T12-5seeds   # rerun to continue a killed campaign',
+    'npm run experiment -- --K 20 --T 12 --dashboard 8080   # live page at http://127.0.0.1:8080/',
   ],
 };
 
@@ -231,7 +234,7 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
 }
 
 // Flags that only say how to reach and watch the learners: a resumed run may change them.
-const RESUME_FREE = new Set(['resume', 'hosts', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb', 'targets', 'json', 'scheme-timeout-s']);
+const RESUME_FREE = new Set(['resume', 'hosts', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb', 'targets', 'json', 'scheme-timeout-s', 'dashboard', 'dashboard-host']);
 
 /** The value of the run's config.json that a flag sets, in the flag's own form (for comparison). */
 function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
@@ -404,7 +407,9 @@ async function main(): Promise<number> {
     process.stderr.write(text + '\n');
   };
   const eventLines = runEventLines();
+  const dashboard = await openRunDashboard(args, line);
   const onEvent = (e: RunEvent) => {
+    dashboard?.onEvent(e);
     const text = eventLines(e);
     if (text !== null) line(text);
     if (e.type === 'listening' && config.external) {
@@ -424,7 +429,10 @@ async function main(): Promise<number> {
     resume: Boolean(args.resume),
     signal: abort.signal,
     memoryMb: args.memoryMb,
-  }).finally(() => progress.stop());
+  }).finally(() => {
+    progress.stop();
+    return dashboard?.close();
+  });
   running = false;
   if (result.interrupted) {
     // Suggest --resume only for a folder that holds something to continue.

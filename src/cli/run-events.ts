@@ -151,6 +151,9 @@ export function formatRunEvent(e: RunEvent): string | null {
         `(${e.total_s.toFixed(2)} s in all, waiting for a compute slot included) and ${e.off_schedule_learner_cycles} had a phase off schedule ` +
         `(worst ${e.worst_phase_lag_s.toFixed(2)} s beyond ${e.tolerance}). Raise --time-scale, or lower --K or raise --compute-slots when learners wait for slots.`
       );
+    case 'session-start': // the run folder line says where it goes
+    case 'session-end': // the closing lines say how it ended
+    case 'learner-phase':
     case 'cycle-start':
     case 'task-done':
     case 'missing': // the cycle line lists who was missing and why

@@ -12,8 +12,10 @@ import { writeFileAtomic } from '../orchestrator/run-files.ts';
 import { formatDuration } from '../campaign/progress.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
-import { parseOrHelp, runCli, type CommandSpec, type FlagSpec } from './args.ts';
-import { consoleOutput, interruptible, stamp } from './campaign.ts';
+import { parseOrHelp, runCli, type CommandSpec, type FlagSpec, type ParsedArgs } from './args.ts';
+import type { RunEvent } from '../orchestrator/events.ts';
+import { consoleOutput, interruptible, stamp, withDashboard } from './campaign.ts';
+import { openRunDashboard } from './dashboard-flags.ts';
 import { configFromArgs, spec as experimentSpec } from './experiment.ts';
 import { gridValues } from './grid.ts';
 
@@ -61,9 +63,12 @@ async function main(): Promise<number> {
   if (budgets[0] !== undefined) return energySweep(args, budgets as number[], out, { Ks, Ts, seeds });
   const abort = interruptible('cell');
   const { log, onEvent } = consoleOutput();
+  const dashboard = await openRunDashboard(args, log);
   const started = monotonicSeconds();
   log(`sweep folder: ${out}`);
-  const result = await runSweep(base, { out, Ks, Ts, seeds, fixedFleet: args.fixedFleet, report: args.report !== false, log, onEvent, signal: abort.signal });
+  const result = await runSweep(base, { out, Ks, Ts, seeds, fixedFleet: args.fixedFleet, report: args.report !== false, log, onEvent: withDashboard(onEvent, dashboard), signal: abort.signal }).finally(
+    () => dashboard?.close(),
+  );
   if (result.interrupted) {
     process.stderr.write(`interrupted after ${formatDuration(monotonicSeconds() - started)}: finished cells and seeds are kept in ${out}; rerun the same command to continue\n`);
     return 130;
@@ -81,20 +86,26 @@ async function main(): Promise<number> {
 /** One sweep per energy budget (OUT/E<budget>/), then OUT/energy_sweep.csv: each row one budget × cell × scheme. */
 async function energySweep(args: Record<string, any>, budgets: number[], out: string, grid: { Ks: number[]; Ts: number[]; seeds: number[] }): Promise<number> {
   const abort = interruptible('cell');
-  const { log, onEvent } = consoleOutput();
+  const { log, onEvent: toConsole } = consoleOutput();
+  const dashboard = await openRunDashboard(args as ParsedArgs, log);
+  const onEvent = withDashboard(toConsole, dashboard);
   const started = monotonicSeconds();
   log(`energy sweep folder: ${out} (budgets ${budgets.join(', ')} J)`);
   const done: { budget: number; result: SweepResult }[] = [];
   for (const budget of budgets) {
     const config = configFromArgs({ ...args, K: Math.min(...grid.Ks), T: grid.Ts[0], energyJ: budget, external: false, host: '127.0.0.1', port: 0, learners: undefined });
-    const result = await runSweep(config, { out: join(out, `E${budget}`), ...grid, fixedFleet: args.fixedFleet, report: args.report !== false, log, onEvent, signal: abort.signal });
+    // Each budget's runs apart on the dashboard: "E=4 J K=10 T=12 seed 3".
+    const labelled = (e: RunEvent, label: string) => onEvent(e, `E=${budget} J ${label}`);
+    const result = await runSweep(config, { out: join(out, `E${budget}`), ...grid, fixedFleet: args.fixedFleet, report: args.report !== false, log, onEvent: labelled, signal: abort.signal });
     if (result.interrupted) {
+      await dashboard?.close();
       process.stderr.write(`interrupted after ${formatDuration(monotonicSeconds() - started)}: finished cells are kept in ${out}; rerun the same command to continue\n`);
       return 130;
     }
     for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     done.push({ budget, result });
   }
+  await dashboard?.close();
   const targets = done[0].result.cells[0].summary.targets;
   const header = ['energy_j', ...sweepHeader(targets), 'energy_per_cycle_j_mean', 'max_learner_cycle_j'];
   const lines = [header.join(',')];

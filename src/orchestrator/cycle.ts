@@ -32,6 +32,7 @@ import type { ExperimentConfig } from './config.ts';
 import type { TaskSender } from './faults.ts';
 import type { TaskOutcome, TaskWall } from './hub.ts';
 import type { World } from './world.ts';
+import type { LearnerPhase } from './events.ts';
 
 /** idle: allocated nothing; unavailable: offline this cycle (so allocated nothing) — neither is a failure. */
 export type LearnerStatus = 'ok' | 'late' | 'missing' | 'idle' | 'unavailable';
@@ -48,6 +49,7 @@ export interface LearnerRecord {
   phases?: PhaseTimes; // emulated timeline (absent when the learner never answered)
   t_send_s?: number; // known even for a missing learner whose task was sent
   bytes_returned?: number; // the update's bytes on the wire (with its emulated t_return_s: the measured rate)
+  bytes_sent?: number; // the task frame's bytes that reached the socket (0 when it never left)
   wall?: TaskWall;
   train_wall_s?: number;
   overrun_s?: number;
@@ -104,6 +106,8 @@ export interface CycleServices {
   hostOf?: (k: number) => string;
   /** Progress: called as each learner's task ends. */
   onLearnerDone?: (record: LearnerRecord) => void;
+  /** Progress: a learner's task moved on in wall time (sent, waiting for a slot, training, returning). */
+  onLearnerPhase?: (learner: number, phase: LearnerPhase) => void;
   /** per-learner batch and frame buffers kept from cycle to cycle */
   buffers?: BufferPool;
   /** the energy model (κ, P_tx, P_rx); absent = energy not recorded */
@@ -182,12 +186,19 @@ export async function runCycle(
     // The socket writes the batch and the global weights as they are: the batch buffers go back to
     // the pool only once the frame has left.
     const handle = s.hub.sendTask(k, task, config.task_timeout_s * 1000, { hold: true, onFrameFree: batch?.release });
+    const phase = (p: LearnerPhase) => () => void (runs[k] === undefined && s.onLearnerPhase?.(k, p));
+    if (s.onLearnerPhase) {
+      phase('receiving')();
+      void handle.sent.then(phase('waiting'));
+    }
     // The host's turn first, then a machine-wide slot: a learner never holds a slot while its host is busy.
     void hostSlot(k)(() =>
       s.limit(async () => {
         await handle.sent;
         handle.start();
+        phase('computing')();
         await handle.computed; // the slot is CPU for training: it frees when training ends
+        phase('returning')();
       }),
     );
     // 3. Each outcome becomes the learner's record: its emulated timeline, on time, late or missing.
@@ -294,7 +305,7 @@ function learnerRun(config: CycleSettings, base: Omit<LearnerRecord, 'status'>, 
   const tau = base.tau;
   if (o.status === 'missing') {
     const t_send_s = o.bytesSent > 0 ? (8 * o.bytesSent) / base.rate_bps : undefined;
-    return { record: { ...base, status: 'missing', reason: o.reason, t_send_s } };
+    return { record: { ...base, status: 'missing', reason: o.reason, t_send_s, bytes_sent: o.bytesSent } };
   }
   const phases = emulatedPhases({
     bytesSent: o.bytesSent,
@@ -309,6 +320,7 @@ function learnerRun(config: CycleSettings, base: Omit<LearnerRecord, 'status'>, 
     phases,
     t_send_s: phases.t_send_s,
     bytes_returned: o.bytesReturned,
+    bytes_sent: o.bytesSent,
     wall: o.wall,
     train_wall_s: o.computeDone.train_wall_s,
     overrun_s: o.computeDone.overrun_s,

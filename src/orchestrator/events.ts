@@ -5,8 +5,10 @@
  */
 import type { RunSummaryFile } from '../run-folder/schema.ts';
 import type { SchemeName } from '../allocation/types.ts';
+import type { PhaseTimes } from '../model/coefficients.ts';
 import type { LearnerProfile } from '../model/devices.ts';
 import type { SchemeSummary } from '../run-folder/schema.ts';
+import type { ExperimentConfig } from '../run-folder/schema.ts';
 
 /** Transport: who came, who went, who was turned away (emitted by the hub). */
 export type HubEvent =
@@ -17,6 +19,13 @@ export type HubEvent =
   | { type: 'refused'; remote: string; reason: string; detail: string }
   /** an error frame outside any task (peer text, already on one line) */
   | { type: 'learner-error'; learner: number; code: string; message: string };
+
+/** Where a learner's task stands in wall time (the emulated timeline comes with task-done). */
+export const LEARNER_PHASES = ['receiving', 'waiting', 'computing', 'returning'] as const;
+export type LearnerPhase = (typeof LEARNER_PHASES)[number];
+
+/** A finished task: its emulated phases (seconds of the cycle) and the task and result frames' bytes on the wire. */
+export type EmulatedTimeline = PhaseTimes & { bytes_sent: number; bytes_returned: number };
 
 export interface AllocationBrief {
   scheme: SchemeName;
@@ -31,6 +40,10 @@ export interface AllocationBrief {
 
 /** The run: set-up, faults, each learner's task and each cycle (emitted by the experiment). */
 export type ExperimentEvent =
+  /** a session of the run starts (resumed: a later session of the same folder): its settings and process */
+  | { type: 'session-start'; out: string; resume: boolean; pid: number; config: ExperimentConfig }
+  /** the session ended: finished (every cycle done), interrupted (Ctrl-C) or failed (message: why) */
+  | { type: 'session-end'; status: 'finished' | 'interrupted' | 'failed'; message?: string }
   | {
       type: 'listening';
       url: string;
@@ -66,8 +79,12 @@ export type ExperimentEvent =
   /** nobody could be given work this cycle (nobody available, or no feasible allocation for who is): the model stays */
   | { type: 'nobody-allocated'; scheme: SchemeName; cycle: number; reason: string }
   | { type: 'cycle-start'; scheme: SchemeName; cycle: number; cycles: number; tau: number; active: number }
-  | { type: 'task-done'; scheme: SchemeName; cycle: number; learner: number; status: 'ok' | 'late'; t_total_s: number }
-  | { type: 'missing'; scheme: SchemeName; cycle: number; learner: number; reason: string }
+  /** a learner's task moved on, in wall time: its frame is on the way, it waits for a compute slot, trains, or its result travels back */
+  | { type: 'learner-phase'; scheme: SchemeName; cycle: number; learner: number; phase: LearnerPhase }
+  /** a learner's result arrived: its emulated timeline (seconds of the cycle) and the bytes that moved */
+  | ({ type: 'task-done'; scheme: SchemeName; cycle: number; learner: number; status: 'ok' | 'late'; batch: number; tau: number } & EmulatedTimeline)
+  /** bytes_sent: what reached the socket for the learner before it went missing (0: nothing) */
+  | { type: 'missing'; scheme: SchemeName; cycle: number; learner: number; reason: string; bytes_sent: number }
   /** the averaged model had a non-finite loss: the previous one was kept */
   | { type: 'diverged'; scheme: SchemeName; cycle: number }
   | {

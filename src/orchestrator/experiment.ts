@@ -23,7 +23,7 @@ import { reachableUrls } from './addresses.ts';
 import { energySettings, runEnergyParams, type ExperimentConfig } from './config.ts';
 export { energyBudgets } from './config.ts';
 import { BufferPool } from './buffer-pool.ts';
-import { runCycle, type CycleServices } from './cycle.ts';
+import { runCycle, type CycleServices, type LearnerRecord } from './cycle.ts';
 import { Measurements, measureFromRow, measureFromTimeline, Planner, type CyclePlan } from './planner.ts';
 import { createWorld, type World } from './world.ts';
 import type { AllocationBrief, ExperimentEvent, RunEvent } from './events.ts';
@@ -34,7 +34,8 @@ import { parseCycles, parseLearners } from '../run-folder/read.ts';
 import { runTargets, type CycleRow, type LearnerRow, type RunConfigFile, type RunSummaryFile, type SchemeSummary } from '../run-folder/schema.ts';
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
 import { writeJsonAtomic } from './run-files.ts';
-import { lockRunFolder, removeStaleTemps } from './run-lock.ts';
+import { lockRunFolder, removeStaleTemps, type RunFolderLock } from './run-lock.ts';
+import { EventLog } from './event-log.ts';
 import { readSessions, totalOf, writeSessions, type SessionRecord } from './sessions.ts';
 import { SessionStats } from './session-stats.ts';
 import { LearnerUpkeep } from './learner-upkeep.ts';
@@ -289,9 +290,25 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
   };
 }
 
+/** What every step of a run shares: its log and events, its start, the fleet and the schemes. */
+interface RunContext {
+  log: (line: string) => void;
+  emit: (e: RunEvent) => void;
+  runStart: number;
+  fleet: LearnerProfile[];
+  schemes: SchemeRegistry;
+}
+
 export async function runExperiment(config: ExperimentConfig, opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const emit = opts.onEvent ?? (() => {});
+  // Every event goes to the caller and to events.jsonl (held back until the folder is ours).
+  let events: EventLog | null = null;
+  const early: { event: RunEvent; at: Date }[] = [];
+  const emit = (event: RunEvent) => {
+    if (events) events.write(event);
+    else early.push({ event, at: new Date() });
+    opts.onEvent?.(event);
+  };
   const runStart = monotonicSeconds();
 
   // ---- set-up: bad input fails here, before the run folder is touched or any process starts ----
@@ -304,7 +321,15 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   try {
     await allocateAll(config, fleet, schemes.registry); // infeasible T or d: say so now, not after K learners joined
     if (!config.external) checkMemory(config.K, config.hosts ?? config.K, opts.memoryMb, emit);
-    return await runInFolder(config, opts, { log, emit, runStart, fleet, schemes: schemes.registry });
+    const eventLog = {
+      open: () => {
+        events = new EventLog(opts.out, { fresh: !opts.resume }, log);
+        emit({ type: 'session-start', out: opts.out, resume: Boolean(opts.resume), pid: process.pid, config });
+        for (const e of early) events.write(e.event, e.at);
+      },
+      close: () => events?.close(),
+    };
+    return await runInFolder(config, opts, { log, emit, runStart, fleet, schemes: schemes.registry, events: eventLog });
   } finally {
     await schemes.close();
   }
@@ -314,31 +339,44 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
 async function runInFolder(
   config: ExperimentConfig,
   opts: RunOptions,
-  ctx: { log: (line: string) => void; emit: (e: RunEvent) => void; runStart: number; fleet: LearnerProfile[]; schemes: SchemeRegistry },
+  ctx: RunContext & { events: { open: () => void; close: () => void } },
 ): Promise<RunResult> {
   const { emit } = ctx;
 
   // ---- the run folder: creatable, writable, not another run's, and ours alone until we end ----
   const lock = lockRunFolder(opts.out, { resume: Boolean(opts.resume) });
   try {
-    if (lock.staleHolder) emit({ type: 'lock-taken-over', pid: lock.staleHolder.pid });
-    let previous: SessionRecord[] = [];
-    if (opts.resume) {
-      removeStaleTemps(opts.out);
-      previous = readSessions(opts.out);
-      extendRunConfig(opts.out, config.cycles, emit);
-      const done = completedPerScheme(opts.out);
-      if (config.schemes.every((s) => (done.get(s) ?? 0) >= config.cycles)) {
-        // Nothing left to run: no learner is started, and no session is added to the timings.
-        emit({ type: 'complete', out: opts.out, cycles: config.cycles });
-        return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', emit, false);
-      }
-    }
-    if (opts.signal?.aborted) return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', emit, true); // Ctrl-C during the checks
-    return await runSession(config, opts, { ...ctx, previous });
+    ctx.events.open();
+    const result = await runFolder(config, opts, { ...ctx, lock });
+    emit({ type: 'session-end', status: result.interrupted ? 'interrupted' : 'finished' });
+    return result;
+  } catch (e) {
+    emit({ type: 'session-end', status: 'failed', message: (e as Error).message });
+    throw e;
   } finally {
+    ctx.events.close();
     lock.release();
   }
+}
+
+/** The run in its locked folder: resumed or new, complete already or run now. */
+async function runFolder(config: ExperimentConfig, opts: RunOptions, ctx: RunContext & { lock: RunFolderLock }): Promise<RunResult> {
+  const { emit, lock } = ctx;
+  if (lock.staleHolder) emit({ type: 'lock-taken-over', pid: lock.staleHolder.pid });
+  let previous: SessionRecord[] = [];
+  if (opts.resume) {
+    removeStaleTemps(opts.out);
+    previous = readSessions(opts.out);
+    extendRunConfig(opts.out, config.cycles, emit);
+    const done = completedPerScheme(opts.out);
+    if (config.schemes.every((s) => (done.get(s) ?? 0) >= config.cycles)) {
+      // Nothing left to run: no learner is started, and no session is added to the timings.
+      emit({ type: 'complete', out: opts.out, cycles: config.cycles });
+      return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', emit, false);
+    }
+  }
+  if (opts.signal?.aborted) return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', emit, true); // Ctrl-C during the checks
+  return await runSession(config, opts, { ...ctx, previous });
 }
 
 function summarizeFolder(config: ExperimentConfig, out: string, sessions: SessionRecord[], engine: string, emit: (e: ExperimentEvent) => void, interrupted: boolean): RunResult {
@@ -373,11 +411,7 @@ interface SessionContext {
   left: { cycles: number };
 }
 
-async function runSession(
-  config: ExperimentConfig,
-  opts: RunOptions,
-  ctx: { log: (line: string) => void; emit: (e: RunEvent) => void; runStart: number; fleet: LearnerProfile[]; schemes: SchemeRegistry; previous: SessionRecord[] },
-): Promise<RunResult> {
+async function runSession(config: ExperimentConfig, opts: RunOptions, ctx: RunContext & { previous: SessionRecord[] }): Promise<RunResult> {
   const { log, emit, runStart } = ctx;
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new Interrupted();
@@ -575,6 +609,29 @@ function openResults(config: ExperimentConfig, opts: RunOptions, fleet: LearnerP
   });
 }
 
+/** A learner's task ended: its emulated timeline and bytes, or why it is missing. */
+function learnerDoneEvent(scheme: SchemeName, cycle: number, r: LearnerRecord): RunEvent {
+  if (r.status !== 'ok' && r.status !== 'late') {
+    return { type: 'missing', scheme, cycle, learner: r.learner, reason: r.reason ?? 'unknown', bytes_sent: r.bytes_sent ?? 0 };
+  }
+  const p = r.phases!;
+  return {
+    type: 'task-done',
+    scheme,
+    cycle,
+    learner: r.learner,
+    status: r.status,
+    batch: r.batch,
+    tau: r.tau,
+    t_send_s: p.t_send_s,
+    t_compute_s: p.t_compute_s,
+    t_return_s: p.t_return_s,
+    t_total_s: p.t_total_s,
+    bytes_sent: r.bytes_sent ?? 0,
+    bytes_returned: r.bytes_returned ?? 0,
+  };
+}
+
 /** One scheme's remaining cycles, each committed to disk before the next starts. */
 async function runScheme(s: SessionContext, scheme: SchemeName, allocation: FeasibleAllocation, state: SchemeState, measurements: Measurements): Promise<void> {
   const { config, emit } = s;
@@ -591,10 +648,8 @@ async function runScheme(s: SessionContext, scheme: SchemeName, allocation: Feas
     const outcome = await runCycle(
       {
         ...s.cycle,
-        onLearnerDone: (r) => {
-          if (r.status === 'missing') emit({ type: 'missing', scheme, cycle, learner: r.learner, reason: r.reason ?? 'unknown' });
-          else if (r.status === 'ok' || r.status === 'late') emit({ type: 'task-done', scheme, cycle, learner: r.learner, status: r.status, t_total_s: r.phases?.t_total_s ?? 0 });
-        },
+        onLearnerDone: (r) => emit(learnerDoneEvent(scheme, cycle, r)),
+        onLearnerPhase: (learner, phase) => emit({ type: 'learner-phase', scheme, cycle, learner, phase }),
       },
       scheme,
       cycle,

@@ -5,11 +5,12 @@
  * The lock file names its holder's pid; a lock whose pid is dead (a SIGKILLed run) is stale and
  * taken over.
  */
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import type { ExperimentConfig } from './config.ts';
+import { EVENTS_FILE } from '../run-folder/schema.ts';
 
 export const LOCK_FILE = 'run.lock';
 
@@ -191,7 +192,11 @@ export function lockRunFolder(dir: string, opts: { resume: boolean }): RunFolder
     held = false;
     process.off('exit', release);
     if (readHolder(lockPath)?.pid === process.pid) unlinkSync(lockPath);
-    if (created && readdirSync(dir).length === 0) rmdirSync(dir);
+    // A folder holding only the events of a session that failed before anything else: still empty.
+    if (created && readdirSync(dir).every((name) => name === EVENTS_FILE)) {
+      rmSync(join(dir, EVENTS_FILE), { force: true });
+      rmdirSync(dir);
+    }
   };
   process.on('exit', release); // error paths that end the process still free the folder
   try {

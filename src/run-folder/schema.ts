@@ -54,6 +54,9 @@ export function upgradeLearnerCells(cells: Record<string, string>): Record<strin
 /** The `reason` of a learner that sat a cycle out because it was offline (availability, trace): not a failure. */
 export const UNAVAILABLE_REASON = 'unavailable';
 
+/** The run's events, one JSON object per line (docs/events.md, docs/events.schema.json). */
+export const EVENTS_FILE = 'events.jsonl';
+
 /** learners.csv as runs before the per-learner τ_k and energy columns wrote it: still read. */
 export const LEARNERS_HEADER_WITHOUT_TAU = LEARNERS_HEADER_LATE_OR_MISSING.slice(0, -4);
 

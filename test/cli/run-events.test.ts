@@ -13,6 +13,8 @@ import type { ExperimentEvent } from '../../src/orchestrator/events.ts';
 import { availableMemory, memoryRefusal, memoryVerdict, needMb, PEAK_RSS_MB } from '../../src/orchestrator/memory.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 
+const TIMELINE = { batch: 10, tau: 5, t_send_s: 1, t_compute_s: 1, t_return_s: 1, t_total_s: 3, bytes_sent: 100, bytes_returned: 100 };
+
 describe('event lines', () => {
   it('read as they always did', () => {
     expect(formatRunEvent({ type: 'joined', learner: 1, remote: '127.0.0.1:5000', pid: 42 })).toBe('learner 1 joined from 127.0.0.1:5000 (pid 42)');
@@ -28,7 +30,7 @@ describe('event lines', () => {
       missing: [{ learner: 3, reason: 'killed (--fail 3@2)' }], diverged: false, wall_s: 12.34, session_done: 2, session_left: 18,
     });
     expect(line).toBe('optimal    cycle   2/10  τ=5  accuracy 95.12 %  loss 0.1723  late 0  missing 1 (3: killed (--fail 3@2))  cycle wall 12.3 s');
-    expect(formatRunEvent({ type: 'task-done', scheme: 'eta', cycle: 1, learner: 0, status: 'ok', t_total_s: 3 })).toBeNull(); // status line only
+    expect(formatRunEvent({ type: 'task-done', scheme: 'eta', cycle: 1, learner: 0, status: 'ok', ...TIMELINE })).toBeNull(); // status line only
   });
 });
 
@@ -133,8 +135,8 @@ describe('progress', () => {
     p.onEvent({ type: 'cycle-start', scheme: 'optimal', cycle: 1, cycles: 3, tau: 5, active: 4 });
     expect(out.at(-1)).toBe('\r\x1b[Koptimal cycle 1/3: 0/4 learners done (τ=5) · elapsed 0 s, ETA after the first cycle');
     advance(10);
-    p.onEvent({ type: 'task-done', scheme: 'optimal', cycle: 1, learner: 0, status: 'ok', t_total_s: 3 });
-    p.onEvent({ type: 'missing', scheme: 'optimal', cycle: 1, learner: 1, reason: 'x' });
+    p.onEvent({ type: 'task-done', scheme: 'optimal', cycle: 1, learner: 0, status: 'ok', ...TIMELINE });
+    p.onEvent({ type: 'missing', scheme: 'optimal', cycle: 1, learner: 1, reason: 'x', bytes_sent: 0 });
     expect(out.at(-1)).toBe('\r\x1b[Koptimal cycle 1/3: 2/4 learners done (τ=5) · elapsed 10 s, ETA after the first cycle');
     advance(10);
     p.onEvent(cycle(1, 2, 20));

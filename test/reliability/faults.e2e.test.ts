@@ -71,7 +71,7 @@ describe('learner faults in real runs', () => {
     expect(rows.filter((r) => r.status !== 'missing').every((r) => r.reason === null)).toBe(true);
     const [killed] = eventsOf(log.events, 'killed');
     expect(killed).toMatchObject({ learner: 1, scheme: 'optimal', cycle: 1, pid: expect.any(Number) });
-    expect(eventsOf(log.events, 'missing')).toEqual([{ type: 'missing', scheme: 'optimal', cycle: 1, learner: 1, reason: 'killed (--fail 1@1)' }]);
+    expect(eventsOf(log.events, 'missing')).toEqual([{ type: 'missing', scheme: 'optimal', cycle: 1, learner: 1, reason: 'killed (--fail 1@1)', bytes_sent: expect.any(Number) }]);
     expect(log.lines).toContain(`fault injection: killing learner 1 (pid ${killed.pid}) in optimal cycle 1`);
 
     // The learner process was replaced: two different pids joined as learner 1.

@@ -1,0 +1,57 @@
+/**
+ * `npm run dashboard -- FOLDER [--port P]`: the live page and metrics of `--dashboard`, served from
+ * a folder's events.jsonl — a run (or campaign, or sweep) that another process is writing, followed
+ * as the file grows, or a finished one, shown complete. Runs until Ctrl-C.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventsFollower } from '../dashboard/follow.ts';
+import { startDashboard } from '../dashboard/server.ts';
+import { DashboardState } from '../dashboard/state.ts';
+import { EVENTS_FILE } from '../run-folder/schema.ts';
+import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
+
+/** How often the events files are checked for new lines. */
+const FOLLOW_EVERY_MS = 250;
+
+const SPEC: CommandSpec = {
+  command: 'npm run dashboard --',
+  summary:
+    "Serve the live dashboard (page, /events, /metrics) of a run folder from its events.jsonl: a run still going in another process is\n" +
+    'followed as the file grows; a finished run is shown complete. A campaign or sweep folder shows every run in it. Runs until Ctrl-C.',
+  positionals: [{ name: 'folder', help: 'a run folder (holds events.jsonl), or a campaign or sweep folder', required: true }],
+  flags: [
+    { name: 'port', type: 'int', min: 0, max: 65535, default: 8090, help: 'port to listen on (0 = any free port)' },
+    { name: 'host', type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0: every interface)' },
+  ],
+  examples: ['npm run dashboard -- results/reference-K20-T12', 'npm run dashboard -- results/K20-T12-5seeds --port 0'],
+};
+
+/** A folder the dashboard can show: a run's (with events.jsonl) or a campaign's or sweep's. */
+function checkFolder(folder: string): void {
+  if (!existsSync(folder)) throw new UsageError(`${folder} does not exist; give a run, campaign or sweep folder`);
+  if (!statSync(folder).isDirectory()) throw new UsageError(`${folder} is a file; give the run folder that holds ${EVENTS_FILE}`);
+  const known = [EVENTS_FILE, 'campaign.json', 'sweep.csv'].some((f) => existsSync(join(folder, f)));
+  if (known) return;
+  if (existsSync(join(folder, 'config.json')))
+    throw new UsageError(`${folder} has no ${EVENTS_FILE}: the run was made before events were logged; npm run report -- ${folder} renders its results`);
+  throw new UsageError(`${folder} holds no ${EVENTS_FILE} (nor campaign.json): not a run, campaign or sweep folder`);
+}
+
+runCli(async () => {
+  const args = parseOrHelp(process.argv.slice(2), SPEC);
+  const folder: string = args._[0];
+  checkFolder(folder);
+  const state = new DashboardState();
+  const follower = new EventsFollower(folder, state, (line) => process.stderr.write(line + '\n'));
+  follower.poll();
+  const server = await startDashboard({ host: args.host, port: args.port, state, live: () => state.running(), flags: { host: '--host', port: '--port' } });
+  follower.start(FOLLOW_EVERY_MS, () => server.notify());
+  process.stderr.write(`dashboard of ${folder}: ${server.url} (metrics: ${server.url}metrics); Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  follower.stop();
+  await server.close();
+});
