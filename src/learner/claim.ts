@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import { CLOSE, decodeToLearner, encodeMessage, FATAL_CLOSE_CODES, PROTOCOL_VERSION, ProtocolError } from '../protocol/messages.ts';
 import { parseIdRanges } from '../util/id-ranges.ts';
-import { connectRefusal, pinProblem, responseRefusal, tlsClientOptions, type TlsTrust } from './tls.ts';
+import { tlsClientOptions, watchConnect, type TlsTrust } from './tls.ts';
 
 export interface ClaimOptions {
   url: string;
@@ -33,26 +33,11 @@ const FINISHED_CODES: ReadonlySet<number> = new Set([CLOSE.done.code, CLOSE.shut
 export function claimIds(o: ClaimOptions): Promise<ClaimOutcome> {
   const ws = new WebSocket(o.url, { perMessageDeflate: false, maxPayload: 64 * 1024, ...tlsClientOptions(o.tls) });
   return new Promise((resolve) => {
-    let rejected: string | null = null;
+    const connect = watchConnect(ws, o.url, o.tls);
+    let invalid: string | null = null; // an answer to the claim that is not a valid grant
     let detail = ''; // the orchestrator's error frame before it closes (how many ids are free)
-    let lastError = '';
     let markEnded: (end: ClaimEnd) => void = () => {};
     let granted = false;
-    const reject = (reason: string) => {
-      rejected ??= reason;
-      ws.terminate();
-    };
-    ws.on('upgrade', (response) => {
-      const problem = pinProblem(o.tls, response);
-      if (problem) reject(problem);
-    });
-    let answer = ''; // an HTTP answer instead of a WebSocket (a proxy while the orchestrator starts): retried
-    ws.on('unexpected-response', (_request, response) => {
-      const refusal = responseRefusal(response);
-      if (refusal !== null) return reject(refusal);
-      answer = `unexpected server response: ${response.statusCode}`;
-      ws.terminate();
-    });
     ws.on('open', () => ws.send(encodeMessage({ type: 'claim', protocol: PROTOCOL_VERSION, token: o.token, count: o.count, pid: process.pid })));
     ws.on('message', (data: Buffer) => {
       try {
@@ -64,19 +49,17 @@ export function claimIds(o: ClaimOptions): Promise<ClaimOutcome> {
         granted = true;
         resolve({ kind: 'granted', claim: message.claim, ids, ended: new Promise((r) => (markEnded = r)) });
       } catch (e) {
-        reject(`the orchestrator's answer to the claim is not valid: ${(e as Error).message}`);
+        invalid = `the orchestrator's answer to the claim is not valid: ${(e as Error).message}`;
+        ws.terminate();
       }
-    });
-    ws.on('error', (err) => {
-      lastError = err.message;
-      if (!granted) rejected ??= connectRefusal(o.url, err);
     });
     ws.on('close', (code, reasonBuf) => {
       const reason = `${code}${reasonBuf.length ? ' ' + reasonBuf.toString() : ''}`;
       if (granted) return markEnded({ finished: FINISHED_CODES.has(code), detail: reason });
-      if (rejected !== null) return resolve({ kind: 'rejected', reason: rejected });
+      const refusal = invalid ?? connect.refusal();
+      if (refusal !== null) return resolve({ kind: 'rejected', reason: refusal });
       if (FATAL_CLOSE_CODES.has(code)) return resolve({ kind: 'refused', reason: detail ? `${reasonBuf.toString()}: ${detail}` : reason });
-      resolve({ kind: 'unreachable', reason: answer || lastError || reason });
+      resolve({ kind: 'unreachable', reason: connect.failure() || reason });
     });
   });
 }

@@ -29,7 +29,7 @@ import {
 } from '../protocol/messages.ts';
 import { createRng } from '../util/rng.ts';
 import { createModelCache, type ModelCache } from './model-cache.ts';
-import { connectRefusal, pinProblem, responseRefusal, tlsClientOptions, type TlsTrust } from './tls.ts';
+import { tlsClientOptions, watchConnect, type TlsTrust } from './tls.ts';
 
 export interface LearnerClientOptions {
   url: string;
@@ -292,35 +292,16 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
       // never starts before the welcome's engine is ready.
       queue = queue.then(() => onFrame(data, isBinary));
     });
-    let opened = false;
-    let lastError = '';
-    let rejected: string | null = null;
-    const reject = (reason: string) => {
-      rejected ??= reason;
-      ws.terminate();
-    };
-    ws.on('upgrade', (response) => {
-      const problem = pinProblem(opts.tls, response);
-      if (problem) reject(problem); // before the hello: the token never reaches an impostor
-    });
-    let answer = ''; // an HTTP answer instead of a WebSocket (a proxy while the orchestrator starts): retried
-    ws.on('unexpected-response', (_request, response) => {
-      const refusal = responseRefusal(response);
-      if (refusal !== null) return reject(refusal);
-      answer = `unexpected server response: ${response.statusCode}`;
-      ws.terminate();
-    });
-    ws.on('open', () => (opened = true));
+    const connect = watchConnect(ws, opts.url, opts.tls);
     ws.on('error', (err) => {
-      lastError = err.message;
-      if (!opened) rejected ??= connectRefusal(opts.url, err);
-      if (opened) log(`connection error: ${err.message}`); // before opening, the caller reports it
+      if (connect.opened()) log(`connection error: ${err.message}`); // before opening, the caller reports it
     });
     ws.on('close', (code, reasonBuf) => {
       for (const request of fetching.values()) request.reject(new Error('connection closed before the model arrived'));
       fetching.clear();
-      if (rejected !== null) return resolve({ kind: 'rejected', code, reason: rejected, tasksDone });
-      if (!opened) return resolve({ kind: 'unreachable', code, reason: answer || lastError || 'no connection', tasksDone });
+      const refusal = connect.refusal();
+      if (refusal !== null) return resolve({ kind: 'rejected', code, reason: refusal, tasksDone });
+      if (!connect.opened()) return resolve({ kind: 'unreachable', code, reason: connect.failure() || 'no connection', tasksDone });
       const reason = reasonBuf.toString() || (code === 1006 ? 'connection lost' : '');
       resolve({ kind: sawBye || code === 4000 ? 'bye' : welcomed ? 'lost' : 'refused', code, reason, tasksDone });
     });

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type WebSocket from 'ws';
 import { rootCertificates } from 'node:tls';
 import { InputError } from '../errors.ts';
 import { TLS_REQUIRED_HEADER } from '../protocol/messages.ts';
@@ -69,4 +70,45 @@ export function connectRefusal(url: string, error: Error & { code?: string }): s
 export function responseRefusal(response: IncomingMessage): string | null {
   const reason = response.headers[TLS_REQUIRED_HEADER];
   return response.statusCode === 426 && typeof reason === 'string' ? reason : null;
+}
+
+/** How a connection attempt went before it opened. */
+export interface ConnectWatch {
+  opened: () => boolean;
+  /** a failure no retry fixes, as the line to show; null: none */
+  refusal: () => string | null;
+  /** why it did not open, to retry (no route, refused, an HTTP answer instead of a WebSocket) */
+  failure: () => string;
+}
+
+/**
+ * Watches a WebSocket until it opens. A pinned certificate that is not the run's, a refusing HTTP
+ * answer and TLS failures are refusals, and the socket is closed at once — before any hello, so the
+ * token never reaches an impostor; other failures are kept as the reason to retry.
+ */
+export function watchConnect(ws: WebSocket, url: string, trust: TlsTrust | undefined): ConnectWatch {
+  let opened = false;
+  let refusal: string | null = null;
+  let failure = '';
+  const refuse = (reason: string) => {
+    refusal ??= reason;
+    ws.terminate();
+  };
+  ws.on('upgrade', (response) => {
+    const problem = pinProblem(trust, response);
+    if (problem) refuse(problem);
+  });
+  ws.on('unexpected-response', (_request, response) => {
+    const refused = responseRefusal(response);
+    if (refused !== null) return refuse(refused);
+    failure = `unexpected server response: ${response.statusCode}`; // a proxy while the orchestrator starts: retried
+    ws.terminate();
+  });
+  ws.on('open', () => (opened = true));
+  ws.on('error', (err) => {
+    if (opened) return;
+    refusal ??= connectRefusal(url, err);
+    failure ||= err.message;
+  });
+  return { opened: () => opened, refusal: () => refusal, failure: () => failure };
 }

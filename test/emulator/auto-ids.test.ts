@@ -16,7 +16,7 @@ import { collectLog, isAlive, startHub, startLearnerCli, tmpDir, type CliRun } f
 type Claimed = Extract<RunEvent, { type: 'claimed' }>;
 
 describe('learner hosts with --learner-ids auto:N', () => {
-  it('two hosts of auto:2 complete a K = 4 run equal to the spawned one', async () => {
+  it('two hosts of auto:2 complete a K = 4 run equal to the spawned one', { timeout: 300_000 }, async () => {
     const config = smallConfig({ K: 4, cycles: 1, schemes: ['optimal'] });
     const spawned = await runExperiment({ ...config, hosts: 2 }, { out: tmpDir('auto-spawned'), log: () => {} });
     const log = collectLog();
@@ -45,7 +45,7 @@ describe('learner hosts with --learner-ids auto:N', () => {
     }
   });
 
-  it('a killed host frees its ids for the next host that asks; asking for more than are free is refused', async () => {
+  it('a killed host frees its ids for the next host that asks; asking for more than are free is refused', { timeout: 300_000 }, async () => {
     const config = smallConfig({ K: 4, cycles: 1, schemes: ['optimal'] });
     const log = collectLog();
     const hosts: CliRun[] = [];
