@@ -12,6 +12,8 @@ BASE_IMAGE=localhost/mel-base:bookworm
 IMAGE=localhost/mel:try
 NET=mel-try
 PODMAN=(podman --runtime /usr/sbin/runc)
+# runc may not raise these limits here (podman's defaults are higher than this machine allows).
+LIMITS=(--ulimit nofile=16384:16384 --ulimit nproc=4096:4096)
 TOKEN=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 RUN_FLAGS=(--K=8 --T=12 --cycles=2 --train-samples=3000 --test-samples=500 --no-report)
 
@@ -62,29 +64,39 @@ if ! "${PODMAN[@]}" image exists "$BASE_IMAGE"; then
   rm -rf "$WORK/rootfs"
   echo "base built in $(since "$start") s"
 fi
-"${PODMAN[@]}" run --rm "$BASE_IMAGE" node --version
+"${PODMAN[@]}" run --rm "${LIMITS[@]}" "$BASE_IMAGE" node --version
+
+step "this machine's CA certificates in the base (the npm registry may be reached through a proxy that re-signs TLS)"
+if ! "${PODMAN[@]}" image inspect --format '{{.Config.Env}}' "$BASE_IMAGE" | grep -q NODE_EXTRA_CA_CERTS; then
+  "${PODMAN[@]}" rm -f mel-try-ca >/dev/null 2>&1 || true
+  "${PODMAN[@]}" run "${LIMITS[@]}" --name mel-try-ca -v /etc/ssl/certs/ca-certificates.crt:/host-ca.crt:ro "$BASE_IMAGE" \
+    sh -c 'mkdir -p /etc/ssl/certs && cp /host-ca.crt /etc/ssl/certs/ca-certificates.crt'
+  "${PODMAN[@]}" commit --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' mel-try-ca "$BASE_IMAGE" >/dev/null
+  "${PODMAN[@]}" rm mel-try-ca >/dev/null
+fi
+echo "NODE_EXTRA_CA_CERTS set in $BASE_IMAGE"
 
 step "image $IMAGE: podman build --build-arg BASE=$BASE_IMAGE -f deploy/Dockerfile"
 start=$(now)
 # --network host: npm ci reaches the npm registry as this machine does.
-"${PODMAN[@]}" build --network host --build-arg "BASE=$BASE_IMAGE" -f "$ROOT/deploy/Dockerfile" -t "$IMAGE" "$ROOT" >"$WORK/build.log" 2>&1 ||
+"${PODMAN[@]}" build "${LIMITS[@]}" --network host --build-arg "BASE=$BASE_IMAGE" -f "$ROOT/deploy/Dockerfile" -t "$IMAGE" "$ROOT" >"$WORK/build.log" 2>&1 ||
   { tail -30 "$WORK/build.log"; exit 1; }
 echo "built in $(since "$start") s; size $("${PODMAN[@]}" image inspect --format '{{.Size}}' "$IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }')" \
   "(base $("${PODMAN[@]}" image inspect --format '{{.Size}}' "$BASE_IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
-"${PODMAN[@]}" run --rm "$IMAGE" id
+"${PODMAN[@]}" run --rm "${LIMITS[@]}" "$IMAGE" id
 
 step "K = 8: the orchestrator and two learner hosts (auto:4) on the podman network $NET"
 rm -rf "$WORK/runs" && mkdir -p "$WORK/runs" && chown 10001:10001 "$WORK/runs"
 "${PODMAN[@]}" network rm -f "$NET" >/dev/null 2>&1 || true
 "${PODMAN[@]}" network create "$NET" >/dev/null
 start=$(now)
-"${PODMAN[@]}" run -d --name mel-try-orch --network "$NET" -e MEL_TOKEN="$TOKEN" -e MEL_PORT=8765 -v "$WORK/runs:/runs" \
+"${PODMAN[@]}" run -d "${LIMITS[@]}" --name mel-try-orch --network "$NET" -e MEL_TOKEN="$TOKEN" -e MEL_PORT=8765 -v "$WORK/runs:/runs" \
   "$IMAGE" experiment "${RUN_FLAGS[@]}" --external --host=0.0.0.0 --port=8765 --out=/runs/k8 >/dev/null
 echo "orchestrator listening after $(wait_log mel-try-orch 'waiting for 8 learners' "$start") s"
 ORCH_IP=$("${PODMAN[@]}" inspect -f "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}" mel-try-orch)
 start=$(now)
 for i in 1 2; do
-  "${PODMAN[@]}" run -d --name "mel-try-learner-$i" --network "$NET" -e MEL_TOKEN="$TOKEN" \
+  "${PODMAN[@]}" run -d "${LIMITS[@]}" --name "mel-try-learner-$i" --network "$NET" -e MEL_TOKEN="$TOKEN" \
     "$IMAGE" learner "--connect=ws://$ORCH_IP:8765" --learner-ids=auto:4 --retry-s=120 >/dev/null
 done
 echo "all 8 learners joined after $(wait_log mel-try-orch 'set-up took' "$start") s"
@@ -110,7 +122,9 @@ step "podman kube play deploy/k8s (a small K so it could finish here)"
 sed -e 's/--K=1000/--K=8/; s/--cycles=2/--cycles=1/; s/--tau-max=5/--train-samples=3000/; s/auto:250/auto:4/; s/parallelism: 4/parallelism: 2/; s/completions: 4/completions: 2/' \
   -e "s|image: mel:latest|image: $IMAGE|; s/token: change-me/token: $TOKEN/" \
   "$ROOT/deploy/k8s/secret.example.yaml" <(echo ---) "$ROOT/deploy/k8s/orchestrator.yaml" <(echo ---) "$ROOT/deploy/k8s/learners.yaml" >"$WORK/kube.yaml"
-if "${PODMAN[@]}" kube play "$WORK/kube.yaml" >"$WORK/kube.log" 2>&1; then
+# kube play takes no --ulimit: the same limits as containers.conf defaults.
+printf '[containers]\ndefault_ulimits = ["nofile=16384:16384", "nproc=4096:4096"]\n' >"$WORK/containers.conf"
+if CONTAINERS_CONF="$WORK/containers.conf" "${PODMAN[@]}" kube play "$WORK/kube.yaml" >"$WORK/kube.log" 2>&1; then
   echo "podman kube play started:"; cat "$WORK/kube.log"
   "${PODMAN[@]}" ps -a --format '{{.Names}} {{.Status}}'
 else
