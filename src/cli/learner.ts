@@ -1,8 +1,10 @@
 /**
  * `npm run learner -- --connect ws://HOST:PORT --learner-id 3 --f-hz 7e8 --distance-m 40`
  * `npm run learner -- --connect ws://HOST:PORT --learner-ids 0-499 [--learners FILE]`
+ * `npm run learner -- --connect wss://HOST:PORT --learner-ids auto:500 [--ca FILE]`
  * Joins a running orchestrator (started with --external) as one learner, or as a learner host:
- * many learners in one process sharing one engine, each with its own session.
+ * many learners in one process sharing one engine, each with its own session. A host given
+ * auto:N asks the orchestrator for N free ids (claim.ts).
  */
 import { readFileSync } from 'node:fs';
 import { createModelCache } from '../learner/model-cache.ts';
@@ -10,7 +12,9 @@ import { serveHost, sharedEngines, type ServeOptions } from '../learner/serve.ts
 import { parseLearnerSpecs, SPEC_LIMITS, type LearnerSpec } from '../model/devices.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES } from '../nn/mlp.ts';
 import { InputError } from '../errors.ts';
-import { formatIdRanges, parseIdRanges } from '../util/id-ranges.ts';
+import { formatIdRanges, MAX_IDS, parseIdRanges } from '../util/id-ranges.ts';
+import { claimWithRetry, type ClaimEnd, type ClaimOutcome } from '../learner/claim.ts';
+import { learnerTrust } from '../learner/tls.ts';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 
 const spec: CommandSpec = {
@@ -21,7 +25,8 @@ const spec: CommandSpec = {
     { name: 'connect', type: 'string', help: 'orchestrator URL, e.g. ws://192.0.2.10:8765 (printed by `npm run experiment -- --external`)' },
     { name: 'token', type: 'string', env: 'MEL_TOKEN', help: 'the run token printed by the orchestrator' },
     { name: 'learner-id', type: 'int', min: 0, help: 'this learner\'s id, 0..K-1, unique in the run' },
-    { name: 'learner-ids', type: 'string', help: 'run a learner host with these ids, e.g. 0-499, 0-9,20-29 or every 2nd 1-999/2 (profiles from --learners, else the orchestrator\'s fleet)' },
+    { name: 'learner-ids', type: 'string', help: 'run a learner host with these ids, e.g. 0-499, 0-9,20-29 or every 2nd 1-999/2, or auto:N to be granted the N lowest free ids (profiles from --learners, else the orchestrator\'s fleet)' },
+    { name: 'ca', type: 'string', help: 'with wss://: trust only the CA certificate(s) in this PEM file (default: Node\'s and the system\'s CAs)' },
     { name: 'learners', type: 'string', help: 'with --learner-ids: JSON learners file (the orchestrator\'s format); entry i is learner i\'s profile' },
     { name: 'f-hz', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.f_hz, unit: 'Hz', help: 'processor frequency this learner emulates (f_k); omit to take the orchestrator\'s fleet entry' },
     { name: 'distance-m', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.distance_m, unit: 'm', help: 'distance to the orchestrator; the orchestrator derives the Shannon rate from it' },
@@ -37,11 +42,23 @@ const spec: CommandSpec = {
     'npm run learner -- --connect ws://10.0.0.5:8765 --token abc123 --learner-id 1 --f-hz 7e8 --rate-bps 1.2e8',
     'MEL_TOKEN=… npm run learner -- --connect ws://10.0.0.5:8765 --learner-ids 0-499 --quiet',
     'MEL_TOKEN=… npm run learner -- --connect ws://10.0.0.5:8765 --learner-ids 500-999 --learners fleet.json',
+    'MEL_TOKEN=… npm run learner -- --connect wss://10.0.0.5:8765 --ca ca.crt --learner-ids auto:500',
   ],
 };
 
-/** Who this process runs and with which profiles (undefined: the orchestrator's fleet entry). */
-function learnersOf(args: Record<string, any>): { id: number; profile?: LearnerSpec }[] {
+type Learner = { id: number; profile?: LearnerSpec };
+
+/** --learner-ids auto:N: how many ids to claim, or null for a fixed list. */
+function autoCount(args: Record<string, any>): number | null {
+  const m = /^auto:(\d+)$/.exec(args.learnerIds ?? '');
+  if (!m) return null;
+  const n = Number(m[1]);
+  if (n < 1 || n > MAX_IDS) throw new UsageError(`--learner-ids auto:N takes N in 1..${MAX_IDS}, got ${args.learnerIds}`);
+  return n;
+}
+
+/** Who this process runs and with which profiles (undefined: the orchestrator's fleet entry); `granted`: the ids of an auto:N claim. */
+function learnersOf(args: Record<string, any>, granted?: number[]): Learner[] {
   const flagProfile = args.fHz === undefined ? undefined : { f_hz: args.fHz, ...(args.rateBps !== undefined ? { rate_bps: args.rateBps } : { distance_m: args.distanceM }) };
   if ((args.learnerId === undefined) === (args.learnerIds === undefined)) throw new UsageError('give exactly one of --learner-id N (one learner) and --learner-ids 0-499 (a learner host)');
   if (args.fHz === undefined && (args.distanceM !== undefined || args.rateBps !== undefined)) throw new UsageError('--distance-m and --rate-bps describe a learner with --f-hz: give --f-hz too');
@@ -52,7 +69,7 @@ function learnersOf(args: Record<string, any>): { id: number; profile?: LearnerS
   }
   let ids: number[];
   try {
-    ids = parseIdRanges(args.learnerIds);
+    ids = granted ?? parseIdRanges(args.learnerIds);
   } catch (e) {
     throw new UsageError(`--learner-ids: ${(e as Error).message}`);
   }
@@ -70,18 +87,45 @@ function learnersOf(args: Record<string, any>): { id: number; profile?: LearnerS
   return ids.map((id) => ({ id, profile: specs[id] }));
 }
 
+/**
+ * A claimed host's learners, until the run ends; if the claim is lost first (the orchestrator
+ * restarted, the network split), the ids may go to another host: stop, and let a new host ask.
+ */
+async function serveClaimed(learners: Learner[], serve: ServeOptions, ended: Promise<ClaimEnd>, warn: (line: string) => void): Promise<number> {
+  const lost = ended.then((end) => (end.finished ? new Promise<never>(() => {}) : end));
+  const first = await Promise.race([serveHost(learners, serve), lost]);
+  if (typeof first === 'number') return first;
+  warn(`error: the claim on these ids was lost (${first.detail}); exiting so a new host can claim them`);
+  return 1;
+}
+
 async function main(): Promise<number> {
   const args = parseOrHelp(process.argv.slice(2), spec);
   if (!args.connect) throw new UsageError('--connect ws://HOST:PORT is required');
   if (!/^wss?:\/\//.test(args.connect)) throw new UsageError(`--connect must be a ws:// or wss:// URL, got "${args.connect}"`);
   if (!args.token) throw new UsageError('--token (or MEL_TOKEN) is required: the orchestrator prints it at start');
-  const learners = learnersOf(args);
+  if (args.ca !== undefined && !args.connect.startsWith('wss:')) throw new UsageError('--ca verifies a wss:// orchestrator; --connect is ws://');
+  const tls = args.connect.startsWith('wss:') ? learnerTrust(args.ca) : undefined;
+  const count = autoCount(args);
+  const quiet = args.quiet as boolean;
+  learnersOf({ ...args, learnerIds: count === null ? args.learnerIds : '0' }); // bad flags fail before any connection
+  let claim: Extract<ClaimOutcome, { kind: 'granted' }> | null = null;
+  if (count !== null) {
+    const say = (line: string) => process.stderr.write(`[host auto:${count}] ${line}\n`);
+    const outcome = await claimWithRetry({ url: args.connect, token: args.token, count, tls }, args.retryS, say);
+    if (outcome.kind !== 'granted') {
+      say(`error: ${outcome.kind === 'unreachable' ? `cannot connect to ${args.connect} (${outcome.reason}) after trying for ${args.retryS} s` : `${outcome.kind === 'refused' ? 'the orchestrator refused the claim' : `cannot connect to ${args.connect}`}: ${outcome.reason}`}`);
+      return outcome.kind === 'unreachable' ? 1 : 2;
+    }
+    claim = outcome;
+    if (!quiet) say(`granted learner ids ${formatIdRanges(claim.ids)}`);
+  }
+  const learners = learnersOf(args, claim?.ids);
 
   const host = learners.length > 1 || args.learnerIds !== undefined;
   const ids = formatIdRanges(learners.map((l) => l.id));
   const tagOf = (id: number) => (host ? `[host ${ids}: learner ${id}]` : `[learner ${id}]`);
   const hostTag = host ? `[host ${ids}]` : tagOf(learners[0].id);
-  const quiet = args.quiet as boolean;
   const serve: ServeOptions = {
     url: args.connect,
     token: args.token,
@@ -90,9 +134,13 @@ async function main(): Promise<number> {
     engineFor: sharedEngines(quiet ? () => {} : (line) => process.stderr.write(`${hostTag} ${line}\n`)),
     log: quiet ? () => {} : (id, line) => process.stderr.write(`${tagOf(id)} ${line}\n`),
     warn: (id, line) => process.stderr.write(`${tagOf(id)} ${line}\n`),
+    warnHost: (line) => process.stderr.write(`${hostTag} ${line}\n`),
+    tls,
+    claim: claim?.claim,
   };
   // With --engine it is ready before the first hello, so its start-up is not paid inside a cycle.
   if (args.engine) await serve.engineFor({ engine: args.engine, backend: args.backend });
+  if (claim) return serveClaimed(learners, serve, claim.ended, (line) => serve.warnHost(line));
   if (!args.spawned) return serveHost(learners, serve);
   // The orchestrator holds our stdin: when it goes away (even SIGKILLed), we go too. So a
   // spawned learner may reconnect like any other without ever becoming an orphan.

@@ -40,9 +40,10 @@ export function externalInstructions(e: Listening, K: number, commandsFile: stri
   // A fleet the orchestrator knows can be joined by learner hosts that announce no profiles.
   if (e.expected_fleet)
     lines.push(
-      `or start learner hosts, many learners per process with the fleet's profiles, e.g. all ${K} in one:`,
+      `or start learner hosts, many learners per process with the fleet's profiles (--learner-ids auto:N: granted N free ids), e.g. all ${K} in one:`,
       `  MEL_TOKEN=${e.token} npm run learner -- --connect ${e.reachable_urls[0] ?? e.url} --learner-ids ${K === 1 ? '0' : `0-${K - 1}`}`,
     );
+  if (e.url.startsWith('wss:')) lines.push(`learners whose system does not trust the certificate add --ca FILE (the CA that signed --tls-cert)`);
   return lines.join('\n');
 }
 
@@ -89,6 +90,15 @@ export function formatRunEvent(e: RunEvent): string | null {
       return `learner ${e.learner} missed its heartbeat (silent for ${e.beats} beats of ${e.heartbeat_ms} ms): dropping the connection`;
     case 'refused':
       return `refused ${e.remote}: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`;
+    case 'claimed':
+      return `host at ${e.remote}${e.pid ? ` (pid ${e.pid})` : ''} claimed learner ids ${e.ids}`;
+    case 'claim-ended':
+      return `the claim on learner ids ${e.ids} ended (${e.reason}): they are free for the next host that asks`;
+    case 'cleartext':
+      return (
+        `warning: listening on ${e.host} without TLS: the run token and every model's weights travel in clear text; ` +
+        `give --tls-cert FILE --tls-key FILE to serve wss://`
+      );
     case 'learner-error':
       return `learner ${e.learner} reports ${e.code}: ${e.message}`;
     // ---- the experiment ----

@@ -30,6 +30,7 @@ import {
 } from '../protocol/messages.ts';
 import { createRng } from '../util/rng.ts';
 import { createModelCache, type ModelCache } from './model-cache.ts';
+import { tlsClientOptions, watchConnect, type TlsTrust } from './tls.ts';
 
 export interface LearnerClientOptions {
   url: string;
@@ -44,14 +45,20 @@ export interface LearnerClientOptions {
   engineFor?: (choice: EngineChoice) => Promise<Engine>;
   /** The models this process holds (default: the session's own); a learner host shares one among its learners. */
   models?: ModelCache;
+  /** how a wss:// orchestrator is trusted (default: Node's CAs) */
+  tls?: TlsTrust;
+  /** a host that claimed its ids (--learner-ids auto:N): the claim, named in every hello */
+  claim?: string;
 }
 
 export interface SessionEnd {
   /**
    * 'bye': the orchestrator ended the run; 'unreachable': no connection was made (reason: the
-   * socket error); 'refused': closed during the handshake; 'lost': the connection dropped.
+   * socket error); 'refused': closed during the handshake; 'lost': the connection dropped;
+   * 'rejected': the connection itself cannot work (TLS on one side only, a certificate that does
+   * not verify) — the same for every learner of the process, and no retry fixes it.
    */
-  kind: 'bye' | 'unreachable' | 'refused' | 'lost';
+  kind: 'bye' | 'unreachable' | 'refused' | 'lost' | 'rejected';
   code: number;
   reason: string;
   tasksDone: number;
@@ -97,6 +104,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
   const ws = new WebSocket(opts.url, {
     maxPayload: opts.maxFrameBytes ?? maxFrameToLearner(MAX_MODEL_PARAMETERS, DEFAULT_MAX_SAMPLES),
     perMessageDeflate: false,
+    ...tlsClientOptions(opts.tls),
   });
   let settings: LearnerSettings | null = null;
   let clock: Clock | null = null;
@@ -284,7 +292,8 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
 
   return new Promise((resolve) => {
     ws.on('open', () => {
-      send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, token: opts.token, learner_id: opts.learnerId, ...(opts.profile ? { profile: opts.profile } : {}), pid: process.pid }));
+      const claim = opts.claim === undefined ? {} : { claim: opts.claim };
+      send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, token: opts.token, learner_id: opts.learnerId, ...(opts.profile ? { profile: opts.profile } : {}), pid: process.pid, ...claim }));
     });
     // Messages as their fragments: a task's weights and batch, each sent as a fragment of its own, are read in place.
     ws.binaryType = 'fragments';
@@ -294,17 +303,16 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
       // never starts before the welcome's engine is ready.
       queue = queue.then(() => onFrame(data, isBinary));
     });
-    let opened = false;
-    let lastError = '';
-    ws.on('open', () => (opened = true));
+    const connect = watchConnect(ws, opts.url, opts.tls);
     ws.on('error', (err) => {
-      lastError = err.message;
-      if (opened) log(`connection error: ${err.message}`); // before opening, the caller reports it
+      if (connect.opened()) log(`connection error: ${err.message}`); // before opening, the caller reports it
     });
     ws.on('close', (code, reasonBuf) => {
       for (const request of fetching.values()) request.reject(new Error('connection closed before the model arrived'));
       fetching.clear();
-      if (!opened) return resolve({ kind: 'unreachable', code, reason: lastError || 'no connection', tasksDone });
+      const refusal = connect.refusal();
+      if (refusal !== null) return resolve({ kind: 'rejected', code, reason: refusal, tasksDone });
+      if (!connect.opened()) return resolve({ kind: 'unreachable', code, reason: connect.failure() || 'no connection', tasksDone });
       const reason = reasonBuf.toString() || (code === 1006 ? 'connection lost' : '');
       resolve({ kind: sawBye || code === 4000 ? 'bye' : welcomed ? 'lost' : 'refused', code, reason, tasksDone });
     });

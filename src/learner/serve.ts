@@ -9,6 +9,7 @@ import type { LearnerSpec } from '../model/devices.ts';
 import { createEngine, type Engine, type EngineChoice } from '../nn/mlp.ts';
 import { FATAL_CLOSE_CODES } from '../protocol/messages.ts';
 import { runLearnerSession } from './client.ts';
+import type { TlsTrust } from './tls.ts';
 import type { ModelCache } from './model-cache.ts';
 
 export interface ServeOptions {
@@ -24,6 +25,12 @@ export interface ServeOptions {
   log: (id: number, line: string) => void;
   /** problems worth a line even with --quiet */
   warn: (id: number, line: string) => void;
+  /** a problem of the whole process (its connection cannot work): said once, not once per learner */
+  warnHost: (line: string) => void;
+  /** how a wss:// orchestrator is trusted */
+  tls?: TlsTrust;
+  /** the ids were granted to this claim (--learner-ids auto:N): every hello names it */
+  claim?: string;
 }
 
 /** Exit status of one learner: the run ended (0), the retry window closed (1), a refusal retrying cannot fix (2). */
@@ -49,10 +56,14 @@ export async function serveLearner(id: number, profile: LearnerSpec | undefined,
   let deadline = Date.now() + o.retryS * 1000;
   let attempt = 0;
   for (;;) {
-    const end = await runLearnerSession({ url: o.url, token: o.token, learnerId: id, profile, log, engineFor: o.engineFor, models: o.models });
+    const end = await runLearnerSession({ url: o.url, token: o.token, learnerId: id, profile, log, engineFor: o.engineFor, models: o.models, tls: o.tls, claim: o.claim });
     if (end.kind === 'bye') {
       log(`run finished after ${end.tasksDone} task(s) in this session`);
       return 0;
+    }
+    if (end.kind === 'rejected') {
+      o.warnHost(`error: cannot connect to ${o.url}: ${end.reason}`);
+      return 2;
     }
     const detail = end.kind === 'unreachable' ? end.reason : `${end.code}${end.reason ? ' ' + end.reason : ''}`;
     // Wrong token, version or id will not change by retrying. "id in use" (4003) will: after a
@@ -82,6 +93,11 @@ export async function serveLearner(id: number, profile: LearnerSpec | undefined,
 
 /** Every learner of a host, at once; the worst of their exit statuses. */
 export async function serveHost(learners: { id: number; profile?: LearnerSpec }[], o: ServeOptions): Promise<ServeCode> {
-  const codes = await Promise.all(learners.map((l) => serveLearner(l.id, l.profile, o)));
+  const said = new Set<string>();
+  const warnHost = (line: string) => {
+    if (!said.has(line)) o.warnHost(line);
+    said.add(line);
+  };
+  const codes = await Promise.all(learners.map((l) => serveLearner(l.id, l.profile, { ...o, warnHost })));
   return codes.reduce<ServeCode>((worst, c) => (c > worst ? c : worst), 0);
 }

@@ -17,6 +17,10 @@ export type HubEvent =
   | { type: 'left'; learner: number; reason: string }
   | { type: 'heartbeat-missed'; learner: number; beats: number; heartbeat_ms: number }
   | { type: 'refused'; remote: string; reason: string; detail: string }
+  /** a host without ids (--learner-ids auto:N) was granted these */
+  | { type: 'claimed'; remote: string; pid: number | null; ids: string }
+  /** a host's claim connection ended: its ids are free for the next host that asks */
+  | { type: 'claim-ended'; ids: string; reason: string }
   /** an error frame outside any task (peer text, already on one line) */
   | { type: 'learner-error'; learner: number; code: string; message: string };
 
@@ -54,6 +58,8 @@ export type ExperimentEvent =
       /** external mode: the profile each learner id should announce (from --learners, or the seeded fleet) */
       expected_fleet: LearnerProfile[] | null;
     }
+  /** listening beyond loopback without TLS: the token and the weights are readable on the network */
+  | { type: 'cleartext'; host: string }
   | { type: 'lock-taken-over'; pid: number }
   | { type: 'extended'; from: number; to: number }
   | { type: 'complete'; out: string; cycles: number }

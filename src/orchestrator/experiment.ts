@@ -19,7 +19,8 @@ import { createClock, monotonicSeconds } from '../emulation/clock.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec, specProblem, type LearnerProfile, type LearnerSpec } from '../model/devices.ts';
 import { createEngine, initWeights, layoutOf, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
-import { reachableUrls } from './addresses.ts';
+import { isLoopback, reachableUrls } from './addresses.ts';
+import { certFingerprint, type TlsFiles } from './listener.ts';
 import { energySettings, runEnergyParams, type ExperimentConfig } from './config.ts';
 export { energyBudgets } from './config.ts';
 import { BufferPool } from './buffer-pool.ts';
@@ -56,6 +57,8 @@ export interface RunOptions {
   signal?: AbortSignal; // abort = stop after the learners are stopped (Ctrl-C); completed cycles stay
   /** memory the run may use, MB; default: what this machine (or its cgroup) has available */
   memoryMb?: number;
+  /** serve wss:// with this certificate and key (spawned hosts trust exactly this certificate) */
+  tls?: TlsFiles;
 }
 
 export { RESPAWN_AFTER_MISSED_CYCLES } from './learner-upkeep.ts';
@@ -546,10 +549,12 @@ async function startLearners(
       return l && { f_hz: l.f_hz, rate_bps: l.rate_bps };
     },
     onEvent: ctx.emit,
+    tls: opts.tls,
   });
   const url = await hub.start();
   opts.signal?.addEventListener('abort', () => hub.failPending('orchestrator interrupted'));
-  const reachable = config.external ? reachableUrls(config.host, Number(new URL(url).port)) : [url];
+  if (!opts.tls && !isLoopback(config.host)) ctx.emit({ type: 'cleartext', host: config.host });
+  const reachable = config.external ? reachableUrls(config.host, Number(new URL(url).port), undefined, opts.tls ? 'wss' : 'ws') : [url];
   ctx.emit({ type: 'listening', url, token, out: opts.out, reachable_urls: reachable, expected_fleet: config.external ? ctx.fleet : null });
   const processes = config.external
     ? null
@@ -558,7 +563,7 @@ async function startLearners(
         config.engine,
         '--backend',
         config.backend,
-      ]);
+      ], opts.tls ? { MEL_TLS_PIN: certFingerprint(opts.tls.cert) } : {});
   return { hub, processes, reachable };
 }
 

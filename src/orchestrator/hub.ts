@@ -12,12 +12,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import type { LearnerSpec } from '../model/devices.ts';
 import { monotonicSeconds, type Clock } from '../emulation/clock.ts';
 import { InputError } from '../errors.ts';
 import type { HubEvent } from './events.ts';
-import { judgeHello } from './handshake.ts';
+import { judgeClaim, judgeHello, type HandshakeState } from './handshake.ts';
+import { formatIdRanges } from '../util/id-ranges.ts';
+import { createListener, type TlsFiles } from './listener.ts';
 import { sendPaced } from '../emulation/link.ts';
 import {
   CLOSE,
@@ -29,6 +31,7 @@ import {
   partsLength,
   PROTOCOL_VERSION,
   ProtocolError,
+  type Claim,
   type ComputeDone,
   type LearnerSettings,
   type Result,
@@ -51,6 +54,8 @@ export interface HubOptions {
   checkProfile?: (spec: LearnerSpec, id: number) => string | null;
   /** the run's fleet entry for an id: the profile of a learner whose hello names none (learner hosts) */
   fleetProfile?: (id: number) => LearnerSpec | undefined;
+  /** serve wss:// with this certificate and key (default: ws://) */
+  tls?: TlsFiles;
   /** who came, who went, who was turned away (the caller formats them); `log` keeps only server faults */
   onEvent?: (event: HubEvent) => void;
 }
@@ -129,6 +134,15 @@ interface Connection {
   pending?: PendingTask;
 }
 
+/** A host's claim on learner ids (--learner-ids auto:N): its ids are its own while this connection lasts. */
+interface HostClaim {
+  ws: WebSocket;
+  claim: string;
+  ids: number[];
+  alive: boolean;
+  missedBeats: number;
+}
+
 export interface HubStats {
   connections: number;
   /** tasks that named the global model, and the models sent on request (see sendTask) */
@@ -180,7 +194,10 @@ function digest(s: string): Buffer {
 export class LearnerHub {
   readonly stats: HubStats = { connections: 0, tasksNamingModel: 0, modelsSent: 0, authFailures: 0, handshakeFailures: 0, framesRejected: 0, disconnects: 0, heartbeatTimeouts: 0 };
   private server?: WebSocketServer;
+  private listener?: Server;
   private readonly byId = new Map<number, Connection>();
+  private readonly claims = new Map<string, HostClaim>();
+  private readonly claimOfId = new Map<number, string>();
   private readonly joinListeners = new Set<(id: number) => void>();
   private heartbeat?: NodeJS.Timeout;
   private lastBeatAt = 0;
@@ -203,35 +220,39 @@ export class LearnerHub {
   }
 
   /**
-   * Starts listening; resolves with the ws:// URL learners connect to. A port in use or an address
-   * we cannot bind is the user's to fix (InputError); nothing is left running when it fails.
+   * Starts listening; resolves with the ws:// (wss:// with TLS) URL learners connect to. A port in
+   * use or an address we cannot bind is the user's to fix (InputError); nothing is left running
+   * when it fails.
    */
   start(): Promise<string> {
     return new Promise((resolve, reject) => {
+      const { listener, server: http } = createListener(this.opts.tls);
       const server = new WebSocketServer({
-        host: this.opts.host,
-        port: this.opts.port,
+        server: http,
         // Nothing a learner may legally send is larger than a result frame.
         maxPayload: maxFrameToOrchestrator(this.paramCount),
         perMessageDeflate: false,
       });
+      server.on('error', () => {}); // the listener's errors, forwarded by ws: handled on the listener
       this.server = server;
-      server.once('error', (e: NodeJS.ErrnoException) => {
-        this.server = undefined;
+      this.listener = listener;
+      listener.once('error', (e: NodeJS.ErrnoException) => {
+        this.server = this.listener = undefined;
         server.close();
         reject(listenError(e, this.opts.host, this.opts.port));
       });
-      server.on('listening', () => {
-        server.removeAllListeners('error');
-        server.on('error', (e) => this.opts.log(`server error: ${e.message}`));
+      listener.on('listening', () => {
+        listener.removeAllListeners('error');
+        listener.on('error', (e) => this.opts.log(`server error: ${e.message}`));
         // The heartbeat starts only once we listen: a failed start must leave no timer behind.
         this.lastBeatAt = monotonicSeconds();
         this.heartbeat = setInterval(() => this.beat(), this.opts.heartbeatMs);
-        const { port } = server.address() as AddressInfo;
+        const { port } = listener.address() as AddressInfo;
         const host = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
-        resolve(`ws://${host}:${port}`);
+        resolve(`${this.opts.tls ? 'wss' : 'ws'}://${host}:${port}`);
       });
       server.on('connection', (ws, req) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
+      listener.listen(this.opts.port, this.opts.host);
     });
   }
 
@@ -410,12 +431,14 @@ export class LearnerHub {
         conn.ws.close(CLOSE.done.code, CLOSE.done.reason);
       }
     }
+    for (const claim of this.claims.values()) claim.ws.close(CLOSE.done.code, CLOSE.done.reason);
     const server = this.server;
     if (!server) return;
     // Give clean closes a moment, then cut whatever is left.
     await new Promise((r) => setTimeout(r, 100));
     for (const ws of server.clients) ws.terminate();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => (this.listener ? this.listener.close(() => resolve()) : resolve()));
   }
 
   private emit(event: HubEvent): void {
@@ -427,6 +450,7 @@ export class LearnerHub {
   private accept(ws: WebSocket, remote: string): void {
     if (this.closing) return ws.close(CLOSE.shutdown.code, CLOSE.shutdown.reason);
     let conn: Connection | null = null;
+    let claim: HostClaim | null = null;
     let refused = false;
     const refuse = (close: { code: number; reason: string }, detail: string) => {
       refused = true;
@@ -445,6 +469,10 @@ export class LearnerHub {
     ws.on('message', (data: WireMessage, isBinary: boolean) => {
       if (refused) return; // frames already in flight after a refusal are not read
       if (conn) conn.alive = true;
+      if (claim) {
+        claim.alive = true;
+        return this.reply(ws, 'unexpected', 'a claim connection carries nothing after its claim');
+      }
       let message: ToOrchestrator;
       try {
         if (!isBinary) throw new ProtocolError('bad_frame', 'text frames are not part of the protocol');
@@ -468,17 +496,20 @@ export class LearnerHub {
       }
       if (!conn) {
         clearTimeout(handshakeTimer);
-        conn = this.handshake(ws, remote, message, refuse);
+        if (message.type === 'claim') claim = this.grantClaim(ws, remote, message, refuse);
+        else conn = this.handshake(ws, remote, message, refuse);
         return;
       }
       this.route(conn, message, messageBytes(data));
     });
     ws.on('pong', () => {
       if (conn) conn.alive = true;
+      if (claim) claim.alive = true;
     });
     ws.on('error', (e) => this.opts.log(`connection ${remote}: ${e.message}`));
     ws.on('close', (code, reason) => {
       clearTimeout(handshakeTimer);
+      if (claim) this.endClaim(claim, `disconnected (${code}${reason.length ? ' ' + reason.toString() : ''})`);
       if (!conn || this.byId.get(conn.id) !== conn) return;
       this.byId.delete(conn.id);
       const key = hostKey(conn);
@@ -498,14 +529,7 @@ export class LearnerHub {
     message: ToOrchestrator,
     refuse: (c: { code: number; reason: string }, detail: string) => void,
   ): Connection | null {
-    const decision = judgeHello(message, digest, {
-      closing: this.closing,
-      tokenDigest: this.tokenDigest,
-      K: this.opts.K,
-      isConnected: (id) => this.byId.has(id),
-      checkProfile: this.opts.checkProfile,
-      fleetProfile: this.opts.fleetProfile,
-    });
+    const decision = judgeHello(message, digest, this.handshakeState());
     if (!decision.accept) {
       if (decision.counts) this.stats[decision.counts]++;
       refuse(decision.close, decision.detail);
@@ -521,6 +545,45 @@ export class LearnerHub {
     this.emit({ type: 'joined', learner: conn.id, remote, pid: message.pid ?? null });
     for (const listener of this.joinListeners) listener(conn.id);
     return conn;
+  }
+
+  private handshakeState(): HandshakeState {
+    return {
+      closing: this.closing,
+      tokenDigest: this.tokenDigest,
+      K: this.opts.K,
+      isConnected: (id) => this.byId.has(id),
+      checkProfile: this.opts.checkProfile,
+      fleetProfile: this.opts.fleetProfile,
+      claimOf: (id) => this.claimOfId.get(id),
+    };
+  }
+
+  /** A host asks for ids: the lowest free ones are its own until its claim connection ends. */
+  private grantClaim(ws: WebSocket, remote: string, message: Claim, refuse: (c: { code: number; reason: string }, detail: string) => void): HostClaim | null {
+    const decision = judgeClaim(message, digest, this.handshakeState());
+    if (!decision.accept) {
+      if (decision.counts) this.stats[decision.counts]++;
+      // How many ids are free is the host's to know: it is told before the close.
+      if (decision.close === CLOSE.tooManyIds) this.reply(ws, 'too_many_ids', decision.detail);
+      refuse(decision.close, decision.detail);
+      return null;
+    }
+    const claim: HostClaim = { ws, claim: randomBytes(8).toString('hex'), ids: decision.ids, alive: true, missedBeats: 0 };
+    this.claims.set(claim.claim, claim);
+    for (const id of claim.ids) this.claimOfId.set(id, claim.claim);
+    const ids = formatIdRanges(claim.ids);
+    ws.send(encodeMessage({ type: 'grant', claim: claim.claim, ids }));
+    this.emit({ type: 'claimed', remote, pid: message.pid ?? null, ids });
+    return claim;
+  }
+
+  /** The claim's ids are free again (its host is gone): the next host that asks gets them. */
+  private endClaim(claim: HostClaim, reason: string): void {
+    if (this.claims.get(claim.claim) !== claim) return;
+    this.claims.delete(claim.claim);
+    for (const id of claim.ids) if (this.claimOfId.get(id) === claim.claim) this.claimOfId.delete(id);
+    if (!this.closing) this.emit({ type: 'claim-ended', ids: formatIdRanges(claim.ids), reason });
   }
 
   private route(conn: Connection, message: ToOrchestrator, frameBytes: number): void {
@@ -569,6 +632,7 @@ export class LearnerHub {
         } else this.emit({ type: 'learner-error', learner: conn.id, code: oneLine(message.code), message: oneLine(message.message) });
         return;
       case 'hello':
+      case 'claim':
         return this.reject(conn, 'unexpected', 'already joined');
     }
   }
@@ -603,6 +667,16 @@ export class LearnerHub {
       }
       conn.alive = false;
       conn.ws.ping();
+    }
+    for (const claim of this.claims.values()) {
+      if (claim.alive) claim.missedBeats = 0;
+      else if (!stalled) claim.missedBeats++;
+      if (claim.missedBeats >= 2) {
+        claim.ws.terminate(); // its close ends the claim
+        continue;
+      }
+      claim.alive = false;
+      claim.ws.ping();
     }
   }
 }

@@ -62,6 +62,8 @@ export class LearnerHosts {
     readonly blocks: number[][],
     /** more learner CLI flags, the same for every host (e.g. the engine to prepare) */
     private readonly learnerFlags: string[] = [],
+    /** more environment, the same for every host (e.g. MEL_TLS_PIN: the run's certificate, which they trust) */
+    private readonly learnerEnv: Record<string, string> = {},
   ) {
     mkdirSync(logDir, { recursive: true });
     blocks.forEach((ids, h) => ids.forEach((id) => (this.hostOfLearner[id] = h)));
@@ -87,7 +89,7 @@ export class LearnerHosts {
     const args = [heapFlag(), ...this.entry, '--connect', this.url, '--learner-ids', formatIdRanges(this.blocks[host]), '--spawned', ...this.learnerFlags];
     const child = spawn(process.execPath, args, {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, MEL_TOKEN: this.token, GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? HOST_MALLOC_TUNABLES },
+      env: { ...process.env, ...this.learnerEnv, MEL_TOKEN: this.token, GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? HOST_MALLOC_TUNABLES },
       stdio: ['pipe', logFd, logFd],
     });
     closeSync(logFd);

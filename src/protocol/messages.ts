@@ -3,6 +3,8 @@
  * This module (with frame.ts) owns the wire: nothing else builds or parses frames.
  *
  * Handshake:  learner → hello (version, id, profile, token)   orchestrator → welcome (settings)
+ * Ids:        a host without ids (--learner-ids auto:N) → claim (version, token, N) on a connection of its own;
+ *             orchestrator → grant (the lowest N free ids), held as long as that connection; then a hello per id
  * Federated:  orchestrator → shard (the learner's fixed local data, once)
  * Per cycle:  orchestrator → task (τ, weights, batch)         learner → trained, compute_done, then result (weights)
  *             (a task marked `hold` waits on the learner until orchestrator → start: the compute slot)
@@ -15,8 +17,10 @@ import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, type BackendPreference, type E
 import type { LearnerSpec } from '../model/devices.ts';
 import { decodeFrame, encodeFrame, encodeFrameParts, FrameError, frameOverheadBytes, joinParts, partsLength, type Frame, type WireMessage } from './frame.ts';
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 export const MAX_TOKEN_CHARS = 256;
+/** A grant's ids as ranges ("0-499"); longer text (ids scattered by churn) is refused, not sent. */
+export const MAX_GRANT_CHARS = 4096;
 
 
 export interface Hello {
@@ -27,6 +31,24 @@ export interface Hello {
   /** absent: "use the run's fleet entry for my id" (learner hosts started without profiles) */
   profile?: LearnerSpec;
   pid?: number;
+  /** the claim that granted this id (hosts with --learner-ids auto:N) */
+  claim?: string;
+}
+
+/** A learner host's first message when it has no ids: grant me `count` of them. */
+export interface Claim {
+  type: 'claim';
+  protocol: number;
+  token: string;
+  count: number;
+  pid?: number;
+}
+
+/** The ids granted to a claim (as ranges, e.g. "0-3,8"), the host's while its claim connection lasts. */
+export interface Grant {
+  type: 'grant';
+  claim: string;
+  ids: string;
 }
 
 export interface LearnerSettings {
@@ -150,10 +172,10 @@ export interface Bye {
   reason: string;
 }
 
-export type ToLearner = Welcome | Shard | ReceivedTask | Model | Start | ErrorMessage | Bye;
-export type ToOrchestrator = Hello | Trained | ComputeDone | Result | ModelRequest | ErrorMessage;
+export type ToLearner = Welcome | Grant | Shard | ReceivedTask | Model | Start | ErrorMessage | Bye;
+export type ToOrchestrator = Hello | Claim | Trained | ComputeDone | Result | ModelRequest | ErrorMessage;
 /** Every message that can be encoded (a task is encoded from the orchestrator's full form). */
-export type Message = Welcome | Shard | Task | Model | Start | ErrorMessage | Bye | ToOrchestrator;
+export type Message = Welcome | Grant | Shard | Task | Model | Start | ErrorMessage | Bye | ToOrchestrator;
 
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
@@ -305,17 +327,23 @@ function toFrame(data: WireMessage, limits: Record<string, number>): Frame {
   }
 }
 
+/** The token of a first message, judged first: one without a token is an authentication failure, whatever else it holds. */
+function helloToken(h: Record<string, unknown>): string {
+  const token = h.token;
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS)
+    throw new ProtocolError('auth_failed', `${String(h.type)} carries no token (a non-empty string of at most ${MAX_TOKEN_CHARS} characters)`);
+  return token;
+}
+
 /** What the orchestrator accepts from a learner. `paramCount` sizes the only payload. */
 export function decodeToOrchestrator(data: WireMessage, paramCount: number): ToOrchestrator {
   const frame = toFrame(data, { weights: paramCount });
   const h = frame.header as Record<string, unknown>;
   switch (h.type) {
     case 'hello': {
-      // The token is judged first: a hello without one is an authentication failure, whatever else it holds.
-      const token = h.token;
-      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS)
-        throw new ProtocolError('auth_failed', `hello carries no token (a non-empty string of at most ${MAX_TOKEN_CHARS} characters)`);
+      const token = helloToken(h);
       const profile = field(h, 'profile', 'object', true) as Record<string, unknown> | undefined;
+      const claim = field(h, 'claim', 'string', true) as string | undefined;
       return {
         type: 'hello',
         protocol: field(h, 'protocol', 'int'),
@@ -331,8 +359,11 @@ export function decodeToOrchestrator(data: WireMessage, paramCount: number): ToO
             }
           : {}),
         pid: field(h, 'pid', 'int', true),
+        ...(claim === undefined ? {} : { claim }),
       };
     }
+    case 'claim':
+      return { type: 'claim', protocol: field(h, 'protocol', 'int'), token: helloToken(h), count: field(h, 'count', 'posint'), pid: field(h, 'pid', 'int', true) };
     case 'trained':
       return { type: 'trained', task_id: field(h, 'task_id', 'string'), train_wall_s: field(h, 'train_wall_s', 'nonneg') };
     case 'compute_done':
@@ -378,7 +409,7 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
   const maxSamples = settings?.max_samples ?? 0;
   const frame = toFrame(data, settings ? { weights: settings.param_count, images: maxSamples * PIXELS_PER_IMAGE, labels: maxSamples } : {});
   const h = frame.header as Record<string, unknown>;
-  if (!settings && h.type !== 'welcome' && h.type !== 'error' && h.type !== 'bye')
+  if (!settings && h.type !== 'welcome' && h.type !== 'grant' && h.type !== 'error' && h.type !== 'bye')
     throw new ProtocolError('bad_type', `message "${String(h.type).slice(0, 40)}" before the welcome`);
   switch (h.type) {
     case 'welcome': {
@@ -402,6 +433,12 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
           max_samples: field(s, 'max_samples', 'posint'),
         },
       };
+    }
+    case 'grant': {
+      const ids = h.ids;
+      if (typeof ids !== 'string' || ids.length > MAX_GRANT_CHARS || !/^[\d,\-/]+$/.test(ids))
+        throw new ProtocolError('bad_field', `field "ids" must be id ranges like 0-499, got ${JSON.stringify(ids)?.slice(0, 60)}`);
+      return { type: 'grant', claim: field(h, 'claim', 'string'), ids };
     }
     case 'shard': {
       const samples = field(h, 'samples', 'posint');
@@ -483,7 +520,16 @@ export const CLOSE = {
   shutdown: { code: 4007, reason: 'orchestrator shutting down' },
   incompatible: { code: 4008, reason: 'learner cannot serve this run' },
   badProfile: { code: 4009, reason: 'learner profile unusable in this run' },
+  tooManyIds: { code: 4010, reason: 'not enough free learner ids for this claim' },
+  notClaimed: { code: 4011, reason: 'learner id not held by the claim its hello names' },
 } as const;
+
+/**
+ * A plain (ws://) client at a TLS orchestrator is answered with HTTP 426 and this header, whose
+ * text the learner shows as the reason it stops (no WebSocket is opened, so no close code).
+ */
+export const TLS_REQUIRED_HEADER = 'x-mel-refused';
+export const TLS_REQUIRED_REASON = 'this orchestrator serves wss:// (TLS): connect with wss:// instead of ws://';
 
 /** Refusals that will not change if the learner simply tries again (wrong token, version, id, hello). */
 export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
@@ -493,4 +539,6 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CLOSE.badId.code,
   CLOSE.incompatible.code,
   CLOSE.badProfile.code,
+  CLOSE.tooManyIds.code,
+  CLOSE.notClaimed.code,
 ]);
