@@ -43,6 +43,8 @@ export interface LearnerClientOptions {
   engineFor?: (choice: EngineChoice) => Promise<Engine>;
   /** The models this process holds (default: the session's own); a learner host shares one among its learners. */
   models?: ModelCache;
+  /** called once the orchestrator welcomed this learner */
+  onJoined?: () => void;
 }
 
 export interface SessionEnd {
@@ -207,6 +209,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
         settings = message.settings;
         clock = createClock(settings.clock, settings.time_scale);
         welcomed = true;
+        opts.onJoined?.();
         log(`joined run ${settings.run_id} as learner ${message.learner_id} (engine ${engine.name}, clock ${settings.clock})`);
         return;
       }
@@ -261,7 +264,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     } catch (e) {
       const err = e instanceof ProtocolError ? e : new ProtocolError('bad_frame', String(e));
       log(`dropped a bad frame: ${err.message}`);
-      return replyError(err.code, err.message);
+      return replyError(err.code, err.message, err.task_id);
     }
     try {
       await onMessage(message);
