@@ -1,9 +1,10 @@
 /**
- * Bounds what connections that have not joined may hold: each one gets one deadline from its TCP
- * accept to an accepted hello (so a raw socket that never upgrades does not live for the HTTP
- * headers timeout), and at most `maxPending` of them exist at once, at most `maxPerPeer` sockets per
- * address. Past a cap a new socket is closed at once, before it costs more than its accept: a flood
- * of connections cannot take the descriptors the run needs for its own files.
+ * Bounds what connections that have not joined may hold: a socket that does not upgrade to
+ * WebSocket within the handshake timeout of its TCP accept is closed (not left to the HTTP headers
+ * timeout; once upgraded, the hub's hello timer ends it), at most `maxPending` sockets wait to join
+ * at once, and at most `maxPerPeer` come from one address. Past a cap a new socket is closed at once,
+ * before it costs more than its accept: a flood of connections cannot take the descriptors the run
+ * needs for its own files.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -13,7 +14,7 @@ export interface ConnectionCaps {
   maxPending: number;
   /** sockets from one address, joined or not (a learner host holds one per learner) */
   maxPerPeer: number;
-  /** from the TCP accept to an accepted hello, ms */
+  /** from the TCP accept to the upgrade, ms */
   deadlineMs: number;
 }
 
@@ -26,7 +27,9 @@ export function connectionCaps(K: number, deadlineMs: number): ConnectionCaps {
 }
 
 export interface ConnectionGuard {
-  /** the socket's hello was accepted: it no longer counts as pending and its deadline is off */
+  /** the socket upgraded to WebSocket: from now on the hub's handshake timer ends it (with a close code) */
+  upgraded(socket: Socket): void;
+  /** the socket's hello was accepted: it no longer counts as pending */
   joined(socket: Socket): void;
   /** sockets closed at once because a cap was full */
   readonly refused: () => number;
@@ -35,24 +38,27 @@ export interface ConnectionGuard {
 }
 
 export function guardConnections(server: Server, caps: ConnectionCaps): ConnectionGuard {
-  const deadlines = new Map<Socket, NodeJS.Timeout>(); // pending sockets
+  const pending = new Set<Socket>();
+  const deadlines = new Map<Socket, NodeJS.Timeout>(); // pending sockets not yet upgraded
   const perPeer = new Map<string, number>();
   const all = new Set<Socket>();
   let refused = 0;
   server.on('connection', (socket: Socket) => {
     const peer = socket.remoteAddress ?? '';
     const fromPeer = perPeer.get(peer) ?? 0;
-    if (deadlines.size >= caps.maxPending || fromPeer >= caps.maxPerPeer) {
+    if (pending.size >= caps.maxPending || fromPeer >= caps.maxPerPeer) {
       refused++;
       socket.destroy();
       return;
     }
     perPeer.set(peer, fromPeer + 1);
     all.add(socket);
+    pending.add(socket);
     deadlines.set(socket, setTimeout(() => socket.destroy(), caps.deadlineMs));
     socket.once('close', () => {
       clearTimeout(deadlines.get(socket));
       deadlines.delete(socket);
+      pending.delete(socket);
       all.delete(socket);
       const left = (perPeer.get(peer) ?? 1) - 1;
       if (left > 0) perPeer.set(peer, left);
@@ -60,9 +66,12 @@ export function guardConnections(server: Server, caps: ConnectionCaps): Connecti
     });
   });
   return {
-    joined(socket) {
+    upgraded(socket) {
       clearTimeout(deadlines.get(socket));
       deadlines.delete(socket);
+    },
+    joined(socket) {
+      pending.delete(socket);
     },
     refused: () => refused,
     destroyAll() {

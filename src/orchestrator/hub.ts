@@ -455,6 +455,7 @@ export class LearnerHub {
   // ---------- connection handling ----------
 
   private accept(ws: WebSocket, remote: string, socket: Socket): void {
+    this.guard?.upgraded(socket);
     if (this.closing) return ws.close(CLOSE.shutdown.code, CLOSE.shutdown.reason);
     let conn: Connection | null = null;
     let refused = false;
