@@ -98,7 +98,7 @@ describe.concurrent('npm run allocate', () => {
     [['--bogus'], /unknown flag --bogus/],
     [['--scenario', 'mesh'], /--scenario must be one of parallel\|federated/],
     [['--cpu-hz', '2.4e9,fast'], /--cpu-hz values must be numbers > 0 Hz/],
-    [['--tx-power-dbm', '-400'], /learner 0 has link rate 0 bit\/s; it must be finite and > 0/],
+    [['--tx-power-dbm', '-400'], /learner 0 has link rate 0 bit\/s; it must be > 0 and <= 10000000000000/],
   ])('bad flags %j → exit 2 with one line', async (args, message) => {
     expectUsageFailure(await run(...args), message);
   });
@@ -106,7 +106,7 @@ describe.concurrent('npm run allocate', () => {
   it('malformed or missing learners file → exit 2 naming the problem', async () => {
     expectUsageFailure(await run('--learners', join(dir, 'bad.json')), /entry 0: give distance_m/);
     expectUsageFailure(await run('--learners', join(dir, 'broken.json')), /not valid JSON/);
-    expectUsageFailure(await run('--learners', join(dir, 'nope.json')), /cannot read learners file .*ENOENT/);
+    expectUsageFailure(await run('--learners', join(dir, 'nope.json')), /--learners .*nope.json: cannot read it \(ENOENT\)/);
     expectUsageFailure(await run('--learners', join(dir, 'ok.json'), '--K', '5'), /--K 5 disagrees with the 3 learners/);
   });
 

@@ -11,6 +11,12 @@ export const REL_EPS = 1e-9;
 /** Largest d allowed so that cap·d stays an exact integer in a double (d² < 2^53). */
 export const MAX_TOTAL_SAMPLES = 2 ** 26;
 
+/** Longest global cycle clock T, s (~11.6 days): beyond it no deadline means anything to a run. */
+export const MAX_T_S = 1e6;
+
+/** Past this a count no longer steps by one in a double: the nudging searches stop there (else they spin). */
+const COUNT_LIMIT = Number.MAX_SAFE_INTEGER;
+
 export function deadlineWithTolerance(T_s: number): number {
   return T_s * (1 + REL_EPS);
 }
@@ -31,6 +37,7 @@ function capacityRaw(c0: number, c1: number, c2: number, tau: number, T_s: numbe
   // Solve against the tolerant deadline so the nudging below moves by at most a step or two.
   // (Inlined fitsRaw: this runs K·log τ times per solve.)
   let cap = Math.floor((Ttol_s - c0) / (tau * c2 + c1));
+  if (cap >= COUNT_LIMIT) return cap; // no nudging: too large to step by one
   if (cap < 0) cap = 0;
   while (c2 * tau * (cap + 1) + c1 * (cap + 1) + c0 <= Ttol_s) cap++;
   while (cap > 0 && c2 * tau * cap + c1 * cap + c0 > Ttol_s) cap--;
@@ -94,6 +101,7 @@ export function totalCapacity(pk: PackedCoefficients, tau: number, T_s: number, 
 export function maxTau(c: Coefficients, d_k: number, T_s: number): number {
   if (c.c0_s >= T_s) return -Infinity;
   let tau = Math.floor((deadlineWithTolerance(T_s) - c.c0_s - c.c1_s_per_sample * d_k) / (c.c2_s_per_sample_iter * d_k));
+  if (tau >= COUNT_LIMIT) return tau;
   if (tau < 0) tau = 0;
   while (fits(c, tau + 1, d_k, T_s)) tau++;
   while (tau > 0 && !fits(c, tau, d_k, T_s)) tau--;
@@ -102,7 +110,7 @@ export function maxTau(c: Coefficients, d_k: number, T_s: number): number {
 
 /** Reject malformed problems loudly: the solvers' guarantees only hold on valid input. */
 export function validateProblem(p: AllocationProblem): void {
-  if (!(p.T_s > 0) || !Number.isFinite(p.T_s)) throw new RangeError(`T must be a finite number > 0 s, got ${p.T_s}`);
+  if (!(p.T_s > 0 && p.T_s <= MAX_T_S)) throw new RangeError(`T must be a number in (0, ${MAX_T_S}] s, got ${p.T_s}`);
   if (!Number.isInteger(p.d) || p.d < 1 || p.d > MAX_TOTAL_SAMPLES)
     throw new RangeError(`d must be an integer in [1, ${MAX_TOTAL_SAMPLES}], got ${p.d}`);
   if (p.tau_max !== undefined && !(Number.isInteger(p.tau_max) && p.tau_max >= 1)) throw new RangeError(`tau_max must be an integer >= 1, got ${p.tau_max}`);

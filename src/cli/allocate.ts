@@ -2,7 +2,7 @@
  * `npm run allocate -- --K 20 --T 12`: generate (or read) a fleet, run the allocation schemes and
  * print a table per scheme or the JSON report. Exit 2 when no requested scheme is feasible.
  */
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../util/input-file.ts';
 import { InputError } from '../errors.ts';
 import { parseOrHelp, runCli, type CommandSpec } from './args.ts';
 import { formatAllocationReport } from '../allocation/format.ts';
@@ -12,7 +12,7 @@ import { openSchemes } from '../schemes/index.ts';
 import { SCHEME_FLAGS, userSchemesFromArgs } from './scheme-flags.ts';
 import { energyParamsFor } from '../model/energy.ts';
 import { DEFAULT_EXPERIMENT } from '../orchestrator/config.ts';
-import { MAX_TOTAL_SAMPLES } from '../allocation/feasibility.ts';
+import { MAX_T_S, MAX_TOTAL_SAMPLES } from '../allocation/feasibility.ts';
 import { SCENARIOS, type Scenario } from '../model/coefficients.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson } from '../model/devices.ts';
 import { MODEL_FLAG, systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
@@ -26,7 +26,7 @@ const spec: CommandSpec = {
     'and per-learner τ_k with async (and energy, under --energy-j); every table shows each learner\'s energy per cycle.',
   flags: [
     { name: 'K', type: 'int', min: 1, max: 10_000_000, unit: 'learners', help: `number of learners (default: ${DEFAULT_K}, or the length of --learners)` },
-    { name: 'T', type: 'number', exclusiveMin: 0, unit: 's', default: 12, help: 'global cycle clock: deadline for send + τ iterations + return' },
+    { name: 'T', type: 'number', exclusiveMin: 0, max: MAX_T_S, unit: 's', default: 12, help: 'global cycle clock: deadline for send + τ iterations + return' },
     { name: 'd', type: 'int', min: 1, max: MAX_TOTAL_SAMPLES, unit: 'samples', default: 60000, help: 'total batch size to allocate' },
     { name: 'seed', type: 'int', min: 0, default: 1, help: 'seed of the generated fleet (placement)' },
     { name: 'scenario', type: 'enum', choices: SCENARIOS, default: 'parallel', help: 'parallel: batch + weights travel; federated: only weights travel' },
@@ -56,20 +56,12 @@ const spec: CommandSpec = {
   ],
 };
 
-function readLearnersFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read learners file "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
 runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), spec);
   const params = systemParamsFromArgs(args);
   let fleet;
   if (args.learners !== undefined) {
-    fleet = parseLearnersJson(readLearnersFile(args.learners), params);
+    fleet = parseLearnersJson(readInputFile(args.learners, '--learners'), params);
     if (args.K !== undefined && args.K !== fleet.length)
       throw new InputError(`--K ${args.K} disagrees with the ${fleet.length} learners in ${args.learners} (omit --K)`);
   } else {

@@ -6,12 +6,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { MAX_T_S } from '../allocation/feasibility.ts';
 import { EXPERIMENT_SCHEMES, type SchemeName } from '../allocation/types.ts';
 import { MODEL_FLAG, modelFromArgs, systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
 import { PAPER_PRESET } from '../model/params.ts';
 import { BACKEND_PREFERENCES, DEFAULT_MODEL_NAME, ENGINE_PREFERENCES } from '../nn/mlp.ts';
+import { MAX_TAU, MAX_TOKEN_CHARS } from '../protocol/messages.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
-import { DEFAULT_EXPERIMENT, defaultHosts, defaultTaskTimeoutS, HOSTS_PER_CORE, TASK_TIMEOUT, type ExperimentConfig } from '../orchestrator/config.ts';
+import { DEFAULT_EXPERIMENT, defaultHosts, defaultTaskTimeoutS, HOSTS_PER_CORE, MIN_HEARTBEAT_S, TASK_TIMEOUT, type ExperimentConfig } from '../orchestrator/config.ts';
 import { defaultMeanOnCycles } from '../orchestrator/world.ts';
 import { AGGREGATE_RULES } from '../run-folder/schema.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
@@ -21,6 +23,7 @@ import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
 import { isRunConfig } from '../orchestrator/run-lock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { InputError } from '../errors.ts';
+import { MAX_TIMEOUT_S } from '../util/timers.ts';
 import { parseArgs, parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 import { CAMPAIGN_FLAGS } from './campaign-flags.ts';
 import { parseTargets, TARGETS_FLAG } from './targets-flag.ts';
@@ -43,7 +46,7 @@ export const spec: CommandSpec = {
     'wall time, while the console\'s "cycle wall" is that cycle\'s own), learners.csv, summary.json, config.json and a report.',
   flags: [
     { name: 'K', type: 'int', min: 1, max: 1000, default: DEFAULT_EXPERIMENT.K, help: 'number of learners' },
-    { name: 'T', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.T, unit: 's', help: 'global cycle clock (deadline per cycle)' },
+    { name: 'T', type: 'number', exclusiveMin: 0, max: MAX_T_S, default: DEFAULT_EXPERIMENT.T, unit: 's', help: 'global cycle clock (deadline per cycle)' },
     { name: 'cycles', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.cycles, help: 'global cycles per scheme' },
     {
       name: 'schemes',
@@ -81,7 +84,7 @@ export const spec: CommandSpec = {
     { name: 'kappa', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.energy.kappa_j_per_cycle_hz2, unit: 'J/(cycle·Hz²)', help: 'κ, effective switched capacitance: compute energy κ·f²·τ_k·d_k·C_m (transmit power: --tx-power-dbm)' },
     { name: 'rx-power-w', type: 'number', min: 0, default: DEFAULT_EXPERIMENT.energy.rx_power_w, unit: 'W', help: 'power while receiving batch and model (0: receiving is not counted)' },
     { name: 'energy-j', type: 'number', exclusiveMin: 0, unit: 'J', help: 'energy budget per learner and cycle for scheme energy (a --learners entry\'s "energy_j" overrides it); other schemes report whether they kept it' },
-    { name: 'tau-max', type: 'int', min: 1, help: `at most this many local iterations per cycle: τ = min(τ of the scheme, N) (a run warns above ${TAU_OVERTRAINING_WARN}: learners over-train small batches)` },
+    { name: 'tau-max', type: 'int', min: 1, max: MAX_TAU, help: `at most this many local iterations per cycle: τ = min(τ of the scheme, N); learners refuse more than ${MAX_TAU}, so every τ is capped there (a run warns above ${TAU_OVERTRAINING_WARN}: learners over-train small batches)` },
     { name: 'compute-slots', type: 'int', min: 1, default: os.availableParallelism(), help: 'learners training at the same time (default: CPU cores)' },
     { name: 'hosts', type: 'int', min: 1, help: `learner host processes to spread the K learners over (each runs many learners sharing one engine; --hosts K: one process per learner; default: ${HOSTS_PER_CORE} per CPU core, at most K)` },
     { name: 'external', type: 'boolean', default: DEFAULT_EXPERIMENT.external, help: 'do not spawn learners: print one `npm run learner` command per learner (profiles from --learners, else the seeded fleet) and wait for them' },
@@ -95,15 +98,16 @@ export const spec: CommandSpec = {
     { name: 'fail', type: 'list', help: 'fault injection: kill learner L during cycle C of every scheme (same faults for a fair comparison), e.g. 3@2,5@4' },
     { name: 'fail-host', type: 'list', help: 'fault injection: kill learner host H (0..hosts-1) during cycle C of every scheme; all its learners miss that cycle, e.g. 0@2' },
     { name: 'drop-prob', type: 'number', min: 0, max: 1, default: DEFAULT_EXPERIMENT.drop_prob, help: 'fault injection: probability a finished result is lost' },
-    { name: 'heartbeat-s', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.heartbeat_s, unit: 's', help: 'ping interval; a learner silent for two of them is dropped' },
+    { name: 'heartbeat-s', type: 'number', min: MIN_HEARTBEAT_S, max: MAX_TIMEOUT_S, default: DEFAULT_EXPERIMENT.heartbeat_s, unit: 's', help: 'ping interval; a learner silent for two of them is dropped' },
     {
       name: 'task-timeout-s',
       type: 'number',
       exclusiveMin: 0,
+      max: MAX_TIMEOUT_S,
       unit: 's',
       help: `wall time after which a learner's task is given up (default: max(${TASK_TIMEOUT.min_s}, ${TASK_TIMEOUT.factor}·T) on the virtual clock, max(${TASK_TIMEOUT.min_s}, ${TASK_TIMEOUT.factor}·time-scale·T·e^(3·speed-jitter)) on the real one)`,
     },
-    { name: 'join-timeout-s', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.join_timeout_s, unit: 's', help: 'wall time to wait for learners to (re)join' },
+    { name: 'join-timeout-s', type: 'number', exclusiveMin: 0, max: MAX_TIMEOUT_S, default: DEFAULT_EXPERIMENT.join_timeout_s, unit: 's', help: 'wall time to wait for learners to (re)join' },
     { name: 'memory-mb', type: 'number', exclusiveMin: 0, unit: 'MB', help: `memory the run may use; it needs ~${PEAK_RSS_MB.learner_process} MB per learner process (host) + ${PEAK_RSS_MB.per_learner} MB per learner + ${PEAK_RSS_MB.orchestrator} MB (default: available memory, or the cgroup limit when lower)` },
     { name: 'report', type: 'boolean', default: true, help: 'render charts and report.html at the end (--no-report to skip)' },
     TARGETS_FLAG,
@@ -238,6 +242,8 @@ export function configFromArgs(args: Record<string, any>): ExperimentConfig {
 
 // Flags that only say how to reach and watch the learners: a resumed run may change them.
 const RESUME_FREE = new Set(['resume', 'hosts', 'host', 'port', 'token', 'tls-cert', 'tls-key', 'report', 'heartbeat-s', 'task-timeout-s', 'join-timeout-s', 'memory-mb', 'targets', 'json', 'scheme-timeout-s', 'dashboard', 'dashboard-host']);
+/** Of those, the ones config.json keeps (a resumed run uses them unless given again). */
+const SAVED_LIVENESS = new Set(['heartbeat-s', 'task-timeout-s', 'join-timeout-s']);
 
 /** The value of the run's config.json that a flag sets, in the flag's own form (for comparison). */
 function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
@@ -299,10 +305,12 @@ function savedFlagValue(flag: string, saved: ExperimentConfig): unknown {
  * config.json is read back through the flags that wrote it: every saved setting must pass the same
  * type, range and choice checks as on the command line, or the resume stops naming the setting.
  */
-function validateSavedConfig(dir: string, saved: ExperimentConfig): void {
+function validateSavedConfig(dir: string, saved: ExperimentConfig, given: Set<string>): void {
   const argv: string[] = [];
   for (const f of spec.flags) {
-    if (RESUME_FREE.has(f.name) || f.name === 'out') continue;
+    // The liveness settings may change on resume; the saved ones, when kept, are checked like the rest.
+    const kept = SAVED_LIVENESS.has(f.name) && !given.has(f.name);
+    if ((RESUME_FREE.has(f.name) && !kept) || f.name === 'out') continue;
     const value = savedFlagValue(f.name, saved);
     if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) continue;
     argv.push(`--${f.name}=${Array.isArray(value) ? value.join(',') : String(value)}`);
@@ -335,7 +343,7 @@ function configFromRunFolder(dir: string, args: Record<string, any>): Experiment
   }
   if (!isRunConfig(saved)) throw new InputError(`--resume ${dir}: its config.json is not a run's config (no K, T, cycles, schemes, params); is it a run folder?`);
   if (!existsSync(join(dir, 'cycles.csv'))) throw new InputError(`--resume ${dir}: no cycles.csv there; nothing to resume — start a new run`);
-  validateSavedConfig(dir, saved);
+  validateSavedConfig(dir, saved, args.given);
   let cycles = saved.cycles;
   for (const flag of args.given as Set<string>) {
     if (RESUME_FREE.has(flag)) continue;
@@ -382,6 +390,9 @@ function defaultOut(K: number, T: number): string {
 
 async function main(): Promise<number> {
   const args = parseOrHelp(process.argv.slice(2), spec);
+  // Learners must be able to present the token: the hello takes 1..MAX_TOKEN_CHARS characters.
+  if (args.token !== undefined && !(args.token.length > 0 && args.token.length <= MAX_TOKEN_CHARS))
+    throw new UsageError(`--token (or MEL_TOKEN) must be 1..${MAX_TOKEN_CHARS} characters, got ${args.token.length}; omit it for a random one`);
   // --seeds: a campaign of runs, one per seed (src/cli/campaign.ts).
   if ((args.tlsCert === undefined) !== (args.tlsKey === undefined)) throw new UsageError('give --tls-cert and --tls-key together (the certificate and its private key)');
   if (args.tlsCert !== undefined && (args.seeds !== undefined || args.fixedFleet)) throw new UsageError('--tls-cert serves learners on other machines; a campaign (--seeds) spawns its learners on this one');

@@ -6,7 +6,7 @@
  * many learners in one process sharing one engine, each with its own session. A host given
  * auto:N asks the orchestrator for N free ids (claim.ts).
  */
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../util/input-file.ts';
 import { createModelCache } from '../learner/model-cache.ts';
 import { serveHost, sharedEngines, type ServeOptions } from '../learner/serve.ts';
 import { parseLearnerSpecs, SPEC_LIMITS, type LearnerSpec } from '../model/devices.ts';
@@ -75,13 +75,7 @@ function learnersOf(args: Record<string, any>, granted?: number[]): Learner[] {
   }
   if (flagProfile && args.learners) throw new UsageError('give profiles either with --learners FILE or with --f-hz (the same for every learner of the host), not both');
   if (!args.learners) return ids.map((id) => ({ id, profile: flagProfile }));
-  let text: string;
-  try {
-    text = readFileSync(args.learners, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read --learners ${args.learners}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const specs = parseLearnerSpecs(text);
+  const specs = parseLearnerSpecs(readInputFile(args.learners, '--learners'));
   const beyond = ids.filter((id) => id >= specs.length);
   if (beyond.length) throw new InputError(`--learners ${args.learners} describes learners 0-${specs.length - 1}; it has no entry for ${formatIdRanges(beyond)}`);
   return ids.map((id) => ({ id, profile: specs[id] }));

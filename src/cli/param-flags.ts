@@ -31,7 +31,7 @@ export function systemParamFlags(defaults: SystemParams = PAPER_PRESET): FlagSpe
     { name: 'model-bits', type: 'int', unit: 'bits/coefficient', min: 1, default: defaults.model_bits, help: 'P_m, bits per model coefficient' },
     { name: 'model-coeffs-per-sample', type: 'number', unit: 'coefficients/sample', min: 0, default: defaults.model_coeffs_per_sample, help: 'S_d, model coefficients per batch sample' },
     { name: 'model-params', type: 'int', unit: 'coefficients', min: 1, default: defaults.model_params, help: 'S_m, model size (default: the --model\'s parameter count, weights and biases)' },
-    { name: 'flops-per-sample', type: 'number', unit: 'FLOP', exclusiveMin: 0, default: defaults.flops_per_sample, help: 'C_m, FLOPs per sample per local iteration (default: the --model\'s)' },
+    { name: 'flops-per-sample', type: 'number', unit: 'FLOP', min: 1, default: defaults.flops_per_sample, help: 'C_m, FLOPs per sample per local iteration (default: the --model\'s)' },
   ];
 }
 

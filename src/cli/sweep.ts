@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../orchestrator/run-files.ts';
 import { formatDuration } from '../campaign/progress.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
+import { MAX_T_S } from '../allocation/feasibility.ts';
 import { parseOrHelp, runCli, type CommandSpec, type FlagSpec, type ParsedArgs } from './args.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import { consoleOutput, interruptible, stamp, withDashboard } from './campaign.ts';
@@ -54,7 +55,7 @@ export const spec: CommandSpec = {
 async function main(): Promise<number> {
   const args = parseOrHelp(process.argv.slice(2), spec);
   const Ks = gridValues(args.K, 'K', true, byName('K').max);
-  const Ts = gridValues(args.T, 'T', false);
+  const Ts = gridValues(args.T, 'T', false, MAX_T_S);
   const seeds = parseSeeds(args.seeds, args.seed);
   const budgets = args.energyJ === undefined ? [undefined] : gridValues(args.energyJ, 'energy-j', false);
   // Checked with the smallest K, so a --fail learner exists in every cell.

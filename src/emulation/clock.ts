@@ -3,6 +3,8 @@
  * - virtual: nothing sleeps; emulated durations come from the model and the bytes sent.
  * - real: wall-clock pacing; an emulated second lasts `timeScale` wall seconds.
  */
+import { timerDelayMs } from '../util/timers.ts';
+
 export type ClockMode = 'virtual' | 'real';
 
 export interface Clock {
@@ -18,7 +20,7 @@ export interface Clock {
 export const monotonicSeconds = (): number => Number(process.hrtime.bigint()) / 1e9;
 
 export const sleepWall = (seconds: number): Promise<void> =>
-  seconds > 0 ? new Promise((resolve) => setTimeout(resolve, seconds * 1000)) : Promise.resolve();
+  seconds > 0 ? new Promise((resolve) => setTimeout(resolve, timerDelayMs(seconds * 1000))) : Promise.resolve();
 
 export function createClock(mode: ClockMode, timeScale = 1): Clock {
   if (!(timeScale > 0)) throw new RangeError(`time scale must be > 0, got ${timeScale}`);

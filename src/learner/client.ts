@@ -49,6 +49,8 @@ export interface LearnerClientOptions {
   tls?: TlsTrust;
   /** a host that claimed its ids (--learner-ids auto:N): the claim, named in every hello */
   claim?: string;
+  /** called once the orchestrator welcomed this learner */
+  onJoined?: () => void;
 }
 
 export interface SessionEnd {
@@ -226,6 +228,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
         settings = message.settings;
         clock = createClock(settings.clock, settings.time_scale);
         welcomed = true;
+        opts.onJoined?.();
         log(`joined run ${settings.run_id} as learner ${message.learner_id} (engine ${engine.name}, clock ${settings.clock})`);
         return;
       }
@@ -280,7 +283,7 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     } catch (e) {
       const err = e instanceof ProtocolError ? e : new ProtocolError('bad_frame', String(e));
       log(`dropped a bad frame: ${err.message}`);
-      return replyError(err.code, err.message);
+      return replyError(err.code, err.message, err.task_id);
     }
     try {
       await onMessage(message);

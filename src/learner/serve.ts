@@ -7,8 +7,9 @@
  */
 import type { LearnerSpec } from '../model/devices.ts';
 import { createEngine, type Engine, type EngineChoice } from '../nn/mlp.ts';
-import { FATAL_CLOSE_CODES } from '../protocol/messages.ts';
-import { runLearnerSession } from './client.ts';
+import { CLOSE, FATAL_CLOSE_CODES } from '../protocol/messages.ts';
+import { formatIdRanges } from '../util/id-ranges.ts';
+import { runLearnerSession, type SessionEnd } from './client.ts';
 import type { TlsTrust } from './tls.ts';
 import type { ModelCache } from './model-cache.ts';
 
@@ -50,13 +51,25 @@ export function sharedEngines(log: (line: string) => void): (choice: EngineChoic
  * Sessions of learner `id` until the run ends. `profile` undefined: the hello names none and the
  * orchestrator gives this id its fleet's entry.
  */
-export async function serveLearner(id: number, profile: LearnerSpec | undefined, o: ServeOptions): Promise<ServeCode> {
+export async function serveLearner(
+  id: number,
+  profile: LearnerSpec | undefined,
+  o: ServeOptions,
+  /** called once: when the first session joined, or with how it ended */
+  onFirstSession?: (first: 'joined' | SessionEnd) => void,
+): Promise<ServeCode> {
   const log = (line: string) => o.log(id, line);
+  let first = onFirstSession;
+  const settle = (outcome: 'joined' | SessionEnd) => {
+    first?.(outcome);
+    first = undefined;
+  };
   // The retry window restarts whenever a session was joined: it bounds one outage, not the whole run.
   let deadline = Date.now() + o.retryS * 1000;
   let attempt = 0;
   for (;;) {
-    const end = await runLearnerSession({ url: o.url, token: o.token, learnerId: id, profile, log, engineFor: o.engineFor, models: o.models, tls: o.tls, claim: o.claim });
+    const end = await runLearnerSession({ url: o.url, token: o.token, learnerId: id, profile, log, engineFor: o.engineFor, models: o.models, tls: o.tls, claim: o.claim, onJoined: () => settle('joined') });
+    settle(end);
     if (end.kind === 'bye') {
       log(`run finished after ${end.tasksDone} task(s) in this session`);
       return 0;
@@ -91,13 +104,41 @@ export async function serveLearner(id: number, profile: LearnerSpec | undefined,
   }
 }
 
-/** Every learner of a host, at once; the worst of their exit statuses. */
+/** Learners a host starts at a time: the next ones start once these have joined or been turned away. */
+export const START_BATCH = 64;
+
+/**
+ * Every learner of a host (ids ascending), started in batches; the worst of their exit statuses.
+ * Once the run refuses an id as out of range (id ≥ K), no higher id is started: a host told
+ * 0-99999 against K = 20 opens a batch of sessions, not 100 000.
+ */
 export async function serveHost(learners: { id: number; profile?: LearnerSpec }[], o: ServeOptions): Promise<ServeCode> {
   const said = new Set<string>();
   const warnHost = (line: string) => {
     if (!said.has(line)) o.warnHost(line);
     said.add(line);
   };
-  const codes = await Promise.all(learners.map((l) => serveLearner(l.id, l.profile, { ...o, warnHost })));
-  return codes.reduce<ServeCode>((worst, c) => (c > worst ? c : worst), 0);
+  const runs: Promise<ServeCode>[] = [];
+  const outOfRange = { lowest: Infinity };
+  let started = 0;
+  while (started < learners.length && learners[started].id < outOfRange.lowest) {
+    const batch = learners.slice(started, started + START_BATCH);
+    started += batch.length;
+    const firstSessions = batch.map(
+      (l) =>
+        new Promise<void>((settled) =>
+          runs.push(
+            serveLearner(l.id, l.profile, { ...o, warnHost }, (first) => {
+              if (first !== 'joined' && first.kind === 'refused' && first.code === CLOSE.badId.code) outOfRange.lowest = Math.min(outOfRange.lowest, l.id);
+              settled();
+            }),
+          ),
+        ),
+    );
+    await Promise.all(firstSessions);
+  }
+  const skipped = learners.slice(started).map((l) => l.id);
+  if (skipped.length) o.warn(outOfRange.lowest, `error: learners ${formatIdRanges(skipped)} not started: the run refused learner ${outOfRange.lowest} as out of range (its ids are below K)`);
+  const codes = await Promise.all(runs);
+  return codes.reduce<ServeCode>((worst, c) => (c > worst ? c : worst), skipped.length ? 2 : 0);
 }

@@ -98,7 +98,7 @@ export function parseLearnerSpecs(text: string): LearnerSpec[] {
 function parseLearnerEntries(text: string): { spec: LearnerSpec; energy_budget_j?: number }[] {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(text.replace(/^\uFEFF/, '')); // a UTF-8 BOM, as editors write it (traces take it too)
   } catch (e) {
     throw new InputError(`learners file is not valid JSON (${(e as Error).message})`);
   }
@@ -137,8 +137,12 @@ function parseLearnerEntries(text: string): { spec: LearnerSpec; energy_budget_j
  */
 export function assertUsableFleet(fleet: LearnerProfile[]): void {
   for (const l of fleet) {
-    if (!(l.rate_bps > 0) || !Number.isFinite(l.rate_bps))
-      throw new InputError(`learner ${l.id} has link rate ${l.rate_bps} bit/s; it must be finite and > 0 (check --tx-power-dbm, --noise-dbm-per-hz, --bandwidth-hz, --pathloss-*)`);
-    if (!(l.f_hz > 0) || !Number.isFinite(l.f_hz)) throw new InputError(`learner ${l.id} has CPU speed ${l.f_hz} Hz; it must be finite and > 0`);
+    // The same limits a learner's hello must meet: a run never builds a fleet its handshake refuses.
+    if (!(l.rate_bps > 0 && l.rate_bps <= SPEC_LIMITS.rate_bps))
+      throw new InputError(
+        `learner ${l.id} has link rate ${l.rate_bps} bit/s; it must be > 0 and <= ${SPEC_LIMITS.rate_bps} (check --bandwidth-hz, --tx-power-dbm, --noise-dbm-per-hz, --pathloss-*, or the --learners file)`,
+      );
+    if (!(l.f_hz > 0 && l.f_hz <= SPEC_LIMITS.f_hz))
+      throw new InputError(`learner ${l.id} has CPU speed ${l.f_hz} Hz; it must be > 0 and <= ${SPEC_LIMITS.f_hz} (check --cpu-hz or the --learners file)`);
   }
 }

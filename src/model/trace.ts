@@ -14,6 +14,7 @@
  * long run.
  */
 import { InputError } from '../errors.ts';
+import { SPEC_LIMITS } from './devices.ts';
 import type { Dynamics, WorldState } from './dynamics.ts';
 
 export const TRACE_HEADER = ['cycle', 'learner', 'f_hz', 'rate_bps', 'available'] as const;
@@ -67,21 +68,30 @@ export function parseTrace(text: string, file = 'trace'): Trace {
       const v = number(i);
       return Number.isInteger(v) && v >= min ? v : column(i, `must be an integer >= ${min}`);
     };
-    const positive = (i: number): number => {
+    // The limits a learner's profile has anywhere (SPEC_LIMITS): a trace value past them describes no device.
+    const positive = (i: number, max: number): number => {
       const v = number(i);
-      return v > 0 ? v : column(i, 'must be > 0');
+      return v > 0 && v <= max ? v : column(i, `must be > 0 and <= ${max}`);
     };
     const cycle = integer(0, 1);
     const learner = integer(1, 0);
-    const f_hz = positive(2);
-    const rate_bps = positive(3);
+    const f_hz = positive(2, SPEC_LIMITS.f_hz);
+    const rate_bps = positive(3, SPEC_LIMITS.rate_bps);
     const available = AVAILABLE[fields[4]] ?? column(4, 'must be 1 or 0');
     rows.push({ line, cycle, learner, state: { available, f_hz, rate_bps } });
   }
   if (rows.length === 0) throw new TraceError(`${file}: no rows after the header`, file);
 
-  const cycles = Math.max(...rows.map((r) => r.cycle));
-  const learners = Math.max(...rows.map((r) => r.learner)) + 1;
+  // A loop, not Math.max(...rows): spreading 10^5 rows overflows the call stack.
+  let cycles = 0;
+  let learners = 0;
+  for (const r of rows) {
+    cycles = Math.max(cycles, r.cycle);
+    learners = Math.max(learners, r.learner + 1);
+  }
+  // Fewer rows than cycles × learners: some row is missing. Found before any table is sized by
+  // the largest numbers (a cycle of 10^9 must not allocate 10^9 arrays).
+  if (cycles * learners > rows.length) throw new TraceError(`${file}: no row for ${firstMissing(rows)} (every cycle 1..${cycles} needs learners 0..${learners - 1})`, file);
   const states: WorldState[][] = Array.from({ length: cycles }, () => new Array(learners));
   const lineOf: number[][] = Array.from({ length: cycles }, () => new Array(learners));
   for (const r of rows) {
@@ -95,6 +105,18 @@ export function parseTrace(text: string, file = 'trace'): Trace {
       if (states[c][k] === undefined)
         throw new TraceError(`${file}: no row for cycle ${c + 1}, learner ${k} (every cycle 1..${cycles} needs learners 0..${learners - 1})`, file);
   return { learners, cycles, states };
+}
+
+/** The first (cycle, learner) without a row, in cycle then learner order; only called when one is missing. */
+function firstMissing(rows: readonly { cycle: number; learner: number }[]): string {
+  const seen = new Set(rows.map((r) => `${r.cycle},${r.learner}`));
+  const learners = rows.reduce((n, r) => Math.max(n, r.learner + 1), 0);
+  // A gap lies within the first rows.length + 1 (cycle, learner) pairs: they cannot all be present.
+  for (let i = 0; ; i++) {
+    const cycle = Math.floor(i / learners) + 1;
+    const learner = i % learners;
+    if (!seen.has(`${cycle},${learner}`)) return `cycle ${cycle}, learner ${learner}`;
+  }
 }
 
 /** Learner k's state in cycle c; cycles past the end repeat the last recorded cycle. */

@@ -67,9 +67,14 @@ export function loadCheckpoint(runDir: string, scheme: string, cycle: number, pa
   )
     throw new InputError(`${what} is damaged: ${manifestPath} lacks scheme, cycle, param_count, sha256 or times`);
   if (!existsSync(weightsPath)) throw new InputError(`${what} is damaged: its weights file ${weightsPath} is missing`);
+  if (manifest.param_count !== paramCount)
+    throw new InputError(`${what} is damaged: ${manifestPath} says ${manifest.param_count} weights, the model has ${paramCount}`);
   const bytes = new Uint8Array(readFileSync(weightsPath));
-  if (manifest.param_count !== paramCount || bytes.length !== paramCount * 4)
-    throw new InputError(`${what} is damaged: ${weightsPath} holds ${bytes.length / 4} weights, expected ${paramCount}`);
+  if (bytes.length !== paramCount * 4) throw new InputError(`${what} is damaged: ${weightsPath} holds ${bytes.length} bytes, expected ${paramCount * 4} (${paramCount} float32 weights)`);
   if (sha256(bytes) !== manifest.sha256) throw new InputError(`${what} is damaged: ${weightsPath} does not match its SHA-256`);
-  return { weights: new Float32Array(bytes.buffer, bytes.byteOffset, paramCount), manifest };
+  const weights = new Float32Array(bytes.buffer, bytes.byteOffset, paramCount);
+  // A run never saves a diverged model (it keeps the last finite one): non-finite weights were put there.
+  const bad = weights.findIndex((w) => !Number.isFinite(w));
+  if (bad >= 0) throw new InputError(`${what} is damaged: ${weightsPath} holds a non-finite weight (${weights[bad]} at index ${bad})`);
+  return { weights, manifest };
 }

@@ -2,6 +2,7 @@
 import type { LearnerProfile } from '../model/devices.ts';
 import { DEFAULT_ENERGY_PARAMS, energyParamsFor, type EnergyParams } from '../model/energy.ts';
 import type { EnergySettings, ExperimentConfig } from '../run-folder/schema.ts';
+import { MAX_TIMEOUT_S } from '../util/timers.ts';
 
 export type { ExperimentConfig, FaultPlan } from '../run-folder/schema.ts';
 
@@ -57,9 +58,12 @@ export const DEFAULT_EXPERIMENT = {
  */
 export const TASK_TIMEOUT = { factor: 10, min_s: 10 } as const;
 
+/** Shortest heartbeat, s: faster, the pings themselves load a busy orchestrator and a learner host. */
+export const MIN_HEARTBEAT_S = 0.1;
+
 export function defaultTaskTimeoutS(c: Pick<ExperimentConfig, 'T' | 'clock' | 'time_scale' | 'speed_jitter'>): number {
   const wallPerCycle_s = c.clock === 'real' ? c.time_scale * c.T * Math.exp(3 * (c.speed_jitter ?? 0)) : c.T;
-  return Math.max(TASK_TIMEOUT.min_s, Math.ceil(TASK_TIMEOUT.factor * wallPerCycle_s));
+  return Math.min(MAX_TIMEOUT_S, Math.max(TASK_TIMEOUT.min_s, Math.ceil(TASK_TIMEOUT.factor * wallPerCycle_s)));
 }
 
 /** The run's energy settings; runs from before the energy model get the defaults. */

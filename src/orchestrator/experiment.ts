@@ -16,6 +16,7 @@ import { InputError } from '../errors.ts';
 import { firstN, loadMnist, mnistCounts, subset, type ImageSet } from '../data/mnist.ts';
 import { dirichletShards, iidShards } from '../data/partition.ts';
 import { createClock, monotonicSeconds } from '../emulation/clock.ts';
+import { wireCoefficients } from '../emulation/wire-coefficients.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec, specProblem, type LearnerProfile, type LearnerSpec } from '../model/devices.ts';
 import { createEngine, initWeights, layoutOf, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
@@ -35,6 +36,7 @@ import { parseCycles, parseLearners } from '../run-folder/read.ts';
 import { runTargets, type CycleRow, type LearnerRow, type RunConfigFile, type RunSummaryFile, type SchemeSummary } from '../run-folder/schema.ts';
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
 import { writeJsonAtomic } from './run-files.ts';
+import { checkRunRows, checkSettingsDigest, settingsDigest } from './run-integrity.ts';
 import { lockRunFolder, removeStaleTemps, type RunFolderLock } from './run-lock.ts';
 import { EventLog } from './event-log.ts';
 import { readSessions, totalOf, writeSessions, type SessionRecord } from './sessions.ts';
@@ -45,6 +47,7 @@ import { availableMemory, memoryRefusal, memoryVerdict } from './memory.ts';
 import { hostBlocks, LearnerHosts, PROJECT_ROOT } from './spawn.ts';
 import { summarizeScheme } from './summary.ts';
 import { formatIdRanges } from '../util/id-ranges.ts';
+import { readInputFile } from '../util/input-file.ts';
 
 export interface RunOptions {
   out: string;
@@ -102,22 +105,18 @@ function gitCommit(): string | null {
 
 /** Fleet of the run: the user's learners file, or generated from the seed. */
 export function buildFleet(config: ExperimentConfig): LearnerProfile[] {
-  if (!config.learners_file) return generateFleet(config.K, config.fleet_seed ?? config.seed, config.params);
-  const fleet = parseLearnersJson(readFileSync(config.learners_file, 'utf8'), config.params);
+  const fleet = config.learners_file
+    ? parseLearnersJson(readInputFile(config.learners_file, '--learners'), config.params)
+    : generateFleet(config.K, config.fleet_seed ?? config.seed, config.params);
   if (fleet.length !== config.K) throw new InputError(`--learners file describes ${fleet.length} learners but K is ${config.K}`);
+  assertUsableFleet(fleet);
   return fleet;
 }
 
 /** The run's world: the seeded dynamics, or the --trace file replayed (a bad file: TraceError naming file and line). */
 export function loadWorld(config: ExperimentConfig, fleet: LearnerProfile[]): World {
   if (!config.trace_file) return createWorld(config, fleet, config.params);
-  let text: string;
-  try {
-    text = readFileSync(config.trace_file, 'utf8');
-  } catch (e) {
-    throw new InputError(`--trace ${config.trace_file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return createWorld(config, fleet, config.params, { text, file: config.trace_file });
+  return createWorld(config, fleet, config.params, { text: readInputFile(config.trace_file, '--trace'), file: config.trace_file });
 }
 
 /**
@@ -132,7 +131,14 @@ export async function allocateAll(
 ): Promise<Map<SchemeName, FeasibleAllocation>> {
   const out = new Map<SchemeName, FeasibleAllocation>();
   for (const scheme of config.schemes) {
-    const a = await planner.initial(scheme);
+    let a: Awaited<ReturnType<Planner['initial']>>;
+    try {
+      a = await planner.initial(scheme);
+    } catch (e) {
+      // validateProblem's refusals (a coefficient that is not finite, T out of range) come from the settings.
+      if (e instanceof RangeError) throw new InputError(`scheme ${scheme} cannot allocate with these settings: ${e.message}`);
+      throw e;
+    }
     if (!a.feasible) {
       if (!isBuiltinScheme(scheme)) throw new InputError(`scheme ${scheme} answered infeasible before the first cycle: ${a.reason}`);
       const fix =
@@ -171,6 +177,12 @@ function profileProblem(config: ExperimentConfig, spec: LearnerSpec, id: number,
     assertUsableFleet([got]);
   } catch (e) {
     return (e as Error).message;
+  }
+  // External learners without a --learners file make the fleet: one that cannot even exchange the
+  // model within T is refused now, not found infeasible after everyone joined.
+  if (config.external && !config.learners_file) {
+    const { c0_s } = wireCoefficients(got, config.params, config.scenario);
+    if (!(c0_s < config.T)) return `its link of ${got.rate_bps} bit/s needs ${c0_s} s to exchange the model alone, not under T = ${config.T} s`;
   }
   const want = fixed?.[id];
   const same = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
@@ -236,6 +248,20 @@ function extendRunConfig(out: string, cycles: number, emit: (e: ExperimentEvent)
   emit({ type: 'extended', from: saved.cycles, to: cycles });
   const extended = [...(saved.cycles_extended ?? []), { from: saved.cycles, to: cycles, at: new Date().toISOString() }];
   writeJsonAtomic(path, { ...saved, cycles, cycles_extended: extended });
+}
+
+/** Before a resume appends: the settings are as the run wrote them, and the rows are what they wrote. */
+function checkResumedFolder(out: string, config: ExperimentConfig): void {
+  checkSettingsDigest(out, JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')));
+  const cyclesPath = join(out, 'cycles.csv');
+  const learnersPath = join(out, 'learners.csv');
+  const learners = existsSync(learnersPath) ? parseLearners(readFileSync(learnersPath, 'utf8'), learnersPath) : [];
+  checkRunRows(out, config, parseCycles(readFileSync(cyclesPath, 'utf8'), cyclesPath), learners);
+}
+
+/** config.json as written: the run's record plus the digest that ties later resumes to these settings. */
+function withSettingsDigest(file: RunConfigFile): RunConfigFile {
+  return { ...file, settings_sha256: settingsDigest(file) };
 }
 
 function completedPerScheme(out: string): Map<string, number> {
@@ -368,6 +394,7 @@ async function runFolder(config: ExperimentConfig, opts: RunOptions, ctx: RunCon
   if (lock.staleHolder) emit({ type: 'lock-taken-over', pid: lock.staleHolder.pid });
   let previous: SessionRecord[] = [];
   if (opts.resume) {
+    checkResumedFolder(opts.out, config);
     removeStaleTemps(opts.out);
     previous = readSessions(opts.out);
     extendRunConfig(opts.out, config.cycles, emit);
@@ -596,7 +623,7 @@ function openResults(config: ExperimentConfig, opts: RunOptions, fleet: LearnerP
   return new ResultsWriter(opts.out, {
     resume: Boolean(opts.resume),
     realClock: config.clock === 'real',
-    config: (): RunConfigFile => ({
+    config: (): RunConfigFile => withSettingsDigest({
       ...config,
       fleet,
       engine_used: engine.name,

@@ -12,7 +12,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
-import type { AddressInfo, Server } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import type { LearnerSpec } from '../model/devices.ts';
 import { monotonicSeconds, type Clock } from '../emulation/clock.ts';
 import { InputError } from '../errors.ts';
@@ -20,7 +20,9 @@ import type { HubEvent } from './events.ts';
 import { judgeClaim, judgeHello, type HandshakeState } from './handshake.ts';
 import { formatIdRanges } from '../util/id-ranges.ts';
 import { createListener, type TlsFiles } from './listener.ts';
+import { connectionCaps, guardConnections, type ConnectionGuard } from './connection-guard.ts';
 import { sendPaced } from '../emulation/link.ts';
+import { timerDelayMs } from '../util/timers.ts';
 import {
   CLOSE,
   decodeToOrchestrator,
@@ -112,6 +114,7 @@ interface PendingTask {
   modelRef?: string;
   /** the full task frame's length, weights included, however the weights travelled */
   bytesSent: number;
+  modelRequests: number;
   sentDoneAt: number;
   sendWall_s: number;
   computeDone?: ComputeDone;
@@ -132,6 +135,7 @@ interface Connection {
   missedBeats: number; // consecutive beats without a sign of life
   dropReason?: string; // why the hub itself cut this connection
   pending?: PendingTask;
+  rejectedFrames: number;
 }
 
 /** A host's claim on learner ids (--learner-ids auto:N): its ids are its own while this connection lasts. */
@@ -157,6 +161,18 @@ export interface HubStats {
 
 /** Models a learner may still ask for: a cycle names one per scheme, and schemes run one after another. */
 const MODELS_KEPT = 8;
+
+/**
+ * What one connection may cost us before it is cut. An honest learner asks for a task's model once
+ * (twice if a sibling's fetch died with its session), has few frames refused, and reads what we
+ * send; a peer that does otherwise would make the orchestrator buffer frames for it without end.
+ */
+export const CONNECTION_LIMITS = {
+  model_requests_per_task: 2,
+  rejected_frames: 100,
+  /** our replies and models it leaves unread, bytes (a task frame is sent regardless: it is paced) */
+  unread_bytes: 16 * 2 ** 20,
+} as const;
 
 /** The process a connection comes from: its address and the pid its hello gave (none: its own). */
 function hostKey(conn: Connection): string {
@@ -187,6 +203,10 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): Erro
   }
 }
 
+function errorFrame(code: string, message: string, task_id?: string): Buffer {
+  return encodeMessage({ type: 'error', code, message: message.slice(0, 200), ...(task_id === undefined ? {} : { task_id }) });
+}
+
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
@@ -195,6 +215,7 @@ export class LearnerHub {
   readonly stats: HubStats = { connections: 0, tasksNamingModel: 0, modelsSent: 0, authFailures: 0, handshakeFailures: 0, framesRejected: 0, disconnects: 0, heartbeatTimeouts: 0 };
   private server?: WebSocketServer;
   private listener?: Server;
+  private guard?: ConnectionGuard;
   private readonly byId = new Map<number, Connection>();
   private readonly claims = new Map<string, HostClaim>();
   private readonly claimOfId = new Map<number, string>();
@@ -227,6 +248,8 @@ export class LearnerHub {
   start(): Promise<string> {
     return new Promise((resolve, reject) => {
       const { listener, server: http } = createListener(this.opts.tls);
+      // Every TCP accept is bounded before it upgrades (connection-guard.ts), TLS or not.
+      this.guard = guardConnections(listener, connectionCaps(this.opts.K, this.opts.handshakeTimeoutMs));
       const server = new WebSocketServer({
         server: http,
         // Nothing a learner may legally send is larger than a result frame.
@@ -239,6 +262,7 @@ export class LearnerHub {
       listener.once('error', (e: NodeJS.ErrnoException) => {
         this.server = this.listener = undefined;
         server.close();
+        http.close();
         reject(listenError(e, this.opts.host, this.opts.port));
       });
       listener.on('listening', () => {
@@ -246,12 +270,12 @@ export class LearnerHub {
         listener.on('error', (e) => this.opts.log(`server error: ${e.message}`));
         // The heartbeat starts only once we listen: a failed start must leave no timer behind.
         this.lastBeatAt = monotonicSeconds();
-        this.heartbeat = setInterval(() => this.beat(), this.opts.heartbeatMs);
+        this.heartbeat = setInterval(() => this.beat(), timerDelayMs(this.opts.heartbeatMs));
         const { port } = listener.address() as AddressInfo;
         const host = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
         resolve(`${this.opts.tls ? 'wss' : 'ws'}://${host}:${port}`);
       });
-      server.on('connection', (ws, req) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
+      server.on('connection', (ws, req) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`, req.socket));
       listener.listen(this.opts.port, this.opts.host);
     });
   }
@@ -296,7 +320,7 @@ export class LearnerHub {
       const off = this.onJoin(() => {
         if (absent().length === 0) done();
       });
-      const timer = setTimeout(done, timeoutMs);
+      const timer = setTimeout(done, timerDelayMs(timeoutMs));
       signal?.addEventListener('abort', done);
     });
   }
@@ -342,7 +366,7 @@ export class LearnerHub {
     let resolveOutcome: (o: TaskOutcome) => void = () => {};
     const outcome = new Promise<TaskOutcome>((r) => (resolveOutcome = r));
 
-    const pending: PendingTask = { task, modelRef, bytesSent: frameBytes, sentDoneAt: 0, sendWall_s: 0, markComputed, resolve: () => {} };
+    const pending: PendingTask = { task, modelRef, bytesSent: frameBytes, modelRequests: 0, sentDoneAt: 0, sendWall_s: 0, markComputed, resolve: () => {} };
     pending.resolve = (o) => {
       clearTimeout(pending.timer);
       if (conn.pending === pending) conn.pending = undefined;
@@ -365,7 +389,7 @@ export class LearnerHub {
       if (conn.pending !== pending) return;
       pending.timer = setTimeout(
         () => pending.resolve({ status: 'missing', reason: `no result within ${(timeoutMs / 1000).toFixed(0)} s`, bytesSent: frameBytes }),
-        timeoutMs,
+        timerDelayMs(timeoutMs),
       );
     };
     if (!opts.hold) armTimeout();
@@ -438,6 +462,7 @@ export class LearnerHub {
     await new Promise((r) => setTimeout(r, 100));
     for (const ws of server.clients) ws.terminate();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.guard?.destroyAll();
     await new Promise<void>((resolve) => (this.listener ? this.listener.close(() => resolve()) : resolve()));
   }
 
@@ -447,7 +472,8 @@ export class LearnerHub {
 
   // ---------- connection handling ----------
 
-  private accept(ws: WebSocket, remote: string): void {
+  private accept(ws: WebSocket, remote: string, socket: Socket): void {
+    this.guard?.upgraded(socket);
     if (this.closing) return ws.close(CLOSE.shutdown.code, CLOSE.shutdown.reason);
     let conn: Connection | null = null;
     let claim: HostClaim | null = null;
@@ -462,16 +488,16 @@ export class LearnerHub {
     const handshakeTimer = setTimeout(() => {
       this.stats.handshakeFailures++;
       refuse(CLOSE.handshakeTimeout, '');
-    }, this.opts.handshakeTimeoutMs);
+    }, timerDelayMs(this.opts.handshakeTimeoutMs));
 
     // Messages as their fragments: a result's weights, sent as a fragment of their own, are read in place.
     ws.binaryType = 'fragments';
     ws.on('message', (data: WireMessage, isBinary: boolean) => {
-      if (refused) return; // frames already in flight after a refusal are not read
+      if (refused || conn?.dropReason !== undefined) return; // frames already in flight after a refusal or a cut are not read
       if (conn) conn.alive = true;
       if (claim) {
         claim.alive = true;
-        return this.reply(ws, 'unexpected', 'a claim connection carries nothing after its claim');
+        return this.replyToClaim(ws, 'unexpected', 'a claim connection carries nothing after its claim');
       }
       let message: ToOrchestrator;
       try {
@@ -488,16 +514,20 @@ export class LearnerHub {
           this.stats.handshakeFailures++;
           return refuse(CLOSE.badHandshake, err.message);
         }
-        this.stats.framesRejected++;
         // A result the assigned learner could not deliver intact (e.g. NaN weights) fails its task now.
         if (err.code === 'non_finite' && conn.pending?.computeDone)
           conn.pending.resolve({ status: 'missing', reason: `result rejected: ${err.message}`, bytesSent: conn.pending.bytesSent });
-        return this.reply(ws, err.code, err.message);
+        return this.reject(conn, err.code, err.message);
       }
       if (!conn) {
         clearTimeout(handshakeTimer);
-        if (message.type === 'claim') claim = this.grantClaim(ws, remote, message, refuse);
-        else conn = this.handshake(ws, remote, message, refuse);
+        if (message.type === 'claim') {
+          claim = this.grantClaim(ws, remote, message, refuse);
+          if (claim) this.guard?.joined(socket); // a granted claim is a host at work, not a pending socket
+        } else {
+          conn = this.handshake(ws, remote, message, refuse);
+          if (conn) this.guard?.joined(socket);
+        }
         return;
       }
       this.route(conn, message, messageBytes(data));
@@ -536,7 +566,7 @@ export class LearnerHub {
       return null;
     }
     if (message.type !== 'hello') return null; // judgeHello accepts only hellos; this narrows the type
-    const conn: Connection = { ws, id: message.learner_id, profile: decision.profile, pid: message.pid, remote, alive: true, missedBeats: 0 };
+    const conn: Connection = { ws, id: message.learner_id, profile: decision.profile, pid: message.pid, remote, alive: true, missedBeats: 0, rejectedFrames: 0 };
     this.byId.set(conn.id, conn);
     const key = hostKey(conn);
     this.sessionsPerHost.set(key, (this.sessionsPerHost.get(key) ?? 0) + 1);
@@ -565,7 +595,7 @@ export class LearnerHub {
     if (!decision.accept) {
       if (decision.counts) this.stats[decision.counts]++;
       // How many ids are free is the host's to know: it is told before the close.
-      if (decision.close === CLOSE.tooManyIds) this.reply(ws, 'too_many_ids', decision.detail);
+      if (decision.close === CLOSE.tooManyIds) this.replyToClaim(ws, 'too_many_ids', decision.detail);
       refuse(decision.close, decision.detail);
       return null;
     }
@@ -622,8 +652,9 @@ export class LearnerHub {
         const weights = this.models.get(message.model);
         if (!pending || pending.modelRef !== message.model || !weights)
           return this.reject(conn, 'unexpected', `model ${message.model} is not named by a running task`, message.task_id);
-        this.stats.modelsSent++;
-        conn.ws.send(encodeMessage({ type: 'model', model: message.model, weights }));
+        if (++pending.modelRequests > CONNECTION_LIMITS.model_requests_per_task)
+          return this.cutFlooding(conn, `asked ${pending.modelRequests} times for the model of task ${pending.task.task_id} (at most ${CONNECTION_LIMITS.model_requests_per_task})`);
+        if (this.sendUnlessBacklogged(conn, encodeMessage({ type: 'model', model: message.model, weights }))) this.stats.modelsSent++;
         return;
       }
       case 'error':
@@ -639,11 +670,33 @@ export class LearnerHub {
 
   private reject(conn: Connection, code: string, message: string, task_id?: string): void {
     this.stats.framesRejected++;
-    this.reply(conn.ws, code, message, task_id);
+    if (++conn.rejectedFrames > CONNECTION_LIMITS.rejected_frames)
+      return this.cutFlooding(conn, `sent ${conn.rejectedFrames} frames the orchestrator refused (at most ${CONNECTION_LIMITS.rejected_frames})`);
+    this.sendUnlessBacklogged(conn, errorFrame(code, message, task_id));
   }
 
-  private reply(ws: WebSocket, code: string, message: string, task_id?: string): void {
-    if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage({ type: 'error', code, message: message.slice(0, 200), ...(task_id === undefined ? {} : { task_id }) }));
+  /** An error frame to a host's claim connection (a claim holds no learner, so nothing to count or cut). */
+  private replyToClaim(ws: WebSocket, code: string, message: string): void {
+    if (ws.readyState === WebSocket.OPEN) ws.send(errorFrame(code, message));
+  }
+
+  /** Sends unless the peer has left too much of what we sent unread: then it is cut (false). */
+  private sendUnlessBacklogged(conn: Connection, frame: Buffer): boolean {
+    if (conn.ws.readyState !== WebSocket.OPEN) return false;
+    if (conn.ws.bufferedAmount + frame.byteLength > CONNECTION_LIMITS.unread_bytes) {
+      this.cutFlooding(conn, `left ${(conn.ws.bufferedAmount / 2 ** 20).toFixed(1)} MiB of replies unread (at most ${CONNECTION_LIMITS.unread_bytes / 2 ** 20} MiB)`);
+      return false;
+    }
+    conn.ws.send(frame);
+    return true;
+  }
+
+  /** A connection that costs more than any honest learner's is cut; its task is missing, and it may rejoin. */
+  private cutFlooding(conn: Connection, what: string): void {
+    if (conn.dropReason !== undefined) return;
+    this.emit({ type: 'learner-error', learner: conn.id, code: 'flooding', message: `cut: it ${what}` });
+    conn.dropReason = `cut for flooding: it ${what}`;
+    conn.ws.terminate();
   }
 
   /**

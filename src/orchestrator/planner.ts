@@ -23,6 +23,7 @@ import { channelGain, shannonRateBps } from '../model/channel.ts';
 import type { LearnerProfile } from '../model/devices.ts';
 import { gainForRate } from '../model/dynamics.ts';
 import { historyQuantile, independentEpsilon, rateQuantileBps, speedQuantileHz } from '../model/robust.ts';
+import { MAX_TAU } from '../protocol/messages.ts';
 import type { Csi, LearnerRow } from '../run-folder/schema.ts';
 import type { LearnerRecord } from './cycle.ts';
 import { DEFAULT_EXPERIMENT, energyBudgets, runEnergyParams, type ExperimentConfig } from './config.ts';
@@ -158,7 +159,8 @@ export class Planner {
       coeffs: devices.map((l) => wireCoefficients(l, params, scenario)),
       T_s: this.config.T,
       d: this.config.train_samples,
-      ...(this.config.tau_max ? { tau_max: this.config.tau_max } : {}),
+      // No plan may ask more of a learner than it accepts.
+      tau_max: Math.min(this.config.tau_max || MAX_TAU, MAX_TAU),
       ...(max_staleness !== undefined && max_staleness !== null ? { max_staleness } : {}),
       energy: devices.map((l) => wireEnergyCoefficients(l, params, scenario, energyParams)),
       budget_j: ids.map((k) => this.budgets[k]),

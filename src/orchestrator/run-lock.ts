@@ -5,7 +5,7 @@
  * The lock file names its holder's pid; a lock whose pid is dead (a SIGKILLed run) is stale and
  * taken over.
  */
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
@@ -201,11 +201,38 @@ export function lockRunFolder(dir: string, opts: { resume: boolean }): RunFolder
   process.on('exit', release); // error paths that end the process still free the folder
   try {
     if (!opts.resume) checkNewRunFolder(dir);
+    else refuseLinks(dir);
   } catch (e) {
     release();
     throw e;
   }
   return { dir, staleHolder, release };
+}
+
+/**
+ * A resumed run appends to, replaces and deletes files in its folder: none of them may lead out of
+ * it. A symbolic link among them (config.json, the CSVs, checkpoints and what they hold, logs) is
+ * refused rather than followed.
+ */
+function refuseLinks(dir: string): void {
+  const linked = (path: string) => {
+    try {
+      return lstatSync(path).isSymbolicLink();
+    } catch {
+      return false; // absent
+    }
+  };
+  const within = (sub: string): string[] => {
+    try {
+      return readdirSync(join(dir, sub)).map((n) => join(sub, n));
+    } catch {
+      return [];
+    }
+  };
+  const checkpoints = within('checkpoints').flatMap((scheme) => [scheme, ...within(scheme)]);
+  const paths = ['config.json', ...RUN_FILES, 'logs', ...within('logs'), ...checkpoints];
+  const link = paths.find((p) => linked(join(dir, p)));
+  if (link !== undefined) throw new InputError(`--resume ${dir}: ${link} is a symbolic link; a resumed run writes only inside its folder — replace the link with a copy`);
 }
 
 /** Temp files of writes a killed session never finished (`name.tmp-<pid>`): safe to drop under the lock. */

@@ -21,6 +21,11 @@ export const PROTOCOL_VERSION = 5;
 export const MAX_TOKEN_CHARS = 256;
 /** A grant's ids as ranges ("0-499"); longer text (ids scattered by churn) is refused, not sent. */
 export const MAX_GRANT_CHARS = 4096;
+/**
+ * Most local iterations a task may ask for: a learner refuses more. The planner caps every
+ * allocation's τ here, so a run never sends a task its learners would refuse.
+ */
+export const MAX_TAU = 10_000;
 
 
 export interface Hello {
@@ -179,7 +184,12 @@ export type Message = Welcome | Grant | Shard | Task | Model | Start | ErrorMess
 
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
-  constructor(public readonly code: string, message: string) {
+  constructor(
+    public readonly code: string,
+    message: string,
+    /** the task a refused frame carried, when its header named one: the refusal names it back */
+    public readonly task_id?: string,
+  ) {
     super(message);
   }
 }
@@ -448,39 +458,14 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
       return { type: 'shard', samples, images: payload(frame, 'images', Uint8Array, samples * PIXELS_PER_IMAGE), labels };
     }
     case 'task': {
-      const samples = field(h, 'samples', 'posint');
-      if (samples > maxSamples) throw new ProtocolError('bad_field', `task of ${samples} samples exceeds ${maxSamples}`);
-      const source = oneOf(h, 'source', ['batch', 'shard'] as const);
-      const model = field(h, 'model', 'string', true) as string | undefined;
-      if (model !== undefined && frame.payloads.weights) throw new ProtocolError('bad_payload', 'a task that names a model carries no weights');
-      const weights = model === undefined ? payload(frame, 'weights', Float32Array, settings!.param_count) : undefined;
-      if (weights) assertFiniteWeights(weights, 'task weights');
-      const common = {
-        type: 'task',
-        task_id: field(h, 'task_id', 'string'),
-        cycle: field(h, 'cycle', 'posint'),
-        scheme: field(h, 'scheme', 'string'),
-        tau: field(h, 'tau', 'posint'),
-        samples,
-        seed: field(h, 'seed', 'int'),
-        f_hz: field(h, 'f_hz', 'posnum'),
-        rate_bps: field(h, 'rate_bps', 'posnum'),
-        source,
-      } as const;
-      const task: ReceivedTask = weights ? { ...common, weights } : { ...common, model: model! };
-      if (h.hold !== undefined) {
-        if (typeof h.hold !== 'boolean') throw new ProtocolError('bad_field', `field "hold" must be true or false, got ${JSON.stringify(h.hold)?.slice(0, 60)}`);
-        task.hold = h.hold;
+      const task_id = field(h, 'task_id', 'string');
+      try {
+        return decodeTask(frame, h, settings!);
+      } catch (e) {
+        // The orchestrator ends a task at once when the refusal names it.
+        if (e instanceof ProtocolError && e.task_id === undefined) throw new ProtocolError(e.code, e.message, task_id);
+        throw e;
       }
-      if (task.tau > 10_000) throw new ProtocolError('bad_field', `tau ${task.tau} is implausibly large (max 10000)`);
-      if (source === 'batch') {
-        task.labels = payload(frame, 'labels', Uint8Array, samples);
-        assertLabels(task.labels);
-        task.images = payload(frame, 'images', Uint8Array, samples * PIXELS_PER_IMAGE);
-      } else if (frame.payloads.images || frame.payloads.labels) {
-        throw new ProtocolError('bad_payload', 'a shard task carries no images or labels');
-      }
-      return task;
     }
     case 'error':
       return { type: 'error', code: field(h, 'code', 'string'), message: field(h, 'message', 'string'), task_id: field(h, 'task_id', 'string', true) };
@@ -496,6 +481,43 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
     default:
       throw new ProtocolError('bad_type', `unknown message type ${JSON.stringify(h.type).slice(0, 40)} for a learner`);
   }
+}
+
+function decodeTask(frame: Frame, h: Record<string, unknown>, settings: LearnerSettings): ReceivedTask {
+  const maxSamples = settings.max_samples;
+  const samples = field(h, 'samples', 'posint');
+  if (samples > maxSamples) throw new ProtocolError('bad_field', `task of ${samples} samples exceeds ${maxSamples}`);
+  const source = oneOf(h, 'source', ['batch', 'shard'] as const);
+  const model = field(h, 'model', 'string', true) as string | undefined;
+  if (model !== undefined && frame.payloads.weights) throw new ProtocolError('bad_payload', 'a task that names a model carries no weights');
+  const weights = model === undefined ? payload(frame, 'weights', Float32Array, settings.param_count) : undefined;
+  if (weights) assertFiniteWeights(weights, 'task weights');
+  const common = {
+    type: 'task',
+    task_id: field(h, 'task_id', 'string'),
+    cycle: field(h, 'cycle', 'posint'),
+    scheme: field(h, 'scheme', 'string'),
+    tau: field(h, 'tau', 'posint'),
+    samples,
+    seed: field(h, 'seed', 'int'),
+    f_hz: field(h, 'f_hz', 'posnum'),
+    rate_bps: field(h, 'rate_bps', 'posnum'),
+    source,
+  } as const;
+  const task: ReceivedTask = weights ? { ...common, weights } : { ...common, model: model! };
+  if (h.hold !== undefined) {
+    if (typeof h.hold !== 'boolean') throw new ProtocolError('bad_field', `field "hold" must be true or false, got ${JSON.stringify(h.hold)?.slice(0, 60)}`);
+    task.hold = h.hold;
+  }
+  if (task.tau > MAX_TAU) throw new ProtocolError('bad_field', `tau ${task.tau} is implausibly large (max ${MAX_TAU})`);
+  if (source === 'batch') {
+    task.labels = payload(frame, 'labels', Uint8Array, samples);
+    assertLabels(task.labels);
+    task.images = payload(frame, 'images', Uint8Array, samples * PIXELS_PER_IMAGE);
+  } else if (frame.payloads.images || frame.payloads.labels) {
+    throw new ProtocolError('bad_payload', 'a shard task carries no images or labels');
+  }
+  return task;
 }
 
 /** Largest legal frame a learner may send (sizes ws maxPayload on the orchestrator). */

@@ -44,7 +44,7 @@ const cases: [string, string, string[], RegExp][] = [
   ['UsageError (host ids)', 'src/cli/learner.ts', ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-ids', '5-2'], /--learner-ids: range "5-2" must run from a smaller id/],
   ['UsageError (one form)', 'src/cli/learner.ts', ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-ids', '0-3', '--learner-id', '1'], /give exactly one of --learner-id N .* and --learner-ids/],
   ['UsageError (half a profile)', 'src/cli/learner.ts', ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-id', '1', '--distance-m', '3'], /give --f-hz too/],
-  ['InputError (host learners file)', 'src/cli/learner.ts', ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-ids', '0-3', '--learners', '<missing>'], /cannot read --learners .*ENOENT/],
+  ['InputError (host learners file)', 'src/cli/learner.ts', ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-ids', '0-3', '--learners', '<missing>'], /--learners .*: cannot read it \(ENOENT\)/],
   ['UsageError (--hosts > K)', 'src/cli/experiment.ts', ['--K', '2', '--hosts', '3'], /--hosts 3 exceeds K = 2: at most one host per learner/],
   ['UsageError (--fail-host)', 'src/cli/experiment.ts', ['--K', '4', '--hosts', '2', '--fail-host', '2@1'], /--fail-host 2@1: host must be in 0\.\.1/],
   ['UsageError', 'experiments/fig1.ts', ['--no-such-flag'], /unknown flag/],

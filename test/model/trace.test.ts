@@ -76,7 +76,7 @@ describe('parseTrace', () => {
     ['a fractional cycle', csv('1.5,0,1e9,2e8,1'), /column cycle must be an integer >= 1, got "1.5"/],
     ['a non-numeric cycle', csv('one,0,1e9,2e8,1'), /column cycle must be a decimal number, got "one"/],
     ['a negative learner', csv('1,-1,1e9,2e8,1'), /column learner must be an integer >= 0, got "-1"/],
-    ['f_hz 0', csv('1,0,0,2e8,1'), /^t\.csv:2: column f_hz must be > 0, got "0"$/],
+    ['f_hz 0', csv('1,0,0,2e8,1'), /^t\.csv:2: column f_hz must be > 0 and <= 10000000000000, got "0"$/],
     ['a negative f_hz', csv('1,0,-1e9,2e8,1'), /column f_hz must be > 0/],
     ['a hex f_hz', csv('1,0,0x10,2e8,1'), /column f_hz must be a decimal number, got "0x10"/],
     ['an infinite f_hz', csv('1,0,Infinity,2e8,1'), /column f_hz must be a decimal number/],
