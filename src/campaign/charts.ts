@@ -145,7 +145,8 @@ export function sweepSpec(points: readonly SweepPoint[], axis: 'K' | 'T', metric
   const groups = [...new Set(points.map((p) => p.group))];
   const x = { field: axis, type: 'quantitative' as const, title: axis === 'K' ? 'learners K' : 'global cycle clock T (s)', scale: { zero: false } };
   const y = { field: 'mean', type: 'quantitative' as const, title: metric.yTitle, scale: { zero: false } };
-  const facet: Record<string, object> = { column: { field: other, type: 'ordinal', title: other === 'K' ? 'K' : 'T (s)' } };
+  // '~g': 30, 12.5 — not vega's default "30.000000" for a number on an ordinal header.
+  const facet: Record<string, object> = { column: { field: other, type: 'ordinal', title: other === 'K' ? 'K' : 'T (s)', header: { format: '~g', formatType: 'number' } } };
   if (groups.length > 1 || groups[0] !== '') facet.row = { field: 'group', type: 'nominal', title: metric.groupTitle ?? '' };
   return {
     config: CHART_CONFIG,

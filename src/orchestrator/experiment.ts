@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
 import { InputError } from '../errors.ts';
+import { MODEL_EXCHANGE_TOO_LONG } from '../allocation/infeasible.ts';
 import { firstN, loadMnist, mnistCounts, subset, type ImageSet } from '../data/mnist.ts';
 import { dirichletShards, iidShards } from '../data/partition.ts';
 import { createClock, monotonicSeconds } from '../emulation/clock.ts';
@@ -24,7 +25,10 @@ import { runCycle, type CycleServices } from './cycle.ts';
 import { Measurements, measureFromRow, measureFromTimeline, Planner, type CyclePlan } from './planner.ts';
 import { createWorld, type World } from './world.ts';
 import type { AllocationBrief, ExperimentEvent, RunEvent } from './events.ts';
+import { everyLearnerDiverged, TrainingDiverged } from './divergence.ts';
 import { withFaults } from './faults.ts';
+import { realClockPacing } from './real-clock-pacing.ts';
+import { identicalGroups, identicalGroupsFromRows } from './identical-allocations.ts';
 import { PHASE_TOLERANCE_TEXT } from '../emulation/faithfulness.ts';
 import { LearnerHub } from './hub.ts';
 import { parseCycles, parseLearners } from '../run-folder/read.ts';
@@ -122,8 +126,9 @@ export function allocateAll(config: ExperimentConfig, fleet: LearnerProfile[], p
   for (const scheme of config.schemes) {
     const a = planner.initial(scheme);
     if (!a.feasible) {
-      const fix =
-        scheme === 'energy'
+      const fix = a.reason.includes(MODEL_EXCHANGE_TOO_LONG)
+        ? 'Raise --T above it, or give the links more rate (--bandwidth-hz, --tx-power-dbm, a smaller --radius-m)'
+        : scheme === 'energy'
           ? "Raise --energy-j (or the learners file's energy_j), raise --T, lower --train-samples"
           : `Raise --T, lower --train-samples${scheme === 'robust' ? ', raise --epsilon' : ''}`;
       throw new InputError(`scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}. ${fix}, or leave ${scheme} out of --schemes`);
@@ -169,6 +174,16 @@ function profileProblem(config: ExperimentConfig, spec: LearnerSpec, id: number,
 function makeShards(config: ExperimentConfig, train: ImageSet): ImageSet[] {
   const indices = config.alpha === null ? iidShards(train.count, config.K, config.seed) : dirichletShards(train.labels, config.K, config.alpha, config.seed);
   return indices.map((ix) => subset(train, ix));
+}
+
+/** Schemes allocated once whose allocations coincide train identically: say so, and whether --tau-max made them so. */
+function noteIdenticalAllocations(config: ExperimentConfig, fleet: LearnerProfile[], planner: Planner, allocations: Map<SchemeName, FeasibleAllocation>, emit: (e: RunEvent) => void): void {
+  const fixed = new Map([...allocations].filter(([scheme]) => !planner.perCycle(scheme)));
+  const groups = identicalGroups(fixed);
+  if (groups.length === 0) return;
+  const uncapped = config.tau_max ? allocateAll({ ...config, tau_max: null }, fleet) : allocations;
+  const by_cap = groups.map((g) => identicalGroups(new Map(g.map((scheme) => [scheme, uncapped.get(scheme)!]))).length === 0);
+  emit({ type: 'identical-allocations', groups, by_cap, tau_max: config.tau_max ?? null });
 }
 
 function allocationBriefs(allocations: Map<SchemeName, FeasibleAllocation>): AllocationBrief[] {
@@ -245,6 +260,7 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
   const overhead = Math.max(0, t.cycles_wall_s - t.eval_wall_s - t.train_process_s / config.compute_slots);
   return {
     schemes,
+    identical_allocations: identicalGroupsFromRows(config.schemes, learnerRows),
     engine,
     sessions: sessions.length,
     wall_s: t.wall_s,
@@ -258,6 +274,7 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
       fraction_of_wall: t.wall_s > 0 ? overhead / t.wall_s : 0,
       definition: 'cycle wall time − evaluation − (Σ learner training seconds ÷ compute slots), over all sessions of the run',
     },
+    ...(config.clock === 'real' ? { real_clock_pacing: realClockPacing(config.time_scale, cycleRows, t.cycles_wall_s, t.eval_wall_s) } : {}),
     overruns: {
       learner_cycles: t.overrun_learner_cycles,
       total_s: t.overrun_total_s,
@@ -355,7 +372,7 @@ async function runSession(
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new Interrupted();
   };
-  const { hub, processes, reachable } = await startLearners(config, opts, ctx);
+  const { hub, processes } = await startLearners(config, opts, ctx);
   const stats = new SessionStats(config.clock === 'real' ? config.time_scale : null);
   const upkeep = new LearnerUpkeep(hub, processes, {
     K: config.K,
@@ -377,15 +394,16 @@ async function runSession(
   if (config.scenario === 'federated') shipShards(config, hub, data.train);
 
   let interrupted = false;
+  let diverged: TrainingDiverged | null = null;
   let setupWall = 0;
   const session = () => stats.record({ engine: data.engine.name, wall_s: monotonicSeconds() - runStart, setup_wall_s: setupWall, hub: hub.stats });
   try {
-    emit({ type: 'waiting', K: config.K, url: reachable[0] });
     await ensureLearners(upkeep, emit, checkAbort);
     const fleet = config.external && !config.learners_file ? fleetFromHub(config, hub) : ctx.fleet;
     const world = loadWorld(config, fleet);
     const planner = new Planner(config, fleet, world);
     const allocations = allocateAll(config, fleet, planner);
+    noteIdenticalAllocations(config, fleet, planner, allocations, emit);
     const writer = openResults(config, opts, fleet, data.engine);
     const states = new Map<SchemeName, SchemeState>();
     const initial = initWeights(config.seed); // every scheme starts from the same weights
@@ -447,8 +465,9 @@ async function runSession(
       await runScheme(session_, scheme, allocations.get(scheme)!, states.get(scheme)!, measurements.get(scheme)!);
     }
   } catch (e) {
-    if (!(e instanceof Interrupted)) throw e;
-    interrupted = true;
+    if (e instanceof TrainingDiverged) diverged = e;
+    else if (!(e instanceof Interrupted)) throw e;
+    else interrupted = true;
   } finally {
     await hub.close(interrupted ? 'orchestrator interrupted' : 'run finished');
     await processes?.stopAll();
@@ -457,7 +476,9 @@ async function runSession(
   // ---- summary, from the files (a resumed run covers every cycle) and every session's timings ----
   const sessions = stats.counts.cycles_run > 0 ? [...ctx.previous, session()] : ctx.previous;
   if (stats.counts.cycles_run > 0) writeSessions(opts.out, sessions);
-  return summarizeFolder(config, opts.out, sessions, data.engine.name, emit, interrupted);
+  const result = summarizeFolder(config, opts.out, sessions, data.engine.name, emit, interrupted);
+  if (diverged) throw diverged; // after the summary of what completed: one line saying why and what to change
+  return result;
 }
 
 /** The hub listening and, unless the learners are external, their processes starting (they boot while we load the data). */
@@ -490,6 +511,7 @@ async function startLearners(
   opts.signal?.addEventListener('abort', () => hub.failPending('orchestrator interrupted'));
   const reachable = config.external ? reachableUrls(config.host, Number(new URL(url).port)) : [url];
   ctx.emit({ type: 'listening', url, token, out: opts.out, reachable_urls: reachable, expected_fleet: config.external ? ctx.fleet : null });
+  ctx.emit({ type: 'waiting', K: config.K, url: reachable[0] }); // before any learner can join and say so
   const processes = config.external
     ? null
     : new LearnerHosts(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), ctx.log, hostBlocks(config.K, config.hosts ?? config.K), [
@@ -583,6 +605,7 @@ async function runScheme(s: SessionContext, scheme: SchemeName, allocation: Feas
     s.writer.commitCycle(scheme, cycle, plan.tau, outcome, state);
     s.saveSession();
     if (outcome.diverged) emit({ type: 'diverged', scheme, cycle });
+    const trainingDiverged = everyLearnerDiverged(outcome.records);
     emit({
       type: 'cycle-done',
       scheme,
@@ -599,5 +622,6 @@ async function runScheme(s: SessionContext, scheme: SchemeName, allocation: Feas
       session_done: s.stats.counts.cycles_run,
       session_left: --s.left.cycles,
     });
+    if (trainingDiverged) throw new TrainingDiverged(scheme, cycle, config.lr);
   }
 }

@@ -1,5 +1,5 @@
 /** What a run achieved, per scheme, computed from the CSV rows (so a resumed run summarises all its cycles). */
-import { ACCURACY_TARGETS, accuracyTargetText, notRun, UNAVAILABLE_REASON, type CycleRow, type LearnerRow, type SchemeSummary } from '../run-folder/schema.ts';
+import { ACCURACY_TARGETS, accuracyTargetText, notRun, tauSummaryText, UNAVAILABLE_REASON, type CycleRow, type LearnerRow, type SchemeSummary } from '../run-folder/schema.ts';
 
 /** τ_k of the learners that took part, per cycle; absent when the scheme never ran or the rows predate the tau column. */
 function tauPerCycle(learners: LearnerRow[]): SchemeSummary['tau_per_cycle'] {
@@ -45,6 +45,7 @@ export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[], budg
   const timed = learners.filter((l) => l.batch > 0 && l.status !== 'missing');
   const late = learners.filter((l) => l.status === 'late').length;
   const updates = rows.map((r) => r.updatesAggregated).filter((u): u is number => typeof u === 'number');
+  const perCycle = tauPerCycle(learners);
   // No rows: the scheme never ran (an interrupted run) — null results, not zeros.
   return {
     cycles: rows.length,
@@ -56,6 +57,7 @@ export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[], budg
     emulated_time_to_96_67_s: first(low)?.emulatedTimeS ?? null,
     emulated_time_to_97_s: first(high)?.emulatedTimeS ?? null,
     mean_tau: last ? rows.reduce((s, r) => s + r.tau, 0) / rows.length : null,
+    ...optional('mean_tau_k', perCycle && (perCycle.length ? perCycle.reduce((s, c) => s + c.mean, 0) / perCycle.length : null)),
     tau: rows.map((r) => r.tau),
     late_learner_cycles: late,
     missing_learner_cycles: learners.filter((l) => l.status === 'missing').length,
@@ -63,7 +65,7 @@ export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[], budg
     // Older cycles.csv files lack the column: no figure rather than a partial one.
     mean_updates_aggregated: updates.length === rows.length && rows.length > 0 ? updates.reduce((a, b) => a + b, 0) / rows.length : null,
     unavailable_learner_cycles: learners.filter((l) => l.batch === 0 && l.reason === UNAVAILABLE_REASON).length,
-    ...optional('tau_per_cycle', tauPerCycle(learners)),
+    ...optional('tau_per_cycle', perCycle),
     ...optional('energy', energySummary(learners, budget_j)),
   };
 }
@@ -80,7 +82,7 @@ export function formatSummaryTable(schemes: Record<string, SchemeSummary>): stri
       : [
           name,
           String(s.cycles),
-          s.mean_tau === null ? '—' : s.mean_tau.toFixed(2),
+          tauSummaryText(s),
           pct(s.final_accuracy),
           pct(s.best_accuracy ?? s.final_accuracy),
           s.cycles_to_96_67 === null ? '—' : String(s.cycles_to_96_67),

@@ -4,7 +4,7 @@
  */
 import { percent, roundNumber } from './format.ts';
 import { configGroups, fleetTable, headerFacts, summaryGroups, type Fact, type FactGroup } from './run-facts.ts';
-import { accuracyTargetText, ACCURACY_TARGETS, notRun, type LearnerRow, type RunSummaryRead as RunSummary } from '../run-folder/schema.ts';
+import { accuracyTargetText, ACCURACY_TARGETS, notRun, tauSummaryText, type LearnerRow, type RunSummaryRead as RunSummary } from '../run-folder/schema.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 import type { WallAnalysis } from './wall-phases.ts';
 
@@ -84,7 +84,7 @@ function summaryTable(summary: RunSummary): string {
       cyclesOrNever(s.cycles_to_96_67),
       cyclesOrNever(s.cycles_to_97),
       ...(withTime ? [typeof time === 'number' ? `${roundNumber(time)} s` : 'not reached'] : []),
-      s.mean_tau === null ? '—' : roundNumber(s.mean_tau, 3),
+      tauSummaryText(s, (x) => roundNumber(x, 3)),
       String(s.late_learner_cycles),
       String(s.missing_learner_cycles),
       ...(withMisses
