@@ -18,6 +18,9 @@ import { lockRunFolder } from '../../src/orchestrator/run-lock.ts';
 import { formatSummaryTable, summarizeScheme } from '../../src/orchestrator/summary.ts';
 import { tauSummaryText, type CycleRow, type LearnerRow } from '../../src/run-folder/schema.ts';
 import { orderSchemes } from '../../src/report/schemes.ts';
+import { describeField } from '../../src/report/run-facts.ts';
+import { campaignFacts } from '../../src/campaign/html.ts';
+import { sweepSpec } from '../../src/campaign/charts.ts';
 
 const learnerRow = (over: Partial<LearnerRow>): LearnerRow => ({
   scheme: 'optimal', cycle: 1, learner: 0, fHz: 2.4e9, rateBps: 2e8, batch: 100, tSendS: 0.1, tComputeS: 5, tReturnS: 0.1, tTotalS: 5.2,
@@ -120,6 +123,18 @@ describe('polish (item 14)', () => {
     p.onEvent({ type: 'cycle-done', scheme: 'eta', cycle: 1, cycles: 2, tau: 2, accuracy: 0.9, loss: 0.3, late: 0, missing: [], diverged: false, wall_s: 10, session_done: 1, session_left: 1 });
     expect(p.status()).toBe('elapsed 10 s, about 10 s left');
     expect(p.status()).not.toMatch(/ETA/);
+  });
+
+  it('report tables name the energy settings with their units, not raw keys', () => {
+    expect(describeField('kappa_j_per_cycle_hz2', 1e-28)).toEqual({ label: 'κ, switched capacitance', value: '1.00e-28 J/(cycle·Hz²)' });
+    expect(describeField('rx_power_w', 0)).toEqual({ label: 'receive power', value: '0 W' });
+  });
+
+  it('a campaign report names the engine that ran, and sweep headers read 30, not 30.000000', () => {
+    expect(campaignFacts({ engine: 'auto', engine_used: 'onnx' }, [1], false)).toContain('engine: onnx');
+    expect(campaignFacts({ engine: 'auto' }, [1], false)).toContain('engine requested: auto');
+    const spec = sweepSpec([{ scheme: 'optimal', K: 10, T: 30, group: '', mean: 5, low: 5, high: 5 }], 'K', { title: 't', yTitle: 'y' }) as any;
+    expect(spec.facet.column.header).toEqual({ format: '~g', formatType: 'number' });
   });
 
   it('reports list schemes in the order the run gave them (--schemes), not a fixed one', () => {

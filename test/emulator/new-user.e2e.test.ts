@@ -60,6 +60,16 @@ describe('the console in order (item 14)', () => {
   });
 });
 
+describe('an impossible T (item 14)', () => {
+  it('shorter than the model exchange suggests raising T or the link rate, not fewer samples', async () => {
+    const { code, stderr } = await startExperiment(tiny({ T: '0.001' })).exit;
+    expect(code).toBe(2);
+    const [line] = errorLines(stderr);
+    expect(line).toMatch(/shorter than the model exchange time of every learner.*Raise --T above it, or give the links more rate/);
+    expect(line).not.toMatch(/--train-samples/);
+  });
+});
+
 describe('Ctrl-C while waiting for external learners (item 13)', () => {
   it('removes what the run wrote: the learner commands (they hold the token) and the folder it made', async () => {
     const out = join(tmp(), 'run');
