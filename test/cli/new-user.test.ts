@@ -17,6 +17,9 @@ import { realClockPacing, realClockPacingText } from '../../src/orchestrator/rea
 import { lockRunFolder } from '../../src/orchestrator/run-lock.ts';
 import { formatSummaryTable, summarizeScheme } from '../../src/orchestrator/summary.ts';
 import { tauSummaryText, type CycleRow, type LearnerRow } from '../../src/run-folder/schema.ts';
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import { energySpec } from '../../src/report/spec-energy.ts';
 import { orderSchemes } from '../../src/report/schemes.ts';
 import { describeField } from '../../src/report/run-facts.ts';
 import { campaignFacts } from '../../src/campaign/html.ts';
@@ -133,8 +136,18 @@ describe('polish (item 14)', () => {
   it('a campaign report names the engine that ran, and sweep headers read 30, not 30.000000', () => {
     expect(campaignFacts({ engine: 'auto', engine_used: 'onnx' }, [1], false)).toContain('engine: onnx');
     expect(campaignFacts({ engine: 'auto' }, [1], false)).toContain('engine requested: auto');
-    const spec = sweepSpec([{ scheme: 'optimal', K: 10, T: 30, group: '', mean: 5, low: 5, high: 5 }], 'K', { title: 't', yTitle: 'y' }) as any;
-    expect(spec.facet.column.header).toEqual({ format: '~g', formatType: 'number' });
+    // a sweep over one T (--K 10,20 --T 30): the T axis has that one tick, written 30
+    const points = [10, 20].map((K) => ({ scheme: 'optimal', K, T: 30, group: '', mean: 5, low: 5, high: 5 }));
+    const spec = sweepSpec(points, 'T', { title: 't', yTitle: 'y' }) as any;
+    expect(spec.spec.layer[1].encoding.x.axis).toEqual({ values: [30], format: '~g' });
+  });
+
+  it('the energy chart has no blank gap above the plot (its y title fits the plot height)', async () => {
+    const bars = ['optimal', 'eta'].flatMap((scheme) => Array.from({ length: 20 }, (_, learner) => ({ scheme, learner, meanJ: 1 + learner, computeJ: 1, radioJ: 0 })));
+    const view = new vega.View(vega.parse(vl.compile(energySpec(bars, null) as any).spec), { renderer: 'none' });
+    const svg = await view.toSVG();
+    const titleY = Number(svg.match(/role-title"><g transform="translate\([^,]+,([-\d.]+)\)"/)![1]);
+    expect(titleY).toBeGreaterThan(-60); // title + subtitle; the long axis title put it at -96.5
   });
 
   it('reports list schemes in the order the run gave them (--schemes), not a fixed one', () => {
