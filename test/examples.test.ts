@@ -7,7 +7,7 @@
  * to a temporary folder; paths an example only names (a run to resume, a fleet file) are made first
  * (FIXTURES). Examples that cannot run here are listed in SKIPPED with the reason.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -145,7 +145,7 @@ async function commandFor(ex: Example, flags: Set<string>, index: number): Promi
   };
   for (const [i, a] of args.entries()) if (FIXTURES[a]) args[i] = await FIXTURES[a]();
   for (const [flag, shrink] of Object.entries(SHRINK)) {
-    if (!flags.has(flag) || (flag === 'tau-max' && value('resume') !== undefined)) continue;
+    if (!flags.has(flag) || (flag === 'tau-max' && value('resume') !== undefined) || (flag === 'hosts' && args.includes('--external'))) continue;
     const v = shrink(value(flag), ex);
     if (v !== undefined && !(flag === 'test-samples' && value('resume') !== undefined)) set(flag, v);
   }
@@ -164,14 +164,14 @@ const helpDefault = (script: string, flag: string) => HELP_DEFAULTS[script]?.[fl
 
 /** --external: start the learner host the orchestrator prints, as a user on the learner machine would. */
 async function runExternal(args: string[]) {
-  let host: Promise<unknown> | null = null;
+  let host: ChildProcess | null = null;
   const started = (stderr: string) => {
     const m = stderr.match(/MEL_TOKEN=(\w+) npm run learner -- (--connect \S+ --learner-ids \S+)/);
     if (!m || host) return;
-    host = run('npm', ['run', '-s', 'learner', '--', ...m[2].split(' '), '--retry-s', '0', '--quiet'], { env: { MEL_TOKEN: m[1] } });
+    host = spawn('npm', ['run', '-s', 'learner', '--', ...m[2].split(' '), '--retry-s', '0', '--quiet'], { cwd: ROOT, env: { ...process.env, MEL_TOKEN: m[1] }, stdio: 'ignore' });
   };
   const r = await run('npm', ['run', '-s', 'experiment', '--', ...args], { onStderr: started });
-  await host;
+  (host as ChildProcess | null)?.kill('SIGTERM'); // its orchestrator is gone: the learner host has nothing left to do
   return r;
 }
 

