@@ -384,11 +384,14 @@ async function runSession(
   upkeep.spawnMissing();
 
   let data: { engine: Engine; train: ImageSet; test: ImageSet };
+  // Ctrl-C while the data loads (learners may already be joining) stops at once, as it does while waiting.
+  const aborted = new Promise<never>((_, reject) => opts.signal?.addEventListener('abort', () => reject(new Interrupted()), { once: true }));
   try {
-    data = await loadRunData(config, log);
+    data = await Promise.race([loadRunData(config, log), aborted]);
   } catch (e) {
-    await hub.close('orchestrator failed to start');
+    await hub.close(e instanceof Interrupted ? 'orchestrator interrupted' : 'orchestrator failed to start');
     await processes?.stopAll();
+    if (e instanceof Interrupted) return summarizeFolder(config, opts.out, ctx.previous, ctx.previous.at(-1)?.engine ?? 'unknown', emit, true);
     throw e;
   }
   if (config.scenario === 'federated') shipShards(config, hub, data.train);
