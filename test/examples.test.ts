@@ -8,13 +8,14 @@
  * (FIXTURES). Examples that cannot run here are listed in SKIPPED with the reason.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const TMP = mkdtempSync(join(os.tmpdir(), 'mel-examples-'));
+// Under the checkout (git ignores node_modules), not the shared /tmp that other tests may sweep.
+mkdirSync(join(ROOT, 'node_modules', '.cache'), { recursive: true });
+const TMP = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'mel-examples-'));
 
 /** Examples that need what a test cannot have, by the start of the command line, with the reason. */
 const SKIPPED: { prefix: string; reason: string }[] = [
