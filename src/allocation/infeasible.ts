@@ -16,6 +16,9 @@ export function nameSome(items: string[], shown = 5): string {
   return `${items.slice(0, shown).join(', ')} and ${items.length - shown} more`;
 }
 
+/** In the reason when nobody can even exchange the model within T: then fewer samples do not help. */
+export const MODEL_EXCHANGE_TOO_LONG = 'shorter than the model exchange time of every learner';
+
 /** Why Σ_k cap_k(1) < d. Caller has established that τ = 1 is infeasible. */
 export function noTauFeasible(problem: AllocationProblem, scheme: SchemeName): InfeasibleAllocation {
   const { coeffs, T_s, d } = problem;
@@ -29,7 +32,7 @@ export function noTauFeasible(problem: AllocationProblem, scheme: SchemeName): I
       feasible: false,
       scheme,
       reason:
-        `T=${T_s} s is shorter than the model exchange time of every learner ` +
+        `T=${T_s} s is ${MODEL_EXCHANGE_TOO_LONG} ` +
         `(shortest C0 = ${fmtSeconds(coeffs[best].c0_s)}, learner ${best})`,
       binding: order,
     };

@@ -240,7 +240,7 @@ export async function writeCampaignOutputs(
       if (existsSync(path.join(seedFolder(out, seed), 'report.html'))) seedReports.set(seed, path.relative(dir, path.join(seedFolder(out, seed), 'report.html')));
     const html = buildCampaignHtml({
       name: path.basename(path.resolve(out)),
-      config: base as unknown as Record<string, unknown>,
+      config: { ...base, ...enginesUsed(out, seeds) } as unknown as Record<string, unknown>,
       fixedFleet: opts.fixedFleet,
       summary,
       charts,
@@ -252,6 +252,20 @@ export async function writeCampaignOutputs(
     files.push(htmlFile);
   }
   return { summary, aggregate, files, warnings };
+}
+
+/** The engine(s) the seeds' runs used (their config.json records it): { engine_used } or nothing when unknown. */
+function enginesUsed(out: string, seeds: readonly number[]): { engine_used?: string } {
+  const used = new Set<string>();
+  for (const seed of seeds) {
+    try {
+      const e = JSON.parse(readFileSync(path.join(seedFolder(out, seed), 'config.json'), 'utf8')).engine_used;
+      if (typeof e === 'string') used.add(e);
+    } catch {
+      // a seed not run yet: nothing to say about it
+    }
+  }
+  return used.size ? { engine_used: [...used].join(', ') } : {};
 }
 
 /** Predicted wall time of each seed's run (also checks every seed's fleet is feasible, naming the seed). */
@@ -282,9 +296,16 @@ export async function runCampaign(base: ExperimentConfig, opts: CampaignOptions)
   claimFolder(opts.out, base, seeds, fixedFleet, fixedFleet ? seeds[0] : null);
   const tracker = opts.tracker ?? new WorkTracker();
   const key = (seed: number) => `${label}seed ${seed}`;
-  for (const p of plan) tracker.plan(key(p.seed), p.predictedS);
-  if (!opts.tracker)
-    log(`${label}${seeds.length} seed${seeds.length > 1 ? 's' : ''} planned; estimated total ≈ ${formatDuration(tracker.remainingS())} (prior estimate, refined after the first seed)`);
+  // Complete seeds are skipped: they cost nothing, and a campaign with nothing left estimates nothing.
+  const states = new Map(plan.map((p) => [p.seed, seedState(seedFolder(opts.out, p.seed), p.config)]));
+  const complete = plan.filter((p) => states.get(p.seed) === 'complete').length;
+  for (const p of plan) tracker.plan(key(p.seed), states.get(p.seed) === 'complete' ? 0 : p.predictedS);
+  if (!opts.tracker && complete === seeds.length) log(`${label}all ${seeds.length} seeds are complete in ${opts.out}: nothing to run`);
+  else if (!opts.tracker)
+    log(
+      `${label}${seeds.length} seed${seeds.length > 1 ? 's' : ''} planned${complete ? ` (${complete} complete, skipped)` : ''}; ` +
+        `estimated total ≈ ${formatDuration(tracker.remainingS())} (prior estimate, refined after the first seed)`,
+    );
 
   const result: CampaignResult = { out: opts.out, seeds, ran: [], resumed: [], skipped: [], interrupted: false, summary: null, aggregate: [], files: [], warnings: [] };
   for (const { seed, config } of plan) {
@@ -293,7 +314,7 @@ export async function runCampaign(base: ExperimentConfig, opts: CampaignOptions)
       return result;
     }
     const dir = seedFolder(opts.out, seed);
-    const state = seedState(dir, config);
+    const state = states.get(seed)!;
     if (state === 'complete') {
       result.skipped.push(seed);
       tracker.finish(key(seed), 0, false);

@@ -144,7 +144,9 @@ export function sweepSpec(points: readonly SweepPoint[], axis: 'K' | 'T', metric
   const schemes = orderSchemes(points.map((p) => p.scheme));
   const values = points.filter((p) => p.mean !== null).map((p) => ({ ...p, scheme: schemeLabel(p.scheme), low: p.low ?? p.mean, high: p.high ?? p.mean }));
   const groups = [...new Set(points.map((p) => p.group))];
-  const x = { field: axis, type: 'quantitative' as const, title: axis === 'K' ? 'learners K' : 'global cycle clock T (s)', scale: { zero: false } };
+  // Ticks at the grid's own values, written '~g' (30, 12.5): a single value otherwise gets "30.000000" ticks.
+  const ticks = [...new Set(points.map((p) => p[axis]))].sort((a, b) => a - b);
+  const x = { field: axis, type: 'quantitative' as const, title: axis === 'K' ? 'learners K' : 'global cycle clock T (s)', scale: { zero: false }, axis: { values: ticks, format: '~g' } };
   const y = { field: 'mean', type: 'quantitative' as const, title: metric.yTitle, scale: { zero: false } };
   const facet: Record<string, object> = { column: { field: other, type: 'ordinal', title: other === 'K' ? 'K' : 'T (s)' } };
   if (groups.length > 1 || groups[0] !== '') facet.row = { field: 'group', type: 'nominal', title: metric.groupTitle ?? '' };

@@ -93,7 +93,8 @@ export function campaignFacts(config: Record<string, unknown>, seeds: number[], 
   add('training samples d', config.train_samples);
   add('test images', config.test_samples);
   add('scenario', config.scenario);
-  add('engine', config.engine);
+  // What ran (the seeds' config.json records it), not what was asked for ("auto").
+  add(config.engine_used !== undefined ? 'engine' : 'engine requested', config.engine_used ?? config.engine);
   return facts;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The paper's claims, as data (Mohammad & Sorour, "Adaptive Task Allocation for Mobile Edge
- * Learning", §V; the text is in ../shared/reference/). Every number here is quoted from the paper's
+ * Learning", §V; arXiv:1811.03748). Every number here is quoted from the paper's
  * text; `npm run paper` measures each one and src/campaign/verdict.ts judges it mechanically.
  */
 import { ACCURACY_TARGETS } from '../run-folder/schema.ts';

@@ -15,21 +15,22 @@ import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { UsageError, type ParsedArgs } from './args.ts';
 import { runEventLines } from './run-events.ts';
 import { openRunDashboard, type RunDashboard } from './dashboard-flags.ts';
+import { onStopSignals } from './stop-signals.ts';
 
 /** The flags every campaign command shares. */
 /** Ctrl-C / SIGTERM: the first stops the running seed (its completed cycles stay); a second exits at once. */
 export function interruptible(what: string): AbortController {
   const abort = new AbortController();
-  const onSignal = (sig: string) => {
-    if (abort.signal.aborted) {
+  onStopSignals(
+    (sig) => {
+      process.stderr.write(`\n${sig}: stopping the running ${what} (press Ctrl-C again to quit at once)\n`);
+      abort.abort();
+    },
+    (sig) => {
       process.stderr.write(`\n${sig}: exiting now\n`);
       process.exit(130);
-    }
-    process.stderr.write(`\n${sig}: stopping the running ${what} (press Ctrl-C again to quit at once)\n`);
-    abort.abort();
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+    },
+  );
   return abort;
 }
 

@@ -20,7 +20,8 @@ import type { RunEvent } from '../orchestrator/events.ts';
 import { runExperiment, TAU_OVERTRAINING_WARN } from '../orchestrator/experiment.ts';
 import { readTlsFiles } from '../orchestrator/listener.ts';
 import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
-import { isRunConfig } from '../orchestrator/run-lock.ts';
+import { realClockPacingText } from '../orchestrator/real-clock-pacing.ts';
+import { isRunConfig, LEARNER_COMMANDS_FILE } from '../orchestrator/run-lock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { InputError } from '../errors.ts';
 import { MAX_TIMEOUT_S } from '../util/timers.ts';
@@ -31,6 +32,7 @@ import { SCHEME_FLAGS, schemeFlagValues, userSchemesFromArgs } from './scheme-fl
 import { checkSchemeNames } from '../schemes/index.ts';
 import { DASHBOARD_FLAGS, openRunDashboard } from './dashboard-flags.ts';
 import { ProgressReporter } from './progress.ts';
+import { onStopSignals } from './stop-signals.ts';
 import { COMMANDS_SHOWN, externalInstructions, learnerCommands, runEventLines } from './run-events.ts';
 
 // What the wire carries is fixed (one-byte pixels, float32 weights of the --model), so these model
@@ -120,7 +122,7 @@ export const spec: CommandSpec = {
   examples: [
     'npm run experiment -- --K 20 --T 12',
     'npm run experiment -- --K 10 --T 30 --schemes optimal,analytical,eta --cycles 15',
-    'npm run experiment -- --K 5 --T 12 --clock real --time-scale 0.2',
+    'npm run experiment -- --K 5 --T 12 --train-samples 20000 --clock real --time-scale 0.5 --cycles 5',
     'npm run experiment -- --K 4 --T 12 --train-samples 20000 --external --host 0.0.0.0 --port 8765',
     'npm run experiment -- --K 4 --T 30 --train-samples 600 --tau-max 20',
     'npm run experiment -- --K 20 --T 12 --speed-jitter 0.2 --fading rayleigh --availability 0.9 --csi last --schemes optimal,robust,eta',
@@ -405,16 +407,15 @@ async function main(): Promise<number> {
   // or one outside the run (while the report renders), ends the process at once.
   const abort = new AbortController();
   let running = true;
-  const onSignal = (sig: string) => {
-    if (abort.signal.aborted || !running) {
-      process.stderr.write(`\n${sig}: exiting now\n`);
-      process.exit(130);
-    }
+  const exitNow = (sig: string) => {
+    process.stderr.write(`\n${sig}: exiting now\n`);
+    process.exit(130);
+  };
+  onStopSignals((sig) => {
+    if (!running) return exitNow(sig);
     process.stderr.write(`\n${sig}: stopping learners (press Ctrl-C again to quit at once)\n`);
     abort.abort();
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  }, exitNow);
 
   // Events become lines; on a terminal a status line shows the running cycle, elapsed time and ETA
   // (every line first clears it), without one a progress line comes every ~15 s of a long cycle.
@@ -425,13 +426,17 @@ async function main(): Promise<number> {
   };
   const eventLines = runEventLines();
   const dashboard = await openRunDashboard(args, line);
+  let nothingRan = false; // --resume of a complete run: it changes nothing, not even the report (unless --report asks)
+  let leftWhileStopping = 0; // after Ctrl-C every learner leaves (the terminal signalled them too): one line, not K
   const onEvent = (e: RunEvent) => {
     dashboard?.onEvent(e);
+    if (abort.signal.aborted && e.type === 'left') return void leftWhileStopping++;
+    if (e.type === 'complete') nothingRan = true;
     const text = eventLines(e);
     if (text !== null) line(text);
     if (e.type === 'listening' && config.external) {
       // Beyond a screenful the commands go to a file too (one per learner, ready to paste on each host).
-      const file = config.K > COMMANDS_SHOWN + 1 ? join(out, 'learner-commands.txt') : null;
+      const file = config.K > COMMANDS_SHOWN + 1 ? join(out, LEARNER_COMMANDS_FILE) : null;
       if (file) writeFileSync(file, learnerCommands(e, config.K).join('\n') + '\n');
       line(externalInstructions(e, config.K, file));
     }
@@ -452,6 +457,7 @@ async function main(): Promise<number> {
     return dashboard?.close();
   });
   running = false;
+  if (leftWhileStopping > 0) process.stderr.write(`${leftWhileStopping} learner connection${leftWhileStopping === 1 ? '' : 's'} closed while stopping\n`);
   if (result.interrupted) {
     // Suggest --resume only for a folder that holds something to continue.
     if (result.completedCycles > 0) process.stderr.write(`interrupted: results so far are in ${out}; continue with: npm run experiment -- --resume ${out}\n`);
@@ -459,11 +465,15 @@ async function main(): Promise<number> {
     return 130;
   }
   const s = result.summary;
+  // On the real clock cycles last T × time scale by design: the overhead worth reading is the time beyond that.
+  const overhead = s.real_clock_pacing
+    ? realClockPacingText(s.real_clock_pacing, config.time_scale)
+    : `emulator overhead ${(100 * s.emulator_overhead.fraction_of_cycles_wall).toFixed(1)} % of cycle time`;
   process.stderr.write(
-    `wall ${s.wall_s.toFixed(1)} s${s.sessions > 1 ? ` over ${s.sessions} sessions` : ''} (set-up ${s.setup_wall_s.toFixed(1)} s, evaluation ${s.eval_wall_s.toFixed(1)} s, ` +
-      `emulator overhead ${(100 * s.emulator_overhead.fraction_of_cycles_wall).toFixed(1)} % of cycle time); engine ${s.engine}\n`,
+    `wall ${s.wall_s.toFixed(1)} s${s.sessions > 1 ? ` over ${s.sessions} sessions` : ''} (set-up ${s.setup_wall_s.toFixed(1)} s, evaluation ${s.eval_wall_s.toFixed(1)} s); ` +
+      `${overhead}; engine ${s.engine}\n`,
   );
-  if (args.report !== false) {
+  if (args.report !== false && !(nothingRan && !args.given.has('report'))) {
     const { renderRunReport } = await import('../report/index.ts');
     const report = await renderRunReport(out);
     for (const w of report.warnings) process.stderr.write(`report warning: ${w}\n`);

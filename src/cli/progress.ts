@@ -1,6 +1,6 @@
 /**
  * Progress while a run goes: on a terminal a status line (the running cycle, learners done,
- * elapsed time and an ETA from the cycles done so far) redrawn every second; without one, a
+ * elapsed time and the time left, from the cycles done so far) redrawn every second; without one, a
  * line every PROGRESS_EVERY_S while a cycle runs longer than that, so a log never goes silent.
  */
 import type { RunEvent } from '../orchestrator/events.ts';
@@ -94,11 +94,12 @@ export class ProgressReporter {
     return Math.max(0, this.left * mean - inCycle);
   }
 
-  /** The status text: what runs, how far it is, elapsed and ETA. */
+  /** The status text: what runs, how far it is, elapsed and time left. */
   status(): string {
     const elapsed = `elapsed ${formatDuration(this.o.now() - this.runStart_s)}`;
     const eta = this.eta_s();
-    const times = `${elapsed}, ${eta === null ? 'ETA after the first cycle' : `ETA ${formatDuration(eta)}`}`;
+    // "time left", not "ETA": eta is also a scheme's name, and the two met on one line ("eta cycle 2/2 … ETA 0 s").
+    const times = `${elapsed}, ${eta === null ? 'time left known after the first cycle' : `about ${formatDuration(eta)} left`}`;
     const r = this.running;
     if (!r) return times;
     return `${r.scheme} cycle ${r.cycle}/${r.cycles}: ${r.done}/${r.active} learners done (τ=${r.tau}) · ${times}`;

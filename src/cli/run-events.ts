@@ -6,6 +6,7 @@ import type { LearnerProfile } from '../model/devices.ts';
 import type { ExperimentEvent, RunEvent } from '../orchestrator/events.ts';
 import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
 import { formatSummaryTable } from '../orchestrator/summary.ts';
+import { formatIdRanges } from '../util/id-ranges.ts';
 
 /** External mode prints this many learner commands in full; the rest follow a pattern (and a file holds all). */
 export const COMMANDS_SHOWN = 8;
@@ -49,8 +50,15 @@ export function externalInstructions(e: Listening, K: number, commandsFile: stri
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** Who was missing and why, each reason once: "0-9: training diverged …; 12: disconnected (1006)". */
+function missingReasons(missing: { learner: number; reason: string }[]): string {
+  const byReason = new Map<string, number[]>();
+  for (const m of missing) byReason.set(m.reason, [...(byReason.get(m.reason) ?? []), m.learner]);
+  return [...byReason].map(([reason, ids]) => `${formatIdRanges(ids)}: ${reason}`).join('; ');
+}
+
 function cycleLine(e: Extract<ExperimentEvent, { type: 'cycle-done' }>): string {
-  const why = e.missing.length ? ` (${e.missing.map((m) => `${m.learner}: ${m.reason}`).join('; ')})` : '';
+  const why = e.missing.length ? ` (${missingReasons(e.missing)})` : '';
   return (
     `${e.scheme.padEnd(10)} cycle ${String(e.cycle).padStart(3)}/${e.cycles}  τ=${e.tau}  accuracy ${(100 * e.accuracy).toFixed(2)} %` +
     `  loss ${e.loss.toFixed(4)}  late ${e.late}  missing ${e.missing.length}${why}${e.unavailable ? `  offline ${e.unavailable}` : ''}  cycle wall ${e.wall_s.toFixed(1)} s` +
@@ -77,6 +85,23 @@ export function runEventLines(): (e: RunEvent) => string | null {
     }
     return formatRunEvent(e);
   };
+}
+
+/** The real clock did not keep the emulated timeline: what happened, in plain words, and what to change. */
+function unfaithfulText(e: Extract<ExperimentEvent, { type: 'unfaithful' }>): string {
+  const what: string[] = [];
+  if (e.learner_cycles > 0)
+    what.push(
+      `${plural(e.learner_cycles, 'learner-cycle')} needed more wall time to train than emulated compute time × time scale ` +
+        `(${e.total_s.toFixed(2)} s too long in all, waiting for a free compute slot included)`,
+    );
+  if (e.off_schedule_learner_cycles > 0)
+    what.push(`${plural(e.off_schedule_learner_cycles, 'learner-cycle')} had a transfer or training end late (up to ${e.worst_phase_lag_s.toFixed(2)} s; allowed: ${e.tolerance})`);
+  return (
+    `WARNING: the real clock fell behind the emulated timeline: ${what.join(', and ')}. ` +
+    'learners.csv still holds the emulated times; wall_phases.csv the measured ones. ' +
+    'To keep up, give every emulated second more wall time (a larger --time-scale), or let fewer learners wait for a slot (--compute-slots, a smaller --K).'
+  );
 }
 
 export function formatRunEvent(e: RunEvent): string | null {
@@ -134,6 +159,15 @@ export function formatRunEvent(e: RunEvent): string | null {
         `each learner over-trains its small batch and drifts from the others, which can make adaptive allocation lose to ETA; ` +
         `cap it with --tau-max (e.g. --tau-max ${e.threshold}) or raise --train-samples`
       );
+    case 'identical-allocations':
+      return e.groups
+        .map(
+          (g, i) =>
+            `note: ${g.join(' and ')} get identical allocations (the same d_k and τ for every learner)` +
+            (e.by_cap[i] ? ` because --tau-max ${e.tau_max} caps their τ` : '') +
+            `: they train identically, so their results are the same${e.by_cap[i] ? `; raise --tau-max to compare them` : ''}`,
+        )
+        .join('\n');
     case 'killed':
       if (e.pid === null) return `--fail ${e.learner}@${e.cycle}: learner ${e.learner} is external; cannot kill it`;
       return e.how === 'process'
@@ -156,11 +190,7 @@ export function formatRunEvent(e: RunEvent): string | null {
     case 'summary':
       return '\n' + formatSummaryTable(e.schemes, e.targets);
     case 'unfaithful':
-      return (
-        `WARNING: this run is not a faithful real-time emulation: ${e.learner_cycles} learner-cycles overran their compute budget ` +
-        `(${e.total_s.toFixed(2)} s in all, waiting for a compute slot included) and ${e.off_schedule_learner_cycles} had a phase off schedule ` +
-        `(worst ${e.worst_phase_lag_s.toFixed(2)} s beyond ${e.tolerance}). Raise --time-scale, or lower --K or raise --compute-slots when learners wait for slots.`
-      );
+      return unfaithfulText(e);
     case 'session-start': // the run folder line says where it goes
     case 'session-end': // the closing lines say how it ended
     case 'learner-phase':

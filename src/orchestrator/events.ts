@@ -69,6 +69,11 @@ export type ExperimentEvent =
   | { type: 'setup-done'; wall_s: number; engine: string; allocations: AllocationBrief[] }
   /** the estimated memory of the run is close to what is available (a refusal is an InputError instead) */
   | { type: 'memory-tight'; need_mb: number; available_mb: number; source: string }
+  /**
+   * schemes whose learners all get the same batch and τ_k: they train identically; `by_cap[i]`: the
+   * --tau-max cap (`tau_max`) made group i identical (without it their allocations differ)
+   */
+  | { type: 'identical-allocations'; groups: SchemeName[][]; by_cap: boolean[]; tau_max: number | null }
   /** τ so large that learners over-train their batch (suggests --tau-max) */
   | { type: 'tau-large'; scheme: SchemeName; tau: number; threshold: number; min_batch: number }
   /**

@@ -13,6 +13,7 @@ import type { SchemeRegistry } from '../allocation/scheme.ts';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
 import { DEFAULT_SCHEME_TIMEOUT_S, openSchemes } from '../schemes/index.ts';
 import { InputError } from '../errors.ts';
+import { MODEL_EXCHANGE_TOO_LONG } from '../allocation/infeasible.ts';
 import { firstN, loadMnist, mnistCounts, subset, type ImageSet } from '../data/mnist.ts';
 import { dirichletShards, iidShards } from '../data/partition.ts';
 import { createClock, monotonicSeconds } from '../emulation/clock.ts';
@@ -29,7 +30,10 @@ import { runCycle, type CycleServices, type LearnerRecord } from './cycle.ts';
 import { Measurements, measureFromRow, measureFromTimeline, Planner, type CyclePlan } from './planner.ts';
 import { createWorld, type World } from './world.ts';
 import type { AllocationBrief, ExperimentEvent, RunEvent } from './events.ts';
+import { everyLearnerDiverged, TrainingDiverged } from './divergence.ts';
 import { withFaults } from './faults.ts';
+import { realClockPacing } from './real-clock-pacing.ts';
+import { identicalGroups, identicalGroupsFromRows } from './identical-allocations.ts';
 import { PHASE_TOLERANCE_TEXT } from '../emulation/faithfulness.ts';
 import { LearnerHub } from './hub.ts';
 import { parseCycles, parseLearners } from '../run-folder/read.ts';
@@ -141,8 +145,9 @@ export async function allocateAll(
     }
     if (!a.feasible) {
       if (!isBuiltinScheme(scheme)) throw new InputError(`scheme ${scheme} answered infeasible before the first cycle: ${a.reason}`);
-      const fix =
-        scheme === 'energy'
+      const fix = a.reason.includes(MODEL_EXCHANGE_TOO_LONG)
+        ? 'Raise --T above it, or give the links more rate (--bandwidth-hz, --tx-power-dbm, a smaller --radius-m)'
+        : scheme === 'energy'
           ? "Raise --energy-j (or the learners file's energy_j), raise --T, lower --train-samples"
           : `Raise --T, lower --train-samples${scheme === 'robust' ? ', raise --epsilon' : ''}`;
       throw new InputError(`scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}. ${fix}, or leave ${scheme} out of --schemes`);
@@ -194,6 +199,22 @@ function profileProblem(config: ExperimentConfig, spec: LearnerSpec, id: number,
 function makeShards(config: ExperimentConfig, train: ImageSet): ImageSet[] {
   const indices = config.alpha === null ? iidShards(train.count, config.K, config.seed) : dirichletShards(train.labels, config.K, config.alpha, config.seed);
   return indices.map((ix) => subset(train, ix));
+}
+
+/** Schemes allocated once whose allocations coincide train identically: say so, and whether --tau-max made them so. */
+async function noteIdenticalAllocations(
+  config: ExperimentConfig,
+  fleet: LearnerProfile[],
+  planner: Planner,
+  allocations: Map<SchemeName, FeasibleAllocation>,
+  ctx: Pick<RunContext, 'emit' | 'schemes'>,
+): Promise<void> {
+  const fixed = new Map([...allocations].filter(([scheme]) => !planner.perCycle(scheme)));
+  const groups = identicalGroups(fixed);
+  if (groups.length === 0) return;
+  const uncapped = config.tau_max ? await allocateAll({ ...config, tau_max: null }, fleet, ctx.schemes) : allocations;
+  const by_cap = groups.map((g) => identicalGroups(new Map(g.map((scheme) => [scheme, uncapped.get(scheme)!]))).length === 0);
+  ctx.emit({ type: 'identical-allocations', groups, by_cap, tau_max: config.tau_max ?? null });
 }
 
 function allocationBriefs(allocations: Map<SchemeName, FeasibleAllocation>): AllocationBrief[] {
@@ -286,6 +307,7 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
   const overhead = Math.max(0, t.cycles_wall_s - t.eval_wall_s - t.train_process_s / config.compute_slots);
   return {
     schemes,
+    identical_allocations: identicalGroupsFromRows(config.schemes, learnerRows),
     engine,
     sessions: sessions.length,
     wall_s: t.wall_s,
@@ -299,6 +321,7 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
       fraction_of_wall: t.wall_s > 0 ? overhead / t.wall_s : 0,
       definition: 'cycle wall time − evaluation − (Σ learner training seconds ÷ compute slots), over all sessions of the run',
     },
+    ...(config.clock === 'real' ? { real_clock_pacing: realClockPacing(config.time_scale, cycleRows, t.cycles_wall_s, t.eval_wall_s) } : {}),
     overruns: {
       learner_cycles: t.overrun_learner_cycles,
       total_s: t.overrun_total_s,
@@ -446,7 +469,7 @@ async function runSession(config: ExperimentConfig, opts: RunOptions, ctx: RunCo
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new Interrupted();
   };
-  const { hub, processes, reachable } = await startLearners(config, opts, ctx);
+  const { hub, processes } = await startLearners(config, opts, ctx);
   const stats = new SessionStats(config.clock === 'real' ? config.time_scale : null);
   const upkeep = new LearnerUpkeep(hub, processes, {
     K: config.K,
@@ -458,25 +481,29 @@ async function runSession(config: ExperimentConfig, opts: RunOptions, ctx: RunCo
   upkeep.spawnMissing();
 
   let data: { engine: Engine; train: ImageSet; test: ImageSet };
+  // Ctrl-C while the data loads (learners may already be joining) stops at once, as it does while waiting.
+  const aborted = new Promise<never>((_, reject) => opts.signal?.addEventListener('abort', () => reject(new Interrupted()), { once: true }));
   try {
-    data = await loadRunData(config, log);
+    data = await Promise.race([loadRunData(config, log), aborted]);
   } catch (e) {
-    await hub.close('orchestrator failed to start');
+    await hub.close(e instanceof Interrupted ? 'orchestrator interrupted' : 'orchestrator failed to start');
     await processes?.stopAll();
+    if (e instanceof Interrupted) return summarizeFolder(config, opts.out, ctx.previous, ctx.previous.at(-1)?.engine ?? 'unknown', emit, true);
     throw e;
   }
   if (config.scenario === 'federated') shipShards(config, hub, data.train);
 
   let interrupted = false;
+  let diverged: TrainingDiverged | null = null;
   let setupWall = 0;
   const session = () => stats.record({ engine: data.engine.name, wall_s: monotonicSeconds() - runStart, setup_wall_s: setupWall, hub: hub.stats });
   try {
-    emit({ type: 'waiting', K: config.K, url: reachable[0] });
     await ensureLearners(upkeep, emit, checkAbort);
     const fleet = config.external && !config.learners_file ? fleetFromHub(config, hub) : ctx.fleet;
     const world = loadWorld(config, fleet);
     const planner = new Planner(config, fleet, world, ctx.schemes);
     const allocations = await allocateAll(config, fleet, ctx.schemes, planner);
+    await noteIdenticalAllocations(config, fleet, planner, allocations, ctx);
     const writer = openResults(config, opts, fleet, data.engine);
     const states = new Map<SchemeName, SchemeState>();
     const initial = initWeights(config.seed, layoutOf(config.model)); // every scheme starts from the same weights
@@ -538,8 +565,9 @@ async function runSession(config: ExperimentConfig, opts: RunOptions, ctx: RunCo
       await runScheme(session_, scheme, allocations.get(scheme)!, states.get(scheme)!, measurements.get(scheme)!);
     }
   } catch (e) {
-    if (!(e instanceof Interrupted)) throw e;
-    interrupted = true;
+    if (e instanceof TrainingDiverged) diverged = e;
+    else if (!(e instanceof Interrupted)) throw e;
+    else interrupted = true;
   } finally {
     await hub.close(interrupted ? 'orchestrator interrupted' : 'run finished');
     await processes?.stopAll();
@@ -548,7 +576,9 @@ async function runSession(config: ExperimentConfig, opts: RunOptions, ctx: RunCo
   // ---- summary, from the files (a resumed run covers every cycle) and every session's timings ----
   const sessions = stats.counts.cycles_run > 0 ? [...ctx.previous, session()] : ctx.previous;
   if (stats.counts.cycles_run > 0) writeSessions(opts.out, sessions);
-  return summarizeFolder(config, opts.out, sessions, data.engine.name, emit, interrupted);
+  const result = summarizeFolder(config, opts.out, sessions, data.engine.name, emit, interrupted);
+  if (diverged) throw diverged; // after the summary of what completed: one line saying why and what to change
+  return result;
 }
 
 /** The hub listening and, unless the learners are external, their processes starting (they boot while we load the data). */
@@ -583,6 +613,7 @@ async function startLearners(
   if (!opts.tls && !isLoopback(config.host)) ctx.emit({ type: 'cleartext', host: config.host });
   const reachable = config.external ? reachableUrls(config.host, Number(new URL(url).port), undefined, opts.tls ? 'wss' : 'ws') : [url];
   ctx.emit({ type: 'listening', url, token, out: opts.out, reachable_urls: reachable, expected_fleet: config.external ? ctx.fleet : null });
+  ctx.emit({ type: 'waiting', K: config.K, url: reachable[0] }); // before any learner can join and say so
   const processes = config.external
     ? null
     : new LearnerHosts(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), ctx.log, hostBlocks(config.K, config.hosts ?? config.K), [
@@ -697,6 +728,7 @@ async function runScheme(s: SessionContext, scheme: SchemeName, allocation: Feas
     s.writer.commitCycle(scheme, cycle, plan.tau, outcome, state);
     s.saveSession();
     if (outcome.diverged) emit({ type: 'diverged', scheme, cycle });
+    const trainingDiverged = everyLearnerDiverged(outcome.records);
     emit({
       type: 'cycle-done',
       scheme,
@@ -713,5 +745,6 @@ async function runScheme(s: SessionContext, scheme: SchemeName, allocation: Feas
       session_done: s.stats.counts.cycles_run,
       session_left: --s.left.cycles,
     });
+    if (trainingDiverged) throw new TrainingDiverged(scheme, cycle, config.lr);
   }
 }

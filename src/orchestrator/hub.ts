@@ -16,6 +16,7 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import type { LearnerSpec } from '../model/devices.ts';
 import { monotonicSeconds, type Clock } from '../emulation/clock.ts';
 import { InputError } from '../errors.ts';
+import { TRAINING_DIVERGED_REASON } from './divergence.ts';
 import type { HubEvent } from './events.ts';
 import { judgeClaim, judgeHello, type HandshakeState } from './handshake.ts';
 import { formatIdRanges } from '../util/id-ranges.ts';
@@ -659,7 +660,9 @@ export class LearnerHub {
       }
       case 'error':
         if (pending && message.task_id === pending.task.task_id) {
-          pending.resolve({ status: 'missing', reason: oneLine(`learner failed the task: ${message.code}: ${message.message}`), bytesSent: pending.bytesSent });
+          // Its own training produced NaN/Inf (too high a learning rate): the learner is fine, the run's settings are not.
+          const reason = message.code === 'non_finite' ? TRAINING_DIVERGED_REASON : oneLine(`learner failed the task: ${message.code}: ${message.message}`);
+          pending.resolve({ status: 'missing', reason, bytesSent: pending.bytesSent });
         } else this.emit({ type: 'learner-error', learner: conn.id, code: oneLine(message.code), message: oneLine(message.message) });
         return;
       case 'hello':

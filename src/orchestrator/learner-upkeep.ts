@@ -5,6 +5,7 @@
  */
 import type { ExperimentEvent } from './events.ts';
 import type { LearnerRecord } from './cycle.ts';
+import { isTrainingDiverged } from './divergence.ts';
 import { isInjectedFault } from './faults.ts';
 import type { LearnerHub } from './hub.ts';
 import type { LearnerHosts } from './spawn.ts';
@@ -104,8 +105,9 @@ export class LearnerUpkeep {
   /** After a cycle: who missed it for no planned reason (dropped results and planned kills are the plan, not the learner). */
   noteCycle(records: LearnerRecord[]): void {
     for (const r of records) {
-      if (r.status === 'missing' && !isInjectedFault(r.reason)) this.missedInARow.set(r.learner, (this.missedInARow.get(r.learner) ?? 0) + 1);
-      else if (r.status === 'ok' || r.status === 'late') this.missedInARow.set(r.learner, 0);
+      // A learner whose training diverged answered: it is alive, not stuck.
+      if (r.status === 'ok' || r.status === 'late' || isTrainingDiverged(r.reason)) this.missedInARow.set(r.learner, 0);
+      else if (r.status === 'missing' && !isInjectedFault(r.reason)) this.missedInARow.set(r.learner, (this.missedInARow.get(r.learner) ?? 0) + 1);
     }
   }
 }

@@ -24,7 +24,7 @@ export interface RunFolderLock {
   readonly dir: string;
   /** Set when a dead run's lock was taken over (worth a log line). */
   readonly staleHolder: LockHolder | null;
-  /** Drops the lock; removes the folder too if this process created it and it is still empty. */
+  /** Drops the lock and the learner commands; removes the folder too if this process created it and it is now empty. */
   release(): void;
 }
 
@@ -104,6 +104,10 @@ function checkNewRunFolder(dir: string): void {
     // Without a run's config.json, files of these names are someone else's: never replace them.
     const theirs = RUN_FILES.filter((f) => existsSync(join(dir, f)));
     if (theirs.length) throw new InputError(`${dir} holds ${theirs.join(', ')} but no run; refusing to overwrite them — choose another --out`);
+    // Nor mix a run into a folder of other files: only what an attempt that never started leaves is ours.
+    const others = readdirSync(dir).filter((f) => !BEFORE_START_FILES.includes(f) && !f.startsWith(`${LOCK_FILE}.`));
+    if (others.length)
+      throw new InputError(`${dir} is not empty and holds no run (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}); choose a new or empty folder for --out`);
     return;
   }
   let config: unknown = null;
@@ -114,6 +118,12 @@ function checkNewRunFolder(dir: string): void {
   }
   if (!isRunConfig(config)) throw new InputError(`${configPath} exists and is not a run's config; refusing to overwrite it — choose another --out`);
 }
+
+/** Written while a run waits for external learners; it holds the token, and is removed when the run ends. */
+export const LEARNER_COMMANDS_FILE = 'learner-commands.txt';
+
+/** What a run writes before its config.json: learner logs, the lock and the learner commands. */
+const BEFORE_START_FILES = ['logs', LOCK_FILE, LEARNER_COMMANDS_FILE];
 
 /** What a new run replaces when a run's config.json shows an earlier attempt that completed no cycle. */
 export const RUN_FILES = ['cycles.csv', 'learners.csv', 'wall_phases.csv', 'summary.json', 'sessions.json', 'checkpoints'];
@@ -192,6 +202,7 @@ export function lockRunFolder(dir: string, opts: { resume: boolean }): RunFolder
     held = false;
     process.off('exit', release);
     if (readHolder(lockPath)?.pid === process.pid) unlinkSync(lockPath);
+    rmSync(join(dir, LEARNER_COMMANDS_FILE), { force: true }); // the run's token is of no use once it ended
     // A folder holding only the events of a session that failed before anything else: still empty.
     if (created && readdirSync(dir).every((name) => name === EVENTS_FILE)) {
       rmSync(join(dir, EVENTS_FILE), { force: true });

@@ -1,5 +1,5 @@
 /** What a run achieved, per scheme (src/run-folder/summary.ts), and its console table. */
-import { ACCURACY_TARGETS, accuracyTargetText, cyclesToKey, notRun, type SchemeSummary } from '../run-folder/schema.ts';
+import { ACCURACY_TARGETS, accuracyTargetText, cyclesToKey, notRun, tauSummaryText, type SchemeSummary } from '../run-folder/schema.ts';
 
 export { summarizeScheme } from '../run-folder/summary.ts';
 
@@ -12,7 +12,7 @@ export function formatSummaryTable(schemes: Record<string, SchemeSummary>, targe
       : [
           name,
           String(s.cycles),
-          s.mean_tau === null ? '—' : s.mean_tau.toFixed(2),
+          tauSummaryText(s),
           pct(s.final_accuracy),
           pct(s.best_accuracy ?? s.final_accuracy),
           ...targets.map((t) => String(s[cyclesToKey(t)] ?? '—')),

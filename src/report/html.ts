@@ -4,7 +4,7 @@
  */
 import { percent, roundNumber } from './format.ts';
 import { configGroups, fleetTable, headerFacts, summaryGroups, type Fact, type FactGroup } from './run-facts.ts';
-import { accuracyTargetText, ACCURACY_TARGETS, cyclesToKey, notRun, timeToKey, type LearnerRow, type RunSummaryRead as RunSummary } from '../run-folder/schema.ts';
+import { accuracyTargetText, ACCURACY_TARGETS, cyclesToKey, notRun, tauSummaryText, timeToKey, type LearnerRow, type RunSummaryRead as RunSummary } from '../run-folder/schema.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 import type { WallAnalysis } from './wall-phases.ts';
 
@@ -89,7 +89,7 @@ function summaryTable(summary: RunSummary, targets: readonly number[]): string {
       ...(withLoss ? [typeof loss === 'number' ? loss.toFixed(4) : '—'] : []),
       ...targets.map((t) => cyclesOrNever(s[cyclesToKey(t)] ?? null)),
       ...(withTime ? [typeof time === 'number' ? `${roundNumber(time)} s` : 'not reached'] : []),
-      s.mean_tau === null ? '—' : roundNumber(s.mean_tau, 3),
+      tauSummaryText(s, (x) => roundNumber(x, 3)),
       String(s.late_learner_cycles),
       String(s.missing_learner_cycles),
       ...(withMisses

@@ -222,6 +222,10 @@ const LABELS: Record<string, string> = {
   flops_per_sample: 'FLOP per sample (C_m)',
   lost_learner_cycles: 'lost learner-cycles',
   learner_cycles: 'learner-cycles',
+  kappa_j_per_cycle_hz2: 'κ, switched capacitance',
+  rx_power_w: 'receive power',
+  budget_j: 'energy budget per learner-cycle',
+  tau_max: 'τ cap (--tau-max)',
 };
 
 // The same key means the request in config.json and what ran in summary.json.
@@ -230,6 +234,9 @@ const SUMMARY_LABELS: Record<string, string> = { engine: 'engine used', backend:
 
 /** Unit suffixes of our JSON keys: strip them from the label and format the value with them. */
 const UNITS: { re: RegExp; label: string; format: (v: number) => string }[] = [
+  { re: /_j_per_cycle_hz2$/, label: '', format: (v) => `${v.toPrecision(3)} J/(cycle·Hz²)` },
+  { re: /_j$/, label: '', format: (v) => `${roundNumber(v)} J` },
+  { re: /_w$/, label: '', format: (v) => `${roundNumber(v)} W` },
   { re: /_hz_choices$/, label: ' choices', format: formatHz },
   { re: /_dbm_per_hz$/, label: '', format: (v) => `${roundNumber(v)} dBm/Hz` },
   { re: /_dbm$/, label: '', format: (v) => `${roundNumber(v)} dBm` },

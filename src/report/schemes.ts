@@ -15,11 +15,12 @@ export function schemeLabel(scheme: string): string {
   return KNOWN[scheme]?.label ?? scheme;
 }
 
-/** Known schemes first in the paper's order, then the others alphabetically. */
+/**
+ * Schemes in the order they first appear: the run's files list them in its --schemes order, and
+ * tables, legends and charts follow the order the user asked for.
+ */
 export function orderSchemes(schemes: Iterable<string>): string[] {
-  const order = Object.keys(KNOWN);
-  const rank = (s: string) => (order.includes(s) ? order.indexOf(s) : order.length);
-  return [...new Set(schemes)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return [...new Set(schemes)];
 }
 
 /** A vega-lite colour scale mapping display labels to fixed colours. */

@@ -46,7 +46,8 @@ export function energySpec(bars: EnergyBar[], budgetJ: number | null): TopLevelS
     encoding: {
       x: { field: 'learner', type: 'ordinal', title: 'learner', axis: { labelAngle: 0 } },
       xOffset: { field: 'scheme', type: 'nominal', sort: scale.domain },
-      y: { field: 'meanJ', type: 'quantitative', title: 'energy per cycle (J, mean over cycles)' },
+      // Short: a rotated axis title longer than the plot's height pushes the chart title up and leaves a blank gap.
+      y: { field: 'meanJ', type: 'quantitative', title: 'energy per cycle (J)' },
       color: { field: 'scheme', type: 'nominal', title: 'scheme', scale: { domain: scale.domain, range: scale.range }, legend: { orient: 'right' } },
       tooltip: [
         { field: 'scheme' },
@@ -65,7 +66,7 @@ export function energySpec(bars: EnergyBar[], budgetJ: number | null): TopLevelS
     width: Math.max(360, Math.min(1100, learners * schemes.length * 14)),
     height: 320,
     config: CHART_CONFIG,
-    title: { text: 'Energy per learner and cycle', subtitle: 'compute κ·f²·τ_k·d_k·C_m plus radio P_tx·t_R (+ P_rx·t_S)' },
+    title: { text: 'Energy per learner and cycle', subtitle: 'mean over cycles: compute κ·f²·τ_k·d_k·C_m plus radio P_tx·t_R (+ P_rx·t_S)' },
     layer: [bar, ...budget],
   } as TopLevelSpec;
 }

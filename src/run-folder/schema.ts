@@ -191,7 +191,13 @@ export interface SchemeSummary {
   /** per accuracy target (runTargets; default cycles_to_96_67 and cycles_to_97): the first cycle at or above it, and the emulated clock then; null = not reached (or not run) */
   [cyclesTo: `cycles_to_${string}`]: number | null;
   [timeTo: `emulated_time_to_${string}_s`]: number | null;
+  /**
+   * Mean over cycles of cycles.csv's tau: the scheme's τ; for the per-learner schemes (async, energy)
+   * that column is each cycle's minimum τ_k, so this is the mean minimum τ_k (mean_tau_k is the mean τ_k).
+   */
   mean_tau: number | null;
+  /** mean over cycles of the mean τ_k of the learners that took part (absent in older runs) */
+  mean_tau_k?: number | null;
   tau: number[];
   late_learner_cycles: number;
   missing_learner_cycles: number;
@@ -219,8 +225,21 @@ export type SchemeSummaryRead = Pick<SchemeSummary, 'final_accuracy' | 'mean_tau
 
 export const notRun = (s: Pick<SchemeSummary, 'final_accuracy'>): boolean => s.final_accuracy === null;
 
+/**
+ * A scheme's τ for people: "5.00"; for a per-learner scheme whose τ_k differ, the minimum (what
+ * cycles.csv's tau holds) and the mean named for what they are: "min τ_k 5.00, mean τ_k 5.30".
+ */
+export function tauSummaryText(s: Pick<SchemeSummaryRead, 'mean_tau' | 'mean_tau_k'>, format = (x: number) => x.toFixed(2)): string {
+  if (s.mean_tau === null) return '—';
+  const k = s.mean_tau_k;
+  if (typeof k !== 'number' || Math.abs(k - s.mean_tau) < 1e-9) return format(s.mean_tau);
+  return `min τ_k ${format(s.mean_tau)}, mean τ_k ${format(k)}`;
+}
+
 export interface RunSummaryFile {
   schemes: Record<string, SchemeSummary>;
+  /** groups of schemes whose learners got the same batch and τ_k in every cycle: they trained identically (absent in older runs) */
+  identical_allocations?: string[][];
   /** the engine that evaluated (learners report theirs per result) */
   engine: string;
   /** orchestrator sessions the run took (1 + each --resume that ran cycles); every figure below covers all of them */
@@ -231,6 +250,18 @@ export interface RunSummaryFile {
   eval_wall_s: number;
   train_process_s: number; // Σ learners' real training seconds
   emulator_overhead: { seconds: number; fraction_of_cycles_wall: number; fraction_of_wall: number; definition: string };
+  /**
+   * Real clock only: cycles are paced to their emulated length × time scale on purpose; this is the wall
+   * time beyond that schedule (the overhead a user can act on). Absent on the virtual clock and in older runs.
+   */
+  real_clock_pacing?: {
+    scheduled_wall_s: number;
+    cycles_wall_s: number;
+    beyond_schedule_s: number;
+    beyond_schedule_per_cycle_s: number;
+    evaluation_s: number;
+    definition: string;
+  };
   /**
    * Real clock: learner-cycles whose compute ran past its budget, learner-cycles with any phase off
    * schedule (tolerance stated), and whether the run kept its emulated timeline at all.

@@ -48,6 +48,7 @@ export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[], budg
   const timed = learners.filter((l) => l.batch > 0 && l.status !== 'missing');
   const late = learners.filter((l) => l.status === 'late').length;
   const updates = rows.map((r) => r.updatesAggregated).filter((u): u is number => typeof u === 'number');
+  const perCycle = tauPerCycle(learners);
   // No rows: the scheme never ran (an interrupted run) — null results, not zeros.
   return {
     cycles: rows.length,
@@ -57,6 +58,7 @@ export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[], budg
     ...Object.fromEntries(targets.map((t) => [cyclesToKey(t), first(t)?.cycle ?? null])),
     ...Object.fromEntries(targets.map((t) => [timeToKey(t), first(t)?.emulatedTimeS ?? null])),
     mean_tau: last ? rows.reduce((s, r) => s + r.tau, 0) / rows.length : null,
+    ...optional('mean_tau_k', perCycle && (perCycle.length ? perCycle.reduce((s, c) => s + c.mean, 0) / perCycle.length : null)),
     tau: rows.map((r) => r.tau),
     late_learner_cycles: late,
     missing_learner_cycles: learners.filter((l) => l.status === 'missing').length,
@@ -64,7 +66,7 @@ export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[], budg
     // Older cycles.csv files lack the column: no figure rather than a partial one.
     mean_updates_aggregated: updates.length === rows.length && rows.length > 0 ? updates.reduce((a, b) => a + b, 0) / rows.length : null,
     unavailable_learner_cycles: learners.filter((l) => l.batch === 0 && l.reason === UNAVAILABLE_REASON).length,
-    ...optional('tau_per_cycle', tauPerCycle(learners)),
+    ...optional('tau_per_cycle', perCycle),
     ...optional('energy', energySummary(learners, budget_j)),
   };
 }

@@ -106,8 +106,10 @@ describe('campaign through the real runner', () => {
   });
 
   it('a rerun of the finished campaign runs nothing; other settings in the same folder are refused', async () => {
-    const again = await runCampaign(base, { out, seeds: SEEDS, report: false, log: () => {} });
+    const lines: string[] = [];
+    const again = await runCampaign(base, { out, seeds: SEEDS, report: false, log: (l) => lines.push(l) });
     expect(again).toMatchObject({ ran: [], resumed: [], skipped: SEEDS, interrupted: false });
+    expect(lines[0]).toBe(`all ${SEEDS.length} seeds are complete in ${out}: nothing to run`); // no estimate for work that will not run
     expect(readFileSync(cyclesCsv(1)).equals(seed1Bytes)).toBe(true);
     await expect(runCampaign({ ...base, T: 20 }, { out, seeds: SEEDS, log: () => {} })).rejects.toThrow(InputError);
     await expect(runCampaign({ ...base, T: 20 }, { out, seeds: SEEDS, log: () => {} })).rejects.toThrow(/other settings \(T is 12 there, 20 here\)/);

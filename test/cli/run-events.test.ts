@@ -133,16 +133,16 @@ describe('progress', () => {
     const { p, out, advance } = setup(true);
     p.start();
     p.onEvent({ type: 'cycle-start', scheme: 'optimal', cycle: 1, cycles: 3, tau: 5, active: 4 });
-    expect(out.at(-1)).toBe('\r\x1b[Koptimal cycle 1/3: 0/4 learners done (τ=5) · elapsed 0 s, ETA after the first cycle');
+    expect(out.at(-1)).toBe('\r\x1b[Koptimal cycle 1/3: 0/4 learners done (τ=5) · elapsed 0 s, time left known after the first cycle');
     advance(10);
     p.onEvent({ type: 'task-done', scheme: 'optimal', cycle: 1, learner: 0, status: 'ok', ...TIMELINE });
     p.onEvent({ type: 'missing', scheme: 'optimal', cycle: 1, learner: 1, reason: 'x', bytes_sent: 0 });
-    expect(out.at(-1)).toBe('\r\x1b[Koptimal cycle 1/3: 2/4 learners done (τ=5) · elapsed 10 s, ETA after the first cycle');
+    expect(out.at(-1)).toBe('\r\x1b[Koptimal cycle 1/3: 2/4 learners done (τ=5) · elapsed 10 s, time left known after the first cycle');
     advance(10);
     p.onEvent(cycle(1, 2, 20));
     p.onEvent({ type: 'cycle-start', scheme: 'optimal', cycle: 2, cycles: 3, tau: 5, active: 4 });
     advance(5); // redrawn every second: elapsed moves, the ETA counts down
-    expect(out.at(-1)).toBe('\r\x1b[Koptimal cycle 2/3: 0/4 learners done (τ=5) · elapsed 25 s, ETA 35 s');
+    expect(out.at(-1)).toBe('\r\x1b[Koptimal cycle 2/3: 0/4 learners done (τ=5) · elapsed 25 s, about 35 s left');
     p.clearStatus();
     expect(out.at(-1)).toBe('\r\x1b[K');
     p.stop();
@@ -158,7 +158,7 @@ describe('progress', () => {
     p.onEvent({ type: 'cycle-start', scheme: 'eta', cycle: 2, cycles: 2, tau: 2, active: 3 });
     expect(out).toEqual([]); // a short cycle: silence is fine
     advance(PROGRESS_EVERY_S);
-    expect(out).toEqual([`… eta cycle 2/2: 0/3 learners done (τ=2) · elapsed 25 s, ETA 0 s; this cycle has run ${PROGRESS_EVERY_S} s\n`]);
+    expect(out).toEqual([`… eta cycle 2/2: 0/3 learners done (τ=2) · elapsed 25 s, about 0 s left; this cycle has run ${PROGRESS_EVERY_S} s\n`]);
     advance(PROGRESS_EVERY_S);
     expect(out).toHaveLength(2);
     expect(out.every((l) => !l.includes('\r'))).toBe(true);

@@ -22,6 +22,7 @@ const ALL_TYPES: Record<RunEvent['type'], true> = {
   'setup-done': true, 'memory-tight': true, 'tau-large': true, killed: true, 'host-killed': true, respawned: true, 'host-respawned': true,
   'nobody-allocated': true, 'cycle-start': true, 'learner-phase': true, 'task-done': true, missing: true, diverged: true, 'cycle-done': true,
   summary: true, unfaithful: true, claimed: true, 'claim-ended': true, cleartext: true,
+  'identical-allocations': true,
 };
 
 const readLines = (dir: string) =>

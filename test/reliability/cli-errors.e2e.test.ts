@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
 import { errorLines, startExperiment, tiny } from '../helpers/experiment-cli.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SIGNAL_ECHO_MS } from '../../src/cli/stop-signals.ts';
 import { isAlive, startHub, waitUntil } from './helpers.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 
@@ -118,6 +120,7 @@ describe('signals', () => {
     try {
       run.child.kill('SIGINT');
       await run.when(/stopping learners/);
+      await sleep(SIGNAL_ECHO_MS); // a second press, not npm's echo of the first
       const t0 = Date.now();
       run.child.kill('SIGINT');
       const end = await run.exit;

@@ -31,13 +31,14 @@ function compileWarnings(spec: TopLevelSpec): string[] {
 
 describe('schemes', () => {
   it('labels, orders and colours schemes consistently', () => {
-    expect(orderSchemes(['eta', 'zeta', 'optimal', 'eta', 'analytical'])).toEqual(['optimal', 'analytical', 'eta', 'zeta']);
+    expect(orderSchemes(['eta', 'zeta', 'optimal', 'eta', 'analytical'])).toEqual(['eta', 'zeta', 'optimal', 'analytical']); // the run's order
     expect(schemeLabel('eta')).toBe('ETA');
     expect(schemeLabel('optimal')).toBe('adaptive (optimal)');
     const scale = schemeColorScale(['eta', 'optimal', 'mine']);
-    expect(scale.domain).toEqual(['adaptive (optimal)', 'ETA', 'mine']);
+    expect(scale.domain).toEqual(['ETA', 'adaptive (optimal)', 'mine']);
     expect(new Set(scale.range).size).toBe(3);
-    expect(schemeColorScale(['eta']).range).toEqual([scale.range[1]]); // same colour whatever else is present
+    expect(schemeColorScale(['eta']).range).toEqual([scale.range[0]]); // same colour whatever else is present
+    expect(schemeColorScale(['optimal', 'eta']).range).toEqual([scale.range[1], scale.range[0]]);
   });
 });
 
