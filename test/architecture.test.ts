@@ -13,7 +13,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Static imports and re-exports (also spread over several lines), side-effect imports and dynamic import(). */
-export function importSpecifiers(text: string): string[] {
+function importSpecifiers(text: string): string[] {
   const patterns = [/(?:^|\n)\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/g, /(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g];
   return patterns.flatMap((re) => [...text.matchAll(re)].map((m) => m[1]));
 }

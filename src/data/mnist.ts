@@ -151,7 +151,7 @@ async function readIdxFile(dir: string, base: string, magic: number): Promise<Lo
       throw new DataError(`${file}: expected a gzip-compressed IDX file, gunzip failed (${(err as Error).message})`);
     }
   }
-  let parsed;
+  let parsed: ReturnType<typeof parseIdx>;
   try {
     parsed = parseIdx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
   } catch (err) {

@@ -184,6 +184,7 @@ const messageBytes = (m: WireMessage) => (m instanceof Uint8Array ? m.byteLength
 
 /** Peer-supplied text goes into the run log on one line: control characters are escaped. */
 function oneLine(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this escapes
   return s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

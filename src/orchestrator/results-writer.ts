@@ -47,6 +47,7 @@ function learnerRow(scheme: string, cycle: number, r: LearnerRecord) {
 }
 
 /** Reasons can carry peer text (a close reason): one CSV line each, whatever it holds. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this removes
 const oneLine = (s: string) => s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 
 export class ResultsWriter {

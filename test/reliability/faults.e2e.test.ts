@@ -43,7 +43,8 @@ describe('learner faults in real runs', () => {
   async function cycleOneAverage(config: ExperimentConfig, rows: LearnerRow[], scheme: string, tau: number, who: number[]): Promise<Float32Array> {
     const mine = rows.filter((r) => r.scheme === scheme && r.cycle === 1).sort((a, b) => a.learner - b.learner);
     const order = cycleDataOrder(config.train_samples, config.seed, 1);
-    const offsets = mine.reduce<number[]>((acc, _r, k) => [...acc, k === 0 ? 0 : acc[k - 1] + mine[k - 1].batch], []);
+    const offsets: number[] = [];
+    for (let k = 0; k < mine.length; k++) offsets.push(k === 0 ? 0 : offsets[k - 1] + mine[k - 1].batch);
     const initial = initWeights(config.seed);
     const updates = [];
     for (const k of who) {

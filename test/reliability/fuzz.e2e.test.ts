@@ -259,7 +259,7 @@ describe('fuzzing a live learner process', () => {
       }
     };
     const welcomed = () => new Promise<void>((r) => (connected = r));
-    let firstJoin = welcomed();
+    const firstJoin = welcomed();
     const learner = startLearnerCli(['--connect', url, '--learner-id', '0', '--f-hz', '1e9', '--rate-bps', '1e8', '--quiet', '--retry-s', '20'], TOKEN);
     try {
       await firstJoin;

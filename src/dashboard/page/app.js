@@ -1,6 +1,7 @@
 // The dashboard page: every update is pushed by the server (Server-Sent Events at /events, one JSON
 // snapshot per message); the page only draws it. Charts are plain SVG drawn here: nothing is loaded
 // from elsewhere, so the page works offline.
+// biome-ignore lint/suspicious/noRedundantUseStrict: a classic <script>, not a module: strict mode is not implied
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -134,7 +135,7 @@ function drawTimeline(run) {
   const title = document.getElementById('timeline-title');
   const counts = document.getElementById('timeline-counts');
   svg.replaceChildren();
-  const c = run && run.current;
+  const c = run?.current;
   if (!c) {
     title.textContent = 'Learner timeline';
     counts.textContent = 'no cycle has started yet';
@@ -229,7 +230,7 @@ function drawSettings(snapshot, run) {
   if (run && !select.hidden) select.value = run.id;
   const table = document.getElementById('settings');
   table.replaceChildren();
-  if (!run || !run.settings) return;
+  if (!run?.settings) return;
   const flat = [];
   const walk = (prefix, v) => {
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k, w] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, w);
@@ -250,7 +251,7 @@ function render(snapshot) {
   const status = document.getElementById('status');
   status.textContent = run ? run.status : 'waiting';
   status.className = `status ${run ? run.status : ''}`;
-  if (run && run.settings) document.getElementById('title').textContent = `MEL — ${snapshot.runs.length > 1 ? `${snapshot.runs.length} runs` : `K=${run.settings.K} T=${run.settings.T} s`}`;
+  if (run?.settings) document.getElementById('title').textContent = `MEL — ${snapshot.runs.length > 1 ? `${snapshot.runs.length} runs` : `K=${run.settings.K} T=${run.settings.T} s`}`;
   drawProgress(snapshot);
   drawRuns(snapshot);
   drawCharts(snapshot);
