@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
-import type { TaskOutcome } from '../../src/orchestrator/hub.ts';
+import { CONNECTION_LIMITS, type TaskOutcome } from '../../src/orchestrator/hub.ts';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
 import { encodeFrame } from '../../src/protocol/frame.ts';
@@ -79,6 +79,7 @@ describe('fuzzing a live LearnerHub', () => {
         }
       };
       let client = await join();
+      let refusedOnThisConnection = 0; // the hub cuts a connection past CONNECTION_LIMITS.rejected_frames refusals
       let taskNo = 0;
       let current: Task | null = null;
       const outcomes: TaskOutcome[] = [];
@@ -139,13 +140,16 @@ describe('fuzzing a live LearnerHub', () => {
           expect(errors).toBeLessThanOrEqual(BATCH);
           count('hub.auth.frames', delivered);
           count('hub.auth.errorReplies', errors);
+          refusedOnThisConnection += errors;
         } catch (e) {
-          // Only an oversize frame may end the connection, and only with 1009.
+          // Only an oversize frame (1009) or a flood of refused frames (cut: 1006) may end the connection.
           const closed = await client.closed;
-          expect(closed.code, String(e)).toBe(1009);
+          const flooded = refusedOnThisConnection + invalid > CONNECTION_LIMITS.rejected_frames;
+          expect(closed.code, String(e)).toBe(flooded && closed.code === 1006 ? 1006 : 1009);
           count('hub.auth.frames', delivered);
-          count('hub.auth.closes');
+          count(closed.code === 1009 ? 'hub.auth.closes' : 'hub.auth.floodCuts');
           client = await join();
+          refusedOnThisConnection = 0;
         }
       }
 
