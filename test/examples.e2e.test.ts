@@ -67,9 +67,17 @@ interface Example {
 const faultCycles = (args: string[]) =>
   args.flatMap((a, i) => (args[i - 1] === '--fail' || args[i - 1] === '--fail-host' ? a.split(',').map((x) => Number(x.split('@')[1])) : []));
 
+/** Words as a POSIX shell splits them, for plain and quoted words ('…', "…"); variables and backquotes are refused. */
+function shellWords(line: string, where: string): string[] {
+  if (/[`$\\]/.test(line)) throw new Error(`${where}: variables, backquotes or escapes in an example are not handled here`);
+  const words: string[] = [];
+  for (const m of line.matchAll(/(?:[^\s'"]+|'[^']*'|"[^"]*")+/g)) words.push(m[0].replace(/'([^']*)'|"([^"]*)"/g, (_q, a, b) => a ?? b));
+  if (words.join('').length + (line.match(/['"]/g)?.length ?? 0) < line.replace(/\s+/g, '').length) throw new Error(`${where}: unbalanced quotes`);
+  return words;
+}
+
 function parseExample(text: string, source: string): Example {
-  const words = text.replace(/\s+#.*$/, '').trim().split(/\s+/);
-  if (words.some((w) => /["'`$]/.test(w))) throw new Error(`${source}: quoting or variables in an example are not handled here: ${text}`);
+  const words = shellWords(text.replace(/\s+#.*$/, '').trim(), `${source}: ${text}`);
   const [npm, run, ...rest] = words;
   const [script, dashes, ...args] = rest.filter((w, i) => !(w === '-s' || w === '--silent') || i > rest.indexOf('--')); // npm's own -s
   if (npm !== 'npm' || run !== 'run' || (dashes !== undefined && dashes !== '--')) throw new Error(`${source}: not an npm run example: ${text}`);
