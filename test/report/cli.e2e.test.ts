@@ -47,7 +47,7 @@ describe('npm run report', () => {
     expect(existsSync(path.join(out, 'timeline.png'))).toBe(true);
     expect(await snapshot()).toEqual(before);
     const help = await report('--help');
-    expect(help.stdout).toMatch(/written into the run folder itself[\s\S]*unless --out DIR is given/);
+    expect(help.stdout).toMatch(/written into the folder itself[\s\S]*unless --out DIR is given/);
     expect(help.stdout).toMatch(/--out <string> +write the charts and report\.html into this folder/);
   });
 
