@@ -108,24 +108,14 @@ export function formatRunEvent(e: RunEvent): string | null {
   switch (e.type) {
     // ---- the hub ----
     case 'joined':
-      return `learner ${e.learner} joined from ${e.remote}${e.pid ? ` (pid ${e.pid})` : ''}`;
     case 'left':
-      return `learner ${e.learner} ${e.reason}`;
     case 'heartbeat-missed':
-      return `learner ${e.learner} missed its heartbeat (silent for ${e.beats} beats of ${e.heartbeat_ms} ms): dropping the connection`;
     case 'refused':
-      return `refused ${e.remote}: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`;
     case 'claimed':
-      return `host at ${e.remote}${e.pid ? ` (pid ${e.pid})` : ''} claimed learner ids ${e.ids}`;
     case 'claim-ended':
-      return `the claim on learner ids ${e.ids} ended (${e.reason}): they are free for the next host that asks`;
     case 'cleartext':
-      return (
-        `warning: listening on ${e.host} without TLS: the run token and every model's weights travel in clear text; ` +
-        `give --tls-cert FILE --tls-key FILE to serve wss://`
-      );
     case 'learner-error':
-      return `learner ${e.learner} reports ${e.code}: ${e.message}`;
+      return hubEventText(e);
     // ---- the experiment ----
     case 'listening':
       return `run folder: ${e.out}`;
@@ -149,6 +139,62 @@ export function formatRunEvent(e: RunEvent): string | null {
           .join('; ')
       );
     case 'memory-tight':
+    case 'tau-large':
+    case 'identical-allocations':
+      return adviceText(e);
+    case 'killed':
+    case 'host-killed':
+    case 'respawned':
+    case 'host-respawned':
+      return faultText(e);
+    case 'cycle-done':
+      return cycleLine(e);
+    case 'nobody-allocated':
+      return `${e.scheme} cycle ${e.cycle}: nobody trains this cycle (${e.reason}); the global model stays as it was`;
+    case 'summary':
+      return '\n' + formatSummaryTable(e.schemes, e.targets);
+    case 'unfaithful':
+      return unfaithfulText(e);
+    case 'session-start': // the run folder line says where it goes
+    case 'session-end': // the closing lines say how it ended
+    case 'learner-phase':
+    case 'cycle-start':
+    case 'task-done':
+    case 'missing': // the cycle line lists who was missing and why
+    case 'diverged': // … and says when the model diverged
+      return null;
+  }
+}
+
+/** Who came, who went, who was turned away. */
+function hubEventText(e: Extract<RunEvent, { type: 'joined' | 'left' | 'heartbeat-missed' | 'refused' | 'claimed' | 'claim-ended' | 'cleartext' | 'learner-error' }>): string {
+  switch (e.type) {
+    case 'joined':
+      return `learner ${e.learner} joined from ${e.remote}${e.pid ? ` (pid ${e.pid})` : ''}`;
+    case 'left':
+      return `learner ${e.learner} ${e.reason}`;
+    case 'heartbeat-missed':
+      return `learner ${e.learner} missed its heartbeat (silent for ${e.beats} beats of ${e.heartbeat_ms} ms): dropping the connection`;
+    case 'refused':
+      return `refused ${e.remote}: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`;
+    case 'claimed':
+      return `host at ${e.remote}${e.pid ? ` (pid ${e.pid})` : ''} claimed learner ids ${e.ids}`;
+    case 'claim-ended':
+      return `the claim on learner ids ${e.ids} ended (${e.reason}): they are free for the next host that asks`;
+    case 'cleartext':
+      return (
+        `warning: listening on ${e.host} without TLS: the run token and every model's weights travel in clear text; ` +
+        `give --tls-cert FILE --tls-key FILE to serve wss://`
+      );
+    case 'learner-error':
+      return `learner ${e.learner} reports ${e.code}: ${e.message}`;
+  }
+}
+
+/** What the user may want to change before trusting the run. */
+function adviceText(e: Extract<RunEvent, { type: 'memory-tight' | 'tau-large' | 'identical-allocations' }>): string {
+  switch (e.type) {
+    case 'memory-tight':
       return (
         `warning: memory is tight: the run needs about ${e.need_mb} MB (${PEAK_RSS_MB.learner_process} MB per learner process + ${PEAK_RSS_MB.orchestrator} MB), ` +
         `${e.available_mb} MB are available (${e.source}); if the machine starts swapping or processes get killed, lower --K`
@@ -168,6 +214,12 @@ export function formatRunEvent(e: RunEvent): string | null {
             `: they train identically, so their results are the same${e.by_cap[i] ? `; raise --tau-max to compare them` : ''}`,
         )
         .join('\n');
+  }
+}
+
+/** Injected faults and the restarts that heal them. */
+function faultText(e: Extract<RunEvent, { type: 'killed' | 'host-killed' | 'respawned' | 'host-respawned' }>): string {
+  switch (e.type) {
     case 'killed':
       if (e.pid === null) return `--fail ${e.learner}@${e.cycle}: learner ${e.learner} is external; cannot kill it`;
       return e.how === 'process'
@@ -183,21 +235,5 @@ export function formatRunEvent(e: RunEvent): string | null {
         : `learner ${e.learner} missed ${e.missed_cycles} cycles in a row while its host${e.pid ? ` (pid ${e.pid})` : ''} still ran: cut its connection so it rejoins`;
     case 'host-respawned':
       return `every learner of host ${e.host} (learners ${e.learners}) missed cycles (up to ${e.missed_cycles} in a row) while it still ran${e.pid ? ` (pid ${e.pid})` : ''}: killed it and started a new one`;
-    case 'cycle-done':
-      return cycleLine(e);
-    case 'nobody-allocated':
-      return `${e.scheme} cycle ${e.cycle}: nobody trains this cycle (${e.reason}); the global model stays as it was`;
-    case 'summary':
-      return '\n' + formatSummaryTable(e.schemes, e.targets);
-    case 'unfaithful':
-      return unfaithfulText(e);
-    case 'session-start': // the run folder line says where it goes
-    case 'session-end': // the closing lines say how it ended
-    case 'learner-phase':
-    case 'cycle-start':
-    case 'task-done':
-    case 'missing': // the cycle line lists who was missing and why
-    case 'diverged': // … and says when the model diverged
-      return null;
   }
 }
