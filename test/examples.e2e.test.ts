@@ -174,6 +174,12 @@ async function commandFor(ex: Example, flags: Set<string>, index: number): Promi
   if (flags.has('report') && !args.includes('--no-report')) args.push('--no-report');
   if (flags.has('charts')) args.push('--no-charts');
   if (args.includes('--external')) set('host', '127.0.0.1'), set('port', '0');
+  // Two examples running at once would collide on a fixed dashboard port: any free one serves the same page.
+  const dash = args.indexOf('--dashboard');
+  if (dash >= 0) {
+    if (/^\d+$/.test(args[dash + 1] ?? '')) args[dash + 1] = '0';
+    else args.splice(dash + 1, 0, '0');
+  }
   return args;
 }
 
