@@ -1,27 +1,6 @@
-/**
- * Every SystemParams field as a command-line flag (with unit and Table I default), so that every
- * command exposes the same overrides with the same names.
- */
-import { UsageError, type FlagSpec, type ParsedArgs } from './args.ts';
-import { PAPER_PRESET, type SystemParams } from '../model/params.ts';
-
-export function systemParamFlags(defaults: SystemParams = PAPER_PRESET): FlagSpec[] {
-  return [
-    { name: 'bandwidth-hz', type: 'number', unit: 'Hz', exclusiveMin: 0, default: defaults.bandwidth_hz, help: 'channel bandwidth W per learner' },
-    { name: 'tx-power-dbm', type: 'number', unit: 'dBm', default: defaults.tx_power_dbm, help: 'transmit power P' },
-    { name: 'noise-dbm-per-hz', type: 'number', unit: 'dBm/Hz', default: defaults.noise_dbm_per_hz, help: 'noise power spectral density N0 (noise power N0·W)' },
-    { name: 'pathloss-a-db', type: 'number', unit: 'dB', default: defaults.pathloss_a_db, help: 'path loss a in a + b·log10(distance in m)' },
-    { name: 'pathloss-b-db', type: 'number', unit: 'dB', default: defaults.pathloss_b_db, help: 'path loss b in a + b·log10(distance in m)' },
-    { name: 'radius-m', type: 'number', unit: 'm', exclusiveMin: 0, default: defaults.radius_m, help: 'learners are placed uniformly in a disc of this radius' },
-    { name: 'cpu-hz', type: 'list', unit: 'Hz', default: defaults.cpu_hz_choices.map(String), help: 'CPU speeds; the fleet is split into equal consecutive groups, one per value' },
-    { name: 'features', type: 'int', unit: 'features/sample', min: 1, default: defaults.features, help: 'F, features per sample' },
-    { name: 'data-bits', type: 'int', unit: 'bits/feature', min: 1, default: defaults.data_bits, help: 'P_d, bits per feature' },
-    { name: 'model-bits', type: 'int', unit: 'bits/coefficient', min: 1, default: defaults.model_bits, help: 'P_m, bits per model coefficient' },
-    { name: 'model-coeffs-per-sample', type: 'number', unit: 'coefficients/sample', min: 0, default: defaults.model_coeffs_per_sample, help: 'S_d, model coefficients per batch sample' },
-    { name: 'model-params', type: 'int', unit: 'coefficients', min: 1, default: defaults.model_params, help: 'S_m, model size (default: the [784,300,124,60,10] MLP incl. biases)' },
-    { name: 'flops-per-sample', type: 'number', unit: 'FLOP', exclusiveMin: 0, default: defaults.flops_per_sample, help: 'C_m, FLOPs per sample per local iteration' },
-  ];
-}
+/** The SystemParams of the parsed system-parameter settings (declared in settings.ts). */
+import { UsageError, type ParsedArgs } from './args.ts';
+import type { SystemParams } from '../model/params.ts';
 
 export function systemParamsFromArgs(args: ParsedArgs): SystemParams {
   const cpu_hz_choices = (args.cpuHz as string[]).map((raw) => {

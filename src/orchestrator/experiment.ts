@@ -17,7 +17,7 @@ import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec, s
 import { createEngine, initWeights, PARAM_COUNT, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
 import { reachableUrls } from './addresses.ts';
-import { energySettings, runEnergyParams, type ExperimentConfig } from './config.ts';
+import { runEnergyParams, TAU_OVERTRAINING_WARN, type ExperimentConfig } from './config.ts';
 export { energyBudgets } from './config.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { runCycle, type CycleServices } from './cycle.ts';
@@ -56,12 +56,7 @@ export interface RunOptions {
 
 export { RESPAWN_AFTER_MISSED_CYCLES } from './learner-upkeep.ts';
 
-/**
- * Above this many local iterations per cycle a learner over-trains: each of its τ epochs is another
- * pass over the same small batch, so its model fits that batch and drifts from the others, and
- * adaptive allocation can lose to ETA (seen with a few hundred samples per learner, τ of 54–68).
- */
-export const TAU_OVERTRAINING_WARN = 20;
+export { TAU_OVERTRAINING_WARN } from './config.ts';
 
 export type { RunSummaryFile } from '../run-folder/schema.ts';
 
@@ -95,7 +90,7 @@ function gitCommit(): string | null {
 
 /** Fleet of the run: the user's learners file, or generated from the seed. */
 export function buildFleet(config: ExperimentConfig): LearnerProfile[] {
-  if (!config.learners_file) return generateFleet(config.K, config.fleet_seed ?? config.seed, config.params);
+  if (!config.learners_file) return generateFleet(config.K, config.fleet_seed === null ? config.seed : config.fleet_seed, config.params);
   const fleet = parseLearnersJson(readFileSync(config.learners_file, 'utf8'), config.params);
   if (fleet.length !== config.K) throw new InputError(`--learners file describes ${fleet.length} learners but K is ${config.K}`);
   return fleet;
@@ -238,7 +233,7 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
     schemes[scheme] = summarizeScheme(
       cycleRows.filter((r) => r.scheme === scheme),
       learnerRows.filter((r) => r.scheme === scheme),
-      energySettings(config).budget_j,
+      config.energy.budget_j,
     );
   const t = totalOf(sessions);
   // Overhead: cycle wall time spent neither training (spread over the compute slots) nor evaluating.
@@ -289,7 +284,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   // announce them (from --learners, or the seeded fleet), so feasibility is known before anyone joins.
   const fleet = buildFleet(config);
   allocateAll(config, fleet); // infeasible T or d: say so now, not after K learners joined
-  if (!config.external) checkMemory(config.K, config.hosts ?? config.K, opts.memoryMb, emit);
+  if (!config.external) checkMemory(config.K, config.hosts, opts.memoryMb, emit);
 
   // ---- the run folder: creatable, writable, not another run's, and ours alone until we end ----
   const lock = lockRunFolder(opts.out, { resume: Boolean(opts.resume) });
@@ -492,7 +487,7 @@ async function startLearners(
   ctx.emit({ type: 'listening', url, token, out: opts.out, reachable_urls: reachable, expected_fleet: config.external ? ctx.fleet : null });
   const processes = config.external
     ? null
-    : new LearnerHosts(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), ctx.log, hostBlocks(config.K, config.hosts ?? config.K), [
+    : new LearnerHosts(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), ctx.log, hostBlocks(config.K, config.hosts), [
         '--engine',
         config.engine,
         '--backend',

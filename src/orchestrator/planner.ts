@@ -23,7 +23,7 @@ import { gainForRate } from '../model/dynamics.ts';
 import { historyQuantile, independentEpsilon, rateQuantileBps, speedQuantileHz } from '../model/robust.ts';
 import type { Csi, LearnerRow } from '../run-folder/schema.ts';
 import type { LearnerRecord } from './cycle.ts';
-import { DEFAULT_EXPERIMENT, energyBudgets, runEnergyParams, type ExperimentConfig } from './config.ts';
+import { energyBudgets, runEnergyParams, type ExperimentConfig } from './config.ts';
 import type { World } from './world.ts';
 
 /** A device's speed and rate as somebody believes or measured them. */
@@ -90,8 +90,8 @@ export class Planner {
     private readonly fleet: readonly LearnerProfile[],
     private readonly world: World,
   ) {
-    this.csi = config.csi ?? DEFAULT_EXPERIMENT.csi;
-    this.epsilon = config.epsilon ?? DEFAULT_EXPERIMENT.epsilon;
+    this.csi = config.csi;
+    this.epsilon = config.epsilon;
     this.robustProfile = new Array(fleet.length);
     this.budgets = energyBudgets(config, fleet);
   }
@@ -149,7 +149,7 @@ export class Planner {
       T_s: this.config.T,
       d: this.config.train_samples,
       ...(this.config.tau_max ? { tau_max: this.config.tau_max } : {}),
-      ...(max_staleness !== undefined && max_staleness !== null ? { max_staleness } : {}),
+      ...(max_staleness !== null ? { max_staleness } : {}),
       energy: devices.map((l) => wireEnergyCoefficients(l, params, scenario, energyParams)),
       budget_j: ids.map((k) => this.budgets[k]),
     });
