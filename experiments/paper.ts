@@ -35,10 +35,11 @@ export const spec: CommandSpec = {
     '(K = 20, T = 12 s and K = 10, T = 30 s) as campaigns over several seeds; writes OUT/fig1/, OUT/fig2-K20-T12/, OUT/fig2-K10-T30/\n' +
     "and OUT/claims.md + claims.json: paper's claim | ours (mean ± 95 % CI) | reproduced yes/partly/no and why.\n" +
     'Prints an estimate of the total time first. Rerun the same command to continue after an interruption (finished seeds are kept).\n' +
-    'Every experiment flag except K, T and the connection flags applies to both panels.',
+    'Every experiment flag except K, T and the connection flags applies to both panels. Its settings are in experiments/paper.toml\n' +
+    '(--config reads another file; flags override the file).',
   otherSettings: otherSettings('paper'),
-  flags: flagsFor('paper', { fleets: FIG1_DEFAULTS.seeds }),
-  examples: ['npm run paper', 'npm run paper -- --config experiments/paper.toml', 'npm run paper -- --seeds 10 --out results/paper-10', 'npm run paper -- --seeds 2 --cycles 1 --train-samples 600 --test-samples 300 --out /tmp/paper-tiny'],
+  flags: flagsFor('paper', { fleets: FIG1_DEFAULTS.seeds, config: join(import.meta.dirname, 'paper.toml') }),
+  examples: ['npm run paper', 'npm run paper -- --seeds 10 --out results/paper-10', 'npm run paper -- --seeds 2 --cycles 1 --train-samples 600 --test-samples 300 --out /tmp/paper-tiny'],
 };
 
 /** τ of every scheme at every Fig. 1 point, fleet by fleet (the CSV only keeps mean/min/max). */

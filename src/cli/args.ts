@@ -152,6 +152,8 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
     }
     out[camel(flag.name)] = asPath(flag, convert(flag, raw), callerCwd());
   }
+  // A command may read a file of its own by default (npm run paper: experiments/paper.toml).
+  out.config ??= spec.flags.find((f) => f.name === 'config')?.default;
   if (out.config !== undefined && !out.help) fromConfigFile(out, spec);
   for (const flag of spec.flags) {
     const key = camel(flag.name);

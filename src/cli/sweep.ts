@@ -4,7 +4,8 @@
  * rerun the same command to continue: finished cells are not rerun.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseSeeds } from '../campaign/seeds.ts';
 import { cellFolder, runSweep, sweepHeader, sweepRows, type SweepResult } from '../campaign/sweep.ts';
 import { seedFolder } from '../campaign/campaign.ts';
@@ -114,4 +115,5 @@ function seedEnergy(cellDir: string, seeds: number[], scheme: string): { mean: n
   return { mean: values.reduce((s, e) => s + e.mean_per_cycle_j, 0) / values.length, max: Math.max(...values.map((e) => e.max_learner_cycle_j)) };
 }
 
-runCli(main);
+// Run only as a script, so that tests can read the flag spec without side effects.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) runCli(main);

@@ -5,7 +5,7 @@
  * resolve exactly as the commands do); a few real processes check exit codes and stderr.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -13,6 +13,7 @@ import { configText, parseArgs, type CommandSpec } from '../../src/cli/args.ts';
 import { configFromArgs, spec } from '../../src/cli/experiment.ts';
 import { spec as fig1Spec } from '../../experiments/fig1.ts';
 import { spec as paperSpec } from '../../experiments/paper.ts';
+import { spec as sweepSpec } from '../../src/cli/sweep.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -195,4 +196,57 @@ describe('#27: K from --learners, one name per meaning, paths from the caller', 
     expect(lines).toContain('warning: --d is an old name of --train-samples; use --train-samples\n');
     expect(printed(['--fig1-fleets', '3'], paperSpec)).toMatch(/^fleets = 3$/m);
   });
+});
+
+describe('experiments/ holds the paper\'s runs as files', () => {
+  const ex = (name: string) => join(ROOT, 'experiments', name);
+
+  it.each([
+    ['fig2-K20-T12.toml', spec, /^K = 20$/m],
+    ['fig2-K10-T30.toml', spec, /^T = 30$/m],
+    ['async/K20-T12-fednova.toml', spec, /^aggregate = "fednova"$/m],
+    ['async/K10-T30-fedavg.toml', spec, /^cycles = 5$/m],
+    ['dynamics/K20-T12-main.toml', spec, /^fading = "rayleigh"$/m],
+    ['dynamics/K20-T12-W150k.toml', spec, /^bandwidth-hz = 150000$/m],
+    ['fig1.toml', fig1Spec, /^fleets = 20$/m],
+    ['paper.toml', paperSpec, /^seeds = "5"$/m],
+    ['sweep-small.toml', sweepSpec, /^K = \[10, 20\]$/m],
+  ] as const)('%s resolves', (name, s, expected) => {
+    expect(printed(['--config', ex(name)], s as CommandSpec)).toMatch(expected);
+  });
+
+  it('npm run paper reads experiments/paper.toml by default: the same settings as before it existed', () => {
+    const text = printed([], paperSpec);
+    expect(text).toMatch(/^fleets = 20$/m);
+    expect(text).toMatch(/^cycles = 10$/m);
+    expect(text).toContain(`out = "${join(ROOT, 'results', 'paper')}"`);
+  });
+
+  it('the committed async and dynamics campaigns were run with exactly these files', () => {
+    for (const name of ['async/K20-T12-fedavg', 'async/K20-T12-fednova', 'async/K10-T30-fedavg', 'async/K10-T30-fednova', 'dynamics/K20-T12-main', 'dynamics/K20-T12-W150k']) {
+      const config = configFromArgs(parseArgs(['--config', ex(`${name}.toml`)], spec));
+      const saved = JSON.parse(readFileSync(join(ROOT, 'results', name, 'campaign.json'), 'utf8')).base;
+      for (const key of ['K', 'T', 'cycles', 'schemes', 'aggregate', 'fading', 'availability', 'csi', 'epsilon', 'late'] as const)
+        if (saved[key] !== undefined) expect(config[key], `${name} ${key}`).toEqual(saved[key]);
+      expect(config.params.bandwidth_hz, name).toBe(saved.params.bandwidth_hz);
+    }
+  });
+});
+
+describe('--config F runs what the equivalent flag line runs', () => {
+  // Every column but the wall-time ones (cycles.csv 1–8, learners.csv 1–12, as the reference check).
+  const columns = (path: string, n: number) => readFileSync(path, 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, n).join(','));
+
+  it('same cycles.csv and learners.csv', async () => {
+    const flags = ['--K', '3', '--T', '12', '--cycles', '1', '--train-samples', '600', '--test-samples', '200', '--schemes', 'optimal,eta', '--seed', '4', '--no-report'];
+    const f = file('run.toml', 'K = 3\nT = 12\ncycles = 1\ntrain-samples = 600\ntest-samples = 200\nschemes = ["optimal", "eta"]\nseed = 4\nreport = false\n');
+    const [a, b] = await Promise.all([
+      run('src/cli/experiment.ts', [...flags, '--out', join(dir, 'by-flags')], {}, 400_000),
+      run('src/cli/experiment.ts', ['--config', f, '--out', join(dir, 'by-file')], {}, 400_000),
+    ]);
+    expect(a.stderr).not.toMatch(/^error/m);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(columns(join(dir, 'by-file', 'cycles.csv'), 8)).toEqual(columns(join(dir, 'by-flags', 'cycles.csv'), 8));
+    expect(columns(join(dir, 'by-file', 'learners.csv'), 12)).toEqual(columns(join(dir, 'by-flags', 'learners.csv'), 12));
+  }, 420_000);
 });
