@@ -5,6 +5,7 @@
  * untouched, e.g. to look at a committed reference run without modifying it.
  */
 import { parseOrHelp, runCli, type CommandSpec } from './args.ts';
+import { flagsFor } from './settings.ts';
 import { renderRunReport } from '../report/index.ts';
 
 const SPEC: CommandSpec = {
@@ -13,11 +14,7 @@ const SPEC: CommandSpec = {
     'Render the charts (SVG + PNG) and a self-contained report.html of a run folder. They are written into the run folder itself, ' +
     'replacing the charts and report.html there, unless --out DIR is given: then they go to DIR and the run folder is not modified.',
   positionals: [{ name: 'run-folder', help: 'folder written by `npm run experiment` (config.json, cycles.csv, learners.csv, summary.json)', required: true }],
-  flags: [
-    { name: 'cycle', type: 'int', min: 1, help: 'global cycle shown in the timeline chart (default: the last cycle in learners.csv)', unit: 'cycle' },
-    { name: 'out', type: 'string', help: 'write the charts and report.html into this folder (created if needed) instead of the run folder, which is then left untouched' },
-    { name: 'font', type: 'string', env: 'MEL_FONT_FILE', help: 'extra .ttf/.otf font for the PNG text (only needed on a machine without system fonts)' },
-  ],
+  flags: flagsFor('report'),
   examples: ['npm run report -- results/my-run', 'npm run report -- results/reference-K20-T12 --cycle 1 --out /tmp/ref-cycle1'],
 };
 

