@@ -12,6 +12,11 @@ export function smallConfig(overrides: Partial<ExperimentConfig> = {}): Experime
     cycles: 2,
     seed: 7,
     alpha: null,
+    fleet_seed: null,
+    tau_max: null,
+    mean_on_cycles: null,
+    trace_file: null,
+    hosts: 3,
     train_samples: 2000,
     test_samples: 1000,
     backend: 'wasm',
@@ -22,7 +27,7 @@ export function smallConfig(overrides: Partial<ExperimentConfig> = {}): Experime
     learners_file: null,
     // 5× the paper's C_m: with 2000 samples τ stays at a few (ETA 2, optimal ~5), so tests train little.
     params: { ...PAPER_PRESET, model_params: PARAM_COUNT, flops_per_sample: 5 * PAPER_PRESET.flops_per_sample },
-    faults: { kill: [], drop_prob },
+    faults: { kill: [], drop_prob, kill_host: [] },
     ...overrides,
   };
 }
