@@ -10,7 +10,7 @@ import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
 import { flagsFor } from './settings.ts';
 import { renderRunReport } from '../report/index.ts';
 import { renderOverlay } from '../report/overlay.ts';
-import { parseTargets, TARGETS_HELP } from './targets-flag.ts';
+import { parseTargets } from './targets-flag.ts';
 
 const SPEC: CommandSpec = {
   command: 'npm run report --',

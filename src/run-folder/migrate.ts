@@ -30,7 +30,7 @@ const BEFORE = {
   max_staleness: null,
   aggregate: 'fedavg',
   model: DEFAULT_MODEL_NAME,
-  targets: ACCURACY_TARGETS,
+  targets: [...ACCURACY_TARGETS],
   user_schemes: [],
   scheme_timeout_s: DEFAULT_SCHEME_TIMEOUT_S,
 } as const satisfies Partial<ExperimentConfig>;
