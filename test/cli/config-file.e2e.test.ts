@@ -108,7 +108,9 @@ describe('a bad --config file: one line naming the file, its line and the key', 
 
   it('out of range: names the key and the range', () => {
     expect(refusal(['--config', file('range.toml', 'K = 0\n')])).toMatch(/range\.toml:1: K is out of range \(>= 1 and <= 1000\), got 0/);
-    expect(refusal(['--config', file('choice.toml', 'schemes = ["optimal", "bogus"]\n')])).toMatch(/choice\.toml:1: schemes: unknown value "bogus"/);
+    expect(refusal(['--config', file('choice.toml', 'scenario = "bogus"\n')])).toMatch(/choice\.toml:1: scenario must be one of parallel\|federated, got "bogus"/);
+    // Scheme names are checked with the user's own schemes in view (--scheme-module, --scheme-cmd).
+    expect(refusal(['--config', file('scheme.toml', 'schemes = ["optimal", "bogus"]\n')])).toMatch(/--schemes: unknown scheme "bogus"/);
   });
 
   it('a TOML syntax error: file:line', () => {
