@@ -2,7 +2,7 @@
  * `npm run experiment -- --K 20 --T 12`: adaptive allocation vs ETA on real learner processes.
  * Thin: parse flags into an ExperimentConfig, run it, render the report, print where things are.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +22,7 @@ import { parseOrHelp, printConfig, runCli, UsageError, type CommandSpec, type Pa
 import { configFromRunFolder } from './resume.ts';
 import { flagsFor, otherSettings, setting } from './settings.ts';
 import { parseLearnersJson } from '../model/devices.ts';
+import { readInputFile } from '../util/input-file.ts';
 import { parseTargets } from './targets-flag.ts';
 import { userSchemesFromArgs } from './scheme-flags.ts';
 import { openRunDashboard } from './dashboard-flags.ts';
@@ -109,7 +110,7 @@ function worldFromArgs(args: ParsedArgs): Pick<ExperimentConfig, 'fading' | 'sha
 function learnerCount(args: ParsedArgs): number {
   if (!args.learners) return args.K;
   if (!existsSync(args.learners)) throw new UsageError(`--learners file not found: ${args.learners}`);
-  const fleet = parseLearnersJson(readFileSync(args.learners, 'utf8'), systemParamsFromArgs(wireFixed(args)));
+  const fleet = parseLearnersJson(readInputFile(args.learners, '--learners'), systemParamsFromArgs(wireFixed(args)));
   if (args.given.has('K') && args.K !== fleet.length) throw new UsageError(`--K ${args.K} disagrees with the ${fleet.length} learners in ${args.learners} (omit --K)`);
   if (fleet.length > setting('K').max!) throw new UsageError(`--learners ${args.learners} describes ${fleet.length} learners; at most ${setting('K').max}`);
   return fleet.length;
