@@ -13,11 +13,12 @@ import type { CampaignSummary } from '../src/campaign/aggregate.ts';
 import { campaignTable, cyclesWord } from '../src/campaign/format.ts';
 import { CONTEXT, FIG2_PANELS, PAPER_CLAIMS, type PanelId } from '../src/campaign/paper-claims.ts';
 import { formatDuration, WorkTracker } from '../src/campaign/progress.ts';
-import { parseSeeds, SEED_EFFECTS } from '../src/campaign/seeds.ts';
+import { parseSeeds } from '../src/campaign/seeds.ts';
 import { judgeClaims, type Fig1Evidence, type Fig1Point } from '../src/campaign/verdict.ts';
-import { parseOrHelp, runCli, UsageError, type CommandSpec, type FlagSpec } from '../src/cli/args.ts';
+import { parseOrHelp, printConfig, runCli, UsageError, type CommandSpec } from '../src/cli/args.ts';
 import { consoleOutput, interruptible } from '../src/cli/campaign.ts';
-import { configFromArgs, spec as experimentSpec } from '../src/cli/experiment.ts';
+import { configFromArgs, SPAWNED } from '../src/cli/experiment.ts';
+import { flagsFor, otherSettings } from '../src/cli/settings.ts';
 import { monotonicSeconds } from '../src/emulation/clock.ts';
 import { PAPER_PRESET } from '../src/model/params.ts';
 import type { ExperimentConfig } from '../src/orchestrator/config.ts';
@@ -26,10 +27,6 @@ import { fig1Csv } from './fig1/csv.ts';
 import { FIG1_DEFAULTS, runFig1, sweepPoint, type Fig1Options } from './fig1/sweep.ts';
 import { claimsMarkdown, claimsMarkdownTable } from './paper/table.ts';
 
-// Fixed by the paper's figures, or meaningless here (rerun the command to continue).
-// targets: the paper's claims are at its own accuracy levels.
-const NOT_FOR_PAPER = new Set(['K', 'T', 'resume', 'external', 'host', 'port', 'token', 'learners', 'out', 'seeds', 'cycles', 'fixed-fleet', 'targets', 'json']);
-const byName = (name: string) => experimentSpec.flags.find((f) => f.name === name)!;
 
 export const spec: CommandSpec = {
   command: 'npm run paper --',
@@ -38,15 +35,10 @@ export const spec: CommandSpec = {
     '(K = 20, T = 12 s and K = 10, T = 30 s) as campaigns over several seeds; writes OUT/fig1/, OUT/fig2-K20-T12/, OUT/fig2-K10-T30/\n' +
     "and OUT/claims.md + claims.json: paper's claim | ours (mean ± 95 % CI) | reproduced yes/partly/no and why.\n" +
     'Prints an estimate of the total time first. Rerun the same command to continue after an interruption (finished seeds are kept).\n' +
-    'Every experiment flag except K, T and the connection flags applies to both panels.',
-  flags: [
-    { ...byName('seeds'), default: '5', help: `seeds per Fig. 2 panel: N = N seeds from --seed on, or a list like 1,4,9; ${SEED_EFFECTS}` },
-    { name: 'cycles', type: 'int', min: 1, default: 10, help: 'global cycles per scheme in each Fig. 2 run' },
-    byName('fixed-fleet'),
-    { name: 'fig1-fleets', type: 'int', min: 1, default: FIG1_DEFAULTS.seeds, unit: 'fleets', help: 'seeded fleets per Fig. 1 point (fleet i uses --seed + i)' },
-    { name: 'out', type: 'string', default: 'results/paper', help: 'output folder' },
-    ...experimentSpec.flags.filter((f: FlagSpec) => !NOT_FOR_PAPER.has(f.name)),
-  ],
+    'Every experiment flag except K, T and the connection flags applies to both panels. Its settings are in experiments/paper.toml\n' +
+    '(--config reads another file; flags override the file).',
+  otherSettings: otherSettings('paper'),
+  flags: flagsFor('paper', { fleets: FIG1_DEFAULTS.seeds, config: join(import.meta.dirname, 'paper.toml') }),
   examples: ['npm run paper', 'npm run paper -- --seeds 10 --out results/paper-10', 'npm run paper -- --seeds 2 --cycles 1 --train-samples 600 --test-samples 300 --out /tmp/paper-tiny'],
 };
 
@@ -91,12 +83,16 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
   const panels = FIG2_PANELS.map((p) => ({
     ...p,
     dir: join(out, p.id),
-    config: configFromArgs({ ...args, K: p.K, T: p.T, external: false, host: '127.0.0.1', port: 0, learners: undefined }),
+    config: configFromArgs({ ...args, ...SPAWNED, K: p.K, T: p.T }),
   }));
+  if (args.printConfig) {
+    printConfig(spec, args);
+    return 0;
+  }
   const tracker = new WorkTracker();
   for (const p of panels) for (const run of await planCampaign(p.config, seeds, fixedFleet)) tracker.plan(`K=${p.K} T=${p.T} seed ${run.seed}`, run.predictedS);
   log(
-    `npm run paper: Fig. 1 over ${args.fig1Fleets} fleets, then ${panels.length} Fig. 2 panels × ${seeds.length} seeds × ${cyclesWord(args.cycles)} = ${tracker.total()} runs; ` +
+    `npm run paper: Fig. 1 over ${args.fleets} fleets, then ${panels.length} Fig. 2 panels × ${seeds.length} seeds × ${cyclesWord(args.cycles)} = ${tracker.total()} runs; ` +
       `estimated total ≈ ${formatDuration(tracker.remainingS())} (prior estimate; refined after the first run)`,
   );
   mkdirSync(out, { recursive: true });
@@ -104,7 +100,7 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
 
   // ---- Fig. 1: pure solver sweeps, seconds ----
   const base = panels[0].config;
-  const fig1Options: Fig1Options = { ...FIG1_DEFAULTS, seeds: args.fig1Fleets, seedBase: args.seed, d: base.train_samples, scenario: base.scenario, params: base.params };
+  const fig1Options: Fig1Options = { ...FIG1_DEFAULTS, seeds: args.fleets, seedBase: args.seed, d: base.train_samples, scenario: base.scenario, params: base.params };
   const fig1Dir = join(out, 'fig1');
   mkdirSync(fig1Dir, { recursive: true });
   const { tauVsK, tauVsT } = runFig1(fig1Options);
@@ -143,7 +139,7 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
   const claims = judgeClaims(PAPER_CLAIMS, { fig1, panels: summaries, adaptive });
   const wall = monotonicSeconds() - started;
   const command = `npm run paper -- ${argv.join(' ')}`.trim();
-  const meta = { command, seeds, cycles: args.cycles, fig1_fleets: args.fig1Fleets, wall_s: wall, finished_at: new Date().toISOString(), settings: settingsText(base) };
+  const meta = { command, seeds, cycles: args.cycles, fig1_fleets: args.fleets, wall_s: wall, finished_at: new Date().toISOString(), settings: settingsText(base) };
   writeFileSync(join(out, 'claims.json'), JSON.stringify({ ...meta, adaptive_scheme: adaptive, claims }, null, 2) + '\n');
   const panelTables = panels.map((p) => ({ title: p.title, dir: relative(out, p.dir), table: campaignTable(summaries[p.id]!) }));
   writeFileSync(join(out, 'claims.md'), claimsMarkdown(claims, meta, panelTables, [CONTEXT.fig1, CONTEXT.fig2]));

@@ -13,6 +13,7 @@ import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { runExperiment } from '../orchestrator/experiment.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../orchestrator/run-files.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from '../report/render.ts';
+import { migrateRunConfig } from '../run-folder/migrate.ts';
 import { parseCycles } from '../run-folder/read.ts';
 import { formatCsvCell } from '../run-folder/csv.ts';
 import { cycleRowCells, CYCLES_HEADER, runTargets, type CycleRow } from '../run-folder/schema.ts';
@@ -64,10 +65,7 @@ export const CAMPAIGN_FILE = 'campaign.json';
 
 /** The run configuration of one seed of the campaign. */
 export function seedConfig(base: ExperimentConfig, seed: number, fleetSeed: number | null): ExperimentConfig {
-  const config: ExperimentConfig = { ...base, seed };
-  delete config.fleet_seed;
-  if (fleetSeed !== null) config.fleet_seed = fleetSeed;
-  return config;
+  return { ...base, seed, fleet_seed: fleetSeed };
 }
 
 /** How to reach and watch the learners, and the accuracy targets counted (computed from the rows): may differ between sessions of one campaign. */
@@ -136,7 +134,7 @@ export function seedState(dir: string, config: ExperimentConfig): SeedState {
   if (rows === null) return 'new';
   const configFile = path.join(dir, 'config.json');
   if (!existsSync(configFile)) throw new InputError(`${dir} has cycles.csv but no config.json; it is not a run of this campaign — move it away or choose another --out`);
-  const diff = configDifference(readJson(configFile), config as unknown as Record<string, unknown>);
+  const diff = configDifference(migrateRunConfig(readJson(configFile)), config as unknown as Record<string, unknown>);
   if (diff) throw new InputError(`${dir} holds a run with other settings (${diff}); choose another --out for a different campaign`);
   return isComplete(rows, config) ? 'complete' : 'partial';
 }
@@ -157,7 +155,7 @@ function claimFolder(out: string, base: ExperimentConfig, seeds: number[], fixed
     const saved = readJson(file);
     if (saved.kind !== 'mel-campaign') throw new InputError(`${file} is not a campaign file; choose another --out`);
     if (Boolean(saved.fixed_fleet) !== fixedFleet) throw new InputError(`${out} holds a campaign ${saved.fixed_fleet ? 'with' : 'without'} --fixed-fleet; choose another --out`);
-    const diff = configDifference((saved.base ?? {}) as Record<string, unknown>, shared as Record<string, unknown>);
+    const diff = configDifference(migrateRunConfig((saved.base ?? {}) as Record<string, unknown>), shared as Record<string, unknown>);
     if (diff) throw new InputError(`${out} holds a campaign with other settings (${diff}); choose another --out`);
     const known = Array.isArray(saved.seeds) ? (saved.seeds as number[]) : [];
     seeds = [...known, ...seeds.filter((s) => !known.includes(s))];

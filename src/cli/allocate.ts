@@ -4,47 +4,26 @@
  */
 import { readInputFile } from '../util/input-file.ts';
 import { InputError } from '../errors.ts';
-import { parseOrHelp, runCli, type CommandSpec } from './args.ts';
+import { parseOrHelp, printConfig, runCli, type CommandSpec } from './args.ts';
 import { formatAllocationReport } from '../allocation/format.ts';
 import { buildAllocationReport } from '../allocation/report.ts';
-import { ROBUST_ONLY_IN_EXPERIMENTS, SCHEMES, SYNC_SCHEMES, type SchemeName } from '../allocation/types.ts';
+import { ROBUST_ONLY_IN_EXPERIMENTS, SYNC_SCHEMES, type SchemeName } from '../allocation/types.ts';
 import { openSchemes } from '../schemes/index.ts';
-import { SCHEME_FLAGS, userSchemesFromArgs } from './scheme-flags.ts';
+import { userSchemesFromArgs } from './scheme-flags.ts';
 import { energyParamsFor } from '../model/energy.ts';
 import { DEFAULT_EXPERIMENT } from '../orchestrator/config.ts';
-import { MAX_T_S, MAX_TOTAL_SAMPLES } from '../allocation/feasibility.ts';
-import { SCENARIOS, type Scenario } from '../model/coefficients.ts';
+import type { Scenario } from '../model/coefficients.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson } from '../model/devices.ts';
-import { MODEL_FLAG, systemParamFlags, systemParamsFromArgs } from './param-flags.ts';
-
-const DEFAULT_K = 20;
+import { systemParamsFromArgs } from './param-flags.ts';
+import { flagsFor, otherSettings } from './settings.ts';
 
 const spec: CommandSpec = {
   command: 'npm run allocate --',
   summary:
     'Allocate d samples and τ local iterations to K wireless learners with the ETA, analytical and optimal schemes,\n' +
     'and per-learner τ_k with async (and energy, under --energy-j); every table shows each learner\'s energy per cycle.',
-  flags: [
-    { name: 'K', type: 'int', min: 1, max: 10_000_000, unit: 'learners', help: `number of learners (default: ${DEFAULT_K}, or the length of --learners)` },
-    { name: 'T', type: 'number', exclusiveMin: 0, max: MAX_T_S, unit: 's', default: 12, help: 'global cycle clock: deadline for send + τ iterations + return' },
-    { name: 'd', type: 'int', min: 1, max: MAX_TOTAL_SAMPLES, unit: 'samples', default: 60000, help: 'total batch size to allocate' },
-    { name: 'seed', type: 'int', min: 0, default: 1, help: 'seed of the generated fleet (placement)' },
-    { name: 'scenario', type: 'enum', choices: SCENARIOS, default: 'parallel', help: 'parallel: batch + weights travel; federated: only weights travel' },
-    { name: 'learners', type: 'string', help: 'JSON file: array of {"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..} (replaces the generated fleet)' },
-    {
-      name: 'schemes',
-      type: 'list',
-      help: `schemes to run: ${SCHEMES.join(',')}, or yours (--scheme-module, --scheme-cmd) (default: ${[...SYNC_SCHEMES, 'async'].join(',')}, and energy with --energy-j)`,
-    },
-    { name: 'max-staleness', type: 'int', min: 0, default: DEFAULT_EXPERIMENT.max_staleness, help: 'schemes async and energy: every τ_k ≤ τ* + s (τ* the largest minimum τ)' },
-    { name: 'kappa', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.energy.kappa_j_per_cycle_hz2, unit: 'J/(cycle·Hz²)', help: 'κ: compute energy κ·f²·τ_k·d_k·C_m (transmit power: --tx-power-dbm)' },
-    { name: 'rx-power-w', type: 'number', min: 0, default: DEFAULT_EXPERIMENT.energy.rx_power_w, unit: 'W', help: 'power while receiving batch and model (0: not counted)' },
-    { name: 'energy-j', type: 'number', exclusiveMin: 0, unit: 'J', help: 'energy budget per learner and cycle for scheme energy (a --learners entry\'s "energy_j" overrides it)' },
-    { name: 'json', type: 'boolean', default: false, help: 'print the report as JSON instead of tables' },
-    ...SCHEME_FLAGS,
-    MODEL_FLAG,
-    ...systemParamFlags(),
-  ],
+  otherSettings: otherSettings('allocate'),
+  flags: flagsFor('allocate'),
   examples: [
     'npm run allocate -- --K 20 --T 12',
     'npm run allocate -- --K 10 --T 30 --json',
@@ -53,6 +32,7 @@ const spec: CommandSpec = {
     'npm run allocate -- --K 20 --T 12 --schemes optimal,eta,mine --scheme-cmd "mine=python3 examples/schemes/proportional.py"',
     'npm run allocate -- --K 20 --T 12 --schemes optimal,mine --scheme-module mine=examples/schemes/proportional.ts',
     'npm run allocate -- --K 20 --T 12 --model lenet5 --json',
+    'npm run allocate -- --config experiments/fig2-K20-T12.toml',
   ],
 };
 
@@ -65,9 +45,13 @@ runCli(async () => {
     if (args.K !== undefined && args.K !== fleet.length)
       throw new InputError(`--K ${args.K} disagrees with the ${fleet.length} learners in ${args.learners} (omit --K)`);
   } else {
-    fleet = generateFleet(args.K ?? DEFAULT_K, args.seed, params);
+    fleet = generateFleet(args.K ?? DEFAULT_EXPERIMENT.K, args.seed, params);
   }
   assertUsableFleet(fleet);
+  if (args.printConfig) {
+    printConfig(spec, args, { K: fleet.length });
+    return;
+  }
   const budgets = fleet.map((l) => l.energy_budget_j ?? args.energyJ ?? Infinity);
   const hasBudget = budgets.some((b) => b < Infinity);
   const schemes = (args.schemes as SchemeName[] | undefined) ?? [...SYNC_SCHEMES, 'async', ...(hasBudget ? (['energy'] as const) : [])];
@@ -78,7 +62,7 @@ runCli(async () => {
   const report = await buildAllocationReport(fleet, params, {
     registry: opened.registry,
     T_s: args.T,
-    d: args.d,
+    d: args.trainSamples,
     scenario: args.scenario as Scenario,
     schemes,
     max_staleness: args.maxStaleness,

@@ -4,15 +4,18 @@
  * `runCli` turns it into one line on stderr and exit code 2 (no stack trace).
  */
 
+import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
+import { configToml, rawFromFile, readConfigFile } from './config-file.ts';
 
 export type FlagType = 'number' | 'int' | 'string' | 'boolean' | 'enum' | 'list';
+export type FlagValue = number | string | boolean | string[];
 
 export interface FlagSpec {
   name: string; // without leading dashes, e.g. "time-scale"
   type: FlagType;
   help: string;
-  default?: number | string | boolean | string[];
+  default?: FlagValue;
   unit?: string; // printed in --help, e.g. "s", "Hz"
   min?: number; // inclusive
   max?: number; // inclusive
@@ -21,6 +24,8 @@ export interface FlagSpec {
   refused?: Record<string, string>; // list values this command knows but refuses: value → why (exit 2)
   env?: string; // environment variable used when the flag is absent
   implicit?: string; // the value when the flag is given without one (e.g. --dashboard alone)
+  aliases?: string[]; // old names still accepted, with a deprecation line on stderr
+  path?: boolean; // a file or folder: relative to where the user ran the command (a --config file: to the file)
 }
 
 export interface CommandSpec {
@@ -30,6 +35,10 @@ export interface CommandSpec {
   /** `repeats` (last one only): it may be given any number of times */
   positionals?: { name: string; help: string; required?: boolean; repeats?: boolean }[];
   examples?: string[];
+  /** named tables a --config file may hold (sweep: `[sweep]` with the grid's lists) */
+  configTables?: string[];
+  /** keys a --config file may hold for other commands (skipped), so one file serves several commands */
+  otherSettings?: string[];
 }
 
 /** A flag or argument is malformed (exit code 2, like every InputError). */
@@ -37,15 +46,18 @@ export class UsageError extends InputError {
   override name = 'UsageError';
 }
 
-/** `given`: the flags written on the command line (by name), as opposed to defaults and environment. */
-export type ParsedArgs = { [flag: string]: any } & { _: string[]; help: boolean; given: Set<string> };
+/**
+ * `given`: the flags set on the command line or in the --config file (by name), as opposed to
+ * defaults and environment; `values`: every flag's value by name.
+ */
+export type ParsedArgs = { [flag: string]: any } & { _: string[]; help: boolean; given: Set<string>; values: Record<string, FlagValue | undefined> };
 
-function camel(name: string): string {
+export function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function convert(spec: FlagSpec, raw: string): number | string | boolean | string[] {
-  const flag = `--${spec.name}`;
+/** `flag`: how messages name the setting (the flag, or the file line and key it came from). */
+function convert(spec: FlagSpec, raw: string, flag = `--${spec.name}`): FlagValue {
   switch (spec.type) {
     case 'boolean':
       if (raw === 'true' || raw === '1') return true;
@@ -95,10 +107,15 @@ function describeRange(spec: FlagSpec): string {
   return parts.length ? ` (${parts.join(' and ')}${spec.unit ? ' ' + spec.unit : ''})` : '';
 }
 
+/** An old name still works, with one line saying the new one. */
+function deprecated(old: string, flag: FlagSpec, where = `--${old}`): void {
+  process.stderr.write(`warning: ${where} is an old name of --${flag.name}; use --${flag.name}\n`);
+}
+
 export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
-  const byName = new Map(spec.flags.map((f) => [f.name, f]));
+  const byName = new Map(spec.flags.flatMap((f) => [f.name, ...(f.aliases ?? [])].map((n) => [n, f] as const)));
   const seen = new Set<string>();
-  const out: ParsedArgs = { _: [], help: false, given: seen };
+  const out: ParsedArgs = { _: [], help: false, given: seen, values: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
@@ -124,6 +141,7 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
       raw = 'false';
     }
     if (!flag) throw new UsageError(`unknown flag --${name} (run with --help to list the flags)`);
+    if (flag.aliases?.includes(name)) deprecated(name, flag);
     if (seen.has(flag.name)) throw new UsageError(`--${flag.name} given twice`);
     seen.add(flag.name);
     if (raw === undefined) {
@@ -135,15 +153,20 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
         raw = absent ? flag.implicit! : argv[++i];
       }
     }
-    out[camel(flag.name)] = convert(flag, raw);
+    out[camel(flag.name)] = asPath(flag, convert(flag, raw), callerCwd());
   }
+  // A command may read a file of its own by default (npm run paper: experiments/paper.toml).
+  out.config ??= spec.flags.find((f) => f.name === 'config')?.default;
+  if (out.config !== undefined && !out.help) fromConfigFile(out, spec);
   for (const flag of spec.flags) {
     const key = camel(flag.name);
     if (out[key] !== undefined) continue;
     const fromEnv = flag.env ? process.env[flag.env] : undefined;
     if (fromEnv !== undefined && fromEnv !== '') out[key] = convert(flag, fromEnv);
-    else if (flag.default !== undefined) out[key] = flag.default;
+    // A default folder (results/fig1) lives in the project, where npm runs the command.
+    else if (flag.default !== undefined) out[key] = asPath(flag, flag.default, process.cwd());
   }
+  for (const flag of spec.flags) out.values[flag.name] = out[camel(flag.name)];
   if (!out.help && spec.positionals) {
     spec.positionals.forEach((p, i) => {
       if (p.required && out._[i] === undefined) throw new UsageError(`missing ${p.name}: ${p.help}`);
@@ -154,6 +177,48 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
     throw new UsageError(`unexpected argument "${out._[0]}" (flags start with --)`);
   }
   return out;
+}
+
+/** --config FILE: every setting the command line did not give comes from the file, checked like a flag. */
+function fromConfigFile(out: ParsedArgs, spec: CommandSpec): void {
+  const path = resolve(callerCwd(), out.config);
+  out.config = path;
+  for (const s of readConfigFile(path, spec.flags, spec.configTables, spec.otherSettings)) {
+    if (s.flag.aliases?.includes(s.key)) deprecated(s.key, s.flag, `${s.where}: ${s.key}`);
+    if (out.given.has(s.flag.name)) continue; // the command line wins
+    const value = asPath(s.flag, convert(s.flag, rawFromFile(s), `${s.where}: ${s.key}`), dirname(path));
+    out[camel(s.flag.name)] = value;
+    // A file that spells out a default (as --print-config writes) sets nothing a check across flags sees.
+    if (JSON.stringify(value) !== JSON.stringify(s.flag.default)) out.given.add(s.flag.name);
+  }
+}
+
+const asPath = (flag: FlagSpec, value: FlagValue, base: string) => (flag.path && typeof value === 'string' ? resolve(base, value) : value);
+
+/**
+ * The directory the user ran the command from: npm runs scripts in the package root and says where
+ * it was called in INIT_CWD. Relative paths the user gives resolve against it.
+ */
+export function callerCwd(): string {
+  return process.env.INIT_CWD || process.cwd();
+}
+
+/** A path the user gave, made absolute against the directory they ran the command from. */
+export function userPath(path: string): string;
+export function userPath(path: string | undefined): string | undefined;
+export function userPath(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : resolve(callerCwd(), path);
+}
+
+/** The resolved settings as TOML (what --config reads back to the same settings); `resolved`: values the command derived. */
+export function configText(spec: CommandSpec, args: ParsedArgs, resolved: Record<string, FlagValue | undefined> = {}): string {
+  const header = `${spec.command} --config FILE reads this file; flags on the command line override it`;
+  return configToml(spec.flags, { ...args.values, ...resolved }, header);
+}
+
+/** --print-config: the resolved settings on stdout. */
+export function printConfig(spec: CommandSpec, args: ParsedArgs, resolved: Record<string, FlagValue | undefined> = {}): void {
+  process.stdout.write(configText(spec, args, resolved));
 }
 
 export function helpText(spec: CommandSpec): string {
@@ -173,6 +238,7 @@ export function helpText(spec: CommandSpec): string {
     if (f.default !== undefined) extras.push(`default: ${Array.isArray(f.default) ? f.default.join(',') : String(f.default)}`);
     if (f.env) extras.push(`env: ${f.env}`);
     if (f.implicit !== undefined) extras.push(`alone: ${f.implicit}`);
+    if (f.aliases?.length) extras.push(`old name: ${f.aliases.map((a) => `--${a}`).join(', ')}`);
     lines.push(`${left.padEnd(34)} ${f.help}${extras.length ? ` [${extras.join('; ')}]` : ''}`);
   }
   lines.push(`  --help`.padEnd(34) + ' show this help');

@@ -4,19 +4,7 @@
  * starts, so a port that cannot be used stops the command (exit 2) with nothing begun.
  */
 import type { RunEvent } from '../orchestrator/events.ts';
-import type { FlagSpec, ParsedArgs } from './args.ts';
-
-export const DASHBOARD_FLAGS: FlagSpec[] = [
-  {
-    name: 'dashboard',
-    type: 'int',
-    min: 0,
-    max: 65535,
-    implicit: '0',
-    help: 'serve a live page of the run on this port (0 or no value: any free port; the URL is printed): accuracy and loss per cycle, the learner timeline, progress and ETA; /events streams it, /metrics is Prometheus text',
-  },
-  { name: 'dashboard-host', type: 'string', default: '127.0.0.1', help: 'address the dashboard listens on (0.0.0.0: every interface; the page then shows the run to anyone who can reach it)' },
-];
+import type { ParsedArgs } from './args.ts';
 
 export interface RunDashboard {
   /** every event of every run of the command; `label` names the run in a campaign or sweep */

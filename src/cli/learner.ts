@@ -9,34 +9,19 @@
 import { readInputFile } from '../util/input-file.ts';
 import { createModelCache } from '../learner/model-cache.ts';
 import { serveHost, sharedEngines, type ServeOptions } from '../learner/serve.ts';
-import { parseLearnerSpecs, SPEC_LIMITS, type LearnerSpec } from '../model/devices.ts';
-import { BACKEND_PREFERENCES, ENGINE_PREFERENCES } from '../nn/mlp.ts';
+import { parseLearnerSpecs, type LearnerSpec } from '../model/devices.ts';
 import { InputError } from '../errors.ts';
 import { formatIdRanges, MAX_IDS, parseIdRanges } from '../util/id-ranges.ts';
 import { claimWithRetry, type ClaimEnd, type ClaimOutcome } from '../learner/claim.ts';
 import { learnerTrust } from '../learner/tls.ts';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
+import { flagsFor } from './settings.ts';
 
 const spec: CommandSpec = {
   command: 'npm run learner --',
   summary:
     'Run MEL learners: connect to an orchestrator, train the tasks it sends, return the weights. One learner (--learner-id), or a learner host (--learner-ids): many learners in one process sharing one engine.',
-  flags: [
-    { name: 'connect', type: 'string', help: 'orchestrator URL, e.g. ws://192.0.2.10:8765 (printed by `npm run experiment -- --external`)' },
-    { name: 'token', type: 'string', env: 'MEL_TOKEN', help: 'the run token printed by the orchestrator' },
-    { name: 'learner-id', type: 'int', min: 0, help: 'this learner\'s id, 0..K-1, unique in the run' },
-    { name: 'learner-ids', type: 'string', help: 'run a learner host with these ids, e.g. 0-499, 0-9,20-29 or every 2nd 1-999/2, or auto:N to be granted the N lowest free ids (profiles from --learners, else the orchestrator\'s fleet)' },
-    { name: 'ca', type: 'string', help: 'with wss://: trust only the CA certificate(s) in this PEM file (default: Node\'s and the system\'s CAs)' },
-    { name: 'learners', type: 'string', help: 'with --learner-ids: JSON learners file (the orchestrator\'s format); entry i is learner i\'s profile' },
-    { name: 'f-hz', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.f_hz, unit: 'Hz', help: 'processor frequency this learner emulates (f_k); omit to take the orchestrator\'s fleet entry' },
-    { name: 'distance-m', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.distance_m, unit: 'm', help: 'distance to the orchestrator; the orchestrator derives the Shannon rate from it' },
-    { name: 'rate-bps', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.rate_bps, unit: 'bit/s', help: 'link rate to emulate (instead of --distance-m)' },
-    { name: 'retry-s', type: 'number', min: 0, default: 30, unit: 's', help: 'keep trying to (re)connect this long after a lost connection' },
-    { name: 'spawned', type: 'boolean', default: false, help: 'internal: started by the orchestrator; exit when stdin closes (the orchestrator is gone)' },
-    { name: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], help: 'prepare this training engine before connecting (the run\'s welcome says which one trains; default: prepare it then)' },
-    { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: 'auto', help: 'tfjs backend to prepare with --engine tfjs' },
-    { name: 'quiet', type: 'boolean', default: false, help: 'print only errors' },
-  ],
+  flags: flagsFor('learner'),
   examples: [
     'MEL_TOKEN=… npm run learner -- --connect ws://127.0.0.1:8765 --learner-id 0 --f-hz 2.4e9 --distance-m 31',
     'npm run learner -- --connect ws://10.0.0.5:8765 --token abc123 --learner-id 1 --f-hz 7e8 --rate-bps 1.2e8',

@@ -7,9 +7,10 @@
 import { folderKind, renderCampaignFolder, renderSweepFolder } from '../campaign/folder-report.ts';
 import { InputError } from '../errors.ts';
 import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
+import { flagsFor } from './settings.ts';
 import { renderRunReport } from '../report/index.ts';
 import { renderOverlay } from '../report/overlay.ts';
-import { parseTargets, TARGETS_HELP } from './targets-flag.ts';
+import { parseTargets } from './targets-flag.ts';
 
 const SPEC: CommandSpec = {
   command: 'npm run report --',
@@ -22,13 +23,7 @@ const SPEC: CommandSpec = {
     { name: 'folder', help: 'folder written by `npm run experiment` (a run, or a campaign with --seeds) or `npm run sweep`', required: true },
     { name: 'more-run-folders', help: 'further run folders to overlay on the first (needs --out)', repeats: true },
   ],
-  flags: [
-    { name: 'cycle', type: 'int', min: 1, help: 'global cycle shown in the timeline chart (default: the last cycle in learners.csv)', unit: 'cycle' },
-    { name: 'out', type: 'string', help: 'write the charts and report.html into this folder (created if needed) instead of the run folder, which is then left untouched' },
-    { name: 'targets', type: 'list', help: `${TARGETS_HELP} (default: the run's own, else 0.9667,0.97)` },
-    { name: 'json', type: 'boolean', default: false, help: 'print the summary as JSON on stdout (the run\'s summary.json as the report read it, or the campaign\'s); the file list goes to stderr' },
-    { name: 'font', type: 'string', env: 'MEL_FONT_FILE', help: 'extra .ttf/.otf font for the PNG text (only needed on a machine without system fonts)' },
-  ],
+  flags: flagsFor('report'),
   examples: [
     'npm run report -- results/my-run',
     'npm run report -- results/reference-K20-T12 --cycle 1 --out /tmp/ref-cycle1',

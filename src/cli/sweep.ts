@@ -4,8 +4,9 @@
  * rerun the same command to continue: finished cells are not rerun.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseSeeds, SEED_EFFECTS } from '../campaign/seeds.ts';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseSeeds } from '../campaign/seeds.ts';
 import { cellFolder, runSweep, sweepHeader, sweepRows, type SweepResult } from '../campaign/sweep.ts';
 import { seedFolder } from '../campaign/campaign.ts';
 import { writeFileAtomic } from '../orchestrator/run-files.ts';
@@ -13,16 +14,14 @@ import { formatDuration } from '../campaign/progress.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { MAX_T_S } from '../allocation/feasibility.ts';
-import { parseOrHelp, runCli, type CommandSpec, type FlagSpec, type ParsedArgs } from './args.ts';
+import { parseOrHelp, printConfig, runCli, type CommandSpec, type ParsedArgs } from './args.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import { consoleOutput, interruptible, stamp, withDashboard } from './campaign.ts';
 import { openRunDashboard } from './dashboard-flags.ts';
-import { configFromArgs, spec as experimentSpec } from './experiment.ts';
+import { configFromArgs, SPAWNED } from './experiment.ts';
+import { flagsFor, otherSettings, setting } from './settings.ts';
 import { gridValues } from './grid.ts';
 
-// Replaced by the grid's lists, or meaningless for a sweep (a sweep resumes by rerunning it).
-const NOT_FOR_SWEEP = new Set(['K', 'T', 'resume', 'external', 'host', 'port', 'token', 'learners', 'out', 'seeds', 'fixed-fleet', 'json']);
-const byName = (name: string) => experimentSpec.flags.find((f) => f.name === name)!;
 
 export const spec: CommandSpec = {
   command: 'npm run sweep --',
@@ -31,35 +30,29 @@ export const spec: CommandSpec = {
     'then write OUT/sweep.csv (one row per cell × scheme: τ, final accuracy, cycles to 96.67 % / 97 %, each mean and 95 % CI\n' +
     'over seeds, and how many seeds never reached a target), charts against T and K, and report.html.\n' +
     'Rerun the same command to continue an interrupted sweep: finished cells are not rerun. Every experiment flag applies to every cell.',
-  flags: [
-    { name: 'K', type: 'list', default: ['10', '20'], unit: 'learners', help: 'learner counts of the grid, e.g. 10,20,40' },
-    { name: 'T', type: 'list', default: ['12', '30'], unit: 's', help: 'global cycle clocks of the grid, e.g. 12,30,60' },
-    { ...byName('seeds'), default: '3', help: `seeds per cell: N = N seeds from --seed on, or a list like 1,4,9 (each in OUT/K<K>-T<T>/seed-S/); ${SEED_EFFECTS}` },
-    byName('fixed-fleet'),
-    { name: 'out', type: 'string', help: 'sweep folder (default results/sweep-<timestamp>); rerun with the same --out to continue' },
-    ...experimentSpec.flags.filter((f: FlagSpec) => !NOT_FOR_SWEEP.has(f.name) && f.name !== 'energy-j'),
-    {
-      name: 'energy-j',
-      type: 'list',
-      unit: 'J',
-      help: 'energy budgets per learner and cycle: one sweep per budget in OUT/E<budget>/, then OUT/energy_sweep.csv (accuracy, cycles and joules per cycle against the budget, per scheme)',
-    },
-  ],
+  otherSettings: otherSettings('sweep'),
+  flags: flagsFor('sweep'),
+  configTables: ['sweep'],
   examples: [
     'npm run sweep -- --K 10,20,40 --T 12,30,60 --seeds 3',
     'npm run sweep -- --K 10,20 --T 30 --seeds 1,2,3 --cycles 5 --train-samples 20000 --out results/sweep-small',
     'npm run sweep -- --K 20 --T 12 --seeds 1 --schemes optimal,energy --energy-j 4,8,16 --cycles 3',
+    'npm run sweep -- --config experiments/sweep-small.toml',
   ],
 };
 
 async function main(): Promise<number> {
   const args = parseOrHelp(process.argv.slice(2), spec);
-  const Ks = gridValues(args.K, 'K', true, byName('K').max);
+  const Ks = gridValues(args.K, 'K', true, setting('K').max);
   const Ts = gridValues(args.T, 'T', false, MAX_T_S);
   const seeds = parseSeeds(args.seeds, args.seed);
   const budgets = args.energyJ === undefined ? [undefined] : gridValues(args.energyJ, 'energy-j', false);
   // Checked with the smallest K, so a --fail learner exists in every cell.
-  const base = configFromArgs({ ...args, K: Math.min(...Ks), T: Ts[0], energyJ: budgets[0], external: false, host: '127.0.0.1', port: 0, learners: undefined });
+  const base = configFromArgs({ ...args, ...SPAWNED, K: Math.min(...Ks), T: Ts[0], energyJ: budgets[0] });
+  if (args.printConfig) {
+    printConfig(spec, args);
+    return 0;
+  }
   const out = args.out ?? join(PROJECT_ROOT, 'results', `sweep-${stamp()}`);
   if (budgets[0] !== undefined) return energySweep(args, budgets as number[], out, { Ks, Ts, seeds });
   const abort = interruptible('cell');
@@ -85,16 +78,16 @@ async function main(): Promise<number> {
 }
 
 /** One sweep per energy budget (OUT/E<budget>/), then OUT/energy_sweep.csv: each row one budget × cell × scheme. */
-async function energySweep(args: Record<string, any>, budgets: number[], out: string, grid: { Ks: number[]; Ts: number[]; seeds: number[] }): Promise<number> {
+async function energySweep(args: ParsedArgs, budgets: number[], out: string, grid: { Ks: number[]; Ts: number[]; seeds: number[] }): Promise<number> {
   const abort = interruptible('cell');
   const { log, onEvent: toConsole } = consoleOutput();
-  const dashboard = await openRunDashboard(args as ParsedArgs, log);
+  const dashboard = await openRunDashboard(args, log);
   const onEvent = withDashboard(toConsole, dashboard);
   const started = monotonicSeconds();
   log(`energy sweep folder: ${out} (budgets ${budgets.join(', ')} J)`);
   const done: { budget: number; result: SweepResult }[] = [];
   for (const budget of budgets) {
-    const config = configFromArgs({ ...args, K: Math.min(...grid.Ks), T: grid.Ts[0], energyJ: budget, external: false, host: '127.0.0.1', port: 0, learners: undefined });
+    const config = configFromArgs({ ...args, ...SPAWNED, K: Math.min(...grid.Ks), T: grid.Ts[0], energyJ: budget });
     // Each budget's runs apart on the dashboard: "E=4 J K=10 T=12 seed 3".
     const labelled = (e: RunEvent, label: string) => onEvent(e, `E=${budget} J ${label}`);
     const result = await runSweep(config, { out: join(out, `E${budget}`), ...grid, fixedFleet: args.fixedFleet, report: args.report !== false, log, onEvent: labelled, signal: abort.signal });
@@ -134,4 +127,5 @@ function seedEnergy(cellDir: string, seeds: number[], scheme: string): { mean: n
   return { mean: values.reduce((s, e) => s + e.mean_per_cycle_j, 0) / values.length, max: Math.max(...values.map((e) => e.max_learner_cycle_j)) };
 }
 
-runCli(main);
+// Run only as a script, so that tests can read the flag spec without side effects.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) runCli(main);

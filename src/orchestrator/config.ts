@@ -1,7 +1,7 @@
 /** The experiment's configuration (its shape is part of the run-folder schema) and the defaults derived from it. */
 import type { LearnerProfile } from '../model/devices.ts';
 import { DEFAULT_ENERGY_PARAMS, energyParamsFor, type EnergyParams } from '../model/energy.ts';
-import type { EnergySettings, ExperimentConfig } from '../run-folder/schema.ts';
+import type { ExperimentConfig } from '../run-folder/schema.ts';
 import { MAX_TIMEOUT_S } from '../util/timers.ts';
 
 export type { ExperimentConfig, FaultPlan } from '../run-folder/schema.ts';
@@ -62,24 +62,20 @@ export const TASK_TIMEOUT = { factor: 10, min_s: 10 } as const;
 export const MIN_HEARTBEAT_S = 0.1;
 
 export function defaultTaskTimeoutS(c: Pick<ExperimentConfig, 'T' | 'clock' | 'time_scale' | 'speed_jitter'>): number {
-  const wallPerCycle_s = c.clock === 'real' ? c.time_scale * c.T * Math.exp(3 * (c.speed_jitter ?? 0)) : c.T;
+  const wallPerCycle_s = c.clock === 'real' ? c.time_scale * c.T * Math.exp(3 * c.speed_jitter) : c.T;
   return Math.min(MAX_TIMEOUT_S, Math.max(TASK_TIMEOUT.min_s, Math.ceil(TASK_TIMEOUT.factor * wallPerCycle_s)));
 }
 
-/** The run's energy settings; runs from before the energy model get the defaults. */
-export function energySettings(c: Pick<ExperimentConfig, 'energy'>): EnergySettings {
-  return c.energy ?? DEFAULT_EXPERIMENT.energy;
-}
 
 /** Each learner's energy budget per cycle: its own (learners file), else the run's --energy-j, else none (Infinity). */
 export function energyBudgets(config: Pick<ExperimentConfig, 'energy'>, fleet: readonly Pick<LearnerProfile, 'energy_budget_j'>[]): number[] {
-  const all = energySettings(config).budget_j;
+  const all = config.energy.budget_j;
   return fleet.map((l) => l.energy_budget_j ?? all ?? Infinity);
 }
 
 /** The energy model's parameters for a run: κ and P_rx from its settings, P_tx from its transmit power. */
 export function runEnergyParams(c: Pick<ExperimentConfig, 'energy' | 'params'>): EnergyParams {
-  const e = energySettings(c);
+  const e = c.energy;
   return energyParamsFor(c.params, { kappa_j_per_cycle_hz2: e.kappa_j_per_cycle_hz2, rx_power_w: e.rx_power_w });
 }
 
@@ -94,3 +90,10 @@ export const HOSTS_PER_CORE = 2;
 export function defaultHosts(K: number, cores: number): number {
   return Math.min(K, HOSTS_PER_CORE * cores);
 }
+
+/**
+ * Above this many local iterations per cycle a learner over-trains: each of its τ epochs is another
+ * pass over the same small batch, so its model fits that batch and drifts from the others, and
+ * adaptive allocation can lose to ETA (seen with a few hundred samples per learner, τ of 54–68).
+ */
+export const TAU_OVERTRAINING_WARN = 20;

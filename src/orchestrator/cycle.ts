@@ -149,7 +149,7 @@ export async function runCycle(
   const runs = new Array<LearnerRun>(fleet.length);
   const finished: Promise<void>[] = [];
   // 4. (as results arrive) FedAvg or FedNova over who made it, folded in dispatch order.
-  const sum = createAggregator(config.aggregate ?? 'fedavg', globalWeights);
+  const sum = createAggregator(config.aggregate, globalWeights);
   let includedMax = 0;
   let folded = 0; // dispatchOrder[0 .. folded) are in the sum (or left out)
   const foldReady = () => {

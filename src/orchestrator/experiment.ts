@@ -11,7 +11,7 @@ import pLimit from 'p-limit';
 import { isBuiltinScheme, schemeRegistry } from '../allocation/index.ts';
 import type { SchemeRegistry } from '../allocation/scheme.ts';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
-import { DEFAULT_SCHEME_TIMEOUT_S, openSchemes } from '../schemes/index.ts';
+import { openSchemes } from '../schemes/index.ts';
 import { InputError } from '../errors.ts';
 import { MODEL_EXCHANGE_TOO_LONG } from '../allocation/infeasible.ts';
 import { firstN, loadMnist, mnistCounts, subset, type ImageSet } from '../data/mnist.ts';
@@ -23,7 +23,7 @@ import { createEngine, initWeights, layoutOf, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
 import { isLoopback, reachableUrls } from './addresses.ts';
 import { certFingerprint, type TlsFiles } from './listener.ts';
-import { energySettings, runEnergyParams, type ExperimentConfig } from './config.ts';
+import { runEnergyParams, TAU_OVERTRAINING_WARN, type ExperimentConfig } from './config.ts';
 export { energyBudgets } from './config.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { runCycle, type CycleServices, type LearnerRecord } from './cycle.ts';
@@ -37,7 +37,7 @@ import { identicalGroups, identicalGroupsFromRows } from './identical-allocation
 import { PHASE_TOLERANCE_TEXT } from '../emulation/faithfulness.ts';
 import { LearnerHub } from './hub.ts';
 import { parseCycles, parseLearners } from '../run-folder/read.ts';
-import { runTargets, type CycleRow, type LearnerRow, type RunConfigFile, type RunSummaryFile, type SchemeSummary } from '../run-folder/schema.ts';
+import { type CycleRow, type LearnerRow, type RunConfigFile, type RunSummaryFile, type SchemeSummary } from '../run-folder/schema.ts';
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
 import { writeJsonAtomic } from './run-files.ts';
 import { checkRunRows, checkSettingsDigest, settingsDigest } from './run-integrity.ts';
@@ -70,12 +70,7 @@ export interface RunOptions {
 
 export { RESPAWN_AFTER_MISSED_CYCLES } from './learner-upkeep.ts';
 
-/**
- * Above this many local iterations per cycle a learner over-trains: each of its τ epochs is another
- * pass over the same small batch, so its model fits that batch and drifts from the others, and
- * adaptive allocation can lose to ETA (seen with a few hundred samples per learner, τ of 54–68).
- */
-export const TAU_OVERTRAINING_WARN = 20;
+export { TAU_OVERTRAINING_WARN } from './config.ts';
 
 export type { RunSummaryFile } from '../run-folder/schema.ts';
 
@@ -111,7 +106,7 @@ function gitCommit(): string | null {
 export function buildFleet(config: ExperimentConfig): LearnerProfile[] {
   const fleet = config.learners_file
     ? parseLearnersJson(readInputFile(config.learners_file, '--learners'), config.params)
-    : generateFleet(config.K, config.fleet_seed ?? config.seed, config.params);
+    : generateFleet(config.K, config.fleet_seed === null ? config.seed : config.fleet_seed, config.params);
   if (fleet.length !== config.K) throw new InputError(`--learners file describes ${fleet.length} learners but K is ${config.K}`);
   assertUsableFleet(fleet);
   return fleet;
@@ -214,7 +209,7 @@ async function noteIdenticalAllocations(
   if (groups.length === 0) return;
   const uncapped = config.tau_max ? await allocateAll({ ...config, tau_max: null }, fleet, ctx.schemes) : allocations;
   const by_cap = groups.map((g) => identicalGroups(new Map(g.map((scheme) => [scheme, uncapped.get(scheme)!]))).length === 0);
-  ctx.emit({ type: 'identical-allocations', groups, by_cap, tau_max: config.tau_max ?? null });
+  ctx.emit({ type: 'identical-allocations', groups, by_cap, tau_max: config.tau_max });
 }
 
 function allocationBriefs(allocations: Map<SchemeName, FeasibleAllocation>): AllocationBrief[] {
@@ -299,8 +294,8 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
     schemes[scheme] = summarizeScheme(
       cycleRows.filter((r) => r.scheme === scheme),
       learnerRows.filter((r) => r.scheme === scheme),
-      energySettings(config).budget_j,
-      runTargets(config),
+      config.energy.budget_j,
+      config.targets,
     );
   const t = totalOf(sessions);
   // Overhead: cycle wall time spent neither training (spread over the compute slots) nor evaluating.
@@ -369,10 +364,10 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   // announce them (from --learners, or the seeded fleet), so feasibility is known before anyone joins.
   const fleet = buildFleet(config);
   // The user's schemes: modules loaded, processes started once for the whole run (stopped at its end).
-  const schemes = await openSchemes(config.user_schemes ?? [], { timeout_s: config.scheme_timeout_s ?? DEFAULT_SCHEME_TIMEOUT_S, log });
+  const schemes = await openSchemes(config.user_schemes, { timeout_s: config.scheme_timeout_s, log });
   try {
     await allocateAll(config, fleet, schemes.registry); // infeasible T or d: say so now, not after K learners joined
-    if (!config.external) checkMemory(config.K, config.hosts ?? config.K, opts.memoryMb, emit);
+    if (!config.external) checkMemory(config.K, config.hosts, opts.memoryMb, emit);
     const eventLog = {
       open: () => {
         events = new EventLog(opts.out, { fresh: !opts.resume }, log);
@@ -440,7 +435,7 @@ function summarizeFolder(config: ExperimentConfig, out: string, sessions: Sessio
   const summary = buildSummary(config, cycleRows, learnerRows, sessions, engine);
   if (cycleRows.length === 0) return { out, summary, interrupted, completedCycles: 0 }; // no result to write or show
   writeJsonAtomic(join(out, 'summary.json'), summary);
-  emit({ type: 'summary', schemes: summary.schemes, targets: runTargets(config) });
+  emit({ type: 'summary', schemes: summary.schemes, targets: config.targets });
   if (!summary.overruns.faithful) emit({ type: 'unfaithful', ...summary.overruns });
   return { out, summary, interrupted, completedCycles: cycleRows.length };
 }
@@ -616,7 +611,7 @@ async function startLearners(
   ctx.emit({ type: 'waiting', K: config.K, url: reachable[0] }); // before any learner can join and say so
   const processes = config.external
     ? null
-    : new LearnerHosts(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), ctx.log, hostBlocks(config.K, config.hosts ?? config.K), [
+    : new LearnerHosts(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), ctx.log, hostBlocks(config.K, config.hosts), [
         '--engine',
         config.engine,
         '--backend',

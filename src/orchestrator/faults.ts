@@ -33,7 +33,7 @@ export interface TaskSender {
 }
 
 export function withFaults(hub: TaskSender, plan: FaultPlan, seed: number, act: FaultActions): TaskSender {
-  const hostKills = plan.kill_host ?? [];
+  const hostKills = plan.kill_host;
   if (plan.kill.length === 0 && hostKills.length === 0 && plan.drop_prob === 0) return hub;
   const hostsKilled = new Set<string>(); // `${scheme} ${cycle} ${host}`: each planned host kill happens once per scheme
   return {

@@ -26,7 +26,7 @@ import { historyQuantile, independentEpsilon, rateQuantileBps, speedQuantileHz }
 import { MAX_TAU } from '../protocol/messages.ts';
 import type { Csi, LearnerRow } from '../run-folder/schema.ts';
 import type { LearnerRecord } from './cycle.ts';
-import { DEFAULT_EXPERIMENT, energyBudgets, runEnergyParams, type ExperimentConfig } from './config.ts';
+import { energyBudgets, runEnergyParams, type ExperimentConfig } from './config.ts';
 import type { World } from './world.ts';
 
 /** A device's speed and rate as somebody believes or measured them. */
@@ -95,8 +95,8 @@ export class Planner {
     /** every scheme the run may use: the built-in ones, and the user's */
     private readonly schemes: SchemeRegistry = schemeRegistry(),
   ) {
-    this.csi = config.csi ?? DEFAULT_EXPERIMENT.csi;
-    this.epsilon = config.epsilon ?? DEFAULT_EXPERIMENT.epsilon;
+    this.csi = config.csi;
+    this.epsilon = config.epsilon;
     this.robustProfile = new Array(fleet.length);
     this.budgets = energyBudgets(config, fleet);
   }
@@ -160,8 +160,8 @@ export class Planner {
       T_s: this.config.T,
       d: this.config.train_samples,
       // No plan may ask more of a learner than it accepts.
-      tau_max: Math.min(this.config.tau_max || MAX_TAU, MAX_TAU),
-      ...(max_staleness !== undefined && max_staleness !== null ? { max_staleness } : {}),
+      tau_max: Math.min(this.config.tau_max ?? MAX_TAU, MAX_TAU),
+      ...(max_staleness !== null ? { max_staleness } : {}),
       energy: devices.map((l) => wireEnergyCoefficients(l, params, scenario, energyParams)),
       budget_j: ids.map((k) => this.budgets[k]),
     });

@@ -7,7 +7,7 @@
 import { createDynamics, type DynamicsSpec, type WorldState } from '../model/dynamics.ts';
 import type { LearnerProfile } from '../model/devices.ts';
 import { assertTraceFits, parseTrace, traceState } from '../model/trace.ts';
-import { DEFAULT_EXPERIMENT, type ExperimentConfig } from './config.ts';
+import type { ExperimentConfig } from './config.ts';
 
 export interface World {
   /** learner k's (fleet index) true state in cycle c >= 1 */
@@ -18,18 +18,18 @@ export interface World {
   readonly spec: DynamicsSpec | null;
 }
 
-/** What a run's config says about its world; absent fields (runs from before them) mean "off". */
+/** What a run's config says about its world. */
 export type WorldSettings = Pick<ExperimentConfig, 'T' | 'seed' | 'speed_jitter' | 'fading' | 'shadowing_db' | 'speed_mps' | 'availability' | 'mean_on_cycles'>;
 
 export function dynamicsSpecOf(c: WorldSettings): DynamicsSpec {
-  const availability = c.availability ?? DEFAULT_EXPERIMENT.availability;
+  const availability = c.availability;
   return {
-    fading: c.fading ?? DEFAULT_EXPERIMENT.fading,
-    shadowing_db: c.shadowing_db ?? DEFAULT_EXPERIMENT.shadowing_db,
-    speed_mps: c.speed_mps ?? DEFAULT_EXPERIMENT.speed_mps,
+    fading: c.fading,
+    shadowing_db: c.shadowing_db,
+    speed_mps: c.speed_mps,
     // Learners walk for one nominal cycle between allocations (also under --late wait).
     cycle_s: c.T,
-    speed_jitter: c.speed_jitter ?? DEFAULT_EXPERIMENT.speed_jitter,
+    speed_jitter: c.speed_jitter,
     availability,
     mean_on_cycles: availability < 1 ? (c.mean_on_cycles ?? defaultMeanOnCycles(availability)) : Infinity,
   };

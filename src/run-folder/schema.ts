@@ -297,8 +297,8 @@ export interface FaultPlan {
   kill: { learner: number; cycle: number }[];
   /** Probability that a learner's finished result is lost on the way back (seeded). */
   drop_prob: number;
-  /** Kill learner host `host`'s process right after its first task of cycle `cycle` was sent (absent in older runs: none). */
-  kill_host?: { host: number; cycle: number }[];
+  /** Kill learner host `host`'s process right after its first task of cycle `cycle` was sent. */
+  kill_host: { host: number; cycle: number }[];
 }
 
 /** Everything that defines an experiment run; config.json holds it whole, so a run can be repeated or resumed. */
@@ -311,9 +311,9 @@ export interface ExperimentConfig {
   /**
    * Seed of the generated fleet (positions → channels) when it should differ from `seed`: a campaign
    * with --fixed-fleet keeps its first seed's fleet and varies only the training randomness.
-   * Absent = `seed`.
+   * null = `seed`.
    */
-  fleet_seed?: number;
+  fleet_seed: number | null;
   scenario: Scenario;
   alpha: number | null; // federated: Dirichlet concentration for non-IID shards; null = IID
   train_samples: number; // d
@@ -321,8 +321,8 @@ export interface ExperimentConfig {
   minibatch: number;
   lr: number;
   local_iteration: 'epoch' | 'step';
-  /** at most this many local iterations per cycle (--tau-max); null or absent = no cap */
-  tau_max?: number | null;
+  /** at most this many local iterations per cycle (--tau-max); null = no cap */
+  tau_max: number | null;
   clock: ClockMode;
   time_scale: number;
   late: 'drop' | 'wait';
@@ -331,30 +331,29 @@ export interface ExperimentConfig {
    * speed and link rate; the allocation only knows the nominal ones, so a slowed learner can miss T.
    * 0 (default) = devices exactly as profiled.
    */
-  speed_jitter?: number;
+  speed_jitter: number;
   /**
-   * A world that changes (src/model/dynamics.ts), each absent in runs from before it (= off):
-   * block fading, log-normal shadowing σ (dB), random-waypoint speed (m/s), on/off availability
+   * A world that changes (src/model/dynamics.ts): block fading, log-normal shadowing σ (dB), random-waypoint speed (m/s), on/off availability
    * (stationary probability and mean on-run in cycles), or a replayed trace file instead.
    */
-  fading?: 'none' | 'rayleigh';
-  shadowing_db?: number;
-  speed_mps?: number;
-  availability?: number;
-  mean_on_cycles?: number | null;
-  trace_file?: string | null;
+  fading: 'none' | 'rayleigh';
+  shadowing_db: number;
+  speed_mps: number;
+  availability: number;
+  mean_on_cycles: number | null;
+  trace_file: string | null;
   /** what the allocator knows of each learner: the profile (default), last cycle's measurement, or the truth */
-  csi?: Csi;
+  csi: Csi;
   /** robust scheme: planned probability of a learner missing T */
-  epsilon?: number;
+  epsilon: number;
   engine: EnginePreference;
   /** tfjs backend, when the tfjs engine runs */
   backend: BackendPreference;
-  /** the network the learners train (--model, see src/nn/model-spec.ts); absent in older runs = the paper's MLP */
-  model?: string;
+  /** the network the learners train (--model, see src/nn/model-spec.ts) */
+  model: string;
   compute_slots: number;
-  /** spawned learner host processes the K learners are spread over (absent in runs before hosts: one per learner) */
-  hosts?: number;
+  /** spawned learner host processes the K learners are spread over */
+  hosts: number;
   host: string;
   port: number;
   external: boolean;
@@ -365,18 +364,18 @@ export interface ExperimentConfig {
   learners_file: string | null;
   params: SystemParams;
   faults: FaultPlan;
-  /** Per-learner schemes: at most this max τ_k − min τ_k (--max-staleness); null = unbounded; absent in older runs. */
-  max_staleness?: number | null;
-  /** How updates are averaged (--aggregate); absent in older runs = fedavg. */
-  aggregate?: AggregateRule;
-  /** Energy model and budget (--kappa, --rx-power-w, --energy-j); P_tx is params.tx_power_dbm. Absent in older runs = defaults. */
-  energy?: EnergySettings;
-  /** Accuracy targets (fractions, ascending) the summaries count cycles to (--targets); absent in older runs = ACCURACY_TARGETS. */
-  targets?: number[];
-  /** The user's schemes named in `schemes` (--scheme-module, --scheme-cmd); absent = none. */
-  user_schemes?: UserSchemeSpec[];
-  /** Seconds a user's scheme may take for one answer (--scheme-timeout-s); absent = the default. */
-  scheme_timeout_s?: number;
+  /** Per-learner schemes: at most this max τ_k − min τ_k (--max-staleness); null = unbounded. */
+  max_staleness: number | null;
+  /** How updates are averaged (--aggregate). */
+  aggregate: AggregateRule;
+  /** Energy model and budget (--kappa, --rx-power-w, --energy-j); P_tx is params.tx_power_dbm. */
+  energy: EnergySettings;
+  /** Accuracy targets (fractions, ascending) the summaries count cycles to (--targets). */
+  targets: number[];
+  /** The user's schemes named in `schemes` (--scheme-module, --scheme-cmd); empty: none. */
+  user_schemes: UserSchemeSpec[];
+  /** Seconds a user's scheme may take for one answer (--scheme-timeout-s). */
+  scheme_timeout_s: number;
 }
 
 /** A user's allocation scheme: a module exporting allocate(problem), or a command started once per run (docs/schemes.md). */

@@ -16,7 +16,7 @@ describe('npm run paper (tiny)', () => {
     const out = tmpDir('paper');
     const lines: string[] = [];
     // 100× the paper's C_m keeps τ at a few with 600 samples, so the 20 learners train little.
-    const argv = ['--seeds', '2', '--cycles', '1', '--train-samples', '600', '--test-samples', '300', '--fig1-fleets', '2',
+    const argv = ['--seeds', '2', '--cycles', '1', '--train-samples', '600', '--test-samples', '300', '--fleets', '2',
       '--flops-per-sample', String(100 * PAPER_PRESET.flops_per_sample), '--out', out];
     const code = await paperMain(argv, { log: (l) => lines.push(l) });
     expect(code, lines.join('\n')).toBe(0);

@@ -31,7 +31,7 @@ describe('--fixed-fleet', () => {
     expect(fixed).toMatchObject({ seed: 5, fleet_seed: 1 });
     expect(buildFleet(fixed)).toEqual(buildFleet({ ...base, seed: 1 }));
     expect(buildFleet(seedConfig(base, 5, null))).not.toEqual(buildFleet({ ...base, seed: 1 }));
-    expect('fleet_seed' in seedConfig({ ...base, fleet_seed: 3 }, 5, null)).toBe(false);
+    expect(seedConfig({ ...base, fleet_seed: 3 }, 5, null).fleet_seed).toBe(null); // every field is set: null = the run's own seed
   });
 
   it('configDifference: session keys are free, a longer run extends, anything else names the setting', () => {

@@ -38,7 +38,7 @@ const cases: [string, string, string[], RegExp][] = [
   ['BackendError', 'src/cli/train-central.ts', ['--engine', 'tfjs', '--backend', 'node', '--epochs', '1'], /backend node is not available/],
   ['DataError', 'src/cli/train-central.ts', ['--data-dir', '/nonexistent'], /nonexistent/],
   ['IdxFormatError', 'src/cli/train-central.ts', ['--data-dir', '<idx>'], /IDX/i],
-  ['ReportInputError', 'src/cli/report.ts', ['/nonexistent-run'], /run folder not found/],
+  ['InputError (report folder)', 'src/cli/report.ts', ['/nonexistent-run'], /\/nonexistent-run: folder not found/],
   ['InputError (learners file)', 'src/cli/allocate.ts', ['--learners', '<missing>'], /learners/],
   ['UsageError', 'src/cli/learner.ts', ['--learner-id', '0'], /--connect/],
   ['UsageError (host ids)', 'src/cli/learner.ts', ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-ids', '5-2'], /--learner-ids: range "5-2" must run from a smaller id/],

@@ -32,12 +32,12 @@ const noActions: FaultActions = { kill: () => {}, killHost: () => {}, hostOf: (i
 describe('withFaults', () => {
   it('without faults it is the hub itself', () => {
     const hub = okHub([]);
-    expect(withFaults(hub, { kill: [], drop_prob: 0 }, 1, noActions)).toBe(hub);
+    expect(withFaults(hub, { kill: [], drop_prob: 0, kill_host: [] }, 1, noActions)).toBe(hub);
   });
 
   it('--fail L@C kills learner L once its cycle-C task has left, in every scheme, and no other', async () => {
     const events: string[] = [];
-    const faulty = withFaults(okHub(events), { kill: [{ learner: 2, cycle: 3 }], drop_prob: 0 }, 1, { ...noActions, kill: (id, cycle) => events.push(`kill ${id}@${cycle}`) });
+    const faulty = withFaults(okHub(events), { kill: [{ learner: 2, cycle: 3 }], drop_prob: 0, kill_host: [] }, 1, { ...noActions, kill: (id, cycle) => events.push(`kill ${id}@${cycle}`) });
     for (const scheme of ['optimal', 'eta'])
       for (const [id, cycle] of [[2, 3], [2, 2], [1, 3]]) await faulty.sendTask(id, task(cycle, scheme), 1000, { hold: true }).outcome;
     expect(events.filter((e) => e.startsWith('kill'))).toEqual(['kill 2@3', 'kill 2@3']);
@@ -72,7 +72,7 @@ describe('withFaults', () => {
   });
 
   it('--drop-prob loses results as `lost` (timeline kept), the same (cycle, learner) pairs in every scheme, at about the rate asked', async () => {
-    const faulty = withFaults(okHub([]), { kill: [], drop_prob: 0.3 }, 7, noActions);
+    const faulty = withFaults(okHub([]), { kill: [], drop_prob: 0.3, kill_host: [] }, 7, noActions);
     const lost = async (scheme: string) => {
       const out: string[] = [];
       for (let cycle = 1; cycle <= 50; cycle++)

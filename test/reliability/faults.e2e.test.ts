@@ -56,7 +56,7 @@ describe('learner faults in real runs', () => {
   }
 
   it('a learner killed mid-cycle is left out of that cycle (average re-normalised), respawned, and back in the next', async () => {
-    const config = fastConfig({ faults: { kill: [{ learner: 1, cycle: 1 }], drop_prob: 0 } });
+    const config = fastConfig({ faults: { kill: [{ learner: 1, cycle: 1 }], drop_prob: 0, kill_host: [] } });
     const log = collectLog();
     const run: RunResult = await runExperiment(config, { out: tmpDir('fault-kill'), ...log.sinks });
     expect(run.interrupted).toBe(false);
@@ -103,7 +103,7 @@ describe('learner faults in real runs', () => {
   });
 
   it('drop_prob = 1 loses every result: weights and accuracy stay at their initial values, the run completes', async () => {
-    const config = fastConfig({ faults: { kill: [], drop_prob: 1 } });
+    const config = fastConfig({ faults: { kill: [], drop_prob: 1, kill_host: [] } });
     const log = collectLog();
     const run = await runExperiment(config, { out: tmpDir('fault-drop'), ...log.sinks });
     expect(run.interrupted).toBe(false);
@@ -130,7 +130,7 @@ describe('learner faults in real runs', () => {
   });
 
   it('drop_prob = 0.5 loses the same learners\' results in every scheme (the fault plan is paired)', async () => {
-    const config = fastConfig({ schemes: ['optimal', 'eta'], faults: { kill: [], drop_prob: 0.5 } });
+    const config = fastConfig({ schemes: ['optimal', 'eta'], faults: { kill: [], drop_prob: 0.5, kill_host: [] } });
     const log = collectLog();
     const run = await runExperiment(config, { out: tmpDir('fault-drop-paired'), ...log.sinks });
     const lost = (scheme: string) =>

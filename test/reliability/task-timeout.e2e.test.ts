@@ -16,15 +16,15 @@ import { collectLog, fastConfig, helloFrame, RawClient, tmpDir } from './helpers
 
 describe('task timeout', () => {
   it('is derived from T (and the time scale and jitter on the real clock)', () => {
-    expect(defaultTaskTimeoutS({ T: 12, clock: 'virtual', time_scale: 1 })).toBe(120);
-    expect(defaultTaskTimeoutS({ T: 12, clock: 'real', time_scale: 0.5 })).toBe(60);
+    expect(defaultTaskTimeoutS({ T: 12, clock: 'virtual', time_scale: 1, speed_jitter: 0 })).toBe(120);
+    expect(defaultTaskTimeoutS({ T: 12, clock: 'real', time_scale: 0.5, speed_jitter: 0 })).toBe(60);
     expect(defaultTaskTimeoutS({ T: 12, clock: 'real', time_scale: 2, speed_jitter: 0.2 })).toBe(Math.ceil(10 * 2 * 12 * Math.exp(0.6)));
-    expect(defaultTaskTimeoutS({ T: 0.1, clock: 'virtual', time_scale: 1 })).toBe(TASK_TIMEOUT.min_s);
+    expect(defaultTaskTimeoutS({ T: 0.1, clock: 'virtual', time_scale: 1, speed_jitter: 0 })).toBe(TASK_TIMEOUT.min_s);
   });
 
   it('a learner that sends half a result but answers pings costs one derived timeout, not 600 s', async () => {
     const T = 1;
-    const timeout_s = defaultTaskTimeoutS({ T, clock: 'virtual', time_scale: 1 });
+    const timeout_s = defaultTaskTimeoutS({ T, clock: 'virtual', time_scale: 1, speed_jitter: 0 });
     expect(timeout_s).toBe(10);
     const config = fastConfig({ K: 1, T, cycles: 1, external: true, train_samples: 200, heartbeat_s: 0.5, task_timeout_s: timeout_s });
     const log = collectLog();
