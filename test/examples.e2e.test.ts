@@ -20,6 +20,10 @@ const TMP = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'mel-examples-'));
 /** Examples that need what a test cannot have, by the start of the command line, with the reason. */
 const SKIPPED: { prefix: string; reason: string }[] = [
   {
+    prefix: 'npm run learner -- --connect wss://',
+    reason: 'joins a TLS orchestrator on another machine with its certificate; test/reliability/tls.e2e.test.ts runs hosts against a TLS run',
+  },
+  {
     prefix: 'npm run dashboard -- ',
     reason: 'serves a folder until stopped; test/dashboard/cli.e2e.test.ts runs it against a finished run and reads its page and metrics',
   },

@@ -13,7 +13,7 @@ import { userSchemesFromArgs } from './scheme-flags.ts';
 import { energyParamsFor } from '../model/energy.ts';
 import { DEFAULT_EXPERIMENT } from '../orchestrator/config.ts';
 import type { Scenario } from '../model/coefficients.ts';
-import { assertUsableFleet, generateFleet, parseLearnersJson } from '../model/devices.ts';
+import { assertUsableFleet, generateFleet, parseLearnersJson, type LearnerProfile } from '../model/devices.ts';
 import { systemParamsFromArgs } from './param-flags.ts';
 import { flagsFor, otherSettings } from './settings.ts';
 
@@ -39,7 +39,7 @@ const spec: CommandSpec = {
 runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), spec);
   const params = systemParamsFromArgs(args);
-  let fleet;
+  let fleet: LearnerProfile[];
   if (args.learners !== undefined) {
     fleet = parseLearnersJson(readInputFile(args.learners, '--learners'), params);
     if (args.K !== undefined && args.K !== fleet.length)

@@ -254,6 +254,7 @@ export function helpText(spec: CommandSpec): string {
  * any other error → one line (stack only with MEL_DEBUG=1), exit 1.
  * `main` may return an exit code.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a command's main may return nothing (exit 0) or its exit code
 export function runCli(main: () => Promise<number | void>): void {
   main().then(
     (code) => exit(code ?? 0),

@@ -37,7 +37,7 @@ import { identicalGroups, identicalGroupsFromRows } from './identical-allocation
 import { PHASE_TOLERANCE_TEXT } from '../emulation/faithfulness.ts';
 import { LearnerHub } from './hub.ts';
 import { parseCycles, parseLearners } from '../run-folder/read.ts';
-import { type CycleRow, type LearnerRow, type RunConfigFile, type RunSummaryFile, type SchemeSummary } from '../run-folder/schema.ts';
+import type { CycleRow, LearnerRow, RunConfigFile, RunSummaryFile, SchemeSummary } from '../run-folder/schema.ts';
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
 import { writeJsonAtomic } from './run-files.ts';
 import { checkRunRows, checkSettingsDigest, settingsDigest } from './run-integrity.ts';
