@@ -12,7 +12,15 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [E2E], setupFiles: ['test/helpers/no-io-guard.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [E2E],
+          setupFiles: ['test/helpers/no-io-guard.ts'],
+        },
+      },
       { extends: true, test: { name: 'e2e', include: [E2E] } },
     ],
   },

@@ -28,18 +28,43 @@ import type { RunConfigFile, RunSummaryFile } from '../src/run-folder/schema.ts'
 
 const SPEC: CommandSpec = {
   command: 'npm run bench:scale --',
-  summary: 'Set-up, wall time per cycle, training alone (the same trainings without the emulator, with their SGD steps), peak total memory, CPU seconds and emulator overhead of runs with K learners (equal d, T and τ), --reps runs per K.',
+  summary:
+    'Set-up, wall time per cycle, training alone (the same trainings without the emulator, with their SGD steps), peak total memory, CPU seconds and emulator overhead of runs with K learners (equal d, T and τ), --reps runs per K.',
   flags: [
     { name: 'K', type: 'list', default: ['20', '100', '500', '1000'], help: 'learner counts to run' },
-    { name: 'T', type: 'number', exclusiveMin: 0, default: 12, unit: 's', help: 'cycle clock; must be feasible for every K' },
-    { name: 'tau', type: 'int', min: 1, default: 5, help: 'local iterations of every run (--tau-max; each K must reach at least this τ at T)' },
+    {
+      name: 'T',
+      type: 'number',
+      exclusiveMin: 0,
+      default: 12,
+      unit: 's',
+      help: 'cycle clock; must be feasible for every K',
+    },
+    {
+      name: 'tau',
+      type: 'int',
+      min: 1,
+      default: 5,
+      help: 'local iterations of every run (--tau-max; each K must reach at least this τ at T)',
+    },
     { name: 'cycles', type: 'int', min: 1, default: 2, help: 'cycles per run' },
-    { name: 'reps', type: 'int', min: 1, default: 1, help: 'runs per K, interleaved (every K once, then again): each K reports its median run by wall time per cycle' },
-    { name: 'hosts', type: 'int', min: 1, help: 'learner host processes (default: the experiment\'s, two per core)' },
+    {
+      name: 'reps',
+      type: 'int',
+      min: 1,
+      default: 1,
+      help: 'runs per K, interleaved (every K once, then again): each K reports its median run by wall time per cycle',
+    },
+    { name: 'hosts', type: 'int', min: 1, help: "learner host processes (default: the experiment's, two per core)" },
     { name: 'train-samples', type: 'int', min: 1, default: 60000, help: 'd, the same for every K' },
     { name: 'json', type: 'boolean', default: false, help: 'print one JSON object instead of the table' },
   ],
-  examples: ['npm run bench:scale', 'npm run bench:scale -- --K 20,1000 --reps 3', 'npm run bench:scale -- --K 20,200 --cycles 1', 'npm run -s bench:scale -- --json'],
+  examples: [
+    'npm run bench:scale',
+    'npm run bench:scale -- --K 20,1000 --reps 3',
+    'npm run bench:scale -- --K 20,200 --cycles 1',
+    'npm run -s bench:scale -- --json',
+  ],
 };
 
 interface Row {
@@ -104,7 +129,12 @@ function treeUsage(root: number): { total: number; rootOnly: number; cpu: Map<nu
  * batch (the cycle's cut of the data order), τ_k and training seed, from the initial weights.
  * Only the engine's train calls are timed.
  */
-async function trainingAlone(out: string, config: RunConfigFile, engine: Engine, train: ImageSet): Promise<{ seconds: number; steps: number }> {
+async function trainingAlone(
+  out: string,
+  config: RunConfigFile,
+  engine: Engine,
+  train: ImageSet,
+): Promise<{ seconds: number; steps: number }> {
   const file = join(out, 'learners.csv');
   const learners = parseLearners(readFileSync(file, 'utf8'), file).filter((l) => l.cycle === 1 && l.batch > 0);
   const order = cycleDataOrder(config.train_samples, config.seed, 1);
@@ -129,15 +159,33 @@ async function trainingAlone(out: string, config: RunConfigFile, engine: Engine,
   return { seconds, steps };
 }
 
-async function runOne(K: number, a: Record<string, any>, out: string, replay: { engine: Engine; train: ImageSet }): Promise<Row> {
+async function runOne(
+  K: number,
+  a: Record<string, any>,
+  out: string,
+  replay: { engine: Engine; train: ImageSet },
+): Promise<Row> {
   // node --import tsx: the orchestrator is the child itself (the tsx CLI would add a wrapper process).
   const args = [
     heapFlag(),
     '--import',
     'tsx',
     join(PROJECT_ROOT, 'src', 'cli', 'experiment.ts'),
-    '--K', String(K), '--T', String(a.T), '--cycles', String(a.cycles), '--schemes', 'optimal', '--tau-max', String(a.tau),
-    '--train-samples', String(a.trainSamples), '--out', out, '--no-report',
+    '--K',
+    String(K),
+    '--T',
+    String(a.T),
+    '--cycles',
+    String(a.cycles),
+    '--schemes',
+    'optimal',
+    '--tau-max',
+    String(a.tau),
+    '--train-samples',
+    String(a.trainSamples),
+    '--out',
+    out,
+    '--no-report',
     ...(a.hosts !== undefined ? ['--hosts', String(a.hosts)] : []),
   ];
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -155,11 +203,15 @@ async function runOne(K: number, a: Record<string, any>, out: string, replay: { 
   }, 200);
   const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
   clearInterval(timer);
-  if (code !== 0) throw new Error(`K = ${K}: the experiment exited with ${code}:\n${stderr.split('\n').slice(-8).join('\n')}`);
+  if (code !== 0)
+    throw new Error(`K = ${K}: the experiment exited with ${code}:\n${stderr.split('\n').slice(-8).join('\n')}`);
   const summary: RunSummaryFile = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   const config: RunConfigFile = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   const tau = summary.schemes.optimal.mean_tau ?? 0;
-  if (tau !== a.tau) throw new UsageError(`K = ${K} reaches only τ = ${tau} at T = ${a.T}, below --tau ${a.tau}: raise --T or lower --tau so every K does the same work`);
+  if (tau !== a.tau)
+    throw new UsageError(
+      `K = ${K} reaches only τ = ${tau} at T = ${a.T}, below --tau ${a.tau}: raise --T or lower --tau so every K does the same work`,
+    );
   const cycles = a.cycles as number;
   const alone = await trainingAlone(out, config, replay.engine, replay.train);
   return {
@@ -197,7 +249,9 @@ async function main(): Promise<number> {
     return n;
   });
   // The replay's engine and data: what the runs use by default (onnx, full MNIST's first d rows).
-  const engine = await createEngine({ engine: 'auto', backend: 'auto' }, (line) => process.stderr.write(line + '\n'), ['train']);
+  const engine = await createEngine({ engine: 'auto', backend: 'auto' }, (line) => process.stderr.write(line + '\n'), [
+    'train',
+  ]);
   const mnist = await loadMnist();
   const replay = { engine, train: mnist.train };
   const dir = mkdtempSync(join(os.tmpdir(), 'mel-bench-scale-'));
@@ -207,7 +261,10 @@ async function main(): Promise<number> {
     // Interleaved, so a noisy minute of the machine touches every K alike.
     for (let r = 1; r <= a.reps; r++)
       for (const K of Ks) {
-        if (!a.json) process.stderr.write(`K = ${K}${a.reps > 1 ? `, run ${r} of ${a.reps}` : ''}: running (${((Date.now() - started) / 1000).toFixed(0)} s elapsed)\n`);
+        if (!a.json)
+          process.stderr.write(
+            `K = ${K}${a.reps > 1 ? `, run ${r} of ${a.reps}` : ''}: running (${((Date.now() - started) / 1000).toFixed(0)} s elapsed)\n`,
+          );
         runs.get(K)!.push(await runOne(K, a, join(dir, `K${K}-${r}`), replay));
       }
   } finally {
@@ -216,14 +273,30 @@ async function main(): Promise<number> {
   const rows = Ks.map((K) => medianRun(runs.get(K)!));
   const base = rows[0];
   if (a.json) {
-    process.stdout.write(JSON.stringify({ T: a.T, tau: a.tau, d: a.trainSamples, cycles: a.cycles, reps: a.reps, cores: os.availableParallelism(), rows, wall_per_cycle_vs_first: rows.map((r) => r.wall_per_cycle_s / base.wall_per_cycle_s), train_alone_vs_first: rows.map((r) => r.train_alone_s / base.train_alone_s) }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify(
+        {
+          T: a.T,
+          tau: a.tau,
+          d: a.trainSamples,
+          cycles: a.cycles,
+          reps: a.reps,
+          cores: os.availableParallelism(),
+          rows,
+          wall_per_cycle_vs_first: rows.map((r) => r.wall_per_cycle_s / base.wall_per_cycle_s),
+          train_alone_vs_first: rows.map((r) => r.train_alone_s / base.train_alone_s),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     return 0;
   }
   const f = (v: number, d = 1) => v.toFixed(d);
   const lines = [
     `d = ${a.trainSamples}, T = ${a.T} s, τ = ${a.tau} for every K (same sample-passes), ${a.cycles} cycle(s), scheme optimal, ${os.availableParallelism()} cores` +
       (a.reps > 1 ? `; ${a.reps} runs per K, each row the median run by wall/cycle` : ''),
-    'training alone: the first cycle\'s local trainings replayed one after another in this process, no emulator (equal sample-passes, not equal SGD steps)',
+    "training alone: the first cycle's local trainings replayed one after another in this process, no emulator (equal sample-passes, not equal SGD steps)",
     '',
     'K      hosts  set-up s  wall/cycle s  ×first  training alone s  ×first  SGD steps  train÷slots s  eval s  overhead s  overhead %  peak RSS MB (orchestrator)  CPU s orch./hosts  missing',
   ];

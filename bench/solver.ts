@@ -21,7 +21,13 @@ const spec: CommandSpec = {
     { name: 'd', type: 'int', min: 1, unit: 'samples', default: 60000, help: 'total batch size' },
     { name: 'reps', type: 'int', min: 1, default: 15, help: 'timed runs per point (after one warm-up run)' },
     { name: 'seed', type: 'int', min: 0, default: 1, help: 'fleet seed' },
-    { name: 'schemes', type: 'list', choices: SCHEMES, default: ['optimal', 'analytical', 'eta'], help: 'schemes to time' },
+    {
+      name: 'schemes',
+      type: 'list',
+      choices: SCHEMES,
+      default: ['optimal', 'analytical', 'eta'],
+      help: 'schemes to time',
+    },
     { name: 'json', type: 'boolean', default: false, help: 'print JSON instead of a table' },
   ],
 };
@@ -60,7 +66,15 @@ runCli(async () => {
         solve(scheme, problem);
         ms.push(performance.now() - t0);
       }
-      rows.push({ scheme, K, tau: first.feasible ? first.tau : null, median_ms: median(ms), min_ms: Math.min(...ms), max_ms: Math.max(...ms), reps: args.reps });
+      rows.push({
+        scheme,
+        K,
+        tau: first.feasible ? first.tau : null,
+        median_ms: median(ms),
+        min_ms: Math.min(...ms),
+        max_ms: Math.max(...ms),
+        reps: args.reps,
+      });
     }
   }
   if (args.json) {
@@ -69,10 +83,22 @@ runCli(async () => {
   }
   const fmt = (x: number) => x.toFixed(3);
   const lines = [['scheme', 'K', 'τ', 'median ms', 'min ms', 'max ms', 'reps']];
-  for (const r of rows) lines.push([r.scheme, String(r.K), r.tau === null ? 'infeasible' : String(r.tau), fmt(r.median_ms), fmt(r.min_ms), fmt(r.max_ms), String(r.reps)]);
+  for (const r of rows)
+    lines.push([
+      r.scheme,
+      String(r.K),
+      r.tau === null ? 'infeasible' : String(r.tau),
+      fmt(r.median_ms),
+      fmt(r.min_ms),
+      fmt(r.max_ms),
+      String(r.reps),
+    ]);
   const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   process.stdout.write(`T=${args.T} s, d=${args.d}, paper preset, seed ${args.seed}\n`);
   process.stdout.write(lines.map((l) => l.map((c, i) => c.padStart(widths[i])).join('  ')).join('\n') + '\n');
   const big = rows.filter((r) => r.K === 100_000 && r.scheme !== 'eta');
-  if (big.length) process.stdout.write(`goal: K=100000 under ${GOAL_MS} ms — ${big.map((r) => `${r.scheme} ${r.median_ms < GOAL_MS ? 'met' : 'MISSED'} (${fmt(r.median_ms)} ms)`).join(', ')}\n`);
+  if (big.length)
+    process.stdout.write(
+      `goal: K=100000 under ${GOAL_MS} ms — ${big.map((r) => `${r.scheme} ${r.median_ms < GOAL_MS ? 'met' : 'MISSED'} (${fmt(r.median_ms)} ms)`).join(', ')}\n`,
+    );
 });

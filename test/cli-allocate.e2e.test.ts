@@ -18,7 +18,14 @@ function run(...args: string[]): Promise<{ code: number; stdout: string; stderr:
 let dir: string;
 beforeAll(() => {
   dir = tmpDir('allocate');
-  writeFileSync(join(dir, 'ok.json'), JSON.stringify([{ f_hz: 2.4e9, distance_m: 10 }, { f_hz: 7e8, rate_bps: 5e7 }, { f_hz: 1e9, distance_m: 40 }]));
+  writeFileSync(
+    join(dir, 'ok.json'),
+    JSON.stringify([
+      { f_hz: 2.4e9, distance_m: 10 },
+      { f_hz: 7e8, rate_bps: 5e7 },
+      { f_hz: 1e9, distance_m: 40 },
+    ]),
+  );
   writeFileSync(join(dir, 'bad.json'), '[{"f_hz": 2.4e9}]');
   writeFileSync(join(dir, 'broken.json'), '[{"f_hz": 2.4e9,');
 });
@@ -64,7 +71,9 @@ describe.concurrent('npm run allocate', () => {
     const r = await run('--K', '4', '--T', '30', '--d', '6000', '--scenario', 'federated', '--schemes', 'eta,optimal');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('scenario=federated');
-    expect(r.stdout).toMatch(/learner +f \(GHz\) +dist \(m\) +rate \(Mbit\/s\) +d_k +τ_k +t_S \(s\) +τ·t_C \(s\) +t_R \(s\) +t_k \(s\) +slack \(s\) +E_k \(J\)/);
+    expect(r.stdout).toMatch(
+      /learner +f \(GHz\) +dist \(m\) +rate \(Mbit\/s\) +d_k +τ_k +t_S \(s\) +τ·t_C \(s\) +t_R \(s\) +t_k \(s\) +slack \(s\) +E_k \(J\)/,
+    );
     expect(r.stdout).toMatch(/== eta ==[\s\S]*== optimal ==/);
     expect(r.stdout).not.toContain('== analytical ==');
     expect(r.stdout).toMatch(/τ per scheme — eta: τ=\d+, optimal: τ=\d+/);
@@ -73,7 +82,29 @@ describe.concurrent('npm run allocate', () => {
   it('--help lists every flag with default and unit', async () => {
     const r = await run('--help');
     expect(r.code).toBe(0);
-    for (const flag of ['--K', '--T', '--d', '--seed', '--scenario', '--learners', '--json', '--schemes', '--bandwidth-hz', '--tx-power-dbm', '--noise-dbm-per-hz', '--pathloss-a-db', '--pathloss-b-db', '--radius-m', '--cpu-hz', '--features', '--data-bits', '--model-bits', '--model-coeffs-per-sample', '--model-params', '--flops-per-sample'])
+    for (const flag of [
+      '--K',
+      '--T',
+      '--d',
+      '--seed',
+      '--scenario',
+      '--learners',
+      '--json',
+      '--schemes',
+      '--bandwidth-hz',
+      '--tx-power-dbm',
+      '--noise-dbm-per-hz',
+      '--pathloss-a-db',
+      '--pathloss-b-db',
+      '--radius-m',
+      '--cpu-hz',
+      '--features',
+      '--data-bits',
+      '--model-bits',
+      '--model-coeffs-per-sample',
+      '--model-params',
+      '--flops-per-sample',
+    ])
       expect(r.stdout).toContain(flag);
     expect(r.stdout).toMatch(/--T <number> .*unit: s.*default: 12/);
     expect(r.stdout).toMatch(/--bandwidth-hz <number> .*unit: Hz.*default: 5000000/);
@@ -106,13 +137,22 @@ describe.concurrent('npm run allocate', () => {
   it('malformed or missing learners file → exit 2 naming the problem', async () => {
     expectUsageFailure(await run('--learners', join(dir, 'bad.json')), /entry 0: give distance_m/);
     expectUsageFailure(await run('--learners', join(dir, 'broken.json')), /not valid JSON/);
-    expectUsageFailure(await run('--learners', join(dir, 'nope.json')), /--learners .*nope.json: cannot read it \(ENOENT\)/);
-    expectUsageFailure(await run('--learners', join(dir, 'ok.json'), '--K', '5'), /--K 5 disagrees with the 3 learners/);
+    expectUsageFailure(
+      await run('--learners', join(dir, 'nope.json')),
+      /--learners .*nope.json: cannot read it \(ENOENT\)/,
+    );
+    expectUsageFailure(
+      await run('--learners', join(dir, 'ok.json'), '--K', '5'),
+      /--K 5 disagrees with the 3 learners/,
+    );
   });
 
   it('infeasible T → exit 2 naming the binding learner', async () => {
     const r = await run('--K', '5', '--T', '0.05', '--json');
-    expectUsageFailure(r, /infeasible \(eta, analytical, optimal, async\): T=0.05 s is shorter than the model exchange time of every learner \(shortest C0 = [\d.]+ s, learner \d\)/);
+    expectUsageFailure(
+      r,
+      /infeasible \(eta, analytical, optimal, async\): T=0.05 s is shorter than the model exchange time of every learner \(shortest C0 = [\d.]+ s, learner \d\)/,
+    );
     expect(JSON.parse(r.stdout).allocations.optimal.feasible).toBe(false);
     expectUsageFailure(await run('--K', '3', '--T', '1'), /even τ=1 allows only Σcap=\d+ < d=60000 samples/);
   });

@@ -21,15 +21,18 @@ const TMP = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'mel-examples-'));
 const SKIPPED: { prefix: string; reason: string }[] = [
   {
     prefix: 'npm run learner -- --connect wss://',
-    reason: 'joins a TLS orchestrator on another machine with its certificate; test/reliability/tls.e2e.test.ts runs hosts against a TLS run',
+    reason:
+      'joins a TLS orchestrator on another machine with its certificate; test/reliability/tls.e2e.test.ts runs hosts against a TLS run',
   },
   {
     prefix: 'npm run dashboard -- ',
-    reason: 'serves a folder until stopped; test/dashboard/cli.e2e.test.ts runs it against a finished run and reads its page and metrics',
+    reason:
+      'serves a folder until stopped; test/dashboard/cli.e2e.test.ts runs it against a finished run and reads its page and metrics',
   },
   {
     prefix: 'npm run learner -- --connect ws://',
-    reason: 'joins an orchestrator on another machine (a documentation address); the --external example starts the learner host its orchestrator prints',
+    reason:
+      'joins an orchestrator on another machine (a documentation address); the --external example starts the learner host its orchestrator prints',
   },
 ];
 
@@ -39,14 +42,26 @@ const FIXTURES: Record<string, () => Promise<string>> = {
   'results/my-run': () => fixtureRun(),
   'my-fleet.json': async () => {
     const file = join(TMP, 'my-fleet.json');
-    writeFileSync(file, JSON.stringify([{ f_hz: 2.4e9, distance_m: 31 }, { f_hz: 7e8, rate_bps: 1.2e8 }, { f_hz: 7e8, distance_m: 40 }]));
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { f_hz: 2.4e9, distance_m: 31 },
+        { f_hz: 7e8, rate_bps: 1.2e8 },
+        { f_hz: 7e8, distance_m: 40 },
+      ]),
+    );
     return file;
   },
 };
 
 /** How the work of each example shrinks, when its command declares the flag. */
 const SHRINK: Record<string, (given: string | undefined, example: Example) => string | undefined> = {
-  cycles: (given, ex) => (ex.args.includes('--resume') ? (given === undefined ? undefined : '2') : String(Math.max(1, ...faultCycles(ex.args)))),
+  cycles: (given, ex) =>
+    ex.args.includes('--resume')
+      ? given === undefined
+        ? undefined
+        : '2'
+      : String(Math.max(1, ...faultCycles(ex.args))),
   seeds: (given) => (given === undefined ? undefined : '1'),
   'test-samples': () => '200',
   'tau-max': (given) => given ?? '1',
@@ -59,7 +74,9 @@ const SHRINK: Record<string, (given: string | undefined, example: Example) => st
 /** Commands whose examples must also shrink d (they have no --tau-max to keep the work small). */
 const SHRINK_D: Record<string, string> = { 'train:central': '3000', 'bench:scale': '3000' };
 /** bench:scale's K list is its size: the first K only. */
-const SHRINK_LIST: Record<string, Record<string, (v: string) => string>> = { 'bench:scale': { K: (v) => v.split(',')[0] } };
+const SHRINK_LIST: Record<string, Record<string, (v: string) => string>> = {
+  'bench:scale': { K: (v) => v.split(',')[0] },
+};
 
 interface Example {
   script: string;
@@ -69,14 +86,19 @@ interface Example {
 }
 
 const faultCycles = (args: string[]) =>
-  args.flatMap((a, i) => (args[i - 1] === '--fail' || args[i - 1] === '--fail-host' ? a.split(',').map((x) => Number(x.split('@')[1])) : []));
+  args.flatMap((a, i) =>
+    args[i - 1] === '--fail' || args[i - 1] === '--fail-host' ? a.split(',').map((x) => Number(x.split('@')[1])) : [],
+  );
 
 /** Words as a POSIX shell splits them, for plain and quoted words ('…', "…"); variables and backquotes are refused. */
 function shellWords(line: string, where: string): string[] {
-  if (/[`$\\]/.test(line)) throw new Error(`${where}: variables, backquotes or escapes in an example are not handled here`);
+  if (/[`$\\]/.test(line))
+    throw new Error(`${where}: variables, backquotes or escapes in an example are not handled here`);
   const words: string[] = [];
-  for (const m of line.matchAll(/(?:[^\s'"]+|'[^']*'|"[^"]*")+/g)) words.push(m[0].replace(/'([^']*)'|"([^"]*)"/g, (_q, a, b) => a ?? b));
-  if (words.join('').length + (line.match(/['"]/g)?.length ?? 0) < line.replace(/\s+/g, '').length) throw new Error(`${where}: unbalanced quotes`);
+  for (const m of line.matchAll(/(?:[^\s'"]+|'[^']*'|"[^"]*")+/g))
+    words.push(m[0].replace(/'([^']*)'|"([^"]*)"/g, (_q, a, b) => a ?? b));
+  if (words.join('').length + (line.match(/['"]/g)?.length ?? 0) < line.replace(/\s+/g, '').length)
+    throw new Error(`${where}: unbalanced quotes`);
   return words;
 }
 
@@ -84,12 +106,18 @@ function parseExample(text: string, source: string): Example {
   const words = shellWords(text.replace(/\s+#.*$/, '').trim(), `${source}: ${text}`);
   const [npm, run, ...rest] = words;
   const [script, dashes, ...args] = rest.filter((w, i) => !(w === '-s' || w === '--silent') || i > rest.indexOf('--')); // npm's own -s
-  if (npm !== 'npm' || run !== 'run' || (dashes !== undefined && dashes !== '--')) throw new Error(`${source}: not an npm run example: ${text}`);
+  if (npm !== 'npm' || run !== 'run' || (dashes !== undefined && dashes !== '--'))
+    throw new Error(`${source}: not an npm run example: ${text}`);
   return { script, args, text: text.replace(/\s+#.*$/, '').trim(), source };
 }
 
 /** The docs users read: README.md and docs/*.md. */
-const DOC_FILES = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOC_FILES = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** Every line of a ```sh block of the docs that runs an npm script (continuations joined, env prefixes kept for the skip list). */
 function readmeExamples(): Example[] {
@@ -111,9 +139,17 @@ const scripts: Record<string, string> = JSON.parse(readFileSync(join(ROOT, 'pack
 /** The TypeScript entry point of an npm script. */
 const entryOf = (script: string) => scripts[script]?.match(/(\S+\.ts)\b/)?.[1];
 
-function run(cmd: string, args: string[], opts: { env?: Record<string, string>; onStderr?: (text: string) => void } = {}) {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; onStderr?: (text: string) => void } = {},
+) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -145,7 +181,25 @@ let fixtureRunDir: Promise<string> | null = null;
 function fixtureRun(): Promise<string> {
   fixtureRunDir ??= (async () => {
     const out = join(TMP, 'fixture-run');
-    const args = ['--import', 'tsx', 'src/cli/experiment.ts', '--K', '20', '--T', '12', '--cycles', '1', '--tau-max', '1', '--test-samples', '200', '--hosts', '1', '--out', out];
+    const args = [
+      '--import',
+      'tsx',
+      'src/cli/experiment.ts',
+      '--K',
+      '20',
+      '--T',
+      '12',
+      '--cycles',
+      '1',
+      '--tau-max',
+      '1',
+      '--test-samples',
+      '200',
+      '--hosts',
+      '1',
+      '--out',
+      out,
+    ];
     const r = await run(process.execPath, args);
     if (r.code !== 0) throw new Error(`fixture run failed:\n${r.stderr}`);
     return out;
@@ -167,14 +221,21 @@ async function commandFor(ex: Example, flags: Set<string>, index: number): Promi
   };
   for (const [i, a] of args.entries()) if (FIXTURES[a]) args[i] = await FIXTURES[a]();
   for (const [flag, shrink] of Object.entries(SHRINK)) {
-    if (!flags.has(flag) || (flag === 'tau-max' && value('resume') !== undefined) || (flag === 'hosts' && args.includes('--external'))) continue;
+    if (
+      !flags.has(flag) ||
+      (flag === 'tau-max' && value('resume') !== undefined) ||
+      (flag === 'hosts' && args.includes('--external'))
+    )
+      continue;
     const v = shrink(value(flag), ex);
     if (v !== undefined && !(flag === 'test-samples' && value('resume') !== undefined)) set(flag, v);
   }
   if (SHRINK_D[ex.script]) set('train-samples', SHRINK_D[ex.script]);
-  for (const [flag, f] of Object.entries(SHRINK_LIST[ex.script] ?? {})) set(flag, f(value(flag) ?? helpDefault(ex.script, flag)));
+  for (const [flag, f] of Object.entries(SHRINK_LIST[ex.script] ?? {}))
+    set(flag, f(value(flag) ?? helpDefault(ex.script, flag)));
   // Outputs: the same --out in two examples stays the same folder (the rerun of a campaign continues it).
-  if (flags.has('out') && value('resume') === undefined) set('out', join(TMP, 'out', value('out')?.replace(/[^\w.-]+/g, '_') ?? `example-${index}`));
+  if (flags.has('out') && value('resume') === undefined)
+    set('out', join(TMP, 'out', value('out')?.replace(/[^\w.-]+/g, '_') ?? `example-${index}`));
   if (flags.has('report') && !args.includes('--no-report')) args.push('--no-report');
   if (flags.has('charts')) args.push('--no-charts');
   if (args.includes('--external')) set('host', '127.0.0.1'), set('port', '0');
@@ -196,7 +257,11 @@ async function runExternal(args: string[]) {
   const started = (stderr: string) => {
     const m = stderr.match(/MEL_TOKEN=(\w+) npm run learner -- (--connect \S+ --learner-ids \S+)/);
     if (!m || host) return;
-    host = spawn('npm', ['run', '-s', 'learner', '--', ...m[2].split(' '), '--retry-s', '0', '--quiet'], { cwd: ROOT, env: { ...process.env, MEL_TOKEN: m[1] }, stdio: 'ignore' });
+    host = spawn('npm', ['run', '-s', 'learner', '--', ...m[2].split(' '), '--retry-s', '0', '--quiet'], {
+      cwd: ROOT,
+      env: { ...process.env, MEL_TOKEN: m[1] },
+      stdio: 'ignore',
+    });
   };
   const r = await run('npm', ['run', '-s', 'experiment', '--', ...args], { onStderr: started });
   (host as ChildProcess | null)?.kill('SIGTERM'); // its orchestrator is gone: the learner host has nothing left to do
@@ -221,7 +286,8 @@ beforeAll(async () => {
     seen.add(ex.text);
     const skip = SKIPPED.find((s) => ex.text.startsWith(s.prefix));
     if (skip) skipped.push({ ex, reason: skip.reason });
-    else if (!helps.has(ex.script)) throw new Error(`${ex.source}: npm script "${ex.script}" does not exist: ${ex.text}`);
+    else if (!helps.has(ex.script))
+      throw new Error(`${ex.source}: npm script "${ex.script}" does not exist: ${ex.text}`);
     else examples.push({ ex, flags: helps.get(ex.script)! });
   }
   // MEL_EXAMPLES=text runs only the examples containing it (while fixing one).
@@ -250,7 +316,8 @@ describe('every README and --help example runs', () => {
     const queue = [...chains.values()];
     if (process.env.MEL_EXAMPLES_LIST) {
       // MEL_EXAMPLES_LIST=1: print what would run, run nothing (only the fixtures are made).
-      for (const c of queue) for (const { ex, args } of c) console.log(`${ex.text}\n  → npm run ${ex.script} -- ${args.join(' ')}`);
+      for (const c of queue)
+        for (const { ex, args } of c) console.log(`${ex.text}\n  → npm run ${ex.script} -- ${args.join(' ')}`);
       return;
     }
     const failures: string[] = [];
@@ -258,10 +325,17 @@ describe('every README and --help example runs', () => {
       for (let chain = queue.shift(); chain; chain = queue.shift())
         for (const { ex, args } of chain) {
           const t0 = performance.now();
-          const r = args.includes('--external') ? await runExternal(args) : await run('npm', ['run', '-s', ex.script, '--', ...args]);
+          const r = args.includes('--external')
+            ? await runExternal(args)
+            : await run('npm', ['run', '-s', ex.script, '--', ...args]);
           const took = `${((performance.now() - t0) / 1000).toFixed(1)} s`;
-          if (r.code !== 0) failures.push(`${ex.text}  (${ex.source})\n  ran: npm run ${ex.script} -- ${args.join(' ')}\n  exit ${r.code}: ${r.stderr.trim().split('\n').slice(-6).join('\n  ')}`);
-          console.log(`${r.code === 0 ? 'ok' : `FAILED (exit ${r.code})`} in ${took}: ${ex.text}${r.code === 0 ? '' : `\n  ${failures.at(-1)}`}`);
+          if (r.code !== 0)
+            failures.push(
+              `${ex.text}  (${ex.source})\n  ran: npm run ${ex.script} -- ${args.join(' ')}\n  exit ${r.code}: ${r.stderr.trim().split('\n').slice(-6).join('\n  ')}`,
+            );
+          console.log(
+            `${r.code === 0 ? 'ok' : `FAILED (exit ${r.code})`} in ${took}: ${ex.text}${r.code === 0 ? '' : `\n  ${failures.at(-1)}`}`,
+          );
         }
     };
     await Promise.all([worker(), worker()]); // two cores

@@ -32,7 +32,8 @@ export interface Fig1Options {
   schemes: BuiltinSchemeName[];
 }
 
-const range = (from: number, to: number, step: number) => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
+const range = (from: number, to: number, step: number) =>
+  Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
 
 export const FIG1_DEFAULTS: Fig1Options = {
   seeds: 20,

@@ -7,7 +7,10 @@ export function claimsMarkdownTable(claims: readonly JudgedClaim[]): string {
   const lines = [
     "| # | paper's claim | paper | ours (mean ± half-width [95 % CI]) | reproduced | why |",
     '|---|---|---|---|---|---|',
-    ...claims.map((c, i) => `| ${i + 1} | ${cell(c.claim)} (${cell(c.source)}) | ${cell(c.paper)} | ${cell(c.ours)} | **${c.verdict}** | ${cell(c.why)} |`),
+    ...claims.map(
+      (c, i) =>
+        `| ${i + 1} | ${cell(c.claim)} (${cell(c.source)}) | ${cell(c.paper)} | ${cell(c.ours)} | **${c.verdict}** | ${cell(c.why)} |`,
+    ),
   ];
   return lines.join('\n');
 }
@@ -22,7 +25,12 @@ export interface PaperMeta {
   settings: string;
 }
 
-export function claimsMarkdown(claims: readonly JudgedClaim[], meta: PaperMeta, panels: { title: string; dir: string; table: string }[], contexts: string[]): string {
+export function claimsMarkdown(
+  claims: readonly JudgedClaim[],
+  meta: PaperMeta,
+  panels: { title: string; dir: string; table: string }[],
+  contexts: string[],
+): string {
   const count = (v: string) => claims.filter((c) => c.verdict === v).length;
   return [
     "# The paper's claims, measured",
@@ -43,7 +51,20 @@ export function claimsMarkdown(claims: readonly JudgedClaim[], meta: PaperMeta, 
     '',
     ...contexts.map((c) => `- ${c}`),
     '',
-    ...panels.flatMap((p) => [`## ${p.title}`, '', `Folder: [\`${p.dir}/\`](${p.dir}/) — [report](${p.dir}/report.html)`, '', `![accuracy over seeds](${p.dir}/accuracy_ci.png)`, '', `![cycles to target](${p.dir}/cycles_to_target.png)`, '', '```', p.table, '```', '']),
+    ...panels.flatMap((p) => [
+      `## ${p.title}`,
+      '',
+      `Folder: [\`${p.dir}/\`](${p.dir}/) — [report](${p.dir}/report.html)`,
+      '',
+      `![accuracy over seeds](${p.dir}/accuracy_ci.png)`,
+      '',
+      `![cycles to target](${p.dir}/cycles_to_target.png)`,
+      '',
+      '```',
+      p.table,
+      '```',
+      '',
+    ]),
     '## Fig. 1',
     '',
     '![tau vs K](fig1/tau_vs_K.png)',

@@ -72,16 +72,19 @@ export function allocationFromAnswer(scheme: string, kind: SchemeKind, p: Scheme
   const fail = (what: string): never => {
     throw new SchemeAnswerError(`scheme ${scheme}, cycle ${p.cycle ?? 0}: ${what}`);
   };
-  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return fail(`the answer must be a JSON object, got ${show(answer)}`);
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer))
+    return fail(`the answer must be a JSON object, got ${show(answer)}`);
   const a = answer as Record<string, unknown>;
   if ('infeasible' in a) {
-    if (typeof a.infeasible !== 'string' || a.infeasible.trim() === '') return fail('"infeasible" must be a non-empty string saying why');
+    if (typeof a.infeasible !== 'string' || a.infeasible.trim() === '')
+      return fail('"infeasible" must be a non-empty string saying why');
     return { feasible: false, scheme, reason: a.infeasible, binding: [] };
   }
   const K = p.coeffs.length;
   const name = (i: number) => `learner ${p.devices?.[i]?.id ?? i}`;
   const batch = a.batch;
-  if (!Array.isArray(batch) || batch.length !== K) return fail(`"batch" must be an array of ${K} integers (one per learner), got ${show(batch)}`);
+  if (!Array.isArray(batch) || batch.length !== K)
+    return fail(`"batch" must be an array of ${K} integers (one per learner), got ${show(batch)}`);
   batch.forEach((n, i) => isNonNegativeInt(n) || fail(`${name(i)}: d_k = ${show(n)} is not an integer ≥ 0`));
   const sum = (batch as number[]).reduce((s, n) => s + n, 0);
   if (sum !== p.d) fail(`Σ d_k = ${sum} ≠ d = ${p.d}`);
@@ -92,27 +95,42 @@ export function allocationFromAnswer(scheme: string, kind: SchemeKind, p: Scheme
     if (batch[i] === 0 || fits(p.coeffs[i], t, batch[i], p.T_s)) return;
     const c = p.coeffs[i];
     const t_k = learnerTime(c, t, batch[i]);
-    fail(`${name(i)}: t_k = ${+t_k.toPrecision(6)} s > T_s = ${p.T_s} s (d_k = ${batch[i]}, τ_k = ${t}, c0 = ${+c.c0_s.toPrecision(6)}, c1 = ${+c.c1_s_per_sample.toPrecision(6)}, c2 = ${+c.c2_s_per_sample_iter.toPrecision(6)})`);
+    fail(
+      `${name(i)}: t_k = ${+t_k.toPrecision(6)} s > T_s = ${p.T_s} s (d_k = ${batch[i]}, τ_k = ${t}, c0 = ${+c.c0_s.toPrecision(6)}, c1 = ${+c.c1_s_per_sample.toPrecision(6)}, c2 = ${+c.c2_s_per_sample_iter.toPrecision(6)})`,
+    );
   });
   return feasibleFrom(scheme, p, batch as number[], tau_per_learner);
 }
 
 /** τ_k per learner from the answer's "tau": one integer ≥ 1 for all, or one integer per learner (≥ 1 where d_k > 0). */
-function answerTaus(tau: unknown, batch: number[], kind: SchemeKind, fail: (what: string) => never, name: (i: number) => string): number[] {
+function answerTaus(
+  tau: unknown,
+  batch: number[],
+  kind: SchemeKind,
+  fail: (what: string) => never,
+  name: (i: number) => string,
+): number[] {
   if (typeof tau === 'number') {
     if (!Number.isInteger(tau) || tau < 1) fail(`τ = ${show(tau)}: must be an integer ≥ 1`);
     return batch.map(() => tau);
   }
   if (kind === 'common-tau') return fail(`"tau" must be one integer ≥ 1 (a common-tau scheme), got ${show(tau)}`);
-  if (!Array.isArray(tau) || tau.length !== batch.length) return fail(`"tau" must be an integer ≥ 1 or an array of ${batch.length} integers, got ${show(tau)}`);
+  if (!Array.isArray(tau) || tau.length !== batch.length)
+    return fail(`"tau" must be an integer ≥ 1 or an array of ${batch.length} integers, got ${show(tau)}`);
   tau.forEach((t, i) => {
     if (!isNonNegativeInt(t)) fail(`${name(i)}: τ_k = ${show(t)} is not an integer ≥ 0`);
-    if (batch[i] > 0 && t < 1) fail(`${name(i)}: τ_k = ${t} with d_k = ${batch[i]}: a learner given samples needs τ_k ≥ 1`);
+    if (batch[i] > 0 && t < 1)
+      fail(`${name(i)}: τ_k = ${t} with d_k = ${batch[i]}: a learner given samples needs τ_k ≥ 1`);
   });
   return tau as number[];
 }
 
-function feasibleFrom(scheme: string, p: SchemeProblem, batch: number[], tau_per_learner: number[]): FeasibleAllocation {
+function feasibleFrom(
+  scheme: string,
+  p: SchemeProblem,
+  batch: number[],
+  tau_per_learner: number[],
+): FeasibleAllocation {
   const active = tau_per_learner.filter((_, i) => batch[i] > 0);
   const tau = Math.min(...active);
   return {

@@ -11,14 +11,23 @@
  */
 import { capacity, maxTau, pack, totalCapacity, validateProblem } from './feasibility.ts';
 import { noTauFeasible } from './infeasible.ts';
-import { fillCycles, validateOptions, type LearnerLimits, type PerLearnerOptions, type PerLearnerResult } from './per-learner.ts';
+import {
+  fillCycles,
+  validateOptions,
+  type LearnerLimits,
+  type PerLearnerOptions,
+  type PerLearnerResult,
+} from './per-learner.ts';
 import { largestFeasibleTau } from './search.ts';
 import type { AllocationProblem } from './types.ts';
 import { learnerTime } from '../model/coefficients.ts';
 
 export function solveAsync(problem: AllocationProblem, options: PerLearnerOptions = {}): PerLearnerResult {
   validateProblem(problem);
-  const opts = { maxStaleness: options.maxStaleness ?? problem.max_staleness, tauMax: options.tauMax ?? problem.tau_max };
+  const opts = {
+    maxStaleness: options.maxStaleness ?? problem.max_staleness,
+    tauMax: options.tauMax ?? problem.tau_max,
+  };
   validateOptions(opts);
   const { coeffs, T_s, d } = problem;
   const pk = pack(coeffs);
@@ -33,5 +42,15 @@ export function solveAsync(problem: AllocationProblem, options: PerLearnerOption
   };
   const out = fillCycles(limits, d, tauStar, opts);
   const time_s = out.batch.map((n, k) => learnerTime(coeffs[k], out.tau_per_learner[k], n));
-  return { feasible: true, scheme: 'async', tau: out.tau, batch: out.batch, tau_per_learner: out.tau_per_learner, staleness: out.staleness, time_s, work: out.work, exact: out.exact };
+  return {
+    feasible: true,
+    scheme: 'async',
+    tau: out.tau,
+    batch: out.batch,
+    tau_per_learner: out.tau_per_learner,
+    staleness: out.staleness,
+    time_s,
+    work: out.work,
+    exact: out.exact,
+  };
 }

@@ -16,8 +16,8 @@ export function addOneToLargest(keys: Float64Array, x: number[], count: number):
   if (n === 0) return 0;
   const threshold = kthSmallest(Float64Array.from(keys), keys.length - n); // the n-th largest key
   let given = 0;
-  for (let k = 0; k < keys.length; k++) if (keys[k] > threshold) (x[k]++, given++);
-  for (let k = 0; k < keys.length && given < n; k++) if (keys[k] === threshold) (x[k]++, given++);
+  for (let k = 0; k < keys.length; k++) if (keys[k] > threshold) x[k]++, given++;
+  for (let k = 0; k < keys.length && given < n; k++) if (keys[k] === threshold) x[k]++, given++;
   return given;
 }
 
@@ -31,7 +31,9 @@ export function kthSmallest(a: Float64Array, k: number): number {
   for (let round = 0; lo < hi; round++) {
     if (round > 64) return a.subarray(lo, hi + 1).sort()[k - lo];
     const mid = (lo + hi) >>> 1;
-    const x = a[lo], y = a[mid], z = a[hi];
+    const x = a[lo],
+      y = a[mid],
+      z = a[hi];
     const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
     // Hoare-style partition into [lo, j] ≤ pivot ≤ [i, hi].
     let i = lo;
@@ -76,8 +78,8 @@ export function distributeProportional(limits: ArrayLike<number>, total: number)
     const num = w[k] * total; // exact: both ≤ total ≤ 2^26
     let q = Math.floor(num / W);
     let rem = num - q * W;
-    if (rem < 0) (q--, (rem += W));
-    else if (rem >= W) (q++, (rem -= W));
+    if (rem < 0) q--, (rem += W);
+    else if (rem >= W) q++, (rem -= W);
     x[k] = q;
     assigned += q;
     // rem > 0 implies q < w_k, so only learners with room can receive a remainder sample.

@@ -17,7 +17,13 @@
  */
 import { capacity, maxTau, pack, REL_EPS, totalCapacity, validateProblem } from './feasibility.ts';
 import { nameSome, noTauFeasible } from './infeasible.ts';
-import { fillCycles, validateOptions, type LearnerLimits, type PerLearnerOptions, type PerLearnerResult } from './per-learner.ts';
+import {
+  fillCycles,
+  validateOptions,
+  type LearnerLimits,
+  type PerLearnerOptions,
+  type PerLearnerResult,
+} from './per-learner.ts';
 import { relaxedTau } from './relaxed.ts';
 import { largestFeasibleTau } from './search.ts';
 import type { AllocationProblem, InfeasibleAllocation } from './types.ts';
@@ -29,7 +35,8 @@ export type EnergyAllocationProblem = AllocationProblem & Required<Pick<Allocati
 
 /** The energy scheme's problem, or a RangeError when the energy model or the budgets are missing. */
 export function energyProblem(p: AllocationProblem): EnergyAllocationProblem {
-  if (!p.energy || !p.budget_j) throw new RangeError('the energy scheme needs energy coefficients and a budget per learner');
+  if (!p.energy || !p.budget_j)
+    throw new RangeError('the energy scheme needs energy coefficients and a budget per learner');
   return p as EnergyAllocationProblem;
 }
 
@@ -72,10 +79,13 @@ export function energyMaxTau(e: EnergyCoefficients, d_k: number, budget_j: numbe
 function validateEnergy(p: EnergyAllocationProblem): void {
   const K = p.coeffs.length;
   if (p.energy.length !== K || p.budget_j.length !== K)
-    throw new RangeError(`need one energy coefficient set and one budget per learner: K=${K}, got ${p.energy.length} and ${p.budget_j.length}`);
+    throw new RangeError(
+      `need one energy coefficient set and one budget per learner: K=${K}, got ${p.energy.length} and ${p.budget_j.length}`,
+    );
   p.energy.forEach((e, k) => {
     const ok = [e.e0_j, e.e1_j_per_sample, e.e2_j_per_sample_iter].every((x) => Number.isFinite(x) && x >= 0);
-    if (!ok) throw new RangeError(`learner ${k}: energy coefficients must be finite and >= 0, got ${JSON.stringify(e)}`);
+    if (!ok)
+      throw new RangeError(`learner ${k}: energy coefficients must be finite and >= 0, got ${JSON.stringify(e)}`);
   });
   p.budget_j.forEach((b, k) => {
     if (!(b >= 0)) throw new RangeError(`learner ${k}: energy budget must be >= 0 J (Infinity: none), got ${b}`);
@@ -150,11 +160,15 @@ function budgetsInfeasible(p: EnergyAllocationProblem, total: number): Infeasibl
 export function solveEnergy(problem: EnergyAllocationProblem, options: PerLearnerOptions = {}): PerLearnerResult {
   validateProblem(problem);
   validateEnergy(problem);
-  const opts = { maxStaleness: options.maxStaleness ?? problem.max_staleness, tauMax: options.tauMax ?? problem.tau_max };
+  const opts = {
+    maxStaleness: options.maxStaleness ?? problem.max_staleness,
+    tauMax: options.tauMax ?? problem.tau_max,
+  };
   validateOptions(opts);
   const { coeffs, T_s, d, energy, budget_j } = problem;
   const K = coeffs.length;
-  const cap = (k: number, tau: number) => Math.min(capacity(coeffs[k], tau, T_s), energyCapacity(energy[k], tau, budget_j[k]));
+  const cap = (k: number, tau: number) =>
+    Math.min(capacity(coeffs[k], tau, T_s), energyCapacity(energy[k], tau, budget_j[k]));
   const S = (tau: number, enough = Infinity) => {
     let sum = 0;
     for (let k = 0; k < K && sum < enough; k++) sum += cap(k, tau);

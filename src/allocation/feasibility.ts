@@ -100,7 +100,9 @@ export function totalCapacity(pk: PackedCoefficients, tau: number, T_s: number, 
  */
 export function maxTau(c: Coefficients, d_k: number, T_s: number): number {
   if (c.c0_s >= T_s) return -Infinity;
-  let tau = Math.floor((deadlineWithTolerance(T_s) - c.c0_s - c.c1_s_per_sample * d_k) / (c.c2_s_per_sample_iter * d_k));
+  let tau = Math.floor(
+    (deadlineWithTolerance(T_s) - c.c0_s - c.c1_s_per_sample * d_k) / (c.c2_s_per_sample_iter * d_k),
+  );
   if (tau >= COUNT_LIMIT) return tau;
   if (tau < 0) tau = 0;
   while (fits(c, tau + 1, d_k, T_s)) tau++;
@@ -113,14 +115,21 @@ export function validateProblem(p: AllocationProblem): void {
   if (!(p.T_s > 0 && p.T_s <= MAX_T_S)) throw new RangeError(`T must be a number in (0, ${MAX_T_S}] s, got ${p.T_s}`);
   if (!Number.isInteger(p.d) || p.d < 1 || p.d > MAX_TOTAL_SAMPLES)
     throw new RangeError(`d must be an integer in [1, ${MAX_TOTAL_SAMPLES}], got ${p.d}`);
-  if (p.tau_max !== undefined && !(Number.isInteger(p.tau_max) && p.tau_max >= 1)) throw new RangeError(`tau_max must be an integer >= 1, got ${p.tau_max}`);
+  if (p.tau_max !== undefined && !(Number.isInteger(p.tau_max) && p.tau_max >= 1))
+    throw new RangeError(`tau_max must be an integer >= 1, got ${p.tau_max}`);
   if (p.coeffs.length === 0) throw new RangeError('the fleet is empty: need at least one learner');
   p.coeffs.forEach((c, k) => {
     const ok =
-      Number.isFinite(c.c0_s) && c.c0_s >= 0 &&
-      Number.isFinite(c.c1_s_per_sample) && c.c1_s_per_sample >= 0 &&
-      Number.isFinite(c.c2_s_per_sample_iter) && c.c2_s_per_sample_iter > 0;
-    if (!ok) throw new RangeError(`learner ${k}: coefficients must be finite with C0 >= 0, C1 >= 0, C2 > 0, got ${JSON.stringify(c)}`);
+      Number.isFinite(c.c0_s) &&
+      c.c0_s >= 0 &&
+      Number.isFinite(c.c1_s_per_sample) &&
+      c.c1_s_per_sample >= 0 &&
+      Number.isFinite(c.c2_s_per_sample_iter) &&
+      c.c2_s_per_sample_iter > 0;
+    if (!ok)
+      throw new RangeError(
+        `learner ${k}: coefficients must be finite with C0 >= 0, C1 >= 0, C2 > 0, got ${JSON.stringify(c)}`,
+      );
   });
 }
 

@@ -4,7 +4,20 @@ import type { SystemParams } from '../model/params.ts';
 import type { AllocationReport } from './report.ts';
 import type { SchemeName } from './types.ts';
 
-const HEADER = ['learner', 'f (GHz)', 'dist (m)', 'rate (Mbit/s)', 'd_k', 'τ_k', 't_S (s)', 'τ·t_C (s)', 't_R (s)', 't_k (s)', 'slack (s)', 'E_k (J)'];
+const HEADER = [
+  'learner',
+  'f (GHz)',
+  'dist (m)',
+  'rate (Mbit/s)',
+  'd_k',
+  'τ_k',
+  't_S (s)',
+  'τ·t_C (s)',
+  't_R (s)',
+  't_k (s)',
+  'slack (s)',
+  'E_k (J)',
+];
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -14,11 +27,12 @@ function table(rows: string[][]): string {
 const fixed = (x: number, digits: number) => x.toFixed(digits);
 
 export function formatAllocationReport(report: AllocationReport, params: SystemParams): string {
-  const out: string[] = [
-    `K=${report.K} learners, T=${report.T} s, d=${report.d} samples, scenario=${report.scenario}`,
-  ];
+  const out: string[] = [`K=${report.K} learners, T=${report.T} s, d=${report.d} samples, scenario=${report.scenario}`];
   const summary: string[] = [];
-  for (const [scheme, a] of Object.entries(report.allocations) as [SchemeName, NonNullable<AllocationReport['allocations'][SchemeName]>][]) {
+  for (const [scheme, a] of Object.entries(report.allocations) as [
+    SchemeName,
+    NonNullable<AllocationReport['allocations'][SchemeName]>,
+  ][]) {
     out.push('', `== ${scheme} ==`);
     if (!a.feasible) {
       out.push(`infeasible: ${a.reason}`);
@@ -27,7 +41,13 @@ export function formatAllocationReport(report: AllocationReport, params: SystemP
     }
     const rows = [HEADER];
     report.learners.forEach((l, k) => {
-      const ph = phaseTimes({ id: l.id, f_hz: l.f_hz, rate_bps: l.rate_bps }, params, report.scenario, a.tau_per_learner[k], a.batch[k]);
+      const ph = phaseTimes(
+        { id: l.id, f_hz: l.f_hz, rate_bps: l.rate_bps },
+        params,
+        report.scenario,
+        a.tau_per_learner[k],
+        a.batch[k],
+      );
       rows.push([
         String(l.id),
         fixed(l.f_hz / 1e9, 2),
@@ -49,8 +69,14 @@ export function formatAllocationReport(report: AllocationReport, params: SystemP
     const spread = a.staleness > 0 ? ` (min τ_k; max ${a.tau + a.staleness}, staleness ${a.staleness})` : '';
     out.push(`τ = ${a.tau}${spread}${relaxed}`);
     const energy = report.energy_j[scheme];
-    if (energy) out.push(`energy: ${energy.reduce((x, y) => x + y, 0).toFixed(2)} J per cycle over all learners, ${Math.max(...energy).toFixed(2)} J at most per learner`);
-    if (share) out.push(`communication: ${(share.mean * 100).toFixed(2)} % of T on average, ${(share.max * 100).toFixed(2)} % at most`);
+    if (energy)
+      out.push(
+        `energy: ${energy.reduce((x, y) => x + y, 0).toFixed(2)} J per cycle over all learners, ${Math.max(...energy).toFixed(2)} J at most per learner`,
+      );
+    if (share)
+      out.push(
+        `communication: ${(share.mean * 100).toFixed(2)} % of T on average, ${(share.max * 100).toFixed(2)} % at most`,
+      );
     summary.push(`${scheme}: τ=${a.tau}${a.staleness > 0 ? `..${a.tau + a.staleness}` : ''}`);
   }
   out.push('', `τ per scheme — ${summary.join(', ')}`);

@@ -16,7 +16,11 @@ export { solveAsync } from './async.ts';
 export { solveEnergy } from './energy.ts';
 export { capacity, fits, REL_EPS } from './feasibility.ts';
 
-const builtin = (name: BuiltinSchemeName, kind: ImmediateScheme['kind'], allocate: (p: AllocationProblem) => Allocation): ImmediateScheme => ({ name, kind, allocate });
+const builtin = (
+  name: BuiltinSchemeName,
+  kind: ImmediateScheme['kind'],
+  allocate: (p: AllocationProblem) => Allocation,
+): ImmediateScheme => ({ name, kind, allocate });
 
 export const BUILTIN_SCHEMES: Record<BuiltinSchemeName, ImmediateScheme> = {
   eta: builtin('eta', 'common-tau', solveEta),
@@ -41,6 +45,7 @@ export function schemeRegistry(userSchemes: Iterable<Scheme> = []): SchemeRegist
 
 /** A built-in scheme's answer, at once. */
 export function solve(scheme: BuiltinSchemeName, p: AllocationProblem): Allocation {
-  if (!isBuiltinScheme(scheme)) throw new RangeError(`unknown scheme "${scheme}" (valid: ${Object.keys(BUILTIN_SCHEMES).join(', ')})`);
+  if (!isBuiltinScheme(scheme))
+    throw new RangeError(`unknown scheme "${scheme}" (valid: ${Object.keys(BUILTIN_SCHEMES).join(', ')})`);
   return BUILTIN_SCHEMES[scheme].allocate(p);
 }

@@ -22,5 +22,13 @@ export function solveOptimal(problem: AllocationProblem): Allocation {
   // Every learner fills the same fraction d/Σcap of its capacity, so relative slack is balanced.
   const caps = capacities(pk, tau, T_s);
   const batch = distributeProportional(caps, d);
-  return { feasible: true, scheme: 'optimal', tau, batch, tau_per_learner: syncTaus(tau, batch), staleness: 0, time_s: times(coeffs, tau, batch) };
+  return {
+    feasible: true,
+    scheme: 'optimal',
+    tau,
+    batch,
+    tau_per_learner: syncTaus(tau, batch),
+    staleness: 0,
+    time_s: times(coeffs, tau, batch),
+  };
 }

@@ -70,8 +70,10 @@ export interface CycleFill {
 
 export function validateOptions(o: PerLearnerOptions): number {
   const s = o.maxStaleness ?? Infinity;
-  if (s !== Infinity && !(Number.isInteger(s) && s >= 0)) throw new RangeError(`maxStaleness must be an integer >= 0, got ${s}`);
-  if (o.tauMax !== undefined && !(Number.isInteger(o.tauMax) && o.tauMax >= 1)) throw new RangeError(`tau_max must be an integer >= 1, got ${o.tauMax}`);
+  if (s !== Infinity && !(Number.isInteger(s) && s >= 0))
+    throw new RangeError(`maxStaleness must be an integer >= 0, got ${s}`);
+  if (o.tauMax !== undefined && !(Number.isInteger(o.tauMax) && o.tauMax >= 1))
+    throw new RangeError(`tau_max must be an integer >= 1, got ${o.tauMax}`);
   return s;
 }
 
@@ -87,7 +89,15 @@ interface Level {
  * Levels are visited through fill: the level of n samples is fill(n); the next one up starts at
  * cap(τ + 1). Only batches ≥ cap* − R can occur (the others cannot take the rest), which bounds the walk.
  */
-function levelsOf(L: LearnerLimits, k: number, capStar: number, tauStar: number, top: number, R: number, minBatch: number): Level[] {
+function levelsOf(
+  L: LearnerLimits,
+  k: number,
+  capStar: number,
+  tauStar: number,
+  top: number,
+  R: number,
+  minBatch: number,
+): Level[] {
   const out: Level[] = [];
   const nMin = Math.max(minBatch, capStar - R);
   let n = capStar;
@@ -95,7 +105,8 @@ function levelsOf(L: LearnerLimits, k: number, capStar: number, tauStar: number,
     const tau = Math.min(L.fill(k, n), top);
     const lo = tau >= top ? 1 : L.cap(k, tau + 1) + 1;
     const from = Math.max(lo, nMin);
-    if (tau < tauStar) throw new Error(`learner ${k}: fill(${n}) = ${tau} below τ* = ${tauStar} (bug: cap and fill disagree)`);
+    if (tau < tauStar)
+      throw new Error(`learner ${k}: fill(${n}) = ${tau} below τ* = ${tauStar} (bug: cap and fill disagree)`);
     out.push({ tau, xa: capStar - n, xb: capStar - from });
     n = from - 1;
   }
@@ -113,7 +124,13 @@ interface StepChoices {
 const NEG = -Infinity;
 
 /** The exact dynamic programme of the header. Returns d_k per learner, or null when too large. */
-function maxWorkBatches(members: number[], capStar: number[], levels: Level[][], R: number, zeroAllowed: boolean): number[] | null {
+function maxWorkBatches(
+  members: number[],
+  capStar: number[],
+  levels: Level[][],
+  R: number,
+  zeroAllowed: boolean,
+): number[] | null {
   const width = R + 1;
   let cells = 0;
   for (const lv of levels) cells += (2 * lv.length + 1) * width;
@@ -150,7 +167,14 @@ function levelEnds(levels: Level[], cap: number, R: number, zeroAllowed: boolean
 }
 
 /** Both tables, the learner at a level end: a knapsack step over the end points. */
-function stepAtLevelEnds(f: Float64Array, g: Float64Array, nf: Float64Array, ng: Float64Array, step: StepChoices, ends: { x: number; value: number }[]): void {
+function stepAtLevelEnds(
+  f: Float64Array,
+  g: Float64Array,
+  nf: Float64Array,
+  ng: Float64Array,
+  step: StepChoices,
+  ends: { x: number; value: number }[],
+): void {
   for (const e of ends) {
     for (let X = e.x; X < f.length; X++) {
       const vf = f[X - e.x];
@@ -173,7 +197,14 @@ function stepAtLevelEnds(f: Float64Array, g: Float64Array, nf: Float64Array, ng:
  * max over x ∈ [xa, xb] of f[X − x] + τ(cap − x) = τ(cap − X) + max over y ∈ [X − xb, X − xa] of f[y] + τy,
  * a sliding-window maximum (monotone deque).
  */
-function stepInsideLevel(f: Float64Array, ng: Float64Array, step: StepChoices, lv: Level, cap: number, deque: Int32Array): void {
+function stepInsideLevel(
+  f: Float64Array,
+  ng: Float64Array,
+  step: StepChoices,
+  lv: Level,
+  cap: number,
+  deque: Int32Array,
+): void {
   const t = lv.tau;
   let head = 0;
   let tail = 0;
@@ -289,7 +320,12 @@ function assemble(L: LearnerLimits, members: number[], memberBatch: number[], to
  * Learners at the same τ_k share their samples in proportion to their room within that level:
  * W is unchanged and nobody is pushed to the edge of its level for no reason.
  */
-function shareWithinLevels(L: LearnerLimits, batch: number[], tauOf: (k: number, n: number) => number, top: number): void {
+function shareWithinLevels(
+  L: LearnerLimits,
+  batch: number[],
+  tauOf: (k: number, n: number) => number,
+  top: number,
+): void {
   const groups = new Map<number, number[]>();
   batch.forEach((n, k) => {
     if (n === 0) return;
@@ -302,7 +338,10 @@ function shareWithinLevels(L: LearnerLimits, batch: number[], tauOf: (k: number,
     const hi = ks.map((k) => L.cap(k, tau));
     const sum = ks.reduce((a, k) => a + batch[k], 0);
     const base = lo.reduce((a, b) => a + b, 0);
-    const extra = distributeProportional(ks.map((_, i) => hi[i] - lo[i]), sum - base);
+    const extra = distributeProportional(
+      ks.map((_, i) => hi[i] - lo[i]),
+      sum - base,
+    );
     ks.forEach((k, i) => (batch[k] = lo[i] + extra[i]));
   }
 }

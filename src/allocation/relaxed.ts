@@ -41,7 +41,10 @@ export function relaxedTau(a: Float64Array, b: Float64Array, d: number): number 
     else hi = x;
     const newton = x - h / dh;
     const next = newton > lo && newton < hi ? newton : (lo + hi) / 2;
-    if (Math.abs(next - x) <= 4 * Number.EPSILON * Math.max(1, Math.abs(x)) || hi - lo <= 4 * Number.EPSILON * Math.max(1, Math.abs(x)))
+    if (
+      Math.abs(next - x) <= 4 * Number.EPSILON * Math.max(1, Math.abs(x)) ||
+      hi - lo <= 4 * Number.EPSILON * Math.max(1, Math.abs(x))
+    )
       return next;
     x = next;
   }

@@ -53,7 +53,11 @@ export interface ReportOptions {
   registry?: SchemeRegistry;
 }
 
-export async function buildAllocationReport(fleet: LearnerProfile[], params: SystemParams, opts: ReportOptions): Promise<AllocationReport> {
+export async function buildAllocationReport(
+  fleet: LearnerProfile[],
+  params: SystemParams,
+  opts: ReportOptions,
+): Promise<AllocationReport> {
   const coeffs = fleet.map((l) => coefficients(l, params, opts.scenario));
   const learners = fleet.map((l, k) => ({
     id: l.id,
@@ -83,10 +87,28 @@ export async function buildAllocationReport(fleet: LearnerProfile[], params: Sys
     const a = await registry.get(scheme).allocate(problem);
     allocations[scheme] = a;
     if (!a.feasible) continue;
-    communication_share[scheme] = communicationShare(fleet, params, opts.scenario, a.tau_per_learner, a.batch, opts.T_s);
-    energy_j[scheme] = fleet.map((l, k) => learnerEnergy(l, params, opts.scenario, a.tau_per_learner[k], a.batch[k], e).total_j);
+    communication_share[scheme] = communicationShare(
+      fleet,
+      params,
+      opts.scenario,
+      a.tau_per_learner,
+      a.batch,
+      opts.T_s,
+    );
+    energy_j[scheme] = fleet.map(
+      (l, k) => learnerEnergy(l, params, opts.scenario, a.tau_per_learner[k], a.batch[k], e).total_j,
+    );
   }
-  return { K: fleet.length, T: opts.T_s, d: opts.d, scenario: opts.scenario, learners, allocations, communication_share, energy_j };
+  return {
+    K: fleet.length,
+    T: opts.T_s,
+    d: opts.d,
+    scenario: opts.scenario,
+    learners,
+    allocations,
+    communication_share,
+    energy_j,
+  };
 }
 
 /** (t_S + t_R)/T over the learners that take part (d_k > 0). */

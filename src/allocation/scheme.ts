@@ -50,7 +50,8 @@ export class SchemeRegistry {
 
   /** Add a scheme; a name already taken is refused (a user scheme cannot replace a built-in one). */
   register(scheme: Scheme): void {
-    if (this.byName.has(scheme.name)) throw new RangeError(`scheme name "${scheme.name}" is taken (known: ${this.names().join(', ')})`);
+    if (this.byName.has(scheme.name))
+      throw new RangeError(`scheme name "${scheme.name}" is taken (known: ${this.names().join(', ')})`);
     this.byName.set(scheme.name, scheme);
   }
 

@@ -22,7 +22,8 @@ export const EXPERIMENT_SCHEMES: BuiltinSchemeName[] = [...SCHEMES, 'robust'];
 
 /** Why a command that plans on one known fleet (allocate, fig1) refuses `robust`. */
 export const ROBUST_ONLY_IN_EXPERIMENTS = {
-  robust: 'plans on the quantiles of a world that changes (--speed-jitter, --fading, --trace, …): it runs only in `npm run experiment` and `npm run sweep`',
+  robust:
+    'plans on the quantiles of a world that changes (--speed-jitter, --fading, --trace, …): it runs only in `npm run experiment` and `npm run sweep`',
 };
 
 /** Maximise integer τ s.t. C2_k·τ·d_k + C1_k·d_k + C0_k ≤ T_s for every k with d_k > 0, Σ d_k = d. */

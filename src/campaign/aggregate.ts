@@ -27,7 +27,15 @@ export interface SeedCycles {
 }
 
 export const AGGREGATE_HEADER = [
-  'scheme', 'cycle', 'n', 'accuracy_mean', 'accuracy_sd', 'accuracy_ci95_low', 'accuracy_ci95_high', 'loss_mean', 'emulated_time_mean_s',
+  'scheme',
+  'cycle',
+  'n',
+  'accuracy_mean',
+  'accuracy_sd',
+  'accuracy_ci95_low',
+  'accuracy_ci95_high',
+  'loss_mean',
+  'emulated_time_mean_s',
 ] as const;
 
 /** One line of aggregate.csv; accuracies are fractions like cycles.csv's test_accuracy. */
@@ -51,7 +59,10 @@ export function schemesOf(runs: readonly SeedCycles[]): string[] {
 }
 
 /** One row per (scheme, cycle): mean, sd and Student-t 95 % CI of the test accuracy over the seeds that have the cycle. */
-export function aggregateCycles(runs: readonly SeedCycles[], schemes: readonly string[] = schemesOf(runs)): AggregateRow[] {
+export function aggregateCycles(
+  runs: readonly SeedCycles[],
+  schemes: readonly string[] = schemesOf(runs),
+): AggregateRow[] {
   const out: AggregateRow[] = [];
   for (const scheme of schemes) {
     const byCycle = new Map<number, CycleRow[]>();
@@ -80,7 +91,10 @@ export function aggregateCycles(runs: readonly SeedCycles[], schemes: readonly s
 const cell = (v: string | number | null) => (v === null ? '' : String(v));
 
 export function aggregateCsv(rows: readonly AggregateRow[]): string {
-  return [AGGREGATE_HEADER.join(','), ...rows.map((r) => AGGREGATE_HEADER.map((h) => cell(r[h])).join(','))].join('\n') + '\n';
+  return (
+    [AGGREGATE_HEADER.join(','), ...rows.map((r) => AGGREGATE_HEADER.map((h) => cell(r[h])).join(','))].join('\n') +
+    '\n'
+  );
 }
 
 const percentOf = (target: number) => Math.round(target * 10000) / 100;
@@ -161,7 +175,11 @@ export interface CampaignSummary {
 
 /** A user's scheme (any name not built in) against every other scheme of the run, each pair once. */
 function userPairs(schemes: readonly string[]): [string, string][] {
-  return schemes.flatMap((s, i) => (isBuiltinScheme(s) ? [] : schemes.filter((o, j) => j !== i && (isBuiltinScheme(o) || j > i)).map((o): [string, string] => [s, o])));
+  return schemes.flatMap((s, i) =>
+    isBuiltinScheme(s)
+      ? []
+      : schemes.filter((o, j) => j !== i && (isBuiltinScheme(o) || j > i)).map((o): [string, string] => [s, o]),
+  );
 }
 
 /** The schemes compared against the baseline in `paired` (each that ran). */
@@ -185,10 +203,16 @@ function rowsBySeed(runs: readonly SeedCycles[], scheme: string): CycleRow[][] {
   });
 }
 
-function summarizeScheme(runs: readonly SeedCycles[], scheme: string, targets: readonly number[]): SchemeCampaignSummary {
+function summarizeScheme(
+  runs: readonly SeedCycles[],
+  scheme: string,
+  targets: readonly number[],
+): SchemeCampaignSummary {
   const bySeed = rowsBySeed(runs, scheme);
   const cycles = Math.min(...bySeed.map((rows) => rows[rows.length - 1].cycle));
-  const series = bySeed.map((rows) => rows.filter((r) => r.cycle <= cycles).map((r) => ({ cycle: r.cycle, accuracy: r.testAccuracy })));
+  const series = bySeed.map((rows) =>
+    rows.filter((r) => r.cycle <= cycles).map((r) => ({ cycle: r.cycle, accuracy: r.testAccuracy })),
+  );
   const final = bySeed.map((rows) => rows.find((r) => r.cycle === cycles)!.testAccuracy);
   const tau = bySeed.map((rows) => describe(rows.map((r) => r.tau)).mean!);
   return {
@@ -200,11 +224,17 @@ function summarizeScheme(runs: readonly SeedCycles[], scheme: string, targets: r
 }
 
 /** See PairedCyclesToTarget for how seeds that never reached the target are counted. */
-export function pairCyclesToTarget(seeds: readonly number[], adaptive: readonly (number | null)[], baseline: readonly (number | null)[], target: number): PairedCyclesToTarget {
+export function pairCyclesToTarget(
+  seeds: readonly number[],
+  adaptive: readonly (number | null)[],
+  baseline: readonly (number | null)[],
+  target: number,
+): PairedCyclesToTarget {
   const per_seed: PairedSeedCycles[] = seeds.map((seed, i) => {
     const a = adaptive[i];
     const b = baseline[i];
-    if (a !== null && b !== null) return { seed, adaptive: a, baseline: b, difference: a - b, sign: Math.sign(a - b) as -1 | 0 | 1 };
+    if (a !== null && b !== null)
+      return { seed, adaptive: a, baseline: b, difference: a - b, sign: Math.sign(a - b) as -1 | 0 | 1 };
     if (a !== null) return { seed, adaptive: a, baseline: b, difference: null, sign: -1 }; // baseline needs more cycles than the run had
     if (b !== null) return { seed, adaptive: a, baseline: b, difference: null, sign: 1 };
     return { seed, adaptive: a, baseline: b, difference: null, sign: null };
@@ -225,7 +255,13 @@ export function pairCyclesToTarget(seeds: readonly number[], adaptive: readonly 
   };
 }
 
-function pairSchemes(runs: readonly SeedCycles[], per: Record<string, SchemeCampaignSummary>, adaptive: string, baseline: string, targets: readonly number[]): PairedSchemes {
+function pairSchemes(
+  runs: readonly SeedCycles[],
+  per: Record<string, SchemeCampaignSummary>,
+  adaptive: string,
+  baseline: string,
+  targets: readonly number[],
+): PairedSchemes {
   const seeds = runs.map((r) => r.seed);
   const a = per[adaptive];
   const b = per[baseline];
@@ -234,7 +270,10 @@ function pairSchemes(runs: readonly SeedCycles[], per: Record<string, SchemeCamp
     adaptive,
     baseline,
     seeds,
-    final_accuracy: { ...comparison, per_seed_difference: a.final_accuracy.per_seed.map((x, i) => x - b.final_accuracy.per_seed[i]) },
+    final_accuracy: {
+      ...comparison,
+      per_seed_difference: a.final_accuracy.per_seed.map((x, i) => x - b.final_accuracy.per_seed[i]),
+    },
     cycles_to_target: Object.fromEntries(
       targets.map((t) => {
         const key = targetKey(t);
@@ -246,20 +285,35 @@ function pairSchemes(runs: readonly SeedCycles[], per: Record<string, SchemeCamp
 
 export const SUMMARY_DEFINITIONS: Record<string, string> = {
   ci95: 'Student-t 95 % confidence interval of the mean over seeds (n − 1 degrees of freedom); null with fewer than two values',
-  cycles_to_target: 'first global cycle whose test accuracy is ≥ the target; null = not within the run. mean/sd/CI are over the seeds that reached it; `never` counts the others (not imputed)',
+  cycles_to_target:
+    'first global cycle whose test accuracy is ≥ the target; null = not within the run. mean/sd/CI are over the seeds that reached it; `never` counts the others (not imputed)',
   final_accuracy: 'test accuracy (fraction) after the last cycle of the run',
-  tau: 'local iterations τ of the scheme in each seed\'s run (the fleet, hence τ, changes with the seed unless --fixed-fleet)',
-  paired: 'adaptive − baseline on the same seed (a user\'s scheme is paired as `adaptive` against every other scheme of the run). Cycles-to-target: a pair where only one scheme reached the target counts in the sign test with its known sign and is dropped from the mean/CI/t-test (dropped_from_t_test); a pair where neither reached is left out of both (sign_unknown). Sign test: exact two-sided binomial, ties dropped. t-test: two-sided paired t; null when fewer than two pairs or all differences equal',
+  tau: "local iterations τ of the scheme in each seed's run (the fleet, hence τ, changes with the seed unless --fixed-fleet)",
+  paired:
+    "adaptive − baseline on the same seed (a user's scheme is paired as `adaptive` against every other scheme of the run). Cycles-to-target: a pair where only one scheme reached the target counts in the sign test with its known sign and is dropped from the mean/CI/t-test (dropped_from_t_test); a pair where neither reached is left out of both (sign_unknown). Sign test: exact two-sided binomial, ties dropped. t-test: two-sided paired t; null when fewer than two pairs or all differences equal",
 };
 
 /** Everything summary.json holds. `runs` are the seeds in campaign order; each must hold every scheme. */
-export function summarizeCampaign(runs: readonly SeedCycles[], schemes: readonly string[] = schemesOf(runs), targets: readonly number[] = ACCURACY_TARGETS): CampaignSummary {
+export function summarizeCampaign(
+  runs: readonly SeedCycles[],
+  schemes: readonly string[] = schemesOf(runs),
+  targets: readonly number[] = ACCURACY_TARGETS,
+): CampaignSummary {
   if (runs.length === 0) throw new Error('a campaign summary needs at least one seed');
   const per_scheme: Record<string, SchemeCampaignSummary> = {};
   for (const scheme of schemes) per_scheme[scheme] = summarizeScheme(runs, scheme, targets);
   const builtinPairs = schemes.includes(BASELINE_SCHEME)
-    ? ADAPTIVE_SCHEMES.filter((s) => schemes.includes(s)).map((s) => pairSchemes(runs, per_scheme, s, BASELINE_SCHEME, targets))
+    ? ADAPTIVE_SCHEMES.filter((s) => schemes.includes(s)).map((s) =>
+        pairSchemes(runs, per_scheme, s, BASELINE_SCHEME, targets),
+      )
     : [];
   const paired = [...builtinPairs, ...userPairs(schemes).map(([a, b]) => pairSchemes(runs, per_scheme, a, b, targets))];
-  return { seeds: runs.map((r) => r.seed), schemes: [...schemes], targets: [...targets], per_scheme, paired, definitions: SUMMARY_DEFINITIONS };
+  return {
+    seeds: runs.map((r) => r.seed),
+    schemes: [...schemes],
+    targets: [...targets],
+    per_scheme,
+    paired,
+    definitions: SUMMARY_DEFINITIONS,
+  };
 }

@@ -18,7 +18,14 @@ import { parseCycles } from '../run-folder/read.ts';
 import { formatCsvCell } from '../run-folder/csv.ts';
 import { cycleRowCells, CYCLES_HEADER, runTargets, type CycleRow } from '../run-folder/schema.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
-import { aggregateCsv, aggregateCycles, summarizeCampaign, type AggregateRow, type CampaignSummary, type SeedCycles } from './aggregate.ts';
+import {
+  aggregateCsv,
+  aggregateCycles,
+  summarizeCampaign,
+  type AggregateRow,
+  type CampaignSummary,
+  type SeedCycles,
+} from './aggregate.ts';
 import { accuracyBandSpec, cyclesToTargetSpec } from './charts.ts';
 import { buildCampaignHtml, type PageChart } from './html.ts';
 import { formatDuration, predictRunSeconds, WorkTracker } from './progress.ts';
@@ -69,7 +76,16 @@ export function seedConfig(base: ExperimentConfig, seed: number, fleetSeed: numb
 }
 
 /** How to reach and watch the learners, and the accuracy targets counted (computed from the rows): may differ between sessions of one campaign. */
-const SESSION_KEYS = new Set(['hosts', 'host', 'port', 'heartbeat_s', 'task_timeout_s', 'join_timeout_s', 'compute_slots', 'targets']);
+const SESSION_KEYS = new Set([
+  'hosts',
+  'host',
+  'port',
+  'heartbeat_s',
+  'task_timeout_s',
+  'join_timeout_s',
+  'compute_slots',
+  'targets',
+]);
 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
@@ -86,14 +102,20 @@ function canonical(v: unknown): string {
  * The first setting in which `saved` (a config.json or campaign.json) differs from `wanted`, or
  * null. Session keys are free; a larger `cycles` extends the run; a smaller one is a difference.
  */
-export function configDifference(saved: Record<string, unknown>, wanted: Record<string, unknown>, ignore: readonly string[] = []): string | null {
+export function configDifference(
+  saved: Record<string, unknown>,
+  wanted: Record<string, unknown>,
+  ignore: readonly string[] = [],
+): string | null {
   for (const key of Object.keys(wanted)) {
     if (SESSION_KEYS.has(key) || ignore.includes(key)) continue;
     if (key === 'cycles' && typeof saved.cycles === 'number' && (wanted.cycles as number) >= saved.cycles) continue;
-    if (canonical(saved[key]) !== canonical(wanted[key])) return `${key} is ${canonical(saved[key])} there, ${canonical(wanted[key])} here`;
+    if (canonical(saved[key]) !== canonical(wanted[key]))
+      return `${key} is ${canonical(saved[key])} there, ${canonical(wanted[key])} here`;
   }
   for (const key of ['fleet_seed'])
-    if (!ignore.includes(key) && canonical(saved[key]) !== canonical(wanted[key])) return `${key} is ${canonical(saved[key])} there, ${canonical(wanted[key])} here`;
+    if (!ignore.includes(key) && canonical(saved[key]) !== canonical(wanted[key]))
+      return `${key} is ${canonical(saved[key])} there, ${canonical(wanted[key])} here`;
   return null;
 }
 
@@ -133,9 +155,15 @@ export function seedState(dir: string, config: ExperimentConfig): SeedState {
   const rows = readSeedCycles(dir);
   if (rows === null) return 'new';
   const configFile = path.join(dir, 'config.json');
-  if (!existsSync(configFile)) throw new InputError(`${dir} has cycles.csv but no config.json; it is not a run of this campaign — move it away or choose another --out`);
+  if (!existsSync(configFile))
+    throw new InputError(
+      `${dir} has cycles.csv but no config.json; it is not a run of this campaign — move it away or choose another --out`,
+    );
   const diff = configDifference(migrateRunConfig(readJson(configFile)), config as unknown as Record<string, unknown>);
-  if (diff) throw new InputError(`${dir} holds a run with other settings (${diff}); choose another --out for a different campaign`);
+  if (diff)
+    throw new InputError(
+      `${dir} holds a run with other settings (${diff}); choose another --out for a different campaign`,
+    );
   return isComplete(rows, config) ? 'complete' : 'partial';
 }
 
@@ -147,15 +175,27 @@ interface CampaignFile {
 }
 
 /** campaign.json: the settings every seed shares. A folder of another campaign is refused. */
-function claimFolder(out: string, base: ExperimentConfig, seeds: number[], fixedFleet: boolean, fleetSeed: number | null): void {
+function claimFolder(
+  out: string,
+  base: ExperimentConfig,
+  seeds: number[],
+  fixedFleet: boolean,
+  fleetSeed: number | null,
+): void {
   mkdirSync(out, { recursive: true });
   const file = path.join(out, CAMPAIGN_FILE);
   const { seed: _seed, ...shared } = seedConfig(base, seeds[0], fleetSeed);
   if (existsSync(file)) {
     const saved = readJson(file);
     if (saved.kind !== 'mel-campaign') throw new InputError(`${file} is not a campaign file; choose another --out`);
-    if (Boolean(saved.fixed_fleet) !== fixedFleet) throw new InputError(`${out} holds a campaign ${saved.fixed_fleet ? 'with' : 'without'} --fixed-fleet; choose another --out`);
-    const diff = configDifference(migrateRunConfig((saved.base ?? {}) as Record<string, unknown>), shared as Record<string, unknown>);
+    if (Boolean(saved.fixed_fleet) !== fixedFleet)
+      throw new InputError(
+        `${out} holds a campaign ${saved.fixed_fleet ? 'with' : 'without'} --fixed-fleet; choose another --out`,
+      );
+    const diff = configDifference(
+      migrateRunConfig((saved.base ?? {}) as Record<string, unknown>),
+      shared as Record<string, unknown>,
+    );
     if (diff) throw new InputError(`${out} holds a campaign with other settings (${diff}); choose another --out`);
     const known = Array.isArray(saved.seeds) ? (saved.seeds as number[]) : [];
     seeds = [...known, ...seeds.filter((s) => !known.includes(s))];
@@ -167,10 +207,15 @@ function claimFolder(out: string, base: ExperimentConfig, seeds: number[], fixed
 }
 
 /** Every seed's rows, complete (throws otherwise), in `seeds` order, cut at config.cycles. */
-export function loadCampaignRuns(out: string, seeds: readonly number[], config: Pick<ExperimentConfig, 'schemes' | 'cycles'>): SeedCycles[] {
+export function loadCampaignRuns(
+  out: string,
+  seeds: readonly number[],
+  config: Pick<ExperimentConfig, 'schemes' | 'cycles'>,
+): SeedCycles[] {
   return seeds.map((seed) => {
     const rows = readSeedCycles(seedFolder(out, seed));
-    if (rows === null || !isComplete(rows, config)) throw new InputError(`${seedFolder(out, seed)}: the run is not complete; rerun the campaign to finish it`);
+    if (rows === null || !isComplete(rows, config))
+      throw new InputError(`${seedFolder(out, seed)}: the run is not complete; rerun the campaign to finish it`);
     return { seed, rows: rows.filter((r) => r.cycle <= config.cycles && config.schemes.includes(r.scheme as never)) };
   });
 }
@@ -178,11 +223,18 @@ export function loadCampaignRuns(out: string, seeds: readonly number[], config: 
 /** The campaign's cycles.csv: every seed's cycle rows in seed order, `seed` first, then the run's columns. */
 export function seedCyclesCsv(runs: readonly SeedCycles[]): string {
   const header = ['seed', ...CYCLES_HEADER];
-  const lines = runs.flatMap((run) => run.rows.map((r) => [run.seed, ...CYCLES_HEADER.map((h) => cycleRowCells(r)[h])].map(formatCsvCell).join(',')));
+  const lines = runs.flatMap((run) =>
+    run.rows.map((r) => [run.seed, ...CYCLES_HEADER.map((h) => cycleRowCells(r)[h])].map(formatCsvCell).join(',')),
+  );
   return [header.join(','), ...lines].join('\n') + '\n';
 }
 
-async function writeChart(dir: string, name: string, spec: TopLevelSpec, fonts: FontOptions): Promise<{ svg: string; files: string[] }> {
+async function writeChart(
+  dir: string,
+  name: string,
+  spec: TopLevelSpec,
+  fonts: FontOptions,
+): Promise<{ svg: string; files: string[] }> {
   const { svg, png } = await renderChart(spec, fonts);
   const files = [path.join(dir, `${name}.svg`), path.join(dir, `${name}.png`)];
   writeFileSync(files[0], svg);
@@ -208,7 +260,12 @@ export async function writeCampaignOutputs(
   const files = [path.join(dir, 'aggregate.csv'), path.join(dir, 'cycles.csv'), path.join(dir, 'summary.json')];
   writeFileAtomic(files[0], aggregateCsv(aggregate));
   writeFileAtomic(files[1], seedCyclesCsv(runs));
-  writeJsonAtomic(files[2], { ...summary, fixed_fleet: opts.fixedFleet, fleet_seed: opts.fixedFleet ? seeds[0] : null, cycles: base.cycles });
+  writeJsonAtomic(files[2], {
+    ...summary,
+    fixed_fleet: opts.fixedFleet,
+    fleet_seed: opts.fixedFleet ? seeds[0] : null,
+    cycles: base.cycles,
+  });
   const warnings: string[] = [...(opts.warnings ?? [])];
   if (opts.report) {
     const fonts = opts.fonts ?? {};
@@ -224,18 +281,25 @@ export async function writeCampaignOutputs(
       {
         name: 'cycles_to_target',
         title: 'Cycles to target per seed',
-        caption: 'Global cycles each seed needed to reach each accuracy target; seeds that did not reach it within the run are drawn at "never" and left out of the mean and CI.',
+        caption:
+          'Global cycles each seed needed to reach each accuracy target; seeds that did not reach it within the run are drawn at "never" and left out of the mean and CI.',
         spec: cyclesToTargetSpec(summary),
       },
     ];
     for (const c of specs) {
       const written = await writeChart(dir, c.name, c.spec, fonts);
       files.push(...written.files);
-      charts.push({ title: c.title, caption: c.caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) });
+      charts.push({
+        title: c.title,
+        caption: c.caption,
+        svg: written.svg,
+        files: written.files.map((f) => path.basename(f)),
+      });
     }
     const seedReports = new Map<number, string>();
     for (const seed of seeds)
-      if (existsSync(path.join(seedFolder(out, seed), 'report.html'))) seedReports.set(seed, path.relative(dir, path.join(seedFolder(out, seed), 'report.html')));
+      if (existsSync(path.join(seedFolder(out, seed), 'report.html')))
+        seedReports.set(seed, path.relative(dir, path.join(seedFolder(out, seed), 'report.html')));
     const html = buildCampaignHtml({
       name: path.basename(path.resolve(out)),
       config: { ...base, ...enginesUsed(out, seeds) } as unknown as Record<string, unknown>,
@@ -267,7 +331,11 @@ function enginesUsed(out: string, seeds: readonly number[]): { engine_used?: str
 }
 
 /** Predicted wall time of each seed's run (also checks every seed's fleet is feasible, naming the seed). */
-export async function planCampaign(base: ExperimentConfig, seeds: number[], fixedFleet: boolean): Promise<{ seed: number; config: ExperimentConfig; predictedS: number }[]> {
+export async function planCampaign(
+  base: ExperimentConfig,
+  seeds: number[],
+  fixedFleet: boolean,
+): Promise<{ seed: number; config: ExperimentConfig; predictedS: number }[]> {
   const fleetSeed = fixedFleet ? seeds[0] : null;
   const plan: { seed: number; config: ExperimentConfig; predictedS: number }[] = [];
   for (const seed of seeds) {
@@ -275,7 +343,8 @@ export async function planCampaign(base: ExperimentConfig, seeds: number[], fixe
     try {
       plan.push({ seed, config, predictedS: await predictRunSeconds(config) });
     } catch (e) {
-      if (e instanceof InputError) throw new InputError(`seed ${seed}${fleetSeed !== null ? ` (fleet of seed ${fleetSeed})` : ''}: ${e.message}`);
+      if (e instanceof InputError)
+        throw new InputError(`seed ${seed}${fleetSeed !== null ? ` (fleet of seed ${fleetSeed})` : ''}: ${e.message}`);
       throw e;
     }
   }
@@ -298,14 +367,26 @@ export async function runCampaign(base: ExperimentConfig, opts: CampaignOptions)
   const states = new Map(plan.map((p) => [p.seed, seedState(seedFolder(opts.out, p.seed), p.config)]));
   const complete = plan.filter((p) => states.get(p.seed) === 'complete').length;
   for (const p of plan) tracker.plan(key(p.seed), states.get(p.seed) === 'complete' ? 0 : p.predictedS);
-  if (!opts.tracker && complete === seeds.length) log(`${label}all ${seeds.length} seeds are complete in ${opts.out}: nothing to run`);
+  if (!opts.tracker && complete === seeds.length)
+    log(`${label}all ${seeds.length} seeds are complete in ${opts.out}: nothing to run`);
   else if (!opts.tracker)
     log(
       `${label}${seeds.length} seed${seeds.length > 1 ? 's' : ''} planned${complete ? ` (${complete} complete, skipped)` : ''}; ` +
         `estimated total ≈ ${formatDuration(tracker.remainingS())} (prior estimate, refined after the first seed)`,
     );
 
-  const result: CampaignResult = { out: opts.out, seeds, ran: [], resumed: [], skipped: [], interrupted: false, summary: null, aggregate: [], files: [], warnings: [] };
+  const result: CampaignResult = {
+    out: opts.out,
+    seeds,
+    ran: [],
+    resumed: [],
+    skipped: [],
+    interrupted: false,
+    summary: null,
+    aggregate: [],
+    files: [],
+    warnings: [],
+  };
   for (const { seed, config } of plan) {
     if (opts.signal?.aborted) {
       result.interrupted = true;
@@ -345,7 +426,11 @@ export async function runCampaign(base: ExperimentConfig, opts: CampaignOptions)
     }
     log(`${label}seed ${seed}: done · ${tracker.status()}`);
   }
-  const written = await writeCampaignOutputs(opts.out, base, seeds, { fixedFleet, report: opts.report ?? true, fonts: opts.fonts });
+  const written = await writeCampaignOutputs(opts.out, base, seeds, {
+    fixedFleet,
+    report: opts.report ?? true,
+    fonts: opts.fonts,
+  });
   Object.assign(result, { summary: written.summary, aggregate: written.aggregate, files: written.files });
   result.warnings.push(...written.warnings);
   return result;

@@ -6,7 +6,8 @@ import { schemeLabel, orderSchemes } from '../report/schemes.ts';
 /** "1 cycle", "10 cycles" */
 export const cyclesWord = (n: number | string) => `${n} cycle${n === 1 ? '' : 's'}`;
 
-export const percent = (fraction: number | null, digits = 2) => (fraction === null ? '—' : `${(fraction * 100).toFixed(digits)} %`);
+export const percent = (fraction: number | null, digits = 2) =>
+  fraction === null ? '—' : `${(fraction * 100).toFixed(digits)} %`;
 
 export function pValue(p: number | null): string {
   if (p === null) return '—';
@@ -22,7 +23,10 @@ export function meanCi(s: Pick<Summary, 'mean' | 'ci95_low' | 'ci95_high'>, digi
 }
 
 /** "4.40 ± 0.68 [3.72, 5.08], 5/5 seeds reached" or "never within 10 cycles (0/5 seeds)". */
-export function cyclesText(c: { mean: number | null; ci95_low: number | null; ci95_high: number | null; reached: number; seeds: number }, cycles: number): string {
+export function cyclesText(
+  c: { mean: number | null; ci95_low: number | null; ci95_high: number | null; reached: number; seeds: number },
+  cycles: number,
+): string {
   if (c.reached === 0) return `never within ${cyclesWord(cycles)} (0/${c.seeds} seeds)`;
   return `${meanCi(c, 2)}, ${c.reached}/${c.seeds} seeds reached`;
 }
@@ -34,7 +38,12 @@ export function signTestText(p: PairedCyclesToTarget): string {
 
 /** The console's end-of-campaign table: per scheme final accuracy and cycles to each target. */
 export function campaignTable(summary: CampaignSummary): string {
-  const head = ['scheme', 'final accuracy (mean ± CI half-width [95 % CI])', 'τ', ...summary.targets.map((t) => `cycles → ${targetLabel(t)}`)];
+  const head = [
+    'scheme',
+    'final accuracy (mean ± CI half-width [95 % CI])',
+    'τ',
+    ...summary.targets.map((t) => `cycles → ${targetLabel(t)}`),
+  ];
   const rows = orderSchemes(summary.schemes).map((scheme) => {
     const s = summary.per_scheme[scheme];
     return [
@@ -59,5 +68,13 @@ export function campaignTable(summary: CampaignSummary): string {
   ]);
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  return [...all.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()), ...paired].join('\n');
+  return [
+    ...all.map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    ),
+    ...paired,
+  ].join('\n');
 }

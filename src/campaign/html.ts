@@ -33,7 +33,12 @@ export function htmlTable(head: string[], rows: string[][], rawCells = false): s
   const cell = (c: string) => (rawCells ? c : escapeHtml(c));
   return (
     `<table><thead><tr>${head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>\n` +
-    rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${cell(c)}</th>` : `<td>${cell(c)}</td>`)).join('')}</tr>`).join('\n') +
+    rows
+      .map(
+        (r) =>
+          `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${cell(c)}</th>` : `<td>${cell(c)}</td>`)).join('')}</tr>`,
+      )
+      .join('\n') +
     '\n</tbody></table>'
   );
 }
@@ -49,7 +54,12 @@ function figures(charts: PageChart[]): string {
 }
 
 /** A page: title, a facts line, warnings, then sections of ready HTML. */
-export function page(title: string, facts: string[], warnings: string[], sections: { heading: string; html: string }[]): string {
+export function page(
+  title: string,
+  facts: string[],
+  warnings: string[],
+  sections: { heading: string; html: string }[],
+): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -102,10 +112,20 @@ export function buildCampaignHtml(input: CampaignPageInput): string {
   const s = input.summary;
   const schemes = orderSchemes(s.schemes);
   const perScheme = htmlTable(
-    ['scheme', 'final accuracy: mean ± half-width [95 % CI]', 'τ', ...s.targets.map((t) => `cycles to ${targetLabel(t)}`)],
+    [
+      'scheme',
+      'final accuracy: mean ± half-width [95 % CI]',
+      'τ',
+      ...s.targets.map((t) => `cycles to ${targetLabel(t)}`),
+    ],
     schemes.map((scheme) => {
       const x = s.per_scheme[scheme];
-      return [schemeLabel(scheme), meanCi(x.final_accuracy, 2, 100, ' %'), meanCi(x.tau, 1), ...s.targets.map((t) => cyclesText(x.cycles_to_target[targetKey(t)], x.cycles))];
+      return [
+        schemeLabel(scheme),
+        meanCi(x.final_accuracy, 2, 100, ' %'),
+        meanCi(x.tau, 1),
+        ...s.targets.map((t) => cyclesText(x.cycles_to_target[targetKey(t)], x.cycles)),
+      ];
     }),
   );
   const pairedRows = s.paired.flatMap((p) => {
@@ -133,10 +153,26 @@ export function buildCampaignHtml(input: CampaignPageInput): string {
     ];
   });
   const paired = s.paired.length
-    ? htmlTable(['pair', 'quantity', 'difference: mean ± half-width [95 % CI]', 'pairs in mean and t-test', 'paired t-test p', 'exact sign test'], pairedRows)
+    ? htmlTable(
+        [
+          'pair',
+          'quantity',
+          'difference: mean ± half-width [95 % CI]',
+          'pairs in mean and t-test',
+          'paired t-test p',
+          'exact sign test',
+        ],
+        pairedRows,
+      )
     : '<p>No paired comparison: the campaign did not run both an adaptive scheme and ETA.</p>';
   const perSeed = htmlTable(
-    ['seed', ...schemes.flatMap((scheme) => [`${schemeLabel(scheme)}: final accuracy`, ...s.targets.map((t) => `${schemeLabel(scheme)}: cycles to ${targetLabel(t)}`)])],
+    [
+      'seed',
+      ...schemes.flatMap((scheme) => [
+        `${schemeLabel(scheme)}: final accuracy`,
+        ...s.targets.map((t) => `${schemeLabel(scheme)}: cycles to ${targetLabel(t)}`),
+      ]),
+    ],
     s.seeds.map((seed, i) => {
       const link = input.seedReports.get(seed);
       const first = link ? `<a href="${escapeHtml(link)}">seed ${seed}</a>` : `seed ${seed}`;
@@ -144,7 +180,10 @@ export function buildCampaignHtml(input: CampaignPageInput): string {
         first,
         ...schemes.flatMap((scheme) => {
           const x = s.per_scheme[scheme];
-          return [percent(x.final_accuracy.per_seed[i]), ...s.targets.map((t) => String(x.cycles_to_target[targetKey(t)].per_seed[i] ?? 'never'))];
+          return [
+            percent(x.final_accuracy.per_seed[i]),
+            ...s.targets.map((t) => String(x.cycles_to_target[targetKey(t)].per_seed[i] ?? 'never')),
+          ];
         }),
       ].map((c, j) => (j === 0 ? c : escapeHtml(c)));
     }),
@@ -153,14 +192,22 @@ export function buildCampaignHtml(input: CampaignPageInput): string {
   const definitions = `<dl>${Object.entries(s.definitions)
     .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`)
     .join('')}</dl>`;
-  return page(`MEL campaign report — ${input.name}`, campaignFacts(input.config, s.seeds, input.fixedFleet), input.warnings, [
-    { heading: 'What a seed changes', html: `<p>${escapeHtml(SEED_EFFECTS[0].toUpperCase() + SEED_EFFECTS.slice(1))}. All schemes of one seed share all of it, so seed by seed the comparison is paired.</p>` },
-    { heading: 'Per scheme, over seeds', html: perScheme },
-    { heading: 'Paired differences (same seed)', html: paired },
-    { heading: 'Charts', html: figures(input.charts) },
-    { heading: 'Per seed', html: perSeed },
-    { heading: 'Definitions', html: definitions },
-  ]);
+  return page(
+    `MEL campaign report — ${input.name}`,
+    campaignFacts(input.config, s.seeds, input.fixedFleet),
+    input.warnings,
+    [
+      {
+        heading: 'What a seed changes',
+        html: `<p>${escapeHtml(SEED_EFFECTS[0].toUpperCase() + SEED_EFFECTS.slice(1))}. All schemes of one seed share all of it, so seed by seed the comparison is paired.</p>`,
+      },
+      { heading: 'Per scheme, over seeds', html: perScheme },
+      { heading: 'Paired differences (same seed)', html: paired },
+      { heading: 'Charts', html: figures(input.charts) },
+      { heading: 'Per seed', html: perSeed },
+      { heading: 'Definitions', html: definitions },
+    ],
+  );
 }
 
 export { figures };

@@ -22,7 +22,10 @@ export const PRIOR_SAMPLE_ITERATIONS_PER_S = 20_000;
  */
 export async function predictRunSeconds(config: ExperimentConfig): Promise<number> {
   const schemes = config.schemes.map((s) => (isBuiltinScheme(s) ? s : 'optimal'));
-  const byScheme = await allocateAll({ ...config, schemes: [...new Set(schemes)], user_schemes: [] }, buildFleet(config));
+  const byScheme = await allocateAll(
+    { ...config, schemes: [...new Set(schemes)], user_schemes: [] },
+    buildFleet(config),
+  );
   let seconds = 3 + 0.15 * config.K; // start the learner processes, load data
   for (const a of schemes.map((s) => byScheme.get(s)!)) {
     const slots = Math.max(1, Math.min(config.compute_slots, a.batch.filter((b) => b > 0).length));

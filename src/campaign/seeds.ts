@@ -11,7 +11,6 @@ export const SEED_EFFECTS =
 
 export const MAX_SEEDS = 1000;
 
-
 /**
  * `raw` is the --seeds value: one integer N ≥ 1 is a count (seeds base … base + N − 1), a comma list
  * is the seeds themselves (integers ≥ 0, no repeats). Bad input is an InputError naming the flag.
@@ -21,7 +20,8 @@ export function parseSeeds(raw: string, base: number, flag = '--seeds'): number[
   if (text === '') throw new InputError(`${flag} needs a count (e.g. 5) or a list of seeds (e.g. 1,4,9)`);
   const isInt = (s: string) => /^\d+$/.test(s);
   if (!text.includes(',')) {
-    if (!isInt(text)) throw new InputError(`${flag} takes a count (an integer ≥ 1) or a comma list of seeds, got "${raw}"`);
+    if (!isInt(text))
+      throw new InputError(`${flag} takes a count (an integer ≥ 1) or a comma list of seeds, got "${raw}"`);
     const n = Number(text);
     if (n < 1) throw new InputError(`${flag} ${raw}: a campaign needs at least 1 seed`);
     if (n > MAX_SEEDS) throw new InputError(`${flag} ${raw}: at most ${MAX_SEEDS} seeds`);
@@ -30,7 +30,8 @@ export function parseSeeds(raw: string, base: number, flag = '--seeds'): number[
   const items = text.split(',').map((s) => s.trim());
   const seeds: number[] = [];
   for (const item of items) {
-    if (!isInt(item) || !Number.isSafeInteger(Number(item))) throw new InputError(`${flag}: "${item}" is not a seed (an integer ≥ 0); got "${raw}"`);
+    if (!isInt(item) || !Number.isSafeInteger(Number(item)))
+      throw new InputError(`${flag}: "${item}" is not a seed (an integer ≥ 0); got "${raw}"`);
     const s = Number(item);
     if (seeds.includes(s)) throw new InputError(`${flag}: seed ${s} is listed twice`);
     seeds.push(s);

@@ -16,7 +16,14 @@ import { escapeHtml } from '../report/html.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from '../report/render.ts';
 import { orderSchemes, schemeLabel } from '../report/schemes.ts';
 import { summarizeCampaign, targetColumn, targetKey, targetLabel, type CampaignSummary } from './aggregate.ts';
-import { loadCampaignRuns, planCampaign, runCampaign, seedFolder, seedState, writeCampaignOutputs } from './campaign.ts';
+import {
+  loadCampaignRuns,
+  planCampaign,
+  runCampaign,
+  seedFolder,
+  seedState,
+  writeCampaignOutputs,
+} from './campaign.ts';
 import { sweepSpec, type SweepPoint } from './charts.ts';
 import { cyclesText, meanCi } from './format.ts';
 import { figures, htmlTable, page, type PageChart } from './html.ts';
@@ -67,9 +74,16 @@ export type SweepRow = Record<string, string | number | null>;
 
 export function sweepHeader(targets: readonly number[]): string[] {
   return [
-    'K', 'T', 'scheme', 'seeds',
-    'tau_mean', 'tau_ci95_low', 'tau_ci95_high',
-    'final_accuracy_mean', 'final_accuracy_ci95_low', 'final_accuracy_ci95_high',
+    'K',
+    'T',
+    'scheme',
+    'seeds',
+    'tau_mean',
+    'tau_ci95_low',
+    'tau_ci95_high',
+    'final_accuracy_mean',
+    'final_accuracy_ci95_low',
+    'final_accuracy_ci95_high',
     ...targets.flatMap((t) => {
       const c = `cycles_to_${targetColumn(t)}`;
       return [`${c}_mean`, `${c}_ci95_low`, `${c}_ci95_high`, `${c}_reached`, `${c}_never`];
@@ -97,7 +111,13 @@ export function sweepRows(cells: readonly { K: number; T: number; summary: Campa
       for (const t of summary.targets) {
         const c = s.cycles_to_target[targetKey(t)];
         const col = `cycles_to_${targetColumn(t)}`;
-        Object.assign(row, { [`${col}_mean`]: c.mean, [`${col}_ci95_low`]: c.ci95_low, [`${col}_ci95_high`]: c.ci95_high, [`${col}_reached`]: c.reached, [`${col}_never`]: c.never });
+        Object.assign(row, {
+          [`${col}_mean`]: c.mean,
+          [`${col}_ci95_low`]: c.ci95_low,
+          [`${col}_ci95_high`]: c.ci95_high,
+          [`${col}_reached`]: c.reached,
+          [`${col}_never`]: c.never,
+        });
       }
       return row;
     }),
@@ -106,11 +126,18 @@ export function sweepRows(cells: readonly { K: number; T: number; summary: Campa
 
 export function sweepCsv(rows: readonly SweepRow[], targets: readonly number[]): string {
   const header = sweepHeader(targets);
-  return [header.join(','), ...rows.map((r) => header.map((h) => (r[h] === null || r[h] === undefined ? '' : String(r[h]))).join(','))].join('\n') + '\n';
+  return (
+    [
+      header.join(','),
+      ...rows.map((r) => header.map((h) => (r[h] === null || r[h] === undefined ? '' : String(r[h]))).join(',')),
+    ].join('\n') + '\n'
+  );
 }
 
 /** The sweep charts: τ, final accuracy and cycles to each target, against T (a panel per K) and against K (a panel per T). */
-export function sweepCharts(cells: readonly { K: number; T: number; summary: CampaignSummary }[]): { name: string; title: string; caption: string; spec: TopLevelSpec }[] {
+export function sweepCharts(
+  cells: readonly { K: number; T: number; summary: CampaignSummary }[],
+): { name: string; title: string; caption: string; spec: TopLevelSpec }[] {
   const targets = cells[0].summary.targets;
   const points = (metric: 'tau' | 'final_accuracy' | 'cycles'): SweepPoint[] =>
     cells.flatMap(({ K, T, summary }) =>
@@ -128,9 +155,27 @@ export function sweepCharts(cells: readonly { K: number; T: number; summary: Cam
       }),
     );
   const metrics = [
-    { key: 'tau', points: points('tau'), title: 'Local iterations τ', yTitle: 'τ', what: 'local iterations τ of each scheme (mean over the seeds\' fleets)' },
-    { key: 'accuracy', points: points('final_accuracy'), title: 'Final test accuracy', yTitle: 'final test accuracy (%)', what: 'test accuracy after the last cycle' },
-    { key: 'cycles', points: points('cycles'), title: 'Cycles to reach each accuracy target', yTitle: 'global cycles', what: 'cycles to reach each target, over the seeds that reached it (see sweep.csv for how many never did)' },
+    {
+      key: 'tau',
+      points: points('tau'),
+      title: 'Local iterations τ',
+      yTitle: 'τ',
+      what: "local iterations τ of each scheme (mean over the seeds' fleets)",
+    },
+    {
+      key: 'accuracy',
+      points: points('final_accuracy'),
+      title: 'Final test accuracy',
+      yTitle: 'final test accuracy (%)',
+      what: 'test accuracy after the last cycle',
+    },
+    {
+      key: 'cycles',
+      points: points('cycles'),
+      title: 'Cycles to reach each accuracy target',
+      yTitle: 'global cycles',
+      what: 'cycles to reach each target, over the seeds that reached it (see sweep.csv for how many never did)',
+    },
   ];
   return metrics.flatMap((m) =>
     (['T', 'K'] as const).map((axis) => ({
@@ -142,7 +187,14 @@ export function sweepCharts(cells: readonly { K: number; T: number; summary: Cam
   );
 }
 
-function sweepHtml(out: string, base: ExperimentConfig, cells: SweepCell[], charts: PageChart[], warnings: string[], seeds: number[]): string {
+function sweepHtml(
+  out: string,
+  base: ExperimentConfig,
+  cells: SweepCell[],
+  charts: PageChart[],
+  warnings: string[],
+  seeds: number[],
+): string {
   const targets = cells[0].summary.targets;
   const rows = cells.flatMap((c) =>
     orderSchemes(c.summary.schemes).map((scheme) => {
@@ -156,8 +208,20 @@ function sweepHtml(out: string, base: ExperimentConfig, cells: SweepCell[], char
       ];
     }),
   );
-  const table = htmlTable(['cell', 'scheme', 'τ', 'final accuracy', ...targets.map((t) => `cycles to ${targetLabel(t)}`)], rows, true);
-  const facts = [`K: ${[...new Set(cells.map((c) => c.K))].join(', ')}`, `T: ${[...new Set(cells.map((c) => c.T))].join(', ')} s`, `seeds: ${seeds.join(', ')}`, `cycles: ${base.cycles}`, `schemes: ${base.schemes.join(', ')}`, `d: ${base.train_samples}`, `test images: ${base.test_samples}`];
+  const table = htmlTable(
+    ['cell', 'scheme', 'τ', 'final accuracy', ...targets.map((t) => `cycles to ${targetLabel(t)}`)],
+    rows,
+    true,
+  );
+  const facts = [
+    `K: ${[...new Set(cells.map((c) => c.K))].join(', ')}`,
+    `T: ${[...new Set(cells.map((c) => c.T))].join(', ')} s`,
+    `seeds: ${seeds.join(', ')}`,
+    `cycles: ${base.cycles}`,
+    `schemes: ${base.schemes.join(', ')}`,
+    `d: ${base.train_samples}`,
+    `test images: ${base.test_samples}`,
+  ];
   return page(`MEL sweep report — ${path.basename(path.resolve(out))}`, facts, warnings, [
     { heading: 'Cells (mean ± half-width [95 % CI] over seeds)', html: table },
     { heading: 'Charts', html: figures(charts) },
@@ -183,7 +247,9 @@ export async function runSweep(base: ExperimentConfig, opts: SweepOptions): Prom
       throw e;
     }
   }
-  log(`sweep of ${grid.length} cells × ${opts.seeds.length} seeds = ${tracker.total()} runs; estimated total ≈ ${formatDuration(tracker.remainingS())} (prior estimate, refined as runs finish)`);
+  log(
+    `sweep of ${grid.length} cells × ${opts.seeds.length} seeds = ${tracker.total()} runs; estimated total ≈ ${formatDuration(tracker.remainingS())} (prior estimate, refined as runs finish)`,
+  );
 
   const result: SweepResult = { out: opts.out, cells: [], interrupted: false, files: [], warnings: [] };
   for (const [i, cell] of grid.entries()) {
@@ -191,9 +257,14 @@ export async function runSweep(base: ExperimentConfig, opts: SweepOptions): Prom
     const label = cellLabel(cell.K, cell.T);
     if (cellFinished(dir, plans[i])) {
       for (const p of plans[i]) tracker.finish(`${label} seed ${p.seed}`, 0, false);
-      const summary = summarizeCampaign(loadCampaignRuns(dir, opts.seeds, cell.config), cell.config.schemes, runTargets(cell.config));
+      const summary = summarizeCampaign(
+        loadCampaignRuns(dir, opts.seeds, cell.config),
+        cell.config.schemes,
+        runTargets(cell.config),
+      );
       // A cell finished without charts (--no-report then) gets them now: the sweep report links to it.
-      if (report && !existsSync(path.join(dir, 'report.html'))) await writeCampaignOutputs(dir, cell.config, opts.seeds, { fixedFleet, report, fonts: opts.fonts });
+      if (report && !existsSync(path.join(dir, 'report.html')))
+        await writeCampaignOutputs(dir, cell.config, opts.seeds, { fixedFleet, report, fonts: opts.fonts });
       result.cells.push({ K: cell.K, T: cell.T, dir, status: 'skipped', summary });
       log(`cell ${i + 1}/${grid.length} ${label}: finished in ${dir}, skipped · ${tracker.status()}`);
       continue;
@@ -221,7 +292,13 @@ export async function runSweep(base: ExperimentConfig, opts: SweepOptions): Prom
     log(`cell ${i + 1}/${grid.length} ${label}: done · ${tracker.status()}`);
   }
 
-  result.files.push(...(await writeSweepOutputs(opts.out, base, result.cells, opts.seeds, { report, fonts: opts.fonts, warnings: result.warnings })));
+  result.files.push(
+    ...(await writeSweepOutputs(opts.out, base, result.cells, opts.seeds, {
+      report,
+      fonts: opts.fonts,
+      warnings: result.warnings,
+    })),
+  );
   return result;
 }
 

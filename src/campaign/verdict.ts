@@ -43,23 +43,53 @@ const fmt = (x: number, digits = 2) => (Number.isInteger(x) ? String(x) : x.toFi
  * A number the paper gives vs our per-unit values (null = never reached within `horizon` cycles).
  * `unit` names what the values are over ("seeds", "fleets").
  */
-export function judgeValue(values: readonly (number | null)[], paper: number, unit: string, horizon?: number): Judgement {
+export function judgeValue(
+  values: readonly (number | null)[],
+  paper: number,
+  unit: string,
+  horizon?: number,
+): Judgement {
   const n = values.length;
   const got = values.filter((v): v is number => v !== null);
   const never = n - got.length;
   if (got.length === 0)
-    return { verdict: 'no', ours: `never within ${cyclesWord(horizon ?? '?')} (0/${n} ${unit})`, why: `not reached on any of ${n} ${unit}; the paper reports ${fmt(paper)}` };
+    return {
+      verdict: 'no',
+      ours: `never within ${cyclesWord(horizon ?? '?')} (0/${n} ${unit})`,
+      why: `not reached on any of ${n} ${unit}; the paper reports ${fmt(paper)}`,
+    };
   const s = describe(got);
-  const ours = horizon !== undefined ? cyclesText({ ...s, reached: got.length, seeds: n }, horizon) : `${meanCi(s, 2)} over ${n} ${unit} (range ${fmt(Math.min(...got))}–${fmt(Math.max(...got))})`;
-  const inCi = s.ci95_low !== null && s.ci95_high !== null ? paper >= s.ci95_low - EPS && paper <= s.ci95_high + EPS : Math.abs(s.mean! - paper) <= EPS;
+  const ours =
+    horizon !== undefined
+      ? cyclesText({ ...s, reached: got.length, seeds: n }, horizon)
+      : `${meanCi(s, 2)} over ${n} ${unit} (range ${fmt(Math.min(...got))}–${fmt(Math.max(...got))})`;
+  const inCi =
+    s.ci95_low !== null && s.ci95_high !== null
+      ? paper >= s.ci95_low - EPS && paper <= s.ci95_high + EPS
+      : Math.abs(s.mean! - paper) <= EPS;
   const exact = got.filter((v) => Math.abs(v - paper) <= EPS).length;
-  const interval = s.ci95_low !== null ? `95 % CI [${fmt(s.ci95_low!)}, ${fmt(s.ci95_high!)}]` : `the single value ${fmt(s.mean!)}`;
+  const interval =
+    s.ci95_low !== null ? `95 % CI [${fmt(s.ci95_low!)}, ${fmt(s.ci95_high!)}]` : `the single value ${fmt(s.mean!)}`;
   if (inCi && never === 0) return { verdict: 'yes', ours, why: `the paper's ${fmt(paper)} lies in our ${interval}` };
-  if (inCi) return { verdict: 'partly', ours, why: `the paper's ${fmt(paper)} lies in our ${interval} (over the ${got.length} ${unit} that reached it), but ${never} of ${n} ${unit} never reached it within ${cyclesWord(horizon!)}` };
+  if (inCi)
+    return {
+      verdict: 'partly',
+      ours,
+      why: `the paper's ${fmt(paper)} lies in our ${interval} (over the ${got.length} ${unit} that reached it), but ${never} of ${n} ${unit} never reached it within ${cyclesWord(horizon!)}`,
+    };
   const side = s.mean! > paper ? 'higher' : 'lower';
   const neverNote = never ? `; ${never} of ${n} ${unit} never reached it within ${cyclesWord(horizon!)}` : '';
-  if (exact > 0) return { verdict: 'partly', ours, why: `our mean ${fmt(s.mean!)} is ${side} and our ${interval} excludes the paper's ${fmt(paper)}, though ${exact} of ${n} ${unit} gave exactly ${fmt(paper)}${neverNote}` };
-  return { verdict: 'no', ours, why: `our ${interval} excludes the paper's ${fmt(paper)} (ours is ${side}) and no single ${unit.replace(/s$/, '')} gave ${fmt(paper)}${neverNote}` };
+  if (exact > 0)
+    return {
+      verdict: 'partly',
+      ours,
+      why: `our mean ${fmt(s.mean!)} is ${side} and our ${interval} excludes the paper's ${fmt(paper)}, though ${exact} of ${n} ${unit} gave exactly ${fmt(paper)}${neverNote}`,
+    };
+  return {
+    verdict: 'no',
+    ours,
+    why: `our ${interval} excludes the paper's ${fmt(paper)} (ours is ${side}) and no single ${unit.replace(/s$/, '')} gave ${fmt(paper)}${neverNote}`,
+  };
 }
 
 /** "reaches the target" (expected true) or "never reaches it" (expected false), seed by seed. */
@@ -86,9 +116,15 @@ export function judgeFewer(summary: CampaignSummary, adaptive: string, target: n
   const ours =
     `fewer on ${fewer}/${n} seeds, more on ${more}, equal on ${c.sign_test.n_ties}` +
     `${c.sign_unknown ? `, neither reached on ${c.sign_unknown}` : ''}; sign test p = ${pValue(c.sign_test.p_value)}` +
-    (c.complete_pairs ? `; difference ${meanCi(c.difference, 2)} cycles over ${c.complete_pairs} seeds where both reached` : '');
+    (c.complete_pairs
+      ? `; difference ${meanCi(c.difference, 2)} cycles over ${c.complete_pairs} seeds where both reached`
+      : '');
   const verdict: Verdict = fewer === n ? 'yes' : fewer > 0 && fewer > more ? 'partly' : 'no';
-  return { verdict, ours, why: `adaptive reached ${targetLabel(target)} in fewer cycles than ETA on ${fewer} of ${n} seeds (a seed where only adaptive reached it counts as fewer)` };
+  return {
+    verdict,
+    ours,
+    why: `adaptive reached ${targetLabel(target)} in fewer cycles than ETA on ${fewer} of ${n} seeds (a seed where only adaptive reached it counts as fewer)`,
+  };
 }
 
 /** "holds on every case" → yes, "on some" → partly, "on none" → no. */
@@ -122,7 +158,8 @@ function judgeFig1(claim: PaperClaim, e: Fig1Evidence): Judgement {
   switch (claim.kind) {
     case 'tau': {
       const p = fig1Point(e, claim.scheme, claim.K, claim.T);
-      if (!p) return { verdict: 'no', ours: '—', why: `K = ${claim.K}, T = ${claim.T} s is not in the Fig. 1 grid that ran` };
+      if (!p)
+        return { verdict: 'no', ours: '—', why: `K = ${claim.K}, T = ${claim.T} s is not in the Fig. 1 grid that ran` };
       return judgeValue(p.per_fleet, claim.value, 'fleets');
     }
     case 'analytical_equals_optimal': {
@@ -139,7 +176,12 @@ function judgeFig1(claim: PaperClaim, e: Fig1Evidence): Judgement {
         });
       }
       if (total === 0) return { verdict: 'no', ours: '—', why: 'analytical and optimal were not both run' };
-      return judgeCount(equal, total, 'analytical τ = optimal τ, instance by instance (K, T, fleet)', `equal in ${equal}/${total} instances${gap ? ` (largest gap ${gap})` : ''}`);
+      return judgeCount(
+        equal,
+        total,
+        'analytical τ = optimal τ, instance by instance (K, T, fleet)',
+        `equal in ${equal}/${total} instances${gap ? ` (largest gap ${gap})` : ''}`,
+      );
     }
     case 'tau_increases': {
       const points = claim.axis === 'K' ? e.vsK : e.vsT;
@@ -153,7 +195,12 @@ function judgeFig1(claim: PaperClaim, e: Fig1Evidence): Judgement {
         if (!ok) bad.push(name);
       }
       const holds = curves.size - bad.length;
-      return judgeCount(holds, curves.size, `mean τ over ${e.fleets} fleets never decreases and ends higher, per curve`, `${holds}/${curves.size} curves increase${bad.length ? ` (not: ${bad.join('; ')})` : ''}`);
+      return judgeCount(
+        holds,
+        curves.size,
+        `mean τ over ${e.fleets} fleets never decreases and ends higher, per curve`,
+        `${holds}/${curves.size} curves increase${bad.length ? ` (not: ${bad.join('; ')})` : ''}`,
+      );
     }
     case 'eta_below_adaptive': {
       const grid = claim.axis === 'K' ? e.vsK : e.vsT;
@@ -174,7 +221,8 @@ function judgeFig1(claim: PaperClaim, e: Fig1Evidence): Judgement {
         });
         gaps.push(mean(ad.per_fleet) - mean(eta.per_fleet));
       }
-      if (total === 0) return { verdict: 'no', ours: '—', why: 'the grid that ran does not hold both sides of the comparison' };
+      if (total === 0)
+        return { verdict: 'no', ours: '—', why: 'the grid that ran does not hold both sides of the comparison' };
       const ours = `ETA τ below adaptive τ in ${holds}/${total} (${claim.axis}, fleet) cases; mean gap ${fmt(Math.min(...gaps))}–${fmt(Math.max(...gaps))}`;
       return judgeCount(holds, total, `ETA τ < adaptive τ, fleet by fleet at every ${claim.axis}`, ours);
     }
@@ -203,7 +251,10 @@ function paperValue(claim: PaperClaim): string {
 }
 
 /** Judge every claim on our evidence. `adaptive` is the adaptive scheme the Fig. 2 campaigns ran (optimal or analytical). */
-export function judgeClaims(claims: readonly PaperClaim[], evidence: { fig1: Fig1Evidence | null; panels: Partial<Record<PanelId, CampaignSummary>>; adaptive: string }): JudgedClaim[] {
+export function judgeClaims(
+  claims: readonly PaperClaim[],
+  evidence: { fig1: Fig1Evidence | null; panels: Partial<Record<PanelId, CampaignSummary>>; adaptive: string },
+): JudgedClaim[] {
   return claims.map((claim) => {
     let j: Judgement;
     let context: string;
@@ -218,13 +269,25 @@ export function judgeClaims(claims: readonly PaperClaim[], evidence: { fig1: Fig
         if (!s) j = { verdict: 'no', ours: '—', why: `scheme ${scheme} was not run` };
         else {
           const perSeed = s.cycles_to_target[targetKey(claim.target)].per_seed;
-          j = claim.kind === 'reaches' ? judgeReaches(perSeed, claim.reaches, s.cycles) : judgeValue(perSeed, claim.value, 'seeds', s.cycles);
+          j =
+            claim.kind === 'reaches'
+              ? judgeReaches(perSeed, claim.reaches, s.cycles)
+              : judgeValue(perSeed, claim.value, 'seeds', s.cycles);
         }
       }
     } else {
       context = CONTEXT.fig1;
       j = evidence.fig1 ? judgeFig1(claim, evidence.fig1) : { verdict: 'no', ours: '—', why: 'Fig. 1 was not run' };
     }
-    return { id: claim.id, source: claim.source, claim: claim.text, paper: paperValue(claim), ours: j.ours, verdict: j.verdict, why: j.why, ...(j.verdict === 'yes' ? {} : { context }) };
+    return {
+      id: claim.id,
+      source: claim.source,
+      claim: claim.text,
+      paper: paperValue(claim),
+      ours: j.ours,
+      verdict: j.verdict,
+      why: j.why,
+      ...(j.verdict === 'yes' ? {} : { context }),
+    };
   });
 }

@@ -21,7 +21,7 @@ const spec: CommandSpec = {
   command: 'npm run allocate --',
   summary:
     'Allocate d samples and τ local iterations to K wireless learners with the ETA, analytical and optimal schemes,\n' +
-    'and per-learner τ_k with async (and energy, under --energy-j); every table shows each learner\'s energy per cycle.',
+    "and per-learner τ_k with async (and energy, under --energy-j); every table shows each learner's energy per cycle.",
   otherSettings: otherSettings('allocate'),
   flags: flagsFor('allocate'),
   examples: [
@@ -54,11 +54,21 @@ runCli(async () => {
   }
   const budgets = fleet.map((l) => l.energy_budget_j ?? args.energyJ ?? Infinity);
   const hasBudget = budgets.some((b) => b < Infinity);
-  const schemes = (args.schemes as SchemeName[] | undefined) ?? [...SYNC_SCHEMES, 'async', ...(hasBudget ? (['energy'] as const) : [])];
+  const schemes = (args.schemes as SchemeName[] | undefined) ?? [
+    ...SYNC_SCHEMES,
+    'async',
+    ...(hasBudget ? (['energy'] as const) : []),
+  ];
   if (schemes.includes('robust')) throw new InputError(`--schemes: robust ${ROBUST_ONLY_IN_EXPERIMENTS.robust}`);
-  if (schemes.includes('energy') && !hasBudget) throw new InputError('--schemes energy needs a budget: give --energy-j J (or "energy_j" per entry of a --learners file)');
+  if (schemes.includes('energy') && !hasBudget)
+    throw new InputError(
+      '--schemes energy needs a budget: give --energy-j J (or "energy_j" per entry of a --learners file)',
+    );
   const user = userSchemesFromArgs(args, schemes);
-  const opened = await openSchemes(user, { timeout_s: args.schemeTimeoutS, log: (line) => process.stderr.write(line + '\n') });
+  const opened = await openSchemes(user, {
+    timeout_s: args.schemeTimeoutS,
+    log: (line) => process.stderr.write(line + '\n'),
+  });
   const report = await buildAllocationReport(fleet, params, {
     registry: opened.registry,
     T_s: args.T,
@@ -73,7 +83,11 @@ runCli(async () => {
   const answers = Object.values(report.allocations);
   if (answers.every((a) => !a.feasible)) {
     // The most capable scheme's reason is the real one: if it fails, the weaker ones fail too.
-    const best = [...(['optimal', 'async', 'energy', 'analytical', 'eta'] as const), ...schemes].map((s) => report.allocations[s]).find((a) => a !== undefined)!;
-    throw new InputError(`infeasible (${answers.map((a) => a.scheme).join(', ')}): ${best.feasible ? '' : best.reason}`);
+    const best = [...(['optimal', 'async', 'energy', 'analytical', 'eta'] as const), ...schemes]
+      .map((s) => report.allocations[s])
+      .find((a) => a !== undefined)!;
+    throw new InputError(
+      `infeasible (${answers.map((a) => a.scheme).join(', ')}): ${best.feasible ? '' : best.reason}`,
+    );
   }
 });

@@ -50,7 +50,12 @@ export class UsageError extends InputError {
  * `given`: the flags set on the command line or in the --config file (by name), as opposed to
  * defaults and environment; `values`: every flag's value by name.
  */
-export type ParsedArgs = { [flag: string]: any } & { _: string[]; help: boolean; given: Set<string>; values: Record<string, FlagValue | undefined> };
+export type ParsedArgs = { [flag: string]: any } & {
+  _: string[];
+  help: boolean;
+  given: Set<string>;
+  values: Record<string, FlagValue | undefined>;
+};
 
 export function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -70,7 +75,10 @@ function convert(spec: FlagSpec, raw: string, flag = `--${spec.name}`): FlagValu
         throw new UsageError(`${flag} must be one of ${spec.choices!.join('|')}, got "${raw}"`);
       return raw;
     case 'list': {
-      const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      const items = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
       if (items.length === 0) throw new UsageError(`${flag} needs at least one value`);
       if (spec.choices) {
         for (const item of items) {
@@ -149,7 +157,8 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
       else {
         const next = argv[i + 1];
         const absent = next === undefined || (next.startsWith('--') && next.length > 2);
-        if (absent && flag.implicit === undefined) throw new UsageError(`--${flag.name} needs a value${describeRange(flag)}`);
+        if (absent && flag.implicit === undefined)
+          throw new UsageError(`--${flag.name} needs a value${describeRange(flag)}`);
         raw = absent ? flag.implicit! : argv[++i];
       }
     }
@@ -193,7 +202,8 @@ function fromConfigFile(out: ParsedArgs, spec: CommandSpec): void {
   }
 }
 
-const asPath = (flag: FlagSpec, value: FlagValue, base: string) => (flag.path && typeof value === 'string' ? resolve(base, value) : value);
+const asPath = (flag: FlagSpec, value: FlagValue, base: string) =>
+  flag.path && typeof value === 'string' ? resolve(base, value) : value;
 
 /**
  * The directory the user ran the command from: npm runs scripts in the package root and says where
@@ -211,23 +221,41 @@ export function userPath(path: string | undefined): string | undefined {
 }
 
 /** The resolved settings as TOML (what --config reads back to the same settings); `resolved`: values the command derived. */
-export function configText(spec: CommandSpec, args: ParsedArgs, resolved: Record<string, FlagValue | undefined> = {}): string {
+export function configText(
+  spec: CommandSpec,
+  args: ParsedArgs,
+  resolved: Record<string, FlagValue | undefined> = {},
+): string {
   const header = `${spec.command} --config FILE reads this file; flags on the command line override it`;
   return configToml(spec.flags, { ...args.values, ...resolved }, header);
 }
 
 /** --print-config: the resolved settings on stdout. */
-export function printConfig(spec: CommandSpec, args: ParsedArgs, resolved: Record<string, FlagValue | undefined> = {}): void {
+export function printConfig(
+  spec: CommandSpec,
+  args: ParsedArgs,
+  resolved: Record<string, FlagValue | undefined> = {},
+): void {
   process.stdout.write(configText(spec, args, resolved));
 }
 
 export function helpText(spec: CommandSpec): string {
-  const lines = [`${spec.summary}`, '', `Usage: ${spec.command} [flags]${(spec.positionals ?? []).map((p) => (p.required ? ` <${p.name}>` : ` [${p.name}]`) + (p.repeats ? ' …' : '')).join('')}`, ''];
+  const lines = [
+    `${spec.summary}`,
+    '',
+    `Usage: ${spec.command} [flags]${(spec.positionals ?? []).map((p) => (p.required ? ` <${p.name}>` : ` [${p.name}]`) + (p.repeats ? ' …' : '')).join('')}`,
+    '',
+  ];
   for (const p of spec.positionals ?? []) lines.push(`  ${p.name.padEnd(24)} ${p.help}`);
   if (spec.positionals?.length) lines.push('');
   lines.push('Flags:');
   for (const f of spec.flags) {
-    const shown = f.type === 'boolean' ? '' : f.type === 'enum' ? ` ${f.choices!.join('|')}` : ` <${f.type === 'list' ? 'a,b' : f.type}>`;
+    const shown =
+      f.type === 'boolean'
+        ? ''
+        : f.type === 'enum'
+          ? ` ${f.choices!.join('|')}`
+          : ` <${f.type === 'list' ? 'a,b' : f.type}>`;
     const value = f.implicit !== undefined ? ` [${shown.trim()}]` : shown;
     const left = `  --${f.name}${value}`;
     const extras: string[] = [];
@@ -235,7 +263,8 @@ export function helpText(spec: CommandSpec): string {
     const range = describeRange({ ...f, unit: undefined });
     if (range) extras.push(`range${range}`);
     if (f.type === 'list' && f.choices) extras.push(`values: ${f.choices.join(',')}`);
-    if (f.default !== undefined) extras.push(`default: ${Array.isArray(f.default) ? f.default.join(',') : String(f.default)}`);
+    if (f.default !== undefined)
+      extras.push(`default: ${Array.isArray(f.default) ? f.default.join(',') : String(f.default)}`);
     if (f.env) extras.push(`env: ${f.env}`);
     if (f.implicit !== undefined) extras.push(`alone: ${f.implicit}`);
     if (f.aliases?.length) extras.push(`old name: ${f.aliases.map((a) => `--${a}`).join(', ')}`);

@@ -49,7 +49,10 @@ export function consoleOutput(): { log: (line: string) => void; onEvent: (event:
 }
 
 /** The console's event lines, and the dashboard's view when --dashboard is on. */
-export function withDashboard(onEvent: (event: RunEvent, label: string) => void, dashboard: RunDashboard | null): (event: RunEvent, label: string) => void {
+export function withDashboard(
+  onEvent: (event: RunEvent, label: string) => void,
+  dashboard: RunDashboard | null,
+): (event: RunEvent, label: string) => void {
   if (!dashboard) return onEvent;
   return (event, label) => {
     onEvent(event, label);
@@ -61,9 +64,16 @@ export function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 }
 
-export async function campaignMain(args: ParsedArgs, configFromArgs: (args: ParsedArgs) => ExperimentConfig): Promise<number> {
-  if (args.seeds === undefined) throw new UsageError('--fixed-fleet applies to campaigns: give --seeds too (e.g. --seeds 5)');
-  if (args.resume) throw new UsageError('--resume continues one run; to continue a campaign, rerun the same command (same --out): finished seeds are skipped');
+export async function campaignMain(
+  args: ParsedArgs,
+  configFromArgs: (args: ParsedArgs) => ExperimentConfig,
+): Promise<number> {
+  if (args.seeds === undefined)
+    throw new UsageError('--fixed-fleet applies to campaigns: give --seeds too (e.g. --seeds 5)');
+  if (args.resume)
+    throw new UsageError(
+      '--resume continues one run; to continue a campaign, rerun the same command (same --out): finished seeds are skipped',
+    );
   if (args.external) throw new UsageError('--seeds runs spawned learners; it cannot be combined with --external');
   const seeds = parseSeeds(args.seeds, args.seed);
   const base = configFromArgs(args);
@@ -85,11 +95,15 @@ export async function campaignMain(args: ParsedArgs, configFromArgs: (args: Pars
     signal: abort.signal,
   }).finally(() => dashboard?.close());
   if (result.interrupted) {
-    process.stderr.write(`interrupted after ${formatDuration(monotonicSeconds() - started)}: finished seeds are kept in ${out}; rerun the same command to continue (finished seeds are skipped)\n`);
+    process.stderr.write(
+      `interrupted after ${formatDuration(monotonicSeconds() - started)}: finished seeds are kept in ${out}; rerun the same command to continue (finished seeds are skipped)\n`,
+    );
     return 130;
   }
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-  process.stderr.write(`\n${campaignTable(result.summary!)}\n\ncampaign of ${seeds.length} seeds took ${formatDuration(monotonicSeconds() - started)}; aggregate: ${join(out, 'aggregate.csv')}, ${join(out, 'summary.json')}`);
+  process.stderr.write(
+    `\n${campaignTable(result.summary!)}\n\ncampaign of ${seeds.length} seeds took ${formatDuration(monotonicSeconds() - started)}; aggregate: ${join(out, 'aggregate.csv')}, ${join(out, 'summary.json')}`,
+  );
   process.stderr.write(args.report !== false ? `, report: ${join(out, 'report.html')}\n` : '\n');
   process.stdout.write(args.json ? JSON.stringify(result.summary, null, 2) + '\n' : `${out}\n`);
   return 0;

@@ -25,11 +25,15 @@ function parseFile(path: string, text: string): Record<string, unknown> {
   const json = extname(path).toLowerCase() === '.json';
   try {
     const data = json ? JSON.parse(text) : parseToml(text);
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new InputError(`${path}: the file must hold a table of settings`);
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+      throw new InputError(`${path}: the file must hold a table of settings`);
     return data as Record<string, unknown>;
   } catch (e) {
     if (e instanceof InputError) throw e;
-    if (e instanceof TomlError) throw new InputError(`${path}:${e.line}: not valid TOML: ${e.message.split('\n')[0].replace(/^Invalid TOML document: /, '')}`);
+    if (e instanceof TomlError)
+      throw new InputError(
+        `${path}:${e.line}: not valid TOML: ${e.message.split('\n')[0].replace(/^Invalid TOML document: /, '')}`,
+      );
     const m = /position (\d+)/.exec((e as Error).message);
     const line = m ? text.slice(0, Number(m[1])).split('\n').length : 1;
     throw new InputError(`${path}:${line}: not valid JSON: ${(e as Error).message.split('\n')[0]}`);
@@ -79,7 +83,12 @@ export function nearestKey(key: string, names: string[]): string | null {
  * The settings of the file at `path` for a command with these flags. `tables`: the named tables the
  * command reads (sweep: `[sweep]` holds the grid's lists); any other table or key is refused.
  */
-export function readConfigFile(path: string, flags: FlagSpec[], tables: readonly string[] = [], others: readonly string[] = []): FileSetting[] {
+export function readConfigFile(
+  path: string,
+  flags: FlagSpec[],
+  tables: readonly string[] = [],
+  others: readonly string[] = [],
+): FileSetting[] {
   if (!existsSync(path)) throw new InputError(`--config ${path}: no such file`);
   const text = readFileSync(path, 'utf8');
   const data = parseFile(path, text);
@@ -94,9 +103,12 @@ export function readConfigFile(path: string, flags: FlagSpec[], tables: readonly
     if (!flag && others.includes(key)) return;
     if (!flag) {
       const near = nearestKey(key, names);
-      throw new InputError(`${where}: unknown key "${key}"${table ? ` in [${table}]` : ''}${near ? ` (did you mean "${near}"?)` : ''}`);
+      throw new InputError(
+        `${where}: unknown key "${key}"${table ? ` in [${table}]` : ''}${near ? ` (did you mean "${near}"?)` : ''}`,
+      );
     }
-    if (out.some((s) => s.flag.name === flag.name)) throw new InputError(`${where}: "${key}" is set twice (${flag.name})`);
+    if (out.some((s) => s.flag.name === flag.name))
+      throw new InputError(`${where}: "${key}" is set twice (${flag.name})`);
     out.push({ flag, key, value, where });
   };
   for (const [key, value] of Object.entries(data)) {
@@ -105,14 +117,21 @@ export function readConfigFile(path: string, flags: FlagSpec[], tables: readonly
       take(key, value, null);
       continue;
     }
-    const header = text.split('\n').findIndex((l) => (json ? l.includes(`"${key}"`) : new RegExp(`^\\s*\\[\\s*${key}\\s*\\]`).test(l)));
+    const header = text
+      .split('\n')
+      .findIndex((l) => (json ? l.includes(`"${key}"`) : new RegExp(`^\\s*\\[\\s*${key}\\s*\\]`).test(l)));
     const where = `${path}:${header + 1}`;
     if (!tables.includes(key))
       throw new InputError(
-        key === 'sweep' ? `${where}: a [sweep] table is expanded by the sweep command: npm run sweep -- --config ${path}` : `${where}: unknown table [${key}]`,
+        key === 'sweep'
+          ? `${where}: a [sweep] table is expanded by the sweep command: npm run sweep -- --config ${path}`
+          : `${where}: unknown table [${key}]`,
       );
     for (const [inner, v] of Object.entries(value as Record<string, unknown>)) {
-      if (!Array.isArray(v)) throw new InputError(`${path}:${lineOf(text, inner, key, json)}: [${key}] ${inner} must be a list, e.g. ${inner} = [10, 20]`);
+      if (!Array.isArray(v))
+        throw new InputError(
+          `${path}:${lineOf(text, inner, key, json)}: [${key}] ${inner} must be a list, e.g. ${inner} = [10, 20]`,
+        );
       take(inner, v, key);
     }
   }
@@ -127,27 +146,39 @@ export function rawFromFile(s: FileSetting): string {
   const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'number';
   switch (flag.type) {
     case 'boolean':
-      if (typeof value !== 'boolean') throw new InputError(`${where}: ${key} takes true or false, got ${describe(value)}`);
+      if (typeof value !== 'boolean')
+        throw new InputError(`${where}: ${key} takes true or false, got ${describe(value)}`);
       return String(value);
     case 'number':
     case 'int':
-      if (typeof value !== 'number') throw new InputError(`${where}: ${key} takes a number${flag.type === 'int' ? ' (an integer)' : ''}, got ${describe(value)}`);
+      if (typeof value !== 'number')
+        throw new InputError(
+          `${where}: ${key} takes a number${flag.type === 'int' ? ' (an integer)' : ''}, got ${describe(value)}`,
+        );
       return String(value);
     case 'enum':
-      if (typeof value !== 'string') throw new InputError(`${where}: ${key} takes one of ${flag.choices!.map((c) => `"${c}"`).join(', ')}, got ${describe(value)}`);
+      if (typeof value !== 'string')
+        throw new InputError(
+          `${where}: ${key} takes one of ${flag.choices!.map((c) => `"${c}"`).join(', ')}, got ${describe(value)}`,
+        );
       return value;
     case 'string':
     case 'list':
       if (scalar(value)) return String(value);
       if (Array.isArray(value) && value.every(scalar)) return value.map(String).join(',');
-      throw new InputError(`${where}: ${key} takes ${flag.type === 'list' ? 'a list like ["a", "b"]' : 'a string'}, got ${describe(value)}`);
+      throw new InputError(
+        `${where}: ${key} takes ${flag.type === 'list' ? 'a list like ["a", "b"]' : 'a string'}, got ${describe(value)}`,
+      );
   }
 }
 
 function tomlValue(flag: FlagSpec, value: FlagValue): string {
   if (typeof value === 'boolean' || typeof value === 'number') return String(value);
   if (Array.isArray(value)) {
-    const numeric = flag.type === 'list' && !flag.choices && value.every((v) => v.trim() !== '' && Number.isFinite(Number(v)) && String(Number(v)) === v);
+    const numeric =
+      flag.type === 'list' &&
+      !flag.choices &&
+      value.every((v) => v.trim() !== '' && Number.isFinite(Number(v)) && String(Number(v)) === v);
     return `[${value.map((v) => (numeric ? v : JSON.stringify(v))).join(', ')}]`;
   }
   return JSON.stringify(value);

@@ -24,7 +24,12 @@ export async function openRunDashboard(args: ParsedArgs, log: (line: string) => 
     import('../dashboard/state.ts'),
   ]);
   const state = new DashboardState();
-  const server = await startDashboard({ host: args.dashboardHost, port: args.dashboard, state, flags: { host: '--dashboard-host', port: '--dashboard' } });
+  const server = await startDashboard({
+    host: args.dashboardHost,
+    port: args.dashboard,
+    state,
+    flags: { host: '--dashboard-host', port: '--dashboard' },
+  });
   log(`dashboard: ${server.url} (metrics: ${server.url}metrics)`);
   return {
     onEvent: (event, label = '') => {

@@ -17,9 +17,11 @@ const FOLLOW_EVERY_MS = 250;
 const SPEC: CommandSpec = {
   command: 'npm run dashboard --',
   summary:
-    "Serve the live dashboard (page, /events, /metrics) of a run folder from its events.jsonl: a run still going in another process is\n" +
+    'Serve the live dashboard (page, /events, /metrics) of a run folder from its events.jsonl: a run still going in another process is\n' +
     'followed as the file grows; a finished run is shown complete. A campaign or sweep folder shows every run in it. Runs until Ctrl-C.',
-  positionals: [{ name: 'folder', help: 'a run folder (holds events.jsonl), or a campaign or sweep folder', required: true }],
+  positionals: [
+    { name: 'folder', help: 'a run folder (holds events.jsonl), or a campaign or sweep folder', required: true },
+  ],
   flags: [
     { name: 'port', type: 'int', min: 0, max: 65535, default: 8090, help: 'port to listen on (0 = any free port)' },
     { name: 'host', type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0: every interface)' },
@@ -30,11 +32,14 @@ const SPEC: CommandSpec = {
 /** A folder the dashboard can show: a run's (with events.jsonl) or a campaign's or sweep's. */
 function checkFolder(folder: string): void {
   if (!existsSync(folder)) throw new UsageError(`${folder} does not exist; give a run, campaign or sweep folder`);
-  if (!statSync(folder).isDirectory()) throw new UsageError(`${folder} is a file; give the run folder that holds ${EVENTS_FILE}`);
+  if (!statSync(folder).isDirectory())
+    throw new UsageError(`${folder} is a file; give the run folder that holds ${EVENTS_FILE}`);
   const known = [EVENTS_FILE, 'campaign.json', 'sweep.csv'].some((f) => existsSync(join(folder, f)));
   if (known) return;
   if (existsSync(join(folder, 'config.json')))
-    throw new UsageError(`${folder} has no ${EVENTS_FILE}: the run was made before events were logged; npm run report -- ${folder} renders its results`);
+    throw new UsageError(
+      `${folder} has no ${EVENTS_FILE}: the run was made before events were logged; npm run report -- ${folder} renders its results`,
+    );
   throw new UsageError(`${folder} holds no ${EVENTS_FILE} (nor campaign.json): not a run, campaign or sweep folder`);
 }
 
@@ -45,7 +50,13 @@ runCli(async () => {
   const state = new DashboardState();
   const follower = new EventsFollower(folder, state, (line) => process.stderr.write(line + '\n'));
   follower.poll();
-  const server = await startDashboard({ host: args.host, port: args.port, state, live: () => state.running(), flags: { host: '--host', port: '--port' } });
+  const server = await startDashboard({
+    host: args.host,
+    port: args.port,
+    state,
+    live: () => state.running(),
+    flags: { host: '--host', port: '--port' },
+  });
   follower.start(FOLLOW_EVERY_MS, () => server.notify());
   process.stderr.write(`dashboard of ${folder}: ${server.url} (metrics: ${server.url}metrics); Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {

@@ -35,7 +35,7 @@ export const spec: CommandSpec = {
   command: 'npm run experiment --',
   summary:
     'Run a Mobile Edge Learning experiment: K learner processes train a network (--model) on MNIST over WebSocket under the\n' +
-    'allocation of each scheme; writes cycles.csv (one row per cycle; its wall_time_s is the scheme\'s cumulative\n' +
+    "allocation of each scheme; writes cycles.csv (one row per cycle; its wall_time_s is the scheme's cumulative\n" +
     'wall time, while the console\'s "cycle wall" is that cycle\'s own), learners.csv, summary.json, config.json and a report.',
   otherSettings: otherSettings('experiment'),
   flags: flagsFor('experiment'),
@@ -61,7 +61,13 @@ export const spec: CommandSpec = {
 export const SPAWNED = { external: false, host: '127.0.0.1', port: 0, learners: undefined } as const;
 
 /** --fail L@C (what = learner, of K) or --fail-host H@C (what = host, of the hosts). */
-function parseFaults(flag: string, what: string, items: string[] | undefined, count: number, cycles: number): { target: number; cycle: number }[] {
+function parseFaults(
+  flag: string,
+  what: string,
+  items: string[] | undefined,
+  count: number,
+  cycles: number,
+): { target: number; cycle: number }[] {
   return (items ?? []).map((item) => {
     const m = /^(\d+)@(\d+)$/.exec(item);
     if (!m) throw new UsageError(`--${flag} takes ${what.toUpperCase()}@CYCLE items like 1@2, got "${item}"`);
@@ -76,24 +82,44 @@ function parseFaults(flag: string, what: string, items: string[] | undefined, co
 /** Spawned learner hosts: --hosts, else the default (2 per core, at most K). */
 function hostCount(args: ParsedArgs): number {
   if (args.hosts === undefined) return defaultHosts(args.K, os.availableParallelism());
-  if (args.external) throw new UsageError('--hosts spreads spawned learners over processes; with --external start hosts yourself: npm run learner -- --learner-ids 0-499 …');
-  if (args.hosts > args.K) throw new UsageError(`--hosts ${args.hosts} exceeds K = ${args.K}: at most one host per learner (--hosts ${args.K})`);
+  if (args.external)
+    throw new UsageError(
+      '--hosts spreads spawned learners over processes; with --external start hosts yourself: npm run learner -- --learner-ids 0-499 …',
+    );
+  if (args.hosts > args.K)
+    throw new UsageError(
+      `--hosts ${args.hosts} exceeds K = ${args.K}: at most one host per learner (--hosts ${args.K})`,
+    );
   return args.hosts;
 }
 
 /** The world flags: checked together (the trace replaces the seeded world; on/off runs must last whole cycles). */
-function worldFromArgs(args: ParsedArgs): Pick<ExperimentConfig, 'fading' | 'shadowing_db' | 'speed_mps' | 'availability' | 'mean_on_cycles' | 'trace_file' | 'csi' | 'epsilon'> {
+function worldFromArgs(
+  args: ParsedArgs,
+): Pick<
+  ExperimentConfig,
+  'fading' | 'shadowing_db' | 'speed_mps' | 'availability' | 'mean_on_cycles' | 'trace_file' | 'csi' | 'epsilon'
+> {
   if (args.trace !== undefined) {
-    const drawn = ['speed-jitter', 'fading', 'shadowing-db', 'speed-mps', 'availability', 'mean-on-cycles'].filter((f) => args.given.has(f));
-    if (drawn.length) throw new UsageError(`--trace replays a recorded world; it cannot be combined with --${drawn.join(', --')} (those draw one)`);
+    const drawn = ['speed-jitter', 'fading', 'shadowing-db', 'speed-mps', 'availability', 'mean-on-cycles'].filter(
+      (f) => args.given.has(f),
+    );
+    if (drawn.length)
+      throw new UsageError(
+        `--trace replays a recorded world; it cannot be combined with --${drawn.join(', --')} (those draw one)`,
+      );
     if (!existsSync(args.trace)) throw new UsageError(`--trace file not found: ${args.trace}`);
   }
   const p: number = args.availability;
-  if (args.meanOnCycles !== undefined && p === 1) throw new UsageError('--mean-on-cycles applies to --availability below 1');
+  if (args.meanOnCycles !== undefined && p === 1)
+    throw new UsageError('--mean-on-cycles applies to --availability below 1');
   const meanOn = p < 1 ? (args.meanOnCycles ?? defaultMeanOnCycles(p)) : null;
   if (meanOn !== null && meanOn < defaultMeanOnCycles(p) * (1 - 1e-12))
-    throw new UsageError(`--mean-on-cycles ${meanOn} is too short for --availability ${p}: off-runs would average under one cycle; use at least p/(1−p) = ${+defaultMeanOnCycles(p).toPrecision(6)}`);
-  if (args.given.has('epsilon') && !(args.schemes as string[]).includes('robust')) throw new UsageError('--epsilon applies to scheme robust: add robust to --schemes');
+    throw new UsageError(
+      `--mean-on-cycles ${meanOn} is too short for --availability ${p}: off-runs would average under one cycle; use at least p/(1−p) = ${+defaultMeanOnCycles(p).toPrecision(6)}`,
+    );
+  if (args.given.has('epsilon') && !(args.schemes as string[]).includes('robust'))
+    throw new UsageError('--epsilon applies to scheme robust: add robust to --schemes');
   return {
     fading: args.fading,
     shadowing_db: args.shadowingDb,
@@ -111,8 +137,10 @@ function learnerCount(args: ParsedArgs): number {
   if (!args.learners) return args.K;
   if (!existsSync(args.learners)) throw new UsageError(`--learners file not found: ${args.learners}`);
   const fleet = parseLearnersJson(readInputFile(args.learners, '--learners'), systemParamsFromArgs(wireFixed(args)));
-  if (args.given.has('K') && args.K !== fleet.length) throw new UsageError(`--K ${args.K} disagrees with the ${fleet.length} learners in ${args.learners} (omit --K)`);
-  if (fleet.length > setting('K').max!) throw new UsageError(`--learners ${args.learners} describes ${fleet.length} learners; at most ${setting('K').max}`);
+  if (args.given.has('K') && args.K !== fleet.length)
+    throw new UsageError(`--K ${args.K} disagrees with the ${fleet.length} learners in ${args.learners} (omit --K)`);
+  if (fleet.length > setting('K').max!)
+    throw new UsageError(`--learners ${args.learners} describes ${fleet.length} learners; at most ${setting('K').max}`);
   return fleet.length;
 }
 
@@ -122,15 +150,24 @@ const wireFixed = (args: ParsedArgs): ParsedArgs => ({ ...args, dataBits: 8, mod
 
 export function configFromArgs(parsed: ParsedArgs): ExperimentConfig {
   const args: ParsedArgs = { ...parsed, K: learnerCount(parsed) };
-  if (args.alpha !== undefined && args.scenario !== 'federated') throw new UsageError('--alpha only applies to --scenario federated');
-  if (args.given.has('time-scale') && args.clock !== 'real') throw new UsageError('--time-scale only applies to --clock real (the virtual clock does not sleep)');
-  if (args.external && (args.fail?.length ?? 0) > 0) throw new UsageError('--fail kills spawned learners; it cannot be used with --external');
-  if (args.external && (args.failHost?.length ?? 0) > 0) throw new UsageError('--fail-host kills spawned learner hosts; it cannot be used with --external');
+  if (args.alpha !== undefined && args.scenario !== 'federated')
+    throw new UsageError('--alpha only applies to --scenario federated');
+  if (args.given.has('time-scale') && args.clock !== 'real')
+    throw new UsageError('--time-scale only applies to --clock real (the virtual clock does not sleep)');
+  if (args.external && (args.fail?.length ?? 0) > 0)
+    throw new UsageError('--fail kills spawned learners; it cannot be used with --external');
+  if (args.external && (args.failHost?.length ?? 0) > 0)
+    throw new UsageError('--fail-host kills spawned learner hosts; it cannot be used with --external');
   const model = modelFromArgs(args);
   const hosts = hostCount(args);
-  const killHost = parseFaults('fail-host', 'host', args.failHost, hosts, args.cycles).map((f) => ({ host: f.target, cycle: f.cycle }));
+  const killHost = parseFaults('fail-host', 'host', args.failHost, hosts, args.cycles).map((f) => ({
+    host: f.target,
+    cycle: f.cycle,
+  }));
   if ((args.schemes as string[]).includes('energy') && args.energyJ === undefined && !args.learners)
-    throw new UsageError('--schemes energy needs a budget: give --energy-j J (or "energy_j" per entry of a --learners file)');
+    throw new UsageError(
+      '--schemes energy needs a budget: give --energy-j J (or "energy_j" per entry of a --learners file)',
+    );
   const user_schemes = userSchemesFromArgs(args, args.schemes);
   return {
     K: args.K,
@@ -161,13 +198,18 @@ export function configFromArgs(parsed: ParsedArgs): ExperimentConfig {
     port: args.port,
     external: args.external,
     heartbeat_s: args.heartbeatS,
-    task_timeout_s: args.taskTimeoutS ?? defaultTaskTimeoutS({ T: args.T, clock: args.clock, time_scale: args.timeScale, speed_jitter: args.speedJitter }),
+    task_timeout_s:
+      args.taskTimeoutS ??
+      defaultTaskTimeoutS({ T: args.T, clock: args.clock, time_scale: args.timeScale, speed_jitter: args.speedJitter }),
     join_timeout_s: args.joinTimeoutS,
     data_dir: args.dataDir ?? null,
     learners_file: args.learners ?? null,
     params: systemParamsFromArgs(wireFixed(args)),
     faults: {
-      kill: parseFaults('fail', 'learner', args.fail, args.K, args.cycles).map((f) => ({ learner: f.target, cycle: f.cycle })),
+      kill: parseFaults('fail', 'learner', args.fail, args.K, args.cycles).map((f) => ({
+        learner: f.target,
+        cycle: f.cycle,
+      })),
       drop_prob: args.dropProb,
       kill_host: killHost,
     },
@@ -188,19 +230,29 @@ function defaultOut(K: number, T: number): string {
 async function main(): Promise<number> {
   const args = parseOrHelp(process.argv.slice(2), spec);
   if (args.printConfig) {
-    if (args.resume) throw new UsageError('--print-config shows the settings of a new run; a run folder keeps its own in config.json');
+    if (args.resume)
+      throw new UsageError('--print-config shows the settings of a new run; a run folder keeps its own in config.json');
     printConfig(spec, args, { K: configFromArgs(args).K });
     return 0;
   }
   // Learners must be able to present the token: the hello takes 1..MAX_TOKEN_CHARS characters.
   if (args.token !== undefined && !(args.token.length > 0 && args.token.length <= MAX_TOKEN_CHARS))
-    throw new UsageError(`--token (or MEL_TOKEN) must be 1..${MAX_TOKEN_CHARS} characters, got ${args.token.length}; omit it for a random one`);
-  if ((args.tlsCert === undefined) !== (args.tlsKey === undefined)) throw new UsageError('give --tls-cert and --tls-key together (the certificate and its private key)');
-  if (args.tlsCert !== undefined && (args.seeds !== undefined || args.fixedFleet)) throw new UsageError('--tls-cert serves learners on other machines; a campaign (--seeds) spawns its learners on this one');
+    throw new UsageError(
+      `--token (or MEL_TOKEN) must be 1..${MAX_TOKEN_CHARS} characters, got ${args.token.length}; omit it for a random one`,
+    );
+  if ((args.tlsCert === undefined) !== (args.tlsKey === undefined))
+    throw new UsageError('give --tls-cert and --tls-key together (the certificate and its private key)');
+  if (args.tlsCert !== undefined && (args.seeds !== undefined || args.fixedFleet))
+    throw new UsageError(
+      '--tls-cert serves learners on other machines; a campaign (--seeds) spawns its learners on this one',
+    );
   // --seeds: a campaign of runs, one per seed (src/cli/campaign.ts).
-  if (args.seeds !== undefined || args.fixedFleet) return (await import('./campaign.ts')).campaignMain(args, configFromArgs);
+  if (args.seeds !== undefined || args.fixedFleet)
+    return (await import('./campaign.ts')).campaignMain(args, configFromArgs);
   const tls = args.tlsCert === undefined ? undefined : readTlsFiles(args.tlsCert, args.tlsKey);
-  const config = args.resume ? configFromRunFolder(args.resume, args, spec, (K, external) => hostCount({ ...args, K, external })) : configFromArgs(args);
+  const config = args.resume
+    ? configFromRunFolder(args.resume, args, spec, (K, external) => hostCount({ ...args, K, external }))
+    : configFromArgs(args);
   const out = args.resume ?? args.out ?? defaultOut(config.K, config.T);
 
   // Ctrl-C / SIGTERM: the first stops the learners and keeps every completed cycle; a second one,
@@ -219,7 +271,11 @@ async function main(): Promise<number> {
 
   // Events become lines; on a terminal a status line shows the running cycle, elapsed time and ETA
   // (every line first clears it), without one a progress line comes every ~15 s of a long cycle.
-  const progress = new ProgressReporter({ tty: Boolean(process.stderr.isTTY), write: (t) => process.stderr.write(t), now: monotonicSeconds });
+  const progress = new ProgressReporter({
+    tty: Boolean(process.stderr.isTTY),
+    write: (t) => process.stderr.write(t),
+    now: monotonicSeconds,
+  });
   const line = (text: string) => {
     progress.clearStatus();
     process.stderr.write(text + '\n');
@@ -257,11 +313,20 @@ async function main(): Promise<number> {
     return dashboard?.close();
   });
   running = false;
-  if (leftWhileStopping > 0) process.stderr.write(`${leftWhileStopping} learner connection${leftWhileStopping === 1 ? '' : 's'} closed while stopping\n`);
+  if (leftWhileStopping > 0)
+    process.stderr.write(
+      `${leftWhileStopping} learner connection${leftWhileStopping === 1 ? '' : 's'} closed while stopping\n`,
+    );
   if (result.interrupted) {
     // Suggest --resume only for a folder that holds something to continue.
-    if (result.completedCycles > 0) process.stderr.write(`interrupted: results so far are in ${out}; continue with: npm run experiment -- --resume ${out}\n`);
-    else process.stderr.write(`interrupted before the first cycle completed: nothing to resume${existsSync(join(out, 'logs')) ? ` (learner logs: ${join(out, 'logs')})` : ''}\n`);
+    if (result.completedCycles > 0)
+      process.stderr.write(
+        `interrupted: results so far are in ${out}; continue with: npm run experiment -- --resume ${out}\n`,
+      );
+    else
+      process.stderr.write(
+        `interrupted before the first cycle completed: nothing to resume${existsSync(join(out, 'logs')) ? ` (learner logs: ${join(out, 'logs')})` : ''}\n`,
+      );
     return 130;
   }
   const s = result.summary;

@@ -6,7 +6,8 @@ export function gridValues(raw: string[], flag: string, integer: boolean, max = 
   const values: number[] = [];
   for (const item of raw) {
     const v = Number(item);
-    const ok = item.trim() !== '' && Number.isFinite(v) && (integer ? Number.isInteger(v) && v >= 1 : v > 0) && v <= max;
+    const ok =
+      item.trim() !== '' && Number.isFinite(v) && (integer ? Number.isInteger(v) && v >= 1 : v > 0) && v <= max;
     const wanted = integer ? `an integer in 1..${max}` : max < Infinity ? `a number > 0 and <= ${max}` : 'a number > 0';
     if (!ok) throw new UsageError(`--${flag}: "${item}" is not ${wanted}; got "${raw.join(',')}"`);
     if (values.includes(v)) throw new UsageError(`--${flag}: ${v} is listed twice`);

@@ -38,18 +38,31 @@ function autoCount(args: Record<string, any>): number | null {
   const m = /^auto:(\d+)$/.exec(args.learnerIds ?? '');
   if (!m) return null;
   const n = Number(m[1]);
-  if (n < 1 || n > MAX_IDS) throw new UsageError(`--learner-ids auto:N takes N in 1..${MAX_IDS}, got ${args.learnerIds}`);
+  if (n < 1 || n > MAX_IDS)
+    throw new UsageError(`--learner-ids auto:N takes N in 1..${MAX_IDS}, got ${args.learnerIds}`);
   return n;
 }
 
 /** Who this process runs and with which profiles (undefined: the orchestrator's fleet entry); `granted`: the ids of an auto:N claim. */
 function learnersOf(args: Record<string, any>, granted?: number[]): Learner[] {
-  const flagProfile = args.fHz === undefined ? undefined : { f_hz: args.fHz, ...(args.rateBps !== undefined ? { rate_bps: args.rateBps } : { distance_m: args.distanceM }) };
-  if ((args.learnerId === undefined) === (args.learnerIds === undefined)) throw new UsageError('give exactly one of --learner-id N (one learner) and --learner-ids 0-499 (a learner host)');
-  if (args.fHz === undefined && (args.distanceM !== undefined || args.rateBps !== undefined)) throw new UsageError('--distance-m and --rate-bps describe a learner with --f-hz: give --f-hz too');
-  if (args.fHz !== undefined && (args.distanceM === undefined) === (args.rateBps === undefined)) throw new UsageError('with --f-hz give exactly one of --distance-m and --rate-bps');
+  const flagProfile =
+    args.fHz === undefined
+      ? undefined
+      : {
+          f_hz: args.fHz,
+          ...(args.rateBps !== undefined ? { rate_bps: args.rateBps } : { distance_m: args.distanceM }),
+        };
+  if ((args.learnerId === undefined) === (args.learnerIds === undefined))
+    throw new UsageError('give exactly one of --learner-id N (one learner) and --learner-ids 0-499 (a learner host)');
+  if (args.fHz === undefined && (args.distanceM !== undefined || args.rateBps !== undefined))
+    throw new UsageError('--distance-m and --rate-bps describe a learner with --f-hz: give --f-hz too');
+  if (args.fHz !== undefined && (args.distanceM === undefined) === (args.rateBps === undefined))
+    throw new UsageError('with --f-hz give exactly one of --distance-m and --rate-bps');
   if (args.learnerId !== undefined) {
-    if (args.learners) throw new UsageError('--learners goes with --learner-ids; one learner takes --f-hz with --distance-m or --rate-bps');
+    if (args.learners)
+      throw new UsageError(
+        '--learners goes with --learner-ids; one learner takes --f-hz with --distance-m or --rate-bps',
+      );
     return [{ id: args.learnerId, profile: flagProfile }];
   }
   let ids: number[];
@@ -58,11 +71,17 @@ function learnersOf(args: Record<string, any>, granted?: number[]): Learner[] {
   } catch (e) {
     throw new UsageError(`--learner-ids: ${(e as Error).message}`);
   }
-  if (flagProfile && args.learners) throw new UsageError('give profiles either with --learners FILE or with --f-hz (the same for every learner of the host), not both');
+  if (flagProfile && args.learners)
+    throw new UsageError(
+      'give profiles either with --learners FILE or with --f-hz (the same for every learner of the host), not both',
+    );
   if (!args.learners) return ids.map((id) => ({ id, profile: flagProfile }));
   const specs = parseLearnerSpecs(readInputFile(args.learners, '--learners'));
   const beyond = ids.filter((id) => id >= specs.length);
-  if (beyond.length) throw new InputError(`--learners ${args.learners} describes learners 0-${specs.length - 1}; it has no entry for ${formatIdRanges(beyond)}`);
+  if (beyond.length)
+    throw new InputError(
+      `--learners ${args.learners} describes learners 0-${specs.length - 1}; it has no entry for ${formatIdRanges(beyond)}`,
+    );
   return ids.map((id) => ({ id, profile: specs[id] }));
 }
 
@@ -70,7 +89,12 @@ function learnersOf(args: Record<string, any>, granted?: number[]): Learner[] {
  * A claimed host's learners, until the run ends; if the claim is lost first (the orchestrator
  * restarted, the network split), the ids may go to another host: stop, and let a new host ask.
  */
-async function serveClaimed(learners: Learner[], serve: ServeOptions, ended: Promise<ClaimEnd>, warn: (line: string) => void): Promise<number> {
+async function serveClaimed(
+  learners: Learner[],
+  serve: ServeOptions,
+  ended: Promise<ClaimEnd>,
+  warn: (line: string) => void,
+): Promise<number> {
   const lost = ended.then((end) => (end.finished ? new Promise<never>(() => {}) : end));
   const first = await Promise.race([serveHost(learners, serve), lost]);
   if (typeof first === 'number') return first;
@@ -81,9 +105,11 @@ async function serveClaimed(learners: Learner[], serve: ServeOptions, ended: Pro
 async function main(): Promise<number> {
   const args = parseOrHelp(process.argv.slice(2), spec);
   if (!args.connect) throw new UsageError('--connect ws://HOST:PORT is required');
-  if (!/^wss?:\/\//.test(args.connect)) throw new UsageError(`--connect must be a ws:// or wss:// URL, got "${args.connect}"`);
+  if (!/^wss?:\/\//.test(args.connect))
+    throw new UsageError(`--connect must be a ws:// or wss:// URL, got "${args.connect}"`);
   if (!args.token) throw new UsageError('--token (or MEL_TOKEN) is required: the orchestrator prints it at start');
-  if (args.ca !== undefined && !args.connect.startsWith('wss:')) throw new UsageError('--ca verifies a wss:// orchestrator; --connect is ws://');
+  if (args.ca !== undefined && !args.connect.startsWith('wss:'))
+    throw new UsageError('--ca verifies a wss:// orchestrator; --connect is ws://');
   const tls = args.connect.startsWith('wss:') ? learnerTrust(args.ca) : undefined;
   const count = autoCount(args);
   const quiet = args.quiet as boolean;
@@ -93,7 +119,9 @@ async function main(): Promise<number> {
     const say = (line: string) => process.stderr.write(`[host auto:${count}] ${line}\n`);
     const outcome = await claimWithRetry({ url: args.connect, token: args.token, count, tls }, args.retryS, say);
     if (outcome.kind !== 'granted') {
-      say(`error: ${outcome.kind === 'unreachable' ? `cannot connect to ${args.connect} (${outcome.reason}) after trying for ${args.retryS} s` : `${outcome.kind === 'refused' ? 'the orchestrator refused the claim' : `cannot connect to ${args.connect}`}: ${outcome.reason}`}`);
+      say(
+        `error: ${outcome.kind === 'unreachable' ? `cannot connect to ${args.connect} (${outcome.reason}) after trying for ${args.retryS} s` : `${outcome.kind === 'refused' ? 'the orchestrator refused the claim' : `cannot connect to ${args.connect}`}: ${outcome.reason}`}`,
+      );
       return outcome.kind === 'unreachable' ? 1 : 2;
     }
     claim = outcome;

@@ -9,7 +9,8 @@ export const modelFromArgs = (args: Record<string, any>): ModelSpec => parseMode
 /** SystemParams from the flags; F, S_m and C_m follow --model unless given explicitly. */
 export function systemParamsFromArgs(args: ParsedArgs): SystemParams {
   const workload = workloadParams(modelFromArgs(args));
-  const pick = <K extends keyof typeof workload>(flag: string, key: K, given: number) => (args.given?.has(flag) ? given : workload[key]);
+  const pick = <K extends keyof typeof workload>(flag: string, key: K, given: number) =>
+    args.given?.has(flag) ? given : workload[key];
   const cpu_hz_choices = (args.cpuHz as string[]).map((raw) => {
     const v = Number(raw);
     if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--cpu-hz values must be numbers > 0 Hz, got "${raw}"`);

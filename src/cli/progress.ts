@@ -67,7 +67,15 @@ export class ProgressReporter {
   onEvent(e: RunEvent): void {
     switch (e.type) {
       case 'cycle-start':
-        this.running = { scheme: e.scheme, cycle: e.cycle, cycles: e.cycles, tau: e.tau, active: e.active, done: 0, startedAt_s: this.o.now() };
+        this.running = {
+          scheme: e.scheme,
+          cycle: e.cycle,
+          cycles: e.cycles,
+          tau: e.tau,
+          active: e.active,
+          done: 0,
+          startedAt_s: this.o.now(),
+        };
         this.lastLine_s = this.o.now();
         break;
       case 'task-done':

@@ -20,7 +20,11 @@ const SPEC: CommandSpec = {
     'unless --out DIR is given: then they go to DIR and the folder is not modified. Several run folders: one accuracy chart with a line\n' +
     'per run × scheme, cycles.csv with a run column and report.html, into --out DIR.',
   positionals: [
-    { name: 'folder', help: 'folder written by `npm run experiment` (a run, or a campaign with --seeds) or `npm run sweep`', required: true },
+    {
+      name: 'folder',
+      help: 'folder written by `npm run experiment` (a run, or a campaign with --seeds) or `npm run sweep`',
+      required: true,
+    },
     { name: 'more-run-folders', help: 'further run folders to overlay on the first (needs --out)', repeats: true },
   ],
   flags: flagsFor('report'),
@@ -41,20 +45,36 @@ async function main(): Promise<number> {
   const folders = args._;
   let result: { files: string[]; warnings: string[]; summary?: unknown };
   if (folders.length > 1) {
-    if (out === undefined) throw new UsageError(`${folders.length} run folders: give --out DIR for the overlay (the run folders are not modified)`);
-    if (args.cycle !== undefined) throw new UsageError('--cycle picks the timeline of one run; it does not apply to an overlay');
+    if (out === undefined)
+      throw new UsageError(
+        `${folders.length} run folders: give --out DIR for the overlay (the run folders are not modified)`,
+      );
+    if (args.cycle !== undefined)
+      throw new UsageError('--cycle picks the timeline of one run; it does not apply to an overlay');
     const overlay = await renderOverlay(folders, { ...fonts, outDir: out, targets });
-    result = { files: overlay.files, warnings: [], summary: Object.fromEntries(overlay.runs.map((r) => [r.name, r.data.summary])) };
+    result = {
+      files: overlay.files,
+      warnings: [],
+      summary: Object.fromEntries(overlay.runs.map((r) => [r.name, r.data.summary])),
+    };
   } else {
     const kind = folderKind(folders[0]);
     if (kind.kind === 'other') throw new InputError(kind.message);
-    if (kind.kind !== 'run' && args.cycle !== undefined) throw new UsageError(`--cycle picks a run's timeline; ${folders[0]} is a ${kind.kind} folder (report one of its seed-S/ runs)`);
+    if (kind.kind !== 'run' && args.cycle !== undefined)
+      throw new UsageError(
+        `--cycle picks a run's timeline; ${folders[0]} is a ${kind.kind} folder (report one of its seed-S/ runs)`,
+      );
     if (kind.kind === 'campaign') result = await renderCampaignFolder(folders[0], { outDir: out, fonts, targets });
     else if (kind.kind === 'sweep') {
       const sweep = await renderSweepFolder(folders[0], { outDir: out, fonts, targets });
       result = { ...sweep, summary: sweep.cells.map((c) => ({ K: c.K, T: c.T, summary: c.summary })) };
-    }
-    else result = await renderRunReport(folders[0], { cycle: args.cycle as number | undefined, outDir: out, targets, ...fonts });
+    } else
+      result = await renderRunReport(folders[0], {
+        cycle: args.cycle as number | undefined,
+        outDir: out,
+        targets,
+        ...fonts,
+      });
   }
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
   const list = `wrote ${result.files.length} files:\n${result.files.map((f) => `  ${f}\n`).join('')}`;

@@ -28,7 +28,9 @@ export function savedFlagValue(s: Setting, saved: ExperimentConfig): FlagValue |
 
 // Lists compare item by item, numbers by value ("2.4e9" is 2400000000).
 const normal = (v: unknown): unknown =>
-  Array.isArray(v) ? v.map((x) => (typeof x === 'string' && x.trim() !== '' && Number.isFinite(Number(x)) ? Number(x) : x)) : (v ?? null);
+  Array.isArray(v)
+    ? v.map((x) => (typeof x === 'string' && x.trim() !== '' && Number.isFinite(Number(x)) ? Number(x) : x))
+    : (v ?? null);
 const sameValue = (given: unknown, saved: unknown) => JSON.stringify(normal(given)) === JSON.stringify(normal(saved));
 const show = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v));
 
@@ -48,7 +50,8 @@ function validateSaved(dir: string, saved: ExperimentConfig, spec: CommandSpec, 
     parseArgs(argv, spec);
     checkSchemeNames(saved.schemes, saved.user_schemes);
   } catch (e) {
-    if (e instanceof InputError) throw new InputError(`--resume ${dir}: config.json holds a setting the run cannot use: ${e.message}`);
+    if (e instanceof InputError)
+      throw new InputError(`--resume ${dir}: config.json holds a setting the run cannot use: ${e.message}`);
     throw e;
   }
 }
@@ -62,8 +65,12 @@ function readSaved(dir: string): ExperimentConfig {
   } catch (e) {
     throw new InputError(`--resume ${dir}: config.json is not valid JSON (${(e as Error).message})`);
   }
-  if (!isRunConfig(raw)) throw new InputError(`--resume ${dir}: its config.json is not a run's config (no K, T, cycles, schemes, params); is it a run folder?`);
-  if (!existsSync(join(dir, 'cycles.csv'))) throw new InputError(`--resume ${dir}: no cycles.csv there; nothing to resume — start a new run`);
+  if (!isRunConfig(raw))
+    throw new InputError(
+      `--resume ${dir}: its config.json is not a run's config (no K, T, cycles, schemes, params); is it a run folder?`,
+    );
+  if (!existsSync(join(dir, 'cycles.csv')))
+    throw new InputError(`--resume ${dir}: no cycles.csv there; nothing to resume — start a new run`);
   return migrateRunConfig(raw);
 }
 
@@ -75,11 +82,15 @@ function checkGiven(dir: string, saved: ExperimentConfig, args: ParsedArgs): num
     if (s.resumeFree || name === 'resume' || name === 'config') continue;
     const given = args[camel(name)];
     if (name === 'out') {
-      if (given !== dir) throw new UsageError(`--resume ${dir} writes into that folder; --out ${given} cannot point elsewhere`);
+      if (given !== dir)
+        throw new UsageError(`--resume ${dir} writes into that folder; --out ${given} cannot point elsewhere`);
       continue;
     }
     if (name === 'cycles') {
-      if (given < saved.cycles) throw new UsageError(`--cycles ${given}: the run in ${dir} has ${saved.cycles} cycles per scheme; a run cannot be shortened`);
+      if (given < saved.cycles)
+        throw new UsageError(
+          `--cycles ${given}: the run in ${dir} has ${saved.cycles} cycles per scheme; a run cannot be shortened`,
+        );
       cycles = given; // larger: extends the run (runExperiment says so and records it in config.json)
       continue;
     }
@@ -97,11 +108,17 @@ function checkGiven(dir: string, saved: ExperimentConfig, args: ParsedArgs): num
  * and liveness flags given now. How learners are spread over processes does not change results,
  * so --hosts may choose anew (`hostCount`: checked against K); otherwise the saved count is kept.
  */
-export function configFromRunFolder(dir: string, args: ParsedArgs, spec: CommandSpec, hostCount: (K: number, external: boolean) => number): ExperimentConfig {
+export function configFromRunFolder(
+  dir: string,
+  args: ParsedArgs,
+  spec: CommandSpec,
+  hostCount: (K: number, external: boolean) => number,
+): ExperimentConfig {
   const saved = readSaved(dir);
   validateSaved(dir, saved, spec, args.given);
   const cycles = checkGiven(dir, saved, args);
-  const free = (flag: string, key: keyof ExperimentConfig) => (args.given.has(flag) ? { [key]: args[camel(flag)] } : {});
+  const free = (flag: string, key: keyof ExperimentConfig) =>
+    args.given.has(flag) ? { [key]: args[camel(flag)] } : {};
   return {
     ...saved,
     cycles,

@@ -32,19 +32,23 @@ export function externalInstructions(e: Listening, K: number, commandsFile: stri
   const commands = learnerCommands(e, K);
   const shown = commands.slice(0, K > COMMANDS_SHOWN + 1 ? COMMANDS_SHOWN : K);
   const lines = [
-    `orchestrator listening on ${e.url}` + (e.reachable_urls[0] !== e.url ? `; learners connect to ${e.reachable_urls.join(' or ')}` : ''),
+    `orchestrator listening on ${e.url}` +
+      (e.reachable_urls[0] !== e.url ? `; learners connect to ${e.reachable_urls.join(' or ')}` : ''),
     `start each learner (on its machine, in the repository, after npm ci) with:`,
     ...shown.map((c) => `  ${c}`),
   ];
   if (shown.length < K)
-    lines.push(`  … learners ${shown.length}..${K - 1}: the same with --learner-id <id> and that learner's profile${commandsFile ? ` — all ${K} commands are in ${commandsFile}` : ''}`);
+    lines.push(
+      `  … learners ${shown.length}..${K - 1}: the same with --learner-id <id> and that learner's profile${commandsFile ? ` — all ${K} commands are in ${commandsFile}` : ''}`,
+    );
   // A fleet the orchestrator knows can be joined by learner hosts that announce no profiles.
   if (e.expected_fleet)
     lines.push(
       `or start learner hosts, many learners per process with the fleet's profiles (--learner-ids auto:N: granted N free ids), e.g. all ${K} in one:`,
       `  MEL_TOKEN=${e.token} npm run learner -- --connect ${e.reachable_urls[0] ?? e.url} --learner-ids ${K === 1 ? '0' : `0-${K - 1}`}`,
     );
-  if (e.url.startsWith('wss:')) lines.push(`learners whose system does not trust the certificate add --ca FILE (the CA that signed --tls-cert)`);
+  if (e.url.startsWith('wss:'))
+    lines.push(`learners whose system does not trust the certificate add --ca FILE (the CA that signed --tls-cert)`);
   return lines.join('\n');
 }
 
@@ -81,7 +85,9 @@ export function runEventLines(): (e: RunEvent) => string | null {
     if (e.type === 'setup-done' && !setUp) {
       setUp = true;
       const text = formatRunEvent(e);
-      return joins > JOINS_SHOWN ? `… and ${joins - JOINS_SHOWN} more learners joined (${joins} in all)${text ? '\n' + text : ''}` : text;
+      return joins > JOINS_SHOWN
+        ? `… and ${joins - JOINS_SHOWN} more learners joined (${joins} in all)${text ? '\n' + text : ''}`
+        : text;
     }
     return formatRunEvent(e);
   };
@@ -96,7 +102,9 @@ function unfaithfulText(e: Extract<ExperimentEvent, { type: 'unfaithful' }>): st
         `(${e.total_s.toFixed(2)} s too long in all, waiting for a free compute slot included)`,
     );
   if (e.off_schedule_learner_cycles > 0)
-    what.push(`${plural(e.off_schedule_learner_cycles, 'learner-cycle')} had a transfer or training end late (up to ${e.worst_phase_lag_s.toFixed(2)} s; allowed: ${e.tolerance})`);
+    what.push(
+      `${plural(e.off_schedule_learner_cycles, 'learner-cycle')} had a transfer or training end late (up to ${e.worst_phase_lag_s.toFixed(2)} s; allowed: ${e.tolerance})`,
+    );
   return (
     `WARNING: the real clock fell behind the emulated timeline: ${what.join(', and ')}. ` +
     'learners.csv still holds the emulated times; wall_phases.csv the measured ones. ' +
@@ -135,7 +143,10 @@ export function formatRunEvent(e: RunEvent): string | null {
       return (
         `set-up took ${e.wall_s.toFixed(1)} s (engine ${e.engine}); ` +
         e.allocations
-          .map((a) => `${a.scheme}: τ=${a.tau}${a.tau_max !== undefined ? `..${a.tau_max}` : ''}, d_k ${a.min_batch}..${a.max_batch}${a.tau_relaxed !== undefined ? ` (τ*=${a.tau_relaxed.toFixed(3)})` : ''}`)
+          .map(
+            (a) =>
+              `${a.scheme}: τ=${a.tau}${a.tau_max !== undefined ? `..${a.tau_max}` : ''}, d_k ${a.min_batch}..${a.max_batch}${a.tau_relaxed !== undefined ? ` (τ*=${a.tau_relaxed.toFixed(3)})` : ''}`,
+          )
           .join('; ')
       );
     case 'memory-tight':
@@ -167,7 +178,22 @@ export function formatRunEvent(e: RunEvent): string | null {
 }
 
 /** Who came, who went, who was turned away. */
-function hubEventText(e: Extract<RunEvent, { type: 'joined' | 'left' | 'heartbeat-missed' | 'refused' | 'claimed' | 'claim-ended' | 'cleartext' | 'learner-error' }>): string {
+function hubEventText(
+  e: Extract<
+    RunEvent,
+    {
+      type:
+        | 'joined'
+        | 'left'
+        | 'heartbeat-missed'
+        | 'refused'
+        | 'claimed'
+        | 'claim-ended'
+        | 'cleartext'
+        | 'learner-error';
+    }
+  >,
+): string {
   switch (e.type) {
     case 'joined':
       return `learner ${e.learner} joined from ${e.remote}${e.pid ? ` (pid ${e.pid})` : ''}`;

@@ -13,7 +13,10 @@ export function userSchemesFromArgs(args: Record<string, any>, schemes: readonly
 }
 
 /** --scheme-module and --scheme-cmd as they were written, from a run's saved definitions (for --resume). */
-export function schemeFlagValues(user: readonly UserSchemeSpec[]): { 'scheme-module': string[]; 'scheme-cmd': string | null } {
+export function schemeFlagValues(user: readonly UserSchemeSpec[]): {
+  'scheme-module': string[];
+  'scheme-cmd': string | null;
+} {
   const cmd = user.find((u) => 'command' in u);
   return {
     'scheme-module': user.flatMap((u) => ('module' in u ? [`${u.name}=${u.module}`] : [])),

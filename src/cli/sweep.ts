@@ -22,7 +22,6 @@ import { configFromArgs, SPAWNED } from './experiment.ts';
 import { flagsFor, otherSettings, setting } from './settings.ts';
 import { gridValues } from './grid.ts';
 
-
 export const spec: CommandSpec = {
   command: 'npm run sweep --',
   summary:
@@ -60,11 +59,21 @@ async function main(): Promise<number> {
   const dashboard = await openRunDashboard(args, log);
   const started = monotonicSeconds();
   log(`sweep folder: ${out}`);
-  const result = await runSweep(base, { out, Ks, Ts, seeds, fixedFleet: args.fixedFleet, report: args.report !== false, log, onEvent: withDashboard(onEvent, dashboard), signal: abort.signal }).finally(
-    () => dashboard?.close(),
-  );
+  const result = await runSweep(base, {
+    out,
+    Ks,
+    Ts,
+    seeds,
+    fixedFleet: args.fixedFleet,
+    report: args.report !== false,
+    log,
+    onEvent: withDashboard(onEvent, dashboard),
+    signal: abort.signal,
+  }).finally(() => dashboard?.close());
   if (result.interrupted) {
-    process.stderr.write(`interrupted after ${formatDuration(monotonicSeconds() - started)}: finished cells and seeds are kept in ${out}; rerun the same command to continue\n`);
+    process.stderr.write(
+      `interrupted after ${formatDuration(monotonicSeconds() - started)}: finished cells and seeds are kept in ${out}; rerun the same command to continue\n`,
+    );
     return 130;
   }
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -78,7 +87,12 @@ async function main(): Promise<number> {
 }
 
 /** One sweep per energy budget (OUT/E<budget>/), then OUT/energy_sweep.csv: each row one budget × cell × scheme. */
-async function energySweep(args: ParsedArgs, budgets: number[], out: string, grid: { Ks: number[]; Ts: number[]; seeds: number[] }): Promise<number> {
+async function energySweep(
+  args: ParsedArgs,
+  budgets: number[],
+  out: string,
+  grid: { Ks: number[]; Ts: number[]; seeds: number[] },
+): Promise<number> {
   const abort = interruptible('cell');
   const { log, onEvent: toConsole } = consoleOutput();
   const dashboard = await openRunDashboard(args, log);
@@ -90,10 +104,20 @@ async function energySweep(args: ParsedArgs, budgets: number[], out: string, gri
     const config = configFromArgs({ ...args, ...SPAWNED, K: Math.min(...grid.Ks), T: grid.Ts[0], energyJ: budget });
     // Each budget's runs apart on the dashboard: "E=4 J K=10 T=12 seed 3".
     const labelled = (e: RunEvent, label: string) => onEvent(e, `E=${budget} J ${label}`);
-    const result = await runSweep(config, { out: join(out, `E${budget}`), ...grid, fixedFleet: args.fixedFleet, report: args.report !== false, log, onEvent: labelled, signal: abort.signal });
+    const result = await runSweep(config, {
+      out: join(out, `E${budget}`),
+      ...grid,
+      fixedFleet: args.fixedFleet,
+      report: args.report !== false,
+      log,
+      onEvent: labelled,
+      signal: abort.signal,
+    });
     if (result.interrupted) {
       await dashboard?.close();
-      process.stderr.write(`interrupted after ${formatDuration(monotonicSeconds() - started)}: finished cells are kept in ${out}; rerun the same command to continue\n`);
+      process.stderr.write(
+        `interrupted after ${formatDuration(monotonicSeconds() - started)}: finished cells are kept in ${out}; rerun the same command to continue\n`,
+      );
       return 130;
     }
     for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -105,13 +129,24 @@ async function energySweep(args: ParsedArgs, budgets: number[], out: string, gri
   const lines = [header.join(',')];
   for (const { budget, result } of done)
     for (const row of sweepRows(result.cells)) {
-      const energy = seedEnergy(cellFolder(join(out, `E${budget}`), Number(row.K), Number(row.T)), grid.seeds, String(row.scheme));
-      const full: Record<string, unknown> = { energy_j: budget, ...row, energy_per_cycle_j_mean: energy.mean, max_learner_cycle_j: energy.max };
+      const energy = seedEnergy(
+        cellFolder(join(out, `E${budget}`), Number(row.K), Number(row.T)),
+        grid.seeds,
+        String(row.scheme),
+      );
+      const full: Record<string, unknown> = {
+        energy_j: budget,
+        ...row,
+        energy_per_cycle_j_mean: energy.mean,
+        max_learner_cycle_j: energy.max,
+      };
       lines.push(header.map((h) => (full[h] === null || full[h] === undefined ? '' : String(full[h]))).join(','));
     }
   const file = join(out, 'energy_sweep.csv');
   writeFileAtomic(file, lines.join('\n') + '\n');
-  process.stderr.write(`energy sweep of ${budgets.length} budgets took ${formatDuration(monotonicSeconds() - started)}: ${file}\n`);
+  process.stderr.write(
+    `energy sweep of ${budgets.length} budgets took ${formatDuration(monotonicSeconds() - started)}: ${file}\n`,
+  );
   process.stdout.write(`${out}\n`);
   return 0;
 }
@@ -124,7 +159,10 @@ function seedEnergy(cellDir: string, seeds: number[], scheme: string): { mean: n
     .map((f) => JSON.parse(readFileSync(f, 'utf8')).schemes?.[scheme]?.energy)
     .filter((e) => e);
   if (values.length === 0) return { mean: null, max: null };
-  return { mean: values.reduce((s, e) => s + e.mean_per_cycle_j, 0) / values.length, max: Math.max(...values.map((e) => e.max_learner_cycle_j)) };
+  return {
+    mean: values.reduce((s, e) => s + e.mean_per_cycle_j, 0) / values.length,
+    max: Math.max(...values.map((e) => e.max_learner_cycle_j)),
+  };
 }
 
 // Run only as a script, so that tests can read the flag spec without side effects.

@@ -13,7 +13,8 @@ import { deriveSeed } from '../util/rng.ts';
 
 const SPEC: CommandSpec = {
   command: 'npm run train:central --',
-  summary: 'Train a network (--model; default the paper\'s MLP) centrally on MNIST (plain SGD) and print test accuracy after each epoch.',
+  summary:
+    "Train a network (--model; default the paper's MLP) centrally on MNIST (plain SGD) and print test accuracy after each epoch.",
   flags: flagsFor('train-central'),
   examples: [
     'npm run train:central',
@@ -27,7 +28,9 @@ runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), SPEC);
   const started = performance.now();
   const model = modelFromArgs(args);
-  const engine = await createEngine({ engine: args.engine, backend: args.backend, model: model.name }, (w) => process.stderr.write(`warning: ${w}\n`));
+  const engine = await createEngine({ engine: args.engine, backend: args.backend, model: model.name }, (w) =>
+    process.stderr.write(`warning: ${w}\n`),
+  );
   const mnist = await loadMnist({ dataDir: args.dataDir });
   if (args.trainSamples > mnist.train.count || args.testSamples > mnist.test.count)
     throw new InputError(

@@ -77,7 +77,8 @@ export class EventsFollower {
     if (!existsSync(file)) return;
     try {
       const c = JSON.parse(readFileSync(file, 'utf8'));
-      for (const seed of c.seeds as number[]) this.state.plan(`seed-${seed}`, { seed: String(seed) }, c.base.cycles * c.base.schemes.length);
+      for (const seed of c.seeds as number[])
+        this.state.plan(`seed-${seed}`, { seed: String(seed) }, c.base.cycles * c.base.schemes.length);
     } catch {
       // not readable yet (being written): the runs show up from their events
     }
@@ -135,7 +136,8 @@ export class EventsFollower {
     f.rest = Buffer.from(data.subarray(end + 1));
     if (end < 0) return false;
     let any = false;
-    for (const line of data.subarray(0, end).toString('utf8').split('\n')) any = this.applyLine(id, f.path, line) || any;
+    for (const line of data.subarray(0, end).toString('utf8').split('\n'))
+      any = this.applyLine(id, f.path, line) || any;
     return any;
   }
 
@@ -149,7 +151,8 @@ export class EventsFollower {
     }
     const at = typeof parsed.ts === 'string' ? Date.parse(parsed.ts) : NaN;
     if (typeof parsed.type !== 'string' || !Number.isFinite(at)) {
-      if (!this.badFiles.has(path)) this.warn(`warning: ${path} has lines that are not events (no "type" or "ts"); they are skipped`);
+      if (!this.badFiles.has(path))
+        this.warn(`warning: ${path} has lines that are not events (no "type" or "ts"); they are skipped`);
       this.badFiles.add(path);
       return false;
     }
@@ -158,7 +161,9 @@ export class EventsFollower {
       this.state.apply(id, event as unknown as RunEvent, at, labelsOfPath(id));
     } catch (e) {
       // A line of another version, or damaged: it lacks a field this one needs.
-      this.warn(`warning: ${path}: skipped a "${parsed.type}" event this version cannot read (${(e as Error).message})`);
+      this.warn(
+        `warning: ${path}: skipped a "${parsed.type}" event this version cannot read (${(e as Error).message})`,
+      );
       return false;
     }
     return true;

@@ -20,23 +20,78 @@ const last = (run: RunSnapshot, scheme: string) => run.points[scheme]?.at(-1);
 
 /** Every metric the dashboard exports, in the order of the page. */
 export const METRICS: MetricDef[] = [
-  { name: 'mel_cycle', type: 'gauge', help: 'Last completed global cycle of the scheme (0 before the first).', scheme: (r, s) => last(r, s)?.cycle ?? 0 },
-  { name: 'mel_cycles_planned', type: 'gauge', help: 'Global cycles the run does per scheme.', scheme: (r) => r.settings?.cycles },
-  { name: 'mel_test_accuracy', type: 'gauge', help: 'Test accuracy (0..1) of the global model after the last completed cycle.', scheme: (r, s) => last(r, s)?.accuracy },
-  { name: 'mel_test_loss', type: 'gauge', help: 'Test loss (cross-entropy) of the global model after the last completed cycle.', scheme: (r, s) => last(r, s)?.loss },
-  { name: 'mel_tau', type: 'gauge', help: 'Local iterations per learner (minimum tau_k) in the last completed cycle.', scheme: (r, s) => last(r, s)?.tau },
-  { name: 'mel_late_learners', type: 'gauge', help: 'Learners past the deadline T in the last completed cycle.', scheme: (r, s) => last(r, s)?.late },
-  { name: 'mel_missing_learners', type: 'gauge', help: 'Learners given a batch whose result never came in the last completed cycle.', scheme: (r, s) => last(r, s)?.missing },
-  { name: 'mel_cycle_wall_seconds', type: 'gauge', help: 'Wall-clock seconds the last completed cycle took.', scheme: (r, s) => last(r, s)?.wall_s },
+  {
+    name: 'mel_cycle',
+    type: 'gauge',
+    help: 'Last completed global cycle of the scheme (0 before the first).',
+    scheme: (r, s) => last(r, s)?.cycle ?? 0,
+  },
+  {
+    name: 'mel_cycles_planned',
+    type: 'gauge',
+    help: 'Global cycles the run does per scheme.',
+    scheme: (r) => r.settings?.cycles,
+  },
+  {
+    name: 'mel_test_accuracy',
+    type: 'gauge',
+    help: 'Test accuracy (0..1) of the global model after the last completed cycle.',
+    scheme: (r, s) => last(r, s)?.accuracy,
+  },
+  {
+    name: 'mel_test_loss',
+    type: 'gauge',
+    help: 'Test loss (cross-entropy) of the global model after the last completed cycle.',
+    scheme: (r, s) => last(r, s)?.loss,
+  },
+  {
+    name: 'mel_tau',
+    type: 'gauge',
+    help: 'Local iterations per learner (minimum tau_k) in the last completed cycle.',
+    scheme: (r, s) => last(r, s)?.tau,
+  },
+  {
+    name: 'mel_late_learners',
+    type: 'gauge',
+    help: 'Learners past the deadline T in the last completed cycle.',
+    scheme: (r, s) => last(r, s)?.late,
+  },
+  {
+    name: 'mel_missing_learners',
+    type: 'gauge',
+    help: 'Learners given a batch whose result never came in the last completed cycle.',
+    scheme: (r, s) => last(r, s)?.missing,
+  },
+  {
+    name: 'mel_cycle_wall_seconds',
+    type: 'gauge',
+    help: 'Wall-clock seconds the last completed cycle took.',
+    scheme: (r, s) => last(r, s)?.wall_s,
+  },
   {
     name: 'mel_bytes_sent_total',
     type: 'counter',
     help: 'Task bytes (batch and global weights) the orchestrator put on the wire to learners, as frames.',
     scheme: (r, s) => r.totals[s]?.bytes_sent ?? 0,
   },
-  { name: 'mel_bytes_received_total', type: 'counter', help: 'Result bytes (updated weights) received from learners, as frames.', scheme: (r, s) => r.totals[s]?.bytes_received ?? 0 },
-  { name: 'mel_learners_connected', type: 'gauge', help: 'Learners connected to the orchestrator now.', run: (r) => r.connected },
-  { name: 'mel_run_eta_seconds', type: 'gauge', help: 'Estimated wall-clock seconds until the run ends (mean cycle wall time so far).', run: (r) => r.eta_s ?? undefined },
+  {
+    name: 'mel_bytes_received_total',
+    type: 'counter',
+    help: 'Result bytes (updated weights) received from learners, as frames.',
+    scheme: (r, s) => r.totals[s]?.bytes_received ?? 0,
+  },
+  {
+    name: 'mel_learners_connected',
+    type: 'gauge',
+    help: 'Learners connected to the orchestrator now.',
+    run: (r) => r.connected,
+  },
+  {
+    name: 'mel_run_eta_seconds',
+    type: 'gauge',
+    help: 'Estimated wall-clock seconds until the run ends (mean cycle wall time so far).',
+    run: (r) => r.eta_s ?? undefined,
+  },
 ];
 
 function escapeLabel(value: string): string {

@@ -38,13 +38,19 @@ function bindError(e: NodeJS.ErrnoException, o: DashboardOptions): Error {
   const where = `${o.host}:${o.port}`;
   switch (e.code) {
     case 'EADDRINUSE':
-      return new InputError(`the dashboard cannot listen on ${where}: port ${o.port} is in use; choose another ${flags.port} (0 = any free port)`);
+      return new InputError(
+        `the dashboard cannot listen on ${where}: port ${o.port} is in use; choose another ${flags.port} (0 = any free port)`,
+      );
     case 'EACCES':
-      return new InputError(`the dashboard cannot listen on ${where}: permission denied (ports below 1024 need privileges); choose another ${flags.port}`);
+      return new InputError(
+        `the dashboard cannot listen on ${where}: permission denied (ports below 1024 need privileges); choose another ${flags.port}`,
+      );
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new InputError(`the dashboard cannot listen on ${where}: ${o.host} is not an address of this machine (${e.code}); fix ${flags.host}`);
+      return new InputError(
+        `the dashboard cannot listen on ${where}: ${o.host} is not an address of this machine (${e.code}); fix ${flags.host}`,
+      );
     default:
       return new Error(`the dashboard cannot listen on ${where}: ${e.message}`);
   }
@@ -63,7 +69,11 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     '/metrics': (_, res) => reply(res, METRICS_CONTENT_TYPE, prometheusText(snapshot())),
     '/snapshot.json': (_, res) => reply(res, 'application/json', JSON.stringify(snapshot())),
     '/events': (req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-cache',
+        Connection: 'keep-alive',
+      });
       res.write('retry: 2000\n\n');
       send(res, snapshot());
       clients.add(res);
@@ -74,7 +84,13 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     const path = new URL(req.url ?? '/', 'http://dashboard').pathname;
     const route = req.method === 'GET' ? routes[path] : undefined;
     if (route) route(req, res);
-    else reply(res, 'text/plain; charset=utf-8', `not found: ${path} (try /, /events, /metrics, /snapshot.json)\n`, req.method === 'GET' ? 404 : 405);
+    else
+      reply(
+        res,
+        'text/plain; charset=utf-8',
+        `not found: ${path} (try /, /events, /metrics, /snapshot.json)\n`,
+        req.method === 'GET' ? 404 : 405,
+      );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(bindError(e as NodeJS.ErrnoException, o)));

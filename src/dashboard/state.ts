@@ -155,27 +155,52 @@ export class DashboardState {
       case 'cycle-start':
         run.status = 'running';
         run.cycleStartMs = atMs;
-        run.current = { scheme: e.scheme, cycle: e.cycle, cycles: e.cycles, tau: e.tau, active: e.active, done: false, learners: new Map() };
+        run.current = {
+          scheme: e.scheme,
+          cycle: e.cycle,
+          cycles: e.cycles,
+          tau: e.tau,
+          active: e.active,
+          done: false,
+          learners: new Map(),
+        };
         break;
       case 'learner-phase':
-        if (this.isCurrent(run, e) && !isFinal(run.current!.learners.get(e.learner))) run.current!.learners.set(e.learner, { learner: e.learner, phase: e.phase });
+        if (this.isCurrent(run, e) && !isFinal(run.current!.learners.get(e.learner)))
+          run.current!.learners.set(e.learner, { learner: e.learner, phase: e.phase });
         break;
       case 'task-done': {
         this.addBytes(run, e.scheme, e.bytes_sent, e.bytes_returned);
         if (!this.isCurrent(run, e)) break;
         const { t_send_s, t_compute_s, t_return_s, t_total_s } = e;
-        run.current!.learners.set(e.learner, { learner: e.learner, phase: e.status, t_send_s, t_compute_s, t_return_s, t_total_s });
+        run.current!.learners.set(e.learner, {
+          learner: e.learner,
+          phase: e.status,
+          t_send_s,
+          t_compute_s,
+          t_return_s,
+          t_total_s,
+        });
         break;
       }
       case 'missing':
         this.addBytes(run, e.scheme, e.bytes_sent, 0);
-        if (this.isCurrent(run, e)) run.current!.learners.set(e.learner, { learner: e.learner, phase: 'missing', reason: e.reason });
+        if (this.isCurrent(run, e))
+          run.current!.learners.set(e.learner, { learner: e.learner, phase: 'missing', reason: e.reason });
         break;
       case 'cycle-done': {
         const points = run.points.get(e.scheme) ?? [];
         // A resumed session may repeat a cycle that was never committed: the newer one counts.
         const kept = points.filter((p) => p.cycle < e.cycle);
-        kept.push({ cycle: e.cycle, tau: e.tau, accuracy: e.accuracy, loss: e.loss, late: e.late, missing: e.missing.length, wall_s: e.wall_s });
+        kept.push({
+          cycle: e.cycle,
+          tau: e.tau,
+          accuracy: e.accuracy,
+          loss: e.loss,
+          late: e.late,
+          missing: e.missing.length,
+          wall_s: e.wall_s,
+        });
         run.points.set(e.scheme, kept);
         run.walls.push(e.wall_s);
         run.cycleStartMs = null;
@@ -246,7 +271,8 @@ export class DashboardState {
   }
 }
 
-const isFinal = (l: LearnerView | undefined) => l !== undefined && (l.phase === 'ok' || l.phase === 'late' || l.phase === 'missing');
+const isFinal = (l: LearnerView | undefined) =>
+  l !== undefined && (l.phase === 'ok' || l.phase === 'late' || l.phase === 'missing');
 
 function totalCycles(r: Run): number | null {
   if (r.settings) return r.settings.cycles * r.settings.schemes.length;
@@ -284,6 +310,9 @@ function runSnapshot(r: Run, nowMs: number, live: boolean, allWalls: number[]): 
     elapsed_s: r.firstMs === null ? 0 : Math.max(0, (end - r.firstMs) / 1000),
     eta_s: etaSeconds(r, done, nowMs, live, allWalls),
     connected: r.connected.size,
-    current: r.current && { ...r.current, learners: [...r.current.learners.values()].sort((a, b) => a.learner - b.learner) },
+    current: r.current && {
+      ...r.current,
+      learners: [...r.current.learners.values()].sort((a, b) => a.learner - b.learner),
+    },
   };
 }

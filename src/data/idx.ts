@@ -48,7 +48,8 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
 /** Encode an IDX ubyte file (used by tests and to write subsets). */
 export function encodeIdx(dims: number[], data: Uint8Array): Uint8Array {
   const count = dims.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new RangeError(`encodeIdx: dims ${dims.join('x')} need ${count} bytes, got ${data.length}`);
+  if (count !== data.length)
+    throw new RangeError(`encodeIdx: dims ${dims.join('x')} need ${count} bytes, got ${data.length}`);
   const out = new Uint8Array(4 + 4 * dims.length + data.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, 0x0800 | dims.length, false);

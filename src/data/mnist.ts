@@ -11,7 +11,6 @@ import path from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { parseIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx.ts';
 
-
 export interface ImageSet {
   /** count·784 raw pixel bytes (0..255), row-major, one image after the other */
   images: Uint8Array;
@@ -78,11 +77,16 @@ export async function loadMnist(opts: { dataDir?: string } = {}): Promise<Mnist>
  * before a run folder or a learner process exists. A count it cannot read is null: the full
  * load says what is wrong with that file.
  */
-export async function mnistCounts(opts: { dataDir?: string } = {}): Promise<{ train: number | null; test: number | null }> {
+export async function mnistCounts(
+  opts: { dataDir?: string } = {},
+): Promise<{ train: number | null; test: number | null }> {
   const dir = path.resolve(opts.dataDir ?? locateMnistDir());
   const dirStat = await stat(dir).catch(() => null);
   if (!dirStat?.isDirectory()) throw new DataError(`data directory ${dir} does not exist; ${HOW_TO_FIX}`);
-  const [train, test] = await Promise.all([imageCount(dir, MNIST_FILES.trainImages), imageCount(dir, MNIST_FILES.testImages)]);
+  const [train, test] = await Promise.all([
+    imageCount(dir, MNIST_FILES.trainImages),
+    imageCount(dir, MNIST_FILES.testImages),
+  ]);
   return { train, test };
 }
 
@@ -157,7 +161,10 @@ async function readIdxFile(dir: string, base: string, magic: number): Promise<Lo
   } catch (err) {
     throw new DataError(`${(err as Error).message}; ${HOW_TO_FIX}`);
   }
-  const kind = magic === IDX_IMAGES_MAGIC ? `images (magic ${magic}, count x ${IMAGE_ROWS} x ${IMAGE_COLS})` : `labels (magic ${magic}, count)`;
+  const kind =
+    magic === IDX_IMAGES_MAGIC
+      ? `images (magic ${magic}, count x ${IMAGE_ROWS} x ${IMAGE_COLS})`
+      : `labels (magic ${magic}, count)`;
   const ok =
     magic === IDX_IMAGES_MAGIC
       ? parsed.dims.length === 3 && parsed.dims[1] === IMAGE_ROWS && parsed.dims[2] === IMAGE_COLS
@@ -178,7 +185,11 @@ function toImageSet(images: LoadedIdx, labels: LoadedIdx): ImageSet {
 
 /** A new ImageSet holding copies of the given rows, in the given order. */
 /** The rows `indices` of `set`, copied (into `into`'s buffers when given and large enough). */
-export function subset(set: ImageSet, indices: ArrayLike<number>, into?: { images: Uint8Array; labels: Uint8Array }): ImageSet {
+export function subset(
+  set: ImageSet,
+  indices: ArrayLike<number>,
+  into?: { images: Uint8Array; labels: Uint8Array },
+): ImageSet {
   const count = indices.length;
   const fits = into && into.images.length >= count * PIXELS_PER_IMAGE && into.labels.length >= count;
   const images = fits ? into.images.subarray(0, count * PIXELS_PER_IMAGE) : new Uint8Array(count * PIXELS_PER_IMAGE);

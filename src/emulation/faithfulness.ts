@@ -22,5 +22,9 @@ export function phaseLagS(emulated: PhaseTimes, wall: WallPhases, timeScale: num
     const expected = emulated_s * timeScale;
     return Math.max(0, wall_s - expected - (PHASE_TOLERANCE.relative * expected + PHASE_TOLERANCE.absolute_s));
   };
-  return Math.max(lag(emulated.t_send_s, wall.send_s), lag(emulated.t_compute_s, wall.compute_s), lag(emulated.t_return_s, wall.return_s));
+  return Math.max(
+    lag(emulated.t_send_s, wall.send_s),
+    lag(emulated.t_compute_s, wall.compute_s),
+    lag(emulated.t_return_s, wall.return_s),
+  );
 }

@@ -11,14 +11,21 @@ const TICK_S = 0.01;
 const MIN_CHUNK_BYTES = 16 * 1024;
 
 function sendFragment(ws: WebSocket, data: Uint8Array, fin: boolean): Promise<void> {
-  return new Promise((resolve, reject) => ws.send(data, { binary: true, fin }, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    ws.send(data, { binary: true, fin }, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 /**
  * Sends one message, given whole or as consecutive parts (sent without being joined); resolves when
  * the last byte was handed to the socket. Returns wall seconds spent.
  */
-export async function sendPaced(ws: WebSocket, frame: Uint8Array | readonly Uint8Array[], rate_bps: number, clock: Clock): Promise<number> {
+export async function sendPaced(
+  ws: WebSocket,
+  frame: Uint8Array | readonly Uint8Array[],
+  rate_bps: number,
+  clock: Clock,
+): Promise<number> {
   const start = monotonicSeconds();
   const parts = frame instanceof Uint8Array ? [frame] : frame.filter((p) => p.byteLength > 0);
   const total = parts.reduce((n, p) => n + p.byteLength, 0);

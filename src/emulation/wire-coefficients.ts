@@ -27,7 +27,12 @@ export function wireCoefficients(learner: LearnerProfile, params: SystemParams, 
  * (and P_rx on the way out), a label byte per sample P_rx, so a budget the solver keeps is kept by the
  * energy computed from the bytes actually sent.
  */
-export function wireEnergyCoefficients(learner: LearnerProfile, params: SystemParams, scenario: Scenario, e: EnergyParams): EnergyCoefficients {
+export function wireEnergyCoefficients(
+  learner: LearnerProfile,
+  params: SystemParams,
+  scenario: Scenario,
+  e: EnergyParams,
+): EnergyCoefficients {
   const c = energyCoefficients(learner, params, scenario, e);
   const labelBits = scenario === 'parallel' ? LABEL_BITS : 0;
   return {

@@ -4,7 +4,14 @@
  * free for the next host that asks (a replacement pod), so nobody has to hand out id ranges.
  */
 import WebSocket from 'ws';
-import { CLOSE, decodeToLearner, encodeMessage, FATAL_CLOSE_CODES, PROTOCOL_VERSION, ProtocolError } from '../protocol/messages.ts';
+import {
+  CLOSE,
+  decodeToLearner,
+  encodeMessage,
+  FATAL_CLOSE_CODES,
+  PROTOCOL_VERSION,
+  ProtocolError,
+} from '../protocol/messages.ts';
 import { parseIdRanges } from '../util/id-ranges.ts';
 import { tlsClientOptions, watchConnect, type TlsTrust } from './tls.ts';
 
@@ -38,14 +45,19 @@ export function claimIds(o: ClaimOptions): Promise<ClaimOutcome> {
     let detail = ''; // the orchestrator's error frame before it closes (how many ids are free)
     let markEnded: (end: ClaimEnd) => void = () => {};
     let granted = false;
-    ws.on('open', () => ws.send(encodeMessage({ type: 'claim', protocol: PROTOCOL_VERSION, token: o.token, count: o.count, pid: process.pid })));
+    ws.on('open', () =>
+      ws.send(
+        encodeMessage({ type: 'claim', protocol: PROTOCOL_VERSION, token: o.token, count: o.count, pid: process.pid }),
+      ),
+    );
     ws.on('message', (data: Buffer) => {
       try {
         const message = decodeToLearner(data, null);
         if (message.type === 'error') detail = message.message;
         if (message.type !== 'grant' || granted) return;
         const ids = parseIdRanges(message.ids);
-        if (ids.length !== o.count) throw new ProtocolError('bad_field', `granted ${ids.length} ids, asked for ${o.count}`);
+        if (ids.length !== o.count)
+          throw new ProtocolError('bad_field', `granted ${ids.length} ids, asked for ${o.count}`);
         granted = true;
         resolve({ kind: 'granted', claim: message.claim, ids, ended: new Promise((r) => (markEnded = r)) });
       } catch (e) {
@@ -58,14 +70,19 @@ export function claimIds(o: ClaimOptions): Promise<ClaimOutcome> {
       if (granted) return markEnded({ finished: FINISHED_CODES.has(code), detail: reason });
       const refusal = invalid ?? connect.refusal();
       if (refusal !== null) return resolve({ kind: 'rejected', reason: refusal });
-      if (FATAL_CLOSE_CODES.has(code)) return resolve({ kind: 'refused', reason: detail ? `${reasonBuf.toString()}: ${detail}` : reason });
+      if (FATAL_CLOSE_CODES.has(code))
+        return resolve({ kind: 'refused', reason: detail ? `${reasonBuf.toString()}: ${detail}` : reason });
       resolve({ kind: 'unreachable', reason: connect.failure() || reason });
     });
   });
 }
 
 /** Claims, retrying an orchestrator that is not up yet for `retryS` (a host may start first). */
-export async function claimWithRetry(o: ClaimOptions, retryS: number, warn: (line: string) => void): Promise<ClaimOutcome> {
+export async function claimWithRetry(
+  o: ClaimOptions,
+  retryS: number,
+  warn: (line: string) => void,
+): Promise<ClaimOutcome> {
   const deadline = Date.now() + retryS * 1000;
   for (let attempt = 1; ; attempt++) {
     const outcome = await claimIds(o);

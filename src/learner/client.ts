@@ -98,7 +98,9 @@ function modelProblem(settings: LearnerSettings): string | null {
     return `this learner cannot build the run's model: ${(e as Error).message}`;
   }
   const name = settings.model ?? 'of the paper';
-  return settings.param_count !== count ? `the run's model ${name} has ${settings.param_count} parameters, this learner builds it with ${count}` : null;
+  return settings.param_count !== count
+    ? `the run's model ${name} has ${settings.param_count} parameters, this learner builds it with ${count}`
+    : null;
 }
 
 export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEnd> {
@@ -119,7 +121,10 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
   let queue: Promise<void> = Promise.resolve();
   const models = opts.models ?? createModelCache();
   /** Model requests this session sent, by model: settled by a `model` frame, a refusal, or the session's end. */
-  const fetching = new Map<string, { task_id: string; resolve: (w: Float32Array) => void; reject: (e: Error) => void }>();
+  const fetching = new Map<
+    string,
+    { task_id: string; resolve: (w: Float32Array) => void; reject: (e: Error) => void }
+  >();
 
   const send = (data: Buffer) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(data);
@@ -179,7 +184,9 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     const emulated = computeSeconds(task.tau, task.samples, settings.flops_per_sample, task.f_hz);
     const throttle = await padCompute(trainedAt - arrivedAt, emulated, clock);
     if (throttle.overrun_s > 0)
-      log(`overrun: waited ${(started - arrivedAt).toFixed(3)} s for a compute slot and trained ${train_wall_s.toFixed(3)} s; budget ${(emulated * clock.timeScale).toFixed(3)} s`);
+      log(
+        `overrun: waited ${(started - arrivedAt).toFixed(3)} s for a compute slot and trained ${train_wall_s.toFixed(3)} s; budget ${(emulated * clock.timeScale).toFixed(3)} s`,
+      );
     send(encodeMessage({ type: 'compute_done', task_id: task.task_id, train_wall_s, ...throttle }));
     const result = encodeTimedMessageParts({
       type: 'result',
@@ -222,14 +229,19 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
           engine = await (opts.engineFor ?? ((choice) => createEngine(choice, log, ['train'])))(message.settings);
         } catch (e) {
           log(`cannot join: ${(e as Error).message}`);
-          ws.close(CLOSE.incompatible.code, `${CLOSE.incompatible.reason}: engine ${message.settings.engine} unavailable`.slice(0, 120));
+          ws.close(
+            CLOSE.incompatible.code,
+            `${CLOSE.incompatible.reason}: engine ${message.settings.engine} unavailable`.slice(0, 120),
+          );
           return;
         }
         settings = message.settings;
         clock = createClock(settings.clock, settings.time_scale);
         welcomed = true;
         opts.onJoined?.();
-        log(`joined run ${settings.run_id} as learner ${message.learner_id} (engine ${engine.name}, clock ${settings.clock})`);
+        log(
+          `joined run ${settings.run_id} as learner ${message.learner_id} (engine ${engine.name}, clock ${settings.clock})`,
+        );
         return;
       }
       case 'shard':
@@ -238,14 +250,20 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
         return;
       case 'task':
         if (message.hold) {
-          if (held) return replyError('unexpected', `task ${message.task_id} arrived while task ${held.task.task_id} is held`, message.task_id);
+          if (held)
+            return replyError(
+              'unexpected',
+              `task ${message.task_id} arrived while task ${held.task.task_id} is held`,
+              message.task_id,
+            );
           // The model is fetched while the task waits for its slot.
           held = { task: message, weights: weightsOf(message), arrivedAt: monotonicSeconds() };
           return;
         }
         return runTaskReportingErrors(message, weightsOf(message), monotonicSeconds());
       case 'start': {
-        if (!held || held.task.task_id !== message.task_id) return replyError('unexpected', `start for task ${message.task_id}, which is not held here`);
+        if (!held || held.task.task_id !== message.task_id)
+          return replyError('unexpected', `start for task ${message.task_id}, which is not held here`);
         const { task, weights, arrivedAt } = held;
         held = null;
         return runTaskReportingErrors(task, weights, arrivedAt);
@@ -296,7 +314,17 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
   return new Promise((resolve) => {
     ws.on('open', () => {
       const claim = opts.claim === undefined ? {} : { claim: opts.claim };
-      send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, token: opts.token, learner_id: opts.learnerId, ...(opts.profile ? { profile: opts.profile } : {}), pid: process.pid, ...claim }));
+      send(
+        encodeMessage({
+          type: 'hello',
+          protocol: PROTOCOL_VERSION,
+          token: opts.token,
+          learner_id: opts.learnerId,
+          ...(opts.profile ? { profile: opts.profile } : {}),
+          pid: process.pid,
+          ...claim,
+        }),
+      );
     });
     // Messages as their fragments: a task's weights and batch, each sent as a fragment of its own, are read in place.
     ws.binaryType = 'fragments';
@@ -315,7 +343,8 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
       fetching.clear();
       const refusal = connect.refusal();
       if (refusal !== null) return resolve({ kind: 'rejected', code, reason: refusal, tasksDone });
-      if (!connect.opened()) return resolve({ kind: 'unreachable', code, reason: connect.failure() || 'no connection', tasksDone });
+      if (!connect.opened())
+        return resolve({ kind: 'unreachable', code, reason: connect.failure() || 'no connection', tasksDone });
       const reason = reasonBuf.toString() || (code === 1006 ? 'connection lost' : '');
       resolve({ kind: sawBye || code === 4000 ? 'bye' : welcomed ? 'lost' : 'refused', code, reason, tasksDone });
     });

@@ -68,7 +68,18 @@ export async function serveLearner(
   let deadline = Date.now() + o.retryS * 1000;
   let attempt = 0;
   for (;;) {
-    const end = await runLearnerSession({ url: o.url, token: o.token, learnerId: id, profile, log, engineFor: o.engineFor, models: o.models, tls: o.tls, claim: o.claim, onJoined: () => settle('joined') });
+    const end = await runLearnerSession({
+      url: o.url,
+      token: o.token,
+      learnerId: id,
+      profile,
+      log,
+      engineFor: o.engineFor,
+      models: o.models,
+      tls: o.tls,
+      claim: o.claim,
+      onJoined: () => settle('joined'),
+    });
     settle(end);
     if (end.kind === 'bye') {
       log(`run finished after ${end.tasksDone} task(s) in this session`);
@@ -90,7 +101,10 @@ export async function serveLearner(
       attempt = 0;
     }
     if (Date.now() > deadline) {
-      const what = end.kind === 'unreachable' ? `cannot connect to ${o.url} (${detail}) after trying for ${o.retryS} s` : `connection to ${o.url} ended (${detail})`;
+      const what =
+        end.kind === 'unreachable'
+          ? `cannot connect to ${o.url} (${detail}) after trying for ${o.retryS} s`
+          : `connection to ${o.url} ended (${detail})`;
       o.warn(id, `error: ${what}; is the orchestrator running and reachable?`);
       return 1;
     }
@@ -112,7 +126,10 @@ export const START_BATCH = 64;
  * Once the run refuses an id as out of range (id ≥ K), no higher id is started: a host told
  * 0-99999 against K = 20 opens a batch of sessions, not 100 000.
  */
-export async function serveHost(learners: { id: number; profile?: LearnerSpec }[], o: ServeOptions): Promise<ServeCode> {
+export async function serveHost(
+  learners: { id: number; profile?: LearnerSpec }[],
+  o: ServeOptions,
+): Promise<ServeCode> {
   const said = new Set<string>();
   const warnHost = (line: string) => {
     if (!said.has(line)) o.warnHost(line);
@@ -129,7 +146,8 @@ export async function serveHost(learners: { id: number; profile?: LearnerSpec }[
         new Promise<void>((settled) =>
           runs.push(
             serveLearner(l.id, l.profile, { ...o, warnHost }, (first) => {
-              if (first !== 'joined' && first.kind === 'refused' && first.code === CLOSE.badId.code) outOfRange.lowest = Math.min(outOfRange.lowest, l.id);
+              if (first !== 'joined' && first.kind === 'refused' && first.code === CLOSE.badId.code)
+                outOfRange.lowest = Math.min(outOfRange.lowest, l.id);
               settled();
             }),
           ),
@@ -138,7 +156,11 @@ export async function serveHost(learners: { id: number; profile?: LearnerSpec }[
     await Promise.all(firstSessions);
   }
   const skipped = learners.slice(started).map((l) => l.id);
-  if (skipped.length) o.warn(outOfRange.lowest, `error: learners ${formatIdRanges(skipped)} not started: the run refused learner ${outOfRange.lowest} as out of range (its ids are below K)`);
+  if (skipped.length)
+    o.warn(
+      outOfRange.lowest,
+      `error: learners ${formatIdRanges(skipped)} not started: the run refused learner ${outOfRange.lowest} as out of range (its ids are below K)`,
+    );
   const codes = await Promise.all(runs);
   return codes.reduce<ServeCode>((worst, c) => (c > worst ? c : worst), skipped.length ? 2 : 0);
 }

@@ -40,7 +40,10 @@ export function learnerTrust(caFile: string | undefined, env: NodeJS.ProcessEnv 
 }
 
 /** The WebSocket client's TLS options for `trust` (a pin is checked by `pinProblem` once connected). */
-export function tlsClientOptions(trust: TlsTrust | undefined): { ca?: (string | Buffer)[]; rejectUnauthorized?: boolean } {
+export function tlsClientOptions(trust: TlsTrust | undefined): {
+  ca?: (string | Buffer)[];
+  rejectUnauthorized?: boolean;
+} {
   if (trust?.pin) return { rejectUnauthorized: false };
   return trust?.ca ? { ca: trust.ca } : {};
 }
@@ -50,18 +53,24 @@ export function pinProblem(trust: TlsTrust | undefined, response: IncomingMessag
   if (!trust?.pin) return null;
   const socket = response.socket as TLSSocket;
   const seen = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate().fingerprint256 : undefined;
-  return seen === trust.pin ? null : `the orchestrator's certificate (${seen ?? 'none'}) is not the run's (${trust.pin})`;
+  return seen === trust.pin
+    ? null
+    : `the orchestrator's certificate (${seen ?? 'none'}) is not the run's (${trust.pin})`;
 }
 
 /** Verification failures as OpenSSL and Node name them. */
-const CERT_FAILURE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT|DECODE)|HOSTNAME|INVALID_CA|PATH_LENGTH|INVALID_PURPOSE|ALTNAME/;
+const CERT_FAILURE =
+  /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT|DECODE)|HOSTNAME|INVALID_CA|PATH_LENGTH|INVALID_PURPOSE|ALTNAME/;
 
 /** A connection error retrying cannot fix, as the line to show; null: retry. */
 export function connectRefusal(url: string, error: Error & { code?: string }): string | null {
   const code = error.code ?? '';
   if (url.startsWith('wss:') && CERT_FAILURE.test(code))
     return `the orchestrator's TLS certificate does not verify (${code}: ${error.message}); pass the CA that signed it with --ca FILE`;
-  if (url.startsWith('wss:') && (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/.test(error.message)))
+  if (
+    url.startsWith('wss:') &&
+    (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/.test(error.message))
+  )
     return `${url} does not speak TLS (its answer to the TLS handshake is not TLS); connect with ws:// or start the orchestrator with --tls-cert and --tls-key`;
   return null;
 }

@@ -38,7 +38,13 @@ export interface PhaseTimes {
 }
 
 /** The three phases of one cycle for learner l; all zero when d_k = 0 (it sits the cycle out). */
-export function phaseTimes(l: LearnerProfile, p: SystemParams, scenario: Scenario, tau: number, d_k: number): PhaseTimes {
+export function phaseTimes(
+  l: LearnerProfile,
+  p: SystemParams,
+  scenario: Scenario,
+  tau: number,
+  d_k: number,
+): PhaseTimes {
   if (d_k === 0) return { t_send_s: 0, t_compute_s: 0, t_return_s: 0, t_total_s: 0 };
   const model_bits = p.model_bits * (d_k * p.model_coeffs_per_sample + p.model_params);
   const t_send_s = (d_k * dataBitsPerSample(p, scenario) + model_bits) / l.rate_bps;

@@ -45,18 +45,19 @@ export function generateFleet(K: number, seed: number, p: SystemParams): Learner
 }
 
 /** A profile from a user description; an explicit rate wins over the one implied by the distance. */
-export function profileFromSpec(
-  spec: LearnerSpec,
-  id: number,
-  p: SystemParams,
-): LearnerProfile {
+export function profileFromSpec(spec: LearnerSpec, id: number, p: SystemParams): LearnerProfile {
   if (spec.rate_bps !== undefined) {
     const out: LearnerProfile = { id, f_hz: spec.f_hz, rate_bps: spec.rate_bps };
     if (spec.distance_m !== undefined) out.distance_m = spec.distance_m;
     return out;
   }
   if (spec.distance_m === undefined) throw new RangeError(`learner ${id}: give distance_m or rate_bps`);
-  return { id, f_hz: spec.f_hz, distance_m: spec.distance_m, rate_bps: shannonRateBps(channelGain(spec.distance_m, p), p) };
+  return {
+    id,
+    f_hz: spec.f_hz,
+    distance_m: spec.distance_m,
+    rate_bps: shannonRateBps(channelGain(spec.distance_m, p), p),
+  };
 }
 
 const LEARNER_KEYS = new Set(['f_hz', 'distance_m', 'rate_bps', 'energy_j']);
@@ -75,7 +76,11 @@ export function specProblem(spec: LearnerSpec): string | null {
       ? `${key} must be a finite number ${strict ? '>' : '>='} ${min} and <= ${SPEC_LIMITS[key]}, got ${v}`
       : null;
   if (spec.distance_m === undefined && spec.rate_bps === undefined) return 'give distance_m (m) or rate_bps (bit/s)';
-  return bad('f_hz', spec.f_hz, 0, true) ?? bad('rate_bps', spec.rate_bps, 0, true) ?? bad('distance_m', spec.distance_m, 0, false);
+  return (
+    bad('f_hz', spec.f_hz, 0, true) ??
+    bad('rate_bps', spec.rate_bps, 0, true) ??
+    bad('distance_m', spec.distance_m, 0, false)
+  );
 }
 
 /**
@@ -103,17 +108,21 @@ function parseLearnerEntries(text: string): { spec: LearnerSpec; energy_budget_j
     throw new InputError(`learners file is not valid JSON (${(e as Error).message})`);
   }
   if (!Array.isArray(data) || data.length === 0)
-    throw new InputError('learners file must hold a non-empty JSON array of {"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..}');
+    throw new InputError(
+      'learners file must hold a non-empty JSON array of {"f_hz":..,"distance_m":..} or {"f_hz":..,"rate_bps":..}',
+    );
   return data.map((entry: unknown, i: number) => {
     const where = `learners file entry ${i}`;
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
       throw new InputError(`${where} must be an object like {"f_hz":2.4e9,"distance_m":30}`);
     const obj = entry as Record<string, unknown>;
     for (const key of Object.keys(obj))
-      if (!LEARNER_KEYS.has(key)) throw new InputError(`${where}: unknown field "${key}" (valid: f_hz, distance_m, rate_bps, energy_j)`);
+      if (!LEARNER_KEYS.has(key))
+        throw new InputError(`${where}: unknown field "${key}" (valid: f_hz, distance_m, rate_bps, energy_j)`);
     const num = (key: string): number | undefined => {
       const v = obj[key];
-      if (v !== undefined && typeof v !== 'number') throw new InputError(`${where}: ${key} must be a number, got ${JSON.stringify(v)}`);
+      if (v !== undefined && typeof v !== 'number')
+        throw new InputError(`${where}: ${key} must be a number, got ${JSON.stringify(v)}`);
       return v;
     };
     const f_hz = num('f_hz');
@@ -126,7 +135,8 @@ function parseLearnerEntries(text: string): { spec: LearnerSpec; energy_budget_j
     const problem = specProblem(spec);
     if (problem) throw new InputError(`${where}: ${problem}`);
     const budget = num('energy_j');
-    if (budget !== undefined && !(Number.isFinite(budget) && budget > 0)) throw new InputError(`${where}: energy_j (budget per cycle, J) must be a finite number > 0, got ${budget}`);
+    if (budget !== undefined && !(Number.isFinite(budget) && budget > 0))
+      throw new InputError(`${where}: energy_j (budget per cycle, J) must be a finite number > 0, got ${budget}`);
     return budget === undefined ? { spec } : { spec, energy_budget_j: budget };
   });
 }
@@ -143,6 +153,8 @@ export function assertUsableFleet(fleet: LearnerProfile[]): void {
         `learner ${l.id} has link rate ${l.rate_bps} bit/s; it must be > 0 and <= ${SPEC_LIMITS.rate_bps} (check --bandwidth-hz, --tx-power-dbm, --noise-dbm-per-hz, --pathloss-*, or the --learners file)`,
       );
     if (!(l.f_hz > 0 && l.f_hz <= SPEC_LIMITS.f_hz))
-      throw new InputError(`learner ${l.id} has CPU speed ${l.f_hz} Hz; it must be > 0 and <= ${SPEC_LIMITS.f_hz} (check --cpu-hz or the --learners file)`);
+      throw new InputError(
+        `learner ${l.id} has CPU speed ${l.f_hz} Hz; it must be > 0 and <= ${SPEC_LIMITS.f_hz} (check --cpu-hz or the --learners file)`,
+      );
   }
 }

@@ -83,7 +83,8 @@ export function meanOffCycles(spec: Pick<DynamicsSpec, 'availability' | 'mean_on
 
 /** Throws InputError naming the first bad field. */
 export function validateDynamicsSpec(spec: DynamicsSpec): void {
-  if (spec.fading !== 'none' && spec.fading !== 'rayleigh') throw new InputError(`fading must be none|rayleigh, got "${spec.fading}"`);
+  if (spec.fading !== 'none' && spec.fading !== 'rayleigh')
+    throw new InputError(`fading must be none|rayleigh, got "${spec.fading}"`);
   const nonNegative = (name: keyof DynamicsSpec, v: number) => {
     if (!(v >= 0) || !Number.isFinite(v)) throw new InputError(`${name} must be a finite number >= 0, got ${v}`);
   };
@@ -91,15 +92,20 @@ export function validateDynamicsSpec(spec: DynamicsSpec): void {
   nonNegative('speed_mps', spec.speed_mps);
   nonNegative('speed_jitter', spec.speed_jitter);
   if (spec.speed_mps > 0 && !(spec.cycle_s !== undefined && spec.cycle_s > 0 && Number.isFinite(spec.cycle_s)))
-    throw new InputError(`cycle_s (emulated seconds per cycle) must be a finite number > 0 when speed_mps > 0, got ${spec.cycle_s}`);
+    throw new InputError(
+      `cycle_s (emulated seconds per cycle) must be a finite number > 0 when speed_mps > 0, got ${spec.cycle_s}`,
+    );
   const p = spec.availability;
   if (!(p > 0 && p <= 1)) throw new InputError(`availability must be in (0, 1], got ${p}`);
   if (p < 1) {
     const on = spec.mean_on_cycles;
-    if (!(on >= 1) || !Number.isFinite(on)) throw new InputError(`mean_on_cycles must be a finite number >= 1, got ${on}`);
+    if (!(on >= 1) || !Number.isFinite(on))
+      throw new InputError(`mean_on_cycles must be a finite number >= 1, got ${on}`);
     // Runs last whole cycles, so the off-run mean on·(1−p)/p must be >= 1 too.
     if (meanOffCycles(spec) < 1 - 1e-12)
-      throw new InputError(`mean_on_cycles must be >= p/(1-p) = ${+(p / (1 - p)).toPrecision(6)} for availability ${p} (else off-runs would average under one cycle), got ${on}`);
+      throw new InputError(
+        `mean_on_cycles must be >= p/(1-p) = ${+(p / (1 - p)).toPrecision(6)} for availability ${p} (else off-runs would average under one cycle), got ${on}`,
+      );
   }
 }
 
@@ -147,12 +153,20 @@ function walk(t: Track, x: number, y: number, budget: number, nextWaypoint: () =
   return [x, y];
 }
 
-export function createDynamics(fleet: readonly LearnerProfile[], spec: DynamicsSpec, params: SystemParams, seed: number): Dynamics {
+export function createDynamics(
+  fleet: readonly LearnerProfile[],
+  spec: DynamicsSpec,
+  params: SystemParams,
+  seed: number,
+): Dynamics {
   validateDynamicsSpec(spec);
   const moving = spec.speed_mps > 0;
   if (moving)
     for (const l of fleet)
-      if (l.distance_m === undefined) throw new InputError(`learner ${l.id} has no distance_m; mobility (speed_mps > 0) needs every learner's position`);
+      if (l.distance_m === undefined)
+        throw new InputError(
+          `learner ${l.id} has no distance_m; mobility (speed_mps > 0) needs every learner's position`,
+        );
   const channelVaries = spec.fading !== 'none' || spec.shadowing_db > 0 || moving;
   const p = spec.availability;
   const pOff = p < 1 ? 1 / spec.mean_on_cycles : 0; // on → off per cycle: geometric on-runs of mean mean_on
@@ -193,7 +207,8 @@ export function createDynamics(fleet: readonly LearnerProfile[], spec: DynamicsS
   return {
     spec,
     state(k: number, cycle: number): LearnerState {
-      if (!Number.isInteger(k) || k < 0 || k >= fleet.length) throw new RangeError(`learner must be an integer in [0, ${fleet.length}), got ${k}`);
+      if (!Number.isInteger(k) || k < 0 || k >= fleet.length)
+        throw new RangeError(`learner must be an integer in [0, ${fleet.length}), got ${k}`);
       if (!Number.isInteger(cycle) || cycle < 1) throw new RangeError(`cycle must be an integer >= 1, got ${cycle}`);
       const l = fleet[k];
       const t = (tracks[k] ??= startTrack(l));
@@ -204,8 +219,10 @@ export function createDynamics(fleet: readonly LearnerProfile[], spec: DynamicsS
         distance_m = Math.hypot(t.x[cycle - 1], t.y[cycle - 1]);
         gain *= channelGain(distance_m, params) / channelGain(l.distance_m!, params);
       }
-      if (spec.fading === 'rayleigh') gain *= rayleighPowerGain(createRng(deriveSeed(seed, STREAMS.fading, cycle, l.id)));
-      if (spec.shadowing_db > 0) gain *= 10 ** ((spec.shadowing_db * createRng(deriveSeed(seed, STREAMS.shadowing, cycle, l.id)).normal()) / 10);
+      if (spec.fading === 'rayleigh')
+        gain *= rayleighPowerGain(createRng(deriveSeed(seed, STREAMS.fading, cycle, l.id)));
+      if (spec.shadowing_db > 0)
+        gain *= 10 ** ((spec.shadowing_db * createRng(deriveSeed(seed, STREAMS.shadowing, cycle, l.id)).normal()) / 10);
       // A static channel keeps the profile's rate bit for bit (no Shannon round trip).
       let rate_bps = channelVaries ? shannonRateBps(gain, params) : l.rate_bps;
       let f_hz = l.f_hz;

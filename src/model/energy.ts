@@ -34,7 +34,13 @@ export function energyParamsFor(p: SystemParams, overrides: Partial<EnergyParams
 }
 
 /** κ·f²·(τ·d·C_m): the energy of τ local iterations over d samples. */
-export function computeEnergyJ(f_hz: number, tau: number, d_k: number, cycles_per_sample: number, kappa_j_per_cycle_hz2: number): number {
+export function computeEnergyJ(
+  f_hz: number,
+  tau: number,
+  d_k: number,
+  cycles_per_sample: number,
+  kappa_j_per_cycle_hz2: number,
+): number {
   return kappa_j_per_cycle_hz2 * f_hz * f_hz * (tau * d_k * cycles_per_sample);
 }
 
@@ -76,7 +82,12 @@ export interface EnergyCoefficients {
  * e2 = κ·f²·C_m; e1 = (P_tx·P_m·S_d + P_rx·(F·P_d + P_m·S_d))/r (F·P_d only in the task-parallel
  * scenario); e0 = (P_tx + P_rx)·P_m·S_m/r.
  */
-export function energyCoefficients(l: LearnerProfile, p: SystemParams, scenario: Scenario, e: EnergyParams = DEFAULT_ENERGY_PARAMS): EnergyCoefficients {
+export function energyCoefficients(
+  l: LearnerProfile,
+  p: SystemParams,
+  scenario: Scenario,
+  e: EnergyParams = DEFAULT_ENERGY_PARAMS,
+): EnergyCoefficients {
   const dataBits = scenario === 'parallel' ? p.features * p.data_bits : 0;
   const modelBitsPerSample = p.model_bits * p.model_coeffs_per_sample;
   return {

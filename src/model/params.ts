@@ -21,7 +21,6 @@ export interface SystemParams {
   flops_per_sample: number; // C_m, per sample per local iteration
 }
 
-
 /** Table I of the paper plus the MNIST/MLP constants of its §V-A. */
 export const PAPER_PRESET: SystemParams = Object.freeze({
   bandwidth_hz: 5e6,
@@ -41,5 +40,9 @@ export const PAPER_PRESET: SystemParams = Object.freeze({
 
 /** The workload's share of the parameters: F from the input shape, S_m and C_m from the network. */
 export function workloadParams(model: ModelSpec): Pick<SystemParams, 'features' | 'model_params' | 'flops_per_sample'> {
-  return { features: inputSize(model.input), model_params: parameterCount(model), flops_per_sample: flopsPerSample(model) };
+  return {
+    features: inputSize(model.input),
+    model_params: parameterCount(model),
+    flops_per_sample: flopsPerSample(model),
+  };
 }

@@ -33,8 +33,20 @@ export function normalCdf(x: number): number {
   if (a > 37) c = 0;
   else if (a < 7.07106781186547) {
     const e = Math.exp((-a * a) / 2);
-    const n = horner([3.52624965998911e-2, 0.700383064443688, 6.37396220353165, 33.912866078383, 112.079291497871, 221.213596169931, 220.206867912376], a);
-    const d = horner([8.83883476483184e-2, 1.75566716318264, 16.064177579207, 86.7807322029461, 296.564248779674, 637.333633378831, 793.826512519948, 440.413735824752], a);
+    const n = horner(
+      [
+        3.52624965998911e-2, 0.700383064443688, 6.37396220353165, 33.912866078383, 112.079291497871, 221.213596169931,
+        220.206867912376,
+      ],
+      a,
+    );
+    const d = horner(
+      [
+        8.83883476483184e-2, 1.75566716318264, 16.064177579207, 86.7807322029461, 296.564248779674, 637.333633378831,
+        793.826512519948, 440.413735824752,
+      ],
+      a,
+    );
     c = (e * n) / d;
   } else {
     let b = a + 0.65;
@@ -50,18 +62,30 @@ export function normalCdf(x: number): number {
 /** Φ⁻¹(p) (Acklam's rational approximation, 1e-9, polished by one Halley step on normalCdf). */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile needs p in (0, 1), got ${p}`);
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
+    2.506628277459239,
+  ];
+  const b = [
+    -5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1,
+  ];
+  const c = [
+    -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-  const tail = (q: number) => (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  const tail = (q: number) =>
+    (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+    ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   let x: number;
   if (p < 0.02425) x = tail(Math.sqrt(-2 * Math.log(p)));
   else if (p > 1 - 0.02425) x = -tail(Math.sqrt(-2 * Math.log1p(-p)));
   else {
     const q = p - 0.5;
     const r = q * q;
-    x = ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    x =
+      ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+      (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
   }
   const u = (normalCdf(x) - p) * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
   return x - u / (1 + (x * u) / 2);
@@ -77,7 +101,8 @@ function checkEpsilon(epsilon: number): void {
  */
 export function independentEpsilon(epsilon: number, factors: number): number {
   checkEpsilon(epsilon);
-  if (!Number.isInteger(factors) || factors < 1) throw new RangeError(`factors must be an integer >= 1, got ${factors}`);
+  if (!Number.isInteger(factors) || factors < 1)
+    throw new RangeError(`factors must be an integer >= 1, got ${factors}`);
   return -Math.expm1(Math.log1p(-epsilon) / factors);
 }
 
@@ -118,12 +143,23 @@ export type RateCdfMethod = 'auto' | 'condition-on-jitter' | 'condition-on-chann
  * channel's closed-form CDF over the jitter; 'condition-on-channel' averages the jitter's Φ over the
  * channel. 'auto' takes the one whose integrand is the wider (smoother) on the grid.
  */
-export function rateCdf(q_bps: number, rate_bps: number, spec: DynamicsSpec, params: SystemParams, method: RateCdfMethod = 'auto'): number {
+export function rateCdf(
+  q_bps: number,
+  rate_bps: number,
+  spec: DynamicsSpec,
+  params: SystemParams,
+  method: RateCdfMethod = 'auto',
+): number {
   return rateCdfFunction(rate_bps, spec, params, method)(Math.log(q_bps));
 }
 
 /** ln q ↦ P(R ≤ q); all q-independent work is done once here. */
-function rateCdfFunction(rate_bps: number, spec: DynamicsSpec, params: SystemParams, method: RateCdfMethod): (lnq: number) => number {
+function rateCdfFunction(
+  rate_bps: number,
+  spec: DynamicsSpec,
+  params: SystemParams,
+  method: RateCdfMethod,
+): (lnq: number) => number {
   const h = gainForRate(rate_bps, params);
   const rayleigh = spec.fading === 'rayleigh';
   const c = (spec.shadowing_db * Math.LN10) / 10; // shadowing σ in nepers of gain
@@ -139,7 +175,10 @@ function rateCdfFunction(rate_bps: number, spec: DynamicsSpec, params: SystemPar
   if (sj === 0 || !closedJitter) {
     // F_X(x) = P(fading × shadowing ≤ x), closed form in the fading (or the shadowing alone).
     // Shadowing nodes at step 0.1/c in z, i.e. 0.1 in ln X, the unit of the fading CDF's width.
-    const shadows = rayleigh && c > 0 ? gaussNodes(Math.min(STEP, STEP / c)).map((n) => ({ s: Math.exp(c * n.x), w: n.w })) : [{ s: 1, w: 1 }];
+    const shadows =
+      rayleigh && c > 0
+        ? gaussNodes(Math.min(STEP, STEP / c)).map((n) => ({ s: Math.exp(c * n.x), w: n.w }))
+        : [{ s: 1, w: 1 }];
     const channelCdf = (x: number): number => {
       if (!rayleigh) return c > 0 ? normalCdf(Math.log(x) / c) : x >= 1 ? 1 : 0;
       let sum = 0;
@@ -222,15 +261,18 @@ function invert(cdfOfLn: (lnq: number) => number, epsilon: number, lnGuess: numb
  */
 export function rateQuantileBps(rate_bps: number, spec: DynamicsSpec, params: SystemParams, epsilon: number): number {
   checkEpsilon(epsilon);
-  if (!(rate_bps > 0) || !Number.isFinite(rate_bps)) throw new RangeError(`rate_bps must be finite and > 0, got ${rate_bps}`);
+  if (!(rate_bps > 0) || !Number.isFinite(rate_bps))
+    throw new RangeError(`rate_bps must be finite and > 0, got ${rate_bps}`);
   const rayleigh = spec.fading === 'rayleigh';
   const shadowed = spec.shadowing_db > 0;
   const jittered = spec.speed_jitter > 0;
   // One random factor: closed forms (Shannon is increasing in the gain).
-  if (!rayleigh && !shadowed) return jittered ? rate_bps * Math.exp(spec.speed_jitter * normalQuantile(epsilon)) : rate_bps;
+  if (!rayleigh && !shadowed)
+    return jittered ? rate_bps * Math.exp(spec.speed_jitter * normalQuantile(epsilon)) : rate_bps;
   const h = gainForRate(rate_bps, params);
   if (!jittered && !shadowed) return shannonRateBps(h * -Math.log1p(-epsilon), params);
-  if (!jittered && !rayleigh) return shannonRateBps(h * 10 ** ((spec.shadowing_db * normalQuantile(epsilon)) / 10), params);
+  if (!jittered && !rayleigh)
+    return shannonRateBps(h * 10 ** ((spec.shadowing_db * normalQuantile(epsilon)) / 10), params);
   return invert(rateCdfFunction(rate_bps, spec, params, 'auto'), epsilon, Math.log(rate_bps));
 }
 
@@ -247,14 +289,20 @@ export interface HistoryQuantileOptions {
  *   smallest measurement (few samples understate the spread);
  * - n < 2: undefined: nothing to go on; the caller falls back to the model quantile or the profile.
  */
-export function historyQuantile(history: readonly number[], epsilon: number, options: HistoryQuantileOptions = {}): number | undefined {
+export function historyQuantile(
+  history: readonly number[],
+  epsilon: number,
+  options: HistoryQuantileOptions = {},
+): number | undefined {
   checkEpsilon(epsilon);
   const window = options.window ?? 20;
   const minSamples = options.min_samples ?? Math.ceil(1 / epsilon - 1e-9);
   if (!(window >= 1)) throw new RangeError(`window must be >= 1, got ${window}`);
-  if (!Number.isInteger(minSamples) || minSamples < 2) throw new RangeError(`min_samples must be an integer >= 2, got ${minSamples}`);
+  if (!Number.isInteger(minSamples) || minSamples < 2)
+    throw new RangeError(`min_samples must be an integer >= 2, got ${minSamples}`);
   const recent = history.slice(-window);
-  for (const v of recent) if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`history values must be finite and > 0, got ${v}`);
+  for (const v of recent)
+    if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`history values must be finite and > 0, got ${v}`);
   const n = recent.length;
   if (n < 2) return undefined;
   const sorted = [...recent].sort((x, y) => x - y);

@@ -51,15 +51,18 @@ export function parseTrace(text: string, file = 'trace'): Trace {
   while (n < lines.length && skip(lines[n])) n++;
   if (n === lines.length) throw new TraceError(`${file}: no header (expected "${TRACE_HEADER.join(',')}")`, file);
   const header = lines[n].split(',').map((h) => h.trim());
-  if (header.join(',') !== TRACE_HEADER.join(',')) fail(n + 1, `header is "${lines[n].trim()}", expected "${TRACE_HEADER.join(',')}"`);
+  if (header.join(',') !== TRACE_HEADER.join(','))
+    fail(n + 1, `header is "${lines[n].trim()}", expected "${TRACE_HEADER.join(',')}"`);
 
   const rows: { line: number; cycle: number; learner: number; state: WorldState }[] = [];
   for (n++; n < lines.length; n++) {
     if (skip(lines[n])) continue;
     const line = n + 1;
     const fields = lines[n].split(',').map((f) => f.trim());
-    if (fields.length !== TRACE_HEADER.length) fail(line, `${fields.length} fields, expected ${TRACE_HEADER.length} (${TRACE_HEADER.join(',')})`);
-    const column = (i: number, why: string): never => fail(line, `column ${TRACE_HEADER[i]} ${why}, got "${fields[i]}"`);
+    if (fields.length !== TRACE_HEADER.length)
+      fail(line, `${fields.length} fields, expected ${TRACE_HEADER.length} (${TRACE_HEADER.join(',')})`);
+    const column = (i: number, why: string): never =>
+      fail(line, `column ${TRACE_HEADER[i]} ${why}, got "${fields[i]}"`);
     const number = (i: number): number => {
       const v = DECIMAL.test(fields[i]) ? Number(fields[i]) : NaN;
       return Number.isFinite(v) ? v : column(i, 'must be a decimal number');
@@ -91,7 +94,11 @@ export function parseTrace(text: string, file = 'trace'): Trace {
   }
   // Fewer rows than cycles × learners: some row is missing. Found before any table is sized by
   // the largest numbers (a cycle of 10^9 must not allocate 10^9 arrays).
-  if (cycles * learners > rows.length) throw new TraceError(`${file}: no row for ${firstMissing(rows)} (every cycle 1..${cycles} needs learners 0..${learners - 1})`, file);
+  if (cycles * learners > rows.length)
+    throw new TraceError(
+      `${file}: no row for ${firstMissing(rows)} (every cycle 1..${cycles} needs learners 0..${learners - 1})`,
+      file,
+    );
   const states: WorldState[][] = Array.from({ length: cycles }, () => new Array(learners));
   const lineOf: number[][] = Array.from({ length: cycles }, () => new Array(learners));
   for (const r of rows) {
@@ -103,7 +110,10 @@ export function parseTrace(text: string, file = 'trace'): Trace {
   for (let c = 0; c < cycles; c++)
     for (let k = 0; k < learners; k++)
       if (states[c][k] === undefined)
-        throw new TraceError(`${file}: no row for cycle ${c + 1}, learner ${k} (every cycle 1..${cycles} needs learners 0..${learners - 1})`, file);
+        throw new TraceError(
+          `${file}: no row for cycle ${c + 1}, learner ${k} (every cycle 1..${cycles} needs learners 0..${learners - 1})`,
+          file,
+        );
   return { learners, cycles, states };
 }
 
@@ -129,7 +139,11 @@ export function traceState(trace: Trace, learner: number, cycle: number): WorldS
 
 /** The run's fleet must be exactly the trace's learners (a silent subset would hide a wrong file). */
 export function assertTraceFits(trace: Trace, K: number, file = 'trace'): void {
-  if (trace.learners !== K) throw new TraceError(`${file}: the trace has ${trace.learners} learners (0..${trace.learners - 1}) but the run has K = ${K}`, file);
+  if (trace.learners !== K)
+    throw new TraceError(
+      `${file}: the trace has ${trace.learners} learners (0..${trace.learners - 1}) but the run has K = ${K}`,
+      file,
+    );
 }
 
 /** CSV text of a trace (rows by cycle, then learner); numbers print in their shortest exact form. */

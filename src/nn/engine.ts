@@ -64,7 +64,8 @@ export function checkTrainOptions(opts: TrainOptions): void {
   if (!Number.isInteger(opts.minibatch) || opts.minibatch < 1)
     throw new RangeError(`minibatch must be a positive integer, got ${opts.minibatch}`);
   if (!Number.isFinite(opts.lr) || opts.lr <= 0) throw new RangeError(`lr must be a positive number, got ${opts.lr}`);
-  if (opts.mode !== 'epoch' && opts.mode !== 'step') throw new RangeError(`mode must be 'epoch' or 'step', got ${String(opts.mode)}`);
+  if (opts.mode !== 'epoch' && opts.mode !== 'step')
+    throw new RangeError(`mode must be 'epoch' or 'step', got ${String(opts.mode)}`);
   if (!Number.isInteger(opts.seed)) throw new RangeError(`seed must be an integer, got ${opts.seed}`);
 }
 
@@ -74,9 +75,12 @@ export function checkImageSet(set: ImageSet, what = 'batch', model: ModelSpec = 
   if (!Number.isInteger(set.count) || set.count < 0)
     throw new RangeError(`${what}.count must be a non-negative integer, got ${set.count}`);
   if (set.images.length !== set.count * pixels)
-    throw new RangeError(`${what}.images has ${set.images.length} bytes, expected count·${pixels} = ${set.count * pixels}`);
+    throw new RangeError(
+      `${what}.images has ${set.images.length} bytes, expected count·${pixels} = ${set.count * pixels}`,
+    );
   if (set.labels.length !== set.count)
     throw new RangeError(`${what}.labels has ${set.labels.length} entries, expected count = ${set.count}`);
   for (let i = 0; i < set.count; i++)
-    if (set.labels[i] >= model.classes) throw new RangeError(`${what}.labels[${i}] = ${set.labels[i]} is outside 0..${model.classes - 1}`);
+    if (set.labels[i] >= model.classes)
+      throw new RangeError(`${what}.labels[${i}] = ${set.labels[i]} is outside 0..${model.classes - 1}`);
 }

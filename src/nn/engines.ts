@@ -3,7 +3,13 @@
  * one-line warning where onnxruntime's native binary cannot load on this platform.
  */
 import { InputError } from '../errors.ts';
-import { ENGINE_PREFERENCES, type BackendPreference, type Engine, type EnginePreference, type EngineUse } from './engine.ts';
+import {
+  ENGINE_PREFERENCES,
+  type BackendPreference,
+  type Engine,
+  type EnginePreference,
+  type EngineUse,
+} from './engine.ts';
 import { layoutOf } from './layout.ts';
 import type { InputShape } from './model-spec.ts';
 
@@ -18,7 +24,11 @@ export interface EngineChoice {
 }
 
 /** `ready`: what this process will use, prepared now (start-up) rather than on first use. InputError for a bad model. */
-export async function createEngine(choice: EngineChoice, warn: (line: string) => void = () => {}, ready: EngineUse[] = []): Promise<Engine> {
+export async function createEngine(
+  choice: EngineChoice,
+  warn: (line: string) => void = () => {},
+  ready: EngineUse[] = [],
+): Promise<Engine> {
   if (!ENGINE_PREFERENCES.includes(choice.engine))
     throw new InputError(`unknown engine "${choice.engine}"; valid: ${ENGINE_PREFERENCES.join('|')}`);
   const layout = layoutOf(choice.model, choice.input);
@@ -28,7 +38,8 @@ export async function createEngine(choice: EngineChoice, warn: (line: string) =>
       return await createOnnxEngine(ready, layout);
     } catch (e) {
       const why = String((e as Error).message ?? e).split('\n')[0];
-      if (choice.engine === 'onnx') throw new InputError(`engine onnx is not available here: ${why}; use --engine tfjs`);
+      if (choice.engine === 'onnx')
+        throw new InputError(`engine onnx is not available here: ${why}; use --engine tfjs`);
       warn(`onnxruntime-node cannot run here (${why}); using the tfjs engine`);
     }
   }

@@ -35,8 +35,10 @@ export function createAggregator(kind: AggregationName, global: Float32Array): A
 }
 
 function checkUpdate(what: string, u: WeightedUpdate, k: number, length: number): void {
-  if (u.weights.length !== length) throw new RangeError(`${what}: update ${k} has ${u.weights.length} weights, update 0 has ${length}`);
-  if (!(u.samples >= 0) || !Number.isFinite(u.samples)) throw new RangeError(`${what}: update ${k} has invalid sample count ${u.samples}`);
+  if (u.weights.length !== length)
+    throw new RangeError(`${what}: update ${k} has ${u.weights.length} weights, update 0 has ${length}`);
+  if (!(u.samples >= 0) || !Number.isFinite(u.samples))
+    throw new RangeError(`${what}: update ${k} has invalid sample count ${u.samples}`);
 }
 
 export class FedAvgAccumulator implements Aggregator {
@@ -100,7 +102,8 @@ export class FedNovaAccumulator implements Aggregator {
 
   add(u: NormalisedUpdate): void {
     checkUpdate('fedNova', u, this.count, this.global.length);
-    if (u.samples > 0 && !(u.steps > 0 && Number.isFinite(u.steps))) throw new RangeError(`fedNova: update ${this.count} has invalid local iterations ${u.steps}`);
+    if (u.samples > 0 && !(u.steps > 0 && Number.isFinite(u.steps)))
+      throw new RangeError(`fedNova: update ${this.count} has invalid local iterations ${u.steps}`);
     this.count++;
     if (u.samples === 0) return;
     this.total += u.samples;

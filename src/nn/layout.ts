@@ -3,7 +3,15 @@
  * spec: for each layer with parameters, in order, its weights then its bias. Dense W is
  * [inputs][outputs] row-major; conv W is [out][in][k][k] (ONNX's OIHW).
  */
-import { DEFAULT_MODEL_NAME, fans, paramLayers, parseModelSpec, type InputShape, type ModelSpec, type ParamLayer } from './model-spec.ts';
+import {
+  DEFAULT_MODEL_NAME,
+  fans,
+  paramLayers,
+  parseModelSpec,
+  type InputShape,
+  type ModelSpec,
+  type ParamLayer,
+} from './model-spec.ts';
 
 export interface LayerSlice {
   /** fan-in (rows of W for a dense layer; in·k·k for a convolution) */
@@ -42,7 +50,9 @@ export const DEFAULT_LAYOUT: WeightLayout = weightLayout(DEFAULT_MODEL);
 
 /** The layout of a named model (absent: the default; InputError when the name is bad). */
 export function layoutOf(model?: string, input?: InputShape): WeightLayout {
-  return model === undefined && input === undefined ? DEFAULT_LAYOUT : weightLayout(parseModelSpec(model ?? DEFAULT_MODEL_NAME, input));
+  return model === undefined && input === undefined
+    ? DEFAULT_LAYOUT
+    : weightLayout(parseModelSpec(model ?? DEFAULT_MODEL_NAME, input));
 }
 
 /** Where each layer's W and b live in the default model's flat array. */
@@ -51,7 +61,11 @@ export const LAYERS: readonly LayerSlice[] = DEFAULT_LAYOUT.layers;
 /** Parameters of the default model (280934 for the paper's MLP). */
 export const PARAM_COUNT: number = DEFAULT_LAYOUT.count;
 
-export function assertWeightLength(weights: Float32Array, what = 'weights', layout: WeightLayout = DEFAULT_LAYOUT): void {
+export function assertWeightLength(
+  weights: Float32Array,
+  what = 'weights',
+  layout: WeightLayout = DEFAULT_LAYOUT,
+): void {
   if (!(weights instanceof Float32Array))
     throw new TypeError(`${what} must be a Float32Array, got ${Object.prototype.toString.call(weights)}`);
   if (weights.length !== layout.count)

@@ -19,7 +19,16 @@ export {
   type TrainResult,
 } from './engine.ts';
 export { createEngine, type EngineChoice } from './engines.ts';
-export { createAggregator, fedAvg, FedAvgAccumulator, fedNova, type AggregationName, type Aggregator, type NormalisedUpdate, type WeightedUpdate } from './fedavg.ts';
+export {
+  createAggregator,
+  fedAvg,
+  FedAvgAccumulator,
+  fedNova,
+  type AggregationName,
+  type Aggregator,
+  type NormalisedUpdate,
+  type WeightedUpdate,
+} from './fedavg.ts';
 
 /** He-normal weights (N(0, 2/fan_in)), zero biases; same seed ⇒ same array. */
 export function initWeights(seed: number, layout: WeightLayout = DEFAULT_LAYOUT): Float32Array {

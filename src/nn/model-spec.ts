@@ -117,7 +117,8 @@ function lenet5(input: InputShape, classes: number): ModelSpec {
     [c, h, w] = [out, h + 2 * pad - 4, w + 2 * pad - 4];
   };
   const pool = () => {
-    if (h % 2 !== 0 || w % 2 !== 0 || h < 2 || w < 2) fail('lenet5', `a ${input.channels}×${input.height}×${input.width} input does not pool evenly`);
+    if (h % 2 !== 0 || w % 2 !== 0 || h < 2 || w < 2)
+      fail('lenet5', `a ${input.channels}×${input.height}×${input.width} input does not pool evenly`);
     layers.push({ kind: 'avgpool', size: 2, channels: c, inHeight: h, inWidth: w });
     [h, w] = [h / 2, w / 2];
   };
@@ -139,11 +140,16 @@ export const paramLayers = (spec: ModelSpec): ParamLayer[] =>
   spec.layers.filter((l): l is ParamLayer => l.kind === 'dense' || l.kind === 'conv');
 
 /** Output height and width of a convolution. */
-export const convOutput = (l: ConvLayer) => ({ height: l.inHeight + 2 * l.padding - l.kernel + 1, width: l.inWidth + 2 * l.padding - l.kernel + 1 });
+export const convOutput = (l: ConvLayer) => ({
+  height: l.inHeight + 2 * l.padding - l.kernel + 1,
+  width: l.inWidth + 2 * l.padding - l.kernel + 1,
+});
 
 /** Fan-in (weights per output unit) and fan-out (bias length) of a layer with parameters. */
 export function fans(l: ParamLayer): { fanIn: number; outputs: number } {
-  return l.kind === 'dense' ? { fanIn: l.inputs, outputs: l.outputs } : { fanIn: l.inChannels * l.kernel * l.kernel, outputs: l.outChannels };
+  return l.kind === 'dense'
+    ? { fanIn: l.inputs, outputs: l.outputs }
+    : { fanIn: l.inChannels * l.kernel * l.kernel, outputs: l.outChannels };
 }
 
 /** S_m: weights and biases. */

@@ -27,7 +27,13 @@ export function epochOrders(n: number, seed: number): () => Int32Array {
   return () => rng.shuffle(order);
 }
 
-export function stepSchedule(n: number, iterations: number, mode: LocalIterationMode, minibatch: number, seed: number): StepSchedule {
+export function stepSchedule(
+  n: number,
+  iterations: number,
+  mode: LocalIterationMode,
+  minibatch: number,
+  seed: number,
+): StepSchedule {
   if (mode === 'step') {
     const order = Int32Array.from({ length: n }, (_, i) => i);
     return { order, starts: new Int32Array(iterations), ends: new Int32Array(iterations).fill(n) };

@@ -45,7 +45,11 @@ export const DEFAULT_EXPERIMENT = {
   // staleness large (one learner at τ = 489 on 52 samples at K = 20, T = 12): docs/world-and-beyond.md, async.
   max_staleness: 1,
   aggregate: 'fedavg',
-  energy: { kappa_j_per_cycle_hz2: DEFAULT_ENERGY_PARAMS.kappa_j_per_cycle_hz2, rx_power_w: DEFAULT_ENERGY_PARAMS.rx_power_w, budget_j: null },
+  energy: {
+    kappa_j_per_cycle_hz2: DEFAULT_ENERGY_PARAMS.kappa_j_per_cycle_hz2,
+    rx_power_w: DEFAULT_ENERGY_PARAMS.rx_power_w,
+    budget_j: null,
+  },
 } as const satisfies Partial<ExperimentConfig> & { drop_prob: number };
 
 /**
@@ -66,9 +70,11 @@ export function defaultTaskTimeoutS(c: Pick<ExperimentConfig, 'T' | 'clock' | 't
   return Math.min(MAX_TIMEOUT_S, Math.max(TASK_TIMEOUT.min_s, Math.ceil(TASK_TIMEOUT.factor * wallPerCycle_s)));
 }
 
-
 /** Each learner's energy budget per cycle: its own (learners file), else the run's --energy-j, else none (Infinity). */
-export function energyBudgets(config: Pick<ExperimentConfig, 'energy'>, fleet: readonly Pick<LearnerProfile, 'energy_budget_j'>[]): number[] {
+export function energyBudgets(
+  config: Pick<ExperimentConfig, 'energy'>,
+  fleet: readonly Pick<LearnerProfile, 'energy_budget_j'>[],
+): number[] {
   const all = config.energy.budget_j;
   return fleet.map((l) => l.energy_budget_j ?? all ?? Infinity);
 }

@@ -55,7 +55,10 @@ export function guardConnections(server: Server, caps: ConnectionCaps): Connecti
     perPeer.set(peer, fromPeer + 1);
     all.add(socket);
     pending.add(key);
-    deadlines.set(key, setTimeout(() => socket.destroy(), caps.deadlineMs));
+    deadlines.set(
+      key,
+      setTimeout(() => socket.destroy(), caps.deadlineMs),
+    );
     socket.once('close', () => {
       clearTimeout(deadlines.get(key));
       deadlines.delete(key);

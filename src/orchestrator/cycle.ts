@@ -82,7 +82,10 @@ export interface CycleOutcome {
 }
 
 /** What a cycle reads of the run's configuration. */
-export type CycleSettings = Pick<ExperimentConfig, 'T' | 'seed' | 'scenario' | 'train_samples' | 'late' | 'task_timeout_s' | 'aggregate'> & {
+export type CycleSettings = Pick<
+  ExperimentConfig,
+  'T' | 'seed' | 'scenario' | 'train_samples' | 'late' | 'task_timeout_s' | 'aggregate'
+> & {
   params: Pick<ExperimentConfig['params'], 'flops_per_sample'>;
 };
 
@@ -169,10 +172,17 @@ export async function runCycle(
     return hostSlots.get(key)!;
   };
   for (const k of dispatchOrder) {
-    const base = { learner: k, f_hz: devices[k].f_hz, rate_bps: devices[k].rate_bps, batch: allocation.batch[k], tau: allocation.batch[k] > 0 ? allocation.tau_per_learner[k] : 0 };
+    const base = {
+      learner: k,
+      f_hz: devices[k].f_hz,
+      rate_bps: devices[k].rate_bps,
+      batch: allocation.batch[k],
+      tau: allocation.batch[k] > 0 ? allocation.tau_per_learner[k] : 0,
+    };
     if (!devices[k].available) {
       // Presence is known when allocating, so an offline learner was given nothing.
-      if (base.batch > 0) throw new Error(`learner ${k} is offline in cycle ${cycle} but was allocated ${base.batch} samples`);
+      if (base.batch > 0)
+        throw new Error(`learner ${k} is offline in cycle ${cycle} but was allocated ${base.batch} samples`);
       runs[k] = { record: { ...base, status: 'unavailable', reason: UNAVAILABLE_REASON } };
       continue;
     }
@@ -252,7 +262,11 @@ export async function runCycle(
  * cut; into pooled buffers, released once sent), or undefined when learners train on their own
  * shards (federated).
  */
-function batchCutter(s: CycleServices, cycle: number, sizes: number[]): (k: number) => { data: ImageSet; release: () => void } | undefined {
+function batchCutter(
+  s: CycleServices,
+  cycle: number,
+  sizes: number[],
+): (k: number) => { data: ImageSet; release: () => void } | undefined {
   if (s.config.scenario !== 'parallel') return () => undefined;
   const order = cycleDataOrder(s.config.train_samples, s.config.seed, cycle);
   const offsets: number[] = [];
@@ -294,14 +308,24 @@ function taskFor(
 }
 
 /** Joules of one learner's emulated timeline: κ·f²·τ·d·C_m for compute, P_tx·t_R + P_rx·t_S for the radio. */
-function timelineEnergy(base: Omit<LearnerRecord, 'status'>, phases: PhaseTimes, flops_per_sample: number, e: EnergyParams): EnergyBreakdown {
+function timelineEnergy(
+  base: Omit<LearnerRecord, 'status'>,
+  phases: PhaseTimes,
+  flops_per_sample: number,
+  e: EnergyParams,
+): EnergyBreakdown {
   const compute_j = computeEnergyJ(base.f_hz, base.tau, base.batch, flops_per_sample, e.kappa_j_per_cycle_hz2);
   const radio_j = radioEnergyJ(phases.t_send_s, phases.t_return_s, e);
   return { compute_j, radio_j, total_j: compute_j + radio_j };
 }
 
 /** The record of a learner whose task ended with outcome `o`; its weights when they count. */
-function learnerRun(config: CycleSettings, base: Omit<LearnerRecord, 'status'>, o: TaskOutcome, energy?: EnergyParams): LearnerRun {
+function learnerRun(
+  config: CycleSettings,
+  base: Omit<LearnerRecord, 'status'>,
+  o: TaskOutcome,
+  energy?: EnergyParams,
+): LearnerRun {
   const tau = base.tau;
   if (o.status === 'missing') {
     const t_send_s = o.bytesSent > 0 ? (8 * o.bytesSent) / base.rate_bps : undefined;

@@ -80,7 +80,14 @@ export type ExperimentEvent =
    * fault injection (--fail): `pid` (of its host) null when the learner is external and cannot be
    * killed; how: its own process was killed, or (in a shared host) its connection was cut
    */
-  | { type: 'killed'; learner: number; pid: number | null; how: 'process' | 'connection'; scheme: SchemeName; cycle: number }
+  | {
+      type: 'killed';
+      learner: number;
+      pid: number | null;
+      how: 'process' | 'connection';
+      scheme: SchemeName;
+      cycle: number;
+    }
   /** fault injection (--fail-host): a whole learner host process was killed */
   | { type: 'host-killed'; host: number; learners: string; pid: number | null; scheme: SchemeName; cycle: number }
   /** a spawned learner missed cycles while its host still ran: its process restarted, or (in a shared host) its connection cut so it rejoins */
@@ -93,7 +100,15 @@ export type ExperimentEvent =
   /** a learner's task moved on, in wall time: its frame is on the way, it waits for a compute slot, trains, or its result travels back */
   | { type: 'learner-phase'; scheme: SchemeName; cycle: number; learner: number; phase: LearnerPhase }
   /** a learner's result arrived: its emulated timeline (seconds of the cycle) and the bytes that moved */
-  | ({ type: 'task-done'; scheme: SchemeName; cycle: number; learner: number; status: 'ok' | 'late'; batch: number; tau: number } & EmulatedTimeline)
+  | ({
+      type: 'task-done';
+      scheme: SchemeName;
+      cycle: number;
+      learner: number;
+      status: 'ok' | 'late';
+      batch: number;
+      tau: number;
+    } & EmulatedTimeline)
   /** bytes_sent: what reached the socket for the learner before it went missing (0: nothing) */
   | { type: 'missing'; scheme: SchemeName; cycle: number; learner: number; reason: string; bytes_sent: number }
   /** the averaged model had a non-finite loss: the previous one was kept */
@@ -123,6 +138,9 @@ export type ExperimentEvent =
 export type RunEvent = HubEvent | ExperimentEvent;
 
 /** Narrow an event list to one type (for tests and consumers). */
-export function eventsOf<T extends RunEvent['type']>(events: readonly RunEvent[], type: T): Extract<RunEvent, { type: T }>[] {
+export function eventsOf<T extends RunEvent['type']>(
+  events: readonly RunEvent[],
+  type: T,
+): Extract<RunEvent, { type: T }>[] {
   return events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
 }

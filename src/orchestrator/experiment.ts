@@ -18,7 +18,15 @@ import { firstN, loadMnist, mnistCounts, subset, type ImageSet } from '../data/m
 import { dirichletShards, iidShards } from '../data/partition.ts';
 import { createClock, monotonicSeconds } from '../emulation/clock.ts';
 import { wireCoefficients } from '../emulation/wire-coefficients.ts';
-import { assertUsableFleet, generateFleet, parseLearnersJson, profileFromSpec, specProblem, type LearnerProfile, type LearnerSpec } from '../model/devices.ts';
+import {
+  assertUsableFleet,
+  generateFleet,
+  parseLearnersJson,
+  profileFromSpec,
+  specProblem,
+  type LearnerProfile,
+  type LearnerSpec,
+} from '../model/devices.ts';
 import { createEngine, initWeights, layoutOf, type Engine } from '../nn/mlp.ts';
 import type { LearnerSettings } from '../protocol/messages.ts';
 import { isLoopback, reachableUrls } from './addresses.ts';
@@ -94,7 +102,11 @@ function packageVersion(packageDir: string): string {
 
 /** The commit the code ran from (with "-dirty" when it had uncommitted changes), or null outside a git checkout. */
 function gitCommit(): string | null {
-  const git = (...args: string[]) => execFileSync('git', ['-C', PROJECT_ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', PROJECT_ROOT, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   try {
     return git('rev-parse', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? '-dirty' : '');
   } catch {
@@ -107,7 +119,8 @@ export function buildFleet(config: ExperimentConfig): LearnerProfile[] {
   const fleet = config.learners_file
     ? parseLearnersJson(readInputFile(config.learners_file, '--learners'), config.params)
     : generateFleet(config.K, config.fleet_seed === null ? config.seed : config.fleet_seed, config.params);
-  if (fleet.length !== config.K) throw new InputError(`--learners file describes ${fleet.length} learners but K is ${config.K}`);
+  if (fleet.length !== config.K)
+    throw new InputError(`--learners file describes ${fleet.length} learners but K is ${config.K}`);
   assertUsableFleet(fleet);
   return fleet;
 }
@@ -115,7 +128,10 @@ export function buildFleet(config: ExperimentConfig): LearnerProfile[] {
 /** The run's world: the seeded dynamics, or the --trace file replayed (a bad file: TraceError naming file and line). */
 export function loadWorld(config: ExperimentConfig, fleet: LearnerProfile[]): World {
   if (!config.trace_file) return createWorld(config, fleet, config.params);
-  return createWorld(config, fleet, config.params, { text: readInputFile(config.trace_file, '--trace'), file: config.trace_file });
+  return createWorld(config, fleet, config.params, {
+    text: readInputFile(config.trace_file, '--trace'),
+    file: config.trace_file,
+  });
 }
 
 /**
@@ -135,17 +151,21 @@ export async function allocateAll(
       a = await planner.initial(scheme);
     } catch (e) {
       // validateProblem's refusals (a coefficient that is not finite, T out of range) come from the settings.
-      if (e instanceof RangeError) throw new InputError(`scheme ${scheme} cannot allocate with these settings: ${e.message}`);
+      if (e instanceof RangeError)
+        throw new InputError(`scheme ${scheme} cannot allocate with these settings: ${e.message}`);
       throw e;
     }
     if (!a.feasible) {
-      if (!isBuiltinScheme(scheme)) throw new InputError(`scheme ${scheme} answered infeasible before the first cycle: ${a.reason}`);
+      if (!isBuiltinScheme(scheme))
+        throw new InputError(`scheme ${scheme} answered infeasible before the first cycle: ${a.reason}`);
       const fix = a.reason.includes(MODEL_EXCHANGE_TOO_LONG)
         ? 'Raise --T above it, or give the links more rate (--bandwidth-hz, --tx-power-dbm, a smaller --radius-m)'
         : scheme === 'energy'
           ? "Raise --energy-j (or the learners file's energy_j), raise --T, lower --train-samples"
           : `Raise --T, lower --train-samples${scheme === 'robust' ? ', raise --epsilon' : ''}`;
-      throw new InputError(`scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}. ${fix}, or leave ${scheme} out of --schemes`);
+      throw new InputError(
+        `scheme ${scheme} has no feasible allocation with τ ≥ 1: ${a.reason}. ${fix}, or leave ${scheme} out of --schemes`,
+      );
     }
     out.set(scheme, a);
   }
@@ -155,7 +175,8 @@ export async function allocateAll(
 function fleetFromHub(config: ExperimentConfig, hub: LearnerHub): LearnerProfile[] {
   return Array.from({ length: config.K }, (_, id) => {
     const p = hub.profileOf(id);
-    if (!p) throw new InputError(`external learner ${id} did not join within --join-timeout-s ${config.join_timeout_s}`);
+    if (!p)
+      throw new InputError(`external learner ${id} did not join within --join-timeout-s ${config.join_timeout_s}`);
     try {
       return profileFromSpec(p, id, config.params);
     } catch (e) {
@@ -168,7 +189,12 @@ function fleetFromHub(config: ExperimentConfig, hub: LearnerHub): LearnerProfile
  * Why a joining learner's profile cannot take part in this run, or null. With a --learners file the
  * fleet is fixed (its feasibility was checked before waiting): a learner must announce its entry.
  */
-function profileProblem(config: ExperimentConfig, spec: LearnerSpec, id: number, fixed: LearnerProfile[] | null): string | null {
+function profileProblem(
+  config: ExperimentConfig,
+  spec: LearnerSpec,
+  id: number,
+  fixed: LearnerProfile[] | null,
+): string | null {
   const problem = specProblem(spec);
   if (problem) return problem;
   let got: LearnerProfile;
@@ -182,7 +208,8 @@ function profileProblem(config: ExperimentConfig, spec: LearnerSpec, id: number,
   // model within T is refused now, not found infeasible after everyone joined.
   if (config.external && !config.learners_file) {
     const { c0_s } = wireCoefficients(got, config.params, config.scenario);
-    if (!(c0_s < config.T)) return `its link of ${got.rate_bps} bit/s needs ${c0_s} s to exchange the model alone, not under T = ${config.T} s`;
+    if (!(c0_s < config.T))
+      return `its link of ${got.rate_bps} bit/s needs ${c0_s} s to exchange the model alone, not under T = ${config.T} s`;
   }
   const want = fixed?.[id];
   const same = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
@@ -192,7 +219,10 @@ function profileProblem(config: ExperimentConfig, spec: LearnerSpec, id: number,
 }
 
 function makeShards(config: ExperimentConfig, train: ImageSet): ImageSet[] {
-  const indices = config.alpha === null ? iidShards(train.count, config.K, config.seed) : dirichletShards(train.labels, config.K, config.alpha, config.seed);
+  const indices =
+    config.alpha === null
+      ? iidShards(train.count, config.K, config.seed)
+      : dirichletShards(train.labels, config.K, config.alpha, config.seed);
   return indices.map((ix) => subset(train, ix));
 }
 
@@ -208,7 +238,9 @@ async function noteIdenticalAllocations(
   const groups = identicalGroups(fixed);
   if (groups.length === 0) return;
   const uncapped = config.tau_max ? await allocateAll({ ...config, tau_max: null }, fleet, ctx.schemes) : allocations;
-  const by_cap = groups.map((g) => identicalGroups(new Map(g.map((scheme) => [scheme, uncapped.get(scheme)!]))).length === 0);
+  const by_cap = groups.map(
+    (g) => identicalGroups(new Map(g.map((scheme) => [scheme, uncapped.get(scheme)!]))).length === 0,
+  );
   ctx.emit({ type: 'identical-allocations', groups, by_cap, tau_max: config.tau_max });
 }
 
@@ -245,7 +277,8 @@ async function checkDataCounts(config: ExperimentConfig): Promise<void> {
   const counts = await mnistCounts(config.data_dir ? { dataDir: config.data_dir } : {});
   if (counts.train !== null && config.train_samples > counts.train)
     throw new InputError(`--train-samples ${config.train_samples} exceeds the ${counts.train} training images`);
-  if (counts.test !== null && config.test_samples > counts.test) throw new InputError(`--test-samples ${config.test_samples} exceeds the ${counts.test} test images`);
+  if (counts.test !== null && config.test_samples > counts.test)
+    throw new InputError(`--test-samples ${config.test_samples} exceeds the ${counts.test} test images`);
 }
 
 /** K learners in their host processes must fit in memory: refuse (exit 2) when they cannot, warn when it is tight. */
@@ -253,7 +286,13 @@ function checkMemory(K: number, hosts: number, memoryMb: number | undefined, emi
   const available = memoryMb !== undefined ? { mb: memoryMb, source: '--memory-mb' } : availableMemory();
   const v = memoryVerdict(K, hosts, available.mb);
   if (v.verdict === 'too-much') throw new InputError(memoryRefusal(K, hosts, v, available));
-  if (v.verdict === 'tight') emit({ type: 'memory-tight', need_mb: v.need_mb, available_mb: Math.round(available.mb), source: available.source });
+  if (v.verdict === 'tight')
+    emit({
+      type: 'memory-tight',
+      need_mb: v.need_mb,
+      available_mb: Math.round(available.mb),
+      source: available.source,
+    });
 }
 
 /** --resume with a larger --cycles: config.json records the new target (and that it was extended). */
@@ -283,12 +322,19 @@ function withSettingsDigest(file: RunConfigFile): RunConfigFile {
 function completedPerScheme(out: string): Map<string, number> {
   const path = join(out, 'cycles.csv');
   const done = new Map<string, number>();
-  for (const r of parseCycles(readFileSync(path, 'utf8'), path)) done.set(r.scheme, Math.max(done.get(r.scheme) ?? 0, r.cycle));
+  for (const r of parseCycles(readFileSync(path, 'utf8'), path))
+    done.set(r.scheme, Math.max(done.get(r.scheme) ?? 0, r.cycle));
   return done;
 }
 
 /** summary.json: results from the CSV files, timings and faults added up over every session of the run. */
-function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRows: LearnerRow[], sessions: SessionRecord[], engine: string): RunSummaryFile {
+function buildSummary(
+  config: ExperimentConfig,
+  cycleRows: CycleRow[],
+  learnerRows: LearnerRow[],
+  sessions: SessionRecord[],
+  engine: string,
+): RunSummaryFile {
   const schemes: Record<string, SchemeSummary> = {};
   for (const scheme of config.schemes)
     schemes[scheme] = summarizeScheme(
@@ -314,9 +360,12 @@ function buildSummary(config: ExperimentConfig, cycleRows: CycleRow[], learnerRo
       seconds: overhead,
       fraction_of_cycles_wall: t.cycles_wall_s > 0 ? overhead / t.cycles_wall_s : 0,
       fraction_of_wall: t.wall_s > 0 ? overhead / t.wall_s : 0,
-      definition: 'cycle wall time − evaluation − (Σ learner training seconds ÷ compute slots), over all sessions of the run',
+      definition:
+        'cycle wall time − evaluation − (Σ learner training seconds ÷ compute slots), over all sessions of the run',
     },
-    ...(config.clock === 'real' ? { real_clock_pacing: realClockPacing(config.time_scale, cycleRows, t.cycles_wall_s, t.eval_wall_s) } : {}),
+    ...(config.clock === 'real'
+      ? { real_clock_pacing: realClockPacing(config.time_scale, cycleRows, t.cycles_wall_s, t.eval_wall_s) }
+      : {}),
     overruns: {
       learner_cycles: t.overrun_learner_cycles,
       total_s: t.overrun_total_s,
@@ -407,7 +456,11 @@ async function runInFolder(
 }
 
 /** The run in its locked folder: resumed or new, complete already or run now. */
-async function runFolder(config: ExperimentConfig, opts: RunOptions, ctx: RunContext & { lock: RunFolderLock }): Promise<RunResult> {
+async function runFolder(
+  config: ExperimentConfig,
+  opts: RunOptions,
+  ctx: RunContext & { lock: RunFolderLock },
+): Promise<RunResult> {
   const { emit, lock } = ctx;
   if (lock.staleHolder) emit({ type: 'lock-taken-over', pid: lock.staleHolder.pid });
   let previous: SessionRecord[] = [];
@@ -423,11 +476,19 @@ async function runFolder(config: ExperimentConfig, opts: RunOptions, ctx: RunCon
       return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', emit, false);
     }
   }
-  if (opts.signal?.aborted) return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', emit, true); // Ctrl-C during the checks
+  if (opts.signal?.aborted)
+    return summarizeFolder(config, opts.out, previous, previous.at(-1)?.engine ?? 'unknown', emit, true); // Ctrl-C during the checks
   return await runSession(config, opts, { ...ctx, previous });
 }
 
-function summarizeFolder(config: ExperimentConfig, out: string, sessions: SessionRecord[], engine: string, emit: (e: ExperimentEvent) => void, interrupted: boolean): RunResult {
+function summarizeFolder(
+  config: ExperimentConfig,
+  out: string,
+  sessions: SessionRecord[],
+  engine: string,
+  emit: (e: ExperimentEvent) => void,
+  interrupted: boolean,
+): RunResult {
   const cyclesPath = join(out, 'cycles.csv');
   const learnersPath = join(out, 'learners.csv');
   const cycleRows = existsSync(cyclesPath) ? parseCycles(readFileSync(cyclesPath, 'utf8'), cyclesPath) : [];
@@ -459,7 +520,11 @@ interface SessionContext {
   left: { cycles: number };
 }
 
-async function runSession(config: ExperimentConfig, opts: RunOptions, ctx: RunContext & { previous: SessionRecord[] }): Promise<RunResult> {
+async function runSession(
+  config: ExperimentConfig,
+  opts: RunOptions,
+  ctx: RunContext & { previous: SessionRecord[] },
+): Promise<RunResult> {
   const { log, emit, runStart } = ctx;
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new Interrupted();
@@ -477,13 +542,16 @@ async function runSession(config: ExperimentConfig, opts: RunOptions, ctx: RunCo
 
   let data: { engine: Engine; train: ImageSet; test: ImageSet };
   // Ctrl-C while the data loads (learners may already be joining) stops at once, as it does while waiting.
-  const aborted = new Promise<never>((_, reject) => opts.signal?.addEventListener('abort', () => reject(new Interrupted()), { once: true }));
+  const aborted = new Promise<never>((_, reject) =>
+    opts.signal?.addEventListener('abort', () => reject(new Interrupted()), { once: true }),
+  );
   try {
     data = await Promise.race([loadRunData(config, log), aborted]);
   } catch (e) {
     await hub.close(e instanceof Interrupted ? 'orchestrator interrupted' : 'orchestrator failed to start');
     await processes?.stopAll();
-    if (e instanceof Interrupted) return summarizeFolder(config, opts.out, ctx.previous, ctx.previous.at(-1)?.engine ?? 'unknown', emit, true);
+    if (e instanceof Interrupted)
+      return summarizeFolder(config, opts.out, ctx.previous, ctx.previous.at(-1)?.engine ?? 'unknown', emit, true);
     throw e;
   }
   if (config.scenario === 'federated') shipShards(config, hub, data.train);
@@ -491,7 +559,13 @@ async function runSession(config: ExperimentConfig, opts: RunOptions, ctx: RunCo
   let interrupted = false;
   let diverged: TrainingDiverged | null = null;
   let setupWall = 0;
-  const session = () => stats.record({ engine: data.engine.name, wall_s: monotonicSeconds() - runStart, setup_wall_s: setupWall, hub: hub.stats });
+  const session = () =>
+    stats.record({
+      engine: data.engine.name,
+      wall_s: monotonicSeconds() - runStart,
+      setup_wall_s: setupWall,
+      hub: hub.stats,
+    });
   try {
     await ensureLearners(upkeep, emit, checkAbort);
     const fleet = config.external && !config.learners_file ? fleetFromHub(config, hub) : ctx.fleet;
@@ -504,17 +578,36 @@ async function runSession(config: ExperimentConfig, opts: RunOptions, ctx: RunCo
     const initial = initWeights(config.seed, layoutOf(config.model)); // every scheme starts from the same weights
     for (const scheme of config.schemes) states.set(scheme, { cycle: 0, weights: initial, emulated_s: 0, wall_s: 0 });
     // What each scheme has measured of each learner (csi last, robust on a trace); a resumed run reads it back.
-    const measurements = new Map<SchemeName, Measurements>(config.schemes.map((scheme) => [scheme, new Measurements(config.K)]));
+    const measurements = new Map<SchemeName, Measurements>(
+      config.schemes.map((scheme) => [scheme, new Measurements(config.K)]),
+    );
     if (opts.resume) {
       writer.resume(states, layoutOf(config.model).count);
-      for (const row of writer.readLearners()) measurements.get(row.scheme as SchemeName)?.add(row.learner, measureFromRow(row));
-      emit({ type: 'resuming', out: opts.out, after: [...states.entries()].map(([scheme, st]) => ({ scheme, cycle: st.cycle })) });
+      for (const row of writer.readLearners())
+        measurements.get(row.scheme as SchemeName)?.add(row.learner, measureFromRow(row));
+      emit({
+        type: 'resuming',
+        out: opts.out,
+        after: [...states.entries()].map(([scheme, st]) => ({ scheme, cycle: st.cycle })),
+      });
     }
     setupWall = monotonicSeconds() - runStart;
-    emit({ type: 'setup-done', wall_s: setupWall, engine: data.engine.name, allocations: allocationBriefs(allocations) });
+    emit({
+      type: 'setup-done',
+      wall_s: setupWall,
+      engine: data.engine.name,
+      allocations: allocationBriefs(allocations),
+    });
     if (!config.tau_max)
       for (const [scheme, a] of allocations)
-        if (Math.max(...a.tau_per_learner) > TAU_OVERTRAINING_WARN) emit({ type: 'tau-large', scheme, tau: Math.max(...a.tau_per_learner), threshold: TAU_OVERTRAINING_WARN, min_batch: Math.min(...a.batch.filter((b) => b > 0)) });
+        if (Math.max(...a.tau_per_learner) > TAU_OVERTRAINING_WARN)
+          emit({
+            type: 'tau-large',
+            scheme,
+            tau: Math.max(...a.tau_per_learner),
+            threshold: TAU_OVERTRAINING_WARN,
+            min_batch: Math.min(...a.batch.filter((b) => b > 0)),
+          });
 
     let runningScheme = config.schemes[0];
     const faultyHub = withFaults(hub, config.faults, config.seed, {
@@ -526,7 +619,14 @@ async function runSession(config: ExperimentConfig, opts: RunOptions, ctx: RunCo
       killHost: (h, cycle) => {
         const pid = upkeep.killHost(h);
         if (pid !== null) stats.counts.killed++;
-        emit({ type: 'host-killed', host: h, learners: formatIdRanges(processes?.blocks[h] ?? []), pid, scheme: runningScheme, cycle });
+        emit({
+          type: 'host-killed',
+          host: h,
+          learners: formatIdRanges(processes?.blocks[h] ?? []),
+          pid,
+          scheme: runningScheme,
+          cycle,
+        });
       },
       hostOf: (id) => processes?.hostOf(id) ?? -1,
     });
@@ -606,26 +706,44 @@ async function startLearners(
   const url = await hub.start();
   opts.signal?.addEventListener('abort', () => hub.failPending('orchestrator interrupted'));
   if (!opts.tls && !isLoopback(config.host)) ctx.emit({ type: 'cleartext', host: config.host });
-  const reachable = config.external ? reachableUrls(config.host, Number(new URL(url).port), undefined, opts.tls ? 'wss' : 'ws') : [url];
-  ctx.emit({ type: 'listening', url, token, out: opts.out, reachable_urls: reachable, expected_fleet: config.external ? ctx.fleet : null });
+  const reachable = config.external
+    ? reachableUrls(config.host, Number(new URL(url).port), undefined, opts.tls ? 'wss' : 'ws')
+    : [url];
+  ctx.emit({
+    type: 'listening',
+    url,
+    token,
+    out: opts.out,
+    reachable_urls: reachable,
+    expected_fleet: config.external ? ctx.fleet : null,
+  });
   ctx.emit({ type: 'waiting', K: config.K, url: reachable[0] }); // before any learner can join and say so
   const processes = config.external
     ? null
-    : new LearnerHosts(await learnerEntryArgs(PROJECT_ROOT), url, token, join(opts.out, 'logs'), ctx.log, hostBlocks(config.K, config.hosts), [
-        '--engine',
-        config.engine,
-        '--backend',
-        config.backend,
-      ], opts.tls ? { MEL_TLS_PIN: certFingerprint(opts.tls.cert) } : {});
+    : new LearnerHosts(
+        await learnerEntryArgs(PROJECT_ROOT),
+        url,
+        token,
+        join(opts.out, 'logs'),
+        ctx.log,
+        hostBlocks(config.K, config.hosts),
+        ['--engine', config.engine, '--backend', config.backend],
+        opts.tls ? { MEL_TLS_PIN: certFingerprint(opts.tls.cert) } : {},
+      );
   return { hub, processes, reachable };
 }
 
 /** The engine that evaluates and the data sets, checked against the run's sizes. */
-async function loadRunData(config: ExperimentConfig, log: (line: string) => void): Promise<{ engine: Engine; train: ImageSet; test: ImageSet }> {
+async function loadRunData(
+  config: ExperimentConfig,
+  log: (line: string) => void,
+): Promise<{ engine: Engine; train: ImageSet; test: ImageSet }> {
   const engine = await createEngine(config, log, ['evaluate']);
   const mnist = await loadMnist(config.data_dir ? { dataDir: config.data_dir } : {});
-  if (config.train_samples > mnist.train.count) throw new InputError(`--train-samples ${config.train_samples} exceeds the ${mnist.train.count} training images`);
-  if (config.test_samples > mnist.test.count) throw new InputError(`--test-samples ${config.test_samples} exceeds the ${mnist.test.count} test images`);
+  if (config.train_samples > mnist.train.count)
+    throw new InputError(`--train-samples ${config.train_samples} exceeds the ${mnist.train.count} training images`);
+  if (config.test_samples > mnist.test.count)
+    throw new InputError(`--test-samples ${config.test_samples} exceeds the ${mnist.test.count} test images`);
   return { engine, train: firstN(mnist.train, config.train_samples), test: firstN(mnist.test, config.test_samples) };
 }
 
@@ -633,44 +751,63 @@ async function loadRunData(config: ExperimentConfig, log: (line: string) => void
 function shipShards(config: ExperimentConfig, hub: LearnerHub, train: ImageSet): void {
   const shards = makeShards(config, train);
   const sendShard = (id: number) =>
-    void hub.sendShard(id, { type: 'shard', samples: shards[id].count, images: shards[id].images, labels: shards[id].labels }).catch(() => {});
+    void hub
+      .sendShard(id, { type: 'shard', samples: shards[id].count, images: shards[id].images, labels: shards[id].labels })
+      .catch(() => {});
   hub.onJoin(sendShard);
   hub.connectedIds().forEach(sendShard);
 }
 
-async function ensureLearners(upkeep: LearnerUpkeep, emit: (e: RunEvent) => void, checkAbort: () => void): Promise<void> {
+async function ensureLearners(
+  upkeep: LearnerUpkeep,
+  emit: (e: RunEvent) => void,
+  checkAbort: () => void,
+): Promise<void> {
   const absent = await upkeep.ensure();
   checkAbort(); // Ctrl-C while waiting: not "not connected"
   if (absent.length) emit({ type: 'not-connected', learners: absent });
 }
 
 /** The run folder's writer; config.json records the fleet, the engine that ran, versions and the commit. */
-function openResults(config: ExperimentConfig, opts: RunOptions, fleet: LearnerProfile[], engine: Engine): ResultsWriter {
+function openResults(
+  config: ExperimentConfig,
+  opts: RunOptions,
+  fleet: LearnerProfile[],
+  engine: Engine,
+): ResultsWriter {
   return new ResultsWriter(opts.out, {
     resume: Boolean(opts.resume),
     realClock: config.clock === 'real',
-    config: (): RunConfigFile => withSettingsDigest({
-      ...config,
-      fleet,
-      engine_used: engine.name,
-      versions: {
-        node: process.version,
-        mel: packageVersion(PROJECT_ROOT),
-        onnxruntime: packageVersion(join(PROJECT_ROOT, 'node_modules', 'onnxruntime-node')),
-        tfjs: packageVersion(join(PROJECT_ROOT, 'node_modules', '@tensorflow', 'tfjs-core')),
-        ws: packageVersion(join(PROJECT_ROOT, 'node_modules', 'ws')),
-      },
-      started_at: new Date().toISOString(),
-      command: process.argv.slice(2).join(' '),
-      git_commit: gitCommit(),
-    }),
+    config: (): RunConfigFile =>
+      withSettingsDigest({
+        ...config,
+        fleet,
+        engine_used: engine.name,
+        versions: {
+          node: process.version,
+          mel: packageVersion(PROJECT_ROOT),
+          onnxruntime: packageVersion(join(PROJECT_ROOT, 'node_modules', 'onnxruntime-node')),
+          tfjs: packageVersion(join(PROJECT_ROOT, 'node_modules', '@tensorflow', 'tfjs-core')),
+          ws: packageVersion(join(PROJECT_ROOT, 'node_modules', 'ws')),
+        },
+        started_at: new Date().toISOString(),
+        command: process.argv.slice(2).join(' '),
+        git_commit: gitCommit(),
+      }),
   });
 }
 
 /** A learner's task ended: its emulated timeline and bytes, or why it is missing. */
 function learnerDoneEvent(scheme: SchemeName, cycle: number, r: LearnerRecord): RunEvent {
   if (r.status !== 'ok' && r.status !== 'late') {
-    return { type: 'missing', scheme, cycle, learner: r.learner, reason: r.reason ?? 'unknown', bytes_sent: r.bytes_sent ?? 0 };
+    return {
+      type: 'missing',
+      scheme,
+      cycle,
+      learner: r.learner,
+      reason: r.reason ?? 'unknown',
+      bytes_sent: r.bytes_sent ?? 0,
+    };
   }
   const p = r.phases!;
   return {
@@ -691,7 +828,13 @@ function learnerDoneEvent(scheme: SchemeName, cycle: number, r: LearnerRecord): 
 }
 
 /** One scheme's remaining cycles, each committed to disk before the next starts. */
-async function runScheme(s: SessionContext, scheme: SchemeName, allocation: FeasibleAllocation, state: SchemeState, measurements: Measurements): Promise<void> {
+async function runScheme(
+  s: SessionContext,
+  scheme: SchemeName,
+  allocation: FeasibleAllocation,
+  state: SchemeState,
+  measurements: Measurements,
+): Promise<void> {
   const { config, emit } = s;
   const perCycle = s.planner.perCycle(scheme);
   for (let cycle = state.cycle + 1; cycle <= config.cycles; cycle++) {
@@ -714,12 +857,18 @@ async function runScheme(s: SessionContext, scheme: SchemeName, allocation: Feas
       plan,
       state.weights,
     );
-    for (const r of outcome.records) measurements.add(r.learner, measureFromTimeline(r, config.params.flops_per_sample));
+    for (const r of outcome.records)
+      measurements.add(r.learner, measureFromTimeline(r, config.params.flops_per_sample));
     s.checkAbort(); // an interrupted cycle is never written half
     const wall = monotonicSeconds() - cycleStart;
     s.stats.add(outcome, wall);
     s.upkeep.noteCycle(outcome.records);
-    Object.assign(state, { cycle, weights: outcome.weights, emulated_s: state.emulated_s + outcome.duration_s, wall_s: state.wall_s + wall });
+    Object.assign(state, {
+      cycle,
+      weights: outcome.weights,
+      emulated_s: state.emulated_s + outcome.duration_s,
+      wall_s: state.wall_s + wall,
+    });
     s.writer.commitCycle(scheme, cycle, plan.tau, outcome, state);
     s.saveSession();
     if (outcome.diverged) emit({ type: 'diverged', scheme, cycle });
@@ -733,7 +882,9 @@ async function runScheme(s: SessionContext, scheme: SchemeName, allocation: Feas
       accuracy: outcome.accuracy,
       loss: outcome.loss,
       late: outcome.records.filter((r) => r.status === 'late').length,
-      missing: outcome.records.filter((r) => r.status === 'missing').map((r) => ({ learner: r.learner, reason: r.reason ?? 'unknown' })),
+      missing: outcome.records
+        .filter((r) => r.status === 'missing')
+        .map((r) => ({ learner: r.learner, reason: r.reason ?? 'unknown' })),
       unavailable: outcome.unavailable,
       diverged: outcome.diverged,
       wall_s: wall,

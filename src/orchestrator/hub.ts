@@ -193,9 +193,13 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): Erro
   const where = `${host}:${port}`;
   switch (e.code) {
     case 'EADDRINUSE':
-      return new InputError(`cannot listen on ${where}: port ${port} is already in use; choose another --port (0 = any free port)`);
+      return new InputError(
+        `cannot listen on ${where}: port ${port} is already in use; choose another --port (0 = any free port)`,
+      );
     case 'EACCES':
-      return new InputError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges); choose another --port`);
+      return new InputError(
+        `cannot listen on ${where}: permission denied (ports below 1024 need privileges); choose another --port`,
+      );
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -206,7 +210,12 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): Erro
 }
 
 function errorFrame(code: string, message: string, task_id?: string): Buffer {
-  return encodeMessage({ type: 'error', code, message: message.slice(0, 200), ...(task_id === undefined ? {} : { task_id }) });
+  return encodeMessage({
+    type: 'error',
+    code,
+    message: message.slice(0, 200),
+    ...(task_id === undefined ? {} : { task_id }),
+  });
 }
 
 function digest(s: string): Buffer {
@@ -214,7 +223,16 @@ function digest(s: string): Buffer {
 }
 
 export class LearnerHub {
-  readonly stats: HubStats = { connections: 0, tasksNamingModel: 0, modelsSent: 0, authFailures: 0, handshakeFailures: 0, framesRejected: 0, disconnects: 0, heartbeatTimeouts: 0 };
+  readonly stats: HubStats = {
+    connections: 0,
+    tasksNamingModel: 0,
+    modelsSent: 0,
+    authFailures: 0,
+    handshakeFailures: 0,
+    framesRejected: 0,
+    disconnects: 0,
+    heartbeatTimeouts: 0,
+  };
   private server?: WebSocketServer;
   private listener?: Server;
   private guard?: ConnectionGuard;
@@ -277,7 +295,9 @@ export class LearnerHub {
         const host = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
         resolve(`${this.opts.tls ? 'wss' : 'ws'}://${host}:${port}`);
       });
-      server.on('connection', (ws, req) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`, req.socket));
+      server.on('connection', (ws, req) =>
+        this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`, req.socket),
+      );
       listener.listen(this.opts.port, this.opts.host);
     });
   }
@@ -331,7 +351,9 @@ export class LearnerHub {
     const conn = this.byId.get(id);
     if (!conn) throw new Error(`learner ${id} is not connected`);
     // The shard is set-up, not part of any cycle: it is not paced.
-    await new Promise<void>((resolve, reject) => conn.ws.send(encodeMessage(shard), (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      conn.ws.send(encodeMessage(shard), (e) => (e ? reject(e) : resolve())),
+    );
   }
 
   /** Sends one task that starts at once and waits for its outcome (never rejects; failures are 'missing'). */
@@ -368,7 +390,16 @@ export class LearnerHub {
     let resolveOutcome: (o: TaskOutcome) => void = () => {};
     const outcome = new Promise<TaskOutcome>((r) => (resolveOutcome = r));
 
-    const pending: PendingTask = { task, modelRef, bytesSent: frameBytes, modelRequests: 0, sentDoneAt: 0, sendWall_s: 0, markComputed, resolve: () => {} };
+    const pending: PendingTask = {
+      task,
+      modelRef,
+      bytesSent: frameBytes,
+      modelRequests: 0,
+      sentDoneAt: 0,
+      sendWall_s: 0,
+      markComputed,
+      resolve: () => {},
+    };
     pending.resolve = (o) => {
       clearTimeout(pending.timer);
       if (conn.pending === pending) conn.pending = undefined;
@@ -384,13 +415,19 @@ export class LearnerHub {
           pending.sentDoneAt = monotonicSeconds();
           markSent();
         },
-        (e: Error) => pending.resolve({ status: 'missing', reason: `send failed: ${e.message}`, bytesSent: frameBytes }),
+        (e: Error) =>
+          pending.resolve({ status: 'missing', reason: `send failed: ${e.message}`, bytesSent: frameBytes }),
       )
       .finally(() => opts.onFrameFree?.());
     const armTimeout = () => {
       if (conn.pending !== pending) return;
       pending.timer = setTimeout(
-        () => pending.resolve({ status: 'missing', reason: `no result within ${(timeoutMs / 1000).toFixed(0)} s`, bytesSent: frameBytes }),
+        () =>
+          pending.resolve({
+            status: 'missing',
+            reason: `no result within ${(timeoutMs / 1000).toFixed(0)} s`,
+            bytesSent: frameBytes,
+          }),
         timerDelayMs(timeoutMs),
       );
     };
@@ -444,7 +481,8 @@ export class LearnerHub {
 
   /** Gives up every running task now (Ctrl-C): the cycle loop then finishes at once. */
   failPending(reason: string): void {
-    for (const conn of this.byId.values()) conn.pending?.resolve({ status: 'missing', reason, bytesSent: conn.pending.bytesSent });
+    for (const conn of this.byId.values())
+      conn.pending?.resolve({ status: 'missing', reason, bytesSent: conn.pending.bytesSent });
   }
 
   async close(reason = 'run finished'): Promise<void> {
@@ -518,7 +556,11 @@ export class LearnerHub {
         }
         // A result the assigned learner could not deliver intact (e.g. NaN weights) fails its task now.
         if (err.code === 'non_finite' && conn.pending?.computeDone)
-          conn.pending.resolve({ status: 'missing', reason: `result rejected: ${err.message}`, bytesSent: conn.pending.bytesSent });
+          conn.pending.resolve({
+            status: 'missing',
+            reason: `result rejected: ${err.message}`,
+            bytesSent: conn.pending.bytesSent,
+          });
         return this.reject(conn, err.code, err.message);
       }
       if (!conn) {
@@ -568,12 +610,23 @@ export class LearnerHub {
       return null;
     }
     if (message.type !== 'hello') return null; // judgeHello accepts only hellos; this narrows the type
-    const conn: Connection = { ws, id: message.learner_id, profile: decision.profile, pid: message.pid, remote, alive: true, missedBeats: 0, rejectedFrames: 0 };
+    const conn: Connection = {
+      ws,
+      id: message.learner_id,
+      profile: decision.profile,
+      pid: message.pid,
+      remote,
+      alive: true,
+      missedBeats: 0,
+      rejectedFrames: 0,
+    };
     this.byId.set(conn.id, conn);
     const key = hostKey(conn);
     this.sessionsPerHost.set(key, (this.sessionsPerHost.get(key) ?? 0) + 1);
     this.stats.connections++;
-    ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: conn.id, settings: this.opts.settings }));
+    ws.send(
+      encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: conn.id, settings: this.opts.settings }),
+    );
     this.emit({ type: 'joined', learner: conn.id, remote, pid: message.pid ?? null });
     for (const listener of this.joinListeners) listener(conn.id);
     return conn;
@@ -592,7 +645,12 @@ export class LearnerHub {
   }
 
   /** A host asks for ids: the lowest free ones are its own until its claim connection ends. */
-  private grantClaim(ws: WebSocket, remote: string, message: Claim, refuse: (c: { code: number; reason: string }, detail: string) => void): HostClaim | null {
+  private grantClaim(
+    ws: WebSocket,
+    remote: string,
+    message: Claim,
+    refuse: (c: { code: number; reason: string }, detail: string) => void,
+  ): HostClaim | null {
     const decision = judgeClaim(message, digest, this.handshakeState());
     if (!decision.accept) {
       if (decision.counts) this.stats[decision.counts]++;
@@ -601,7 +659,13 @@ export class LearnerHub {
       refuse(decision.close, decision.detail);
       return null;
     }
-    const claim: HostClaim = { ws, claim: randomBytes(8).toString('hex'), ids: decision.ids, alive: true, missedBeats: 0 };
+    const claim: HostClaim = {
+      ws,
+      claim: randomBytes(8).toString('hex'),
+      ids: decision.ids,
+      alive: true,
+      missedBeats: 0,
+    };
     this.claims.set(claim.claim, claim);
     for (const id of claim.ids) this.claimOfId.set(id, claim.claim);
     const ids = formatIdRanges(claim.ids);
@@ -637,34 +701,66 @@ export class LearnerHub {
         if (!pending || pending.task.task_id !== message.task_id)
           return this.reject(conn, 'unexpected', `result for task ${message.task_id} that is not running`);
         if (message.samples !== pending.task.samples || message.cycle !== pending.task.cycle)
-          return this.reject(conn, 'bad_field', `result for ${message.samples} samples of cycle ${message.cycle}, task was ${pending.task.samples} of cycle ${pending.task.cycle}`);
+          return this.reject(
+            conn,
+            'bad_field',
+            `result for ${message.samples} samples of cycle ${message.cycle}, task was ${pending.task.samples} of cycle ${pending.task.cycle}`,
+          );
         const now = monotonicSeconds();
-        const computeDone = pending.computeDone ?? { type: 'compute_done', task_id: message.task_id, train_wall_s: message.train_wall_s, compute_wall_s: message.compute_wall_s, overrun_s: message.overrun_s };
+        const computeDone = pending.computeDone ?? {
+          type: 'compute_done',
+          task_id: message.task_id,
+          train_wall_s: message.train_wall_s,
+          compute_wall_s: message.compute_wall_s,
+          overrun_s: message.overrun_s,
+        };
         pending.resolve({
           status: 'ok',
           result: message,
           computeDone,
           bytesSent: pending.bytesSent,
           bytesReturned: frameBytes,
-          wall: { send_s: pending.sendWall_s, compute_s: computeDone.compute_wall_s, return_s: now - (pending.computeDoneAt ?? now) },
+          wall: {
+            send_s: pending.sendWall_s,
+            compute_s: computeDone.compute_wall_s,
+            return_s: now - (pending.computeDoneAt ?? now),
+          },
         });
         return;
       }
       case 'model_request': {
         const weights = this.models.get(message.model);
         if (!pending || pending.modelRef !== message.model || !weights)
-          return this.reject(conn, 'unexpected', `model ${message.model} is not named by a running task`, message.task_id);
+          return this.reject(
+            conn,
+            'unexpected',
+            `model ${message.model} is not named by a running task`,
+            message.task_id,
+          );
         if (++pending.modelRequests > CONNECTION_LIMITS.model_requests_per_task)
-          return this.cutFlooding(conn, `asked ${pending.modelRequests} times for the model of task ${pending.task.task_id} (at most ${CONNECTION_LIMITS.model_requests_per_task})`);
-        if (this.sendUnlessBacklogged(conn, encodeMessage({ type: 'model', model: message.model, weights }))) this.stats.modelsSent++;
+          return this.cutFlooding(
+            conn,
+            `asked ${pending.modelRequests} times for the model of task ${pending.task.task_id} (at most ${CONNECTION_LIMITS.model_requests_per_task})`,
+          );
+        if (this.sendUnlessBacklogged(conn, encodeMessage({ type: 'model', model: message.model, weights })))
+          this.stats.modelsSent++;
         return;
       }
       case 'error':
         if (pending && message.task_id === pending.task.task_id) {
           // Its own training produced NaN/Inf (too high a learning rate): the learner is fine, the run's settings are not.
-          const reason = message.code === 'non_finite' ? TRAINING_DIVERGED_REASON : oneLine(`learner failed the task: ${message.code}: ${message.message}`);
+          const reason =
+            message.code === 'non_finite'
+              ? TRAINING_DIVERGED_REASON
+              : oneLine(`learner failed the task: ${message.code}: ${message.message}`);
           pending.resolve({ status: 'missing', reason, bytesSent: pending.bytesSent });
-        } else this.emit({ type: 'learner-error', learner: conn.id, code: oneLine(message.code), message: oneLine(message.message) });
+        } else
+          this.emit({
+            type: 'learner-error',
+            learner: conn.id,
+            code: oneLine(message.code),
+            message: oneLine(message.message),
+          });
         return;
       case 'hello':
       case 'claim':
@@ -675,7 +771,10 @@ export class LearnerHub {
   private reject(conn: Connection, code: string, message: string, task_id?: string): void {
     this.stats.framesRejected++;
     if (++conn.rejectedFrames > CONNECTION_LIMITS.rejected_frames)
-      return this.cutFlooding(conn, `sent ${conn.rejectedFrames} frames the orchestrator refused (at most ${CONNECTION_LIMITS.rejected_frames})`);
+      return this.cutFlooding(
+        conn,
+        `sent ${conn.rejectedFrames} frames the orchestrator refused (at most ${CONNECTION_LIMITS.rejected_frames})`,
+      );
     this.sendUnlessBacklogged(conn, errorFrame(code, message, task_id));
   }
 
@@ -688,7 +787,10 @@ export class LearnerHub {
   private sendUnlessBacklogged(conn: Connection, frame: Buffer): boolean {
     if (conn.ws.readyState !== WebSocket.OPEN) return false;
     if (conn.ws.bufferedAmount + frame.byteLength > CONNECTION_LIMITS.unread_bytes) {
-      this.cutFlooding(conn, `left ${(conn.ws.bufferedAmount / 2 ** 20).toFixed(1)} MiB of replies unread (at most ${CONNECTION_LIMITS.unread_bytes / 2 ** 20} MiB)`);
+      this.cutFlooding(
+        conn,
+        `left ${(conn.ws.bufferedAmount / 2 ** 20).toFixed(1)} MiB of replies unread (at most ${CONNECTION_LIMITS.unread_bytes / 2 ** 20} MiB)`,
+      );
       return false;
     }
     conn.ws.send(frame);
@@ -718,7 +820,12 @@ export class LearnerHub {
       if (conn.missedBeats >= 2) {
         this.stats.heartbeatTimeouts++;
         conn.dropReason = `missed heartbeat (silent for ${conn.missedBeats} beats)`;
-        this.emit({ type: 'heartbeat-missed', learner: conn.id, beats: conn.missedBeats, heartbeat_ms: this.opts.heartbeatMs });
+        this.emit({
+          type: 'heartbeat-missed',
+          learner: conn.id,
+          beats: conn.missedBeats,
+          heartbeat_ms: this.opts.heartbeatMs,
+        });
         conn.ws.terminate();
         continue;
       }

@@ -15,7 +15,9 @@ export interface AllocationKey {
 
 /** Groups of two or more schemes whose allocations are identical, in the schemes' order. */
 export function identicalGroups<S extends string>(allocations: ReadonlyMap<S, AllocationKey>): S[][] {
-  return groupsOfEqual(new Map([...allocations].map(([scheme, a]) => [scheme, JSON.stringify([a.batch, a.tau_per_learner])])));
+  return groupsOfEqual(
+    new Map([...allocations].map(([scheme, a]) => [scheme, JSON.stringify([a.batch, a.tau_per_learner])])),
+  );
 }
 
 /** The same from learners.csv: schemes whose every (cycle, learner) row has the same batch and τ_k. */

@@ -25,7 +25,13 @@ export class LearnerUpkeep {
     private readonly hub: LearnerHub,
     /** spawned learner hosts; null for external learners */
     private readonly hosts: LearnerHosts | null,
-    private readonly opts: { K: number; joinTimeoutMs: number; signal?: AbortSignal; emit: (e: ExperimentEvent) => void; onRespawn: () => void },
+    private readonly opts: {
+      K: number;
+      joinTimeoutMs: number;
+      signal?: AbortSignal;
+      emit: (e: ExperimentEvent) => void;
+      onRespawn: () => void;
+    },
   ) {}
 
   /** Start every spawned host that is not running while one of its learners is absent. */
@@ -90,7 +96,11 @@ export class LearnerUpkeep {
         hosts.spawn(h); // if an old connection is still closing, the new one retries "id in use"
         for (const id of ids) this.missedInARow.set(id, 0);
         this.opts.onRespawn();
-        this.opts.emit(ids.length === 1 ? { type: 'respawned', learner: ids[0], pid, missed_cycles: missed, how: 'process' } : { type: 'host-respawned', host: h, learners: formatIdRanges(ids), pid, missed_cycles: missed });
+        this.opts.emit(
+          ids.length === 1
+            ? { type: 'respawned', learner: ids[0], pid, missed_cycles: missed, how: 'process' }
+            : { type: 'host-respawned', host: h, learners: formatIdRanges(ids), pid, missed_cycles: missed },
+        );
         continue;
       }
       for (const id of ids.filter(stuck)) {
@@ -107,7 +117,8 @@ export class LearnerUpkeep {
     for (const r of records) {
       // A learner whose training diverged answered: it is alive, not stuck.
       if (r.status === 'ok' || r.status === 'late' || isTrainingDiverged(r.reason)) this.missedInARow.set(r.learner, 0);
-      else if (r.status === 'missing' && !isInjectedFault(r.reason)) this.missedInARow.set(r.learner, (this.missedInARow.get(r.learner) ?? 0) + 1);
+      else if (r.status === 'missing' && !isInjectedFault(r.reason))
+        this.missedInARow.set(r.learner, (this.missedInARow.get(r.learner) ?? 0) + 1);
     }
   }
 }

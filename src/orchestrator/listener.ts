@@ -36,7 +36,9 @@ export function readTlsFiles(certFile: string, keyFile: string): TlsFiles {
   try {
     createSecureContext(files);
   } catch (e) {
-    throw new InputError(`--tls-cert ${certFile} with --tls-key ${keyFile} is not a usable PEM certificate and key: ${(e as Error).message}`);
+    throw new InputError(
+      `--tls-cert ${certFile} with --tls-key ${keyFile} is not a usable PEM certificate and key: ${(e as Error).message}`,
+    );
   }
   return files;
 }

@@ -41,8 +41,14 @@ export function availableMemory(cgroupDir = '/sys/fs/cgroup'): AvailableMemory {
   const v2 = readNumber(`${cgroupDir}/memory.max`);
   const limit = v2 ?? readNumber(`${cgroupDir}/memory/memory.limit_in_bytes`);
   if (limit === null || limit >= 2 ** 60) return free;
-  const used = (v2 !== null ? readNumber(`${cgroupDir}/memory.current`) : readNumber(`${cgroupDir}/memory/memory.usage_in_bytes`)) ?? 0;
-  const left = { mb: Math.max(0, limit - used) / 2 ** 20, source: `cgroup memory limit ${Math.round(limit / 2 ** 20)} MB, ${Math.round(used / 2 ** 20)} MB in use` };
+  const used =
+    (v2 !== null
+      ? readNumber(`${cgroupDir}/memory.current`)
+      : readNumber(`${cgroupDir}/memory/memory.usage_in_bytes`)) ?? 0;
+  const left = {
+    mb: Math.max(0, limit - used) / 2 ** 20,
+    source: `cgroup memory limit ${Math.round(limit / 2 ** 20)} MB, ${Math.round(used / 2 ** 20)} MB in use`,
+  };
   return left.mb < free.mb ? left : free;
 }
 
@@ -82,7 +88,12 @@ export function memoryRefusal(K: number, hosts: number, v: MemoryVerdict, availa
   const have = `${Math.round(available.mb)} MB are available (${available.source})`;
   // Fewer host processes fit the same K in less memory: suggest the most that fit, if any do.
   let hostsThatFit = 0;
-  for (let h = Math.min(hosts, K) - 1; h >= 1 && hostsThatFit === 0; h--) if (needMb(K, h) <= available.mb) hostsThatFit = h;
-  const fix = hostsThatFit ? `use --hosts ${hostsThatFit}, or free memory` : v.max_K >= 1 ? `use --K ${v.max_K} or fewer, or free memory` : 'free memory first';
+  for (let h = Math.min(hosts, K) - 1; h >= 1 && hostsThatFit === 0; h--)
+    if (needMb(K, h) <= available.mb) hostsThatFit = h;
+  const fix = hostsThatFit
+    ? `use --hosts ${hostsThatFit}, or free memory`
+    : v.max_K >= 1
+      ? `use --K ${v.max_K} or fewer, or free memory`
+      : 'free memory first';
   return `not enough memory for --K ${K}: the run needs ${estimate}, ${have}; ${fix} (--memory-mb overrides the available figure)`;
 }

@@ -54,8 +54,20 @@ const measured = (x: number) => Number(x.toPrecision(9));
 export function measureFromTimeline(record: LearnerRecord, flops_per_sample: number): DeviceEstimate | undefined {
   const p = record.phases;
   const tau = record.tau; // the learner's own τ_k (per-learner schemes run several)
-  if (!p || record.status === 'missing' || record.batch === 0 || tau === 0 || record.bytes_returned === undefined || !(p.t_compute_s > 0) || !(p.t_return_s > 0)) return undefined;
-  return { f_hz: measured((tau * record.batch * flops_per_sample) / p.t_compute_s), rate_bps: measured((8 * record.bytes_returned) / p.t_return_s) };
+  if (
+    !p ||
+    record.status === 'missing' ||
+    record.batch === 0 ||
+    tau === 0 ||
+    record.bytes_returned === undefined ||
+    !(p.t_compute_s > 0) ||
+    !(p.t_return_s > 0)
+  )
+    return undefined;
+  return {
+    f_hz: measured((tau * record.batch * flops_per_sample) / p.t_compute_s),
+    rate_bps: measured((8 * record.bytes_returned) / p.t_return_s),
+  };
 }
 
 /** The same measurement read back from a learners.csv row (the truth it recorded). */
@@ -81,7 +93,10 @@ export class Measurements {
   }
 }
 
-export type PlannerSettings = Pick<ExperimentConfig, 'T' | 'train_samples' | 'scenario' | 'tau_max' | 'params' | 'csi' | 'epsilon' | 'max_staleness' | 'energy'>;
+export type PlannerSettings = Pick<
+  ExperimentConfig,
+  'T' | 'train_samples' | 'scenario' | 'tau_max' | 'params' | 'csi' | 'epsilon' | 'max_staleness' | 'energy'
+>;
 
 export class Planner {
   readonly csi: Csi;
@@ -127,12 +142,16 @@ export class Planner {
     const idle = (idleReason: string): CyclePlan => ({ tau: 0, batch, tau_per_learner: batch.slice(), idleReason });
     if (!on.includes(true)) return idle('no learner is available');
     const a = await this.solveFor(scheme, cycle, on, (k) => this.estimate(scheme, k, cycle, measurements));
-    if (!a.feasible && !isBuiltinScheme(scheme)) throw new InputError(`scheme ${scheme} answered infeasible for cycle ${cycle}: ${a.reason}`);
+    if (!a.feasible && !isBuiltinScheme(scheme))
+      throw new InputError(`scheme ${scheme} answered infeasible for cycle ${cycle}: ${a.reason}`);
     if (!a.feasible) {
       // The solver numbered the learners among those on; its first clause has no numbers, `binding` is remapped.
       const why = a.reason.split(/[;(]/)[0].trim();
-      const binding = a.binding.slice(0, 5).join(', ') + (a.binding.length > 5 ? ` and ${a.binding.length - 5} more` : '');
-      return idle(`no feasible allocation for the ${on.filter(Boolean).length} learners available: ${why}; most limiting: learners ${binding}`);
+      const binding =
+        a.binding.slice(0, 5).join(', ') + (a.binding.length > 5 ? ` and ${a.binding.length - 5} more` : '');
+      return idle(
+        `no feasible allocation for the ${on.filter(Boolean).length} learners available: ${why}; most limiting: learners ${binding}`,
+      );
     }
     return { tau: a.tau, batch: a.batch, tau_per_learner: a.tau_per_learner };
   }
@@ -143,11 +162,21 @@ export class Planner {
    */
   initial(scheme: SchemeName): Promise<Allocation> {
     const empty = new Measurements(this.fleet.length);
-    return this.solveFor(scheme, 0, this.fleet.map(() => true), (k) => (scheme === 'robust' && this.csi !== 'perfect' ? this.robustEstimate(k, empty) : this.fleet[k]));
+    return this.solveFor(
+      scheme,
+      0,
+      this.fleet.map(() => true),
+      (k) => (scheme === 'robust' && this.csi !== 'perfect' ? this.robustEstimate(k, empty) : this.fleet[k]),
+    );
   }
 
   /** Solve over the learners that are on; the others get d_k = 0 (indices and `binding` are the fleet's). */
-  private async solveFor(scheme: SchemeName, cycle: number, on: boolean[], estimate: (k: number) => DeviceEstimate): Promise<Allocation> {
+  private async solveFor(
+    scheme: SchemeName,
+    cycle: number,
+    on: boolean[],
+    estimate: (k: number) => DeviceEstimate,
+  ): Promise<Allocation> {
     const ids = on.flatMap((isOn, k) => (isOn ? [k] : []));
     const { params, scenario, max_staleness } = this.config;
     const energyParams = runEnergyParams(this.config);
@@ -187,8 +216,14 @@ export class Planner {
     if (spec) return (this.robustProfile[k] ??= this.profileQuantiles(this.fleet[k], eps));
     // A trace: only the learner's own measurements say how it varies.
     const h = measurements.of(k);
-    const f = historyQuantile(h.map((m) => m.f_hz), eps);
-    const r = historyQuantile(h.map((m) => m.rate_bps), eps);
+    const f = historyQuantile(
+      h.map((m) => m.f_hz),
+      eps,
+    );
+    const r = historyQuantile(
+      h.map((m) => m.rate_bps),
+      eps,
+    );
     return f !== undefined && r !== undefined ? { f_hz: f, rate_bps: r } : this.fleet[k];
   }
 
@@ -199,7 +234,10 @@ export class Planner {
     let rate = l.rate_bps;
     // Mobility: the learner may be anywhere in the cell, so plan its path loss at the edge.
     if (spec.speed_mps > 0 && l.distance_m !== undefined)
-      rate = shannonRateBps((gainForRate(l.rate_bps, params) * channelGain(params.radius_m, params)) / channelGain(l.distance_m, params), params);
+      rate = shannonRateBps(
+        (gainForRate(l.rate_bps, params) * channelGain(params.radius_m, params)) / channelGain(l.distance_m, params),
+        params,
+      );
     return { f_hz: speedQuantileHz(l.f_hz, spec, eps), rate_bps: rateQuantileBps(rate, spec, params, eps) };
   }
 }

@@ -8,7 +8,12 @@ import type { CycleRow, RunSummaryFile } from '../run-folder/schema.ts';
 
 export type RealClockPacing = NonNullable<RunSummaryFile['real_clock_pacing']>;
 
-export function realClockPacing(timeScale: number, cycleRows: readonly CycleRow[], cyclesWallS: number, evalWallS: number): RealClockPacing {
+export function realClockPacing(
+  timeScale: number,
+  cycleRows: readonly CycleRow[],
+  cyclesWallS: number,
+  evalWallS: number,
+): RealClockPacing {
   // emulated_time_s is cumulative per scheme: each scheme's last row is its emulated total.
   const emulated = new Map<string, number>();
   for (const r of cycleRows) emulated.set(r.scheme, Math.max(emulated.get(r.scheme) ?? 0, r.emulatedTimeS));
@@ -20,7 +25,8 @@ export function realClockPacing(timeScale: number, cycleRows: readonly CycleRow[
     beyond_schedule_s: beyond,
     beyond_schedule_per_cycle_s: cycleRows.length ? beyond / cycleRows.length : 0,
     evaluation_s: evalWallS,
-    definition: 'cycles_wall_s − scheduled_wall_s, where scheduled_wall_s = time scale × the emulated time of every cycle run',
+    definition:
+      'cycles_wall_s − scheduled_wall_s, where scheduled_wall_s = time scale × the emulated time of every cycle run',
   };
 }
 

@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import type { SchemeName } from '../allocation/types.ts';
 import { InputError } from '../errors.ts';
 import { parseCycles, parseLearners } from '../run-folder/read.ts';
-import { CYCLES_HEADER, LEARNERS_HEADER, UNAVAILABLE_REASON, upgradeLearnerCells, WALL_PHASES_HEADER, type CycleRow, type LearnerRow } from '../run-folder/schema.ts';
+import {
+  CYCLES_HEADER,
+  LEARNERS_HEADER,
+  UNAVAILABLE_REASON,
+  upgradeLearnerCells,
+  WALL_PHASES_HEADER,
+  type CycleRow,
+  type LearnerRow,
+} from '../run-folder/schema.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { CycleOutcome, LearnerRecord } from './cycle.ts';
 import { CsvAppender, writeJsonAtomic } from './run-files.ts';
@@ -37,7 +45,8 @@ function learnerRow(scheme: string, cycle: number, r: LearnerRecord) {
     t_return_s: idle ? 0 : p?.t_return_s,
     t_total_s: idle ? 0 : p?.t_total_s,
     late: r.status === 'late' ? 1 : 0,
-    reason: r.status === 'missing' ? oneLine(r.reason ?? 'unknown') : r.status === 'unavailable' ? UNAVAILABLE_REASON : '',
+    reason:
+      r.status === 'missing' ? oneLine(r.reason ?? 'unknown') : r.status === 'unavailable' ? UNAVAILABLE_REASON : '',
     tau: r.tau,
     energy_j: idle ? 0 : r.energy?.total_j,
     energy_compute_j: idle ? 0 : r.energy?.compute_j,
@@ -64,7 +73,8 @@ export class ResultsWriter {
     opts: { resume: boolean; realClock: boolean; config: () => object },
   ) {
     if (!opts.resume) {
-      if (committedCycleRows(dir) > 0) throw new InputError(`${dir} already holds a run; choose another --out or continue it with --resume ${dir}`);
+      if (committedCycleRows(dir) > 0)
+        throw new InputError(`${dir} already holds a run; choose another --out or continue it with --resume ${dir}`);
       for (const f of RUN_FILES) rmSync(join(dir, f), { recursive: true, force: true });
       writeJsonAtomic(join(dir, 'config.json'), opts.config());
     }
@@ -80,20 +90,38 @@ export class ResultsWriter {
       const last = rows.filter((r) => r.scheme === scheme).reduce((m, r) => Math.max(m, r.cycle), 0);
       if (last === 0) continue;
       const { weights, manifest } = loadCheckpoint(this.dir, scheme, last, paramCount);
-      Object.assign(state, { cycle: last, weights, emulated_s: manifest.emulated_time_s, wall_s: manifest.wall_time_s });
+      Object.assign(state, {
+        cycle: last,
+        weights,
+        emulated_s: manifest.emulated_time_s,
+        wall_s: manifest.wall_time_s,
+      });
     }
     const complete = (cells: string[]) => Number(cells[1]) <= (states.get(cells[0] as SchemeName)?.cycle ?? 0);
     for (const csv of [this.learners, ...(this.wall ? [this.wall] : [])]) csv.rewrite(complete);
   }
 
   commitCycle(scheme: SchemeName, cycle: number, tau: number, outcome: CycleOutcome, state: SchemeState): void {
-    saveCheckpoint(this.dir, { scheme, cycle, emulated_time_s: state.emulated_s, wall_time_s: state.wall_s }, state.weights);
+    saveCheckpoint(
+      this.dir,
+      { scheme, cycle, emulated_time_s: state.emulated_s, wall_time_s: state.wall_s },
+      state.weights,
+    );
     for (const r of outcome.records) this.learners.add(learnerRow(scheme, cycle, r));
     this.learners.flush();
     if (this.wall) {
       for (const r of outcome.records)
         if (r.wall)
-          this.wall.add({ scheme, cycle, learner: r.learner, wall_send_s: r.wall.send_s, wall_compute_s: r.wall.compute_s, wall_return_s: r.wall.return_s, train_wall_s: r.train_wall_s, overrun_s: r.overrun_s });
+          this.wall.add({
+            scheme,
+            cycle,
+            learner: r.learner,
+            wall_send_s: r.wall.send_s,
+            wall_compute_s: r.wall.compute_s,
+            wall_return_s: r.wall.return_s,
+            train_wall_s: r.train_wall_s,
+            overrun_s: r.overrun_s,
+          });
       this.wall.flush();
     }
     this.cycles.add({

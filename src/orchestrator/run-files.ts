@@ -3,7 +3,17 @@
  * never sees half a file); CSV rows are appended and fsync'ed when their cycle ends, so a
  * killed run keeps every completed cycle.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../errors.ts';
 import { formatCsvCell, splitCsvLine, type CsvValue } from '../run-folder/csv.ts';
@@ -49,7 +59,9 @@ function syncDir(dir: string): void {
 function writeError(path: string, e: unknown): Error {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EACCES' || code === 'EPERM')
-    return new InputError(`cannot write ${path}: ${fsReason(e)}; completed cycles are kept — free space or fix permissions, then --resume`);
+    return new InputError(
+      `cannot write ${path}: ${fsReason(e)}; completed cycles are kept — free space or fix permissions, then --resume`,
+    );
   return new Error(`cannot write ${path}: ${(e as Error).message}`);
 }
 
@@ -77,11 +89,16 @@ export class CsvAppender {
    * header is not ours to append to.
    */
   private upgradeHeader(): void {
-    const [head, ...rows] = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
+    const [head, ...rows] = readFileSync(this.path, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
     const got = (head ?? '').split(',');
     if (got.join(',') === this.header.join(',')) return;
     const isPrefix = got.length < this.header.length && got.every((h, i) => h === this.header[i]);
-    if (!isPrefix) throw new InputError(`${this.path}: header is "${head}", expected "${this.header.join(',')}"; not a file this version can continue`);
+    if (!isPrefix)
+      throw new InputError(
+        `${this.path}: header is "${head}", expected "${this.header.join(',')}"; not a file this version can continue`,
+      );
     const pad = ','.repeat(this.header.length - got.length);
     const upgrade = this.upgradeRow;
     const upgraded = upgrade
@@ -126,7 +143,9 @@ export class CsvAppender {
 
   /** Keep only the header and the data lines `keep` accepts (used by --resume to drop an unfinished cycle). */
   rewrite(keep: (cells: string[]) => boolean): void {
-    const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
+    const lines = readFileSync(this.path, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
     const kept = [lines[0], ...lines.slice(1).filter((l) => keep(splitCsvLine(l)))];
     writeFileAtomic(this.path, kept.join('\n') + '\n');
   }

@@ -9,7 +9,17 @@ import { InputError } from '../errors.ts';
 import type { CycleRow, LearnerRow } from '../run-folder/schema.ts';
 
 /** Fields a resumed run may change (or that record such changes): outside the digest. */
-const FREE_FIELDS = new Set(['cycles', 'cycles_extended', 'hosts', 'host', 'port', 'heartbeat_s', 'task_timeout_s', 'join_timeout_s', 'settings_sha256']);
+const FREE_FIELDS = new Set([
+  'cycles',
+  'cycles_extended',
+  'hosts',
+  'host',
+  'port',
+  'heartbeat_s',
+  'task_timeout_s',
+  'join_timeout_s',
+  'settings_sha256',
+]);
 
 /** JSON with keys sorted at every level: the same settings give the same text whatever their order. */
 function canonical(value: unknown): string {
@@ -33,28 +43,43 @@ export function settingsDigest(config: object): string {
 export function checkSettingsDigest(dir: string, saved: Record<string, unknown>): void {
   if (saved.settings_sha256 === undefined) return;
   if (saved.settings_sha256 !== settingsDigest(saved))
-    throw new InputError(`--resume ${dir}: config.json was edited after the run started (its settings no longer match their digest); start a new run with --out to change a setting`);
+    throw new InputError(
+      `--resume ${dir}: config.json was edited after the run started (its settings no longer match their digest); start a new run with --out to change a setting`,
+    );
 }
 
 /** The rows of a folder about to be resumed match its settings (K learners, the schemes listed). */
-export function checkRunRows(dir: string, config: { K: number; schemes: readonly string[] }, cycles: readonly CycleRow[], learners: readonly LearnerRow[]): void {
+export function checkRunRows(
+  dir: string,
+  config: { K: number; schemes: readonly string[] },
+  cycles: readonly CycleRow[],
+  learners: readonly LearnerRow[],
+): void {
   const fail = (why: string): never => {
-    throw new InputError(`--resume ${dir}: ${why}; the folder was edited or mixes two runs — start a new run with --out`);
+    throw new InputError(
+      `--resume ${dir}: ${why}; the folder was edited or mixes two runs — start a new run with --out`,
+    );
   };
   const last = new Map<string, number>();
   for (const r of cycles) {
-    if (!config.schemes.includes(r.scheme)) fail(`cycles.csv has rows of scheme ${r.scheme}, which config.json does not list`);
-    if (r.cycle !== (last.get(r.scheme) ?? 0) + 1) fail(`cycles.csv has ${r.scheme} cycle ${r.cycle} after cycle ${last.get(r.scheme) ?? 0}`);
+    if (!config.schemes.includes(r.scheme))
+      fail(`cycles.csv has rows of scheme ${r.scheme}, which config.json does not list`);
+    if (r.cycle !== (last.get(r.scheme) ?? 0) + 1)
+      fail(`cycles.csv has ${r.scheme} cycle ${r.cycle} after cycle ${last.get(r.scheme) ?? 0}`);
     last.set(r.scheme, r.cycle);
   }
   // Learner rows past a scheme's last cycle row belong to a cycle that never committed: resume drops them.
   const seen = new Map<string, Set<number>>();
   for (const r of learners) {
-    if (!config.schemes.includes(r.scheme)) fail(`learners.csv has rows of scheme ${r.scheme}, which config.json does not list`);
+    if (!config.schemes.includes(r.scheme))
+      fail(`learners.csv has rows of scheme ${r.scheme}, which config.json does not list`);
     if (r.cycle > (last.get(r.scheme) ?? 0)) continue;
     const key = `${r.scheme} cycle ${r.cycle}`;
     const ids = seen.get(key) ?? new Set<number>();
-    if (r.learner >= config.K || ids.has(r.learner)) fail(`learners.csv has ${r.learner >= config.K ? 'a row for learner' : 'a second row for learner'} ${r.learner} in ${key} (K = ${config.K})`);
+    if (r.learner >= config.K || ids.has(r.learner))
+      fail(
+        `learners.csv has ${r.learner >= config.K ? 'a row for learner' : 'a second row for learner'} ${r.learner} in ${key} (K = ${config.K})`,
+      );
     seen.set(key, ids.add(r.learner));
   }
   for (const [scheme, n] of last)

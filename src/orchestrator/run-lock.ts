@@ -5,7 +5,21 @@
  * The lock file names its holder's pid; a lock whose pid is dead (a SIGKILLed run) is stale and
  * taken over.
  */
-import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
@@ -94,20 +108,30 @@ export function isRunConfig(value: unknown): value is ExperimentConfig {
 export function committedCycleRows(dir: string): number {
   const path = join(dir, 'cycles.csv');
   if (!existsSync(path)) return 0;
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0).length - 1;
+  return (
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0).length - 1
+  );
 }
 
 function checkNewRunFolder(dir: string): void {
-  if (committedCycleRows(dir) > 0) throw new InputError(`${dir} already holds a run; choose another --out or continue it with --resume ${dir}`);
+  if (committedCycleRows(dir) > 0)
+    throw new InputError(`${dir} already holds a run; choose another --out or continue it with --resume ${dir}`);
   const configPath = join(dir, 'config.json');
   if (!existsSync(configPath)) {
     // Without a run's config.json, files of these names are someone else's: never replace them.
     const theirs = RUN_FILES.filter((f) => existsSync(join(dir, f)));
-    if (theirs.length) throw new InputError(`${dir} holds ${theirs.join(', ')} but no run; refusing to overwrite them — choose another --out`);
+    if (theirs.length)
+      throw new InputError(
+        `${dir} holds ${theirs.join(', ')} but no run; refusing to overwrite them — choose another --out`,
+      );
     // Nor mix a run into a folder of other files: only what an attempt that never started leaves is ours.
     const others = readdirSync(dir).filter((f) => !BEFORE_START_FILES.includes(f) && !f.startsWith(`${LOCK_FILE}.`));
     if (others.length)
-      throw new InputError(`${dir} is not empty and holds no run (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}); choose a new or empty folder for --out`);
+      throw new InputError(
+        `${dir} is not empty and holds no run (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}); choose a new or empty folder for --out`,
+      );
     return;
   }
   let config: unknown = null;
@@ -116,7 +140,10 @@ function checkNewRunFolder(dir: string): void {
   } catch {
     // not JSON: certainly not ours
   }
-  if (!isRunConfig(config)) throw new InputError(`${configPath} exists and is not a run's config; refusing to overwrite it — choose another --out`);
+  if (!isRunConfig(config))
+    throw new InputError(
+      `${configPath} exists and is not a run's config; refusing to overwrite it — choose another --out`,
+    );
 }
 
 /** Written while a run waits for external learners; it holds the token, and is removed when the run ends. */
@@ -126,7 +153,14 @@ export const LEARNER_COMMANDS_FILE = 'learner-commands.txt';
 const BEFORE_START_FILES = ['logs', LOCK_FILE, LEARNER_COMMANDS_FILE];
 
 /** What a new run replaces when a run's config.json shows an earlier attempt that completed no cycle. */
-export const RUN_FILES = ['cycles.csv', 'learners.csv', 'wall_phases.csv', 'summary.json', 'sessions.json', 'checkpoints'];
+export const RUN_FILES = [
+  'cycles.csv',
+  'learners.csv',
+  'wall_phases.csv',
+  'summary.json',
+  'sessions.json',
+  'checkpoints',
+];
 
 /**
  * mkdir -p, one level at a time: Node's mkdir({ recursive: true }) never returns where mkdir
@@ -172,7 +206,9 @@ export function lockRunFolder(dir: string, opts: { resume: boolean }): RunFolder
       // never created
     }
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`cannot write in the run folder ${dir}: ${code === 'ENOENT' ? 'this file system does not take new files (ENOENT)' : fsReason(e)}`);
+    throw new InputError(
+      `cannot write in the run folder ${dir}: ${code === 'ENOENT' ? 'this file system does not take new files (ENOENT)' : fsReason(e)}`,
+    );
   }
   let staleHolder: LockHolder | null = null;
   try {
@@ -181,13 +217,18 @@ export function lockRunFolder(dir: string, opts: { resume: boolean }): RunFolder
         linkSync(tmp, lockPath);
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(`cannot write in the run folder ${dir}: ${fsReason(e)}`);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new InputError(`cannot write in the run folder ${dir}: ${fsReason(e)}`);
       }
       const holder = readHolder(lockPath);
       const stale = holder !== null && holder.hostname === me.hostname && !alive(holder.pid);
       if (!stale || attempt > 0) {
-        const who = holder ? `pid ${holder.pid}${holder.hostname !== me.hostname ? ` on ${holder.hostname}` : ''}, since ${holder.started_at}` : 'an unreadable lock';
-        throw new InputError(`${dir} is in use by another run (${who}); wait for it to end, or delete ${lockPath} if no run is using the folder`);
+        const who = holder
+          ? `pid ${holder.pid}${holder.hostname !== me.hostname ? ` on ${holder.hostname}` : ''}, since ${holder.started_at}`
+          : 'an unreadable lock';
+        throw new InputError(
+          `${dir} is in use by another run (${who}); wait for it to end, or delete ${lockPath} if no run is using the folder`,
+        );
       }
       staleHolder = holder;
       unlinkSync(lockPath);
@@ -243,12 +284,20 @@ function refuseLinks(dir: string): void {
   const checkpoints = within('checkpoints').flatMap((scheme) => [scheme, ...within(scheme)]);
   const paths = ['config.json', ...RUN_FILES, 'logs', ...within('logs'), ...checkpoints];
   const link = paths.find((p) => linked(join(dir, p)));
-  if (link !== undefined) throw new InputError(`--resume ${dir}: ${link} is a symbolic link; a resumed run writes only inside its folder — replace the link with a copy`);
+  if (link !== undefined)
+    throw new InputError(
+      `--resume ${dir}: ${link} is a symbolic link; a resumed run writes only inside its folder — replace the link with a copy`,
+    );
 }
 
 /** Temp files of writes a killed session never finished (`name.tmp-<pid>`): safe to drop under the lock. */
 export function removeStaleTemps(dir: string): void {
-  const dirs = [dir, ...(existsSync(join(dir, 'checkpoints')) ? readdirSync(join(dir, 'checkpoints')).map((s) => join(dir, 'checkpoints', s)) : [])];
+  const dirs = [
+    dir,
+    ...(existsSync(join(dir, 'checkpoints'))
+      ? readdirSync(join(dir, 'checkpoints')).map((s) => join(dir, 'checkpoints', s))
+      : []),
+  ];
   for (const d of dirs) {
     let names: string[];
     try {

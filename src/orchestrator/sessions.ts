@@ -38,8 +38,21 @@ export interface SessionRecord {
 }
 
 const NUMERIC: (keyof SessionRecord)[] = [
-  'cycles_run', 'wall_s', 'setup_wall_s', 'cycles_wall_s', 'eval_wall_s', 'train_process_s',
-  'overrun_learner_cycles', 'overrun_total_s', 'off_schedule_learner_cycles', 'worst_phase_lag_s', 'killed', 'dropped_results', 'diverged_cycles', 'orchestrator_peak_rss_mb', 'learner_peak_rss_mb',
+  'cycles_run',
+  'wall_s',
+  'setup_wall_s',
+  'cycles_wall_s',
+  'eval_wall_s',
+  'train_process_s',
+  'overrun_learner_cycles',
+  'overrun_total_s',
+  'off_schedule_learner_cycles',
+  'worst_phase_lag_s',
+  'killed',
+  'dropped_results',
+  'diverged_cycles',
+  'orchestrator_peak_rss_mb',
+  'learner_peak_rss_mb',
 ];
 
 /**
@@ -53,10 +66,14 @@ export function readSessions(dir: string): SessionRecord[] {
   try {
     sessions = JSON.parse(readFileSync(path, 'utf8')).sessions;
   } catch (e) {
-    throw new InputError(`${path} is damaged (${(e as Error).message}); delete it to resume without the earlier sessions' timings`);
+    throw new InputError(
+      `${path} is damaged (${(e as Error).message}); delete it to resume without the earlier sessions' timings`,
+    );
   }
   if (!Array.isArray(sessions) || !sessions.every((s) => NUMERIC.every((k) => typeof s?.[k] === 'number')))
-    throw new InputError(`${path} is damaged (not a list of sessions); delete it to resume without the earlier sessions' timings`);
+    throw new InputError(
+      `${path} is damaged (not a list of sessions); delete it to resume without the earlier sessions' timings`,
+    );
   // Fields added since a session was written count as zero; hub keys become snake_case.
   return (sessions as SessionRecord[]).map((s) => ({ ...s, respawned: s.respawned ?? 0, hub: snakeKeys(s.hub ?? {}) }));
 }

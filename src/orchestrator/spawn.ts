@@ -86,15 +86,32 @@ export class LearnerHosts {
   /** Starts host `host` (its learners join on their own). */
   spawn(host: number): ChildProcess {
     const logFd = openSync(this.logFile(host), 'a');
-    const args = [heapFlag(), ...this.entry, '--connect', this.url, '--learner-ids', formatIdRanges(this.blocks[host]), '--spawned', ...this.learnerFlags];
+    const args = [
+      heapFlag(),
+      ...this.entry,
+      '--connect',
+      this.url,
+      '--learner-ids',
+      formatIdRanges(this.blocks[host]),
+      '--spawned',
+      ...this.learnerFlags,
+    ];
     const child = spawn(process.execPath, args, {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, ...this.learnerEnv, MEL_TOKEN: this.token, GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? HOST_MALLOC_TUNABLES },
+      env: {
+        ...process.env,
+        ...this.learnerEnv,
+        MEL_TOKEN: this.token,
+        GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? HOST_MALLOC_TUNABLES,
+      },
       stdio: ['pipe', logFd, logFd],
     });
     closeSync(logFd);
     this.children.set(host, child);
-    const what = this.blocks[host].length === 1 ? `learner process ${this.blocks[host][0]}` : `learner host ${host} (learners ${formatIdRanges(this.blocks[host])})`;
+    const what =
+      this.blocks[host].length === 1
+        ? `learner process ${this.blocks[host][0]}`
+        : `learner host ${host} (learners ${formatIdRanges(this.blocks[host])})`;
     this.exits.set(
       host,
       new Promise((resolve) =>

@@ -19,7 +19,10 @@ export interface World {
 }
 
 /** What a run's config says about its world. */
-export type WorldSettings = Pick<ExperimentConfig, 'T' | 'seed' | 'speed_jitter' | 'fading' | 'shadowing_db' | 'speed_mps' | 'availability' | 'mean_on_cycles'>;
+export type WorldSettings = Pick<
+  ExperimentConfig,
+  'T' | 'seed' | 'speed_jitter' | 'fading' | 'shadowing_db' | 'speed_mps' | 'availability' | 'mean_on_cycles'
+>;
 
 export function dynamicsSpecOf(c: WorldSettings): DynamicsSpec {
   const availability = c.availability;
@@ -44,7 +47,12 @@ export function defaultMeanOnCycles(availability: number): number {
  * The run's world: the trace when `traceText` is given (the caller read config.trace_file), else
  * the seeded dynamics. Throws InputError (TraceError naming file and line) for a bad trace or spec.
  */
-export function createWorld(config: WorldSettings, fleet: readonly LearnerProfile[], params: ExperimentConfig['params'], trace?: { text: string; file: string }): World {
+export function createWorld(
+  config: WorldSettings,
+  fleet: readonly LearnerProfile[],
+  params: ExperimentConfig['params'],
+  trace?: { text: string; file: string },
+): World {
   if (trace) {
     const t = parseTrace(trace.text, trace.file);
     assertTraceFits(t, fleet.length, trace.file);

@@ -64,11 +64,13 @@ export function encodeFrameParts(
   let json = JSON.stringify({ ...header, payloads: descriptors });
   if (fixedHeaderBytes !== undefined) {
     const natural = Buffer.byteLength(json, 'utf8');
-    if (natural > fixedHeaderBytes) throw new FrameError(`header of ${natural} bytes exceeds its fixed size ${fixedHeaderBytes}`);
+    if (natural > fixedHeaderBytes)
+      throw new FrameError(`header of ${natural} bytes exceeds its fixed size ${fixedHeaderBytes}`);
     json += ' '.repeat(fixedHeaderBytes - natural);
   }
   const headerBytes = Buffer.from(json, 'utf8');
-  if (headerBytes.length > MAX_HEADER_BYTES) throw new FrameError(`header of ${headerBytes.length} bytes exceeds ${MAX_HEADER_BYTES}`);
+  if (headerBytes.length > MAX_HEADER_BYTES)
+    throw new FrameError(`header of ${headerBytes.length} bytes exceeds ${MAX_HEADER_BYTES}`);
   const prefix = Buffer.alloc(pad4(4 + headerBytes.length)); // zero-filled: the padding is zero
   prefix.writeUInt32LE(headerBytes.length, 0);
   headerBytes.copy(prefix, 4);
@@ -150,7 +152,8 @@ function bytesAt(fragments: readonly Uint8Array[], offset: number, n: number): {
 
 function payloadAt(fragments: readonly Uint8Array[], offset: number, bytes: number, dtype: DType): PayloadArray {
   const { bytes: view, own } = bytesAt(fragments, offset, bytes);
-  const usable = own && view.byteOffset % 4 === 0 ? new Uint8Array(view.buffer, view.byteOffset, bytes) : Uint8Array.from(view);
+  const usable =
+    own && view.byteOffset % 4 === 0 ? new Uint8Array(view.buffer, view.byteOffset, bytes) : Uint8Array.from(view);
   return dtype === 'f32' ? new Float32Array(usable.buffer, usable.byteOffset, bytes / 4) : usable;
 }
 
@@ -175,11 +178,13 @@ export function decodeFrame(message: WireMessage, maxPayloadElements: Record<str
   } catch {
     throw new FrameError('header is not valid UTF-8 JSON');
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new FrameError('header is not a JSON object');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new FrameError('header is not a JSON object');
   const header = parsed as Record<string, unknown>;
   if (typeof header.type !== 'string') throw new FrameError('header has no string "type"');
   const descriptors = header.payloads ?? [];
-  if (!Array.isArray(descriptors) || descriptors.length > 8) throw new FrameError('header "payloads" must be an array of at most 8 entries');
+  if (!Array.isArray(descriptors) || descriptors.length > 8)
+    throw new FrameError('header "payloads" must be an array of at most 8 entries');
   delete header.payloads;
 
   let offset = pad4(4 + headerLength);
@@ -188,13 +193,18 @@ export function decodeFrame(message: WireMessage, maxPayloadElements: Record<str
     if (d === null || typeof d !== 'object') throw new FrameError('payload descriptor is not an object');
     const { name, dtype, length } = d as Record<string, unknown>;
     // Own properties only: a payload named "toString" or "__proto__" must not match Object.prototype.
-    if (typeof name !== 'string' || !Object.hasOwn(maxPayloadElements, name)) throw new FrameError(`unexpected payload ${JSON.stringify(name)?.slice(0, 60)}`);
+    if (typeof name !== 'string' || !Object.hasOwn(maxPayloadElements, name))
+      throw new FrameError(`unexpected payload ${JSON.stringify(name)?.slice(0, 60)}`);
     if (Object.hasOwn(payloads, name)) throw new FrameError(`payload "${name}" given twice`);
-    if (dtype !== 'f32' && dtype !== 'u8') throw new FrameError(`payload "${name}" has unknown dtype ${JSON.stringify(dtype)}`);
+    if (dtype !== 'f32' && dtype !== 'u8')
+      throw new FrameError(`payload "${name}" has unknown dtype ${JSON.stringify(dtype)}`);
     if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > maxPayloadElements[name])
-      throw new FrameError(`payload "${name}" length ${JSON.stringify(length)} is outside 0..${maxPayloadElements[name]}`);
+      throw new FrameError(
+        `payload "${name}" length ${JSON.stringify(length)} is outside 0..${maxPayloadElements[name]}`,
+      );
     const bytes = length * ELEMENT_BYTES[dtype];
-    if (offset + bytes > total) throw new FrameError(`payload "${name}" (${bytes} bytes) runs past the end of the frame`);
+    if (offset + bytes > total)
+      throw new FrameError(`payload "${name}" (${bytes} bytes) runs past the end of the frame`);
     payloads[name] = payloadAt(fragments, offset, bytes, dtype);
     offset += pad4(bytes);
   }

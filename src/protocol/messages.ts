@@ -13,9 +13,24 @@
  * Any time:   either side → error (a frame was refused; it is dropped), orchestrator → bye
  */
 import { LABEL_COUNT, PIXELS_PER_IMAGE } from '../data/format.ts';
-import { BACKEND_PREFERENCES, ENGINE_PREFERENCES, type BackendPreference, type EnginePreference } from '../nn/engine.ts';
+import {
+  BACKEND_PREFERENCES,
+  ENGINE_PREFERENCES,
+  type BackendPreference,
+  type EnginePreference,
+} from '../nn/engine.ts';
 import type { LearnerSpec } from '../model/devices.ts';
-import { decodeFrame, encodeFrame, encodeFrameParts, FrameError, frameOverheadBytes, joinParts, partsLength, type Frame, type WireMessage } from './frame.ts';
+import {
+  decodeFrame,
+  encodeFrame,
+  encodeFrameParts,
+  FrameError,
+  frameOverheadBytes,
+  joinParts,
+  partsLength,
+  type Frame,
+  type WireMessage,
+} from './frame.ts';
 
 export const PROTOCOL_VERSION = 5;
 export const MAX_TOKEN_CHARS = 256;
@@ -26,7 +41,6 @@ export const MAX_GRANT_CHARS = 4096;
  * allocation's τ here, so a run never sends a task its learners would refuse.
  */
 export const MAX_TAU = 10_000;
-
 
 export interface Hello {
   type: 'hello';
@@ -110,7 +124,8 @@ export interface Task {
  * A task as a learner receives it: carrying the global weights, or naming a model (`model`) that its
  * process fetches once with a model_request and shares among its learners.
  */
-export type ReceivedTask = Omit<Task, 'weights'> & ({ weights: Float32Array; model?: undefined } | { weights?: undefined; model: string });
+export type ReceivedTask = Omit<Task, 'weights'> &
+  ({ weights: Float32Array; model?: undefined } | { weights?: undefined; model: string });
 
 /** Learner → orchestrator: send me the model a task named (its process does not hold it yet). */
 export interface ModelRequest {
@@ -205,7 +220,10 @@ export const TIMED_FRAME_OVERHEAD_BYTES = 1024;
 /** Task and result headers are padded to this size (see encodeFrame): their frame length is then deterministic. */
 const TIMED_HEADER_BYTES = 1000;
 
-function encodeTimedParts(header: Record<string, unknown> & { type: string }, payloads: Record<string, Float32Array | Uint8Array>): Uint8Array[] {
+function encodeTimedParts(
+  header: Record<string, unknown> & { type: string },
+  payloads: Record<string, Float32Array | Uint8Array>,
+): Uint8Array[] {
   let parts: Uint8Array[];
   try {
     parts = encodeFrameParts(header, payloads, TIMED_HEADER_BYTES);
@@ -214,7 +232,10 @@ function encodeTimedParts(header: Record<string, unknown> & { type: string }, pa
   }
   const overhead = frameOverheadBytes(partsLength(parts), payloads);
   if (overhead > TIMED_FRAME_OVERHEAD_BYTES)
-    throw new ProtocolError('header_too_large', `frame overhead ${overhead} B exceeds the budgeted ${TIMED_FRAME_OVERHEAD_BYTES} B`);
+    throw new ProtocolError(
+      'header_too_large',
+      `frame overhead ${overhead} B exceeds the budgeted ${TIMED_FRAME_OVERHEAD_BYTES} B`,
+    );
   return parts;
 }
 
@@ -264,7 +285,8 @@ type FieldKind = 'int' | 'posint' | 'number' | 'nonneg' | 'posnum' | 'string' | 
 function field(h: Record<string, unknown>, name: string, kind: FieldKind, optional = false): any {
   const v = h[name];
   if (v === undefined && optional) return undefined;
-  const bad = (what: string) => new ProtocolError('bad_field', `field "${name}" must be ${what}, got ${JSON.stringify(v)?.slice(0, 60)}`);
+  const bad = (what: string) =>
+    new ProtocolError('bad_field', `field "${name}" must be ${what}, got ${JSON.stringify(v)?.slice(0, 60)}`);
   switch (kind) {
     case 'string':
       if (typeof v !== 'string' || v.length > 256) throw bad('a string of at most 256 characters');
@@ -287,15 +309,22 @@ function field(h: Record<string, unknown>, name: string, kind: FieldKind, option
 function oneOf<T extends string>(h: Record<string, unknown>, name: string, values: readonly T[]): T {
   const v = h[name];
   if (typeof v !== 'string' || !values.includes(v as T))
-    throw new ProtocolError('bad_field', `field "${name}" must be one of ${values.join('|')}, got ${JSON.stringify(v)?.slice(0, 60)}`);
+    throw new ProtocolError(
+      'bad_field',
+      `field "${name}" must be one of ${values.join('|')}, got ${JSON.stringify(v)?.slice(0, 60)}`,
+    );
   return v as T;
 }
 
 function payload<T>(frame: Frame, name: string, ctor: new (...a: any[]) => T, length: number): T {
   const p = frame.payloads[name];
-  if (!(p instanceof ctor)) throw new ProtocolError('bad_payload', `payload "${name}" is missing or has the wrong type`);
+  if (!(p instanceof ctor))
+    throw new ProtocolError('bad_payload', `payload "${name}" is missing or has the wrong type`);
   if ((p as unknown as { length: number }).length !== length)
-    throw new ProtocolError('bad_payload', `payload "${name}" has ${(p as unknown as { length: number }).length} elements, expected ${length}`);
+    throw new ProtocolError(
+      'bad_payload',
+      `payload "${name}" has ${(p as unknown as { length: number }).length} elements, expected ${length}`,
+    );
   return p;
 }
 
@@ -325,7 +354,8 @@ export function assertFiniteWeights(w: Float32Array, what: string): void {
 
 function assertLabels(labels: Uint8Array): void {
   for (let i = 0; i < labels.length; i++)
-    if (labels[i] >= LABEL_COUNT) throw new ProtocolError('bad_payload', `label ${labels[i]} at index ${i} is not a digit 0..9`);
+    if (labels[i] >= LABEL_COUNT)
+      throw new ProtocolError('bad_payload', `label ${labels[i]} at index ${i} is not a digit 0..9`);
 }
 
 function toFrame(data: WireMessage, limits: Record<string, number>): Frame {
@@ -341,7 +371,10 @@ function toFrame(data: WireMessage, limits: Record<string, number>): Frame {
 function helloToken(h: Record<string, unknown>): string {
   const token = h.token;
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS)
-    throw new ProtocolError('auth_failed', `${String(h.type)} carries no token (a non-empty string of at most ${MAX_TOKEN_CHARS} characters)`);
+    throw new ProtocolError(
+      'auth_failed',
+      `${String(h.type)} carries no token (a non-empty string of at most ${MAX_TOKEN_CHARS} characters)`,
+    );
   return token;
 }
 
@@ -373,9 +406,19 @@ export function decodeToOrchestrator(data: WireMessage, paramCount: number): ToO
       };
     }
     case 'claim':
-      return { type: 'claim', protocol: field(h, 'protocol', 'int'), token: helloToken(h), count: field(h, 'count', 'posint'), pid: field(h, 'pid', 'int', true) };
+      return {
+        type: 'claim',
+        protocol: field(h, 'protocol', 'int'),
+        token: helloToken(h),
+        count: field(h, 'count', 'posint'),
+        pid: field(h, 'pid', 'int', true),
+      };
     case 'trained':
-      return { type: 'trained', task_id: field(h, 'task_id', 'string'), train_wall_s: field(h, 'train_wall_s', 'nonneg') };
+      return {
+        type: 'trained',
+        task_id: field(h, 'task_id', 'string'),
+        train_wall_s: field(h, 'train_wall_s', 'nonneg'),
+      };
     case 'compute_done':
       return {
         type: 'compute_done',
@@ -405,9 +448,17 @@ export function decodeToOrchestrator(data: WireMessage, paramCount: number): ToO
     case 'model_request':
       return { type: 'model_request', model: field(h, 'model', 'string'), task_id: field(h, 'task_id', 'string') };
     case 'error':
-      return { type: 'error', code: field(h, 'code', 'string'), message: field(h, 'message', 'string'), task_id: field(h, 'task_id', 'string', true) };
+      return {
+        type: 'error',
+        code: field(h, 'code', 'string'),
+        message: field(h, 'message', 'string'),
+        task_id: field(h, 'task_id', 'string', true),
+      };
     default:
-      throw new ProtocolError('bad_type', `unknown message type ${JSON.stringify(h.type).slice(0, 40)} for the orchestrator`);
+      throw new ProtocolError(
+        'bad_type',
+        `unknown message type ${JSON.stringify(h.type).slice(0, 40)} for the orchestrator`,
+      );
   }
 }
 
@@ -417,7 +468,10 @@ export function decodeToOrchestrator(data: WireMessage, paramCount: number): ToO
  */
 export function decodeToLearner(data: WireMessage, settings: LearnerSettings | null): ToLearner {
   const maxSamples = settings?.max_samples ?? 0;
-  const frame = toFrame(data, settings ? { weights: settings.param_count, images: maxSamples * PIXELS_PER_IMAGE, labels: maxSamples } : {});
+  const frame = toFrame(
+    data,
+    settings ? { weights: settings.param_count, images: maxSamples * PIXELS_PER_IMAGE, labels: maxSamples } : {},
+  );
   const h = frame.header as Record<string, unknown>;
   if (!settings && h.type !== 'welcome' && h.type !== 'grant' && h.type !== 'error' && h.type !== 'bye')
     throw new ProtocolError('bad_type', `message "${String(h.type).slice(0, 40)}" before the welcome`);
@@ -447,15 +501,24 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
     case 'grant': {
       const ids = h.ids;
       if (typeof ids !== 'string' || ids.length > MAX_GRANT_CHARS || !/^[\d,\-/]+$/.test(ids))
-        throw new ProtocolError('bad_field', `field "ids" must be id ranges like 0-499, got ${JSON.stringify(ids)?.slice(0, 60)}`);
+        throw new ProtocolError(
+          'bad_field',
+          `field "ids" must be id ranges like 0-499, got ${JSON.stringify(ids)?.slice(0, 60)}`,
+        );
       return { type: 'grant', claim: field(h, 'claim', 'string'), ids };
     }
     case 'shard': {
       const samples = field(h, 'samples', 'posint');
-      if (samples > maxSamples) throw new ProtocolError('bad_field', `shard of ${samples} samples exceeds ${maxSamples}`);
+      if (samples > maxSamples)
+        throw new ProtocolError('bad_field', `shard of ${samples} samples exceeds ${maxSamples}`);
       const labels = payload(frame, 'labels', Uint8Array, samples);
       assertLabels(labels);
-      return { type: 'shard', samples, images: payload(frame, 'images', Uint8Array, samples * PIXELS_PER_IMAGE), labels };
+      return {
+        type: 'shard',
+        samples,
+        images: payload(frame, 'images', Uint8Array, samples * PIXELS_PER_IMAGE),
+        labels,
+      };
     }
     case 'task': {
       const task_id = field(h, 'task_id', 'string');
@@ -468,7 +531,12 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
       }
     }
     case 'error':
-      return { type: 'error', code: field(h, 'code', 'string'), message: field(h, 'message', 'string'), task_id: field(h, 'task_id', 'string', true) };
+      return {
+        type: 'error',
+        code: field(h, 'code', 'string'),
+        message: field(h, 'message', 'string'),
+        task_id: field(h, 'task_id', 'string', true),
+      };
     case 'model': {
       const weights = payload(frame, 'weights', Float32Array, settings!.param_count);
       assertFiniteWeights(weights, 'model weights');
@@ -489,7 +557,8 @@ function decodeTask(frame: Frame, h: Record<string, unknown>, settings: LearnerS
   if (samples > maxSamples) throw new ProtocolError('bad_field', `task of ${samples} samples exceeds ${maxSamples}`);
   const source = oneOf(h, 'source', ['batch', 'shard'] as const);
   const model = field(h, 'model', 'string', true) as string | undefined;
-  if (model !== undefined && frame.payloads.weights) throw new ProtocolError('bad_payload', 'a task that names a model carries no weights');
+  if (model !== undefined && frame.payloads.weights)
+    throw new ProtocolError('bad_payload', 'a task that names a model carries no weights');
   const weights = model === undefined ? payload(frame, 'weights', Float32Array, settings.param_count) : undefined;
   if (weights) assertFiniteWeights(weights, 'task weights');
   const common = {
@@ -506,7 +575,11 @@ function decodeTask(frame: Frame, h: Record<string, unknown>, settings: LearnerS
   } as const;
   const task: ReceivedTask = weights ? { ...common, weights } : { ...common, model: model! };
   if (h.hold !== undefined) {
-    if (typeof h.hold !== 'boolean') throw new ProtocolError('bad_field', `field "hold" must be true or false, got ${JSON.stringify(h.hold)?.slice(0, 60)}`);
+    if (typeof h.hold !== 'boolean')
+      throw new ProtocolError(
+        'bad_field',
+        `field "hold" must be true or false, got ${JSON.stringify(h.hold)?.slice(0, 60)}`,
+      );
     task.hold = h.hold;
   }
   if (task.tau > MAX_TAU) throw new ProtocolError('bad_field', `tau ${task.tau} is implausibly large (max ${MAX_TAU})`);

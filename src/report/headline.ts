@@ -25,11 +25,13 @@ export function headline(rows: readonly CycleRow[], targets: readonly number[]):
     return `No scheme reached ${goal}: ${schemes.map((s) => `${schemeLabel(s.scheme)} ${percent(s.last.testAccuracy)} after ${cyclesText(s.last.cycle)}`).join(', ')}.`;
   // Those that reached it lead, fastest first; the rest keep the run's order.
   const rank = (s: (typeof schemes)[number]) => s.first(target) ?? Number.POSITIVE_INFINITY;
-  const parts = [...schemes].sort((a, b) => rank(a) - rank(b)).map((s, i) => {
-    const c = s.first(target);
-    const name = schemeLabel(s.scheme);
-    if (c !== null) return `${name} reached ${i === 0 ? goal : 'it'} in ${cyclesText(c)}`;
-    return `${name} did not${i === 0 ? ` reach ${goal}` : ''} in ${cyclesText(s.last.cycle)}`;
-  });
+  const parts = [...schemes]
+    .sort((a, b) => rank(a) - rank(b))
+    .map((s, i) => {
+      const c = s.first(target);
+      const name = schemeLabel(s.scheme);
+      if (c !== null) return `${name} reached ${i === 0 ? goal : 'it'} in ${cyclesText(c)}`;
+      return `${name} did not${i === 0 ? ` reach ${goal}` : ''} in ${cyclesText(s.last.cycle)}`;
+    });
   return `${parts.join('; ')}.`;
 }

@@ -4,7 +4,16 @@
  */
 import { percent, roundNumber } from './format.ts';
 import { configGroups, fleetTable, headerFacts, summaryGroups, type Fact, type FactGroup } from './run-facts.ts';
-import { accuracyTargetText, ACCURACY_TARGETS, cyclesToKey, notRun, tauSummaryText, timeToKey, type LearnerRow, type RunSummaryRead as RunSummary } from '../run-folder/schema.ts';
+import {
+  accuracyTargetText,
+  ACCURACY_TARGETS,
+  cyclesToKey,
+  notRun,
+  tauSummaryText,
+  timeToKey,
+  type LearnerRow,
+  type RunSummaryRead as RunSummary,
+} from '../run-folder/schema.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 import type { WallAnalysis } from './wall-phases.ts';
 
@@ -54,7 +63,11 @@ const cyclesOrNever = (n: number | null) => (n === null ? 'not reached' : String
 /** `textColumns`: how many leading columns hold words (left-aligned); the rest are numbers. */
 function table(head: string[], rows: string[][], cls: string, foot?: string[], textColumns = 1): string {
   const cell = (c: string, i: number) =>
-    i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : i < textColumns ? `<td class="text">${escapeHtml(c)}</td>` : `<td>${escapeHtml(c)}</td>`;
+    i === 0
+      ? `<th scope="row">${escapeHtml(c)}</th>`
+      : i < textColumns
+        ? `<td class="text">${escapeHtml(c)}</td>`
+        : `<td>${escapeHtml(c)}</td>`;
   const row = (cells: string[]) => `<tr>${cells.map(cell).join('')}</tr>`;
   return (
     // Wide tables (a summary with every metric) scroll inside their box, not the whole page.
@@ -72,8 +85,15 @@ function summaryTable(summary: RunSummary, targets: readonly number[]): string {
   const withTime = extra(timeToKey(highest));
   const withMisses = extra('deadline_miss_rate');
   const head = [
-    'scheme', 'final accuracy', 'best accuracy', ...(withLoss ? ['final loss'] : []), ...targets.map((t) => `cycles to ${accuracyTargetText(t)}`),
-    ...(withTime ? [`emulated time to ${accuracyTargetText(highest)}`] : []), 'mean τ', 'late learner-cycles', 'missing learner-cycles',
+    'scheme',
+    'final accuracy',
+    'best accuracy',
+    ...(withLoss ? ['final loss'] : []),
+    ...targets.map((t) => `cycles to ${accuracyTargetText(t)}`),
+    ...(withTime ? [`emulated time to ${accuracyTargetText(highest)}`] : []),
+    'mean τ',
+    'late learner-cycles',
+    'missing learner-cycles',
     ...(withMisses ? ['deadline-miss rate', 'updates averaged per cycle', 'offline learner-cycles'] : []),
   ];
   const rows = names.map((name) => {
@@ -111,7 +131,13 @@ function factsList(facts: Fact[]): string {
 function fleetSection(config: Record<string, unknown>, learners: LearnerRow[]): string {
   const fleet = fleetTable(config, learners);
   if (fleet.rows.length === 0) return '';
-  const head = ['learner', 'f_k (GHz)', 'distance (m)', 'r_k (Mbit/s)', ...fleet.schemes.map((s) => `d_k ${schemeLabel(s)}`)];
+  const head = [
+    'learner',
+    'f_k (GHz)',
+    'distance (m)',
+    'r_k (Mbit/s)',
+    ...fleet.schemes.map((s) => `d_k ${schemeLabel(s)}`),
+  ];
   const rows = fleet.rows.map((r) => [String(r.id), r.fGhz, r.distanceM, r.rateMbps, ...r.batch]);
   return (
     `<h2>Fleet</h2>\n<p class="note">Each learner's CPU speed f_k, distance to the orchestrator and link rate r_k (config.json), and the samples d_k each scheme gave it (learners.csv).</p>\n` +
@@ -121,7 +147,10 @@ function fleetSection(config: Record<string, unknown>, learners: LearnerRow[]): 
 
 function groupsHtml(groups: FactGroup[]): string {
   return `<div class="groups">${groups
-    .map((g) => `<table class="kv"><caption>${escapeHtml(g.title)}</caption><tbody>${g.facts.map((f) => `<tr><th scope="row">${escapeHtml(f.label)}</th><td>${escapeHtml(f.value)}</td></tr>`).join('')}</tbody></table>`)
+    .map(
+      (g) =>
+        `<table class="kv"><caption>${escapeHtml(g.title)}</caption><tbody>${g.facts.map((f) => `<tr><th scope="row">${escapeHtml(f.label)}</th><td>${escapeHtml(f.value)}</td></tr>`).join('')}</tbody></table>`,
+    )
     .join('\n')}</div>`;
 }
 
@@ -135,7 +164,16 @@ const seconds = (s: number) => `${roundNumber(s, 3)} s`;
 /** Emulated vs wall time per scheme and phase, and the overruns (wall_phases.csv). */
 function realClockSection(rc: NonNullable<ReportInput['realClock']>, summary: RunSummary): string {
   const a = rc.analysis;
-  const head = ['scheme', 'phase', 'learner-cycles', 'emulated × time scale, Σ', 'wall, Σ', 'wall ÷ emulated, median', 'max', 'worst lag behind schedule'];
+  const head = [
+    'scheme',
+    'phase',
+    'learner-cycles',
+    'emulated × time scale, Σ',
+    'wall, Σ',
+    'wall ÷ emulated, median',
+    'max',
+    'worst lag behind schedule',
+  ];
   const rows = a.stats.map((s) => [
     schemeLabel(s.scheme),
     s.phase,
@@ -147,7 +185,9 @@ function realClockSection(rc: NonNullable<ReportInput['realClock']>, summary: Ru
     s.worst.lagS > 0 ? `+${seconds(s.worst.lagS)} (learner ${s.worst.learner}, cycle ${s.worst.cycle})` : 'none',
   ]);
   const total = a.overruns.reduce((t, o) => t + o.overrunS, 0);
-  const shown = a.overruns.slice(0, 5).map((o) => `learner ${o.learner} in ${schemeLabel(o.scheme)} cycle ${o.cycle} (+${seconds(o.overrunS)})`);
+  const shown = a.overruns
+    .slice(0, 5)
+    .map((o) => `learner ${o.learner} in ${schemeLabel(o.scheme)} cycle ${o.cycle} (+${seconds(o.overrunS)})`);
   const faithful = (summary.overruns as { faithful?: unknown } | undefined)?.faithful;
   const overruns = a.overruns.length
     ? `<p class="warning">Overruns: in ${a.overruns.length} learner-cycle${a.overruns.length > 1 ? 's' : ''} real training took longer than its scaled compute budget, ${seconds(total)} in all` +

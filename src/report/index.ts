@@ -43,14 +43,21 @@ async function writeChart(dir: string, name: string, spec: TopLevelSpec, fonts: 
   return { svg, files };
 }
 
-export async function renderRunReport(runDir: string, opts: RunReportOptions = {}): Promise<{ files: string[]; warnings: string[]; summary: RunSummaryRead }> {
+export async function renderRunReport(
+  runDir: string,
+  opts: RunReportOptions = {},
+): Promise<{ files: string[]; warnings: string[]; summary: RunSummaryRead }> {
   const run = await loadRunFolder(runDir, opts.targets);
   const learnersFile = path.join(runDir, 'learners.csv');
   const available = [...new Set(run.learners.map((r) => r.cycle))].sort((a, b) => a - b);
   const cycle = opts.cycle ?? defaultTimelineCycle(run.learners);
-  if (cycle === null) throw new ReportInputError(`${learnersFile}: no learner rows, so there is no cycle to draw`, learnersFile);
+  if (cycle === null)
+    throw new ReportInputError(`${learnersFile}: no learner rows, so there is no cycle to draw`, learnersFile);
   if (!available.includes(cycle))
-    throw new ReportInputError(`${learnersFile}: no rows for cycle ${cycle} (cycles present: ${available[0]}–${available[available.length - 1]})`, learnersFile);
+    throw new ReportInputError(
+      `${learnersFile}: no rows for cycle ${cycle} (cycles present: ${available[0]}–${available[available.length - 1]})`,
+      learnersFile,
+    );
 
   const fonts: FontOptions = { fontFiles: opts.fontFiles, systemFonts: opts.systemFonts };
   await checkFontFiles(fonts);
@@ -58,10 +65,30 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
   await ensureWritableDir(outDir);
   const warnings = canRenderText(fonts) ? [] : [NO_FONT_WARNING];
   const charts: { name: string; title: string; caption: string; spec: TopLevelSpec; maxPngWidthPx?: number }[] = [
-    { name: 'accuracy', title: 'Test accuracy', caption: `Test accuracy on ${testSetText(run.config)} after each global cycle; dashed rules at ${run.targets.map(accuracyTargetText).join(' and ')}.`, spec: accuracySpec(run.cycles, run.targets) },
-    { name: 'accuracy_time', title: 'Test accuracy over emulated time', caption: accuracyTimeCaption(run.cycles, run.deadlineS), spec: accuracyTimeSpec(run.cycles, run.targets) },
-    { name: 'loss', title: 'Test loss', caption: 'Cross-entropy on the test set after each global cycle.', spec: lossSpec(run.cycles) },
-    { name: 'tau', title: 'Local iterations', caption: 'Local iterations τ each scheme allocated per global cycle.', spec: tauSpec(run.cycles) },
+    {
+      name: 'accuracy',
+      title: 'Test accuracy',
+      caption: `Test accuracy on ${testSetText(run.config)} after each global cycle; dashed rules at ${run.targets.map(accuracyTargetText).join(' and ')}.`,
+      spec: accuracySpec(run.cycles, run.targets),
+    },
+    {
+      name: 'accuracy_time',
+      title: 'Test accuracy over emulated time',
+      caption: accuracyTimeCaption(run.cycles, run.deadlineS),
+      spec: accuracyTimeSpec(run.cycles, run.targets),
+    },
+    {
+      name: 'loss',
+      title: 'Test loss',
+      caption: 'Cross-entropy on the test set after each global cycle.',
+      spec: lossSpec(run.cycles),
+    },
+    {
+      name: 'tau',
+      title: 'Local iterations',
+      caption: 'Local iterations τ each scheme allocated per global cycle.',
+      spec: tauSpec(run.cycles),
+    },
     {
       name: 'timeline',
       title: `Timeline of cycle ${cycle}`,
@@ -88,16 +115,31 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
   for (const c of charts) {
     const written = await writeChart(outDir, c.name, c.spec, fonts, c.maxPngWidthPx);
     files.push(...written.files);
-    reportCharts.push({ title: c.title, caption: c.caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) });
+    reportCharts.push({
+      title: c.title,
+      caption: c.caption,
+      svg: written.svg,
+      files: written.files.map((f) => path.basename(f)),
+    });
   }
   let realClock: { analysis: WallAnalysis; chart: ReportChart } | undefined;
   if (run.wallPhases) {
-    const timeScale = typeof run.config.time_scale === 'number' && run.config.time_scale > 0 ? run.config.time_scale : 1;
+    const timeScale =
+      typeof run.config.time_scale === 'number' && run.config.time_scale > 0 ? run.config.time_scale : 1;
     const analysis = analyseWallPhases(run.wallPhases, run.learners, timeScale);
     const written = await writeChart(outDir, 'wall_phases', wallPhasesSpec(analysis), fonts);
     files.push(...written.files);
-    const caption = 'Each learner-phase of every cycle: measured wall time divided by its emulated time × time scale (log scale); dots right of the dashed rule ran slower than emulated.';
-    realClock = { analysis, chart: { title: 'Real clock: wall versus emulated time', caption, svg: written.svg, files: written.files.map((f) => path.basename(f)) } };
+    const caption =
+      'Each learner-phase of every cycle: measured wall time divided by its emulated time × time scale (log scale); dots right of the dashed rule ran slower than emulated.';
+    realClock = {
+      analysis,
+      chart: {
+        title: 'Real clock: wall versus emulated time',
+        caption,
+        svg: written.svg,
+        files: written.files.map((f) => path.basename(f)),
+      },
+    };
   }
   const html = buildReportHtml({
     runName: path.basename(path.resolve(runDir)),
@@ -120,7 +162,9 @@ export async function renderRunReport(runDir: string, opts: RunReportOptions = {
 /** What a report of a run without summary.json covers. */
 export function inProgressText(runDir: string, config: Record<string, unknown>, cycles: CycleRow[]): string {
   const planned = typeof config.cycles === 'number' ? ` of ${config.cycles}` : '';
-  const done = orderSchemes(cycles.map((c) => c.scheme)).map((s) => `${schemeLabel(s)} ${Math.max(...cycles.filter((c) => c.scheme === s).map((c) => c.cycle))}${planned}`);
+  const done = orderSchemes(cycles.map((c) => c.scheme)).map(
+    (s) => `${schemeLabel(s)} ${Math.max(...cycles.filter((c) => c.scheme === s).map((c) => c.cycle))}${planned}`,
+  );
   return (
     `No summary.json yet: the run is still going (or was killed before it could write one; continue it with npm run experiment -- --resume ${runDir}). ` +
     `This report covers the cycles completed so far: ${done.join(', ')}; the summary is computed from cycles.csv and learners.csv.`
@@ -147,7 +191,9 @@ export function timelineCaption(cycle: number, deadlineS: number, config: Record
   const jitter = typeof config.speed_jitter === 'number' && config.speed_jitter > 0;
   return (
     `Emulated time of each learner in global cycle ${cycle}: receive, compute τ local iterations, send back; red dashed rule = deadline T = ${deadlineS} s.` +
-    (jitter ? ' With --speed-jitter, the f_k on each row is the speed that learner really had in this cycle, not its profile.' : '')
+    (jitter
+      ? ' With --speed-jitter, the f_k on each row is the speed that learner really had in this cycle, not its profile.'
+      : '')
   );
 }
 
@@ -161,7 +207,9 @@ export function accuracyTimeCaption(cycles: CycleRow[], deadlineS: number): stri
   return (
     `Test accuracy against the emulated clock at the end of each global cycle; emulated time used: ` +
     ends.map((e) => `${schemeLabel(e.s)} ${roundNumber(e.timeS)} s in ${e.cycle} cycles`).join(', ') +
-    (longer ? ` — some cycles lasted longer than T = ${roundNumber(deadlineS)} s (--late wait), so compare the schemes on this axis, not per cycle.` : ` (every cycle lasted T = ${roundNumber(deadlineS)} s).`)
+    (longer
+      ? ` — some cycles lasted longer than T = ${roundNumber(deadlineS)} s (--late wait), so compare the schemes on this axis, not per cycle.`
+      : ` (every cycle lasted T = ${roundNumber(deadlineS)} s).`)
   );
 }
 

@@ -7,7 +7,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { formatCsvCell } from '../run-folder/csv.ts';
-import { accuracyTargetText, ACCURACY_TARGETS, cycleRowCells, CYCLES_HEADER, cyclesToKey } from '../run-folder/schema.ts';
+import {
+  accuracyTargetText,
+  ACCURACY_TARGETS,
+  cycleRowCells,
+  CYCLES_HEADER,
+  cyclesToKey,
+} from '../run-folder/schema.ts';
 import { CHART_CONFIG, LINE_CHART_SIZE } from './chart-style.ts';
 import { ReportInputError } from './errors.ts';
 import { percent } from './format.ts';
@@ -27,20 +33,33 @@ export interface OverlayRun {
 /** Names that tell the runs apart: the folder name, or parent/name when two folders share a name. */
 export function runNames(dirs: readonly string[]): string[] {
   const base = dirs.map((d) => path.basename(path.resolve(d)));
-  const named = base.map((b, i) => (base.filter((x) => x === b).length > 1 ? path.join(path.basename(path.dirname(path.resolve(dirs[i]))), b) : b));
+  const named = base.map((b, i) =>
+    base.filter((x) => x === b).length > 1 ? path.join(path.basename(path.dirname(path.resolve(dirs[i]))), b) : b,
+  );
   return named.map((n, i) => (named.indexOf(n) === i ? n : `${n} (${i + 1})`));
 }
 
 /** Every run's cycles.csv rows, `run` first. */
 export function overlayCsv(runs: readonly OverlayRun[]): string {
-  const lines = runs.flatMap((r) => r.data.cycles.map((row) => [r.name, ...CYCLES_HEADER.map((h) => cycleRowCells(row)[h])].map(formatCsvCell).join(',')));
+  const lines = runs.flatMap((r) =>
+    r.data.cycles.map((row) =>
+      [r.name, ...CYCLES_HEADER.map((h) => cycleRowCells(row)[h])].map(formatCsvCell).join(','),
+    ),
+  );
   return [['run', ...CYCLES_HEADER].join(','), ...lines].join('\n') + '\n';
 }
 
 /** Accuracy per cycle: colour = run, dash = scheme, dashed rules at the targets. */
 export function overlaySpec(runs: readonly OverlayRun[], targets: readonly number[]): TopLevelSpec {
   const schemes = orderSchemes(runs.flatMap((r) => r.data.cycles.map((c) => c.scheme))).map(schemeLabel);
-  const values = runs.flatMap((r) => r.data.cycles.map((c) => ({ run: r.name, scheme: schemeLabel(c.scheme), cycle: c.cycle, value: c.testAccuracy * 100 })));
+  const values = runs.flatMap((r) =>
+    r.data.cycles.map((c) => ({
+      run: r.name,
+      scheme: schemeLabel(c.scheme),
+      cycle: c.cycle,
+      value: c.testAccuracy * 100,
+    })),
+  );
   const levels = targetPercents(targets);
   const lower = Math.max(0, Math.floor(Math.min(...values.map((v) => v.value), Math.min(...levels) - 1) - 0.5));
   const yScale = { domain: [lower, 100], nice: false, zero: false };
@@ -53,11 +72,22 @@ export function overlaySpec(runs: readonly OverlayRun[], targets: readonly numbe
       {
         data: { values: levels.map((level, i) => ({ level, label: `${level} %`, above: i === levels.length - 1 })) },
         layer: [
-          { mark: { type: 'rule', strokeDash: [4, 4], color: '#555555', strokeWidth: 1.5 }, encoding: { y: { field: 'level', type: 'quantitative', scale: yScale } } },
+          {
+            mark: { type: 'rule', strokeDash: [4, 4], color: '#555555', strokeWidth: 1.5 },
+            encoding: { y: { field: 'level', type: 'quantitative', scale: yScale } },
+          },
           // Close levels (96.67 %, 97 %): the top label above its rule, the others below.
           ...[true, false].map((above) => ({
             transform: [{ filter: `datum.above === ${above}` }],
-            mark: { type: 'text', align: 'left', baseline: above ? 'bottom' : 'top', x: 4, dy: above ? -2 : 2, fontSize: 12, color: '#333333' },
+            mark: {
+              type: 'text',
+              align: 'left',
+              baseline: above ? 'bottom' : 'top',
+              x: 4,
+              dy: above ? -2 : 2,
+              fontSize: 12,
+              color: '#333333',
+            },
             encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } },
           })),
         ],
@@ -65,10 +95,37 @@ export function overlaySpec(runs: readonly OverlayRun[], targets: readonly numbe
       {
         data: { values },
         encoding: {
-          x: { field: 'cycle', type: 'quantitative', title: 'global cycle', scale: { domain: [1, Math.max(2, maxCycle)], nice: false }, axis: { tickMinStep: 1, format: 'd' } },
+          x: {
+            field: 'cycle',
+            type: 'quantitative',
+            title: 'global cycle',
+            scale: { domain: [1, Math.max(2, maxCycle)], nice: false },
+            axis: { tickMinStep: 1, format: 'd' },
+          },
           y: { field: 'value', type: 'quantitative', title: 'test accuracy (%)', scale: yScale },
           color: { field: 'run', type: 'nominal', title: 'run', legend: { orient: 'right' } },
-          strokeDash: { field: 'scheme', type: 'nominal', title: 'scheme', scale: { domain: schemes, range: [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3], [4, 2], [6, 2, 1, 2]] }, legend: { orient: 'right', symbolType: 'stroke', symbolSize: 500, encode: { symbols: { update: { stroke: { value: '#333333' }, strokeWidth: { value: 2.5 } } } } } },
+          strokeDash: {
+            field: 'scheme',
+            type: 'nominal',
+            title: 'scheme',
+            scale: {
+              domain: schemes,
+              range: [
+                [1, 0],
+                [8, 4],
+                [2, 3],
+                [12, 3, 2, 3],
+                [4, 2],
+                [6, 2, 1, 2],
+              ],
+            },
+            legend: {
+              orient: 'right',
+              symbolType: 'stroke',
+              symbolSize: 500,
+              encode: { symbols: { update: { stroke: { value: '#333333' }, strokeWidth: { value: 2.5 } } } },
+            },
+          },
           detail: { field: 'scheme', type: 'nominal' },
         },
         layer: [{ mark: { type: 'line', strokeWidth: 2.5 } }, { mark: { type: 'point', filled: true, size: 45 } }],
@@ -78,17 +135,32 @@ export function overlaySpec(runs: readonly OverlayRun[], targets: readonly numbe
 }
 
 function overlayHtml(runs: readonly OverlayRun[], targets: readonly number[], svg: string, files: string[]): string {
-  const head = ['run', 'scheme', 'cycles', 'final accuracy', ...targets.map((t) => `cycles to ${accuracyTargetText(t)}`)];
+  const head = [
+    'run',
+    'scheme',
+    'cycles',
+    'final accuracy',
+    ...targets.map((t) => `cycles to ${accuracyTargetText(t)}`),
+  ];
   const rows = runs.flatMap((r) =>
     orderSchemes(Object.keys(r.data.summary.schemes)).map((scheme) => {
       const s = r.data.summary.schemes[scheme];
       const own = r.data.cycles.filter((c) => c.scheme === scheme);
       const reached = (t: number) => s[cyclesToKey(t)] ?? null;
-      return [r.name + (r.data.inProgress ? ' (in progress)' : ''), schemeLabel(scheme), String(own.length), s.final_accuracy === null ? 'not run' : percent(s.final_accuracy), ...targets.map((t) => String(reached(t) ?? 'not reached'))];
+      return [
+        r.name + (r.data.inProgress ? ' (in progress)' : ''),
+        schemeLabel(scheme),
+        String(own.length),
+        s.final_accuracy === null ? 'not run' : percent(s.final_accuracy),
+        ...targets.map((t) => String(reached(t) ?? 'not reached')),
+      ];
     }),
   );
   const cell = (c: string, tag: string) => `<${tag}>${escapeHtml(c)}</${tag}>`;
-  const lines = runs.map((r) => `<li><strong>${escapeHtml(r.name)}</strong>: ${escapeHtml(headline(r.data.cycles, targets) ?? 'no cycles yet')}</li>`);
+  const lines = runs.map(
+    (r) =>
+      `<li><strong>${escapeHtml(r.name)}</strong>: ${escapeHtml(headline(r.data.cycles, targets) ?? 'no cycles yet')}</li>`,
+  );
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>MEL runs compared</title>
 <style>body{font-family:system-ui,"DejaVu Sans",sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#222}
@@ -103,16 +175,26 @@ td:first-child,td:nth-child(2),th{text-align:left}svg{max-width:100%;height:auto
 }
 
 /** Load every run (in progress too), then write cycles.csv, accuracy.svg/png and report.html into outDir. */
-export async function renderOverlay(dirs: readonly string[], opts: FontOptions & { outDir: string; targets?: number[] }): Promise<{ files: string[]; runs: OverlayRun[] }> {
+export async function renderOverlay(
+  dirs: readonly string[],
+  opts: FontOptions & { outDir: string; targets?: number[] },
+): Promise<{ files: string[]; runs: OverlayRun[] }> {
   const clash = dirs.find((d) => path.resolve(d) === path.resolve(opts.outDir));
-  if (clash !== undefined) throw new ReportInputError(`--out ${opts.outDir} is one of the run folders; its cycles.csv would be replaced — choose another --out`, clash);
+  if (clash !== undefined)
+    throw new ReportInputError(
+      `--out ${opts.outDir} is one of the run folders; its cycles.csv would be replaced — choose another --out`,
+      clash,
+    );
   const names = runNames(dirs);
   const runs: OverlayRun[] = [];
   for (const [i, dir] of dirs.entries()) runs.push({ name: names[i], data: await loadRunFolder(dir, opts.targets) });
   const targets = opts.targets ?? runs[0].data.targets ?? [...ACCURACY_TARGETS];
   for (const r of runs.slice(1))
     if (!opts.targets && r.data.targets.join() !== targets.join())
-      throw new ReportInputError(`${dirs[runs.indexOf(r)]}: its accuracy targets (${r.data.targets.join(',')}) differ from ${dirs[0]}'s (${targets.join(',')}); choose with --targets`, dirs[runs.indexOf(r)]);
+      throw new ReportInputError(
+        `${dirs[runs.indexOf(r)]}: its accuracy targets (${r.data.targets.join(',')}) differ from ${dirs[0]}'s (${targets.join(',')}); choose with --targets`,
+        dirs[runs.indexOf(r)],
+      );
   await mkdir(opts.outDir, { recursive: true });
   const { svg, png } = await renderChart(overlaySpec(runs, targets), opts);
   const files = ['cycles.csv', 'accuracy.svg', 'accuracy.png', 'report.html'].map((f) => path.join(opts.outDir, f));

@@ -45,7 +45,10 @@ export function svgWidthPx(svg: string): number | null {
 /** `maxWidthPx`: zoom down (never below 1×) so a wide chart does not become a huge, sparse PNG. */
 export function svgToPng(svg: string, fonts: FontOptions = {}, zoom = PNG_ZOOM, maxWidthPx?: number): Buffer {
   const width = svgWidthPx(svg);
-  const fit = maxWidthPx !== undefined && width !== null && width * zoom > maxWidthPx ? Math.round(Math.max(width, maxWidthPx)) : undefined;
+  const fit =
+    maxWidthPx !== undefined && width !== null && width * zoom > maxWidthPx
+      ? Math.round(Math.max(width, maxWidthPx))
+      : undefined;
   return new Resvg(svg, resvgOptions(fonts, zoom, fit)).render().asPng();
 }
 
@@ -56,7 +59,8 @@ export function canRenderText(fonts: FontOptions = {}): boolean {
   const key = JSON.stringify([fonts.systemFonts ?? true, fonts.fontFiles ?? []]);
   const cached = probeCache.get(key);
   if (cached !== undefined) return cached;
-  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="80" height="30"><text x="4" y="22" font-family="sans-serif" font-size="20">Ag</text></svg>';
+  const svg =
+    '<svg xmlns="http://www.w3.org/2000/svg" width="80" height="30"><text x="4" y="22" font-family="sans-serif" font-size="20">Ag</text></svg>';
   const pixels = new Resvg(svg, resvgOptions(fonts, 1)).render().pixels;
   let inked = false;
   for (let i = 3; i < pixels.length && !inked; i += 4) inked = pixels[i - 3] < 128; // dark text on white
@@ -68,7 +72,11 @@ export const NO_FONT_WARNING =
   'no font could be loaded for the PNG charts, so their text is missing (the SVG charts and report.html are fine); ' +
   'install a font package (e.g. Debian fonts-dejavu-core) or pass a .ttf file with --font';
 
-export async function renderChart(spec: TopLevelSpec, fonts: FontOptions = {}, maxPngWidthPx?: number): Promise<{ svg: string; png: Buffer }> {
+export async function renderChart(
+  spec: TopLevelSpec,
+  fonts: FontOptions = {},
+  maxPngWidthPx?: number,
+): Promise<{ svg: string; png: Buffer }> {
   const svg = await specToSvg(spec);
   return { svg, png: svgToPng(svg, fonts, PNG_ZOOM, maxPngWidthPx) };
 }

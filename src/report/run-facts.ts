@@ -16,7 +16,8 @@ type Json = Record<string, unknown>;
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const obj = (v: unknown): Json | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
+const obj = (v: unknown): Json | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
 
 /** The engine that really trained: config.json `engine_used` (older runs: `backend_used`), else summary.json `engine` (older: `backend`). */
 export function engineUsed(config: Json, summary: Json): string | undefined {
@@ -45,51 +46,97 @@ export function headerFacts(config: Json, summary: Json): Fact[] {
   add('deadline', T === undefined ? undefined : `T = ${roundNumber(T)} s`);
   const cycles = num(config.cycles);
   add('global cycles', cycles === undefined ? undefined : `${cycles} per scheme`);
-  if (Array.isArray(config.schemes)) add('schemes', orderSchemes(config.schemes.map(String)).map(schemeLabel).join(', '));
+  if (Array.isArray(config.schemes))
+    add('schemes', orderSchemes(config.schemes.map(String)).map(schemeLabel).join(', '));
 
   const scenario = str(config.scenario);
   const alpha = num(config.alpha);
-  if (scenario === 'federated') add('scenario', alpha === undefined ? 'federated, IID shards' : `federated, non-IID shards (Dirichlet α = ${roundNumber(alpha)})`);
+  if (scenario === 'federated')
+    add(
+      'scenario',
+      alpha === undefined ? 'federated, IID shards' : `federated, non-IID shards (Dirichlet α = ${roundNumber(alpha)})`,
+    );
   else if (scenario === 'parallel') add('scenario', 'task-parallel (the orchestrator ships each batch)');
   else add('scenario', scenario);
 
   const d = num(config.train_samples);
   const test = testSamples(config);
-  const data = [d === undefined ? '' : `d = ${groupThousands(d)} training samples`, test === undefined ? '' : `${groupThousands(test)} test images`].filter(Boolean);
+  const data = [
+    d === undefined ? '' : `d = ${groupThousands(d)} training samples`,
+    test === undefined ? '' : `${groupThousands(test)} test images`,
+  ].filter(Boolean);
   add('data', data.length ? data.join(', ') : undefined);
   add('model', modelText(config));
   const training = [
     num(config.minibatch) === undefined ? '' : `mini-batch ${config.minibatch}`,
     num(config.lr) === undefined ? '' : `learning rate ${config.lr}`,
-    config.local_iteration === 'epoch' ? 'local iteration = one epoch over d_k' : config.local_iteration === 'step' ? 'local iteration = one mini-batch step' : '',
+    config.local_iteration === 'epoch'
+      ? 'local iteration = one epoch over d_k'
+      : config.local_iteration === 'step'
+        ? 'local iteration = one mini-batch step'
+        : '',
   ].filter(Boolean);
   add('training', training.length ? training.join(', ') : undefined);
 
   const clock = str(config.clock);
   const scale = num(config.time_scale);
-  if (clock === 'real') add('clock', `real${scale === undefined ? '' : `, time scale ${roundNumber(scale)} (an emulated second lasts ${roundNumber(scale)} s of wall time)`}`);
+  if (clock === 'real')
+    add(
+      'clock',
+      `real${scale === undefined ? '' : `, time scale ${roundNumber(scale)} (an emulated second lasts ${roundNumber(scale)} s of wall time)`}`,
+    );
   else if (clock === 'virtual') add('clock', 'virtual (emulated time, nothing sleeps)');
   else add('clock', clock);
 
   const late = str(config.late);
-  add('late learners', late === 'drop' ? 'dropped from the average (--late drop)' : late === 'wait' ? 'waited for; the cycle lasts longer (--late wait)' : late);
+  add(
+    'late learners',
+    late === 'drop'
+      ? 'dropped from the average (--late drop)'
+      : late === 'wait'
+        ? 'waited for; the cycle lasts longer (--late wait)'
+        : late,
+  );
   const jitter = num(config.speed_jitter);
-  if (jitter !== undefined) add('speed jitter', jitter === 0 ? 'none (devices exactly as profiled)' : `σ = ${roundNumber(jitter)} (log-normal factor on speed and rate, per learner and cycle)`);
+  if (jitter !== undefined)
+    add(
+      'speed jitter',
+      jitter === 0
+        ? 'none (devices exactly as profiled)'
+        : `σ = ${roundNumber(jitter)} (log-normal factor on speed and rate, per learner and cycle)`,
+    );
 
   const world = worldText(config);
   if (world !== undefined) add('world', world);
   const csi = str(config.csi);
   if (csi !== undefined)
-    add('allocator knows', csi === 'profile' ? 'the static profile (--csi profile)' : csi === 'last' ? "each learner's measurement from its previous cycle (--csi last; allocated every cycle)" : "this cycle's true values (--csi perfect, an oracle)");
-  if ((config.schemes as unknown[] | undefined)?.includes('robust') && num(config.epsilon) !== undefined) add('robust', `planned miss probability ≤ ε = ${roundNumber(num(config.epsilon)!)} per learner`);
+    add(
+      'allocator knows',
+      csi === 'profile'
+        ? 'the static profile (--csi profile)'
+        : csi === 'last'
+          ? "each learner's measurement from its previous cycle (--csi last; allocated every cycle)"
+          : "this cycle's true values (--csi perfect, an oracle)",
+    );
+  if ((config.schemes as unknown[] | undefined)?.includes('robust') && num(config.epsilon) !== undefined)
+    add('robust', `planned miss probability ≤ ε = ${roundNumber(num(config.epsilon)!)} per learner`);
 
   // Per-learner τ_k, aggregation and energy (absent in runs from before them).
   const schemes = Array.isArray(config.schemes) ? config.schemes.map(String) : [];
   const staleness = config.max_staleness;
   if ((schemes.includes('async') || schemes.includes('energy')) && (staleness === null || num(staleness) !== undefined))
-    add('per-learner τ_k', staleness === null ? 'each learner fills its cycle (staleness unbounded)' : `each learner fills its cycle, τ_k ≤ τ* + ${staleness} (--max-staleness)`);
+    add(
+      'per-learner τ_k',
+      staleness === null
+        ? 'each learner fills its cycle (staleness unbounded)'
+        : `each learner fills its cycle, τ_k ≤ τ* + ${staleness} (--max-staleness)`,
+    );
   const aggregate = str(config.aggregate);
-  if (aggregate !== undefined) add('aggregation', aggregate === 'fednova' ? 'FedNova (each update divided by its τ_k, Wang et al. 2020)' : 'FedAvg (weights ∝ d_k)');
+  if (aggregate !== undefined)
+    add(
+      'aggregation',
+      aggregate === 'fednova' ? 'FedNova (each update divided by its τ_k, Wang et al. 2020)' : 'FedAvg (weights ∝ d_k)',
+    );
   const budget = num(obj(config.energy)?.budget_j);
   if (budget !== undefined) add('energy budget', `${roundNumber(budget)} J per learner and cycle (--energy-j)`);
 
@@ -103,7 +150,8 @@ export function headerFacts(config: Json, summary: Json): Fact[] {
 
   const used = engineUsed(config, summary);
   const requested = str(config.engine) ?? str(config.backend);
-  if (used !== undefined) add('engine', requested !== undefined && requested !== used ? `${used} (requested: ${requested})` : used);
+  if (used !== undefined)
+    add('engine', requested !== undefined && requested !== used ? `${used} (requested: ${requested})` : used);
   else if (requested !== undefined) add('engine', `not recorded (requested: ${requested})`);
   add('seed', num(config.seed) === undefined ? undefined : String(config.seed));
   const commit = str(config.git_commit);
@@ -117,7 +165,9 @@ function modelText(config: Record<string, unknown>): string | undefined {
   if (model === undefined) return undefined;
   const params = obj(config.params);
   const [size, compute] = [num(params?.model_params), num(params?.flops_per_sample)];
-  return size === undefined || compute === undefined ? model : `${model}: S_m = ${groupThousands(size)} parameters, C_m = ${groupThousands(compute)} FLOP per sample`;
+  return size === undefined || compute === undefined
+    ? model
+    : `${model}: S_m = ${groupThousands(size)} parameters, C_m = ${groupThousands(compute)} FLOP per sample`;
 }
 
 /** The changing world of config.json, or undefined for runs from before it (or a static one). */
@@ -131,14 +181,19 @@ function worldText(config: Record<string, unknown>): string | undefined {
   const speed = num(config.speed_mps);
   if (speed) parts.push(`random waypoint at ${roundNumber(speed)} m/s`);
   const p = num(config.availability);
-  if (p !== undefined && p < 1) parts.push(`on with probability ${roundNumber(p)} (mean on-run ${roundNumber(num(config.mean_on_cycles) ?? NaN)} cycles)`);
+  if (p !== undefined && p < 1)
+    parts.push(
+      `on with probability ${roundNumber(p)} (mean on-run ${roundNumber(num(config.mean_on_cycles) ?? NaN)} cycles)`,
+    );
   if (parts.length === 0) return config.fading === undefined ? undefined : 'static (only --speed-jitter varies)';
   return parts.join(', ') + ' — drawn per learner and cycle, seeded, the same for every scheme';
 }
 
 function killText(k: unknown): string {
   const o = obj(k);
-  return o && num(o.learner) !== undefined && num(o.cycle) !== undefined ? `learner ${o.learner} killed in cycle ${o.cycle} (--fail ${o.learner}@${o.cycle})` : '';
+  return o && num(o.learner) !== undefined && num(o.cycle) !== undefined
+    ? `learner ${o.learner} killed in cycle ${o.cycle} (--fail ${o.learner}@${o.cycle})`
+    : '';
 }
 
 export interface FleetRow {
@@ -169,7 +224,8 @@ export function fleetTable(config: Json, learners: LearnerRow[]): FleetTable {
     for (const l of config.fleet) {
       const o = obj(l);
       const id = num(o?.id);
-      if (o && id !== undefined) profiles.set(id, { f: num(o.f_hz), distance: num(o.distance_m), rate: num(o.rate_bps) });
+      if (o && id !== undefined)
+        profiles.set(id, { f: num(o.f_hz), distance: num(o.distance_m), rate: num(o.rate_bps) });
     }
   const batch = new Map<string, number>(); // `${scheme}|${learner}` → d_k of the earliest cycle
   const firstCycle = new Map<string, number>();
@@ -193,7 +249,9 @@ export function fleetTable(config: Json, learners: LearnerRow[]): FleetTable {
         return b === undefined ? '—' : groupThousands(b);
       }),
     }));
-  const totals = schemes.map((s) => groupThousands([...batch.entries()].filter(([k]) => k.startsWith(`${s}|`)).reduce((sum, [, b]) => sum + b, 0)));
+  const totals = schemes.map((s) =>
+    groupThousands([...batch.entries()].filter(([k]) => k.startsWith(`${s}|`)).reduce((sum, [, b]) => sum + b, 0)),
+  );
   return { schemes, rows, totals };
 }
 
@@ -229,7 +287,12 @@ const LABELS: Record<string, string> = {
 };
 
 // The same key means the request in config.json and what ran in summary.json.
-const CONFIG_LABELS: Record<string, string> = { engine: 'engine requested', backend: 'tfjs backend requested', engine_used: 'engine used', backend_used: 'engine used' };
+const CONFIG_LABELS: Record<string, string> = {
+  engine: 'engine requested',
+  backend: 'tfjs backend requested',
+  engine_used: 'engine used',
+  backend_used: 'engine used',
+};
 const SUMMARY_LABELS: Record<string, string> = { engine: 'engine used', backend: 'engine used' };
 
 /** Unit suffixes of our JSON keys: strip them from the label and format the value with them. */
@@ -270,11 +333,14 @@ function plainValue(v: unknown): string {
 /** One key/value fact, the unit taken from the key's suffix. */
 export function describeField(key: string, value: unknown, labels: Record<string, string> = {}): Fact {
   const label = labels[key] ?? LABELS[key];
-  if (key === 'kill' && Array.isArray(value)) return { label: 'killed learners', value: value.length ? value.map(killText).join('; ') : 'none' };
+  if (key === 'kill' && Array.isArray(value))
+    return { label: 'killed learners', value: value.length ? value.map(killText).join('; ') : 'none' };
   for (const u of UNITS)
     if (u.re.test(key)) {
       const values = Array.isArray(value) ? value : [value];
-      const text = values.every((x) => typeof x === 'number') ? values.map((x) => u.format(x as number)).join(', ') : plainValue(value);
+      const text = values.every((x) => typeof x === 'number')
+        ? values.map((x) => u.format(x as number)).join(', ')
+        : plainValue(value);
       return { label: label ?? words(key.replace(u.re, u.label)), value: text };
     }
   return { label: label ?? words(key), value: plainValue(value) };
@@ -284,14 +350,22 @@ export function describeField(key: string, value: unknown, labels: Record<string
  * An object as tables: its scalar (and list) fields in one group titled `title`, each nested
  * object in a group of its own. `skip` names keys shown elsewhere (e.g. the fleet).
  */
-export function factGroups(title: string, value: Json, opts: { skip?: readonly string[]; groupTitles?: Record<string, string>; labels?: Record<string, string> } = {}): FactGroup[] {
+export function factGroups(
+  title: string,
+  value: Json,
+  opts: { skip?: readonly string[]; groupTitles?: Record<string, string>; labels?: Record<string, string> } = {},
+): FactGroup[] {
   const { skip = [], groupTitles = {}, labels = {} } = opts;
   const top: Fact[] = [];
   const nested: FactGroup[] = [];
   for (const [key, v] of Object.entries(value)) {
     if (skip.includes(key)) continue;
     const o = obj(v);
-    if (o) nested.push({ title: groupTitles[key] ?? words(key), facts: Object.entries(o).map(([k, x]) => describeField(k, x, labels)) });
+    if (o)
+      nested.push({
+        title: groupTitles[key] ?? words(key),
+        facts: Object.entries(o).map(([k, x]) => describeField(k, x, labels)),
+      });
     else top.push(describeField(key, v, labels));
   }
   return [...(top.length ? [{ title, facts: top }] : []), ...nested];
@@ -300,7 +374,11 @@ export function factGroups(title: string, value: Json, opts: { skip?: readonly s
 /** summary.json besides the per-scheme table: wall times, overhead, overruns, faults, connections. */
 export function summaryGroups(summary: RunSummary): FactGroup[] {
   const { schemes: _schemes, ...rest } = summary;
-  const groupTitles = { emulator_overhead: 'emulator overhead', overruns: 'real-clock overruns', hub: 'connections (hub)' };
+  const groupTitles = {
+    emulator_overhead: 'emulator overhead',
+    overruns: 'real-clock overruns',
+    hub: 'connections (hub)',
+  };
   return factGroups('run', rest, { groupTitles, labels: SUMMARY_LABELS });
 }
 
@@ -308,5 +386,9 @@ export function summaryGroups(summary: RunSummary): FactGroup[] {
 export function configGroups(config: Json): FactGroup[] {
   // Before the onnx engine, `backend` was the whole engine request (auto|wasm|cpu|…).
   const labels = 'engine' in config ? CONFIG_LABELS : { ...CONFIG_LABELS, backend: 'engine requested' };
-  return factGroups('run', config, { skip: ['fleet'], groupTitles: { params: 'physical parameters (params)' }, labels });
+  return factGroups('run', config, {
+    skip: ['fleet'],
+    groupTitles: { params: 'physical parameters (params)' },
+    labels,
+  });
 }

@@ -6,7 +6,16 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ReportInputError } from './errors.ts';
 import { parseCycles, parseLearners, parseWallPhases, validateSummary } from '../run-folder/read.ts';
-import { cyclesToKey, runTargets, timeToKey, type CycleRow, type LearnerRow, type RunSummaryRead, type SchemeSummary, type WallPhaseRow } from '../run-folder/schema.ts';
+import {
+  cyclesToKey,
+  runTargets,
+  timeToKey,
+  type CycleRow,
+  type LearnerRow,
+  type RunSummaryRead,
+  type SchemeSummary,
+  type WallPhaseRow,
+} from '../run-folder/schema.ts';
 import { summarizeScheme } from '../run-folder/summary.ts';
 
 export interface RunData {
@@ -36,7 +45,12 @@ async function readText(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'missing' : code === 'EISDIR' ? 'is a directory' : `unreadable (${code ?? (e as Error).message})`;
+    const why =
+      code === 'ENOENT'
+        ? 'missing'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : `unreadable (${code ?? (e as Error).message})`;
     throw new ReportInputError(`${file}: ${why}`, file);
   }
 }
@@ -64,14 +78,24 @@ export async function loadRunFolder(dir: string, requestedTargets?: number[]): P
   const config = await readJsonObject(file('config.json'));
   const deadlineS = config.T;
   if (typeof deadlineS !== 'number' || !(deadlineS > 0))
-    throw new ReportInputError(`${file('config.json')}: "T" (cycle deadline, s) must be a positive number, got ${JSON.stringify(deadlineS)}`, file('config.json'));
+    throw new ReportInputError(
+      `${file('config.json')}: "T" (cycle deadline, s) must be a positive number, got ${JSON.stringify(deadlineS)}`,
+      file('config.json'),
+    );
   const cycles = parseCycles(await readText(file('cycles.csv')), file('cycles.csv'));
-  if (cycles.length === 0) throw new ReportInputError(`${file('cycles.csv')}: no cycle rows yet (the run has not completed a cycle); try again after its first cycle`, file('cycles.csv'));
+  if (cycles.length === 0)
+    throw new ReportInputError(
+      `${file('cycles.csv')}: no cycle rows yet (the run has not completed a cycle); try again after its first cycle`,
+      file('cycles.csv'),
+    );
   const learners = parseLearners(await readText(file('learners.csv')), file('learners.csv'));
   const targets = requestedTargets ?? runTargets(config);
   const computed = summarizeRows(config, cycles, learners, targets);
   const saved = await readJsonObject(file('summary.json')).catch(orNullIfMissing);
-  const summary = saved === null ? { schemes: computed } : withTargets(validateSummary(saved, file('summary.json'), runTargets(config)), computed, targets);
+  const summary =
+    saved === null
+      ? { schemes: computed }
+      : withTargets(validateSummary(saved, file('summary.json'), runTargets(config)), computed, targets);
   // Only real-clock runs write wall_phases.csv.
   const wallText = await readText(file('wall_phases.csv')).catch(orNullIfMissing);
   const wallPhases = wallText === null ? null : parseWallPhases(wallText, file('wall_phases.csv'));
@@ -79,21 +103,41 @@ export async function loadRunFolder(dir: string, requestedTargets?: number[]): P
 }
 
 /** Each scheme's summary from the CSV rows (as the run computes summary.json), for config.json's schemes, else those in the rows. */
-function summarizeRows(config: Record<string, unknown>, cycles: CycleRow[], learners: LearnerRow[], targets: number[]): Record<string, SchemeSummary> {
+function summarizeRows(
+  config: Record<string, unknown>,
+  cycles: CycleRow[],
+  learners: LearnerRow[],
+  targets: number[],
+): Record<string, SchemeSummary> {
   const listed = Array.isArray(config.schemes) ? config.schemes.map(String) : [];
   const schemes = listed.length ? listed : [...new Set(cycles.map((c) => c.scheme))];
   const budget = (config.energy as { budget_j?: unknown } | undefined)?.budget_j;
   return Object.fromEntries(
-    schemes.map((s) => [s, summarizeScheme(cycles.filter((r) => r.scheme === s), learners.filter((r) => r.scheme === s), typeof budget === 'number' ? budget : null, targets)]),
+    schemes.map((s) => [
+      s,
+      summarizeScheme(
+        cycles.filter((r) => r.scheme === s),
+        learners.filter((r) => r.scheme === s),
+        typeof budget === 'number' ? budget : null,
+        targets,
+      ),
+    ]),
   );
 }
 
 /** summary.json as written, plus the cycles (and time) to any target it does not hold (report --targets), from the rows. */
-function withTargets(summary: RunSummaryRead, computed: Record<string, SchemeSummary>, targets: number[]): RunSummaryRead {
+function withTargets(
+  summary: RunSummaryRead,
+  computed: Record<string, SchemeSummary>,
+  targets: number[],
+): RunSummaryRead {
   const schemes = Object.fromEntries(
     Object.entries(summary.schemes).map(([name, s]) => {
       const extra = Object.fromEntries(
-        targets.flatMap((t) => [cyclesToKey(t), timeToKey(t)]).filter((k) => !(k in s) && computed[name] && k in computed[name]).map((k) => [k, computed[name][k as `cycles_to_${string}`]]),
+        targets
+          .flatMap((t) => [cyclesToKey(t), timeToKey(t)])
+          .filter((k) => !(k in s) && computed[name] && k in computed[name])
+          .map((k) => [k, computed[name][k as `cycles_to_${string}`]]),
       );
       return [name, { ...s, ...extra }];
     }),

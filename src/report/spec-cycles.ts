@@ -11,7 +11,13 @@ import { orderSchemes, schemeColorScale, schemeLabel } from './schemes.ts';
 /** Accuracy targets (fractions) as percent levels for a chart's rules. */
 export const targetPercents = (targets: readonly number[]) => targets.map((f) => Math.round(f * 10000) / 100);
 
-const DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3], [4, 2]];
+const DASHES = [
+  [1, 0],
+  [8, 4],
+  [2, 3],
+  [12, 3, 2, 3],
+  [4, 2],
+];
 
 interface Point {
   scheme: string;
@@ -68,7 +74,13 @@ function schemeLines(rows: CycleRow[], values: Point[], y: YAxis, x: XAxis = cyc
     encoding: {
       x,
       y: { field: 'value', type: 'quantitative' as const, ...y },
-      color: { field: 'scheme', type: 'nominal' as const, title: 'scheme', scale: { domain: scale.domain, range: scale.range }, legend },
+      color: {
+        field: 'scheme',
+        type: 'nominal' as const,
+        title: 'scheme',
+        scale: { domain: scale.domain, range: scale.range },
+        legend,
+      },
     },
     layer: [
       {
@@ -76,7 +88,13 @@ function schemeLines(rows: CycleRow[], values: Point[], y: YAxis, x: XAxis = cyc
         encoding: {
           // A different dash per scheme keeps overlapping lines apart;
           // same field and title ⇒ vega-lite merges colour and dash into one legend.
-          strokeDash: { field: 'scheme', type: 'nominal' as const, title: 'scheme', scale: { domain: scale.domain, range: DASHES }, legend },
+          strokeDash: {
+            field: 'scheme',
+            type: 'nominal' as const,
+            title: 'scheme',
+            scale: { domain: scale.domain, range: DASHES },
+            legend,
+          },
           strokeWidth: { condition: { test: isOptimal, value: 5 }, value: 2.5 },
         },
       },
@@ -105,7 +123,15 @@ function accuracyLayers(rows: CycleRow[], x: XAxis, targetFractions: readonly nu
     // The default levels are only 0.33 % apart: label the top one above its rule, the others below.
     ...[true, false].map((above) => ({
       data: { values: targets.filter((t) => t.above === above) },
-      mark: { type: 'text', align: 'left', baseline: above ? 'bottom' : 'top', x: 4, dy: above ? -2 : 2, fontSize: 12, color: '#333333' },
+      mark: {
+        type: 'text',
+        align: 'left',
+        baseline: above ? 'bottom' : 'top',
+        x: 4,
+        dy: above ? -2 : 2,
+        fontSize: 12,
+        color: '#333333',
+      },
       encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } },
     })),
     schemeLines(rows, values, { title: 'test accuracy (%)', scale: yScale }, x),
@@ -139,7 +165,11 @@ export function lossSpec(rows: CycleRow[]): TopLevelSpec {
     ...LINE_CHART_SIZE,
     config: CHART_CONFIG,
     title: { text: 'Test loss per global cycle' },
-    ...schemeLines(rows, points(rows, (r) => r.testLoss), { title: 'test loss (cross-entropy)', scale: { zero: false } }),
+    ...schemeLines(
+      rows,
+      points(rows, (r) => r.testLoss),
+      { title: 'test loss (cross-entropy)', scale: { zero: false } },
+    ),
   } as TopLevelSpec;
 }
 
@@ -154,6 +184,10 @@ export function tauSpec(rows: CycleRow[]): TopLevelSpec {
     ...LINE_CHART_SIZE,
     config: CHART_CONFIG,
     title: { text: 'Local iterations τ per global cycle' },
-    ...schemeLines(rows, points(rows, (r) => r.tau), y),
+    ...schemeLines(
+      rows,
+      points(rows, (r) => r.tau),
+      y,
+    ),
   } as TopLevelSpec;
 }

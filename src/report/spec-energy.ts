@@ -18,7 +18,10 @@ export interface EnergyBar {
 
 /** Mean energy per (scheme, learner) over the rows that carry it; empty for runs without energy columns. */
 export function energyBars(rows: LearnerRow[]): EnergyBar[] {
-  const acc = new Map<string, { scheme: string; learner: number; n: number; total: number; compute: number; radio: number }>();
+  const acc = new Map<
+    string,
+    { scheme: string; learner: number; n: number; total: number; compute: number; radio: number }
+  >();
   for (const r of rows) {
     if (r.energyJ === null) continue;
     const key = `${r.scheme}\u0000${r.learner}`;
@@ -32,7 +35,13 @@ export function energyBars(rows: LearnerRow[]): EnergyBar[] {
   const order = orderSchemes([...acc.values()].map((a) => a.scheme));
   return [...acc.values()]
     .sort((x, y) => order.indexOf(x.scheme) - order.indexOf(y.scheme) || x.learner - y.learner)
-    .map((a) => ({ scheme: a.scheme, learner: a.learner, meanJ: a.total / a.n, computeJ: a.compute / a.n, radioJ: a.radio / a.n }));
+    .map((a) => ({
+      scheme: a.scheme,
+      learner: a.learner,
+      meanJ: a.total / a.n,
+      computeJ: a.compute / a.n,
+      radioJ: a.radio / a.n,
+    }));
 }
 
 export function energySpec(bars: EnergyBar[], budgetJ: number | null): TopLevelSpec {
@@ -48,7 +57,13 @@ export function energySpec(bars: EnergyBar[], budgetJ: number | null): TopLevelS
       xOffset: { field: 'scheme', type: 'nominal', sort: scale.domain },
       // Short: a rotated axis title longer than the plot's height pushes the chart title up and leaves a blank gap.
       y: { field: 'meanJ', type: 'quantitative', title: 'energy per cycle (J)' },
-      color: { field: 'scheme', type: 'nominal', title: 'scheme', scale: { domain: scale.domain, range: scale.range }, legend: { orient: 'right' } },
+      color: {
+        field: 'scheme',
+        type: 'nominal',
+        title: 'scheme',
+        scale: { domain: scale.domain, range: scale.range },
+        legend: { orient: 'right' },
+      },
       tooltip: [
         { field: 'scheme' },
         { field: 'learner' },
@@ -61,12 +76,21 @@ export function energySpec(bars: EnergyBar[], budgetJ: number | null): TopLevelS
   const budget =
     budgetJ === null
       ? []
-      : [{ data: { values: [{ budget: budgetJ }] }, mark: { type: 'rule', strokeDash: [4, 4], color: '#555555', strokeWidth: 1.5 }, encoding: { y: { field: 'budget', type: 'quantitative' } } }];
+      : [
+          {
+            data: { values: [{ budget: budgetJ }] },
+            mark: { type: 'rule', strokeDash: [4, 4], color: '#555555', strokeWidth: 1.5 },
+            encoding: { y: { field: 'budget', type: 'quantitative' } },
+          },
+        ];
   return {
     width: Math.max(360, Math.min(1100, learners * schemes.length * 14)),
     height: 320,
     config: CHART_CONFIG,
-    title: { text: 'Energy per learner and cycle', subtitle: 'mean over cycles: compute κ·f²·τ_k·d_k·C_m plus radio P_tx·t_R (+ P_rx·t_S)' },
+    title: {
+      text: 'Energy per learner and cycle',
+      subtitle: 'mean over cycles: compute κ·f²·τ_k·d_k·C_m plus radio P_tx·t_R (+ P_rx·t_S)',
+    },
     layer: [bar, ...budget],
   } as TopLevelSpec;
 }

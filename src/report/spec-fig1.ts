@@ -9,7 +9,12 @@ import type { Fig1Row } from '../run-folder/schema.ts';
 import { orderSchemes, schemeColorScale, schemeLabel } from './schemes.ts';
 
 const isOptimal = `datum.scheme === '${schemeLabel('optimal')}'`;
-const DASHES = [[1, 0], [7, 4], [2, 3], [12, 3, 2, 3]];
+const DASHES = [
+  [1, 0],
+  [7, 4],
+  [2, 3],
+  [12, 3, 2, 3],
+];
 
 export function fig1Spec(rows: Fig1Row[], xAxis: 'K' | 'T'): TopLevelSpec {
   const fixed = xAxis === 'K' ? 'T' : 'K';
@@ -30,7 +35,11 @@ export function fig1Spec(rows: Fig1Row[], xAxis: 'K' | 'T'): TopLevelSpec {
     }));
   const colors = schemeColorScale(orderSchemes(rows.map((r) => r.scheme)));
   const spread = values.some((v) => v.tauMin !== null && v.tauMax !== null && v.tauMin < v.tauMax);
-  const subtitle = fig1Subtitle(Math.max(1, ...rows.map((r) => r.seeds)), spread, values.some((v) => v.partial));
+  const subtitle = fig1Subtitle(
+    Math.max(1, ...rows.map((r) => r.seeds)),
+    spread,
+    values.some((v) => v.partial),
+  );
 
   const x = {
     field: 'x',
@@ -39,12 +48,19 @@ export function fig1Spec(rows: Fig1Row[], xAxis: 'K' | 'T'): TopLevelSpec {
     scale: { zero: false, nice: false, padding: 10 },
     axis: xAxis === 'K' ? { tickMinStep: 1, format: 'd' } : {},
   };
-  const color = { field: 'scheme', type: 'nominal' as const, title: 'scheme', scale: colors, legend: { symbolType: 'circle', symbolOpacity: 1 } };
+  const color = {
+    field: 'scheme',
+    type: 'nominal' as const,
+    title: 'scheme',
+    scale: colors,
+    legend: { symbolType: 'circle', symbolOpacity: 1 },
+  };
   return {
     ...LINE_CHART_SIZE,
     config: CHART_CONFIG,
     title: {
-      text: xAxis === 'K' ? `(a) Local iterations τ vs number of learners K` : `(b) Local iterations τ vs cycle deadline T`,
+      text:
+        xAxis === 'K' ? `(a) Local iterations τ vs number of learners K` : `(b) Local iterations τ vs cycle deadline T`,
       subtitle,
     },
     data: { values },

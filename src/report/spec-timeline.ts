@@ -62,7 +62,11 @@ const MAX_REASON_CHARS = 60;
  * `missing`; for them a cause is named only when the fault plan proves it.
  */
 export function missingNote(r: LearnerRow, kills: readonly PlannedKill[] = []): string {
-  const reason = r.reason ?? (kills.some((k) => k.learner === r.learner && k.cycle === r.cycle) ? `killed (--fail ${r.learner}@${r.cycle})` : null);
+  const reason =
+    r.reason ??
+    (kills.some((k) => k.learner === r.learner && k.cycle === r.cycle)
+      ? `killed (--fail ${r.learner}@${r.cycle})`
+      : null);
   if (reason === null) return 'missing';
   return `missing: ${reason.length > MAX_REASON_CHARS ? reason.slice(0, MAX_REASON_CHARS - 1) + '…' : reason}`;
 }
@@ -92,7 +96,13 @@ export function timelinePanel(
     }
     const end = r.tTotalS ?? t;
     if (r.status === 'missing') notes.push({ row, atS: end, note: missingNote(r, kills), late: false });
-    else if (r.batch === 0) notes.push({ row, atS: end, note: r.reason === UNAVAILABLE_REASON ? 'offline this cycle (d = 0)' : 'sat out (d = 0)', late: false });
+    else if (r.batch === 0)
+      notes.push({
+        row,
+        atS: end,
+        note: r.reason === UNAVAILABLE_REASON ? 'offline this cycle (d = 0)' : 'sat out (d = 0)',
+        late: false,
+      });
     else if (late) notes.push({ row, atS: end, note: `late (+${(end - deadlineS).toFixed(2)} s)`, late: true });
   }
   return { scheme, tau, rows: rows.map(rowLabel), segments, notes };
@@ -103,15 +113,30 @@ export function defaultTimelineCycle(learners: LearnerRow[]): number | null {
   return learners.length ? Math.max(...learners.map((r) => r.cycle)) : null;
 }
 
-export function timelineSpec(learners: LearnerRow[], cycles: CycleRow[], cycle: number, deadlineS: number, kills: readonly PlannedKill[] = []): TopLevelSpec {
+export function timelineSpec(
+  learners: LearnerRow[],
+  cycles: CycleRow[],
+  cycle: number,
+  deadlineS: number,
+  kills: readonly PlannedKill[] = [],
+): TopLevelSpec {
   const schemes = orderSchemes([...cycles.map((c) => c.scheme), ...learners.map((r) => r.scheme)]);
   const panels = schemes.map((s) => timelinePanel(s, cycle, learners, cycles, deadlineS, kills));
-  const longest = Math.max(deadlineS, ...panels.flatMap((p) => [...p.segments.map((s) => s.endS), ...p.notes.map((n) => n.atS)]));
+  const longest = Math.max(
+    deadlineS,
+    ...panels.flatMap((p) => [...p.segments.map((s) => s.endS), ...p.notes.map((n) => n.atS)]),
+  );
   const domain = [0, longest * 1.15]; // room for the "late" labels right of the bars
   const x = { type: 'quantitative' as const, scale: { domain, nice: false }, title: 'emulated time in cycle (s)' };
 
   const panel = (p: TimelinePanel) => {
-    const y = { field: 'row', type: 'nominal' as const, title: null, scale: { domain: p.rows }, axis: { labelFontSize: 12, labelLimit: 400 } };
+    const y = {
+      field: 'row',
+      type: 'nominal' as const,
+      title: null,
+      scale: { domain: p.rows },
+      axis: { labelFontSize: 12, labelLimit: 400 },
+    };
     const empty = p.rows.length === 0;
     const rowPx = rowHeightPx(p.rows.length);
     return {
@@ -153,9 +178,21 @@ export function timelineSpec(learners: LearnerRow[], cycles: CycleRow[], cycle: 
         {
           data: { values: [{ T: deadlineS, label: `deadline T = ${deadlineS} s` }] },
           layer: [
-            { mark: { type: 'rule', color: LATE_COLOR, strokeWidth: 2, strokeDash: [6, 4] }, encoding: { x: { ...x, field: 'T' } } },
             {
-              mark: { type: 'text', align: 'right', baseline: 'bottom', dx: -4, y: -2, fontSize: 12, color: LATE_COLOR, fontWeight: 'bold' },
+              mark: { type: 'rule', color: LATE_COLOR, strokeWidth: 2, strokeDash: [6, 4] },
+              encoding: { x: { ...x, field: 'T' } },
+            },
+            {
+              mark: {
+                type: 'text',
+                align: 'right',
+                baseline: 'bottom',
+                dx: -4,
+                y: -2,
+                fontSize: 12,
+                color: LATE_COLOR,
+                fontWeight: 'bold',
+              },
               encoding: { x: { ...x, field: 'T' }, text: { field: 'label' } },
             },
           ],
@@ -166,7 +203,10 @@ export function timelineSpec(learners: LearnerRow[], cycles: CycleRow[], cycle: 
 
   return {
     config: CHART_CONFIG,
-    title: { text: `Where the time goes in global cycle ${cycle}`, subtitle: 'bars: receive → compute τ local iterations → send back; red outline = late (t_k > T)' },
+    title: {
+      text: `Where the time goes in global cycle ${cycle}`,
+      subtitle: 'bars: receive → compute τ local iterations → send back; red outline = late (t_k > T)',
+    },
     vconcat: panels.map(panel),
     spacing: 28,
     resolve: { scale: { color: 'shared' } },

@@ -8,7 +8,12 @@ import { CHART_CONFIG, LINE_CHART_SIZE } from './chart-style.ts';
 import type { LearnerRow, WallPhaseRow } from '../run-folder/schema.ts';
 import { orderSchemes, schemeColorScale, schemeLabel } from './schemes.ts';
 
-export const WALL_PHASES = ['receive (batch + model)', 'compute (training + padding)', 'of which real training', 'send back (model)'] as const;
+export const WALL_PHASES = [
+  'receive (batch + model)',
+  'compute (training + padding)',
+  'of which real training',
+  'send back (model)',
+] as const;
 export type WallPhase = (typeof WALL_PHASES)[number];
 
 /** One learner-phase: its emulated duration × time scale (the wall time it should take) and what it took. */
@@ -74,7 +79,8 @@ export function analyseWallPhases(wall: WallPhaseRow[], learners: LearnerRow[], 
     ];
     // A phase with no emulated length (a learner that sat out) has nothing to compare.
     for (const [phase, t, wallS] of pairs)
-      if (t !== null && t > 0 && wallS !== null) points.push({ scheme: w.scheme, cycle: w.cycle, learner: w.learner, phase, expectedS: t * timeScale, wallS });
+      if (t !== null && t > 0 && wallS !== null)
+        points.push({ scheme: w.scheme, cycle: w.cycle, learner: w.learner, phase, expectedS: t * timeScale, wallS });
   }
   const stats: PhaseStat[] = [];
   for (const scheme of orderSchemes(points.map((p) => p.scheme)))
@@ -107,7 +113,9 @@ export function analyseWallPhases(wall: WallPhaseRow[], learners: LearnerRow[], 
  * an overrun.
  */
 export function wallPhasesSpec(a: WallAnalysis): TopLevelSpec {
-  const values = a.points.filter((p) => p.wallS > 0).map((p) => ({ scheme: schemeLabel(p.scheme), phase: p.phase, ratio: p.wallS / p.expectedS }));
+  const values = a.points
+    .filter((p) => p.wallS > 0)
+    .map((p) => ({ scheme: schemeLabel(p.scheme), phase: p.phase, ratio: p.wallS / p.expectedS }));
   const ratios = values.map((v) => v.ratio);
   const domain = [Math.min(0.5, ...ratios) / 1.2, Math.max(2, ...ratios) * 1.2];
   const x = { field: 'ratio', type: 'quantitative' as const, scale: { type: 'log' as const, domain, nice: false } };
@@ -118,14 +126,20 @@ export function wallPhasesSpec(a: WallAnalysis): TopLevelSpec {
     config: CHART_CONFIG,
     title: {
       text: 'Real clock: measured wall time ÷ emulated time, per phase',
-      subtitle: [`emulated time × time scale ${a.timeScale} = the wall time a phase should take; 1 = on schedule, > 1 = slower`, 'one dot per learner and cycle'],
+      subtitle: [
+        `emulated time × time scale ${a.timeScale} = the wall time a phase should take; 1 = on schedule, > 1 = slower`,
+        'one dot per learner and cycle',
+      ],
     },
     layer: [
       {
         data: { values: [{ ratio: 1, label: 'on schedule' }] },
         layer: [
           { mark: { type: 'rule', color: '#555555', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { x } },
-          { mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, y: 2, fontSize: 12, color: '#333333' }, encoding: { x, text: { field: 'label' } } },
+          {
+            mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, y: 2, fontSize: 12, color: '#333333' },
+            encoding: { x, text: { field: 'label' } },
+          },
         ],
       },
       {
@@ -133,9 +147,21 @@ export function wallPhasesSpec(a: WallAnalysis): TopLevelSpec {
         mark: { type: 'point', filled: true, opacity: 0.75, size: 70 },
         encoding: {
           x: { ...x, title: 'wall ÷ (emulated × time scale), log scale' },
-          y: { field: 'phase', type: 'nominal', title: null, scale: { domain: [...WALL_PHASES] }, axis: { labelLimit: 300 } },
+          y: {
+            field: 'phase',
+            type: 'nominal',
+            title: null,
+            scale: { domain: [...WALL_PHASES] },
+            axis: { labelLimit: 300 },
+          },
           yOffset: { field: 'scheme', type: 'nominal', scale: { domain: colors.domain, paddingOuter: 0.6 } },
-          color: { field: 'scheme', type: 'nominal', title: 'scheme', scale: colors, legend: { symbolType: 'circle', symbolOpacity: 1 } },
+          color: {
+            field: 'scheme',
+            type: 'nominal',
+            title: 'scheme',
+            scale: colors,
+            legend: { symbolType: 'circle', symbolOpacity: 1 },
+          },
         },
       },
     ],

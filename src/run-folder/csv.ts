@@ -62,10 +62,19 @@ export function splitCsvLine(line: string): string[] {
  * `older`, the headers earlier versions wrote (their records lack the newer columns, which
  * FieldReader reads as empty). Blank lines are skipped; a header with no rows is zero records.
  */
-export function parseCsv(text: string, file: string, header: readonly string[], older: readonly (readonly string[])[] = []): CsvRecord[] {
+export function parseCsv(
+  text: string,
+  file: string,
+  header: readonly string[],
+  older: readonly (readonly string[])[] = [],
+): CsvRecord[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  if (lines.length === 0 || lines[0].trim() === '') throw new RunFileError(`${file}: empty file (expected header "${header.join(',')}")`, file);
-  const got = lines[0].split(',').map((h) => h.trim()).join(',');
+  if (lines.length === 0 || lines[0].trim() === '')
+    throw new RunFileError(`${file}: empty file (expected header "${header.join(',')}")`, file);
+  const got = lines[0]
+    .split(',')
+    .map((h) => h.trim())
+    .join(',');
   const columns = [header, ...older].find((h) => h.join(',') === got);
   if (!columns) throw new RunFileError(`${file}:1: header is "${lines[0]}", expected "${header.join(',')}"`, file);
   const records: CsvRecord[] = [];
@@ -78,7 +87,10 @@ export function parseCsv(text: string, file: string, header: readonly string[], 
       throw new RunFileError(`${file}:${n + 1}: ${(e as Error).message}`, file);
     }
     if (fields.length !== columns.length)
-      throw new RunFileError(`${file}:${n + 1}: ${fields.length} fields, expected ${columns.length} (${columns.join(',')})`, file);
+      throw new RunFileError(
+        `${file}:${n + 1}: ${fields.length} fields, expected ${columns.length} (${columns.join(',')})`,
+        file,
+      );
     const values: Record<string, string> = {};
     columns.forEach((h, i) => (values[h] = fields[i]));
     records.push({ line: n + 1, values });
@@ -94,7 +106,10 @@ export class FieldReader {
   ) {}
 
   private fail(column: string, why: string): never {
-    throw new RunFileError(`${this.file}:${this.record.line}: column ${column} ${why}, got "${this.record.values[column]}"`, this.file);
+    throw new RunFileError(
+      `${this.file}:${this.record.line}: column ${column} ${why}, got "${this.record.values[column]}"`,
+      this.file,
+    );
   }
 
   /** The trimmed value; a column the file's (older) header lacks reads as empty. */

@@ -41,7 +41,11 @@ export function migrateRunConfig<C extends object>(raw: C): C & ExperimentConfig
   const filled: Record<string, unknown> = { ...c };
   for (const [key, value] of Object.entries(BEFORE)) if (filled[key] === undefined) filled[key] = value;
   if (filled.hosts === undefined) filled.hosts = c.K;
-  const energy = c.energy ?? { kappa_j_per_cycle_hz2: DEFAULT_ENERGY_PARAMS.kappa_j_per_cycle_hz2, rx_power_w: DEFAULT_ENERGY_PARAMS.rx_power_w, budget_j: null };
+  const energy = c.energy ?? {
+    kappa_j_per_cycle_hz2: DEFAULT_ENERGY_PARAMS.kappa_j_per_cycle_hz2,
+    rx_power_w: DEFAULT_ENERGY_PARAMS.rx_power_w,
+    budget_j: null,
+  };
   filled.energy = energy;
   const faults: Partial<ExperimentConfig['faults']> = c.faults ?? {};
   filled.faults = { kill: faults.kill ?? [], drop_prob: faults.drop_prob ?? 0, kill_host: faults.kill_host ?? [] };

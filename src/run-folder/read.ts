@@ -88,7 +88,11 @@ function learnerStatus(r: FieldReader, rec: CsvRecord, file: string): LearnerSta
   }
   const late = r.oneOf('late', ['0', '1'] as const);
   const missing = r.oneOf('missing', ['0', '1'] as const);
-  if (late === '1' && missing === '1') throw new RunFileError(`${file}:${rec.line}: late and missing are both 1; a learner is late or missing, not both`, file);
+  if (late === '1' && missing === '1')
+    throw new RunFileError(
+      `${file}:${rec.line}: late and missing are both 1; a learner is late or missing, not both`,
+      file,
+    );
   return missing === '1' ? 'missing' : late === '1' ? 'late' : 'on-time';
 }
 
@@ -136,8 +140,15 @@ const SUMMARY_FIELDS: [key: string, nullable: boolean][] = [
 ];
 
 /** `targets`: the run's accuracy targets (runTargets of its config.json); each needs its cycles_to_* key. */
-export function validateSummary(value: Record<string, unknown>, file: string, targets: readonly number[] = ACCURACY_TARGETS): RunSummaryRead {
-  const fields: [string, boolean][] = [...SUMMARY_FIELDS, ...targets.map((t): [string, boolean] => [cyclesToKey(t), true])];
+export function validateSummary(
+  value: Record<string, unknown>,
+  file: string,
+  targets: readonly number[] = ACCURACY_TARGETS,
+): RunSummaryRead {
+  const fields: [string, boolean][] = [
+    ...SUMMARY_FIELDS,
+    ...targets.map((t): [string, boolean] => [cyclesToKey(t), true]),
+  ];
   const schemes = value.schemes;
   if (schemes === null || typeof schemes !== 'object' || Array.isArray(schemes))
     throw new RunFileError(`${file}: "schemes" must be an object keyed by scheme name`, file);
@@ -146,7 +157,10 @@ export function validateSummary(value: Record<string, unknown>, file: string, ta
     const o = s as Record<string, unknown>;
     for (const [k, nullable] of fields)
       if (typeof o[k] !== 'number' && !(nullable && o[k] === null))
-        throw new RunFileError(`${file}: schemes.${name}.${k} must be a number${nullable ? ' or null' : ''}, got ${JSON.stringify(o[k])}`, file);
+        throw new RunFileError(
+          `${file}: schemes.${name}.${k} must be a number${nullable ? ' or null' : ''}, got ${JSON.stringify(o[k])}`,
+          file,
+        );
     if (o.best_accuracy !== undefined && o.best_accuracy !== null && typeof o.best_accuracy !== 'number')
       throw new RunFileError(`${file}: schemes.${name}.best_accuracy must be a number or null`, file);
   }

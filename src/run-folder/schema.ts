@@ -19,8 +19,18 @@ import type { BackendPreference, EnginePreference } from '../nn/engine.ts';
  * given a batch; `unavailable_learners`: learners offline this cycle (availability, trace), who got nothing.
  */
 export const CYCLES_HEADER = [
-  'scheme', 'cycle', 'tau', 'test_accuracy', 'test_loss', 'emulated_time_s', 'max_learner_time_s', 'late_learners', 'wall_time_s',
-  'updates_aggregated', 'tasked_learners', 'unavailable_learners',
+  'scheme',
+  'cycle',
+  'tau',
+  'test_accuracy',
+  'test_loss',
+  'emulated_time_s',
+  'max_learner_time_s',
+  'late_learners',
+  'wall_time_s',
+  'updates_aggregated',
+  'tasked_learners',
+  'unavailable_learners',
 ] as const;
 
 /** cycles.csv as runs before the dynamics columns wrote it (committed runs still do): still read. */
@@ -34,8 +44,23 @@ export const CYCLES_HEADER_BEFORE_DYNAMICS = CYCLES_HEADER.slice(0, 9);
  * New columns go at the end: a resumed older file gets them appended (run-files.ts CsvAppender).
  */
 export const LEARNERS_HEADER = [
-  'scheme', 'cycle', 'learner', 'f_hz', 'rate_bps', 'batch', 't_send_s', 't_compute_s', 't_return_s', 't_total_s', 'late', 'reason',
-  'tau', 'energy_j', 'energy_compute_j', 'energy_radio_j', 'missing',
+  'scheme',
+  'cycle',
+  'learner',
+  'f_hz',
+  'rate_bps',
+  'batch',
+  't_send_s',
+  't_compute_s',
+  't_return_s',
+  't_total_s',
+  'late',
+  'reason',
+  'tau',
+  'energy_j',
+  'energy_compute_j',
+  'energy_radio_j',
+  'missing',
 ] as const;
 
 /** learners.csv before the `missing` column: `late` held 0, 1 or "missing". Still read. */
@@ -64,10 +89,28 @@ export const LEARNERS_HEADER_WITHOUT_TAU = LEARNERS_HEADER_LATE_OR_MISSING.slice
 export const LEARNERS_HEADER_WITHOUT_REASON = LEARNERS_HEADER_WITHOUT_TAU.slice(0, -1);
 
 /** wall_phases.csv (real clock only). */
-export const WALL_PHASES_HEADER = ['scheme', 'cycle', 'learner', 'wall_send_s', 'wall_compute_s', 'wall_return_s', 'train_wall_s', 'overrun_s'] as const;
+export const WALL_PHASES_HEADER = [
+  'scheme',
+  'cycle',
+  'learner',
+  'wall_send_s',
+  'wall_compute_s',
+  'wall_return_s',
+  'train_wall_s',
+  'overrun_s',
+] as const;
 
 /** tau_vs_K.csv and tau_vs_T.csv of `npm run fig1`. */
-export const FIG1_HEADER = ['scheme', 'K', 'T', 'tau_mean', 'tau_min', 'tau_max', 'feasible_fraction', 'seeds'] as const;
+export const FIG1_HEADER = [
+  'scheme',
+  'K',
+  'T',
+  'tau_mean',
+  'tau_min',
+  'tau_max',
+  'feasible_fraction',
+  'seeds',
+] as const;
 
 export interface CycleRow {
   scheme: string;
@@ -171,12 +214,15 @@ export function targetColumn(target: number): string {
 
 /** summary.json keys of a target: `cycles_to_96_67`, `emulated_time_to_96_67_s`. */
 export const cyclesToKey = (target: number): `cycles_to_${string}` => `cycles_to_${targetColumn(target)}`;
-export const timeToKey = (target: number): `emulated_time_to_${string}_s` => `emulated_time_to_${targetColumn(target)}_s`;
+export const timeToKey = (target: number): `emulated_time_to_${string}_s` =>
+  `emulated_time_to_${targetColumn(target)}_s`;
 
 /** The accuracy targets of a run: config.json `targets` (--targets), the defaults for runs from before it. */
 export function runTargets(config: { targets?: unknown }): number[] {
   const t = config.targets;
-  return Array.isArray(t) && t.length > 0 && t.every((x) => typeof x === 'number' && x > 0 && x <= 1) ? t : [...ACCURACY_TARGETS];
+  return Array.isArray(t) && t.length > 0 && t.every((x) => typeof x === 'number' && x > 0 && x <= 1)
+    ? t
+    : [...ACCURACY_TARGETS];
 }
 
 /**
@@ -221,7 +267,11 @@ export interface SchemeSummary {
 }
 
 /** A scheme in a summary.json being read: older runs lack some fields. */
-export type SchemeSummaryRead = Pick<SchemeSummary, 'final_accuracy' | 'mean_tau' | 'late_learner_cycles' | 'missing_learner_cycles'> & Partial<SchemeSummary>;
+export type SchemeSummaryRead = Pick<
+  SchemeSummary,
+  'final_accuracy' | 'mean_tau' | 'late_learner_cycles' | 'missing_learner_cycles'
+> &
+  Partial<SchemeSummary>;
 
 export const notRun = (s: Pick<SchemeSummary, 'final_accuracy'>): boolean => s.final_accuracy === null;
 
@@ -229,7 +279,10 @@ export const notRun = (s: Pick<SchemeSummary, 'final_accuracy'>): boolean => s.f
  * A scheme's τ for people: "5.00"; for a per-learner scheme whose τ_k differ, the minimum (what
  * cycles.csv's tau holds) and the mean named for what they are: "min τ_k 5.00, mean τ_k 5.30".
  */
-export function tauSummaryText(s: Pick<SchemeSummaryRead, 'mean_tau' | 'mean_tau_k'>, format = (x: number) => x.toFixed(2)): string {
+export function tauSummaryText(
+  s: Pick<SchemeSummaryRead, 'mean_tau' | 'mean_tau_k'>,
+  format = (x: number) => x.toFixed(2),
+): string {
   if (s.mean_tau === null) return '—';
   const k = s.mean_tau_k;
   if (typeof k !== 'number' || Math.abs(k - s.mean_tau) < 1e-9) return format(s.mean_tau);
@@ -275,7 +328,13 @@ export interface RunSummaryFile {
     faithful: boolean;
   };
   /** diverged_cycles: cycles whose averaged model had a non-finite test loss and was not adopted */
-  faults: { killed: number; dropped_results: number; lost_learner_cycles: number; diverged_cycles: number; respawned: number };
+  faults: {
+    killed: number;
+    dropped_results: number;
+    lost_learner_cycles: number;
+    diverged_cycles: number;
+    respawned: number;
+  };
   /** connection statistics (snake_case: auth_failures, heartbeat_timeouts, …) */
   hub: Record<string, number>;
   /** peak resident memory of the orchestrator and of the largest learner process, MB */

@@ -2,7 +2,15 @@
  * What a run achieved, per scheme, computed from its CSV rows (pure): the run writes it into
  * summary.json after every session, and the report computes it for a run still in progress.
  */
-import { ACCURACY_TARGETS, cyclesToKey, timeToKey, UNAVAILABLE_REASON, type CycleRow, type LearnerRow, type SchemeSummary } from './schema.ts';
+import {
+  ACCURACY_TARGETS,
+  cyclesToKey,
+  timeToKey,
+  UNAVAILABLE_REASON,
+  type CycleRow,
+  type LearnerRow,
+  type SchemeSummary,
+} from './schema.ts';
 
 /** τ_k of the learners that took part, per cycle; absent when the scheme never ran or the rows predate the tau column. */
 function tauPerCycle(learners: LearnerRow[]): SchemeSummary['tau_per_cycle'] {
@@ -40,7 +48,12 @@ function energySummary(learners: LearnerRow[], budget_j: number | null): SchemeS
 }
 
 /** `targets`: the accuracy levels to count cycles to; each gets its cycles_to_* and emulated_time_to_*_s keys (schema.ts). */
-export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[], budget_j: number | null = null, targets: readonly number[] = ACCURACY_TARGETS): SchemeSummary {
+export function summarizeScheme(
+  cycles: CycleRow[],
+  learners: LearnerRow[],
+  budget_j: number | null = null,
+  targets: readonly number[] = ACCURACY_TARGETS,
+): SchemeSummary {
   const rows = [...cycles].sort((a, b) => a.cycle - b.cycle);
   const first = (target: number) => rows.find((r) => r.testAccuracy >= target);
   const last = rows.at(-1);
@@ -58,17 +71,22 @@ export function summarizeScheme(cycles: CycleRow[], learners: LearnerRow[], budg
     ...Object.fromEntries(targets.map((t) => [cyclesToKey(t), first(t)?.cycle ?? null])),
     ...Object.fromEntries(targets.map((t) => [timeToKey(t), first(t)?.emulatedTimeS ?? null])),
     mean_tau: last ? rows.reduce((s, r) => s + r.tau, 0) / rows.length : null,
-    ...optional('mean_tau_k', perCycle && (perCycle.length ? perCycle.reduce((s, c) => s + c.mean, 0) / perCycle.length : null)),
+    ...optional(
+      'mean_tau_k',
+      perCycle && (perCycle.length ? perCycle.reduce((s, c) => s + c.mean, 0) / perCycle.length : null),
+    ),
     tau: rows.map((r) => r.tau),
     late_learner_cycles: late,
     missing_learner_cycles: learners.filter((l) => l.status === 'missing').length,
     deadline_miss_rate: timed.length > 0 ? late / timed.length : null,
     // Older cycles.csv files lack the column: no figure rather than a partial one.
-    mean_updates_aggregated: updates.length === rows.length && rows.length > 0 ? updates.reduce((a, b) => a + b, 0) / rows.length : null,
+    mean_updates_aggregated:
+      updates.length === rows.length && rows.length > 0 ? updates.reduce((a, b) => a + b, 0) / rows.length : null,
     unavailable_learner_cycles: learners.filter((l) => l.batch === 0 && l.reason === UNAVAILABLE_REASON).length,
     ...optional('tau_per_cycle', perCycle),
     ...optional('energy', energySummary(learners, budget_j)),
   };
 }
 
-const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+const optional = <K extends string, V>(key: K, value: V | undefined) =>
+  value === undefined ? {} : ({ [key]: value } as Record<K, V>);

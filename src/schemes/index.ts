@@ -22,9 +22,16 @@ export function parseUserScheme(flag: 'scheme-module' | 'scheme-cmd', text: stri
   const name = eq > 0 ? text.slice(0, eq).trim() : '';
   const value = eq > 0 ? text.slice(eq + 1).trim() : '';
   const form = flag === 'scheme-module' ? 'NAME=PATH' : 'NAME=COMMAND';
-  if (!name || !value) throw new InputError(`--${flag} takes ${form}, e.g. --${flag} "${flag === 'scheme-module' ? 'mine=examples/schemes/proportional.ts' : 'mine=python3 examples/schemes/proportional.py'}", got "${text}"`);
-  if (!NAME.test(name)) throw new InputError(`--${flag} ${text}: the name "${name}" must start with a letter and hold only letters, digits, _ and - (at most 40)`);
-  if (isBuiltinScheme(name)) throw new InputError(`--${flag} ${text}: "${name}" is a built-in scheme; give yours another name`);
+  if (!name || !value)
+    throw new InputError(
+      `--${flag} takes ${form}, e.g. --${flag} "${flag === 'scheme-module' ? 'mine=examples/schemes/proportional.ts' : 'mine=python3 examples/schemes/proportional.py'}", got "${text}"`,
+    );
+  if (!NAME.test(name))
+    throw new InputError(
+      `--${flag} ${text}: the name "${name}" must start with a letter and hold only letters, digits, _ and - (at most 40)`,
+    );
+  if (isBuiltinScheme(name))
+    throw new InputError(`--${flag} ${text}: "${name}" is a built-in scheme; give yours another name`);
   if (flag === 'scheme-module' && !existsSync(value)) throw new InputError(`--${flag} ${text}: no such file ${value}`);
   return flag === 'scheme-module' ? { name, module: value } : { name, command: value };
 }
@@ -36,8 +43,12 @@ export function checkSchemeNames(schemes: readonly string[], user: readonly User
   if (twice) throw new InputError(`scheme ${twice} is defined twice (--scheme-module, --scheme-cmd)`);
   for (const s of schemes)
     if (!isBuiltinScheme(s) && !names.includes(s))
-      throw new InputError(`--schemes: unknown scheme "${s}"; define it with --scheme-module ${s}=PATH or --scheme-cmd "${s}=COMMAND", or use a built-in one`);
-  for (const n of names) if (!schemes.includes(n)) throw new InputError(`scheme ${n} is defined but not in --schemes: add it (e.g. --schemes optimal,${n})`);
+      throw new InputError(
+        `--schemes: unknown scheme "${s}"; define it with --scheme-module ${s}=PATH or --scheme-cmd "${s}=COMMAND", or use a built-in one`,
+      );
+  for (const n of names)
+    if (!schemes.includes(n))
+      throw new InputError(`scheme ${n} is defined but not in --schemes: add it (e.g. --schemes optimal,${n})`);
 }
 
 export interface OpenSchemes {
@@ -47,7 +58,10 @@ export interface OpenSchemes {
 }
 
 /** Load the modules and start the processes of the user's schemes; on a failure, what started is stopped. */
-export async function openSchemes(user: readonly UserSchemeSpec[], opts: { timeout_s: number; log: (line: string) => void }): Promise<OpenSchemes> {
+export async function openSchemes(
+  user: readonly UserSchemeSpec[],
+  opts: { timeout_s: number; log: (line: string) => void },
+): Promise<OpenSchemes> {
   const processes: ProcessScheme[] = [];
   const close = async () => void (await Promise.all(processes.map((p) => p.close())));
   try {

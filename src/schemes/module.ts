@@ -19,9 +19,12 @@ export async function loadModuleScheme(name: string, path: string, timeout_s: nu
   } catch (e) {
     throw new InputError(`scheme ${name}: cannot load module ${path}: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (typeof mod.allocate !== 'function') throw new InputError(`scheme ${name}: module ${path} must export a function allocate(problem)`);
+  if (typeof mod.allocate !== 'function')
+    throw new InputError(`scheme ${name}: module ${path} must export a function allocate(problem)`);
   if (mod.kind !== undefined && !SCHEME_KINDS.includes(mod.kind as SchemeKind))
-    throw new InputError(`scheme ${name}: module ${path} exports kind ${JSON.stringify(mod.kind)}; valid: ${SCHEME_KINDS.join(', ')}`);
+    throw new InputError(
+      `scheme ${name}: module ${path} exports kind ${JSON.stringify(mod.kind)}; valid: ${SCHEME_KINDS.join(', ')}`,
+    );
   const allocate = mod.allocate as AllocateFn;
   const kind = (mod.kind as SchemeKind | undefined) ?? 'per-learner-tau';
   return {
@@ -29,13 +32,22 @@ export async function loadModuleScheme(name: string, path: string, timeout_s: nu
     kind,
     allocate: async (problem: SchemeProblem): Promise<Allocation> => {
       const cycle = problem.cycle ?? 0;
-      const answer = await withTimeout(callAllocate(name, path, allocate, problemMessage(name, problem)), timeout_s, `scheme ${name} did not answer cycle ${cycle} within ${timeout_s} s (--scheme-timeout-s)`);
+      const answer = await withTimeout(
+        callAllocate(name, path, allocate, problemMessage(name, problem)),
+        timeout_s,
+        `scheme ${name} did not answer cycle ${cycle} within ${timeout_s} s (--scheme-timeout-s)`,
+      );
       return allocationFromAnswer(name, kind, problem, answer);
     },
   };
 }
 
-async function callAllocate(name: string, path: string, allocate: AllocateFn, message: ProblemMessage): Promise<unknown> {
+async function callAllocate(
+  name: string,
+  path: string,
+  allocate: AllocateFn,
+  message: ProblemMessage,
+): Promise<unknown> {
   try {
     return await allocate(message);
   } catch (e) {
@@ -45,6 +57,8 @@ async function callAllocate(name: string, path: string, allocate: AllocateFn, me
 
 function withTimeout<T>(p: Promise<T>, timeout_s: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new InputError(message)), timeout_s * 1000)));
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new InputError(message)), timeout_s * 1000)),
+  );
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -44,7 +44,11 @@ export class ProcessScheme implements Scheme {
   constructor(private readonly opts: ProcessSchemeOptions) {
     this.name = opts.name;
     // Its own process group, so that closing it also ends what a shell started for it.
-    this.child = spawn('/bin/sh', ['-c', opts.command], { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.child = spawn('/bin/sh', ['-c', opts.command], {
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.child.stdout!.setEncoding('utf8').on('data', (text: string) => this.onStdout(text));
     this.child.stderr!.setEncoding('utf8').on('data', (text: string) => this.onStderr(text));
     this.child.stdin!.on('error', () => {}); // a scheme that exits early: its exit says what happened
@@ -68,7 +72,9 @@ export class ProcessScheme implements Scheme {
     try {
       answer = JSON.parse(line);
     } catch {
-      throw new InputError(`scheme ${this.name}, cycle ${problem.cycle ?? 0}: its answer is not JSON: ${JSON.stringify(line.slice(0, 80))}`);
+      throw new InputError(
+        `scheme ${this.name}, cycle ${problem.cycle ?? 0}: its answer is not JSON: ${JSON.stringify(line.slice(0, 80))}`,
+      );
     }
     return allocationFromAnswer(this.name, this.kind, problem, answer);
   }
@@ -90,15 +96,19 @@ export class ProcessScheme implements Scheme {
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending = null;
-        this.broken = new InputError(`scheme ${this.name} did not answer cycle ${cycle} within ${this.opts.timeout_s} s (--scheme-timeout-s)${this.tail()}`);
+        this.broken = new InputError(
+          `scheme ${this.name} did not answer cycle ${cycle} within ${this.opts.timeout_s} s (--scheme-timeout-s)${this.tail()}`,
+        );
         this.killGroup();
         reject(this.broken);
       }, this.opts.timeout_s * 1000);
-      const settle = <T>(f: (x: T) => void) => (x: T) => {
-        clearTimeout(timer);
-        this.pending = null;
-        f(x);
-      };
+      const settle =
+        <T>(f: (x: T) => void) =>
+        (x: T) => {
+          clearTimeout(timer);
+          this.pending = null;
+          f(x);
+        };
       this.pending = { resolve: settle(resolve), reject: settle(reject), cycle };
       this.child.stdin!.write(message + '\n');
     });
@@ -109,14 +119,20 @@ export class ProcessScheme implements Scheme {
     this.stdoutRest = lines.pop()!;
     if (this.stdoutRest.length > MAX_LINE_CHARS) {
       this.stdoutRest = '';
-      this.fail(new InputError(`scheme ${this.name} wrote more than ${MAX_LINE_CHARS} characters without a newline (one answer line per problem)`));
+      this.fail(
+        new InputError(
+          `scheme ${this.name} wrote more than ${MAX_LINE_CHARS} characters without a newline (one answer line per problem)`,
+        ),
+      );
       this.killGroup();
       return;
     }
     for (const line of lines) {
       if (this.pending) this.pending.resolve(line);
       else if (!this.broken)
-        this.broken = new InputError(`scheme ${this.name} wrote an extra line on stdout after its answer to cycle ${this.lastCycle}: ${JSON.stringify(line.slice(0, 80))} (one answer line per problem; print anything else to stderr)`);
+        this.broken = new InputError(
+          `scheme ${this.name} wrote an extra line on stdout after its answer to cycle ${this.lastCycle}: ${JSON.stringify(line.slice(0, 80))} (one answer line per problem; print anything else to stderr)`,
+        );
     }
   }
 

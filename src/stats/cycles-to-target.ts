@@ -66,7 +66,10 @@ export function summarizeCyclesToTarget(perSeed: readonly (number | null)[]): Cy
 }
 
 /** cyclesToTarget on each seed's series, then summarizeCyclesToTarget. */
-export function cyclesToTargetOverSeeds(seriesBySeed: readonly (readonly AccuracyPoint[])[], target: number): CyclesToTargetOverSeeds {
+export function cyclesToTargetOverSeeds(
+  seriesBySeed: readonly (readonly AccuracyPoint[])[],
+  target: number,
+): CyclesToTargetOverSeeds {
   checkTarget(target);
   const perSeed = seriesBySeed.map((s) => cyclesToTarget(s, target));
   return { target, per_seed: perSeed, ...summarizeCyclesToTarget(perSeed) };

@@ -264,7 +264,8 @@ function checkBinomial(n: number, p: number): void {
 
 /** ln C(n, k) for integers 0 ≤ k ≤ n. */
 export function logChoose(n: number, k: number): number {
-  if (!Number.isInteger(n) || !Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`logChoose needs integers 0 ≤ k ≤ n, got n=${n}, k=${k}`);
+  if (!Number.isInteger(n) || !Number.isInteger(k) || k < 0 || k > n)
+    throw new RangeError(`logChoose needs integers 0 ≤ k ≤ n, got n=${n}, k=${k}`);
   if (k === 0 || k === n) return 0;
   return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
 }

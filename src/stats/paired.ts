@@ -75,7 +75,8 @@ export function pairedTTest(differences: readonly number[]): PairedTTest {
 
 /** Compare a and b pair by pair (a[i] and b[i] from the same seed). Lengths must match; values must be finite. */
 export function pairedComparison(a: readonly number[], b: readonly number[]): PairedComparison {
-  if (a.length !== b.length) throw new RangeError(`paired comparison needs equal lengths, got ${a.length} and ${b.length}`);
+  if (a.length !== b.length)
+    throw new RangeError(`paired comparison needs equal lengths, got ${a.length} and ${b.length}`);
   const d = a.map((x, i) => x - b[i]);
   const difference = describe(d); // also rejects non-finite values
   return {

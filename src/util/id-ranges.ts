@@ -16,10 +16,14 @@ export function parseIdRanges(text: string): number[] {
     const to = m[2] === undefined ? from : Number(m[2]);
     const step = m[3] === undefined ? 1 : Number(m[3]);
     // Past 2^53 a double has no exact integer to hold the id: say so, not "from smaller to larger".
-    for (const n of [from, to]) if (!Number.isSafeInteger(n)) throw new RangeError(`"${piece.trim()}": ${n === from ? m[1] : m[2]} is too large for an id`);
+    for (const n of [from, to])
+      if (!Number.isSafeInteger(n))
+        throw new RangeError(`"${piece.trim()}": ${n === from ? m[1] : m[2]} is too large for an id`);
     if (to < from) throw new RangeError(`range "${piece.trim()}" must run from a smaller id to a larger one`);
-    if (!Number.isSafeInteger(step) || step < 1) throw new RangeError(`range "${piece.trim()}" needs a step of at least 1`);
-    if (ids.size + Math.floor((to - from) / step) + 1 > MAX_IDS) throw new RangeError(`"${text}" names more than ${MAX_IDS} ids`);
+    if (!Number.isSafeInteger(step) || step < 1)
+      throw new RangeError(`range "${piece.trim()}" needs a step of at least 1`);
+    if (ids.size + Math.floor((to - from) / step) + 1 > MAX_IDS)
+      throw new RangeError(`"${text}" names more than ${MAX_IDS} ids`);
     for (let id = from; id <= to; id += step) ids.add(id);
   }
   return [...ids].sort((a, b) => a - b);

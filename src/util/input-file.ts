@@ -18,7 +18,8 @@ export function readInputFile(path: string, flag: string, maxBytes = MAX_INPUT_F
     const st = statSync(path);
     if (st.isDirectory()) fail('is a directory; give a file');
     if (!st.isFile()) fail('is not a regular file (a device or a pipe); give a file');
-    if (st.size > maxBytes) fail(`is ${(st.size / 2 ** 20).toFixed(0)} MiB; input files are limited to ${maxBytes / 2 ** 20} MiB`);
+    if (st.size > maxBytes)
+      fail(`is ${(st.size / 2 ** 20).toFixed(0)} MiB; input files are limited to ${maxBytes / 2 ** 20} MiB`);
     return readFileSync(path, 'utf8');
   } catch (e) {
     if (e instanceof InputError) throw e;

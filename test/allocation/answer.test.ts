@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { allocationFromAnswer, problemMessage, SchemeAnswerError } from '../../src/allocation/answer.ts';
-import { BUILTIN_SCHEMES, schemeRegistry, solveAnalytical, solveAsync, solveEta, solveOptimal, type SchemeProblem } from '../../src/allocation/index.ts';
+import {
+  BUILTIN_SCHEMES,
+  schemeRegistry,
+  solveAnalytical,
+  solveAsync,
+  solveEta,
+  solveOptimal,
+  type SchemeProblem,
+} from '../../src/allocation/index.ts';
 import { InputError } from '../../src/errors.ts';
 import { coefficients } from '../../src/model/coefficients.ts';
 import { generateFleet } from '../../src/model/devices.ts';
@@ -33,10 +41,18 @@ const wrong = (a: unknown, message: RegExp) => {
   expect(() => answer(a)).toThrow(message);
 };
 
-describe('a user scheme\'s answer', () => {
+describe("a user scheme's answer", () => {
   it('one τ: the allocation with times, τ_k = τ for who has samples, 0 for who sits out', () => {
     const a = answer({ batch: [60, 40, 0], tau: 5 });
-    expect(a).toEqual({ feasible: true, scheme: 'mine', tau: 5, batch: [60, 40, 0], tau_per_learner: [5, 5, 0], staleness: 0, time_s: [1 + 0.6 + 6, 1 + 0.4 + 8, 0] });
+    expect(a).toEqual({
+      feasible: true,
+      scheme: 'mine',
+      tau: 5,
+      batch: [60, 40, 0],
+      tau_per_learner: [5, 5, 0],
+      staleness: 0,
+      time_s: [1 + 0.6 + 6, 1 + 0.4 + 8, 0],
+    });
   });
 
   it('a τ_k per learner: τ = min over who has samples, staleness = spread', () => {
@@ -44,27 +60,38 @@ describe('a user scheme\'s answer', () => {
     expect(a).toMatchObject({ feasible: true, tau: 5, tau_per_learner: [7, 5, 0], staleness: 2 });
   });
 
-  it('τ above the run\'s --tau-max is lowered to it (that only frees time)', () => {
+  it("τ above the run's --tau-max is lowered to it (that only frees time)", () => {
     const a = allocationFromAnswer('mine', 'common-tau', { ...problem, tau_max: 3 }, { batch: [60, 40, 0], tau: 5 });
     expect(a).toMatchObject({ tau: 3, tau_per_learner: [3, 3, 0] });
   });
 
   it('{"infeasible": why} is an infeasible allocation with the scheme\'s reason', () => {
-    expect(answer({ infeasible: 'too slow' })).toEqual({ feasible: false, scheme: 'mine', reason: 'too slow', binding: [] });
+    expect(answer({ infeasible: 'too slow' })).toEqual({
+      feasible: false,
+      scheme: 'mine',
+      reason: 'too slow',
+      binding: [],
+    });
     wrong({ infeasible: '' }, /"infeasible" must be a non-empty string/);
   });
 
   it('Σ d_k ≠ d', () => wrong({ batch: [60, 30, 0], tau: 5 }, /^scheme mine, cycle 4: Σ d_k = 90 ≠ d = 100$/));
 
   it('t_k > T_s names the learner (its fleet id) and the numbers', () => {
-    wrong({ batch: [60, 40, 0], tau: 6 }, /^scheme mine, cycle 4: learner 11: t_k = 11(\.\d+)? s > T_s = 10 s \(d_k = 40, τ_k = 6, c0 = 1, c1 = 0\.01, c2 = 0\.04\)$/);
+    wrong(
+      { batch: [60, 40, 0], tau: 6 },
+      /^scheme mine, cycle 4: learner 11: t_k = 11(\.\d+)? s > T_s = 10 s \(d_k = 40, τ_k = 6, c0 = 1, c1 = 0\.01, c2 = 0\.04\)$/,
+    );
     // A learner that cannot even exchange the model in time may not be given samples.
     wrong({ batch: [60, 39, 1], tau: 1 }, /learner 12: t_k = 12\.02 s > T_s = 10 s/);
   });
 
   it('τ = 0, a τ_k = 0 for a learner with samples, a fractional τ', () => {
     wrong({ batch: [60, 40, 0], tau: 0 }, /τ = 0: must be an integer ≥ 1/);
-    wrong({ batch: [60, 40, 0], tau: [5, 0, 0] }, /learner 11: τ_k = 0 with d_k = 40: a learner given samples needs τ_k ≥ 1/);
+    wrong(
+      { batch: [60, 40, 0], tau: [5, 0, 0] },
+      /learner 11: τ_k = 0 with d_k = 40: a learner given samples needs τ_k ≥ 1/,
+    );
     wrong({ batch: [60, 40, 0], tau: 2.5 }, /τ = 2\.5: must be an integer ≥ 1/);
   });
 
@@ -84,7 +111,9 @@ describe('a user scheme\'s answer', () => {
   });
 
   it('a common-tau scheme must give one τ', () => {
-    expect(() => allocationFromAnswer('mine', 'common-tau', problem, { batch: [60, 40, 0], tau: [5, 5, 0] })).toThrow(/"tau" must be one integer ≥ 1 \(a common-tau scheme\)/);
+    expect(() => allocationFromAnswer('mine', 'common-tau', problem, { batch: [60, 40, 0], tau: [5, 5, 0] })).toThrow(
+      /"tau" must be one integer ≥ 1 \(a common-tau scheme\)/,
+    );
   });
 
   it('wrong answers are input errors (exit 2)', () => {
@@ -114,7 +143,7 @@ describe('the problem message', () => {
 });
 
 describe('the built-in schemes through the Scheme interface', () => {
-  it('give exactly the solvers\' allocations', () => {
+  it("give exactly the solvers' allocations", () => {
     const fleet = generateFleet(20, 1, PAPER_PRESET);
     const p = {
       coeffs: fleet.map((l) => coefficients(l, PAPER_PRESET, 'parallel')),
@@ -134,7 +163,11 @@ describe('the built-in schemes through the Scheme interface', () => {
   });
 
   it('the registry holds built-in and user schemes alike and refuses a taken name', () => {
-    const mine = { name: 'mine', kind: 'common-tau' as const, allocate: () => ({ feasible: false as const, scheme: 'mine', reason: 'x', binding: [] }) };
+    const mine = {
+      name: 'mine',
+      kind: 'common-tau' as const,
+      allocate: () => ({ feasible: false as const, scheme: 'mine', reason: 'x', binding: [] }),
+    };
     const r = schemeRegistry([mine]);
     expect(r.names()).toEqual(['eta', 'analytical', 'optimal', 'async', 'energy', 'robust', 'mine']);
     expect(r.get('mine')).toBe(mine);
@@ -144,23 +177,38 @@ describe('the built-in schemes through the Scheme interface', () => {
 });
 
 describe('the JSON Schemas in docs/schemes/ describe the messages', () => {
-  const load = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '../../docs/schemes', name), 'utf8'));
+  const load = (name: string) =>
+    JSON.parse(readFileSync(join(import.meta.dirname, '../../docs/schemes', name), 'utf8'));
   const ajv = new Ajv({ strict: false });
   const problemSchema = ajv.compile(load('problem.schema.json'));
   const answerSchema = ajv.compile(load('answer.schema.json'));
 
   it('every problem the emulator writes is valid', () => {
     const energy = problem.coeffs.map(() => ({ e0_j: 1, e1_j_per_sample: 0.1, e2_j_per_sample_iter: 0.2 }));
-    for (const p of [problem, { ...problem, tau_max: 3, energy, budget_j: [1, Infinity, 2] }, { ...problem, devices: undefined, cycle: undefined }])
+    for (const p of [
+      problem,
+      { ...problem, tau_max: 3, energy, budget_j: [1, Infinity, 2] },
+      { ...problem, devices: undefined, cycle: undefined },
+    ])
       expect(problemSchema(problemMessage('mine', p)), JSON.stringify(problemSchema.errors)).toBe(true);
   });
 
   it('the answers the emulator accepts are valid, and the malformed ones it refuses are not', () => {
-    for (const a of [{ batch: [60, 40, 0], tau: 5 }, { batch: [60, 40, 0], tau: [7, 5, 0] }, { infeasible: 'too slow' }]) {
+    for (const a of [
+      { batch: [60, 40, 0], tau: 5 },
+      { batch: [60, 40, 0], tau: [7, 5, 0] },
+      { infeasible: 'too slow' },
+    ]) {
       expect(answerSchema(a)).toBe(true);
       expect(() => answer(a)).not.toThrow();
     }
-    for (const a of [{ batch: [59.5, 40.5, 0], tau: 5 }, { batch: [60, 40, 0], tau: 0 }, { batch: [60, 40, 0] }, { infeasible: '' }, [1, 2]]) {
+    for (const a of [
+      { batch: [59.5, 40.5, 0], tau: 5 },
+      { batch: [60, 40, 0], tau: 0 },
+      { batch: [60, 40, 0] },
+      { infeasible: '' },
+      [1, 2],
+    ]) {
       expect(answerSchema(a)).toBe(false);
       expect(() => answer(a)).toThrow(SchemeAnswerError);
     }

@@ -64,17 +64,29 @@ describe('async by hand', () => {
   it('every learner fills its cycle at the synchronous optimum', () => {
     const a = solveAsync(p);
     checkPerLearner(p, a);
-    expect(a.feasible && [a.tau, a.batch, a.tau_per_learner, a.staleness, a.work]).toEqual([12, [8, 2], [12, 16], 4, 128]);
+    expect(a.feasible && [a.tau, a.batch, a.tau_per_learner, a.staleness, a.work]).toEqual([
+      12,
+      [8, 2],
+      [12, 16],
+      4,
+      128,
+    ]);
     expect(tauOf(solveOptimal(p))).toBe(12);
   });
 
   it('maxStaleness 1 caps B at 13 iterations (it idles the rest)', () => {
     const a = solveAsync(p, { maxStaleness: 1 });
     checkPerLearner(p, a, Infinity, 1);
-    expect(a.feasible && [a.tau, a.batch, a.tau_per_learner, a.staleness, a.work]).toEqual([12, [8, 2], [12, 13], 1, 122]);
+    expect(a.feasible && [a.tau, a.batch, a.tau_per_learner, a.staleness, a.work]).toEqual([
+      12,
+      [8, 2],
+      [12, 13],
+      1,
+      122,
+    ]);
   });
 
-  it('equal learners: the slack lifts three of them to τ* + 1; s = 0 gives optimal\'s allocation', () => {
+  it("equal learners: the slack lifts three of them to τ* + 1; s = 0 gives optimal's allocation", () => {
     // C0 = 0.1, C1 = 0.001, C2 = 0.01, T = 10, d = 400: cap(9) = ⌊9.9/0.091⌋ = 108 (Σ 432 ≥ 400),
     // cap(10) = ⌊9.9/0.101⌋ = 98 (Σ 392 < 400): τ* = 9 and 32 samples of slack. Lifting a learner to
     // τ = 10 costs 10 of them: three are lifted (98 samples each), the fourth keeps 106 at τ = 9.
@@ -83,7 +95,13 @@ describe('async by hand', () => {
     const q = { coeffs: [c, c, c, c], T_s: 10, d: 400 };
     const a = solveAsync(q);
     checkPerLearner(q, a);
-    expect(a.feasible && [a.tau, a.batch, a.tau_per_learner, a.staleness, a.work]).toEqual([9, [106, 98, 98, 98], [9, 10, 10, 10], 1, 3894]);
+    expect(a.feasible && [a.tau, a.batch, a.tau_per_learner, a.staleness, a.work]).toEqual([
+      9,
+      [106, 98, 98, 98],
+      [9, 10, 10, 10],
+      1,
+      3894,
+    ]);
     const b = solveAsync(q, { maxStaleness: 0 });
     checkPerLearner(q, b, Infinity, 0);
     expect(b.feasible && [b.batch, b.staleness, b.work]).toEqual([[100, 100, 100, 100], 0, 3600]);

@@ -1,11 +1,23 @@
 import { describe, it, expect } from 'vitest';
 import { solveAsync } from '../../src/allocation/async.ts';
-import { energyCapacity, energyMaxTau, solveEnergy, withinBudget, type EnergyAllocationProblem } from '../../src/allocation/energy.ts';
+import {
+  energyCapacity,
+  energyMaxTau,
+  solveEnergy,
+  withinBudget,
+  type EnergyAllocationProblem,
+} from '../../src/allocation/energy.ts';
 import { solveOptimal } from '../../src/allocation/optimal.ts';
 import type { PerLearnerResult } from '../../src/allocation/per-learner.ts';
 import { coefficients, type Scenario } from '../../src/model/coefficients.ts';
 import { generateFleet } from '../../src/model/devices.ts';
-import { energyCoefficients, energyParamsFor, learnerEnergy, learnerEnergyJ, type EnergyCoefficients } from '../../src/model/energy.ts';
+import {
+  energyCoefficients,
+  energyParamsFor,
+  learnerEnergy,
+  learnerEnergyJ,
+  type EnergyCoefficients,
+} from '../../src/model/energy.ts';
 import { PAPER_PRESET, type SystemParams } from '../../src/model/params.ts';
 import { createRng, type Rng } from '../../src/util/rng.ts';
 import { logUniform, randomCoefficients, randomPaperParams, uniform } from './helpers.ts';
@@ -21,7 +33,12 @@ function onBudget(e: EnergyCoefficients, tau: number, n: number, B: number): boo
 }
 
 /** checkPerLearner's time checks plus: every E_k ≤ B_k, energy_j right, each τ_k filled under both limits. */
-function checkEnergy(p: EnergyAllocationProblem, a: PerLearnerResult, tauLimit = Infinity, maxStaleness = Infinity): void {
+function checkEnergy(
+  p: EnergyAllocationProblem,
+  a: PerLearnerResult,
+  tauLimit = Infinity,
+  maxStaleness = Infinity,
+): void {
   checkPerLearner(p, a, 0, maxStaleness); // times, sums, integers (the fill is checked below against both limits)
   if (!a.feasible) return;
   expect(a.scheme).toBe('energy');
@@ -31,7 +48,8 @@ function checkEnergy(p: EnergyAllocationProblem, a: PerLearnerResult, tauLimit =
     if (n === 0) return;
     expect(a.energy_j![k]).toBeLessThanOrEqual(p.budget_j[k] * TOL);
     expect(onBudget(p.energy[k], tau, n, p.budget_j[k])).toBe(true);
-    if (tau < tauLimit && tau < a.tau + maxStaleness) expect(onTime(p.coeffs[k], tau + 1, n, p.T_s) && onBudget(p.energy[k], tau + 1, n, p.budget_j[k])).toBe(false);
+    if (tau < tauLimit && tau < a.tau + maxStaleness)
+      expect(onTime(p.coeffs[k], tau + 1, n, p.T_s) && onBudget(p.energy[k], tau + 1, n, p.budget_j[k])).toBe(false);
   });
 }
 
@@ -69,7 +87,9 @@ function randomSmallEnergyProblem(rng: Rng, Kmax: number, dMax: number): EnergyA
     e1_j_per_sample: rng.next() < 0.5 ? 0 : logUniform(rng, 1e-3, 0.5),
     e2_j_per_sample_iter: logUniform(rng, 1e-3, 0.5),
   }));
-  const budget_j = energy.map((e) => (rng.next() < 0.15 ? Infinity : e.e0_j * uniform(rng, 0.8, 1.2) + logUniform(rng, 0.01, 30)));
+  const budget_j = energy.map((e) =>
+    rng.next() < 0.15 ? Infinity : e.e0_j * uniform(rng, 0.8, 1.2) + logUniform(rng, 0.01, 30),
+  );
   return { coeffs: randomCoefficients(rng, K, T_s), T_s, d: 1 + rng.int(dMax), energy, budget_j };
 }
 
@@ -84,7 +104,8 @@ describe('energy scheme equals brute force on small instances (K ≤ 4, d ≤ 20
     let spread = 0;
     for (let i = 0; i < 300; i++) {
       const p = randomSmallEnergyProblem(rng, 4, 14);
-      const allowed = (k: number, tau: number, n: number) => onTime(p.coeffs[k], tau, n, p.T_s) && onBudget(p.energy[k], tau, n, p.budget_j[k]);
+      const allowed = (k: number, tau: number, n: number) =>
+        onTime(p.coeffs[k], tau, n, p.T_s) && onBudget(p.energy[k], tau, n, p.budget_j[k]);
       for (const s of [Infinity, 0, 2]) {
         const want = bruteForce(p.coeffs.length, p.d, allowed, 1000, s);
         const a = solveEnergy(p, s === Infinity ? {} : { maxStaleness: s });
@@ -138,7 +159,9 @@ describe('energy scheme by hand', () => {
     if (a.feasible) return;
     expect(a.scheme).toBe('energy');
     expect(a.binding).toEqual([0]);
-    expect(a.reason).toMatch(/Σcap=73 < d=100.*deadline alone allows 133.*learner 0 \(budget 40 J: 40 of 100 samples\)/);
+    expect(a.reason).toMatch(
+      /Σcap=73 < d=100.*deadline alone allows 133.*learner 0 \(budget 40 J: 40 of 100 samples\)/,
+    );
   });
 
   it('a budget below the model exchange sends the learner home; the deadline alone failing says so', () => {
@@ -171,7 +194,9 @@ describe('energy scheme by hand', () => {
     expect(() => solveEnergy({ ...p, budget_j: [40] })).toThrow(RangeError);
     expect(() => solveEnergy({ ...p, budget_j: [NaN, 1] })).toThrow(RangeError);
     expect(() => solveEnergy({ ...p, budget_j: [-1, 1] })).toThrow(RangeError);
-    expect(() => solveEnergy({ ...p, energy: [{ ...energy[0], e2_j_per_sample_iter: -1 }, energy[1]] })).toThrow(RangeError);
+    expect(() => solveEnergy({ ...p, energy: [{ ...energy[0], e2_j_per_sample_iter: -1 }, energy[1]] })).toThrow(
+      RangeError,
+    );
   });
 });
 
@@ -235,7 +260,14 @@ describe('energy scheme properties over random fleets', () => {
         checkEnergy(p, a, Infinity, options.maxStaleness);
         expect(a.feasible).toBe(b.feasible);
         if (a.feasible && b.feasible) {
-          expect([a.tau, a.batch, a.tau_per_learner, a.staleness, a.time_s, a.work]).toEqual([b.tau, b.batch, b.tau_per_learner, b.staleness, b.time_s, b.work]);
+          expect([a.tau, a.batch, a.tau_per_learner, a.staleness, a.time_s, a.work]).toEqual([
+            b.tau,
+            b.batch,
+            b.tau_per_learner,
+            b.staleness,
+            b.time_s,
+            b.work,
+          ]);
         } else if (!a.feasible && !b.feasible) {
           expect(a.binding).toEqual(b.binding);
           expect(a.reason).toBe(b.reason);
@@ -294,7 +326,10 @@ describe('energy scheme properties over random fleets', () => {
       if (!a.feasible) continue;
       a.batch.forEach((n, k) => {
         if (n === 0) return;
-        const scan = fillByScan((tau) => onTime(p.coeffs[k], tau, n, p.T_s) && onBudget(p.energy[k], tau, n, p.budget_j[k]), 100_000);
+        const scan = fillByScan(
+          (tau) => onTime(p.coeffs[k], tau, n, p.T_s) && onBudget(p.energy[k], tau, n, p.budget_j[k]),
+          100_000,
+        );
         expect(a.tau_per_learner[k]).toBe(scan);
         checked++;
       });

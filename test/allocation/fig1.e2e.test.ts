@@ -29,7 +29,8 @@ describe('Fig. 1 sweep', () => {
       expect(r.feasible_fraction).toBeGreaterThanOrEqual(0);
       expect(r.feasible_fraction).toBeLessThanOrEqual(1);
     }
-    const at = (rows: typeof tauVsK, scheme: string, K: number, T: number) => rows.find((r) => r.scheme === scheme && r.K === K && r.T === T)!;
+    const at = (rows: typeof tauVsK, scheme: string, K: number, T: number) =>
+      rows.find((r) => r.scheme === scheme && r.K === K && r.T === T)!;
     // Same fleets across T: the optimum's mean τ cannot fall as T grows; it beats ETA.
     expect(at(tauVsT, 'optimal', 10, 30).tau_mean).toBeGreaterThanOrEqual(at(tauVsT, 'optimal', 10, 10).tau_mean);
     expect(at(tauVsT, 'optimal', 10, 60).tau_mean).toBeGreaterThanOrEqual(at(tauVsT, 'optimal', 10, 30).tau_mean);
@@ -40,19 +41,25 @@ describe('Fig. 1 sweep', () => {
 
   it('counts infeasible instances as τ = 0', () => {
     const { tauVsT } = runFig1({ seeds: 3, ks: [], tForK: [], ts: [0.05], kForT: [5] });
-    for (const r of tauVsT) expect(r).toMatchObject({ tau_mean: 0, tau_min: 0, tau_max: 0, feasible_fraction: 0, seeds: 3 });
+    for (const r of tauVsT)
+      expect(r).toMatchObject({ tau_mean: 0, tau_min: 0, tau_max: 0, feasible_fraction: 0, seeds: 3 });
   });
 
   it('writes both CSVs with the exact header', async () => {
     expect(FIG1_CSV_HEADER).toBe('scheme,K,T,tau_mean,tau_min,tau_max,feasible_fraction,seeds');
-    expect(fig1Csv([{ scheme: 'eta', K: 5, T: 30, tau_mean: 1.23456, tau_min: 1, tau_max: 2, feasible_fraction: 0.5, seeds: 2 }])).toBe(
-      'scheme,K,T,tau_mean,tau_min,tau_max,feasible_fraction,seeds\neta,5,30,1.2346,1,2,0.5,2\n',
-    );
+    expect(
+      fig1Csv([
+        { scheme: 'eta', K: 5, T: 30, tau_mean: 1.23456, tau_min: 1, tau_max: 2, feasible_fraction: 0.5, seeds: 2 },
+      ]),
+    ).toBe('scheme,K,T,tau_mean,tau_min,tau_max,feasible_fraction,seeds\neta,5,30,1.2346,1,2,0.5,2\n');
     const out = tmpDir('fig1');
     try {
       const code = await new Promise<number>((resolve) =>
-        execFile(join(ROOT, 'node_modules', '.bin', 'tsx'), ['experiments/fig1.ts', '--seeds', '2', '--ks', '5,10', '--ts', '20,40', '--out', out], { cwd: ROOT }, (err) =>
-          resolve(err ? ((err as { code?: number }).code ?? 1) : 0),
+        execFile(
+          join(ROOT, 'node_modules', '.bin', 'tsx'),
+          ['experiments/fig1.ts', '--seeds', '2', '--ks', '5,10', '--ts', '20,40', '--out', out],
+          { cwd: ROOT },
+          (err) => resolve(err ? ((err as { code?: number }).code ?? 1) : 0),
         ),
       );
       expect(code).toBe(0);

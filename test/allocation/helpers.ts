@@ -14,7 +14,10 @@ export function randomPaperParams(rng: Rng): SystemParams {
     ...PAPER_PRESET,
     radius_m: uniform(rng, 5, 500),
     bandwidth_hz: logUniform(rng, 1e5, 2e7),
-    cpu_hz_choices: rng.next() < 0.5 ? [2.4e9, 7e8] : [logUniform(rng, 1e8, 4e9), logUniform(rng, 1e8, 4e9), logUniform(rng, 1e8, 4e9)],
+    cpu_hz_choices:
+      rng.next() < 0.5
+        ? [2.4e9, 7e8]
+        : [logUniform(rng, 1e8, 4e9), logUniform(rng, 1e8, 4e9), logUniform(rng, 1e8, 4e9)],
     model_coeffs_per_sample: rng.next() < 0.3 ? rng.int(5) : 0,
   };
 }

@@ -73,7 +73,9 @@ describe('infeasible inputs name the binding learners', () => {
       expect(() => solve(s, { ...ok, d: 0 })).toThrow(/d must be an integer/);
       expect(() => solve(s, { ...ok, d: 1.5 })).toThrow(/d must be an integer/);
       expect(() => solve(s, { ...ok, coeffs: [] })).toThrow(/empty/);
-      expect(() => solve(s, { ...ok, coeffs: [{ c0_s: 1, c1_s_per_sample: 0, c2_s_per_sample_iter: 0 }] })).toThrow(/C2 > 0/);
+      expect(() => solve(s, { ...ok, coeffs: [{ c0_s: 1, c1_s_per_sample: 0, c2_s_per_sample_iter: 0 }] })).toThrow(
+        /C2 > 0/,
+      );
     }
     expect(() => solve('fastest' as never, ok)).toThrow(/unknown scheme/);
   });

@@ -60,17 +60,21 @@ describe('relaxed root τ*', () => {
 describe('apportionment', () => {
   it('distributeProportional: exact sum, within limits, within one sample of proportional', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 40 }), fc.double({ min: 0, max: 1, noNaN: true }), (limits, frac) => {
-        const room = limits.reduce((s, x) => s + x, 0);
-        const total = Math.floor(room * frac);
-        const x = distributeProportional(limits, total);
-        expect(x.reduce((s, v) => s + v, 0)).toBe(total);
-        const W = limits.reduce((s, l) => s + Math.min(l, total), 0);
-        x.forEach((v, k) => {
-          expect(Number.isInteger(v) && v >= 0 && v <= limits[k]).toBe(true);
-          if (W > 0) expect(Math.abs(v - (Math.min(limits[k], total) * total) / W)).toBeLessThan(1);
-        });
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 40 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (limits, frac) => {
+          const room = limits.reduce((s, x) => s + x, 0);
+          const total = Math.floor(room * frac);
+          const x = distributeProportional(limits, total);
+          expect(x.reduce((s, v) => s + v, 0)).toBe(total);
+          const W = limits.reduce((s, l) => s + Math.min(l, total), 0);
+          x.forEach((v, k) => {
+            expect(Number.isInteger(v) && v >= 0 && v <= limits[k]).toBe(true);
+            if (W > 0) expect(Math.abs(v - (Math.min(limits[k], total) * total) / W)).toBeLessThan(1);
+          });
+        },
+      ),
       FC,
     );
   });
@@ -93,11 +97,15 @@ describe('apportionment', () => {
 
   it('kthSmallest agrees with sorting', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -20, max: 20 }), { minLength: 1, maxLength: 200 }), fc.nat(), (values, pick) => {
-        const k = pick % values.length;
-        const sorted = [...values].sort((p, q) => p - q);
-        expect(kthSmallest(Float64Array.from(values), k)).toBe(sorted[k]);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: -20, max: 20 }), { minLength: 1, maxLength: 200 }),
+        fc.nat(),
+        (values, pick) => {
+          const k = pick % values.length;
+          const sorted = [...values].sort((p, q) => p - q);
+          expect(kthSmallest(Float64Array.from(values), k)).toBe(sorted[k]);
+        },
+      ),
       FC,
     );
   });

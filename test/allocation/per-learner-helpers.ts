@@ -32,7 +32,13 @@ export interface BruteBest {
  * Participation: a learner able to take one sample at m takes ≥ 1 when d is at least their number;
  * a learner not able takes none. null: not even τ = 1 places d.
  */
-export function bruteForce(K: number, d: number, allowed: Allowed, tauLimit: number, maxStaleness = Infinity): BruteBest | null {
+export function bruteForce(
+  K: number,
+  d: number,
+  allowed: Allowed,
+  tauLimit: number,
+  maxStaleness = Infinity,
+): BruteBest | null {
   const fillTab = Array.from({ length: K }, (_, k) =>
     Array.from({ length: d + 1 }, (_, n) => {
       if (n === 0) return 0;
@@ -75,7 +81,8 @@ export function bruteForce(K: number, d: number, allowed: Allowed, tauLimit: num
       max = Math.max(max, t);
     });
     const spread = max - m;
-    if (best === null || work > best.work || (work === best.work && spread < best.spread)) best = { minTau: m, work, spread };
+    if (best === null || work > best.work || (work === best.work && spread < best.spread))
+      best = { minTau: m, work, spread };
   }
   return best;
 }
@@ -94,7 +101,12 @@ const TOL = 1 + 1e-9;
  * max − min. Each τ_k must be the time-filled value when τ_k < tauLimit (pass 0 to skip: the energy
  * scheme's fill is also bounded by the budget).
  */
-export function checkPerLearner(p: AllocationProblem, a: PerLearnerResult, tauLimit = Infinity, maxStaleness = Infinity): void {
+export function checkPerLearner(
+  p: AllocationProblem,
+  a: PerLearnerResult,
+  tauLimit = Infinity,
+  maxStaleness = Infinity,
+): void {
   const K = p.coeffs.length;
   if (!a.feasible) {
     expect(a.reason.length).toBeGreaterThan(10);

@@ -1,5 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { solve, solveAnalytical, solveEta, solveOptimal, SYNC_SCHEMES, type Allocation, type AllocationProblem } from '../../src/allocation/index.ts';
+import {
+  solve,
+  solveAnalytical,
+  solveEta,
+  solveOptimal,
+  SYNC_SCHEMES,
+  type Allocation,
+  type AllocationProblem,
+} from '../../src/allocation/index.ts';
 import { learnerTime } from '../../src/model/coefficients.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { randomCoefficients, randomPaperProblem, uniform } from './helpers.ts';
@@ -110,7 +118,11 @@ describe('allocation properties over random fleets', () => {
   });
 
   it('ETA spreads d over all K learners, remainder to the first ones', () => {
-    const coeffs = Array.from({ length: 4 }, () => ({ c0_s: 0.1, c1_s_per_sample: 0.001, c2_s_per_sample_iter: 0.001 }));
+    const coeffs = Array.from({ length: 4 }, () => ({
+      c0_s: 0.1,
+      c1_s_per_sample: 0.001,
+      c2_s_per_sample_iter: 0.001,
+    }));
     const a = solveEta({ coeffs, T_s: 10, d: 10 });
     expect(a.feasible && a.batch).toEqual([3, 3, 2, 2]);
     // K > d: the idle learners constrain nothing.

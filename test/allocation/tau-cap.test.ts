@@ -32,7 +32,8 @@ describe('tau_max', () => {
         const cap = 1 + rng.int(Math.max(1, uncapped.tau + 2));
         const capped = solve(scheme, { ...p, tau_max: cap });
         checkCapped(p, uncapped, capped, cap);
-        if (cap >= uncapped.tau) expect(capped).toEqual(uncapped); // not binding: the same answer
+        if (cap >= uncapped.tau)
+          expect(capped).toEqual(uncapped); // not binding: the same answer
         else binding++;
       }
     }
@@ -51,6 +52,7 @@ describe('tau_max', () => {
 
   it('rejects a cap that is not an integer ≥ 1', () => {
     const p = randomPaperProblem(createRng(4));
-    for (const bad of [0, 2.5, -1, NaN]) expect(() => solve('optimal', { ...p, tau_max: bad })).toThrow(/tau_max must be an integer >= 1/);
+    for (const bad of [0, 2.5, -1, NaN])
+      expect(() => solve('optimal', { ...p, tau_max: bad })).toThrow(/tau_max must be an integer >= 1/);
   });
 });

@@ -28,7 +28,17 @@ function handStats(xs: number[]) {
 
 /** A cycles.csv row; `offset` is added to the emulated time 12·cycle. */
 function row(scheme: string, cycle: number, acc: number, offset = 0): CycleRow {
-  return { scheme, cycle, tau: scheme === 'eta' ? 2 : 5, testAccuracy: acc, testLoss: 1 - acc, emulatedTimeS: 12 * cycle + offset, maxLearnerTimeS: 11, lateLearners: 0, wallTimeS: 1 };
+  return {
+    scheme,
+    cycle,
+    tau: scheme === 'eta' ? 2 : 5,
+    testAccuracy: acc,
+    testLoss: 1 - acc,
+    emulatedTimeS: 12 * cycle + offset,
+    maxLearnerTimeS: 11,
+    lateLearners: 0,
+    wallTimeS: 1,
+  };
 }
 
 // Three seeds × 4 cycles. optimal reaches 96.67 % at cycles 2, 3, 3 and 97 % at 3, 4, never;
@@ -54,7 +64,16 @@ const RUNS: SeedCycles[] = SEEDS.map((seed, i) => ({
 describe('aggregateCycles', () => {
   it('one row per (scheme, cycle) whose mean, sd and Student-t CI equal a hand computation', () => {
     const rows = aggregateCycles(RUNS, ['optimal', 'eta']);
-    expect(rows.map((r) => `${r.scheme}:${r.cycle}`)).toEqual(['optimal:1', 'optimal:2', 'optimal:3', 'optimal:4', 'eta:1', 'eta:2', 'eta:3', 'eta:4']);
+    expect(rows.map((r) => `${r.scheme}:${r.cycle}`)).toEqual([
+      'optimal:1',
+      'optimal:2',
+      'optimal:3',
+      'optimal:4',
+      'eta:1',
+      'eta:2',
+      'eta:3',
+      'eta:4',
+    ]);
     for (const r of rows) {
       const accs = ACC[r.scheme].map((seed) => seed[r.cycle - 1]);
       const h = handStats(accs);
@@ -76,8 +95,15 @@ describe('aggregateCycles', () => {
     const rows = aggregateCycles(runs);
     expect(rows[0]).toMatchObject({ cycle: 1, n: 2 });
     expect(rows[0].accuracy_mean).toBeCloseTo(0.85, 14);
-    expect(rows[0].accuracy_ci95_high! - 0.85).toBeCloseTo(T975[1] * (Math.SQRT2 * 0.05 / Math.SQRT2), 10);
-    expect(rows[1]).toMatchObject({ cycle: 2, n: 1, accuracy_mean: 0.92, accuracy_sd: null, accuracy_ci95_low: null, accuracy_ci95_high: null });
+    expect(rows[0].accuracy_ci95_high! - 0.85).toBeCloseTo(T975[1] * ((Math.SQRT2 * 0.05) / Math.SQRT2), 10);
+    expect(rows[1]).toMatchObject({
+      cycle: 2,
+      n: 1,
+      accuracy_mean: 0.92,
+      accuracy_sd: null,
+      accuracy_ci95_low: null,
+      accuracy_ci95_high: null,
+    });
   });
 
   it('aggregate.csv: the header of the brief, empty cells for missing intervals, full precision', () => {
@@ -115,7 +141,13 @@ describe('summarizeCampaign', () => {
     const c97 = opt.cycles_to_target[targetKey(0.97)];
     expect(c97.per_seed).toEqual([3, 4, null]);
     expect(c97).toMatchObject({ reached: 2, never: 1, mean: 3.5 });
-    expect(s.per_scheme.eta.cycles_to_target[targetKey(0.9667)]).toMatchObject({ per_seed: [4, null, null], reached: 1, never: 2, mean: 4, ci95_low: null });
+    expect(s.per_scheme.eta.cycles_to_target[targetKey(0.9667)]).toMatchObject({
+      per_seed: [4, null, null],
+      reached: 1,
+      never: 2,
+      mean: 4,
+      ci95_low: null,
+    });
   });
 
   it('paired adaptive − ETA: final accuracy difference with its CI and tests', () => {
@@ -136,7 +168,11 @@ describe('summarizeCampaign', () => {
   it('paired cycles-to-target: a pair where only one scheme reached counts in the sign test, not in the t-test', () => {
     const c = s.paired[0].cycles_to_target[targetKey(0.9667)];
     // seed 3: 2 vs 4 (−2); seed 7: 3 vs never (sign −); seed 11: 3 vs never (sign −)
-    expect(c.per_seed.map((p) => [p.difference, p.sign])).toEqual([[-2, -1], [null, -1], [null, -1]]);
+    expect(c.per_seed.map((p) => [p.difference, p.sign])).toEqual([
+      [-2, -1],
+      [null, -1],
+      [null, -1],
+    ]);
     expect(c.complete_pairs).toBe(1);
     expect(c.dropped_from_t_test).toBe(2);
     expect(c.difference).toMatchObject({ n: 1, mean: -2, ci95_low: null });
@@ -161,26 +197,46 @@ describe('summarizeCampaign', () => {
     expect(p.t_test.p_value).toBeGreaterThan(0);
     expect(p.difference.ci95_high).toBeCloseTo(h.high, 12);
     expect(p.sign_test).toMatchObject({ n_negative: 4, n_positive: 1, n_ties: 0 });
-    expect(p.sign_test.p_value).toBeCloseTo(2 * (1 + 5) / 32, 14); // 2·P[X ≤ 1], X ~ Bin(5, ½)
+    expect(p.sign_test.p_value).toBeCloseTo((2 * (1 + 5)) / 32, 14); // 2·P[X ≤ 1], X ~ Bin(5, ½)
   });
 
   it('no ETA, no paired section; a seed missing a scheme is an error, not a silent gap', () => {
     expect(summarizeCampaign([{ seed: 1, rows: [row('optimal', 1, 0.9)] }]).paired).toEqual([]);
-    expect(() => summarizeCampaign([RUNS[0], { seed: 9, rows: [row('eta', 1, 0.9)] }], ['optimal', 'eta'])).toThrow(/seed 9 has no cycles of scheme optimal/);
+    expect(() => summarizeCampaign([RUNS[0], { seed: 9, rows: [row('eta', 1, 0.9)] }], ['optimal', 'eta'])).toThrow(
+      /seed 9 has no cycles of scheme optimal/,
+    );
   });
 
   it('serialises to JSON without NaN or Infinity', () => {
     expect(JSON.stringify(s)).not.toMatch(/NaN|Infinity/);
   });
 
-  it('a user\'s scheme is paired with every other scheme of the run, each pair once', () => {
-    const withUser = (name: string) => RUNS.map((r) => ({ ...r, rows: [...r.rows, ...r.rows.filter((x) => x.scheme === 'optimal').map((x) => ({ ...x, scheme: name, testAccuracy: x.testAccuracy - 0.01 }))] }));
+  it("a user's scheme is paired with every other scheme of the run, each pair once", () => {
+    const withUser = (name: string) =>
+      RUNS.map((r) => ({
+        ...r,
+        rows: [
+          ...r.rows,
+          ...r.rows
+            .filter((x) => x.scheme === 'optimal')
+            .map((x) => ({ ...x, scheme: name, testAccuracy: x.testAccuracy - 0.01 })),
+        ],
+      }));
     const one = summarizeCampaign(withUser('mine'), ['optimal', 'eta', 'mine']);
     expect(one.paired.map((p) => `${p.adaptive}−${p.baseline}`)).toEqual(['optimal−eta', 'mine−optimal', 'mine−eta']);
     expect(one.paired[1].final_accuracy.per_seed_difference.map((x) => +x.toFixed(12))).toEqual([-0.01, -0.01, -0.01]);
-    const two = withUser('mine').map((r) => ({ ...r, rows: [...r.rows, ...r.rows.filter((x) => x.scheme === 'eta').map((x) => ({ ...x, scheme: 'theirs' }))] }));
-    expect(summarizeCampaign(two, ['mine', 'theirs', 'eta']).paired.map((p) => `${p.adaptive}−${p.baseline}`)).toEqual(['mine−theirs', 'mine−eta', 'theirs−eta']);
+    const two = withUser('mine').map((r) => ({
+      ...r,
+      rows: [...r.rows, ...r.rows.filter((x) => x.scheme === 'eta').map((x) => ({ ...x, scheme: 'theirs' }))],
+    }));
+    expect(summarizeCampaign(two, ['mine', 'theirs', 'eta']).paired.map((p) => `${p.adaptive}−${p.baseline}`)).toEqual([
+      'mine−theirs',
+      'mine−eta',
+      'theirs−eta',
+    ]);
     // Without a user's scheme nothing changes.
-    expect(summarizeCampaign(RUNS, ['optimal', 'eta']).paired.map((p) => `${p.adaptive}−${p.baseline}`)).toEqual(['optimal−eta']);
+    expect(summarizeCampaign(RUNS, ['optimal', 'eta']).paired.map((p) => `${p.adaptive}−${p.baseline}`)).toEqual([
+      'optimal−eta',
+    ]);
   });
 });

@@ -58,7 +58,13 @@ describe('campaign through the real runner', () => {
 
   it('the same campaign again skips seed 1 (byte-identical, not rerun), resumes seed 2 and runs seed 3', async () => {
     resumeLog = [];
-    resumed = await runCampaign(base, { out, seeds: SEEDS, report: true, log: (l) => resumeLog.push(l), onEvent: (e, label) => resumeLog.push(`[${label}] ${e.type}`) });
+    resumed = await runCampaign(base, {
+      out,
+      seeds: SEEDS,
+      report: true,
+      log: (l) => resumeLog.push(l),
+      onEvent: (e, label) => resumeLog.push(`[${label}] ${e.type}`),
+    });
     expect(resumed.interrupted).toBe(false);
     expect(resumed.skipped).toEqual([1]);
     expect(resumed.resumed).toEqual([2]);
@@ -67,7 +73,8 @@ describe('campaign through the real runner', () => {
     expect(statSync(cyclesCsv(1)).mtimeMs).toBe(seed1Mtime);
     expect(resumeLog.some((l) => l.startsWith('[seed 1]'))).toBe(false); // no run of seed 1 at all
     expect(resumeLog.some((l) => l.startsWith('[seed 2]') && /resuming/.test(l))).toBe(true);
-    for (const seed of SEEDS) expect(dataRows(seed).map((r) => `${r.scheme}:${r.cycle}`)).toEqual(['optimal:1', 'optimal:2', 'eta:1', 'eta:2']);
+    for (const seed of SEEDS)
+      expect(dataRows(seed).map((r) => `${r.scheme}:${r.cycle}`)).toEqual(['optimal:1', 'optimal:2', 'eta:1', 'eta:2']);
   });
 
   it('aggregate.csv rows equal the mean, sd and Student-t CI recomputed from the per-seed cycles.csv files', () => {
@@ -86,7 +93,10 @@ describe('campaign through the real runner', () => {
       expect(Number(a.accuracy_ci95_low)).toBeCloseTo(mean - half, 12);
       expect(Number(a.accuracy_ci95_high)).toBeCloseTo(mean + half, 12);
       expect(Number(a.loss_mean)).toBeCloseTo(rows.reduce((s, r) => s + Number(r.test_loss), 0) / 3, 12);
-      expect(Number(a.emulated_time_mean_s)).toBeCloseTo(rows.reduce((s, r) => s + Number(r.emulated_time_s), 0) / 3, 12);
+      expect(Number(a.emulated_time_mean_s)).toBeCloseTo(
+        rows.reduce((s, r) => s + Number(r.emulated_time_s), 0) / 3,
+        12,
+      );
     }
   });
 
@@ -94,11 +104,14 @@ describe('campaign through the real runner', () => {
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.seeds).toEqual(SEEDS);
     expect(summary.targets).toEqual([...ACCURACY_TARGETS]);
-    const finals = SEEDS.map((s) => Number(dataRows(s).find((r) => r.scheme === 'optimal' && r.cycle === '2')!.test_accuracy));
+    const finals = SEEDS.map((s) =>
+      Number(dataRows(s).find((r) => r.scheme === 'optimal' && r.cycle === '2')!.test_accuracy),
+    );
     expect(summary.per_scheme.optimal.final_accuracy.per_seed).toEqual(finals);
     expect(summary.paired[0]).toMatchObject({ adaptive: 'optimal', baseline: 'eta' });
     expect(summary.paired[0].final_accuracy.n).toBe(3);
-    for (const f of ['accuracy_ci.svg', 'accuracy_ci.png', 'cycles_to_target.svg', 'cycles_to_target.png']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['accuracy_ci.svg', 'accuracy_ci.png', 'cycles_to_target.svg', 'cycles_to_target.png'])
+      expect(existsSync(join(out, f)), f).toBe(true);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/(src|href)="https?:/);
@@ -112,6 +125,8 @@ describe('campaign through the real runner', () => {
     expect(lines[0]).toBe(`all ${SEEDS.length} seeds are complete in ${out}: nothing to run`); // no estimate for work that will not run
     expect(readFileSync(cyclesCsv(1)).equals(seed1Bytes)).toBe(true);
     await expect(runCampaign({ ...base, T: 20 }, { out, seeds: SEEDS, log: () => {} })).rejects.toThrow(InputError);
-    await expect(runCampaign({ ...base, T: 20 }, { out, seeds: SEEDS, log: () => {} })).rejects.toThrow(/other settings \(T is 12 there, 20 here\)/);
+    await expect(runCampaign({ ...base, T: 20 }, { out, seeds: SEEDS, log: () => {} })).rejects.toThrow(
+      /other settings \(T is 12 there, 20 here\)/,
+    );
   });
 });

@@ -14,13 +14,16 @@ import { paperMain } from '../../experiments/paper.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const run = (script: string, args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+const run = (script: string, args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
 
 describe('campaign CLIs as processes', () => {
   it('experiment --help documents --seeds (what a seed changes) and --fixed-fleet', () => {
     const r = run('src/cli/experiment.ts', ['--help']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/--seeds .*fleet \(learner positions → path loss → link rates\), the initial weights, the data order/);
+    expect(r.stdout).toMatch(
+      /--seeds .*fleet \(learner positions → path loss → link rates\), the initial weights, the data order/,
+    );
     expect(r.stdout).toMatch(/--fixed-fleet/);
   });
 
@@ -33,7 +36,12 @@ describe('campaign CLIs as processes', () => {
     const r = run(script, args);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('error:')),
+    ).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 });
@@ -48,10 +56,12 @@ describe('campaign refusals in-process', () => {
   });
 
   it('sweep: an infeasible cell is refused before anything runs, naming the cell and the seed', async () => {
-    await expect(runSweep(smallConfig(), { out: '/tmp/mel-never-written', Ks: [3], Ts: [12, 0.01], seeds: [1], log: () => {} })).rejects.toThrow(
-      /cell K=3 T=0\.01: seed 1: scheme optimal has no feasible allocation/,
-    );
-    await expect(runSweep(smallConfig(), { out: '/tmp/mel-never-written', Ks: [3], Ts: [12, 0.01], seeds: [1], log: () => {} })).rejects.toThrow(InputError);
+    await expect(
+      runSweep(smallConfig(), { out: '/tmp/mel-never-written', Ks: [3], Ts: [12, 0.01], seeds: [1], log: () => {} }),
+    ).rejects.toThrow(/cell K=3 T=0\.01: seed 1: scheme optimal has no feasible allocation/);
+    await expect(
+      runSweep(smallConfig(), { out: '/tmp/mel-never-written', Ks: [3], Ts: [12, 0.01], seeds: [1], log: () => {} }),
+    ).rejects.toThrow(InputError);
   });
 
   it('sweep: list values are checked one by one', async () => {

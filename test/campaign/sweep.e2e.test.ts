@@ -23,7 +23,14 @@ describe('sweep', () => {
     const before = [12, 20].map((T) => readFileSync(cycles(T)));
 
     const lines: string[] = [];
-    const again = await runSweep(base, { out, Ks: [3], Ts: [12, 20], seeds: [1], report: true, log: (l) => lines.push(l) });
+    const again = await runSweep(base, {
+      out,
+      Ks: [3],
+      Ts: [12, 20],
+      seeds: [1],
+      report: true,
+      log: (l) => lines.push(l),
+    });
     expect(again.cells.map((c) => c.status)).toEqual(['skipped', 'skipped']);
     expect(lines.filter((l) => /finished in .*, skipped/.test(l))).toHaveLength(2);
     expect(lines.some((l) => l.startsWith('['))).toBe(false); // no run's own log line: nothing ran
@@ -31,7 +38,12 @@ describe('sweep', () => {
 
     const rows = readCsvObjects(join(out, 'sweep.csv'));
     expect(Object.keys(rows[0])).toEqual(sweepHeader(ACCURACY_TARGETS));
-    expect(rows.map((r) => `${r.K}/${r.T}/${r.scheme}`)).toEqual(['3/12/optimal', '3/12/eta', '3/20/optimal', '3/20/eta']);
+    expect(rows.map((r) => `${r.K}/${r.T}/${r.scheme}`)).toEqual([
+      '3/12/optimal',
+      '3/12/eta',
+      '3/20/optimal',
+      '3/20/eta',
+    ]);
     for (const r of rows) {
       // One seed: the mean is that seed's value and there is no interval.
       const run = readCsvObjects(cycles(Number(r.T))).filter((c) => c.scheme === r.scheme);
@@ -43,7 +55,9 @@ describe('sweep', () => {
     // τ grows with T for both schemes (more time per cycle)
     const tau = (T: string, s: string) => Number(rows.find((r) => r.T === T && r.scheme === s)!.tau_mean);
     expect(tau('20', 'optimal')).toBeGreaterThan(tau('12', 'optimal'));
-    for (const axis of ['T', 'K']) for (const m of ['tau', 'accuracy', 'cycles']) expect(existsSync(join(out, `sweep_${m}_vs_${axis}.png`)), `${m} vs ${axis}`).toBe(true);
+    for (const axis of ['T', 'K'])
+      for (const m of ['tau', 'accuracy', 'cycles'])
+        expect(existsSync(join(out, `sweep_${m}_vs_${axis}.png`)), `${m} vs ${axis}`).toBe(true);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('K3-T12/report.html');
     expect(existsSync(join(cellFolder(out, 3, 12), 'report.html'))).toBe(true); // rendered on the rerun, nothing retrained
   });

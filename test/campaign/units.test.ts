@@ -25,7 +25,7 @@ describe('parseSeeds', () => {
 });
 
 describe('--fixed-fleet', () => {
-  it('every seed gets the first seed\'s fleet, but keeps its own seed for weights, data order and faults', () => {
+  it("every seed gets the first seed's fleet, but keeps its own seed for weights, data order and faults", () => {
     const base = smallConfig({ K: 6 });
     const fixed = seedConfig(base, 5, 1);
     expect(fixed).toMatchObject({ seed: 5, fleet_seed: 1 });
@@ -72,10 +72,22 @@ describe('paper verdicts (mechanical)', () => {
   it('a number: yes inside the CI with every seed reached; partly when seeds never reached or one seed matched; no otherwise', () => {
     expect(judgeValue([4, 5, 4, 3, 4], 4, 'seeds', 10).verdict).toBe('yes');
     expect(judgeValue([4, 4, 4], 4, 'seeds', 10).verdict).toBe('yes'); // zero-width CI containing it
-    expect(judgeValue([4, 5, null], 4, 'seeds', 10)).toMatchObject({ verdict: 'partly', why: expect.stringMatching(/1 of 3 seeds never reached/) });
-    expect(judgeValue([4, 6, 6, 6, 6], 4, 'seeds', 10)).toMatchObject({ verdict: 'partly', why: expect.stringMatching(/1 of 5 seeds gave exactly 4/) });
-    expect(judgeValue([6, 6, 7], 4, 'seeds', 10)).toMatchObject({ verdict: 'no', why: expect.stringMatching(/excludes the paper's 4 \(ours is higher\)/) });
-    expect(judgeValue([null, null], 7, 'seeds', 10)).toMatchObject({ verdict: 'no', ours: 'never within 10 cycles (0/2 seeds)' });
+    expect(judgeValue([4, 5, null], 4, 'seeds', 10)).toMatchObject({
+      verdict: 'partly',
+      why: expect.stringMatching(/1 of 3 seeds never reached/),
+    });
+    expect(judgeValue([4, 6, 6, 6, 6], 4, 'seeds', 10)).toMatchObject({
+      verdict: 'partly',
+      why: expect.stringMatching(/1 of 5 seeds gave exactly 4/),
+    });
+    expect(judgeValue([6, 6, 7], 4, 'seeds', 10)).toMatchObject({
+      verdict: 'no',
+      why: expect.stringMatching(/excludes the paper's 4 \(ours is higher\)/),
+    });
+    expect(judgeValue([null, null], 7, 'seeds', 10)).toMatchObject({
+      verdict: 'no',
+      ours: 'never within 10 cycles (0/2 seeds)',
+    });
     expect(judgeValue([13, 13, 14], 6, 'fleets').verdict).toBe('no');
     expect(judgeValue([5], 5, 'seeds', 10).verdict).toBe('yes');
   });
@@ -89,13 +101,32 @@ describe('paper verdicts (mechanical)', () => {
     expect(judgeReaches([8, 9], false, 10).verdict).toBe('no');
   });
 
-  const row = (scheme: string, cycle: number, acc: number): CycleRow => ({ scheme, cycle, tau: 1, testAccuracy: acc, testLoss: 0.1, emulatedTimeS: cycle, maxLearnerTimeS: 1, lateLearners: 0, wallTimeS: 1 });
-  const run = (seed: number, opt: number[], eta: number[]): SeedCycles => ({ seed, rows: [...opt.map((a, i) => row('optimal', i + 1, a)), ...eta.map((a, i) => row('eta', i + 1, a))] });
+  const row = (scheme: string, cycle: number, acc: number): CycleRow => ({
+    scheme,
+    cycle,
+    tau: 1,
+    testAccuracy: acc,
+    testLoss: 0.1,
+    emulatedTimeS: cycle,
+    maxLearnerTimeS: 1,
+    lateLearners: 0,
+    wallTimeS: 1,
+  });
+  const run = (seed: number, opt: number[], eta: number[]): SeedCycles => ({
+    seed,
+    rows: [...opt.map((a, i) => row('optimal', i + 1, a)), ...eta.map((a, i) => row('eta', i + 1, a))],
+  });
 
   it('fewer cycles: yes when adaptive is ahead on every seed (including seeds where only adaptive reached)', () => {
-    const s = summarizeCampaign([run(1, [0.96, 0.97, 0.98], [0.95, 0.96, 0.97]), run(2, [0.97, 0.98, 0.98], [0.9, 0.9, 0.9])], ['optimal', 'eta']);
+    const s = summarizeCampaign(
+      [run(1, [0.96, 0.97, 0.98], [0.95, 0.96, 0.97]), run(2, [0.97, 0.98, 0.98], [0.9, 0.9, 0.9])],
+      ['optimal', 'eta'],
+    );
     expect(judgeFewer(s, 'optimal', 0.97).verdict).toBe('yes');
-    const tie = summarizeCampaign([run(1, [0.96, 0.97, 0.98], [0.95, 0.97, 0.97]), run(2, [0.97, 0.98, 0.98], [0.9, 0.9, 0.9])], ['optimal', 'eta']);
+    const tie = summarizeCampaign(
+      [run(1, [0.96, 0.97, 0.98], [0.95, 0.97, 0.97]), run(2, [0.97, 0.98, 0.98], [0.9, 0.9, 0.9])],
+      ['optimal', 'eta'],
+    );
     expect(judgeFewer(tie, 'optimal', 0.97).verdict).toBe('partly');
     const none = summarizeCampaign([run(1, [0.9], [0.9])], ['optimal', 'eta']);
     expect(judgeFewer(none, 'optimal', 0.97).verdict).toBe('no');
@@ -104,7 +135,19 @@ describe('paper verdicts (mechanical)', () => {
   it('judgeClaims covers every claim with a verdict and a reason; absent evidence is a no, never a yes', () => {
     const fig1: Fig1Evidence = {
       fleets: 2,
-      vsK: [10, 20].flatMap((K) => [30, 60].flatMap((T) => ['eta', 'analytical', 'optimal'].map((scheme) => ({ scheme, K, T, per_fleet: [scheme === 'eta' ? K / 10 + T / 60 : 2 * (K / 10) + T / 10, scheme === 'eta' ? K / 10 + T / 60 : 2 * (K / 10) + T / 10] })))),
+      vsK: [10, 20].flatMap((K) =>
+        [30, 60].flatMap((T) =>
+          ['eta', 'analytical', 'optimal'].map((scheme) => ({
+            scheme,
+            K,
+            T,
+            per_fleet: [
+              scheme === 'eta' ? K / 10 + T / 60 : 2 * (K / 10) + T / 10,
+              scheme === 'eta' ? K / 10 + T / 60 : 2 * (K / 10) + T / 10,
+            ],
+          })),
+        ),
+      ),
       vsT: [],
     };
     const judged = judgeClaims(PAPER_CLAIMS, { fig1, panels: {}, adaptive: 'optimal' });
@@ -117,6 +160,8 @@ describe('paper verdicts (mechanical)', () => {
     expect(judged.find((j) => j.id === 'fig1-analytical')!.verdict).toBe('yes');
     // K = 20, T = 30: optimal 4 + 3 = 7 ≠ 6; ETA 2 + 0.5 = 2.5 ≠ 1
     expect(judged.find((j) => j.id === 'fig1-K20-T30-opt')!.verdict).toBe('no');
-    expect(judged.filter((j) => j.id.startsWith('fig2')).every((j) => j.verdict === 'no' && /not run/.test(j.why))).toBe(true);
+    expect(
+      judged.filter((j) => j.id.startsWith('fig2')).every((j) => j.verdict === 'no' && /not run/.test(j.why)),
+    ).toBe(true);
   });
 });

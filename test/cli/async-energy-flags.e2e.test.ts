@@ -30,12 +30,28 @@ describe('async/energy flags', () => {
     ['src/cli/experiment.ts', ['--max-staleness', '-1'], /--max-staleness is out of range/],
     ['src/cli/experiment.ts', ['--energy-j', '0'], /--energy-j is out of range/],
     ['src/cli/experiment.ts', ['--kappa', 'x'], /--kappa must be a number/],
-    ['src/cli/experiment.ts', ['--schemes', 'optimal,energy', '--out', '/tmp/mel-never'], /--schemes energy needs a budget/],
+    [
+      'src/cli/experiment.ts',
+      ['--schemes', 'optimal,energy', '--out', '/tmp/mel-never'],
+      /--schemes energy needs a budget/,
+    ],
     ['src/cli/allocate.ts', ['--schemes', 'energy'], /--schemes energy needs a budget/],
-    ['src/cli/allocate.ts', ['--K', '6', '--schemes', 'energy', '--energy-j', '2'], /infeasible \(energy\).*budgets bind for learners/],
+    [
+      'src/cli/allocate.ts',
+      ['--K', '6', '--schemes', 'energy', '--energy-j', '2'],
+      /infeasible \(energy\).*budgets bind for learners/,
+    ],
     ['src/cli/sweep.ts', ['--energy-j', '5,x'], /--energy-j: "x" is not a number > 0/],
-    ['src/cli/allocate.ts', ['--schemes', 'optimal,robust'], /--schemes: robust plans on the quantiles of a world that changes.*npm run experiment/],
-    ['experiments/fig1.ts', ['--schemes', 'robust'], /--schemes: robust plans on the quantiles of a world that changes/],
+    [
+      'src/cli/allocate.ts',
+      ['--schemes', 'optimal,robust'],
+      /--schemes: robust plans on the quantiles of a world that changes.*npm run experiment/,
+    ],
+    [
+      'experiments/fig1.ts',
+      ['--schemes', 'robust'],
+      /--schemes: robust plans on the quantiles of a world that changes/,
+    ],
   ] as [string, string[], RegExp][])('%s %j exits 2 with one line', async (script, args, message) => {
     const r = await run(script, ...args);
     expect(r.code).toBe(2);
@@ -45,7 +61,18 @@ describe('async/energy flags', () => {
   });
 
   it('allocate --json carries tau_per_learner for every scheme (sync schemes: the same τ)', async () => {
-    const r = await run('src/cli/allocate.ts', '--K', '6', '--T', '12', '--json', '--schemes', 'optimal,async,energy', '--energy-j', '20');
+    const r = await run(
+      'src/cli/allocate.ts',
+      '--K',
+      '6',
+      '--T',
+      '12',
+      '--json',
+      '--schemes',
+      'optimal,async,energy',
+      '--energy-j',
+      '20',
+    );
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     const opt = report.allocations.optimal;

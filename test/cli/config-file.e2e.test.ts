@@ -25,8 +25,11 @@ type Result = { code: number; stdout: string; stderr: string };
 
 function run(script: string, args: string[], env: Record<string, string> = {}, timeout = 120_000): Promise<Result> {
   return new Promise((resolve) =>
-    execFile(TSX, [script, ...args], { cwd: ROOT, timeout, env: { ...process.env, INIT_CWD: '', ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      TSX,
+      [script, ...args],
+      { cwd: ROOT, timeout, env: { ...process.env, INIT_CWD: '', ...env } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     ),
   );
 }
@@ -66,7 +69,21 @@ describe('--print-config', () => {
   });
 
   it('round trip: its output read back with --config prints identical text', () => {
-    const first = printed(['--K', '7', '--T', '30', '--schemes', 'optimal,async,eta', '--cpu-hz', '1e9,2.4e9', '--no-report', '--tau-max', '9', '--fail', '1@2']);
+    const first = printed([
+      '--K',
+      '7',
+      '--T',
+      '30',
+      '--schemes',
+      'optimal,async,eta',
+      '--cpu-hz',
+      '1e9,2.4e9',
+      '--no-report',
+      '--tau-max',
+      '9',
+      '--fail',
+      '1@2',
+    ]);
     expect(printed(['--config', file('round.toml', first)])).toBe(first);
     const fig1 = printed(['--fleets', '3', '--K', '5,10'], fig1Spec);
     expect(printed(['--config', file('round-fig1.toml', fig1)], fig1Spec)).toBe(fig1);
@@ -80,7 +97,10 @@ describe('--print-config', () => {
   });
 
   it('JSON by extension, with a --no-X flag as X = false', () => {
-    const text = printed(['--config', file('c.json', JSON.stringify({ K: 6, report: false, schemes: ['optimal', 'eta'], seeds: 3 }))]);
+    const text = printed([
+      '--config',
+      file('c.json', JSON.stringify({ K: 6, report: false, schemes: ['optimal', 'eta'], seeds: 3 })),
+    ]);
     expect(text).toMatch(/^K = 6$/m);
     expect(text).toMatch(/^report = false$/m);
     expect(text).toMatch(/^seeds = "3"$/m);
@@ -97,24 +117,38 @@ describe('a bad --config file: one line naming the file, its line and the key', 
   it('unknown key: names the key, the file and its line, and the close key', () => {
     const f = file('typo.toml', 'K = 5\n\ntrian-samples = 3000\n');
     expect(refusal(['--config', f])).toBe(`${f}:3: unknown key "trian-samples" (did you mean "train-samples"?)`);
-    expect(refusal(['--config', file('snake.toml', 'train_samples = 3000\n')])).toMatch(/:1: unknown key "train_samples" \(did you mean "train-samples"\?\)/);
+    expect(refusal(['--config', file('snake.toml', 'train_samples = 3000\n')])).toMatch(
+      /:1: unknown key "train_samples" \(did you mean "train-samples"\?\)/,
+    );
     expect(refusal(['--config', file('far.toml', 'colour = "red"\n')])).toMatch(/:1: unknown key "colour"$/);
   });
 
   it('wrong type: names the key and what it takes', () => {
-    expect(refusal(['--config', file('type.toml', 'K = 5\nlr = "fast"\n')])).toMatch(/type\.toml:2: lr takes a number, got "fast"/);
-    expect(refusal(['--config', file('bool.toml', 'report = "no"\n')])).toMatch(/bool\.toml:1: report takes true or false, got "no"/);
+    expect(refusal(['--config', file('type.toml', 'K = 5\nlr = "fast"\n')])).toMatch(
+      /type\.toml:2: lr takes a number, got "fast"/,
+    );
+    expect(refusal(['--config', file('bool.toml', 'report = "no"\n')])).toMatch(
+      /bool\.toml:1: report takes true or false, got "no"/,
+    );
   });
 
   it('out of range: names the key and the range', () => {
-    expect(refusal(['--config', file('range.toml', 'K = 0\n')])).toMatch(/range\.toml:1: K is out of range \(>= 1 and <= 1000\), got 0/);
-    expect(refusal(['--config', file('choice.toml', 'scenario = "bogus"\n')])).toMatch(/choice\.toml:1: scenario must be one of parallel\|federated, got "bogus"/);
+    expect(refusal(['--config', file('range.toml', 'K = 0\n')])).toMatch(
+      /range\.toml:1: K is out of range \(>= 1 and <= 1000\), got 0/,
+    );
+    expect(refusal(['--config', file('choice.toml', 'scenario = "bogus"\n')])).toMatch(
+      /choice\.toml:1: scenario must be one of parallel\|federated, got "bogus"/,
+    );
     // Scheme names are checked with the user's own schemes in view (--scheme-module, --scheme-cmd).
-    expect(refusal(['--config', file('scheme.toml', 'schemes = ["optimal", "bogus"]\n')])).toMatch(/--schemes: unknown scheme "bogus"/);
+    expect(refusal(['--config', file('scheme.toml', 'schemes = ["optimal", "bogus"]\n')])).toMatch(
+      /--schemes: unknown scheme "bogus"/,
+    );
   });
 
   it('a TOML syntax error: file:line', () => {
-    expect(refusal(['--config', file('syntax.toml', 'K = 5\nT = [12,\nlr = \n')])).toMatch(/syntax\.toml:\d: not valid TOML/);
+    expect(refusal(['--config', file('syntax.toml', 'K = 5\nT = [12,\nlr = \n')])).toMatch(
+      /syntax\.toml:\d: not valid TOML/,
+    );
     expect(refusal(['--config', file('bad.json', '{"K": 5,\n "T": }')])).toMatch(/bad\.json:\d+: not valid JSON/);
   });
 
@@ -123,12 +157,17 @@ describe('a bad --config file: one line naming the file, its line and the key', 
   });
 
   it('a [sweep] table outside the sweep command says which command expands it', () => {
-    expect(refusal(['--config', file('grid.toml', 'seeds = 2\n[sweep]\nK = [10, 20]\n')])).toMatch(/grid\.toml:2: a \[sweep\] table is expanded by the sweep command/);
+    expect(refusal(['--config', file('grid.toml', 'seeds = 2\n[sweep]\nK = [10, 20]\n')])).toMatch(
+      /grid\.toml:2: a \[sweep\] table is expanded by the sweep command/,
+    );
   });
 
   it('the real command: exit 2, one line on stderr, the --out folder never created', async () => {
     const out = join(dir, 'never');
-    const r = await run('src/cli/experiment.ts', ['--config', file('bad-out.toml', `out = "${out}"\ntrian-samples = 3\n`)]);
+    const r = await run('src/cli/experiment.ts', [
+      '--config',
+      file('bad-out.toml', `out = "${out}"\ntrian-samples = 3\n`),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^error: .*bad-out\.toml:2: unknown key "trian-samples"/);
@@ -147,14 +186,24 @@ describe('sweeps, campaigns and shared files', () => {
   });
 
   it('one file serves several commands: fig1 skips the settings only runs take', () => {
-    const text = printed(['--config', file('shared.toml', 'K = [10, 20]\nT = [30]\ntrain-samples = 30000\ncycles = 5\ntest-samples = 1000\n')], fig1Spec);
+    const text = printed(
+      [
+        '--config',
+        file('shared.toml', 'K = [10, 20]\nT = [30]\ntrain-samples = 30000\ncycles = 5\ntest-samples = 1000\n'),
+      ],
+      fig1Spec,
+    );
     expect(text).toMatch(/^train-samples = 30000$/m);
     expect(text).not.toMatch(/cycles/);
   });
 });
 
 describe('#27: K from --learners, one name per meaning, paths from the caller', () => {
-  const fleet = JSON.stringify([{ f_hz: 2.4e9, distance_m: 10 }, { f_hz: 1e9, distance_m: 40 }, { f_hz: 2e9, distance_m: 20 }]);
+  const fleet = JSON.stringify([
+    { f_hz: 2.4e9, distance_m: 10 },
+    { f_hz: 1e9, distance_m: 40 },
+    { f_hz: 2e9, distance_m: 20 },
+  ]);
 
   it('experiment --learners FILE infers K from the file; a different --K is refused', () => {
     const f = file('fleet.json', fleet);
@@ -200,7 +249,7 @@ describe('#27: K from --learners, one name per meaning, paths from the caller', 
   });
 });
 
-describe('experiments/ holds the paper\'s runs as files', () => {
+describe("experiments/ holds the paper's runs as files", () => {
   const ex = (name: string) => join(ROOT, 'experiments', name);
 
   it.each([
@@ -225,10 +274,28 @@ describe('experiments/ holds the paper\'s runs as files', () => {
   });
 
   it('the committed async and dynamics campaigns were run with exactly these files', () => {
-    for (const name of ['async/K20-T12-fedavg', 'async/K20-T12-fednova', 'async/K10-T30-fedavg', 'async/K10-T30-fednova', 'dynamics/K20-T12-main', 'dynamics/K20-T12-W150k']) {
+    for (const name of [
+      'async/K20-T12-fedavg',
+      'async/K20-T12-fednova',
+      'async/K10-T30-fedavg',
+      'async/K10-T30-fednova',
+      'dynamics/K20-T12-main',
+      'dynamics/K20-T12-W150k',
+    ]) {
       const config = configFromArgs(parseArgs(['--config', ex(`${name}.toml`)], spec));
       const saved = JSON.parse(readFileSync(join(ROOT, 'results', name, 'campaign.json'), 'utf8')).base;
-      for (const key of ['K', 'T', 'cycles', 'schemes', 'aggregate', 'fading', 'availability', 'csi', 'epsilon', 'late'] as const)
+      for (const key of [
+        'K',
+        'T',
+        'cycles',
+        'schemes',
+        'aggregate',
+        'fading',
+        'availability',
+        'csi',
+        'epsilon',
+        'late',
+      ] as const)
         if (saved[key] !== undefined) expect(config[key], `${name} ${key}`).toEqual(saved[key]);
       expect(config.params.bandwidth_hz, name).toBe(saved.params.bandwidth_hz);
     }
@@ -237,11 +304,34 @@ describe('experiments/ holds the paper\'s runs as files', () => {
 
 describe('--config F runs what the equivalent flag line runs', () => {
   // Every column but the wall-time ones (cycles.csv 1–8, learners.csv 1–12, as the reference check).
-  const columns = (path: string, n: number) => readFileSync(path, 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, n).join(','));
+  const columns = (path: string, n: number) =>
+    readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(',').slice(0, n).join(','));
 
   it('same cycles.csv and learners.csv', async () => {
-    const flags = ['--K', '3', '--T', '12', '--cycles', '1', '--train-samples', '600', '--test-samples', '200', '--schemes', 'optimal,eta', '--seed', '4', '--no-report'];
-    const f = file('run.toml', 'K = 3\nT = 12\ncycles = 1\ntrain-samples = 600\ntest-samples = 200\nschemes = ["optimal", "eta"]\nseed = 4\nreport = false\n');
+    const flags = [
+      '--K',
+      '3',
+      '--T',
+      '12',
+      '--cycles',
+      '1',
+      '--train-samples',
+      '600',
+      '--test-samples',
+      '200',
+      '--schemes',
+      'optimal,eta',
+      '--seed',
+      '4',
+      '--no-report',
+    ];
+    const f = file(
+      'run.toml',
+      'K = 3\nT = 12\ncycles = 1\ntrain-samples = 600\ntest-samples = 200\nschemes = ["optimal", "eta"]\nseed = 4\nreport = false\n',
+    );
     const [a, b] = await Promise.all([
       run('src/cli/experiment.ts', [...flags, '--out', join(dir, 'by-flags')], {}, 400_000),
       run('src/cli/experiment.ts', ['--config', f, '--out', join(dir, 'by-file')], {}, 400_000),
@@ -249,6 +339,8 @@ describe('--config F runs what the equivalent flag line runs', () => {
     expect(a.stderr).not.toMatch(/^error/m);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(columns(join(dir, 'by-file', 'cycles.csv'), 8)).toEqual(columns(join(dir, 'by-flags', 'cycles.csv'), 8));
-    expect(columns(join(dir, 'by-file', 'learners.csv'), 12)).toEqual(columns(join(dir, 'by-flags', 'learners.csv'), 12));
+    expect(columns(join(dir, 'by-file', 'learners.csv'), 12)).toEqual(
+      columns(join(dir, 'by-flags', 'learners.csv'), 12),
+    );
   }, 420_000);
 });

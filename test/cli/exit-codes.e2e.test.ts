@@ -27,35 +27,94 @@ beforeAll(() => {
   badIdx = join(dir, 'idx');
   rmSync(badIdx, { recursive: true, force: true });
   mkdirSync(badIdx);
-  for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) writeFileSync(join(badIdx, f), 'not an idx file');
+  for (const f of [
+    'train-images-idx3-ubyte',
+    'train-labels-idx1-ubyte',
+    't10k-images-idx3-ubyte',
+    't10k-labels-idx1-ubyte',
+  ])
+    writeFileSync(join(badIdx, f), 'not an idx file');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const cases: [string, string, string[], RegExp][] = [
   ['UsageError', 'src/cli/experiment.ts', ['--K', '0'], /--K is out of range/],
-  ['DataError', 'src/cli/experiment.ts', ['--data-dir', '/nonexistent', '--K', '2', '--out', '/tmp/mel-exit-never'], /nonexistent/],
-  ['BackendError', 'src/cli/experiment.ts', ['--engine', 'tfjs', '--backend', 'node', '--K', '2', '--train-samples', '600', '--out', '<out>'], /backend node is not available/],
-  ['BackendError', 'src/cli/train-central.ts', ['--engine', 'tfjs', '--backend', 'node', '--epochs', '1'], /backend node is not available/],
+  [
+    'DataError',
+    'src/cli/experiment.ts',
+    ['--data-dir', '/nonexistent', '--K', '2', '--out', '/tmp/mel-exit-never'],
+    /nonexistent/,
+  ],
+  [
+    'BackendError',
+    'src/cli/experiment.ts',
+    ['--engine', 'tfjs', '--backend', 'node', '--K', '2', '--train-samples', '600', '--out', '<out>'],
+    /backend node is not available/,
+  ],
+  [
+    'BackendError',
+    'src/cli/train-central.ts',
+    ['--engine', 'tfjs', '--backend', 'node', '--epochs', '1'],
+    /backend node is not available/,
+  ],
   ['DataError', 'src/cli/train-central.ts', ['--data-dir', '/nonexistent'], /nonexistent/],
   ['IdxFormatError', 'src/cli/train-central.ts', ['--data-dir', '<idx>'], /IDX/i],
   ['InputError (report folder)', 'src/cli/report.ts', ['/nonexistent-run'], /\/nonexistent-run: folder not found/],
   ['InputError (learners file)', 'src/cli/allocate.ts', ['--learners', '<missing>'], /learners/],
   ['UsageError', 'src/cli/learner.ts', ['--learner-id', '0'], /--connect/],
-  ['UsageError (host ids)', 'src/cli/learner.ts', ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-ids', '5-2'], /--learner-ids: range "5-2" must run from a smaller id/],
-  ['UsageError (one form)', 'src/cli/learner.ts', ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-ids', '0-3', '--learner-id', '1'], /give exactly one of --learner-id N .* and --learner-ids/],
-  ['UsageError (half a profile)', 'src/cli/learner.ts', ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-id', '1', '--distance-m', '3'], /give --f-hz too/],
-  ['InputError (host learners file)', 'src/cli/learner.ts', ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-ids', '0-3', '--learners', '<missing>'], /--learners .*: cannot read it \(ENOENT\)/],
-  ['UsageError (--hosts > K)', 'src/cli/experiment.ts', ['--K', '2', '--hosts', '3'], /--hosts 3 exceeds K = 2: at most one host per learner/],
-  ['UsageError (--fail-host)', 'src/cli/experiment.ts', ['--K', '4', '--hosts', '2', '--fail-host', '2@1'], /--fail-host 2@1: host must be in 0\.\.1/],
+  [
+    'UsageError (host ids)',
+    'src/cli/learner.ts',
+    ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-ids', '5-2'],
+    /--learner-ids: range "5-2" must run from a smaller id/,
+  ],
+  [
+    'UsageError (one form)',
+    'src/cli/learner.ts',
+    ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-ids', '0-3', '--learner-id', '1'],
+    /give exactly one of --learner-id N .* and --learner-ids/,
+  ],
+  [
+    'UsageError (half a profile)',
+    'src/cli/learner.ts',
+    ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-id', '1', '--distance-m', '3'],
+    /give --f-hz too/,
+  ],
+  [
+    'InputError (host learners file)',
+    'src/cli/learner.ts',
+    ['--connect', 'ws://127.0.0.1:9', '--token', 't', '--learner-ids', '0-3', '--learners', '<missing>'],
+    /--learners .*: cannot read it \(ENOENT\)/,
+  ],
+  [
+    'UsageError (--hosts > K)',
+    'src/cli/experiment.ts',
+    ['--K', '2', '--hosts', '3'],
+    /--hosts 3 exceeds K = 2: at most one host per learner/,
+  ],
+  [
+    'UsageError (--fail-host)',
+    'src/cli/experiment.ts',
+    ['--K', '4', '--hosts', '2', '--fail-host', '2@1'],
+    /--fail-host 2@1: host must be in 0\.\.1/,
+  ],
   ['UsageError', 'experiments/fig1.ts', ['--no-such-flag'], /unknown flag/],
   ['DataError', 'bench/train.ts', ['--data-dir', '/nonexistent'], /nonexistent/],
 ];
 
 describe('exit code 2 for every input-error class from every command', () => {
   it.each(cases)('%s from %s', async (_what, script, args, message) => {
-    const r = await run(script, ...args.map((a) => a.replace('<idx>', badIdx).replace('<missing>', join(dir, 'missing.json')).replace('<out>', join(dir, 'run'))));
+    const r = await run(
+      script,
+      ...args.map((a) =>
+        a.replace('<idx>', badIdx).replace('<missing>', join(dir, 'missing.json')).replace('<out>', join(dir, 'run')),
+      ),
+    );
     expect(r.code).toBe(2);
-    const lines = r.stderr.trim().split('\n').filter((l) => !/^\[learner \d+\]/.test(l)); // spawned learners may speak too
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/^\[learner \d+\]/.test(l)); // spawned learners may speak too
     expect(lines.filter((l) => l.startsWith('error: '))).toHaveLength(1);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace

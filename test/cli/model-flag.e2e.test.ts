@@ -24,7 +24,9 @@ async function workloadOfEveryLearner(...args: string[]): Promise<string[]> {
   expect(r.code, r.stderr).toBe(0);
   const learners = JSON.parse(r.stdout).learners as { f_hz: number; rate_bps: number; c0: number; c2: number }[];
   expect(learners).toHaveLength(20);
-  return [...new Set(learners.map((l) => `${Math.round(l.c2 * l.f_hz)}/${Math.round((l.c0 * l.rate_bps) / (2 * 32))}`))];
+  return [
+    ...new Set(learners.map((l) => `${Math.round(l.c2 * l.f_hz)}/${Math.round((l.c0 * l.rate_bps) / (2 * 32))}`)),
+  ];
 }
 
 describe.concurrent('--model', () => {
@@ -32,7 +34,9 @@ describe.concurrent('--model', () => {
     expect(await workloadOfEveryLearner()).toEqual(['1123736/280934']);
     expect(await workloadOfEveryLearner('--model', 'lenet5')).toEqual(['1692152/61706']);
     expect(await workloadOfEveryLearner('--model', 'mlp:784-128-10')).toEqual(['407080/101770']);
-    expect(await workloadOfEveryLearner('--model', 'lenet5', '--flops-per-sample', '1000000')).toEqual(['1000000/61706']);
+    expect(await workloadOfEveryLearner('--model', 'lenet5', '--flops-per-sample', '1000000')).toEqual([
+      '1000000/61706',
+    ]);
   });
 
   it('bad specs exit 2 with one line listing the valid forms, on every command that takes --model', async () => {
@@ -59,8 +63,17 @@ describe('experiment config from --model', () => {
     const { parseArgs } = await import('../../src/cli/args.ts');
     const { configFromArgs, spec } = await import('../../src/cli/experiment.ts');
     const config = (...argv: string[]) => configFromArgs(parseArgs(['--K', '4', ...argv], spec));
-    expect(config('--model', 'lenet5')).toMatchObject({ model: 'lenet5', params: { features: 784, model_params: 61_706, flops_per_sample: 1_692_152 } });
-    expect(config()).toMatchObject({ model: 'mlp:784-300-124-60-10', params: { model_params: 280_934, flops_per_sample: 1_123_736 } });
-    expect(config('--model', 'mlp:784-128-10', '--flops-per-sample', '5e5').params).toMatchObject({ model_params: 101_770, flops_per_sample: 5e5 });
+    expect(config('--model', 'lenet5')).toMatchObject({
+      model: 'lenet5',
+      params: { features: 784, model_params: 61_706, flops_per_sample: 1_692_152 },
+    });
+    expect(config()).toMatchObject({
+      model: 'mlp:784-300-124-60-10',
+      params: { model_params: 280_934, flops_per_sample: 1_123_736 },
+    });
+    expect(config('--model', 'mlp:784-128-10', '--flops-per-sample', '5e5').params).toMatchObject({
+      model_params: 101_770,
+      flops_per_sample: 5e5,
+    });
   });
 });

@@ -26,36 +26,97 @@ import { campaignFacts } from '../../src/campaign/html.ts';
 import { sweepSpec } from '../../src/campaign/charts.ts';
 
 const learnerRow = (over: Partial<LearnerRow>): LearnerRow => ({
-  scheme: 'optimal', cycle: 1, learner: 0, fHz: 2.4e9, rateBps: 2e8, batch: 100, tSendS: 0.1, tComputeS: 5, tReturnS: 0.1, tTotalS: 5.2,
-  status: 'on-time', reason: null, tau: 5, energyJ: 1, energyComputeJ: 1, energyRadioJ: 0, ...over,
+  scheme: 'optimal',
+  cycle: 1,
+  learner: 0,
+  fHz: 2.4e9,
+  rateBps: 2e8,
+  batch: 100,
+  tSendS: 0.1,
+  tComputeS: 5,
+  tReturnS: 0.1,
+  tTotalS: 5.2,
+  status: 'on-time',
+  reason: null,
+  tau: 5,
+  energyJ: 1,
+  energyComputeJ: 1,
+  energyRadioJ: 0,
+  ...over,
 });
 const cycleRow = (over: Partial<CycleRow>): CycleRow =>
-  ({ scheme: 'async', cycle: 1, tau: 5, testAccuracy: 0.9, testLoss: 0.3, emulatedTimeS: 12, maxLearnerTimeS: 11, lateLearners: 0, wallTimeS: 1, updatesAggregated: 2, taskedLearners: 2, unavailableLearners: 0, ...over }) as CycleRow;
+  ({
+    scheme: 'async',
+    cycle: 1,
+    tau: 5,
+    testAccuracy: 0.9,
+    testLoss: 0.3,
+    emulatedTimeS: 12,
+    maxLearnerTimeS: 11,
+    lateLearners: 0,
+    wallTimeS: 1,
+    updatesAggregated: 2,
+    taskedLearners: 2,
+    unavailableLearners: 0,
+    ...over,
+  }) as CycleRow;
 
 describe('identical allocations (item 3)', () => {
   it('groups schemes whose batches and τ_k coincide, from the allocations and from learners.csv', () => {
     const a = { batch: [150, 150, 150, 150], tau_per_learner: [20, 20, 20, 20] };
-    expect(identicalGroups(new Map([['optimal', a], ['eta', { ...a }], ['async', { batch: a.batch, tau_per_learner: [20, 21, 20, 20] }]]))).toEqual([['optimal', 'eta']]);
+    expect(
+      identicalGroups(
+        new Map([
+          ['optimal', a],
+          ['eta', { ...a }],
+          ['async', { batch: a.batch, tau_per_learner: [20, 21, 20, 20] }],
+        ]),
+      ),
+    ).toEqual([['optimal', 'eta']]);
     const rows = ['optimal', 'eta'].flatMap((scheme) => [0, 1].map((learner) => learnerRow({ scheme, learner })));
     expect(identicalGroupsFromRows(['optimal', 'eta'], rows)).toEqual([['optimal', 'eta']]);
-    expect(identicalGroupsFromRows(['optimal', 'eta'], [...rows.slice(0, 3), learnerRow({ scheme: 'eta', learner: 1, batch: 99 })])).toEqual([]);
+    expect(
+      identicalGroupsFromRows(
+        ['optimal', 'eta'],
+        [...rows.slice(0, 3), learnerRow({ scheme: 'eta', learner: 1, batch: 99 })],
+      ),
+    ).toEqual([]);
   });
 
   it('says so in one line, naming --tau-max when the cap made them equal', () => {
-    const line = formatRunEvent({ type: 'identical-allocations', groups: [['optimal', 'eta']], by_cap: [true], tau_max: 20 });
+    const line = formatRunEvent({
+      type: 'identical-allocations',
+      groups: [['optimal', 'eta']],
+      by_cap: [true],
+      tau_max: 20,
+    });
     expect(line).toBe(
       'note: optimal and eta get identical allocations (the same d_k and τ for every learner) because --tau-max 20 caps their τ: ' +
         'they train identically, so their results are the same; raise --tau-max to compare them',
     );
-    expect(formatRunEvent({ type: 'identical-allocations', groups: [['optimal', 'analytical']], by_cap: [false], tau_max: null })).not.toMatch(/tau-max/);
+    expect(
+      formatRunEvent({
+        type: 'identical-allocations',
+        groups: [['optimal', 'analytical']],
+        by_cap: [false],
+        tau_max: null,
+      }),
+    ).not.toMatch(/tau-max/);
   });
 });
 
 describe('training that diverges (item 5)', () => {
-  const record = (learner: number, over: Partial<LearnerRecord>): LearnerRecord => ({ learner, batch: 10, status: 'missing', reason: TRAINING_DIVERGED_REASON, ...over }) as LearnerRecord;
+  const record = (learner: number, over: Partial<LearnerRecord>): LearnerRecord =>
+    ({ learner, batch: 10, status: 'missing', reason: TRAINING_DIVERGED_REASON, ...over }) as LearnerRecord;
 
   it('is every tasked learner reporting non-finite weights (an idle learner does not count)', () => {
-    expect(everyLearnerDiverged([record(0, {}), record(1, {}), record(2, { batch: 0, status: 'unavailable', reason: 'unavailable' })])).toBe(true);
+    expect(
+      everyLearnerDiverged([
+        record(0, {}),
+        record(1, {}),
+        record(2, { batch: 0, status: 'unavailable', reason: 'unavailable' }),
+      ]),
+    ).toBe(true);
     expect(everyLearnerDiverged([record(0, {}), record(1, { status: 'ok', reason: undefined })])).toBe(false);
     expect(everyLearnerDiverged([record(0, { reason: 'disconnected (1006)' })])).toBe(false);
     expect(everyLearnerDiverged([])).toBe(false);
@@ -63,9 +124,22 @@ describe('training that diverges (item 5)', () => {
 
   it('is not a host fault: learners whose training diverged are never restarted as stuck', async () => {
     let killed = 0;
-    const hosts = { count: 1, blocks: [[0, 1]], isRunning: () => true, pid: () => 42, kill: async () => void killed++, spawn: () => {}, hostOf: () => 0 };
+    const hosts = {
+      count: 1,
+      blocks: [[0, 1]],
+      isRunning: () => true,
+      pid: () => 42,
+      kill: async () => void killed++,
+      spawn: () => {},
+      hostOf: () => 0,
+    };
     const hub = { isConnected: () => true, cut: () => killed++, waitFor: async () => [] };
-    const upkeep = new LearnerUpkeep(hub as any, hosts as any, { K: 2, joinTimeoutMs: 1000, emit: () => {}, onRespawn: () => {} });
+    const upkeep = new LearnerUpkeep(hub as any, hosts as any, {
+      K: 2,
+      joinTimeoutMs: 1000,
+      emit: () => {},
+      onRespawn: () => {},
+    });
     for (let c = 0; c < RESPAWN_AFTER_MISSED_CYCLES + 1; c++) {
       upkeep.noteCycle([record(0, {}), record(1, {})]);
       await upkeep.ensure();
@@ -75,8 +149,22 @@ describe('training that diverges (item 5)', () => {
 
   it('shows each reason once on the cycle line, with the learners as ranges', () => {
     const line = formatRunEvent({
-      type: 'cycle-done', scheme: 'optimal', cycle: 1, cycles: 3, tau: 2, accuracy: 0.1, loss: 2.3, late: 0, diverged: false, wall_s: 1, session_done: 1, session_left: 2,
-      missing: [...Array.from({ length: 10 }, (_, learner) => ({ learner, reason: TRAINING_DIVERGED_REASON })), { learner: 12, reason: 'disconnected (1006)' }],
+      type: 'cycle-done',
+      scheme: 'optimal',
+      cycle: 1,
+      cycles: 3,
+      tau: 2,
+      accuracy: 0.1,
+      loss: 2.3,
+      late: 0,
+      diverged: false,
+      wall_s: 1,
+      session_done: 1,
+      session_left: 2,
+      missing: [
+        ...Array.from({ length: 10 }, (_, learner) => ({ learner, reason: TRAINING_DIVERGED_REASON })),
+        { learner: 12, reason: 'disconnected (1006)' },
+      ],
     });
     expect(line).toContain(`missing 11 (0-9: ${TRAINING_DIVERGED_REASON}; 12: disconnected (1006))`);
   });
@@ -84,20 +172,30 @@ describe('training that diverges (item 5)', () => {
 
 describe('τ of the per-learner schemes is named for what it is (item 8)', () => {
   it('summary.json keeps mean_tau (cycles.csv: the minimum τ_k) and adds mean_tau_k; the table says which is which', () => {
-    const learners = [learnerRow({ scheme: 'async', learner: 0, tau: 5 }), learnerRow({ scheme: 'async', learner: 1, tau: 6 })];
+    const learners = [
+      learnerRow({ scheme: 'async', learner: 0, tau: 5 }),
+      learnerRow({ scheme: 'async', learner: 1, tau: 6 }),
+    ];
     const s = summarizeScheme([cycleRow({ tau: 5 })], learners);
     expect(s.mean_tau).toBe(5);
     expect(s.mean_tau_k).toBe(5.5);
     expect(tauSummaryText(s)).toBe('min τ_k 5.00, mean τ_k 5.50');
     expect(formatSummaryTable({ async: s })).toContain('min τ_k 5.00, mean τ_k 5.50');
-    const sync = summarizeScheme([cycleRow({ scheme: 'optimal', tau: 5 })], [learnerRow({}), learnerRow({ learner: 1 })]);
+    const sync = summarizeScheme(
+      [cycleRow({ scheme: 'optimal', tau: 5 })],
+      [learnerRow({}), learnerRow({ learner: 1 })],
+    );
     expect(tauSummaryText(sync)).toBe('5.00');
   });
 });
 
 describe('real-clock time beyond the schedule (item 9)', () => {
   it('is cycle wall time minus time scale × emulated time, per cycle and in plain words', () => {
-    const rows = [cycleRow({ scheme: 'optimal', cycle: 1, emulatedTimeS: 12 }), cycleRow({ scheme: 'optimal', cycle: 2, emulatedTimeS: 24 }), cycleRow({ scheme: 'eta', cycle: 1, emulatedTimeS: 12 })];
+    const rows = [
+      cycleRow({ scheme: 'optimal', cycle: 1, emulatedTimeS: 12 }),
+      cycleRow({ scheme: 'optimal', cycle: 2, emulatedTimeS: 24 }),
+      cycleRow({ scheme: 'eta', cycle: 1, emulatedTimeS: 12 }),
+    ];
     const p = realClockPacing(0.5, rows, 19.5, 0.6);
     expect(p.scheduled_wall_s).toBe(18);
     expect(p.beyond_schedule_s).toBeCloseTo(1.5);
@@ -109,8 +207,18 @@ describe('real-clock time beyond the schedule (item 9)', () => {
   });
 
   it('the not-faithful warning says what fell behind and what to change, without jargon', () => {
-    const text = formatRunEvent({ type: 'unfaithful', learner_cycles: 0, total_s: 0, off_schedule_learner_cycles: 16, worst_phase_lag_s: 0.12, tolerance: '10 % + 50 ms', faithful: false })!;
-    expect(text).toContain('the real clock fell behind the emulated timeline: 16 learner-cycles had a transfer or training end late (up to 0.12 s; allowed: 10 % + 50 ms)');
+    const text = formatRunEvent({
+      type: 'unfaithful',
+      learner_cycles: 0,
+      total_s: 0,
+      off_schedule_learner_cycles: 16,
+      worst_phase_lag_s: 0.12,
+      tolerance: '10 % + 50 ms',
+      faithful: false,
+    })!;
+    expect(text).toContain(
+      'the real clock fell behind the emulated timeline: 16 learner-cycles had a transfer or training end late (up to 0.12 s; allowed: 10 % + 50 ms)',
+    );
     expect(text).not.toMatch(/overran|compute budget|off schedule/);
     expect(text).toContain('--time-scale');
   });
@@ -123,13 +231,30 @@ describe('polish (item 14)', () => {
     const p = new ProgressReporter({ tty: true, write: (x) => out.push(x), now: () => t });
     p.onEvent({ type: 'cycle-start', scheme: 'eta', cycle: 1, cycles: 2, tau: 2, active: 3 });
     t = 10;
-    p.onEvent({ type: 'cycle-done', scheme: 'eta', cycle: 1, cycles: 2, tau: 2, accuracy: 0.9, loss: 0.3, late: 0, missing: [], diverged: false, wall_s: 10, session_done: 1, session_left: 1 });
+    p.onEvent({
+      type: 'cycle-done',
+      scheme: 'eta',
+      cycle: 1,
+      cycles: 2,
+      tau: 2,
+      accuracy: 0.9,
+      loss: 0.3,
+      late: 0,
+      missing: [],
+      diverged: false,
+      wall_s: 10,
+      session_done: 1,
+      session_left: 1,
+    });
     expect(p.status()).toBe('elapsed 10 s, about 10 s left');
     expect(p.status()).not.toMatch(/ETA/);
   });
 
   it('report tables name the energy settings with their units, not raw keys', () => {
-    expect(describeField('kappa_j_per_cycle_hz2', 1e-28)).toEqual({ label: 'κ, switched capacitance', value: '1.00e-28 J/(cycle·Hz²)' });
+    expect(describeField('kappa_j_per_cycle_hz2', 1e-28)).toEqual({
+      label: 'κ, switched capacitance',
+      value: '1.00e-28 J/(cycle·Hz²)',
+    });
     expect(describeField('rx_power_w', 0)).toEqual({ label: 'receive power', value: '0 W' });
   });
 
@@ -143,7 +268,9 @@ describe('polish (item 14)', () => {
   });
 
   it('the energy chart has no blank gap above the plot (its y title fits the plot height)', async () => {
-    const bars = ['optimal', 'eta'].flatMap((scheme) => Array.from({ length: 20 }, (_, learner) => ({ scheme, learner, meanJ: 1 + learner, computeJ: 1, radioJ: 0 })));
+    const bars = ['optimal', 'eta'].flatMap((scheme) =>
+      Array.from({ length: 20 }, (_, learner) => ({ scheme, learner, meanJ: 1 + learner, computeJ: 1, radioJ: 0 })),
+    );
     const view = new vega.View(vega.parse(vl.compile(energySpec(bars, null) as any).spec), { renderer: 'none' });
     const svg = await view.toSVG();
     const titleY = Number(svg.match(/role-title"><g transform="translate\([^,]+,([-\d.]+)\)"/)![1]);
@@ -159,7 +286,9 @@ describe('the run folder (item 13)', () => {
   it('a new run refuses a non-empty folder that holds no run, and accepts what an attempt that never started left', () => {
     const dir = mkdtempSync(join(os.tmpdir(), 'mel-nonempty-'));
     writeFileSync(join(dir, 'thesis.tex'), 'mine');
-    expect(() => lockRunFolder(dir, { resume: false })).toThrow(/is not empty and holds no run \(thesis\.tex\); choose a new or empty folder for --out/);
+    expect(() => lockRunFolder(dir, { resume: false })).toThrow(
+      /is not empty and holds no run \(thesis\.tex\); choose a new or empty folder for --out/,
+    );
     expect(readdirSync(dir)).toEqual(['thesis.tex']);
     const left = mkdtempSync(join(os.tmpdir(), 'mel-left-'));
     mkdirSync(join(left, 'logs'));

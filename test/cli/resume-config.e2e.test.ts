@@ -12,8 +12,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function resume(folder: string): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) =>
-    execFile(TSX, ['src/cli/experiment.ts', '--resume', folder, '--no-report'], { cwd: ROOT, timeout: 60_000 }, (err, _out, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    execFile(
+      TSX,
+      ['src/cli/experiment.ts', '--resume', folder, '--no-report'],
+      { cwd: ROOT, timeout: 60_000 },
+      (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
     ),
   );
 }
@@ -36,7 +39,11 @@ describe('--resume validates config.json', () => {
 
   it.each([
     ['lr', (c: Record<string, any>) => (c.lr = -1), /--lr is out of range \(> 0\), got -1/],
-    ['schemes', (c: Record<string, any>) => (c.schemes = ['optimal', 'bogus']), /--schemes: unknown scheme "bogus"; define it with --scheme-module/],
+    [
+      'schemes',
+      (c: Record<string, any>) => (c.schemes = ['optimal', 'bogus']),
+      /--schemes: unknown scheme "bogus"; define it with --scheme-module/,
+    ],
     ['K', (c: Record<string, any>) => (c.K = 0), /--K is out of range/],
     ['a physical parameter', (c: Record<string, any>) => (c.params.bandwidth_hz = 0), /--bandwidth-hz is out of range/],
   ])('a damaged %s: exit 2, one line naming it, the folder untouched', async (name, change, message) => {

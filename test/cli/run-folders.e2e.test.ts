@@ -21,7 +21,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function runFolders(dir: string): string[] {
   const here = existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'cycles.csv')) ? [dir] : [];
-  const subs = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !['checkpoints', 'logs'].includes(e.name));
+  const subs = readdirSync(dir, { withFileTypes: true }).filter(
+    (e) => e.isDirectory() && !['checkpoints', 'logs'].includes(e.name),
+  );
   return [...here, ...subs.flatMap((e) => runFolders(join(dir, e.name)))];
 }
 
@@ -34,23 +36,33 @@ describe('committed run folders', () => {
     expect(folders.length).toBeGreaterThanOrEqual(20);
   });
 
-  it.each(folders.map((f) => [relative(ROOT, f), f]))('%s: migrates, resumes and loads for the report', async (_name, folder) => {
-    const raw = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
-    const migrated = migrateRunConfig(raw);
-    for (const key of KEYS) expect(migrated[key as keyof typeof migrated], key).not.toBeUndefined();
-    const resumed = configFromRunFolder(folder, parseArgs(['--resume', folder], spec), spec, () => 1);
-    expect(resumed.K).toBe(raw.K);
-    const data = await loadRunFolder(folder);
-    expect(data.cycles.length).toBeGreaterThan(0);
-  });
+  it.each(folders.map((f) => [relative(ROOT, f), f]))(
+    '%s: migrates, resumes and loads for the report',
+    async (_name, folder) => {
+      const raw = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
+      const migrated = migrateRunConfig(raw);
+      for (const key of KEYS) expect(migrated[key as keyof typeof migrated], key).not.toBeUndefined();
+      const resumed = configFromRunFolder(folder, parseArgs(['--resume', folder], spec), spec, () => 1);
+      expect(resumed.K).toBe(raw.K);
+      const data = await loadRunFolder(folder);
+      expect(data.cycles.length).toBeGreaterThan(0);
+    },
+  );
 
   it('the oldest folder (fewest saved settings) resumes end to end: nothing left to run, exit 0', async () => {
-    const oldest = [...folders].sort((a, b) => Object.keys(JSON.parse(readFileSync(join(a, 'config.json'), 'utf8'))).length - Object.keys(JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'))).length)[0];
+    const oldest = [...folders].sort(
+      (a, b) =>
+        Object.keys(JSON.parse(readFileSync(join(a, 'config.json'), 'utf8'))).length -
+        Object.keys(JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'))).length,
+    )[0];
     const copy = join(tmp, 'oldest');
     cpSync(oldest, copy, { recursive: true });
     const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
-      execFile(TSX, ['src/cli/experiment.ts', '--resume', copy, '--no-report'], { cwd: ROOT, timeout: 120_000 }, (err, _o, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+      execFile(
+        TSX,
+        ['src/cli/experiment.ts', '--resume', copy, '--no-report'],
+        { cwd: ROOT, timeout: 120_000 },
+        (err, _o, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
       ),
     );
     expect(r.stderr).not.toMatch(/error/);

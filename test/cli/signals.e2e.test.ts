@@ -46,7 +46,10 @@ function processesNaming(dir: string): number[] {
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir) && !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8'));
+        return (
+          readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir) &&
+          !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8'))
+        );
       } catch {
         return false;
       }

@@ -14,8 +14,11 @@ import { errorLines, ROOT, tiny } from '../helpers/experiment-cli.ts';
 
 function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
-    execFile(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', script, ...args],
+      { cwd: ROOT, timeout: 120_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     ),
   );
 }
@@ -36,16 +39,25 @@ describe('--targets and --json', () => {
     expect(r.stderr).toMatch(/cycles→11%\s+cycles→12%/);
   }, 150_000);
 
-  it('--resume keeps the targets and extends an older-encoding learners.csv in today\'s columns', async () => {
+  it("--resume keeps the targets and extends an older-encoding learners.csv in today's columns", async () => {
     const file = join(out, 'learners.csv');
     const [, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
     // As a version before the `missing` column wrote it (no learner was missing: late 0/1 as now).
-    writeFileSync(file, [LEARNERS_HEADER_LATE_OR_MISSING.join(','), ...rows.map((l) => l.replace(/,[01]$/, ''))].join('\n') + '\n');
+    writeFileSync(
+      file,
+      [LEARNERS_HEADER_LATE_OR_MISSING.join(','), ...rows.map((l) => l.replace(/,[01]$/, ''))].join('\n') + '\n',
+    );
     const r = await run('src/cli/experiment.ts', ['--resume', out, '--cycles', '2', '--no-report', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const text = readFileSync(file, 'utf8');
     expect(text.split('\n')[0]).toBe(LEARNERS_HEADER.join(','));
-    expect(text.trim().split('\n').slice(1).every((l) => /,[01]$/.test(l))).toBe(true);
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .slice(1)
+        .every((l) => /,[01]$/.test(l)),
+    ).toBe(true);
     expect(parseLearners(text, file).map((l) => l.cycle)).toEqual([1, 1, 2, 2]);
     expect(JSON.parse(r.stdout).schemes.optimal).toMatchObject({ cycles: 2, cycles_to_11: 1 });
   }, 150_000);
@@ -60,7 +72,9 @@ describe('--targets and --json', () => {
   it('a percentage, or a value outside (0, 1], is refused in one line', async () => {
     const r = await run('src/cli/experiment.ts', [...tiny({ out: join(dir, 'never') }), '--targets', '97']);
     expect(r.code).toBe(2);
-    expect(errorLines(r.stderr)).toEqual(['error: --targets 97: targets are fractions of the test set; for 97 % write 0.97']);
+    expect(errorLines(r.stderr)).toEqual([
+      'error: --targets 97: targets are fractions of the test set; for 97 % write 0.97',
+    ]);
     const z = await run('src/cli/report.ts', [out, '--targets', '0,0.5']);
     expect(z.code).toBe(2);
     expect(errorLines(z.stderr)).toEqual(['error: --targets 0: a target must be a fraction in (0, 1], e.g. 0.97']);

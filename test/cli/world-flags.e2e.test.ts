@@ -31,7 +31,17 @@ describe('experiment --help', () => {
     const r = await run('--help');
     expect(r.code).toBe(0);
     const help = r.stdout + r.stderr;
-    for (const flag of ['--fading', '--shadowing-db', '--speed-mps', '--availability', '--mean-on-cycles', '--trace', '--csi', '--epsilon']) expect(help).toContain(flag);
+    for (const flag of [
+      '--fading',
+      '--shadowing-db',
+      '--speed-mps',
+      '--availability',
+      '--mean-on-cycles',
+      '--trace',
+      '--csi',
+      '--epsilon',
+    ])
+      expect(help).toContain(flag);
     expect(help).toMatch(/robust/);
   });
 });
@@ -44,10 +54,22 @@ describe('bad world input: exit 2, one line naming the problem', () => {
     ['ε above 0.5', ['--schemes', 'robust', '--epsilon', '0.7'], /--epsilon is out of range/],
     ['ε without robust', ['--epsilon', '0.1'], /--epsilon applies to scheme robust/],
     ['an unknown csi', ['--csi', 'oracle'], /--csi must be one of profile\|last\|perfect/],
-    ['on-runs too short for p', ['--availability', '0.9', '--mean-on-cycles', '2'], /--mean-on-cycles 2 is too short for --availability 0.9: .* at least p\/\(1−p\) = 9/],
-    ['mean on-run without availability', ['--mean-on-cycles', '3'], /--mean-on-cycles applies to --availability below 1/],
+    [
+      'on-runs too short for p',
+      ['--availability', '0.9', '--mean-on-cycles', '2'],
+      /--mean-on-cycles 2 is too short for --availability 0.9: .* at least p\/\(1−p\) = 9/,
+    ],
+    [
+      'mean on-run without availability',
+      ['--mean-on-cycles', '3'],
+      /--mean-on-cycles applies to --availability below 1/,
+    ],
     ['a missing trace', ['--trace', '/nonexistent/trace.csv'], /--trace file not found: \/nonexistent\/trace.csv/],
-    ['a trace with a drawn world', ['--trace', 'data/example-trace.csv', '--fading', 'rayleigh'], /--trace replays a recorded world; it cannot be combined with --fading/],
+    [
+      'a trace with a drawn world',
+      ['--trace', 'data/example-trace.csv', '--fading', 'rayleigh'],
+      /--trace replays a recorded world; it cannot be combined with --fading/,
+    ],
   ])('%s', async (_what, args, message) => {
     const r = await run(...small, '--out', join(dir, 'never'), ...args);
     expect(r.code).toBe(2);
@@ -57,11 +79,27 @@ describe('bad world input: exit 2, one line naming the problem', () => {
   });
 
   it.each([
-    ['a wrong header', `cycle,learner,f,rate,available\n1,0,1e9,1e8,1\n`, /:1: header is "cycle,learner,f,rate,available", expected "cycle,learner,f_hz,rate_bps,available"/],
-    ['a bad number', `${HEADER}1,0,1e9,1e8,1\n1,1,fast,1e8,1\n`, /:3: column f_hz must be a decimal number, got "fast"/],
-    ['a bad availability', `${HEADER}1,0,1e9,1e8,yes\n1,1,1e9,1e8,1\n`, /:2: column available must be 1 or 0, got "yes"/],
+    [
+      'a wrong header',
+      `cycle,learner,f,rate,available\n1,0,1e9,1e8,1\n`,
+      /:1: header is "cycle,learner,f,rate,available", expected "cycle,learner,f_hz,rate_bps,available"/,
+    ],
+    [
+      'a bad number',
+      `${HEADER}1,0,1e9,1e8,1\n1,1,fast,1e8,1\n`,
+      /:3: column f_hz must be a decimal number, got "fast"/,
+    ],
+    [
+      'a bad availability',
+      `${HEADER}1,0,1e9,1e8,yes\n1,1,1e9,1e8,1\n`,
+      /:2: column available must be 1 or 0, got "yes"/,
+    ],
     ['a missing row', `${HEADER}1,0,1e9,1e8,1\n1,1,1e9,1e8,1\n2,0,1e9,1e8,1\n`, /no row for cycle 2, learner 1/],
-    ['too many learners for K', `${HEADER}1,0,1e9,1e8,1\n1,1,1e9,1e8,1\n1,2,1e9,1e8,1\n`, /the trace has 3 learners \(0..2\) but the run has K = 2/],
+    [
+      'too many learners for K',
+      `${HEADER}1,0,1e9,1e8,1\n1,1,1e9,1e8,1\n1,2,1e9,1e8,1\n`,
+      /the trace has 3 learners \(0..2\) but the run has K = 2/,
+    ],
   ])('a trace with %s names the file and line', async (name, text, message) => {
     const file = traceFile(`${name.replace(/ /g, '-')}.csv`, text);
     const out = join(dir, `run-${name.replace(/ /g, '-')}`);

@@ -22,7 +22,11 @@ afterAll(() => {
 });
 
 function dashboardCli(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/dashboard.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/dashboard.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 async function blockedPort(): Promise<{ port: number; close: () => void }> {
@@ -46,7 +50,16 @@ describe('npm run experiment -- --dashboard', () => {
     await reader.cancel();
     await run.when(/optimal\s+cycle\s+1\/3/);
     const metrics = await (await fetch(`${url}metrics`)).text();
-    for (const name of ['mel_cycle', 'mel_test_accuracy', 'mel_test_loss', 'mel_late_learners', 'mel_learners_connected', 'mel_bytes_sent_total', 'mel_bytes_received_total', 'mel_cycle_wall_seconds'])
+    for (const name of [
+      'mel_cycle',
+      'mel_test_accuracy',
+      'mel_test_loss',
+      'mel_late_learners',
+      'mel_learners_connected',
+      'mel_bytes_sent_total',
+      'mel_bytes_received_total',
+      'mel_cycle_wall_seconds',
+    ])
       expect(metrics).toContain(`# TYPE ${name} `);
     expect(metrics).toMatch(/mel_cycle\{scheme="optimal"\} [1-3]\n/);
     expect((await run.exit).code).toBe(0);
@@ -55,7 +68,10 @@ describe('npm run experiment -- --dashboard', () => {
     const events = lines.map((l) => JSON.parse(l));
     expect(events.filter((e) => e.type === 'cycle-done').map((e) => e.cycle)).toEqual([1, 2, 3]);
 
-    const viewer = spawn(process.execPath, ['--import', 'tsx', 'src/cli/dashboard.ts', out, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const viewer = spawn(process.execPath, ['--import', 'tsx', 'src/cli/dashboard.ts', out, '--port', '0'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     children.push(viewer.pid!);
     let err = '';
     const viewerUrl = await new Promise<string>((resolve, reject) => {
@@ -82,7 +98,9 @@ describe('npm run experiment -- --dashboard', () => {
       const run = startExperiment([...tiny(), '--out', out, '--dashboard', String(blocker.port)]);
       const end = await run.exit;
       expect(end.code, end.stderr).toBe(2);
-      expect(errorLines(end.stderr)).toEqual([`error: the dashboard cannot listen on 127.0.0.1:${blocker.port}: port ${blocker.port} is in use; choose another --dashboard (0 = any free port)`]);
+      expect(errorLines(end.stderr)).toEqual([
+        `error: the dashboard cannot listen on 127.0.0.1:${blocker.port}: port ${blocker.port} is in use; choose another --dashboard (0 = any free port)`,
+      ]);
       expect(end.stderr).not.toMatch(/run folder|joined/);
       expect(existsSync(out)).toBe(false);
     } finally {
@@ -98,7 +116,9 @@ describe('npm run dashboard', () => {
     expect(help.stdout).toMatch(/Usage: npm run dashboard -- \[flags\] <folder>/);
     const missing = dashboardCli(['/nonexistent/run']);
     expect(missing.status).toBe(2);
-    expect(errorLines(missing.stderr)).toEqual(['error: /nonexistent/run does not exist; give a run, campaign or sweep folder']);
+    expect(errorLines(missing.stderr)).toEqual([
+      'error: /nonexistent/run does not exist; give a run, campaign or sweep folder',
+    ]);
     const notRun = dashboardCli([tmpDir('dash-empty')]);
     expect(notRun.status).toBe(2);
     expect(errorLines(notRun.stderr)[0]).toMatch(/holds no events\.jsonl .*not a run, campaign or sweep folder/);

@@ -17,11 +17,39 @@ const validate = new Ajv({ allErrors: true }).compile(schema);
 
 /** Every event type, checked by the compiler: a new type must be added here, and so to the schema. */
 const ALL_TYPES: Record<RunEvent['type'], true> = {
-  joined: true, left: true, 'heartbeat-missed': true, refused: true, 'learner-error': true, 'session-start': true, 'session-end': true,
-  listening: true, 'lock-taken-over': true, extended: true, complete: true, waiting: true, 'not-connected': true, resuming: true,
-  'setup-done': true, 'memory-tight': true, 'tau-large': true, killed: true, 'host-killed': true, respawned: true, 'host-respawned': true,
-  'nobody-allocated': true, 'cycle-start': true, 'learner-phase': true, 'task-done': true, missing: true, diverged: true, 'cycle-done': true,
-  summary: true, unfaithful: true, claimed: true, 'claim-ended': true, cleartext: true,
+  joined: true,
+  left: true,
+  'heartbeat-missed': true,
+  refused: true,
+  'learner-error': true,
+  'session-start': true,
+  'session-end': true,
+  listening: true,
+  'lock-taken-over': true,
+  extended: true,
+  complete: true,
+  waiting: true,
+  'not-connected': true,
+  resuming: true,
+  'setup-done': true,
+  'memory-tight': true,
+  'tau-large': true,
+  killed: true,
+  'host-killed': true,
+  respawned: true,
+  'host-respawned': true,
+  'nobody-allocated': true,
+  'cycle-start': true,
+  'learner-phase': true,
+  'task-done': true,
+  missing: true,
+  diverged: true,
+  'cycle-done': true,
+  summary: true,
+  unfaithful: true,
+  claimed: true,
+  'claim-ended': true,
+  cleartext: true,
   'identical-allocations': true,
 };
 
@@ -34,7 +62,17 @@ const readLines = (dir: string) =>
 describe('events.jsonl', () => {
   it('the schema knows every event type, and each type has its fields', () => {
     expect([...schema.properties.type.enum].sort()).toEqual(Object.keys(ALL_TYPES).sort());
-    expect(validate({ ts: '2026-12-02T05:00:00.000Z', type: 'cycle-start', scheme: 'eta', cycle: 1, cycles: 2, tau: 3, active: 4 })).toBe(true);
+    expect(
+      validate({
+        ts: '2026-12-02T05:00:00.000Z',
+        type: 'cycle-start',
+        scheme: 'eta',
+        cycle: 1,
+        cycles: 2,
+        tau: 3,
+        active: 4,
+      }),
+    ).toBe(true);
     // misuse: a missing field, an unknown type, a timestamp that is not ISO 8601 UTC
     expect(validate({ ts: '2026-12-02T05:00:00.000Z', type: 'cycle-start', scheme: 'eta', cycle: 1 })).toBe(false);
     expect(validate({ ts: '2026-12-02T05:00:00.000Z', type: 'no-such-event' })).toBe(false);
@@ -55,14 +93,29 @@ describe('events.jsonl', () => {
     const times = lines.map((l) => Date.parse(l.ts));
     expect(times.every((t, i) => i === 0 || t >= times[i - 1])).toBe(true);
     const types = new Set(lines.map((l) => l.type));
-    for (const t of ['listening', 'joined', 'setup-done', 'cycle-start', 'learner-phase', 'task-done', 'cycle-done', 'summary']) expect(types).toContain(t);
+    for (const t of [
+      'listening',
+      'joined',
+      'setup-done',
+      'cycle-start',
+      'learner-phase',
+      'task-done',
+      'cycle-done',
+      'summary',
+    ])
+      expect(types).toContain(t);
     const done = lines.filter((l) => l.type === 'task-done');
     expect(done).toHaveLength(3);
     for (const d of done) {
       expect(d.t_total_s).toBeCloseTo(d.t_send_s + d.t_compute_s + d.t_return_s, 9);
       expect(d.bytes_sent).toBeGreaterThan(d.bytes_returned); // the task carries the batch too
     }
-    expect(lines.filter((l) => l.type === 'learner-phase' && l.learner === 0).map((l) => l.phase)).toEqual(['receiving', 'waiting', 'computing', 'returning']);
+    expect(lines.filter((l) => l.type === 'learner-phase' && l.learner === 0).map((l) => l.phase)).toEqual([
+      'receiving',
+      'waiting',
+      'computing',
+      'returning',
+    ]);
     expect(readFileSync(join(out, EVENTS_FILE), 'utf8')).not.toContain('secret-token-123');
 
     const again = await runExperiment(fastConfig({ cycles: 2 }), { out, resume: true, ...collectLog().sinks });
@@ -75,14 +128,22 @@ describe('events.jsonl', () => {
   });
 
   it('a line is the event with ts first; the token is left out', () => {
-    const line = eventLine({ type: 'listening', url: 'ws://h:1', token: 't0k', out: '/o', reachable_urls: [], expected_fleet: null }, new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)));
-    expect(line).toBe('{"ts":"2026-01-02T03:04:05.006Z","type":"listening","url":"ws://h:1","out":"/o","reachable_urls":[],"expected_fleet":null}\n');
+    const line = eventLine(
+      { type: 'listening', url: 'ws://h:1', token: 't0k', out: '/o', reachable_urls: [], expected_fleet: null },
+      new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)),
+    );
+    expect(line).toBe(
+      '{"ts":"2026-01-02T03:04:05.006Z","type":"listening","url":"ws://h:1","out":"/o","reachable_urls":[],"expected_fleet":null}\n',
+    );
   });
 
   it('a new run in a folder whose earlier attempt completed no cycle starts the file afresh', async () => {
     const out = tmpDir('events-fresh');
     writeFileSync(join(out, 'config.json'), JSON.stringify(fastConfig()));
-    writeFileSync(join(out, EVENTS_FILE), '{"ts":"2026-01-01T00:00:00.000Z","type":"waiting","K":3,"url":"ws://old"}\n');
+    writeFileSync(
+      join(out, EVENTS_FILE),
+      '{"ts":"2026-01-01T00:00:00.000Z","type":"waiting","K":3,"url":"ws://old"}\n',
+    );
     await runExperiment(fastConfig({ cycles: 1 }), { out, ...collectLog().sinks });
     expect(readLines(out)[0].type).toBe('session-start');
   });

@@ -19,7 +19,19 @@ import { tmpDir } from '../reliability/helpers.ts';
 const config = smallConfig({ cycles: 2, schemes: ['eta'] });
 const start: RunEvent = { type: 'session-start', out: '/o', resume: false, pid: 1, config };
 const done = (cycle: number, accuracy: number): RunEvent => ({
-  type: 'cycle-done', scheme: 'eta', cycle, cycles: 2, tau: 2, accuracy, loss: 0.5, late: 0, missing: [], diverged: false, wall_s: 2, session_done: cycle, session_left: 2 - cycle,
+  type: 'cycle-done',
+  scheme: 'eta',
+  cycle,
+  cycles: 2,
+  tau: 2,
+  accuracy,
+  loss: 0.5,
+  late: 0,
+  missing: [],
+  diverged: false,
+  wall_s: 2,
+  session_done: cycle,
+  session_left: 2 - cycle,
 });
 
 async function get(url: string): Promise<{ status: number; type: string; body: string }> {
@@ -42,7 +54,8 @@ function subscribe(url: string): { snapshots: Snapshot[]; next: (n: number) => P
         buffer = buffer.slice(end + 2);
         const data = message.split('\n').find((l) => l.startsWith('data: '));
         if (data) snapshots.push(JSON.parse(data.slice(6)));
-        for (const w of [...waiters]) if (snapshots.length >= w.n) waiters.splice(waiters.indexOf(w), 1) && w.resolve(snapshots[w.n - 1]);
+        for (const w of [...waiters])
+          if (snapshots.length >= w.n) waiters.splice(waiters.indexOf(w), 1) && w.resolve(snapshots[w.n - 1]);
       }
     });
   });
@@ -50,7 +63,8 @@ function subscribe(url: string): { snapshots: Snapshot[]; next: (n: number) => P
   req.end();
   return {
     snapshots,
-    next: (n) => new Promise((resolve) => (snapshots.length >= n ? resolve(snapshots[n - 1]) : waiters.push({ n, resolve }))),
+    next: (n) =>
+      new Promise((resolve) => (snapshots.length >= n ? resolve(snapshots[n - 1]) : waiters.push({ n, resolve }))),
     close: () => req.destroy(),
   };
 }
@@ -93,10 +107,17 @@ describe('dashboard server', () => {
   it('a port in use is an InputError naming the flag to change', async () => {
     server = await startDashboard({ host: '127.0.0.1', port: 0, state: new DashboardState() });
     const port = Number(new URL(server.url).port);
-    const second = startDashboard({ host: '127.0.0.1', port, state: new DashboardState(), flags: { host: '--dashboard-host', port: '--dashboard' } });
+    const second = startDashboard({
+      host: '127.0.0.1',
+      port,
+      state: new DashboardState(),
+      flags: { host: '--dashboard-host', port: '--dashboard' },
+    });
     await expect(second).rejects.toThrow(InputError);
     await expect(second).rejects.toThrow(`port ${port} is in use; choose another --dashboard`);
-    await expect(startDashboard({ host: '192.0.2.1', port: 0, state: new DashboardState() })).rejects.toThrow(/not an address of this machine/);
+    await expect(startDashboard({ host: '192.0.2.1', port: 0, state: new DashboardState() })).rejects.toThrow(
+      /not an address of this machine/,
+    );
   });
 });
 
@@ -122,9 +143,17 @@ describe('following events.jsonl', () => {
 
   it('a campaign folder: every seed is a run labelled by its seed, planned ones before they start; bad lines are skipped with one warning', () => {
     const dir = tmpDir('follow-campaign');
-    writeFileSync(join(dir, 'campaign.json'), JSON.stringify({ kind: 'mel-campaign', base: config, seeds: [1, 2], fixed_fleet: false }));
+    writeFileSync(
+      join(dir, 'campaign.json'),
+      JSON.stringify({ kind: 'mel-campaign', base: config, seeds: [1, 2], fixed_fleet: false }),
+    );
     mkdirSync(join(dir, 'seed-1'));
-    writeFileSync(join(dir, 'seed-1', EVENTS_FILE), eventLine(start, new Date(1000)) + 'not json\n{"ts":"2026-01-01T00:00:01.500Z","type":"cycle-done"}\n' + eventLine(done(1, 0.6), new Date(2000)));
+    writeFileSync(
+      join(dir, 'seed-1', EVENTS_FILE),
+      eventLine(start, new Date(1000)) +
+        'not json\n{"ts":"2026-01-01T00:00:01.500Z","type":"cycle-done"}\n' +
+        eventLine(done(1, 0.6), new Date(2000)),
+    );
     const warnings: string[] = [];
     const state = new DashboardState();
     new EventsFollower(dir, state, (w) => warnings.push(w)).poll();

@@ -8,10 +8,33 @@ import { smallConfig } from '../helpers/run-config.ts';
 
 const T0 = Date.UTC(2026, 11, 2, 5, 0, 0);
 const config = smallConfig({ K: 2, cycles: 3, schemes: ['optimal', 'eta'] });
-const timeline = { batch: 10, tau: 2, t_send_s: 1, t_compute_s: 5, t_return_s: 1, t_total_s: 7, bytes_sent: 1000, bytes_returned: 400 };
+const timeline = {
+  batch: 10,
+  tau: 2,
+  t_send_s: 1,
+  t_compute_s: 5,
+  t_return_s: 1,
+  t_total_s: 7,
+  bytes_sent: 1000,
+  bytes_returned: 400,
+};
 
 function cycleDone(scheme: 'optimal' | 'eta', cycle: number, accuracy: number, wall_s: number): RunEvent {
-  return { type: 'cycle-done', scheme, cycle, cycles: 3, tau: 2, accuracy, loss: 1 - accuracy, late: 1, missing: [{ learner: 1, reason: 'x' }], diverged: false, wall_s, session_done: cycle, session_left: 6 - cycle };
+  return {
+    type: 'cycle-done',
+    scheme,
+    cycle,
+    cycles: 3,
+    tau: 2,
+    accuracy,
+    loss: 1 - accuracy,
+    late: 1,
+    missing: [{ learner: 1, reason: 'x' }],
+    diverged: false,
+    wall_s,
+    session_done: cycle,
+    session_left: 6 - cycle,
+  };
 }
 
 /** A run through cycle 2 of optimal, in the middle of cycle 3. */
@@ -46,13 +69,19 @@ describe('dashboard state', () => {
     const s = state.snapshot(T0 + 20_000);
     const run = s.runs[0];
     expect(run.status).toBe('running');
-    expect(run.points.optimal.map((p) => [p.cycle, p.accuracy, p.missing])).toEqual([[1, 0.8, 1], [2, 0.9, 1]]);
+    expect(run.points.optimal.map((p) => [p.cycle, p.accuracy, p.missing])).toEqual([
+      [1, 0.8, 1],
+      [2, 0.9, 1],
+    ]);
     expect(run.cycles_done).toBe(2);
     expect(run.cycles_total).toBe(6);
     expect(run.connected).toBe(1);
     expect(run.totals.optimal).toEqual({ bytes_sent: 3000, bytes_received: 800 });
     expect(run.current).toMatchObject({ scheme: 'optimal', cycle: 3, done: false });
-    expect(run.current!.learners.map((l) => [l.learner, l.phase])).toEqual([[0, 'computing'], [1, 'late']]);
+    expect(run.current!.learners.map((l) => [l.learner, l.phase])).toEqual([
+      [0, 'computing'],
+      [1, 'late'],
+    ]);
     expect(run.current!.learners[1]).toMatchObject({ t_send_s: 1, t_compute_s: 5, t_return_s: 1, t_total_s: 7 });
     // 4 cycles left at a mean of 15 s, less the 9 s cycle 3 has run (started at event 11, now is T0 + 20 s)
     expect(run.eta_s).toBeCloseTo(4 * 15 - 9, 9);
@@ -77,7 +106,12 @@ describe('dashboard state', () => {
     state.plan('seed 2', labelsOfRunLabel('seed 2'), 6);
     feed(state, 'seed 1', labelsOfRunLabel('seed 1'));
     const s = state.snapshot(T0 + 20_000);
-    expect(s.runs.map((r) => [r.id, r.status, r.cycles_total])).toEqual([['seed 1', 'running'], ['seed 2', 'pending']].map(([id, st]) => [id, st, 6]));
+    expect(s.runs.map((r) => [r.id, r.status, r.cycles_total])).toEqual(
+      [
+        ['seed 1', 'running'],
+        ['seed 2', 'pending'],
+      ].map(([id, st]) => [id, st, 6]),
+    );
     expect(s.progress.cycles_total).toBe(12);
     // seed 2 has no cycle of its own yet: it is estimated at seed 1's mean cycle time
     expect(s.runs[1].eta_s).toBe(6 * 15);
@@ -93,7 +127,8 @@ describe('dashboard state', () => {
 });
 
 /** The text format: comment lines are HELP or TYPE, sample lines are name{labels} value. */
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/;
+const SAMPLE =
+  /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/;
 
 describe('/metrics', () => {
   it('is Prometheus text: HELP and TYPE for every metric, samples labelled by scheme and seed', () => {
@@ -123,7 +158,12 @@ describe('/metrics', () => {
 
   it('escapes label values and writes non-finite numbers as the format spells them', () => {
     const state = new DashboardState();
-    state.apply('x', { type: 'session-start', out: '/o', resume: false, pid: 1, config: { ...config, schemes: ['optimal'] } }, T0, { run: 'a "b"\\c\nd' });
+    state.apply(
+      'x',
+      { type: 'session-start', out: '/o', resume: false, pid: 1, config: { ...config, schemes: ['optimal'] } },
+      T0,
+      { run: 'a "b"\\c\nd' },
+    );
     state.apply('x', { ...(cycleDone('optimal', 1, 0.5, 1) as object), loss: NaN } as RunEvent, T0 + 1);
     const text = prometheusText(state.snapshot(T0 + 2));
     expect(text).toContain('mel_test_loss{run="a \\"b\\"\\\\c\\nd",scheme="optimal"} NaN\n');

@@ -55,7 +55,9 @@ describe('parseIdx', () => {
 
   it('rejects a wrong magic number', () => {
     const bytes = concat(header(2052, [1, 1, 1]), new Uint8Array(1));
-    expect(() => parseIdx(bytes, 'weird')).toThrow(/weird: expected IDX magic number 2051 \(images\) or 2049 \(labels\), found 2052/);
+    expect(() => parseIdx(bytes, 'weird')).toThrow(
+      /weird: expected IDX magic number 2051 \(images\) or 2049 \(labels\), found 2052/,
+    );
   });
 
   it('points out gzip-compressed bytes under a raw name', () => {
@@ -65,6 +67,8 @@ describe('parseIdx', () => {
 
   it('rejects a file shorter than its header', () => {
     expect(() => parseIdx(new Uint8Array([0, 0]), 'tiny')).toThrow(/tiny: expected an IDX file/);
-    expect(() => parseIdx(header(2051, [1, 28]), 'short')).toThrow(/short: expected a 16-byte header for 3 dimensions, found only 12 bytes/);
+    expect(() => parseIdx(header(2051, [1, 28]), 'short')).toThrow(
+      /short: expected a 16-byte header for 3 dimensions, found only 12 bytes/,
+    );
   });
 });

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeIdx } from '../../src/data/idx.ts';
-import { DataError, firstN, loadMnist, locateMnistDir, subset, MNIST_FILES, type ImageSet } from '../../src/data/mnist.ts';
+import {
+  DataError,
+  firstN,
+  loadMnist,
+  locateMnistDir,
+  subset,
+  MNIST_FILES,
+  type ImageSet,
+} from '../../src/data/mnist.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -17,8 +25,16 @@ afterAll(async () => {
 /** Writes a tiny MNIST look-alike: train has `nTrain` images, test 2; pixel = image index. */
 async function writeTinyMnist(target: string, opts: { gzip?: boolean; nTrain?: number; skip?: string } = {}) {
   const nTrain = opts.nTrain ?? 3;
-  const images = (n: number) => encodeIdx([n, 28, 28], Uint8Array.from({ length: n * 784 }, (_, i) => Math.floor(i / 784)));
-  const labels = (n: number) => encodeIdx([n], Uint8Array.from({ length: n }, (_, i) => (i * 3) % 10));
+  const images = (n: number) =>
+    encodeIdx(
+      [n, 28, 28],
+      Uint8Array.from({ length: n * 784 }, (_, i) => Math.floor(i / 784)),
+    );
+  const labels = (n: number) =>
+    encodeIdx(
+      [n],
+      Uint8Array.from({ length: n }, (_, i) => (i * 3) % 10),
+    );
   const files: [string, Uint8Array][] = [
     [MNIST_FILES.trainImages, images(nTrain)],
     [MNIST_FILES.trainLabels, labels(nTrain)],
@@ -83,7 +99,9 @@ describe('loadMnist from a directory', () => {
     await writeTinyMnist(d);
     await rm(path.join(d, MNIST_FILES.testImages));
     await writeFile(path.join(d, MNIST_FILES.testImages + '.gz'), Uint8Array.from([1, 2, 3]));
-    await expect(loadMnist({ dataDir: d })).rejects.toThrow(/t10k-images-idx3-ubyte\.gz: expected a gzip-compressed IDX file/);
+    await expect(loadMnist({ dataDir: d })).rejects.toThrow(
+      /t10k-images-idx3-ubyte\.gz: expected a gzip-compressed IDX file/,
+    );
 
     const d2 = await mkdtemp(path.join(dir, 'mismatch-'));
     await writeTinyMnist(d2);

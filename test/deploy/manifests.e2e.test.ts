@@ -26,7 +26,11 @@ function flags(args: string[]): Map<string, string | true> {
 
 /** The flags a command's --help lists. */
 function helpFlags(command: 'experiment' | 'learner'): Set<string> {
-  const help = execFileSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, `src/cli/${command}.ts`), '--help'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  const help = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(PROJECT_ROOT, `src/cli/${command}.ts`), '--help'],
+    { cwd: PROJECT_ROOT, encoding: 'utf8' },
+  );
   return new Set([...help.matchAll(/--([A-Za-z][A-Za-z-]*)/g)].map((m) => m[1]));
 }
 
@@ -116,7 +120,7 @@ describe('deploy/k8s', () => {
     for (const d of docs) expect(typeof d.apiVersion).toBe('string');
   });
 
-  it('learner hosts use auto:M, parallelism × M = K, and connect to the Service\'s port', () => {
+  it("learner hosts use auto:M, parallelism × M = K, and connect to the Service's port", () => {
     const o = flags(container(orchestrator).args);
     const l = flags(container(learners).args);
     const auto = /^auto:(\d+)$/.exec(String(l.get('learner-ids')));
@@ -135,7 +139,10 @@ describe('deploy/k8s', () => {
     for (const job of [orchestrator, learners]) {
       const c = container(job);
       const token = c.env.find((e: any) => e.name === 'MEL_TOKEN');
-      expect(token.valueFrom.secretKeyRef).toEqual({ name: secret.metadata.name, key: Object.keys(secret.stringData)[0] });
+      expect(token.valueFrom.secretKeyRef).toEqual({
+        name: secret.metadata.name,
+        key: Object.keys(secret.stringData)[0],
+      });
       expect(c.image).toBe(container(orchestrator).image);
       expect(c.resources.requests.memory).toMatch(/^\d+Mi$/);
       expect(job.spec.template.spec.securityContext.runAsNonRoot).toBe(true);

@@ -16,9 +16,14 @@ const tmp = () => tmpDir('async');
 const quiet = () => {};
 
 describe('async + energy + FedNova end to end (K = 3, 2 cycles)', () => {
-  it('tasks and timelines use each learner\'s τ_k; budgets hold; summary has τ_k and energy', async () => {
+  it("tasks and timelines use each learner's τ_k; budgets hold; summary has τ_k and energy", async () => {
     const budget = 5;
-    const config = smallConfig({ schemes: ['optimal', 'async', 'energy'], aggregate: 'fednova', max_staleness: 2, energy: { kappa_j_per_cycle_hz2: 1e-28, rx_power_w: 0.05, budget_j: budget } });
+    const config = smallConfig({
+      schemes: ['optimal', 'async', 'energy'],
+      aggregate: 'fednova',
+      max_staleness: 2,
+      energy: { kappa_j_per_cycle_hz2: 1e-28, rx_power_w: 0.05, budget_j: budget },
+    });
     const fleetless = JSON.parse(JSON.stringify(config));
     const r = await runExperiment(config, { out: tmp(), log: quiet });
     expect(r.interrupted).toBe(false);

@@ -29,7 +29,9 @@ describe('learner hosts with --learner-ids auto:N', () => {
           ...log.sinks,
           onEvent: (e) => {
             log.onEvent(e);
-            if (e.type === 'listening') for (let h = 0; h < 2; h++) hosts.push(startLearnerCli(['--connect', e.url, '--learner-ids', 'auto:2'], e.token));
+            if (e.type === 'listening')
+              for (let h = 0; h < 2; h++)
+                hosts.push(startLearnerCli(['--connect', e.url, '--learner-ids', 'auto:2'], e.token));
           },
         },
       );
@@ -39,13 +41,17 @@ describe('learner hosts with --learner-ids auto:N', () => {
       expect(granted.sort()).toEqual(['0-1', '2-3']);
       expect(exits.map((e) => /granted learner ids (\S+)/.exec(e.stderr)?.[1]).sort()).toEqual(['0-1', '2-3']);
       expect(withoutWall(readCycles(result.out))).toEqual(withoutWall(readCycles(spawned.out)));
-      expect(readFileSync(join(result.out, 'learners.csv'), 'utf8')).toBe(readFileSync(join(spawned.out, 'learners.csv'), 'utf8'));
+      expect(readFileSync(join(result.out, 'learners.csv'), 'utf8')).toBe(
+        readFileSync(join(spawned.out, 'learners.csv'), 'utf8'),
+      );
     } finally {
       for (const h of hosts) h.kill();
     }
   });
 
-  it('a killed host frees its ids for the next host that asks; asking for more than are free is refused', { timeout: 300_000 }, async () => {
+  it('a killed host frees its ids for the next host that asks; asking for more than are free is refused', {
+    timeout: 300_000,
+  }, async () => {
     const config = smallConfig({ K: 4, cycles: 1, schemes: ['optimal'] });
     const log = collectLog();
     const hosts: CliRun[] = [];
@@ -54,7 +60,8 @@ describe('learner hosts with --learner-ids auto:N', () => {
     try {
       const run = runExperiment({ ...config, external: true }, { out: tmpDir('auto-kill'), ...log.sinks });
       ({ url, token } = await log.whenEvent('listening'));
-      const start = (n: number) => hosts[hosts.push(startLearnerCli(['--connect', url, '--learner-ids', `auto:${n}`], token)) - 1];
+      const start = (n: number) =>
+        hosts[hosts.push(startLearnerCli(['--connect', url, '--learner-ids', `auto:${n}`], token)) - 1];
       const first = start(2);
       await log.whenEvent('claimed', (e) => e.pid === first.pid);
       await log.whenEvent('joined', (e) => e.learner === 1);
@@ -66,7 +73,11 @@ describe('learner hosts with --learner-ids auto:N', () => {
       expect((await log.whenEvent('claimed', (e) => e.pid === third.pid)).ids).toBe('2-3');
       // All four ids are held: one more is refused, and the host is told how many are free.
       const more = await claimIds({ url, token, count: 1 });
-      expect(more).toEqual({ kind: 'refused', reason: 'not enough free learner ids for this claim: asked for 1 ids of K = 4; none is free: the others are claimed by running hosts or connected' });
+      expect(more).toEqual({
+        kind: 'refused',
+        reason:
+          'not enough free learner ids for this claim: asked for 1 ids of K = 4; none is free: the others are claimed by running hosts or connected',
+      });
       const result = await run;
       expect(readLearners(result.out).every((r) => r.status === 'on-time')).toBe(true);
       for (const h of [second, third]) expect((await h.exited).code).toBe(0);
@@ -87,7 +98,10 @@ describe('learner hosts with --learner-ids auto:N', () => {
         '[host auto:1] error: the orchestrator refused the claim: not enough free learner ids for this claim: asked for 1 ids of K = 3; none is free: the others are claimed by running hosts or connected',
       );
       const bad = await startLearnerCli(['--connect', url, '--learner-ids', 'auto:0'], 'right-token').exited;
-      expect([bad.code, bad.stderr.trim()]).toEqual([2, 'error: --learner-ids auto:N takes N in 1..100000, got auto:0']);
+      expect([bad.code, bad.stderr.trim()]).toEqual([
+        2,
+        'error: --learner-ids auto:N takes N in 1..100000, got auto:0',
+      ]);
     } finally {
       await hub.close();
     }

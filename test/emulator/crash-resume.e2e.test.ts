@@ -11,8 +11,27 @@ import { readCycles, withoutWall } from '../helpers/run-files.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const FLAGS = ['--K', '2', '--T', '12', '--cycles', '3', '--schemes', 'optimal', '--seed', '3', '--train-samples', '1500', '--test-samples', '500',
-  '--flops-per-sample', String(5 * 1_123_736), '--backend', 'wasm', '--no-report'];
+const FLAGS = [
+  '--K',
+  '2',
+  '--T',
+  '12',
+  '--cycles',
+  '3',
+  '--schemes',
+  'optimal',
+  '--seed',
+  '3',
+  '--train-samples',
+  '1500',
+  '--test-samples',
+  '500',
+  '--flops-per-sample',
+  String(5 * 1_123_736),
+  '--backend',
+  'wasm',
+  '--no-report',
+];
 
 interface Running {
   child: ChildProcess;
@@ -21,16 +40,22 @@ interface Running {
 }
 
 function startExperiment(args: string[]): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/experiment.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/experiment.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   child.stdout!.resume();
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on('exit', (code, signal) => r({ code, signal })),
+  );
   return { child, stderr: () => err, exit };
 }
 
 // While a run writes, count lines only; complete files are read through the schema's reader.
-const dataRows = (dir: string) => (existsSync(join(dir, 'cycles.csv')) ? readFileSync(join(dir, 'cycles.csv'), 'utf8').trim().split('\n').slice(1) : []);
+const dataRows = (dir: string) =>
+  existsSync(join(dir, 'cycles.csv')) ? readFileSync(join(dir, 'cycles.csv'), 'utf8').trim().split('\n').slice(1) : [];
 
 async function waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -61,7 +86,11 @@ describe('crash safety', () => {
     const crashed = join(tmp, 'crashed');
     const victim = startExperiment([...FLAGS, '--out', crashed]);
     // A cycle is committed (cycles.csv), then its session's timings (sessions.json): kill after both.
-    await waitFor(() => dataRows(crashed).length >= 1 && existsSync(join(crashed, 'sessions.json')), 60_000, 'the first cycle');
+    await waitFor(
+      () => dataRows(crashed).length >= 1 && existsSync(join(crashed, 'sessions.json')),
+      60_000,
+      'the first cycle',
+    );
     victim.child.kill('SIGKILL');
     await victim.exit;
     const pids = learnerPids(victim.stderr());
@@ -76,7 +105,9 @@ describe('crash safety', () => {
     expect(end.code, resumed.stderr()).toBe(0);
     expect(resumed.stderr()).toMatch(/resuming/);
     // The killed run's lock was stale (its pid is dead): taken over, and released at the end.
-    expect(resumed.stderr()).toMatch(new RegExp(`took over the lock of a run that ended without releasing it \\(pid ${victim.child.pid}\\)`));
+    expect(resumed.stderr()).toMatch(
+      new RegExp(`took over the lock of a run that ended without releasing it \\(pid ${victim.child.pid}\\)`),
+    );
     expect(existsSync(join(crashed, 'run.lock'))).toBe(false);
     expect(withoutWall(readCycles(crashed))).toEqual(expected);
     // The killed session's timings (kept up to its last cycle) count too.
@@ -85,7 +116,12 @@ describe('crash safety', () => {
     expect(summary.cycles_wall_s).toBeGreaterThan(0);
     // learners.csv holds each cycle exactly once after the resume.
     const learnerRows = readFileSync(join(crashed, 'learners.csv'), 'utf8').trim().split('\n').slice(1);
-    expect(learnerRows).toEqual(readFileSync(join(tmp, 'reference', 'learners.csv'), 'utf8').trim().split('\n').slice(1));
+    expect(learnerRows).toEqual(
+      readFileSync(join(tmp, 'reference', 'learners.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1),
+    );
   });
 
   it('SIGINT stops cleanly: non-zero exit, completed cycles kept, where to find them printed, no orphans', async () => {

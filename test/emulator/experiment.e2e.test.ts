@@ -84,7 +84,10 @@ describe('common random numbers across schemes', () => {
     const [optimal, eta] = readCycles(run.out);
     expect([optimal.scheme, eta.scheme]).toEqual(['optimal', 'eta']);
     expect(optimal.tau).toBe(eta.tau);
-    const batches = (s: string) => readLearners(run.out).filter((r) => r.scheme === s).map((r) => r.batch);
+    const batches = (s: string) =>
+      readLearners(run.out)
+        .filter((r) => r.scheme === s)
+        .map((r) => r.batch);
     expect(batches('optimal')).toEqual(batches('eta'));
     expect(optimal.testAccuracy).toBe(eta.testAccuracy);
     expect(optimal.testLoss).toBe(eta.testLoss);

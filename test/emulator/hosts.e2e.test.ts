@@ -15,7 +15,8 @@ import { readCycles, readLearners, withoutWall } from '../helpers/run-files.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 import { collectLog, isAlive, startLearnerCli, tmpDir, type CliRun } from '../reliability/helpers.ts';
 
-const joinedPids = (events: RunEvent[]) => new Set(events.flatMap((e) => (e.type === 'joined' && e.pid !== null ? [e.pid] : [])));
+const joinedPids = (events: RunEvent[]) =>
+  new Set(events.flatMap((e) => (e.type === 'joined' && e.pid !== null ? [e.pid] : [])));
 
 describe('learner hosts', () => {
   it('--hosts 2 and one process per learner (--hosts K) give identical cycles.csv and learners.csv (K = 8)', async () => {
@@ -35,11 +36,14 @@ describe('learner hosts', () => {
     // Learners with a process of their own got it in every task. The files above are the same.
     const hub = (out: string) => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).hub;
     const schemes = config.schemes.length;
-    expect(hub(a.out)).toMatchObject({ tasks_naming_model: 8 * schemes * 2, models_sent: 2 * (schemes * 2 - (schemes - 1)) });
+    expect(hub(a.out)).toMatchObject({
+      tasks_naming_model: 8 * schemes * 2,
+      models_sent: 2 * (schemes * 2 - (schemes - 1)),
+    });
     expect(hub(b.out)).toMatchObject({ tasks_naming_model: 0, models_sent: 0 });
   });
 
-  it('an external host (npm run learner -- --learner-ids 0-3) brings four learners with the fleet\'s profiles and matches the spawned run', async () => {
+  it("an external host (npm run learner -- --learner-ids 0-3) brings four learners with the fleet's profiles and matches the spawned run", async () => {
     const config = smallConfig({ K: 4, cycles: 1, schemes: ['optimal'] });
     const spawned = await runExperiment({ ...config, hosts: 2 }, { out: tmpDir('spawned'), log: () => {} });
     const log = collectLog();
@@ -61,7 +65,9 @@ describe('learner hosts', () => {
       expect(exit.stderr).toMatch(/\[host 0-3: learner 2\] joined run/);
       expect(joinedPids(log.events)).toEqual(new Set([host!.pid]));
       expect(withoutWall(readCycles(result.out))).toEqual(withoutWall(readCycles(spawned.out)));
-      expect(readFileSync(join(result.out, 'learners.csv'), 'utf8')).toBe(readFileSync(join(spawned.out, 'learners.csv'), 'utf8'));
+      expect(readFileSync(join(result.out, 'learners.csv'), 'utf8')).toBe(
+        readFileSync(join(spawned.out, 'learners.csv'), 'utf8'),
+      );
     } finally {
       (host as CliRun | null)?.kill();
     }
@@ -85,17 +91,26 @@ describe('learner hosts', () => {
     expect(result.interrupted).toBe(false);
     const rows = readLearners(result.out);
     expect(rows).toHaveLength(3 * K);
-    const dropped = (cycle: number, k: number) => createRng(deriveSeed(config.seed, 'drop', cycle, k)).next() < config.faults.drop_prob;
+    const dropped = (cycle: number, k: number) =>
+      createRng(deriveSeed(config.seed, 'drop', cycle, k)).next() < config.faults.drop_prob;
     for (const r of rows) {
       const inHost1 = r.learner % 2 === 1; // dealt round-robin
       const expected =
-        r.cycle === 1 && r.learner === 7 ? killedReason(7, 1) : r.cycle === 2 && inHost1 ? hostKilledReason(1, 2) : dropped(r.cycle, r.learner) ? DROPPED_REASON : null;
+        r.cycle === 1 && r.learner === 7
+          ? killedReason(7, 1)
+          : r.cycle === 2 && inHost1
+            ? hostKilledReason(1, 2)
+            : dropped(r.cycle, r.learner)
+              ? DROPPED_REASON
+              : null;
       expect(r.reason, `cycle ${r.cycle} learner ${r.learner}`).toBe(expected);
       expect(r.status).toBe(expected ? 'missing' : 'on-time');
     }
     // The killed learner's host kept running: its siblings answered in cycle 1 (unless drawn to drop) and it was back for cycle 2.
     expect(log.events.some((e) => e.type === 'killed' && e.learner === 7 && e.how === 'connection')).toBe(true);
-    expect(log.events.filter((e) => e.type === 'host-killed')).toMatchObject([{ host: 1, learners: '1-199/2', cycle: 2 }]);
+    expect(log.events.filter((e) => e.type === 'host-killed')).toMatchObject([
+      { host: 1, learners: '1-199/2', cycle: 2 },
+    ]);
     const cycles = readCycles(result.out);
     expect(cycles.map((c) => c.cycle)).toEqual([1, 2, 3]);
     const summary = JSON.parse(readFileSync(join(result.out, 'summary.json'), 'utf8'));

@@ -37,7 +37,10 @@ function createNetwork(): void {
     ip('netns', 'add', ns);
     ip('-n', ns, 'link', 'set', 'lo', 'up');
   }
-  for (const [side, net] of [['a', 1], ['b', 2]] as const) {
+  for (const [side, net] of [
+    ['a', 1],
+    ['b', 2],
+  ] as const) {
     const [there, here] = [`${tag}${side}0`, `${tag}${side}1`];
     ip('link', 'add', there, 'netns', NS.orchestrator, 'type', 'veth', 'peer', 'name', here, 'netns', NS[side]);
     ip('-n', NS.orchestrator, 'addr', 'add', `10.231.${net}.1/24`, 'dev', there);
@@ -58,13 +61,25 @@ function removeNetwork(): void {
 }
 
 /** A command of ours inside a namespace (or here, with ns null); resolves with its exit. */
-function runIn(ns: string | null, script: string, args: string[], token: string): { done: Promise<{ code: number | null; stderr: string }>; kill: () => void } {
+function runIn(
+  ns: string | null,
+  script: string,
+  args: string[],
+  token: string,
+): { done: Promise<{ code: number | null; stderr: string }>; kill: () => void } {
   const node = [process.execPath, '--import', 'tsx', join(PROJECT_ROOT, script), ...args];
   const [cmd, ...rest] = ns ? ['ip', 'netns', 'exec', ns, ...node] : node;
-  const child = spawn(cmd, rest, { cwd: PROJECT_ROOT, env: { ...process.env, MEL_TOKEN: token }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(cmd, rest, {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, MEL_TOKEN: token },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  return { done: new Promise((resolve) => child.once('close', (code) => resolve({ code, stderr }))), kill: () => void child.kill('SIGKILL') };
+  return {
+    done: new Promise((resolve) => child.once('close', (code) => resolve({ code, stderr }))),
+    kill: () => void child.kill('SIGKILL'),
+  };
 }
 
 const why = cannotRun();
@@ -73,17 +88,38 @@ afterAll(removeNetwork);
 describe.skipIf(why !== null)(`learner hosts in other network namespaces${why ? ` (skipped: ${why})` : ''}`, () => {
   it('two hosts on two "machines" train the run, and its results equal the loopback run\'s', async () => {
     const flags = [
-      '--K', '4', '--T', '12', '--cycles', '2', '--schemes', 'optimal,eta', '--seed', '5', '--train-samples', '2000', '--test-samples', '1000',
-      '--flops-per-sample', String(5 * PAPER_PRESET.flops_per_sample), '--no-report',
+      '--K',
+      '4',
+      '--T',
+      '12',
+      '--cycles',
+      '2',
+      '--schemes',
+      'optimal,eta',
+      '--seed',
+      '5',
+      '--train-samples',
+      '2000',
+      '--test-samples',
+      '1000',
+      '--flops-per-sample',
+      String(5 * PAPER_PRESET.flops_per_sample),
+      '--no-report',
     ];
     const token = 'netns-test-token';
     const loopback = tmpDir('netns-loopback');
-    const reference = await runIn(null, 'src/cli/experiment.ts', [...flags, '--hosts', '2', '--out', loopback], token).done;
+    const reference = await runIn(null, 'src/cli/experiment.ts', [...flags, '--hosts', '2', '--out', loopback], token)
+      .done;
     expect(reference.code, reference.stderr).toBe(0);
 
     createNetwork();
     const out = tmpDir('netns-run');
-    const orchestrator = runIn(NS.orchestrator, 'src/cli/experiment.ts', [...flags, '--external', '--host', '0.0.0.0', '--port', '8765', '--out', out], token);
+    const orchestrator = runIn(
+      NS.orchestrator,
+      'src/cli/experiment.ts',
+      [...flags, '--external', '--host', '0.0.0.0', '--port', '8765', '--out', out],
+      token,
+    );
     const hosts = [
       runIn(NS.a, 'src/cli/learner.ts', ['--connect', 'ws://10.231.1.1:8765', '--learner-ids', '0-1'], token),
       runIn(NS.b, 'src/cli/learner.ts', ['--connect', 'ws://10.231.2.1:8765', '--learner-ids', '2-3'], token),
@@ -92,14 +128,21 @@ describe.skipIf(why !== null)(`learner hosts in other network namespaces${why ? 
       const run = await orchestrator.done;
       expect(run.code, run.stderr).toBe(0);
       // Each learner joined from its own machine's address.
-      for (const [id, from] of [[0, '10.231.1.2'], [1, '10.231.1.2'], [2, '10.231.2.2'], [3, '10.231.2.2']] as const)
+      for (const [id, from] of [
+        [0, '10.231.1.2'],
+        [1, '10.231.1.2'],
+        [2, '10.231.2.2'],
+        [3, '10.231.2.2'],
+      ] as const)
         expect(run.stderr).toMatch(new RegExp(`learner ${id} joined from (::ffff:)?${from.replace(/\./g, '\\.')}:`));
       for (const h of hosts) {
         const end = await h.done;
         expect(end.code, end.stderr).toBe(0);
       }
       expect(withoutWall(readCycles(out))).toEqual(withoutWall(readCycles(loopback)));
-      expect(readFileSync(join(out, 'learners.csv'), 'utf8')).toBe(readFileSync(join(loopback, 'learners.csv'), 'utf8'));
+      expect(readFileSync(join(out, 'learners.csv'), 'utf8')).toBe(
+        readFileSync(join(loopback, 'learners.csv'), 'utf8'),
+      );
       // Each "machine" fetched the global models once for its two learners, over its veth link.
       const hub = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).hub;
       expect(hub.tasks_naming_model).toBeGreaterThan(0);

@@ -20,7 +20,9 @@ describe('a learning rate that makes training diverge (item 5)', () => {
     expect(code, stderr).toBe(2);
     const errors = errorLines(stderr);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^error: training diverged: in optimal cycle 1 every learner's weights became non-finite \(NaN\/Inf\) with --lr 1000; .*\(the default is --lr 0\.1\)$/);
+    expect(errors[0]).toMatch(
+      /^error: training diverged: in optimal cycle 1 every learner's weights became non-finite \(NaN\/Inf\) with --lr 1000; .*\(the default is --lr 0\.1\)$/,
+    );
     expect(stderr).not.toMatch(/missed \d+ cycles in a row|killed it and started|non_finite/);
     expect(stderr).toContain('missing 4 (0-3: training diverged (non-finite weights))');
     // what completed is kept: one cycle, and a summary that says so
@@ -32,11 +34,26 @@ describe('a learning rate that makes training diverge (item 5)', () => {
 describe('--tau-max making two schemes identical (item 3)', () => {
   it('is said at set-up and recorded in summary.json', async () => {
     const out = join(tmp(), 'run');
-    const run = startExperiment([...tiny({ K: '4', T: '30', 'train-samples': '600', 'tau-max': '20', schemes: 'optimal,eta', cycles: '1', 'flops-per-sample': '1123736', out })]);
+    const run = startExperiment([
+      ...tiny({
+        K: '4',
+        T: '30',
+        'train-samples': '600',
+        'tau-max': '20',
+        schemes: 'optimal,eta',
+        cycles: '1',
+        'flops-per-sample': '1123736',
+        out,
+      }),
+    ]);
     const { code, stderr } = await run.exit;
     expect(code, stderr).toBe(0);
-    expect(stderr).toContain('note: optimal and eta get identical allocations (the same d_k and τ for every learner) because --tau-max 20 caps their τ');
-    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).identical_allocations).toEqual([['optimal', 'eta']]);
+    expect(stderr).toContain(
+      'note: optimal and eta get identical allocations (the same d_k and τ for every learner) because --tau-max 20 caps their τ',
+    );
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).identical_allocations).toEqual([
+      ['optimal', 'eta'],
+    ]);
   });
 });
 
@@ -65,7 +82,9 @@ describe('an impossible T (item 14)', () => {
     const { code, stderr } = await startExperiment(tiny({ T: '0.001' })).exit;
     expect(code).toBe(2);
     const [line] = errorLines(stderr);
-    expect(line).toMatch(/shorter than the model exchange time of every learner.*Raise --T above it, or give the links more rate/);
+    expect(line).toMatch(
+      /shorter than the model exchange time of every learner.*Raise --T above it, or give the links more rate/,
+    );
     expect(line).not.toMatch(/--train-samples/);
   });
 });

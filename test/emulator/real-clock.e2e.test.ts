@@ -17,7 +17,13 @@ const tmp = () => tmpDir('real');
 function slowLinkConfig(timeScale: number) {
   const dir = tmp();
   const learnersFile = join(dir, 'learners.json');
-  writeFileSync(learnersFile, JSON.stringify([{ f_hz: 2.4e9, rate_bps: 8e6 }, { f_hz: 7e8, rate_bps: 8e6 }]));
+  writeFileSync(
+    learnersFile,
+    JSON.stringify([
+      { f_hz: 2.4e9, rate_bps: 8e6 },
+      { f_hz: 7e8, rate_bps: 8e6 },
+    ]),
+  );
   return {
     dir,
     config: smallConfig({
@@ -50,8 +56,12 @@ describe('real clock', () => {
         ['return', w.wallReturnS, e.tReturnS!],
       ] as const) {
         const expected = emulatedS * config.time_scale;
-        expect(wallS, `${phase} of learner ${w.learner}: expected ${expected.toFixed(3)} s`).toBeGreaterThan(0.9 * expected);
-        expect(wallS, `${phase} of learner ${w.learner}: expected ${expected.toFixed(3)} s`).toBeLessThan(1.1 * expected + 0.2);
+        expect(wallS, `${phase} of learner ${w.learner}: expected ${expected.toFixed(3)} s`).toBeGreaterThan(
+          0.9 * expected,
+        );
+        expect(wallS, `${phase} of learner ${w.learner}: expected ${expected.toFixed(3)} s`).toBeLessThan(
+          1.1 * expected + 0.2,
+        );
       }
     }
     // Training fits its budget by far here: no compute overrun, whatever the load.

@@ -39,7 +39,11 @@ describe('dynamics + csi last + robust (K = 4, 3 cycles)', () => {
 
     // The world per (cycle, learner) is the same for every scheme: speed, rate and presence.
     const worldOf = (scheme: string) =>
-      new Map(learners.filter((r) => r.scheme === scheme).map((r) => [cell(r), [r.fHz, r.rateBps, r.reason === UNAVAILABLE_REASON]]));
+      new Map(
+        learners
+          .filter((r) => r.scheme === scheme)
+          .map((r) => [cell(r), [r.fHz, r.rateBps, r.reason === UNAVAILABLE_REASON]]),
+      );
     expect(worldOf('robust')).toEqual(worldOf('optimal'));
     expect(worldOf('eta')).toEqual(worldOf('optimal'));
 
@@ -56,7 +60,11 @@ describe('dynamics + csi last + robust (K = 4, 3 cycles)', () => {
     }
 
     // csi last: the allocation follows the measurements, so it changes from cycle to cycle.
-    const batches = (scheme: string, cycle: number) => learners.filter((r) => r.scheme === scheme && r.cycle === cycle).map((r) => r.batch).join();
+    const batches = (scheme: string, cycle: number) =>
+      learners
+        .filter((r) => r.scheme === scheme && r.cycle === cycle)
+        .map((r) => r.batch)
+        .join();
     expect(new Set([1, 2, 3].map((c) => batches('optimal', c))).size).toBeGreaterThan(1);
 
     const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
@@ -64,17 +72,27 @@ describe('dynamics + csi last + robust (K = 4, 3 cycles)', () => {
       const s = summary.schemes[scheme];
       const timed = learners.filter((r) => r.scheme === scheme && r.batch > 0 && r.status !== 'missing');
       expect(s.deadline_miss_rate).toBeCloseTo(timed.filter((r) => r.status === 'late').length / timed.length, 12);
-      expect(s.unavailable_learner_cycles).toBe(learners.filter((r) => r.scheme === scheme && r.reason === UNAVAILABLE_REASON).length);
+      expect(s.unavailable_learner_cycles).toBe(
+        learners.filter((r) => r.scheme === scheme && r.reason === UNAVAILABLE_REASON).length,
+      );
       expect(s.mean_updates_aggregated).toBeGreaterThan(0);
     }
     const config_ = JSON.parse(readFileSync(join(run.out, 'config.json'), 'utf8'));
-    expect([config_.fading, config_.availability, config_.mean_on_cycles, config_.csi, config_.epsilon]).toEqual(['rayleigh', 0.7, 3, 'last', 0.05]);
+    expect([config_.fading, config_.availability, config_.mean_on_cycles, config_.csi, config_.epsilon]).toEqual([
+      'rayleigh',
+      0.7,
+      3,
+      'last',
+      0.05,
+    ]);
 
     // Two cycles, then --resume to three: the measurements are read back, so the run is the same.
     const part = await runExperiment({ ...config, cycles: 2 }, { out: tmp(), log: quiet });
     await runExperiment(config, { out: part.out, log: quiet, resume: true });
     const order = <T extends { scheme: string; cycle: number; learner?: number }>(rows: T[]) =>
-      rows.slice().sort((a, b) => a.scheme.localeCompare(b.scheme) || a.cycle - b.cycle || (a.learner ?? 0) - (b.learner ?? 0));
+      rows
+        .slice()
+        .sort((a, b) => a.scheme.localeCompare(b.scheme) || a.cycle - b.cycle || (a.learner ?? 0) - (b.learner ?? 0));
     expect(order(withoutWall(readCycles(part.out)))).toEqual(order(withoutWall(cycles)));
     expect(order(readLearners(part.out))).toEqual(order(learners));
   });

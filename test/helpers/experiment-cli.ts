@@ -7,8 +7,16 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 /** A run of a few seconds: K = 2, 200 training samples, τ of a few tens; `over` replaces or adds flags. */
 export function tiny(over: Record<string, string> = {}): string[] {
   const flags: Record<string, string> = {
-    K: '2', T: '12', cycles: '2', schemes: 'optimal', seed: '3', 'train-samples': '200', 'test-samples': '100',
-    'flops-per-sample': String(5 * 1_123_736), backend: 'wasm', ...over,
+    K: '2',
+    T: '12',
+    cycles: '2',
+    schemes: 'optimal',
+    seed: '3',
+    'train-samples': '200',
+    'test-samples': '100',
+    'flops-per-sample': String(5 * 1_123_736),
+    backend: 'wasm',
+    ...over,
   };
   return [...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v]), '--no-report'];
 }
@@ -24,7 +32,10 @@ export interface ExperimentProcess {
 
 export function startExperiment(args: string[]): ExperimentProcess {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/experiment.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/experiment.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void; reject: (e: Error) => void }[] = [];
   child.stderr!.on('data', (d) => {
@@ -40,7 +51,8 @@ export function startExperiment(args: string[]): ExperimentProcess {
   child.stdout!.resume();
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; ms: number }>((r) =>
     child.on('close', (code, signal) => {
-      for (const w of waiters.splice(0)) w.reject(new Error(`exited (${code ?? signal}) before stderr matched ${w.pattern}:\n${err}`));
+      for (const w of waiters.splice(0))
+        w.reject(new Error(`exited (${code ?? signal}) before stderr matched ${w.pattern}:\n${err}`));
       r({ code, signal, stderr: err, ms: Date.now() - started });
     }),
   );
@@ -48,7 +60,8 @@ export function startExperiment(args: string[]): ExperimentProcess {
     new Promise<RegExpMatchArray>((resolve, reject) => {
       const m = err.match(pattern);
       if (m) return resolve(m);
-      if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`already exited; stderr:\n${err}`));
+      if (child.exitCode !== null || child.signalCode !== null)
+        return reject(new Error(`already exited; stderr:\n${err}`));
       waiters.push({ pattern, resolve, reject });
     });
   return { child, pid: child.pid!, stderr: () => err, exit, when };

@@ -19,7 +19,9 @@ export const withoutWall = (rows: CycleRow[]) => rows.map(({ wallTimeS: _wall, .
 
 /** Any CSV we write (aggregate.csv, sweep.csv, …) as objects keyed by its header, through the one CSV reader. */
 export function readCsvObjects(path: string): Record<string, string>[] {
-  const [head, ...lines] = readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0);
+  const [head, ...lines] = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
   const keys = splitCsvLine(head);
   return lines.map((l) => Object.fromEntries(splitCsvLine(l).map((v, i) => [keys[i], v])));
 }

@@ -1,5 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { channelGain, dbmToWatts, dbToLinear, pathLossDb, shannonRateBps, MIN_DISTANCE_M } from '../../src/model/channel.ts';
+import {
+  channelGain,
+  dbmToWatts,
+  dbToLinear,
+  pathLossDb,
+  shannonRateBps,
+  MIN_DISTANCE_M,
+} from '../../src/model/channel.ts';
 import { PAPER_PRESET } from '../../src/model/params.ts';
 
 describe('channel model', () => {

@@ -49,7 +49,12 @@ describe('coefficients (paper eqs. 9–11)', () => {
   it('a learner given nothing sits out: zero time, no exchange', () => {
     const c = coefficients(learner, PAPER_PRESET, 'parallel');
     expect(learnerTime(c, 5, 0)).toBe(0);
-    expect(phaseTimes(learner, PAPER_PRESET, 'parallel', 5, 0)).toEqual({ t_send_s: 0, t_compute_s: 0, t_return_s: 0, t_total_s: 0 });
+    expect(phaseTimes(learner, PAPER_PRESET, 'parallel', 5, 0)).toEqual({
+      t_send_s: 0,
+      t_compute_s: 0,
+      t_return_s: 0,
+      t_total_s: 0,
+    });
   });
 
   it('federated phase times ship no data', () => {

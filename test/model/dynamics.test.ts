@@ -22,13 +22,18 @@ import { createRng, deriveSeed } from '../../src/util/rng.ts';
  */
 const P = PAPER_PRESET;
 const spec = (over: Partial<DynamicsSpec>): DynamicsSpec => ({ ...STATIC_WORLD, ...over });
-const within = (value: number, expected: number, tol: number) => expect(Math.abs(value - expected)).toBeLessThanOrEqual(tol);
+const within = (value: number, expected: number, tol: number) =>
+  expect(Math.abs(value - expected)).toBeLessThanOrEqual(tol);
 
 /** Copy of today's actualProfile (src/orchestrator/cycle.ts), frozen here as the reference. */
 function todaysActualProfile(profile: LearnerProfile, sigma: number, seed: number, cycle: number): LearnerProfile {
   if (sigma === 0) return profile;
   const rng = createRng(deriveSeed(seed, 'speed-jitter', cycle, profile.id));
-  return { ...profile, f_hz: profile.f_hz * Math.exp(sigma * rng.normal()), rate_bps: profile.rate_bps * Math.exp(sigma * rng.normal()) };
+  return {
+    ...profile,
+    f_hz: profile.f_hz * Math.exp(sigma * rng.normal()),
+    rate_bps: profile.rate_bps * Math.exp(sigma * rng.normal()),
+  };
 }
 
 /** gain / static gain for every (learner, cycle): the fading × shadowing factor alone. */
@@ -75,23 +80,36 @@ describe('static world', () => {
     const s = createDynamics(fleet, spec({ speed_jitter: 0 }), P, 1).state(0, 2);
     expect(s.rate_bps).toBe(3e7);
     expect(s.distance_m).toBeUndefined();
-    expect(() => createDynamics(fleet, spec({ speed_mps: 1, cycle_s: 12 }), P, 1)).toThrow(/learner 0 has no distance_m/);
+    expect(() => createDynamics(fleet, spec({ speed_mps: 1, cycle_s: 12 }), P, 1)).toThrow(
+      /learner 0 has no distance_m/,
+    );
   });
 });
 
 describe('speed jitter', () => {
-  it('equals today\'s actualProfile formula exactly, also with availability on', () => {
+  it("equals today's actualProfile formula exactly, also with availability on", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 31 }), fc.double({ min: 0, max: 2, noNaN: true }), fc.integer({ min: 1, max: 500 }), fc.boolean(), (seed, sigma, cycle, withAvailability) => {
-        const fleet = generateFleet(5, seed, P);
-        const dyn = createDynamics(fleet, spec({ speed_jitter: sigma, ...(withAvailability ? { availability: 0.5, mean_on_cycles: 3 } : {}) }), P, seed);
-        fleet.forEach((l, k) => {
-          const today = todaysActualProfile(l, sigma, seed, cycle);
-          const s = dyn.state(k, cycle);
-          expect(s.f_hz).toBe(today.f_hz);
-          expect(s.rate_bps).toBe(today.rate_bps);
-        });
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        fc.double({ min: 0, max: 2, noNaN: true }),
+        fc.integer({ min: 1, max: 500 }),
+        fc.boolean(),
+        (seed, sigma, cycle, withAvailability) => {
+          const fleet = generateFleet(5, seed, P);
+          const dyn = createDynamics(
+            fleet,
+            spec({ speed_jitter: sigma, ...(withAvailability ? { availability: 0.5, mean_on_cycles: 3 } : {}) }),
+            P,
+            seed,
+          );
+          fleet.forEach((l, k) => {
+            const today = todaysActualProfile(l, sigma, seed, cycle);
+            const s = dyn.state(k, cycle);
+            expect(s.f_hz).toBe(today.f_hz);
+            expect(s.rate_bps).toBe(today.rate_bps);
+          });
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -169,7 +187,7 @@ describe('availability', () => {
         let len = 0;
         for (const v of s) {
           if (v === want) len++;
-          else if (len > 0) (out.push(len), (len = 0));
+          else if (len > 0) out.push(len), (len = 0);
         }
         return out;
       });
@@ -226,7 +244,15 @@ describe('mobility (random waypoint)', () => {
 });
 
 describe('determinism', () => {
-  const full = spec({ fading: 'rayleigh', shadowing_db: 4, speed_mps: 2, cycle_s: 12, speed_jitter: 0.2, availability: 0.8, mean_on_cycles: 6 });
+  const full = spec({
+    fading: 'rayleigh',
+    shadowing_db: 4,
+    speed_mps: 2,
+    cycle_s: 12,
+    speed_jitter: 0.2,
+    availability: 0.8,
+    mean_on_cycles: 6,
+  });
 
   it('gives the same world for the same seed and a different one for another seed', () => {
     const fleet = generateFleet(5, 1, P);
@@ -289,7 +315,7 @@ describe('validateDynamicsSpec', () => {
     expect(() => validateDynamicsSpec(spec(over))).toThrow(msg);
   });
 
-  it('accepts the issue\'s setting (p = 0.9, mean on 10 cycles) and derives the off mean', () => {
+  it("accepts the issue's setting (p = 0.9, mean on 10 cycles) and derives the off mean", () => {
     const s = spec({ availability: 0.9, mean_on_cycles: 10, fading: 'rayleigh', speed_jitter: 0.2 });
     expect(() => validateDynamicsSpec(s)).not.toThrow();
     expect(meanOffCycles(s)).toBeCloseTo(10 / 9, 12);

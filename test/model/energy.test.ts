@@ -36,7 +36,10 @@ describe('energy model by hand', () => {
   it('compute energy κ·f²·τ·d·C_m', () => {
     rel(computeEnergyJ(2.4e9, 5, 1000, 1_123_736, 1e-28), 3.23635968);
     rel(computeEnergyJ(7e8, 5, 1000, 1_123_736, 1e-28), 0.27531532);
-    rel(computeEnergyJ(2.4e9, 5, 1000, 1_123_736, 1e-28) / computeEnergyJ(7e8, 5, 1000, 1_123_736, 1e-28), (24 / 7) ** 2);
+    rel(
+      computeEnergyJ(2.4e9, 5, 1000, 1_123_736, 1e-28) / computeEnergyJ(7e8, 5, 1000, 1_123_736, 1e-28),
+      (24 / 7) ** 2,
+    );
     // κ·f³: the power of a busy 2.4 GHz core, a plausible 1.38 W
     rel(1e-28 * 2.4e9 ** 3, 1.3824);
   });
@@ -55,7 +58,10 @@ describe('energy model by hand', () => {
     rel(e.compute_j, 3.23635968);
     rel(e.radio_j, 0.017937184742190953);
     rel(e.total_j, 3.23635968 + 0.017937184742190953);
-    const withRx = learnerEnergy(fast, PAPER_PRESET, 'parallel', 5, 1000, { ...DEFAULT_ENERGY_PARAMS, rx_power_w: 0.1 });
+    const withRx = learnerEnergy(fast, PAPER_PRESET, 'parallel', 5, 1000, {
+      ...DEFAULT_ENERGY_PARAMS,
+      rx_power_w: 0.1,
+    });
     rel(withRx.radio_j, 0.017937184742190953 + 0.015261888);
     rel(radioEnergyJ(0.15261888, 0.08989888, { ...DEFAULT_ENERGY_PARAMS, rx_power_w: 0.1 }), 0.03319907274219096);
     // Table I: compute dominates, and the 2.4 GHz learner pays ~12× more per sample than the 700 MHz one.
@@ -84,7 +90,11 @@ describe('energy coefficient form equals the phase form', () => {
     for (let i = 0; i < 500; i++) {
       const l: LearnerProfile = { id: i, f_hz: 1e8 + rng.next() * 4e9, rate_bps: 1e5 + rng.next() * 1e9 };
       const p = { ...PAPER_PRESET, model_coeffs_per_sample: rng.int(4) };
-      const e = { kappa_j_per_cycle_hz2: 1e-29 + rng.next() * 1e-27, tx_power_w: 0.01 + rng.next(), rx_power_w: rng.next() < 0.5 ? 0 : rng.next() };
+      const e = {
+        kappa_j_per_cycle_hz2: 1e-29 + rng.next() * 1e-27,
+        tx_power_w: 0.01 + rng.next(),
+        rx_power_w: rng.next() < 0.5 ? 0 : rng.next(),
+      };
       const scenario = rng.next() < 0.5 ? 'parallel' : 'federated';
       const tau = 1 + rng.int(50);
       const d_k = 1 + rng.int(5000);

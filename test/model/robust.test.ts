@@ -53,7 +53,10 @@ describe('normal distribution helpers', () => {
 
 describe('speedQuantileHz', () => {
   it('is f·exp(σ·z_ε) in closed form, f itself without jitter', () => {
-    expect(speedQuantileHz(2.4e9, { speed_jitter: 0.2 }, 0.05)).toBeCloseTo(2.4e9 * Math.exp(0.2 * -1.6448536269514722), -1);
+    expect(speedQuantileHz(2.4e9, { speed_jitter: 0.2 }, 0.05)).toBeCloseTo(
+      2.4e9 * Math.exp(0.2 * -1.6448536269514722),
+      -1,
+    );
     expect(speedQuantileHz(7e8, { speed_jitter: 0 }, 0.05)).toBe(7e8);
     expect(() => speedQuantileHz(7e8, { speed_jitter: 0.1 }, 1)).toThrow(InputError);
   });
@@ -65,9 +68,17 @@ describe('rateQuantileBps', () => {
 
   it('uses the closed forms with one random factor', () => {
     const h = gainForRate(r0low, LOW);
-    expect(rateQuantileBps(r0low, spec({ fading: 'rayleigh' }), LOW, 0.05)).toBeCloseTo(shannonRateBps(h * -Math.log(0.95), LOW), 0);
-    expect(rateQuantileBps(r0low, spec({ shadowing_db: 6 }), LOW, 0.1) / shannonRateBps(h * 10 ** ((6 * -1.2815515655446004) / 10), LOW)).toBeCloseTo(1, 12);
-    expect(rateQuantileBps(r0, spec({ speed_jitter: 0.3 }), HIGH, 0.05) / (r0 * Math.exp(0.3 * -1.6448536269514722))).toBeCloseTo(1, 12);
+    expect(rateQuantileBps(r0low, spec({ fading: 'rayleigh' }), LOW, 0.05)).toBeCloseTo(
+      shannonRateBps(h * -Math.log(0.95), LOW),
+      0,
+    );
+    expect(
+      rateQuantileBps(r0low, spec({ shadowing_db: 6 }), LOW, 0.1) /
+        shannonRateBps(h * 10 ** ((6 * -1.2815515655446004) / 10), LOW),
+    ).toBeCloseTo(1, 12);
+    expect(
+      rateQuantileBps(r0, spec({ speed_jitter: 0.3 }), HIGH, 0.05) / (r0 * Math.exp(0.3 * -1.6448536269514722)),
+    ).toBeCloseTo(1, 12);
     expect(rateQuantileBps(r0, STATIC_WORLD, HIGH, 0.05)).toBe(r0);
   });
 
@@ -92,7 +103,13 @@ describe('rateQuantileBps', () => {
 
   it.each(mixes)('gets the same CDF from both quadratures (%s)', (_, over) => {
     // Forcing the channel quadrature with a tiny jitter at low SNR needs a 1e-3 grid (seconds); 'auto' never does that.
-    const regimes = over.speed_jitter === 0.01 ? ([[r0, HIGH]] as const) : ([[r0, HIGH], [r0low, LOW]] as const);
+    const regimes =
+      over.speed_jitter === 0.01
+        ? ([[r0, HIGH]] as const)
+        : ([
+            [r0, HIGH],
+            [r0low, LOW],
+          ] as const);
     for (const [r, p] of regimes)
       for (const f of [0.3, 0.6, 0.9, 1.0]) {
         const a = rateCdf(f * r, r, spec(over), p, 'condition-on-jitter');
@@ -111,7 +128,12 @@ describe('rateQuantileBps', () => {
   // Simulation: 200 learners at the same 30 m × 100 cycles = 20 000 draws of the true rate from
   // dynamics.ts; P[R < q_ε] must be ε within 4 binomial SE (√(ε(1−ε)/n) = 0.0015 for ε = 0.05).
   const world = (s: DynamicsSpec, p: SystemParams) => {
-    const fleet: LearnerProfile[] = Array.from({ length: 200 }, (_, id) => ({ id, f_hz: 1e9, distance_m: 30, rate_bps: rateAt(30, p) }));
+    const fleet: LearnerProfile[] = Array.from({ length: 200 }, (_, id) => ({
+      id,
+      f_hz: 1e9,
+      distance_m: 30,
+      rate_bps: rateAt(30, p),
+    }));
     const dyn = createDynamics(fleet, s, p, 21);
     return fleet.flatMap((_, k) => Array.from({ length: 100 }, (_, c) => dyn.state(k, c + 1)));
   };
@@ -174,14 +196,18 @@ describe('historyQuantile', () => {
 
   it('stays within the measurements, grows with ε, and returns a measurement when it has enough', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 1, max: 1e9, noNaN: true }), { minLength: 2, maxLength: 60 }), fc.double({ min: 0.01, max: 0.5, noNaN: true }), (h, eps) => {
-        const recent = h.slice(-20);
-        const q = historyQuantile(h, eps)!;
-        expect(q).toBeLessThanOrEqual(Math.max(...recent));
-        if (recent.length >= Math.ceil(1 / eps - 1e-9)) expect(recent).toContain(q);
-        else expect(q).toBeLessThanOrEqual(Math.min(...recent));
-        expect(historyQuantile(h, Math.min(0.99, eps * 1.5))!).toBeGreaterThanOrEqual(q);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 1, max: 1e9, noNaN: true }), { minLength: 2, maxLength: 60 }),
+        fc.double({ min: 0.01, max: 0.5, noNaN: true }),
+        (h, eps) => {
+          const recent = h.slice(-20);
+          const q = historyQuantile(h, eps)!;
+          expect(q).toBeLessThanOrEqual(Math.max(...recent));
+          if (recent.length >= Math.ceil(1 / eps - 1e-9)) expect(recent).toContain(q);
+          else expect(q).toBeLessThanOrEqual(Math.min(...recent));
+          expect(historyQuantile(h, Math.min(0.99, eps * 1.5))!).toBeGreaterThanOrEqual(q);
+        },
+      ),
     );
   });
 

@@ -5,7 +5,15 @@ import { InputError } from '../../src/errors.ts';
 import { generateFleet } from '../../src/model/devices.ts';
 import { createDynamics, STATIC_WORLD, type WorldState } from '../../src/model/dynamics.ts';
 import { PAPER_PRESET } from '../../src/model/params.ts';
-import { assertTraceFits, formatTrace, parseTrace, traceFromDynamics, traceState, TraceError, type Trace } from '../../src/model/trace.ts';
+import {
+  assertTraceFits,
+  formatTrace,
+  parseTrace,
+  traceFromDynamics,
+  traceState,
+  TraceError,
+  type Trace,
+} from '../../src/model/trace.ts';
 
 const HEADER = 'cycle,learner,f_hz,rate_bps,available';
 const csv = (...rows: string[]) => [HEADER, ...rows].join('\n');
@@ -22,13 +30,24 @@ describe('the example trace', () => {
   });
 
   it('repeats the last cycle after the end', () => {
-    for (const c of [6, 7, 1000]) for (let k = 0; k < 4; k++) expect(traceState(trace, k, c)).toBe(traceState(trace, k, 5));
+    for (const c of [6, 7, 1000])
+      for (let k = 0; k < 4; k++) expect(traceState(trace, k, c)).toBe(traceState(trace, k, 5));
   });
 });
 
 describe('parseTrace', () => {
   it('reads rows in any order, with comments, blank lines, CRLF, a BOM, spaces and true/false', () => {
-    const text = '\uFEFF# a comment\r\n\r\n' + [' cycle , learner,f_hz,rate_bps, available ', '2,1,7e8,1e8,true', '# mid', '1,1, 7e8 ,1e8,false', '2,0,1.1e9,2.1e8,1', '', '1,0,1e9,2e8,1'].join('\r\n');
+    const text =
+      '\uFEFF# a comment\r\n\r\n' +
+      [
+        ' cycle , learner,f_hz,rate_bps, available ',
+        '2,1,7e8,1e8,true',
+        '# mid',
+        '1,1, 7e8 ,1e8,false',
+        '2,0,1.1e9,2.1e8,1',
+        '',
+        '1,0,1e9,2e8,1',
+      ].join('\r\n');
     const t = parseTrace(text);
     expect(t).toEqual(parseTrace(csv(...OK2x2)));
     expect(t.states[0][1]).toEqual({ available: false, f_hz: 7e8, rate_bps: 1e8 });
@@ -54,7 +73,14 @@ describe('parseTrace', () => {
 
   it('replays a recorded dynamics world exactly', () => {
     const fleet = generateFleet(5, 4, PAPER_PRESET);
-    const spec = { ...STATIC_WORLD, fading: 'rayleigh' as const, shadowing_db: 3, speed_jitter: 0.2, availability: 0.8, mean_on_cycles: 5 };
+    const spec = {
+      ...STATIC_WORLD,
+      fading: 'rayleigh' as const,
+      shadowing_db: 3,
+      speed_jitter: 0.2,
+      availability: 0.8,
+      mean_on_cycles: 5,
+    };
     const dyn = createDynamics(fleet, spec, PAPER_PRESET, 4);
     const replay = parseTrace(formatTrace(traceFromDynamics(dyn, 5, 12)));
     for (let c = 1; c <= 12; c++)
@@ -67,7 +93,11 @@ describe('parseTrace', () => {
   const bad: [string, string, RegExp][] = [
     ['an empty file', '', /^t\.csv: no header \(expected "cycle,learner,f_hz,rate_bps,available"\)$/],
     ['only comments', '# nothing\n\n', /no header/],
-    ['a wrong header', 'cycle,learner,f_hz,rate,available\n1,0,1,1,1', /^t\.csv:1: header is "cycle,learner,f_hz,rate,available", expected/],
+    [
+      'a wrong header',
+      'cycle,learner,f_hz,rate,available\n1,0,1,1,1',
+      /^t\.csv:1: header is "cycle,learner,f_hz,rate,available", expected/,
+    ],
     ['a missing header', '1,0,1e9,2e8,1', /^t\.csv:1: header is "1,0,1e9,2e8,1"/],
     ['no rows', HEADER + '\n# none\n', /^t\.csv: no rows after the header$/],
     ['too few fields', csv('1,0,1e9,2e8'), /^t\.csv:2: 4 fields, expected 5/],
@@ -84,8 +114,16 @@ describe('parseTrace', () => {
     ['an empty rate_bps', csv('1,0,1e9,,1'), /column rate_bps must be a decimal number, got ""/],
     ['a zero rate_bps', csv('1,0,1e9,0,1'), /column rate_bps must be > 0/],
     ['a bad available', csv('1,0,1e9,2e8,yes'), /^t\.csv:2: column available must be 1 or 0, got "yes"$/],
-    ['a duplicate row', csv('1,0,1e9,2e8,1', '# c', '1,0,1e9,2e8,0'), /^t\.csv:4: cycle 1, learner 0 already given on line 2$/],
-    ['a missing learner', csv('1,0,1e9,2e8,1', '1,1,1e9,2e8,1', '2,1,1e9,2e8,1'), /^t\.csv: no row for cycle 2, learner 0 \(every cycle 1\.\.2 needs learners 0\.\.1\)$/],
+    [
+      'a duplicate row',
+      csv('1,0,1e9,2e8,1', '# c', '1,0,1e9,2e8,0'),
+      /^t\.csv:4: cycle 1, learner 0 already given on line 2$/,
+    ],
+    [
+      'a missing learner',
+      csv('1,0,1e9,2e8,1', '1,1,1e9,2e8,1', '2,1,1e9,2e8,1'),
+      /^t\.csv: no row for cycle 2, learner 0 \(every cycle 1\.\.2 needs learners 0\.\.1\)$/,
+    ],
     ['a missing cycle', csv('1,0,1e9,2e8,1', '3,0,1e9,2e8,1'), /no row for cycle 2, learner 0/],
   ];
   it.each(bad)('rejects %s with a one-line TraceError', (_, text, msg) => {
@@ -119,6 +157,8 @@ describe('traceState and assertTraceFits', () => {
 
   it('requires the fleet size to match', () => {
     expect(() => assertTraceFits(t, 2)).not.toThrow();
-    expect(() => assertTraceFits(t, 3, 'w.csv')).toThrow(/^w\.csv: the trace has 2 learners \(0\.\.1\) but the run has K = 3$/);
+    expect(() => assertTraceFits(t, 3, 'w.csv')).toThrow(
+      /^w\.csv: the trace has 2 learners \(0\.\.1\) but the run has K = 3$/,
+    );
   });
 });

@@ -16,7 +16,9 @@ describe('initBackend', () => {
     }
     const err = await initBackend('node').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendError);
-    expect((err as Error).message).toMatch(/backend node is not available: @tensorflow\/tfjs-node is not installed.*use --backend auto, wasm or cpu/);
+    expect((err as Error).message).toMatch(
+      /backend node is not available: @tensorflow\/tfjs-node is not installed.*use --backend auto, wasm or cpu/,
+    );
   });
 
   it("'auto' falls back to wasm here, is idempotent, and logs nothing", async () => {

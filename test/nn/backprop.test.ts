@@ -23,7 +23,8 @@ function randomProblem(m: number, seed: number) {
   const rng = createRng(seed);
   const weights = initWeights(seed);
   // Non-zero biases so that their gradients and the ReLU masks are exercised too.
-  for (const layer of LAYERS) for (let i = 0; i < layer.outputs; i++) weights[layer.biasOffset + i] = 0.1 * rng.normal();
+  for (const layer of LAYERS)
+    for (let i = 0; i < layer.outputs; i++) weights[layer.biasOffset + i] = 0.1 * rng.normal();
   const x = Float32Array.from({ length: m * 784 }, () => (rng.next() < 0.7 ? 0 : rng.next()));
   const labels = Array.from({ length: m }, () => rng.int(10));
   return { weights, x, labels };
@@ -91,7 +92,14 @@ describe('flat weight layout', () => {
     w[PARAM_COUNT - 1] = 0.25; // a bias value, to see it come back
     const p = paramsFromFlat(w);
     expect(p.map((t) => t.shape)).toEqual([
-      [300, 784], [300, 1], [124, 300], [124, 1], [60, 124], [60, 1], [10, 60], [10, 1],
+      [300, 784],
+      [300, 1],
+      [124, 300],
+      [124, 1],
+      [60, 124],
+      [60, 1],
+      [10, 60],
+      [10, 1],
     ]);
     // Element (i=2, j=7) of W1 (row-major [in][out]) is W1ᵀ[7][2].
     expect((p[0].arraySync() as number[][])[7][2]).toBe(w[2 * 300 + 7]);

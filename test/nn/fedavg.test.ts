@@ -56,7 +56,10 @@ describe('fedAvg', () => {
 
   it('folded one update at a time gives the bits of fedAvg over the same order (and may differ in order only in rounding)', () => {
     const rng = createRng(11);
-    const updates = Array.from({ length: 9 }, (_, k) => ({ weights: Float32Array.from({ length: 64 }, () => rng.normal() * 10 ** (k % 4)), samples: 1 + Math.floor(rng.next() * 500) }));
+    const updates = Array.from({ length: 9 }, (_, k) => ({
+      weights: Float32Array.from({ length: 64 }, () => rng.normal() * 10 ** (k % 4)),
+      samples: 1 + Math.floor(rng.next() * 500),
+    }));
     const acc = new FedAvgAccumulator(64);
     for (const u of updates) acc.add(u);
     expect(acc.added).toBe(9);
@@ -70,7 +73,10 @@ describe('fedAvg', () => {
   it('every length, the tail past a multiple of four included, gives the bits of the plain element-by-element sum (property, seeded)', () => {
     const rng = createRng(5);
     for (let length = 1; length <= 23; length++) {
-      const updates = Array.from({ length: 4 }, () => ({ weights: Float32Array.from({ length }, () => rng.normal() * 10 ** Math.floor(rng.next() * 6 - 3)), samples: 1 + rng.int(900) }));
+      const updates = Array.from({ length: 4 }, () => ({
+        weights: Float32Array.from({ length }, () => rng.normal() * 10 ** Math.floor(rng.next() * 6 - 3)),
+        samples: 1 + rng.int(900),
+      }));
       const acc = new FedAvgAccumulator(length);
       for (const u of updates) acc.add(u);
       const plain = new Float64Array(length);

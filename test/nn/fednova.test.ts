@@ -16,7 +16,11 @@ describe('fedNova', () => {
 
   it('equal τ_k: FedAvg up to float32 rounding', () => {
     const global = Float32Array.from({ length: 50 }, (_, i) => Math.sin(i));
-    const updates = [3, 7, 11].map((n, j) => ({ weights: Float32Array.from(global, (x, i) => x + 0.01 * (j + 1) * Math.cos(i)), samples: n, steps: 4 }));
+    const updates = [3, 7, 11].map((n, j) => ({
+      weights: Float32Array.from(global, (x, i) => x + 0.01 * (j + 1) * Math.cos(i)),
+      samples: n,
+      steps: 4,
+    }));
     const a = fedNova(global, updates);
     const b = fedAvg(updates);
     a.forEach((x, i) => expect(Math.abs(x - b[i])).toBeLessThan(1e-6));

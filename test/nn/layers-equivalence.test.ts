@@ -18,7 +18,13 @@ describe('trainLocal vs tf.layers', () => {
 
     const model = tf.sequential();
     LAYERS.forEach((l, i) =>
-      model.add(tf.layers.dense({ units: l.outputs, inputShape: i === 0 ? [784] : undefined, activation: i < 3 ? 'relu' : 'softmax' })),
+      model.add(
+        tf.layers.dense({
+          units: l.outputs,
+          inputShape: i === 0 ? [784] : undefined,
+          activation: i < 3 ? 'relu' : 'softmax',
+        }),
+      ),
     );
     model.setWeights(
       LAYERS.flatMap((l) => [

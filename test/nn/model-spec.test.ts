@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
 import { DEFAULT_LAYOUT, PARAM_COUNT, weightLayout } from '../../src/nn/layout.ts';
-import { DEFAULT_MODEL_NAME, flopsPerSample, forwardOperations, parameterCount, parseModelSpec } from '../../src/nn/model-spec.ts';
+import {
+  DEFAULT_MODEL_NAME,
+  flopsPerSample,
+  forwardOperations,
+  parameterCount,
+  parseModelSpec,
+} from '../../src/nn/model-spec.ts';
 import { PAPER_PRESET } from '../../src/model/params.ts';
 import { stepsPerRun } from '../../src/nn/onnx/engine.ts';
 
@@ -36,7 +42,16 @@ describe('model spec: S_m and C_m from the network', () => {
     // conv1 28·28·6·25 + conv2 10·10·16·150 + 400·120 + 120·84 + 84·10; biases 4704 + 1600 + 120 + 84 + 10
     expect(forwardOperations(m)).toEqual({ multiplyAdds: 416_520, biasAdds: 6_518 });
     expect(flopsPerSample(m)).toBe(1_692_152);
-    expect(m.layers.map((l) => l.kind)).toEqual(['conv', 'avgpool', 'conv', 'avgpool', 'flatten', 'dense', 'dense', 'dense']);
+    expect(m.layers.map((l) => l.kind)).toEqual([
+      'conv',
+      'avgpool',
+      'conv',
+      'avgpool',
+      'flatten',
+      'dense',
+      'dense',
+      'dense',
+    ]);
     expect(m.layers[0]).toMatchObject({ padding: 2, inChannels: 1, outChannels: 6 });
   });
 
@@ -48,7 +63,9 @@ describe('model spec: S_m and C_m from the network', () => {
   });
 
   it('an MLP on 3×32×32 takes 3,072 inputs', () => {
-    expect(parameterCount(parseModelSpec('mlp:3072-10-10', { channels: 3, height: 32, width: 32 }))).toBe(3072 * 10 + 10 + 110);
+    expect(parameterCount(parseModelSpec('mlp:3072-10-10', { channels: 3, height: 32, width: 32 }))).toBe(
+      3072 * 10 + 10 + 110,
+    );
     expect(() => parseModelSpec('mlp:784-10-10', { channels: 3, height: 32, width: 32 })).toThrow(/input size 3072/);
   });
 
@@ -88,6 +105,11 @@ describe('model spec: S_m and C_m from the network', () => {
       [120, 84, 50692, 50692 + 10080],
       [84, 10, 60856, 60856 + 840],
     ]);
-    expect(DEFAULT_LAYOUT.layers.map((l) => [l.inputs, l.outputs])).toEqual([[784, 300], [300, 124], [124, 60], [60, 10]]);
+    expect(DEFAULT_LAYOUT.layers.map((l) => [l.inputs, l.outputs])).toEqual([
+      [784, 300],
+      [300, 124],
+      [124, 60],
+      [60, 10],
+    ]);
   });
 });

@@ -7,7 +7,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs'; // the union registers every gradient for tf.grads
 import type { ImageSet } from '../../src/data/mnist.ts';
 import { InputError } from '../../src/errors.ts';
-import { createEngine, initWeights, parseModelSpec, weightLayout, type Engine, type TrainOptions, type WeightLayout } from '../../src/nn/mlp.ts';
+import {
+  createEngine,
+  initWeights,
+  parseModelSpec,
+  weightLayout,
+  type Engine,
+  type TrainOptions,
+  type WeightLayout,
+} from '../../src/nn/mlp.ts';
 import { initBackend } from '../../src/nn/tfjs/backend.ts';
 import { crossEntropySumT } from '../../src/nn/tfjs/backprop.ts';
 import { HostBatch } from '../../src/nn/tfjs/minibatch.ts';
@@ -27,9 +35,21 @@ beforeAll(async () => {
   engines.onnxMlp = await createEngine({ engine: 'onnx', backend: 'wasm', model: SMALL_MLP.model.name });
 }, 60_000);
 
-const opts = (o: Partial<TrainOptions> = {}): TrainOptions => ({ iterations: 1, minibatch: 32, lr: 0.1, mode: 'epoch', seed: 1, ...o });
-const rows = (set: ImageSet, n: number): ImageSet => ({ images: set.images.subarray(0, n * 784), labels: set.labels.subarray(0, n), count: n });
-const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const opts = (o: Partial<TrainOptions> = {}): TrainOptions => ({
+  iterations: 1,
+  minibatch: 32,
+  lr: 0.1,
+  mode: 'epoch',
+  seed: 1,
+  ...o,
+});
+const rows = (set: ImageSet, n: number): ImageSet => ({
+  images: set.images.subarray(0, n * 784),
+  labels: set.labels.subarray(0, n),
+  count: n,
+});
+const sameBits = (a: Float32Array, b: Float32Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 /** ‖a − b‖ / ‖b‖ over the flat range [from, to). */
 function relativeError(a: Float32Array, b: Float32Array, from = 0, to = a.length): number {
@@ -50,7 +70,9 @@ async function autodiffGradient(layout: WeightLayout, w: Float32Array, batch: Im
   return tf.tidy(() => {
     const params = net.fromFlat(w);
     const { x, yT } = new HostBatch(batch, layout.model).uploadRange(0, batch.count);
-    const grads = tf.grads((...ps: tf.Tensor[]) => tf.div(crossEntropySumT(net.logitsT(ps, x), yT), batch.count))(params);
+    const grads = tf.grads((...ps: tf.Tensor[]) => tf.div(crossEntropySumT(net.logitsT(ps, x), yT), batch.count))(
+      params,
+    );
     return net.toFlat(grads);
   });
 }
@@ -71,7 +93,9 @@ describe('lenet5 and other specs on both engines', () => {
       const g = await engineGradient(engines[name], w, batch);
       for (const [l, slice] of LENET.layers.entries()) {
         const end = slice.biasOffset + slice.outputs;
-        expect(relativeError(g, reference, slice.weightOffset, slice.biasOffset), `${name} W${l + 1}`).toBeLessThan(1e-4);
+        expect(relativeError(g, reference, slice.weightOffset, slice.biasOffset), `${name} W${l + 1}`).toBeLessThan(
+          1e-4,
+        );
         expect(relativeError(g, reference, slice.biasOffset, end), `${name} b${l + 1}`).toBeLessThan(1e-4);
       }
     }
@@ -80,14 +104,20 @@ describe('lenet5 and other specs on both engines', () => {
   it('an MLP of other sizes: onnx gradient matches tf.grads within 1e-4', async () => {
     const w = initWeights(2, SMALL_MLP);
     const batch = rows(train, 16);
-    expect(relativeError(await engineGradient(engines.onnxMlp, w, batch), await autodiffGradient(SMALL_MLP, w, batch))).toBeLessThan(1e-4);
+    expect(
+      relativeError(await engineGradient(engines.onnxMlp, w, batch), await autodiffGradient(SMALL_MLP, w, batch)),
+    ).toBeLessThan(1e-4);
   });
 
   it('a local training of a few steps is bit-identical across runs, and onnx equals tfjs within 1e-4', async () => {
     const w = initWeights(11, LENET);
     const batch = rows(train, 160);
     const o = opts({ iterations: 2, minibatch: 32, seed: 5 });
-    const [a, b, t] = [await engines.onnx.train(w, batch, o), await engines.onnx.train(w, batch, o), await engines.tfjs.train(w, batch, o)];
+    const [a, b, t] = [
+      await engines.onnx.train(w, batch, o),
+      await engines.onnx.train(w, batch, o),
+      await engines.tfjs.train(w, batch, o),
+    ];
     expect(a.steps).toBe(10);
     expect(sameBits(a.weights, b.weights)).toBe(true);
     expect(a.loss).toBe(b.loss);
@@ -97,8 +127,10 @@ describe('lenet5 and other specs on both engines', () => {
     expect(ea.loss).toBeCloseTo(et.loss, 4);
   });
 
-  it("weights of another model are refused; a bad model is an InputError before any engine loads", async () => {
-    await expect(engines.onnx.train(initWeights(1), rows(train, 8), opts())).rejects.toThrow(/expected 61706 \(model lenet5\)/);
+  it('weights of another model are refused; a bad model is an InputError before any engine loads', async () => {
+    await expect(engines.onnx.train(initWeights(1), rows(train, 8), opts())).rejects.toThrow(
+      /expected 61706 \(model lenet5\)/,
+    );
     await expect(engines.tfjs.evaluate(initWeights(1), test)).rejects.toThrow(/expected 61706/);
     await expect(createEngine({ engine: 'onnx', backend: 'wasm', model: 'resnet' })).rejects.toBeInstanceOf(InputError);
   });

@@ -26,9 +26,21 @@ beforeAll(async () => {
   ({ train, test } = await mnistSlice(1000, 1000));
 });
 
-const opts = (o: Partial<TrainOptions> = {}): TrainOptions => ({ iterations: 1, minibatch: 64, lr: 0.1, mode: 'epoch', seed: 1, ...o });
-const rows = (set: ImageSet, n: number): ImageSet => ({ images: set.images.subarray(0, n * 784), labels: set.labels.subarray(0, n), count: n });
-const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const opts = (o: Partial<TrainOptions> = {}): TrainOptions => ({
+  iterations: 1,
+  minibatch: 64,
+  lr: 0.1,
+  mode: 'epoch',
+  seed: 1,
+  ...o,
+});
+const rows = (set: ImageSet, n: number): ImageSet => ({
+  images: set.images.subarray(0, n * 784),
+  labels: set.labels.subarray(0, n),
+  count: n,
+});
+const sameBits = (a: Float32Array, b: Float32Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 /** max |a − b| relative to max |b|: float32 training diverges from rounding alone by ~1e-6 of that. */
 function relMaxDiff(a: Float32Array, b: Float32Array): number {
@@ -101,7 +113,11 @@ describe('onnx engine', () => {
 
   it('reads batches that are views at an offset into a larger buffer', async () => {
     const w0 = initWeights(8);
-    const offset: ImageSet = { images: train.images.subarray(100 * 784, 300 * 784), labels: train.labels.subarray(100, 300), count: 200 };
+    const offset: ImageSet = {
+      images: train.images.subarray(100 * 784, 300 * 784),
+      labels: train.labels.subarray(100, 300),
+      count: 200,
+    };
     const copied: ImageSet = { images: offset.images.slice(), labels: offset.labels.slice(), count: 200 };
     const a = await onnx.train(w0, offset, opts());
     const b = await onnx.train(w0, copied, opts());
@@ -138,7 +154,10 @@ describe('onnx engine', () => {
 
   it('no work: an empty batch or τ = 0 returns a copy of the weights; bad options are refused', async () => {
     const w0 = initWeights(1);
-    for (const r of [await onnx.train(w0, rows(train, 0), opts()), await onnx.train(w0, train, opts({ iterations: 0 }))]) {
+    for (const r of [
+      await onnx.train(w0, rows(train, 0), opts()),
+      await onnx.train(w0, train, opts({ iterations: 0 })),
+    ]) {
       expect(r.steps).toBe(0);
       expect(Number.isNaN(r.loss)).toBe(true);
       expect(sameBits(r.weights, w0)).toBe(true);
@@ -163,7 +182,10 @@ describe('stepSchedule', () => {
     const s = stepSchedule(10, 2, 'epoch', 4, 3);
     expect(Array.from(s.starts)).toEqual([0, 4, 8, 10, 14, 18]);
     expect(Array.from(s.ends)).toEqual([4, 8, 10, 14, 18, 20]);
-    for (const it of [0, 1]) expect([...s.order.subarray(it * 10, it * 10 + 10)].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const it of [0, 1])
+      expect([...s.order.subarray(it * 10, it * 10 + 10)].sort((a, b) => a - b)).toEqual([
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+      ]);
     expect(Array.from(s.order.subarray(0, 10))).not.toEqual(Array.from(s.order.subarray(10, 20)));
     expect(stepSchedule(10, 2, 'epoch', 4, 3)).toEqual(s);
   });

@@ -17,9 +17,21 @@ beforeAll(async () => {
   ({ train, test } = await mnistSlice(2000, 1000));
 });
 
-const opts = (o: Partial<TrainOptions> = {}): TrainOptions => ({ iterations: 1, minibatch: 64, lr: 0.1, mode: 'epoch', seed: 1, ...o });
-const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-const smallSet = (n: number): ImageSet => ({ images: train.images.subarray(0, n * 784), labels: train.labels.subarray(0, n), count: n });
+const opts = (o: Partial<TrainOptions> = {}): TrainOptions => ({
+  iterations: 1,
+  minibatch: 64,
+  lr: 0.1,
+  mode: 'epoch',
+  seed: 1,
+  ...o,
+});
+const sameBits = (a: Float32Array, b: Float32Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const smallSet = (n: number): ImageSet => ({
+  images: train.images.subarray(0, n * 784),
+  labels: train.labels.subarray(0, n),
+  count: n,
+});
 
 describe('initWeights', () => {
   it('is deterministic, He-scaled, with zero biases', () => {
@@ -136,13 +148,22 @@ describe('trainLocal', () => {
 describe('evaluate', () => {
   it('matches a direct row-major forward pass on 300 test images', async () => {
     const w = (await trainLocal(initWeights(1), smallSet(640), opts())).weights;
-    const set: ImageSet = { images: test.images.subarray(0, 300 * 784), labels: test.labels.subarray(0, 300), count: 300 };
+    const set: ImageSet = {
+      images: test.images.subarray(0, 300 * 784),
+      labels: test.labels.subarray(0, 300),
+      count: 300,
+    };
     const ev = await evaluate(w, set);
     const { acc, loss } = tf.tidy(() => {
       const x = tf.div(tf.tensor2d(Float32Array.from(set.images), [300, 784]), 255);
       let a: tf.Tensor = x;
       const offsets = [0, 784 * 300 + 300, 784 * 300 + 300 + 300 * 124 + 124, 280934 - 610];
-      const sizes = [[784, 300], [300, 124], [124, 60], [60, 10]];
+      const sizes = [
+        [784, 300],
+        [300, 124],
+        [124, 60],
+        [60, 10],
+      ];
       sizes.forEach(([i, o], l) => {
         const W = tf.tensor2d(w.slice(offsets[l], offsets[l] + i * o), [i, o]);
         const b = tf.tensor1d(w.slice(offsets[l] + i * o, offsets[l] + i * o + o));

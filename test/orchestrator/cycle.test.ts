@@ -35,7 +35,20 @@ function fakeHub(reply: (task: Task, learner: number) => Float32Array): TaskSend
       start: () => {},
       outcome: Promise.resolve<TaskOutcome>({
         status: 'ok',
-        result: { type: 'result', task_id: task.task_id, cycle: task.cycle, samples: task.samples, steps: 1, loss: 0.5, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'fake', max_rss_kb: 0, weights: reply(task, learner) },
+        result: {
+          type: 'result',
+          task_id: task.task_id,
+          cycle: task.cycle,
+          samples: task.samples,
+          steps: 1,
+          loss: 0.5,
+          train_wall_s: 0,
+          compute_wall_s: 0,
+          overrun_s: 0,
+          engine: 'fake',
+          max_rss_kb: 0,
+          weights: reply(task, learner),
+        },
         computeDone: { type: 'compute_done', task_id: task.task_id, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 },
         bytesSent: 1000,
         bytesReturned: 1000,
@@ -49,11 +62,24 @@ const config = smallConfig({ train_samples: 600, test_samples: 300 });
 
 function services(hub: TaskSender): CycleServices {
   const fleet = generateFleet(config.K, config.seed, config.params);
-  return { config, hub, fleet, world: createWorld(config, fleet, config.params), train, test, engine, limit: pLimit(2) };
+  return {
+    config,
+    hub,
+    fleet,
+    world: createWorld(config, fleet, config.params),
+    train,
+    test,
+    engine,
+    limit: pLimit(2),
+  };
 }
 
 function allocation(s: CycleServices): FeasibleAllocation {
-  const a = solve('optimal', { coeffs: s.fleet.map((l) => wireCoefficients(l, config.params, config.scenario)), T_s: config.T, d: config.train_samples });
+  const a = solve('optimal', {
+    coeffs: s.fleet.map((l) => wireCoefficients(l, config.params, config.scenario)),
+    T_s: config.T,
+    d: config.train_samples,
+  });
   if (!a.feasible) throw new Error(a.reason);
   return a;
 }
@@ -101,8 +127,27 @@ describe('runCycle scheduling', () => {
           },
           outcome: computed.then<TaskOutcome>(() => ({
             status: 'ok',
-            result: { type: 'result', task_id: task.task_id, cycle: 1, samples: task.samples, steps: 1, loss: 0, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'fake', max_rss_kb: 0, weights: task.weights },
-            computeDone: { type: 'compute_done', task_id: task.task_id, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 },
+            result: {
+              type: 'result',
+              task_id: task.task_id,
+              cycle: 1,
+              samples: task.samples,
+              steps: 1,
+              loss: 0,
+              train_wall_s: 0,
+              compute_wall_s: 0,
+              overrun_s: 0,
+              engine: 'fake',
+              max_rss_kb: 0,
+              weights: task.weights,
+            },
+            computeDone: {
+              type: 'compute_done',
+              task_id: task.task_id,
+              train_wall_s: 0,
+              compute_wall_s: 0,
+              overrun_s: 0,
+            },
             bytesSent: 1000,
             bytesReturned: 1000,
             wall: { send_s: 0, compute_s: 0, return_s: 0 },

@@ -1,11 +1,28 @@
 /** Fault injection as a wrapper: kills after the task left, drops paired across schemes, and nothing when there is no plan. */
 import { describe, expect, it } from 'vitest';
-import { DROPPED_REASON, hostKilledReason, isInjectedFault, withFaults, type FaultActions, type TaskSender } from '../../src/orchestrator/faults.ts';
+import {
+  DROPPED_REASON,
+  hostKilledReason,
+  isInjectedFault,
+  withFaults,
+  type FaultActions,
+  type TaskSender,
+} from '../../src/orchestrator/faults.ts';
 import type { TaskHandle, TaskOutcome } from '../../src/orchestrator/hub.ts';
 import type { Task } from '../../src/protocol/messages.ts';
 
 const task = (cycle: number, scheme = 'optimal'): Task => ({
-  type: 'task', task_id: `${scheme}-${cycle}-0`, cycle, scheme, tau: 1, samples: 1, seed: 1, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights: new Float32Array(1),
+  type: 'task',
+  task_id: `${scheme}-${cycle}-0`,
+  cycle,
+  scheme,
+  tau: 1,
+  samples: 1,
+  seed: 1,
+  f_hz: 1e9,
+  rate_bps: 1e8,
+  source: 'batch',
+  weights: new Float32Array(1),
 });
 
 function okHub(events: string[]): TaskSender {
@@ -16,7 +33,20 @@ function okHub(events: string[]): TaskSender {
       setImmediate(() => (events.push(`sent ${id}@${t.cycle}`), markSent()));
       const outcome: Promise<TaskOutcome> = sent.then(() => ({
         status: 'ok',
-        result: { type: 'result', task_id: t.task_id, cycle: t.cycle, samples: 1, steps: 1, loss: 0, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'x', max_rss_kb: 0, weights: new Float32Array(1) },
+        result: {
+          type: 'result',
+          task_id: t.task_id,
+          cycle: t.cycle,
+          samples: 1,
+          steps: 1,
+          loss: 0,
+          train_wall_s: 0,
+          compute_wall_s: 0,
+          overrun_s: 0,
+          engine: 'x',
+          max_rss_kb: 0,
+          weights: new Float32Array(1),
+        },
         computeDone: { type: 'compute_done', task_id: t.task_id, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 },
         bytesSent: 10,
         bytesReturned: 10,
@@ -37,14 +67,22 @@ describe('withFaults', () => {
 
   it('--fail L@C kills learner L once its cycle-C task has left, in every scheme, and no other', async () => {
     const events: string[] = [];
-    const faulty = withFaults(okHub(events), { kill: [{ learner: 2, cycle: 3 }], drop_prob: 0, kill_host: [] }, 1, { ...noActions, kill: (id, cycle) => events.push(`kill ${id}@${cycle}`) });
+    const faulty = withFaults(okHub(events), { kill: [{ learner: 2, cycle: 3 }], drop_prob: 0, kill_host: [] }, 1, {
+      ...noActions,
+      kill: (id, cycle) => events.push(`kill ${id}@${cycle}`),
+    });
     for (const scheme of ['optimal', 'eta'])
-      for (const [id, cycle] of [[2, 3], [2, 2], [1, 3]]) await faulty.sendTask(id, task(cycle, scheme), 1000, { hold: true }).outcome;
+      for (const [id, cycle] of [
+        [2, 3],
+        [2, 2],
+        [1, 3],
+      ])
+        await faulty.sendTask(id, task(cycle, scheme), 1000, { hold: true }).outcome;
     expect(events.filter((e) => e.startsWith('kill'))).toEqual(['kill 2@3', 'kill 2@3']);
     expect(events.indexOf('kill 2@3')).toBe(events.indexOf('sent 2@3') + 1);
   });
 
-  it('--fail-host H@C kills host H once, after its first cycle-C task left, per scheme; its learners\' missing tasks say why', async () => {
+  it("--fail-host H@C kills host H once, after its first cycle-C task left, per scheme; its learners' missing tasks say why", async () => {
     const events: string[] = [];
     const base = okHub(events);
     // Learners 2 and 3 live in host 1; in cycle 2 their connections are gone once it dies.
@@ -52,13 +90,22 @@ describe('withFaults', () => {
       sendTask: (id, t, timeoutMs, opts) => {
         const h = base.sendTask(id, t, timeoutMs, opts);
         if (t.cycle !== 2 || id < 2) return h;
-        return { ...h, outcome: h.sent.then(() => ({ status: 'missing' as const, reason: 'disconnected (1006)', bytesSent: 10 })) };
+        return {
+          ...h,
+          outcome: h.sent.then(() => ({ status: 'missing' as const, reason: 'disconnected (1006)', bytesSent: 10 })),
+        };
       },
     };
-    const actions: FaultActions = { kill: () => {}, killHost: (h, cycle) => events.push(`kill host ${h}@${cycle}`), hostOf: (id) => Math.floor(id / 2) };
+    const actions: FaultActions = {
+      kill: () => {},
+      killHost: (h, cycle) => events.push(`kill host ${h}@${cycle}`),
+      hostOf: (id) => Math.floor(id / 2),
+    };
     const faulty = withFaults(hub, { kill: [], drop_prob: 0, kill_host: [{ host: 1, cycle: 2 }] }, 1, actions);
     for (const scheme of ['optimal', 'eta']) {
-      const outcomes = await Promise.all([0, 1, 2, 3].map((id) => faulty.sendTask(id, task(2, scheme), 1000, { hold: true }).outcome));
+      const outcomes = await Promise.all(
+        [0, 1, 2, 3].map((id) => faulty.sendTask(id, task(2, scheme), 1000, { hold: true }).outcome),
+      );
       expect(outcomes.map((o) => o.status)).toEqual(['ok', 'ok', 'missing', 'missing']);
       for (const o of outcomes.slice(2)) {
         expect(o.status === 'missing' && o.reason).toBe(hostKilledReason(1, 2));

@@ -10,7 +10,15 @@ import type { ExperimentConfig } from '../../src/orchestrator/config.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 
 const dynamic = (over: Partial<ExperimentConfig> = {}) =>
-  smallConfig({ K: 6, train_samples: 2000, speed_jitter: 0.2, fading: 'rayleigh', shadowing_db: 3, csi: 'last', ...over });
+  smallConfig({
+    K: 6,
+    train_samples: 2000,
+    speed_jitter: 0.2,
+    fading: 'rayleigh',
+    shadowing_db: 3,
+    csi: 'last',
+    ...over,
+  });
 
 describe('the world', () => {
   it('depends on seed, cycle and learner only: two worlds of one config agree, another seed differs', () => {
@@ -26,11 +34,12 @@ describe('the world', () => {
     expect(cells.some(([k, cy]) => other.truth(k, cy).rate_bps !== a.truth(k, cy).rate_bps)).toBe(true);
   });
 
-  it('without world flags is the profile (with --speed-jitter: today\'s jitter draws)', () => {
+  it("without world flags is the profile (with --speed-jitter: today's jitter draws)", () => {
     const c = smallConfig();
     const fleet = generateFleet(c.K, c.seed, c.params);
     const w = createWorld(c, fleet, c.params);
-    for (let k = 0; k < c.K; k++) expect(w.truth(k, 3)).toEqual({ available: true, f_hz: fleet[k].f_hz, rate_bps: fleet[k].rate_bps });
+    for (let k = 0; k < c.K; k++)
+      expect(w.truth(k, 3)).toEqual({ available: true, f_hz: fleet[k].f_hz, rate_bps: fleet[k].rate_bps });
     expect(w.presenceVaries).toBe(false);
   });
 });
@@ -55,7 +64,12 @@ describe('Planner', () => {
   });
 
   it('async and energy per cycle: τ_k and energies in fleet order (0 for who is off), τ = min τ_k, budgets kept on what the scheme believes', async () => {
-    const c = dynamic({ availability: 0.6, mean_on_cycles: 2, max_staleness: 1, energy: { kappa_j_per_cycle_hz2: 1e-28, rx_power_w: 0, budget_j: 2 } });
+    const c = dynamic({
+      availability: 0.6,
+      mean_on_cycles: 2,
+      max_staleness: 1,
+      energy: { kappa_j_per_cycle_hz2: 1e-28, rx_power_w: 0, budget_j: 2 },
+    });
     const fleet = generateFleet(c.K, c.seed, c.params);
     const world = createWorld(c, fleet, c.params);
     const planner = new Planner(c, fleet, world);
@@ -105,12 +119,44 @@ describe('Planner', () => {
   it('measures a learner from its own timeline: the true speed and rate, to 9 digits, as learners.csv gives them back', () => {
     const c = dynamic();
     const truth = { f_hz: 1.234567891234e9, rate_bps: 1.87654321e8 };
-    const phases = emulatedPhases({ bytesSent: 3_000_000, bytesReturned: 1_100_000, tau: 3, samples: 500, flops_per_sample: c.params.flops_per_sample, ...truth });
-    const record: LearnerRecord = { learner: 0, ...truth, batch: 500, tau: 3, status: 'late', phases, bytes_returned: 1_100_000 };
+    const phases = emulatedPhases({
+      bytesSent: 3_000_000,
+      bytesReturned: 1_100_000,
+      tau: 3,
+      samples: 500,
+      flops_per_sample: c.params.flops_per_sample,
+      ...truth,
+    });
+    const record: LearnerRecord = {
+      learner: 0,
+      ...truth,
+      batch: 500,
+      tau: 3,
+      status: 'late',
+      phases,
+      bytes_returned: 1_100_000,
+    };
     const m = measureFromTimeline(record, c.params.flops_per_sample)!;
     expect(m.f_hz / truth.f_hz).toBeCloseTo(1, 8);
     expect(m.rate_bps / truth.rate_bps).toBeCloseTo(1, 8);
-    const row = { scheme: 'optimal', cycle: 1, learner: 0, fHz: truth.f_hz, rateBps: truth.rate_bps, batch: 500, tSendS: 1, tComputeS: phases.t_compute_s, tReturnS: 1, tTotalS: 3, status: 'late' as const, reason: null, tau: 3, energyJ: null, energyComputeJ: null, energyRadioJ: null };
+    const row = {
+      scheme: 'optimal',
+      cycle: 1,
+      learner: 0,
+      fHz: truth.f_hz,
+      rateBps: truth.rate_bps,
+      batch: 500,
+      tSendS: 1,
+      tComputeS: phases.t_compute_s,
+      tReturnS: 1,
+      tTotalS: 3,
+      status: 'late' as const,
+      reason: null,
+      tau: 3,
+      energyJ: null,
+      energyComputeJ: null,
+      energyRadioJ: null,
+    };
     expect(measureFromRow(row)).toEqual(m);
     expect(measureFromTimeline({ ...record, status: 'missing' }, c.params.flops_per_sample)).toBeUndefined();
     expect(measureFromTimeline({ ...record, status: 'idle', batch: 0 }, c.params.flops_per_sample)).toBeUndefined();
@@ -120,31 +166,35 @@ describe('Planner', () => {
     ['fading + shadowing + jitter', { speed_jitter: 0.2, fading: 'rayleigh', shadowing_db: 3 }],
     ['jitter alone', { speed_jitter: 0.3, fading: 'none', shadowing_db: 0 }],
     ['comm-heavy: fading + jitter at 150 kHz', { speed_jitter: 0.2, fading: 'rayleigh', shadowing_db: 0, T: 30 }],
-  ] as const)('robust plans every learner to miss T with probability ≤ ε on sampled worlds (%s)', async (name, over) => {
-    const base = dynamic({ ...over, csi: 'profile', epsilon: 0.05 });
-    const c = name.startsWith('comm') ? { ...base, params: { ...base.params, bandwidth_hz: 150_000 } } : base;
-    const fleet = generateFleet(c.K, c.seed, c.params);
-    const world = createWorld(c, fleet, c.params);
-    const a = await new Planner(c, fleet, world).initial('robust');
-    if (!a.feasible) throw new Error(a.reason);
-    const optimal = await new Planner(c, fleet, world).initial('optimal');
-    if (!optimal.feasible) throw new Error(optimal.reason);
-    const draws = 4000;
-    const missRate = (tau: number, batch: number[]) =>
-      fleet.map((_, k) => {
-        if (batch[k] === 0) return 0;
-        let misses = 0;
-        for (let cycle = 1; cycle <= draws; cycle++) {
-          const t = world.truth(k, cycle);
-          const co = wireCoefficients({ id: k, ...t }, c.params, c.scenario);
-          if (co.c2_s_per_sample_iter * tau * batch[k] + co.c1_s_per_sample * batch[k] + co.c0_s > c.T) misses++;
-        }
-        return misses / draws;
-      });
-    // Sampling error of a 5 % rate over 4000 draws: sd 0.34 %; 4 sd of slack.
-    for (const p of missRate(a.tau, a.batch)) expect(p).toBeLessThanOrEqual(0.05 + 4 * Math.sqrt((0.05 * 0.95) / draws));
-    // The profile's optimum fills each cycle: it misses far more often.
-    expect(Math.max(...missRate(optimal.tau, optimal.batch))).toBeGreaterThan(0.2);
-    expect(dynamicsSpecOf(c).speed_jitter).toBe(over.speed_jitter);
-  });
+  ] as const)(
+    'robust plans every learner to miss T with probability ≤ ε on sampled worlds (%s)',
+    async (name, over) => {
+      const base = dynamic({ ...over, csi: 'profile', epsilon: 0.05 });
+      const c = name.startsWith('comm') ? { ...base, params: { ...base.params, bandwidth_hz: 150_000 } } : base;
+      const fleet = generateFleet(c.K, c.seed, c.params);
+      const world = createWorld(c, fleet, c.params);
+      const a = await new Planner(c, fleet, world).initial('robust');
+      if (!a.feasible) throw new Error(a.reason);
+      const optimal = await new Planner(c, fleet, world).initial('optimal');
+      if (!optimal.feasible) throw new Error(optimal.reason);
+      const draws = 4000;
+      const missRate = (tau: number, batch: number[]) =>
+        fleet.map((_, k) => {
+          if (batch[k] === 0) return 0;
+          let misses = 0;
+          for (let cycle = 1; cycle <= draws; cycle++) {
+            const t = world.truth(k, cycle);
+            const co = wireCoefficients({ id: k, ...t }, c.params, c.scenario);
+            if (co.c2_s_per_sample_iter * tau * batch[k] + co.c1_s_per_sample * batch[k] + co.c0_s > c.T) misses++;
+          }
+          return misses / draws;
+        });
+      // Sampling error of a 5 % rate over 4000 draws: sd 0.34 %; 4 sd of slack.
+      for (const p of missRate(a.tau, a.batch))
+        expect(p).toBeLessThanOrEqual(0.05 + 4 * Math.sqrt((0.05 * 0.95) / draws));
+      // The profile's optimum fills each cycle: it misses far more often.
+      expect(Math.max(...missRate(optimal.tau, optimal.batch))).toBeGreaterThan(0.2);
+      expect(dynamicsSpecOf(c).speed_jitter).toBe(over.speed_jitter);
+    },
+  );
 });

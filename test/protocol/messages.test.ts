@@ -85,9 +85,14 @@ function code(fn: () => unknown): string {
   throw new Error('expected a ProtocolError, nothing was thrown');
 }
 
-const toOrch = (header: Record<string, unknown>, payloads = {}) => () => decodeToOrchestrator(encodeFrame(header as any, payloads), P);
-const toLearner = (header: Record<string, unknown>, payloads = {}, settings: LearnerSettings | null = SETTINGS) => () =>
-  decodeToLearner(encodeFrame(header as any, payloads), settings);
+const toOrch =
+  (header: Record<string, unknown>, payloads = {}) =>
+  () =>
+    decodeToOrchestrator(encodeFrame(header as any, payloads), P);
+const toLearner =
+  (header: Record<string, unknown>, payloads = {}, settings: LearnerSettings | null = SETTINGS) =>
+  () =>
+    decodeToLearner(encodeFrame(header as any, payloads), settings);
 
 describe('messages to the orchestrator', () => {
   it('round-trips hello, trained, compute_done, result and error', () => {
@@ -123,7 +128,7 @@ describe('messages to the orchestrator', () => {
     expect(code(toOrch(hello({ pid: 'me' })))).toBe('bad_field');
   });
 
-  it('decodes a hello without a profile (a learner host asking for the run\'s fleet entry) with no profile key', () => {
+  it("decodes a hello without a profile (a learner host asking for the run's fleet entry) with no profile key", () => {
     const decoded = toOrch(hello({ profile: undefined }))();
     expect(decoded).toEqual({ type: 'hello', protocol: PROTOCOL_VERSION, token: 'secret', learner_id: 2, pid: 1234 });
   });
@@ -137,8 +142,12 @@ describe('messages to the orchestrator', () => {
   });
 
   it('rejects results of the wrong size or dtype, and malformed result headers', () => {
-    expect(code(() => decodeToOrchestrator(encodeMessage(result({ weights: new Float32Array(P - 1) })), P))).toBe('bad_payload');
-    expect(code(() => decodeToOrchestrator(encodeMessage(result({ weights: new Float32Array(P + 1) })), P))).toBe('bad_frame');
+    expect(code(() => decodeToOrchestrator(encodeMessage(result({ weights: new Float32Array(P - 1) })), P))).toBe(
+      'bad_payload',
+    );
+    expect(code(() => decodeToOrchestrator(encodeMessage(result({ weights: new Float32Array(P + 1) })), P))).toBe(
+      'bad_frame',
+    );
     const { weights, ...header } = result();
     expect(code(toOrch(header, { weights: new Uint8Array(P) }))).toBe('bad_payload');
     expect(code(toOrch(header))).toBe('bad_payload');
@@ -167,10 +176,22 @@ describe('messages to a learner', () => {
     const { images, labels, ...shardTask } = task(4, { source: 'shard' });
     void images, void labels;
     expect(decodeToLearner(encodeMessage(shardTask as Task), SETTINGS)).toEqual(shardTask);
-    const shard = { type: 'shard', samples: 2, images: new Uint8Array(2 * PIXELS_PER_IMAGE).fill(1), labels: Uint8Array.from([3, 9]) } as const;
+    const shard = {
+      type: 'shard',
+      samples: 2,
+      images: new Uint8Array(2 * PIXELS_PER_IMAGE).fill(1),
+      labels: Uint8Array.from([3, 9]),
+    } as const;
     expect(decodeToLearner(encodeMessage(shard), SETTINGS)).toEqual(shard);
-    expect(decodeToLearner(encodeMessage({ type: 'bye', reason: 'done' }), null)).toEqual({ type: 'bye', reason: 'done' });
-    expect(decodeToLearner(encodeMessage({ type: 'error', code: 'c', message: 'm' }), null)).toEqual({ type: 'error', code: 'c', message: 'm' });
+    expect(decodeToLearner(encodeMessage({ type: 'bye', reason: 'done' }), null)).toEqual({
+      type: 'bye',
+      reason: 'done',
+    });
+    expect(decodeToLearner(encodeMessage({ type: 'error', code: 'c', message: 'm' }), null)).toEqual({
+      type: 'error',
+      code: 'c',
+      message: 'm',
+    });
   });
 
   it('before the welcome only welcome, error and bye are legal, and no payload is accepted', () => {
@@ -202,7 +223,9 @@ describe('messages to a learner', () => {
     expect(code(toLearner({ ...header, samples: over }, { weights }))).toBe('bad_field');
     // Payloads that disagree with "samples" or with the model size.
     expect(code(toLearner({ ...header, samples: 2 }, { weights, images, labels }))).toBe('bad_payload');
-    expect(code(toLearner(header, { weights, images: images!.subarray(0, 2 * PIXELS_PER_IMAGE), labels }))).toBe('bad_payload');
+    expect(code(toLearner(header, { weights, images: images!.subarray(0, 2 * PIXELS_PER_IMAGE), labels }))).toBe(
+      'bad_payload',
+    );
     expect(code(toLearner(header, { weights: weights.subarray(0, P - 1), images, labels }))).toBe('bad_payload');
     expect(code(toLearner(header, { weights, labels }))).toBe('bad_payload'); // batch task without images
     expect(code(toLearner(header, { weights: new Uint8Array(P), images, labels }))).toBe('bad_payload'); // wrong dtype
@@ -215,7 +238,12 @@ describe('messages to a learner', () => {
   });
 
   it('rejects welcomes with missing or mistyped settings', () => {
-    const welcome = (s: Record<string, unknown>) => ({ type: 'welcome', protocol: 1, learner_id: 0, settings: { ...SETTINGS, ...s } });
+    const welcome = (s: Record<string, unknown>) => ({
+      type: 'welcome',
+      protocol: 1,
+      learner_id: 0,
+      settings: { ...SETTINGS, ...s },
+    });
     expect(code(toLearner(welcome({ param_count: 0 }), {}, null))).toBe('bad_field');
     expect(code(toLearner(welcome({ clock: 'sundial' }), {}, null))).toBe('bad_field');
     expect(code(toLearner(welcome({ lr: 'fast' }), {}, null))).toBe('bad_field');
@@ -238,7 +266,17 @@ describe('timed frames (task, result) and the allocation budget', () => {
         ['eta', 0, 1, 7e8, 1e8, 0],
         ['analytical', 999, 10_000, 2.4000000000000004e9, 123456789.12345679, 4294967295],
       ] as const) {
-        const t = task(d, { scheme, task_id: `${scheme}-${cycle}-${k}`, cycle, f_hz: f, rate_bps: r, seed, weights, images: new Uint8Array(d * PIXELS_PER_IMAGE), labels: new Uint8Array(d) });
+        const t = task(d, {
+          scheme,
+          task_id: `${scheme}-${cycle}-${k}`,
+          cycle,
+          f_hz: f,
+          rate_bps: r,
+          seed,
+          weights,
+          images: new Uint8Array(d * PIXELS_PER_IMAGE),
+          labels: new Uint8Array(d),
+        });
         const frame = encodeMessage(t);
         const raw = 4 * REAL_P + d * PIXELS_PER_IMAGE + d;
         expect(overheadOf(frame, raw)).toBeLessThanOrEqual(TIMED_FRAME_OVERHEAD_BYTES);
@@ -253,9 +291,23 @@ describe('timed frames (task, result) and the allocation budget', () => {
 
   it('result frames stay within the budget and their length does not depend on timings or loss digits', () => {
     const weights = new Float32Array(REAL_P);
-    const short = encodeMessage(result({ weights, loss: 0, train_wall_s: 1, compute_wall_s: 1, engine: 'onnx', task_id: 'eta-1-0' }));
+    const short = encodeMessage(
+      result({ weights, loss: 0, train_wall_s: 1, compute_wall_s: 1, engine: 'onnx', task_id: 'eta-1-0' }),
+    );
     const long = encodeMessage(
-      result({ weights, loss: 0.12345678901234568, train_wall_s: 12.345678901234567, compute_wall_s: 1.2345678901234567e-7, overrun_s: 3.3333333333333335, engine: 'tfjs-tensorflow', max_rss_kb: 123_456_789, task_id: 'analytical-10000-999', cycle: 10_000, samples: 60_000, steps: 9_999_999 }),
+      result({
+        weights,
+        loss: 0.12345678901234568,
+        train_wall_s: 12.345678901234567,
+        compute_wall_s: 1.2345678901234567e-7,
+        overrun_s: 3.3333333333333335,
+        engine: 'tfjs-tensorflow',
+        max_rss_kb: 123_456_789,
+        task_id: 'analytical-10000-999',
+        cycle: 10_000,
+        samples: 60_000,
+        steps: 9_999_999,
+      }),
     );
     expect(long.length).toBe(short.length);
     expect(overheadOf(long, 4 * REAL_P)).toBeLessThanOrEqual(TIMED_FRAME_OVERHEAD_BYTES);
@@ -284,9 +336,25 @@ describe('close codes', () => {
 describe('held tasks and start', () => {
   it('round-trips hold and start, and refuses a non-boolean hold', () => {
     const weights = new Float32Array(P);
-    const task: Task = { type: 'task', task_id: 'h', cycle: 1, scheme: 'eta', tau: 1, samples: 1, seed: 0, f_hz: 1, rate_bps: 1, source: 'shard', hold: true, weights };
+    const task: Task = {
+      type: 'task',
+      task_id: 'h',
+      cycle: 1,
+      scheme: 'eta',
+      tau: 1,
+      samples: 1,
+      seed: 0,
+      f_hz: 1,
+      rate_bps: 1,
+      source: 'shard',
+      hold: true,
+      weights,
+    };
     expect(decodeToLearner(encodeMessage(task), SETTINGS)).toMatchObject({ type: 'task', hold: true });
-    expect(decodeToLearner(encodeMessage({ type: 'start', task_id: 'h' }), SETTINGS)).toEqual({ type: 'start', task_id: 'h' });
+    expect(decodeToLearner(encodeMessage({ type: 'start', task_id: 'h' }), SETTINGS)).toEqual({
+      type: 'start',
+      task_id: 'h',
+    });
     const bad = encodeMessage({ ...task, hold: 'yes' } as unknown as Task);
     expect(() => decodeToLearner(bad, SETTINGS)).toThrow(/hold/);
   });
@@ -331,7 +399,9 @@ describe('tasks that name a model (learner hosts, virtual clock)', () => {
     const poisoned = new Float32Array(P).fill(0.5);
     poisoned[P - 1] = NaN;
     expect(code(() => decodeToLearner(encodeMessage({ ...model, weights: poisoned }), SETTINGS))).toBe('non_finite');
-    expect(code(() => decodeToLearner(encodeMessage({ ...model, weights: new Float32Array(P - 1) }), SETTINGS))).toBe('bad_payload');
+    expect(code(() => decodeToLearner(encodeMessage({ ...model, weights: new Float32Array(P - 1) }), SETTINGS))).toBe(
+      'bad_payload',
+    );
   });
 });
 

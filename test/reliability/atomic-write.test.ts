@@ -53,7 +53,9 @@ describe('writeFileAtomic', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(InputError);
-    expect((error as Error).message).toMatch(new RegExp(`^cannot write ${path}: no space left on the device \\(ENOSPC\\)`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`^cannot write ${path}: no space left on the device \\(ENOSPC\\)`),
+    );
     expect(readFileSync(path, 'utf8')).toBe('old\n');
     expect(readdirSync(dir)).toEqual(['summary.json']);
   });

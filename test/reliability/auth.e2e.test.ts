@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../src/emulation/clock.ts';
 import { LearnerHub } from '../../src/orchestrator/hub.ts';
 import { specProblem } from '../../src/model/devices.ts';
-import { CLOSE, decodeToLearner, encodeMessage, maxFrameToOrchestrator, PROTOCOL_VERSION } from '../../src/protocol/messages.ts';
+import {
+  CLOSE,
+  decodeToLearner,
+  encodeMessage,
+  maxFrameToOrchestrator,
+  PROTOCOL_VERSION,
+} from '../../src/protocol/messages.ts';
 import { helloFrame, hubSettings, RawClient, startHub, startLearnerCli, type LogCollector } from './helpers.ts';
 
 const TOKEN = 'right-token';
@@ -63,16 +69,28 @@ describe('authentication and handshake', () => {
   });
 
   it('an absurd profile (f 1e300 Hz, distance 1e300 m) is refused at the handshake with 4009 and the reason, not later by the solver', async () => {
-    const strict = await startHub({ token: TOKEN, K: 3, settings: hubSettings(P), checkProfile: (spec) => specProblem(spec) });
+    const strict = await startHub({
+      token: TOKEN,
+      K: 3,
+      settings: hubSettings(P),
+      checkProfile: (spec) => specProblem(spec),
+    });
     try {
-      for (const profile of [{ f_hz: 1e300, rate_bps: 1e8 }, { f_hz: 1e9, distance_m: 1e300 }]) {
+      for (const profile of [
+        { f_hz: 1e300, rate_bps: 1e8 },
+        { f_hz: 1e9, distance_m: 1e300 },
+      ]) {
         const c = await RawClient.connect(strict.url);
         c.send(helloFrame(TOKEN, 0, { profile }));
         const closed = await c.closed;
         expect(closed.code).toBe(CLOSE.badProfile.code);
         expect(closed.reason).toBe(CLOSE.badProfile.reason);
       }
-      expect(strict.log.lines.filter((l) => /refused .*learner profile unusable in this run \(learner 0: (f_hz|distance_m) must be/.test(l))).toHaveLength(2);
+      expect(
+        strict.log.lines.filter((l) =>
+          /refused .*learner profile unusable in this run \(learner 0: (f_hz|distance_m) must be/.test(l),
+        ),
+      ).toHaveLength(2);
       expect(strict.hub.connectedIds()).toEqual([]);
     } finally {
       await strict.hub.close();
@@ -80,10 +98,18 @@ describe('authentication and handshake', () => {
   });
 
   it('wrong protocol version → 4002; id out of range → 4005; not a hello → 4004', async () => {
-    expect((await refusedWith(helloFrame(TOKEN, 0, { protocol: PROTOCOL_VERSION + 1 }))).code).toBe(CLOSE.badVersion.code);
+    expect((await refusedWith(helloFrame(TOKEN, 0, { protocol: PROTOCOL_VERSION + 1 }))).code).toBe(
+      CLOSE.badVersion.code,
+    );
     expect((await refusedWith(helloFrame(TOKEN, 3))).code).toBe(CLOSE.badId.code);
     expect((await refusedWith(helloFrame(TOKEN, 1_000_000))).code).toBe(CLOSE.badId.code);
-    const done = encodeMessage({ type: 'compute_done', task_id: 't', train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 });
+    const done = encodeMessage({
+      type: 'compute_done',
+      task_id: 't',
+      train_wall_s: 0,
+      compute_wall_s: 0,
+      overrun_s: 0,
+    });
     expect((await refusedWith(done)).code).toBe(CLOSE.badHandshake.code);
     expect((await refusedWith(Buffer.from([1, 2, 3]))).code).toBe(CLOSE.badHandshake.code);
     expect((await refusedWith('{"type":"hello"}')).code).toBe(CLOSE.badHandshake.code); // text frame
@@ -139,7 +165,17 @@ describe('authentication and handshake', () => {
   });
 
   it('a run token must not be empty', () => {
-    const opts = { host: '127.0.0.1', port: 0, token: '', K: 1, settings: hubSettings(P), clock: createClock('virtual'), heartbeatMs: 1000, handshakeTimeoutMs: 1000, log: () => {} };
+    const opts = {
+      host: '127.0.0.1',
+      port: 0,
+      token: '',
+      K: 1,
+      settings: hubSettings(P),
+      clock: createClock('virtual'),
+      heartbeatMs: 1000,
+      handshakeTimeoutMs: 1000,
+      log: () => {},
+    };
     expect(() => new LearnerHub(opts)).toThrow(/token must not be empty/);
   });
 });
@@ -148,11 +184,16 @@ describe('the learner CLI', () => {
   it('with a wrong token exits 2 with one clear line on stderr', async () => {
     const { hub, url } = await startHub({ token: TOKEN });
     try {
-      const run = startLearnerCli(['--connect', url, '--learner-id', '0', '--f-hz', '1e9', '--rate-bps', '1e8'], 'not-the-token');
+      const run = startLearnerCli(
+        ['--connect', url, '--learner-id', '0', '--f-hz', '1e9', '--rate-bps', '1e8'],
+        'not-the-token',
+      );
       const { code, stderr } = await run.exited;
       expect(code).toBe(2);
       const lines = stderr.trim().split('\n');
-      expect(lines).toEqual([`[learner 0] error: the orchestrator refused this learner: 4001 ${CLOSE.authFailed.reason}`]);
+      expect(lines).toEqual([
+        `[learner 0] error: the orchestrator refused this learner: 4001 ${CLOSE.authFailed.reason}`,
+      ]);
       expect(hub.stats.authFailures).toBe(1);
     } finally {
       await hub.close();
@@ -160,18 +201,30 @@ describe('the learner CLI', () => {
   });
 
   it('without any token exits 2 before connecting', async () => {
-    const run = startLearnerCli(['--connect', 'ws://127.0.0.1:9', '--learner-id', '0', '--f-hz', '1e9', '--rate-bps', '1e8'], undefined);
+    const run = startLearnerCli(
+      ['--connect', 'ws://127.0.0.1:9', '--learner-id', '0', '--f-hz', '1e9', '--rate-bps', '1e8'],
+      undefined,
+    );
     const { code, stderr } = await run.exited;
     expect(code).toBe(2);
-    expect(stderr.trim().split('\n')).toEqual(['error: --token (or MEL_TOKEN) is required: the orchestrator prints it at start']);
+    expect(stderr.trim().split('\n')).toEqual([
+      'error: --token (or MEL_TOKEN) is required: the orchestrator prints it at start',
+    ]);
   });
   it('with no orchestrator there: says once that it cannot connect and retries, then exits 1 naming the address', async () => {
-    const run = startLearnerCli(['--connect', 'ws://127.0.0.1:9', '--learner-id', '0', '--f-hz', '1e9', '--rate-bps', '1e8', '--retry-s', '1'], 'token');
+    const run = startLearnerCli(
+      ['--connect', 'ws://127.0.0.1:9', '--learner-id', '0', '--f-hz', '1e9', '--rate-bps', '1e8', '--retry-s', '1'],
+      'token',
+    );
     const { code, stderr } = await run.exited;
     expect(code).toBe(1);
     const lines = stderr.trim().split('\n');
-    expect(lines[0]).toMatch(/^\[learner 0\] cannot connect to ws:\/\/127\.0\.0\.1:9 yet \(connect ECONNREFUSED 127\.0\.0\.1:9\); retrying for up to 1 s$/);
-    expect(lines[lines.length - 1]).toMatch(/^\[learner 0\] error: cannot connect to ws:\/\/127\.0\.0\.1:9 \(connect ECONNREFUSED .*\) after trying for 1 s; is the orchestrator running and reachable\?$/);
+    expect(lines[0]).toMatch(
+      /^\[learner 0\] cannot connect to ws:\/\/127\.0\.0\.1:9 yet \(connect ECONNREFUSED 127\.0\.0\.1:9\); retrying for up to 1 s$/,
+    );
+    expect(lines[lines.length - 1]).toMatch(
+      /^\[learner 0\] error: cannot connect to ws:\/\/127\.0\.0\.1:9 \(connect ECONNREFUSED .*\) after trying for 1 s; is the orchestrator running and reachable\?$/,
+    );
     expect(stderr).not.toMatch(/1006/);
   });
 });

@@ -77,7 +77,10 @@ describe('flags checked before the run folder or a learner exists', () => {
 
   it('--train-samples beyond the 60000 training images', async () => {
     const out = join(tmp(), 'run');
-    await expectRefused(tiny({ 'train-samples': '70000', out }), /--train-samples 70000 exceeds the 60000 training images/);
+    await expectRefused(
+      tiny({ 'train-samples': '70000', out }),
+      /--train-samples 70000 exceeds the 60000 training images/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
@@ -114,7 +117,9 @@ describe('signals', () => {
   it('a second Ctrl-C ends the process at once, even while the first is still stopping learners', async () => {
     const out = join(tmp(), 'run');
     const run = startExperiment(tiny({ cycles: '50', out }));
-    const pids = await Promise.all([0, 1].map(async (id) => Number((await run.when(new RegExp(`learner ${id} joined .*\\(pid (\\d+)\\)`)))[1])));
+    const pids = await Promise.all(
+      [0, 1].map(async (id) => Number((await run.when(new RegExp(`learner ${id} joined .*\\(pid (\\d+)\\)`)))[1])),
+    );
     // A frozen learner makes the orderly stop wait out its 2 s grace period.
     process.kill(pids[0], 'SIGSTOP');
     try {

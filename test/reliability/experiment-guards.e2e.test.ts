@@ -20,8 +20,13 @@ const tmp = () => tmpDir('guards');
 
 describe('--help', () => {
   it('documents the derived task timeout, --tau-max and --memory-mb', () => {
-    const help = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/experiment.ts', '--help'], { cwd: ROOT, encoding: 'utf8' });
-    expect(help).toMatch(/--task-timeout-s .*default: max\(10, 10·T\) on the virtual clock, max\(10, 10·time-scale·T·e\^\(3·speed-jitter\)\) on the real one/);
+    const help = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/experiment.ts', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(help).toMatch(
+      /--task-timeout-s .*default: max\(10, 10·T\) on the virtual clock, max\(10, 10·time-scale·T·e\^\(3·speed-jitter\)\) on the real one/,
+    );
     expect(help).toMatch(/--tau-max <int> .*τ = min\(τ of the scheme, N\)/);
     expect(help).toMatch(/--memory-mb <number> .*250 MB per learner process \(host\) \+ 5 MB per learner \+ 400 MB/);
   });
@@ -46,14 +51,18 @@ describe('memory estimate before spawning', () => {
     const run = startExperiment([...tiny({ cycles: '1', hosts: '2', 'memory-mb': '1000' }), '--out', out]); // needs 910 of 1000 MB
     const end = await run.exit;
     expect(end.code, end.stderr).toBe(0);
-    expect(end.stderr).toMatch(/warning: memory is tight: the run needs about 910 MB .*, 1000 MB are available \(--memory-mb\)/);
+    expect(end.stderr).toMatch(
+      /warning: memory is tight: the run needs about 910 MB .*, 1000 MB are available \(--memory-mb\)/,
+    );
   });
 });
 
 describe('--tau-max and the over-training warning', () => {
   it('without a cap a tiny d gives τ > 20 and a warning; --tau-max caps τ, is recorded in config.json, and silences it', async () => {
     const free = startExperiment([...tiny({ cycles: '1' }), '--out', join(tmp(), 'free')]);
-    const warned = await free.when(/warning: optimal gives τ = (\d+) local iterations per cycle \(more than 20\).*--tau-max/);
+    const warned = await free.when(
+      /warning: optimal gives τ = (\d+) local iterations per cycle \(more than 20\).*--tau-max/,
+    );
     expect(Number(warned[1])).toBeGreaterThan(20);
     free.child.kill('SIGINT'); // the warning is all this run had to show
     expect((await free.exit).code).toBe(130);
@@ -71,22 +80,47 @@ describe('--tau-max and the over-training warning', () => {
 
 describe('external learners', () => {
   const seed = 3; // tiny()'s
-  const flags = (K: string, host: string) => [...tiny({ K, 'train-samples': '1200', seed: String(seed) }), '--external', '--host', host, '--port', '0', '--out', join(tmp(), 'run')];
+  const flags = (K: string, host: string) => [
+    ...tiny({ K, 'train-samples': '1200', seed: String(seed) }),
+    '--external',
+    '--host',
+    host,
+    '--port',
+    '0',
+    '--out',
+    join(tmp(), 'run'),
+  ];
 
   it('--host 0.0.0.0: one command per learner with a reachable address and the profile to announce', async () => {
     const run = startExperiment(flags('3', '0.0.0.0'));
     try {
       await run.when(/--learner-id 2 [^\n]*\n/);
-      const commands = run.stderr().split('\n').filter((l) => l.includes('npm run learner') && l.includes('--learner-id '));
+      const commands = run
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('npm run learner') && l.includes('--learner-id '));
       expect(commands).toHaveLength(3);
       // …and one learner host for them all, which takes the fleet's profiles.
-      expect(run.stderr()).toMatch(new RegExp(`npm run learner -- --connect ${reachableUrls('0.0.0.0', 1)[0].replace(/:1$/, '')}:\\d+ --learner-ids 0-2\n`));
-      const port = Number(/orchestrator listening on ws:\/\/0\.0\.0\.0:(\d+); learners connect to ws:\/\//.exec(run.stderr())![1]);
+      expect(run.stderr()).toMatch(
+        new RegExp(
+          `npm run learner -- --connect ${reachableUrls('0.0.0.0', 1)[0].replace(/:1$/, '')}:\\d+ --learner-ids 0-2\n`,
+        ),
+      );
+      const port = Number(
+        /orchestrator listening on ws:\/\/0\.0\.0\.0:(\d+); learners connect to ws:\/\//.exec(run.stderr())![1],
+      );
       // Where we listen is not where anyone can connect: no command, and no "waiting" line, names 0.0.0.0.
-      expect(run.stderr().split('\n').filter((l) => l.includes('ws://0.0.0.0'))).toEqual([expect.stringMatching(/^orchestrator listening on/)]);
+      expect(
+        run
+          .stderr()
+          .split('\n')
+          .filter((l) => l.includes('ws://0.0.0.0')),
+      ).toEqual([expect.stringMatching(/^orchestrator listening on/)]);
       const fleet = generateFleet(3, seed, PAPER_PRESET);
       commands.forEach((c, id) => {
-        expect(c).toContain(`--connect ${reachableUrls('0.0.0.0', port)[0]} --learner-id ${id} --f-hz ${fleet[id].f_hz} --distance-m ${fleet[id].distance_m}`);
+        expect(c).toContain(
+          `--connect ${reachableUrls('0.0.0.0', port)[0]} --learner-id ${id} --f-hz ${fleet[id].f_hz} --distance-m ${fleet[id].distance_m}`,
+        );
         expect(c).toMatch(/^ {2}MEL_TOKEN=[0-9a-f]{32} npm run learner -- /);
       });
     } finally {
@@ -101,7 +135,12 @@ describe('external learners', () => {
     const run = startExperiment(args);
     try {
       await run.when(/learners 8\.\.10: the same with --learner-id <id>[^\n]*\n/);
-      expect(run.stderr().split('\n').filter((l) => l.includes('npm run learner') && l.includes('--learner-id '))).toHaveLength(8);
+      expect(
+        run
+          .stderr()
+          .split('\n')
+          .filter((l) => l.includes('npm run learner') && l.includes('--learner-id ')),
+      ).toHaveLength(8);
       const all = readFileSync(join(out, 'learner-commands.txt'), 'utf8').trim().split('\n');
       expect(all.map((c) => /--learner-id (\d+)/.exec(c)![1])).toEqual(Array.from({ length: 11 }, (_, i) => String(i)));
       expect(all.every((c) => c.includes('--connect ws://127.0.0.1:'))).toBe(true);
@@ -113,10 +152,18 @@ describe('external learners', () => {
 
   it('with --learners FILE an infeasible fleet is refused before listening or waiting', async () => {
     const file = join(tmp(), 'fleet.json');
-    writeFileSync(file, JSON.stringify([{ f_hz: 7e8, distance_m: 40 }, { f_hz: 7e8, distance_m: 45 }]));
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { f_hz: 7e8, distance_m: 40 },
+        { f_hz: 7e8, distance_m: 45 },
+      ]),
+    );
     const end = await startExperiment([...tiny({ 'train-samples': '60000', learners: file }), '--external']).exit;
     expect(end.code, end.stderr).toBe(2);
-    expect(errorLines(end.stderr)).toEqual([expect.stringMatching(/^error: scheme optimal has no feasible allocation with τ ≥ 1/)]);
+    expect(errorLines(end.stderr)).toEqual([
+      expect.stringMatching(/^error: scheme optimal has no feasible allocation with τ ≥ 1/),
+    ]);
     expect(end.stderr).not.toMatch(/listening|waiting for|npm run learner/);
   });
 });

@@ -69,8 +69,15 @@ describe('external learners (npm run learner)', () => {
           expect(e.reachable_urls).toEqual([url]); // a host that is not a wildcard is used as it is
           void flakyProxy(new URL(url), 1_200_000, 1500).then((p) => {
             proxy = p;
-            learners.push(startLearnerCli(['--connect', url, '--learner-id', '0', '--f-hz', '2.4e9', '--distance-m', '20'], token));
-            learners.push(startLearnerCli(['--connect', p.url, '--learner-id', '1', '--f-hz', '1.2e9', '--distance-m', '35'], token));
+            learners.push(
+              startLearnerCli(['--connect', url, '--learner-id', '0', '--f-hz', '2.4e9', '--distance-m', '20'], token),
+            );
+            learners.push(
+              startLearnerCli(
+                ['--connect', p.url, '--learner-id', '1', '--f-hz', '1.2e9', '--distance-m', '35'],
+                token,
+              ),
+            );
           });
         },
       });
@@ -82,21 +89,31 @@ describe('external learners (npm run learner)', () => {
 
       // Both trained; learner 1 lost cycle 1 to the cut and was back for cycle 2.
       const rows = readLearners(result.out);
-      const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.status;
-      expect([status(1, 0), status(1, 1), status(2, 0), status(2, 1)]).toEqual(['on-time', 'missing', 'on-time', 'on-time']);
+      const status = (cycle: number, learner: number) =>
+        rows.find((r) => r.cycle === cycle && r.learner === learner)!.status;
+      expect([status(1, 0), status(1, 1), status(2, 0), status(2, 1)]).toEqual([
+        'on-time',
+        'missing',
+        'on-time',
+        'on-time',
+      ]);
       // The fleet is what the learners announced.
       expect(rows.filter((r) => r.learner === 0).every((r) => r.fHz === 2.4e9)).toBe(true);
       expect(rows.filter((r) => r.learner === 1).every((r) => r.fHz === 1.2e9)).toBe(true);
 
       // The reconnect met "id in use" first and was retried, not fatal.
       expect(log.lines.some((l) => l.includes(`${CLOSE.idInUse.reason} (id 1)`))).toBe(true);
-      expect(exits[1].stderr).toMatch(new RegExp(`connection ended \\(${CLOSE.idInUse.code} ${CLOSE.idInUse.reason}\\); retrying`));
+      expect(exits[1].stderr).toMatch(
+        new RegExp(`connection ended \\(${CLOSE.idInUse.code} ${CLOSE.idInUse.reason}\\); retrying`),
+      );
       expect(log.lines.filter((l) => /^learner 1 joined/.test(l)).length).toBe(2);
       expect(proxy!.connections()).toBeGreaterThanOrEqual(3); // first session, ≥ 1 refused retry, the rejoin
       const summary = JSON.parse(readFileSync(join(result.out, 'summary.json'), 'utf8'));
       expect(summary.faults.lost_learner_cycles).toBe(1);
       expect(summary.schemes.optimal.final_accuracy).toBeGreaterThan(0.5);
-      console.log(`EXTERNAL learners exit codes ${exits.map((e) => e.code).join(',')}; proxy connections ${proxy!.connections()}; final accuracy ${summary.schemes.optimal.final_accuracy}; lost learner-cycles ${summary.faults.lost_learner_cycles}`);
+      console.log(
+        `EXTERNAL learners exit codes ${exits.map((e) => e.code).join(',')}; proxy connections ${proxy!.connections()}; final accuracy ${summary.schemes.optimal.final_accuracy}; lost learner-cycles ${summary.faults.lost_learner_cycles}`,
+      );
     } finally {
       for (const l of learners) l.kill();
       await (proxy as Awaited<ReturnType<typeof flakyProxy>> | null)?.close();

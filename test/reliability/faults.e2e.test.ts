@@ -40,7 +40,13 @@ describe('learner faults in real runs', () => {
   });
 
   /** Cycle 1 of `scheme` as the learners computed it: train each of `who` in-process, average by d_k. */
-  async function cycleOneAverage(config: ExperimentConfig, rows: LearnerRow[], scheme: string, tau: number, who: number[]): Promise<Float32Array> {
+  async function cycleOneAverage(
+    config: ExperimentConfig,
+    rows: LearnerRow[],
+    scheme: string,
+    tau: number,
+    who: number[],
+  ): Promise<Float32Array> {
     const mine = rows.filter((r) => r.scheme === scheme && r.cycle === 1).sort((a, b) => a.learner - b.learner);
     const order = cycleDataOrder(config.train_samples, config.seed, 1);
     const offsets: number[] = [];
@@ -49,7 +55,13 @@ describe('learner faults in real runs', () => {
     const updates = [];
     for (const k of who) {
       const batch = subset(train, order.subarray(offsets[k], offsets[k] + mine[k].batch));
-      const trained = await engine.train(initial, batch, { iterations: tau, minibatch: config.minibatch, lr: config.lr, mode: config.local_iteration, seed: trainingSeed(config.seed, 1, k, mine[k].batch) });
+      const trained = await engine.train(initial, batch, {
+        iterations: tau,
+        minibatch: config.minibatch,
+        lr: config.lr,
+        mode: config.local_iteration,
+        seed: trainingSeed(config.seed, 1, k, mine[k].batch),
+      });
       updates.push({ weights: trained.weights, samples: mine[k].batch });
     }
     return fedAvg(updates);
@@ -64,7 +76,8 @@ describe('learner faults in real runs', () => {
     faultTally.runsCompleted++;
 
     const rows = learnerRows(run.out);
-    const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.status;
+    const status = (cycle: number, learner: number) =>
+      rows.find((r) => r.cycle === cycle && r.learner === learner)!.status;
     expect([0, 1, 2].map((k) => status(1, k))).toEqual(['on-time', 'missing', 'on-time']);
     expect([0, 1, 2].map((k) => status(2, k))).toEqual(['on-time', 'on-time', 'on-time']);
     // learners.csv says why: the fault plan killed it (not just "disconnected").
@@ -72,7 +85,16 @@ describe('learner faults in real runs', () => {
     expect(rows.filter((r) => r.status !== 'missing').every((r) => r.reason === null)).toBe(true);
     const [killed] = eventsOf(log.events, 'killed');
     expect(killed).toMatchObject({ learner: 1, scheme: 'optimal', cycle: 1, pid: expect.any(Number) });
-    expect(eventsOf(log.events, 'missing')).toEqual([{ type: 'missing', scheme: 'optimal', cycle: 1, learner: 1, reason: 'killed (--fail 1@1)', bytes_sent: expect.any(Number) }]);
+    expect(eventsOf(log.events, 'missing')).toEqual([
+      {
+        type: 'missing',
+        scheme: 'optimal',
+        cycle: 1,
+        learner: 1,
+        reason: 'killed (--fail 1@1)',
+        bytes_sent: expect.any(Number),
+      },
+    ]);
     expect(log.lines).toContain(`fault injection: killing learner 1 (pid ${killed.pid}) in optimal cycle 1`);
 
     // The learner process was replaced: two different pids joined as learner 1.
@@ -120,16 +142,22 @@ describe('learner faults in real runs', () => {
     expect(cycles.map((c) => c.cycle)).toEqual([1, 2]);
     for (const c of cycles) expect(c.testAccuracy).toBe(initialAccuracy);
     const { weights } = loadCheckpoint(run.out, 'optimal', config.cycles, PARAM_COUNT);
-    expect(Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength).equals(Buffer.from(initial.buffer))).toBe(true);
+    expect(
+      Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength).equals(Buffer.from(initial.buffer)),
+    ).toBe(true);
 
     const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
-    expect(summary.faults).toMatchObject({ killed: 0, dropped_results: config.K * config.cycles, lost_learner_cycles: config.K * config.cycles });
+    expect(summary.faults).toMatchObject({
+      killed: 0,
+      dropped_results: config.K * config.cycles,
+      lost_learner_cycles: config.K * config.cycles,
+    });
     expect(summary.schemes.optimal.missing_learner_cycles).toBe(config.K * config.cycles);
     faultTally.learnerCyclesLost += summary.faults.lost_learner_cycles;
     expectNoLearnerLeft(log);
   });
 
-  it('drop_prob = 0.5 loses the same learners\' results in every scheme (the fault plan is paired)', async () => {
+  it("drop_prob = 0.5 loses the same learners' results in every scheme (the fault plan is paired)", async () => {
     const config = fastConfig({ schemes: ['optimal', 'eta'], faults: { kill: [], drop_prob: 0.5, kill_host: [] } });
     const log = collectLog();
     const run = await runExperiment(config, { out: tmpDir('fault-drop-paired'), ...log.sinks });
@@ -163,14 +191,19 @@ describe('learner faults in real runs', () => {
     faultTally.runsCompleted++;
 
     const rows = learnerRows(run.out);
-    const status = (cycle: number, learner: number) => rows.find((r) => r.cycle === cycle && r.learner === learner)!.status;
+    const status = (cycle: number, learner: number) =>
+      rows.find((r) => r.cycle === cycle && r.learner === learner)!.status;
     expect([0, 1, 2].map((k) => status(1, k))).toEqual(['on-time', 'missing', 'on-time']);
     expect(status(2, 1)).toBe('on-time'); // back for cycle 2
     expect(joinedPids(log.lines).get(1)).toEqual([stoppedPid, stoppedPid]); // the same process, rejoined
     expect(detectedAfter_s).toBeLessThan(10);
     expect(log.lines.some((l) => /^learner 1 missed its heartbeat/.test(l))).toBe(true);
-    expect(eventsOf(log.events, 'cycle-done')[0].missing).toEqual([{ learner: 1, reason: expect.stringMatching(/^missed heartbeat/) }]);
-    expect(rows.find((r) => r.cycle === 1 && r.learner === 1)!.reason).toMatch(/^missed heartbeat \(silent for 2 beats\)/);
+    expect(eventsOf(log.events, 'cycle-done')[0].missing).toEqual([
+      { learner: 1, reason: expect.stringMatching(/^missed heartbeat/) },
+    ]);
+    expect(rows.find((r) => r.cycle === 1 && r.learner === 1)!.reason).toMatch(
+      /^missed heartbeat \(silent for 2 beats\)/,
+    );
     expect(eventsOf(log.events, 'respawned')).toEqual([]); // one missed cycle: it recovers by itself
     const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
     expect(summary.hub.heartbeat_timeouts).toBe(1); // summary.json is snake_case throughout
@@ -179,7 +212,9 @@ describe('learner faults in real runs', () => {
 
     const pids = expectNoLearnerLeft(log);
     expect(pids).toContain(stoppedPid);
-    console.log(`FAULTS silent learner detected after ${detectedAfter_s.toFixed(2)} s (heartbeat ${config.heartbeat_s} s); tally ${JSON.stringify(faultTally)}`);
+    console.log(
+      `FAULTS silent learner detected after ${detectedAfter_s.toFixed(2)} s (heartbeat ${config.heartbeat_s} s); tally ${JSON.stringify(faultTally)}`,
+    );
   });
   it(`a spawned learner that stays stopped (SIGSTOP) misses ${RESPAWN_AFTER_MISSED_CYCLES} cycles, is killed and respawned, and trains again`, async () => {
     const config = fastConfig({ cycles: 3, heartbeat_s: 0.5, join_timeout_s: 6 });
@@ -192,7 +227,9 @@ describe('learner faults in real runs', () => {
     expect(run.interrupted).toBe(false);
 
     const respawned = eventsOf(log.events, 'respawned');
-    expect(respawned).toEqual([{ type: 'respawned', learner: 1, pid: stoppedPid, missed_cycles: RESPAWN_AFTER_MISSED_CYCLES, how: 'process' }]);
+    expect(respawned).toEqual([
+      { type: 'respawned', learner: 1, pid: stoppedPid, missed_cycles: RESPAWN_AFTER_MISSED_CYCLES, how: 'process' },
+    ]);
     expect(isAlive(stoppedPid)).toBe(false);
     const rows = learnerRows(run.out).filter((r) => r.learner === 1);
     expect(rows.map((r) => r.status)).toEqual(['missing', 'missing', 'on-time']); // back in cycle 3
@@ -217,12 +254,16 @@ describe('learner faults in real runs', () => {
     process.kill(stoppedPid, 'SIGSTOP');
     const run = await running;
     expect(run.interrupted).toBe(false);
-    expect(eventsOf(log.events, 'host-respawned')).toEqual([{ type: 'host-respawned', host: 1, learners: '1,3', pid: stoppedPid, missed_cycles: RESPAWN_AFTER_MISSED_CYCLES }]);
+    expect(eventsOf(log.events, 'host-respawned')).toEqual([
+      { type: 'host-respawned', host: 1, learners: '1,3', pid: stoppedPid, missed_cycles: RESPAWN_AFTER_MISSED_CYCLES },
+    ]);
     expect(eventsOf(log.events, 'respawned')).toEqual([]);
     expect(isAlive(stoppedPid)).toBe(false);
     const rows = learnerRows(run.out);
-    for (const k of [1, 3]) expect(rows.filter((r) => r.learner === k).map((r) => r.status)).toEqual(['missing', 'missing', 'on-time']);
-    for (const k of [0, 2]) expect(rows.filter((r) => r.learner === k).map((r) => r.status)).toEqual(['on-time', 'on-time', 'on-time']);
+    for (const k of [1, 3])
+      expect(rows.filter((r) => r.learner === k).map((r) => r.status)).toEqual(['missing', 'missing', 'on-time']);
+    for (const k of [0, 2])
+      expect(rows.filter((r) => r.learner === k).map((r) => r.status)).toEqual(['on-time', 'on-time', 'on-time']);
     const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
     expect(summary.faults).toMatchObject({ respawned: 1, killed: 0, lost_learner_cycles: 4 });
     expectNoLearnerLeft(log);

@@ -108,7 +108,11 @@ function rawHeaderFrame(headerBytes: Uint8Array, body: Uint8Array = new Uint8Arr
 
 /** The header a frame of `m` carries, payload descriptors included (as the encoder writes them). */
 function fullHeader(m: SourceMessage): Record<string, unknown> {
-  const payloads = Object.entries(m.payloads ?? {}).map(([name, a]) => ({ name, dtype: a instanceof Float32Array ? 'f32' : 'u8', length: a.length }));
+  const payloads = Object.entries(m.payloads ?? {}).map(([name, a]) => ({
+    name,
+    dtype: a instanceof Float32Array ? 'f32' : 'u8',
+    length: a.length,
+  }));
   return { ...m.header, payloads };
 }
 
@@ -153,13 +157,24 @@ export function createFuzzer(seed: number, sources: FuzzSources): { next: () => 
       case 'truncated': {
         const frame = encode(src);
         // Mostly inside the header region, where the interesting boundaries are.
-        const cut = rng.next() < 0.6 ? rng.int(Math.min(frame.length, 64 + frame.readUInt32LE(0))) : rng.int(frame.length);
+        const cut =
+          rng.next() < 0.6 ? rng.int(Math.min(frame.length, 64 + frame.readUInt32LE(0))) : rng.int(frame.length);
         return bin(kind, frame.subarray(0, cut));
       }
       case 'header_length': {
         const frame = encode(src);
         const real = frame.readUInt32LE(0);
-        const value = pick(rng, [0, 1, 0xffffffff, 0x7fffffff, MAX_HEADER_BYTES + 1, real + 1 + rng.int(8), Math.max(1, real - 1 - rng.int(8)), rng.int(2 ** 32), frame.length]);
+        const value = pick(rng, [
+          0,
+          1,
+          0xffffffff,
+          0x7fffffff,
+          MAX_HEADER_BYTES + 1,
+          real + 1 + rng.int(8),
+          Math.max(1, real - 1 - rng.int(8)),
+          rng.int(2 ** 32),
+          frame.length,
+        ]);
         return bin(kind, withLengthPrefix(frame, value));
       }
       case 'bad_utf8': {
@@ -170,9 +185,42 @@ export function createFuzzer(seed: number, sources: FuzzSources): { next: () => 
         return bin(kind, rawHeaderFrame(bytes, payloadBody(src)));
       }
       case 'not_object':
-        return bin(kind, rawHeaderFrame(Buffer.from(pick(rng, ['[]', '[{"type":"result"}]', 'null', '42', '"task"', 'true', '{', '{"type":"x",}', '{"type":"x"}{"type":"y"}', ' ', '\u0000']), 'utf8')));
+        return bin(
+          kind,
+          rawHeaderFrame(
+            Buffer.from(
+              pick(rng, [
+                '[]',
+                '[{"type":"result"}]',
+                'null',
+                '42',
+                '"task"',
+                'true',
+                '{',
+                '{"type":"x",}',
+                '{"type":"x"}{"type":"y"}',
+                ' ',
+                '\u0000',
+              ]),
+              'utf8',
+            ),
+          ),
+        );
       case 'wrong_type': {
-        const type = pick(rng, [...sources.foreignTypes, 'HELLO', 'result ', '', 'constructor', '__proto__', 'x'.repeat(100), 5, null, true, {}, []]);
+        const type = pick(rng, [
+          ...sources.foreignTypes,
+          'HELLO',
+          'result ',
+          '',
+          'constructor',
+          '__proto__',
+          'x'.repeat(100),
+          5,
+          null,
+          true,
+          {},
+          [],
+        ]);
         return bin(kind, encodeFrame({ ...src.header, type } as any, rng.next() < 0.5 ? (src.payloads ?? {}) : {}));
       }
       case 'field': {
@@ -199,7 +247,15 @@ export function createFuzzer(seed: number, sources: FuzzSources): { next: () => 
           return bin(kind, rawHeaderFrame(Buffer.from(JSON.stringify(h)), body));
         }
         const cut = rng.next() < 0.5;
-        return bin(kind, rawHeaderFrame(Buffer.from(JSON.stringify(h)), cut ? body.subarray(0, rng.int(body.length + 1)) : Buffer.concat([body, randomBytes(rng, 4 * (1 + rng.int(16)))])));
+        return bin(
+          kind,
+          rawHeaderFrame(
+            Buffer.from(JSON.stringify(h)),
+            cut
+              ? body.subarray(0, rng.int(body.length + 1))
+              : Buffer.concat([body, randomBytes(rng, 4 * (1 + rng.int(16)))]),
+          ),
+        );
       }
       case 'descriptor': {
         const h = fullHeader(src);
@@ -213,20 +269,30 @@ export function createFuzzer(seed: number, sources: FuzzSources): { next: () => 
           [{ name: 'weights', dtype: 'u8', length: 4 }],
           [{ name: 'toString', dtype: 'u8', length: 0 }],
           [{ name: '__proto__', dtype: 'u8', length: 0 }],
-          [{ name: 'weights', dtype: 'f32', length: 0 }, { name: 'weights', dtype: 'f32', length: 0 }],
+          [
+            { name: 'weights', dtype: 'f32', length: 0 },
+            { name: 'weights', dtype: 'f32', length: 0 },
+          ],
           [{ name: 'secret', dtype: 'u8', length: 0 }],
           [{ name: 'labels', dtype: 'f32', length: 1 }],
         ];
-        return bin(kind, rawHeaderFrame(Buffer.from(JSON.stringify({ ...h, payloads: pick(rng, variants) })), payloadBody(src)));
+        return bin(
+          kind,
+          rawHeaderFrame(Buffer.from(JSON.stringify({ ...h, payloads: pick(rng, variants) })), payloadBody(src)),
+        );
       }
       case 'huge_length': {
         const h = fullHeader(src) as { payloads: { name: string; dtype: string; length: unknown }[] };
-        const d = h.payloads.length ? pick(rng, h.payloads) : (h.payloads[0] = { name: 'weights', dtype: 'f32', length: 0 });
+        const d = h.payloads.length
+          ? pick(rng, h.payloads)
+          : (h.payloads[0] = { name: 'weights', dtype: 'f32', length: 0 });
         d.length = pick(rng, [2 ** 31, 2 ** 32, 2 ** 53, 1e15, 1e300, -(2 ** 31), 2 ** 30 + 1]);
         return bin(kind, rawHeaderFrame(Buffer.from(JSON.stringify(h)), randomBytes(rng, rng.int(64))));
       }
       case 'non_finite': {
-        const withWeights = sources.valid.filter((m) => Object.values(m.payloads ?? {}).some((p) => p instanceof Float32Array));
+        const withWeights = sources.valid.filter((m) =>
+          Object.values(m.payloads ?? {}).some((p) => p instanceof Float32Array),
+        );
         const m = withWeights.length ? pickWeighted(rng, withWeights) : src;
         const payloads: Record<string, PayloadArray> = {};
         for (const [name, p] of Object.entries(m.payloads ?? {})) {
@@ -257,15 +323,20 @@ export function createFuzzer(seed: number, sources: FuzzSources): { next: () => 
         const at = rng.int(frame.length);
         const len = 1 + rng.int(16);
         const op = rng.int(3);
-        if (op === 0) return bin(kind, Buffer.concat([frame.subarray(0, at), frame.subarray(Math.min(frame.length, at + len))]));
-        if (op === 1) return bin(kind, Buffer.concat([frame.subarray(0, at), frame.subarray(at, at + len), frame.subarray(at)]));
+        if (op === 0)
+          return bin(kind, Buffer.concat([frame.subarray(0, at), frame.subarray(Math.min(frame.length, at + len))]));
+        if (op === 1)
+          return bin(kind, Buffer.concat([frame.subarray(0, at), frame.subarray(at, at + len), frame.subarray(at)]));
         const out = Buffer.from(frame);
         out.set(randomBytes(rng, Math.min(len, out.length - at)), at);
         return bin(kind, out);
       }
       case 'deep_json': {
         const depth = 1000 + rng.int(3000);
-        const json = rng.next() < 0.5 ? '['.repeat(depth) + ']'.repeat(depth) : `{"type":"result","x":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+        const json =
+          rng.next() < 0.5
+            ? '['.repeat(depth) + ']'.repeat(depth)
+            : `{"type":"result","x":${'['.repeat(depth)}${']'.repeat(depth)}}`;
         return bin(kind, rawHeaderFrame(Buffer.from(json)));
       }
       case 'text': {
@@ -279,7 +350,13 @@ export function createFuzzer(seed: number, sources: FuzzSources): { next: () => 
         return { kind, data: pick(rng, options), binary: false };
       }
       case 'oversize':
-        return bin(kind, Buffer.concat([encode(src), Buffer.alloc(sources.maxBytes + 1 - Math.min(sources.maxBytes, encode(src).length) + rng.int(1024))]));
+        return bin(
+          kind,
+          Buffer.concat([
+            encode(src),
+            Buffer.alloc(sources.maxBytes + 1 - Math.min(sources.maxBytes, encode(src).length) + rng.int(1024)),
+          ]),
+        );
     }
   };
 

@@ -24,7 +24,18 @@ import {
 } from '../../src/protocol/messages.ts';
 import { createRng, deriveSeed } from '../../src/util/rng.ts';
 import { createFuzzer, type FuzzFrame, type FuzzSources, type SourceMessage } from './fuzz-frames.ts';
-import { collectLog, fastConfig, helloFrame, hubSettings, isAlive, joinedPids, RawClient, startHub, startLearnerCli, tmpDir } from './helpers.ts';
+import {
+  collectLog,
+  fastConfig,
+  helloFrame,
+  hubSettings,
+  isAlive,
+  joinedPids,
+  RawClient,
+  startHub,
+  startLearnerCli,
+  tmpDir,
+} from './helpers.ts';
 import { readCycles, withoutWall } from '../helpers/run-files.ts';
 
 const SEED = 20261128;
@@ -38,14 +49,16 @@ afterAll(() => {
   console.log(`FUZZ TALLY ${JSON.stringify(tally)}`);
 });
 
-const isErrorTo = (decode: (d: Buffer) => { type: string; message?: string }) => (f: { data: Buffer; binary: boolean }, needle?: string) => {
-  try {
-    const m = decode(f.data);
-    return m.type === 'error' && (needle === undefined || (m.message ?? '').includes(needle));
-  } catch {
-    return false;
-  }
-};
+const isErrorTo =
+  (decode: (d: Buffer) => { type: string; message?: string }) =>
+  (f: { data: Buffer; binary: boolean }, needle?: string) => {
+    try {
+      const m = decode(f.data);
+      return m.type === 'error' && (needle === undefined || (m.message ?? '').includes(needle));
+    } catch {
+      return false;
+    }
+  };
 
 function randomWeights(seed: number, n: number): Float32Array {
   const rng = createRng(seed);
@@ -54,7 +67,10 @@ function randomWeights(seed: number, n: number): Float32Array {
 
 function randomBatch(seed: number, samples: number): { images: Uint8Array; labels: Uint8Array } {
   const rng = createRng(seed);
-  return { images: Uint8Array.from({ length: samples * PIXELS_PER_IMAGE }, () => rng.int(256)), labels: Uint8Array.from({ length: samples }, () => rng.int(10)) };
+  return {
+    images: Uint8Array.from({ length: samples * PIXELS_PER_IMAGE }, () => rng.int(256)),
+    labels: Uint8Array.from({ length: samples }, () => rng.int(10)),
+  };
 }
 
 describe('fuzzing a live LearnerHub', () => {
@@ -87,8 +103,18 @@ describe('fuzzing a live LearnerHub', () => {
         if (current) return;
         taskNo++;
         const t: Task = {
-          type: 'task', task_id: `fuzz-${taskNo}`, cycle: taskNo, scheme: 'optimal', tau: 1, samples: 4, seed: taskNo, f_hz: 1e9, rate_bps: 1e8, source: 'batch',
-          weights: randomWeights(taskNo, P), ...randomBatch(taskNo, 4),
+          type: 'task',
+          task_id: `fuzz-${taskNo}`,
+          cycle: taskNo,
+          scheme: 'optimal',
+          tau: 1,
+          samples: 4,
+          seed: taskNo,
+          f_hz: 1e9,
+          rate_bps: 1e8,
+          source: 'batch',
+          weights: randomWeights(taskNo, P),
+          ...randomBatch(taskNo, 4),
         };
         current = t;
         void hub.runTask(0, t, 600_000).then((o) => {
@@ -96,23 +122,57 @@ describe('fuzzing a live LearnerHub', () => {
           if (current === t) current = null;
         });
       };
-      const sources: FuzzSources = { valid: [], foreignTypes: ['welcome', 'task', 'shard', 'bye'], maxBytes, oversizeWeight: 0.3 };
+      const sources: FuzzSources = {
+        valid: [],
+        foreignTypes: ['welcome', 'task', 'shard', 'bye'],
+        maxBytes,
+        oversizeWeight: 0.3,
+      };
       const fuzzer = createFuzzer(deriveSeed(SEED, 'hub-authenticated'), sources);
       let sent = 0;
       for (let batch = 0; sent < 9000; batch++) {
         ensureTask();
         const t = current!;
         const result = (over: Record<string, unknown> = {}): SourceMessage => ({
-          header: { type: 'result', task_id: t.task_id, cycle: t.cycle, samples: t.samples, steps: 1, loss: 0.5, train_wall_s: 0.01, compute_wall_s: 0.01, overrun_s: 0, engine: 'tfjs-wasm', max_rss_kb: 0, ...over },
+          header: {
+            type: 'result',
+            task_id: t.task_id,
+            cycle: t.cycle,
+            samples: t.samples,
+            steps: 1,
+            loss: 0.5,
+            train_wall_s: 0.01,
+            compute_wall_s: 0.01,
+            overrun_s: 0,
+            engine: 'tfjs-wasm',
+            max_rss_kb: 0,
+            ...over,
+          },
           payloads: { weights: randomWeights(deriveSeed(SEED, 'result', batch), P) },
         });
         sources.valid = [
           result(),
           result({ task_id: 'other-task' }),
           result({ samples: 5 }),
-          { header: { type: 'compute_done', task_id: t.task_id, train_wall_s: 0.01, compute_wall_s: 0.01, overrun_s: 0 } },
+          {
+            header: {
+              type: 'compute_done',
+              task_id: t.task_id,
+              train_wall_s: 0.01,
+              compute_wall_s: 0.01,
+              overrun_s: 0,
+            },
+          },
           { header: { type: 'error', code: 'oops', message: 'learner trouble', task_id: 'not-running' } },
-          { header: { type: 'hello', protocol: PROTOCOL_VERSION, token: TOKEN, learner_id: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } } },
+          {
+            header: {
+              type: 'hello',
+              protocol: PROTOCOL_VERSION,
+              token: TOKEN,
+              learner_id: 0,
+              profile: { f_hz: 1e9, rate_bps: 1e8 },
+            },
+          },
         ];
         const from = client.received.length;
         let invalid = 0;
@@ -132,7 +192,9 @@ describe('fuzzing a live LearnerHub', () => {
           sent++;
         }
         const sentinel = `sentinel-${batch}-end`;
-        client.send(encodeMessage({ type: 'compute_done', task_id: sentinel, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 }));
+        client.send(
+          encodeMessage({ type: 'compute_done', task_id: sentinel, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 }),
+        );
         try {
           const reply = await client.next((f) => isError(f, sentinel), 20_000, from);
           const errors = client.received.slice(from, reply.index).filter((f) => isError(f)).length;
@@ -156,9 +218,33 @@ describe('fuzzing a live LearnerHub', () => {
       // ---- unauthenticated: each connection sends a few frames and must be refused cleanly ----
       const strangerSources: FuzzSources = {
         valid: [
-          { header: { type: 'hello', protocol: PROTOCOL_VERSION, token: 'guess', learner_id: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } }, weight: 4 },
+          {
+            header: {
+              type: 'hello',
+              protocol: PROTOCOL_VERSION,
+              token: 'guess',
+              learner_id: 0,
+              profile: { f_hz: 1e9, rate_bps: 1e8 },
+            },
+            weight: 4,
+          },
           { header: { type: 'hello', protocol: PROTOCOL_VERSION, learner_id: 1, profile: { f_hz: 1e9 } }, weight: 2 },
-          { header: { type: 'result', task_id: 'fuzz-1', cycle: 1, samples: 4, steps: 1, loss: 0, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'x', max_rss_kb: 0 }, payloads: { weights: new Float32Array(P) } },
+          {
+            header: {
+              type: 'result',
+              task_id: 'fuzz-1',
+              cycle: 1,
+              samples: 4,
+              steps: 1,
+              loss: 0,
+              train_wall_s: 0,
+              compute_wall_s: 0,
+              overrun_s: 0,
+              engine: 'x',
+              max_rss_kb: 0,
+            },
+            payloads: { weights: new Float32Array(P) },
+          },
           { header: { type: 'compute_done', task_id: 'fuzz-1', train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 } },
         ],
         foreignTypes: ['welcome', 'task', 'shard', 'bye'],
@@ -171,7 +257,11 @@ describe('fuzzing a live LearnerHub', () => {
       const codes: Record<number, number> = {};
       let strangerFrames = 0;
       let oversizeFirst = 0;
-      const frames: FuzzFrame[][] = Array.from({ length: CONNECTIONS }, () => [stranger.next(), stranger.next(), stranger.next()]);
+      const frames: FuzzFrame[][] = Array.from({ length: CONNECTIONS }, () => [
+        stranger.next(),
+        stranger.next(),
+        stranger.next(),
+      ]);
       for (let i = 0; i < CONNECTIONS; i += 16) {
         await Promise.all(
           frames.slice(i, i + 16).map(async (fs) => {
@@ -194,20 +284,53 @@ describe('fuzzing a live LearnerHub', () => {
       for (const [code, n] of Object.entries(codes)) count(`hub.unauth.close${code}`, n);
 
       // ---- still serving, and poison never got through ----
-      for (const o of outcomes) if (o.status === 'ok') for (const w of o.result.weights) expect(Number.isFinite(w)).toBe(true);
+      for (const o of outcomes)
+        if (o.status === 'ok') for (const w of o.result.weights) expect(Number.isFinite(w)).toBe(true);
       count('hub.auth.tasksResolvedByFuzz', outcomes.length);
       await new Promise((r) => setTimeout(r, 20));
       if (current) {
         // Let the fuzz task end as a real learner would end it: with an error for its id.
-        client.send(encodeMessage({ type: 'error', code: 'gave_up', message: 'fuzz over', task_id: (current as Task).task_id }));
+        client.send(
+          encodeMessage({ type: 'error', code: 'gave_up', message: 'fuzz over', task_id: (current as Task).task_id }),
+        );
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(current).toBeNull();
       const good = randomWeights(99, P);
-      const t: Task = { type: 'task', task_id: 'final', cycle: 1, scheme: 'eta', tau: 1, samples: 4, seed: 1, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights: good, ...randomBatch(1, 4) };
+      const t: Task = {
+        type: 'task',
+        task_id: 'final',
+        cycle: 1,
+        scheme: 'eta',
+        tau: 1,
+        samples: 4,
+        seed: 1,
+        f_hz: 1e9,
+        rate_bps: 1e8,
+        source: 'batch',
+        weights: good,
+        ...randomBatch(1, 4),
+      };
       const outcome = hub.runTask(0, t, 10_000);
-      client.send(encodeMessage({ type: 'compute_done', task_id: 'final', train_wall_s: 0.1, compute_wall_s: 0.1, overrun_s: 0 }));
-      client.send(encodeMessage({ type: 'result', task_id: 'final', cycle: 1, samples: 4, steps: 1, loss: 0.3, train_wall_s: 0.1, compute_wall_s: 0.1, overrun_s: 0, engine: 'tfjs-wasm', max_rss_kb: 0, weights: good }));
+      client.send(
+        encodeMessage({ type: 'compute_done', task_id: 'final', train_wall_s: 0.1, compute_wall_s: 0.1, overrun_s: 0 }),
+      );
+      client.send(
+        encodeMessage({
+          type: 'result',
+          task_id: 'final',
+          cycle: 1,
+          samples: 4,
+          steps: 1,
+          loss: 0.3,
+          train_wall_s: 0.1,
+          compute_wall_s: 0.1,
+          overrun_s: 0,
+          engine: 'tfjs-wasm',
+          max_rss_kb: 0,
+          weights: good,
+        }),
+      );
       const ok = await outcome;
       expect(ok.status).toBe('ok');
       expect(ok.status === 'ok' && Buffer.from(ok.result.weights.buffer).equals(Buffer.from(good.buffer))).toBe(true);
@@ -216,12 +339,40 @@ describe('fuzzing a live LearnerHub', () => {
       poisoned[7] = NaN;
       const t2 = { ...t, task_id: 'poisoned' };
       const outcome2 = hub.runTask(0, t2, 10_000);
-      client.send(encodeMessage({ type: 'compute_done', task_id: 'poisoned', train_wall_s: 0.1, compute_wall_s: 0.1, overrun_s: 0 }));
-      client.send(encodeMessage({ type: 'result', task_id: 'poisoned', cycle: 1, samples: 4, steps: 1, loss: 0.3, train_wall_s: 0.1, compute_wall_s: 0.1, overrun_s: 0, engine: 'tfjs-wasm', max_rss_kb: 0, weights: poisoned }));
+      client.send(
+        encodeMessage({
+          type: 'compute_done',
+          task_id: 'poisoned',
+          train_wall_s: 0.1,
+          compute_wall_s: 0.1,
+          overrun_s: 0,
+        }),
+      );
+      client.send(
+        encodeMessage({
+          type: 'result',
+          task_id: 'poisoned',
+          cycle: 1,
+          samples: 4,
+          steps: 1,
+          loss: 0.3,
+          train_wall_s: 0.1,
+          compute_wall_s: 0.1,
+          overrun_s: 0,
+          engine: 'tfjs-wasm',
+          max_rss_kb: 0,
+          weights: poisoned,
+        }),
+      );
       const missing = await outcome2;
-      expect(missing).toMatchObject({ status: 'missing', reason: expect.stringMatching(/result rejected: .*non-finite/) });
+      expect(missing).toMatchObject({
+        status: 'missing',
+        reason: expect.stringMatching(/result rejected: .*non-finite/),
+      });
       count('hub.crashes', 0);
-      console.log(`FUZZ hub: authenticated frames ${tally['hub.auth.frames']}, error replies ${tally['hub.auth.errorReplies']}, closes ${tally['hub.auth.closes'] ?? 0}; unauthenticated frames ${strangerFrames} on ${CONNECTIONS} connections, closes ${JSON.stringify(codes)}; hub stats ${JSON.stringify(hub.stats)}`);
+      console.log(
+        `FUZZ hub: authenticated frames ${tally['hub.auth.frames']}, error replies ${tally['hub.auth.errorReplies']}, closes ${tally['hub.auth.closes'] ?? 0}; unauthenticated frames ${strangerFrames} on ${CONNECTIONS} connections, closes ${JSON.stringify(codes)}; hub stats ${JSON.stringify(hub.stats)}`,
+      );
     } finally {
       await hub.close();
     }
@@ -232,13 +383,23 @@ describe('fuzzing a live learner process', () => {
   it('answers ≥ 10 000 hostile frames with error replies, never crashes, then trains a real task and exits 0', async () => {
     const settings: LearnerSettings = { ...hubSettings(PARAM_COUNT, 16), backend: 'wasm' };
     const isError = isErrorTo((d) => decodeToOrchestrator(d, PARAM_COUNT));
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 64 * 1024 * 1024, perMessageDeflate: false });
+    const wss = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      maxPayload: 64 * 1024 * 1024,
+      perMessageDeflate: false,
+    });
     await new Promise((r) => wss.once('listening', r));
     const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
     const sockets: { ws: ServerSocket; received: Buffer[]; waiters: (() => void)[]; closed: Promise<number> }[] = [];
     let connected: (() => void) | null = null;
     wss.on('connection', (ws) => {
-      const s = { ws, received: [] as Buffer[], waiters: [] as (() => void)[], closed: new Promise<number>((r) => ws.on('close', (code) => r(code))) };
+      const s = {
+        ws,
+        received: [] as Buffer[],
+        waiters: [] as (() => void)[],
+        closed: new Promise<number>((r) => ws.on('close', (code) => r(code))),
+      };
       sockets.push(s);
       ws.on('message', (data: Buffer) => {
         s.received.push(data);
@@ -251,7 +412,12 @@ describe('fuzzing a live learner process', () => {
         connected?.();
       });
     });
-    const nextFrom = async (s: (typeof sockets)[number], from: number, match: (d: Buffer) => boolean, timeoutMs: number) => {
+    const nextFrom = async (
+      s: (typeof sockets)[number],
+      from: number,
+      match: (d: Buffer) => boolean,
+      timeoutMs: number,
+    ) => {
       const end = Date.now() + timeoutMs;
       for (let i = from; ; ) {
         for (; i < s.received.length; i++) if (match(s.received[i])) return i;
@@ -264,13 +430,39 @@ describe('fuzzing a live learner process', () => {
     };
     const welcomed = () => new Promise<void>((r) => (connected = r));
     const firstJoin = welcomed();
-    const learner = startLearnerCli(['--connect', url, '--learner-id', '0', '--f-hz', '1e9', '--rate-bps', '1e8', '--quiet', '--retry-s', '20'], TOKEN);
+    const learner = startLearnerCli(
+      ['--connect', url, '--learner-id', '0', '--f-hz', '1e9', '--rate-bps', '1e8', '--quiet', '--retry-s', '20'],
+      TOKEN,
+    );
     try {
       await firstJoin;
       const weights = randomWeights(5, PARAM_COUNT);
       const task = (samples: number, over: Partial<Task> = {}): SourceMessage => {
-        const { weights: w, images, labels, ...header } = { type: 'task', task_id: 'fz', cycle: 1, scheme: 'optimal', tau: 1 + (samples % 2), samples, seed: samples, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights, ...randomBatch(samples, samples), ...over } as Task;
-        return { header, payloads: over.source === 'shard' ? { weights: w } : { weights: w, images: images!, labels: labels! }, weight: 0.25 };
+        const {
+          weights: w,
+          images,
+          labels,
+          ...header
+        } = {
+          type: 'task',
+          task_id: 'fz',
+          cycle: 1,
+          scheme: 'optimal',
+          tau: 1 + (samples % 2),
+          samples,
+          seed: samples,
+          f_hz: 1e9,
+          rate_bps: 1e8,
+          source: 'batch',
+          weights,
+          ...randomBatch(samples, samples),
+          ...over,
+        } as Task;
+        return {
+          header,
+          payloads: over.source === 'shard' ? { weights: w } : { weights: w, images: images!, labels: labels! },
+          weight: 0.25,
+        };
       };
       const sources: FuzzSources = {
         valid: [
@@ -310,7 +502,10 @@ describe('fuzzing a live learner process', () => {
           expect(errors).toBeGreaterThanOrEqual(invalid);
           count('learner.frames', BATCH);
           count('learner.errorReplies', errors);
-          count('learner.resultsFromFuzzedTasks', replies.filter((d) => decodeToOrchestrator(d, PARAM_COUNT).type === 'result').length);
+          count(
+            'learner.resultsFromFuzzedTasks',
+            replies.filter((d) => decodeToOrchestrator(d, PARAM_COUNT).type === 'result').length,
+          );
         } catch {
           // A session may end only cleanly (the learner closed it) and the learner must come back.
           const code = await s.closed;
@@ -326,7 +521,20 @@ describe('fuzzing a live learner process', () => {
       // A real task after all that: trains and returns finite weights of the right size.
       const s = sockets[sockets.length - 1];
       const from = s.received.length;
-      const real: Task = { type: 'task', task_id: 'real', cycle: 3, scheme: 'optimal', tau: 2, samples: 16, seed: 3, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights, ...randomBatch(77, 16) };
+      const real: Task = {
+        type: 'task',
+        task_id: 'real',
+        cycle: 3,
+        scheme: 'optimal',
+        tau: 2,
+        samples: 16,
+        seed: 3,
+        f_hz: 1e9,
+        rate_bps: 1e8,
+        source: 'batch',
+        weights,
+        ...randomBatch(77, 16),
+      };
       s.ws.send(encodeMessage(real));
       const at = await nextFrom(s, from, (d) => decodeToOrchestrator(d, PARAM_COUNT).type === 'result', 60_000);
       const result = decodeToOrchestrator(s.received[at], PARAM_COUNT);
@@ -340,7 +548,9 @@ describe('fuzzing a live learner process', () => {
       const exit = await learner.exited;
       expect(exit.code, exit.stderr).toBe(0);
       count('learner.crashes', 0);
-      console.log(`FUZZ learner: frames ${tally['learner.frames']}, error replies ${tally['learner.errorReplies']}, results from fuzzed tasks ${tally['learner.resultsFromFuzzedTasks'] ?? 0}, closes ${tally['learner.closes'] ?? 0}, exit code ${exit.code}`);
+      console.log(
+        `FUZZ learner: frames ${tally['learner.frames']}, error replies ${tally['learner.errorReplies']}, results from fuzzed tasks ${tally['learner.resultsFromFuzzedTasks'] ?? 0}, closes ${tally['learner.closes'] ?? 0}, exit code ${exit.code}`,
+      );
     } finally {
       learner.kill();
       await new Promise<void>((r) => wss.close(() => r()));
@@ -370,9 +580,41 @@ describe('fuzzing the hub of a run in progress', () => {
         const P = PARAM_COUNT;
         const fuzzer = createFuzzer(deriveSeed(SEED, 'in-run'), {
           valid: [
-            { header: { type: 'hello', protocol: PROTOCOL_VERSION, token: 'guess', learner_id: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } } },
-            { header: { type: 'compute_done', task_id: 'optimal-1-0', train_wall_s: 0, compute_wall_s: 0, overrun_s: 0 } },
-            { header: { type: 'result', task_id: 'optimal-1-0', cycle: 1, samples: 4, steps: 1, loss: 0, train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'x', max_rss_kb: 0 }, payloads: { weights: new Float32Array(P) }, weight: 0.2 },
+            {
+              header: {
+                type: 'hello',
+                protocol: PROTOCOL_VERSION,
+                token: 'guess',
+                learner_id: 0,
+                profile: { f_hz: 1e9, rate_bps: 1e8 },
+              },
+            },
+            {
+              header: {
+                type: 'compute_done',
+                task_id: 'optimal-1-0',
+                train_wall_s: 0,
+                compute_wall_s: 0,
+                overrun_s: 0,
+              },
+            },
+            {
+              header: {
+                type: 'result',
+                task_id: 'optimal-1-0',
+                cycle: 1,
+                samples: 4,
+                steps: 1,
+                loss: 0,
+                train_wall_s: 0,
+                compute_wall_s: 0,
+                overrun_s: 0,
+                engine: 'x',
+                max_rss_kb: 0,
+              },
+              payloads: { weights: new Float32Array(P) },
+              weight: 0.2,
+            },
           ],
           foreignTypes: ['welcome', 'task', 'bye'],
           maxBytes: maxFrameToOrchestrator(P),
@@ -410,7 +652,9 @@ describe('fuzzing the hub of a run in progress', () => {
     expect(codes[4003] ?? 0).toBeGreaterThan(0);
     expect(connections).toBeGreaterThan(20);
     expect(withoutWall(readCycles(result.out))).toEqual(withoutWall(readCycles(baseline.out)));
-    expect(readFileSync(join(result.out, 'learners.csv'), 'utf8')).toBe(readFileSync(join(baseline.out, 'learners.csv'), 'utf8'));
+    expect(readFileSync(join(result.out, 'learners.csv'), 'utf8')).toBe(
+      readFileSync(join(baseline.out, 'learners.csv'), 'utf8'),
+    );
     expect(result.summary.schemes.optimal.final_accuracy).toBe(baseline.summary.schemes.optimal.final_accuracy);
     expect(result.summary.hub.auth_failures + result.summary.hub.handshake_failures).toBeGreaterThan(0);
     expect(result.summary.hub.connections).toBe(config.K); // nobody but the real learners joined
@@ -425,6 +669,8 @@ describe('fuzzing the hub of a run in progress', () => {
     count('run.fuzzFrames', frames);
     count('run.fuzzConnections', connections);
     count('run.completed', 2);
-    console.log(`FUZZ in-run: ${frames} frames on ${connections} connections, closes ${JSON.stringify(codes)}, hub stats ${JSON.stringify(result.summary.hub)}; accuracy ${result.summary.schemes.optimal.final_accuracy} (unfuzzed ${baseline.summary.schemes.optimal.final_accuracy})`);
+    console.log(
+      `FUZZ in-run: ${frames} frames on ${connections} connections, closes ${JSON.stringify(codes)}, hub stats ${JSON.stringify(result.summary.hub)}; accuracy ${result.summary.schemes.optimal.final_accuracy} (unfuzzed ${baseline.summary.schemes.optimal.final_accuracy})`,
+    );
   });
 });

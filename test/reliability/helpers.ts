@@ -32,7 +32,11 @@ export interface LogCollector {
   /** Resolves when a line matching `pattern` has been logged (including earlier ones). */
   when: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
   /** Resolves with the first event of `type` that satisfies `match` (including earlier ones). */
-  whenEvent: <T extends RunEvent['type']>(type: T, match?: (e: Extract<RunEvent, { type: T }>) => boolean, timeoutMs?: number) => Promise<Extract<RunEvent, { type: T }>>;
+  whenEvent: <T extends RunEvent['type']>(
+    type: T,
+    match?: (e: Extract<RunEvent, { type: T }>) => boolean,
+    timeoutMs?: number,
+  ) => Promise<Extract<RunEvent, { type: T }>>;
 }
 
 export function collectLog(echo = false): LogCollector {
@@ -67,10 +71,17 @@ export function collectLog(echo = false): LogCollector {
         const m = line.match(pattern);
         if (m) return resolve(m);
       }
-      const timer = setTimeout(() => reject(new Error(`no log line matched ${pattern} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no log line matched ${pattern} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       waiters.push({ pattern, resolve: (m) => (clearTimeout(timer), resolve(m)) });
     });
-  const whenEvent = <T extends RunEvent['type']>(type: T, match: (e: Extract<RunEvent, { type: T }>) => boolean = () => true, timeoutMs = 60_000) =>
+  const whenEvent = <T extends RunEvent['type']>(
+    type: T,
+    match: (e: Extract<RunEvent, { type: T }>) => boolean = () => true,
+    timeoutMs = 60_000,
+  ) =>
     new Promise<Extract<RunEvent, { type: T }>>((resolve, reject) => {
       const test = (e: RunEvent) => e.type === type && match(e as Extract<RunEvent, { type: T }>);
       const seen = events.find(test);
@@ -127,7 +138,9 @@ export class RawClient {
       this.received.push({ data, binary });
       for (const w of this.waiters.splice(0)) w();
     });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on('error', () => {}); // the close event carries what the tests check
   }
 
@@ -149,12 +162,17 @@ export class RawClient {
   }
 
   /** Waits until a received frame satisfies `match`; returns it. */
-  async next(match: (f: { data: Buffer; binary: boolean }) => boolean, timeoutMs = 10_000, from = 0): Promise<{ data: Buffer; binary: boolean; index: number }> {
+  async next(
+    match: (f: { data: Buffer; binary: boolean }) => boolean,
+    timeoutMs = 10_000,
+    from = 0,
+  ): Promise<{ data: Buffer; binary: boolean; index: number }> {
     const end = Date.now() + timeoutMs;
     for (let i = from; ; ) {
       for (; i < this.received.length; i++) if (match(this.received[i])) return { ...this.received[i], index: i };
       const left = end - Date.now();
-      if (left <= 0 || !this.open) throw new Error(`no matching frame within ${timeoutMs} ms (connection ${this.open ? 'open' : 'closed'})`);
+      if (left <= 0 || !this.open)
+        throw new Error(`no matching frame within ${timeoutMs} ms (connection ${this.open ? 'open' : 'closed'})`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => (clearTimeout(timer), resolve()));
@@ -169,7 +187,14 @@ export class RawClient {
 }
 
 export function helloFrame(token: string | undefined, learnerId: number, over: Record<string, unknown> = {}): Buffer {
-  return encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, token: token as string, learner_id: learnerId, profile: { f_hz: 1e9, rate_bps: 1e8 }, ...over } as any);
+  return encodeMessage({
+    type: 'hello',
+    protocol: PROTOCOL_VERSION,
+    token: token as string,
+    learner_id: learnerId,
+    profile: { f_hz: 1e9, rate_bps: 1e8 },
+    ...over,
+  } as any);
 }
 
 // ---------- a stand-alone hub ----------
@@ -190,7 +215,9 @@ export function hubSettings(paramCount: number, maxSamples = 16): LearnerSetting
   };
 }
 
-export async function startHub(over: Partial<HubOptions> = {}): Promise<{ hub: LearnerHub; url: string; log: LogCollector }> {
+export async function startHub(
+  over: Partial<HubOptions> = {},
+): Promise<{ hub: LearnerHub; url: string; log: LogCollector }> {
   const log = collectLog();
   const hub = new LearnerHub({
     host: '127.0.0.1',
@@ -222,7 +249,11 @@ export function startLearnerCli(args: string[], token: string | undefined): CliR
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.MEL_TOKEN;
   if (token !== undefined) env.MEL_TOKEN = token;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/learner.ts'), ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/learner.ts'), ...args], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let stdout = '';
   child.stderr!.on('data', (d) => (stderr += d));

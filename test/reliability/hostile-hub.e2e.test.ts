@@ -16,7 +16,17 @@ import { CONNECTION_LIMITS, type LearnerHub } from '../../src/orchestrator/hub.t
 import { CLOSE, decodeToLearner, encodeMessage, MAX_TAU, type Task } from '../../src/protocol/messages.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 import { START_BATCH } from '../../src/learner/serve.ts';
-import { collectLog, fastConfig, helloFrame, hubSettings, RawClient, startHub, startLearnerCli, tmpDir, waitUntil } from './helpers.ts';
+import {
+  collectLog,
+  fastConfig,
+  helloFrame,
+  hubSettings,
+  RawClient,
+  startHub,
+  startLearnerCli,
+  tmpDir,
+  waitUntil,
+} from './helpers.ts';
 
 const settings = hubSettings(PARAM_COUNT, 16);
 
@@ -75,7 +85,9 @@ describe('model_request amplification', () => {
     const outcome = await Promise.race([handle.outcome, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
     expect(outcome, 'the flooding learner was never cut').not.toBeNull();
     expect(outcome!.status).toBe('missing');
-    expect(outcome!.status === 'missing' && outcome!.reason).toMatch(/flooding: it asked 3 times for the model of task optimal-1-0/);
+    expect(outcome!.status === 'missing' && outcome!.reason).toMatch(
+      /flooding: it asked 3 times for the model of task optimal-1-0/,
+    );
     expect(h.stats.modelsSent).toBe(CONNECTION_LIMITS.model_requests_per_task);
     expect(h.isConnected(0)).toBe(false);
     expect(h.isConnected(1)).toBe(true); // its sibling is not punished
@@ -101,15 +113,23 @@ describe('connection exhaustion', () => {
     const closedAt: number[] = [];
     const t0 = Date.now();
     await Promise.all(
-      Array.from({ length: flood }, () => new Promise<void>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', () => resolve());
-        s.on('error', () => resolve());
-        s.on('close', () => closedAt.push(Date.now() - t0));
-        sockets.push(s);
-      })),
+      Array.from(
+        { length: flood },
+        () =>
+          new Promise<void>((resolve) => {
+            const s = net.connect(port, '127.0.0.1', () => resolve());
+            s.on('error', () => resolve());
+            s.on('close', () => closedAt.push(Date.now() - t0));
+            sockets.push(s);
+          }),
+      ),
     );
     // Half of them over the cap: closed at once. (Upgraded clients that never say hello count the same.)
-    await waitUntil(() => closedAt.length >= flood - (K + CONNECTION_SLACK), 5_000, 'the sockets over the cap to be closed');
+    await waitUntil(
+      () => closedAt.length >= flood - (K + CONNECTION_SLACK),
+      5_000,
+      'the sockets over the cap to be closed',
+    );
     // The rest: closed at the deadline, not after the HTTP headers timeout (a minute).
     await waitUntil(() => closedAt.length === flood, 5_000, 'every raw socket to be closed');
     expect(Math.max(...closedAt)).toBeLessThan(3_000);
@@ -125,7 +145,10 @@ describe('a learner host told more ids than the run has', () => {
   it('--learner-ids 0-99999 against K = 3: the valid learners join, no id past the first refused batch is started, exit 2', async () => {
     const started = await startHub({ K: 3, settings });
     hub = started.hub;
-    const host = startLearnerCli(['--connect', started.url, '--learner-ids', '0-99999', '--f-hz', '1e9', '--rate-bps', '1e8', '--quiet'], 'right-token');
+    const host = startLearnerCli(
+      ['--connect', started.url, '--learner-ids', '0-99999', '--f-hz', '1e9', '--rate-bps', '1e8', '--quiet'],
+      'right-token',
+    );
     await waitUntil(() => started.hub.connectedIds().length === 3, 30_000, 'learners 0-2 to join');
     const refusedIds = () => started.log.events.filter((e) => e.type === 'refused').length;
     await waitUntil(() => refusedIds() >= START_BATCH - 3, 20_000, 'the first batch beyond K to be refused');
@@ -151,7 +174,14 @@ describe('τ beyond what a learner accepts', () => {
   it('a task the learner refuses ends at once: the refusal names the task', async () => {
     const started = await startHub({ K: 1, settings });
     hub = started.hub;
-    sessions = [runLearnerSession({ url: started.url, token: 'right-token', learnerId: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } })];
+    sessions = [
+      runLearnerSession({
+        url: started.url,
+        token: 'right-token',
+        learnerId: 0,
+        profile: { f_hz: 1e9, rate_bps: 1e8 },
+      }),
+    ];
     await waitUntil(() => started.hub.isConnected(0), 20_000, 'the learner to join');
     const t0 = Date.now();
     const outcome = await started.hub.runTask(0, task(0, { tau: MAX_TAU + 1 }), 60_000);
@@ -165,7 +195,12 @@ describe('an external learner whose link cannot even carry the model within T', 
   it('is refused at its hello (4009, naming C0 and T), not welcomed only for the run to fail at start', async () => {
     const log = collectLog();
     const abort = new AbortController();
-    const run = runExperiment(fastConfig({ external: true, K: 1, join_timeout_s: 30 }), { out: join(tmpDir('hopeless'), 'run'), ...log.sinks, signal: abort.signal, token: 'right-token' });
+    const run = runExperiment(fastConfig({ external: true, K: 1, join_timeout_s: 30 }), {
+      out: join(tmpDir('hopeless'), 'run'),
+      ...log.sinks,
+      signal: abort.signal,
+      token: 'right-token',
+    });
     try {
       const { url } = await log.whenEvent('listening');
       const client = await RawClient.connect(url);
@@ -173,7 +208,9 @@ describe('an external learner whose link cannot even carry the model within T', 
       const closed = await client.closed;
       expect(closed.code).toBe(CLOSE.badProfile.code);
       const refusal = await log.whenEvent('refused');
-      expect(refusal.detail).toMatch(/learner 0: its link of 1e-300 bit\/s needs .* s to exchange the model alone, not under T = 4 s/);
+      expect(refusal.detail).toMatch(
+        /learner 0: its link of 1e-300 bit\/s needs .* s to exchange the model alone, not under T = 4 s/,
+      );
     } finally {
       abort.abort();
       await run;

@@ -89,7 +89,9 @@ describe('trace files', () => {
   });
 
   it('values past the limits of a profile are refused with the line', () => {
-    expect(() => parseTrace(rows(1, 2, '1e308'), 't.csv')).toThrow(`t.csv:2: column f_hz must be > 0 and <= ${SPEC_LIMITS.f_hz}`);
+    expect(() => parseTrace(rows(1, 2, '1e308'), 't.csv')).toThrow(
+      `t.csv:2: column f_hz must be > 0 and <= ${SPEC_LIMITS.f_hz}`,
+    );
   });
 
   it('a cycle number of 1e9 is a missing row, found without sizing tables by it', () => {
@@ -106,11 +108,15 @@ describe('input files', () => {
   it('a file larger than the bound is refused before it is read', () => {
     const file = join(tmp(), 'big.json');
     writeFileSync(file, 'x'.repeat(2048));
-    expect(() => readInputFile(file, '--learners', 1024)).toThrow('--learners ' + file + ': is 0 MiB; input files are limited to');
+    expect(() => readInputFile(file, '--learners', 1024)).toThrow(
+      '--learners ' + file + ': is 0 MiB; input files are limited to',
+    );
   });
 
   it('an id past 2^53 is named as too large, not as a backwards range', () => {
-    expect(() => parseIdRanges('0-9007199254740993')).toThrow('"0-9007199254740993": 9007199254740993 is too large for an id');
+    expect(() => parseIdRanges('0-9007199254740993')).toThrow(
+      '"0-9007199254740993": 9007199254740993 is too large for an id',
+    );
   });
 });
 
@@ -129,17 +135,20 @@ describe('checkpoints and resumed folders', () => {
     expect(() => loadCheckpoint(dir, 'optimal', 1, 9)).toThrow(/says 8 weights, the model has 9/);
   });
 
-  it.each(['cycles.csv', 'checkpoints/optimal/cycle-0001.f32'])('--resume refuses a folder whose %s is a symbolic link', (file) => {
-    const dir = tmp();
-    const elsewhere = join(tmp(), 'target');
-    writeFileSync(elsewhere, 'x\n');
-    writeFileSync(join(dir, 'config.json'), '{}');
-    mkdirSync(join(dir, 'checkpoints', 'optimal'), { recursive: true });
-    symlinkSync(elsewhere, join(dir, file));
-    expect(() => lockRunFolder(dir, { resume: true })).toThrow(InputError);
-    expect(() => lockRunFolder(dir, { resume: true })).toThrow(`${file} is a symbolic link`);
-    expect(readFileSync(elsewhere, 'utf8')).toBe('x\n');
-  });
+  it.each(['cycles.csv', 'checkpoints/optimal/cycle-0001.f32'])(
+    '--resume refuses a folder whose %s is a symbolic link',
+    (file) => {
+      const dir = tmp();
+      const elsewhere = join(tmp(), 'target');
+      writeFileSync(elsewhere, 'x\n');
+      writeFileSync(join(dir, 'config.json'), '{}');
+      mkdirSync(join(dir, 'checkpoints', 'optimal'), { recursive: true });
+      symlinkSync(elsewhere, join(dir, file));
+      expect(() => lockRunFolder(dir, { resume: true })).toThrow(InputError);
+      expect(() => lockRunFolder(dir, { resume: true })).toThrow(`${file} is a symbolic link`);
+      expect(readFileSync(elsewhere, 'utf8')).toBe('x\n');
+    },
+  );
 });
 
 describe('a resumed folder must be what its settings wrote', () => {
@@ -154,11 +163,26 @@ describe('a resumed folder must be what its settings wrote', () => {
   });
 
   it.each([
-    ['a scheme config.json does not list', [cycle('optimal', 1), cycle('robust', 1)], full, /scheme robust, which config.json does not list/],
+    [
+      'a scheme config.json does not list',
+      [cycle('optimal', 1), cycle('robust', 1)],
+      full,
+      /scheme robust, which config.json does not list/,
+    ],
     ['a duplicated cycle row', [cycle('optimal', 1), cycle('optimal', 1)], full, /optimal cycle 1 after cycle 1/],
     ['a missing learners.csv', [cycle('optimal', 1)], [], /0 rows for optimal cycle 1, expected K = 2/],
-    ['a duplicated learner row', [cycle('optimal', 1)], [learner('optimal', 1, 0), learner('optimal', 1, 0)], /a second row for learner 0 in optimal cycle 1/],
-    ['rows of a larger K', [cycle('optimal', 1)], [...full.slice(0, 2), learner('optimal', 1, 2)], /a row for learner 2 in optimal cycle 1 \(K = 2\)/],
+    [
+      'a duplicated learner row',
+      [cycle('optimal', 1)],
+      [learner('optimal', 1, 0), learner('optimal', 1, 0)],
+      /a second row for learner 0 in optimal cycle 1/,
+    ],
+    [
+      'rows of a larger K',
+      [cycle('optimal', 1)],
+      [...full.slice(0, 2), learner('optimal', 1, 2)],
+      /a row for learner 2 in optimal cycle 1 \(K = 2\)/,
+    ],
   ])('refuses %s', (_, cycles, learners, message) => {
     expect(check(cycles as CycleRow[], learners as LearnerRow[])).toThrow(message);
   });
@@ -168,7 +192,9 @@ describe('a resumed folder must be what its settings wrote', () => {
     const saved = { ...written, settings_sha256: settingsDigest(written) };
     expect(() => checkSettingsDigest('run', JSON.parse(JSON.stringify(saved)))).not.toThrow();
     expect(() => checkSettingsDigest('run', { ...saved, cycles: 5, port: 8765 })).not.toThrow();
-    expect(() => checkSettingsDigest('run', { ...saved, seed: 2 })).toThrow(/config.json was edited after the run started/);
+    expect(() => checkSettingsDigest('run', { ...saved, seed: 2 })).toThrow(
+      /config.json was edited after the run started/,
+    );
     expect(() => checkSettingsDigest('run', { ...written })).not.toThrow(); // older runs carry no digest
   });
 });

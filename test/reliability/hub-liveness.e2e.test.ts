@@ -12,19 +12,44 @@ import { learnerEntryArgs } from '../../src/orchestrator/learner-entry.ts';
 import { hostBlocks, LearnerHosts, PROJECT_ROOT } from '../../src/orchestrator/spawn.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
 import { decodeToLearner, encodeMessage, type Task } from '../../src/protocol/messages.ts';
-import { helloFrame, hubSettings, isAlive, RawClient, startHub, startLearnerCli, tmpDir, waitUntil } from './helpers.ts';
+import {
+  helloFrame,
+  hubSettings,
+  isAlive,
+  RawClient,
+  startHub,
+  startLearnerCli,
+  tmpDir,
+  waitUntil,
+} from './helpers.ts';
 
 const TOKEN = 'right-token';
 
 function smallTask(id: string, P: number): Task {
-  return { type: 'task', task_id: id, cycle: 1, scheme: 'eta', tau: 1, samples: 2, seed: 1, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights: new Float32Array(P), images: new Uint8Array(2 * PIXELS_PER_IMAGE), labels: Uint8Array.from([1, 2]) };
+  return {
+    type: 'task',
+    task_id: id,
+    cycle: 1,
+    scheme: 'eta',
+    tau: 1,
+    samples: 2,
+    seed: 1,
+    f_hz: 1e9,
+    rate_bps: 1e8,
+    source: 'batch',
+    weights: new Float32Array(P),
+    images: new Uint8Array(2 * PIXELS_PER_IMAGE),
+    labels: Uint8Array.from([1, 2]),
+  };
 }
 
 async function joinAs(url: string, id: number, opts: WebSocket.ClientOptions = {}): Promise<WebSocket> {
   const ws = new WebSocket(url, { perMessageDeflate: false, ...opts });
   await new Promise((r) => ws.once('open', r));
   ws.send(helloFrame(TOKEN, id));
-  await new Promise<void>((resolve) => ws.once('message', (d: Buffer) => (expect(decodeToLearner(d, null).type).toBe('welcome'), resolve())));
+  await new Promise<void>((resolve) =>
+    ws.once('message', (d: Buffer) => (expect(decodeToLearner(d, null).type).toBe('welcome'), resolve())),
+  );
   return ws;
 }
 
@@ -43,7 +68,10 @@ describe('heartbeat', () => {
       const silent = await joinAs(url, 0, { autoPong: false });
       const t0 = Date.now();
       const outcome = await hub.runTask(0, smallTask('t', 1000), 30_000);
-      expect(outcome).toMatchObject({ status: 'missing', reason: expect.stringMatching(/^missed heartbeat \(silent for 2 beats\)/) });
+      expect(outcome).toMatchObject({
+        status: 'missing',
+        reason: expect.stringMatching(/^missed heartbeat \(silent for 2 beats\)/),
+      });
       expect(Date.now() - t0).toBeLessThan(2000);
       expect(hub.stats.heartbeatTimeouts).toBe(1);
       expect(hub.isConnected(0)).toBe(false);
@@ -93,7 +121,10 @@ describe('peer text in the log', () => {
 describe('a learner dropped by the orchestrator', () => {
   it('(hub.disconnect) reconnects with its id through the CLI and trains again', async () => {
     const { hub, url, log } = await startHub({ settings: hubSettings(PARAM_COUNT, 8) });
-    const learner = startLearnerCli(['--connect', url, '--learner-id', '0', '--f-hz', '1e9', '--rate-bps', '1e8'], TOKEN);
+    const learner = startLearnerCli(
+      ['--connect', url, '--learner-id', '0', '--f-hz', '1e9', '--rate-bps', '1e8'],
+      TOKEN,
+    );
     try {
       expect(await hub.waitFor([0], 30_000)).toEqual([]);
       hub.disconnect(0);
@@ -113,7 +144,10 @@ describe('a learner dropped by the orchestrator', () => {
 
 describe('LearnerHosts', () => {
   it('deals K learners round-robin to the hosts, as equal as can be', () => {
-    expect(hostBlocks(5, 2)).toEqual([[0, 2, 4], [1, 3]]);
+    expect(hostBlocks(5, 2)).toEqual([
+      [0, 2, 4],
+      [1, 3],
+    ]);
     expect(hostBlocks(3, 3)).toEqual([[0], [1], [2]]);
     expect(hostBlocks(2, 8)).toEqual([[0], [1]]); // never an empty host
     const blocks = hostBlocks(1000, 3);
@@ -135,7 +169,8 @@ describe('LearnerHosts', () => {
     expect(processes.hostOf(3)).toBe(1);
     const [pid0, pid1] = [processes.pid(0)!, processes.pid(1)!];
     expect(processes.allPids().sort()).toEqual([pid0, pid1].sort());
-    const tried = (host: number) => existsSync(processes.logFile(host)) && readFileSync(processes.logFile(host), 'utf8').includes('cannot connect');
+    const tried = (host: number) =>
+      existsSync(processes.logFile(host)) && readFileSync(processes.logFile(host), 'utf8').includes('cannot connect');
     await waitUntil(() => tried(0) && tried(1), 30_000, 'both hosts to start and try to connect'); // started up
 
     await processes.kill(1);

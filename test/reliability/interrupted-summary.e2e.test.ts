@@ -31,9 +31,21 @@ describe('an interrupted run', () => {
 
     const summary = JSON.parse(readFileSync(join(run.out, 'summary.json'), 'utf8'));
     expect(summary.schemes.eta).toEqual({
-      cycles: 0, final_accuracy: null, best_accuracy: null, final_loss: null, cycles_to_96_67: null, cycles_to_97: null,
-      emulated_time_to_97_s: null, mean_tau: null, tau: [], late_learner_cycles: 0, missing_learner_cycles: 0,
-      emulated_time_to_96_67_s: null, deadline_miss_rate: null, mean_updates_aggregated: null, unavailable_learner_cycles: 0,
+      cycles: 0,
+      final_accuracy: null,
+      best_accuracy: null,
+      final_loss: null,
+      cycles_to_96_67: null,
+      cycles_to_97: null,
+      emulated_time_to_97_s: null,
+      mean_tau: null,
+      tau: [],
+      late_learner_cycles: 0,
+      missing_learner_cycles: 0,
+      emulated_time_to_96_67_s: null,
+      deadline_miss_rate: null,
+      mean_updates_aggregated: null,
+      unavailable_learner_cycles: 0,
     });
     expect(summary.schemes.optimal.cycles).toBe(1);
     expect(summary.schemes.optimal.final_accuracy).toBeGreaterThan(0.3);

@@ -4,7 +4,14 @@ import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
 import { runLearnerSession } from '../../src/learner/client.ts';
 import { initWeights, layoutOf, PARAM_COUNT } from '../../src/nn/mlp.ts';
-import { CLOSE, decodeToOrchestrator, encodeMessage, PROTOCOL_VERSION, type LearnerSettings, type Result } from '../../src/protocol/messages.ts';
+import {
+  CLOSE,
+  decodeToOrchestrator,
+  encodeMessage,
+  PROTOCOL_VERSION,
+  type LearnerSettings,
+  type Result,
+} from '../../src/protocol/messages.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { hubSettings } from './helpers.ts';
 
@@ -15,7 +22,10 @@ afterEach(async () => {
 });
 
 /** A one-connection orchestrator that welcomes with `settings`, then runs `script`. */
-async function orchestrator(settings: LearnerSettings, script: (ws: ServerSocket, frames: Buffer[]) => void = () => {}): Promise<string> {
+async function orchestrator(
+  settings: LearnerSettings,
+  script: (ws: ServerSocket, frames: Buffer[]) => void = () => {},
+): Promise<string> {
   server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 16 * 1024 * 1024 });
   await new Promise((r) => server!.once('listening', r));
   server.on('connection', (ws) => {
@@ -29,10 +39,11 @@ async function orchestrator(settings: LearnerSettings, script: (ws: ServerSocket
   return `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
-const session = (url: string) => runLearnerSession({ url, token: 't', learnerId: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } });
+const session = (url: string) =>
+  runLearnerSession({ url, token: 't', learnerId: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } });
 const lenet = layoutOf('lenet5');
 
-describe('learner and the run\'s model', () => {
+describe("learner and the run's model", () => {
   it('refuses a model it cannot build, naming it', async () => {
     const end = await session(await orchestrator({ ...hubSettings(PARAM_COUNT, 32), model: 'resnet50' }));
     expect(end).toMatchObject({ kind: 'refused', code: CLOSE.incompatible.code });
@@ -51,7 +62,21 @@ describe('learner and the run\'s model', () => {
     const url = await orchestrator({ ...hubSettings(lenet.count, 32), model: 'lenet5' }, (ws, frames) => {
       const images = Uint8Array.from({ length: 8 * PIXELS_PER_IMAGE }, () => rng.int(256));
       const labels = Uint8Array.from({ length: 8 }, () => rng.int(10));
-      const task = { type: 'task', task_id: 't-1', cycle: 1, scheme: 'optimal', tau: 1, samples: 8, seed: 3, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights: initWeights(1, lenet), images, labels } as const;
+      const task = {
+        type: 'task',
+        task_id: 't-1',
+        cycle: 1,
+        scheme: 'optimal',
+        tau: 1,
+        samples: 8,
+        seed: 3,
+        f_hz: 1e9,
+        rate_bps: 1e8,
+        source: 'batch',
+        weights: initWeights(1, lenet),
+        images,
+        labels,
+      } as const;
       ws.send(encodeMessage(task));
       ws.on('message', () => {
         for (const f of frames.splice(0)) {

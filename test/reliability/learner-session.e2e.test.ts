@@ -7,7 +7,15 @@ import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
 import { runLearnerSession } from '../../src/learner/client.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
-import { CLOSE, decodeToOrchestrator, encodeMessage, PROTOCOL_VERSION, type LearnerSettings, type Result, type Task } from '../../src/protocol/messages.ts';
+import {
+  CLOSE,
+  decodeToOrchestrator,
+  encodeMessage,
+  PROTOCOL_VERSION,
+  type LearnerSettings,
+  type Result,
+  type Task,
+} from '../../src/protocol/messages.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { hubSettings } from './helpers.ts';
 
@@ -30,7 +38,8 @@ async function scripted(script: (ws: ServerSocket, frames: Buffer[]) => void): P
 }
 
 const settings: LearnerSettings = { ...hubSettings(PARAM_COUNT, 32) };
-const session = (url: string) => runLearnerSession({ url, token: 't', learnerId: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } });
+const session = (url: string) =>
+  runLearnerSession({ url, token: 't', learnerId: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } });
 
 describe('learner session', () => {
   it('a shard sent in the same tick as the welcome is kept, and a shard task trains on it', async () => {
@@ -44,7 +53,19 @@ describe('learner session', () => {
       // Back to back, as the hub's onJoin → sendShard does in federated runs.
       ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings }));
       ws.send(encodeMessage({ type: 'shard', samples: 8, images, labels }));
-      const task: Task = { type: 'task', task_id: 'fed-1-0', cycle: 1, scheme: 'optimal', tau: 1, samples: 6, seed: 3, f_hz: 1e9, rate_bps: 1e8, source: 'shard', weights };
+      const task: Task = {
+        type: 'task',
+        task_id: 'fed-1-0',
+        cycle: 1,
+        scheme: 'optimal',
+        tau: 1,
+        samples: 6,
+        seed: 3,
+        f_hz: 1e9,
+        rate_bps: 1e8,
+        source: 'shard',
+        weights,
+      };
       ws.send(encodeMessage(task));
       ws.on('message', () => {
         for (const f of frames.splice(0)) {
@@ -68,7 +89,16 @@ describe('learner session', () => {
   });
 
   it('leaves a run whose model size differs with 4008 and a reason, instead of failing every task', async () => {
-    const url = await scripted((ws) => ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings: { ...settings, param_count: 1234 } })));
+    const url = await scripted((ws) =>
+      ws.send(
+        encodeMessage({
+          type: 'welcome',
+          protocol: PROTOCOL_VERSION,
+          learner_id: 0,
+          settings: { ...settings, param_count: 1234 },
+        }),
+      ),
+    );
     const end = await session(url);
     expect(end.kind).toBe('refused');
     expect(end.code).toBe(CLOSE.incompatible.code);
@@ -76,19 +106,48 @@ describe('learner session', () => {
   });
 
   it('leaves a run that speaks another protocol version with 4008', async () => {
-    const url = await scripted((ws) => ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION + 1, learner_id: 0, settings })));
+    const url = await scripted((ws) =>
+      ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION + 1, learner_id: 0, settings })),
+    );
     const end = await session(url);
-    expect(end).toMatchObject({ kind: 'refused', code: CLOSE.incompatible.code, reason: expect.stringMatching(/protocol/) });
+    expect(end).toMatchObject({
+      kind: 'refused',
+      code: CLOSE.incompatible.code,
+      reason: expect.stringMatching(/protocol/),
+    });
   });
 
   it('reports diverging weights as an error for the task instead of returning them', async () => {
     const errors: { code: string; task_id?: string }[] = [];
     let results = 0;
     const url = await scripted((ws, frames) => {
-      ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings: { ...settings, lr: 1e38 } }));
+      ws.send(
+        encodeMessage({
+          type: 'welcome',
+          protocol: PROTOCOL_VERSION,
+          learner_id: 0,
+          settings: { ...settings, lr: 1e38 },
+        }),
+      );
       const weights = new Float32Array(PARAM_COUNT).fill(1e30); // finite, but training overflows
       const images = new Uint8Array(4 * PIXELS_PER_IMAGE).fill(255);
-      ws.send(encodeMessage({ type: 'task', task_id: 'boom', cycle: 1, scheme: 'eta', tau: 1, samples: 4, seed: 1, f_hz: 1e9, rate_bps: 1e8, source: 'batch', weights, images, labels: Uint8Array.from([1, 2, 3, 4]) }));
+      ws.send(
+        encodeMessage({
+          type: 'task',
+          task_id: 'boom',
+          cycle: 1,
+          scheme: 'eta',
+          tau: 1,
+          samples: 4,
+          seed: 1,
+          f_hz: 1e9,
+          rate_bps: 1e8,
+          source: 'batch',
+          weights,
+          images,
+          labels: Uint8Array.from([1, 2, 3, 4]),
+        }),
+      );
       ws.on('message', () => {
         for (const f of frames.splice(0)) {
           try {
@@ -119,7 +178,22 @@ describe('held tasks (compute slots)', () => {
     const seen: string[] = [];
     const url = await scripted((ws, frames) => {
       ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings }));
-      const task: Task = { type: 'task', task_id: 'held-1', cycle: 1, scheme: 'optimal', tau: 1, samples: 4, seed: 1, f_hz: 1e9, rate_bps: 1e8, source: 'batch', hold: true, weights, images, labels };
+      const task: Task = {
+        type: 'task',
+        task_id: 'held-1',
+        cycle: 1,
+        scheme: 'optimal',
+        tau: 1,
+        samples: 4,
+        seed: 1,
+        f_hz: 1e9,
+        rate_bps: 1e8,
+        source: 'batch',
+        hold: true,
+        weights,
+        images,
+        labels,
+      };
       ws.send(encodeMessage(task));
       ws.send(encodeMessage({ type: 'start', task_id: 'other' }));
       // Nothing may come back for the held task before its start.

@@ -10,7 +10,13 @@ import { runLearnerSession, type SessionEnd } from '../../src/learner/client.ts'
 import { createModelCache, type ModelCache } from '../../src/learner/model-cache.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
 import type { LearnerHub } from '../../src/orchestrator/hub.ts';
-import { decodeToLearner, encodeMessage, encodeTimedMessageParts, partsLength, type Task } from '../../src/protocol/messages.ts';
+import {
+  decodeToLearner,
+  encodeMessage,
+  encodeTimedMessageParts,
+  partsLength,
+  type Task,
+} from '../../src/protocol/messages.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { helloFrame, hubSettings, RawClient, startHub, waitUntil } from './helpers.ts';
 
@@ -65,10 +71,22 @@ afterEach(async () => {
 });
 
 /** `count` learners in this process (one pid), sharing `models`, joined to a fresh hub. */
-async function learnersInOneProcess(count: number, models: (id: number) => ModelCache, clock: 'virtual' | 'real' = 'virtual') {
+async function learnersInOneProcess(
+  count: number,
+  models: (id: number) => ModelCache,
+  clock: 'virtual' | 'real' = 'virtual',
+) {
   const started = await startHub({ K: count, settings: { ...settings, clock }, clock: createClock(clock, 1) });
   hub = started.hub;
-  sessions = Array.from({ length: count }, (_, id) => runLearnerSession({ url: started.url, token: 'right-token', learnerId: id, profile: { f_hz: 1e9, rate_bps: 1e8 }, models: models(id) }));
+  sessions = Array.from({ length: count }, (_, id) =>
+    runLearnerSession({
+      url: started.url,
+      token: 'right-token',
+      learnerId: id,
+      profile: { f_hz: 1e9, rate_bps: 1e8 },
+      models: models(id),
+    }),
+  );
   await waitUntil(() => started.hub.connectedIds().length === count, 20_000, `${count} learners to join`);
   return started.hub;
 }
@@ -92,7 +110,9 @@ describe('tasks that name the model', () => {
     const shared = createModelCache();
     const h = await learnersInOneProcess(2, () => shared, 'real');
     const global = new Float32Array(PARAM_COUNT).fill(0.01);
-    const outcomes = await Promise.all([0, 1].map((k) => h.runTask(k, { ...taskFor(k, global), rate_bps: 1e12 }, 30_000)));
+    const outcomes = await Promise.all(
+      [0, 1].map((k) => h.runTask(k, { ...taskFor(k, global), rate_bps: 1e12 }, 30_000)),
+    );
     expect(outcomes.map((o) => o.status)).toEqual(['ok', 'ok']);
     expect(h.stats.tasksNamingModel).toBe(0);
     expect(h.stats.modelsSent).toBe(0);
@@ -128,7 +148,11 @@ describe('tasks that name the model', () => {
     await waitUntil(() => started.hub.connectedIds().length === 2, 10_000, 'two raw learners');
     clients[0].send(encodeMessage({ type: 'model_request', model: 'made-up', task_id: 'optimal-9-0' }));
     const refusal = await clients[0].next((f) => decodeToLearner(f.data, null).type === 'error');
-    expect(decodeToLearner(refusal.data, null)).toMatchObject({ type: 'error', code: 'unexpected', task_id: 'optimal-9-0' });
+    expect(decodeToLearner(refusal.data, null)).toMatchObject({
+      type: 'error',
+      code: 'unexpected',
+      task_id: 'optimal-9-0',
+    });
 
     // A task to learner 1 names its model; learner 0 (no task) may not fetch it, learner 1 may.
     const handle = started.hub.sendTask(1, taskFor(1, new Float32Array(PARAM_COUNT)), 30_000, { hold: true });

@@ -29,10 +29,12 @@ async function deadPid(): Promise<number> {
 }
 
 describe('run folder lock', () => {
-  it('a second holder is refused naming the first one\'s pid; a dead holder\'s lock is taken over', async () => {
+  it("a second holder is refused naming the first one's pid; a dead holder's lock is taken over", async () => {
     const dir = tmpDir('lock');
     const lock = lockRunFolder(dir, { resume: false });
-    expect(() => lockRunFolder(dir, { resume: true })).toThrow(new RegExp(`in use by another run \\(pid ${process.pid}`));
+    expect(() => lockRunFolder(dir, { resume: true })).toThrow(
+      new RegExp(`in use by another run \\(pid ${process.pid}`),
+    );
     lock.release();
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
 
@@ -44,18 +46,24 @@ describe('run folder lock', () => {
     again.release();
   });
 
-  it('two --resume of one folder at once: the second exits 2 naming the first\'s pid, and no cycle is written twice', async () => {
+  it("two --resume of one folder at once: the second exits 2 naming the first's pid, and no cycle is written twice", async () => {
     const out = join(tmpDir('two-resumes'), 'run');
     await runExperiment(fastConfig({ cycles: 1 }), { out, log: () => {} });
 
     const a = startExperiment(['--resume', out, '--cycles', '3', '--no-report']);
-    await waitUntil(() => existsSync(join(out, LOCK_FILE)) && readFileSync(join(out, LOCK_FILE), 'utf8').includes(`"pid":${a.pid}`), 30_000, 'the first resume to lock the folder');
+    await waitUntil(
+      () => existsSync(join(out, LOCK_FILE)) && readFileSync(join(out, LOCK_FILE), 'utf8').includes(`"pid":${a.pid}`),
+      30_000,
+      'the first resume to lock the folder',
+    );
     process.kill(a.pid, 'SIGSTOP'); // hold it there: a stopped process still holds the lock
     try {
       const b = startExperiment(['--resume', out, '--cycles', '3', '--no-report']);
       const end = await b.exit;
       expect(end.code, end.stderr).toBe(2);
-      expect(errorLines(end.stderr)).toEqual([expect.stringMatching(new RegExp(`${out} is in use by another run \\(pid ${a.pid}`))]);
+      expect(errorLines(end.stderr)).toEqual([
+        expect.stringMatching(new RegExp(`${out} is in use by another run \\(pid ${a.pid}`)),
+      ]);
       expect(end.stderr).not.toMatch(/joined/);
     } finally {
       process.kill(a.pid, 'SIGCONT');
@@ -95,8 +103,13 @@ describe('--resume', () => {
     const log = collectLog();
     const extended = await runExperiment(fastConfig({ cycles: 3 }), { out, resume: true, ...log.sinks });
     expect(eventsOf(log.events, 'extended')).toEqual([{ type: 'extended', from: 2, to: 3 }]);
-    expect(eventsOf(log.events, 'resuming')).toEqual([{ type: 'resuming', out, after: [{ scheme: 'optimal', cycle: 2 }] }]);
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ cycles: 3, cycles_extended: [{ from: 2, to: 3 }] });
+    expect(eventsOf(log.events, 'resuming')).toEqual([
+      { type: 'resuming', out, after: [{ scheme: 'optimal', cycle: 2 }] },
+    ]);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({
+      cycles: 3,
+      cycles_extended: [{ from: 2, to: 3 }],
+    });
     const s = extended.summary;
     expect(readCycles(out)).toHaveLength(3);
     expect(s.sessions).toBe(2);
@@ -141,10 +154,15 @@ describe('--resume', () => {
     expect(readdirSync(out).filter((f) => f.includes('.tmp-'))).toEqual([]);
     expect(readdirSync(ckpt).filter((f) => f.includes('.tmp-'))).toEqual([]);
 
-    const last = readdirSync(ckpt).filter((f) => f.endsWith('.json')).sort().at(-1)!;
+    const last = readdirSync(ckpt)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .at(-1)!;
     writeFileSync(join(ckpt, last), '{"scheme": "optimal", "cyc');
     expect(() => loadCheckpoint(out, 'optimal', 3, PARAM_COUNT)).toThrow(InputError);
-    expect(() => loadCheckpoint(out, 'optimal', 3, PARAM_COUNT)).toThrow(/^checkpoint of optimal cycle 3 is damaged: .*cycle-0003\.json is not valid JSON/);
+    expect(() => loadCheckpoint(out, 'optimal', 3, PARAM_COUNT)).toThrow(
+      /^checkpoint of optimal cycle 3 is damaged: .*cycle-0003\.json is not valid JSON/,
+    );
     const cli = startExperiment(['--resume', out, '--cycles', '4']);
     const end = await cli.exit;
     expect(end.code, end.stderr).toBe(2);

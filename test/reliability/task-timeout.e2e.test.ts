@@ -18,7 +18,9 @@ describe('task timeout', () => {
   it('is derived from T (and the time scale and jitter on the real clock)', () => {
     expect(defaultTaskTimeoutS({ T: 12, clock: 'virtual', time_scale: 1, speed_jitter: 0 })).toBe(120);
     expect(defaultTaskTimeoutS({ T: 12, clock: 'real', time_scale: 0.5, speed_jitter: 0 })).toBe(60);
-    expect(defaultTaskTimeoutS({ T: 12, clock: 'real', time_scale: 2, speed_jitter: 0.2 })).toBe(Math.ceil(10 * 2 * 12 * Math.exp(0.6)));
+    expect(defaultTaskTimeoutS({ T: 12, clock: 'real', time_scale: 2, speed_jitter: 0.2 })).toBe(
+      Math.ceil(10 * 2 * 12 * Math.exp(0.6)),
+    );
     expect(defaultTaskTimeoutS({ T: 0.1, clock: 'virtual', time_scale: 1, speed_jitter: 0 })).toBe(TASK_TIMEOUT.min_s);
   });
 
@@ -26,7 +28,15 @@ describe('task timeout', () => {
     const T = 1;
     const timeout_s = defaultTaskTimeoutS({ T, clock: 'virtual', time_scale: 1, speed_jitter: 0 });
     expect(timeout_s).toBe(10);
-    const config = fastConfig({ K: 1, T, cycles: 1, external: true, train_samples: 200, heartbeat_s: 0.5, task_timeout_s: timeout_s });
+    const config = fastConfig({
+      K: 1,
+      T,
+      cycles: 1,
+      external: true,
+      train_samples: 200,
+      heartbeat_s: 0.5,
+      task_timeout_s: timeout_s,
+    });
     const log = collectLog();
     let client: RawClient | null = null;
     let settings: LearnerSettings | null = null;
@@ -43,8 +53,18 @@ describe('task timeout', () => {
       await client.next(isType('start'), 30_000); // a compute slot is ours: the timeout runs from here
       if (task.type !== 'task') throw new Error('no task');
       const result = encodeMessage({
-        type: 'result', task_id: task.task_id, cycle: task.cycle, samples: task.samples, steps: 1, loss: 0.1,
-        train_wall_s: 0, compute_wall_s: 0, overrun_s: 0, engine: 'raw', max_rss_kb: 0, weights: new Float32Array(PARAM_COUNT),
+        type: 'result',
+        task_id: task.task_id,
+        cycle: task.cycle,
+        samples: task.samples,
+        steps: 1,
+        loss: 0.1,
+        train_wall_s: 0,
+        compute_wall_s: 0,
+        overrun_s: 0,
+        engine: 'raw',
+        max_rss_kb: 0,
+        weights: new Float32Array(PARAM_COUNT),
       });
       // The first half as a non-final fragment; the rest never comes.
       client.ws.send(result.subarray(0, result.length >> 1), { binary: true, fin: false });

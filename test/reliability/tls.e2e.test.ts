@@ -26,10 +26,52 @@ function makeCerts(): { dir: string; ca: string; otherCa: string; cert: string; 
   const dir = tmpDir('certs');
   const at = (f: string) => join(dir, f);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  for (const ca of ['ca', 'other-ca']) openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '2', '-subj', `/CN=${ca}`);
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  for (const ca of ['ca', 'other-ca'])
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.crt`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${ca}`,
+    );
+  openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=localhost',
+  );
   writeFileSync(at('san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.cnf');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'san.cnf',
+  );
   return { dir, ca: at('ca.crt'), otherCa: at('other-ca.crt'), cert: at('server.crt'), key: at('server.key') };
 }
 
@@ -47,29 +89,40 @@ async function refusedLearner(args: string[], token: string): Promise<{ code: nu
  * The same in this process, timed without a process start (seconds on a loaded machine): three
  * learners of one host, within a 60 s retry window. The host's lines, and how long it took.
  */
-async function refusedHost(url: string, trust: TlsTrust | undefined): Promise<{ code: number; lines: string[]; seconds: number }> {
+async function refusedHost(
+  url: string,
+  trust: TlsTrust | undefined,
+): Promise<{ code: number; lines: string[]; seconds: number }> {
   const lines: string[] = [];
   const start = Date.now();
-  const code = await serveHost([0, 1, 2].map((id) => ({ id, profile: { f_hz: 1e9, rate_bps: 1e8 } })), {
-    url,
-    token: 'right-token',
-    retryS: 60,
-    models: createModelCache(),
-    engineFor: () => Promise.reject(new Error('no engine in this test')),
-    log: () => {},
-    warn: (id, line) => lines.push(`${id}: ${line}`),
-    warnHost: (line) => lines.push(line),
-    tls: trust,
-  });
+  const code = await serveHost(
+    [0, 1, 2].map((id) => ({ id, profile: { f_hz: 1e9, rate_bps: 1e8 } })),
+    {
+      url,
+      token: 'right-token',
+      retryS: 60,
+      models: createModelCache(),
+      engineFor: () => Promise.reject(new Error('no engine in this test')),
+      log: () => {},
+      warn: (id, line) => lines.push(`${id}: ${line}`),
+      warnHost: (line) => lines.push(line),
+      tls: trust,
+    },
+  );
   return { code, lines, seconds: (Date.now() - start) / 1000 };
 }
 
 describe('TLS (--tls-cert, --tls-key, --ca)', () => {
-  it('a TLS run equals the plain run: an external host trusting the CA by --ca, and spawned hosts trusting the run\'s certificate', { timeout: 300_000 }, async () => {
+  it("a TLS run equals the plain run: an external host trusting the CA by --ca, and spawned hosts trusting the run's certificate", {
+    timeout: 300_000,
+  }, async () => {
     const config = smallConfig({ K: 4, cycles: 1, schemes: ['optimal'] });
     const plain = await runExperiment({ ...config, hosts: 2 }, { out: tmpDir('plain'), log: () => {} });
     const spawned = collectLog();
-    const tlsSpawned = await runExperiment({ ...config, hosts: 2 }, { out: tmpDir('tls-spawned'), ...spawned.sinks, tls });
+    const tlsSpawned = await runExperiment(
+      { ...config, hosts: 2 },
+      { out: tmpDir('tls-spawned'), ...spawned.sinks, tls },
+    );
     expect((await spawned.whenEvent('listening')).url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
     let host: CliRun | null = null;
     try {
@@ -80,7 +133,8 @@ describe('TLS (--tls-cert, --tls-key, --ca)', () => {
           log: () => {},
           tls,
           onEvent: (e) => {
-            if (e.type === 'listening') host = startLearnerCli(['--connect', e.url, '--ca', certs.ca, '--learner-ids', '0-3'], e.token);
+            if (e.type === 'listening')
+              host = startLearnerCli(['--connect', e.url, '--ca', certs.ca, '--learner-ids', '0-3'], e.token);
           },
         },
       );
@@ -88,7 +142,9 @@ describe('TLS (--tls-cert, --tls-key, --ca)', () => {
       expect(exit.code, exit.stderr).toBe(0);
       for (const out of [tlsSpawned.out, external.out]) {
         expect(withoutWall(readCycles(out))).toEqual(withoutWall(readCycles(plain.out)));
-        expect(readFileSync(join(out, 'learners.csv'), 'utf8')).toBe(readFileSync(join(plain.out, 'learners.csv'), 'utf8'));
+        expect(readFileSync(join(out, 'learners.csv'), 'utf8')).toBe(
+          readFileSync(join(plain.out, 'learners.csv'), 'utf8'),
+        );
       }
     } finally {
       (host as CliRun | null)?.kill();
@@ -102,7 +158,9 @@ describe('TLS (--tls-cert, --tls-key, --ca)', () => {
       const plain = url.replace(/^wss:/, 'ws:');
       const r = await refusedLearner(['--connect', plain, '--learner-id', '0', ...PROFILE], 'right-token');
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr.trim().split('\n')).toEqual([`[learner 0] error: cannot connect to ${plain}: ${TLS_REQUIRED_REASON}`]);
+      expect(r.stderr.trim().split('\n')).toEqual([
+        `[learner 0] error: cannot connect to ${plain}: ${TLS_REQUIRED_REASON}`,
+      ]);
       // A host says it once, not once per learner, and at once, not after its retry window.
       const h = await refusedHost(plain, undefined);
       expect(h).toMatchObject({ code: 2, lines: [`error: cannot connect to ${plain}: ${TLS_REQUIRED_REASON}`] });
@@ -116,8 +174,12 @@ describe('TLS (--tls-cert, --tls-key, --ca)', () => {
     const { hub, url } = await startHub({ tls });
     const plainHub = await startHub();
     try {
-      const notVerified = /^error: cannot connect to wss:\S+: the orchestrator's TLS certificate does not verify \([A-Z_]+: .*\); pass the CA that signed it with --ca FILE$/;
-      const r = await refusedLearner(['--connect', url, '--ca', certs.otherCa, '--learner-id', '0', ...PROFILE], 'right-token');
+      const notVerified =
+        /^error: cannot connect to wss:\S+: the orchestrator's TLS certificate does not verify \([A-Z_]+: .*\); pass the CA that signed it with --ca FILE$/;
+      const r = await refusedLearner(
+        ['--connect', url, '--ca', certs.otherCa, '--learner-id', '0', ...PROFILE],
+        'right-token',
+      );
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr.trim().replace(/^\[learner 0\] /, '')).toMatch(notVerified);
@@ -140,18 +202,33 @@ describe('TLS (--tls-cert, --tls-key, --ca)', () => {
 
   it('bad flags and files: one line each, exit 2', async () => {
     const cli = (args: string[]) => startLearnerCli(args, 'right-token').exited;
-    const noCa = await cli(['--connect', 'wss://127.0.0.1:9', '--ca', join(certs.dir, 'missing.crt'), '--learner-id', '0', ...PROFILE]);
-    expect([noCa.code, noCa.stderr.trim()]).toEqual([2, `error: cannot read --ca ${join(certs.dir, 'missing.crt')}: ENOENT`]);
+    const noCa = await cli([
+      '--connect',
+      'wss://127.0.0.1:9',
+      '--ca',
+      join(certs.dir, 'missing.crt'),
+      '--learner-id',
+      '0',
+      ...PROFILE,
+    ]);
+    expect([noCa.code, noCa.stderr.trim()]).toEqual([
+      2,
+      `error: cannot read --ca ${join(certs.dir, 'missing.crt')}: ENOENT`,
+    ]);
     const caOnWs = await cli(['--connect', 'ws://127.0.0.1:9', '--ca', certs.ca, '--learner-id', '0', ...PROFILE]);
     expect(caOnWs.code).toBe(2);
     expect(caOnWs.stderr).toMatch(/--ca verifies a wss:\/\/ orchestrator/);
     expect(() => readTlsFiles(certs.cert, certs.ca)).toThrow(/is not a usable PEM certificate and key/);
-    expect(() => readTlsFiles(join(certs.dir, 'nope.crt'), certs.key)).toThrow(/cannot read --tls-cert .*nope\.crt: ENOENT/);
+    expect(() => readTlsFiles(join(certs.dir, 'nope.crt'), certs.key)).toThrow(
+      /cannot read --tls-cert .*nope\.crt: ENOENT/,
+    );
   });
 
   it('listening beyond loopback without TLS is warned about', () => {
     expect(['127.0.0.1', '127.0.0.53', '::1', 'localhost'].every(isLoopback)).toBe(true);
     expect(['0.0.0.0', '::', '10.0.0.5', ''].some(isLoopback)).toBe(false);
-    expect(formatRunEvent({ type: 'cleartext', host: '0.0.0.0' })).toMatch(/^warning: listening on 0\.0\.0\.0 without TLS: the run token and every model's weights travel in clear text; give --tls-cert/);
+    expect(formatRunEvent({ type: 'cleartext', host: '0.0.0.0' })).toMatch(
+      /^warning: listening on 0\.0\.0\.0 without TLS: the run token and every model's weights travel in clear text; give --tls-cert/,
+    );
   });
 });

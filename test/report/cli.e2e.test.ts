@@ -11,7 +11,10 @@ const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 /** Run the CLI; async so that several runs can overlap (tsx start-up dominates). */
 function report(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [path.join(ROOT, 'src/cli/report.ts'), ...args], { cwd: ROOT, env: { ...process.env, MEL_DEBUG: '' } });
+    const child = spawn(TSX, [path.join(ROOT, 'src/cli/report.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, MEL_DEBUG: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b));
@@ -36,7 +39,8 @@ describe('npm run report', () => {
 
   it('--out DIR writes there and leaves the run folder byte for byte as it was (issue 11: the README example modified committed files)', async () => {
     const dir = await writeFixtureRun();
-    const snapshot = async () => Promise.all((await readdir(dir)).sort().map(async (f) => [f, await readFile(path.join(dir, f), 'utf8')]));
+    const snapshot = async () =>
+      Promise.all((await readdir(dir)).sort().map(async (f) => [f, await readFile(path.join(dir, f), 'utf8')]));
     const before = await snapshot();
     const out = path.join(await makeTempDir(), 'nested', 'report');
     const r = await report(dir, '--cycle', '1', '--out', out);
@@ -67,7 +71,10 @@ describe('npm run report', () => {
       { run: report('/no/such/run'), msg: /\/no\/such\/run: folder not found/ },
       { run: report(), msg: /missing folder/ },
       { run: report(bad, '--cycle', '1.5'), msg: /--cycle must be an integer/ },
-      { run: report(good, '--out', path.join(good, 'config.json', 'x')), msg: /config\.json\/x: cannot write the report there \(ENOTDIR\)/ },
+      {
+        run: report(good, '--out', path.join(good, 'config.json', 'x')),
+        msg: /config\.json\/x: cannot write the report there \(ENOTDIR\)/,
+      },
     ];
     for (const { run, msg } of cases) {
       const r = await run;
@@ -80,7 +87,10 @@ describe('npm run report', () => {
   it('exits 2 with one line on a folder it cannot draw (saying what it is) and on an overlay without --out', async () => {
     const good = await writeFixtureRun();
     const cases = [
-      { run: report(path.join(ROOT, 'results/paper')), msg: /results\/paper: a `npm run paper` folder; claims\.md is its report/ },
+      {
+        run: report(path.join(ROOT, 'results/paper')),
+        msg: /results\/paper: a `npm run paper` folder; claims\.md is its report/,
+      },
       { run: report(good, good), msg: /2 run folders: give --out DIR for the overlay/ },
     ];
     for (const { run, msg } of cases) {

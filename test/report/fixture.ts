@@ -65,15 +65,43 @@ export function fixtureFiles(): Record<string, string> {
         const computeS = lateNow ? 11.4 : compute;
         const row = missing
           ? [scheme, c, k, node.f, node.r, batch, '', '', '', '', 'missing']
-          : [scheme, c, k, node.f, node.r, batch, send, computeS, ret, +(send + computeS + ret).toFixed(3), lateNow ? 1 : 0];
+          : [
+              scheme,
+              c,
+              k,
+              node.f,
+              node.r,
+              batch,
+              send,
+              computeS,
+              ret,
+              +(send + computeS + ret).toFixed(3),
+              lateNow ? 1 : 0,
+            ];
         learners.push(row.join(','));
       });
     }
   }
   const summary = {
     schemes: {
-      optimal: { final_accuracy: 0.9741, best_accuracy: 0.9741, cycles_to_96_67: 2, cycles_to_97: 3, mean_tau: 6, late_learner_cycles: 0, missing_learner_cycles: 0 },
-      eta: { final_accuracy: 0.9622, best_accuracy: 0.9622, cycles_to_96_67: null, cycles_to_97: null, mean_tau: 2, late_learner_cycles: 1, missing_learner_cycles: 1 },
+      optimal: {
+        final_accuracy: 0.9741,
+        best_accuracy: 0.9741,
+        cycles_to_96_67: 2,
+        cycles_to_97: 3,
+        mean_tau: 6,
+        late_learner_cycles: 0,
+        missing_learner_cycles: 0,
+      },
+      eta: {
+        final_accuracy: 0.9622,
+        best_accuracy: 0.9622,
+        cycles_to_96_67: null,
+        cycles_to_97: null,
+        mean_tau: 2,
+        late_learner_cycles: 1,
+        missing_learner_cycles: 1,
+      },
     },
     engine: 'tfjs-wasm',
     wall_s: 12.345678,
@@ -113,15 +141,25 @@ export function fig1Files(): Record<string, string> {
   const vsK = [header];
   for (const T of [30, 60])
     for (let K = 5; K <= 30; K += 5)
-      for (const [scheme, gain] of [['optimal', 1], ['analytical', 1], ['eta', 0.35]] as const) {
+      for (const [scheme, gain] of [
+        ['optimal', 1],
+        ['analytical', 1],
+        ['eta', 0.35],
+      ] as const) {
         const mean = Math.max(0, Math.floor((gain * T * K) / 40));
-        vsK.push([scheme, K, T, mean, Math.max(0, mean - 1), mean + 1, K === 5 && scheme === 'eta' ? 0.6 : 1, 5].join(','));
+        vsK.push(
+          [scheme, K, T, mean, Math.max(0, mean - 1), mean + 1, K === 5 && scheme === 'eta' ? 0.6 : 1, 5].join(','),
+        );
       }
   vsK.push(['eta', 3, 30, '', '', '', 0, 5].join(',')); // an all-infeasible point: no τ to plot
   const vsT = [header];
   for (const K of [10, 20])
     for (let T = 10; T <= 60; T += 10)
-      for (const [scheme, gain] of [['optimal', 1], ['analytical', 1], ['eta', 0.35]] as const) {
+      for (const [scheme, gain] of [
+        ['optimal', 1],
+        ['analytical', 1],
+        ['eta', 0.35],
+      ] as const) {
         const mean = Math.floor((gain * T * K) / 40);
         vsT.push([scheme, K, T, mean, mean, mean, 1, 5].join(','));
       }
@@ -139,11 +177,29 @@ export function fixtureWallPhases(): string {
   const lines = [WALL_PHASES_HEADER.join(',')];
   for (const r of parseLearners(fixtureFiles()['learners.csv'], 'learners.csv')) {
     if (r.status === 'missing') continue;
-    const [scheme, cycle, learner, send, compute, ret] = [r.scheme, String(r.cycle), String(r.learner), r.tSendS, r.tComputeS, r.tReturnS];
+    const [scheme, cycle, learner, send, compute, ret] = [
+      r.scheme,
+      String(r.cycle),
+      String(r.learner),
+      r.tSendS,
+      r.tComputeS,
+      r.tReturnS,
+    ];
     const s = FIXTURE_TIME_SCALE;
     const overrun = scheme === 'eta' && cycle === '3' && learner === '2' ? 0.3 : 0;
     const train = Number(compute) * s * 0.4 + (overrun ? Number(compute) * s * 0.6 + overrun : 0);
-    lines.push([scheme, cycle, learner, Number(send) * s * 1.5, Number(compute) * s + overrun, Number(ret) * s, train, overrun].join(','));
+    lines.push(
+      [
+        scheme,
+        cycle,
+        learner,
+        Number(send) * s * 1.5,
+        Number(compute) * s + overrun,
+        Number(ret) * s,
+        train,
+        overrun,
+      ].join(','),
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -23,15 +23,37 @@ afterAll(() => {
 });
 
 const row = (scheme: string, cycle: number, testAccuracy: number): CycleRow =>
-  ({ scheme, cycle, tau: 1, testAccuracy, testLoss: 0.1, emulatedTimeS: 12 * cycle, maxLearnerTimeS: 11, lateLearners: 0, wallTimeS: 1 }) as CycleRow;
+  ({
+    scheme,
+    cycle,
+    tau: 1,
+    testAccuracy,
+    testLoss: 0.1,
+    emulatedTimeS: 12 * cycle,
+    maxLearnerTimeS: 11,
+    lateLearners: 0,
+    wallTimeS: 1,
+  }) as CycleRow;
 
 describe('headline', () => {
   it('names the highest target any scheme reached, and who did not reach it', () => {
     // The run's order (--schemes optimal,eta); whoever reached the target leads, fastest first.
-    const rows = [row('optimal', 1, 0.95), row('optimal', 2, 0.971), row('optimal', 3, 0.975), row('eta', 1, 0.9), row('eta', 2, 0.968)];
-    expect(headline(rows, [0.9667, 0.97])).toBe('adaptive (optimal) reached 97 % in 2 cycles; ETA did not in 2 cycles.');
-    expect(headline(rows, [0.9667])).toBe('adaptive (optimal) reached 96.67 % in 2 cycles; ETA reached it in 2 cycles.');
-    expect(headline([...rows.slice(3), ...rows.slice(0, 3)], [0.9667, 0.97])).toBe('adaptive (optimal) reached 97 % in 2 cycles; ETA did not in 2 cycles.');
+    const rows = [
+      row('optimal', 1, 0.95),
+      row('optimal', 2, 0.971),
+      row('optimal', 3, 0.975),
+      row('eta', 1, 0.9),
+      row('eta', 2, 0.968),
+    ];
+    expect(headline(rows, [0.9667, 0.97])).toBe(
+      'adaptive (optimal) reached 97 % in 2 cycles; ETA did not in 2 cycles.',
+    );
+    expect(headline(rows, [0.9667])).toBe(
+      'adaptive (optimal) reached 96.67 % in 2 cycles; ETA reached it in 2 cycles.',
+    );
+    expect(headline([...rows.slice(3), ...rows.slice(0, 3)], [0.9667, 0.97])).toBe(
+      'adaptive (optimal) reached 97 % in 2 cycles; ETA did not in 2 cycles.',
+    );
     expect(headline([row('eta', 1, 0.9)], [0.97])).toBe('No scheme reached 97 %: ETA 90.00 % after 1 cycle.');
     expect(headline([], [0.97])).toBeNull();
   });
@@ -42,7 +64,9 @@ describe('folderKind', () => {
     expect(folderKind(join(RESULTS, 'reference-K20-T12')).kind).toBe('run');
     expect(folderKind(join(RESULTS, 'async/K20-T12-fedavg')).kind).toBe('campaign');
     const kinds = (d: string) => (folderKind(d) as { message?: string }).message;
-    expect(kinds(join(RESULTS, 'paper'))).toMatch(/a `npm run paper` folder; claims\.md is its report, and each panel is a campaign: npm run report -- .*fig2-K20-T12$/);
+    expect(kinds(join(RESULTS, 'paper'))).toMatch(
+      /a `npm run paper` folder; claims\.md is its report, and each panel is a campaign: npm run report -- .*fig2-K20-T12$/,
+    );
     expect(kinds(join(RESULTS, 'fig1'))).toMatch(/a `npm run fig1` folder/);
     expect(kinds(join(RESULTS, 'async'))).toMatch(/not a run, campaign or sweep folder/);
     expect(kinds(join(tmp, 'nope'))).toMatch(/folder not found$/);
@@ -61,17 +85,27 @@ describe('campaign and sweep folders', () => {
     const r = await renderCampaignFolder(camp, { outDir: join(tmp, 'camp-report') });
     expect(r.summary.seeds).toEqual([1, 2]);
     expect(r.warnings.join('\n')).toMatch(/seed 3 not complete yet \(campaign in progress\?\), left out/);
-    const csv = readFileSync(join(tmp, 'camp-report', 'cycles.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('seed,scheme,cycle,tau,test_accuracy,test_loss,emulated_time_s,max_learner_time_s,late_learners,wall_time_s,updates_aggregated,tasked_learners,unavailable_learners');
+    const csv = readFileSync(join(tmp, 'camp-report', 'cycles.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv[0]).toBe(
+      'seed,scheme,cycle,tau,test_accuracy,test_loss,emulated_time_s,max_learner_time_s,late_learners,wall_time_s,updates_aggregated,tasked_learners,unavailable_learners',
+    );
     expect(csv).toHaveLength(1 + 2 * 30);
     expect(csv[1]).toBe(`1,${readFileSync(join(camp, 'seed-1', 'cycles.csv'), 'utf8').split('\n')[1]}`);
     expect(readFileSync(join(tmp, 'camp-report', 'report.html'), 'utf8')).toMatch(/seed 3 not complete yet/);
   }, 300_000);
 
-  it('seedCyclesCsv round-trips every seed\'s rows', () => {
+  it("seedCyclesCsv round-trips every seed's rows", () => {
     const text = readFileSync(join(RESULTS, 'async/K20-T12-fedavg/seed-2/cycles.csv'), 'utf8');
     const csv = seedCyclesCsv([{ seed: 2, rows: parseCycles(text, 'c') }]);
-    expect(csv.split('\n').slice(1).map((l) => l.replace(/^2,/, '')).join('\n')).toBe(text.split('\n').slice(1).join('\n'));
+    expect(
+      csv
+        .split('\n')
+        .slice(1)
+        .map((l) => l.replace(/^2,/, ''))
+        .join('\n'),
+    ).toBe(text.split('\n').slice(1).join('\n'));
   });
 
   it('a sweep: its cells (K<K>-T<T>/ campaigns) give sweep.csv and the report', async () => {
@@ -82,7 +116,9 @@ describe('campaign and sweep folders', () => {
     expect(folderKind(sweep).kind).toBe('sweep');
     const r = await renderSweepFolder(sweep, { outDir: join(tmp, 'sweep-report') });
     expect(r.cells.map((c) => `${c.K}-${c.T}`)).toEqual(['10-30', '20-12']);
-    const csv = readFileSync(join(tmp, 'sweep-report', 'sweep.csv'), 'utf8').trim().split('\n');
+    const csv = readFileSync(join(tmp, 'sweep-report', 'sweep.csv'), 'utf8')
+      .trim()
+      .split('\n');
     expect(csv).toHaveLength(1 + 2 * 3);
     expect(readFileSync(join(tmp, 'sweep-report', 'report.html'), 'utf8')).toMatch(/K=10 T=30/);
   }, 300_000);
@@ -102,7 +138,12 @@ describe('several runs overlaid', () => {
     expect(csv.filter((l) => l.startsWith('b,'))).toHaveLength(6);
     await expect(renderOverlay([a, b], { outDir: b })).rejects.toThrow(/is one of the run folders/);
     const r = await renderOverlay([a, b], { outDir: join(tmp, 'overlay') });
-    expect(r.files.map((f) => f.slice(join(tmp, 'overlay').length + 1))).toEqual(['cycles.csv', 'accuracy.svg', 'accuracy.png', 'report.html']);
+    expect(r.files.map((f) => f.slice(join(tmp, 'overlay').length + 1))).toEqual([
+      'cycles.csv',
+      'accuracy.svg',
+      'accuracy.png',
+      'report.html',
+    ]);
     const html = readFileSync(join(tmp, 'overlay', 'report.html'), 'utf8');
     expect(html).toMatch(/\(in progress\)/);
     expect(html).toMatch(/adaptive \(optimal\) reached 97 % in 3 cycles; ETA did not in 3 cycles/);

@@ -2,7 +2,14 @@ import { describe, it, expect } from 'vitest';
 import { buildReportHtml } from '../../src/report/html.ts';
 import { formatHz, groupThousands, roundNumber } from '../../src/report/format.ts';
 import { testSetText, timelineCaption } from '../../src/report/index.ts';
-import { configGroups, describeField, engineUsed, fleetTable, headerFacts, summaryGroups } from '../../src/report/run-facts.ts';
+import {
+  configGroups,
+  describeField,
+  engineUsed,
+  fleetTable,
+  headerFacts,
+  summaryGroups,
+} from '../../src/report/run-facts.ts';
 import { parseLearners, validateSummary } from '../../src/run-folder/read.ts';
 import { fixtureFiles } from './fixture.ts';
 
@@ -12,7 +19,8 @@ const summary = validateSummary(JSON.parse(files['summary.json']), 'summary.json
 const learners = parseLearners(files['learners.csv'], 'learners.csv');
 const html = buildReportHtml({ runName: 'run-x', config, summary, learners, charts: [], warnings: [] });
 
-const factMap = (c: Record<string, unknown>, s: Record<string, unknown> = {}) => Object.fromEntries(headerFacts(c, s).map((f) => [f.label, f.value]));
+const factMap = (c: Record<string, unknown>, s: Record<string, unknown> = {}) =>
+  Object.fromEntries(headerFacts(c, s).map((f) => [f.label, f.value]));
 
 describe('number formatting', () => {
   it('rounds, groups and keeps units short', () => {
@@ -57,7 +65,16 @@ describe('header: what ran (issue 11, report item 1)', () => {
       faults: 'results lost with probability 0.1',
       'git commit': '0123456789ab',
     });
-    const other = factMap({ scenario: 'federated', alpha: 0.5, clock: 'real', time_scale: 0.5, late: 'wait', speed_jitter: 0.2, git_commit: 'abc1234-dirty', faults: { kill: [{ learner: 2, cycle: 4 }], drop_prob: 0 } });
+    const other = factMap({
+      scenario: 'federated',
+      alpha: 0.5,
+      clock: 'real',
+      time_scale: 0.5,
+      late: 'wait',
+      speed_jitter: 0.2,
+      git_commit: 'abc1234-dirty',
+      faults: { kill: [{ learner: 2, cycle: 4 }], drop_prob: 0 },
+    });
     expect(other).toEqual({
       scenario: 'federated, non-IID shards (Dirichlet α = 0.5)',
       clock: 'real, time scale 0.5 (an emulated second lasts 0.5 s of wall time)',
@@ -68,7 +85,8 @@ describe('header: what ran (issue 11, report item 1)', () => {
     });
     expect(factMap({ scenario: 'federated', alpha: null }).scenario).toBe('federated, IID shards');
     expect(factMap({}).engine).toBeUndefined(); // nothing known, nothing claimed
-    for (const label of ['scenario', 'clock', 'late learners', 'speed jitter', 'data', 'git commit']) expect(html).toContain(`<dt>${label}</dt>`);
+    for (const label of ['scenario', 'clock', 'late learners', 'speed jitter', 'data', 'git commit'])
+      expect(html).toContain(`<dt>${label}</dt>`);
   });
 });
 
@@ -83,7 +101,9 @@ describe('fleet and key/value tables instead of JSON dumps (issue 11, report ite
     ]);
     expect(fleet.totals).toEqual(['600', '600']);
     expect(html).toContain('<th scope="col">d_k adaptive (optimal)</th><th scope="col">d_k ETA</th>');
-    expect(html).toContain('<tr><th scope="row">2</th><td>0.7</td><td>30.5</td><td>32</td><td>90</td><td>200</td></tr>');
+    expect(html).toContain(
+      '<tr><th scope="row">2</th><td>0.7</td><td>30.5</td><td>32</td><td>90</td><td>200</td></tr>',
+    );
   });
 
   it('an old config.json without a fleet still gets one from learners.csv', () => {
@@ -95,7 +115,10 @@ describe('fleet and key/value tables instead of JSON dumps (issue 11, report ite
     expect(describeField('heartbeat_s', 10)).toEqual({ label: 'heartbeat', value: '10 s' });
     expect(describeField('wall_s', 223.36256329300068)).toEqual({ label: 'wall time, whole run', value: '223.4 s' });
     expect(describeField('bandwidth_hz', 5e6)).toEqual({ label: 'bandwidth', value: '5 MHz' });
-    expect(describeField('cpu_hz_choices', [2.4e9, 7e8])).toEqual({ label: 'CPU speed choices', value: '2.4 GHz, 700 MHz' });
+    expect(describeField('cpu_hz_choices', [2.4e9, 7e8])).toEqual({
+      label: 'CPU speed choices',
+      value: '2.4 GHz, 700 MHz',
+    });
     expect(describeField('noise_dbm_per_hz', -174)).toEqual({ label: 'noise', value: '-174 dBm/Hz' });
     expect(describeField('fraction_of_wall', 0.04745859930920664)).toEqual({ label: 'share of wall', value: '4.75 %' });
     expect(describeField('authFailures', 0)).toEqual({ label: 'auth failures', value: '0' });
@@ -108,7 +131,16 @@ describe('fleet and key/value tables instead of JSON dumps (issue 11, report ite
     const groups = configGroups(config);
     expect(groups.map((g) => g.title)).toEqual(['run', 'preset', 'faults']);
     expect(groups.flatMap((g) => g.facts.map((f) => f.label))).not.toContain('fleet');
-    expect(summaryGroups(summary)).toEqual([{ title: 'run', facts: [{ label: 'engine used', value: 'tfjs-wasm' }, { label: 'wall time, whole run', value: '12.35 s' }, { label: 'overruns', value: '0' }] }]);
+    expect(summaryGroups(summary)).toEqual([
+      {
+        title: 'run',
+        facts: [
+          { label: 'engine used', value: 'tfjs-wasm' },
+          { label: 'wall time, whole run', value: '12.35 s' },
+          { label: 'overruns', value: '0' },
+        ],
+      },
+    ]);
   });
 
   it('older runs: `backend` was the engine request; the timeline caption explains a jittered f_k', () => {
@@ -116,7 +148,9 @@ describe('fleet and key/value tables instead of JSON dumps (issue 11, report ite
     expect(label({ backend: 'auto' })).toBe('engine requested');
     expect(label({ engine: 'onnx', backend: 'auto' })).toBe('tfjs backend requested');
     expect(timelineCaption(3, 12, { speed_jitter: 0 })).not.toContain('jitter');
-    expect(timelineCaption(3, 12, { speed_jitter: 0.2 })).toContain('the f_k on each row is the speed that learner really had in this cycle');
+    expect(timelineCaption(3, 12, { speed_jitter: 0.2 })).toContain(
+      'the f_k on each row is the speed that learner really had in this cycle',
+    );
   });
 
   it('no raw JSON on show: the exact files are folded away in <details>', () => {

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { renderFig1Charts, renderRunReport, ReportInputError, canRenderText, NO_FONT_WARNING } from '../../src/report/index.ts';
+import {
+  renderFig1Charts,
+  renderRunReport,
+  ReportInputError,
+  canRenderText,
+  NO_FONT_WARNING,
+} from '../../src/report/index.ts';
 import { escapeHtml, scopeSvgIds } from '../../src/report/html.ts';
 import { svgToPng } from '../../src/report/render.ts';
 import { fig1Files, fixtureFiles, makeTempDir, removeTempDirs, writeFixtureRun } from './fixture.ts';
@@ -44,7 +50,9 @@ describe('renderRunReport on a synthetic run folder', () => {
   });
 
   it('writes every chart as SVG + PNG, and report.html', () => {
-    const names = ['accuracy', 'accuracy_time', 'loss', 'tau', 'timeline'].flatMap((n) => [`${n}.svg`, `${n}.png`]).concat('report.html');
+    const names = ['accuracy', 'accuracy_time', 'loss', 'tau', 'timeline']
+      .flatMap((n) => [`${n}.svg`, `${n}.png`])
+      .concat('report.html');
     expect(result.files.map((f) => path.basename(f))).toEqual(names);
     for (const f of result.files) expect(existsSync(f)).toBe(true);
     expect(result.files.every((f) => path.dirname(f) === dir)).toBe(true);
@@ -52,17 +60,36 @@ describe('renderRunReport on a synthetic run folder', () => {
 
   it('SVGs are SVG and name the series, axes and deadline', async () => {
     const schemes = ['adaptive (optimal)', 'ETA'];
-    await expectSvg(path.join(dir, 'accuracy.svg'), [...schemes, 'test accuracy (%)', 'global cycle', '96.67 %', '97 %']);
-    await expectSvg(path.join(dir, 'accuracy_time.svg'), [...schemes, 'test accuracy (%)', 'emulated time since the start (s)', '97 %']);
+    await expectSvg(path.join(dir, 'accuracy.svg'), [
+      ...schemes,
+      'test accuracy (%)',
+      'global cycle',
+      '96.67 %',
+      '97 %',
+    ]);
+    await expectSvg(path.join(dir, 'accuracy_time.svg'), [
+      ...schemes,
+      'test accuracy (%)',
+      'emulated time since the start (s)',
+      '97 %',
+    ]);
     await expectSvg(path.join(dir, 'loss.svg'), [...schemes, 'test loss (cross-entropy)']);
     await expectSvg(path.join(dir, 'tau.svg'), [...schemes, 'local iterations τ (per cycle)']);
     await expectSvg(path.join(dir, 'timeline.svg'), [
-      ...schemes, 'emulated time in cycle (s)', 'deadline T = 12 s', 'late (+1.60 s)', 'missing', 'compute (τ iterations)', 'cycle 3, τ = 2', 'learner 2 · 0.7 GHz · d=200',
+      ...schemes,
+      'emulated time in cycle (s)',
+      'deadline T = 12 s',
+      'late (+1.60 s)',
+      'missing',
+      'compute (τ iterations)',
+      'cycle 3, τ = 2',
+      'learner 2 · 0.7 GHz · d=200',
     ]);
   });
 
   it('PNGs have the PNG signature and sane sizes', async () => {
-    for (const n of ['accuracy', 'accuracy_time', 'loss', 'tau', 'timeline']) await expectPng(path.join(dir, `${n}.png`));
+    for (const n of ['accuracy', 'accuracy_time', 'loss', 'tau', 'timeline'])
+      await expectPng(path.join(dir, `${n}.png`));
   });
 
   it('the timeline is ≤ 1400 px wide as PNG and the plot fills it, whatever the schemes and labels (issue 11, report item 4)', async () => {
@@ -73,8 +100,18 @@ describe('renderRunReport on a synthetic run folder', () => {
     expect(width).toBeLessThanOrEqual(1400);
     // Panels are stacked, so a third scheme and 4-digit learner ids do not widen the chart much...
     const files = fixtureFiles();
-    const more = files['learners.csv'].split('\n').map((l, i) => (i > 0 && l.startsWith('eta,') ? l.replace(/^eta,(\d+),(\d+),/, 'analytical,$1,100$2,') : l));
-    const d = await writeFixtureRun({ 'learners.csv': files['learners.csv'] + more.slice(1).filter((l) => l.startsWith('analytical')).join('\n') + '\n' });
+    const more = files['learners.csv']
+      .split('\n')
+      .map((l, i) => (i > 0 && l.startsWith('eta,') ? l.replace(/^eta,(\d+),(\d+),/, 'analytical,$1,100$2,') : l));
+    const d = await writeFixtureRun({
+      'learners.csv':
+        files['learners.csv'] +
+        more
+          .slice(1)
+          .filter((l) => l.startsWith('analytical'))
+          .join('\n') +
+        '\n',
+    });
     await renderRunReport(d);
     const wide = pngSize(await readFile(path.join(d, 'timeline.png')));
     expect(wide.width).toBeLessThanOrEqual(1400);
@@ -85,7 +122,8 @@ describe('renderRunReport on a synthetic run folder', () => {
     await renderRunReport(killed);
     await expectSvg(path.join(killed, 'timeline.svg'), ['missing: killed (--fail 3@3)']);
     // ...and a chart wider than the cap is scaled down rather than cropped.
-    const svgWide = '<svg xmlns="http://www.w3.org/2000/svg" width="1500" height="100"><rect width="1500" height="100" fill="red"/></svg>';
+    const svgWide =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="1500" height="100"><rect width="1500" height="100" fill="red"/></svg>';
     expect(pngSize(svgToPng(svgWide, {}, 2, 1400)).width).toBe(1500);
     expect(pngSize(svgToPng(svgWide.replaceAll('1500', '600'), {}, 2, 1400)).width).toBe(1200);
   });
@@ -119,7 +157,8 @@ describe('renderRunReport on a synthetic run folder', () => {
   it('is deterministic: same input, same SVG', async () => {
     const d = await writeFixtureRun();
     await renderRunReport(d);
-    const read = async (folder: string, n: string) => (await readFile(path.join(folder, n), 'utf8')).replaceAll(path.basename(folder), 'RUN');
+    const read = async (folder: string, n: string) =>
+      (await readFile(path.join(folder, n), 'utf8')).replaceAll(path.basename(folder), 'RUN');
     for (const n of ['accuracy.svg', 'timeline.svg', 'report.html']) expect(await read(d, n)).toBe(await read(dir, n));
   });
 });
@@ -136,8 +175,11 @@ describe('fonts for the PNGs', () => {
   it.runIf(existsSync(DEJAVU))('a font file alone is enough to draw text', () => {
     expect(canRenderText({ systemFonts: false, fontFiles: [DEJAVU] })).toBe(true);
     // Same SVG, with and without a font: the text must add ink.
-    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="4" y="30" font-family="Helvetica, Arial, DejaVu Sans, sans-serif" font-size="20">ETA 97 %</text></svg>';
-    expect(svgToPng(svg, { systemFonts: false }).length).toBeLessThan(svgToPng(svg, { systemFonts: false, fontFiles: [DEJAVU] }).length);
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="4" y="30" font-family="Helvetica, Arial, DejaVu Sans, sans-serif" font-size="20">ETA 97 %</text></svg>';
+    expect(svgToPng(svg, { systemFonts: false }).length).toBeLessThan(
+      svgToPng(svg, { systemFonts: false, fontFiles: [DEJAVU] }).length,
+    );
   });
 
   it.runIf(existsSync('/usr/share/fonts'))('system fonts draw text on this machine', () => {
@@ -146,7 +188,9 @@ describe('fonts for the PNGs', () => {
 
   it('a font file that does not exist is an input error', async () => {
     const d = await writeFixtureRun();
-    await expect(renderRunReport(d, { fontFiles: ['/no/such/font.ttf'] })).rejects.toThrow('/no/such/font.ttf: font file not found');
+    await expect(renderRunReport(d, { fontFiles: ['/no/such/font.ttf'] })).rejects.toThrow(
+      '/no/such/font.ttf: font file not found',
+    );
   });
 });
 
@@ -155,11 +199,28 @@ describe('renderFig1Charts', () => {
     const d = await makeTempDir();
     for (const [name, text] of Object.entries(fig1Files())) await writeFile(path.join(d, name), text);
     const files = await renderFig1Charts(d);
-    expect(files.map((f) => path.basename(f))).toEqual(['tau_vs_K.svg', 'tau_vs_K.png', 'tau_vs_T.svg', 'tau_vs_T.png']);
+    expect(files.map((f) => path.basename(f))).toEqual([
+      'tau_vs_K.svg',
+      'tau_vs_K.png',
+      'tau_vs_T.svg',
+      'tau_vs_T.png',
+    ]);
     const schemes = ['adaptive (optimal)', 'adaptive (analytical)', 'ETA'];
-    await expectSvg(files[0], [...schemes, 'T = 30 s', 'T = 60 s', 'number of learners K', 'local iterations τ (per cycle)']);
+    await expectSvg(files[0], [
+      ...schemes,
+      'T = 30 s',
+      'T = 60 s',
+      'number of learners K',
+      'local iterations τ (per cycle)',
+    ]);
     await expectSvg(files[0], ['bars: min–max where the fleets differ']);
-    await expectSvg(files[2], [...schemes, 'K = 10', 'K = 20', 'cycle deadline T (s)', 'all gave the same τ at every point']);
+    await expectSvg(files[2], [
+      ...schemes,
+      'K = 10',
+      'K = 20',
+      'cycle deadline T (s)',
+      'all gave the same τ at every point',
+    ]);
     await expectPng(files[1]);
     await expectPng(files[3]);
   });
@@ -173,7 +234,10 @@ describe('renderFig1Charts', () => {
 
 describe('scopeSvgIds', () => {
   it('prefixes ids and every reference to them', () => {
-    const svg = '<svg><defs><clipPath id="clip1"><rect/></clipPath></defs><g clip-path="url(#clip1)"><use href="#clip1"/></g></svg>';
-    expect(scopeSvgIds(svg, 'c0')).toBe('<svg><defs><clipPath id="c0-clip1"><rect/></clipPath></defs><g clip-path="url(#c0-clip1)"><use href="#c0-clip1"/></g></svg>');
+    const svg =
+      '<svg><defs><clipPath id="clip1"><rect/></clipPath></defs><g clip-path="url(#clip1)"><use href="#clip1"/></g></svg>';
+    expect(scopeSvgIds(svg, 'c0')).toBe(
+      '<svg><defs><clipPath id="c0-clip1"><rect/></clipPath></defs><g clip-path="url(#c0-clip1)"><use href="#c0-clip1"/></g></svg>',
+    );
   });
 });

@@ -31,7 +31,12 @@ function compileWarnings(spec: TopLevelSpec): string[] {
 
 describe('schemes', () => {
   it('labels, orders and colours schemes consistently', () => {
-    expect(orderSchemes(['eta', 'zeta', 'optimal', 'eta', 'analytical'])).toEqual(['eta', 'zeta', 'optimal', 'analytical']); // the run's order
+    expect(orderSchemes(['eta', 'zeta', 'optimal', 'eta', 'analytical'])).toEqual([
+      'eta',
+      'zeta',
+      'optimal',
+      'analytical',
+    ]); // the run's order
     expect(schemeLabel('eta')).toBe('ETA');
     expect(schemeLabel('optimal')).toBe('adaptive (optimal)');
     const scale = schemeColorScale(['eta', 'optimal', 'mine']);
@@ -66,11 +71,17 @@ describe('chart specs', () => {
   });
 
   it('accuracy versus emulated time puts each cycle at its emulated_time_s (issue 11, report item 3)', () => {
-    const spec = accuracyTimeSpec(cycles) as unknown as { layer: { data?: { values: Record<string, unknown>[] }; encoding?: { x?: { field: string; title: string } } }[] };
+    const spec = accuracyTimeSpec(cycles) as unknown as {
+      layer: { data?: { values: Record<string, unknown>[] }; encoding?: { x?: { field: string; title: string } } }[];
+    };
     const lines = spec.layer[3];
     expect(lines.encoding!.x).toMatchObject({ field: 'timeS', title: 'emulated time since the start (s)' });
     const eta = lines.data!.values.filter((p) => p.scheme === 'ETA');
-    expect(eta.map((p) => [p.timeS, p.value])).toEqual([[12, 93.01], [24, 95.5], [36.9, 96.22]]); // the late cycle took 12.9 s
+    expect(eta.map((p) => [p.timeS, p.value])).toEqual([
+      [12, 93.01],
+      [24, 95.5],
+      [36.9, 96.22],
+    ]); // the late cycle took 12.9 s
     expect(accuracyTimeCaption(cycles, FIXTURE_T_S)).toBe(
       'Test accuracy against the emulated clock at the end of each global cycle; emulated time used: adaptive (optimal) 36 s in 3 cycles, ETA 36.9 s in 3 cycles' +
         ' — some cycles lasted longer than T = 12 s (--late wait), so compare the schemes on this axis, not per cycle.',
@@ -80,7 +91,10 @@ describe('chart specs', () => {
   });
 
   it('fig1: min–max bars are drawn, and claimed, only where the seeded fleets differ (issue 11, report item 5)', () => {
-    type Spec = { title: { subtitle: string[] }; layer: { mark: { type: string }; transform?: { filter: string }[] }[] };
+    type Spec = {
+      title: { subtitle: string[] };
+      layer: { mark: { type: string }; transform?: { filter: string }[] }[];
+    };
     const withSpread = fig1Spec(parseFig1(fig1['tau_vs_K.csv'], 'k'), 'K') as unknown as Spec;
     expect(withSpread.title.subtitle[0]).toBe('mean over 5 seeded fleets; bars: min–max where the fleets differ');
     const bars = withSpread.layer.filter((l) => l.mark.type === 'rule' || l.mark.type === 'tick');
@@ -100,7 +114,9 @@ describe('chart specs', () => {
     expect(json).toContain('"domain":["T = 30 s","T = 60 s"]');
     expect(json).toContain('"title":"number of learners K"');
     expect(json).not.toContain('"tauMean":null');
-    expect(JSON.stringify(fig1Spec(parseFig1(fig1['tau_vs_T.csv'], 't'), 'T'))).toContain('"domain":["K = 10","K = 20"]');
+    expect(JSON.stringify(fig1Spec(parseFig1(fig1['tau_vs_T.csv'], 't'), 'T'))).toContain(
+      '"domain":["K = 10","K = 20"]',
+    );
   });
 });
 
@@ -113,7 +129,11 @@ describe('timeline layout', () => {
   it('stacks receive → compute → send back and ends at t_total', () => {
     const p = timelinePanel('optimal', 2, learners, cycles, FIXTURE_T_S);
     expect(p.tau).toBe(6);
-    expect(p.rows).toEqual(['learner 1 · 2.4 GHz · d=260', 'learner 2 · 0.7 GHz · d=90', 'learner 3 · 2.4 GHz · d=250']);
+    expect(p.rows).toEqual([
+      'learner 1 · 2.4 GHz · d=260',
+      'learner 2 · 0.7 GHz · d=90',
+      'learner 3 · 2.4 GHz · d=250',
+    ]);
     const l2 = p.segments.filter((s) => s.row === 'learner 2 · 0.7 GHz · d=90');
     expect(l2.map((s) => s.phase)).toEqual([...PHASES]);
     expect(l2[0].startS).toBe(0);
@@ -138,7 +158,9 @@ describe('timeline layout', () => {
   it('draws the known receive phase of a missing learner and labels it after the bar', () => {
     const row = { ...learners.find((r) => r.status === 'missing')!, tSendS: 1.25 };
     const p = timelinePanel('eta', 3, [row], cycles, FIXTURE_T_S);
-    expect(p.segments).toEqual([{ row: 'learner 3 · 2.4 GHz · d=200', phase: PHASES[0], startS: 0, endS: 1.25, late: false }]);
+    expect(p.segments).toEqual([
+      { row: 'learner 3 · 2.4 GHz · d=200', phase: PHASES[0], startS: 0, endS: 1.25, late: false },
+    ]);
     expect(p.notes).toEqual([{ row: 'learner 3 · 2.4 GHz · d=200', atS: 1.25, note: 'missing', late: false }]);
   });
 
@@ -147,28 +169,42 @@ describe('timeline layout', () => {
     expect(p.rows[1]).toBe('learner 2 · 0.7 GHz · d=200');
     expect(p.notes[1].note).toBe('missing: killed (--fail 3@3)');
     // A kill planned for another cycle or learner explains nothing here.
-    for (const kill of [{ learner: 3, cycle: 2 }, { learner: 2, cycle: 3 }])
+    for (const kill of [
+      { learner: 3, cycle: 2 },
+      { learner: 2, cycle: 3 },
+    ])
       expect(timelinePanel('eta', 3, learners, cycles, FIXTURE_T_S, [kill]).notes[1].note).toBe('missing');
   });
 
   it('labels a missing learner with the reason learners.csv records (a run with the reason column)', () => {
     const header = `${LEARNERS_HEADER_WITHOUT_TAU.join(',')}\n`;
     const rowsWith = (reason: string) =>
-      parseLearners(header + `eta,3,3,2400000000,15000000,200,0.8,,,,missing,${formatCsvCell(reason)}\n`, 'learners.csv');
+      parseLearners(
+        header + `eta,3,3,2400000000,15000000,200,0.8,,,,missing,${formatCsvCell(reason)}\n`,
+        'learners.csv',
+      );
     const note = (reason: string) => timelinePanel('eta', 3, rowsWith(reason), cycles, FIXTURE_T_S).notes[0].note;
     expect(note('result dropped (--drop-prob)')).toBe('missing: result dropped (--drop-prob)');
     expect(note('disconnected (1006)')).toBe('missing: disconnected (1006)');
     expect(note('no result within 60 s')).toBe('missing: no result within 60 s');
     // The recorded reason wins over what the fault plan suggests; a long one is cut.
-    expect(timelinePanel('eta', 3, rowsWith('killed (--fail 3@3)'), cycles, FIXTURE_T_S, [{ learner: 3, cycle: 3 }]).notes[0].note).toBe('missing: killed (--fail 3@3)');
-    expect(note('learner failed the task: engine: ' + 'x'.repeat(100)).length).toBeLessThanOrEqual('missing: '.length + 60);
+    expect(
+      timelinePanel('eta', 3, rowsWith('killed (--fail 3@3)'), cycles, FIXTURE_T_S, [{ learner: 3, cycle: 3 }]).notes[0]
+        .note,
+    ).toBe('missing: killed (--fail 3@3)');
+    expect(note('learner failed the task: engine: ' + 'x'.repeat(100)).length).toBeLessThanOrEqual(
+      'missing: '.length + 60,
+    );
     // A missing learner with an empty reason (an older writer) is plain "missing".
     expect(parseLearners(header + 'eta,3,3,2400000000,15000000,200,,,,,missing,\n', 'l.csv')[0].reason).toBeNull();
   });
 
   it('puts the deadline rule at T in every panel', () => {
-    const spec = timelineSpec(learners, cycles, 3, FIXTURE_T_S) as unknown as { vconcat: { title: { text: string }; layer: { data: { values: unknown[] } }[] }[] };
+    const spec = timelineSpec(learners, cycles, 3, FIXTURE_T_S) as unknown as {
+      vconcat: { title: { text: string }; layer: { data: { values: unknown[] } }[] }[];
+    };
     expect(spec.vconcat.map((p) => p.title.text)).toEqual(['adaptive (optimal)', 'ETA']);
-    for (const panel of spec.vconcat) expect(panel.layer[2].data.values).toEqual([{ T: 12, label: 'deadline T = 12 s' }]);
+    for (const panel of spec.vconcat)
+      expect(panel.layer[2].data.values).toEqual([{ T: 12, label: 'deadline T = 12 s' }]);
   });
 });

@@ -40,7 +40,9 @@ describe('parseCsv', () => {
   });
 
   it('names the line of a row with the wrong number of fields', () => {
-    expect(errorOf(() => parseCsv('a,b,c\n1,2,3\n1,2\n', 'f.csv', H)).message).toMatch(/^f\.csv:3: 2 fields, expected 3/);
+    expect(errorOf(() => parseCsv('a,b,c\n1,2,3\n1,2\n', 'f.csv', H)).message).toMatch(
+      /^f\.csv:3: 2 fields, expected 3/,
+    );
     expect(errorOf(() => parseCsv('a,b,c\n1,2,3,4\n', 'f.csv', H)).message).toMatch(/^f\.csv:2: 4 fields/);
   });
 
@@ -70,7 +72,7 @@ describe('FieldReader', () => {
   });
 });
 
-describe('the writer\'s cells and the reader agree', () => {
+describe("the writer's cells and the reader agree", () => {
   it('round-trips text with commas, quotes and line breaks, numbers and empty cells', () => {
     const cells = ['plain', 'a,b', 'say "hi"', 'two\nlines', 1.5, null, undefined, NaN, ''];
     const line = cells.map(formatCsvCell).join(',');
@@ -87,7 +89,9 @@ describe('older headers', () => {
     const r = new FieldReader('f.csv', recs[0]);
     expect(r.optionalText('c')).toBe('');
     expect(r.optionalNumber('c')).toBeNull();
-    expect(errorOf(() => parseCsv('a,b\n1,2,3\n', 'f.csv', H, [['a', 'b']])).message).toMatch(/f\.csv:2: 3 fields, expected 2 \(a,b\)/);
+    expect(errorOf(() => parseCsv('a,b\n1,2,3\n', 'f.csv', H, [['a', 'b']])).message).toMatch(
+      /f\.csv:2: 3 fields, expected 2 \(a,b\)/,
+    );
     expect(errorOf(() => parseCsv('b,a\n', 'f.csv', H, [['a', 'b']])).message).toMatch(/expected "a,b,c"/);
   });
 });
@@ -99,13 +103,26 @@ describe('CsvAppender on a file an older version wrote (--resume of a committed 
     const old = LEARNERS_HEADER_WITHOUT_REASON.join(',');
     writeFileSync(file, `${old}\neta,1,0,1e9,1e7,100,1,2,1,4,0\neta,1,1,1e9,1e7,100,,,,,missing\n`);
     const csv = new CsvAppender(file, LEARNERS_HEADER);
-    csv.add({ scheme: 'eta', cycle: 2, learner: 1, f_hz: 1e9, rate_bps: 1e7, batch: 100, t_send_s: 1, late: 0, missing: 1, reason: 'disconnected (1006)' });
+    csv.add({
+      scheme: 'eta',
+      cycle: 2,
+      learner: 1,
+      f_hz: 1e9,
+      rate_bps: 1e7,
+      batch: 100,
+      t_send_s: 1,
+      late: 0,
+      missing: 1,
+      reason: 'disconnected (1006)',
+    });
     csv.flush();
     const rows = parseLearners(readFileSync(file, 'utf8'), file);
     expect(readFileSync(file, 'utf8').split('\n')[0]).toBe(LEARNERS_HEADER.join(','));
     expect(rows.map((r) => r.reason)).toEqual([null, null, 'disconnected (1006)']);
 
     writeFileSync(join(dir, 'other.csv'), 'a,b\n1,2\n');
-    expect(() => new CsvAppender(join(dir, 'other.csv'), LEARNERS_HEADER)).toThrow(/header is "a,b", expected "scheme,cycle,/);
+    expect(() => new CsvAppender(join(dir, 'other.csv'), LEARNERS_HEADER)).toThrow(
+      /header is "a,b", expected "scheme,cycle,/,
+    );
   });
 });

@@ -10,7 +10,10 @@ import { smallConfig } from '../helpers/run-config.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const tmp = () => mkdtempSync(join(os.tmpdir(), 'mel-user-scheme-'));
-const cyclesOf = (out: string) => parseCycles(readFileSync(join(out, 'cycles.csv'), 'utf8'), 'cycles.csv').map((r) => `${r.scheme}@${r.cycle} τ=${r.tau}`);
+const cyclesOf = (out: string) =>
+  parseCycles(readFileSync(join(out, 'cycles.csv'), 'utf8'), 'cycles.csv').map(
+    (r) => `${r.scheme}@${r.cycle} τ=${r.tau}`,
+  );
 
 describe('user schemes in a run', () => {
   it('a module scheme is asked again every cycle under dynamics, with what the planner measured (csi last)', async () => {
@@ -28,13 +31,22 @@ describe('user schemes in a run', () => {
       });
       const run = await runExperiment(config, { out: join(dir, 'run'), log: () => {} });
       expect(run.summary.schemes.mine).toBeDefined();
-      const problems = readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const problems = readFileSync(record, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       // Two checks before the first cycle (set-up, then with the learners joined), then one per cycle.
       expect(problems.map((p) => p.cycle)).toEqual([0, 0, 1, 2, 3]);
-      expect(problems[2].learners.map((l: { c2: number }) => l.c2)).toEqual(problems[0].learners.map((l: { c2: number }) => l.c2)); // nothing measured yet
+      expect(problems[2].learners.map((l: { c2: number }) => l.c2)).toEqual(
+        problems[0].learners.map((l: { c2: number }) => l.c2),
+      ); // nothing measured yet
       // From cycle 2 on the planner knows the speeds it measured, which the jitter changes from cycle to cycle.
-      expect(problems[3].learners.map((l: { c2: number }) => l.c2)).not.toEqual(problems[2].learners.map((l: { c2: number }) => l.c2));
-      expect(problems[4].learners.map((l: { c2: number }) => l.c2)).not.toEqual(problems[3].learners.map((l: { c2: number }) => l.c2));
+      expect(problems[3].learners.map((l: { c2: number }) => l.c2)).not.toEqual(
+        problems[2].learners.map((l: { c2: number }) => l.c2),
+      );
+      expect(problems[4].learners.map((l: { c2: number }) => l.c2)).not.toEqual(
+        problems[3].learners.map((l: { c2: number }) => l.c2),
+      );
       expect(problems[3].learners.map((l: { id: number }) => l.id)).toEqual([0, 1, 2, 3]);
       expect(cyclesOf(run.out).filter((c) => c.startsWith('mine'))).toHaveLength(3);
     } finally {
@@ -59,7 +71,9 @@ describe('user schemes in a run', () => {
       scheme_timeout_s: 60,
     });
     const out = join(dir, 'run');
-    await expect(runExperiment(config, { out, log: () => {} })).rejects.toThrow(/^scheme mine \(python3 .*scheme\.py\) exited with code 3; its stderr ends: .*ZeroDivisionError: division by zero$/);
+    await expect(runExperiment(config, { out, log: () => {} })).rejects.toThrow(
+      /^scheme mine \(python3 .*scheme\.py\) exited with code 3; its stderr ends: .*ZeroDivisionError: division by zero$/,
+    );
     expect(cyclesOf(out).map((c) => c.split(' ')[0])).toEqual(['optimal@1', 'optimal@2', 'mine@1']);
     expect(() => execFileSync('pgrep', ['-f', script])).toThrow(); // nothing left running
     writeFileSync(script, runAs(join(ROOT, 'examples/schemes/proportional.py'), []));

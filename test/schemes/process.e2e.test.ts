@@ -38,7 +38,8 @@ function processScheme(command: string, timeout_s = 60, log: string[] = []) {
 }
 
 // Generous: a loaded machine can take seconds to start Python.
-const misbehaving = (mode: string, fromCycle = 0, timeout_s = 60) => processScheme(`python3 test/schemes/misbehaving-scheme.py ${mode} ${fromCycle}`, timeout_s);
+const misbehaving = (mode: string, fromCycle = 0, timeout_s = 60) =>
+  processScheme(`python3 test/schemes/misbehaving-scheme.py ${mode} ${fromCycle}`, timeout_s);
 
 async function failure(p: Promise<unknown>): Promise<Error> {
   try {
@@ -83,11 +84,26 @@ describe('the examples', () => {
   });
 
   it('the acceptance command: npm run allocate compares optimal with the Python scheme', () => {
-    const out = execFileSync(join(ROOT, 'node_modules/.bin/tsx'), ['src/cli/allocate.ts', '--K', '20', '--T', '12', '--schemes', 'optimal,mine', '--scheme-cmd', 'mine=python3 examples/schemes/proportional.py', '--json'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const out = execFileSync(
+      join(ROOT, 'node_modules/.bin/tsx'),
+      [
+        'src/cli/allocate.ts',
+        '--K',
+        '20',
+        '--T',
+        '12',
+        '--schemes',
+        'optimal,mine',
+        '--scheme-cmd',
+        'mine=python3 examples/schemes/proportional.py',
+        '--json',
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const report = JSON.parse(out);
     expect(Object.keys(report.allocations)).toEqual(['optimal', 'mine']);
     expect(report.allocations.mine).toMatchObject({ feasible: true, tau: 5, batch: expectedProportional() });
@@ -100,28 +116,53 @@ describe('npm run allocate with a scheme that answers wrong', () => {
   it('exits 2 with one line naming the learner and the numbers, and leaves no process behind', () => {
     let failure: { status: number; stderr: string } | null = null;
     try {
-      execFileSync(join(ROOT, 'node_modules/.bin/tsx'), ['src/cli/allocate.ts', '--K', '20', '--T', '12', '--schemes', 'optimal,mine', '--scheme-cmd', 'mine=python3 test/schemes/misbehaving-scheme.py late'], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      execFileSync(
+        join(ROOT, 'node_modules/.bin/tsx'),
+        [
+          'src/cli/allocate.ts',
+          '--K',
+          '20',
+          '--T',
+          '12',
+          '--schemes',
+          'optimal,mine',
+          '--scheme-cmd',
+          'mine=python3 test/schemes/misbehaving-scheme.py late',
+        ],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
     } catch (e) {
       failure = e as { status: number; stderr: string };
     }
     expect(failure?.status).toBe(2);
-    const lines = failure!.stderr.trim().split('\n').filter((l) => !l.startsWith('[scheme mine]'));
+    const lines = failure!.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('[scheme mine]'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: scheme mine, cycle 0: learner \d+: t_k = [\d.]+ s > T_s = 12 s \(d_k = \d+, τ_k = 6, c0 = /);
+    expect(lines[0]).toMatch(
+      /^error: scheme mine, cycle 0: learner \d+: t_k = [\d.]+ s > T_s = 12 s \(d_k = \d+, τ_k = 6, c0 = /,
+    );
     expect(() => execFileSync('pgrep', ['-f', 'misbehaving-scheme.py late'])).toThrow();
   });
 
   it('an unknown scheme name says how to define it', () => {
     try {
-      execFileSync(join(ROOT, 'node_modules/.bin/tsx'), ['src/cli/allocate.ts', '--schemes', 'optimal,mine'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync(join(ROOT, 'node_modules/.bin/tsx'), ['src/cli/allocate.ts', '--schemes', 'optimal,mine'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       throw new Error('expected exit 2');
     } catch (e) {
       expect((e as { status: number }).status).toBe(2);
-      expect((e as { stderr: string }).stderr).toMatch(/^error: --schemes: unknown scheme "mine"; define it with --scheme-module mine=PATH or --scheme-cmd "mine=COMMAND"/);
+      expect((e as { stderr: string }).stderr).toMatch(
+        /^error: --schemes: unknown scheme "mine"; define it with --scheme-module mine=PATH or --scheme-cmd "mine=COMMAND"/,
+      );
     }
   });
 });
@@ -159,7 +200,9 @@ describe('a process scheme that misbehaves stops with one line', () => {
     try {
       await s.allocate(problem(1));
       const e = await failure(s.allocate(problem(2)));
-      expect(e.message).toMatch(/^scheme mine wrote an extra line on stdout after its answer to cycle 1: "debug: done" \(one answer line per problem; print anything else to stderr\)$/);
+      expect(e.message).toMatch(
+        /^scheme mine wrote an extra line on stdout after its answer to cycle 1: "debug: done" \(one answer line per problem; print anything else to stderr\)$/,
+      );
     } finally {
       await s.close();
     }
@@ -170,7 +213,9 @@ describe('a process scheme that misbehaves stops with one line', () => {
     try {
       expect(await s.allocate(problem(1))).toMatchObject({ feasible: true });
       const e = await failure(s.allocate(problem(2)));
-      expect(e.message).toMatch(/^scheme mine \(python3 test\/schemes\/misbehaving-scheme\.py crash 2\) exited with code 3; its stderr ends: .*ZeroDivisionError: division by zero$/);
+      expect(e.message).toMatch(
+        /^scheme mine \(python3 test\/schemes\/misbehaving-scheme\.py crash 2\) exited with code 3; its stderr ends: .*ZeroDivisionError: division by zero$/,
+      );
     } finally {
       await s.close();
     }
@@ -180,7 +225,9 @@ describe('a process scheme that misbehaves stops with one line', () => {
     const s = misbehaving('sleep', 0, 3);
     const started = Date.now();
     const e = await failure(s.allocate(problem(1)));
-    expect(e.message).toMatch(/^scheme mine did not answer cycle 1 within 3 s \(--scheme-timeout-s\)(; its stderr ends: .*)?$/);
+    expect(e.message).toMatch(
+      /^scheme mine did not answer cycle 1 within 3 s \(--scheme-timeout-s\)(; its stderr ends: .*)?$/,
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
     await s.close();
     const pgrep = (() => {
@@ -196,7 +243,9 @@ describe('a process scheme that misbehaves stops with one line', () => {
   it('a command that does not exist', async () => {
     const s = processScheme('no-such-program-xyz --flag');
     try {
-      expect((await failure(s.allocate(problem(1)))).message).toMatch(/^scheme mine \(no-such-program-xyz --flag\) exited with code 127; its stderr ends: .*not found/);
+      expect((await failure(s.allocate(problem(1)))).message).toMatch(
+        /^scheme mine \(no-such-program-xyz --flag\) exited with code 127; its stderr ends: .*not found/,
+      );
     } finally {
       await s.close();
     }
@@ -205,7 +254,12 @@ describe('a process scheme that misbehaves stops with one line', () => {
   it('infeasible is an answer (the caller decides what it means)', async () => {
     const s = misbehaving('infeasible');
     try {
-      expect(await s.allocate(problem(1))).toEqual({ feasible: false, scheme: 'mine', reason: 'my solver gave up', binding: [] });
+      expect(await s.allocate(problem(1))).toEqual({
+        feasible: false,
+        scheme: 'mine',
+        reason: 'my solver gave up',
+        binding: [],
+      });
     } finally {
       await s.close();
     }
@@ -215,24 +269,51 @@ describe('a process scheme that misbehaves stops with one line', () => {
 describe('module schemes that misbehave', () => {
   it('a module without allocate, with a wrong kind, or that cannot load', async () => {
     const dir = join(ROOT, 'test/schemes');
-    await expect(loadModuleScheme('mine', join(dir, 'process.e2e.test.ts'), 1)).rejects.toThrow(/must export a function allocate\(problem\)|cannot load module/);
+    await expect(loadModuleScheme('mine', join(dir, 'process.e2e.test.ts'), 1)).rejects.toThrow(
+      /must export a function allocate\(problem\)|cannot load module/,
+    );
     await expect(loadModuleScheme('mine', join(dir, 'nope.ts'), 1)).rejects.toThrow(/scheme mine: cannot load module/);
   });
 });
 
 describe('the flags', () => {
   it('NAME=VALUE, names that fit files and lists, no built-in names, every name defined and used', () => {
-    expect(parseUserScheme('scheme-cmd', 'mine=python3 x.py --a=b')).toEqual({ name: 'mine', command: 'python3 x.py --a=b' });
+    expect(parseUserScheme('scheme-cmd', 'mine=python3 x.py --a=b')).toEqual({
+      name: 'mine',
+      command: 'python3 x.py --a=b',
+    });
     expect(() => parseUserScheme('scheme-cmd', 'python3 x.py')).toThrow(/--scheme-cmd takes NAME=COMMAND/);
-    expect(() => parseUserScheme('scheme-cmd', 'my scheme=python3 x.py')).toThrow(/the name "my scheme" must start with a letter/);
+    expect(() => parseUserScheme('scheme-cmd', 'my scheme=python3 x.py')).toThrow(
+      /the name "my scheme" must start with a letter/,
+    );
     expect(() => parseUserScheme('scheme-cmd', 'optimal=python3 x.py')).toThrow(/"optimal" is a built-in scheme/);
     expect(() => parseUserScheme('scheme-module', 'mine=nope.ts')).toThrow(/no such file nope\.ts/);
-    expect(() => checkSchemeNames(['optimal', 'theirs'], [])).toThrow(/unknown scheme "theirs"; define it with --scheme-module theirs=PATH/);
-    expect(() => checkSchemeNames(['optimal'], [{ name: 'mine', command: 'x' }])).toThrow(/scheme mine is defined but not in --schemes/);
-    expect(() => checkSchemeNames(['mine'], [{ name: 'mine', command: 'x' }, { name: 'mine', module: 'y' }])).toThrow(/defined twice/);
+    expect(() => checkSchemeNames(['optimal', 'theirs'], [])).toThrow(
+      /unknown scheme "theirs"; define it with --scheme-module theirs=PATH/,
+    );
+    expect(() => checkSchemeNames(['optimal'], [{ name: 'mine', command: 'x' }])).toThrow(
+      /scheme mine is defined but not in --schemes/,
+    );
+    expect(() =>
+      checkSchemeNames(
+        ['mine'],
+        [
+          { name: 'mine', command: 'x' },
+          { name: 'mine', module: 'y' },
+        ],
+      ),
+    ).toThrow(/defined twice/);
   });
 
   it('a failure while opening stops what already started', async () => {
-    await expect(openSchemes([{ name: 'a', command: 'sleep 30' }, { name: 'b', module: 'nope.ts' }], { timeout_s: 1, log: () => {} })).rejects.toThrow(/cannot load module/);
+    await expect(
+      openSchemes(
+        [
+          { name: 'a', command: 'sleep 30' },
+          { name: 'b', module: 'nope.ts' },
+        ],
+        { timeout_s: 1, log: () => {} },
+      ),
+    ).rejects.toThrow(/cannot load module/);
   });
 });

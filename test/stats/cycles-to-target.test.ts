@@ -1,7 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { cyclesToTarget, cyclesToTargetOverSeeds, summarizeCyclesToTarget, type AccuracyPoint } from '../../src/stats/index.ts';
+import {
+  cyclesToTarget,
+  cyclesToTargetOverSeeds,
+  summarizeCyclesToTarget,
+  type AccuracyPoint,
+} from '../../src/stats/index.ts';
 
-const series = (accs: number[], first = 1): AccuracyPoint[] => accs.map((accuracy, i) => ({ cycle: first + i, accuracy }));
+const series = (accs: number[], first = 1): AccuracyPoint[] =>
+  accs.map((accuracy, i) => ({ cycle: first + i, accuracy }));
 
 describe('cyclesToTarget', () => {
   it('first cycle with accuracy ≥ target', () => {
@@ -59,7 +65,13 @@ describe('summarizeCyclesToTarget', () => {
   });
 
   it('one seed reached: mean, no CI', () => {
-    expect(summarizeCyclesToTarget([null, 8, null])).toMatchObject({ reached: 1, never: 2, mean: 8, sd: null, ci95_low: null });
+    expect(summarizeCyclesToTarget([null, 8, null])).toMatchObject({
+      reached: 1,
+      never: 2,
+      mean: 8,
+      sd: null,
+      ci95_low: null,
+    });
   });
 });
 
@@ -76,6 +88,12 @@ describe('cyclesToTargetOverSeeds', () => {
   });
 
   it('no seeds at all', () => {
-    expect(cyclesToTargetOverSeeds([], 0.97)).toMatchObject({ seeds: 0, reached: 0, never: 0, mean: null, per_seed: [] });
+    expect(cyclesToTargetOverSeeds([], 0.97)).toMatchObject({
+      seeds: 0,
+      reached: 0,
+      never: 0,
+      mean: null,
+      per_seed: [],
+    });
   });
 });

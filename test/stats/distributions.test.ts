@@ -30,11 +30,19 @@ describe('logGamma / logBeta', () => {
   });
 
   it('recurrence Γ(x+1) = x·Γ(x) across the shift at x = 10', () => {
-    for (const x of [0.1, 3.7, 9.5, 9.999, 10, 10.5, 123.4]) expect(logGamma(x + 1) - logGamma(x)).toBeCloseTo(Math.log(x), 12);
+    for (const x of [0.1, 3.7, 9.5, 9.999, 10, 10.5, 123.4])
+      expect(logGamma(x + 1) - logGamma(x)).toBeCloseTo(Math.log(x), 12);
   });
 
   it('logBeta agrees with lnΓ sums, is symmetric, and B(a, 1) = 1/a', () => {
-    for (const [a, b] of [[0.5, 0.5], [2, 3], [0.5, 15], [12, 40], [5e5, 0.5], [3e5, 7e5]]) {
+    for (const [a, b] of [
+      [0.5, 0.5],
+      [2, 3],
+      [0.5, 15],
+      [12, 40],
+      [5e5, 0.5],
+      [3e5, 7e5],
+    ]) {
       expectRel(logBeta(a, b), logBeta(b, a), 1e-15);
     }
     expectRel(logBeta(0.5, 0.5), Math.log(Math.PI), 1e-14);
@@ -65,7 +73,13 @@ describe('regularizedIncompleteBeta', () => {
 
   it('I_½(a, a) = ½ and I_x(a, b) = 1 − I_{1−x}(b, a)', () => {
     for (const a of [0.5, 1, 3, 40, 1e4]) expect(regularizedIncompleteBeta(0.5, a, a)).toBeCloseTo(0.5, 12);
-    for (const [x, a, b] of [[0.2, 2, 5], [0.9, 0.5, 3], [0.5, 10, 12], [0.01, 50, 0.5], [0.999, 3, 300]])
+    for (const [x, a, b] of [
+      [0.2, 2, 5],
+      [0.9, 0.5, 3],
+      [0.5, 10, 12],
+      [0.01, 50, 0.5],
+      [0.999, 3, 300],
+    ])
       expect(regularizedIncompleteBeta(x, a, b)).toBeCloseTo(1 - regularizedIncompleteBeta(1 - x, b, a), 13);
   });
 
@@ -158,7 +172,8 @@ describe('Student t', () => {
 
   it('critical value is the (1 + level)/2 quantile, precise for level → 1', () => {
     for (const df of [1, 4, 9, 100])
-      for (const level of [0.1, 0.5, 0.8, 0.95, 0.99]) expectRel(studentTCritical(level, df), studentTQuantile((1 + level) / 2, df), 1e-12);
+      for (const level of [0.1, 0.5, 0.8, 0.95, 0.99])
+        expectRel(studentTCritical(level, df), studentTQuantile((1 + level) / 2, df), 1e-12);
     expect(studentTCritical(0.95, 4)).toBeCloseTo(2.77644511, 7);
     // level = 1 − 1e-12 would round badly via (1 + level)/2; Cauchy: t* = tan(π·level/2) = cot(π·5e-13)
     expectRel(studentTCritical(1 - 1e-12, 1), 1 / Math.tan(Math.PI * 5e-13), 1e-4);
@@ -215,7 +230,11 @@ describe('binomial', () => {
   });
 
   it('I_{1−p}(n − k, k + 1) identity links the binomial CDF and the incomplete beta', () => {
-    for (const [k, n, p] of [[3, 20, 0.4], [50, 120, 0.45], [900, 2000, 0.46]])
+    for (const [k, n, p] of [
+      [3, 20, 0.4],
+      [50, 120, 0.45],
+      [900, 2000, 0.46],
+    ])
       expectRel(binomialCdf(k, n, p), regularizedIncompleteBeta(1 - p, n - k, k + 1), 1e-9);
   });
 

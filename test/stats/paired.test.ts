@@ -86,11 +86,25 @@ describe('pairedComparison', () => {
   });
 
   it('snake_case, JSON round-trip, including the degenerate case', () => {
-    for (const [a, b] of [[adaptive, eta], [[5, 5, 5], [8, 8, 8]], [[1], [2]]]) {
+    for (const [a, b] of [
+      [adaptive, eta],
+      [
+        [5, 5, 5],
+        [8, 8, 8],
+      ],
+      [[1], [2]],
+    ]) {
       const c = pairedComparison(a, b);
       expect(JSON.parse(JSON.stringify(c))).toEqual(c);
     }
-    expect(Object.keys(pairedComparison(adaptive, eta)).sort()).toEqual(['difference', 'mean_a', 'mean_b', 'n', 'sign_test', 't_test']);
+    expect(Object.keys(pairedComparison(adaptive, eta)).sort()).toEqual([
+      'difference',
+      'mean_a',
+      'mean_b',
+      'n',
+      'sign_test',
+      't_test',
+    ]);
   });
 
   it('a constant difference: t-test degenerate, sign test still answers', () => {

@@ -101,13 +101,18 @@ describe('distribution properties', () => {
 
   it('binomial CDF is a non-decreasing probability', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 3000 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (n, f, p) => {
-        const k = Math.floor(f * n);
-        const c = binomialCdf(k, n, p);
-        expect(c).toBeGreaterThanOrEqual(0);
-        expect(c).toBeLessThanOrEqual(1);
-        if (k > 0) expect(binomialCdf(k - 1, n, p)).toBeLessThanOrEqual(c * (1 + 1e-12));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 3000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (n, f, p) => {
+          const k = Math.floor(f * n);
+          const c = binomialCdf(k, n, p);
+          expect(c).toBeGreaterThanOrEqual(0);
+          expect(c).toBeLessThanOrEqual(1);
+          if (k > 0) expect(binomialCdf(k - 1, n, p)).toBeLessThanOrEqual(c * (1 + 1e-12));
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -130,25 +135,36 @@ describe('summary and test properties', () => {
 
   it('CI widens monotonically with the level', () => {
     fc.assert(
-      fc.property(sample, fc.double({ min: 0.01, max: 0.98, noNaN: true }), fc.double({ min: 0.001, max: 0.019, noNaN: true }), (xs, level, dl) => {
-        const a = ci(xs, level);
-        const b = ci(xs, level + dl);
-        expect(b.low!).toBeLessThanOrEqual(a.low!);
-        expect(b.high!).toBeGreaterThanOrEqual(a.high!);
-      }),
+      fc.property(
+        sample,
+        fc.double({ min: 0.01, max: 0.98, noNaN: true }),
+        fc.double({ min: 0.001, max: 0.019, noNaN: true }),
+        (xs, level, dl) => {
+          const a = ci(xs, level);
+          const b = ci(xs, level + dl);
+          expect(b.low!).toBeLessThanOrEqual(a.low!);
+          expect(b.high!).toBeGreaterThanOrEqual(a.high!);
+        },
+      ),
       RUNS,
     );
   });
 
   it('shifting the data shifts the CI; scaling scales it', () => {
     fc.assert(
-      fc.property(sample, fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.double({ min: 0.01, max: 100, noNaN: true }), (xs, shift, scale) => {
-        const s = describeValues(xs);
-        const t = describeValues(xs.map((x) => x * scale + shift));
-        const tol = 1e-6 * (1 + Math.abs(s.ci95_high!) + Math.abs(s.ci95_low!)) * (scale + 1) + 1e-6 * Math.abs(shift);
-        expect(Math.abs(t.ci95_low! - (s.ci95_low! * scale + shift))).toBeLessThanOrEqual(tol);
-        expect(Math.abs(t.ci95_high! - (s.ci95_high! * scale + shift))).toBeLessThanOrEqual(tol);
-      }),
+      fc.property(
+        sample,
+        fc.double({ min: -1e3, max: 1e3, noNaN: true }),
+        fc.double({ min: 0.01, max: 100, noNaN: true }),
+        (xs, shift, scale) => {
+          const s = describeValues(xs);
+          const t = describeValues(xs.map((x) => x * scale + shift));
+          const tol =
+            1e-6 * (1 + Math.abs(s.ci95_high!) + Math.abs(s.ci95_low!)) * (scale + 1) + 1e-6 * Math.abs(shift);
+          expect(Math.abs(t.ci95_low! - (s.ci95_low! * scale + shift))).toBeLessThanOrEqual(tol);
+          expect(Math.abs(t.ci95_high! - (s.ci95_high! * scale + shift))).toBeLessThanOrEqual(tol);
+        },
+      ),
       RUNS,
     );
   });

@@ -5,7 +5,18 @@
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#59a14f',
+  '#e15759',
+  '#76b7b2',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 const PHASES = {
   receiving: '#9ecae9',
   waiting: '#d1d5db',
@@ -46,7 +57,8 @@ function runName(run) {
 
 function schemeColors(snapshot) {
   const colors = {};
-  for (const run of snapshot.runs) for (const s of run.schemes) if (!(s in colors)) colors[s] = PALETTE[Object.keys(colors).length % PALETTE.length];
+  for (const run of snapshot.runs)
+    for (const s of run.schemes) if (!(s in colors)) colors[s] = PALETTE[Object.keys(colors).length % PALETTE.length];
   return colors;
 }
 
@@ -92,8 +104,18 @@ function lineChart(svg, series, o) {
     const pts = s.points.filter((p) => Number.isFinite(p.y));
     if (pts.length === 0) continue;
     const g = el('g', { class: 'series', 'data-series': s.name, opacity: s.faint ? 0.45 : 1 }, svg);
-    el('polyline', { points: pts.map((p) => `${x(p.x)},${y(p.y)}`).join(' '), fill: 'none', stroke: s.color, 'stroke-width': 2 }, g);
-    for (const p of pts) el('title', {}, el('circle', { class: 'point', cx: x(p.x), cy: y(p.y), r: 3, fill: s.color }, g), `${s.name} cycle ${p.x}: ${o.yFormat(p.y, true)}`);
+    el(
+      'polyline',
+      { points: pts.map((p) => `${x(p.x)},${y(p.y)}`).join(' '), fill: 'none', stroke: s.color, 'stroke-width': 2 },
+      g,
+    );
+    for (const p of pts)
+      el(
+        'title',
+        {},
+        el('circle', { class: 'point', cx: x(p.x), cy: y(p.y), r: 3, fill: s.color }, g),
+        `${s.name} cycle ${p.x}: ${o.yFormat(p.y, true)}`,
+      );
   }
 }
 
@@ -106,12 +128,29 @@ function drawCharts(snapshot) {
         name: many ? `${runName(run)} ${scheme}` : scheme,
         color: colors[scheme],
         faint: many,
-        points: (run.points[scheme] || []).map((p) => ({ x: p.cycle, y: field === 'accuracy' ? 100 * p.accuracy : p.loss })),
+        points: (run.points[scheme] || []).map((p) => ({
+          x: p.cycle,
+          y: field === 'accuracy' ? 100 * p.accuracy : p.loss,
+        })),
       })),
     );
-  const xMax = Math.max(1, ...snapshot.runs.map((r) => (r.settings ? r.settings.cycles : 0)), ...snapshot.runs.flatMap((r) => Object.values(r.points).flat().map((p) => p.cycle)));
-  lineChart(document.getElementById('accuracy-chart'), series('accuracy'), { xMax, yFormat: (v, exact) => `${v.toFixed(exact ? 2 : 1)} %` });
-  lineChart(document.getElementById('loss-chart'), series('loss'), { xMax, yFormat: (v, exact) => v.toFixed(exact ? 4 : 2) });
+  const xMax = Math.max(
+    1,
+    ...snapshot.runs.map((r) => (r.settings ? r.settings.cycles : 0)),
+    ...snapshot.runs.flatMap((r) =>
+      Object.values(r.points)
+        .flat()
+        .map((p) => p.cycle),
+    ),
+  );
+  lineChart(document.getElementById('accuracy-chart'), series('accuracy'), {
+    xMax,
+    yFormat: (v, exact) => `${v.toFixed(exact ? 2 : 1)} %`,
+  });
+  lineChart(document.getElementById('loss-chart'), series('loss'), {
+    xMax,
+    yFormat: (v, exact) => v.toFixed(exact ? 4 : 2),
+  });
   const legend = document.getElementById('accuracy-legend');
   legend.replaceChildren();
   for (const [scheme, color] of Object.entries(colors)) {
@@ -127,7 +166,12 @@ function activeRun(snapshot) {
     const run = snapshot.runs.find((r) => r.id === chosenRun);
     if (run) return run;
   }
-  return snapshot.runs.find((r) => r.status === 'running') || snapshot.runs.filter((r) => r.current).at(-1) || snapshot.runs[0] || null;
+  return (
+    snapshot.runs.find((r) => r.status === 'running') ||
+    snapshot.runs.filter((r) => r.current).at(-1) ||
+    snapshot.runs[0] ||
+    null
+  );
 }
 
 function drawTimeline(run) {
@@ -170,21 +214,53 @@ function drawTimeline(run) {
     const h = rowH - 2;
     if (l.t_total_s !== undefined) {
       let at = 0;
-      for (const [phase, s] of [['receiving', l.t_send_s], ['computing', l.t_compute_s], ['returning', l.t_return_s]]) {
+      for (const [phase, s] of [
+        ['receiving', l.t_send_s],
+        ['computing', l.t_compute_s],
+        ['returning', l.t_return_s],
+      ]) {
         el('rect', { x: x(at), y, width: Math.max(0.5, x(at + s) - x(at)), height: h, fill: PHASES[phase] }, g);
         at += s;
       }
-      if (l.phase === 'late') el('rect', { x: x(0), y, width: x(at) - x(0), height: h, fill: 'none', stroke: PHASES.late, 'stroke-width': 2 }, g);
+      if (l.phase === 'late')
+        el(
+          'rect',
+          { x: x(0), y, width: x(at) - x(0), height: h, fill: 'none', stroke: PHASES.late, 'stroke-width': 2 },
+          g,
+        );
       el('circle', { cx: x(at) + h / 2 + 2, cy: y + h / 2, r: h / 2 - 1, fill: PHASES[l.phase] }, g); // how it ended
-      el('title', {}, g, `learner ${l.learner}: ${l.phase}, send ${l.t_send_s.toFixed(2)} s, compute ${l.t_compute_s.toFixed(2)} s, return ${l.t_return_s.toFixed(2)} s (emulated)`);
+      el(
+        'title',
+        {},
+        g,
+        `learner ${l.learner}: ${l.phase}, send ${l.t_send_s.toFixed(2)} s, compute ${l.t_compute_s.toFixed(2)} s, return ${l.t_return_s.toFixed(2)} s (emulated)`,
+      );
     } else {
-      el('rect', { x: x(0), y, width: x(span) - x(0), height: h, fill: PHASES[l.phase] || '#ccc', opacity: l.phase === 'missing' ? 0.5 : 0.35 }, g);
-      if (rowH >= 10) el('text', { x: x(0) + 4, y: y + h - 2 }, g, l.phase === 'missing' ? `missing: ${l.reason || ''}` : `${l.phase}…`);
+      el(
+        'rect',
+        {
+          x: x(0),
+          y,
+          width: x(span) - x(0),
+          height: h,
+          fill: PHASES[l.phase] || '#ccc',
+          opacity: l.phase === 'missing' ? 0.5 : 0.35,
+        },
+        g,
+      );
+      if (rowH >= 10)
+        el(
+          'text',
+          { x: x(0) + 4, y: y + h - 2 },
+          g,
+          l.phase === 'missing' ? `missing: ${l.reason || ''}` : `${l.phase}…`,
+        );
       el('title', {}, g, `learner ${l.learner}: ${l.phase}${l.reason ? ` (${l.reason})` : ''}`);
     }
   });
   if (T) el('line', { x1: x(T), x2: x(T), y1: m.t, y2: H - m.b, stroke: '#dc2626', 'stroke-dasharray': '4 3' }, svg);
-  if (c.learners.length > rows.length) el('text', { x: W - m.r, y: H - 6, 'text-anchor': 'end' }, svg, `first ${rows.length} of ${c.learners.length}`);
+  if (c.learners.length > rows.length)
+    el('text', { x: W - m.r, y: H - 6, 'text-anchor': 'end' }, svg, `first ${rows.length} of ${c.learners.length}`);
 }
 
 function drawProgress(snapshot) {
@@ -233,8 +309,17 @@ function drawSettings(snapshot, run) {
   if (!run?.settings) return;
   const flat = [];
   const walk = (prefix, v) => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k, w] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, w);
-    else flat.push([prefix, Array.isArray(v) ? (v.length > 12 ? `${v.length} entries` : v.map((e) => (typeof e === 'object' ? JSON.stringify(e) : e)).join(', ')) : String(v)]);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      for (const [k, w] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, w);
+    else
+      flat.push([
+        prefix,
+        Array.isArray(v)
+          ? v.length > 12
+            ? `${v.length} entries`
+            : v.map((e) => (typeof e === 'object' ? JSON.stringify(e) : e)).join(', ')
+          : String(v),
+      ]);
   };
   walk('', run.settings);
   for (const [k, v] of flat) {
@@ -251,7 +336,9 @@ function render(snapshot) {
   const status = document.getElementById('status');
   status.textContent = run ? run.status : 'waiting';
   status.className = `status ${run ? run.status : ''}`;
-  if (run?.settings) document.getElementById('title').textContent = `MEL — ${snapshot.runs.length > 1 ? `${snapshot.runs.length} runs` : `K=${run.settings.K} T=${run.settings.T} s`}`;
+  if (run?.settings)
+    document.getElementById('title').textContent =
+      `MEL — ${snapshot.runs.length > 1 ? `${snapshot.runs.length} runs` : `K=${run.settings.K} T=${run.settings.T} s`}`;
   drawProgress(snapshot);
   drawRuns(snapshot);
   drawCharts(snapshot);

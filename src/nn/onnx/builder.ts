@@ -30,7 +30,8 @@ export type AttrValue = number | number[] | { float: number };
 export const float = (value: number) => ({ float: value });
 
 export function valueInfo(name: string, type: OnnxType, dims: Dim[] | null): ValueInfo {
-  const shape = dims === null ? null : { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) };
+  const shape =
+    dims === null ? null : { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) };
   return onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: type, shape } } });
 }
 
@@ -69,14 +70,16 @@ export class GraphBuilder {
         opType: 'Constant',
         output: [out],
         name: `${this.prefix}n${this.nodes.length}`,
-        attribute: [onnx.AttributeProto.create({ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: tensor })],
+        attribute: [
+          onnx.AttributeProto.create({ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: tensor }),
+        ],
       }),
     );
     return out;
   }
 
   graph(name: string, inputs: ValueInfo[], outputs: ValueInfo[]) {
-    return onnx.GraphProto.create({ name, node: this.nodes, input: inputs, output: outputs, });
+    return onnx.GraphProto.create({ name, node: this.nodes, input: inputs, output: outputs });
   }
 }
 
@@ -91,7 +94,12 @@ function attribute(name: string, v: AttrValue) {
 }
 
 /** Adds a Loop node whose body is `body` (its graph proto must already be built). */
-export function addLoop(g: GraphBuilder, inputs: string[], outputs: string[], body: ReturnType<GraphBuilder['graph']>): void {
+export function addLoop(
+  g: GraphBuilder,
+  inputs: string[],
+  outputs: string[],
+  body: ReturnType<GraphBuilder['graph']>,
+): void {
   g.nodes.push(
     onnx.NodeProto.create({
       opType: 'Loop',

@@ -9,7 +9,15 @@
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
 import type { ImageSet } from '../../data/mnist.ts';
-import { checkImageSet, checkTrainOptions, type Engine, type EngineUse, type Evaluation, type TrainOptions, type TrainResult } from '../engine.ts';
+import {
+  checkImageSet,
+  checkTrainOptions,
+  type Engine,
+  type EngineUse,
+  type Evaluation,
+  type TrainOptions,
+  type TrainResult,
+} from '../engine.ts';
 import { assertWeightLength, DEFAULT_LAYOUT, type WeightLayout } from '../layout.ts';
 import { flopsPerSample, inputSize } from '../model-spec.ts';
 import { stepSchedule } from '../schedule.ts';
@@ -43,7 +51,10 @@ export function loadOrt(): OrtModule {
  * trains: ~50 ms and some memory saved per process); `ready` creates the named ones now, so their
  * cost falls in start-up rather than in the first cycle.
  */
-export async function createOnnxEngine(ready: EngineUse[] = [], layout: WeightLayout = DEFAULT_LAYOUT): Promise<Engine> {
+export async function createOnnxEngine(
+  ready: EngineUse[] = [],
+  layout: WeightLayout = DEFAULT_LAYOUT,
+): Promise<Engine> {
   const ort = loadOrt();
   const options: Ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: 1,
@@ -128,7 +139,10 @@ class OnnxEngine implements Engine {
       const rows = Math.min(EVAL_CHUNK_ROWS, set.count - start);
       const out = await session.run({
         ...params,
-        images: new Tensor('uint8', set.images.subarray(start * this.pixels, (start + rows) * this.pixels), [rows, this.pixels]),
+        images: new Tensor('uint8', set.images.subarray(start * this.pixels, (start + rows) * this.pixels), [
+          rows,
+          this.pixels,
+        ]),
         labels: new Tensor('uint8', set.labels.subarray(start, start + rows), [rows]),
       });
       correct += Number((out.correct.data as BigInt64Array)[0]);
@@ -142,8 +156,16 @@ class OnnxEngine implements Engine {
     const own = weights.slice(); // the caller may reuse its array while a run reads ours
     const feeds: Feeds = {};
     this.layout.layers.forEach((layer, l) => {
-      feeds[this.names[2 * l]] = new this.ort.Tensor('float32', own.subarray(layer.weightOffset, layer.biasOffset), weightShape(this.layout, l));
-      feeds[this.names[2 * l + 1]] = new this.ort.Tensor('float32', own.subarray(layer.biasOffset, layer.biasOffset + layer.outputs), [layer.outputs]);
+      feeds[this.names[2 * l]] = new this.ort.Tensor(
+        'float32',
+        own.subarray(layer.weightOffset, layer.biasOffset),
+        weightShape(this.layout, l),
+      );
+      feeds[this.names[2 * l + 1]] = new this.ort.Tensor(
+        'float32',
+        own.subarray(layer.biasOffset, layer.biasOffset + layer.outputs),
+        [layer.outputs],
+      );
     });
     return feeds;
   }

@@ -21,7 +21,8 @@ import { addLoop, OnnxType, encodeModel, float, GraphBuilder, valueInfo } from '
 export const weightName = (l: number) => `W${l + 1}`;
 export const biasName = (l: number) => `b${l + 1}`;
 /** Graph input/output names of the parameters, in flat-layout order. */
-export const paramNames = (layout: WeightLayout): string[] => layout.layers.flatMap((_, l) => [weightName(l), biasName(l)]);
+export const paramNames = (layout: WeightLayout): string[] =>
+  layout.layers.flatMap((_, l) => [weightName(l), biasName(l)]);
 
 /** Shape of parameter layer l's weights as the graphs take them. */
 export function weightShape(layout: WeightLayout, l: number): number[] {
@@ -37,7 +38,13 @@ function paramInfos(layout: WeightLayout, suffix = ''): ReturnType<typeof valueI
 }
 
 /** x [m, pixels] float in [0, 1] and one-hot y [m, classes] from uint8 rows `idx` of the batch. */
-function gatherRows(g: GraphBuilder, images: string, labels: string, idx: string, classes: number): { x: string; y: string } {
+function gatherRows(
+  g: GraphBuilder,
+  images: string,
+  labels: string,
+  idx: string,
+  classes: number,
+): { x: string; y: string } {
   const pixels = g.op('Cast', [g.op('Gather', [images, idx], { axis: 0 })], { to: OnnxType.float });
   const x = g.op('Div', [pixels, g.constant(OnnxType.float, [], [255])]);
   const y = oneHot(g, g.op('Gather', [labels, idx], { axis: 0 }), classes);
@@ -48,12 +55,17 @@ function gatherRows(g: GraphBuilder, images: string, labels: string, idx: string
 function oneHot(g: GraphBuilder, labels: string, classes: number): string {
   const asInt = g.op('Cast', [labels], { to: OnnxType.int32 });
   const column = g.op('Unsqueeze', [asInt, g.constant(OnnxType.int64, [1], [1])]);
-  const labelValues = g.constant(OnnxType.int32, [1, classes], Array.from({ length: classes }, (_, c) => c));
+  const labelValues = g.constant(
+    OnnxType.int32,
+    [1, classes],
+    Array.from({ length: classes }, (_, c) => c),
+  );
   return g.op('Cast', [g.op('Equal', [column, labelValues])], { to: OnnxType.float });
 }
 
 const convAttrs = (l: ConvLayer) => ({ pads: [l.padding, l.padding, l.padding, l.padding], strides: [1, 1] });
-const reluAfter = (layer: Layer | undefined) => layer !== undefined && (layer.kind === 'conv' || (layer.kind === 'dense' && layer.relu));
+const reluAfter = (layer: Layer | undefined) =>
+  layer !== undefined && (layer.kind === 'conv' || (layer.kind === 'dense' && layer.relu));
 
 /** Rows [m, pixels] as images [m, C, H, W] when the network starts with a convolution. */
 function asNetworkInput(g: GraphBuilder, layout: WeightLayout, x: string): string {
@@ -63,7 +75,12 @@ function asNetworkInput(g: GraphBuilder, layout: WeightLayout, x: string): strin
 }
 
 /** Forward pass; returns every layer's input activation (acts[0] = x) and the logits. */
-function forward(g: GraphBuilder, layout: WeightLayout, x: string, params: string[]): { acts: string[]; logits: string } {
+function forward(
+  g: GraphBuilder,
+  layout: WeightLayout,
+  x: string,
+  params: string[],
+): { acts: string[]; logits: string } {
   const layers = layout.model.layers;
   const acts = [asNetworkInput(g, layout, x)];
   let z = acts[0];
@@ -72,7 +89,8 @@ function forward(g: GraphBuilder, layout: WeightLayout, x: string, params: strin
     const input = acts[i];
     if (layer.kind === 'dense') z = g.op('Gemm', [input, params[2 * p], params[2 * p++ + 1]]);
     else if (layer.kind === 'conv') z = g.op('Conv', [input, params[2 * p], params[2 * p++ + 1]], convAttrs(layer));
-    else if (layer.kind === 'avgpool') z = g.op('AveragePool', [input], { kernel_shape: [layer.size, layer.size], strides: [layer.size, layer.size] });
+    else if (layer.kind === 'avgpool')
+      z = g.op('AveragePool', [input], { kernel_shape: [layer.size, layer.size], strides: [layer.size, layer.size] });
     else z = g.op('Flatten', [input], { axis: 1 });
     if (i + 1 < layers.length) acts.push(reluAfter(layer) ? g.op('Relu', [z]) : z);
   });
@@ -97,7 +115,17 @@ function poolBackward(g: GraphBuilder, l: PoolLayer, dy: string): string {
  * dW[o,i] = Σ_n x[n,i] ⋆ dz[n,o]: a Conv with the batch as channels (input [I, N, H, W], kernel
  * [O, N, H', W']) gives [I, O, k, k], transposed to [O, I, k, k].
  */
-function convBackward(g: GraphBuilder, l: ConvLayer, x: string, dz: string, w: string, b: string, outW: string, outB: string, first: boolean): string | undefined {
+function convBackward(
+  g: GraphBuilder,
+  l: ConvLayer,
+  x: string,
+  dz: string,
+  w: string,
+  b: string,
+  outW: string,
+  outB: string,
+  first: boolean,
+): string | undefined {
   const swap = { perm: [1, 0, 2, 3] };
   const dwT = g.op('Conv', [g.op('Transpose', [x], swap), g.op('Transpose', [dz], swap)], convAttrs(l));
   g.op('Sub', [w, g.op('Transpose', [dwT], swap)], {}, outW);
@@ -106,7 +134,14 @@ function convBackward(g: GraphBuilder, l: ConvLayer, x: string, dz: string, w: s
 }
 
 /** Backward pass from dz = d(step loss)/d logits (already times lr): writes every `${name}_out`. */
-function backward(g: GraphBuilder, layout: WeightLayout, acts: string[], logitsGrad: string, params: string[], axis0: string): void {
+function backward(
+  g: GraphBuilder,
+  layout: WeightLayout,
+  acts: string[],
+  logitsGrad: string,
+  params: string[],
+  axis0: string,
+): void {
   const names = paramNames(layout);
   const layers = layout.model.layers;
   let p = layout.layers.length;
@@ -121,12 +156,24 @@ function backward(g: GraphBuilder, layout: WeightLayout, acts: string[], logitsG
       if (i > 0) da = g.op('Gemm', [dz, w], { transB: 1 }); // dz·Wᵀ with the weights before this step
     } else if (layer.kind === 'conv') {
       p--;
-      da = convBackward(g, layer, acts[i], dz, params[2 * p], params[2 * p + 1], `${names[2 * p]}_out`, `${names[2 * p + 1]}_out`, i === 0);
+      da = convBackward(
+        g,
+        layer,
+        acts[i],
+        dz,
+        params[2 * p],
+        params[2 * p + 1],
+        `${names[2 * p]}_out`,
+        `${names[2 * p + 1]}_out`,
+        i === 0,
+      );
     } else if (layer.kind === 'avgpool') da = poolBackward(g, layer, dz);
     else da = g.op('Reshape', [dz, g.constant(OnnxType.int64, [4], [-1, ...flattenedShape(layers, i)])]);
     if (da === undefined) continue;
     // ReLU'(z) is 1 where the activation is positive.
-    const active = reluAfter(layers[i - 1]) ? g.op('Cast', [g.op('Greater', [acts[i], g.constant(OnnxType.float, [], [0])])], { to: OnnxType.float }) : undefined;
+    const active = reluAfter(layers[i - 1])
+      ? g.op('Cast', [g.op('Greater', [acts[i], g.constant(OnnxType.float, [], [0])])], { to: OnnxType.float })
+      : undefined;
     dz = active ? g.op('Mul', [da, active]) : da;
   }
 }
@@ -150,7 +197,10 @@ export function trainingGraph(layout: WeightLayout): Uint8Array {
   const { acts, logits } = forward(body, layout, x, params);
   const logProb = body.op('LogSoftmax', [logits], { axis: 1 });
   const m = body.op('Cast', [body.op('Shape', [idx])], { to: OnnxType.float }); // [1]
-  const stepLoss = body.op('Div', [body.op('Neg', [scalarSum(body, body.op('Mul', [y, logProb]))]), body.op('Squeeze', [m, axis0])]);
+  const stepLoss = body.op('Div', [
+    body.op('Neg', [scalarSum(body, body.op('Mul', [y, logProb]))]),
+    body.op('Squeeze', [m, axis0]),
+  ]);
   body.op('Add', ['loss_in', stepLoss], {}, 'loss_out');
 
   // d(mean loss)/d logits = (softmax − y)/m; lr folds in here so every gradient is already a step.
@@ -159,8 +209,17 @@ export function trainingGraph(layout: WeightLayout): Uint8Array {
   body.op('Identity', ['cond_in'], {}, 'cond_out');
   const bodyGraph = body.graph(
     'sgd_step',
-    [valueInfo('i', OnnxType.int64, []), valueInfo('cond_in', OnnxType.bool, []), ...paramInfos(layout, '_in'), valueInfo('loss_in', OnnxType.float, [])],
-    [valueInfo('cond_out', OnnxType.bool, []), ...paramInfos(layout, '_out'), valueInfo('loss_out', OnnxType.float, [])],
+    [
+      valueInfo('i', OnnxType.int64, []),
+      valueInfo('cond_in', OnnxType.bool, []),
+      ...paramInfos(layout, '_in'),
+      valueInfo('loss_in', OnnxType.float, []),
+    ],
+    [
+      valueInfo('cond_out', OnnxType.bool, []),
+      ...paramInfos(layout, '_out'),
+      valueInfo('loss_out', OnnxType.float, []),
+    ],
   );
 
   const main = new GraphBuilder('m_');
@@ -195,11 +254,20 @@ export function evaluationGraph(layout: WeightLayout): Uint8Array {
   g.op('Neg', [scalarSum(g, g.op('Mul', [y, logProb]))], {}, 'loss_sum');
   const predicted = g.op('ArgMax', [logits], { axis: 1, keepdims: 0 });
   const truth = g.op('Cast', ['labels'], { to: OnnxType.int64 });
-  g.op('ReduceSum', [g.op('Cast', [g.op('Equal', [predicted, truth])], { to: OnnxType.int64 })], { keepdims: 0 }, 'correct');
+  g.op(
+    'ReduceSum',
+    [g.op('Cast', [g.op('Equal', [predicted, truth])], { to: OnnxType.int64 })],
+    { keepdims: 0 },
+    'correct',
+  );
   return encodeModel(
     g.graph(
       'evaluation',
-      [...paramInfos(layout), valueInfo('images', OnnxType.uint8, ['n', inputSize(layout.model.input)]), valueInfo('labels', OnnxType.uint8, ['n'])],
+      [
+        ...paramInfos(layout),
+        valueInfo('images', OnnxType.uint8, ['n', inputSize(layout.model.input)]),
+        valueInfo('labels', OnnxType.uint8, ['n']),
+      ],
       [valueInfo('loss_sum', OnnxType.float, []), valueInfo('correct', OnnxType.int64, [])],
     ),
   );

@@ -46,7 +46,12 @@ export interface LossAndGradients {
  * step directly and saves eight multiplications per step).
  * x: [m, 784] pixels in [0, 1]; yT: one-hot labels [10, m].
  */
-export function lossAndGradients(params: DeviceParams, x: tf.Tensor2D, yT: tf.Tensor2D, scale: number): LossAndGradients {
+export function lossAndGradients(
+  params: DeviceParams,
+  x: tf.Tensor2D,
+  yT: tf.Tensor2D,
+  scale: number,
+): LossAndGradients {
   const layers = params.length / 2;
   // Forward, keeping each layer's input activation aᵀ (actsT[0] = xᵀ) for the backward pass.
   const actsT: tf.Tensor2D[] = [tf.transpose(x)];

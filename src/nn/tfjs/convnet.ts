@@ -25,7 +25,13 @@ export function convParamsFromFlat(layout: WeightLayout, weights: Float32Array):
       const w = weights.slice(weightOffset, biasOffset); // a copy: later changes to `weights` cannot reach the tensors
       const b = tf.tensor1d(weights.slice(biasOffset, biasOffset + outputs));
       if (layer.kind === 'dense') return [tf.tensor2d(w, [inputs, outputs]), b];
-      return [tf.transpose(tf.tensor4d(w, [layer.outChannels, layer.inChannels, layer.kernel, layer.kernel]), TO_DEVICE_FILTER), b];
+      return [
+        tf.transpose(
+          tf.tensor4d(w, [layer.outChannels, layer.inChannels, layer.kernel, layer.kernel]),
+          TO_DEVICE_FILTER,
+        ),
+        b,
+      ];
     }),
   );
 }
@@ -41,10 +47,15 @@ export function convParamsToFlat(layout: WeightLayout, params: readonly tf.Tenso
   return flat;
 }
 
-const reluAfter = (layer: Layer | undefined) => layer !== undefined && (layer.kind === 'conv' || (layer.kind === 'dense' && layer.relu));
+const reluAfter = (layer: Layer | undefined) =>
+  layer !== undefined && (layer.kind === 'conv' || (layer.kind === 'dense' && layer.relu));
 
 /** Every layer's input (acts[0] = images [m, H, W, C]) and the logits [m, classes]. */
-function forward(layout: WeightLayout, params: readonly tf.Tensor[], x: tf.Tensor2D): { acts: tf.Tensor[]; logits: tf.Tensor2D } {
+function forward(
+  layout: WeightLayout,
+  params: readonly tf.Tensor[],
+  x: tf.Tensor2D,
+): { acts: tf.Tensor[]; logits: tf.Tensor2D } {
   const { channels, height, width } = layout.model.input;
   const layers = layout.model.layers;
   const acts: tf.Tensor[] = [tf.transpose(tf.reshape(x, [-1, channels, height, width]), [0, 2, 3, 1])];
@@ -52,8 +63,10 @@ function forward(layout: WeightLayout, params: readonly tf.Tensor[], x: tf.Tenso
   let p = 0;
   layers.forEach((layer, i) => {
     const a = acts[i];
-    if (layer.kind === 'conv') z = tf.add(tf.conv2d(a as tf.Tensor4D, params[2 * p] as tf.Tensor4D, 1, layer.padding), params[2 * p++ + 1]);
-    else if (layer.kind === 'dense') z = tf.add(tf.matMul(a as tf.Tensor2D, params[2 * p] as tf.Tensor2D), params[2 * p++ + 1]);
+    if (layer.kind === 'conv')
+      z = tf.add(tf.conv2d(a as tf.Tensor4D, params[2 * p] as tf.Tensor4D, 1, layer.padding), params[2 * p++ + 1]);
+    else if (layer.kind === 'dense')
+      z = tf.add(tf.matMul(a as tf.Tensor2D, params[2 * p] as tf.Tensor2D), params[2 * p++ + 1]);
     else if (layer.kind === 'avgpool') z = tf.avgPool(a as tf.Tensor4D, layer.size, layer.size, 'valid');
     else z = tf.reshape(tf.transpose(a, [0, 3, 1, 2]), [-1, layer.size]); // channels-first order, as onnx
     if (i + 1 < layers.length) acts.push(reluAfter(layer) ? tf.relu(z) : z);
@@ -79,7 +92,13 @@ function poolInputGradient(l: PoolLayer, dy: tf.Tensor4D): tf.Tensor4D {
 }
 
 /** Cross-entropy summed over the rows and its gradients times `scale`, in device layout. */
-export function convLossAndGradients(layout: WeightLayout, params: readonly tf.Tensor[], x: tf.Tensor2D, yT: tf.Tensor2D, scale: number): LossAndGradients {
+export function convLossAndGradients(
+  layout: WeightLayout,
+  params: readonly tf.Tensor[],
+  x: tf.Tensor2D,
+  yT: tf.Tensor2D,
+  scale: number,
+): LossAndGradients {
   const { acts, logits } = forward(layout, params, x);
   const y = tf.transpose(yT);
   const logProb = tf.logSoftmax(logits);
@@ -100,7 +119,14 @@ export function convLossAndGradients(layout: WeightLayout, params: readonly tf.T
       p--;
       grads[2 * p] = convWeightGradient(layer, acts[i] as tf.Tensor4D, dz as tf.Tensor4D);
       grads[2 * p + 1] = tf.sum(dz, [0, 1, 2]);
-      if (i > 0) da = tf.conv2dTranspose(dz as tf.Tensor4D, params[2 * p] as tf.Tensor4D, acts[i].shape as [number, number, number, number], 1, layer.padding);
+      if (i > 0)
+        da = tf.conv2dTranspose(
+          dz as tf.Tensor4D,
+          params[2 * p] as tf.Tensor4D,
+          acts[i].shape as [number, number, number, number],
+          1,
+          layer.padding,
+        );
     } else if (layer.kind === 'avgpool') da = poolInputGradient(layer, dz as tf.Tensor4D);
     else {
       const [, h, w, c] = acts[i].shape; // flattened channels first: back to [m, C, H, W], then channels last

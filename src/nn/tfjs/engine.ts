@@ -6,7 +6,10 @@ import { evaluate } from './evaluate.ts';
 import { tfjsNetwork } from './network.ts';
 import { trainLocal } from './train.ts';
 
-export async function createTfjsEngine(backend: BackendPreference, layout: WeightLayout = DEFAULT_LAYOUT): Promise<Engine> {
+export async function createTfjsEngine(
+  backend: BackendPreference,
+  layout: WeightLayout = DEFAULT_LAYOUT,
+): Promise<Engine> {
   const active = await initBackend(backend);
   const net = tfjsNetwork(layout);
   // initBackend re-activates this engine's backend if another preference switched it since.

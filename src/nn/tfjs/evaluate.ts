@@ -13,7 +13,11 @@ const EVAL_CHUNK_ROWS = 2000;
 
 const DEFAULT_NETWORK = tfjsNetwork(DEFAULT_LAYOUT);
 
-export async function evaluate(weights: Float32Array, set: ImageSet, net: TfjsNetwork = DEFAULT_NETWORK): Promise<Evaluation> {
+export async function evaluate(
+  weights: Float32Array,
+  set: ImageSet,
+  net: TfjsNetwork = DEFAULT_NETWORK,
+): Promise<Evaluation> {
   assertWeightLength(weights, 'weights', net.layout);
   checkImageSet(set, 'set', net.layout.model);
   if (set.count === 0) return { accuracy: NaN, loss: NaN };

@@ -27,7 +27,12 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 
 const DEFAULT_NETWORK = tfjsNetwork(DEFAULT_LAYOUT);
 
-export async function trainLocal(weights: Float32Array, batch: ImageSet, opts: TrainOptions, net: TfjsNetwork = DEFAULT_NETWORK): Promise<TrainResult> {
+export async function trainLocal(
+  weights: Float32Array,
+  batch: ImageSet,
+  opts: TrainOptions,
+  net: TfjsNetwork = DEFAULT_NETWORK,
+): Promise<TrainResult> {
   assertWeightLength(weights, 'weights', net.layout);
   checkImageSet(batch, 'batch', net.layout.model);
   checkTrainOptions(opts);
