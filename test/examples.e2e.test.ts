@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -40,6 +40,24 @@ const SKIPPED: { prefix: string; reason: string }[] = [
 const FIXTURES: Record<string, () => Promise<string>> = {
   'results/2026-11-28T10-00-00-K20-T12': () => fixtureRun(),
   'results/my-run': () => fixtureRun(),
+  // docs/experiments.md writes it with --print-config and feeds it back: made the same way here first.
+  '/tmp/my-run.toml': async () => {
+    const file = join(TMP, 'my-run.toml');
+    const printed = await run(process.execPath, [
+      '--import',
+      'tsx',
+      'src/cli/experiment.ts',
+      '--K',
+      '10',
+      '--T',
+      '30',
+      '--schemes',
+      'optimal,async,eta',
+      '--print-config',
+    ]);
+    writeFileSync(file, printed.stdout);
+    return file;
+  },
   'my-fleet.json': async () => {
     const file = join(TMP, 'my-fleet.json');
     writeFileSync(
@@ -83,6 +101,8 @@ interface Example {
   args: string[];
   text: string;
   source: string;
+  /** `> FILE` at the end: the example's output goes to that file (under the test's folder) */
+  stdoutTo?: string;
 }
 
 const faultCycles = (args: string[]) =>
@@ -103,12 +123,14 @@ function shellWords(line: string, where: string): string[] {
 }
 
 function parseExample(text: string, source: string): Example {
-  const words = shellWords(text.replace(/\s+#.*$/, '').trim(), `${source}: ${text}`);
+  const line = text.replace(/\s+#.*$/, '').trim();
+  const redirect = line.match(/\s>\s*(\S+)$/);
+  const words = shellWords(redirect ? line.slice(0, redirect.index) : line, `${source}: ${text}`);
   const [npm, run, ...rest] = words;
   const [script, dashes, ...args] = rest.filter((w, i) => !(w === '-s' || w === '--silent') || i > rest.indexOf('--')); // npm's own -s
   if (npm !== 'npm' || run !== 'run' || (dashes !== undefined && dashes !== '--'))
     throw new Error(`${source}: not an npm run example: ${text}`);
-  return { script, args, text: text.replace(/\s+#.*$/, '').trim(), source };
+  return { script, args, text: line, source, ...(redirect ? { stdoutTo: join(TMP, basename(redirect[1])) } : {}) };
 }
 
 /** The docs users read: README.md and docs/*.md. */
@@ -328,6 +350,7 @@ describe('every README and --help example runs', () => {
           const r = args.includes('--external')
             ? await runExternal(args)
             : await run('npm', ['run', '-s', ex.script, '--', ...args]);
+          if (ex.stdoutTo) writeFileSync(ex.stdoutTo, r.stdout);
           const took = `${((performance.now() - t0) / 1000).toFixed(1)} s`;
           if (r.code !== 0)
             failures.push(
