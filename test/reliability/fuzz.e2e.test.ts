@@ -536,7 +536,12 @@ describe('fuzzing a live learner process', () => {
         ...randomBatch(77, 16),
       };
       s.ws.send(encodeMessage(real));
-      const at = await nextFrom(s, from, (d) => decodeToOrchestrator(d, PARAM_COUNT).type === 'result', 60_000);
+      // A fuzzed task still training when the real one was sent may answer first, under load: wait for ours.
+      const isReal = (d: Buffer) => {
+        const m = decodeToOrchestrator(d, PARAM_COUNT);
+        return m.type === 'result' && m.task_id === 'real';
+      };
+      const at = await nextFrom(s, from, isReal, 60_000);
       const result = decodeToOrchestrator(s.received[at], PARAM_COUNT);
       expect(result).toMatchObject({ type: 'result', task_id: 'real', cycle: 3, samples: 16, steps: 4 });
       const w = (result as { weights: Float32Array }).weights;
