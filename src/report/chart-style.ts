@@ -15,3 +15,16 @@ export const CHART_CONFIG: Config = {
 
 /** Plot area of the line charts (px, before PNG zoom). */
 export const LINE_CHART_SIZE = { width: 560, height: 320 };
+
+/** The label of an accuracy-target rule: close levels put the top label above its rule, the others below. */
+export function targetLabelMark(above: boolean) {
+  return {
+    type: 'text',
+    align: 'left',
+    baseline: above ? 'bottom' : 'top',
+    x: 4,
+    dy: above ? -2 : 2,
+    fontSize: 12,
+    color: '#333333',
+  } as const;
+}

@@ -3,6 +3,7 @@
  * line per run × scheme, cycles.csv with a `run` column in front of every run's rows, and a small
  * report.html (headline and cycles to each target per run). Runs in progress are drawn as far as they got.
  */
+import { targetLabelMark } from './chart-style.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
@@ -79,15 +80,7 @@ export function overlaySpec(runs: readonly OverlayRun[], targets: readonly numbe
           // Close levels (96.67 %, 97 %): the top label above its rule, the others below.
           ...[true, false].map((above) => ({
             transform: [{ filter: `datum.above === ${above}` }],
-            mark: {
-              type: 'text',
-              align: 'left',
-              baseline: above ? 'bottom' : 'top',
-              x: 4,
-              dy: above ? -2 : 2,
-              fontSize: 12,
-              color: '#333333',
-            },
+            mark: targetLabelMark(above),
             encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } },
           })),
         ],

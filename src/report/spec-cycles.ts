@@ -3,6 +3,7 @@
  * loss, τ): pure functions from the rows of cycles.csv to a spec; one line per scheme, same
  * colours as everywhere else.
  */
+import { targetLabelMark } from './chart-style.ts';
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG, LINE_CHART_SIZE } from './chart-style.ts';
 import { ACCURACY_TARGETS, type CycleRow } from '../run-folder/schema.ts';
@@ -123,15 +124,7 @@ function accuracyLayers(rows: CycleRow[], x: XAxis, targetFractions: readonly nu
     // The default levels are only 0.33 % apart: label the top one above its rule, the others below.
     ...[true, false].map((above) => ({
       data: { values: targets.filter((t) => t.above === above) },
-      mark: {
-        type: 'text',
-        align: 'left',
-        baseline: above ? 'bottom' : 'top',
-        x: 4,
-        dy: above ? -2 : 2,
-        fontSize: 12,
-        color: '#333333',
-      },
+      mark: targetLabelMark(above),
       encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } },
     })),
     schemeLines(rows, values, { title: 'test accuracy (%)', scale: yScale }, x),
