@@ -39,7 +39,10 @@ export class ProcessScheme implements Scheme {
   /** what went wrong outside a request (an exit, an extra line): the next request fails with it */
   private broken: Error | null = null;
   private readonly exited: Promise<void>;
-  private lastCycle = 0;
+  /** the cycle of the last answer taken, named when an extra line follows it */
+  private answeredCycle = 0;
+  /** the line being received began before the pending request was sent, so it cannot be its answer */
+  private lineBeganBeforeRequest = false;
 
   constructor(private readonly opts: ProcessSchemeOptions) {
     this.name = opts.name;
@@ -92,7 +95,7 @@ export class ProcessScheme implements Scheme {
 
   private request(cycle: number, message: string): Promise<string> {
     if (this.broken) return Promise.reject(this.broken);
-    this.lastCycle = cycle;
+    this.lineBeganBeforeRequest = this.stdoutRest.length > 0;
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending = null;
@@ -128,12 +131,19 @@ export class ProcessScheme implements Scheme {
       return;
     }
     for (const line of lines) {
-      if (this.pending) this.pending.resolve(line);
-      else if (!this.broken)
-        this.broken = new InputError(
-          `scheme ${this.name} wrote an extra line on stdout after its answer to cycle ${this.lastCycle}: ${JSON.stringify(line.slice(0, 80))} (one answer line per problem; print anything else to stderr)`,
-        );
+      const early = this.lineBeganBeforeRequest;
+      this.lineBeganBeforeRequest = false;
+      if (this.pending && !early) {
+        this.answeredCycle = this.pending.cycle;
+        this.pending.resolve(line);
+      } else this.fail(this.extraLine(line));
     }
+  }
+
+  private extraLine(line: string): InputError {
+    return new InputError(
+      `scheme ${this.name} wrote an extra line on stdout after its answer to cycle ${this.answeredCycle}: ${JSON.stringify(line.slice(0, 80))} (one answer line per problem; print anything else to stderr)`,
+    );
   }
 
   private onStderr(text: string): void {

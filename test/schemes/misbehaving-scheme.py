@@ -30,6 +30,12 @@ for line in sys.stdin:
         out = "batch: " + str(batch)
     elif mode == "extra":
         out = json.dumps(good) + "\ndebug: done"
+    elif mode == "extra-split":
+        # the extra line's end arrives only after the next problem has been sent
+        print(json.dumps(good) + "\ndebug: do", end="", flush=True)
+        import time
+        time.sleep(0.5)
+        out = "ne"
     elif mode == "infeasible":
         out = json.dumps({"infeasible": "my solver gave up"})
     elif mode == "crash":

@@ -195,18 +195,21 @@ describe('a process scheme that misbehaves stops with one line', () => {
     }
   });
 
-  it('an extra output line after an answer fails the next request', async () => {
-    const s = misbehaving('extra');
-    try {
-      await s.allocate(problem(1));
-      const e = await failure(s.allocate(problem(2)));
-      expect(e.message).toMatch(
-        /^scheme mine wrote an extra line on stdout after its answer to cycle 1: "debug: done" \(one answer line per problem; print anything else to stderr\)$/,
-      );
-    } finally {
-      await s.close();
-    }
-  });
+  it.each(['extra', 'extra-split'])(
+    'an extra output line after an answer fails the next request (%s)',
+    async (mode) => {
+      const s = misbehaving(mode);
+      try {
+        await s.allocate(problem(1));
+        const e = await failure(s.allocate(problem(2)));
+        expect(e.message).toMatch(
+          /^scheme mine wrote an extra line on stdout after its answer to cycle 1: "debug: done" \(one answer line per problem; print anything else to stderr\)$/,
+        );
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
   it('a crash: its exit code and the tail of its stderr', async () => {
     const s = misbehaving('crash', 2);
