@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseOrHelp, runCli, UsageError, type CommandSpec } from '../src/cli/args.ts';
+import { defineCommand, type ParsedArgs, parseOrHelp, runCli, UsageError } from '../src/cli/args.ts';
 import { heapFlag, PROJECT_ROOT } from '../src/orchestrator/spawn.ts';
 import { cycleDataOrder, trainingSeed } from '../src/orchestrator/cycle.ts';
 import { loadMnist, subset, type ImageSet } from '../src/data/mnist.ts';
@@ -26,7 +26,7 @@ import type { Engine } from '../src/nn/engine.ts';
 import { parseLearners } from '../src/run-folder/read.ts';
 import type { RunConfigFile, RunSummaryFile } from '../src/run-folder/schema.ts';
 
-const SPEC: CommandSpec = {
+const SPEC = defineCommand({
   command: 'npm run bench:scale --',
   summary:
     'Set-up, wall time per cycle, training alone (the same trainings without the emulator, with their SGD steps), peak total memory, CPU seconds and emulator overhead of runs with K learners (equal d, T and τ), --reps runs per K.',
@@ -65,7 +65,7 @@ const SPEC: CommandSpec = {
     'npm run bench:scale -- --K 20,200 --cycles 1',
     'npm run -s bench:scale -- --json',
   ],
-};
+});
 
 interface Row {
   K: number;
@@ -161,7 +161,7 @@ async function trainingAlone(
 
 async function runOne(
   K: number,
-  a: Record<string, any>,
+  a: ParsedArgs<(typeof SPEC.flags)[number]>,
   out: string,
   replay: { engine: Engine; train: ImageSet },
 ): Promise<Row> {

@@ -3,7 +3,7 @@
  * 100 000 learners (paper preset, seeded fleet). Median of several runs after a warm-up run; the
  * machine is shared, so read ratios within one run rather than absolute numbers across runs.
  */
-import { parseOrHelp, runCli, UsageError, type CommandSpec } from '../src/cli/args.ts';
+import { parseOrHelp, runCli, UsageError, defineCommand } from '../src/cli/args.ts';
 import { solve } from '../src/allocation/index.ts';
 import { SCHEMES, type BuiltinSchemeName } from '../src/allocation/types.ts';
 import { coefficients } from '../src/model/coefficients.ts';
@@ -12,7 +12,7 @@ import { PAPER_PRESET } from '../src/model/params.ts';
 
 const GOAL_MS = 50; // issue 2: K = 100 000 in under 50 ms
 
-const spec: CommandSpec = {
+const spec = defineCommand({
   command: 'npm run bench:solver --',
   summary: 'Time the allocation solvers for growing fleets.',
   flags: [
@@ -30,7 +30,7 @@ const spec: CommandSpec = {
     },
     { name: 'json', type: 'boolean', default: false, help: 'print JSON instead of a table' },
   ],
-};
+});
 
 interface BenchRow {
   scheme: BuiltinSchemeName;
@@ -49,7 +49,7 @@ const median = (xs: number[]) => {
 
 runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), spec);
-  const ks = (args.ks as string[]).map((raw) => {
+  const ks = args.ks.map((raw) => {
     const K = Number(raw);
     if (!Number.isInteger(K) || K < 1) throw new UsageError(`--ks takes integers >= 1, got "${raw}"`);
     return K;

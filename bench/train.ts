@@ -11,7 +11,7 @@
  * mini-batch gathers, reading the weights back).
  */
 import * as tf from '@tensorflow/tfjs';
-import { parseOrHelp, runCli, type CommandSpec } from '../src/cli/args.ts';
+import { parseOrHelp, runCli, defineCommand } from '../src/cli/args.ts';
 import { firstN, loadMnist, type ImageSet } from '../src/data/mnist.ts';
 import {
   BACKEND_PREFERENCES,
@@ -25,7 +25,7 @@ import {
 } from '../src/nn/mlp.ts';
 import { isDenseOnly } from '../src/nn/model-spec.ts';
 
-const SPEC: CommandSpec = {
+const SPEC = defineCommand({
   command: 'npm run bench:train --',
   summary:
     'Samples/s of the onnx engine, the tfjs engine and (dense models) tf.layers model.fit per model (same minibatch, data), medians over repetitions.',
@@ -76,7 +76,7 @@ const SPEC: CommandSpec = {
     'npm run bench:train -- --reps 3 --samples 1280',
     'npm run bench:train -- --model lenet5 --reps 3',
   ],
-};
+});
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -188,7 +188,7 @@ const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
 
 runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), SPEC);
-  const layouts = (args.model as string[]).map((name) => weightLayout(parseModelSpec(name)));
+  const layouts = args.model.map((name) => weightLayout(parseModelSpec(name)));
   const mnist = await loadMnist({ dataDir: args.dataDir });
   const data = firstN(mnist.train, args.samples);
   const warm = firstN(data, Math.min(data.count, 640));

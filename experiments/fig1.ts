@@ -6,11 +6,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseOrHelp, printConfig, runCli, UsageError, type CommandSpec, type ParsedArgs } from '../src/cli/args.ts';
+import { defineCommand, parseOrHelp, printConfig, runCli, UsageError } from '../src/cli/args.ts';
 import type { BuiltinSchemeName } from '../src/allocation/types.ts';
-import type { Scenario } from '../src/model/coefficients.ts';
 import { systemParamsFromArgs } from '../src/cli/param-flags.ts';
-import { flagsFor, otherSettings } from '../src/cli/settings.ts';
+import { type ArgsOf, flagsFor, otherSettings } from '../src/cli/settings.ts';
 import { assertUsableFleet, generateFleet } from '../src/model/devices.ts';
 import { fig1Csv, fig1Table } from './fig1/csv.ts';
 import { renderFig1Charts } from '../src/report/index.ts';
@@ -21,19 +20,22 @@ export { fig1Csv, FIG1_CSV_HEADER } from './fig1/csv.ts';
 
 const list = (xs: number[]) => xs.map(String);
 
-export const spec: CommandSpec = {
+/** Fig. 1's grid and fleets: defaults only this command has. */
+const FIG1_FLAG_DEFAULTS = {
+  fleets: FIG1_DEFAULTS.seeds,
+  seed: FIG1_DEFAULTS.seedBase,
+  'train-samples': FIG1_DEFAULTS.d,
+  scenario: FIG1_DEFAULTS.scenario,
+  K: list(FIG1_DEFAULTS.ks),
+  't-for-k': list(FIG1_DEFAULTS.tForK),
+  T: list(FIG1_DEFAULTS.ts),
+  'k-for-t': list(FIG1_DEFAULTS.kForT),
+};
+
+export const spec = defineCommand({
   command: 'npm run fig1 --',
   summary: "Reproduce the paper's Fig. 1: local iterations τ vs K and vs T for every allocation scheme.",
-  flags: flagsFor('fig1', {
-    fleets: FIG1_DEFAULTS.seeds,
-    seed: FIG1_DEFAULTS.seedBase,
-    'train-samples': FIG1_DEFAULTS.d,
-    scenario: FIG1_DEFAULTS.scenario,
-    K: list(FIG1_DEFAULTS.ks),
-    't-for-k': list(FIG1_DEFAULTS.tForK),
-    T: list(FIG1_DEFAULTS.ts),
-    'k-for-t': list(FIG1_DEFAULTS.kForT),
-  }),
+  flags: flagsFor('fig1', FIG1_FLAG_DEFAULTS),
   otherSettings: otherSettings('fig1'),
   examples: [
     'npm run fig1',
@@ -41,10 +43,10 @@ export const spec: CommandSpec = {
     'npm run fig1 -- --model lenet5 --out results/fig1-lenet5',
     'npm run fig1 -- --config experiments/fig1.toml',
   ],
-};
+});
 
-function numbers(args: ParsedArgs, key: string, flag: string, integer: boolean): number[] {
-  return (args[key] as string[]).map((raw) => {
+function numbers(values: string[], flag: string, integer: boolean): number[] {
+  return values.map((raw) => {
     const v = Number(raw);
     if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v)))
       throw new UsageError(`--${flag} takes ${integer ? 'integers >= 1' : 'numbers > 0'}, got "${raw}"`);
@@ -52,17 +54,17 @@ function numbers(args: ParsedArgs, key: string, flag: string, integer: boolean):
   });
 }
 
-export function optionsFromArgs(args: ParsedArgs): Fig1Options {
+export function optionsFromArgs(args: ArgsOf<'fig1', typeof FIG1_FLAG_DEFAULTS>): Fig1Options {
   return {
     seeds: args.fleets,
     seedBase: args.seed,
     d: args.trainSamples,
-    scenario: args.scenario as Scenario,
+    scenario: args.scenario,
     params: systemParamsFromArgs(args),
-    ks: numbers(args, 'K', 'K', true),
-    tForK: numbers(args, 'tForK', 't-for-k', false),
-    ts: numbers(args, 'T', 'T', false),
-    kForT: numbers(args, 'kForT', 'k-for-t', true),
+    ks: numbers(args.K, 'K', true),
+    tForK: numbers(args.tForK, 't-for-k', false),
+    ts: numbers(args.T, 'T', false),
+    kForT: numbers(args.kForT, 'k-for-t', true),
     schemes: args.schemes as BuiltinSchemeName[],
   };
 }

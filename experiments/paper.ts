@@ -15,9 +15,9 @@ import { CONTEXT, FIG2_PANELS, PAPER_CLAIMS, type PanelId } from '../src/campaig
 import { formatDuration, WorkTracker } from '../src/campaign/progress.ts';
 import { parseSeeds } from '../src/campaign/seeds.ts';
 import { judgeClaims, type Fig1Evidence, type Fig1Point } from '../src/campaign/verdict.ts';
-import { parseOrHelp, printConfig, runCli, UsageError, type CommandSpec } from '../src/cli/args.ts';
+import { parseOrHelp, printConfig, runCli, UsageError, defineCommand } from '../src/cli/args.ts';
 import { consoleOutput, interruptible } from '../src/cli/campaign.ts';
-import { configFromArgs, SPAWNED } from '../src/cli/experiment.ts';
+import { configFromArgs, spawnedRunArgs } from '../src/cli/experiment.ts';
 import { flagsFor, otherSettings } from '../src/cli/settings.ts';
 import { monotonicSeconds } from '../src/emulation/clock.ts';
 import { PAPER_PRESET } from '../src/model/params.ts';
@@ -27,7 +27,7 @@ import { fig1Csv } from './fig1/csv.ts';
 import { FIG1_DEFAULTS, runFig1, sweepPoint, type Fig1Options } from './fig1/sweep.ts';
 import { claimsMarkdown, claimsMarkdownTable } from './paper/table.ts';
 
-export const spec: CommandSpec = {
+export const spec = defineCommand({
   command: 'npm run paper --',
   summary:
     "Reproduce the paper's figures and check its claims: Fig. 1 (τ vs K and vs T over seeded fleets) and both Fig. 2 panels\n" +
@@ -43,7 +43,7 @@ export const spec: CommandSpec = {
     'npm run paper -- --seeds 10 --out results/paper-10',
     'npm run paper -- --seeds 2 --cycles 1 --train-samples 600 --test-samples 300 --out /tmp/paper-tiny',
   ],
-};
+});
 
 /** τ of every scheme at every Fig. 1 point, fleet by fleet (the CSV only keeps mean/min/max). */
 export function fig1Evidence(o: Fig1Options): Fig1Evidence {
@@ -81,7 +81,7 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
   const args = parseOrHelp(argv, spec);
   const log = io.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const seeds = parseSeeds(args.seeds, args.seed);
-  const schemes = args.schemes as string[];
+  const schemes = args.schemes;
   const adaptive = ['optimal', 'analytical'].find((s) => schemes.includes(s));
   if (!adaptive || !schemes.includes('eta'))
     throw new UsageError(
@@ -94,7 +94,7 @@ export async function paperMain(argv: string[], io: PaperIo = {}): Promise<numbe
   const panels = FIG2_PANELS.map((p) => ({
     ...p,
     dir: join(out, p.id),
-    config: configFromArgs({ ...args, ...SPAWNED, K: p.K, T: p.T }),
+    config: configFromArgs(spawnedRunArgs(args, { K: p.K, T: p.T, energyJ: args.energyJ })),
   }));
   if (args.printConfig) {
     printConfig(spec, args);

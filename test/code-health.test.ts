@@ -16,7 +16,6 @@ const DEBT: Record<string, number> = {
   'campaign/campaign.ts runCampaign': 84,
   'campaign/charts.ts cyclesToTargetSpec': 96,
   'campaign/html.ts buildCampaignHtml': 101,
-  'cli/experiment.ts main': 123,
   'learner/client.ts onMessage': 81,
   'learner/client.ts runLearnerSession': 247,
   'model/dynamics.ts createDynamics': 85,

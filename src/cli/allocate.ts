@@ -4,7 +4,7 @@
  */
 import { readInputFile } from '../util/input-file.ts';
 import { InputError } from '../errors.ts';
-import { parseOrHelp, printConfig, runCli, type CommandSpec } from './args.ts';
+import { parseOrHelp, printConfig, runCli, defineCommand } from './args.ts';
 import { formatAllocationReport } from '../allocation/format.ts';
 import { buildAllocationReport } from '../allocation/report.ts';
 import { ROBUST_ONLY_IN_EXPERIMENTS, SYNC_SCHEMES, type SchemeName } from '../allocation/types.ts';
@@ -12,12 +12,11 @@ import { openSchemes } from '../schemes/index.ts';
 import { userSchemesFromArgs } from './scheme-flags.ts';
 import { energyParamsFor } from '../model/energy.ts';
 import { DEFAULT_EXPERIMENT } from '../orchestrator/config.ts';
-import type { Scenario } from '../model/coefficients.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson, type LearnerProfile } from '../model/devices.ts';
 import { systemParamsFromArgs } from './param-flags.ts';
 import { flagsFor, otherSettings } from './settings.ts';
 
-const spec: CommandSpec = {
+const spec = defineCommand({
   command: 'npm run allocate --',
   summary:
     'Allocate d samples and τ local iterations to K wireless learners with the ETA, analytical and optimal schemes,\n' +
@@ -34,7 +33,7 @@ const spec: CommandSpec = {
     'npm run allocate -- --K 20 --T 12 --model lenet5 --json',
     'npm run allocate -- --config experiments/fig2-K20-T12.toml',
   ],
-};
+});
 
 runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), spec);
@@ -73,7 +72,7 @@ runCli(async () => {
     registry: opened.registry,
     T_s: args.T,
     d: args.trainSamples,
-    scenario: args.scenario as Scenario,
+    scenario: args.scenario,
     schemes,
     max_staleness: args.maxStaleness,
     energy: energyParamsFor(params, { kappa_j_per_cycle_hz2: args.kappa, rx_power_w: args.rxPowerW }),

@@ -28,10 +28,11 @@ export interface FlagSpec {
   path?: boolean; // a file or folder: relative to where the user ran the command (a --config file: to the file)
 }
 
-export interface CommandSpec {
+/** `F`: the command's flags as types (settings.ts `FlagsOf`), so that its parsed values are typed. */
+export interface CommandSpec<F extends FlagSpec = FlagSpec> {
   command: string; // e.g. "npm run allocate --"
   summary: string;
-  flags: FlagSpec[];
+  flags: F[];
   /** `repeats` (last one only): it may be given any number of times */
   positionals?: { name: string; help: string; required?: boolean; repeats?: boolean }[];
   examples?: string[];
@@ -41,21 +42,61 @@ export interface CommandSpec {
   otherSettings?: string[];
 }
 
+/** A command's spec with its flags' literal names and types kept (for flags declared in place, not in settings.ts). */
+export function defineCommand<const F extends FlagSpec>(spec: CommandSpec<F>): CommandSpec<F> {
+  return spec;
+}
+
 /** A flag or argument is malformed (exit code 2, like every InputError). */
 export class UsageError extends InputError {
   override name = 'UsageError';
 }
 
+/** What a flag of each type holds once parsed. */
+export type ValueOfType<T extends FlagType> = T extends 'number' | 'int'
+  ? number
+  : T extends 'boolean'
+    ? boolean
+    : T extends 'list'
+      ? string[]
+      : string;
+
+/** "train-samples" → "trainSamples", as `camel` does at run time. */
+type Camel<N extends string> = N extends `${infer Head}-${infer C}${infer Rest}`
+  ? `${Head}${Uppercase<C>}${Camel<Rest>}`
+  : N;
+
+/** An enum flag with declared choices holds one of them. */
+type ValueOf<F extends FlagSpec> = F extends { type: 'enum'; choices: (infer V extends string)[] }
+  ? V
+  : ValueOfType<F['type']>;
+
 /**
- * `given`: the flags set on the command line or in the --config file (by name), as opposed to
- * defaults and environment; `values`: every flag's value by name.
+ * Each flag's value under its camel-case name (`--train-samples` → `trainSamples`): a flag with a
+ * default always has one; any other may be absent.
  */
-export type ParsedArgs = { [flag: string]: any } & {
+export type FlagValues<F extends FlagSpec> = {
+  [X in F as X extends { default: FlagValue } ? Camel<X['name']> : never]: ValueOf<X>;
+} & { [X in F as X extends { default: FlagValue } ? never : Camel<X['name']>]?: ValueOf<X> };
+
+/**
+ * A command's parsed flags, typed from its spec. `given`: the flags set on the command line or in the
+ * --config file (by name), as opposed to defaults and environment; `values`: every flag's value by name.
+ */
+export type ParsedArgs<F extends FlagSpec = never> = FlagValues<F> & {
   _: string[];
   help: boolean;
   given: Set<string>;
   values: Record<string, FlagValue | undefined>;
 };
+
+/** While parsing: values by camel-case name, before the spec's types are known to hold. */
+type Parsing = {
+  _: string[];
+  help: boolean;
+  given: Set<string>;
+  values: Record<string, FlagValue | undefined>;
+} & Record<string, unknown>;
 
 export function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -120,54 +161,64 @@ function deprecated(old: string, flag: FlagSpec, where = `--${old}`): void {
   process.stderr.write(`warning: ${where} is an old name of --${flag.name}; use --${flag.name}\n`);
 }
 
-export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
-  const byName = new Map(spec.flags.flatMap((f) => [f.name, ...(f.aliases ?? [])].map((n) => [n, f] as const)));
-  const seen = new Set<string>();
-  const out: ParsedArgs = { _: [], help: false, given: seen, values: {} };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
-      out.help = true;
-      continue;
-    }
-    if (arg === '--') continue;
-    if (!arg.startsWith('--')) {
-      out._.push(arg);
-      continue;
-    }
-    let name = arg.slice(2);
-    let raw: string | undefined;
-    const eq = name.indexOf('=');
-    if (eq >= 0) {
-      raw = name.slice(eq + 1);
-      name = name.slice(0, eq);
-    }
-    let flag = byName.get(name);
-    if (!flag && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'boolean') {
-      flag = byName.get(name.slice(3))!;
-      if (raw !== undefined) throw new UsageError(`--${name} takes no value`);
-      raw = 'false';
-    }
-    if (!flag) throw new UsageError(`unknown flag --${name} (run with --help to list the flags)`);
-    if (flag.aliases?.includes(name)) deprecated(name, flag);
-    if (seen.has(flag.name)) throw new UsageError(`--${flag.name} given twice`);
-    seen.add(flag.name);
-    if (raw === undefined) {
-      if (flag.type === 'boolean') raw = 'true';
-      else {
-        const next = argv[i + 1];
-        const absent = next === undefined || (next.startsWith('--') && next.length > 2);
-        if (absent && flag.implicit === undefined)
-          throw new UsageError(`--${flag.name} needs a value${describeRange(flag)}`);
-        raw = absent ? flag.implicit! : argv[++i];
-      }
-    }
-    out[camel(flag.name)] = asPath(flag, convert(flag, raw), callerCwd());
-  }
+export function parseArgs<F extends FlagSpec>(argv: string[], spec: CommandSpec<F>): ParsedArgs<F> {
+  const out = fromCommandLine(argv, spec.flags);
   // A command may read a file of its own by default (npm run paper: experiments/paper.toml).
   out.config ??= spec.flags.find((f) => f.name === 'config')?.default;
   if (out.config !== undefined && !out.help) fromConfigFile(out, spec);
-  for (const flag of spec.flags) {
+  fromEnvironmentAndDefaults(out, spec.flags);
+  for (const flag of spec.flags) out.values[flag.name] = out[camel(flag.name)] as FlagValue | undefined;
+  if (!out.help) checkPositionals(out._, spec);
+  // Every flag of the spec was converted by its declared type above: this is what FlagValues<F> says.
+  return out as unknown as ParsedArgs<F>;
+}
+
+function fromCommandLine(argv: string[], flags: FlagSpec[]): Parsing {
+  const byName = new Map(flags.flatMap((f) => [f.name, ...(f.aliases ?? [])].map((n) => [n, f] as const)));
+  const out: Parsing = { _: [], help: false, given: new Set(), values: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') out.help = true;
+    else if (!arg.startsWith('--')) out._.push(arg);
+    else if (arg !== '--') {
+      const { flag, raw, usedNext } = flagAndValue(arg.slice(2), argv[i + 1], byName);
+      if (out.given.has(flag.name)) throw new UsageError(`--${flag.name} given twice`);
+      out.given.add(flag.name);
+      out[camel(flag.name)] = asPath(flag, convert(flag, raw), callerCwd());
+      if (usedNext) i++;
+    }
+  }
+  return out;
+}
+
+/** `--name`, `--name=value`, `--no-name` or `--name value` (then `usedNext`). */
+function flagAndValue(
+  arg: string,
+  next: string | undefined,
+  byName: Map<string, FlagSpec>,
+): { flag: FlagSpec; raw: string; usedNext: boolean } {
+  const eq = arg.indexOf('=');
+  const name = eq >= 0 ? arg.slice(0, eq) : arg;
+  const given = eq >= 0 ? arg.slice(eq + 1) : undefined;
+  const negated =
+    byName.get(name) === undefined && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'boolean';
+  const flag = byName.get(negated ? name.slice(3) : name);
+  if (!flag) throw new UsageError(`unknown flag --${name} (run with --help to list the flags)`);
+  if (flag.aliases?.includes(name)) deprecated(name, flag);
+  if (negated) {
+    if (given !== undefined) throw new UsageError(`--${name} takes no value`);
+    return { flag, raw: 'false', usedNext: false };
+  }
+  if (given !== undefined) return { flag, raw: given, usedNext: false };
+  if (flag.type === 'boolean') return { flag, raw: 'true', usedNext: false };
+  const absent = next === undefined || (next.startsWith('--') && next.length > 2);
+  if (!absent) return { flag, raw: next, usedNext: true };
+  if (flag.implicit === undefined) throw new UsageError(`--${flag.name} needs a value${describeRange(flag)}`);
+  return { flag, raw: flag.implicit, usedNext: false };
+}
+
+function fromEnvironmentAndDefaults(out: Parsing, flags: FlagSpec[]): void {
+  for (const flag of flags) {
     const key = camel(flag.name);
     if (out[key] !== undefined) continue;
     const fromEnv = flag.env ? process.env[flag.env] : undefined;
@@ -175,22 +226,24 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
     // A default folder (results/fig1) lives in the project, where npm runs the command.
     else if (flag.default !== undefined) out[key] = asPath(flag, flag.default, process.cwd());
   }
-  for (const flag of spec.flags) out.values[flag.name] = out[camel(flag.name)];
-  if (!out.help && spec.positionals) {
-    spec.positionals.forEach((p, i) => {
-      if (p.required && out._[i] === undefined) throw new UsageError(`missing ${p.name}: ${p.help}`);
-    });
-    if (out._.length > spec.positionals.length && !spec.positionals.at(-1)?.repeats)
-      throw new UsageError(`unexpected argument "${out._[spec.positionals.length]}"`);
-  } else if (!out.help && out._.length > 0) {
-    throw new UsageError(`unexpected argument "${out._[0]}" (flags start with --)`);
+}
+
+function checkPositionals(given: string[], spec: CommandSpec<FlagSpec>): void {
+  const positionals = spec.positionals;
+  if (!positionals) {
+    if (given.length > 0) throw new UsageError(`unexpected argument "${given[0]}" (flags start with --)`);
+    return;
   }
-  return out;
+  positionals.forEach((p, i) => {
+    if (p.required && given[i] === undefined) throw new UsageError(`missing ${p.name}: ${p.help}`);
+  });
+  if (given.length > positionals.length && !positionals.at(-1)?.repeats)
+    throw new UsageError(`unexpected argument "${given[positionals.length]}"`);
 }
 
 /** --config FILE: every setting the command line did not give comes from the file, checked like a flag. */
-function fromConfigFile(out: ParsedArgs, spec: CommandSpec): void {
-  const path = resolve(callerCwd(), out.config);
+function fromConfigFile(out: Parsing, spec: CommandSpec<FlagSpec>): void {
+  const path = resolve(callerCwd(), String(out.config));
   out.config = path;
   for (const s of readConfigFile(path, spec.flags, spec.configTables, spec.otherSettings)) {
     if (s.flag.aliases?.includes(s.key)) deprecated(s.key, s.flag, `${s.where}: ${s.key}`);
@@ -306,7 +359,7 @@ function exit(code: number): void {
 }
 
 /** Parse argv for a command; prints help and exits 0 on --help. */
-export function parseOrHelp(argv: string[], spec: CommandSpec): ParsedArgs {
+export function parseOrHelp<F extends FlagSpec>(argv: string[], spec: CommandSpec<F>): ParsedArgs<F> {
   const args = parseArgs(argv, spec);
   if (args.help) {
     process.stdout.write(helpText(spec) + '\n');

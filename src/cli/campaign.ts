@@ -12,7 +12,8 @@ import { parseSeeds } from '../campaign/seeds.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
-import { UsageError, type ParsedArgs } from './args.ts';
+import { UsageError } from './args.ts';
+import type { RunArgs } from './experiment.ts';
 import { runEventLines } from './run-events.ts';
 import { openRunDashboard, type RunDashboard } from './dashboard-flags.ts';
 import { onStopSignals } from './stop-signals.ts';
@@ -65,8 +66,8 @@ export function stamp(): string {
 }
 
 export async function campaignMain(
-  args: ParsedArgs,
-  configFromArgs: (args: ParsedArgs) => ExperimentConfig,
+  args: RunArgs,
+  configFromArgs: (args: RunArgs) => ExperimentConfig,
 ): Promise<number> {
   if (args.seeds === undefined)
     throw new UsageError('--fixed-fleet applies to campaigns: give --seeds too (e.g. --seeds 5)');

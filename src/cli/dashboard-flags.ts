@@ -4,7 +4,7 @@
  * starts, so a port that cannot be used stops the command (exit 2) with nothing begun.
  */
 import type { RunEvent } from '../orchestrator/events.ts';
-import type { ParsedArgs } from './args.ts';
+import type { ArgsOf } from './settings.ts';
 
 export interface RunDashboard {
   /** every event of every run of the command; `label` names the run in a campaign or sweep */
@@ -15,7 +15,10 @@ export interface RunDashboard {
 }
 
 /** Starts the dashboard when --dashboard was given (null otherwise); prints its URL through `log`. */
-export async function openRunDashboard(args: ParsedArgs, log: (line: string) => void): Promise<RunDashboard | null> {
+/** The dashboard's settings: the same on experiment, sweep and paper. */
+type DashboardArgs = Pick<ArgsOf<'experiment'>, 'dashboard' | 'dashboardHost'>;
+
+export async function openRunDashboard(args: DashboardArgs, log: (line: string) => void): Promise<RunDashboard | null> {
   if (args.dashboard === undefined) return null;
   // Loaded only when asked for: a run without a dashboard carries none of its modules.
   const [{ labelsOfRunLabel }, { startDashboard }, { DashboardState }] = await Promise.all([

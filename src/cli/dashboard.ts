@@ -9,12 +9,12 @@ import { EventsFollower } from '../dashboard/follow.ts';
 import { startDashboard } from '../dashboard/server.ts';
 import { DashboardState } from '../dashboard/state.ts';
 import { EVENTS_FILE } from '../run-folder/schema.ts';
-import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
+import { parseOrHelp, runCli, UsageError, defineCommand } from './args.ts';
 
 /** How often the events files are checked for new lines. */
 const FOLLOW_EVERY_MS = 250;
 
-const SPEC: CommandSpec = {
+const SPEC = defineCommand({
   command: 'npm run dashboard --',
   summary:
     'Serve the live dashboard (page, /events, /metrics) of a run folder from its events.jsonl: a run still going in another process is\n' +
@@ -27,7 +27,7 @@ const SPEC: CommandSpec = {
     { name: 'host', type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0: every interface)' },
   ],
   examples: ['npm run dashboard -- results/reference-K20-T12', 'npm run dashboard -- results/K20-T12-5seeds --port 0'],
-};
+});
 
 /** A folder the dashboard can show: a run's (with events.jsonl) or a campaign's or sweep's. */
 function checkFolder(folder: string): void {

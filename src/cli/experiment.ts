@@ -7,31 +7,31 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SchemeName } from '../allocation/types.ts';
-import { modelFromArgs, systemParamsFromArgs } from './param-flags.ts';
+import { modelFromArgs, type SystemParamArgs, systemParamsFromArgs } from './param-flags.ts';
 import { MAX_TOKEN_CHARS } from '../protocol/messages.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
 import { defaultHosts, defaultTaskTimeoutS, type ExperimentConfig } from '../orchestrator/config.ts';
 import { defaultMeanOnCycles } from '../orchestrator/world.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
-import { runExperiment } from '../orchestrator/experiment.ts';
+import { runExperiment, type RunResult } from '../orchestrator/experiment.ts';
 import { readTlsFiles } from '../orchestrator/listener.ts';
 import { realClockPacingText } from '../orchestrator/real-clock-pacing.ts';
 import { LEARNER_COMMANDS_FILE } from '../orchestrator/run-lock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
-import { parseOrHelp, printConfig, runCli, UsageError, type CommandSpec, type ParsedArgs } from './args.ts';
+import { defineCommand, parseArgs, parseOrHelp, printConfig, runCli, UsageError } from './args.ts';
 import { configFromRunFolder } from './resume.ts';
-import { flagsFor, otherSettings, setting } from './settings.ts';
+import { type ArgsOf, flagsFor, otherSettings, setting } from './settings.ts';
 import { parseLearnersJson } from '../model/devices.ts';
 import { readInputFile } from '../util/input-file.ts';
 import { parseTargets } from './targets-flag.ts';
 import { userSchemesFromArgs } from './scheme-flags.ts';
-import { openRunDashboard } from './dashboard-flags.ts';
+import { openRunDashboard, type RunDashboard } from './dashboard-flags.ts';
 import { ProgressReporter } from './progress.ts';
 import { onStopSignals } from './stop-signals.ts';
 import { COMMANDS_SHOWN, externalInstructions, learnerCommands, runEventLines } from './run-events.ts';
 
 /** Exported for the commands that run experiments in bulk (sweep, paper): every experiment flag works there. */
-export const spec: CommandSpec = {
+export const spec = defineCommand({
   command: 'npm run experiment --',
   summary:
     'Run a Mobile Edge Learning experiment: K learner processes train a network (--model) on MNIST over WebSocket under the\n' +
@@ -55,10 +55,24 @@ export const spec: CommandSpec = {
     'npm run experiment -- --K 20 --T 12 --seeds 5 --out results/K20-T12-5seeds   # rerun to continue a killed campaign',
     'npm run experiment -- --K 20 --T 12 --dashboard 8080   # live page at http://127.0.0.1:8080/',
   ],
-};
+});
 
 /** The commands that run experiments in bulk (sweep, paper) spawn every run's learners on this machine. */
+/** An experiment run's settings: experiment's flags (sweep and paper give theirs for one K and T). */
+export type RunArgs = ArgsOf<'experiment'>;
+
 export const SPAWNED = { external: false, host: '127.0.0.1', port: 0, learners: undefined } as const;
+
+/**
+ * One run of a sweep or of the paper as an experiment: that command's settings over experiment's own
+ * defaults (for the flags it does not take), its learners spawned here, with the run's K and T.
+ */
+export function spawnedRunArgs(
+  args: ArgsOf<'sweep'> | ArgsOf<'paper'>,
+  run: { K: number; T: number; energyJ: number | undefined },
+): RunArgs {
+  return { ...parseArgs([], spec), ...args, ...SPAWNED, ...run };
+}
 
 /** --fail L@C (what = learner, of K) or --fail-host H@C (what = host, of the hosts). */
 function parseFaults(
@@ -80,7 +94,7 @@ function parseFaults(
 }
 
 /** Spawned learner hosts: --hosts, else the default (2 per core, at most K). */
-function hostCount(args: ParsedArgs): number {
+function hostCount(args: RunArgs): number {
   if (args.hosts === undefined) return defaultHosts(args.K, os.availableParallelism());
   if (args.external)
     throw new UsageError(
@@ -95,7 +109,7 @@ function hostCount(args: ParsedArgs): number {
 
 /** The world flags: checked together (the trace replaces the seeded world; on/off runs must last whole cycles). */
 function worldFromArgs(
-  args: ParsedArgs,
+  args: RunArgs,
 ): Pick<
   ExperimentConfig,
   'fading' | 'shadowing_db' | 'speed_mps' | 'availability' | 'mean_on_cycles' | 'trace_file' | 'csi' | 'epsilon'
@@ -118,7 +132,7 @@ function worldFromArgs(
     throw new UsageError(
       `--mean-on-cycles ${meanOn} is too short for --availability ${p}: off-runs would average under one cycle; use at least p/(1−p) = ${+defaultMeanOnCycles(p).toPrecision(6)}`,
     );
-  if (args.given.has('epsilon') && !(args.schemes as string[]).includes('robust'))
+  if (args.given.has('epsilon') && !args.schemes.includes('robust'))
     throw new UsageError('--epsilon applies to scheme robust: add robust to --schemes');
   return {
     fading: args.fading,
@@ -133,7 +147,7 @@ function worldFromArgs(
 }
 
 /** K: --K, or the number of learners in the --learners file (both given: they must agree). */
-function learnerCount(args: ParsedArgs): number {
+function learnerCount(args: RunArgs): number {
   if (!args.learners) return args.K;
   if (!existsSync(args.learners)) throw new UsageError(`--learners file not found: ${args.learners}`);
   const fleet = parseLearnersJson(readInputFile(args.learners, '--learners'), systemParamsFromArgs(wireFixed(args)));
@@ -146,10 +160,15 @@ function learnerCount(args: ParsedArgs): number {
 
 // What the wire carries is fixed (one-byte pixels, float32 weights of the --model): F and S_m are the model's, and
 // C_m too unless --flops-per-sample says otherwise; `npm run allocate` still lets you explore other values.
-const wireFixed = (args: ParsedArgs): ParsedArgs => ({ ...args, dataBits: 8, modelBits: 32, modelCoeffsPerSample: 0 });
+const wireFixed = (args: RunArgs): SystemParamArgs => ({
+  ...args,
+  dataBits: 8,
+  modelBits: 32,
+  modelCoeffsPerSample: 0,
+});
 
-export function configFromArgs(parsed: ParsedArgs): ExperimentConfig {
-  const args: ParsedArgs = { ...parsed, K: learnerCount(parsed) };
+export function configFromArgs(parsed: RunArgs): ExperimentConfig {
+  const args: RunArgs = { ...parsed, K: learnerCount(parsed) };
   if (args.alpha !== undefined && args.scenario !== 'federated')
     throw new UsageError('--alpha only applies to --scenario federated');
   if (args.given.has('time-scale') && args.clock !== 'real')
@@ -164,7 +183,7 @@ export function configFromArgs(parsed: ParsedArgs): ExperimentConfig {
     host: f.target,
     cycle: f.cycle,
   }));
-  if ((args.schemes as string[]).includes('energy') && args.energyJ === undefined && !args.learners)
+  if (args.schemes.includes('energy') && args.energyJ === undefined && !args.learners)
     throw new UsageError(
       '--schemes energy needs a budget: give --energy-j J (or "energy_j" per entry of a --learners file)',
     );
@@ -227,14 +246,8 @@ function defaultOut(K: number, T: number): string {
   return join(PROJECT_ROOT, 'results', `${stamp}-K${K}-T${T}`);
 }
 
-async function main(): Promise<number> {
-  const args = parseOrHelp(process.argv.slice(2), spec);
-  if (args.printConfig) {
-    if (args.resume)
-      throw new UsageError('--print-config shows the settings of a new run; a run folder keeps its own in config.json');
-    printConfig(spec, args, { K: configFromArgs(args).K });
-    return 0;
-  }
+/** Checks of the connection flags, before anything starts. */
+function checkConnectionFlags(args: RunArgs): void {
   // Learners must be able to present the token: the hello takes 1..MAX_TOKEN_CHARS characters.
   if (args.token !== undefined && !(args.token.length > 0 && args.token.length <= MAX_TOKEN_CHARS))
     throw new UsageError(
@@ -246,17 +259,13 @@ async function main(): Promise<number> {
     throw new UsageError(
       '--tls-cert serves learners on other machines; a campaign (--seeds) spawns its learners on this one',
     );
-  // --seeds: a campaign of runs, one per seed (src/cli/campaign.ts).
-  if (args.seeds !== undefined || args.fixedFleet)
-    return (await import('./campaign.ts')).campaignMain(args, configFromArgs);
-  const tls = args.tlsCert === undefined ? undefined : readTlsFiles(args.tlsCert, args.tlsKey);
-  const config = args.resume
-    ? configFromRunFolder(args.resume, args, spec, (K, external) => hostCount({ ...args, K, external }))
-    : configFromArgs(args);
-  const out = args.resume ?? args.out ?? defaultOut(config.K, config.T);
+}
 
-  // Ctrl-C / SIGTERM: the first stops the learners and keeps every completed cycle; a second one,
-  // or one outside the run (while the report renders), ends the process at once.
+/**
+ * Ctrl-C / SIGTERM: the first stops the learners and keeps every completed cycle; a second one,
+ * or one outside the run (while the report renders), ends the process at once.
+ */
+function stopOnSignals(): { signal: AbortSignal; runEnded: () => void } {
   const abort = new AbortController();
   let running = true;
   const exitNow = (sig: string) => {
@@ -268,82 +277,129 @@ async function main(): Promise<number> {
     process.stderr.write(`\n${sig}: stopping learners (press Ctrl-C again to quit at once)\n`);
     abort.abort();
   }, exitNow);
+  return { signal: abort.signal, runEnded: () => (running = false) };
+}
 
-  // Events become lines; on a terminal a status line shows the running cycle, elapsed time and ETA
-  // (every line first clears it), without one a progress line comes every ~15 s of a long cycle.
-  const progress = new ProgressReporter({
+/**
+ * The run on the terminal: events become lines; on a terminal a status line shows the running cycle,
+ * elapsed time and ETA (every line first clears it), without one a progress line comes every ~15 s.
+ */
+class ConsoleRun {
+  readonly progress = new ProgressReporter({
     tty: Boolean(process.stderr.isTTY),
     write: (t) => process.stderr.write(t),
     now: monotonicSeconds,
   });
-  const line = (text: string) => {
-    progress.clearStatus();
+  /** --resume of a complete run: it changes nothing, not even the report (unless --report asks) */
+  nothingRan = false;
+  /** after Ctrl-C every learner leaves (the terminal signalled them too): one line, not K */
+  leftWhileStopping = 0;
+  dashboard: RunDashboard | null = null;
+  private readonly eventLines = runEventLines();
+
+  constructor(
+    private readonly config: ExperimentConfig,
+    private readonly out: string,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  readonly line = (text: string): void => {
+    this.progress.clearStatus();
     process.stderr.write(text + '\n');
   };
-  const eventLines = runEventLines();
-  const dashboard = await openRunDashboard(args, line);
-  let nothingRan = false; // --resume of a complete run: it changes nothing, not even the report (unless --report asks)
-  let leftWhileStopping = 0; // after Ctrl-C every learner leaves (the terminal signalled them too): one line, not K
-  const onEvent = (e: RunEvent) => {
-    dashboard?.onEvent(e);
-    if (abort.signal.aborted && e.type === 'left') return void leftWhileStopping++;
-    if (e.type === 'complete') nothingRan = true;
-    const text = eventLines(e);
-    if (text !== null) line(text);
-    if (e.type === 'listening' && config.external) {
-      // Beyond a screenful the commands go to a file too (one per learner, ready to paste on each host).
-      const file = config.K > COMMANDS_SHOWN + 1 ? join(out, LEARNER_COMMANDS_FILE) : null;
-      if (file) writeFileSync(file, learnerCommands(e, config.K).join('\n') + '\n');
-      line(externalInstructions(e, config.K, file));
-    }
-    progress.onEvent(e);
+
+  readonly onEvent = (e: RunEvent): void => {
+    this.dashboard?.onEvent(e);
+    if (this.signal.aborted && e.type === 'left') return void this.leftWhileStopping++;
+    if (e.type === 'complete') this.nothingRan = true;
+    const text = this.eventLines(e);
+    if (text !== null) this.line(text);
+    if (e.type === 'listening' && this.config.external) this.showLearnerCommands(e);
+    this.progress.onEvent(e);
   };
-  progress.start();
+
+  /** Beyond a screenful the commands go to a file too (one per learner, ready to paste on each host). */
+  private showLearnerCommands(e: Extract<RunEvent, { type: 'listening' }>): void {
+    const K = this.config.K;
+    const file = K > COMMANDS_SHOWN + 1 ? join(this.out, LEARNER_COMMANDS_FILE) : null;
+    if (file) writeFileSync(file, learnerCommands(e, K).join('\n') + '\n');
+    this.line(externalInstructions(e, K, file));
+  }
+}
+
+/** What an interrupted run leaves, and how to continue it. */
+function interruptedText(out: string, completedCycles: number): string {
+  // Suggest --resume only for a folder that holds something to continue.
+  if (completedCycles > 0)
+    return `interrupted: results so far are in ${out}; continue with: npm run experiment -- --resume ${out}\n`;
+  const logs = existsSync(join(out, 'logs')) ? ` (learner logs: ${join(out, 'logs')})` : '';
+  return `interrupted before the first cycle completed: nothing to resume${logs}\n`;
+}
+
+function wallText(s: RunResult['summary'], time_scale: number): string {
+  // On the real clock cycles last T × time scale by design: the overhead worth reading is the time beyond that.
+  const overhead = s.real_clock_pacing
+    ? realClockPacingText(s.real_clock_pacing, time_scale)
+    : `emulator overhead ${(100 * s.emulator_overhead.fraction_of_cycles_wall).toFixed(1)} % of cycle time`;
+  return (
+    `wall ${s.wall_s.toFixed(1)} s${s.sessions > 1 ? ` over ${s.sessions} sessions` : ''} (set-up ${s.setup_wall_s.toFixed(1)} s, evaluation ${s.eval_wall_s.toFixed(1)} s); ` +
+    `${overhead}; engine ${s.engine}\n`
+  );
+}
+
+async function writeReport(out: string): Promise<void> {
+  const { renderRunReport } = await import('../report/index.ts');
+  const report = await renderRunReport(out);
+  for (const w of report.warnings) process.stderr.write(`report warning: ${w}\n`);
+  process.stderr.write(`report: ${join(out, 'report.html')}\n`);
+}
+
+async function main(): Promise<number> {
+  const args = parseOrHelp(process.argv.slice(2), spec);
+  if (args.printConfig) {
+    if (args.resume)
+      throw new UsageError('--print-config shows the settings of a new run; a run folder keeps its own in config.json');
+    printConfig(spec, args, { K: configFromArgs(args).K });
+    return 0;
+  }
+  checkConnectionFlags(args);
+  // --seeds: a campaign of runs, one per seed (src/cli/campaign.ts).
+  if (args.seeds !== undefined || args.fixedFleet)
+    return (await import('./campaign.ts')).campaignMain(args, configFromArgs);
+  const tls =
+    args.tlsCert !== undefined && args.tlsKey !== undefined ? readTlsFiles(args.tlsCert, args.tlsKey) : undefined;
+  const config = args.resume
+    ? configFromRunFolder(args.resume, args, spec, (K, external) => hostCount({ ...args, K, external }))
+    : configFromArgs(args);
+  const out = args.resume ?? args.out ?? defaultOut(config.K, config.T);
+  const stop = stopOnSignals();
+  const terminal = new ConsoleRun(config, out, stop.signal);
+  const dashboard = await openRunDashboard(args, terminal.line);
+  terminal.dashboard = dashboard;
+  terminal.progress.start();
   const result = await runExperiment(config, {
     out,
-    log: line,
-    onEvent,
+    log: terminal.line,
+    onEvent: terminal.onEvent,
     token: args.token,
     resume: Boolean(args.resume),
-    signal: abort.signal,
+    signal: stop.signal,
     memoryMb: args.memoryMb,
     tls,
   }).finally(() => {
-    progress.stop();
+    terminal.progress.stop();
     return dashboard?.close();
   });
-  running = false;
-  if (leftWhileStopping > 0)
-    process.stderr.write(
-      `${leftWhileStopping} learner connection${leftWhileStopping === 1 ? '' : 's'} closed while stopping\n`,
-    );
+  stop.runEnded();
+  const left = terminal.leftWhileStopping;
+  if (left > 0) process.stderr.write(`${left} learner connection${left === 1 ? '' : 's'} closed while stopping\n`);
   if (result.interrupted) {
-    // Suggest --resume only for a folder that holds something to continue.
-    if (result.completedCycles > 0)
-      process.stderr.write(
-        `interrupted: results so far are in ${out}; continue with: npm run experiment -- --resume ${out}\n`,
-      );
-    else
-      process.stderr.write(
-        `interrupted before the first cycle completed: nothing to resume${existsSync(join(out, 'logs')) ? ` (learner logs: ${join(out, 'logs')})` : ''}\n`,
-      );
+    process.stderr.write(interruptedText(out, result.completedCycles));
     return 130;
   }
   const s = result.summary;
-  // On the real clock cycles last T × time scale by design: the overhead worth reading is the time beyond that.
-  const overhead = s.real_clock_pacing
-    ? realClockPacingText(s.real_clock_pacing, config.time_scale)
-    : `emulator overhead ${(100 * s.emulator_overhead.fraction_of_cycles_wall).toFixed(1)} % of cycle time`;
-  process.stderr.write(
-    `wall ${s.wall_s.toFixed(1)} s${s.sessions > 1 ? ` over ${s.sessions} sessions` : ''} (set-up ${s.setup_wall_s.toFixed(1)} s, evaluation ${s.eval_wall_s.toFixed(1)} s); ` +
-      `${overhead}; engine ${s.engine}\n`,
-  );
-  if (args.report !== false && !(nothingRan && !args.given.has('report'))) {
-    const { renderRunReport } = await import('../report/index.ts');
-    const report = await renderRunReport(out);
-    for (const w of report.warnings) process.stderr.write(`report warning: ${w}\n`);
-    process.stderr.write(`report: ${join(out, 'report.html')}\n`);
-  }
+  process.stderr.write(wallText(s, config.time_scale));
+  if (args.report !== false && !(terminal.nothingRan && !args.given.has('report'))) await writeReport(out);
   if (args.json) {
     process.stderr.write(`run folder: ${out}\n`);
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');

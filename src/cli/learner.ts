@@ -14,10 +14,10 @@ import { InputError } from '../errors.ts';
 import { formatIdRanges, MAX_IDS, parseIdRanges } from '../util/id-ranges.ts';
 import { claimWithRetry, type ClaimEnd, type ClaimOutcome } from '../learner/claim.ts';
 import { learnerTrust } from '../learner/tls.ts';
-import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
-import { flagsFor } from './settings.ts';
+import { parseOrHelp, runCli, UsageError, defineCommand } from './args.ts';
+import { type ArgsOf, flagsFor } from './settings.ts';
 
-const spec: CommandSpec = {
+const spec = defineCommand({
   command: 'npm run learner --',
   summary:
     'Run MEL learners: connect to an orchestrator, train the tasks it sends, return the weights. One learner (--learner-id), or a learner host (--learner-ids): many learners in one process sharing one engine.',
@@ -29,12 +29,13 @@ const spec: CommandSpec = {
     'MEL_TOKEN=… npm run learner -- --connect ws://10.0.0.5:8765 --learner-ids 500-999 --learners fleet.json',
     'MEL_TOKEN=… npm run learner -- --connect wss://10.0.0.5:8765 --ca ca.crt --learner-ids auto:500',
   ],
-};
+});
 
 type Learner = { id: number; profile?: LearnerSpec };
+type LearnerArgs = ArgsOf<'learner'>;
 
 /** --learner-ids auto:N: how many ids to claim, or null for a fixed list. */
-function autoCount(args: Record<string, any>): number | null {
+function autoCount(args: LearnerArgs): number | null {
   const m = /^auto:(\d+)$/.exec(args.learnerIds ?? '');
   if (!m) return null;
   const n = Number(m[1]);
@@ -44,7 +45,7 @@ function autoCount(args: Record<string, any>): number | null {
 }
 
 /** Who this process runs and with which profiles (undefined: the orchestrator's fleet entry); `granted`: the ids of an auto:N claim. */
-function learnersOf(args: Record<string, any>, granted?: number[]): Learner[] {
+function learnersOf(args: LearnerArgs, granted?: number[]): Learner[] {
   const flagProfile =
     args.fHz === undefined
       ? undefined
@@ -67,7 +68,7 @@ function learnersOf(args: Record<string, any>, granted?: number[]): Learner[] {
   }
   let ids: number[];
   try {
-    ids = granted ?? parseIdRanges(args.learnerIds);
+    ids = granted ?? parseIdRanges(args.learnerIds ?? ''); // given: exactly one of the two was checked above;
   } catch (e) {
     throw new UsageError(`--learner-ids: ${(e as Error).message}`);
   }
@@ -112,7 +113,7 @@ async function main(): Promise<number> {
     throw new UsageError('--ca verifies a wss:// orchestrator; --connect is ws://');
   const tls = args.connect.startsWith('wss:') ? learnerTrust(args.ca) : undefined;
   const count = autoCount(args);
-  const quiet = args.quiet as boolean;
+  const quiet = args.quiet;
   learnersOf({ ...args, learnerIds: count === null ? args.learnerIds : '0' }); // bad flags fail before any connection
   let claim: Extract<ClaimOutcome, { kind: 'granted' }> | null = null;
   if (count !== null) {

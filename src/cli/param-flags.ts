@@ -1,17 +1,37 @@
 /** The SystemParams of the parsed system-parameter settings (declared in settings.ts). */
-import { UsageError, type ParsedArgs } from './args.ts';
+import { UsageError } from './args.ts';
+import type { ArgsOf } from './settings.ts';
 import { workloadParams, type SystemParams } from '../model/params.ts';
 import { DEFAULT_MODEL_NAME, parseModelSpec, type ModelSpec } from '../nn/model-spec.ts';
 
 /** The --model of a command (InputError listing the valid forms when bad). */
-export const modelFromArgs = (args: Record<string, any>): ModelSpec => parseModelSpec(args.model ?? DEFAULT_MODEL_NAME);
+export const modelFromArgs = (args: { model?: string }): ModelSpec => parseModelSpec(args.model ?? DEFAULT_MODEL_NAME);
+
+/** The system-parameter settings, as `npm run allocate` takes them all (experiment fixes the wire's). */
+export type SystemParamArgs = Pick<
+  ArgsOf<'allocate'>,
+  | 'given'
+  | 'model'
+  | 'bandwidthHz'
+  | 'txPowerDbm'
+  | 'noiseDbmPerHz'
+  | 'pathlossADb'
+  | 'pathlossBDb'
+  | 'radiusM'
+  | 'cpuHz'
+  | 'dataBits'
+  | 'modelBits'
+  | 'modelCoeffsPerSample'
+> &
+  // A command without these flags takes the --model's values.
+  Partial<Pick<ArgsOf<'allocate'>, 'features' | 'modelParams' | 'flopsPerSample'>>;
 
 /** SystemParams from the flags; F, S_m and C_m follow --model unless given explicitly. */
-export function systemParamsFromArgs(args: ParsedArgs): SystemParams {
+export function systemParamsFromArgs(args: SystemParamArgs): SystemParams {
   const workload = workloadParams(modelFromArgs(args));
-  const pick = <K extends keyof typeof workload>(flag: string, key: K, given: number) =>
-    args.given?.has(flag) ? given : workload[key];
-  const cpu_hz_choices = (args.cpuHz as string[]).map((raw) => {
+  const pick = <K extends keyof typeof workload>(flag: string, key: K, given: number | undefined) =>
+    args.given.has(flag) && given !== undefined ? given : workload[key];
+  const cpu_hz_choices = args.cpuHz.map((raw) => {
     const v = Number(raw);
     if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--cpu-hz values must be numbers > 0 Hz, got "${raw}"`);
     return v;

@@ -6,13 +6,13 @@
  */
 import { folderKind, renderCampaignFolder, renderSweepFolder } from '../campaign/folder-report.ts';
 import { InputError } from '../errors.ts';
-import { parseOrHelp, runCli, UsageError, type CommandSpec } from './args.ts';
+import { parseOrHelp, runCli, UsageError, defineCommand } from './args.ts';
 import { flagsFor } from './settings.ts';
 import { renderRunReport } from '../report/index.ts';
 import { renderOverlay } from '../report/overlay.ts';
 import { parseTargets } from './targets-flag.ts';
 
-const SPEC: CommandSpec = {
+const SPEC = defineCommand({
   command: 'npm run report --',
   summary:
     'Render the charts (SVG + PNG) and a self-contained report.html of a run folder (one still running too: from the cycles so far),\n' +
@@ -35,13 +35,13 @@ const SPEC: CommandSpec = {
     'npm run report -- results/async/K20-T12-fedavg --out /tmp/async-campaign',
     'npm run report -- results/async/K20-T12-fedavg/seed-1 results/async/K20-T12-fednova/seed-1 --out /tmp/fedavg-vs-fednova',
   ],
-};
+});
 
 async function main(): Promise<number> {
   const args = parseOrHelp(process.argv.slice(2), SPEC);
   const targets = args.targets === undefined ? undefined : parseTargets(args.targets);
-  const fonts = { fontFiles: args.font ? [args.font as string] : undefined };
-  const out = args.out as string | undefined;
+  const fonts = { fontFiles: args.font ? [args.font] : undefined };
+  const out = args.out;
   const folders = args._;
   let result: { files: string[]; warnings: string[]; summary?: unknown };
   if (folders.length > 1) {
@@ -70,7 +70,7 @@ async function main(): Promise<number> {
       result = { ...sweep, summary: sweep.cells.map((c) => ({ K: c.K, T: c.T, summary: c.summary })) };
     } else
       result = await renderRunReport(folders[0], {
-        cycle: args.cycle as number | undefined,
+        cycle: args.cycle,
         outDir: out,
         targets,
         ...fonts,

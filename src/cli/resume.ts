@@ -10,7 +10,8 @@ import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { isRunConfig } from '../orchestrator/run-lock.ts';
 import { migrateRunConfig } from '../run-folder/migrate.ts';
 import { checkSchemeNames } from '../schemes/index.ts';
-import { camel, parseArgs, UsageError, type CommandSpec, type FlagValue, type ParsedArgs } from './args.ts';
+import { parseArgs, UsageError, type CommandSpec, type FlagValue } from './args.ts';
+import type { RunArgs } from './experiment.ts';
 import { setting, SETTINGS, type Setting } from './settings.ts';
 import { parseTargets } from './targets-flag.ts';
 
@@ -75,23 +76,23 @@ function readSaved(dir: string): ExperimentConfig {
 }
 
 /** A larger --cycles extends the run; any other setting given must equal the saved one. */
-function checkGiven(dir: string, saved: ExperimentConfig, args: ParsedArgs): number {
+function checkGiven(dir: string, saved: ExperimentConfig, args: RunArgs): number {
   let cycles = saved.cycles;
   for (const name of args.given) {
     const s = SETTINGS.find((x) => x.name === name)!;
     if (s.resumeFree || name === 'resume' || name === 'config') continue;
-    const given = args[camel(name)];
+    const given = args.values[name];
     if (name === 'out') {
       if (given !== dir)
         throw new UsageError(`--resume ${dir} writes into that folder; --out ${given} cannot point elsewhere`);
       continue;
     }
     if (name === 'cycles') {
-      if (given < saved.cycles)
+      if (Number(given) < saved.cycles)
         throw new UsageError(
           `--cycles ${given}: the run in ${dir} has ${saved.cycles} cycles per scheme; a run cannot be shortened`,
         );
-      cycles = given; // larger: extends the run (runExperiment says so and records it in config.json)
+      cycles = Number(given); // larger: extends the run (runExperiment says so and records it in config.json)
       continue;
     }
     const was = savedFlagValue(s, saved);
@@ -110,7 +111,7 @@ function checkGiven(dir: string, saved: ExperimentConfig, args: ParsedArgs): num
  */
 export function configFromRunFolder(
   dir: string,
-  args: ParsedArgs,
+  args: RunArgs,
   spec: CommandSpec,
   hostCount: (K: number, external: boolean) => number,
 ): ExperimentConfig {
@@ -118,7 +119,7 @@ export function configFromRunFolder(
   validateSaved(dir, saved, spec, args.given);
   const cycles = checkGiven(dir, saved, args);
   const free = (flag: string, key: keyof ExperimentConfig) =>
-    args.given.has(flag) ? { [key]: args[camel(flag)] } : {};
+    args.given.has(flag) ? { [key]: args.values[flag] } : {};
   return {
     ...saved,
     cycles,

@@ -3,9 +3,12 @@ import type { UserSchemeSpec } from '../run-folder/schema.ts';
 import { checkSchemeNames, parseUserScheme } from '../schemes/index.ts';
 
 /** The user's schemes the flags define, checked against --schemes (every name known, every definition used). */
-export function userSchemesFromArgs(args: Record<string, any>, schemes: readonly string[]): UserSchemeSpec[] {
+export function userSchemesFromArgs(
+  args: { schemeModule?: string[]; schemeCmd?: string },
+  schemes: readonly string[],
+): UserSchemeSpec[] {
   const user = [
-    ...((args.schemeModule as string[] | undefined) ?? []).map((text) => parseUserScheme('scheme-module', text)),
+    ...(args.schemeModule ?? []).map((text) => parseUserScheme('scheme-module', text)),
     ...(args.schemeCmd !== undefined ? [parseUserScheme('scheme-cmd', args.schemeCmd)] : []),
   ];
   checkSchemeNames(schemes, user);

@@ -14,15 +14,15 @@ import { formatDuration } from '../campaign/progress.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { MAX_T_S } from '../allocation/feasibility.ts';
-import { parseOrHelp, printConfig, runCli, type CommandSpec, type ParsedArgs } from './args.ts';
+import { defineCommand, parseOrHelp, printConfig, runCli } from './args.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import { consoleOutput, interruptible, stamp, withDashboard } from './campaign.ts';
 import { openRunDashboard } from './dashboard-flags.ts';
-import { configFromArgs, SPAWNED } from './experiment.ts';
-import { flagsFor, otherSettings, setting } from './settings.ts';
+import { configFromArgs, spawnedRunArgs } from './experiment.ts';
+import { type ArgsOf, flagsFor, otherSettings, setting } from './settings.ts';
 import { gridValues } from './grid.ts';
 
-export const spec: CommandSpec = {
+export const spec = defineCommand({
   command: 'npm run sweep --',
   summary:
     'Sweep K and T: for every (K, T) cell run the adaptive-vs-ETA comparison once per seed (a campaign in OUT/K<K>-T<T>/),\n' +
@@ -38,7 +38,7 @@ export const spec: CommandSpec = {
     'npm run sweep -- --K 20 --T 12 --seeds 1 --schemes optimal,energy --energy-j 4,8,16 --cycles 3',
     'npm run sweep -- --config experiments/sweep-small.toml',
   ],
-};
+});
 
 async function main(): Promise<number> {
   const args = parseOrHelp(process.argv.slice(2), spec);
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   const seeds = parseSeeds(args.seeds, args.seed);
   const budgets = args.energyJ === undefined ? [undefined] : gridValues(args.energyJ, 'energy-j', false);
   // Checked with the smallest K, so a --fail learner exists in every cell.
-  const base = configFromArgs({ ...args, ...SPAWNED, K: Math.min(...Ks), T: Ts[0], energyJ: budgets[0] });
+  const base = configFromArgs(spawnedRunArgs(args, { K: Math.min(...Ks), T: Ts[0], energyJ: budgets[0] }));
   if (args.printConfig) {
     printConfig(spec, args);
     return 0;
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
 
 /** One sweep per energy budget (OUT/E<budget>/), then OUT/energy_sweep.csv: each row one budget × cell × scheme. */
 async function energySweep(
-  args: ParsedArgs,
+  args: ArgsOf<'sweep'>,
   budgets: number[],
   out: string,
   grid: { Ks: number[]; Ts: number[]; seeds: number[] },
@@ -101,7 +101,7 @@ async function energySweep(
   log(`energy sweep folder: ${out} (budgets ${budgets.join(', ')} J)`);
   const done: { budget: number; result: SweepResult }[] = [];
   for (const budget of budgets) {
-    const config = configFromArgs({ ...args, ...SPAWNED, K: Math.min(...grid.Ks), T: grid.Ts[0], energyJ: budget });
+    const config = configFromArgs(spawnedRunArgs(args, { K: Math.min(...grid.Ks), T: grid.Ts[0], energyJ: budget }));
     // Each budget's runs apart on the dashboard: "E=4 J K=10 T=12 seed 3".
     const labelled = (e: RunEvent, label: string) => onEvent(e, `E=${budget} J ${label}`);
     const result = await runSweep(config, {

@@ -4,14 +4,14 @@
  * the engine learns: ≥95 % after one epoch, ≥97 % after five (lr 0.1, minibatch 64).
  */
 import { InputError } from '../errors.ts';
-import { parseOrHelp, runCli, type CommandSpec } from './args.ts';
+import { parseOrHelp, runCli, defineCommand } from './args.ts';
 import { modelFromArgs } from './param-flags.ts';
 import { flagsFor } from './settings.ts';
 import { firstN, loadMnist } from '../data/mnist.ts';
 import { createEngine, initWeights, weightLayout } from '../nn/mlp.ts';
 import { deriveSeed } from '../util/rng.ts';
 
-const SPEC: CommandSpec = {
+const SPEC = defineCommand({
   command: 'npm run train:central --',
   summary:
     "Train a network (--model; default the paper's MLP) centrally on MNIST (plain SGD) and print test accuracy after each epoch.",
@@ -22,7 +22,7 @@ const SPEC: CommandSpec = {
     'npm run train:central -- --engine tfjs --epochs 1',
     'npm run train:central -- --model lenet5 --epochs 1',
   ],
-};
+});
 
 runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), SPEC);

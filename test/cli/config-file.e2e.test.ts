@@ -42,8 +42,9 @@ function file(name: string, text: string): string {
 
 /** What `experiment … --print-config` prints, in-process. */
 function printed(argv: string[], s: CommandSpec = spec): string {
-  const args = parseArgs(argv, s);
-  return s === spec ? configText(s, args, { K: configFromArgs(args).K }) : configText(s, args);
+  if (s !== spec) return configText(s, parseArgs(argv, s));
+  const args = parseArgs(argv, spec);
+  return configText(spec, args, { K: configFromArgs(args).K });
 }
 
 /** The one-line error `experiment` would exit 2 with (configFromArgs: the checks across settings). */
