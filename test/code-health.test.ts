@@ -25,8 +25,6 @@ const DEBT: Record<string, number> = {
   'orchestrator/hub.ts accept': 84,
   'orchestrator/hub.ts route': 85,
   'orchestrator/run-lock.ts lockRunFolder': 81,
-  'protocol/messages.ts decodeToLearner': 84,
-  'protocol/messages.ts decodeToOrchestrator': 82,
   'report/index.ts renderRunReport': 115,
   'report/overlay.ts overlaySpec': 83,
   'report/run-facts.ts headerFacts': 123,
