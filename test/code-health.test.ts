@@ -27,7 +27,6 @@ const DEBT: Record<string, number> = {
   'orchestrator/run-lock.ts lockRunFolder': 81,
   'report/index.ts renderRunReport': 115,
   'report/overlay.ts overlaySpec': 83,
-  'report/run-facts.ts headerFacts': 123,
   'report/spec-timeline.ts timelineSpec': 99,
 };
 
