@@ -13,7 +13,6 @@ const SRC = resolve(import.meta.dirname, '../src');
 const MAX_LINES = 80;
 /** Known long functions and the most lines each may keep. */
 const DEBT: Record<string, number> = {
-  'campaign/campaign.ts runCampaign': 84,
   'cli/experiment.ts main': 123,
   'learner/client.ts onMessage': 81,
   'learner/client.ts runLearnerSession': 247,
