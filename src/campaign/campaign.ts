@@ -355,26 +355,19 @@ export async function runCampaign(base: ExperimentConfig, opts: CampaignOptions)
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const seeds = opts.seeds;
   const fixedFleet = Boolean(opts.fixedFleet);
-  if (seeds.length === 0) throw new InputError('a campaign needs at least one seed');
-  if (new Set(seeds).size !== seeds.length) throw new InputError('a campaign lists each seed once');
-  if (base.external) throw new InputError('a campaign spawns its learners: --external cannot be combined with --seeds');
+  checkCampaignSeeds(base, seeds);
   const label = opts.label ? `${opts.label} ` : '';
   const plan = await planCampaign(base, seeds, fixedFleet);
   claimFolder(opts.out, base, seeds, fixedFleet, fixedFleet ? seeds[0] : null);
   const tracker = opts.tracker ?? new WorkTracker();
-  const key = (seed: number) => `${label}seed ${seed}`;
   // Complete seeds are skipped: they cost nothing, and a campaign with nothing left estimates nothing.
   const states = new Map(plan.map((p) => [p.seed, seedState(seedFolder(opts.out, p.seed), p.config)]));
-  const complete = plan.filter((p) => states.get(p.seed) === 'complete').length;
-  for (const p of plan) tracker.plan(key(p.seed), states.get(p.seed) === 'complete' ? 0 : p.predictedS);
-  if (!opts.tracker && complete === seeds.length)
-    log(`${label}all ${seeds.length} seeds are complete in ${opts.out}: nothing to run`);
-  else if (!opts.tracker)
-    log(
-      `${label}${seeds.length} seed${seeds.length > 1 ? 's' : ''} planned${complete ? ` (${complete} complete, skipped)` : ''}; ` +
-        `estimated total ≈ ${formatDuration(tracker.remainingS())} (prior estimate, refined after the first seed)`,
-    );
-
+  for (const p of plan) tracker.plan(seedKey(label, p.seed), states.get(p.seed) === 'complete' ? 0 : p.predictedS);
+  // A shared tracker (sweep, paper) reports the plan of the whole work itself.
+  if (!opts.tracker) {
+    const complete = plan.filter((p) => states.get(p.seed) === 'complete').length;
+    log(planLine(label, seeds.length, complete, opts.out, tracker));
+  }
   const result: CampaignResult = {
     out: opts.out,
     seeds,
@@ -387,44 +380,13 @@ export async function runCampaign(base: ExperimentConfig, opts: CampaignOptions)
     files: [],
     warnings: [],
   };
+  const ctx: SeedRunContext = { opts, label, log, tracker, result };
   for (const { seed, config } of plan) {
     if (opts.signal?.aborted) {
       result.interrupted = true;
       return result;
     }
-    const dir = seedFolder(opts.out, seed);
-    const state = states.get(seed)!;
-    if (state === 'complete') {
-      result.skipped.push(seed);
-      tracker.finish(key(seed), 0, false);
-      log(`${label}seed ${seed}: complete in ${dir}, skipped · ${tracker.status()}`);
-      continue;
-    }
-    log(`${label}seed ${seed}: ${state === 'partial' ? 'resuming' : 'starting'} in ${dir}`);
-    const started = monotonicSeconds();
-    const run = await runExperiment(config, {
-      out: dir,
-      resume: state === 'partial',
-      log: (line) => log(`[${label}seed ${seed}] ${line}`),
-      onEvent: opts.onEvent && ((e) => opts.onEvent!(e, `${label}seed ${seed}`)),
-      signal: opts.signal,
-    });
-    (state === 'partial' ? result.resumed : result.ran).push(seed);
-    if (run.interrupted) {
-      result.interrupted = true;
-      log(`${label}seed ${seed}: interrupted; completed cycles are kept in ${dir}`);
-      return result;
-    }
-    tracker.finish(key(seed), monotonicSeconds() - started, state === 'new');
-    if (opts.seedReports) {
-      try {
-        const { renderRunReport } = await import('../report/index.ts');
-        await renderRunReport(dir, { fontFiles: opts.fonts?.fontFiles, systemFonts: opts.fonts?.systemFonts });
-      } catch (e) {
-        result.warnings.push(`seed ${seed}: report not rendered (${(e as Error).message})`);
-      }
-    }
-    log(`${label}seed ${seed}: done · ${tracker.status()}`);
+    if (!(await runSeed(ctx, seed, config, states.get(seed)!))) return result;
   }
   const written = await writeCampaignOutputs(opts.out, base, seeds, {
     fixedFleet,
@@ -434,4 +396,73 @@ export async function runCampaign(base: ExperimentConfig, opts: CampaignOptions)
   Object.assign(result, { summary: written.summary, aggregate: written.aggregate, files: written.files });
   result.warnings.push(...written.warnings);
   return result;
+}
+
+function checkCampaignSeeds(base: ExperimentConfig, seeds: readonly number[]): void {
+  if (seeds.length === 0) throw new InputError('a campaign needs at least one seed');
+  if (new Set(seeds).size !== seeds.length) throw new InputError('a campaign lists each seed once');
+  if (base.external) throw new InputError('a campaign spawns its learners: --external cannot be combined with --seeds');
+}
+
+/** A seed's name in log lines, events and tracker keys, e.g. "K=10 T=30 seed 3". */
+const seedKey = (label: string, seed: number) => `${label}seed ${seed}`;
+
+/** The campaign's opening log line: how many seeds, how many already complete, how long the rest should take. */
+function planLine(label: string, seeds: number, complete: number, out: string, tracker: WorkTracker): string {
+  if (complete === seeds) return `${label}all ${seeds} seeds are complete in ${out}: nothing to run`;
+  return (
+    `${label}${seeds} seed${seeds > 1 ? 's' : ''} planned${complete ? ` (${complete} complete, skipped)` : ''}; ` +
+    `estimated total ≈ ${formatDuration(tracker.remainingS())} (prior estimate, refined after the first seed)`
+  );
+}
+
+interface SeedRunContext {
+  opts: CampaignOptions;
+  label: string;
+  log: (line: string) => void;
+  tracker: WorkTracker;
+  /** what the campaign did so far: each seed is added to it */
+  result: CampaignResult;
+}
+
+/** Run, resume or skip one seed and record it in ctx.result; false when its run was interrupted. */
+async function runSeed(ctx: SeedRunContext, seed: number, config: ExperimentConfig, state: SeedState) {
+  const { opts, label, log, tracker, result } = ctx;
+  const dir = seedFolder(opts.out, seed);
+  const key = seedKey(label, seed);
+  if (state === 'complete') {
+    result.skipped.push(seed);
+    tracker.finish(key, 0, false);
+    log(`${key}: complete in ${dir}, skipped · ${tracker.status()}`);
+    return true;
+  }
+  log(`${key}: ${state === 'partial' ? 'resuming' : 'starting'} in ${dir}`);
+  const started = monotonicSeconds();
+  const run = await runExperiment(config, {
+    out: dir,
+    resume: state === 'partial',
+    log: (line) => log(`[${key}] ${line}`),
+    onEvent: opts.onEvent && ((e) => opts.onEvent!(e, key)),
+    signal: opts.signal,
+  });
+  (state === 'partial' ? result.resumed : result.ran).push(seed);
+  if (run.interrupted) {
+    result.interrupted = true;
+    log(`${key}: interrupted; completed cycles are kept in ${dir}`);
+    return false;
+  }
+  tracker.finish(key, monotonicSeconds() - started, state === 'new');
+  if (opts.seedReports) await renderSeedReport(dir, seed, opts.fonts, result.warnings);
+  log(`${key}: done · ${tracker.status()}`);
+  return true;
+}
+
+/** A seed's own report; a failure is a warning, not the end of the campaign. */
+async function renderSeedReport(dir: string, seed: number, fonts: FontOptions | undefined, warnings: string[]) {
+  try {
+    const { renderRunReport } = await import('../report/index.ts');
+    await renderRunReport(dir, { fontFiles: fonts?.fontFiles, systemFonts: fonts?.systemFonts });
+  } catch (e) {
+    warnings.push(`seed ${seed}: report not rendered (${(e as Error).message})`);
+  }
 }

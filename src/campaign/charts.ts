@@ -109,58 +109,8 @@ export function accuracyBandSpec(
  */
 export function cyclesToTargetSpec(summary: CampaignSummary): TopLevelSpec {
   const schemes = orderSchemes(summary.schemes);
-  const cycles = Math.max(...schemes.map((s) => summary.per_scheme[s].cycles));
-  const never = cycles + 1;
-  const n = summary.seeds.length;
-  const spread = (i: number) => (n === 1 ? 0 : (i - (n - 1) / 2) * (0.6 / (n - 1)));
-  const values: object[] = [];
-  schemes.forEach((scheme, row) => {
-    for (const target of summary.targets) {
-      const c = summary.per_scheme[scheme].cycles_to_target[targetKey(target)];
-      const common = { scheme: schemeLabel(scheme), target: targetLabel(target) };
-      c.per_seed.forEach((v, i) =>
-        values.push({
-          ...common,
-          kind: 'seed',
-          y: row + spread(i),
-          seed: summary.seeds[i],
-          cycles: v ?? never,
-          reached: v === null ? 'never within the run' : 'reached',
-        }),
-      );
-      if (c.mean !== null)
-        values.push({
-          ...common,
-          kind: 'mean',
-          y: row,
-          cycles: c.mean,
-          low: c.ci95_low ?? c.mean,
-          high: c.ci95_high ?? c.mean,
-        });
-    }
-  });
-  const x = {
-    field: 'cycles',
-    type: 'quantitative' as const,
-    title: 'global cycles to reach the target',
-    scale: { domain: [0.5, never + 0.5], nice: false },
-    axis: {
-      values: Array.from({ length: never }, (_, i) => i + 1),
-      labelExpr: `datum.value == ${never} ? 'never' : datum.label`,
-    },
-  };
-  const y = {
-    field: 'y',
-    type: 'quantitative' as const,
-    title: null,
-    scale: { domain: [-0.5, schemes.length - 0.5], reverse: true, nice: false, zero: false },
-    axis: {
-      values: schemes.map((_, i) => i),
-      labelExpr: `${JSON.stringify(schemes.map(schemeLabel))}[datum.value]`,
-      grid: false,
-      labelLimit: 240,
-    },
-  };
+  const never = Math.max(...schemes.map((s) => summary.per_scheme[s].cycles)) + 1;
+  const { x, y } = cyclesToTargetAxes(schemes, never);
   const color = colorEncoding(schemes);
   return {
     config: CHART_CONFIG,
@@ -168,7 +118,7 @@ export function cyclesToTargetSpec(summary: CampaignSummary): TopLevelSpec {
       text: 'Cycles to reach each accuracy target, per seed',
       subtitle: 'dot = one seed; bar = mean and 95 % CI over the seeds that reached it; "never" = not within the run',
     },
-    data: { values },
+    data: { values: cyclesToTargetPoints(summary, schemes, never) },
     facet: { row: { field: 'target', type: 'nominal', title: 'target', sort: summary.targets.map(targetLabel) } },
     spec: {
       width: 520,
@@ -202,6 +152,69 @@ export function cyclesToTargetSpec(summary: CampaignSummary): TopLevelSpec {
       ],
     },
   } as TopLevelSpec;
+}
+
+/**
+ * The chart's points, per scheme (row `y`) and target: a 'seed' point per seed (`never` when it
+ * did not reach the target), then a 'mean' point when some seed reached it.
+ */
+function cyclesToTargetPoints(summary: CampaignSummary, schemes: readonly string[], never: number): object[] {
+  const n = summary.seeds.length;
+  const spread = (i: number) => (n === 1 ? 0 : (i - (n - 1) / 2) * (0.6 / (n - 1)));
+  const values: object[] = [];
+  schemes.forEach((scheme, row) => {
+    for (const target of summary.targets) {
+      const c = summary.per_scheme[scheme].cycles_to_target[targetKey(target)];
+      const common = { scheme: schemeLabel(scheme), target: targetLabel(target) };
+      c.per_seed.forEach((v, i) =>
+        values.push({
+          ...common,
+          kind: 'seed',
+          y: row + spread(i),
+          seed: summary.seeds[i],
+          cycles: v ?? never,
+          reached: v === null ? 'never within the run' : 'reached',
+        }),
+      );
+      if (c.mean !== null)
+        values.push({
+          ...common,
+          kind: 'mean',
+          y: row,
+          cycles: c.mean,
+          low: c.ci95_low ?? c.mean,
+          high: c.ci95_high ?? c.mean,
+        });
+    }
+  });
+  return values;
+}
+
+/** x: cycles 1…never (the last tick labelled "never"); y: one row per scheme, labelled with its name. */
+function cyclesToTargetAxes(schemes: readonly string[], never: number) {
+  const x = {
+    field: 'cycles',
+    type: 'quantitative' as const,
+    title: 'global cycles to reach the target',
+    scale: { domain: [0.5, never + 0.5], nice: false },
+    axis: {
+      values: Array.from({ length: never }, (_, i) => i + 1),
+      labelExpr: `datum.value == ${never} ? 'never' : datum.label`,
+    },
+  };
+  const y = {
+    field: 'y',
+    type: 'quantitative' as const,
+    title: null,
+    scale: { domain: [-0.5, schemes.length - 0.5], reverse: true, nice: false, zero: false },
+    axis: {
+      values: schemes.map((_, i) => i),
+      labelExpr: `${JSON.stringify(schemes.map(schemeLabel))}[datum.value]`,
+      grid: false,
+      labelLimit: 240,
+    },
+  };
+  return { x, y };
 }
 
 /** One sweep point: a scheme's metric (mean and 95 % CI) at (K, T). */

@@ -111,7 +111,27 @@ export function campaignFacts(config: Record<string, unknown>, seeds: number[], 
 export function buildCampaignHtml(input: CampaignPageInput): string {
   const s = input.summary;
   const schemes = orderSchemes(s.schemes);
-  const perScheme = htmlTable(
+  return page(
+    `MEL campaign report — ${input.name}`,
+    campaignFacts(input.config, s.seeds, input.fixedFleet),
+    input.warnings,
+    [
+      {
+        heading: 'What a seed changes',
+        html: `<p>${escapeHtml(SEED_EFFECTS[0].toUpperCase() + SEED_EFFECTS.slice(1))}. All schemes of one seed share all of it, so seed by seed the comparison is paired.</p>`,
+      },
+      { heading: 'Per scheme, over seeds', html: perSchemeTable(s, schemes) },
+      { heading: 'Paired differences (same seed)', html: pairedTable(s) },
+      { heading: 'Charts', html: figures(input.charts) },
+      { heading: 'Per seed', html: perSeedTable(s, schemes, input.seedReports) },
+      { heading: 'Definitions', html: definitionsList(s) },
+    ],
+  );
+}
+
+/** Each scheme's final accuracy, τ and cycles to each target, over the seeds. */
+function perSchemeTable(s: CampaignSummary, schemes: readonly string[]): string {
+  return htmlTable(
     [
       'scheme',
       'final accuracy: mean ± half-width [95 % CI]',
@@ -128,7 +148,12 @@ export function buildCampaignHtml(input: CampaignPageInput): string {
       ];
     }),
   );
-  const pairedRows = s.paired.flatMap((p) => {
+}
+
+/** Adaptive minus baseline, seed by seed: final accuracy and cycles to each target, with their tests. */
+function pairedTable(s: CampaignSummary): string {
+  if (!s.paired.length) return '<p>No paired comparison: the campaign did not run both an adaptive scheme and ETA.</p>';
+  const rows = s.paired.flatMap((p) => {
     const name = `${schemeLabel(p.adaptive)} − ${schemeLabel(p.baseline)}`;
     return [
       [
@@ -152,20 +177,22 @@ export function buildCampaignHtml(input: CampaignPageInput): string {
       }),
     ];
   });
-  const paired = s.paired.length
-    ? htmlTable(
-        [
-          'pair',
-          'quantity',
-          'difference: mean ± half-width [95 % CI]',
-          'pairs in mean and t-test',
-          'paired t-test p',
-          'exact sign test',
-        ],
-        pairedRows,
-      )
-    : '<p>No paired comparison: the campaign did not run both an adaptive scheme and ETA.</p>';
-  const perSeed = htmlTable(
+  return htmlTable(
+    [
+      'pair',
+      'quantity',
+      'difference: mean ± half-width [95 % CI]',
+      'pairs in mean and t-test',
+      'paired t-test p',
+      'exact sign test',
+    ],
+    rows,
+  );
+}
+
+/** Every seed's results per scheme; the seed links to its own report when it has one. */
+function perSeedTable(s: CampaignSummary, schemes: readonly string[], seedReports: Map<number, string>): string {
+  return htmlTable(
     [
       'seed',
       ...schemes.flatMap((scheme) => [
@@ -174,7 +201,7 @@ export function buildCampaignHtml(input: CampaignPageInput): string {
       ]),
     ],
     s.seeds.map((seed, i) => {
-      const link = input.seedReports.get(seed);
+      const link = seedReports.get(seed);
       const first = link ? `<a href="${escapeHtml(link)}">seed ${seed}</a>` : `seed ${seed}`;
       return [
         first,
@@ -189,25 +216,12 @@ export function buildCampaignHtml(input: CampaignPageInput): string {
     }),
     true,
   );
-  const definitions = `<dl>${Object.entries(s.definitions)
+}
+
+function definitionsList(s: CampaignSummary): string {
+  return `<dl>${Object.entries(s.definitions)
     .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`)
     .join('')}</dl>`;
-  return page(
-    `MEL campaign report — ${input.name}`,
-    campaignFacts(input.config, s.seeds, input.fixedFleet),
-    input.warnings,
-    [
-      {
-        heading: 'What a seed changes',
-        html: `<p>${escapeHtml(SEED_EFFECTS[0].toUpperCase() + SEED_EFFECTS.slice(1))}. All schemes of one seed share all of it, so seed by seed the comparison is paired.</p>`,
-      },
-      { heading: 'Per scheme, over seeds', html: perScheme },
-      { heading: 'Paired differences (same seed)', html: paired },
-      { heading: 'Charts', html: figures(input.charts) },
-      { heading: 'Per seed', html: perSeed },
-      { heading: 'Definitions', html: definitions },
-    ],
-  );
 }
 
 export { figures };

@@ -378,93 +378,197 @@ function helloToken(h: Record<string, unknown>): string {
   return token;
 }
 
+type Header = Record<string, unknown>;
+type OrchestratorDecoder = (h: Header, frame: Frame, paramCount: number) => ToOrchestrator;
+type LearnerDecoder = (h: Header, frame: Frame, settings: LearnerSettings | null) => ToLearner;
+
+function decodeHello(h: Header): Hello {
+  const token = helloToken(h);
+  const profile = field(h, 'profile', 'object', true) as Header | undefined;
+  const claim = field(h, 'claim', 'string', true) as string | undefined;
+  return {
+    type: 'hello',
+    protocol: field(h, 'protocol', 'int'),
+    token,
+    learner_id: field(h, 'learner_id', 'int'),
+    ...(profile
+      ? {
+          profile: {
+            f_hz: field(profile, 'f_hz', 'posnum'),
+            rate_bps: field(profile, 'rate_bps', 'posnum', true),
+            distance_m: field(profile, 'distance_m', 'posnum', true),
+          },
+        }
+      : {}),
+    pid: field(h, 'pid', 'int', true),
+    ...(claim === undefined ? {} : { claim }),
+  };
+}
+
+function decodeClaim(h: Header): Claim {
+  return {
+    type: 'claim',
+    protocol: field(h, 'protocol', 'int'),
+    token: helloToken(h),
+    count: field(h, 'count', 'posint'),
+    pid: field(h, 'pid', 'int', true),
+  };
+}
+
+function decodeResult(h: Header, frame: Frame, paramCount: number): Result {
+  const weights = payload(frame, 'weights', Float32Array, paramCount);
+  assertFiniteWeights(weights, 'result weights');
+  return {
+    type: 'result',
+    task_id: field(h, 'task_id', 'string'),
+    cycle: field(h, 'cycle', 'posint'),
+    samples: field(h, 'samples', 'int'),
+    steps: field(h, 'steps', 'int'),
+    loss: field(h, 'loss', 'number'),
+    train_wall_s: field(h, 'train_wall_s', 'nonneg'),
+    compute_wall_s: field(h, 'compute_wall_s', 'nonneg'),
+    overrun_s: field(h, 'overrun_s', 'nonneg'),
+    engine: field(h, 'engine', 'string'),
+    max_rss_kb: field(h, 'max_rss_kb', 'nonneg'),
+    weights,
+  };
+}
+
+/** Either side may send an error. */
+function decodeError(h: Header): ErrorMessage {
+  return {
+    type: 'error',
+    code: field(h, 'code', 'string'),
+    message: field(h, 'message', 'string'),
+    task_id: field(h, 'task_id', 'string', true),
+  };
+}
+
+/** A Map, not an object: a type named "toString" or "__proto__" must not find Object.prototype's. */
+const TO_ORCHESTRATOR = new Map<string, OrchestratorDecoder>([
+  ['hello', decodeHello],
+  ['claim', decodeClaim],
+  [
+    'trained',
+    (h) => ({
+      type: 'trained',
+      task_id: field(h, 'task_id', 'string'),
+      train_wall_s: field(h, 'train_wall_s', 'nonneg'),
+    }),
+  ],
+  [
+    'compute_done',
+    (h) => ({
+      type: 'compute_done',
+      task_id: field(h, 'task_id', 'string'),
+      train_wall_s: field(h, 'train_wall_s', 'nonneg'),
+      compute_wall_s: field(h, 'compute_wall_s', 'nonneg'),
+      overrun_s: field(h, 'overrun_s', 'nonneg'),
+    }),
+  ],
+  ['result', decodeResult],
+  [
+    'model_request',
+    (h) => ({ type: 'model_request', model: field(h, 'model', 'string'), task_id: field(h, 'task_id', 'string') }),
+  ],
+  ['error', decodeError],
+]);
+
 /** What the orchestrator accepts from a learner. `paramCount` sizes the only payload. */
 export function decodeToOrchestrator(data: WireMessage, paramCount: number): ToOrchestrator {
   const frame = toFrame(data, { weights: paramCount });
-  const h = frame.header as Record<string, unknown>;
-  switch (h.type) {
-    case 'hello': {
-      const token = helloToken(h);
-      const profile = field(h, 'profile', 'object', true) as Record<string, unknown> | undefined;
-      const claim = field(h, 'claim', 'string', true) as string | undefined;
-      return {
-        type: 'hello',
-        protocol: field(h, 'protocol', 'int'),
-        token,
-        learner_id: field(h, 'learner_id', 'int'),
-        ...(profile
-          ? {
-              profile: {
-                f_hz: field(profile, 'f_hz', 'posnum'),
-                rate_bps: field(profile, 'rate_bps', 'posnum', true),
-                distance_m: field(profile, 'distance_m', 'posnum', true),
-              },
-            }
-          : {}),
-        pid: field(h, 'pid', 'int', true),
-        ...(claim === undefined ? {} : { claim }),
-      };
-    }
-    case 'claim':
-      return {
-        type: 'claim',
-        protocol: field(h, 'protocol', 'int'),
-        token: helloToken(h),
-        count: field(h, 'count', 'posint'),
-        pid: field(h, 'pid', 'int', true),
-      };
-    case 'trained':
-      return {
-        type: 'trained',
-        task_id: field(h, 'task_id', 'string'),
-        train_wall_s: field(h, 'train_wall_s', 'nonneg'),
-      };
-    case 'compute_done':
-      return {
-        type: 'compute_done',
-        task_id: field(h, 'task_id', 'string'),
-        train_wall_s: field(h, 'train_wall_s', 'nonneg'),
-        compute_wall_s: field(h, 'compute_wall_s', 'nonneg'),
-        overrun_s: field(h, 'overrun_s', 'nonneg'),
-      };
-    case 'result': {
-      const weights = payload(frame, 'weights', Float32Array, paramCount);
-      assertFiniteWeights(weights, 'result weights');
-      return {
-        type: 'result',
-        task_id: field(h, 'task_id', 'string'),
-        cycle: field(h, 'cycle', 'posint'),
-        samples: field(h, 'samples', 'int'),
-        steps: field(h, 'steps', 'int'),
-        loss: field(h, 'loss', 'number'),
-        train_wall_s: field(h, 'train_wall_s', 'nonneg'),
-        compute_wall_s: field(h, 'compute_wall_s', 'nonneg'),
-        overrun_s: field(h, 'overrun_s', 'nonneg'),
-        engine: field(h, 'engine', 'string'),
-        max_rss_kb: field(h, 'max_rss_kb', 'nonneg'),
-        weights,
-      };
-    }
-    case 'model_request':
-      return { type: 'model_request', model: field(h, 'model', 'string'), task_id: field(h, 'task_id', 'string') };
-    case 'error':
-      return {
-        type: 'error',
-        code: field(h, 'code', 'string'),
-        message: field(h, 'message', 'string'),
-        task_id: field(h, 'task_id', 'string', true),
-      };
-    default:
-      throw new ProtocolError(
-        'bad_type',
-        `unknown message type ${JSON.stringify(h.type).slice(0, 40)} for the orchestrator`,
-      );
+  const h = frame.header as Header;
+  const decode = TO_ORCHESTRATOR.get(frame.header.type);
+  if (!decode)
+    throw new ProtocolError(
+      'bad_type',
+      `unknown message type ${JSON.stringify(h.type).slice(0, 40)} for the orchestrator`,
+    );
+  return decode(h, frame, paramCount);
+}
+
+function decodeWelcome(h: Header): Welcome {
+  const s = field(h, 'settings', 'object') as Header;
+  return {
+    type: 'welcome',
+    protocol: field(h, 'protocol', 'int'),
+    learner_id: field(h, 'learner_id', 'int'),
+    settings: {
+      run_id: field(s, 'run_id', 'string'),
+      param_count: field(s, 'param_count', 'posint'),
+      minibatch: field(s, 'minibatch', 'posint'),
+      lr: field(s, 'lr', 'posnum'),
+      local_iteration: oneOf(s, 'local_iteration', ['epoch', 'step'] as const),
+      clock: oneOf(s, 'clock', ['virtual', 'real'] as const),
+      time_scale: field(s, 'time_scale', 'posnum'),
+      flops_per_sample: field(s, 'flops_per_sample', 'posnum'),
+      engine: oneOf(s, 'engine', ENGINE_PREFERENCES),
+      backend: oneOf(s, 'backend', BACKEND_PREFERENCES),
+      ...(s.model !== undefined ? { model: field(s, 'model', 'string') } : {}),
+      max_samples: field(s, 'max_samples', 'posint'),
+    },
+  };
+}
+
+function decodeGrant(h: Header): Grant {
+  const ids = h.ids;
+  if (typeof ids !== 'string' || ids.length > MAX_GRANT_CHARS || !/^[\d,\-/]+$/.test(ids))
+    throw new ProtocolError(
+      'bad_field',
+      `field "ids" must be id ranges like 0-499, got ${JSON.stringify(ids)?.slice(0, 60)}`,
+    );
+  return { type: 'grant', claim: field(h, 'claim', 'string'), ids };
+}
+
+function decodeShard(h: Header, frame: Frame, settings: LearnerSettings): Shard {
+  const maxSamples = settings.max_samples;
+  const samples = field(h, 'samples', 'posint');
+  if (samples > maxSamples) throw new ProtocolError('bad_field', `shard of ${samples} samples exceeds ${maxSamples}`);
+  const labels = payload(frame, 'labels', Uint8Array, samples);
+  assertLabels(labels);
+  return {
+    type: 'shard',
+    samples,
+    images: payload(frame, 'images', Uint8Array, samples * PIXELS_PER_IMAGE),
+    labels,
+  };
+}
+
+/** A refused task names its task_id (when it has a valid one): the orchestrator ends that task at once. */
+function decodeTaskNamed(h: Header, frame: Frame, settings: LearnerSettings): ReceivedTask {
+  const task_id = field(h, 'task_id', 'string');
+  try {
+    return decodeTask(frame, h, settings);
+  } catch (e) {
+    if (e instanceof ProtocolError && e.task_id === undefined) throw new ProtocolError(e.code, e.message, task_id);
+    throw e;
   }
 }
 
+function decodeModel(h: Header, frame: Frame, settings: LearnerSettings): Model {
+  const weights = payload(frame, 'weights', Float32Array, settings.param_count);
+  assertFiniteWeights(weights, 'model weights');
+  return { type: 'model', model: field(h, 'model', 'string'), weights };
+}
+
+/** Legal before the welcome: the learner does not know the run's sizes yet. */
+const BEFORE_WELCOME: ReadonlySet<string> = new Set(['welcome', 'grant', 'error', 'bye']);
+
+// Decoders past the welcome gate get the settings (the gate lets only BEFORE_WELCOME types through without them).
+const TO_LEARNER = new Map<string, LearnerDecoder>([
+  ['welcome', decodeWelcome],
+  ['grant', decodeGrant],
+  ['shard', (h, frame, settings) => decodeShard(h, frame, settings!)],
+  ['task', (h, frame, settings) => decodeTaskNamed(h, frame, settings!)],
+  ['error', decodeError],
+  ['model', (h, frame, settings) => decodeModel(h, frame, settings!)],
+  ['start', (h) => ({ type: 'start', task_id: field(h, 'task_id', 'string') })],
+  ['bye', (h) => ({ type: 'bye', reason: field(h, 'reason', 'string') })],
+]);
+
 /**
  * What a learner accepts from the orchestrator. Before the welcome it does not know the run's
- * sizes, so `settings` is null and only welcome/error/bye are legal.
+ * sizes, so `settings` is null and only welcome/grant/error/bye are legal.
  */
 export function decodeToLearner(data: WireMessage, settings: LearnerSettings | null): ToLearner {
   const maxSamples = settings?.max_samples ?? 0;
@@ -472,83 +576,13 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
     data,
     settings ? { weights: settings.param_count, images: maxSamples * PIXELS_PER_IMAGE, labels: maxSamples } : {},
   );
-  const h = frame.header as Record<string, unknown>;
-  if (!settings && h.type !== 'welcome' && h.type !== 'grant' && h.type !== 'error' && h.type !== 'bye')
+  const h = frame.header as Header;
+  if (!settings && !BEFORE_WELCOME.has(frame.header.type))
     throw new ProtocolError('bad_type', `message "${String(h.type).slice(0, 40)}" before the welcome`);
-  switch (h.type) {
-    case 'welcome': {
-      const s = field(h, 'settings', 'object') as Record<string, unknown>;
-      return {
-        type: 'welcome',
-        protocol: field(h, 'protocol', 'int'),
-        learner_id: field(h, 'learner_id', 'int'),
-        settings: {
-          run_id: field(s, 'run_id', 'string'),
-          param_count: field(s, 'param_count', 'posint'),
-          minibatch: field(s, 'minibatch', 'posint'),
-          lr: field(s, 'lr', 'posnum'),
-          local_iteration: oneOf(s, 'local_iteration', ['epoch', 'step'] as const),
-          clock: oneOf(s, 'clock', ['virtual', 'real'] as const),
-          time_scale: field(s, 'time_scale', 'posnum'),
-          flops_per_sample: field(s, 'flops_per_sample', 'posnum'),
-          engine: oneOf(s, 'engine', ENGINE_PREFERENCES),
-          backend: oneOf(s, 'backend', BACKEND_PREFERENCES),
-          ...(s.model !== undefined ? { model: field(s, 'model', 'string') } : {}),
-          max_samples: field(s, 'max_samples', 'posint'),
-        },
-      };
-    }
-    case 'grant': {
-      const ids = h.ids;
-      if (typeof ids !== 'string' || ids.length > MAX_GRANT_CHARS || !/^[\d,\-/]+$/.test(ids))
-        throw new ProtocolError(
-          'bad_field',
-          `field "ids" must be id ranges like 0-499, got ${JSON.stringify(ids)?.slice(0, 60)}`,
-        );
-      return { type: 'grant', claim: field(h, 'claim', 'string'), ids };
-    }
-    case 'shard': {
-      const samples = field(h, 'samples', 'posint');
-      if (samples > maxSamples)
-        throw new ProtocolError('bad_field', `shard of ${samples} samples exceeds ${maxSamples}`);
-      const labels = payload(frame, 'labels', Uint8Array, samples);
-      assertLabels(labels);
-      return {
-        type: 'shard',
-        samples,
-        images: payload(frame, 'images', Uint8Array, samples * PIXELS_PER_IMAGE),
-        labels,
-      };
-    }
-    case 'task': {
-      const task_id = field(h, 'task_id', 'string');
-      try {
-        return decodeTask(frame, h, settings!);
-      } catch (e) {
-        // The orchestrator ends a task at once when the refusal names it.
-        if (e instanceof ProtocolError && e.task_id === undefined) throw new ProtocolError(e.code, e.message, task_id);
-        throw e;
-      }
-    }
-    case 'error':
-      return {
-        type: 'error',
-        code: field(h, 'code', 'string'),
-        message: field(h, 'message', 'string'),
-        task_id: field(h, 'task_id', 'string', true),
-      };
-    case 'model': {
-      const weights = payload(frame, 'weights', Float32Array, settings!.param_count);
-      assertFiniteWeights(weights, 'model weights');
-      return { type: 'model', model: field(h, 'model', 'string'), weights };
-    }
-    case 'start':
-      return { type: 'start', task_id: field(h, 'task_id', 'string') };
-    case 'bye':
-      return { type: 'bye', reason: field(h, 'reason', 'string') };
-    default:
-      throw new ProtocolError('bad_type', `unknown message type ${JSON.stringify(h.type).slice(0, 40)} for a learner`);
-  }
+  const decode = TO_LEARNER.get(frame.header.type);
+  if (!decode)
+    throw new ProtocolError('bad_type', `unknown message type ${JSON.stringify(h.type).slice(0, 40)} for a learner`);
+  return decode(h, frame, settings);
 }
 
 function decodeTask(frame: Frame, h: Record<string, unknown>, settings: LearnerSettings): ReceivedTask {

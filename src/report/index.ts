@@ -13,7 +13,7 @@ import { headline } from './headline.ts';
 import { buildReportHtml, type ReportChart } from './html.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from './render.ts';
 import { testSamples } from './run-facts.ts';
-import { loadRunFolder } from './run-folder.ts';
+import { loadRunFolder, type RunData } from './run-folder.ts';
 import { accuracySpec, accuracyTimeSpec, lossSpec, tauSpec } from './spec-cycles.ts';
 import { orderSchemes, schemeLabel } from './schemes.ts';
 import { fig1Spec } from './spec-fig1.ts';
@@ -43,14 +43,52 @@ async function writeChart(dir: string, name: string, spec: TopLevelSpec, fonts: 
   return { svg, files };
 }
 
+/** A chart of the report: its file name, its section in report.html and its spec. */
+interface ChartPlan {
+  name: string;
+  title: string;
+  caption: string;
+  spec: TopLevelSpec;
+  maxPngWidthPx?: number;
+}
+
 export async function renderRunReport(
   runDir: string,
   opts: RunReportOptions = {},
 ): Promise<{ files: string[]; warnings: string[]; summary: RunSummaryRead }> {
   const run = await loadRunFolder(runDir, opts.targets);
+  const cycle = timelineCycle(runDir, run, opts.cycle);
+  const fonts: FontOptions = { fontFiles: opts.fontFiles, systemFonts: opts.systemFonts };
+  await checkFontFiles(fonts);
+  const outDir = opts.outDir ?? runDir;
+  await ensureWritableDir(outDir);
+  const warnings = canRenderText(fonts) ? [] : [NO_FONT_WARNING];
+  const { files, reportCharts } = await writeCharts(outDir, runCharts(run, cycle), fonts);
+  const realClock = run.wallPhases ? await writeRealClock(outDir, run, run.wallPhases, fonts) : undefined;
+  if (realClock) files.push(...realClock.files);
+  const html = buildReportHtml({
+    runName: path.basename(path.resolve(runDir)),
+    config: run.config,
+    summary: run.summary,
+    learners: run.learners,
+    charts: reportCharts,
+    realClock: realClock && { analysis: realClock.analysis, chart: realClock.chart },
+    warnings,
+    targets: run.targets,
+    headline: headline(run.cycles, run.targets),
+    inProgress: run.inProgress ? inProgressText(runDir, run.config, run.cycles) : undefined,
+  });
+  const htmlFile = path.join(outDir, 'report.html');
+  await writeFile(htmlFile, html);
+  files.push(htmlFile);
+  return { files, warnings, summary: run.summary };
+}
+
+/** The cycle the timeline shows (--cycle, else the last one), refused when learners.csv has no rows for it. */
+function timelineCycle(runDir: string, run: RunData, requested: number | undefined): number {
   const learnersFile = path.join(runDir, 'learners.csv');
   const available = [...new Set(run.learners.map((r) => r.cycle))].sort((a, b) => a - b);
-  const cycle = opts.cycle ?? defaultTimelineCycle(run.learners);
+  const cycle = requested ?? defaultTimelineCycle(run.learners);
   if (cycle === null)
     throw new ReportInputError(`${learnersFile}: no learner rows, so there is no cycle to draw`, learnersFile);
   if (!available.includes(cycle))
@@ -58,13 +96,12 @@ export async function renderRunReport(
       `${learnersFile}: no rows for cycle ${cycle} (cycles present: ${available[0]}–${available[available.length - 1]})`,
       learnersFile,
     );
+  return cycle;
+}
 
-  const fonts: FontOptions = { fontFiles: opts.fontFiles, systemFonts: opts.systemFonts };
-  await checkFontFiles(fonts);
-  const outDir = opts.outDir ?? runDir;
-  await ensureWritableDir(outDir);
-  const warnings = canRenderText(fonts) ? [] : [NO_FONT_WARNING];
-  const charts: { name: string; title: string; caption: string; spec: TopLevelSpec; maxPngWidthPx?: number }[] = [
+/** The charts of a run, in report order; the energy chart only when learners.csv has energy (newer runs). */
+function runCharts(run: RunData, cycle: number): ChartPlan[] {
+  const charts: ChartPlan[] = [
     {
       name: 'accuracy',
       title: 'Test accuracy',
@@ -97,19 +134,24 @@ export async function renderRunReport(
       maxPngWidthPx: TIMELINE_MAX_PNG_WIDTH_PX,
     },
   ];
-  // Runs from before the energy columns have no energy to draw.
   const bars = energyBars(run.learners);
-  if (bars.length > 0) {
-    const budget = runBudgetJ(run.config);
-    charts.push({
-      name: 'energy',
-      title: 'Energy per learner',
-      caption:
-        'Mean joules each learner spent per global cycle under each scheme (learners.csv energy_j: compute plus radio); a learner that sat out spends 0.' +
-        (budget === null ? '' : ` Dashed rule: the energy budget ${roundNumber(budget)} J per learner and cycle.`),
-      spec: energySpec(bars, budget),
-    });
-  }
+  if (bars.length > 0) charts.push(energyChart(bars, runBudgetJ(run.config)));
+  return charts;
+}
+
+function energyChart(bars: ReturnType<typeof energyBars>, budget: number | null): ChartPlan {
+  return {
+    name: 'energy',
+    title: 'Energy per learner',
+    caption:
+      'Mean joules each learner spent per global cycle under each scheme (learners.csv energy_j: compute plus radio); a learner that sat out spends 0.' +
+      (budget === null ? '' : ` Dashed rule: the energy budget ${roundNumber(budget)} J per learner and cycle.`),
+    spec: energySpec(bars, budget),
+  };
+}
+
+/** Render and write every chart, in order; their sections of report.html and the files written. */
+async function writeCharts(outDir: string, charts: readonly ChartPlan[], fonts: FontOptions) {
   const files: string[] = [];
   const reportCharts: ReportChart[] = [];
   for (const c of charts) {
@@ -122,41 +164,31 @@ export async function renderRunReport(
       files: written.files.map((f) => path.basename(f)),
     });
   }
-  let realClock: { analysis: WallAnalysis; chart: ReportChart } | undefined;
-  if (run.wallPhases) {
-    const timeScale =
-      typeof run.config.time_scale === 'number' && run.config.time_scale > 0 ? run.config.time_scale : 1;
-    const analysis = analyseWallPhases(run.wallPhases, run.learners, timeScale);
-    const written = await writeChart(outDir, 'wall_phases', wallPhasesSpec(analysis), fonts);
-    files.push(...written.files);
-    const caption =
-      'Each learner-phase of every cycle: measured wall time divided by its emulated time × time scale (log scale); dots right of the dashed rule ran slower than emulated.';
-    realClock = {
-      analysis,
-      chart: {
-        title: 'Real clock: wall versus emulated time',
-        caption,
-        svg: written.svg,
-        files: written.files.map((f) => path.basename(f)),
-      },
-    };
-  }
-  const html = buildReportHtml({
-    runName: path.basename(path.resolve(runDir)),
-    config: run.config,
-    summary: run.summary,
-    learners: run.learners,
-    charts: reportCharts,
-    realClock,
-    warnings,
-    targets: run.targets,
-    headline: headline(run.cycles, run.targets),
-    inProgress: run.inProgress ? inProgressText(runDir, run.config, run.cycles) : undefined,
-  });
-  const htmlFile = path.join(outDir, 'report.html');
-  await writeFile(htmlFile, html);
-  files.push(htmlFile);
-  return { files, warnings, summary: run.summary };
+  return { files, reportCharts };
+}
+
+/** Real-clock runs (wall_phases.csv): compare wall with emulated time and write its chart. */
+async function writeRealClock(
+  outDir: string,
+  run: RunData,
+  wallPhases: NonNullable<RunData['wallPhases']>,
+  fonts: FontOptions,
+): Promise<{ analysis: WallAnalysis; chart: ReportChart; files: string[] }> {
+  const timeScale = typeof run.config.time_scale === 'number' && run.config.time_scale > 0 ? run.config.time_scale : 1;
+  const analysis = analyseWallPhases(wallPhases, run.learners, timeScale);
+  const written = await writeChart(outDir, 'wall_phases', wallPhasesSpec(analysis), fonts);
+  const caption =
+    'Each learner-phase of every cycle: measured wall time divided by its emulated time × time scale (log scale); dots right of the dashed rule ran slower than emulated.';
+  return {
+    analysis,
+    chart: {
+      title: 'Real clock: wall versus emulated time',
+      caption,
+      svg: written.svg,
+      files: written.files.map((f) => path.basename(f)),
+    },
+    files: written.files,
+  };
 }
 
 /** What a report of a run without summary.json covers. */

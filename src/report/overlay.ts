@@ -50,6 +50,19 @@ export function overlayCsv(runs: readonly OverlayRun[]): string {
   return [['run', ...CYCLES_HEADER].join(','), ...lines].join('\n') + '\n';
 }
 
+/** One dash pattern per scheme, in scheme order (solid first). */
+const SCHEME_DASHES = [
+  [1, 0],
+  [8, 4],
+  [2, 3],
+  [12, 3, 2, 3],
+  [4, 2],
+  [6, 2, 1, 2],
+];
+
+type YScale = { domain: number[]; nice: boolean; zero: boolean };
+type AccuracyPoint = { run: string; scheme: string; cycle: number; value: number };
+
 /** Accuracy per cycle: colour = run, dash = scheme, dashed rules at the targets. */
 export function overlaySpec(runs: readonly OverlayRun[], targets: readonly number[]): TopLevelSpec {
   const schemes = orderSchemes(runs.flatMap((r) => r.data.cycles.map((c) => c.scheme))).map(schemeLabel);
@@ -64,67 +77,64 @@ export function overlaySpec(runs: readonly OverlayRun[], targets: readonly numbe
   const levels = targetPercents(targets);
   const lower = Math.max(0, Math.floor(Math.min(...values.map((v) => v.value), Math.min(...levels) - 1) - 0.5));
   const yScale = { domain: [lower, 100], nice: false, zero: false };
-  const maxCycle = Math.max(...values.map((v) => v.cycle));
   return {
     ...LINE_CHART_SIZE,
     config: CHART_CONFIG,
     title: { text: 'Test accuracy per global cycle', subtitle: `${runs.length} runs: colour = run, dash = scheme` },
+    layer: [targetRulesLayer(levels, yScale), accuracyLinesLayer(values, schemes, yScale)],
+  } as TopLevelSpec;
+}
+
+/** A dashed rule at each target level, labelled. */
+function targetRulesLayer(levels: readonly number[], yScale: YScale) {
+  return {
+    data: { values: levels.map((level, i) => ({ level, label: `${level} %`, above: i === levels.length - 1 })) },
     layer: [
       {
-        data: { values: levels.map((level, i) => ({ level, label: `${level} %`, above: i === levels.length - 1 })) },
-        layer: [
-          {
-            mark: { type: 'rule', strokeDash: [4, 4], color: '#555555', strokeWidth: 1.5 },
-            encoding: { y: { field: 'level', type: 'quantitative', scale: yScale } },
-          },
-          // Close levels (96.67 %, 97 %): the top label above its rule, the others below.
-          ...[true, false].map((above) => ({
-            transform: [{ filter: `datum.above === ${above}` }],
-            mark: targetLabelMark(above),
-            encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } },
-          })),
-        ],
+        mark: { type: 'rule', strokeDash: [4, 4], color: '#555555', strokeWidth: 1.5 },
+        encoding: { y: { field: 'level', type: 'quantitative', scale: yScale } },
       },
-      {
-        data: { values },
-        encoding: {
-          x: {
-            field: 'cycle',
-            type: 'quantitative',
-            title: 'global cycle',
-            scale: { domain: [1, Math.max(2, maxCycle)], nice: false },
-            axis: { tickMinStep: 1, format: 'd' },
-          },
-          y: { field: 'value', type: 'quantitative', title: 'test accuracy (%)', scale: yScale },
-          color: { field: 'run', type: 'nominal', title: 'run', legend: { orient: 'right' } },
-          strokeDash: {
-            field: 'scheme',
-            type: 'nominal',
-            title: 'scheme',
-            scale: {
-              domain: schemes,
-              range: [
-                [1, 0],
-                [8, 4],
-                [2, 3],
-                [12, 3, 2, 3],
-                [4, 2],
-                [6, 2, 1, 2],
-              ],
-            },
-            legend: {
-              orient: 'right',
-              symbolType: 'stroke',
-              symbolSize: 500,
-              encode: { symbols: { update: { stroke: { value: '#333333' }, strokeWidth: { value: 2.5 } } } },
-            },
-          },
-          detail: { field: 'scheme', type: 'nominal' },
-        },
-        layer: [{ mark: { type: 'line', strokeWidth: 2.5 } }, { mark: { type: 'point', filled: true, size: 45 } }],
-      },
+      // Close levels (96.67 %, 97 %): the top label above its rule, the others below.
+      ...[true, false].map((above) => ({
+        transform: [{ filter: `datum.above === ${above}` }],
+        mark: targetLabelMark(above),
+        encoding: { y: { field: 'level', type: 'quantitative' }, text: { field: 'label' } },
+      })),
     ],
-  } as TopLevelSpec;
+  };
+}
+
+/** A line with points per run × scheme: the run picks the colour, the scheme the dash. */
+function accuracyLinesLayer(values: readonly AccuracyPoint[], schemes: readonly string[], yScale: YScale) {
+  const maxCycle = Math.max(...values.map((v) => v.cycle));
+  return {
+    data: { values },
+    encoding: {
+      x: {
+        field: 'cycle',
+        type: 'quantitative',
+        title: 'global cycle',
+        scale: { domain: [1, Math.max(2, maxCycle)], nice: false },
+        axis: { tickMinStep: 1, format: 'd' },
+      },
+      y: { field: 'value', type: 'quantitative', title: 'test accuracy (%)', scale: yScale },
+      color: { field: 'run', type: 'nominal', title: 'run', legend: { orient: 'right' } },
+      strokeDash: {
+        field: 'scheme',
+        type: 'nominal',
+        title: 'scheme',
+        scale: { domain: schemes, range: SCHEME_DASHES },
+        legend: {
+          orient: 'right',
+          symbolType: 'stroke',
+          symbolSize: 500,
+          encode: { symbols: { update: { stroke: { value: '#333333' }, strokeWidth: { value: 2.5 } } } },
+        },
+      },
+      detail: { field: 'scheme', type: 'nominal' },
+    },
+    layer: [{ mark: { type: 'line', strokeWidth: 2.5 } }, { mark: { type: 'point', filled: true, size: 45 } }],
+  };
 }
 
 function overlayHtml(runs: readonly OverlayRun[], targets: readonly number[], svg: string, files: string[]): string {

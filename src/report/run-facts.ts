@@ -36,37 +36,63 @@ function shortCommit(commit: string): string {
 
 /** The headline facts under the report's title, in reading order; absent fields are skipped. */
 export function headerFacts(config: Json, summary: Json): Fact[] {
-  const facts: Fact[] = [];
-  const add = (label: string, value: string | undefined) => {
-    if (value !== undefined) facts.push({ label, value });
-  };
   const K = num(config.K);
   const T = num(config.T);
-  add('learners', K === undefined ? undefined : `K = ${K}`);
-  add('deadline', T === undefined ? undefined : `T = ${roundNumber(T)} s`);
   const cycles = num(config.cycles);
-  add('global cycles', cycles === undefined ? undefined : `${cycles} per scheme`);
-  if (Array.isArray(config.schemes))
-    add('schemes', orderSchemes(config.schemes.map(String)).map(schemeLabel).join(', '));
+  const commit = str(config.git_commit);
+  const facts: [label: string, value: string | undefined][] = [
+    ['learners', K === undefined ? undefined : `K = ${K}`],
+    ['deadline', T === undefined ? undefined : `T = ${roundNumber(T)} s`],
+    ['global cycles', cycles === undefined ? undefined : `${cycles} per scheme`],
+    [
+      'schemes',
+      Array.isArray(config.schemes) ? orderSchemes(config.schemes.map(String)).map(schemeLabel).join(', ') : undefined,
+    ],
+    ['scenario', scenarioText(config)],
+    ['data', dataText(config)],
+    ['model', modelText(config)],
+    ['training', trainingText(config)],
+    ['clock', clockText(config)],
+    ['late learners', lateText(config)],
+    ['speed jitter', jitterText(config)],
+    ['world', worldText(config)],
+    ['allocator knows', csiText(config)],
+    ['robust', robustText(config)],
+    ['per-learner τ_k', stalenessText(config)],
+    ['aggregation', aggregationText(config)],
+    ['energy budget', budgetText(config)],
+    ['faults', faultsText(config)],
+    ['engine', engineText(config, summary)],
+    ['seed', num(config.seed) === undefined ? undefined : String(config.seed)],
+    ['git commit', commit === undefined ? undefined : shortCommit(commit)],
+  ];
+  return facts.flatMap(([label, value]) => (value === undefined ? [] : [{ label, value }]));
+}
 
+function scenarioText(config: Json): string | undefined {
   const scenario = str(config.scenario);
   const alpha = num(config.alpha);
   if (scenario === 'federated')
-    add(
-      'scenario',
-      alpha === undefined ? 'federated, IID shards' : `federated, non-IID shards (Dirichlet α = ${roundNumber(alpha)})`,
-    );
-  else if (scenario === 'parallel') add('scenario', 'task-parallel (the orchestrator ships each batch)');
-  else add('scenario', scenario);
+    return alpha === undefined
+      ? 'federated, IID shards'
+      : `federated, non-IID shards (Dirichlet α = ${roundNumber(alpha)})`;
+  if (scenario === 'parallel') return 'task-parallel (the orchestrator ships each batch)';
+  return scenario;
+}
 
+/** Training and test set sizes, or undefined when neither is recorded. */
+function dataText(config: Json): string | undefined {
   const d = num(config.train_samples);
   const test = testSamples(config);
   const data = [
     d === undefined ? '' : `d = ${groupThousands(d)} training samples`,
     test === undefined ? '' : `${groupThousands(test)} test images`,
   ].filter(Boolean);
-  add('data', data.length ? data.join(', ') : undefined);
-  add('model', modelText(config));
+  return data.length ? data.join(', ') : undefined;
+}
+
+/** Mini-batch, learning rate and what one local iteration is, or undefined when none is recorded. */
+function trainingText(config: Json): string | undefined {
   const training = [
     num(config.minibatch) === undefined ? '' : `mini-batch ${config.minibatch}`,
     num(config.lr) === undefined ? '' : `learning rate ${config.lr}`,
@@ -76,87 +102,94 @@ export function headerFacts(config: Json, summary: Json): Fact[] {
         ? 'local iteration = one mini-batch step'
         : '',
   ].filter(Boolean);
-  add('training', training.length ? training.join(', ') : undefined);
+  return training.length ? training.join(', ') : undefined;
+}
 
+function clockText(config: Json): string | undefined {
   const clock = str(config.clock);
   const scale = num(config.time_scale);
   if (clock === 'real')
-    add(
-      'clock',
-      `real${scale === undefined ? '' : `, time scale ${roundNumber(scale)} (an emulated second lasts ${roundNumber(scale)} s of wall time)`}`,
-    );
-  else if (clock === 'virtual') add('clock', 'virtual (emulated time, nothing sleeps)');
-  else add('clock', clock);
+    return `real${scale === undefined ? '' : `, time scale ${roundNumber(scale)} (an emulated second lasts ${roundNumber(scale)} s of wall time)`}`;
+  if (clock === 'virtual') return 'virtual (emulated time, nothing sleeps)';
+  return clock;
+}
 
+function lateText(config: Json): string | undefined {
   const late = str(config.late);
-  add(
-    'late learners',
-    late === 'drop'
-      ? 'dropped from the average (--late drop)'
-      : late === 'wait'
-        ? 'waited for; the cycle lasts longer (--late wait)'
-        : late,
-  );
+  if (late === 'drop') return 'dropped from the average (--late drop)';
+  if (late === 'wait') return 'waited for; the cycle lasts longer (--late wait)';
+  return late;
+}
+
+function jitterText(config: Json): string | undefined {
   const jitter = num(config.speed_jitter);
-  if (jitter !== undefined)
-    add(
-      'speed jitter',
-      jitter === 0
-        ? 'none (devices exactly as profiled)'
-        : `σ = ${roundNumber(jitter)} (log-normal factor on speed and rate, per learner and cycle)`,
-    );
+  if (jitter === undefined) return undefined;
+  return jitter === 0
+    ? 'none (devices exactly as profiled)'
+    : `σ = ${roundNumber(jitter)} (log-normal factor on speed and rate, per learner and cycle)`;
+}
 
-  const world = worldText(config);
-  if (world !== undefined) add('world', world);
+/** What the allocator is told about the learners (--csi). */
+function csiText(config: Json): string | undefined {
   const csi = str(config.csi);
-  if (csi !== undefined)
-    add(
-      'allocator knows',
-      csi === 'profile'
-        ? 'the static profile (--csi profile)'
-        : csi === 'last'
-          ? "each learner's measurement from its previous cycle (--csi last; allocated every cycle)"
-          : "this cycle's true values (--csi perfect, an oracle)",
-    );
-  if ((config.schemes as unknown[] | undefined)?.includes('robust') && num(config.epsilon) !== undefined)
-    add('robust', `planned miss probability ≤ ε = ${roundNumber(num(config.epsilon)!)} per learner`);
+  if (csi === undefined) return undefined;
+  if (csi === 'profile') return 'the static profile (--csi profile)';
+  if (csi === 'last') return "each learner's measurement from its previous cycle (--csi last; allocated every cycle)";
+  return "this cycle's true values (--csi perfect, an oracle)";
+}
 
-  // Per-learner τ_k, aggregation and energy (absent in runs from before them).
+function robustText(config: Json): string | undefined {
+  if ((config.schemes as unknown[] | undefined)?.includes('robust') && num(config.epsilon) !== undefined)
+    return `planned miss probability ≤ ε = ${roundNumber(num(config.epsilon)!)} per learner`;
+  return undefined;
+}
+
+// Per-learner τ_k, aggregation and energy are absent in runs from before them.
+
+function stalenessText(config: Json): string | undefined {
   const schemes = Array.isArray(config.schemes) ? config.schemes.map(String) : [];
   const staleness = config.max_staleness;
-  if ((schemes.includes('async') || schemes.includes('energy')) && (staleness === null || num(staleness) !== undefined))
-    add(
-      'per-learner τ_k',
-      staleness === null
-        ? 'each learner fills its cycle (staleness unbounded)'
-        : `each learner fills its cycle, τ_k ≤ τ* + ${staleness} (--max-staleness)`,
-    );
+  if (
+    !(schemes.includes('async') || schemes.includes('energy')) ||
+    !(staleness === null || num(staleness) !== undefined)
+  )
+    return undefined;
+  return staleness === null
+    ? 'each learner fills its cycle (staleness unbounded)'
+    : `each learner fills its cycle, τ_k ≤ τ* + ${staleness} (--max-staleness)`;
+}
+
+function aggregationText(config: Json): string | undefined {
   const aggregate = str(config.aggregate);
-  if (aggregate !== undefined)
-    add(
-      'aggregation',
-      aggregate === 'fednova' ? 'FedNova (each update divided by its τ_k, Wang et al. 2020)' : 'FedAvg (weights ∝ d_k)',
-    );
+  if (aggregate === undefined) return undefined;
+  return aggregate === 'fednova'
+    ? 'FedNova (each update divided by its τ_k, Wang et al. 2020)'
+    : 'FedAvg (weights ∝ d_k)';
+}
+
+function budgetText(config: Json): string | undefined {
   const budget = num(obj(config.energy)?.budget_j);
-  if (budget !== undefined) add('energy budget', `${roundNumber(budget)} J per learner and cycle (--energy-j)`);
+  return budget === undefined ? undefined : `${roundNumber(budget)} J per learner and cycle (--energy-j)`;
+}
 
+/** The injected faults, "none injected" when config.json has the faults entry but it is empty. */
+function faultsText(config: Json): string | undefined {
   const faults = obj(config.faults);
-  if (faults) {
-    const kills = Array.isArray(faults.kill) ? faults.kill.map(killText).filter(Boolean) : [];
-    const drop = num(faults.drop_prob) ?? 0;
-    const parts = [...kills, drop > 0 ? `results lost with probability ${roundNumber(drop)}` : ''].filter(Boolean);
-    add('faults', parts.length ? parts.join('; ') : 'none injected');
-  }
+  if (!faults) return undefined;
+  const kills = Array.isArray(faults.kill) ? faults.kill.map(killText).filter(Boolean) : [];
+  const drop = num(faults.drop_prob) ?? 0;
+  const parts = [...kills, drop > 0 ? `results lost with probability ${roundNumber(drop)}` : ''].filter(Boolean);
+  return parts.length ? parts.join('; ') : 'none injected';
+}
 
+/** The engine that trained, and the one requested when it differs. */
+function engineText(config: Json, summary: Json): string | undefined {
   const used = engineUsed(config, summary);
   const requested = str(config.engine) ?? str(config.backend);
   if (used !== undefined)
-    add('engine', requested !== undefined && requested !== used ? `${used} (requested: ${requested})` : used);
-  else if (requested !== undefined) add('engine', `not recorded (requested: ${requested})`);
-  add('seed', num(config.seed) === undefined ? undefined : String(config.seed));
-  const commit = str(config.git_commit);
-  add('git commit', commit === undefined ? undefined : shortCommit(commit));
-  return facts;
+    return requested !== undefined && requested !== used ? `${used} (requested: ${requested})` : used;
+  if (requested !== undefined) return `not recorded (requested: ${requested})`;
+  return undefined;
 }
 
 /** The network (--model) with the S_m and C_m the allocation used; undefined for runs from before --model. */

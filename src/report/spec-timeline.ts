@@ -113,6 +113,9 @@ export function defaultTimelineCycle(learners: LearnerRow[]): number | null {
   return learners.length ? Math.max(...learners.map((r) => r.cycle)) : null;
 }
 
+/** The time axis every layer of every panel shares: same domain, so the deadlines line up. */
+type TimeAxis = { type: 'quantitative'; scale: { domain: number[]; nice: false }; title: string };
+
 export function timelineSpec(
   learners: LearnerRow[],
   cycles: CycleRow[],
@@ -127,88 +130,99 @@ export function timelineSpec(
     ...panels.flatMap((p) => [...p.segments.map((s) => s.endS), ...p.notes.map((n) => n.atS)]),
   );
   const domain = [0, longest * 1.15]; // room for the "late" labels right of the bars
-  const x = { type: 'quantitative' as const, scale: { domain, nice: false }, title: 'emulated time in cycle (s)' };
-
-  const panel = (p: TimelinePanel) => {
-    const y = {
-      field: 'row',
-      type: 'nominal' as const,
-      title: null,
-      scale: { domain: p.rows },
-      axis: { labelFontSize: 12, labelLimit: 400 },
-    };
-    const empty = p.rows.length === 0;
-    const rowPx = rowHeightPx(p.rows.length);
-    return {
-      width: PANEL_WIDTH_PX,
-      height: Math.max(3, p.rows.length) * rowPx,
-      title: {
-        text: schemeLabel(p.scheme),
-        subtitle: empty ? `no learner rows for cycle ${cycle}` : `cycle ${cycle}, τ = ${p.tau ?? '?'}`,
-      },
-      layer: [
-        {
-          data: { values: p.segments },
-          mark: { type: 'bar', height: rowPx - 6 },
-          encoding: {
-            y,
-            x: { ...x, field: 'startS' },
-            x2: { field: 'endS' },
-            color: {
-              field: 'phase',
-              type: 'nominal',
-              title: 'phase',
-              scale: { domain: [...PHASES], range: PHASE_COLORS },
-              legend: { orient: 'bottom', direction: 'horizontal' },
-            },
-            stroke: { condition: { test: 'datum.late', value: LATE_COLOR }, value: 'white' },
-            strokeWidth: { condition: { test: 'datum.late', value: 2.5 }, value: 0.5 },
-          },
-        },
-        {
-          data: { values: p.notes },
-          mark: { type: 'text', align: 'left', dx: 5, fontSize: 12, fontStyle: 'italic' },
-          encoding: {
-            y,
-            x: { ...x, field: 'atS' },
-            text: { field: 'note' },
-            color: { condition: { test: 'datum.late', value: LATE_COLOR }, value: '#555555' },
-          },
-        },
-        {
-          data: { values: [{ T: deadlineS, label: `deadline T = ${deadlineS} s` }] },
-          layer: [
-            {
-              mark: { type: 'rule', color: LATE_COLOR, strokeWidth: 2, strokeDash: [6, 4] },
-              encoding: { x: { ...x, field: 'T' } },
-            },
-            {
-              mark: {
-                type: 'text',
-                align: 'right',
-                baseline: 'bottom',
-                dx: -4,
-                y: -2,
-                fontSize: 12,
-                color: LATE_COLOR,
-                fontWeight: 'bold',
-              },
-              encoding: { x: { ...x, field: 'T' }, text: { field: 'label' } },
-            },
-          ],
-        },
-      ],
-    };
-  };
-
+  const x: TimeAxis = { type: 'quantitative', scale: { domain, nice: false }, title: 'emulated time in cycle (s)' };
   return {
     config: CHART_CONFIG,
     title: {
       text: `Where the time goes in global cycle ${cycle}`,
       subtitle: 'bars: receive → compute τ local iterations → send back; red outline = late (t_k > T)',
     },
-    vconcat: panels.map(panel),
+    vconcat: panels.map((p) => panelSpec(p, cycle, deadlineS, x)),
     spacing: 28,
     resolve: { scale: { color: 'shared' } },
   } as TopLevelSpec;
+}
+
+/** One scheme's panel: its phase bars, the notes beside them and the deadline. */
+function panelSpec(p: TimelinePanel, cycle: number, deadlineS: number, x: TimeAxis) {
+  const y = {
+    field: 'row',
+    type: 'nominal' as const,
+    title: null,
+    scale: { domain: p.rows },
+    axis: { labelFontSize: 12, labelLimit: 400 },
+  };
+  const empty = p.rows.length === 0;
+  const rowPx = rowHeightPx(p.rows.length);
+  return {
+    width: PANEL_WIDTH_PX,
+    height: Math.max(3, p.rows.length) * rowPx,
+    title: {
+      text: schemeLabel(p.scheme),
+      subtitle: empty ? `no learner rows for cycle ${cycle}` : `cycle ${cycle}, τ = ${p.tau ?? '?'}`,
+    },
+    layer: [phaseBarsLayer(p, rowPx, x, y), notesLayer(p, x, y), deadlineLayer(deadlineS, x)],
+  };
+}
+
+/** The stacked receive → compute → send bars, late learners outlined in red. */
+function phaseBarsLayer(p: TimelinePanel, rowPx: number, x: TimeAxis, y: object) {
+  return {
+    data: { values: p.segments },
+    mark: { type: 'bar', height: rowPx - 6 },
+    encoding: {
+      y,
+      x: { ...x, field: 'startS' },
+      x2: { field: 'endS' },
+      color: {
+        field: 'phase',
+        type: 'nominal',
+        title: 'phase',
+        scale: { domain: [...PHASES], range: PHASE_COLORS },
+        legend: { orient: 'bottom', direction: 'horizontal' },
+      },
+      stroke: { condition: { test: 'datum.late', value: LATE_COLOR }, value: 'white' },
+      strokeWidth: { condition: { test: 'datum.late', value: 2.5 }, value: 0.5 },
+    },
+  };
+}
+
+/** Why a row is late, missing or idle, written right of where its bars end. */
+function notesLayer(p: TimelinePanel, x: TimeAxis, y: object) {
+  return {
+    data: { values: p.notes },
+    mark: { type: 'text', align: 'left', dx: 5, fontSize: 12, fontStyle: 'italic' },
+    encoding: {
+      y,
+      x: { ...x, field: 'atS' },
+      text: { field: 'note' },
+      color: { condition: { test: 'datum.late', value: LATE_COLOR }, value: '#555555' },
+    },
+  };
+}
+
+/** The deadline T: a dashed red rule and its label. */
+function deadlineLayer(deadlineS: number, x: TimeAxis) {
+  return {
+    data: { values: [{ T: deadlineS, label: `deadline T = ${deadlineS} s` }] },
+    layer: [
+      {
+        mark: { type: 'rule', color: LATE_COLOR, strokeWidth: 2, strokeDash: [6, 4] },
+        encoding: { x: { ...x, field: 'T' } },
+      },
+      {
+        mark: {
+          type: 'text',
+          align: 'right',
+          baseline: 'bottom',
+          dx: -4,
+          y: -2,
+          fontSize: 12,
+          color: LATE_COLOR,
+          fontWeight: 'bold',
+        },
+        encoding: { x: { ...x, field: 'T' }, text: { field: 'label' } },
+      },
+    ],
+  };
 }
