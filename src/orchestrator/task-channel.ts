@@ -98,8 +98,8 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 }
 
 export class TaskChannel {
-  phase: TaskPhase = 'computing';
   readonly handle: TaskHandle;
+  private state: TaskPhase = 'computing';
   private held: boolean;
   private modelRequests = 0;
   private sendWall_s = 0;
@@ -122,6 +122,10 @@ export class TaskChannel {
       outcome: this.outcome.promise,
     };
     if (!this.held) this.armTimeout();
+  }
+
+  get phase(): TaskPhase {
+    return this.state;
   }
 
   get bytesSent(): number {
@@ -150,7 +154,7 @@ export class TaskChannel {
 
   /** A held task may train now; its timeout starts. Happens once. */
   private start(): void {
-    if (this.phase === 'ended' || !this.held || !this.opts.sendStart()) return;
+    if (this.state === 'ended' || !this.held || !this.opts.sendStart()) return;
     this.held = false;
     this.armTimeout();
   }
@@ -178,9 +182,9 @@ export class TaskChannel {
   }
 
   private computeDoneArrived(message: ComputeDone): Refusal | null {
-    if (this.phase !== 'computing')
+    if (this.state !== 'computing')
       return { code: 'unexpected', message: `compute_done for task ${message.task_id} that is not running` };
-    this.phase = 'computed';
+    this.state = 'computed';
     this.computeDone = message;
     this.computeDoneAt = monotonicSeconds();
     this.computed.resolve();
@@ -213,7 +217,7 @@ export class TaskChannel {
    * the return leg, which nothing measured, lasts 0.
    */
   private computeDoneWithResult(message: Result, now: number): ComputeDone {
-    this.phase = 'computed';
+    this.state = 'computed';
     this.computeDoneAt = now;
     this.computeDone = {
       type: 'compute_done',
@@ -230,7 +234,7 @@ export class TaskChannel {
    * next frame is the result: the task fails now. Before, the frame cannot be told to be the result.
    */
   resultRejected(why: string): void {
-    if (this.phase === 'computed') this.fail(`result rejected: ${why}`);
+    if (this.state === 'computed') this.fail(`result rejected: ${why}`);
   }
 
   /** The task ends without a result (its learner failed it, left or timed out; Ctrl-C). */
@@ -240,8 +244,8 @@ export class TaskChannel {
 
   /** The one end of a task: every waiter is released, the outcome is settled, later calls do nothing. */
   private end(outcome: TaskOutcome): void {
-    if (this.phase === 'ended') return;
-    this.phase = 'ended';
+    if (this.state === 'ended') return;
+    this.state = 'ended';
     clearTimeout(this.timer);
     this.opts.onEnd();
     this.sent.resolve(); // a failed send must not leave a slot waiting for it
