@@ -9,7 +9,7 @@ export interface HostClaim {
   ws: WebSocket;
   claim: string;
   ids: number[];
-  alive: boolean; // a pong arrived since the last beat
+  alive: boolean; // a pong or a frame arrived since the last beat
   missedBeats: number;
 }
 

@@ -374,14 +374,9 @@ export class LearnerTransport {
     for (const conn of this.byId.values()) {
       if (!beatOnce(conn, stalled)) continue;
       this.stats.heartbeatTimeouts++;
-      conn.dropReason = `missed heartbeat (silent for ${conn.missedBeats} beats)`;
-      this.emit({
-        type: 'heartbeat-missed',
-        learner: conn.id,
-        beats: conn.missedBeats,
-        heartbeat_ms: this.opts.heartbeatMs,
-      });
-      conn.ws.terminate();
+      const beats = conn.missedBeats;
+      this.emit({ type: 'heartbeat-missed', learner: conn.id, beats, heartbeat_ms: this.opts.heartbeatMs });
+      conn.cut(`missed heartbeat (silent for ${beats} beats)`);
     }
     for (const claim of this.claims.values()) if (beatOnce(claim, stalled)) claim.ws.terminate(); // its close ends the claim
   }
