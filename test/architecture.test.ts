@@ -106,6 +106,26 @@ describe('architecture: imports point downwards', () => {
     expect([...new Set(fromOrchestrator)]).toEqual(['orchestrator/events.ts']);
   });
 
+  it('emulation sits below the orchestrator and the learner; the hub transport knows no emulated link', () => {
+    expect(
+      violations(['emulation'], ['orchestrator', 'learner', 'report', 'campaign', 'schemes', 'dashboard', 'cli']),
+    ).toEqual([]);
+    // Tasks are paced (emulation/link.ts) by the hub above its transport; the transport may read only the wall clock.
+    const transport = [
+      'orchestrator/hub-transport.ts',
+      'orchestrator/learner-connection.ts',
+      'orchestrator/host-claims.ts',
+      'orchestrator/heartbeat.ts',
+      'orchestrator/listener.ts',
+    ];
+    expect(edges.some((e) => e.from === 'orchestrator/hub.ts' && e.to === 'emulation/link.ts')).toBe(true);
+    expect(
+      edges
+        .filter((e) => transport.includes(e.from) && e.toLayer === 'emulation' && e.to !== 'emulation/clock.ts')
+        .map((e) => `${e.from} → ${e.to}`),
+    ).toEqual([]);
+  });
+
   it('nothing under src imports from outside src', () => {
     expect(edges.filter((e) => e.toLayer === '(outside src)').map((e) => `${e.from} → ${e.to}`)).toEqual([]);
   });

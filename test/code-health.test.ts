@@ -18,8 +18,6 @@ const DEBT: Record<string, number> = {
   'model/dynamics.ts createDynamics': 85,
   'orchestrator/cycle.ts runCycle': 123,
   'orchestrator/experiment.ts runSession': 155,
-  'orchestrator/hub.ts accept': 84,
-  'orchestrator/hub.ts route': 85,
   'orchestrator/run-lock.ts lockRunFolder': 81,
 };
 

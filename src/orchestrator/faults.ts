@@ -8,7 +8,7 @@
  */
 import { createRng, deriveSeed } from '../util/rng.ts';
 import type { FaultPlan } from './config.ts';
-import type { SendOptions, TaskHandle } from './hub.ts';
+import type { SendOptions, TaskHandle } from './task-channel.ts';
 import type { Task } from '../protocol/messages.ts';
 
 export const DROPPED_REASON = 'result dropped (--drop-prob)';

@@ -87,3 +87,24 @@ export function createListener(tls?: TlsFiles): { listener: net.Server; server: 
   });
   return { listener, server };
 }
+
+/** Why we could not listen, in the user's terms (the flags to change). */
+export function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return new InputError(
+        `cannot listen on ${where}: port ${port} is already in use; choose another --port (0 = any free port)`,
+      );
+    case 'EACCES':
+      return new InputError(
+        `cannot listen on ${where}: permission denied (ports below 1024 need privileges); choose another --port`,
+      );
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new InputError(`cannot listen on ${where}: --host ${host} is not an address of this machine (${e.code})`);
+    default:
+      return new Error(`cannot listen on ${where}: ${e.message}`);
+  }
+}
