@@ -23,7 +23,6 @@ const DEBT: Record<string, number> = {
   'orchestrator/experiment.ts runSession': 155,
   'orchestrator/hub.ts accept': 84,
   'orchestrator/hub.ts route': 85,
-  'orchestrator/run-lock.ts lockRunFolder': 81,
   'protocol/messages.ts decodeToLearner': 84,
   'protocol/messages.ts decodeToOrchestrator': 82,
   'report/index.ts renderRunReport': 115,

@@ -49,7 +49,8 @@ import type { CycleRow, LearnerRow, RunConfigFile, RunSummaryFile, SchemeSummary
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
 import { writeJsonAtomic } from './run-files.ts';
 import { checkRunRows, checkSettingsDigest, settingsDigest } from './run-integrity.ts';
-import { lockRunFolder, removeStaleTemps, type RunFolderLock } from './run-lock.ts';
+import { lockRunFolder, type RunFolderLock } from './run-lock.ts';
+import { removeStaleTemps } from './run-folder-contents.ts';
 import { EventLog } from './event-log.ts';
 import { readSessions, totalOf, writeSessions, type SessionRecord } from './sessions.ts';
 import { SessionStats } from './session-stats.ts';
