@@ -19,7 +19,6 @@ const DEBT: Record<string, number> = {
   'cli/experiment.ts main': 123,
   'learner/client.ts onMessage': 81,
   'learner/client.ts runLearnerSession': 247,
-  'orchestrator/cycle.ts runCycle': 123,
   'orchestrator/experiment.ts runSession': 155,
   'orchestrator/hub.ts accept': 84,
   'orchestrator/hub.ts route': 85,

@@ -721,16 +721,16 @@ async function startLearners(
   ctx.emit({ type: 'waiting', K: config.K, url: reachable[0] }); // before any learner can join and say so
   const processes = config.external
     ? null
-    : new LearnerHosts(
-        await learnerEntryArgs(PROJECT_ROOT),
+    : new LearnerHosts({
+        entry: await learnerEntryArgs(PROJECT_ROOT),
         url,
         token,
-        join(opts.out, 'logs'),
-        ctx.log,
-        hostBlocks(config.K, config.hosts),
-        ['--engine', config.engine, '--backend', config.backend],
-        opts.tls ? { MEL_TLS_PIN: certFingerprint(opts.tls.cert) } : {},
-      );
+        logDir: join(opts.out, 'logs'),
+        log: ctx.log,
+        blocks: hostBlocks(config.K, config.hosts),
+        learnerFlags: ['--engine', config.engine, '--backend', config.backend],
+        learnerEnv: opts.tls ? { MEL_TLS_PIN: certFingerprint(opts.tls.cert) } : {},
+      });
   return { hub, processes, reachable };
 }
 
