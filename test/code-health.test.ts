@@ -17,7 +17,6 @@ const DEBT: Record<string, number> = {
   'campaign/charts.ts cyclesToTargetSpec': 96,
   'campaign/html.ts buildCampaignHtml': 101,
   'cli/experiment.ts main': 123,
-  'orchestrator/experiment.ts runSession': 155,
   'orchestrator/hub.ts accept': 84,
   'orchestrator/hub.ts route': 85,
   'protocol/messages.ts decodeToLearner': 84,
