@@ -393,6 +393,8 @@ interface RunContext {
   emit: (e: RunEvent) => void;
   runStart: number;
   fleet: LearnerProfile[];
+  /** every scheme's allocation of `fleet` before anything is measured (the check before anything started) */
+  allocations: Map<SchemeName, FeasibleAllocation>;
   schemes: SchemeRegistry;
 }
 
@@ -416,7 +418,8 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   // The user's schemes: modules loaded, processes started once for the whole run (stopped at its end).
   const schemes = await openSchemes(config.user_schemes, { timeout_s: config.scheme_timeout_s, log });
   try {
-    await allocateAll(config, fleet, schemes.registry); // infeasible T or d: say so now, not after K learners joined
+    // Infeasible T or d: say so now, not after K learners joined.
+    const allocations = await allocateAll(config, fleet, schemes.registry);
     if (!config.external) checkMemory(config.K, config.hosts, opts.memoryMb, emit);
     const eventLog = {
       open: () => {
@@ -426,7 +429,8 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
       },
       close: () => events?.close(),
     };
-    return await runInFolder(config, opts, { log, emit, runStart, fleet, schemes: schemes.registry, events: eventLog });
+    const ctx = { log, emit, runStart, fleet, allocations, schemes: schemes.registry };
+    return await runInFolder(config, opts, { ...ctx, events: eventLog });
   } finally {
     await schemes.close();
   }
@@ -651,10 +655,13 @@ class ExperimentSession {
   private async setUpCycles(): Promise<CyclesSetup> {
     const { config, opts, ctx, parts } = this;
     await ensureLearners(parts.upkeep, ctx.emit, () => this.checkAbort());
-    const fleet = config.external && !config.learners_file ? fleetFromHub(config, parts.hub) : ctx.fleet;
+    // External learners without a --learners file make the fleet with the profiles they announced.
+    const announced = config.external && !config.learners_file;
+    const fleet = announced ? fleetFromHub(config, parts.hub) : ctx.fleet;
     const world = loadWorld(config, fleet);
     const planner = new Planner(config, fleet, world, ctx.schemes);
-    const allocations = await allocateAll(config, fleet, ctx.schemes, planner);
+    // The check before anything started allocated the expected fleet: a fleet announced since is allocated anew.
+    const allocations = announced ? await allocateAll(config, fleet, ctx.schemes, planner) : ctx.allocations;
     await noteIdenticalAllocations(config, fleet, planner, allocations, ctx);
     const writer = openResults(config, opts, fleet, parts.data.engine);
     const initial = initWeights(config.seed, layoutOf(config.model)); // every scheme starts from the same weights
