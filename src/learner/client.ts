@@ -6,11 +6,11 @@
 import { PIXELS_PER_IMAGE } from '../data/format.ts';
 import type { LearnerSpec } from '../model/devices.ts';
 import WebSocket from 'ws';
-import { createEngine, layoutOf, type Engine, type EngineChoice } from '../nn/mlp.ts';
+import { createEngine, layoutOf, type Engine, type EngineChoice, type TrainResult } from '../nn/mlp.ts';
 import { MAX_MODEL_PARAMETERS } from '../nn/model-spec.ts';
 import type { ImageSet } from '../data/mnist.ts';
 import { createClock, monotonicSeconds, type Clock } from '../emulation/clock.ts';
-import { padCompute } from '../emulation/compute.ts';
+import { padCompute, type ThrottleResult } from '../emulation/compute.ts';
 import { sendPaced } from '../emulation/link.ts';
 import { computeSeconds } from '../emulation/timing.ts';
 import {
@@ -363,9 +363,23 @@ class LearnerSession {
   /** Trains the task, pads its compute to the emulated time, and sends `trained`, `compute_done` and the result. */
   private async runTask(task: ReceivedTask, weightsP: Promise<Float32Array>, arrivedAt: number): Promise<void> {
     if (!this.joined) return;
-    const { settings, clock, engine } = this.joined;
+    const { clock } = this.joined;
     const weights = await weightsP;
     const started = monotonicSeconds();
+    const trained = await this.train(task, weights);
+    const trainedAt = monotonicSeconds();
+    const train_wall_s = trainedAt - started;
+    this.send(encodeMessage({ type: 'trained', task_id: task.task_id, train_wall_s }));
+    const throttle = await this.padCompute(task, arrivedAt, started, trainedAt);
+    this.send(encodeMessage({ type: 'compute_done', task_id: task.task_id, train_wall_s, ...throttle }));
+    const result = this.resultFrame(task, trained, train_wall_s, throttle);
+    if (this.ws.readyState === WebSocket.OPEN) await sendPaced(this.ws, result, task.rate_bps, clock);
+    this.tasksDone++;
+  }
+
+  /** τ local iterations on the task's samples; a diverged model (e.g. from hostile weights) is reported, never sent to be averaged. */
+  private async train(task: ReceivedTask, weights: Float32Array): Promise<TrainResult> {
+    const { settings, engine } = this.joined!;
     const trained = await engine.train(weights, this.batchOf(task), {
       iterations: task.tau,
       minibatch: settings.minibatch,
@@ -373,19 +387,29 @@ class LearnerSession {
       mode: settings.local_iteration,
       seed: task.seed,
     });
-    // A diverged model (e.g. from hostile weights) is reported, never sent to be averaged.
     assertFiniteWeights(trained.weights, 'trained weights');
-    const trainedAt = monotonicSeconds();
-    const train_wall_s = trainedAt - started;
-    this.send(encodeMessage({ type: 'trained', task_id: task.task_id, train_wall_s }));
+    return trained;
+  }
+
+  /** Waits out the rest of the task's emulated compute time (from its arrival); an overrun is logged. */
+  private async padCompute(
+    task: ReceivedTask,
+    arrivedAt: number,
+    started: number,
+    trainedAt: number,
+  ): Promise<ThrottleResult> {
+    const { settings, clock } = this.joined!;
     const emulated = computeSeconds(task.tau, task.samples, settings.flops_per_sample, task.f_hz);
     const throttle = await padCompute(trainedAt - arrivedAt, emulated, clock);
     if (throttle.overrun_s > 0)
       this.log(
-        `overrun: waited ${(started - arrivedAt).toFixed(3)} s for a compute slot and trained ${train_wall_s.toFixed(3)} s; budget ${(emulated * clock.timeScale).toFixed(3)} s`,
+        `overrun: waited ${(started - arrivedAt).toFixed(3)} s for a compute slot and trained ${(trainedAt - started).toFixed(3)} s; budget ${(emulated * clock.timeScale).toFixed(3)} s`,
       );
-    this.send(encodeMessage({ type: 'compute_done', task_id: task.task_id, train_wall_s, ...throttle }));
-    const result = encodeTimedMessageParts({
+    return throttle;
+  }
+
+  private resultFrame(task: ReceivedTask, trained: TrainResult, train_wall_s: number, throttle: ThrottleResult) {
+    return encodeTimedMessageParts({
       type: 'result',
       task_id: task.task_id,
       cycle: task.cycle,
@@ -394,12 +418,10 @@ class LearnerSession {
       loss: Number.isFinite(trained.loss) ? trained.loss : 0,
       train_wall_s,
       ...throttle,
-      engine: engine.name,
+      engine: this.joined!.engine.name,
       max_rss_kb: peakRssKb(),
       weights: trained.weights,
     });
-    if (this.ws.readyState === WebSocket.OPEN) await sendPaced(this.ws, result, task.rate_bps, clock);
-    this.tasksDone++;
   }
 
   /** The samples a task trains on: carried by it, or drawn from this learner's shard (federated). */
