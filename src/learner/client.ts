@@ -6,11 +6,11 @@
 import { PIXELS_PER_IMAGE } from '../data/format.ts';
 import type { LearnerSpec } from '../model/devices.ts';
 import WebSocket from 'ws';
-import { createEngine, layoutOf, type Engine, type EngineChoice } from '../nn/mlp.ts';
+import { createEngine, layoutOf, type Engine, type EngineChoice, type TrainResult } from '../nn/mlp.ts';
 import { MAX_MODEL_PARAMETERS } from '../nn/model-spec.ts';
 import type { ImageSet } from '../data/mnist.ts';
 import { createClock, monotonicSeconds, type Clock } from '../emulation/clock.ts';
-import { padCompute } from '../emulation/compute.ts';
+import { padCompute, type ThrottleResult } from '../emulation/compute.ts';
 import { sendPaced } from '../emulation/link.ts';
 import { computeSeconds } from '../emulation/timing.ts';
 import {
@@ -104,51 +104,237 @@ function modelProblem(settings: LearnerSettings): string | null {
 }
 
 export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEnd> {
-  const log = opts.log ?? (() => {});
-  const ws = new WebSocket(opts.url, {
-    maxPayload: opts.maxFrameBytes ?? maxFrameToLearner(MAX_MODEL_PARAMETERS, DEFAULT_MAX_SAMPLES),
-    perMessageDeflate: false,
-    ...tlsClientOptions(opts.tls),
-  });
-  let settings: LearnerSettings | null = null;
-  let clock: Clock | null = null;
-  let engine: Engine | null = null;
-  let shard: Shard | null = null;
-  let welcomed = false;
-  let sawBye = false;
-  let tasksDone = 0;
-  let held: { task: ReceivedTask; weights: Promise<Float32Array>; arrivedAt: number } | null = null; // a task waiting for its `start`
-  let queue: Promise<void> = Promise.resolve();
-  const models = opts.models ?? createModelCache();
-  /** Model requests this session sent, by model: settled by a `model` frame, a refusal, or the session's end. */
-  const fetching = new Map<
-    string,
-    { task_id: string; resolve: (w: Float32Array) => void; reject: (e: Error) => void }
-  >();
+  return new LearnerSession(opts).run();
+}
 
-  const send = (data: Buffer) => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(data);
-  };
-  const replyError = (code: string, message: string, task_id?: string) =>
-    send(encodeMessage({ type: 'error', code, message, task_id }));
+/** What the welcome gives a learner: the run's settings, its clock and the engine that trains. */
+interface Joined {
+  settings: LearnerSettings;
+  clock: Clock;
+  engine: Engine;
+}
+
+/** A task sent on hold: it waits for its `start` (its model is fetched meanwhile). */
+interface HeldTask {
+  task: ReceivedTask;
+  weights: Promise<Float32Array>;
+  /** when the task arrived: the emulated compute phase starts then, not when its slot came */
+  arrivedAt: number;
+}
+
+/** A model request this session sent: settled by a `model` frame, a refusal, or the session's end. */
+interface ModelRequest {
+  task_id: string;
+  resolve: (w: Float32Array) => void;
+  reject: (e: Error) => void;
+}
+
+/** One connection to the orchestrator, from hello to close. */
+class LearnerSession {
+  private readonly ws: WebSocket;
+  private readonly log: (line: string) => void;
+  private readonly models: ModelCache;
+  /** null until the welcome (and for good when the learner cannot join) */
+  private joined: Joined | null = null;
+  private shard: Shard | null = null;
+  private sawBye = false;
+  private tasksDone = 0;
+  private held: HeldTask | null = null;
+  /** frames are handled one at a time, in arrival order */
+  private queue: Promise<void> = Promise.resolve();
+  /** the model requests in flight, by model */
+  private readonly fetching = new Map<string, ModelRequest>();
+
+  constructor(private readonly opts: LearnerClientOptions) {
+    this.log = opts.log ?? (() => {});
+    this.models = opts.models ?? createModelCache();
+    this.ws = new WebSocket(opts.url, {
+      maxPayload: opts.maxFrameBytes ?? maxFrameToLearner(MAX_MODEL_PARAMETERS, DEFAULT_MAX_SAMPLES),
+      perMessageDeflate: false,
+      ...tlsClientOptions(opts.tls),
+    });
+  }
+
+  /** Resolves when the connection closes, saying how the session ended. */
+  run(): Promise<SessionEnd> {
+    const { ws, opts } = this;
+    return new Promise((resolve) => {
+      ws.on('open', () => this.sayHello());
+      // Messages as their fragments: a task's weights and batch, each sent as a fragment of its own, are read in place.
+      ws.binaryType = 'fragments';
+      ws.on('message', (data: WireMessage, isBinary: boolean) => {
+        // One frame at a time, in arrival order, decoding included: a frame that follows the welcome
+        // in the same tick (the federated shard) is judged with the welcome's settings, and a task
+        // never starts before the welcome's engine is ready.
+        this.queue = this.queue.then(() => this.onFrame(data, isBinary));
+      });
+      const connect = watchConnect(ws, opts.url, opts.tls);
+      ws.on('error', (err) => {
+        if (connect.opened()) this.log(`connection error: ${err.message}`); // before opening, the caller reports it
+      });
+      ws.on('close', (code, reasonBuf) => resolve(this.onClose(connect, code, reasonBuf.toString())));
+    });
+  }
+
+  private sayHello(): void {
+    const { opts } = this;
+    const claim = opts.claim === undefined ? {} : { claim: opts.claim };
+    this.send(
+      encodeMessage({
+        type: 'hello',
+        protocol: PROTOCOL_VERSION,
+        token: opts.token,
+        learner_id: opts.learnerId,
+        ...(opts.profile ? { profile: opts.profile } : {}),
+        pid: process.pid,
+        ...claim,
+      }),
+    );
+  }
+
+  /** The connection closed: pending model requests fail, and the end is named. */
+  private onClose(connect: ReturnType<typeof watchConnect>, code: number, reasonText: string): SessionEnd {
+    for (const request of this.fetching.values())
+      request.reject(new Error('connection closed before the model arrived'));
+    this.fetching.clear();
+    const tasksDone = this.tasksDone;
+    const refusal = connect.refusal();
+    if (refusal !== null) return { kind: 'rejected', code, reason: refusal, tasksDone };
+    if (!connect.opened())
+      return { kind: 'unreachable', code, reason: connect.failure() || 'no connection', tasksDone };
+    const reason = reasonText || (code === 1006 ? 'connection lost' : '');
+    const kind = this.sawBye || code === 4000 ? 'bye' : this.joined ? 'lost' : 'refused';
+    return { kind, code, reason, tasksDone };
+  }
+
+  private send(data: Buffer): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(data);
+  }
+
+  private replyError(code: string, message: string, task_id?: string): void {
+    this.send(encodeMessage({ type: 'error', code, message, task_id }));
+  }
+
+  private async onFrame(data: WireMessage, isBinary: boolean): Promise<void> {
+    let message: ToLearner;
+    try {
+      if (!isBinary) throw new ProtocolError('bad_frame', 'text frames are not part of the protocol');
+      message = decodeToLearner(data, this.joined?.settings ?? null);
+    } catch (e) {
+      const err = e instanceof ProtocolError ? e : new ProtocolError('bad_frame', String(e));
+      this.log(`dropped a bad frame: ${err.message}`);
+      return this.replyError(err.code, err.message, err.task_id);
+    }
+    try {
+      await this.onMessage(message);
+    } catch (e) {
+      this.log(`error: ${(e as Error).message}`);
+      this.replyError(e instanceof ProtocolError ? e.code : 'learner_error', String((e as Error).message));
+    }
+  }
+
+  private onMessage(message: ToLearner): Promise<void> | void {
+    switch (message.type) {
+      case 'welcome':
+        return this.onWelcome(message);
+      case 'shard':
+        this.shard = message;
+        this.log(`received a local shard of ${message.samples} samples`);
+        return;
+      case 'task':
+        return this.onTask(message);
+      case 'start':
+        return this.onStart(message.task_id);
+      case 'model':
+        return this.onModel(message.model, message.weights);
+      case 'error':
+        return this.onRefusal(message);
+      case 'bye':
+        this.sawBye = true;
+        this.log(`orchestrator says bye: ${message.reason}`);
+        this.ws.close(1000, 'bye');
+        return;
+    }
+  }
+
+  private async onWelcome(message: Extract<ToLearner, { type: 'welcome' }>): Promise<void> {
+    if (this.joined) return this.replyError('unexpected', 'second welcome ignored');
+    const why =
+      message.protocol !== PROTOCOL_VERSION
+        ? `orchestrator speaks protocol ${message.protocol}, this learner ${PROTOCOL_VERSION}`
+        : modelProblem(message.settings);
+    // Nothing this learner could do in the run would be right: leave with a reason.
+    if (why) return this.leave(why, why);
+    let engine: Engine;
+    try {
+      const engineFor = this.opts.engineFor ?? ((choice) => createEngine(choice, this.log, ['train']));
+      engine = await engineFor(message.settings);
+    } catch (e) {
+      return this.leave((e as Error).message, `engine ${message.settings.engine} unavailable`);
+    }
+    const settings = message.settings;
+    this.joined = { settings, clock: createClock(settings.clock, settings.time_scale), engine };
+    this.opts.onJoined?.();
+    this.log(
+      `joined run ${settings.run_id} as learner ${message.learner_id} (engine ${engine.name}, clock ${settings.clock})`,
+    );
+  }
+
+  /** Closes the connection as incompatible: `why` in the log, `reason` in the close frame. */
+  private leave(why: string, reason: string): void {
+    this.log(`cannot join: ${why}`);
+    this.ws.close(CLOSE.incompatible.code, `${CLOSE.incompatible.reason}: ${reason}`.slice(0, 120));
+  }
+
+  private onTask(task: ReceivedTask): void {
+    if (!task.hold) return this.runTaskReportingErrors(task, this.weightsOf(task), monotonicSeconds());
+    if (this.held)
+      return this.replyError(
+        'unexpected',
+        `task ${task.task_id} arrived while task ${this.held.task.task_id} is held`,
+        task.task_id,
+      );
+    // The model is fetched while the task waits for its slot.
+    this.held = { task, weights: this.weightsOf(task), arrivedAt: monotonicSeconds() };
+  }
+
+  private onStart(task_id: string): void {
+    const held = this.held;
+    if (!held || held.task.task_id !== task_id)
+      return this.replyError('unexpected', `start for task ${task_id}, which is not held here`);
+    this.held = null;
+    this.runTaskReportingErrors(held.task, held.weights, held.arrivedAt);
+  }
+
+  private onModel(model: string, weights: Float32Array): void {
+    const request = this.fetching.get(model);
+    if (!request) return this.replyError('unexpected', `model ${model} was not requested`);
+    this.fetching.delete(model);
+    request.resolve(weights);
+  }
+
+  /** The orchestrator refused a frame: a refused model request fails the task that wanted it (and lets the next one ask again). */
+  private onRefusal(message: Extract<ToLearner, { type: 'error' }>): void {
+    this.log(`orchestrator refused a frame: ${message.code}: ${message.message}`);
+    for (const [ref, request] of this.fetching)
+      if (message.task_id !== undefined && request.task_id === message.task_id) {
+        this.fetching.delete(ref);
+        request.reject(new ProtocolError(message.code, `model ${ref} refused: ${message.message}`));
+      }
+  }
 
   /** The global weights a task trains from: carried by it, or the named model (fetched once per process). */
-  function weightsOf(task: ReceivedTask): Promise<Float32Array> {
+  private weightsOf(task: ReceivedTask): Promise<Float32Array> {
     if (task.model === undefined) return Promise.resolve(task.weights);
     const ref = task.model;
-    const fetchHere = () =>
-      new Promise<Float32Array>((resolve, reject) => {
-        fetching.set(ref, { task_id: task.task_id, resolve, reject });
-        send(encodeMessage({ type: 'model_request', model: ref, task_id: task.task_id }));
-      });
     const weights = (async () => {
       for (;;) {
         let ours = false;
         try {
-          return await models.get(ref, () => ((ours = true), fetchHere()));
+          return await this.models.get(ref, () => ((ours = true), this.requestModel(ref, task.task_id)));
         } catch (e) {
           // A sibling's fetch failed with its session: this session asks for itself.
-          if (ours || ws.readyState !== WebSocket.OPEN) throw e;
+          if (ours || this.ws.readyState !== WebSocket.OPEN) throw e;
         }
       }
     })();
@@ -156,39 +342,74 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
     return weights;
   }
 
-  /** `arrivedAt`: when the task arrived; the emulated compute phase starts then, not when its slot came. */
-  async function runTask(task: ReceivedTask, weightsP: Promise<Float32Array>, arrivedAt: number): Promise<void> {
-    if (!settings || !clock || !engine) return;
+  private requestModel(ref: string, task_id: string): Promise<Float32Array> {
+    return new Promise<Float32Array>((resolve, reject) => {
+      this.fetching.set(ref, { task_id, resolve, reject });
+      this.send(encodeMessage({ type: 'model_request', model: ref, task_id }));
+    });
+  }
+
+  // Not awaited by the frame queue: a task waiting for its model must not hold back the frame that brings it.
+  private runTaskReportingErrors(task: ReceivedTask, weights: Promise<Float32Array>, arrivedAt: number): void {
+    void this.runTask(task, weights, arrivedAt).catch((e: unknown) =>
+      this.replyError(
+        e instanceof ProtocolError ? e.code : 'task_failed',
+        String((e as Error).message ?? e),
+        task.task_id,
+      ),
+    );
+  }
+
+  /** Trains the task, pads its compute to the emulated time, and sends `trained`, `compute_done` and the result. */
+  private async runTask(task: ReceivedTask, weightsP: Promise<Float32Array>, arrivedAt: number): Promise<void> {
+    if (!this.joined) return;
+    const { clock } = this.joined;
     const weights = await weightsP;
     const started = monotonicSeconds();
-    const batch: ImageSet =
-      task.source === 'batch'
-        ? { images: task.images!, labels: task.labels!, count: task.samples }
-        : shard
-          ? samplesFromShard(shard, task.samples, task.seed)
-          : (() => {
-              throw new ProtocolError('no_shard', 'task refers to a local shard but none was received');
-            })();
-    const trained = await engine.train(weights, batch, {
+    const trained = await this.train(task, weights);
+    const trainedAt = monotonicSeconds();
+    const train_wall_s = trainedAt - started;
+    this.send(encodeMessage({ type: 'trained', task_id: task.task_id, train_wall_s }));
+    const throttle = await this.padCompute(task, arrivedAt, started, trainedAt);
+    this.send(encodeMessage({ type: 'compute_done', task_id: task.task_id, train_wall_s, ...throttle }));
+    const result = this.resultFrame(task, trained, train_wall_s, throttle);
+    if (this.ws.readyState === WebSocket.OPEN) await sendPaced(this.ws, result, task.rate_bps, clock);
+    this.tasksDone++;
+  }
+
+  /** τ local iterations on the task's samples; a diverged model (e.g. from hostile weights) is reported, never sent to be averaged. */
+  private async train(task: ReceivedTask, weights: Float32Array): Promise<TrainResult> {
+    const { settings, engine } = this.joined!;
+    const trained = await engine.train(weights, this.batchOf(task), {
       iterations: task.tau,
       minibatch: settings.minibatch,
       lr: settings.lr,
       mode: settings.local_iteration,
       seed: task.seed,
     });
-    // A diverged model (e.g. from hostile weights) is reported, never sent to be averaged.
     assertFiniteWeights(trained.weights, 'trained weights');
-    const trainedAt = monotonicSeconds();
-    const train_wall_s = trainedAt - started;
-    send(encodeMessage({ type: 'trained', task_id: task.task_id, train_wall_s }));
+    return trained;
+  }
+
+  /** Waits out the rest of the task's emulated compute time (from its arrival); an overrun is logged. */
+  private async padCompute(
+    task: ReceivedTask,
+    arrivedAt: number,
+    started: number,
+    trainedAt: number,
+  ): Promise<ThrottleResult> {
+    const { settings, clock } = this.joined!;
     const emulated = computeSeconds(task.tau, task.samples, settings.flops_per_sample, task.f_hz);
     const throttle = await padCompute(trainedAt - arrivedAt, emulated, clock);
     if (throttle.overrun_s > 0)
-      log(
-        `overrun: waited ${(started - arrivedAt).toFixed(3)} s for a compute slot and trained ${train_wall_s.toFixed(3)} s; budget ${(emulated * clock.timeScale).toFixed(3)} s`,
+      this.log(
+        `overrun: waited ${(started - arrivedAt).toFixed(3)} s for a compute slot and trained ${(trainedAt - started).toFixed(3)} s; budget ${(emulated * clock.timeScale).toFixed(3)} s`,
       );
-    send(encodeMessage({ type: 'compute_done', task_id: task.task_id, train_wall_s, ...throttle }));
-    const result = encodeTimedMessageParts({
+    return throttle;
+  }
+
+  private resultFrame(task: ReceivedTask, trained: TrainResult, train_wall_s: number, throttle: ThrottleResult) {
+    return encodeTimedMessageParts({
       type: 'result',
       task_id: task.task_id,
       cycle: task.cycle,
@@ -197,156 +418,16 @@ export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEn
       loss: Number.isFinite(trained.loss) ? trained.loss : 0,
       train_wall_s,
       ...throttle,
-      engine: engine.name,
+      engine: this.joined!.engine.name,
       max_rss_kb: peakRssKb(),
       weights: trained.weights,
     });
-    if (ws.readyState === WebSocket.OPEN) await sendPaced(ws, result, task.rate_bps, clock);
-    tasksDone++;
   }
 
-  // Not awaited by the frame queue: a task waiting for its model must not hold back the frame that brings it.
-  const runTaskReportingErrors = (task: ReceivedTask, weights: Promise<Float32Array>, arrivedAt: number) =>
-    void runTask(task, weights, arrivedAt).catch((e: unknown) =>
-      replyError(e instanceof ProtocolError ? e.code : 'task_failed', String((e as Error).message ?? e), task.task_id),
-    );
-
-  async function onMessage(message: ToLearner): Promise<void> {
-    switch (message.type) {
-      case 'welcome': {
-        if (welcomed) return replyError('unexpected', 'second welcome ignored');
-        const why =
-          message.protocol !== PROTOCOL_VERSION
-            ? `orchestrator speaks protocol ${message.protocol}, this learner ${PROTOCOL_VERSION}`
-            : modelProblem(message.settings);
-        if (why) {
-          // Nothing this learner could do in the run would be right: leave with a reason.
-          log(`cannot join: ${why}`);
-          ws.close(CLOSE.incompatible.code, `${CLOSE.incompatible.reason}: ${why}`.slice(0, 120));
-          return;
-        }
-        try {
-          engine = await (opts.engineFor ?? ((choice) => createEngine(choice, log, ['train'])))(message.settings);
-        } catch (e) {
-          log(`cannot join: ${(e as Error).message}`);
-          ws.close(
-            CLOSE.incompatible.code,
-            `${CLOSE.incompatible.reason}: engine ${message.settings.engine} unavailable`.slice(0, 120),
-          );
-          return;
-        }
-        settings = message.settings;
-        clock = createClock(settings.clock, settings.time_scale);
-        welcomed = true;
-        opts.onJoined?.();
-        log(
-          `joined run ${settings.run_id} as learner ${message.learner_id} (engine ${engine.name}, clock ${settings.clock})`,
-        );
-        return;
-      }
-      case 'shard':
-        shard = message;
-        log(`received a local shard of ${message.samples} samples`);
-        return;
-      case 'task':
-        if (message.hold) {
-          if (held)
-            return replyError(
-              'unexpected',
-              `task ${message.task_id} arrived while task ${held.task.task_id} is held`,
-              message.task_id,
-            );
-          // The model is fetched while the task waits for its slot.
-          held = { task: message, weights: weightsOf(message), arrivedAt: monotonicSeconds() };
-          return;
-        }
-        return runTaskReportingErrors(message, weightsOf(message), monotonicSeconds());
-      case 'start': {
-        if (!held || held.task.task_id !== message.task_id)
-          return replyError('unexpected', `start for task ${message.task_id}, which is not held here`);
-        const { task, weights, arrivedAt } = held;
-        held = null;
-        return runTaskReportingErrors(task, weights, arrivedAt);
-      }
-      case 'model': {
-        const request = fetching.get(message.model);
-        if (!request) return replyError('unexpected', `model ${message.model} was not requested`);
-        fetching.delete(message.model);
-        request.resolve(message.weights);
-        return;
-      }
-      case 'error': {
-        log(`orchestrator refused a frame: ${message.code}: ${message.message}`);
-        // A refused model request fails the task that wanted it (and lets the next one ask again).
-        for (const [ref, request] of fetching)
-          if (message.task_id !== undefined && request.task_id === message.task_id) {
-            fetching.delete(ref);
-            request.reject(new ProtocolError(message.code, `model ${ref} refused: ${message.message}`));
-          }
-        return;
-      }
-      case 'bye':
-        sawBye = true;
-        log(`orchestrator says bye: ${message.reason}`);
-        ws.close(1000, 'bye');
-        return;
-    }
+  /** The samples a task trains on: carried by it, or drawn from this learner's shard (federated). */
+  private batchOf(task: ReceivedTask): ImageSet {
+    if (task.source === 'batch') return { images: task.images!, labels: task.labels!, count: task.samples };
+    if (!this.shard) throw new ProtocolError('no_shard', 'task refers to a local shard but none was received');
+    return samplesFromShard(this.shard, task.samples, task.seed);
   }
-
-  async function onFrame(data: WireMessage, isBinary: boolean): Promise<void> {
-    let message: ToLearner;
-    try {
-      if (!isBinary) throw new ProtocolError('bad_frame', 'text frames are not part of the protocol');
-      message = decodeToLearner(data, settings);
-    } catch (e) {
-      const err = e instanceof ProtocolError ? e : new ProtocolError('bad_frame', String(e));
-      log(`dropped a bad frame: ${err.message}`);
-      return replyError(err.code, err.message, err.task_id);
-    }
-    try {
-      await onMessage(message);
-    } catch (e) {
-      log(`error: ${(e as Error).message}`);
-      replyError(e instanceof ProtocolError ? e.code : 'learner_error', String((e as Error).message));
-    }
-  }
-
-  return new Promise((resolve) => {
-    ws.on('open', () => {
-      const claim = opts.claim === undefined ? {} : { claim: opts.claim };
-      send(
-        encodeMessage({
-          type: 'hello',
-          protocol: PROTOCOL_VERSION,
-          token: opts.token,
-          learner_id: opts.learnerId,
-          ...(opts.profile ? { profile: opts.profile } : {}),
-          pid: process.pid,
-          ...claim,
-        }),
-      );
-    });
-    // Messages as their fragments: a task's weights and batch, each sent as a fragment of its own, are read in place.
-    ws.binaryType = 'fragments';
-    ws.on('message', (data: WireMessage, isBinary: boolean) => {
-      // One frame at a time, in arrival order, decoding included: a frame that follows the welcome
-      // in the same tick (the federated shard) is judged with the welcome's settings, and a task
-      // never starts before the welcome's engine is ready.
-      queue = queue.then(() => onFrame(data, isBinary));
-    });
-    const connect = watchConnect(ws, opts.url, opts.tls);
-    ws.on('error', (err) => {
-      if (connect.opened()) log(`connection error: ${err.message}`); // before opening, the caller reports it
-    });
-    ws.on('close', (code, reasonBuf) => {
-      for (const request of fetching.values()) request.reject(new Error('connection closed before the model arrived'));
-      fetching.clear();
-      const refusal = connect.refusal();
-      if (refusal !== null) return resolve({ kind: 'rejected', code, reason: refusal, tasksDone });
-      if (!connect.opened())
-        return resolve({ kind: 'unreachable', code, reason: connect.failure() || 'no connection', tasksDone });
-      const reason = reasonBuf.toString() || (code === 1006 ? 'connection lost' : '');
-      resolve({ kind: sawBye || code === 4000 ? 'bye' : welcomed ? 'lost' : 'refused', code, reason, tasksDone });
-    });
-  });
 }

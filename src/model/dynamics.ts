@@ -160,81 +160,120 @@ export function createDynamics(
   seed: number,
 ): Dynamics {
   validateDynamicsSpec(spec);
-  const moving = spec.speed_mps > 0;
-  if (moving)
+  if (spec.speed_mps > 0)
     for (const l of fleet)
       if (l.distance_m === undefined)
         throw new InputError(
           `learner ${l.id} has no distance_m; mobility (speed_mps > 0) needs every learner's position`,
         );
-  const channelVaries = spec.fading !== 'none' || spec.shadowing_db > 0 || moving;
-  const p = spec.availability;
-  const pOff = p < 1 ? 1 / spec.mean_on_cycles : 0; // on → off per cycle: geometric on-runs of mean mean_on
-  const pOn = p < 1 ? 1 / meanOffCycles(spec) : 1; // off → on
-  const step_m = moving ? spec.speed_mps * spec.cycle_s! : 0;
-  const tracks: (Track | undefined)[] = new Array(fleet.length);
-  const h0 = fleet.map((l) => gainForRate(l.rate_bps, params));
+  return new SeededDynamics(fleet, spec, params, seed);
+}
 
-  const startTrack = (l: LearnerProfile): Track => {
+/** The seeded world of a valid spec: per-learner tracks (presence, position) extended lazily, the rest drawn per cycle. */
+class SeededDynamics implements Dynamics {
+  private readonly moving: boolean;
+  private readonly channelVaries: boolean;
+  /** per-cycle switch probabilities of the on/off chain: on → off (geometric on-runs of mean mean_on), off → on */
+  private readonly pOff: number;
+  private readonly pOn: number;
+  /** metres walked between consecutive cycles */
+  private readonly step_m: number;
+  /** each learner's path gain at its profile's distance: the gain whose Shannon rate is its profile's rate */
+  private readonly h0: number[];
+  private readonly tracks: (Track | undefined)[];
+
+  constructor(
+    private readonly fleet: readonly LearnerProfile[],
+    readonly spec: DynamicsSpec,
+    private readonly params: SystemParams,
+    private readonly seed: number,
+  ) {
+    const p = spec.availability;
+    this.moving = spec.speed_mps > 0;
+    this.channelVaries = spec.fading !== 'none' || spec.shadowing_db > 0 || this.moving;
+    this.pOff = p < 1 ? 1 / spec.mean_on_cycles : 0;
+    this.pOn = p < 1 ? 1 / meanOffCycles(spec) : 1;
+    this.step_m = this.moving ? spec.speed_mps * spec.cycle_s! : 0;
+    this.h0 = fleet.map((l) => gainForRate(l.rate_bps, params));
+    this.tracks = new Array(fleet.length);
+  }
+
+  state(k: number, cycle: number): LearnerState {
+    if (!Number.isInteger(k) || k < 0 || k >= this.fleet.length)
+      throw new RangeError(`learner must be an integer in [0, ${this.fleet.length}), got ${k}`);
+    if (!Number.isInteger(cycle) || cycle < 1) throw new RangeError(`cycle must be an integer >= 1, got ${cycle}`);
+    const l = this.fleet[k];
+    const t = (this.tracks[k] ??= this.startTrack(l));
+    this.extend(t, l, cycle);
+    const { gain, distance_m } = this.channel(k, t, cycle);
+    // A static channel keeps the profile's rate bit for bit (no Shannon round trip).
+    const rate_bps = this.channelVaries ? shannonRateBps(gain, this.params) : l.rate_bps;
+    const out: LearnerState = { available: t.on[cycle - 1], ...this.jittered(l, cycle, l.f_hz, rate_bps), gain };
+    if (distance_m !== undefined) out.distance_m = distance_m;
+    return out;
+  }
+
+  private stream(label: string, cycle: number, l: LearnerProfile): Rng {
+    return createRng(deriveSeed(this.seed, label, cycle, l.id));
+  }
+
+  private startTrack(l: LearnerProfile): Track {
+    const p = this.spec.availability;
     // Cycle 1 starts in the chain's stationary distribution, so P(on) = p in every cycle.
-    const on = p === 1 || createRng(deriveSeed(seed, STREAMS.availability, 1, l.id)).next() < p;
+    const on = p === 1 || this.stream(STREAMS.availability, 1, l).next() < p;
     const t: Track = { on: [on], x: [], y: [], wx: 0, wy: 0 };
-    if (moving) {
+    if (this.moving) {
       // Stream "cycle 0": the start bearing (the profile fixes only the distance) and the first waypoint.
-      const rng = createRng(deriveSeed(seed, STREAMS.mobility, 0, l.id));
+      const rng = this.stream(STREAMS.mobility, 0, l);
       const theta = 2 * Math.PI * rng.next();
       t.x.push(l.distance_m! * Math.cos(theta));
       t.y.push(l.distance_m! * Math.sin(theta));
-      [t.wx, t.wy] = pointInDisc(rng, params.radius_m);
+      [t.wx, t.wy] = pointInDisc(rng, this.params.radius_m);
     }
     return t;
-  };
+  }
 
-  const extend = (t: Track, l: LearnerProfile, cycle: number) => {
+  /** Presence (and position, when moving) up to `cycle`, one cycle at a time, each from its own stream. */
+  private extend(t: Track, l: LearnerProfile, cycle: number): void {
     for (let c = t.on.length + 1; c <= cycle; c++) {
       const wasOn = t.on[c - 2];
-      const u = p === 1 ? 1 : createRng(deriveSeed(seed, STREAMS.availability, c, l.id)).next();
-      t.on.push(wasOn ? !(u < pOff) : u < pOn);
-      if (!moving) continue;
+      const u = this.spec.availability === 1 ? 1 : this.stream(STREAMS.availability, c, l).next();
+      t.on.push(wasOn ? !(u < this.pOff) : u < this.pOn);
+      if (!this.moving) continue;
       // Walk v·cycle_s metres from cycle c−1's position, drawing a new waypoint on each arrival.
-      const rng = createRng(deriveSeed(seed, STREAMS.mobility, c, l.id));
-      const [x, y] = walk(t, t.x[c - 2], t.y[c - 2], step_m, () => pointInDisc(rng, params.radius_m));
+      const rng = this.stream(STREAMS.mobility, c, l);
+      const [x, y] = walk(t, t.x[c - 2], t.y[c - 2], this.step_m, () => pointInDisc(rng, this.params.radius_m));
       t.x.push(x);
       t.y.push(y);
     }
-  };
+  }
 
-  return {
-    spec,
-    state(k: number, cycle: number): LearnerState {
-      if (!Number.isInteger(k) || k < 0 || k >= fleet.length)
-        throw new RangeError(`learner must be an integer in [0, ${fleet.length}), got ${k}`);
-      if (!Number.isInteger(cycle) || cycle < 1) throw new RangeError(`cycle must be an integer >= 1, got ${cycle}`);
-      const l = fleet[k];
-      const t = (tracks[k] ??= startTrack(l));
-      extend(t, l, cycle);
-      let distance_m = l.distance_m;
-      let gain = h0[k];
-      if (moving) {
-        distance_m = Math.hypot(t.x[cycle - 1], t.y[cycle - 1]);
-        gain *= channelGain(distance_m, params) / channelGain(l.distance_m!, params);
-      }
-      if (spec.fading === 'rayleigh')
-        gain *= rayleighPowerGain(createRng(deriveSeed(seed, STREAMS.fading, cycle, l.id)));
-      if (spec.shadowing_db > 0)
-        gain *= 10 ** ((spec.shadowing_db * createRng(deriveSeed(seed, STREAMS.shadowing, cycle, l.id)).normal()) / 10);
-      // A static channel keeps the profile's rate bit for bit (no Shannon round trip).
-      let rate_bps = channelVaries ? shannonRateBps(gain, params) : l.rate_bps;
-      let f_hz = l.f_hz;
-      if (spec.speed_jitter > 0) {
-        // Same stream and draw order as actualProfile in orchestrator/cycle.ts.
-        const rng = createRng(deriveSeed(seed, STREAMS.jitter, cycle, l.id));
-        f_hz = f_hz * Math.exp(spec.speed_jitter * rng.normal());
-        rate_bps = rate_bps * Math.exp(spec.speed_jitter * rng.normal());
-      }
-      const out: LearnerState = { available: t.on[cycle - 1], f_hz, rate_bps, gain };
-      if (distance_m !== undefined) out.distance_m = distance_m;
-      return out;
-    },
-  };
+  /** Learner k's channel power gain in `cycle` (path × fading × shadowing), and its distance when known. */
+  private channel(k: number, t: Track, cycle: number): { gain: number; distance_m: number | undefined } {
+    const { spec, params } = this;
+    const l = this.fleet[k];
+    let distance_m = l.distance_m;
+    let gain = this.h0[k];
+    if (this.moving) {
+      distance_m = Math.hypot(t.x[cycle - 1], t.y[cycle - 1]);
+      gain *= channelGain(distance_m, params) / channelGain(l.distance_m!, params);
+    }
+    if (spec.fading === 'rayleigh') gain *= rayleighPowerGain(this.stream(STREAMS.fading, cycle, l));
+    if (spec.shadowing_db > 0)
+      gain *= 10 ** ((spec.shadowing_db * this.stream(STREAMS.shadowing, cycle, l).normal()) / 10);
+    return { gain, distance_m };
+  }
+
+  /** Speed and rate × exp(σ·N(0,1)) each under --speed-jitter (same stream and draw order as actualProfile). */
+  private jittered(
+    l: LearnerProfile,
+    cycle: number,
+    f_hz: number,
+    rate_bps: number,
+  ): { f_hz: number; rate_bps: number } {
+    if (!(this.spec.speed_jitter > 0)) return { f_hz, rate_bps };
+    const rng = this.stream(STREAMS.jitter, cycle, l);
+    const f = f_hz * Math.exp(this.spec.speed_jitter * rng.normal());
+    return { f_hz: f, rate_bps: rate_bps * Math.exp(this.spec.speed_jitter * rng.normal()) };
+  }
 }

@@ -30,7 +30,7 @@ import type { BufferPool } from './buffer-pool.ts';
 import { deriveSeed } from '../util/rng.ts';
 import type { ExperimentConfig } from './config.ts';
 import type { TaskSender } from './faults.ts';
-import type { TaskOutcome, TaskWall } from './hub.ts';
+import type { TaskHandle, TaskOutcome, TaskWall } from './hub.ts';
 import type { World } from './world.ts';
 import type { LearnerPhase } from './events.ts';
 
@@ -137,41 +137,62 @@ export async function runCycle(
   s: CycleServices,
   scheme: SchemeName,
   cycle: number,
-  allocation: Pick<FeasibleAllocation, 'tau' | 'batch' | 'tau_per_learner'>,
+  allocation: CycleAllocation,
   globalWeights: Float32Array,
 ): Promise<CycleOutcome> {
-  const { config, fleet } = s;
-  // 0. The world this cycle: what each device really is (the allocation saw only what it knew).
-  const devices: WorldState[] = fleet.map((_, k) => s.world.truth(k, cycle));
+  return new CycleRun(s, scheme, cycle, allocation, globalWeights).run();
+}
 
-  // 1. This cycle's batches: consecutive slices of one data order (federated learners hold shards).
-  const batchOf = batchCutter(s, cycle, allocation.batch);
+type CycleAllocation = Pick<FeasibleAllocation, 'tau' | 'batch' | 'tau_per_learner'>;
 
-  // 2. Every task travels now, largest batch first; training waits for a compute slot.
-  const dispatchOrder = fleet.map((_, k) => k).sort((a, b) => allocation.batch[b] - allocation.batch[a] || a - b);
-  const runs = new Array<LearnerRun>(fleet.length);
-  const finished: Promise<void>[] = [];
-  // 4. (as results arrive) FedAvg or FedNova over who made it, folded in dispatch order.
-  const sum = createAggregator(config.aggregate, globalWeights);
-  let includedMax = 0;
-  let folded = 0; // dispatchOrder[0 .. folded) are in the sum (or left out)
-  const foldReady = () => {
-    for (; folded < dispatchOrder.length && runs[dispatchOrder[folded]]; folded++) {
-      const r = runs[dispatchOrder[folded]];
-      if (r.weights && (r.record.status === 'ok' || (r.record.status === 'late' && config.late === 'wait'))) {
-        sum.add({ weights: r.weights, samples: r.record.batch, steps: r.record.tau });
-        includedMax = Math.max(includedMax, r.record.phases!.t_total_s);
-      }
-      r.weights = undefined;
-    }
-  };
-  const hostSlots = new Map<string, ReturnType<typeof pLimit>>();
-  const hostSlot = (k: number) => {
-    const key = s.hostOf?.(k) ?? `learner ${k}`;
-    if (!hostSlots.has(key)) hostSlots.set(key, pLimit(1));
-    return hostSlots.get(key)!;
-  };
-  for (const k of dispatchOrder) {
+/** One cycle in progress: who was sent what, whose results are in, and the running average. */
+class CycleRun {
+  /** 0. The world this cycle: what each device really is (the allocation saw only what it knew). */
+  private readonly devices: WorldState[];
+  /** 1. This cycle's batches: consecutive slices of one data order (federated learners hold shards). */
+  private readonly batchOf: ReturnType<typeof batchCutter>;
+  /** Largest batch first (ties by id): the order tasks go out and results are folded in. */
+  private readonly dispatchOrder: number[];
+  /** runs[k]: learner k's part once it has ended (or sat the cycle out) */
+  private readonly runs: LearnerRun[];
+  private readonly finished: Promise<void>[] = [];
+  /** 4. FedAvg or FedNova over who made it, folded in dispatch order. */
+  private readonly sum: ReturnType<typeof createAggregator>;
+  /** dispatchOrder[0 .. folded) are in the sum (or left out) */
+  private folded = 0;
+  /** the latest emulated finish among the updates averaged */
+  private includedMax = 0;
+  private readonly hostSlots = new Map<string, ReturnType<typeof pLimit>>();
+
+  constructor(
+    private readonly s: CycleServices,
+    private readonly scheme: SchemeName,
+    private readonly cycle: number,
+    private readonly allocation: CycleAllocation,
+    private readonly globalWeights: Float32Array,
+  ) {
+    const { fleet } = s;
+    this.devices = fleet.map((_, k) => s.world.truth(k, cycle));
+    this.batchOf = batchCutter(s, cycle, allocation.batch);
+    this.dispatchOrder = fleet.map((_, k) => k).sort((a, b) => allocation.batch[b] - allocation.batch[a] || a - b);
+    this.runs = new Array<LearnerRun>(fleet.length);
+    this.sum = createAggregator(s.config.aggregate, globalWeights);
+  }
+
+  async run(): Promise<CycleOutcome> {
+    // 2. Every task travels now, largest batch first; training waits for a compute slot.
+    // Let the task just queued go out (and its learner start training) while the next one is built.
+    for (const k of this.dispatchOrder) if (this.dispatch(k)) await yieldToEventLoop();
+    await Promise.all(this.finished);
+    this.foldReady();
+    // Nobody made it: the global model stays as it was.
+    const averaged = this.sum.added > 0 ? this.sum.average() : this.globalWeights;
+    return this.outcome(await this.evaluate(averaged));
+  }
+
+  /** Learner k's part: sits out (offline, or allocated nothing), or is sent its task (true). */
+  private dispatch(k: number): boolean {
+    const { allocation, devices } = this;
     const base = {
       learner: k,
       f_hz: devices[k].f_hz,
@@ -182,27 +203,57 @@ export async function runCycle(
     if (!devices[k].available) {
       // Presence is known when allocating, so an offline learner was given nothing.
       if (base.batch > 0)
-        throw new Error(`learner ${k} is offline in cycle ${cycle} but was allocated ${base.batch} samples`);
-      runs[k] = { record: { ...base, status: 'unavailable', reason: UNAVAILABLE_REASON } };
-      continue;
+        throw new Error(`learner ${k} is offline in cycle ${this.cycle} but was allocated ${base.batch} samples`);
+      this.runs[k] = { record: { ...base, status: 'unavailable', reason: UNAVAILABLE_REASON } };
+      return false;
     }
     if (base.batch === 0) {
-      runs[k] = { record: { ...base, status: 'idle' } };
-      foldReady();
-      continue;
+      this.runs[k] = { record: { ...base, status: 'idle' } };
+      this.foldReady();
+      return false;
     }
-    const batch = batchOf(k);
-    const task = taskFor(s, scheme, cycle, base.tau, k, devices[k], base.batch, batch?.data, globalWeights);
+    this.send(k, base);
+    return true;
+  }
+
+  /** Sends learner k its task; its outcome, when it comes, becomes its record and is folded in. */
+  private send(k: number, base: Omit<LearnerRecord, 'status'>): void {
+    const { s, cycle } = this;
+    const batch = this.batchOf(k);
+    const task = taskFor({
+      seed: s.config.seed,
+      scheme: this.scheme,
+      cycle,
+      learner: k,
+      tau: base.tau,
+      samples: base.batch,
+      device: this.devices[k],
+      data: batch?.data,
+      weights: this.globalWeights,
+    });
     // The socket writes the batch and the global weights as they are: the batch buffers go back to
     // the pool only once the frame has left.
-    const handle = s.hub.sendTask(k, task, config.task_timeout_s * 1000, { hold: true, onFrameFree: batch?.release });
-    const phase = (p: LearnerPhase) => () => void (runs[k] === undefined && s.onLearnerPhase?.(k, p));
+    const handle = s.hub.sendTask(k, task, s.config.task_timeout_s * 1000, { hold: true, onFrameFree: batch?.release });
+    this.scheduleTraining(k, handle);
+    // 3. Each outcome becomes the learner's record: its emulated timeline, on time, late or missing.
+    this.finished.push(
+      handle.outcome.then((o) => {
+        this.runs[k] = learnerRun(s.config, base, o, s.energy);
+        s.onLearnerDone?.(this.runs[k].record);
+        this.foldReady();
+      }),
+    );
+  }
+
+  /** The host's turn first, then a machine-wide slot: a learner never holds a slot while its host is busy. */
+  private scheduleTraining(k: number, handle: TaskHandle): void {
+    const { s } = this;
+    const phase = (p: LearnerPhase) => () => void (this.runs[k] === undefined && s.onLearnerPhase?.(k, p));
     if (s.onLearnerPhase) {
       phase('receiving')();
       void handle.sent.then(phase('waiting'));
     }
-    // The host's turn first, then a machine-wide slot: a learner never holds a slot while its host is busy.
-    void hostSlot(k)(() =>
+    void this.hostSlot(k)(() =>
       s.limit(async () => {
         await handle.sent;
         handle.start();
@@ -211,51 +262,66 @@ export async function runCycle(
         phase('returning')();
       }),
     );
-    // 3. Each outcome becomes the learner's record: its emulated timeline, on time, late or missing.
-    finished.push(
-      handle.outcome.then((o) => {
-        runs[k] = learnerRun(config, base, o, s.energy);
-        s.onLearnerDone?.(runs[k].record);
-        foldReady();
-      }),
-    );
-    // Let the task just queued go out (and its learner start training) while the next one is built.
-    await yieldToEventLoop();
   }
-  await Promise.all(finished);
-  foldReady();
-  const records = runs.map((r) => r.record);
-  // Nobody made it: the global model stays as it was.
-  const averaged = sum.added > 0 ? sum.average() : globalWeights;
 
-  // 5. Evaluate. Finite but absurd updates (say 1e30 from a hostile learner) can make the average
-  // useless: a model whose test loss is not finite is never adopted; the previous one carries on.
-  const evalStart = performance.now();
-  let weights = averaged;
-  let evaluation = await s.engine.evaluate(averaged, s.test);
-  const diverged = !Number.isFinite(evaluation.loss);
-  if (diverged) {
-    weights = globalWeights;
-    evaluation = await s.engine.evaluate(weights, s.test);
+  private hostSlot(k: number): ReturnType<typeof pLimit> {
+    const key = this.s.hostOf?.(k) ?? `learner ${k}`;
+    if (!this.hostSlots.has(key)) this.hostSlots.set(key, pLimit(1));
+    return this.hostSlots.get(key)!;
   }
-  const eval_wall_s = (performance.now() - evalStart) / 1000;
 
-  const timed = records.filter((r) => r.phases);
-  return {
-    weights,
-    accuracy: evaluation.accuracy,
-    loss: evaluation.loss,
-    diverged,
-    records,
-    included: sum.added,
-    tasked: records.filter((r) => r.batch > 0).length,
-    unavailable: records.filter((r) => r.status === 'unavailable').length,
-    max_learner_time_s: timed.reduce((m, r) => Math.max(m, r.phases!.t_total_s), 0),
-    duration_s: config.late === 'wait' ? Math.max(config.T, includedMax) : config.T,
-    eval_wall_s,
-    train_wall_sum_s: timed.reduce((sum, r) => sum + (r.train_wall_s ?? 0), 0),
-  };
+  /** Folds every run that has ended, in dispatch order up to the first still running; its weights are dropped once added. */
+  private foldReady(): void {
+    const { runs, dispatchOrder } = this;
+    for (; this.folded < dispatchOrder.length && runs[dispatchOrder[this.folded]]; this.folded++) {
+      const r = runs[dispatchOrder[this.folded]];
+      if (r.weights && (r.record.status === 'ok' || (r.record.status === 'late' && this.s.config.late === 'wait'))) {
+        this.sum.add({ weights: r.weights, samples: r.record.batch, steps: r.record.tau });
+        this.includedMax = Math.max(this.includedMax, r.record.phases!.t_total_s);
+      }
+      r.weights = undefined;
+    }
+  }
+
+  /**
+   * 5. Evaluate. Finite but absurd updates (say 1e30 from a hostile learner) can make the average
+   * useless: a model whose test loss is not finite is never adopted; the previous one carries on.
+   */
+  private async evaluate(averaged: Float32Array): Promise<CycleEvaluation> {
+    const evalStart = performance.now();
+    let weights = averaged;
+    let evaluation = await this.s.engine.evaluate(averaged, this.s.test);
+    const diverged = !Number.isFinite(evaluation.loss);
+    if (diverged) {
+      weights = this.globalWeights;
+      evaluation = await this.s.engine.evaluate(weights, this.s.test);
+    }
+    const eval_wall_s = (performance.now() - evalStart) / 1000;
+    return { weights, accuracy: evaluation.accuracy, loss: evaluation.loss, diverged, eval_wall_s };
+  }
+
+  private outcome(e: CycleEvaluation): CycleOutcome {
+    const { config } = this.s;
+    const records = this.runs.map((r) => r.record);
+    const timed = records.filter((r) => r.phases);
+    return {
+      weights: e.weights,
+      accuracy: e.accuracy,
+      loss: e.loss,
+      diverged: e.diverged,
+      records,
+      included: this.sum.added,
+      tasked: records.filter((r) => r.batch > 0).length,
+      unavailable: records.filter((r) => r.status === 'unavailable').length,
+      max_learner_time_s: timed.reduce((m, r) => Math.max(m, r.phases!.t_total_s), 0),
+      duration_s: config.late === 'wait' ? Math.max(config.T, this.includedMax) : config.T,
+      eval_wall_s: e.eval_wall_s,
+      train_wall_sum_s: timed.reduce((sum, r) => sum + (r.train_wall_s ?? 0), 0),
+    };
+  }
 }
+
+type CycleEvaluation = Pick<CycleOutcome, 'weights' | 'accuracy' | 'loss' | 'diverged' | 'eval_wall_s'>;
 
 /**
  * Learner k's batch this cycle (copied when asked for, so the first task leaves before the last is
@@ -280,30 +346,36 @@ function batchCutter(
   };
 }
 
-function taskFor(
-  s: CycleServices,
-  scheme: SchemeName,
-  cycle: number,
-  tau: number,
-  k: number,
-  device: WorldState,
-  samples: number,
-  data: ImageSet | undefined,
-  weights: Float32Array,
-): Task {
+/** What learner k's task of one cycle is made of. */
+interface TaskParts {
+  /** the run's seed (the mini-batch order derives from it) */
+  seed: number;
+  scheme: SchemeName;
+  cycle: number;
+  learner: number;
+  tau: number;
+  samples: number;
+  /** the learner's true speed and rate this cycle (its emulated phases follow them) */
+  device: WorldState;
+  /** its batch; absent: it trains on its own shard (federated) */
+  data: ImageSet | undefined;
+  weights: Float32Array;
+}
+
+function taskFor(t: TaskParts): Task {
   return {
     type: 'task',
-    task_id: `${scheme}-${cycle}-${k}`,
-    cycle,
-    scheme,
-    tau,
-    samples,
-    seed: trainingSeed(s.config.seed, cycle, k, samples),
-    f_hz: device.f_hz,
-    rate_bps: device.rate_bps,
-    source: data ? 'batch' : 'shard',
-    weights,
-    ...(data ? { images: data.images, labels: data.labels } : {}),
+    task_id: `${t.scheme}-${t.cycle}-${t.learner}`,
+    cycle: t.cycle,
+    scheme: t.scheme,
+    tau: t.tau,
+    samples: t.samples,
+    seed: trainingSeed(t.seed, t.cycle, t.learner, t.samples),
+    f_hz: t.device.f_hz,
+    rate_bps: t.device.rate_bps,
+    source: t.data ? 'batch' : 'shard',
+    weights: t.weights,
+    ...(t.data ? { images: t.data.images, labels: t.data.labels } : {}),
   };
 }
 

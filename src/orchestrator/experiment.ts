@@ -34,12 +34,12 @@ import { certFingerprint, type TlsFiles } from './listener.ts';
 import { runEnergyParams, TAU_OVERTRAINING_WARN, type ExperimentConfig } from './config.ts';
 export { energyBudgets } from './config.ts';
 import { BufferPool } from './buffer-pool.ts';
-import { runCycle, type CycleServices, type LearnerRecord } from './cycle.ts';
+import { runCycle, type CycleOutcome, type CycleServices, type LearnerRecord } from './cycle.ts';
 import { Measurements, measureFromRow, measureFromTimeline, Planner, type CyclePlan } from './planner.ts';
 import { createWorld, type World } from './world.ts';
 import type { AllocationBrief, ExperimentEvent, RunEvent } from './events.ts';
 import { everyLearnerDiverged, TrainingDiverged } from './divergence.ts';
-import { withFaults } from './faults.ts';
+import { withFaults, type TaskSender } from './faults.ts';
 import { realClockPacing } from './real-clock-pacing.ts';
 import { identicalGroups, identicalGroupsFromRows } from './identical-allocations.ts';
 import { PHASE_TOLERANCE_TEXT } from '../emulation/faithfulness.ts';
@@ -49,7 +49,8 @@ import type { CycleRow, LearnerRow, RunConfigFile, RunSummaryFile, SchemeSummary
 import { ResultsWriter, type SchemeState } from './results-writer.ts';
 import { writeJsonAtomic } from './run-files.ts';
 import { checkRunRows, checkSettingsDigest, settingsDigest } from './run-integrity.ts';
-import { lockRunFolder, removeStaleTemps, type RunFolderLock } from './run-lock.ts';
+import { lockRunFolder, type RunFolderLock } from './run-lock.ts';
+import { removeStaleTemps } from './run-folder-contents.ts';
 import { EventLog } from './event-log.ts';
 import { readSessions, totalOf, writeSessions, type SessionRecord } from './sessions.ts';
 import { SessionStats } from './session-stats.ts';
@@ -392,6 +393,8 @@ interface RunContext {
   emit: (e: RunEvent) => void;
   runStart: number;
   fleet: LearnerProfile[];
+  /** every scheme's allocation of `fleet` before anything is measured (the check before anything started) */
+  allocations: Map<SchemeName, FeasibleAllocation>;
   schemes: SchemeRegistry;
 }
 
@@ -415,7 +418,8 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
   // The user's schemes: modules loaded, processes started once for the whole run (stopped at its end).
   const schemes = await openSchemes(config.user_schemes, { timeout_s: config.scheme_timeout_s, log });
   try {
-    await allocateAll(config, fleet, schemes.registry); // infeasible T or d: say so now, not after K learners joined
+    // Infeasible T or d: say so now, not after K learners joined.
+    const allocations = await allocateAll(config, fleet, schemes.registry);
     if (!config.external) checkMemory(config.K, config.hosts, opts.memoryMb, emit);
     const eventLog = {
       open: () => {
@@ -425,7 +429,8 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions):
       },
       close: () => events?.close(),
     };
-    return await runInFolder(config, opts, { log, emit, runStart, fleet, schemes: schemes.registry, events: eventLog });
+    const ctx = { log, emit, runStart, fleet, allocations, schemes: schemes.registry };
+    return await runInFolder(config, opts, { ...ctx, events: eventLog });
   } finally {
     await schemes.close();
   }
@@ -501,179 +506,331 @@ function summarizeFolder(
   return { out, summary, interrupted, completedCycles: cycleRows.length };
 }
 
-/** Everything a session's cycles need, set up once. */
-interface SessionContext {
-  config: ExperimentConfig;
-  opts: RunOptions;
-  emit: (e: RunEvent) => void;
-  checkAbort: () => void;
-  stats: SessionStats;
-  upkeep: LearnerUpkeep;
-  writer: ResultsWriter;
-  /** what each scheme knows and allocates, cycle by cycle */
-  planner: Planner;
-  /** the services every cycle gets */
-  cycle: Omit<CycleServices, 'onLearnerDone'>;
-  /** sessions.json after every cycle, so even a SIGKILL keeps this session's timings */
-  saveSession: () => void;
-  /** cycles this session still has to run, for progress */
-  left: { cycles: number };
-}
-
+/**
+ * One session of the run: the learners started, the data loaded, then every scheme's remaining
+ * cycles (ExperimentSession), and the summary of what the folder holds.
+ */
 async function runSession(
   config: ExperimentConfig,
   opts: RunOptions,
   ctx: RunContext & { previous: SessionRecord[] },
 ): Promise<RunResult> {
-  const { log, emit, runStart } = ctx;
-  const checkAbort = () => {
-    if (opts.signal?.aborted) throw new Interrupted();
-  };
   const { hub, processes } = await startLearners(config, opts, ctx);
   const stats = new SessionStats(config.clock === 'real' ? config.time_scale : null);
   const upkeep = new LearnerUpkeep(hub, processes, {
     K: config.K,
     joinTimeoutMs: config.join_timeout_s * 1000,
     signal: opts.signal,
-    emit,
+    emit: ctx.emit,
     onRespawn: () => stats.counts.respawned++,
   });
   upkeep.spawnMissing();
+  const data = await loadRunDataOrStop(config, opts, ctx.log, { hub, processes });
+  if (data === null) {
+    const engine = ctx.previous.at(-1)?.engine ?? 'unknown';
+    return summarizeFolder(config, opts.out, ctx.previous, engine, ctx.emit, true);
+  }
+  if (config.scenario === 'federated') shipShards(config, hub, data.train);
+  return new ExperimentSession(config, opts, ctx, { hub, processes, stats, upkeep, data }).run();
+}
 
-  let data: { engine: Engine; train: ImageSet; test: ImageSet };
-  // Ctrl-C while the data loads (learners may already be joining) stops at once, as it does while waiting.
+type RunData = { engine: Engine; train: ImageSet; test: ImageSet };
+
+/**
+ * The run's data and evaluating engine, or null on Ctrl-C while they load (learners may already be
+ * joining: it stops at once, as it does while waiting). Either way but success, the learners stop.
+ */
+async function loadRunDataOrStop(
+  config: ExperimentConfig,
+  opts: RunOptions,
+  log: (line: string) => void,
+  learners: { hub: LearnerHub; processes: LearnerHosts | null },
+): Promise<RunData | null> {
   const aborted = new Promise<never>((_, reject) =>
     opts.signal?.addEventListener('abort', () => reject(new Interrupted()), { once: true }),
   );
   try {
-    data = await Promise.race([loadRunData(config, log), aborted]);
+    return await Promise.race([loadRunData(config, log), aborted]);
   } catch (e) {
-    await hub.close(e instanceof Interrupted ? 'orchestrator interrupted' : 'orchestrator failed to start');
-    await processes?.stopAll();
-    if (e instanceof Interrupted)
-      return summarizeFolder(config, opts.out, ctx.previous, ctx.previous.at(-1)?.engine ?? 'unknown', emit, true);
+    await learners.hub.close(e instanceof Interrupted ? 'orchestrator interrupted' : 'orchestrator failed to start');
+    await learners.processes?.stopAll();
+    if (e instanceof Interrupted) return null;
     throw e;
   }
-  if (config.scenario === 'federated') shipShards(config, hub, data.train);
+}
 
-  let interrupted = false;
-  let diverged: TrainingDiverged | null = null;
-  let setupWall = 0;
-  const session = () =>
-    stats.record({
-      engine: data.engine.name,
-      wall_s: monotonicSeconds() - runStart,
-      setup_wall_s: setupWall,
-      hub: hub.stats,
+/** What a session runs with once it started: the hub and learner processes, their upkeep, its timings and the data. */
+interface SessionParts {
+  hub: LearnerHub;
+  processes: LearnerHosts | null;
+  stats: SessionStats;
+  upkeep: LearnerUpkeep;
+  data: RunData;
+}
+
+/** What the cycles run on, set up once the learners joined. */
+interface CyclesSetup {
+  /** what each scheme knows and allocates, cycle by cycle */
+  planner: Planner;
+  writer: ResultsWriter;
+  allocations: Map<SchemeName, FeasibleAllocation>;
+  /** each scheme's progress: last cycle, weights, emulated and wall time */
+  states: Map<SchemeName, SchemeState>;
+  /** what each scheme has measured of each learner (csi last, robust on a trace) */
+  measurements: Map<SchemeName, Measurements>;
+  /** the services every cycle gets (its progress callbacks are added per cycle) */
+  services: Omit<CycleServices, 'onLearnerDone' | 'onLearnerPhase'>;
+}
+
+/** A session's cycles, scheme after scheme, each committed to disk before the next starts. */
+class ExperimentSession {
+  /** the scheme whose cycles are running (named in fault events) */
+  private scheme: SchemeName;
+  /** cycles this session still has to run, for progress */
+  private cyclesLeft = 0;
+  private setupWall = 0;
+  private interrupted = false;
+  private diverged: TrainingDiverged | null = null;
+
+  constructor(
+    private readonly config: ExperimentConfig,
+    private readonly opts: RunOptions,
+    private readonly ctx: RunContext & { previous: SessionRecord[] },
+    private readonly parts: SessionParts,
+  ) {
+    this.scheme = config.schemes[0];
+  }
+
+  async run(): Promise<RunResult> {
+    try {
+      await this.runCycles();
+    } catch (e) {
+      if (e instanceof TrainingDiverged) this.diverged = e;
+      else if (!(e instanceof Interrupted)) throw e;
+      else this.interrupted = true;
+    } finally {
+      await this.parts.hub.close(this.interrupted ? 'orchestrator interrupted' : 'run finished');
+      await this.parts.processes?.stopAll();
+    }
+    return this.summarize();
+  }
+
+  /** The summary, from the files (a resumed run covers every cycle) and every session's timings. */
+  private summarize(): RunResult {
+    const { config, opts, ctx, parts } = this;
+    const ran = parts.stats.counts.cycles_run > 0;
+    const sessions = ran ? [...ctx.previous, this.record()] : ctx.previous;
+    if (ran) writeSessions(opts.out, sessions);
+    const result = summarizeFolder(config, opts.out, sessions, parts.data.engine.name, ctx.emit, this.interrupted);
+    if (this.diverged) throw this.diverged; // after the summary of what completed: one line saying why and what to change
+    return result;
+  }
+
+  /** This session's timings so far. */
+  private record(): SessionRecord {
+    const { parts } = this;
+    return parts.stats.record({
+      engine: parts.data.engine.name,
+      wall_s: monotonicSeconds() - this.ctx.runStart,
+      setup_wall_s: this.setupWall,
+      hub: parts.hub.stats,
     });
-  try {
-    await ensureLearners(upkeep, emit, checkAbort);
-    const fleet = config.external && !config.learners_file ? fleetFromHub(config, hub) : ctx.fleet;
+  }
+
+  private checkAbort(): void {
+    if (this.opts.signal?.aborted) throw new Interrupted();
+  }
+
+  private async runCycles(): Promise<void> {
+    const setup = await this.setUpCycles();
+    this.setupDone(setup.allocations);
+    this.cyclesLeft = this.config.schemes.reduce((n, s) => n + this.config.cycles - setup.states.get(s)!.cycle, 0);
+    for (const scheme of this.config.schemes) {
+      this.scheme = scheme;
+      await this.runScheme(setup, scheme);
+    }
+  }
+
+  /** With the learners joined: the fleet, world, planner and allocations, the writer, and each scheme's state. */
+  private async setUpCycles(): Promise<CyclesSetup> {
+    const { config, opts, ctx, parts } = this;
+    await ensureLearners(parts.upkeep, ctx.emit, () => this.checkAbort());
+    // External learners without a --learners file make the fleet with the profiles they announced.
+    const announced = config.external && !config.learners_file;
+    const fleet = announced ? fleetFromHub(config, parts.hub) : ctx.fleet;
     const world = loadWorld(config, fleet);
     const planner = new Planner(config, fleet, world, ctx.schemes);
-    const allocations = await allocateAll(config, fleet, ctx.schemes, planner);
+    // The check before anything started allocated the expected fleet: a fleet announced since is allocated anew.
+    const allocations = announced ? await allocateAll(config, fleet, ctx.schemes, planner) : ctx.allocations;
     await noteIdenticalAllocations(config, fleet, planner, allocations, ctx);
-    const writer = openResults(config, opts, fleet, data.engine);
-    const states = new Map<SchemeName, SchemeState>();
+    const writer = openResults(config, opts, fleet, parts.data.engine);
     const initial = initWeights(config.seed, layoutOf(config.model)); // every scheme starts from the same weights
-    for (const scheme of config.schemes) states.set(scheme, { cycle: 0, weights: initial, emulated_s: 0, wall_s: 0 });
-    // What each scheme has measured of each learner (csi last, robust on a trace); a resumed run reads it back.
-    const measurements = new Map<SchemeName, Measurements>(
-      config.schemes.map((scheme) => [scheme, new Measurements(config.K)]),
+    const states = new Map<SchemeName, SchemeState>(
+      config.schemes.map((scheme) => [scheme, { cycle: 0, weights: initial, emulated_s: 0, wall_s: 0 }]),
     );
-    if (opts.resume) {
-      writer.resume(states, layoutOf(config.model).count);
-      for (const row of writer.readLearners())
-        measurements.get(row.scheme as SchemeName)?.add(row.learner, measureFromRow(row));
-      emit({
-        type: 'resuming',
-        out: opts.out,
-        after: [...states.entries()].map(([scheme, st]) => ({ scheme, cycle: st.cycle })),
-      });
-    }
-    setupWall = monotonicSeconds() - runStart;
-    emit({
-      type: 'setup-done',
-      wall_s: setupWall,
-      engine: data.engine.name,
-      allocations: allocationBriefs(allocations),
-    });
-    if (!config.tau_max)
-      for (const [scheme, a] of allocations)
-        if (Math.max(...a.tau_per_learner) > TAU_OVERTRAINING_WARN)
-          emit({
-            type: 'tau-large',
-            scheme,
-            tau: Math.max(...a.tau_per_learner),
-            threshold: TAU_OVERTRAINING_WARN,
-            min_batch: Math.min(...a.batch.filter((b) => b > 0)),
-          });
+    const measurements = new Map(config.schemes.map((scheme) => [scheme, new Measurements(config.K)]));
+    if (opts.resume) this.resume(writer, states, measurements);
+    const services = this.cycleServices(fleet, world);
+    return { planner, writer, allocations, states, measurements, services };
+  }
 
-    let runningScheme = config.schemes[0];
-    const faultyHub = withFaults(hub, config.faults, config.seed, {
+  /** A resumed run reads back each scheme's last cycle and weights, and what it measured. */
+  private resume(
+    writer: ResultsWriter,
+    states: Map<SchemeName, SchemeState>,
+    measurements: Map<SchemeName, Measurements>,
+  ): void {
+    writer.resume(states, layoutOf(this.config.model).count);
+    for (const row of writer.readLearners())
+      measurements.get(row.scheme as SchemeName)?.add(row.learner, measureFromRow(row));
+    this.ctx.emit({
+      type: 'resuming',
+      out: this.opts.out,
+      after: [...states.entries()].map(([scheme, st]) => ({ scheme, cycle: st.cycle })),
+    });
+  }
+
+  private cycleServices(fleet: LearnerProfile[], world: World): CyclesSetup['services'] {
+    const { config, parts } = this;
+    return {
+      config,
+      hub: this.faultyHub(),
+      buffers: new BufferPool(),
+      fleet,
+      world,
+      train: parts.data.train,
+      test: parts.data.test,
+      engine: parts.data.engine,
+      limit: pLimit(config.compute_slots),
+      hostOf: (k) => parts.hub.hostKeyOf(k),
+      energy: runEnergyParams(config),
+    };
+  }
+
+  /** The hub as the cycles see it: with the run's faults injected (a kill is counted and told). */
+  private faultyHub(): TaskSender {
+    const { config, parts, ctx } = this;
+    const { upkeep, processes, stats } = parts;
+    return withFaults(parts.hub, config.faults, config.seed, {
       kill: (id, cycle) => {
         const { pid, how } = upkeep.kill(id);
         if (processes) stats.counts.killed++;
-        emit({ type: 'killed', learner: id, pid, how, scheme: runningScheme, cycle });
+        ctx.emit({ type: 'killed', learner: id, pid, how, scheme: this.scheme, cycle });
       },
       killHost: (h, cycle) => {
         const pid = upkeep.killHost(h);
         if (pid !== null) stats.counts.killed++;
-        emit({
-          type: 'host-killed',
-          host: h,
-          learners: formatIdRanges(processes?.blocks[h] ?? []),
-          pid,
-          scheme: runningScheme,
-          cycle,
-        });
+        const learners = formatIdRanges(processes?.blocks[h] ?? []);
+        ctx.emit({ type: 'host-killed', host: h, learners, pid, scheme: this.scheme, cycle });
       },
       hostOf: (id) => processes?.hostOf(id) ?? -1,
     });
-    const session_: SessionContext = {
-      config,
-      opts,
-      emit,
-      checkAbort,
-      stats,
-      upkeep,
-      writer,
-      planner,
-      cycle: {
-        config,
-        hub: faultyHub,
-        buffers: new BufferPool(),
-        fleet,
-        world,
-        train: data.train,
-        test: data.test,
-        engine: data.engine,
-        limit: pLimit(config.compute_slots),
-        hostOf: (k) => hub.hostKeyOf(k),
-        energy: runEnergyParams(config),
-      },
-      saveSession: () => writeSessions(opts.out, [...ctx.previous, session()]),
-      left: { cycles: config.schemes.reduce((n, s) => n + config.cycles - states.get(s)!.cycle, 0) },
-    };
-    for (const scheme of config.schemes) {
-      runningScheme = scheme;
-      await runScheme(session_, scheme, allocations.get(scheme)!, states.get(scheme)!, measurements.get(scheme)!);
-    }
-  } catch (e) {
-    if (e instanceof TrainingDiverged) diverged = e;
-    else if (!(e instanceof Interrupted)) throw e;
-    else interrupted = true;
-  } finally {
-    await hub.close(interrupted ? 'orchestrator interrupted' : 'run finished');
-    await processes?.stopAll();
   }
 
-  // ---- summary, from the files (a resumed run covers every cycle) and every session's timings ----
-  const sessions = stats.counts.cycles_run > 0 ? [...ctx.previous, session()] : ctx.previous;
-  if (stats.counts.cycles_run > 0) writeSessions(opts.out, sessions);
-  const result = summarizeFolder(config, opts.out, sessions, data.engine.name, emit, interrupted);
-  if (diverged) throw diverged; // after the summary of what completed: one line saying why and what to change
-  return result;
+  /** Set-up is over: its wall time, the allocations, and a warning for a τ so large it overtrains. */
+  private setupDone(allocations: Map<SchemeName, FeasibleAllocation>): void {
+    const { config, ctx } = this;
+    this.setupWall = monotonicSeconds() - ctx.runStart;
+    ctx.emit({
+      type: 'setup-done',
+      wall_s: this.setupWall,
+      engine: this.parts.data.engine.name,
+      allocations: allocationBriefs(allocations),
+    });
+    if (config.tau_max) return;
+    for (const [scheme, a] of allocations)
+      if (Math.max(...a.tau_per_learner) > TAU_OVERTRAINING_WARN)
+        ctx.emit({
+          type: 'tau-large',
+          scheme,
+          tau: Math.max(...a.tau_per_learner),
+          threshold: TAU_OVERTRAINING_WARN,
+          min_batch: Math.min(...a.batch.filter((b) => b > 0)),
+        });
+  }
+
+  /** One scheme's remaining cycles. */
+  private async runScheme(setup: CyclesSetup, scheme: SchemeName): Promise<void> {
+    const state = setup.states.get(scheme)!;
+    for (let cycle = state.cycle + 1; cycle <= this.config.cycles; cycle++) {
+      this.checkAbort();
+      await ensureLearners(this.parts.upkeep, this.ctx.emit, () => this.checkAbort());
+      await this.runOneCycle(setup, scheme, cycle);
+    }
+  }
+
+  /** Plans, runs and commits one cycle; a cycle in which every learner diverged stops the run. */
+  private async runOneCycle(setup: CyclesSetup, scheme: SchemeName, cycle: number): Promise<void> {
+    const { config, parts } = this;
+    const { emit } = this.ctx;
+    const state = setup.states.get(scheme)!;
+    const measurements = setup.measurements.get(scheme)!;
+    const cycleStart = monotonicSeconds();
+    const plan = await this.planCycle(setup, scheme, cycle);
+    const outcome = await runCycle(
+      {
+        ...setup.services,
+        onLearnerDone: (r) => emit(learnerDoneEvent(scheme, cycle, r)),
+        onLearnerPhase: (learner, phase) => emit({ type: 'learner-phase', scheme, cycle, learner, phase }),
+      },
+      scheme,
+      cycle,
+      plan,
+      state.weights,
+    );
+    for (const r of outcome.records)
+      measurements.add(r.learner, measureFromTimeline(r, config.params.flops_per_sample));
+    this.checkAbort(); // an interrupted cycle is never written half
+    const wall = monotonicSeconds() - cycleStart;
+    parts.stats.add(outcome, wall);
+    parts.upkeep.noteCycle(outcome.records);
+    Object.assign(state, {
+      cycle,
+      weights: outcome.weights,
+      emulated_s: state.emulated_s + outcome.duration_s,
+      wall_s: state.wall_s + wall,
+    });
+    setup.writer.commitCycle(scheme, cycle, plan.tau, outcome, state);
+    writeSessions(this.opts.out, [...this.ctx.previous, this.record()]); // even a SIGKILL keeps this session's timings
+    if (outcome.diverged) emit({ type: 'diverged', scheme, cycle });
+    this.cyclesLeft--;
+    emit(this.cycleDone(scheme, cycle, plan.tau, outcome, wall));
+    if (everyLearnerDiverged(outcome.records)) throw new TrainingDiverged(scheme, cycle, config.lr);
+  }
+
+  /** A cycle is committed: its accuracy and loss, who was late or missing, and the session's progress. */
+  private cycleDone(scheme: SchemeName, cycle: number, tau: number, outcome: CycleOutcome, wall_s: number): RunEvent {
+    return {
+      type: 'cycle-done',
+      scheme,
+      cycle,
+      cycles: this.config.cycles,
+      tau,
+      accuracy: outcome.accuracy,
+      loss: outcome.loss,
+      late: outcome.records.filter((r) => r.status === 'late').length,
+      missing: outcome.records
+        .filter((r) => r.status === 'missing')
+        .map((r) => ({ learner: r.learner, reason: r.reason ?? 'unknown' })),
+      unavailable: outcome.unavailable,
+      diverged: outcome.diverged,
+      wall_s,
+      session_done: this.parts.stats.counts.cycles_run,
+      session_left: this.cyclesLeft,
+    };
+  }
+
+  /** This cycle's allocation: the first one, or a new one where the world or the scheme's knowledge changes. */
+  private async planCycle(setup: CyclesSetup, scheme: SchemeName, cycle: number): Promise<CyclePlan> {
+    const { emit } = this.ctx;
+    const plan: CyclePlan = setup.planner.perCycle(scheme)
+      ? await setup.planner.plan(scheme, cycle, setup.measurements.get(scheme)!)
+      : setup.allocations.get(scheme)!;
+    if (plan.idleReason) emit({ type: 'nobody-allocated', scheme, cycle, reason: plan.idleReason });
+    const active = plan.batch.filter((b) => b > 0).length;
+    emit({ type: 'cycle-start', scheme, cycle, cycles: this.config.cycles, tau: plan.tau, active });
+    return plan;
+  }
 }
 
 /** The hub listening and, unless the learners are external, their processes starting (they boot while we load the data). */
@@ -720,16 +877,16 @@ async function startLearners(
   ctx.emit({ type: 'waiting', K: config.K, url: reachable[0] }); // before any learner can join and say so
   const processes = config.external
     ? null
-    : new LearnerHosts(
-        await learnerEntryArgs(PROJECT_ROOT),
+    : new LearnerHosts({
+        entry: await learnerEntryArgs(PROJECT_ROOT),
         url,
         token,
-        join(opts.out, 'logs'),
-        ctx.log,
-        hostBlocks(config.K, config.hosts),
-        ['--engine', config.engine, '--backend', config.backend],
-        opts.tls ? { MEL_TLS_PIN: certFingerprint(opts.tls.cert) } : {},
-      );
+        logDir: join(opts.out, 'logs'),
+        log: ctx.log,
+        blocks: hostBlocks(config.K, config.hosts),
+        learnerFlags: ['--engine', config.engine, '--backend', config.backend],
+        learnerEnv: opts.tls ? { MEL_TLS_PIN: certFingerprint(opts.tls.cert) } : {},
+      });
   return { hub, processes, reachable };
 }
 
@@ -825,72 +982,4 @@ function learnerDoneEvent(scheme: SchemeName, cycle: number, r: LearnerRecord): 
     bytes_sent: r.bytes_sent ?? 0,
     bytes_returned: r.bytes_returned ?? 0,
   };
-}
-
-/** One scheme's remaining cycles, each committed to disk before the next starts. */
-async function runScheme(
-  s: SessionContext,
-  scheme: SchemeName,
-  allocation: FeasibleAllocation,
-  state: SchemeState,
-  measurements: Measurements,
-): Promise<void> {
-  const { config, emit } = s;
-  const perCycle = s.planner.perCycle(scheme);
-  for (let cycle = state.cycle + 1; cycle <= config.cycles; cycle++) {
-    s.checkAbort();
-    await ensureLearners(s.upkeep, emit, s.checkAbort);
-    const cycleStart = monotonicSeconds();
-    // A world that changes, or knowledge that does: allocate again for this cycle.
-    const plan: CyclePlan = perCycle ? await s.planner.plan(scheme, cycle, measurements) : allocation;
-    if (plan.idleReason) emit({ type: 'nobody-allocated', scheme, cycle, reason: plan.idleReason });
-    const active = plan.batch.filter((b) => b > 0).length;
-    emit({ type: 'cycle-start', scheme, cycle, cycles: config.cycles, tau: plan.tau, active });
-    const outcome = await runCycle(
-      {
-        ...s.cycle,
-        onLearnerDone: (r) => emit(learnerDoneEvent(scheme, cycle, r)),
-        onLearnerPhase: (learner, phase) => emit({ type: 'learner-phase', scheme, cycle, learner, phase }),
-      },
-      scheme,
-      cycle,
-      plan,
-      state.weights,
-    );
-    for (const r of outcome.records)
-      measurements.add(r.learner, measureFromTimeline(r, config.params.flops_per_sample));
-    s.checkAbort(); // an interrupted cycle is never written half
-    const wall = monotonicSeconds() - cycleStart;
-    s.stats.add(outcome, wall);
-    s.upkeep.noteCycle(outcome.records);
-    Object.assign(state, {
-      cycle,
-      weights: outcome.weights,
-      emulated_s: state.emulated_s + outcome.duration_s,
-      wall_s: state.wall_s + wall,
-    });
-    s.writer.commitCycle(scheme, cycle, plan.tau, outcome, state);
-    s.saveSession();
-    if (outcome.diverged) emit({ type: 'diverged', scheme, cycle });
-    const trainingDiverged = everyLearnerDiverged(outcome.records);
-    emit({
-      type: 'cycle-done',
-      scheme,
-      cycle,
-      cycles: config.cycles,
-      tau: plan.tau,
-      accuracy: outcome.accuracy,
-      loss: outcome.loss,
-      late: outcome.records.filter((r) => r.status === 'late').length,
-      missing: outcome.records
-        .filter((r) => r.status === 'missing')
-        .map((r) => ({ learner: r.learner, reason: r.reason ?? 'unknown' })),
-      unavailable: outcome.unavailable,
-      diverged: outcome.diverged,
-      wall_s: wall,
-      session_done: s.stats.counts.cycles_run,
-      session_left: --s.left.cycles,
-    });
-    if (trainingDiverged) throw new TrainingDiverged(scheme, cycle, config.lr);
-  }
 }

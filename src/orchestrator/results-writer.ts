@@ -20,7 +20,7 @@ import {
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { CycleOutcome, LearnerRecord } from './cycle.ts';
 import { CsvAppender, writeJsonAtomic } from './run-files.ts';
-import { committedCycleRows, RUN_FILES } from './run-lock.ts';
+import { committedCycleRows, RUN_FILES } from './run-folder-contents.ts';
 
 /** Where one scheme stands: its last complete cycle and the global weights after it. */
 export interface SchemeState {

@@ -13,11 +13,39 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../errors.ts';
 import { formatCsvCell, splitCsvLine, type CsvValue } from '../run-folder/csv.ts';
-import { fsReason, writeAll } from './run-lock.ts';
+
+/** An errno as the user would fix it. */
+export function fsReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err.code) {
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a folder (ENOTDIR)';
+    case 'ENOENT':
+      return 'a parent folder does not exist and cannot be created there (ENOENT)';
+    case 'EEXIST':
+      return 'it exists and is not a folder (EEXIST)';
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${err.code})`;
+    case 'EROFS':
+      return 'read-only file system (EROFS)';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `no space left on the device (${err.code})`;
+    default:
+      return err.message ?? String(e);
+  }
+}
+
+/** Writes all of `bytes` (writeSync may write fewer than asked). */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+}
 
 /**
  * Writes `content` to `path` so that a reader sees the old file or the whole new one, never part.

@@ -1,15 +1,13 @@
 /**
- * The run folder before anything starts: it must be creatable and writable, must not hold a
- * finished cycle of another run (or someone else's config.json), and is locked for this process —
- * two orchestrators appending to the same folder would write every remaining cycle twice.
- * The lock file names its holder's pid; a lock whose pid is dead (a SIGKILLed run) is stale and
- * taken over.
+ * The run folder locked for this process before anything starts: created if needed, proven
+ * writable, and (for a new run) checked not to hold another run — two orchestrators appending to the
+ * same folder would write every remaining cycle twice. The lock file names its holder's pid; a lock
+ * whose pid is dead (a SIGKILLed run) is stale and taken over.
  */
 import {
   closeSync,
   existsSync,
   linkSync,
-  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -18,15 +16,17 @@ import {
   rmSync,
   statSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
-import type { ExperimentConfig } from './config.ts';
 import { EVENTS_FILE } from '../run-folder/schema.ts';
+import { fsReason, writeAll } from './run-files.ts';
+import { checkNewRunFolder, LEARNER_COMMANDS_FILE, LOCK_FILE, refuseLinks } from './run-folder-contents.ts';
 
-export const LOCK_FILE = 'run.lock';
+// Where src/cli finds them.
+export { isRunConfig } from '../run-folder/run-config.ts';
+export { LEARNER_COMMANDS_FILE, LOCK_FILE } from './run-folder-contents.ts';
 
 interface LockHolder {
   pid: number;
@@ -42,29 +42,6 @@ export interface RunFolderLock {
   release(): void;
 }
 
-/** An errno as the user would fix it. */
-export function fsReason(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  switch (err.code) {
-    case 'ENOTDIR':
-      return 'a part of the path is a file, not a folder (ENOTDIR)';
-    case 'ENOENT':
-      return 'a parent folder does not exist and cannot be created there (ENOENT)';
-    case 'EEXIST':
-      return 'it exists and is not a folder (EEXIST)';
-    case 'EACCES':
-    case 'EPERM':
-      return `permission denied (${err.code})`;
-    case 'EROFS':
-      return 'read-only file system (EROFS)';
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return `no space left on the device (${err.code})`;
-    default:
-      return err.message ?? String(e);
-  }
-}
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -72,11 +49,6 @@ function alive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, just not ours
   }
-}
-
-/** Writes all of `bytes` (writeSync may write fewer than asked). */
-export function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 
 function readHolder(path: string): LockHolder | null {
@@ -87,80 +59,6 @@ function readHolder(path: string): LockHolder | null {
     return null;
   }
 }
-
-/** A config.json a run wrote (not some other tool's file of the same name). */
-export function isRunConfig(value: unknown): value is ExperimentConfig {
-  const c = value as Record<string, unknown> | null;
-  return (
-    typeof c === 'object' &&
-    c !== null &&
-    Number.isInteger(c.K) &&
-    typeof c.T === 'number' &&
-    Number.isInteger(c.cycles) &&
-    Array.isArray(c.schemes) &&
-    Number.isInteger(c.train_samples) &&
-    typeof c.params === 'object' &&
-    c.params !== null
-  );
-}
-
-/** Data rows of cycles.csv (0 when there is no such file): a folder with any holds a run. */
-export function committedCycleRows(dir: string): number {
-  const path = join(dir, 'cycles.csv');
-  if (!existsSync(path)) return 0;
-  return (
-    readFileSync(path, 'utf8')
-      .split('\n')
-      .filter((l) => l.length > 0).length - 1
-  );
-}
-
-function checkNewRunFolder(dir: string): void {
-  if (committedCycleRows(dir) > 0)
-    throw new InputError(`${dir} already holds a run; choose another --out or continue it with --resume ${dir}`);
-  const configPath = join(dir, 'config.json');
-  if (!existsSync(configPath)) {
-    // Without a run's config.json, files of these names are someone else's: never replace them.
-    const theirs = RUN_FILES.filter((f) => existsSync(join(dir, f)));
-    if (theirs.length)
-      throw new InputError(
-        `${dir} holds ${theirs.join(', ')} but no run; refusing to overwrite them — choose another --out`,
-      );
-    // Nor mix a run into a folder of other files: only what an attempt that never started leaves is ours.
-    const others = readdirSync(dir).filter((f) => !BEFORE_START_FILES.includes(f) && !f.startsWith(`${LOCK_FILE}.`));
-    if (others.length)
-      throw new InputError(
-        `${dir} is not empty and holds no run (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}); choose a new or empty folder for --out`,
-      );
-    return;
-  }
-  let config: unknown = null;
-  try {
-    config = JSON.parse(readFileSync(configPath, 'utf8'));
-  } catch {
-    // not JSON: certainly not ours
-  }
-  if (!isRunConfig(config))
-    throw new InputError(
-      `${configPath} exists and is not a run's config; refusing to overwrite it — choose another --out`,
-    );
-}
-
-/** Written while a run waits for external learners; it holds the token, and is removed when the run ends. */
-export const LEARNER_COMMANDS_FILE = 'learner-commands.txt';
-
-/** What a run writes before its config.json: learner logs, the lock and the learner commands. */
-const BEFORE_START_FILES = ['logs', LOCK_FILE, LEARNER_COMMANDS_FILE];
-
-/** What a new run replaces when a run's config.json shows an earlier attempt that completed no cycle. */
-export const RUN_FILES = [
-  'cycles.csv',
-  'learners.csv',
-  'wall_phases.csv',
-  'summary.json',
-  'sessions.json',
-  'checkpoints',
-];
 
 /**
  * mkdir -p, one level at a time: Node's mkdir({ recursive: true }) never returns where mkdir
@@ -180,6 +78,33 @@ function makeDirs(dir: string): void {
  * holding a run or a foreign config.json. Every failure is an InputError naming the folder.
  */
 export function lockRunFolder(dir: string, opts: { resume: boolean }): RunFolderLock {
+  const created = createFolder(dir);
+  const lockPath = join(dir, LOCK_FILE);
+  const me: LockHolder = { pid: process.pid, hostname: os.hostname(), started_at: new Date().toISOString() };
+  // Written whole under a private name, then linked into place: link() fails if the lock exists,
+  // so the lock never exists half-written and exactly one process gets it.
+  const tmp = `${lockPath}.${process.pid}.tmp`;
+  writeCandidate(dir, tmp, me);
+  let staleHolder: LockHolder | null;
+  try {
+    staleHolder = linkLock(dir, tmp, lockPath, me);
+  } finally {
+    unlinkSync(tmp);
+  }
+  const release = releaser(dir, lockPath, created);
+  process.on('exit', release); // error paths that end the process still free the folder
+  try {
+    if (!opts.resume) checkNewRunFolder(dir);
+    else refuseLinks(dir);
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return { dir, staleHolder, release };
+}
+
+/** mkdir -p `dir`; whether this call created it. */
+function createFolder(dir: string): boolean {
   const created = !existsSync(dir);
   try {
     makeDirs(dir);
@@ -187,11 +112,11 @@ export function lockRunFolder(dir: string, opts: { resume: boolean }): RunFolder
     throw new InputError(`cannot create the run folder ${dir}: ${fsReason(e)}`);
   }
   if (!statSync(dir).isDirectory()) throw new InputError(`--out ${dir} is a file, not a folder`);
-  const lockPath = join(dir, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, hostname: os.hostname(), started_at: new Date().toISOString() };
-  // Written whole under a private name, then linked into place: link() fails if the lock exists,
-  // so the lock never exists half-written and exactly one process gets it.
-  const tmp = `${lockPath}.${process.pid}.tmp`;
+  return created;
+}
+
+/** The lock's content under its private name: also the proof that the folder takes new files. */
+function writeCandidate(dir: string, tmp: string, me: LockHolder): void {
   try {
     const fd = openSync(tmp, 'w');
     try {
@@ -210,33 +135,36 @@ export function lockRunFolder(dir: string, opts: { resume: boolean }): RunFolder
       `cannot write in the run folder ${dir}: ${code === 'ENOENT' ? 'this file system does not take new files (ENOENT)' : fsReason(e)}`,
     );
   }
-  let staleHolder: LockHolder | null = null;
-  try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        linkSync(tmp, lockPath);
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-          throw new InputError(`cannot write in the run folder ${dir}: ${fsReason(e)}`);
-      }
-      const holder = readHolder(lockPath);
-      const stale = holder !== null && holder.hostname === me.hostname && !alive(holder.pid);
-      if (!stale || attempt > 0) {
-        const who = holder
-          ? `pid ${holder.pid}${holder.hostname !== me.hostname ? ` on ${holder.hostname}` : ''}, since ${holder.started_at}`
-          : 'an unreadable lock';
-        throw new InputError(
-          `${dir} is in use by another run (${who}); wait for it to end, or delete ${lockPath} if no run is using the folder`,
-        );
-      }
-      staleHolder = holder;
-      unlinkSync(lockPath);
-    }
-  } finally {
-    unlinkSync(tmp);
-  }
+}
 
+/** Links the candidate into place, taking over a stale lock once; the stale holder, or null. */
+function linkLock(dir: string, tmp: string, lockPath: string, me: LockHolder): LockHolder | null {
+  let staleHolder: LockHolder | null = null;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      linkSync(tmp, lockPath);
+      return staleHolder;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new InputError(`cannot write in the run folder ${dir}: ${fsReason(e)}`);
+    }
+    const holder = readHolder(lockPath);
+    const stale = holder !== null && holder.hostname === me.hostname && !alive(holder.pid);
+    if (!stale || attempt > 0) {
+      const who = holder
+        ? `pid ${holder.pid}${holder.hostname !== me.hostname ? ` on ${holder.hostname}` : ''}, since ${holder.started_at}`
+        : 'an unreadable lock';
+      throw new InputError(
+        `${dir} is in use by another run (${who}); wait for it to end, or delete ${lockPath} if no run is using the folder`,
+      );
+    }
+    staleHolder = holder;
+    unlinkSync(lockPath);
+  }
+}
+
+/** The lock's release: once only; it also unregisters itself from the process's exit. */
+function releaser(dir: string, lockPath: string, created: boolean): () => void {
   let held = true;
   const release = () => {
     if (!held) return;
@@ -250,61 +178,5 @@ export function lockRunFolder(dir: string, opts: { resume: boolean }): RunFolder
       rmdirSync(dir);
     }
   };
-  process.on('exit', release); // error paths that end the process still free the folder
-  try {
-    if (!opts.resume) checkNewRunFolder(dir);
-    else refuseLinks(dir);
-  } catch (e) {
-    release();
-    throw e;
-  }
-  return { dir, staleHolder, release };
-}
-
-/**
- * A resumed run appends to, replaces and deletes files in its folder: none of them may lead out of
- * it. A symbolic link among them (config.json, the CSVs, checkpoints and what they hold, logs) is
- * refused rather than followed.
- */
-function refuseLinks(dir: string): void {
-  const linked = (path: string) => {
-    try {
-      return lstatSync(path).isSymbolicLink();
-    } catch {
-      return false; // absent
-    }
-  };
-  const within = (sub: string): string[] => {
-    try {
-      return readdirSync(join(dir, sub)).map((n) => join(sub, n));
-    } catch {
-      return [];
-    }
-  };
-  const checkpoints = within('checkpoints').flatMap((scheme) => [scheme, ...within(scheme)]);
-  const paths = ['config.json', ...RUN_FILES, 'logs', ...within('logs'), ...checkpoints];
-  const link = paths.find((p) => linked(join(dir, p)));
-  if (link !== undefined)
-    throw new InputError(
-      `--resume ${dir}: ${link} is a symbolic link; a resumed run writes only inside its folder — replace the link with a copy`,
-    );
-}
-
-/** Temp files of writes a killed session never finished (`name.tmp-<pid>`): safe to drop under the lock. */
-export function removeStaleTemps(dir: string): void {
-  const dirs = [
-    dir,
-    ...(existsSync(join(dir, 'checkpoints'))
-      ? readdirSync(join(dir, 'checkpoints')).map((s) => join(dir, 'checkpoints', s))
-      : []),
-  ];
-  for (const d of dirs) {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      continue; // not a folder
-    }
-    for (const n of names) if (/\.tmp-\d+$/.test(n)) unlinkSync(join(d, n));
-  }
+  return release;
 }

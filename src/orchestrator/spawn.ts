@@ -46,27 +46,36 @@ export function hostBlocks(K: number, hosts: number): number[][] {
   return Array.from({ length: n }, (_, h) => Array.from({ length: Math.ceil((K - h) / n) }, (_, i) => h + i * n));
 }
 
+export interface LearnerHostsOptions {
+  /** node arguments that start the learner CLI (see learner-entry.ts) */
+  entry: string[];
+  /** the hub the learners connect to */
+  url: string;
+  token: string;
+  /** where each host's log file goes */
+  logDir: string;
+  log: (line: string) => void;
+  /** the learner ids of each host */
+  blocks: number[][];
+  /** more learner CLI flags, the same for every host (e.g. the engine to prepare) */
+  learnerFlags?: string[];
+  /** more environment, the same for every host (e.g. MEL_TLS_PIN: the run's certificate, which they trust) */
+  learnerEnv?: Record<string, string>;
+}
+
 export class LearnerHosts {
   private readonly children = new Map<number, ChildProcess>();
   private readonly exits = new Map<number, Promise<void>>();
   private readonly hostOfLearner: number[] = [];
 
-  constructor(
-    /** node arguments that start the learner CLI (see learner-entry.ts) */
-    private readonly entry: string[],
-    private readonly url: string,
-    private readonly token: string,
-    private readonly logDir: string,
-    private readonly log: (line: string) => void,
-    /** the learner ids of each host */
-    readonly blocks: number[][],
-    /** more learner CLI flags, the same for every host (e.g. the engine to prepare) */
-    private readonly learnerFlags: string[] = [],
-    /** more environment, the same for every host (e.g. MEL_TLS_PIN: the run's certificate, which they trust) */
-    private readonly learnerEnv: Record<string, string> = {},
-  ) {
-    mkdirSync(logDir, { recursive: true });
-    blocks.forEach((ids, h) => ids.forEach((id) => (this.hostOfLearner[id] = h)));
+  readonly blocks: number[][];
+  private readonly opts: Required<LearnerHostsOptions>;
+
+  constructor(opts: LearnerHostsOptions) {
+    this.opts = { ...opts, learnerFlags: opts.learnerFlags ?? [], learnerEnv: opts.learnerEnv ?? {} };
+    this.blocks = opts.blocks;
+    mkdirSync(opts.logDir, { recursive: true });
+    this.blocks.forEach((ids, h) => ids.forEach((id) => (this.hostOfLearner[id] = h)));
   }
 
   get count(): number {
@@ -80,7 +89,10 @@ export class LearnerHosts {
   /** The host's log file: a learner's own when it has a process to itself. */
   logFile(host: number): string {
     const ids = this.blocks[host];
-    return join(this.logDir, ids.length === 1 ? `learner-${ids[0]}.log` : `host-${host}-of-${this.blocks.length}.log`);
+    return join(
+      this.opts.logDir,
+      ids.length === 1 ? `learner-${ids[0]}.log` : `host-${host}-of-${this.blocks.length}.log`,
+    );
   }
 
   /** Starts host `host` (its learners join on their own). */
@@ -88,20 +100,20 @@ export class LearnerHosts {
     const logFd = openSync(this.logFile(host), 'a');
     const args = [
       heapFlag(),
-      ...this.entry,
+      ...this.opts.entry,
       '--connect',
-      this.url,
+      this.opts.url,
       '--learner-ids',
       formatIdRanges(this.blocks[host]),
       '--spawned',
-      ...this.learnerFlags,
+      ...this.opts.learnerFlags,
     ];
     const child = spawn(process.execPath, args, {
       cwd: PROJECT_ROOT,
       env: {
         ...process.env,
-        ...this.learnerEnv,
-        MEL_TOKEN: this.token,
+        ...this.opts.learnerEnv,
+        MEL_TOKEN: this.opts.token,
         GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? HOST_MALLOC_TUNABLES,
       },
       stdio: ['pipe', logFd, logFd],
@@ -117,8 +129,9 @@ export class LearnerHosts {
       new Promise((resolve) =>
         child.once('exit', (code, signal) => {
           if (this.children.get(host) === child) this.children.delete(host);
-          if (code !== 0 && code !== null) this.log(`${what} exited with code ${code} (see ${this.logFile(host)})`);
-          else if (signal && signal !== 'SIGTERM') this.log(`${what} killed by ${signal}`);
+          if (code !== 0 && code !== null)
+            this.opts.log(`${what} exited with code ${code} (see ${this.logFile(host)})`);
+          else if (signal && signal !== 'SIGTERM') this.opts.log(`${what} killed by ${signal}`);
           resolve();
         }),
       ),

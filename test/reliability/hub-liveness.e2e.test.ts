@@ -160,7 +160,14 @@ describe('LearnerHosts', () => {
     // Nothing listens on port 9: the learners keep retrying until told to stop.
     const entry = await learnerEntryArgs(PROJECT_ROOT);
     const dir = tmpDir('spawn');
-    const processes = new LearnerHosts(entry, 'ws://127.0.0.1:9', TOKEN, dir, (l) => logs.push(l), [[0, 1, 2], [3]]);
+    const processes = new LearnerHosts({
+      entry,
+      url: 'ws://127.0.0.1:9',
+      token: TOKEN,
+      logDir: dir,
+      log: (l) => logs.push(l),
+      blocks: [[0, 1, 2], [3]],
+    });
     processes.spawn(0);
     processes.spawn(1);
     expect(processes.logFile(0)).toBe(join(dir, 'host-0-of-2.log'));
