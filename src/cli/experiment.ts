@@ -192,6 +192,7 @@ export function configFromArgs(parsed: ParsedArgs): ExperimentConfig {
     engine: args.engine,
     backend: args.backend,
     model: model.name,
+    dataset: args.dataset,
     compute_slots: args.computeSlots,
     hosts,
     host: args.host,

@@ -1,10 +1,12 @@
 /** The SystemParams of the parsed system-parameter settings (declared in settings.ts). */
 import { UsageError, type ParsedArgs } from './args.ts';
 import { workloadParams, type SystemParams } from '../model/params.ts';
+import { datasetShape } from '../data/datasets.ts';
 import { DEFAULT_MODEL_NAME, parseModelSpec, type ModelSpec } from '../nn/model-spec.ts';
 
-/** The --model of a command (InputError listing the valid forms when bad). */
-export const modelFromArgs = (args: Record<string, any>): ModelSpec => parseModelSpec(args.model ?? DEFAULT_MODEL_NAME);
+/** The --model of a command for the samples of its --dataset (InputError listing the valid forms when bad). */
+export const modelFromArgs = (args: Record<string, any>): ModelSpec =>
+  parseModelSpec(args.model ?? DEFAULT_MODEL_NAME, datasetShape(args.dataset));
 
 /** SystemParams from the flags; F, S_m and C_m follow --model unless given explicitly. */
 export function systemParamsFromArgs(args: ParsedArgs): SystemParams {

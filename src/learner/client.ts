@@ -3,7 +3,7 @@
  * The same loop runs as a spawned child of the orchestrator or by hand on another machine.
  * A malformed frame gets an error reply and is dropped; it never ends the session.
  */
-import { PIXELS_PER_IMAGE } from '../data/format.ts';
+import { LARGEST_SAMPLE_PIXELS } from '../data/datasets.ts';
 import type { LearnerSpec } from '../model/devices.ts';
 import WebSocket from 'ws';
 import { createEngine, layoutOf, type Engine, type EngineChoice } from '../nn/mlp.ts';
@@ -79,11 +79,12 @@ function peakRssKb(): number {
 /** The d_k samples a federated learner trains on this cycle: a seeded draw from its shard (wrapping if d_k > shard). */
 export function samplesFromShard(shard: Shard, samples: number, seed: number): ImageSet {
   const order = createRng(seed).shuffle(Uint32Array.from({ length: shard.samples }, (_, i) => i));
-  const images = new Uint8Array(samples * PIXELS_PER_IMAGE);
+  const pixels = shard.images.length / shard.samples; // the run's sample size (784 for MNIST)
+  const images = new Uint8Array(samples * pixels);
   const labels = new Uint8Array(samples);
   for (let i = 0; i < samples; i++) {
     const src = order[i % shard.samples];
-    images.set(shard.images.subarray(src * PIXELS_PER_IMAGE, (src + 1) * PIXELS_PER_IMAGE), i * PIXELS_PER_IMAGE);
+    images.set(shard.images.subarray(src * pixels, (src + 1) * pixels), i * pixels);
     labels[i] = shard.labels[src];
   }
   return { images, labels, count: samples };
@@ -93,7 +94,7 @@ export function samplesFromShard(shard: Shard, samples: number, seed: number): I
 function modelProblem(settings: LearnerSettings): string | null {
   let count: number;
   try {
-    count = layoutOf(settings.model).count;
+    count = layoutOf(settings.model, settings.input).count;
   } catch (e) {
     return `this learner cannot build the run's model: ${(e as Error).message}`;
   }
@@ -106,7 +107,8 @@ function modelProblem(settings: LearnerSettings): string | null {
 export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEnd> {
   const log = opts.log ?? (() => {});
   const ws = new WebSocket(opts.url, {
-    maxPayload: opts.maxFrameBytes ?? maxFrameToLearner(MAX_MODEL_PARAMETERS, DEFAULT_MAX_SAMPLES),
+    maxPayload:
+      opts.maxFrameBytes ?? maxFrameToLearner(MAX_MODEL_PARAMETERS, DEFAULT_MAX_SAMPLES, LARGEST_SAMPLE_PIXELS),
     perMessageDeflate: false,
     ...tlsClientOptions(opts.tls),
   });

@@ -91,7 +91,11 @@ function mlp(text: string, input: InputShape, classes: number): ModelSpec {
   if (parts.length < 3) fail(text, 'an MLP needs an input size, at least one hidden layer and an output size');
   const sizes = parts.map((p) => (/^[0-9]+$/.test(p) ? Number(p) : NaN));
   if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) fail(text, 'layer sizes must be positive integers');
-  if (sizes[0] !== inputSize(input)) fail(text, `the first size must be the input size ${inputSize(input)}`);
+  if (sizes[0] !== inputSize(input))
+    fail(
+      text,
+      `the first size must be the input size ${inputSize(input)} (the data's ${input.channels}×${input.height}×${input.width} samples)`,
+    );
   if (sizes[sizes.length - 1] !== classes) fail(text, `the last size must be the class count ${classes}`);
   let count = 0;
   for (let l = 0; l + 1 < sizes.length; l++) count += sizes[l] * sizes[l + 1] + sizes[l + 1];
