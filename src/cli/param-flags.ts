@@ -2,11 +2,17 @@
 import { UsageError, type ParsedArgs } from './args.ts';
 import { workloadParams, type SystemParams } from '../model/params.ts';
 import { datasetShape } from '../data/datasets.ts';
-import { DEFAULT_MODEL_NAME, parseModelSpec, type ModelSpec } from '../nn/model-spec.ts';
+import { defaultModelName, parseModelSpec, type ModelSpec } from '../nn/model-spec.ts';
 
-/** The --model of a command for the samples of its --dataset (InputError listing the valid forms when bad). */
-export const modelFromArgs = (args: Record<string, any>): ModelSpec =>
-  parseModelSpec(args.model ?? DEFAULT_MODEL_NAME, datasetShape(args.dataset));
+/**
+ * The --model of a command for the samples of its --dataset (InputError listing the valid forms when
+ * bad). Not given: the paper's MLP on the data set's input (mlp:784-… on MNIST, mlp:3072-… on CIFAR-10).
+ */
+export function modelFromArgs(args: Record<string, any>): ModelSpec {
+  const input = datasetShape(args.dataset);
+  const chosen = args.given instanceof Set && !args.given.has('model') ? undefined : args.model;
+  return parseModelSpec(chosen ?? defaultModelName(input), input);
+}
 
 /** SystemParams from the flags; F, S_m and C_m follow --model unless given explicitly. */
 export function systemParamsFromArgs(args: ParsedArgs): SystemParams {

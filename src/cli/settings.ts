@@ -191,7 +191,7 @@ const SYSTEM_PARAMS: Setting[] = [
     key: 'model',
     type: 'string',
     default: DEFAULT_MODEL_NAME,
-    help: `network: ${MODEL_FORMS}; sets F, S_m and C_m = 4·(multiply-adds + bias additions) per sample (an explicit --flops-per-sample wins, and where they are flags --features and --model-params)`,
+    help: `network: ${MODEL_FORMS} (the default's input follows --dataset: mlp:3072-300-124-60-10 on cifar10); sets F, S_m and C_m = 4·(multiply-adds + bias additions) per sample (an explicit --flops-per-sample wins, and where they are flags --features and --model-params)`,
     commands: { ...ALL_RUNS, 'train-central': true },
   },
   {

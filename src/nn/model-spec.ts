@@ -66,6 +66,10 @@ export const MNIST_SHAPE: InputShape = Object.freeze({ channels: 1, height: IMAG
 /** The paper's network (§V-A): the default. */
 export const DEFAULT_MODEL_NAME = 'mlp:784-300-124-60-10';
 
+/** The default for another sample shape: the paper's hidden layers on that input (mlp:3072-300-124-60-10 on CIFAR-10). */
+export const defaultModelName = (input: InputShape, classes = LABEL_COUNT) =>
+  `mlp:${inputSize(input)}-300-124-60-${classes}`;
+
 export const MODEL_FORMS = `mlp:IN-H1-…-OUT (dense ReLU stack, e.g. ${DEFAULT_MODEL_NAME}) | lenet5`;
 
 /** Largest model accepted: bounds the frames a learner accepts before it knows the run's model (16 MB of float32). */
