@@ -39,7 +39,7 @@ export interface LearnerClientOptions {
   /** absent: the orchestrator takes this id's entry of its fleet */
   profile?: LearnerSpec;
   log?: (line: string) => void;
-  /** Largest frame accepted before the welcome tells the real sizes (default: full MNIST). */
+  /** Largest frame accepted before the welcome tells the real sizes (default: 60,000 samples of any data set). */
   maxFrameBytes?: number;
   /** The engine for the run's choice (default: a new one); a learner that rejoins passes the same one back. */
   engineFor?: (choice: EngineChoice) => Promise<Engine>;
@@ -67,6 +67,8 @@ export interface SessionEnd {
 }
 
 const DEFAULT_MAX_SAMPLES = 60_000;
+/** Before the welcome the data set is unknown: room for the largest model and the largest samples. */
+const MAX_FRAME_BEFORE_WELCOME = maxFrameToLearner(MAX_MODEL_PARAMETERS, DEFAULT_MAX_SAMPLES, LARGEST_SAMPLE_PIXELS);
 
 /** The process's peak RSS, read at most every 100 ms: a host with 500 learners would otherwise ask the kernel 500 times a cycle. */
 let rssRead = { at: -Infinity, kb: 0 };
@@ -107,8 +109,7 @@ function modelProblem(settings: LearnerSettings): string | null {
 export function runLearnerSession(opts: LearnerClientOptions): Promise<SessionEnd> {
   const log = opts.log ?? (() => {});
   const ws = new WebSocket(opts.url, {
-    maxPayload:
-      opts.maxFrameBytes ?? maxFrameToLearner(MAX_MODEL_PARAMETERS, DEFAULT_MAX_SAMPLES, LARGEST_SAMPLE_PIXELS),
+    maxPayload: opts.maxFrameBytes ?? MAX_FRAME_BEFORE_WELCOME,
     perMessageDeflate: false,
     ...tlsClientOptions(opts.tls),
   });

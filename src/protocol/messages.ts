@@ -509,8 +509,7 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
           flops_per_sample: field(s, 'flops_per_sample', 'posnum'),
           engine: oneOf(s, 'engine', ENGINE_PREFERENCES),
           backend: oneOf(s, 'backend', BACKEND_PREFERENCES),
-          ...(s.model !== undefined ? { model: field(s, 'model', 'string') } : {}),
-          ...(s.input !== undefined ? { input: inputShapeField(s) } : {}),
+          ...modelSettings(s),
           max_samples: field(s, 'max_samples', 'posint'),
         },
       };
@@ -566,6 +565,14 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
     default:
       throw new ProtocolError('bad_type', `unknown message type ${JSON.stringify(h.type).slice(0, 40)} for a learner`);
   }
+}
+
+/** The welcome's optional model and sample shape (absent: the paper's MLP, MNIST's 1×28×28). */
+function modelSettings(s: Record<string, unknown>): Pick<LearnerSettings, 'model' | 'input'> {
+  return {
+    ...(s.model !== undefined ? { model: field(s, 'model', 'string') } : {}),
+    ...(s.input !== undefined ? { input: inputShapeField(s) } : {}),
+  };
 }
 
 /** A welcome's sample shape: three positive integers, at most MAX_INPUT_PIXELS in all. */
