@@ -116,6 +116,21 @@ describe('CIFAR-10 binary reader', () => {
   });
 });
 
+describe('a federated learner draws whole 3,072-byte samples from its CIFAR-10 shard', () => {
+  it('each drawn row is one of the shard rows, with its label', async () => {
+    const { samplesFromShard } = await import('../../src/learner/client.ts');
+    const shard = parseCifarBatch(handRecords([4, 5, 6]), 'shard');
+    const drawn = samplesFromShard({ type: 'shard', samples: 3, images: shard.images, labels: shard.labels }, 5, 9);
+    expect(drawn.images.length).toBe(5 * 3072);
+    for (let i = 0; i < 5; i++) {
+      const source = drawn.labels[i] - 4; // labels 4, 5, 6 name rows 0, 1, 2
+      expect(drawn.images.subarray(i * 3072, (i + 1) * 3072)).toEqual(
+        shard.images.subarray(source * 3072, (source + 1) * 3072),
+      );
+    }
+  });
+});
+
 describe('datasets: the sample shape travels with the run', () => {
   it('MNIST is 1×28×28 (784), CIFAR-10 3×32×32 (3,072): the largest sample bounds frames before the welcome', () => {
     expect(datasetShape('mnist')).toEqual({ channels: 1, height: 28, width: 28 });
