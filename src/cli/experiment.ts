@@ -211,6 +211,7 @@ export function configFromArgs(parsed: RunArgs): ExperimentConfig {
     engine: args.engine,
     backend: args.backend,
     model: model.name,
+    dataset: args.dataset,
     compute_slots: args.computeSlots,
     hosts,
     host: args.host,

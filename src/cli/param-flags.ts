@@ -2,10 +2,18 @@
 import { UsageError } from './args.ts';
 import type { ArgsOf } from './settings.ts';
 import { workloadParams, type SystemParams } from '../model/params.ts';
-import { DEFAULT_MODEL_NAME, parseModelSpec, type ModelSpec } from '../nn/model-spec.ts';
+import { datasetShape, type DatasetName } from '../data/datasets.ts';
+import { defaultModelName, parseModelSpec, type ModelSpec } from '../nn/model-spec.ts';
 
-/** The --model of a command (InputError listing the valid forms when bad). */
-export const modelFromArgs = (args: { model?: string }): ModelSpec => parseModelSpec(args.model ?? DEFAULT_MODEL_NAME);
+/**
+ * The --model of a command for the samples of its --dataset (InputError listing the valid forms when
+ * bad). Not given: the paper's MLP on the data set's input (mlp:784-… on MNIST, mlp:3072-… on CIFAR-10).
+ */
+export function modelFromArgs(args: { model?: string; dataset?: DatasetName; given?: ReadonlySet<string> }): ModelSpec {
+  const input = datasetShape(args.dataset);
+  const chosen = args.given !== undefined && !args.given.has('model') ? undefined : args.model;
+  return parseModelSpec(chosen ?? defaultModelName(input), input);
+}
 
 /** The system-parameter settings, as `npm run allocate` takes them all (experiment fixes the wire's). */
 export type SystemParamArgs = Pick<

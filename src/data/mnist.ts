@@ -12,7 +12,7 @@ import { createGunzip, gunzipSync } from 'node:zlib';
 import { parseIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx.ts';
 
 export interface ImageSet {
-  /** count·784 raw pixel bytes (0..255), row-major, one image after the other */
+  /** count·(pixels per sample) raw bytes (0..255), one sample after the other (MNIST: 784, CIFAR-10: 3,072 channels first) */
   images: Uint8Array;
   /** count labels 0..9 */
   labels: Uint8Array;
@@ -183,7 +183,10 @@ function toImageSet(images: LoadedIdx, labels: LoadedIdx): ImageSet {
   return { images: images.data, labels: labels.data, count };
 }
 
-/** A new ImageSet holding copies of the given rows, in the given order. */
+/** Pixel bytes of one sample of `set` (its data set's, e.g. 784 or 3,072); an empty set is taken as MNIST's. */
+export const sampleBytes = (set: ImageSet): number =>
+  set.count > 0 ? set.images.length / set.count : PIXELS_PER_IMAGE;
+
 /** The rows `indices` of `set`, copied (into `into`'s buffers when given and large enough). */
 export function subset(
   set: ImageSet,
@@ -191,18 +194,19 @@ export function subset(
   into?: { images: Uint8Array; labels: Uint8Array },
 ): ImageSet {
   const count = indices.length;
-  const fits = into && into.images.length >= count * PIXELS_PER_IMAGE && into.labels.length >= count;
-  const images = fits ? into.images.subarray(0, count * PIXELS_PER_IMAGE) : new Uint8Array(count * PIXELS_PER_IMAGE);
+  const row = sampleBytes(set);
+  const fits = into && into.images.length >= count * row && into.labels.length >= count;
+  const images = fits ? into.images.subarray(0, count * row) : new Uint8Array(count * row);
   const labels = fits ? into.labels.subarray(0, count) : new Uint8Array(count);
   // Buffer views copy with memcpy and without allocating a view per row (several times faster).
   const from = Buffer.from(set.images.buffer, set.images.byteOffset, set.images.byteLength);
   const to = Buffer.from(images.buffer, images.byteOffset, images.byteLength);
   for (let i = 0; i < count; i++) {
-    const row = indices[i];
-    if (!Number.isInteger(row) || row < 0 || row >= set.count)
-      throw new RangeError(`subset: index ${row} at position ${i} is outside 0..${set.count - 1}`);
-    from.copy(to, i * PIXELS_PER_IMAGE, row * PIXELS_PER_IMAGE, (row + 1) * PIXELS_PER_IMAGE);
-    labels[i] = set.labels[row];
+    const r = indices[i];
+    if (!Number.isInteger(r) || r < 0 || r >= set.count)
+      throw new RangeError(`subset: index ${r} at position ${i} is outside 0..${set.count - 1}`);
+    from.copy(to, i * row, r * row, (r + 1) * row);
+    labels[i] = set.labels[r];
   }
   return { images, labels, count };
 }
@@ -212,7 +216,7 @@ export function firstN(set: ImageSet, n: number): ImageSet {
   if (!Number.isInteger(n) || n < 0 || n > set.count)
     throw new RangeError(`firstN: n must be an integer in 0..${set.count}, got ${n}`);
   return {
-    images: set.images.slice(0, n * PIXELS_PER_IMAGE),
+    images: set.images.slice(0, n * sampleBytes(set)),
     labels: set.labels.slice(0, n),
     count: n,
   };

@@ -3,7 +3,7 @@
  * The same loop runs as a spawned child of the orchestrator or by hand on another machine.
  * A malformed frame gets an error reply and is dropped; it never ends the session.
  */
-import { PIXELS_PER_IMAGE } from '../data/format.ts';
+import { LARGEST_SAMPLE_PIXELS } from '../data/datasets.ts';
 import type { LearnerSpec } from '../model/devices.ts';
 import WebSocket from 'ws';
 import { createEngine, layoutOf, type Engine, type EngineChoice, type TrainResult } from '../nn/mlp.ts';
@@ -39,7 +39,7 @@ export interface LearnerClientOptions {
   /** absent: the orchestrator takes this id's entry of its fleet */
   profile?: LearnerSpec;
   log?: (line: string) => void;
-  /** Largest frame accepted before the welcome tells the real sizes (default: full MNIST). */
+  /** Largest frame accepted before the welcome tells the real sizes (default: 60,000 samples of any data set). */
   maxFrameBytes?: number;
   /** The engine for the run's choice (default: a new one); a learner that rejoins passes the same one back. */
   engineFor?: (choice: EngineChoice) => Promise<Engine>;
@@ -67,6 +67,8 @@ export interface SessionEnd {
 }
 
 const DEFAULT_MAX_SAMPLES = 60_000;
+/** Before the welcome the data set is unknown: room for the largest model and the largest samples. */
+const MAX_FRAME_BEFORE_WELCOME = maxFrameToLearner(MAX_MODEL_PARAMETERS, DEFAULT_MAX_SAMPLES, LARGEST_SAMPLE_PIXELS);
 
 /** The process's peak RSS, read at most every 100 ms: a host with 500 learners would otherwise ask the kernel 500 times a cycle. */
 let rssRead = { at: -Infinity, kb: 0 };
@@ -79,11 +81,12 @@ function peakRssKb(): number {
 /** The d_k samples a federated learner trains on this cycle: a seeded draw from its shard (wrapping if d_k > shard). */
 export function samplesFromShard(shard: Shard, samples: number, seed: number): ImageSet {
   const order = createRng(seed).shuffle(Uint32Array.from({ length: shard.samples }, (_, i) => i));
-  const images = new Uint8Array(samples * PIXELS_PER_IMAGE);
+  const pixels = shard.images.length / shard.samples; // the run's sample size (784 for MNIST)
+  const images = new Uint8Array(samples * pixels);
   const labels = new Uint8Array(samples);
   for (let i = 0; i < samples; i++) {
     const src = order[i % shard.samples];
-    images.set(shard.images.subarray(src * PIXELS_PER_IMAGE, (src + 1) * PIXELS_PER_IMAGE), i * PIXELS_PER_IMAGE);
+    images.set(shard.images.subarray(src * pixels, (src + 1) * pixels), i * pixels);
     labels[i] = shard.labels[src];
   }
   return { images, labels, count: samples };
@@ -93,7 +96,7 @@ export function samplesFromShard(shard: Shard, samples: number, seed: number): I
 function modelProblem(settings: LearnerSettings): string | null {
   let count: number;
   try {
-    count = layoutOf(settings.model).count;
+    count = layoutOf(settings.model, settings.input).count;
   } catch (e) {
     return `this learner cannot build the run's model: ${(e as Error).message}`;
   }
@@ -149,7 +152,7 @@ class LearnerSession {
     this.log = opts.log ?? (() => {});
     this.models = opts.models ?? createModelCache();
     this.ws = new WebSocket(opts.url, {
-      maxPayload: opts.maxFrameBytes ?? maxFrameToLearner(MAX_MODEL_PARAMETERS, DEFAULT_MAX_SAMPLES),
+      maxPayload: opts.maxFrameBytes ?? MAX_FRAME_BEFORE_WELCOME,
       perMessageDeflate: false,
       ...tlsClientOptions(opts.tls),
     });

@@ -41,7 +41,8 @@ export type ServeCode = 0 | 1 | 2;
 export function sharedEngines(log: (line: string) => void): (choice: EngineChoice) => Promise<Engine> {
   const engines = new Map<string, Promise<Engine>>();
   return (choice) => {
-    const key = `${choice.engine}/${choice.backend}/${choice.model ?? ''}`;
+    const shape = choice.input ? `${choice.input.channels}x${choice.input.height}x${choice.input.width}` : '';
+    const key = `${choice.engine}/${choice.backend}/${choice.model ?? ''}/${shape}`;
     if (!engines.has(key)) engines.set(key, createEngine(choice, log, ['train']));
     return engines.get(key)!;
   };

@@ -66,6 +66,10 @@ export const MNIST_SHAPE: InputShape = Object.freeze({ channels: 1, height: IMAG
 /** The paper's network (§V-A): the default. */
 export const DEFAULT_MODEL_NAME = 'mlp:784-300-124-60-10';
 
+/** The default for another sample shape: the paper's hidden layers on that input (mlp:3072-300-124-60-10 on CIFAR-10). */
+export const defaultModelName = (input: InputShape, classes = LABEL_COUNT) =>
+  `mlp:${inputSize(input)}-300-124-60-${classes}`;
+
 export const MODEL_FORMS = `mlp:IN-H1-…-OUT (dense ReLU stack, e.g. ${DEFAULT_MODEL_NAME}) | lenet5`;
 
 /** Largest model accepted: bounds the frames a learner accepts before it knows the run's model (16 MB of float32). */
@@ -91,7 +95,11 @@ function mlp(text: string, input: InputShape, classes: number): ModelSpec {
   if (parts.length < 3) fail(text, 'an MLP needs an input size, at least one hidden layer and an output size');
   const sizes = parts.map((p) => (/^[0-9]+$/.test(p) ? Number(p) : NaN));
   if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) fail(text, 'layer sizes must be positive integers');
-  if (sizes[0] !== inputSize(input)) fail(text, `the first size must be the input size ${inputSize(input)}`);
+  if (sizes[0] !== inputSize(input))
+    fail(
+      text,
+      `the first size must be the input size ${inputSize(input)} (the data's ${input.channels}×${input.height}×${input.width} samples)`,
+    );
   if (sizes[sizes.length - 1] !== classes) fail(text, `the last size must be the class count ${classes}`);
   let count = 0;
   for (let l = 0; l + 1 < sizes.length; l++) count += sizes[l] * sizes[l + 1] + sizes[l + 1];

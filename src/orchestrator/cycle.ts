@@ -16,7 +16,7 @@
 import pLimit from 'p-limit';
 import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
 import { UNAVAILABLE_REASON } from '../run-folder/schema.ts';
-import { subset, type ImageSet } from '../data/mnist.ts';
+import { sampleBytes, subset, type ImageSet } from '../data/mnist.ts';
 import { createAggregator, type Engine } from '../nn/mlp.ts';
 import { computeEnergyJ, radioEnergyJ, type EnergyBreakdown, type EnergyParams } from '../model/energy.ts';
 import { permutation } from '../data/partition.ts';
@@ -25,7 +25,6 @@ import type { LearnerProfile } from '../model/devices.ts';
 import type { WorldState } from '../model/dynamics.ts';
 import { emulatedPhases } from '../emulation/timing.ts';
 import type { Task } from '../protocol/messages.ts';
-import { PIXELS_PER_IMAGE } from '../data/format.ts';
 import type { BufferPool } from './buffer-pool.ts';
 import { deriveSeed } from '../util/rng.ts';
 import type { ExperimentConfig } from './config.ts';
@@ -338,7 +337,7 @@ function batchCutter(
   const offsets: number[] = [];
   sizes.reduce((offset, d_k, k) => ((offsets[k] = offset), offset + d_k), 0);
   return (k) => {
-    const images = s.buffers?.lease(`images ${k}`, sizes[k] * PIXELS_PER_IMAGE);
+    const images = s.buffers?.lease(`images ${k}`, sizes[k] * sampleBytes(s.train));
     const labels = s.buffers?.lease(`labels ${k}`, sizes[k]);
     const into = images && labels ? { images: images.buffer, labels: labels.buffer } : undefined;
     const data = subset(s.train, order.subarray(offsets[k], offsets[k] + sizes[k]), into);

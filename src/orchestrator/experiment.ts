@@ -14,7 +14,8 @@ import type { FeasibleAllocation, SchemeName } from '../allocation/types.ts';
 import { openSchemes } from '../schemes/index.ts';
 import { InputError } from '../errors.ts';
 import { MODEL_EXCHANGE_TOO_LONG } from '../allocation/infeasible.ts';
-import { firstN, loadMnist, mnistCounts, subset, type ImageSet } from '../data/mnist.ts';
+import { firstN, subset, type ImageSet } from '../data/mnist.ts';
+import { datasetCounts, datasetShape, loadDataset, runLayout } from '../data/datasets.ts';
 import { dirichletShards, iidShards } from '../data/partition.ts';
 import { createClock, monotonicSeconds } from '../emulation/clock.ts';
 import { wireCoefficients } from '../emulation/wire-coefficients.ts';
@@ -27,8 +28,8 @@ import {
   type LearnerProfile,
   type LearnerSpec,
 } from '../model/devices.ts';
-import { createEngine, initWeights, layoutOf, type Engine } from '../nn/mlp.ts';
-import type { LearnerSettings } from '../protocol/messages.ts';
+import { createEngine, initWeights, type Engine } from '../nn/mlp.ts';
+import { inputField, type LearnerSettings } from '../protocol/messages.ts';
 import { isLoopback, reachableUrls } from './addresses.ts';
 import { certFingerprint, type TlsFiles } from './listener.ts';
 import { runEnergyParams, TAU_OVERTRAINING_WARN, type ExperimentConfig } from './config.ts';
@@ -259,8 +260,9 @@ function allocationBriefs(allocations: Map<SchemeName, FeasibleAllocation>): All
 function learnerSettings(config: ExperimentConfig, runId: string): LearnerSettings {
   return {
     run_id: runId,
-    param_count: layoutOf(config.model).count,
+    param_count: runLayout(config).count,
     ...(config.model !== undefined ? { model: config.model } : {}),
+    ...inputField(datasetShape(config.dataset)),
     minibatch: config.minibatch,
     lr: config.lr,
     local_iteration: config.local_iteration,
@@ -275,7 +277,7 @@ function learnerSettings(config: ExperimentConfig, runId: string): LearnerSettin
 
 /** --train-samples and --test-samples against the files' headers, before anything is created or started. */
 async function checkDataCounts(config: ExperimentConfig): Promise<void> {
-  const counts = await mnistCounts(config.data_dir ? { dataDir: config.data_dir } : {});
+  const counts = await datasetCounts(config.dataset, config.data_dir);
   if (counts.train !== null && config.train_samples > counts.train)
     throw new InputError(`--train-samples ${config.train_samples} exceeds the ${counts.train} training images`);
   if (counts.test !== null && config.test_samples > counts.test)
@@ -664,7 +666,7 @@ class ExperimentSession {
     const allocations = announced ? await allocateAll(config, fleet, ctx.schemes, planner) : ctx.allocations;
     await noteIdenticalAllocations(config, fleet, planner, allocations, ctx);
     const writer = openResults(config, opts, fleet, parts.data.engine);
-    const initial = initWeights(config.seed, layoutOf(config.model)); // every scheme starts from the same weights
+    const initial = initWeights(config.seed, runLayout(config)); // every scheme starts from the same weights
     const states = new Map<SchemeName, SchemeState>(
       config.schemes.map((scheme) => [scheme, { cycle: 0, weights: initial, emulated_s: 0, wall_s: 0 }]),
     );
@@ -680,7 +682,7 @@ class ExperimentSession {
     states: Map<SchemeName, SchemeState>,
     measurements: Map<SchemeName, Measurements>,
   ): void {
-    writer.resume(states, layoutOf(this.config.model).count);
+    writer.resume(states, runLayout(this.config).count);
     for (const row of writer.readLearners())
       measurements.get(row.scheme as SchemeName)?.add(row.learner, measureFromRow(row));
     this.ctx.emit({
@@ -895,8 +897,8 @@ async function loadRunData(
   config: ExperimentConfig,
   log: (line: string) => void,
 ): Promise<{ engine: Engine; train: ImageSet; test: ImageSet }> {
-  const engine = await createEngine(config, log, ['evaluate']);
-  const mnist = await loadMnist(config.data_dir ? { dataDir: config.data_dir } : {});
+  const engine = await createEngine({ ...config, input: datasetShape(config.dataset) }, log, ['evaluate']);
+  const mnist = await loadDataset(config.dataset, config.data_dir);
   if (config.train_samples > mnist.train.count)
     throw new InputError(`--train-samples ${config.train_samples} exceeds the ${mnist.train.count} training images`);
   if (config.test_samples > mnist.test.count)

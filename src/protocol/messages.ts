@@ -12,7 +12,8 @@
  *              learner → model_request, orchestrator → model, once per host process and model)
  * Any time:   either side → error (a frame was refused; it is dropped), orchestrator → bye
  */
-import { LABEL_COUNT, PIXELS_PER_IMAGE } from '../data/format.ts';
+import { LABEL_COUNT } from '../data/format.ts';
+import { inputSize, MNIST_SHAPE, type InputShape } from '../nn/model-spec.ts';
 import {
   BACKEND_PREFERENCES,
   ENGINE_PREFERENCES,
@@ -32,7 +33,7 @@ import {
   type WireMessage,
 } from './frame.ts';
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 export const MAX_TOKEN_CHARS = 256;
 /** A grant's ids as ranges ("0-499"); longer text (ids scattered by churn) is refused, not sent. */
 export const MAX_GRANT_CHARS = 4096;
@@ -41,6 +42,19 @@ export const MAX_GRANT_CHARS = 4096;
  * allocation's τ here, so a run never sends a task its learners would refuse.
  */
 export const MAX_TAU = 10_000;
+/** Largest sample a welcome may announce (pixels): bounds the image payloads a learner accepts. */
+export const MAX_INPUT_PIXELS = 1 << 20;
+
+/** The welcome's `input` setting: absent for MNIST's shape, so a default run's welcome is as before. */
+export function inputField(shape: InputShape): { input?: InputShape } {
+  const { channels, height, width } = shape;
+  const mnist = channels === MNIST_SHAPE.channels && height === MNIST_SHAPE.height && width === MNIST_SHAPE.width;
+  return mnist ? {} : { input: { channels, height, width } };
+}
+
+/** Image bytes per sample in this run's shard and task frames. */
+export const samplePixels = (settings: Pick<LearnerSettings, 'input'>): number =>
+  inputSize(settings.input ?? MNIST_SHAPE);
 
 export interface Hello {
   type: 'hello';
@@ -85,6 +99,8 @@ export interface LearnerSettings {
   backend: BackendPreference;
   /** the network to build (src/nn/model-spec.ts); absent: the paper's MLP */
   model?: string;
+  /** channels-first shape of one sample (its bytes per image on the wire); absent: MNIST's 1×28×28 */
+  input?: InputShape;
   max_samples: number; // largest batch/shard this run can send
 }
 
@@ -504,7 +520,7 @@ function decodeWelcome(h: Header): Welcome {
       flops_per_sample: field(s, 'flops_per_sample', 'posnum'),
       engine: oneOf(s, 'engine', ENGINE_PREFERENCES),
       backend: oneOf(s, 'backend', BACKEND_PREFERENCES),
-      ...(s.model !== undefined ? { model: field(s, 'model', 'string') } : {}),
+      ...modelSettings(s),
       max_samples: field(s, 'max_samples', 'posint'),
     },
   };
@@ -529,7 +545,7 @@ function decodeShard(h: Header, frame: Frame, settings: LearnerSettings): Shard 
   return {
     type: 'shard',
     samples,
-    images: payload(frame, 'images', Uint8Array, samples * PIXELS_PER_IMAGE),
+    images: payload(frame, 'images', Uint8Array, samples * samplePixels(settings)),
     labels,
   };
 }
@@ -574,7 +590,7 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
   const maxSamples = settings?.max_samples ?? 0;
   const frame = toFrame(
     data,
-    settings ? { weights: settings.param_count, images: maxSamples * PIXELS_PER_IMAGE, labels: maxSamples } : {},
+    settings ? { weights: settings.param_count, images: maxSamples * samplePixels(settings), labels: maxSamples } : {},
   );
   const h = frame.header as Header;
   if (!settings && !BEFORE_WELCOME.has(frame.header.type))
@@ -583,6 +599,27 @@ export function decodeToLearner(data: WireMessage, settings: LearnerSettings | n
   if (!decode)
     throw new ProtocolError('bad_type', `unknown message type ${JSON.stringify(h.type).slice(0, 40)} for a learner`);
   return decode(h, frame, settings);
+}
+
+/** The welcome's optional model and sample shape (absent: the paper's MLP, MNIST's 1×28×28). */
+function modelSettings(s: Record<string, unknown>): Pick<LearnerSettings, 'model' | 'input'> {
+  return {
+    ...(s.model !== undefined ? { model: field(s, 'model', 'string') } : {}),
+    ...(s.input !== undefined ? { input: inputShapeField(s) } : {}),
+  };
+}
+
+/** A welcome's sample shape: three positive integers, at most MAX_INPUT_PIXELS in all. */
+function inputShapeField(s: Record<string, unknown>): InputShape {
+  const o = field(s, 'input', 'object') as Record<string, unknown>;
+  const shape = {
+    channels: field(o, 'channels', 'posint'),
+    height: field(o, 'height', 'posint'),
+    width: field(o, 'width', 'posint'),
+  };
+  if (inputSize(shape) > MAX_INPUT_PIXELS)
+    throw new ProtocolError('bad_field', `input ${inputSize(shape)} pixels per sample exceeds ${MAX_INPUT_PIXELS}`);
+  return shape;
 }
 
 function decodeTask(frame: Frame, h: Record<string, unknown>, settings: LearnerSettings): ReceivedTask {
@@ -620,7 +657,7 @@ function decodeTask(frame: Frame, h: Record<string, unknown>, settings: LearnerS
   if (source === 'batch') {
     task.labels = payload(frame, 'labels', Uint8Array, samples);
     assertLabels(task.labels);
-    task.images = payload(frame, 'images', Uint8Array, samples * PIXELS_PER_IMAGE);
+    task.images = payload(frame, 'images', Uint8Array, samples * samplePixels(settings));
   } else if (frame.payloads.images || frame.payloads.labels) {
     throw new ProtocolError('bad_payload', 'a shard task carries no images or labels');
   }
@@ -632,9 +669,13 @@ export function maxFrameToOrchestrator(paramCount: number): number {
   return 4 + 8192 + 4 * paramCount + 16;
 }
 
-/** Largest legal frame the orchestrator may send (sizes ws maxPayload on the learner). */
-export function maxFrameToLearner(paramCount: number, maxSamples: number): number {
-  return 4 + 8192 + 4 * paramCount + maxSamples * (PIXELS_PER_IMAGE + 1) + 32;
+/** Largest legal frame the orchestrator may send (sizes ws maxPayload on the learner); default MNIST's 784 pixels per sample. */
+export function maxFrameToLearner(
+  paramCount: number,
+  maxSamples: number,
+  pixelsPerSample = inputSize(MNIST_SHAPE),
+): number {
+  return 4 + 8192 + 4 * paramCount + maxSamples * (pixelsPerSample + 1) + 32;
 }
 
 /** WebSocket close codes (4000–4999 are for applications) and what they mean. */

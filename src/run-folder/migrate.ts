@@ -10,7 +10,7 @@ import { ACCURACY_TARGETS, type ExperimentConfig } from './schema.ts';
 
 // Values a run made before a setting existed ran with: the world static and known by its profile,
 // no τ cap, unbounded staleness, FedAvg, tfjs (the only engine then), one host process per learner,
-// the paper's MLP, the default accuracy targets and none of the user's own schemes.
+// the paper's MLP on MNIST, the default accuracy targets and none of the user's own schemes.
 const BEFORE = {
   fleet_seed: null,
   tau_max: null,
@@ -30,6 +30,7 @@ const BEFORE = {
   max_staleness: null,
   aggregate: 'fedavg',
   model: DEFAULT_MODEL_NAME,
+  dataset: 'mnist',
   targets: [...ACCURACY_TARGETS],
   user_schemes: [],
   scheme_timeout_s: DEFAULT_SCHEME_TIMEOUT_S,

@@ -6,6 +6,7 @@
  */
 import type { SchemeName } from '../allocation/types.ts';
 import type { ClockMode } from '../emulation/clock.ts';
+import type { DatasetName } from '../data/datasets.ts';
 import type { Scenario } from '../model/coefficients.ts';
 import type { LearnerProfile } from '../model/devices.ts';
 import type { SystemParams } from '../model/params.ts';
@@ -410,6 +411,8 @@ export interface ExperimentConfig {
   backend: BackendPreference;
   /** the network the learners train (--model, see src/nn/model-spec.ts) */
   model: string;
+  /** what they train on (--dataset, see src/data/datasets.ts): sets the model's input shape */
+  dataset: DatasetName;
   compute_slots: number;
   /** spawned learner host processes the K learners are spread over */
   hosts: number;

@@ -32,6 +32,7 @@ export function smallConfig(overrides: Partial<ExperimentConfig> = {}): Experime
     params: { ...PAPER_PRESET, model_params: PARAM_COUNT, flops_per_sample: 5 * PAPER_PRESET.flops_per_sample },
     faults: { kill: [], drop_prob, kill_host: [] },
     model: DEFAULT_MODEL_NAME,
+    dataset: 'mnist',
     targets: [...ACCURACY_TARGETS],
     user_schemes: [],
     scheme_timeout_s: DEFAULT_SCHEME_TIMEOUT_S,

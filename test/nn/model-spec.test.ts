@@ -62,6 +62,38 @@ describe('model spec: S_m and C_m from the network', () => {
     expect(parameterCount(m)).toBe(61_706 + 2 * 150);
   });
 
+  it('lenet5 on 3×32×32 by hand: S_m = 62,006, C_m = 4 × 658,238 = 2,632,952', () => {
+    const m = parseModelSpec('lenet5', { channels: 3, height: 32, width: 32 });
+    // conv1 3→6, 5×5, no padding: 32×32 → 28×28; pool → 14×14; conv2 6→16: 14 → 10; pool → 5×5; flatten 16·5·5 = 400
+    const conv1 = { params: 6 * 3 * 25 + 6, macs: 28 * 28 * 6 * (3 * 25), biases: 28 * 28 * 6 }; // 456, 352,800, 4,704
+    const conv2 = { params: 16 * 6 * 25 + 16, macs: 10 * 10 * 16 * (6 * 25), biases: 10 * 10 * 16 }; // 2,416, 240,000, 1,600
+    const dense = [
+      [400, 120],
+      [120, 84],
+      [84, 10],
+    ].map(([i, o]) => ({ params: i * o + o, macs: i * o, biases: o }));
+    const all = [conv1, conv2, ...dense];
+    const sum = (key: 'params' | 'macs' | 'biases') => all.reduce((s, l) => s + l[key], 0);
+    expect(sum('params')).toBe(62_006);
+    expect(sum('macs')).toBe(651_720);
+    expect(sum('biases')).toBe(6_518);
+    expect(parameterCount(m)).toBe(62_006);
+    expect(forwardOperations(m)).toEqual({ multiplyAdds: 651_720, biasAdds: 6_518 });
+    expect(flopsPerSample(m)).toBe(4 * (651_720 + 6_518));
+    expect(flopsPerSample(m)).toBe(2_632_952);
+    expect(m.layers.filter((l) => l.kind === 'conv').map((l) => [l.inChannels, l.inHeight, l.padding])).toEqual([
+      [3, 32, 0],
+      [6, 14, 0],
+    ]);
+  });
+
+  it('an MLP on CIFAR-10: every weight and bias is one forward operation, so C_m = 4 · S_m', () => {
+    const m = parseModelSpec('mlp:3072-300-124-60-10', { channels: 3, height: 32, width: 32 });
+    expect(parameterCount(m)).toBe(3072 * 300 + 300 + 300 * 124 + 124 + 124 * 60 + 60 + 60 * 10 + 10);
+    expect(parameterCount(m)).toBe(967_334);
+    expect(flopsPerSample(m)).toBe(3_869_336);
+  });
+
   it('an MLP on 3×32×32 takes 3,072 inputs', () => {
     expect(parameterCount(parseModelSpec('mlp:3072-10-10', { channels: 3, height: 32, width: 32 }))).toBe(
       3072 * 10 + 10 + 110,

@@ -12,12 +12,14 @@ import {
   decodeToOrchestrator,
   encodeMessage,
   FATAL_CLOSE_CODES,
+  inputField,
   maxFrameToLearner,
   maxFrameToOrchestrator,
   PROTOCOL_VERSION,
   encodeTimedMessageParts,
   partsLength,
   ProtocolError,
+  samplePixels,
   TIMED_FRAME_OVERHEAD_BYTES,
   type LearnerSettings,
   type Result,
@@ -249,6 +251,50 @@ describe('messages to a learner', () => {
     expect(code(toLearner(welcome({ lr: 'fast' }), {}, null))).toBe('bad_field');
     expect(code(toLearner(welcome({ max_samples: undefined }), {}, null))).toBe('bad_field');
     expect(code(toLearner({ type: 'welcome', protocol: 1, learner_id: 0 }, {}, null))).toBe('bad_field');
+  });
+});
+
+describe('the sample shape in the welcome (CIFAR-10: 3×32×32, 3,072 image bytes per sample)', () => {
+  const CIFAR: LearnerSettings = { ...SETTINGS, input: { channels: 3, height: 32, width: 32 } };
+
+  it('is absent for MNIST (a default welcome is byte for byte as before) and present otherwise', () => {
+    expect(inputField({ channels: 1, height: 28, width: 28 })).toEqual({});
+    expect(inputField({ channels: 3, height: 32, width: 32 })).toEqual({
+      input: { channels: 3, height: 32, width: 32 },
+    });
+    expect(samplePixels(SETTINGS)).toBe(784);
+    expect(samplePixels(CIFAR)).toBe(3072);
+    const welcome = { type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings: CIFAR } as const;
+    expect(decodeToLearner(encodeMessage(welcome), null)).toEqual(welcome);
+    expect(encodeMessage({ ...welcome, settings: SETTINGS }).includes(Buffer.from('"input"'))).toBe(false);
+  });
+
+  it('sizes task and shard images: 3,072 bytes per sample, and 784 refused', () => {
+    const t = task(3, { images: new Uint8Array(3 * 3072).fill(9) });
+    expect(decodeToLearner(encodeMessage(t), CIFAR)).toEqual(t);
+    expect(code(() => decodeToLearner(encodeMessage(task(3)), CIFAR))).toBe('bad_payload');
+    expect(code(() => decodeToLearner(encodeMessage(t), SETTINGS))).toBe('bad_frame'); // beyond MNIST's image limit
+    const shard = {
+      type: 'shard',
+      samples: 2,
+      images: new Uint8Array(2 * 3072),
+      labels: Uint8Array.from([1, 2]),
+    } as const;
+    expect(decodeToLearner(encodeMessage(shard), CIFAR)).toEqual(shard);
+    expect(maxFrameToLearner(P, 10, 3072) - maxFrameToLearner(P, 10)).toBe(10 * (3072 - 784));
+  });
+
+  it('refuses a shape that is not three positive integers or is too large', () => {
+    const welcome = (input: unknown) => ({
+      type: 'welcome',
+      protocol: 1,
+      learner_id: 0,
+      settings: { ...SETTINGS, input },
+    });
+    expect(code(toLearner(welcome({ channels: 3, height: 32 }), {}, null))).toBe('bad_field');
+    expect(code(toLearner(welcome({ channels: 0, height: 32, width: 32 }), {}, null))).toBe('bad_field');
+    expect(code(toLearner(welcome('3x32x32'), {}, null))).toBe('bad_field');
+    expect(code(toLearner(welcome({ channels: 3, height: 1024, width: 1024 }), {}, null))).toBe('bad_field');
   });
 });
 
