@@ -16,7 +16,7 @@ import type { RunEvent } from '../orchestrator/events.ts';
 import { runExperiment, type RunResult } from '../orchestrator/experiment.ts';
 import { readTlsFiles } from '../orchestrator/listener.ts';
 import { realClockPacingText } from '../orchestrator/real-clock-pacing.ts';
-import { LEARNER_COMMANDS_FILE } from '../orchestrator/run-lock.ts';
+import { LEARNER_COMMANDS_FILE } from '../orchestrator/run-folder-contents.ts';
 import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
 import { defineCommand, parseArgs, parseOrHelp, printConfig, runCli, UsageError } from './args.ts';
 import { configFromRunFolder } from './resume.ts';
@@ -360,7 +360,9 @@ async function main(): Promise<number> {
   if (args.printConfig) {
     if (args.resume)
       throw new UsageError('--print-config shows the settings of a new run; a run folder keeps its own in config.json');
-    printConfig(spec, args, { K: configFromArgs(args).K });
+    // K and the model as the run resolves them (from a --learners file; the model's input from --dataset).
+    const { K, model } = configFromArgs(args);
+    printConfig(spec, args, { K, model });
     return 0;
   }
   checkConnectionFlags(args);

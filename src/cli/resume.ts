@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
-import { isRunConfig } from '../orchestrator/run-lock.ts';
+import { isRunConfig } from '../run-folder/run-config.ts';
 import { migrateRunConfig } from '../run-folder/migrate.ts';
 import { checkSchemeNames } from '../schemes/index.ts';
 import { parseArgs, UsageError, type CommandSpec, type FlagValue } from './args.ts';

@@ -24,10 +24,6 @@ import { EVENTS_FILE } from '../run-folder/schema.ts';
 import { fsReason, writeAll } from './run-files.ts';
 import { checkNewRunFolder, LEARNER_COMMANDS_FILE, LOCK_FILE, refuseLinks } from './run-folder-contents.ts';
 
-// Where src/cli finds them.
-export { isRunConfig } from '../run-folder/run-config.ts';
-export { LEARNER_COMMANDS_FILE, LOCK_FILE } from './run-folder-contents.ts';
-
 interface LockHolder {
   pid: number;
   hostname: string;

@@ -44,7 +44,8 @@ function file(name: string, text: string): string {
 function printed(argv: string[], s: CommandSpec = spec): string {
   if (s !== spec) return configText(s, parseArgs(argv, s));
   const args = parseArgs(argv, spec);
-  return configText(spec, args, { K: configFromArgs(args).K });
+  const { K, model } = configFromArgs(args);
+  return configText(spec, args, { K, model });
 }
 
 /** The one-line error `experiment` would exit 2 with (configFromArgs: the checks across settings). */
@@ -86,6 +87,10 @@ describe('--print-config', () => {
       '1@2',
     ]);
     expect(printed(['--config', file('round.toml', first)])).toBe(first);
+    // The model a run resolves is printed: CIFAR-10's default takes its 3,072-pixel input.
+    const cifar = printed(['--dataset', 'cifar10', '--data-dir', dir]);
+    expect(cifar).toContain('model = "mlp:3072-300-124-60-10"');
+    expect(printed(['--config', file('round-cifar.toml', cifar)])).toBe(cifar);
     const fig1 = printed(['--fleets', '3', '--K', '5,10'], fig1Spec);
     expect(printed(['--config', file('round-fig1.toml', fig1)], fig1Spec)).toBe(fig1);
   });
