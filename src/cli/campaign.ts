@@ -11,7 +11,7 @@ import { monotonicSeconds } from '../emulation/clock.ts';
 import { parseSeeds } from '../campaign/seeds.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
-import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
+import { PROJECT_ROOT } from '../util/project-root.ts';
 import { UsageError } from './args.ts';
 import type { RunArgs } from './experiment.ts';
 import { runEventLines } from './run-events.ts';

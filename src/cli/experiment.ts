@@ -17,7 +17,7 @@ import { runExperiment, type RunResult } from '../orchestrator/experiment.ts';
 import { readTlsFiles } from '../orchestrator/listener.ts';
 import { realClockPacingText } from '../orchestrator/real-clock-pacing.ts';
 import { LEARNER_COMMANDS_FILE } from '../orchestrator/run-folder-contents.ts';
-import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
+import { PROJECT_ROOT } from '../util/project-root.ts';
 import { defineCommand, parseArgs, parseOrHelp, printConfig, runCli, UsageError } from './args.ts';
 import { configFromRunFolder } from './resume.ts';
 import { type ArgsOf, flagsFor, otherSettings, setting } from './settings.ts';

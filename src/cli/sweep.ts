@@ -12,7 +12,7 @@ import { seedFolder } from '../campaign/campaign.ts';
 import { writeFileAtomic } from '../orchestrator/run-files.ts';
 import { formatDuration } from '../campaign/progress.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
-import { PROJECT_ROOT } from '../orchestrator/spawn.ts';
+import { PROJECT_ROOT } from '../util/project-root.ts';
 import { MAX_T_S } from '../allocation/feasibility.ts';
 import { defineCommand, parseOrHelp, printConfig, runCli } from './args.ts';
 import type { RunEvent } from '../orchestrator/events.ts';

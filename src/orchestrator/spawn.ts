@@ -8,11 +8,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { formatIdRanges } from '../util/id-ranges.ts';
-
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { PROJECT_ROOT } from '../util/project-root.ts';
 
 /**
  * A host receives and sends a ~1 MB frame per learner and cycle. By default glibc gives blocks that

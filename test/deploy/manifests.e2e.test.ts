@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { PROJECT_ROOT } from '../../src/orchestrator/spawn.ts';
+import { PROJECT_ROOT } from '../../src/util/project-root.ts';
 
 const DEPLOY = join(PROJECT_ROOT, 'deploy');
 const read = (file: string) => readFileSync(join(DEPLOY, file), 'utf8');

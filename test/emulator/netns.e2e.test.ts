@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/orchestrator/spawn.ts';
+import { PROJECT_ROOT } from '../../src/util/project-root.ts';
 import { PAPER_PRESET } from '../../src/model/params.ts';
 import { readCycles, withoutWall } from '../helpers/run-files.ts';
 import { tmpDir } from '../reliability/helpers.ts';

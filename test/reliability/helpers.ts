@@ -10,7 +10,7 @@ import { createClock } from '../../src/emulation/clock.ts';
 import type { RunEvent } from '../../src/orchestrator/events.ts';
 import type { ExperimentConfig } from '../../src/orchestrator/config.ts';
 import { LearnerHub, type HubOptions } from '../../src/orchestrator/hub.ts';
-import { PROJECT_ROOT } from '../../src/orchestrator/spawn.ts';
+import { PROJECT_ROOT } from '../../src/util/project-root.ts';
 import { encodeMessage, PROTOCOL_VERSION, type LearnerSettings } from '../../src/protocol/messages.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 

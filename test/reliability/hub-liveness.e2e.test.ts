@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
 import { learnerEntryArgs } from '../../src/orchestrator/learner-entry.ts';
-import { hostBlocks, LearnerHosts, PROJECT_ROOT } from '../../src/orchestrator/spawn.ts';
+import { hostBlocks, LearnerHosts } from '../../src/orchestrator/spawn.ts';
+import { PROJECT_ROOT } from '../../src/util/project-root.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
 import { decodeToLearner, encodeMessage, type Task } from '../../src/protocol/messages.ts';
 import {
