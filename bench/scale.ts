@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { defineCommand, type ParsedArgs, parseOrHelp, runCli, UsageError } from '../src/cli/args.ts';
-import { heapFlag } from '../src/orchestrator/spawn.ts';
+import { heapFlag } from '../src/orchestrator/fleet/spawn.ts';
 import { PROJECT_ROOT } from '../src/util/project-root.ts';
 import { cycleDataOrder, trainingSeed } from '../src/orchestrator/cycle.ts';
 import { loadMnist, subset, type ImageSet } from '../src/data/mnist.ts';

@@ -106,19 +106,32 @@ describe('architecture: imports point downwards', () => {
     expect([...new Set(fromOrchestrator)]).toEqual(['orchestrator/events.ts']);
   });
 
+  it("orchestrator's parts: transport, fleet and store sit below the run drivers; the transport knows neither fleet nor store", () => {
+    const part = (file: string) => /^orchestrator\/(transport|fleet|store)\//.exec(file)?.[1];
+    const drivers = ['orchestrator/experiment.ts', 'orchestrator/planner.ts', 'orchestrator/world.ts'];
+    expect(edges.filter((e) => part(e.from) && drivers.includes(e.to)).map((e) => `${e.from} → ${e.to}`)).toEqual([]);
+    expect(
+      edges
+        .filter((e) => part(e.from) === 'transport' && ['fleet', 'store'].includes(part(e.to) ?? ''))
+        .map((e) => `${e.from} → ${e.to}`),
+    ).toEqual([]);
+    // the checker sees the parts
+    for (const p of ['transport', 'fleet', 'store']) expect(edges.some((e) => part(e.from) === p)).toBe(true);
+  });
+
   it('emulation sits below the orchestrator and the learner; the hub transport knows no emulated link', () => {
     expect(
       violations(['emulation'], ['orchestrator', 'learner', 'report', 'campaign', 'schemes', 'dashboard', 'cli']),
     ).toEqual([]);
     // Tasks are paced (emulation/link.ts) by the hub above its transport; the transport may read only the wall clock.
     const transport = [
-      'orchestrator/hub-transport.ts',
-      'orchestrator/learner-connection.ts',
-      'orchestrator/host-claims.ts',
-      'orchestrator/heartbeat.ts',
-      'orchestrator/listener.ts',
+      'orchestrator/transport/hub-transport.ts',
+      'orchestrator/transport/learner-connection.ts',
+      'orchestrator/transport/host-claims.ts',
+      'orchestrator/transport/heartbeat.ts',
+      'orchestrator/transport/listener.ts',
     ];
-    expect(edges.some((e) => e.from === 'orchestrator/hub.ts' && e.to === 'emulation/link.ts')).toBe(true);
+    expect(edges.some((e) => e.from === 'orchestrator/transport/hub.ts' && e.to === 'emulation/link.ts')).toBe(true);
     expect(
       edges
         .filter((e) => transport.includes(e.from) && e.toLayer === 'emulation' && e.to !== 'emulation/clock.ts')

@@ -11,7 +11,7 @@ import { InputError } from '../errors.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { runExperiment } from '../orchestrator/experiment.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../orchestrator/run-files.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../orchestrator/store/run-files.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from '../report/render.ts';
 import { migrateRunConfig } from '../run-folder/migrate.ts';
 import { parseCycles } from '../run-folder/read.ts';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { InputError } from '../errors.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
-import { writeFileAtomic } from '../orchestrator/run-files.ts';
+import { writeFileAtomic } from '../orchestrator/store/run-files.ts';
 import { runTargets } from '../run-folder/schema.ts';
 import { escapeHtml } from '../report/html.ts';
 import { canRenderText, NO_FONT_WARNING, renderChart, type FontOptions } from '../report/render.ts';

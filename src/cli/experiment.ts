@@ -14,9 +14,9 @@ import { defaultHosts, defaultTaskTimeoutS, type ExperimentConfig } from '../orc
 import { defaultMeanOnCycles } from '../orchestrator/world.ts';
 import type { RunEvent } from '../orchestrator/events.ts';
 import { runExperiment, type RunResult } from '../orchestrator/experiment.ts';
-import { readTlsFiles } from '../orchestrator/listener.ts';
+import { readTlsFiles } from '../orchestrator/transport/listener.ts';
 import { realClockPacingText } from '../orchestrator/real-clock-pacing.ts';
-import { LEARNER_COMMANDS_FILE } from '../orchestrator/run-folder-contents.ts';
+import { LEARNER_COMMANDS_FILE } from '../orchestrator/store/run-folder-contents.ts';
 import { PROJECT_ROOT } from '../util/project-root.ts';
 import { defineCommand, parseArgs, parseOrHelp, printConfig, runCli, UsageError } from './args.ts';
 import { configFromRunFolder } from './resume.ts';

@@ -4,8 +4,8 @@
  */
 import type { LearnerProfile } from '../model/devices.ts';
 import type { ExperimentEvent, RunEvent } from '../orchestrator/events.ts';
-import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
-import { formatSummaryTable } from '../orchestrator/summary.ts';
+import { PEAK_RSS_MB } from '../orchestrator/fleet/memory.ts';
+import { formatSummaryTable } from '../orchestrator/store/summary.ts';
 import { formatIdRanges } from '../util/id-ranges.ts';
 
 /** External mode prints this many learner commands in full; the rest follow a pattern (and a file holds all). */

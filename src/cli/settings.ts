@@ -21,7 +21,7 @@ import {
   TASK_TIMEOUT,
   TAU_OVERTRAINING_WARN,
 } from '../orchestrator/config.ts';
-import { PEAK_RSS_MB } from '../orchestrator/memory.ts';
+import { PEAK_RSS_MB } from '../orchestrator/fleet/memory.ts';
 import { MAX_TAU } from '../protocol/messages.ts';
 import { ACCURACY_TARGETS, AGGREGATE_RULES, type UserSchemeSpec } from '../run-folder/schema.ts';
 import { DEFAULT_SCHEME_TIMEOUT_S } from '../schemes/index.ts';

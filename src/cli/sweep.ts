@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseSeeds } from '../campaign/seeds.ts';
 import { cellFolder, runSweep, sweepHeader, sweepRows, type SweepResult } from '../campaign/sweep.ts';
 import { seedFolder } from '../campaign/campaign.ts';
-import { writeFileAtomic } from '../orchestrator/run-files.ts';
+import { writeFileAtomic } from '../orchestrator/store/run-files.ts';
 import { formatDuration } from '../campaign/progress.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
 import { PROJECT_ROOT } from '../util/project-root.ts';

@@ -28,8 +28,8 @@ import type { Task } from '../protocol/messages.ts';
 import type { BufferPool } from './buffer-pool.ts';
 import { deriveSeed } from '../util/rng.ts';
 import type { ExperimentConfig } from './config.ts';
-import type { TaskSender } from './faults.ts';
-import type { TaskHandle, TaskOutcome, TaskWall } from './hub.ts';
+import type { TaskSender } from './transport/faults.ts';
+import type { TaskHandle, TaskOutcome, TaskWall } from './transport/hub.ts';
 import type { World } from './world.ts';
 import type { LearnerPhase } from './events.ts';
 

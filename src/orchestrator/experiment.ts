@@ -30,8 +30,8 @@ import {
 } from '../model/devices.ts';
 import { createEngine, initWeights, type Engine } from '../nn/mlp.ts';
 import { inputField, type LearnerSettings } from '../protocol/messages.ts';
-import { isLoopback, reachableUrls } from './addresses.ts';
-import { certFingerprint, type TlsFiles } from './listener.ts';
+import { isLoopback, reachableUrls } from './transport/addresses.ts';
+import { certFingerprint, type TlsFiles } from './transport/listener.ts';
 import { runEnergyParams, TAU_OVERTRAINING_WARN, type ExperimentConfig } from './config.ts';
 export { energyBudgets } from './config.ts';
 import { BufferPool } from './buffer-pool.ts';
@@ -40,27 +40,27 @@ import { Measurements, measureFromRow, measureFromTimeline, Planner, type CycleP
 import { createWorld, type World } from './world.ts';
 import type { AllocationBrief, ExperimentEvent, RunEvent } from './events.ts';
 import { everyLearnerDiverged, TrainingDiverged } from './divergence.ts';
-import { withFaults, type TaskSender } from './faults.ts';
+import { withFaults, type TaskSender } from './transport/faults.ts';
 import { realClockPacing } from './real-clock-pacing.ts';
 import { identicalGroups, identicalGroupsFromRows } from './identical-allocations.ts';
 import { PHASE_TOLERANCE_TEXT } from '../emulation/faithfulness.ts';
-import { LearnerHub } from './hub.ts';
+import { LearnerHub } from './transport/hub.ts';
 import { parseCycles, parseLearners } from '../run-folder/read.ts';
 import type { CycleRow, LearnerRow, RunConfigFile, RunSummaryFile, SchemeSummary } from '../run-folder/schema.ts';
-import { ResultsWriter, type SchemeState } from './results-writer.ts';
-import { writeJsonAtomic } from './run-files.ts';
-import { checkRunRows, checkSettingsDigest, settingsDigest } from './run-integrity.ts';
-import { lockRunFolder, type RunFolderLock } from './run-lock.ts';
-import { removeStaleTemps } from './run-folder-contents.ts';
-import { EventLog } from './event-log.ts';
-import { readSessions, totalOf, writeSessions, type SessionRecord } from './sessions.ts';
-import { SessionStats } from './session-stats.ts';
-import { LearnerUpkeep } from './learner-upkeep.ts';
-import { learnerEntryArgs } from './learner-entry.ts';
-import { availableMemory, memoryRefusal, memoryVerdict } from './memory.ts';
-import { hostBlocks, LearnerHosts } from './spawn.ts';
+import { ResultsWriter, type SchemeState } from './store/results-writer.ts';
+import { writeJsonAtomic } from './store/run-files.ts';
+import { checkRunRows, checkSettingsDigest, settingsDigest } from './store/run-integrity.ts';
+import { lockRunFolder, type RunFolderLock } from './store/run-lock.ts';
+import { removeStaleTemps } from './store/run-folder-contents.ts';
+import { EventLog } from './store/event-log.ts';
+import { readSessions, totalOf, writeSessions, type SessionRecord } from './store/sessions.ts';
+import { SessionStats } from './store/session-stats.ts';
+import { LearnerUpkeep } from './fleet/learner-upkeep.ts';
+import { learnerEntryArgs } from './fleet/learner-entry.ts';
+import { availableMemory, memoryRefusal, memoryVerdict } from './fleet/memory.ts';
+import { hostBlocks, LearnerHosts } from './fleet/spawn.ts';
 import { PROJECT_ROOT } from '../util/project-root.ts';
-import { summarizeScheme } from './summary.ts';
+import { summarizeScheme } from './store/summary.ts';
 import { formatIdRanges } from '../util/id-ranges.ts';
 import { readInputFile } from '../util/input-file.ts';
 
@@ -79,7 +79,7 @@ export interface RunOptions {
   tls?: TlsFiles;
 }
 
-export { RESPAWN_AFTER_MISSED_CYCLES } from './learner-upkeep.ts';
+export { RESPAWN_AFTER_MISSED_CYCLES } from './fleet/learner-upkeep.ts';
 
 export { TAU_OVERTRAINING_WARN } from './config.ts';
 

@@ -464,6 +464,6 @@ export interface RunConfigFile extends ExperimentConfig {
   git_commit: string | null;
   /** each --resume that raised --cycles */
   cycles_extended?: { from: number; to: number; at: string }[];
-  /** SHA-256 of the settings a resumed run may not change (orchestrator/run-integrity.ts); absent in older runs */
+  /** SHA-256 of the settings a resumed run may not change (orchestrator/store/run-integrity.ts); absent in older runs */
   settings_sha256?: string;
 }

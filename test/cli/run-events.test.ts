@@ -14,9 +14,15 @@ import {
   learnerCommands,
   runEventLines,
 } from '../../src/cli/run-events.ts';
-import { reachableUrls } from '../../src/orchestrator/addresses.ts';
+import { reachableUrls } from '../../src/orchestrator/transport/addresses.ts';
 import type { ExperimentEvent } from '../../src/orchestrator/events.ts';
-import { availableMemory, memoryRefusal, memoryVerdict, needMb, PEAK_RSS_MB } from '../../src/orchestrator/memory.ts';
+import {
+  availableMemory,
+  memoryRefusal,
+  memoryVerdict,
+  needMb,
+  PEAK_RSS_MB,
+} from '../../src/orchestrator/fleet/memory.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 
 const TIMELINE = {

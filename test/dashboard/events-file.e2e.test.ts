@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { eventLine } from '../../src/orchestrator/event-log.ts';
+import { eventLine } from '../../src/orchestrator/store/event-log.ts';
 import type { RunEvent } from '../../src/orchestrator/events.ts';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import { EVENTS_FILE } from '../../src/run-folder/schema.ts';

@@ -10,7 +10,7 @@ import { InputError } from '../../src/errors.ts';
 import { EventsFollower } from '../../src/dashboard/follow.ts';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server.ts';
 import { DashboardState, type Snapshot } from '../../src/dashboard/state.ts';
-import { eventLine } from '../../src/orchestrator/event-log.ts';
+import { eventLine } from '../../src/orchestrator/store/event-log.ts';
 import type { RunEvent } from '../../src/orchestrator/events.ts';
 import { EVENTS_FILE } from '../../src/run-folder/schema.ts';
 import { smallConfig } from '../helpers/run-config.ts';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
-import { hostKilledReason, killedReason, DROPPED_REASON } from '../../src/orchestrator/faults.ts';
+import { hostKilledReason, killedReason, DROPPED_REASON } from '../../src/orchestrator/transport/faults.ts';
 import type { RunEvent } from '../../src/orchestrator/events.ts';
 import { createRng, deriveSeed } from '../../src/util/rng.ts';
 import { readCycles, readLearners, withoutWall } from '../helpers/run-files.ts';

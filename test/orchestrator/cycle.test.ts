@@ -10,9 +10,9 @@ import { wireCoefficients } from '../../src/emulation/wire-coefficients.ts';
 import { generateFleet } from '../../src/model/devices.ts';
 import { createEngine, initWeights, type Engine } from '../../src/nn/mlp.ts';
 import { runCycle, type CycleServices } from '../../src/orchestrator/cycle.ts';
-import type { TaskSender } from '../../src/orchestrator/faults.ts';
+import type { TaskSender } from '../../src/orchestrator/transport/faults.ts';
 import { createWorld } from '../../src/orchestrator/world.ts';
-import type { TaskOutcome } from '../../src/orchestrator/hub.ts';
+import type { TaskOutcome } from '../../src/orchestrator/transport/hub.ts';
 import type { Task } from '../../src/protocol/messages.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 

@@ -7,8 +7,8 @@ import {
   withFaults,
   type FaultActions,
   type TaskSender,
-} from '../../src/orchestrator/faults.ts';
-import type { TaskHandle, TaskOutcome } from '../../src/orchestrator/hub.ts';
+} from '../../src/orchestrator/transport/faults.ts';
+import type { TaskHandle, TaskOutcome } from '../../src/orchestrator/transport/hub.ts';
 import type { Task } from '../../src/protocol/messages.ts';
 
 const task = (cycle: number, scheme = 'optimal'): Task => ({

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InputError } from '../../src/errors.ts';
-import { CsvAppender, writeFileAtomic } from '../../src/orchestrator/run-files.ts';
+import { CsvAppender, writeFileAtomic } from '../../src/orchestrator/store/run-files.ts';
 import { tmpDir } from './helpers.ts';
 
 // writeSync that writes at most 7 bytes per call while `short` is on: what a busy pipe or a

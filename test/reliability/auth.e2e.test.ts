@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../src/emulation/clock.ts';
-import { LearnerHub } from '../../src/orchestrator/hub.ts';
+import { LearnerHub } from '../../src/orchestrator/transport/hub.ts';
 import { specProblem } from '../../src/model/devices.ts';
 import {
   CLOSE,

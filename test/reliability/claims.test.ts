@@ -1,7 +1,7 @@
 /** Hosts that ask for their ids (--learner-ids auto:N): the claim decision and the claim check of a hello, no sockets. */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { judgeClaim, judgeHello, type HandshakeState } from '../../src/orchestrator/handshake.ts';
+import { judgeClaim, judgeHello, type HandshakeState } from '../../src/orchestrator/transport/handshake.ts';
 import {
   CLOSE,
   decodeToLearner,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { firstN, loadMnist, subset, type ImageSet } from '../../src/data/mnist.ts';
 import { createEngine, fedAvg, initWeights, PARAM_COUNT, type Engine } from '../../src/nn/mlp.ts';
-import { loadCheckpoint } from '../../src/orchestrator/checkpoint.ts';
+import { loadCheckpoint } from '../../src/orchestrator/store/checkpoint.ts';
 import type { ExperimentConfig } from '../../src/orchestrator/config.ts';
 import { cycleDataOrder, trainingSeed } from '../../src/orchestrator/cycle.ts';
 import { eventsOf } from '../../src/orchestrator/events.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
-import { CONNECTION_LIMITS, type TaskOutcome } from '../../src/orchestrator/hub.ts';
+import { CONNECTION_LIMITS, type TaskOutcome } from '../../src/orchestrator/transport/hub.ts';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
 import { encodeFrame } from '../../src/protocol/frame.ts';

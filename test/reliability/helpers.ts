@@ -9,7 +9,7 @@ import { formatRunEvent } from '../../src/cli/run-events.ts';
 import { createClock } from '../../src/emulation/clock.ts';
 import type { RunEvent } from '../../src/orchestrator/events.ts';
 import type { ExperimentConfig } from '../../src/orchestrator/config.ts';
-import { LearnerHub, type HubOptions } from '../../src/orchestrator/hub.ts';
+import { LearnerHub, type HubOptions } from '../../src/orchestrator/transport/hub.ts';
 import { PROJECT_ROOT } from '../../src/util/project-root.ts';
 import { encodeMessage, PROTOCOL_VERSION, type LearnerSettings } from '../../src/protocol/messages.ts';
 import { smallConfig } from '../helpers/run-config.ts';

@@ -9,7 +9,7 @@ import { createClock } from '../../src/emulation/clock.ts';
 import { runLearnerSession, type SessionEnd } from '../../src/learner/client.ts';
 import { createModelCache, type ModelCache } from '../../src/learner/model-cache.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
-import type { LearnerHub } from '../../src/orchestrator/hub.ts';
+import type { LearnerHub } from '../../src/orchestrator/transport/hub.ts';
 import {
   decodeToLearner,
   encodeMessage,

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
-import { CsvAppender } from '../../src/orchestrator/run-files.ts';
+import { CsvAppender } from '../../src/orchestrator/store/run-files.ts';
 import { parseLearners } from '../../src/run-folder/read.ts';
 import { LEARNERS_HEADER, LEARNERS_HEADER_WITHOUT_REASON } from '../../src/run-folder/schema.ts';
 import { FieldReader, formatCsvCell, parseCsv, splitCsvLine } from '../../src/run-folder/csv.ts';

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CsvAppender } from '../../src/orchestrator/run-files.ts';
+import { CsvAppender } from '../../src/orchestrator/store/run-files.ts';
 import { parseLearners, validateSummary } from '../../src/run-folder/read.ts';
 import { LEARNERS_HEADER, LEARNERS_HEADER_LATE_OR_MISSING, upgradeLearnerCells } from '../../src/run-folder/schema.ts';
 

@@ -6,10 +6,10 @@
  *   --drop-prob p  a finished result is lost on the way back, drawn per (cycle, learner) only, so every
  *                  scheme loses the same learners' results and the comparison stays paired.
  */
-import { createRng, deriveSeed } from '../util/rng.ts';
-import type { FaultPlan } from './config.ts';
+import { createRng, deriveSeed } from '../../util/rng.ts';
+import type { FaultPlan } from '../config.ts';
 import type { SendOptions, TaskHandle } from './task-channel.ts';
-import type { Task } from '../protocol/messages.ts';
+import type { Task } from '../../protocol/messages.ts';
 
 export const DROPPED_REASON = 'result dropped (--drop-prob)';
 export const killedReason = (learner: number, cycle: number) => `killed (--fail ${learner}@${cycle})`;

@@ -3,13 +3,13 @@
  * that missed RESPAWN_AFTER_MISSED_CYCLES cycles in a row while their host still runs (stopped,
  * hung, stuck reconnecting) are restarted, and then everyone is waited for.
  */
-import type { ExperimentEvent } from './events.ts';
-import type { LearnerRecord } from './cycle.ts';
-import { isTrainingDiverged } from './divergence.ts';
-import { isInjectedFault } from './faults.ts';
-import type { LearnerHub } from './hub.ts';
+import type { ExperimentEvent } from '../events.ts';
+import type { LearnerRecord } from '../cycle.ts';
+import { isTrainingDiverged } from '../divergence.ts';
+import { isInjectedFault } from '../transport/faults.ts';
+import type { LearnerHub } from '../transport/hub.ts';
 import type { LearnerHosts } from './spawn.ts';
-import { formatIdRanges } from '../util/id-ranges.ts';
+import { formatIdRanges } from '../../util/id-ranges.ts';
 
 /**
  * One missed cycle can be a passing disconnect the learner recovers from by itself (it retries for

@@ -5,9 +5,9 @@
  * whether a task carries its model or names it is model sharing's (model-sharing.ts); a task frame
  * travels at its link's emulated rate (emulation/link.ts).
  */
-import type { Clock } from '../emulation/clock.ts';
-import { sendPaced } from '../emulation/link.ts';
-import type { LearnerSpec } from '../model/devices.ts';
+import type { Clock } from '../../emulation/clock.ts';
+import { sendPaced } from '../../emulation/link.ts';
+import type { LearnerSpec } from '../../model/devices.ts';
 import {
   CLOSE,
   encodeMessage,
@@ -17,9 +17,9 @@ import {
   partsLength,
   type Shard,
   type Task,
-} from '../protocol/messages.ts';
-import { timerDelayMs } from '../util/timers.ts';
-import { TRAINING_DIVERGED_REASON } from './divergence.ts';
+} from '../../protocol/messages.ts';
+import { timerDelayMs } from '../../util/timers.ts';
+import { TRAINING_DIVERGED_REASON } from '../divergence.ts';
 import { type HubStats, type LearnerFrame, LearnerTransport, type TransportOptions } from './hub-transport.ts';
 import { CONNECTION_LIMITS, type LearnerConnection } from './learner-connection.ts';
 import { ModelSharing } from './model-sharing.ts';

@@ -10,9 +10,9 @@
  * learner's work, starts then. The channel knows no socket: the hub hands it what arrived for the
  * task and sends what it is asked to.
  */
-import { monotonicSeconds } from '../emulation/clock.ts';
-import type { ComputeDone, Result, Task, Trained } from '../protocol/messages.ts';
-import { timerDelayMs } from '../util/timers.ts';
+import { monotonicSeconds } from '../../emulation/clock.ts';
+import type { ComputeDone, Result, Task, Trained } from '../../protocol/messages.ts';
+import { timerDelayMs } from '../../util/timers.ts';
 
 export interface TaskWall {
   send_s: number; // paced send of the task frame (orchestrator side)

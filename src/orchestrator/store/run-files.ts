@@ -16,8 +16,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { InputError } from '../errors.ts';
-import { formatCsvCell, splitCsvLine, type CsvValue } from '../run-folder/csv.ts';
+import { InputError } from '../../errors.ts';
+import { formatCsvCell, splitCsvLine, type CsvValue } from '../../run-folder/csv.ts';
 
 /** An errno as the user would fix it. */
 export function fsReason(e: unknown): string {

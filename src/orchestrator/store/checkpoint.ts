@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from './run-files.ts';
 
 export interface CheckpointManifest {

@@ -4,8 +4,8 @@
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../errors.ts';
-import { isRunConfig } from '../run-folder/run-config.ts';
+import { InputError } from '../../errors.ts';
+import { isRunConfig } from '../../run-folder/run-config.ts';
 
 /** The lock a running orchestrator holds on its folder (run-lock.ts). */
 export const LOCK_FILE = 'run.lock';

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../errors.ts';
 import { writeJsonAtomic } from './run-files.ts';
 
 export const SESSIONS_FILE = 'sessions.json';

@@ -6,9 +6,9 @@ import {
   notRun,
   tauSummaryText,
   type SchemeSummary,
-} from '../run-folder/schema.ts';
+} from '../../run-folder/schema.ts';
 
-export { summarizeScheme } from '../run-folder/summary.ts';
+export { summarizeScheme } from '../../run-folder/summary.ts';
 
 export function formatSummaryTable(
   schemes: Record<string, SchemeSummary>,

@@ -5,8 +5,8 @@
  * scheme's cycles 1..n once, and for each of them K learner rows, one per learner.
  */
 import { createHash } from 'node:crypto';
-import { InputError } from '../errors.ts';
-import type { CycleRow, LearnerRow } from '../run-folder/schema.ts';
+import { InputError } from '../../errors.ts';
+import type { CycleRow, LearnerRow } from '../../run-folder/schema.ts';
 
 /** Fields a resumed run may change (or that record such changes): outside the digest. */
 const FREE_FIELDS = new Set([

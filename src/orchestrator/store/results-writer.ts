@@ -5,9 +5,9 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SchemeName } from '../allocation/types.ts';
-import { InputError } from '../errors.ts';
-import { parseCycles, parseLearners } from '../run-folder/read.ts';
+import type { SchemeName } from '../../allocation/types.ts';
+import { InputError } from '../../errors.ts';
+import { parseCycles, parseLearners } from '../../run-folder/read.ts';
 import {
   CYCLES_HEADER,
   LEARNERS_HEADER,
@@ -16,9 +16,9 @@ import {
   WALL_PHASES_HEADER,
   type CycleRow,
   type LearnerRow,
-} from '../run-folder/schema.ts';
+} from '../../run-folder/schema.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
-import type { CycleOutcome, LearnerRecord } from './cycle.ts';
+import type { CycleOutcome, LearnerRecord } from '../cycle.ts';
 import { CsvAppender, writeJsonAtomic } from './run-files.ts';
 import { committedCycleRows, RUN_FILES } from './run-folder-contents.ts';
 

@@ -6,8 +6,8 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { EVENTS_FILE } from '../run-folder/schema.ts';
-import type { RunEvent } from './events.ts';
+import { EVENTS_FILE } from '../../run-folder/schema.ts';
+import type { RunEvent } from '../events.ts';
 import { fsReason, writeAll } from './run-files.ts';
 
 /** One line of events.jsonl: the event's fields after `ts` (ISO 8601, UTC, milliseconds). */

@@ -4,9 +4,9 @@
  * many frames we refuse, is cut: its task is missing, and it may rejoin.
  */
 import { WebSocket } from 'ws';
-import type { LearnerSpec } from '../model/devices.ts';
-import { encodeMessage } from '../protocol/messages.ts';
-import type { HubEvent } from './events.ts';
+import type { LearnerSpec } from '../../model/devices.ts';
+import { encodeMessage } from '../../protocol/messages.ts';
+import type { HubEvent } from '../events.ts';
 
 /**
  * What one connection may cost us before it is cut. An honest learner asks for a task's model once

@@ -5,7 +5,7 @@
  * it is the full frame's. Under the real clock every task carries its model: the bytes are the link's load.
  */
 import { randomBytes } from 'node:crypto';
-import type { ClockMode } from '../emulation/clock.ts';
+import type { ClockMode } from '../../emulation/clock.ts';
 
 /** Models a learner may still ask for: a cycle names one per scheme, and schemes run one after another. */
 const MODELS_KEPT = 8;

@@ -1,7 +1,7 @@
 /** One orchestrator session's measurements, counted as cycles complete (sessions.json keeps them). */
-import { phaseLagS } from '../emulation/faithfulness.ts';
-import type { CycleOutcome } from './cycle.ts';
-import { DROPPED_REASON } from './faults.ts';
+import { phaseLagS } from '../../emulation/faithfulness.ts';
+import type { CycleOutcome } from '../cycle.ts';
+import { DROPPED_REASON } from '../transport/faults.ts';
 import { snakeKeys, type SessionRecord } from './sessions.ts';
 
 /** What the cycles of a session add up to: the SessionRecord fields that are counted. */

@@ -9,8 +9,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatIdRanges } from '../util/id-ranges.ts';
-import { PROJECT_ROOT } from '../util/project-root.ts';
+import { formatIdRanges } from '../../util/id-ranges.ts';
+import { PROJECT_ROOT } from '../../util/project-root.ts';
 
 /**
  * A host receives and sends a ~1 MB frame per learner and cycle. By default glibc gives blocks that

@@ -5,8 +5,8 @@
  * in the socket, so that beat judges nobody.
  */
 import type { WebSocket } from 'ws';
-import { monotonicSeconds } from '../emulation/clock.ts';
-import { timerDelayMs } from '../util/timers.ts';
+import { monotonicSeconds } from '../../emulation/clock.ts';
+import { timerDelayMs } from '../../util/timers.ts';
 
 /** A peer's signs of life, as the heartbeat keeps them. */
 export interface Pulse {

@@ -19,8 +19,8 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { InputError } from '../errors.ts';
-import { EVENTS_FILE } from '../run-folder/schema.ts';
+import { InputError } from '../../errors.ts';
+import { EVENTS_FILE } from '../../run-folder/schema.ts';
 import { fsReason, writeAll } from './run-files.ts';
 import { checkNewRunFolder, LEARNER_COMMANDS_FILE, LOCK_FILE, refuseLinks } from './run-folder-contents.ts';
 

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { LearnerSpec } from '../model/devices.ts';
+import type { LearnerSpec } from '../../model/devices.ts';
 import {
   CLOSE,
   type Claim,
@@ -22,11 +22,11 @@ import {
   ProtocolError,
   type ToOrchestrator,
   type WireMessage,
-} from '../protocol/messages.ts';
-import { formatIdRanges } from '../util/id-ranges.ts';
-import { timerDelayMs } from '../util/timers.ts';
+} from '../../protocol/messages.ts';
+import { formatIdRanges } from '../../util/id-ranges.ts';
+import { timerDelayMs } from '../../util/timers.ts';
 import { connectionCaps, type ConnectionGuard, guardConnections } from './connection-guard.ts';
-import type { HubEvent } from './events.ts';
+import type { HubEvent } from '../events.ts';
 import { type HandshakeState, judgeClaim, judgeHello } from './handshake.ts';
 import { beatOnce, Heartbeat } from './heartbeat.ts';
 import { type HostClaim, HostClaims } from './host-claims.ts';

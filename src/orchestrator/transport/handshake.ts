@@ -4,9 +4,9 @@
  * a hook, as ws takes `verifyClient`.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { LearnerSpec } from '../model/devices.ts';
-import { CLOSE, MAX_GRANT_CHARS, PROTOCOL_VERSION, type ToOrchestrator } from '../protocol/messages.ts';
-import { formatIdRanges } from '../util/id-ranges.ts';
+import type { LearnerSpec } from '../../model/devices.ts';
+import { CLOSE, MAX_GRANT_CHARS, PROTOCOL_VERSION, type ToOrchestrator } from '../../protocol/messages.ts';
+import { formatIdRanges } from '../../util/id-ranges.ts';
 
 export interface HandshakeState {
   /** the run is over or shutting down */

@@ -10,8 +10,8 @@ import https from 'node:https';
 import net from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { InputError } from '../errors.ts';
-import { TLS_REQUIRED_HEADER, TLS_REQUIRED_REASON } from '../protocol/messages.ts';
+import { InputError } from '../../errors.ts';
+import { TLS_REQUIRED_HEADER, TLS_REQUIRED_REASON } from '../../protocol/messages.ts';
 
 export interface TlsFiles {
   cert: Buffer;
