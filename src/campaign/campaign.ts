@@ -29,6 +29,7 @@ import {
 import { accuracyBandSpec, cyclesToTargetSpec } from './charts.ts';
 import { buildCampaignHtml, type PageChart } from './html.ts';
 import { formatDuration, predictRunSeconds, WorkTracker } from './progress.ts';
+import { canonicalJson } from '../util/canonical-json.ts';
 
 export interface CampaignOptions {
   /** the campaign folder */
@@ -87,17 +88,6 @@ const SESSION_KEYS = new Set([
   'targets',
 ]);
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object')
-    return `{${Object.keys(v as object)
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v ?? null);
-}
-
 /**
  * The first setting in which `saved` (a config.json or campaign.json) differs from `wanted`, or
  * null. Session keys are free; a larger `cycles` extends the run; a smaller one is a difference.
@@ -110,12 +100,12 @@ export function configDifference(
   for (const key of Object.keys(wanted)) {
     if (SESSION_KEYS.has(key) || ignore.includes(key)) continue;
     if (key === 'cycles' && typeof saved.cycles === 'number' && (wanted.cycles as number) >= saved.cycles) continue;
-    if (canonical(saved[key]) !== canonical(wanted[key]))
-      return `${key} is ${canonical(saved[key])} there, ${canonical(wanted[key])} here`;
+    if (canonicalJson(saved[key]) !== canonicalJson(wanted[key]))
+      return `${key} is ${canonicalJson(saved[key])} there, ${canonicalJson(wanted[key])} here`;
   }
   for (const key of ['fleet_seed'])
-    if (!ignore.includes(key) && canonical(saved[key]) !== canonical(wanted[key]))
-      return `${key} is ${canonical(saved[key])} there, ${canonical(wanted[key])} here`;
+    if (!ignore.includes(key) && canonicalJson(saved[key]) !== canonicalJson(wanted[key]))
+      return `${key} is ${canonicalJson(saved[key])} there, ${canonicalJson(wanted[key])} here`;
   return null;
 }
 

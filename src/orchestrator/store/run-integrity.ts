@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../../errors.ts';
 import type { CycleRow, LearnerRow } from '../../run-folder/schema.ts';
+import { canonicalJson } from '../../util/canonical-json.ts';
 
 /** Fields a resumed run may change (or that record such changes): outside the digest. */
 const FREE_FIELDS = new Set([
@@ -21,22 +22,11 @@ const FREE_FIELDS = new Set([
   'settings_sha256',
 ]);
 
-/** JSON with keys sorted at every level: the same settings give the same text whatever their order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object')
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value);
-}
-
 /** SHA-256 of the settings as config.json holds them (written, then read back, they digest the same). */
 export function settingsDigest(config: object): string {
   const asWritten = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
   for (const k of FREE_FIELDS) delete asWritten[k];
-  return createHash('sha256').update(canonical(asWritten)).digest('hex');
+  return createHash('sha256').update(canonicalJson(asWritten)).digest('hex');
 }
 
 /** config.json as read back: refused when its settings were edited since the run wrote them (older runs carry no digest). */
