@@ -22,7 +22,7 @@ const SKIPPED: { prefix: string; reason: string }[] = [
   {
     prefix: 'npm run learner -- --connect wss://',
     reason:
-      'joins a TLS orchestrator on another machine with its certificate; test/reliability/tls.e2e.test.ts runs hosts against a TLS run',
+      'joins a TLS orchestrator on another machine with its certificate; test/orchestrator/transport/tls.e2e.test.ts runs hosts against a TLS run',
   },
   {
     prefix: 'npm run dashboard -- ',

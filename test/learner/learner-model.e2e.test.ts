@@ -13,7 +13,7 @@ import {
   type Result,
 } from '../../src/protocol/messages.ts';
 import { createRng } from '../../src/util/rng.ts';
-import { hubSettings } from './helpers.ts';
+import { hubSettings } from '../reliability/helpers.ts';
 
 let server: WebSocketServer | null = null;
 afterEach(async () => {

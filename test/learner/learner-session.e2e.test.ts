@@ -17,7 +17,7 @@ import {
   type Task,
 } from '../../src/protocol/messages.ts';
 import { createRng } from '../../src/util/rng.ts';
-import { hubSettings } from './helpers.ts';
+import { hubSettings } from '../reliability/helpers.ts';
 
 let server: WebSocketServer | null = null;
 afterEach(async () => {

@@ -1,7 +1,11 @@
 /** One task's life without sockets: its phases, its one end, and the result that comes without compute_done. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type ChannelOptions, TaskChannel, type TaskOutcome } from '../../src/orchestrator/transport/task-channel.ts';
-import type { ComputeDone, Result, Task } from '../../src/protocol/messages.ts';
+import {
+  type ChannelOptions,
+  TaskChannel,
+  type TaskOutcome,
+} from '../../../src/orchestrator/transport/task-channel.ts';
+import type { ComputeDone, Result, Task } from '../../../src/protocol/messages.ts';
 
 const task: Task = {
   type: 'task',

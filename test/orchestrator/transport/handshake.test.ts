@@ -1,10 +1,10 @@
 /** The handshake decision on its own: every way in and every refusal, no sockets. */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { judgeHello, type HandshakeState } from '../../src/orchestrator/transport/handshake.ts';
-import { CLOSE, PROTOCOL_VERSION, type Hello } from '../../src/protocol/messages.ts';
-import { generateFleet, specProblem } from '../../src/model/devices.ts';
-import { PAPER_PRESET } from '../../src/model/params.ts';
+import { judgeHello, type HandshakeState } from '../../../src/orchestrator/transport/handshake.ts';
+import { CLOSE, PROTOCOL_VERSION, type Hello } from '../../../src/protocol/messages.ts';
+import { generateFleet, specProblem } from '../../../src/model/devices.ts';
+import { PAPER_PRESET } from '../../../src/model/params.ts';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 const hello = (over: Partial<Hello> = {}): Hello => ({

@@ -6,9 +6,9 @@
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InputError } from '../../src/errors.ts';
-import { CsvAppender, writeFileAtomic } from '../../src/orchestrator/store/run-files.ts';
-import { tmpDir } from './helpers.ts';
+import { InputError } from '../../../src/errors.ts';
+import { CsvAppender, writeFileAtomic } from '../../../src/orchestrator/store/run-files.ts';
+import { tmpDir } from '../../reliability/helpers.ts';
 
 // writeSync that writes at most 7 bytes per call while `short` is on: what a busy pipe or a
 // nearly full disk may do, and what a single writeSync call silently accepted before.

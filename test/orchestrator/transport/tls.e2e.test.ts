@@ -9,17 +9,17 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isLoopback } from '../../src/orchestrator/transport/addresses.ts';
-import { runExperiment } from '../../src/orchestrator/experiment.ts';
-import { readTlsFiles } from '../../src/orchestrator/transport/listener.ts';
-import { formatRunEvent } from '../../src/cli/run-events.ts';
-import { TLS_REQUIRED_REASON } from '../../src/protocol/messages.ts';
-import { createModelCache } from '../../src/learner/model-cache.ts';
-import { serveHost } from '../../src/learner/serve.ts';
-import { learnerTrust, type TlsTrust } from '../../src/learner/tls.ts';
-import { readCycles, withoutWall } from '../helpers/run-files.ts';
-import { smallConfig } from '../helpers/run-config.ts';
-import { collectLog, startHub, startLearnerCli, tmpDir, type CliRun } from './helpers.ts';
+import { isLoopback } from '../../../src/orchestrator/transport/addresses.ts';
+import { runExperiment } from '../../../src/orchestrator/experiment.ts';
+import { readTlsFiles } from '../../../src/orchestrator/transport/listener.ts';
+import { formatRunEvent } from '../../../src/cli/run-events.ts';
+import { TLS_REQUIRED_REASON } from '../../../src/protocol/messages.ts';
+import { createModelCache } from '../../../src/learner/model-cache.ts';
+import { serveHost } from '../../../src/learner/serve.ts';
+import { learnerTrust, type TlsTrust } from '../../../src/learner/tls.ts';
+import { readCycles, withoutWall } from '../../helpers/run-files.ts';
+import { smallConfig } from '../../helpers/run-config.ts';
+import { collectLog, startHub, startLearnerCli, tmpDir, type CliRun } from '../../reliability/helpers.ts';
 
 /** A CA, a server certificate it signed for 127.0.0.1 and localhost, and an unrelated CA. */
 function makeCerts(): { dir: string; ca: string; otherCa: string; cert: string; key: string } {

@@ -9,16 +9,16 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.ts';
-import { PARAM_COUNT } from '../../src/nn/mlp.ts';
-import { loadCheckpoint } from '../../src/orchestrator/store/checkpoint.ts';
-import { eventsOf } from '../../src/orchestrator/events.ts';
-import { runExperiment, type RunSummaryFile } from '../../src/orchestrator/experiment.ts';
-import { LOCK_FILE } from '../../src/orchestrator/store/run-folder-contents.ts';
-import { lockRunFolder } from '../../src/orchestrator/store/run-lock.ts';
-import { errorLines, startExperiment } from '../helpers/experiment-cli.ts';
-import { collectLog, fastConfig, tmpDir, waitUntil } from './helpers.ts';
-import { readCycles } from '../helpers/run-files.ts';
+import { InputError } from '../../../src/errors.ts';
+import { PARAM_COUNT } from '../../../src/nn/mlp.ts';
+import { loadCheckpoint } from '../../../src/orchestrator/store/checkpoint.ts';
+import { eventsOf } from '../../../src/orchestrator/events.ts';
+import { runExperiment, type RunSummaryFile } from '../../../src/orchestrator/experiment.ts';
+import { LOCK_FILE } from '../../../src/orchestrator/store/run-folder-contents.ts';
+import { lockRunFolder } from '../../../src/orchestrator/store/run-lock.ts';
+import { errorLines, startExperiment } from '../../helpers/experiment-cli.ts';
+import { collectLog, fastConfig, tmpDir, waitUntil } from '../../reliability/helpers.ts';
+import { readCycles } from '../../helpers/run-files.ts';
 
 const summaryOf = (dir: string): RunSummaryFile => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
 

@@ -6,16 +6,16 @@
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
-import { runLearnerSession, type SessionEnd } from '../../src/learner/client.ts';
-import { PAPER_PRESET } from '../../src/model/params.ts';
-import { PARAM_COUNT } from '../../src/nn/mlp.ts';
-import { CONNECTION_SLACK } from '../../src/orchestrator/transport/connection-guard.ts';
-import { allocateAll, buildFleet, runExperiment } from '../../src/orchestrator/experiment.ts';
-import { CONNECTION_LIMITS, type LearnerHub } from '../../src/orchestrator/transport/hub.ts';
-import { CLOSE, decodeToLearner, encodeMessage, MAX_TAU, type Task } from '../../src/protocol/messages.ts';
-import { smallConfig } from '../helpers/run-config.ts';
-import { START_BATCH } from '../../src/learner/serve.ts';
+import { PIXELS_PER_IMAGE } from '../../../src/data/format.ts';
+import { runLearnerSession, type SessionEnd } from '../../../src/learner/client.ts';
+import { PAPER_PRESET } from '../../../src/model/params.ts';
+import { PARAM_COUNT } from '../../../src/nn/mlp.ts';
+import { CONNECTION_SLACK } from '../../../src/orchestrator/transport/connection-guard.ts';
+import { allocateAll, buildFleet, runExperiment } from '../../../src/orchestrator/experiment.ts';
+import { CONNECTION_LIMITS, type LearnerHub } from '../../../src/orchestrator/transport/hub.ts';
+import { CLOSE, decodeToLearner, encodeMessage, MAX_TAU, type Task } from '../../../src/protocol/messages.ts';
+import { smallConfig } from '../../helpers/run-config.ts';
+import { START_BATCH } from '../../../src/learner/serve.ts';
 import {
   collectLog,
   fastConfig,
@@ -26,7 +26,7 @@ import {
   startLearnerCli,
   tmpDir,
   waitUntil,
-} from './helpers.ts';
+} from '../../reliability/helpers.ts';
 
 const settings = hubSettings(PARAM_COUNT, 16);
 

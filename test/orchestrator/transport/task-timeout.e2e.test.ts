@@ -6,13 +6,13 @@
  * may legally interleave with a fragmented message, so the connection stays healthy).
  */
 import { describe, expect, it } from 'vitest';
-import { PARAM_COUNT } from '../../src/nn/mlp.ts';
-import { defaultTaskTimeoutS, TASK_TIMEOUT } from '../../src/orchestrator/config.ts';
-import { eventsOf } from '../../src/orchestrator/events.ts';
-import { runExperiment } from '../../src/orchestrator/experiment.ts';
-import { decodeToLearner, encodeMessage, type LearnerSettings } from '../../src/protocol/messages.ts';
-import { readLearners } from '../helpers/run-files.ts';
-import { collectLog, fastConfig, helloFrame, RawClient, tmpDir } from './helpers.ts';
+import { PARAM_COUNT } from '../../../src/nn/mlp.ts';
+import { defaultTaskTimeoutS, TASK_TIMEOUT } from '../../../src/orchestrator/config.ts';
+import { eventsOf } from '../../../src/orchestrator/events.ts';
+import { runExperiment } from '../../../src/orchestrator/experiment.ts';
+import { decodeToLearner, encodeMessage, type LearnerSettings } from '../../../src/protocol/messages.ts';
+import { readLearners } from '../../helpers/run-files.ts';
+import { collectLog, fastConfig, helloFrame, RawClient, tmpDir } from '../../reliability/helpers.ts';
 
 describe('task timeout', () => {
   it('is derived from T (and the time scale and jitter on the real clock)', () => {

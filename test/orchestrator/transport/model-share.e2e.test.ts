@@ -4,21 +4,21 @@
  * full frame's; a refused or failed fetch fails only what it must.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
-import { createClock } from '../../src/emulation/clock.ts';
-import { runLearnerSession, type SessionEnd } from '../../src/learner/client.ts';
-import { createModelCache, type ModelCache } from '../../src/learner/model-cache.ts';
-import { PARAM_COUNT } from '../../src/nn/mlp.ts';
-import type { LearnerHub } from '../../src/orchestrator/transport/hub.ts';
+import { PIXELS_PER_IMAGE } from '../../../src/data/format.ts';
+import { createClock } from '../../../src/emulation/clock.ts';
+import { runLearnerSession, type SessionEnd } from '../../../src/learner/client.ts';
+import { createModelCache, type ModelCache } from '../../../src/learner/model-cache.ts';
+import { PARAM_COUNT } from '../../../src/nn/mlp.ts';
+import type { LearnerHub } from '../../../src/orchestrator/transport/hub.ts';
 import {
   decodeToLearner,
   encodeMessage,
   encodeTimedMessageParts,
   partsLength,
   type Task,
-} from '../../src/protocol/messages.ts';
-import { createRng } from '../../src/util/rng.ts';
-import { helloFrame, hubSettings, RawClient, startHub, waitUntil } from './helpers.ts';
+} from '../../../src/protocol/messages.ts';
+import { createRng } from '../../../src/util/rng.ts';
+import { helloFrame, hubSettings, RawClient, startHub, waitUntil } from '../../reliability/helpers.ts';
 
 describe('model cache', () => {
   it('fetches a model once however many ask, forgets a failed fetch, and keeps the newest few', async () => {

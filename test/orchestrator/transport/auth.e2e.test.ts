@@ -4,17 +4,24 @@
  */
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClock } from '../../src/emulation/clock.ts';
-import { LearnerHub } from '../../src/orchestrator/transport/hub.ts';
-import { specProblem } from '../../src/model/devices.ts';
+import { createClock } from '../../../src/emulation/clock.ts';
+import { LearnerHub } from '../../../src/orchestrator/transport/hub.ts';
+import { specProblem } from '../../../src/model/devices.ts';
 import {
   CLOSE,
   decodeToLearner,
   encodeMessage,
   maxFrameToOrchestrator,
   PROTOCOL_VERSION,
-} from '../../src/protocol/messages.ts';
-import { helloFrame, hubSettings, RawClient, startHub, startLearnerCli, type LogCollector } from './helpers.ts';
+} from '../../../src/protocol/messages.ts';
+import {
+  helloFrame,
+  hubSettings,
+  RawClient,
+  startHub,
+  startLearnerCli,
+  type LogCollector,
+} from '../../reliability/helpers.ts';
 
 const TOKEN = 'right-token';
 const P = 1000;

@@ -4,8 +4,8 @@
  * fields, wrong types and field values, wrong payload sizes, NaN weights, bit flips, text frames).
  * Pure: the same seed and sources give the same frames.
  */
-import { encodeFrame, MAX_HEADER_BYTES, type PayloadArray } from '../../src/protocol/frame.ts';
-import { createRng, type Rng } from '../../src/util/rng.ts';
+import { encodeFrame, MAX_HEADER_BYTES, type PayloadArray } from '../../../src/protocol/frame.ts';
+import { createRng, type Rng } from '../../../src/util/rng.ts';
 
 export interface SourceMessage {
   header: Record<string, unknown> & { type: string };

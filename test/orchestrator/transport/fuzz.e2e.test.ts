@@ -8,11 +8,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
-import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
-import { CONNECTION_LIMITS, type TaskOutcome } from '../../src/orchestrator/transport/hub.ts';
-import { runExperiment } from '../../src/orchestrator/experiment.ts';
-import { PARAM_COUNT } from '../../src/nn/mlp.ts';
-import { encodeFrame } from '../../src/protocol/frame.ts';
+import { PIXELS_PER_IMAGE } from '../../../src/data/format.ts';
+import { CONNECTION_LIMITS, type TaskOutcome } from '../../../src/orchestrator/transport/hub.ts';
+import { runExperiment } from '../../../src/orchestrator/experiment.ts';
+import { PARAM_COUNT } from '../../../src/nn/mlp.ts';
+import { encodeFrame } from '../../../src/protocol/frame.ts';
 import {
   decodeToLearner,
   decodeToOrchestrator,
@@ -21,8 +21,8 @@ import {
   PROTOCOL_VERSION,
   type LearnerSettings,
   type Task,
-} from '../../src/protocol/messages.ts';
-import { createRng, deriveSeed } from '../../src/util/rng.ts';
+} from '../../../src/protocol/messages.ts';
+import { createRng, deriveSeed } from '../../../src/util/rng.ts';
 import { createFuzzer, type FuzzFrame, type FuzzSources, type SourceMessage } from './fuzz-frames.ts';
 import {
   collectLog,
@@ -35,8 +35,8 @@ import {
   startHub,
   startLearnerCli,
   tmpDir,
-} from './helpers.ts';
-import { readCycles, withoutWall } from '../helpers/run-files.ts';
+} from '../../reliability/helpers.ts';
+import { readCycles, withoutWall } from '../../helpers/run-files.ts';
 
 const SEED = 20261128;
 const TOKEN = 'fuzz-token';

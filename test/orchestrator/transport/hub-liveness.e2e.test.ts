@@ -7,12 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
-import { learnerEntryArgs } from '../../src/orchestrator/fleet/learner-entry.ts';
-import { hostBlocks, LearnerHosts } from '../../src/orchestrator/fleet/spawn.ts';
-import { PROJECT_ROOT } from '../../src/util/project-root.ts';
-import { PARAM_COUNT } from '../../src/nn/mlp.ts';
-import { decodeToLearner, encodeMessage, type Task } from '../../src/protocol/messages.ts';
+import { PIXELS_PER_IMAGE } from '../../../src/data/format.ts';
+import { learnerEntryArgs } from '../../../src/orchestrator/fleet/learner-entry.ts';
+import { hostBlocks, LearnerHosts } from '../../../src/orchestrator/fleet/spawn.ts';
+import { PROJECT_ROOT } from '../../../src/util/project-root.ts';
+import { PARAM_COUNT } from '../../../src/nn/mlp.ts';
+import { decodeToLearner, encodeMessage, type Task } from '../../../src/protocol/messages.ts';
 import {
   helloFrame,
   hubSettings,
@@ -22,7 +22,7 @@ import {
   startLearnerCli,
   tmpDir,
   waitUntil,
-} from './helpers.ts';
+} from '../../reliability/helpers.ts';
 
 const TOKEN = 'right-token';
 
