@@ -18,10 +18,11 @@ import { readTlsFiles } from '../orchestrator/transport/listener.ts';
 import { realClockPacingText } from '../orchestrator/real-clock-pacing.ts';
 import { LEARNER_COMMANDS_FILE } from '../orchestrator/store/run-folder-contents.ts';
 import { PROJECT_ROOT } from '../util/project-root.ts';
-import { defineCommand, parseArgs, parseOrHelp, printConfig, runCli, UsageError } from './args.ts';
+import { configText, defineCommand, parseArgs, parseOrHelp, runCli, UsageError } from './args.ts';
 import { configFromRunFolder } from './resume.ts';
 import { type ArgsOf, flagsFor, otherSettings, setting } from './settings.ts';
 import { parseLearnersJson } from '../model/devices.ts';
+import { trainSamplesFor } from '../data/datasets.ts';
 import { readInputFile } from '../util/input-file.ts';
 import { parseTargets } from './targets-flag.ts';
 import { userSchemesFromArgs } from './scheme-flags.ts';
@@ -197,7 +198,7 @@ export function configFromArgs(parsed: RunArgs): ExperimentConfig {
     fleet_seed: null,
     scenario: args.scenario,
     alpha: args.alpha ?? null,
-    train_samples: args.trainSamples,
+    train_samples: trainSamplesFor(args),
     test_samples: args.testSamples,
     minibatch: args.minibatch,
     lr: args.lr,
@@ -240,6 +241,12 @@ export function configFromArgs(parsed: RunArgs): ExperimentConfig {
     user_schemes,
     scheme_timeout_s: args.schemeTimeoutS,
   };
+}
+
+/** --print-config: the settings as TOML, with K, the model and d as the run resolves them (--learners, --dataset). */
+export function runConfigText(args: RunArgs): string {
+  const config = configFromArgs(args);
+  return configText(spec, args, { K: config.K, model: config.model, 'train-samples': config.train_samples });
 }
 
 function defaultOut(K: number, T: number): string {
@@ -360,9 +367,7 @@ async function main(): Promise<number> {
   if (args.printConfig) {
     if (args.resume)
       throw new UsageError('--print-config shows the settings of a new run; a run folder keeps its own in config.json');
-    // K and the model as the run resolves them (from a --learners file; the model's input from --dataset).
-    const { K, model } = configFromArgs(args);
-    printConfig(spec, args, { K, model });
+    process.stdout.write(runConfigText(args));
     return 0;
   }
   checkConnectionFlags(args);

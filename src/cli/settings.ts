@@ -411,7 +411,7 @@ const WHAT_RUNS = [
     min: 1,
     default: DEFAULT_EXPERIMENT.train_samples,
     unit: 'samples',
-    help: 'd: training samples allocated per cycle (the first d of MNIST train)',
+    help: 'd: training samples allocated per cycle (the first d of the training set; not given: all of it, at most 60000)',
     commands: {
       ...RUNS,
       allocate: { max: MAX_TOTAL_SAMPLES, aliases: ['d'], help: 'd: total batch size to allocate' },

@@ -7,7 +7,7 @@ import { InputError } from '../errors.ts';
 import { parseOrHelp, runCli, defineCommand } from './args.ts';
 import { modelFromArgs } from './param-flags.ts';
 import { flagsFor } from './settings.ts';
-import { datasetShape, loadDataset } from '../data/datasets.ts';
+import { datasetShape, loadDataset, trainSamplesFor } from '../data/datasets.ts';
 import { firstN } from '../data/mnist.ts';
 import { createEngine, initWeights, weightLayout } from '../nn/mlp.ts';
 import { deriveSeed } from '../util/rng.ts';
@@ -32,11 +32,12 @@ runCli(async () => {
   const choice = { engine: args.engine, backend: args.backend, model: model.name, input: datasetShape(args.dataset) };
   const engine = await createEngine(choice, (w) => process.stderr.write(`warning: ${w}\n`));
   const mnist = await loadDataset(args.dataset, args.dataDir);
-  if (args.trainSamples > mnist.train.count || args.testSamples > mnist.test.count)
+  const trainSamples = trainSamplesFor(args);
+  if (trainSamples > mnist.train.count || args.testSamples > mnist.test.count)
     throw new InputError(
       `--train-samples/--test-samples exceed the data in ${mnist.source} (${mnist.train.count} train, ${mnist.test.count} test)`,
     );
-  const train = firstN(mnist.train, args.trainSamples);
+  const train = firstN(mnist.train, trainSamples);
   const test = firstN(mnist.test, args.testSamples);
   const say = (line: string) => process.stdout.write(line + '\n');
   if (!args.json)

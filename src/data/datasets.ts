@@ -17,6 +17,22 @@ const SHAPES: Record<DatasetName, InputShape> = {
   cifar10: CIFAR10_SHAPE,
 };
 
+/** The training images each data set's standard files hold: MNIST's 60 000, CIFAR-10's 50 000. */
+const TRAIN_SIZES: Record<DatasetName, number> = { mnist: 60_000, cifar10: 50_000 };
+
+/**
+ * d when --train-samples is not given: the default, but never more than the data set holds
+ * (the default of 60 000 is all of MNIST; on CIFAR-10 all is 50 000).
+ */
+export function trainSamplesFor(args: {
+  trainSamples: number;
+  dataset?: DatasetName;
+  given: ReadonlySet<string>;
+}): number {
+  if (args.given.has('train-samples')) return args.trainSamples;
+  return Math.min(args.trainSamples, TRAIN_SIZES[args.dataset ?? DEFAULT_DATASET]);
+}
+
 /** Channels-first shape of one sample of `name` (absent: MNIST). */
 export const datasetShape = (name: DatasetName = DEFAULT_DATASET): InputShape => SHAPES[name];
 

@@ -5,19 +5,19 @@
  * resolve exactly as the commands do); a few real processes check exit codes and stderr.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { configText, parseArgs, type CommandSpec } from '../../src/cli/args.ts';
-import { configFromArgs, spec } from '../../src/cli/experiment.ts';
+import { configFromArgs, runConfigText, spec } from '../../src/cli/experiment.ts';
 import { spec as fig1Spec } from '../../experiments/fig1.ts';
 import { spec as paperSpec } from '../../experiments/paper.ts';
 import { spec as sweepSpec } from '../../src/cli/sweep.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const dir = mkdtempSync(join(tmpdir(), 'mel-config-file-'));
+const dir = tmpDir('config-file');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
 
@@ -43,9 +43,7 @@ function file(name: string, text: string): string {
 /** What `experiment … --print-config` prints, in-process. */
 function printed(argv: string[], s: CommandSpec = spec): string {
   if (s !== spec) return configText(s, parseArgs(argv, s));
-  const args = parseArgs(argv, spec);
-  const { K, model } = configFromArgs(args);
-  return configText(spec, args, { K, model });
+  return runConfigText(parseArgs(argv, spec));
 }
 
 /** The one-line error `experiment` would exit 2 with (configFromArgs: the checks across settings). */
@@ -90,6 +88,7 @@ describe('--print-config', () => {
     // The model a run resolves is printed: CIFAR-10's default takes its 3,072-pixel input.
     const cifar = printed(['--dataset', 'cifar10', '--data-dir', dir]);
     expect(cifar).toContain('model = "mlp:3072-300-124-60-10"');
+    expect(cifar).toContain('train-samples = 50000');
     expect(printed(['--config', file('round-cifar.toml', cifar)])).toBe(cifar);
     const fig1 = printed(['--fleets', '3', '--K', '5,10'], fig1Spec);
     expect(printed(['--config', file('round-fig1.toml', fig1)], fig1Spec)).toBe(fig1);

@@ -3,8 +3,7 @@
  * is, τ of the per-learner schemes named honestly, real-clock time beyond the schedule in plain
  * words, one line per reason for missing learners, "time left" (not "ETA", a scheme's name).
  */
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProgressReporter } from '../../src/cli/progress.ts';
@@ -24,6 +23,7 @@ import { orderSchemes } from '../../src/report/schemes.ts';
 import { describeField } from '../../src/report/run-facts.ts';
 import { campaignFacts } from '../../src/campaign/html.ts';
 import { sweepSpec } from '../../src/campaign/charts.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const learnerRow = (over: Partial<LearnerRow>): LearnerRow => ({
   scheme: 'optimal',
@@ -284,19 +284,19 @@ describe('polish (item 14)', () => {
 
 describe('the run folder (item 13)', () => {
   it('a new run refuses a non-empty folder that holds no run, and accepts what an attempt that never started left', () => {
-    const dir = mkdtempSync(join(os.tmpdir(), 'mel-nonempty-'));
+    const dir = tmpDir('nonempty');
     writeFileSync(join(dir, 'thesis.tex'), 'mine');
     expect(() => lockRunFolder(dir, { resume: false })).toThrow(
       /is not empty and holds no run \(thesis\.tex\); choose a new or empty folder for --out/,
     );
     expect(readdirSync(dir)).toEqual(['thesis.tex']);
-    const left = mkdtempSync(join(os.tmpdir(), 'mel-left-'));
+    const left = tmpDir('left');
     mkdirSync(join(left, 'logs'));
     lockRunFolder(left, { resume: false }).release();
   });
 
   it('the learner commands (they hold the token) go when the run ends, and a folder the run created goes with them', () => {
-    const dir = join(mkdtempSync(join(os.tmpdir(), 'mel-cmds-')), 'run');
+    const dir = join(tmpDir('cmds'), 'run');
     const lock = lockRunFolder(dir, { resume: false });
     writeFileSync(join(dir, 'learner-commands.txt'), 'MEL_TOKEN=secret npm run learner …\n');
     lock.release();

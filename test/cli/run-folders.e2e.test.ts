@@ -4,8 +4,7 @@
  * it, the report's reader loads it, and the oldest one resumes end to end.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/args.ts';
@@ -13,10 +12,11 @@ import { configFromArgs, spec } from '../../src/cli/experiment.ts';
 import { configFromRunFolder } from '../../src/cli/resume.ts';
 import { migrateRunConfig } from '../../src/run-folder/migrate.ts';
 import { loadRunFolder } from '../../src/report/run-folder.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const tmp = mkdtempSync(join(tmpdir(), 'mel-run-folders-'));
+const tmp = tmpDir('run-folders');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function runFolders(dir: string): string[] {

@@ -5,12 +5,12 @@
  * command sees it twice — one press, not two (that would quit without cleaning up).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT, tiny } from '../helpers/experiment-cli.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const started: ChildProcess[] = [];
 afterEach(() => {
@@ -72,7 +72,7 @@ const longRun = (out: string) => tiny({ cycles: '1000', out });
 
 describe('signals through npm run', () => {
   it('SIGINT sent to the npm process alone stops the run at once (exit 130), keeping its cycles', async () => {
-    const out = join(mkdtempSync(join(os.tmpdir(), 'mel-sig-')), 'run');
+    const out = join(tmpDir('sig'), 'run');
     const run = job('npm', ['run', '-s', 'experiment', '--', ...longRun(out)]);
     await run.when(/cycle {3}1\/1000/);
     const sent = Date.now();
@@ -87,7 +87,7 @@ describe('signals through npm run', () => {
   }, 60_000);
 
   it('a Ctrl-C at a terminal (the whole group) is one press: the run stops cleanly, not "at once"', async () => {
-    const out = join(mkdtempSync(join(os.tmpdir(), 'mel-sig-')), 'run');
+    const out = join(tmpDir('sig'), 'run');
     const run = job('npm', ['run', '-s', 'experiment', '--', ...longRun(out)]);
     await run.when(/cycle {3}1\/1000/);
     process.kill(-run.child.pid!, 'SIGINT');
@@ -100,7 +100,7 @@ describe('signals through npm run', () => {
   }, 60_000);
 
   it('after `timeout 15 npm run experiment …` returns, nothing writes to the run folder any more', async () => {
-    const out = join(mkdtempSync(join(os.tmpdir(), 'mel-sig-')), 'run');
+    const out = join(tmpDir('sig'), 'run');
     const run = job('timeout', ['15', 'npm', 'run', '-s', 'experiment', '--', ...longRun(out)]);
     const { code } = await run.exit;
     expect(code, run.stderr()).toBe(124);

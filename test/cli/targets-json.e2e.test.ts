@@ -4,13 +4,13 @@
  * columns), --json prints it on stdout; a percentage is refused in one line.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseLearners } from '../../src/run-folder/read.ts';
 import { LEARNERS_HEADER, LEARNERS_HEADER_LATE_OR_MISSING } from '../../src/run-folder/schema.ts';
 import { errorLines, ROOT, tiny } from '../helpers/experiment-cli.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
@@ -23,7 +23,7 @@ function run(script: string, args: string[]): Promise<{ code: number; stdout: st
   );
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'mel-targets-'));
+const dir = tmpDir('targets');
 const out = join(dir, 'run');
 
 describe('--targets and --json', () => {

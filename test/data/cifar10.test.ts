@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -9,14 +8,15 @@ import {
   loadCifar10,
   parseCifarBatch,
 } from '../../src/data/cifar10.ts';
-import { datasetShape, LARGEST_SAMPLE_PIXELS, runLayout } from '../../src/data/datasets.ts';
+import { datasetShape, LARGEST_SAMPLE_PIXELS, runLayout, trainSamplesFor } from '../../src/data/datasets.ts';
 import { DataError, firstN, sampleBytes, subset } from '../../src/data/mnist.ts';
 import { InputError } from '../../src/errors.ts';
 import { syntheticCifar, writeCifarFixture } from '../helpers/cifar-fixture.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const dirs: string[] = [];
 const scratch = () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mel-cifar-'));
+  const dir = tmpDir('cifar');
   dirs.push(dir);
   return dir;
 };
@@ -146,5 +146,17 @@ describe('datasets: the sample shape travels with the run', () => {
     expect(() => runLayout({ model: 'mlp:784-64-10', dataset: 'cifar10' })).toThrow(
       /the first size must be the input size 3072 \(the data's 3×32×32 samples\)/,
     );
+  });
+});
+
+describe('d when --train-samples is not given', () => {
+  const given = (...names: string[]) => new Set(names);
+  it('is the default, at most what the data set holds', () => {
+    expect(trainSamplesFor({ trainSamples: 60_000, dataset: 'mnist', given: given() })).toBe(60_000);
+    expect(trainSamplesFor({ trainSamples: 60_000, dataset: 'cifar10', given: given() })).toBe(50_000);
+  });
+  it('a value the user gave is kept as given (a count beyond the data is refused where the data is read)', () => {
+    expect(trainSamplesFor({ trainSamples: 60_000, dataset: 'cifar10', given: given('train-samples') })).toBe(60_000);
+    expect(trainSamplesFor({ trainSamples: 1_000, dataset: 'cifar10', given: given('train-samples') })).toBe(1_000);
   });
 });

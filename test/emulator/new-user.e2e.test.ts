@@ -4,13 +4,13 @@
  * external learners leaves nothing behind; "waiting for" comes before the first join; resuming a
  * complete --no-report run renders nothing.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errorLines, startExperiment, tiny } from '../helpers/experiment-cli.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(os.tmpdir(), 'mel-new-user-'));
+const tmp = () => tmpDir('new-user');
 
 describe('a learning rate that makes training diverge (item 5)', () => {
   it('stops the run after the first cycle with one line naming --lr, exit 2, and restarts no learner', async () => {

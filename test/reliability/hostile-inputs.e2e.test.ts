@@ -3,8 +3,7 @@
  * it (exit 2), or bounded so the run still means something — never a spin, a stack overflow, a
  * timer that fires at once, or a fleet the run's own handshake refuses.
  */
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { solve } from '../../src/allocation/index.ts';
@@ -20,8 +19,9 @@ import { parseIdRanges } from '../../src/util/id-ranges.ts';
 import { readInputFile } from '../../src/util/input-file.ts';
 import { MAX_TIMER_MS, timerDelayMs } from '../../src/util/timers.ts';
 import { errorLines, startExperiment, tiny } from '../helpers/experiment-cli.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(os.tmpdir(), 'mel-hostile-'));
+const tmp = () => tmpDir('hostile');
 
 /** Exit 2 with exactly one "error:" line matching `message`, before any learner joined. */
 async function expectRefused(args: string[], message: RegExp): Promise<void> {

@@ -2,8 +2,7 @@
  * `npm run report` on every kind of folder: a run in progress, a campaign (over its complete
  * seeds), a sweep, several runs overlaid; one line for a folder it cannot draw. And the headline.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { folderKind, renderCampaignFolder, renderSweepFolder } from '../../src/campaign/folder-report.ts';
@@ -14,9 +13,10 @@ import { loadRunFolder } from '../../src/report/run-folder.ts';
 import { parseCycles } from '../../src/run-folder/read.ts';
 import type { CycleRow } from '../../src/run-folder/schema.ts';
 import { removeTempDirs, writeFixtureRun } from './fixture.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const RESULTS = join(import.meta.dirname, '../../results');
-const tmp = mkdtempSync(join(tmpdir(), 'mel-folders-'));
+const tmp = tmpDir('folders');
 afterAll(() => {
   removeTempDirs();
   rmSync(tmp, { recursive: true, force: true });

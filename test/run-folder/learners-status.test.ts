@@ -3,13 +3,13 @@
  * files from before the `missing` column (`late` 0/1/"missing") still read, and a resumed one is
  * rewritten in today's encoding so it never mixes the two.
  */
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CsvAppender } from '../../src/orchestrator/store/run-files.ts';
 import { parseLearners, validateSummary } from '../../src/run-folder/read.ts';
 import { LEARNERS_HEADER, LEARNERS_HEADER_LATE_OR_MISSING, upgradeLearnerCells } from '../../src/run-folder/schema.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const HEAD = LEARNERS_HEADER.join(',');
 const row = (late: number, missing: number) =>
@@ -30,7 +30,7 @@ describe('learners.csv late and missing columns', () => {
   });
 
   it('a resumed file of the older encoding is upgraded row by row (quoted reasons kept)', () => {
-    const dir = mkdtempSync(join(os.tmpdir(), 'mel-late-'));
+    const dir = tmpDir('late');
     const file = join(dir, 'learners.csv');
     const old = `${LEARNERS_HEADER_LATE_OR_MISSING.join(',')}\neta,1,0,1e9,1e7,100,1,2,1,4,1,,3,5,4,1\neta,1,1,1e9,1e7,100,0.5,,,,missing,"closed (1006, away)",3,,,\n`;
     writeFileSync(file, old);

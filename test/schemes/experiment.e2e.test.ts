@@ -1,15 +1,15 @@
 /** User schemes in real runs: a module re-planned every cycle under dynamics, a process that crashes, and the resume after it. */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import { parseCycles } from '../../src/run-folder/read.ts';
 import { smallConfig } from '../helpers/run-config.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
-const tmp = () => mkdtempSync(join(os.tmpdir(), 'mel-user-scheme-'));
+const tmp = () => tmpDir('user-scheme');
 const cyclesOf = (out: string) =>
   parseCycles(readFileSync(join(out, 'cycles.csv'), 'utf8'), 'cycles.csv').map(
     (r) => `${r.scheme}@${r.cycle} τ=${r.tau}`,
