@@ -88,8 +88,13 @@ function dataText(config: Json): string | undefined {
     d === undefined ? '' : `d = ${groupThousands(d)} training samples`,
     test === undefined ? '' : `${groupThousands(test)} test images`,
   ].filter(Boolean);
-  return data.length ? data.join(', ') : undefined;
+  if (!data.length) return undefined;
+  // Runs from before --dataset name none (they are MNIST).
+  const name = DATASET_NAMES[str(config.dataset) ?? ''];
+  return `${name ? `${name}: ` : ''}${data.join(', ')}`;
 }
+
+const DATASET_NAMES: Record<string, string> = { mnist: 'MNIST', cifar10: 'CIFAR-10' };
 
 /** Mini-batch, learning rate and what one local iteration is, or undefined when none is recorded. */
 function trainingText(config: Json): string | undefined {

@@ -12,3 +12,14 @@ describe('report header: the model (--model)', () => {
     expect(fact({ params: { model_params: 280934 } })).toBeUndefined();
   });
 });
+
+describe('report header: the data set (--dataset)', () => {
+  const data = (config: Record<string, unknown>) => headerFacts(config, {}).find((f) => f.label === 'data')?.value;
+  it('names it; runs from before --dataset (MNIST) name none', () => {
+    expect(data({ dataset: 'cifar10', train_samples: 50000, test_samples: 10000 })).toBe(
+      'CIFAR-10: d = 50,000 training samples, 10,000 test images',
+    );
+    expect(data({ dataset: 'mnist', train_samples: 60000 })).toMatch(/^MNIST: d = 60,000 training samples/);
+    expect(data({ train_samples: 60000 })).toMatch(/^d = 60,000 training samples/);
+  });
+});
