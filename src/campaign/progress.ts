@@ -7,7 +7,7 @@
 import { monotonicSeconds } from '../emulation/clock.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { isBuiltinScheme } from '../allocation/index.ts';
-import { allocateAll, buildFleet } from '../orchestrator/experiment.ts';
+import { allocateAll, buildFleet } from '../orchestrator/run-plan.ts';
 
 /**
  * Samples × local iterations per second one compute slot trains before anything is measured. Deliberately

@@ -7,7 +7,7 @@ import { formatDuration, WorkTracker } from '../../src/campaign/progress.ts';
 import { parseSeeds } from '../../src/campaign/seeds.ts';
 import { judgeClaims, judgeFewer, judgeReaches, judgeValue, type Fig1Evidence } from '../../src/campaign/verdict.ts';
 import { InputError } from '../../src/errors.ts';
-import { buildFleet } from '../../src/orchestrator/experiment.ts';
+import { buildFleet } from '../../src/orchestrator/run-plan.ts';
 import type { CycleRow } from '../../src/run-folder/schema.ts';
 import { smallConfig } from '../helpers/run-config.ts';
 

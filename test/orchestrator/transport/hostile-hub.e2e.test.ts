@@ -11,7 +11,8 @@ import { runLearnerSession, type SessionEnd } from '../../../src/learner/client.
 import { PAPER_PRESET } from '../../../src/model/params.ts';
 import { PARAM_COUNT } from '../../../src/nn/mlp.ts';
 import { CONNECTION_SLACK } from '../../../src/orchestrator/transport/connection-guard.ts';
-import { allocateAll, buildFleet, runExperiment } from '../../../src/orchestrator/experiment.ts';
+import { allocateAll, buildFleet } from '../../../src/orchestrator/run-plan.ts';
+import { runExperiment } from '../../../src/orchestrator/experiment.ts';
 import { CONNECTION_LIMITS, type LearnerHub } from '../../../src/orchestrator/transport/hub.ts';
 import { CLOSE, decodeToLearner, encodeMessage, MAX_TAU, type Task } from '../../../src/protocol/messages.ts';
 import { smallConfig } from '../../helpers/run-config.ts';
