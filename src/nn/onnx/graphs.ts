@@ -101,13 +101,23 @@ function scalarSum(g: GraphBuilder, t: string): string {
   return g.op('ReduceSum', [t], { keepdims: 0 });
 }
 
-/** Gradient of average pooling: each output gradient spread evenly over its size×size window. */
+/**
+ * Gradient of average pooling: each output gradient spread evenly over its size×size window.
+ * Rows widen by a MatMul with a [w, s·w] spreading matrix and repeat by an Expand of whole rows:
+ * an Expand that repeats single elements is far slower.
+ */
 function poolBackward(g: GraphBuilder, l: PoolLayer, dy: string): string {
-  const [h, w, s] = [l.inHeight / l.size, l.inWidth / l.size, l.size];
-  const split = g.op('Reshape', [dy, g.constant(OnnxType.int64, [6], [-1, l.channels, h, 1, w, 1])]);
-  const spread = g.op('Expand', [split, g.constant(OnnxType.int64, [6], [1, 1, 1, s, 1, s])]);
-  const merged = g.op('Reshape', [spread, g.constant(OnnxType.int64, [4], [-1, l.channels, l.inHeight, l.inWidth])]);
-  return g.op('Mul', [merged, g.constant(OnnxType.float, [], [1 / (s * s)])]);
+  const [w, s] = [l.inWidth / l.size, l.size];
+  const spread = Array.from({ length: w * l.inWidth }, (_, k) =>
+    Math.floor(k / l.inWidth) === Math.floor((k % l.inWidth) / s) ? 1 / (s * s) : 0,
+  );
+  const rows = g.op('Reshape', [dy, g.constant(OnnxType.int64, [2], [-1, w])]);
+  const wide = g.op('MatMul', [rows, g.constant(OnnxType.float, [w, l.inWidth], spread)]);
+  const tall = g.op('Expand', [
+    g.op('Reshape', [wide, g.constant(OnnxType.int64, [3], [-1, 1, l.inWidth])]),
+    g.constant(OnnxType.int64, [3], [1, s, 1]),
+  ]);
+  return g.op('Reshape', [tall, g.constant(OnnxType.int64, [4], [-1, l.channels, l.inHeight, l.inWidth])]);
 }
 
 /**
