@@ -103,21 +103,18 @@ function scalarSum(g: GraphBuilder, t: string): string {
 
 /**
  * Gradient of average pooling: each output gradient spread evenly over its size×size window.
- * Rows widen by a MatMul with a [w, s·w] spreading matrix and repeat by an Expand of whole rows:
- * an Expand that repeats single elements is far slower.
+ * One MatMul of the gradient's rows [N·C·h, w] with a [w, s·W] spreading matrix: output row
+ * (n, c, y) holds pixel rows s·y … s·y+s−1 side by side, which is [N, C, H, W] in memory (an Expand
+ * that repeats single elements is far slower).
  */
 function poolBackward(g: GraphBuilder, l: PoolLayer, dy: string): string {
-  const [w, s] = [l.inWidth / l.size, l.size];
-  const spread = Array.from({ length: w * l.inWidth }, (_, k) =>
-    Math.floor(k / l.inWidth) === Math.floor((k % l.inWidth) / s) ? 1 / (s * s) : 0,
+  const [w, s, width] = [l.inWidth / l.size, l.size, l.inWidth];
+  const spread = Array.from({ length: w * s * width }, (_, k) =>
+    Math.floor(k / (s * width)) === Math.floor((k % width) / s) ? 1 / (s * s) : 0,
   );
   const rows = g.op('Reshape', [dy, g.constant(OnnxType.int64, [2], [-1, w])]);
-  const wide = g.op('MatMul', [rows, g.constant(OnnxType.float, [w, l.inWidth], spread)]);
-  const tall = g.op('Expand', [
-    g.op('Reshape', [wide, g.constant(OnnxType.int64, [3], [-1, 1, l.inWidth])]),
-    g.constant(OnnxType.int64, [3], [1, s, 1]),
-  ]);
-  return g.op('Reshape', [tall, g.constant(OnnxType.int64, [4], [-1, l.channels, l.inHeight, l.inWidth])]);
+  const wide = g.op('MatMul', [rows, g.constant(OnnxType.float, [w, s * width], spread)]);
+  return g.op('Reshape', [wide, g.constant(OnnxType.int64, [4], [-1, l.channels, l.inHeight, width])]);
 }
 
 /**
