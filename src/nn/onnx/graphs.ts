@@ -15,7 +15,7 @@
  * out without any transpose.
  */
 import type { WeightLayout } from '../layout.ts';
-import { inputSize, type ConvLayer, type Layer, type PoolLayer } from '../model-spec.ts';
+import { convOutput, inputSize, type ConvLayer, type Layer, type PoolLayer } from '../model-spec.ts';
 import { addLoop, OnnxType, encodeModel, float, GraphBuilder, valueInfo } from './builder.ts';
 
 export const weightName = (l: number) => `W${l + 1}`;
@@ -101,19 +101,48 @@ function scalarSum(g: GraphBuilder, t: string): string {
   return g.op('ReduceSum', [t], { keepdims: 0 });
 }
 
-/** Gradient of average pooling: each output gradient spread evenly over its size×size window. */
+/**
+ * Gradient of average pooling: each output gradient spread evenly over its size×size window.
+ * One MatMul of the gradient's rows [N·C·h, w] with a [w, s·W] spreading matrix: output row
+ * (n, c, y) holds pixel rows s·y … s·y+s−1 side by side, which is [N, C, H, W] in memory (an Expand
+ * that repeats single elements is far slower).
+ */
 function poolBackward(g: GraphBuilder, l: PoolLayer, dy: string): string {
-  const [h, w, s] = [l.inHeight / l.size, l.inWidth / l.size, l.size];
-  const split = g.op('Reshape', [dy, g.constant(OnnxType.int64, [6], [-1, l.channels, h, 1, w, 1])]);
-  const spread = g.op('Expand', [split, g.constant(OnnxType.int64, [6], [1, 1, 1, s, 1, s])]);
-  const merged = g.op('Reshape', [spread, g.constant(OnnxType.int64, [4], [-1, l.channels, l.inHeight, l.inWidth])]);
-  return g.op('Mul', [merged, g.constant(OnnxType.float, [], [1 / (s * s)])]);
+  const [w, s, width] = [l.inWidth / l.size, l.size, l.inWidth];
+  const spread = Array.from({ length: w * s * width }, (_, k) =>
+    Math.floor(k / (s * width)) === Math.floor((k % width) / s) ? 1 / (s * s) : 0,
+  );
+  const rows = g.op('Reshape', [dy, g.constant(OnnxType.int64, [2], [-1, w])]);
+  const wide = g.op('MatMul', [rows, g.constant(OnnxType.float, [w, s * width], spread)]);
+  return g.op('Reshape', [wide, g.constant(OnnxType.int64, [4], [-1, l.channels, l.inHeight, width])]);
+}
+
+/**
+ * Patches of a convolution's input as [I·k·k, H'·W'·N]: row (i, u, v), column (h, w, n) holds
+ * x[n, i, h+u, w+v] of the padded input. One Gather of whole batch columns (the input laid out
+ * [I, H·W, N]) at precomputed positions.
+ */
+function patches(g: GraphBuilder, l: ConvLayer, x: string): string {
+  const p = l.padding;
+  const padded = p > 0 ? g.op('Pad', [x, g.constant(OnnxType.int64, [8], [0, 0, p, p, 0, 0, p, p])]) : x;
+  const [hp, wp] = [l.inHeight + 2 * p, l.inWidth + 2 * p];
+  const columns = g.op('Reshape', [
+    g.op('Transpose', [padded], { perm: [1, 2, 3, 0] }),
+    g.constant(OnnxType.int64, [3], [l.inChannels, hp * wp, -1]),
+  ]);
+  const { height, width } = convOutput(l);
+  const k = l.kernel;
+  const at = Array.from({ length: k * k * height * width }, (_, j) => {
+    const [uv, hw] = [Math.floor(j / (height * width)), j % (height * width)];
+    return (Math.floor(hw / width) + Math.floor(uv / k)) * wp + (hw % width) + (uv % k);
+  });
+  const gathered = g.op('Gather', [columns, g.constant(OnnxType.int64, [k * k, height * width], at)], { axis: 1 });
+  return g.op('Reshape', [gathered, g.constant(OnnxType.int64, [2], [l.inChannels * k * k, -1])]);
 }
 
 /**
  * One convolution's SGD update and, unless it is the first layer, its input gradient.
- * dW[o,i] = Σ_n x[n,i] ⋆ dz[n,o]: a Conv with the batch as channels (input [I, N, H, W], kernel
- * [O, N, H', W']) gives [I, O, k, k], transposed to [O, I, k, k].
+ * W ← W − dz·patchesᵀ: one Gemm over output positions and batch (dz laid out [O, H'·W'·N]).
  */
 function convBackward(
   g: GraphBuilder,
@@ -126,9 +155,14 @@ function convBackward(
   outB: string,
   first: boolean,
 ): string | undefined {
-  const swap = { perm: [1, 0, 2, 3] };
-  const dwT = g.op('Conv', [g.op('Transpose', [x], swap), g.op('Transpose', [dz], swap)], convAttrs(l));
-  g.op('Sub', [w, g.op('Transpose', [dwT], swap)], {}, outW);
+  const flat = (t: string, rows: number) => g.op('Reshape', [t, g.constant(OnnxType.int64, [2], [rows, -1])]);
+  const dzRows = flat(g.op('Transpose', [dz], { perm: [1, 2, 3, 0] }), l.outChannels);
+  const step = g.op('Gemm', [dzRows, patches(g, l, x), flat(w, l.outChannels)], {
+    transB: 1,
+    alpha: float(-1),
+    beta: float(1),
+  });
+  g.op('Reshape', [step, g.constant(OnnxType.int64, [4], [l.outChannels, l.inChannels, l.kernel, l.kernel])], {}, outW);
   g.op('Sub', [b, g.op('ReduceSum', [dz, g.constant(OnnxType.int64, [3], [0, 2, 3])], { keepdims: 0 })], {}, outB);
   return first ? undefined : g.op('ConvTranspose', [dz, w], convAttrs(l));
 }
