@@ -10,7 +10,6 @@ import { InputError } from '../errors.ts';
 import { datasetCounts } from '../data/datasets.ts';
 import { monotonicSeconds } from '../emulation/clock.ts';
 import type { ExperimentConfig } from './config.ts';
-export { energyBudgets } from './config.ts';
 import type { ExperimentEvent, RunEvent } from './events.ts';
 import { parseCycles, parseLearners } from '../run-folder/read.ts';
 import type { RunConfigFile } from '../run-folder/schema.ts';
@@ -31,7 +30,6 @@ import { summarizeFolder, completedPerScheme } from './run-summary.ts';
 
 export { RESPAWN_AFTER_MISSED_CYCLES } from './fleet/learner-upkeep.ts';
 
-export { TAU_OVERTRAINING_WARN } from './config.ts';
 
 export type { RunSummaryFile } from '../run-folder/schema.ts';
 
