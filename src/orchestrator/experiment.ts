@@ -30,7 +30,6 @@ import { summarizeFolder, completedPerScheme } from './run-summary.ts';
 
 export { RESPAWN_AFTER_MISSED_CYCLES } from './fleet/learner-upkeep.ts';
 
-
 export type { RunSummaryFile } from '../run-folder/schema.ts';
 
 /** --train-samples and --test-samples against the files' headers, before anything is created or started. */
