@@ -110,7 +110,9 @@ echo "orchestrator exited $code after $(since "$start") s; learner hosts: $("${P
 for i in 1 2; do "${PODMAN[@]}" logs "mel-try-learner-$i" 2>&1 | grep -E 'granted' || true; done
 
 step "the same run on this machine (spawned learners): cycles.csv columns 1-8 and learners.csv must be equal"
-(cd "$ROOT" && npm run -s experiment -- "${RUN_FLAGS[@]}" --out "$WORK/host-run" >"$WORK/host-run.log" 2>&1)
+rm -rf "$WORK/host-run"   # a run folder left by an earlier try would refuse the new run
+(cd "$ROOT" && npm run -s experiment -- "${RUN_FLAGS[@]}" --out "$WORK/host-run" >"$WORK/host-run.log" 2>&1) ||
+  { tail -20 "$WORK/host-run.log"; exit 1; }
 if diff <(cut -d, -f1-8 "$WORK/runs/k8/cycles.csv") <(cut -d, -f1-8 "$WORK/host-run/cycles.csv") >/dev/null &&
   diff "$WORK/runs/k8/learners.csv" "$WORK/host-run/learners.csv" >/dev/null; then
   echo "EQUAL: the containers' run gives the host's results"
