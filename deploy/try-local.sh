@@ -36,6 +36,7 @@ cleanup() {
   "${PODMAN[@]}" network rm -f "$NET" >/dev/null 2>&1 || true
   "${PODMAN[@]}" kube down "$WORK/kube.yaml" >/dev/null 2>&1 || true
   "${PODMAN[@]}" volume rm -f mel-runs >/dev/null 2>&1 || true
+  "${PODMAN[@]}" secret rm mel-token >/dev/null 2>&1 || true # kube play makes it from the Secret; kube down leaves it
   "${PODMAN[@]}" network rm -f podman-default-kube-network >/dev/null 2>&1 || true
   if [ "${MEL_TRY_CLEAN:-0}" = 1 ]; then "${PODMAN[@]}" rmi -f "$IMAGE" "$BASE_IMAGE" >/dev/null 2>&1 || true; fi
 }
@@ -132,6 +133,7 @@ if CONTAINERS_CONF="$WORK/containers.conf" "${PODMAN[@]}" kube play "$WORK/kube.
   # Kinds this podman does not play are skipped without an error: say what it made.
   echo "podman kube play made:"; cat "$WORK/kube.log"
   echo "pods: $("${PODMAN[@]}" pod ps --format '{{.Name}}' | tr '\n' ' ')"
+  echo "secrets (not in kube play's output): $("${PODMAN[@]}" secret ls --format '{{.Name}}' | tr '\n' ' ')"
 else
   echo "podman kube play refused the manifests:"; cat "$WORK/kube.log"
 fi
