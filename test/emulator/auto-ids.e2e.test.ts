@@ -97,11 +97,13 @@ describe('learner hosts with --learner-ids auto:N', () => {
       expect(cli.stderr.trim()).toBe(
         '[host auto:1] error: the orchestrator refused the claim: not enough free learner ids for this claim: asked for 1 ids of K = 3; none is free: the others are claimed by running hosts or connected',
       );
-      const bad = await startLearnerCli(['--connect', url, '--learner-ids', 'auto:0'], 'right-token').exited;
-      expect([bad.code, bad.stderr.trim()]).toEqual([
-        2,
-        'error: --learner-ids auto:N takes N in 1..100000, got auto:0',
-      ]);
+      for (const auto of ['auto:0', 'auto:abc']) {
+        const bad = await startLearnerCli(['--connect', url, '--learner-ids', auto], 'right-token').exited;
+        expect([bad.code, bad.stderr.trim()]).toEqual([
+          2,
+          `error: --learner-ids auto:N takes N in 1..100000, got ${auto}`,
+        ]);
+      }
     } finally {
       await hub.close();
     }
