@@ -36,6 +36,7 @@ cleanup() {
   "${PODMAN[@]}" network rm -f "$NET" >/dev/null 2>&1 || true
   "${PODMAN[@]}" kube down "$WORK/kube.yaml" >/dev/null 2>&1 || true
   "${PODMAN[@]}" volume rm -f mel-runs >/dev/null 2>&1 || true
+  "${PODMAN[@]}" secret rm mel-token >/dev/null 2>&1 || true # kube play makes it from the Secret; kube down leaves it
   "${PODMAN[@]}" network rm -f podman-default-kube-network >/dev/null 2>&1 || true
   if [ "${MEL_TRY_CLEAN:-0}" = 1 ]; then "${PODMAN[@]}" rmi -f "$IMAGE" "$BASE_IMAGE" >/dev/null 2>&1 || true; fi
 }
@@ -110,7 +111,9 @@ echo "orchestrator exited $code after $(since "$start") s; learner hosts: $("${P
 for i in 1 2; do "${PODMAN[@]}" logs "mel-try-learner-$i" 2>&1 | grep -E 'granted' || true; done
 
 step "the same run on this machine (spawned learners): cycles.csv columns 1-8 and learners.csv must be equal"
-(cd "$ROOT" && npm run -s experiment -- "${RUN_FLAGS[@]}" --out "$WORK/host-run" >"$WORK/host-run.log" 2>&1)
+rm -rf "$WORK/host-run"   # a run folder left by an earlier try would refuse the new run
+(cd "$ROOT" && npm run -s experiment -- "${RUN_FLAGS[@]}" --out "$WORK/host-run" >"$WORK/host-run.log" 2>&1) ||
+  { tail -20 "$WORK/host-run.log"; exit 1; }
 if diff <(cut -d, -f1-8 "$WORK/runs/k8/cycles.csv") <(cut -d, -f1-8 "$WORK/host-run/cycles.csv") >/dev/null &&
   diff "$WORK/runs/k8/learners.csv" "$WORK/host-run/learners.csv" >/dev/null; then
   echo "EQUAL: the containers' run gives the host's results"
@@ -130,6 +133,7 @@ if CONTAINERS_CONF="$WORK/containers.conf" "${PODMAN[@]}" kube play "$WORK/kube.
   # Kinds this podman does not play are skipped without an error: say what it made.
   echo "podman kube play made:"; cat "$WORK/kube.log"
   echo "pods: $("${PODMAN[@]}" pod ps --format '{{.Name}}' | tr '\n' ' ')"
+  echo "secrets (not in kube play's output): $("${PODMAN[@]}" secret ls --format '{{.Name}}' | tr '\n' ' ')"
 else
   echo "podman kube play refused the manifests:"; cat "$WORK/kube.log"
 fi

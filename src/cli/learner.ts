@@ -36,10 +36,10 @@ type LearnerArgs = ArgsOf<'learner'>;
 
 /** --learner-ids auto:N: how many ids to claim, or null for a fixed list. */
 function autoCount(args: LearnerArgs): number | null {
-  const m = /^auto:(\d+)$/.exec(args.learnerIds ?? '');
+  const m = /^auto:(.*)$/.exec(args.learnerIds ?? '');
   if (!m) return null;
-  const n = Number(m[1]);
-  if (n < 1 || n > MAX_IDS)
+  const n = /^\d+$/.test(m[1]) ? Number(m[1]) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_IDS))
     throw new UsageError(`--learner-ids auto:N takes N in 1..${MAX_IDS}, got ${args.learnerIds}`);
   return n;
 }

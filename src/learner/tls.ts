@@ -3,6 +3,7 @@
  * certificate that does not verify, TLS on one side only. Those end the learner at once with one
  * line that says what to change; everything else (not started yet, network down) is retried.
  */
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -27,16 +28,36 @@ const SYSTEM_CA_FILES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/cer
  */
 export function learnerTrust(caFile: string | undefined, env: NodeJS.ProcessEnv = process.env): TlsTrust {
   if (caFile !== undefined) {
+    let pem: Buffer;
     try {
-      return { ca: [readFileSync(caFile)] };
+      pem = readFileSync(caFile);
     } catch (e) {
       throw new InputError(`cannot read --ca ${caFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
+    // Node would ignore such a file, and the certificate would then "not verify": say what is wrong instead.
+    if (!holdsCertificate(pem))
+      throw new InputError(
+        `--ca ${caFile} holds no PEM certificate (a CA's certificate begins with -----BEGIN CERTIFICATE-----; its key is not one)`,
+      );
+    return { ca: [pem] };
   }
   const pin = env.MEL_TLS_PIN;
   if (pin) return { pin };
   const system = [env.SSL_CERT_FILE, ...SYSTEM_CA_FILES].find((f) => f !== undefined && existsSync(f));
   return system ? { ca: [...rootCertificates, readFileSync(system)] } : {};
+}
+
+/** Whether a PEM file holds at least one certificate that parses. */
+function holdsCertificate(pem: Buffer): boolean {
+  const blocks = pem.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.some((block) => {
+    try {
+      new X509Certificate(block);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The WebSocket client's TLS options for `trust` (a pin is checked by `pinProblem` once connected). */

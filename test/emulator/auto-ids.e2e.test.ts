@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { claimIds } from '../../src/learner/claim.ts';
+import { encodeMessage, PROTOCOL_VERSION } from '../../src/protocol/messages.ts';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import type { RunEvent } from '../../src/orchestrator/events.ts';
 import { readCycles, readLearners, withoutWall } from '../helpers/run-files.ts';
@@ -87,6 +89,22 @@ describe('learner hosts with --learner-ids auto:N', () => {
     }
   });
 
+  it('a host that falls silent without closing (a lost node, a network cut) loses its ids to the heartbeat', async () => {
+    const { hub, url, log } = await startHub({ K: 2, heartbeatMs: 200 });
+    // A claim connection that answers no ping, as a frozen host or one behind a cut network would.
+    const silent = new WebSocket(url, { autoPong: false });
+    try {
+      await new Promise((resolve, reject) => silent.once('open', resolve).once('error', reject));
+      silent.send(encodeMessage({ type: 'claim', protocol: PROTOCOL_VERSION, token: 'right-token', count: 2 }));
+      expect((await log.whenEvent('claimed')).ids).toBe('0-1');
+      expect((await log.whenEvent('claim-ended')).ids).toBe('0-1');
+      expect(await claimIds({ url, token: 'right-token', count: 2 })).toMatchObject({ kind: 'granted', ids: [0, 1] });
+    } finally {
+      silent.terminate();
+      await hub.close();
+    }
+  });
+
   it('the learner CLI asking for more ids than are free exits 2 with the reason in one line', async () => {
     const { hub, url } = await startHub({ K: 3 });
     try {
@@ -97,11 +115,13 @@ describe('learner hosts with --learner-ids auto:N', () => {
       expect(cli.stderr.trim()).toBe(
         '[host auto:1] error: the orchestrator refused the claim: not enough free learner ids for this claim: asked for 1 ids of K = 3; none is free: the others are claimed by running hosts or connected',
       );
-      const bad = await startLearnerCli(['--connect', url, '--learner-ids', 'auto:0'], 'right-token').exited;
-      expect([bad.code, bad.stderr.trim()]).toEqual([
-        2,
-        'error: --learner-ids auto:N takes N in 1..100000, got auto:0',
-      ]);
+      for (const auto of ['auto:0', 'auto:abc']) {
+        const bad = await startLearnerCli(['--connect', url, '--learner-ids', auto], 'right-token').exited;
+        expect([bad.code, bad.stderr.trim()]).toEqual([
+          2,
+          `error: --learner-ids auto:N takes N in 1..100000, got ${auto}`,
+        ]);
+      }
     } finally {
       await hub.close();
     }

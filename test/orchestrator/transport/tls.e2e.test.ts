@@ -215,6 +215,14 @@ describe('TLS (--tls-cert, --tls-key, --ca)', () => {
       2,
       `error: cannot read --ca ${join(certs.dir, 'missing.crt')}: ENOENT`,
     ]);
+    // A key (or any file without a certificate) given as --ca: said at start, not as a certificate that does not verify.
+    const keyAsCa = await cli(['--connect', 'wss://127.0.0.1:9', '--ca', certs.key, '--learner-ids', 'auto:1']);
+    expect([keyAsCa.code, keyAsCa.stderr.trim()]).toEqual([
+      2,
+      `error: --ca ${certs.key} holds no PEM certificate (a CA's certificate begins with -----BEGIN CERTIFICATE-----; its key is not one)`,
+    ]);
+    expect(() => learnerTrust(join(certs.dir, 'san.cnf'))).toThrow(/holds no PEM certificate/);
+    expect(learnerTrust(certs.ca).ca).toHaveLength(1);
     const caOnWs = await cli(['--connect', 'ws://127.0.0.1:9', '--ca', certs.ca, '--learner-id', '0', ...PROFILE]);
     expect(caOnWs.code).toBe(2);
     expect(caOnWs.stderr).toMatch(/--ca verifies a wss:\/\/ orchestrator/);
