@@ -9,6 +9,7 @@ import { allocationFromAnswer, problemMessage } from '../allocation/answer.ts';
 import type { Scheme, SchemeKind, SchemeProblem } from '../allocation/scheme.ts';
 import type { Allocation } from '../allocation/types.ts';
 import { InputError } from '../errors.ts';
+import { callerCwd } from '../util/caller-cwd.ts';
 
 /** Lines of the scheme's stderr kept for the message when it crashes. */
 const STDERR_TAIL_LINES = 8;
@@ -24,6 +25,7 @@ export interface ProcessSchemeOptions {
   timeout_s: number;
   /** the run's log: every line the scheme writes on stderr */
   log: (line: string) => void;
+  /** where the command runs; default: where the user ran the emulator (INIT_CWD under npm) */
   cwd?: string;
 }
 
@@ -48,7 +50,7 @@ export class ProcessScheme implements Scheme {
     this.name = opts.name;
     // Its own process group, so that closing it also ends what a shell started for it.
     this.child = spawn('/bin/sh', ['-c', opts.command], {
-      cwd: opts.cwd,
+      cwd: opts.cwd ?? callerCwd(),
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });

@@ -1,7 +1,10 @@
 /** User schemes as processes and modules: the examples work, and every kind of misbehaviour ends in one clear error. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from '../../src/cli/args.ts';
+import { spec as experimentSpec } from '../../src/cli/experiment.ts';
 import { BUILTIN_SCHEMES, type SchemeProblem } from '../../src/allocation/index.ts';
 import { InputError } from '../../src/errors.ts';
 import { coefficients } from '../../src/model/coefficients.ts';
@@ -11,6 +14,7 @@ import { loadModuleScheme } from '../../src/schemes/module.ts';
 import { ProcessScheme } from '../../src/schemes/process.ts';
 import { checkSchemeNames, openSchemes, parseUserScheme } from '../../src/schemes/index.ts';
 import { schemeColorScale } from '../../src/report/schemes.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const fleet = generateFleet(20, 1, PAPER_PRESET);
@@ -109,6 +113,35 @@ describe('the examples', () => {
     expect(report.allocations.mine).toMatchObject({ feasible: true, tau: 5, batch: expectedProportional() });
     expect(report.allocations.optimal).toEqual(BUILTIN_SCHEMES.optimal.allocate(problem(0)));
     expect(report.energy_j.mine).toHaveLength(20);
+  });
+
+  it('from another directory (npm runs in the package root and names the caller in INIT_CWD): the module path and the command are the caller’s', () => {
+    const out = execFileSync(
+      join(ROOT, 'node_modules/.bin/tsx'),
+      [
+        'src/cli/allocate.ts',
+        '--K',
+        '20',
+        '--T',
+        '12',
+        '--schemes',
+        'optimal,mine,theirs',
+        '--scheme-module',
+        'theirs=../examples/schemes/proportional.ts',
+        '--scheme-cmd',
+        'mine=python3 ../examples/schemes/proportional.py',
+        '--json',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, INIT_CWD: join(ROOT, 'docs') },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const report = JSON.parse(out);
+    expect(report.allocations.mine).toMatchObject({ feasible: true, tau: 5, batch: expectedProportional() });
+    expect(report.allocations.theirs).toEqual({ ...report.allocations.mine, scheme: 'theirs' });
   });
 });
 
@@ -306,6 +339,25 @@ describe('the flags', () => {
         ],
       ),
     ).toThrow(/defined twice/);
+  });
+
+  it('--scheme-module paths: relative to where the user ran the command, in a --config file to the file; config.json keeps them absolute', () => {
+    const dir = tmpDir('scheme-flags');
+    writeFileSync(join(dir, 'run.toml'), 'schemes = ["optimal", "mine"]\nscheme-module = ["mine=my-scheme.ts"]\n');
+    expect(parseArgs(['--config', join(dir, 'run.toml')], experimentSpec).schemeModule).toEqual([
+      `mine=${join(dir, 'my-scheme.ts')}`,
+    ]);
+    vi.stubEnv('INIT_CWD', dir);
+    try {
+      expect(parseArgs(['--scheme-module', 'mine=../x/my-scheme.ts,b=/abs.ts'], experimentSpec).schemeModule).toEqual([
+        `mine=${join(dir, '../x/my-scheme.ts')}`,
+        'b=/abs.ts',
+      ]);
+      // A malformed item is left for parseUserScheme to refuse with its own line.
+      expect(parseArgs(['--scheme-module', 'nameless'], experimentSpec).schemeModule).toEqual(['nameless']);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('a failure while opening stops what already started', async () => {
