@@ -41,6 +41,8 @@ export class ProcessScheme implements Scheme {
   /** what went wrong outside a request (an exit, an extra line): the next request fails with it */
   private broken: Error | null = null;
   private readonly exited: Promise<void>;
+  /** a line on stdout that answered no request (or one too long): the scheme broke its protocol */
+  private protocolError: Error | null = null;
   /** the cycle of the last answer taken, named when an extra line follows it */
   private answeredCycle = 0;
   /** the line being received began before the pending request was sent, so it cannot be its answer */
@@ -84,6 +86,11 @@ export class ProcessScheme implements Scheme {
     return allocationFromAnswer(this.name, this.kind, problem, answer);
   }
 
+  /** Throws the extra (or overlong) line the scheme wrote on stdout, if it wrote one. */
+  check(): void {
+    if (this.protocolError) throw this.protocolError;
+  }
+
   /** Close stdin (a well-behaved scheme exits at end of input); kill its process group if it does not. */
   async close(): Promise<void> {
     this.broken ??= new InputError(`scheme ${this.name} is closed`);
@@ -124,11 +131,10 @@ export class ProcessScheme implements Scheme {
     this.stdoutRest = lines.pop()!;
     if (this.stdoutRest.length > MAX_LINE_CHARS) {
       this.stdoutRest = '';
-      this.fail(
-        new InputError(
-          `scheme ${this.name} wrote more than ${MAX_LINE_CHARS} characters without a newline (one answer line per problem)`,
-        ),
+      this.protocolError ??= new InputError(
+        `scheme ${this.name} wrote more than ${MAX_LINE_CHARS} characters without a newline (one answer line per problem)`,
       );
+      this.fail(this.protocolError);
       this.killGroup();
       return;
     }
@@ -138,7 +144,10 @@ export class ProcessScheme implements Scheme {
       if (this.pending && !early) {
         this.answeredCycle = this.pending.cycle;
         this.pending.resolve(line);
-      } else this.fail(this.extraLine(line));
+      } else {
+        this.protocolError ??= this.extraLine(line);
+        this.fail(this.protocolError);
+      }
     }
   }
 

@@ -81,4 +81,28 @@ describe('user schemes in a run', () => {
     expect(cyclesOf(resumed.out).map((c) => c.split(' ')[0])).toEqual(['optimal@1', 'optimal@2', 'mine@1', 'mine@2']);
     expect(resumed.summary.schemes.mine.cycles).toBe(2);
   });
+
+  it('in a static world (asked once, before the first cycle) an extra output line stops the run before its first cycle; --resume with the fixed scheme goes on', async () => {
+    const dir = tmp();
+    const script = join(dir, 'scheme.py');
+    const runAs = (file: string, args: string[]) =>
+      `import runpy, sys\nsys.argv = [${JSON.stringify(file)}, ${args.map((a) => JSON.stringify(a)).join(', ')}]\nrunpy.run_path(${JSON.stringify(file)}, run_name="__main__")\n`;
+    // The answer and the extra line leave in one write, so the line is read with the answer.
+    writeFileSync(script, runAs(join(ROOT, 'test/schemes/misbehaving-scheme.py'), ['extra']));
+    const config = smallConfig({
+      K: 3,
+      cycles: 2,
+      schemes: ['optimal', 'mine'],
+      user_schemes: [{ name: 'mine', command: `python3 ${script}` }],
+      scheme_timeout_s: 60,
+    });
+    const out = join(dir, 'run');
+    await expect(runExperiment(config, { out, log: () => {} })).rejects.toThrow(
+      /^scheme mine wrote an extra line on stdout after its answer to cycle 0: "debug: done"/,
+    );
+    expect(cyclesOf(out).map((c) => c.split(' ')[0])).toEqual(['optimal@1', 'optimal@2']);
+    writeFileSync(script, runAs(join(ROOT, 'examples/schemes/proportional.py'), []));
+    const resumed = await runExperiment(config, { out, resume: true, log: () => {} });
+    expect(cyclesOf(resumed.out).map((c) => c.split(' ')[0])).toEqual(['optimal@1', 'optimal@2', 'mine@1', 'mine@2']);
+  });
 });

@@ -183,6 +183,37 @@ describe('npm run allocate with a scheme that answers wrong', () => {
     expect(() => execFileSync('pgrep', ['-f', 'misbehaving-scheme.py late'])).toThrow();
   });
 
+  it('an extra output line after its only answer: exit 2 with that line (allocate asks once; the line was ignored)', () => {
+    let failure: { status: number; stderr: string } | null = null;
+    try {
+      execFileSync(
+        join(ROOT, 'node_modules/.bin/tsx'),
+        [
+          'src/cli/allocate.ts',
+          '--K',
+          '5',
+          '--T',
+          '12',
+          '--schemes',
+          'optimal,mine',
+          '--scheme-cmd',
+          'mine=python3 test/schemes/misbehaving-scheme.py extra',
+        ],
+        { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    } catch (e) {
+      failure = e as { status: number; stderr: string };
+    }
+    expect(failure?.status).toBe(2);
+    const lines = failure!.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('[scheme mine]'));
+    expect(lines).toEqual([
+      'error: scheme mine wrote an extra line on stdout after its answer to cycle 0: "debug: done" (one answer line per problem; print anything else to stderr)',
+    ]);
+  });
+
   it('an unknown scheme name says how to define it', () => {
     try {
       execFileSync(join(ROOT, 'node_modules/.bin/tsx'), ['src/cli/allocate.ts', '--schemes', 'optimal,mine'], {
