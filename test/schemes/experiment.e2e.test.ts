@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { runExperiment } from '../../src/orchestrator/experiment.ts';
 import { parseCycles } from '../../src/run-folder/read.ts';
 import { smallConfig } from '../helpers/run-config.ts';
@@ -37,6 +38,11 @@ describe('user schemes in a run', () => {
         .map((l) => JSON.parse(l));
       // One check before the first cycle (the learners are spawned with the fleet it saw), then one per cycle.
       expect(problems.map((p) => p.cycle)).toEqual([0, 1, 2, 3]);
+      // Every problem the run wrote follows the JSON Schema of docs/schemes/.
+      const problemSchema = new Ajv({ strict: false }).compile(
+        JSON.parse(readFileSync(join(ROOT, 'docs/schemes/problem.schema.json'), 'utf8')),
+      );
+      for (const p of problems) expect(problemSchema(p), JSON.stringify(problemSchema.errors)).toBe(true);
       expect(problems[1].learners.map((l: { c2: number }) => l.c2)).toEqual(
         problems[0].learners.map((l: { c2: number }) => l.c2),
       ); // nothing measured yet

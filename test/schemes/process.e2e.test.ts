@@ -2,7 +2,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { problemMessage } from '../../src/allocation/answer.ts';
+import { allocate as allocateTs } from '../../examples/schemes/proportional.ts';
 import { parseArgs } from '../../src/cli/args.ts';
 import { spec as experimentSpec } from '../../src/cli/experiment.ts';
 import { BUILTIN_SCHEMES, type SchemeProblem } from '../../src/allocation/index.ts';
@@ -85,6 +88,31 @@ describe('the examples', () => {
     } finally {
       await proc.close();
     }
+  });
+
+  it('their messages follow docs/schemes/: the problem each is given and the answer each gives validate against the JSON Schemas', async () => {
+    const ajv = new Ajv({ strict: false });
+    const schema = (name: string) => ajv.compile(JSON.parse(readFileSync(join(ROOT, 'docs/schemes', name), 'utf8')));
+    const [problemSchema, answerSchema] = [schema('problem.schema.json'), schema('answer.schema.json')];
+    const message = problemMessage('mine', problem(1));
+    expect(problemSchema(message), JSON.stringify(problemSchema.errors)).toBe(true);
+    const fromPython = JSON.parse(
+      execFileSync('python3', ['examples/schemes/proportional.py'], {
+        cwd: ROOT,
+        input: JSON.stringify(message) + '\n',
+        encoding: 'utf8',
+        stdio: ['pipe', 'pipe', 'ignore'],
+      }),
+    );
+    const fromTs = await allocateTs(message);
+    for (const answer of [fromPython, fromTs]) {
+      expect(answerSchema(answer), JSON.stringify(answerSchema.errors)).toBe(true);
+      expect(answer).toEqual({ batch: expectedProportional(), tau: 5 });
+    }
+    // The infeasible answer too: no learner can exchange the model within T_s.
+    const hopeless = { ...message, learners: message.learners.map((l) => ({ ...l, c0: 13 })) };
+    expect(answerSchema(await allocateTs(hopeless))).toBe(true);
+    expect(await allocateTs(hopeless)).toEqual({ infeasible: 'no learner can exchange the model within T_s' });
   });
 
   it('the acceptance command: npm run allocate compares optimal with the Python scheme', () => {
