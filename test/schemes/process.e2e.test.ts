@@ -44,6 +44,10 @@ function processScheme(command: string, timeout_s = 60, log: string[] = []) {
   return new ProcessScheme({ name: 'mine', command, timeout_s, log: (l) => log.push(l), cwd: ROOT });
 }
 
+// Names this test run's scheme processes, so that a leftover check cannot find another run's (CI and a
+// worktree may run this file at once on one machine).
+const RUN_TAG = `run-${process.pid}`;
+
 // Generous: a loaded machine can take seconds to start Python.
 const misbehaving = (mode: string, fromCycle = 0, timeout_s = 60) =>
   processScheme(`python3 test/schemes/misbehaving-scheme.py ${mode} ${fromCycle}`, timeout_s);
@@ -71,10 +75,11 @@ describe('the examples', () => {
       expect(a.tau).toBe(5);
       expect(a.time_s.every((t) => t <= 12)).toBe(true);
       expect(b).toEqual(a);
-      expect(log).toEqual(['[scheme mine] cycle 1: tau = 5', '[scheme mine] cycle 2: tau = 5']);
     } finally {
       await s.close();
     }
+    // stderr is a pipe of its own, read apart from the answers; once the process has closed, all of it is in.
+    expect(log).toEqual(['[scheme mine] cycle 1: tau = 5', '[scheme mine] cycle 2: tau = 5']);
   });
 
   it('proportional.ts as a module and as a process gives the same allocation as the Python one', async () => {
@@ -188,7 +193,7 @@ describe('npm run allocate with a scheme that answers wrong', () => {
           '--schemes',
           'optimal,mine',
           '--scheme-cmd',
-          'mine=python3 test/schemes/misbehaving-scheme.py late',
+          `mine=python3 test/schemes/misbehaving-scheme.py late 0 ${RUN_TAG}`,
         ],
         {
           cwd: ROOT,
@@ -208,7 +213,7 @@ describe('npm run allocate with a scheme that answers wrong', () => {
     expect(lines[0]).toMatch(
       /^error: scheme mine, cycle 0: learner \d+: t_k = [\d.]+ s > T_s = 12 s \(d_k = \d+, τ_k = 6, c0 = /,
     );
-    expect(() => execFileSync('pgrep', ['-f', 'misbehaving-scheme.py late'])).toThrow();
+    expect(() => execFileSync('pgrep', ['-f', `misbehaving-scheme.py late 0 ${RUN_TAG}`])).toThrow();
   });
 
   it('an extra output line after its only answer: exit 2 with that line (allocate asks once; the line was ignored)', () => {
@@ -317,17 +322,18 @@ describe('a process scheme that misbehaves stops with one line', () => {
   });
 
   it('no answer within the timeout: the process group is killed', async () => {
-    const s = misbehaving('sleep', 0, 3);
+    const s = processScheme(`python3 test/schemes/misbehaving-scheme.py sleep 0 ${RUN_TAG}`, 3);
     const started = Date.now();
     const e = await failure(s.allocate(problem(1)));
     expect(e.message).toMatch(
       /^scheme mine did not answer cycle 1 within 3 s \(--scheme-timeout-s\)(; its stderr ends: .*)?$/,
     );
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // Well before the 60 s the scheme sleeps (so the timeout ended it), with room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(30_000);
     await s.close();
     const pgrep = (() => {
       try {
-        return execFileSync('pgrep', ['-f', 'misbehaving-scheme.py sleep'], { encoding: 'utf8' });
+        return execFileSync('pgrep', ['-f', `misbehaving-scheme.py sleep 0 ${RUN_TAG}`], { encoding: 'utf8' });
       } catch {
         return '';
       }
