@@ -33,6 +33,11 @@ export interface Scheme {
   kind: SchemeKind;
   /** the allocation, or why there is none (never a silently infeasible allocation) */
   allocate(problem: SchemeProblem): Allocation | Promise<Allocation>;
+  /**
+   * Throws what the scheme did wrong outside a request (a process's extra line on stdout), so that
+   * an allocation held for the whole run is not used from a scheme that broke its protocol.
+   */
+  check?(): void;
 }
 
 /** A scheme that answers at once (every built-in one): usable where nothing may wait. */

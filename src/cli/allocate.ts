@@ -78,6 +78,8 @@ runCli(async () => {
     energy: energyParamsFor(params, { kappa_j_per_cycle_hz2: args.kappa, rx_power_w: args.rxPowerW }),
     budget_j: budgets,
   }).finally(() => opened.close());
+  // Asked once each: an extra line after that answer is read by the time the process has exited.
+  opened.check();
   process.stdout.write((args.json ? JSON.stringify(report, null, 2) : formatAllocationReport(report, params)) + '\n');
   const answers = Object.values(report.allocations);
   if (answers.every((a) => !a.feasible)) {

@@ -6,6 +6,7 @@
 
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
+import { callerCwd } from '../util/caller-cwd.ts';
 import { configToml, rawFromFile, readConfigFile } from './config-file.ts';
 
 export type FlagType = 'number' | 'int' | 'string' | 'boolean' | 'enum' | 'list';
@@ -25,7 +26,9 @@ export interface FlagSpec {
   env?: string; // environment variable used when the flag is absent
   implicit?: string; // the value when the flag is given without one (e.g. --dashboard alone)
   aliases?: string[]; // old names still accepted, with a deprecation line on stderr
-  path?: boolean; // a file or folder: relative to where the user ran the command (a --config file: to the file)
+  // a file or folder: relative to where the user ran the command (a --config file: to the file);
+  // 'named': a list of NAME=PATH items, each PATH so (--scheme-module)
+  path?: boolean | 'named';
 }
 
 /** `F`: the command's flags as types (settings.ts `FlagsOf`), so that its parsed values are typed. */
@@ -255,15 +258,16 @@ function fromConfigFile(out: Parsing, spec: CommandSpec<FlagSpec>): void {
   }
 }
 
-const asPath = (flag: FlagSpec, value: FlagValue, base: string) =>
-  flag.path && typeof value === 'string' ? resolve(base, value) : value;
+const asPath = (flag: FlagSpec, value: FlagValue, base: string): FlagValue => {
+  if (flag.path === 'named' && Array.isArray(value)) return value.map((item) => asNamedPath(item, base));
+  return flag.path && typeof value === 'string' ? resolve(base, value) : value;
+};
 
-/**
- * The directory the user ran the command from: npm runs scripts in the package root and says where
- * it was called in INIT_CWD. Relative paths the user gives resolve against it.
- */
-export function callerCwd(): string {
-  return process.env.INIT_CWD || process.cwd();
+/** NAME=PATH with PATH made absolute against `base`; anything else is left for the flag's own check to refuse. */
+function asNamedPath(item: string, base: string): string {
+  const eq = item.indexOf('=');
+  const path = eq > 0 ? item.slice(eq + 1).trim() : '';
+  return path ? `${item.slice(0, eq)}=${resolve(base, path)}` : item;
 }
 
 /** A path the user gave, made absolute against the directory they ran the command from. */

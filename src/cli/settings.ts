@@ -298,6 +298,7 @@ const WHAT_RUNS = [
   define({
     name: 'scheme-module',
     key: 'user_schemes',
+    path: 'named',
     toFlag: (v) => schemeFlagValues(v as UserSchemeSpec[])['scheme-module'],
     type: 'list',
     help: 'your scheme(s) as TypeScript/JavaScript modules exporting allocate(problem): NAME=PATH[,NAME=PATH]; put NAME in --schemes (docs/schemes.md)',

@@ -325,7 +325,10 @@ export class ExperimentSession {
   /** This cycle's allocation: the first one, or a new one where the world or the scheme's knowledge changes. */
   private async planCycle(setup: CyclesSetup, scheme: SchemeName, cycle: number): Promise<CyclePlan> {
     const { emit } = this.ctx;
-    const plan: CyclePlan = setup.planner.perCycle(scheme)
+    const perCycle = setup.planner.perCycle(scheme);
+    // A scheme asked only once may have broken its protocol since (an extra line after its answer).
+    if (!perCycle) this.ctx.schemes.get(scheme).check?.();
+    const plan: CyclePlan = perCycle
       ? await setup.planner.plan(scheme, cycle, setup.measurements.get(scheme)!)
       : setup.allocations.get(scheme)!;
     if (plan.idleReason) emit({ type: 'nobody-allocated', scheme, cycle, reason: plan.idleReason });

@@ -55,6 +55,8 @@ export interface OpenSchemes {
   registry: SchemeRegistry;
   /** stop the processes (every one, also after a failure) */
   close(): Promise<void>;
+  /** throws the first protocol error a process made outside a request (an extra line on stdout) */
+  check(): void;
 }
 
 /** Load the modules and start the processes of the user's schemes; on a failure, what started is stopped. */
@@ -74,7 +76,7 @@ export async function openSchemes(
         schemes.push(p);
       }
     }
-    return { registry: schemeRegistry(schemes), close };
+    return { registry: schemeRegistry(schemes), close, check: () => processes.forEach((p) => p.check()) };
   } catch (e) {
     await close();
     throw e;

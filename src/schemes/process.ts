@@ -9,6 +9,7 @@ import { allocationFromAnswer, problemMessage } from '../allocation/answer.ts';
 import type { Scheme, SchemeKind, SchemeProblem } from '../allocation/scheme.ts';
 import type { Allocation } from '../allocation/types.ts';
 import { InputError } from '../errors.ts';
+import { callerCwd } from '../util/caller-cwd.ts';
 
 /** Lines of the scheme's stderr kept for the message when it crashes. */
 const STDERR_TAIL_LINES = 8;
@@ -24,6 +25,7 @@ export interface ProcessSchemeOptions {
   timeout_s: number;
   /** the run's log: every line the scheme writes on stderr */
   log: (line: string) => void;
+  /** where the command runs; default: where the user ran the emulator (INIT_CWD under npm) */
   cwd?: string;
 }
 
@@ -39,6 +41,8 @@ export class ProcessScheme implements Scheme {
   /** what went wrong outside a request (an exit, an extra line): the next request fails with it */
   private broken: Error | null = null;
   private readonly exited: Promise<void>;
+  /** a line on stdout that answered no request (or one too long): the scheme broke its protocol */
+  private protocolError: Error | null = null;
   /** the cycle of the last answer taken, named when an extra line follows it */
   private answeredCycle = 0;
   /** the line being received began before the pending request was sent, so it cannot be its answer */
@@ -48,7 +52,7 @@ export class ProcessScheme implements Scheme {
     this.name = opts.name;
     // Its own process group, so that closing it also ends what a shell started for it.
     this.child = spawn('/bin/sh', ['-c', opts.command], {
-      cwd: opts.cwd,
+      cwd: opts.cwd ?? callerCwd(),
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
@@ -80,6 +84,11 @@ export class ProcessScheme implements Scheme {
       );
     }
     return allocationFromAnswer(this.name, this.kind, problem, answer);
+  }
+
+  /** Throws the extra (or overlong) line the scheme wrote on stdout, if it wrote one. */
+  check(): void {
+    if (this.protocolError) throw this.protocolError;
   }
 
   /** Close stdin (a well-behaved scheme exits at end of input); kill its process group if it does not. */
@@ -122,11 +131,10 @@ export class ProcessScheme implements Scheme {
     this.stdoutRest = lines.pop()!;
     if (this.stdoutRest.length > MAX_LINE_CHARS) {
       this.stdoutRest = '';
-      this.fail(
-        new InputError(
-          `scheme ${this.name} wrote more than ${MAX_LINE_CHARS} characters without a newline (one answer line per problem)`,
-        ),
+      this.protocolError ??= new InputError(
+        `scheme ${this.name} wrote more than ${MAX_LINE_CHARS} characters without a newline (one answer line per problem)`,
       );
+      this.fail(this.protocolError);
       this.killGroup();
       return;
     }
@@ -136,7 +144,10 @@ export class ProcessScheme implements Scheme {
       if (this.pending && !early) {
         this.answeredCycle = this.pending.cycle;
         this.pending.resolve(line);
-      } else this.fail(this.extraLine(line));
+      } else {
+        this.protocolError ??= this.extraLine(line);
+        this.fail(this.protocolError);
+      }
     }
   }
 

@@ -1,7 +1,13 @@
 /** User schemes as processes and modules: the examples work, and every kind of misbehaviour ends in one clear error. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { problemMessage } from '../../src/allocation/answer.ts';
+import { allocate as allocateTs } from '../../examples/schemes/proportional.ts';
+import { parseArgs } from '../../src/cli/args.ts';
+import { spec as experimentSpec } from '../../src/cli/experiment.ts';
 import { BUILTIN_SCHEMES, type SchemeProblem } from '../../src/allocation/index.ts';
 import { InputError } from '../../src/errors.ts';
 import { coefficients } from '../../src/model/coefficients.ts';
@@ -11,6 +17,7 @@ import { loadModuleScheme } from '../../src/schemes/module.ts';
 import { ProcessScheme } from '../../src/schemes/process.ts';
 import { checkSchemeNames, openSchemes, parseUserScheme } from '../../src/schemes/index.ts';
 import { schemeColorScale } from '../../src/report/schemes.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const fleet = generateFleet(20, 1, PAPER_PRESET);
@@ -36,6 +43,10 @@ function expectedProportional() {
 function processScheme(command: string, timeout_s = 60, log: string[] = []) {
   return new ProcessScheme({ name: 'mine', command, timeout_s, log: (l) => log.push(l), cwd: ROOT });
 }
+
+// Names this test run's scheme processes, so that a leftover check cannot find another run's (CI and a
+// worktree may run this file at once on one machine).
+const RUN_TAG = `run-${process.pid}`;
 
 // Generous: a loaded machine can take seconds to start Python.
 const misbehaving = (mode: string, fromCycle = 0, timeout_s = 60) =>
@@ -64,10 +75,11 @@ describe('the examples', () => {
       expect(a.tau).toBe(5);
       expect(a.time_s.every((t) => t <= 12)).toBe(true);
       expect(b).toEqual(a);
-      expect(log).toEqual(['[scheme mine] cycle 1: tau = 5', '[scheme mine] cycle 2: tau = 5']);
     } finally {
       await s.close();
     }
+    // stderr is a pipe of its own, read apart from the answers; once the process has closed, all of it is in.
+    expect(log).toEqual(['[scheme mine] cycle 1: tau = 5', '[scheme mine] cycle 2: tau = 5']);
   });
 
   it('proportional.ts as a module and as a process gives the same allocation as the Python one', async () => {
@@ -81,6 +93,31 @@ describe('the examples', () => {
     } finally {
       await proc.close();
     }
+  });
+
+  it('their messages follow docs/schemes/: the problem each is given and the answer each gives validate against the JSON Schemas', async () => {
+    const ajv = new Ajv({ strict: false });
+    const schema = (name: string) => ajv.compile(JSON.parse(readFileSync(join(ROOT, 'docs/schemes', name), 'utf8')));
+    const [problemSchema, answerSchema] = [schema('problem.schema.json'), schema('answer.schema.json')];
+    const message = problemMessage('mine', problem(1));
+    expect(problemSchema(message), JSON.stringify(problemSchema.errors)).toBe(true);
+    const fromPython = JSON.parse(
+      execFileSync('python3', ['examples/schemes/proportional.py'], {
+        cwd: ROOT,
+        input: JSON.stringify(message) + '\n',
+        encoding: 'utf8',
+        stdio: ['pipe', 'pipe', 'ignore'],
+      }),
+    );
+    const fromTs = await allocateTs(message);
+    for (const answer of [fromPython, fromTs]) {
+      expect(answerSchema(answer), JSON.stringify(answerSchema.errors)).toBe(true);
+      expect(answer).toEqual({ batch: expectedProportional(), tau: 5 });
+    }
+    // The infeasible answer too: no learner can exchange the model within T_s.
+    const hopeless = { ...message, learners: message.learners.map((l) => ({ ...l, c0: 13 })) };
+    expect(answerSchema(await allocateTs(hopeless))).toBe(true);
+    expect(await allocateTs(hopeless)).toEqual({ infeasible: 'no learner can exchange the model within T_s' });
   });
 
   it('the acceptance command: npm run allocate compares optimal with the Python scheme', () => {
@@ -110,6 +147,35 @@ describe('the examples', () => {
     expect(report.allocations.optimal).toEqual(BUILTIN_SCHEMES.optimal.allocate(problem(0)));
     expect(report.energy_j.mine).toHaveLength(20);
   });
+
+  it('from another directory (npm runs in the package root and names the caller in INIT_CWD): the module path and the command are the caller’s', () => {
+    const out = execFileSync(
+      join(ROOT, 'node_modules/.bin/tsx'),
+      [
+        'src/cli/allocate.ts',
+        '--K',
+        '20',
+        '--T',
+        '12',
+        '--schemes',
+        'optimal,mine,theirs',
+        '--scheme-module',
+        'theirs=../examples/schemes/proportional.ts',
+        '--scheme-cmd',
+        'mine=python3 ../examples/schemes/proportional.py',
+        '--json',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, INIT_CWD: join(ROOT, 'docs') },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const report = JSON.parse(out);
+    expect(report.allocations.mine).toMatchObject({ feasible: true, tau: 5, batch: expectedProportional() });
+    expect(report.allocations.theirs).toEqual({ ...report.allocations.mine, scheme: 'theirs' });
+  });
 });
 
 describe('npm run allocate with a scheme that answers wrong', () => {
@@ -127,7 +193,7 @@ describe('npm run allocate with a scheme that answers wrong', () => {
           '--schemes',
           'optimal,mine',
           '--scheme-cmd',
-          'mine=python3 test/schemes/misbehaving-scheme.py late',
+          `mine=python3 test/schemes/misbehaving-scheme.py late 0 ${RUN_TAG}`,
         ],
         {
           cwd: ROOT,
@@ -147,7 +213,38 @@ describe('npm run allocate with a scheme that answers wrong', () => {
     expect(lines[0]).toMatch(
       /^error: scheme mine, cycle 0: learner \d+: t_k = [\d.]+ s > T_s = 12 s \(d_k = \d+, τ_k = 6, c0 = /,
     );
-    expect(() => execFileSync('pgrep', ['-f', 'misbehaving-scheme.py late'])).toThrow();
+    expect(() => execFileSync('pgrep', ['-f', `misbehaving-scheme.py late 0 ${RUN_TAG}`])).toThrow();
+  });
+
+  it('an extra output line after its only answer: exit 2 with that line (allocate asks once; the line was ignored)', () => {
+    let failure: { status: number; stderr: string } | null = null;
+    try {
+      execFileSync(
+        join(ROOT, 'node_modules/.bin/tsx'),
+        [
+          'src/cli/allocate.ts',
+          '--K',
+          '5',
+          '--T',
+          '12',
+          '--schemes',
+          'optimal,mine',
+          '--scheme-cmd',
+          'mine=python3 test/schemes/misbehaving-scheme.py extra',
+        ],
+        { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    } catch (e) {
+      failure = e as { status: number; stderr: string };
+    }
+    expect(failure?.status).toBe(2);
+    const lines = failure!.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('[scheme mine]'));
+    expect(lines).toEqual([
+      'error: scheme mine wrote an extra line on stdout after its answer to cycle 0: "debug: done" (one answer line per problem; print anything else to stderr)',
+    ]);
   });
 
   it('an unknown scheme name says how to define it', () => {
@@ -225,17 +322,18 @@ describe('a process scheme that misbehaves stops with one line', () => {
   });
 
   it('no answer within the timeout: the process group is killed', async () => {
-    const s = misbehaving('sleep', 0, 3);
+    const s = processScheme(`python3 test/schemes/misbehaving-scheme.py sleep 0 ${RUN_TAG}`, 3);
     const started = Date.now();
     const e = await failure(s.allocate(problem(1)));
     expect(e.message).toMatch(
       /^scheme mine did not answer cycle 1 within 3 s \(--scheme-timeout-s\)(; its stderr ends: .*)?$/,
     );
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // Well before the 60 s the scheme sleeps (so the timeout ended it), with room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(30_000);
     await s.close();
     const pgrep = (() => {
       try {
-        return execFileSync('pgrep', ['-f', 'misbehaving-scheme.py sleep'], { encoding: 'utf8' });
+        return execFileSync('pgrep', ['-f', `misbehaving-scheme.py sleep 0 ${RUN_TAG}`], { encoding: 'utf8' });
       } catch {
         return '';
       }
@@ -306,6 +404,25 @@ describe('the flags', () => {
         ],
       ),
     ).toThrow(/defined twice/);
+  });
+
+  it('--scheme-module paths: relative to where the user ran the command, in a --config file to the file; config.json keeps them absolute', () => {
+    const dir = tmpDir('scheme-flags');
+    writeFileSync(join(dir, 'run.toml'), 'schemes = ["optimal", "mine"]\nscheme-module = ["mine=my-scheme.ts"]\n');
+    expect(parseArgs(['--config', join(dir, 'run.toml')], experimentSpec).schemeModule).toEqual([
+      `mine=${join(dir, 'my-scheme.ts')}`,
+    ]);
+    vi.stubEnv('INIT_CWD', dir);
+    try {
+      expect(parseArgs(['--scheme-module', 'mine=../x/my-scheme.ts,b=/abs.ts'], experimentSpec).schemeModule).toEqual([
+        `mine=${join(dir, '../x/my-scheme.ts')}`,
+        'b=/abs.ts',
+      ]);
+      // A malformed item is left for parseUserScheme to refuse with its own line.
+      expect(parseArgs(['--scheme-module', 'nameless'], experimentSpec).schemeModule).toEqual(['nameless']);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('a failure while opening stops what already started', async () => {
