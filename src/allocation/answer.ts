@@ -78,6 +78,8 @@ export function allocationFromAnswer(scheme: string, kind: SchemeKind, p: Scheme
   if ('infeasible' in a) {
     if (typeof a.infeasible !== 'string' || a.infeasible.trim() === '')
       return fail('"infeasible" must be a non-empty string saying why');
+    // As the answer schema: one form or the other, so an ambiguous answer is not read as either.
+    if ('batch' in a || 'tau' in a) return fail('an answer is {"batch", "tau"} or {"infeasible"}, not both');
     return { feasible: false, scheme, reason: a.infeasible, binding: [] };
   }
   const K = p.coeffs.length;

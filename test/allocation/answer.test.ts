@@ -73,6 +73,7 @@ describe("a user scheme's answer", () => {
       binding: [],
     });
     wrong({ infeasible: '' }, /"infeasible" must be a non-empty string/);
+    wrong({ infeasible: 'too slow', batch: [1, 2], tau: 1 }, /not both/);
   });
 
   it('Σ d_k ≠ d', () => wrong({ batch: [60, 30, 0], tau: 5 }, /^scheme mine, cycle 4: Σ d_k = 90 ≠ d = 100$/));
