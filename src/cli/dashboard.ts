@@ -9,7 +9,7 @@ import { EventsFollower } from '../dashboard/follow.ts';
 import { startDashboard } from '../dashboard/server.ts';
 import { DashboardState } from '../dashboard/state.ts';
 import { EVENTS_FILE } from '../run-folder/schema.ts';
-import { parseOrHelp, runCli, UsageError, defineCommand } from './args.ts';
+import { defineCommand, parseOrHelp, runCli, UsageError, userPath } from './args.ts';
 
 /** How often the events files are checked for new lines. */
 const FOLLOW_EVERY_MS = 250;
@@ -26,7 +26,10 @@ const SPEC = defineCommand({
     { name: 'port', type: 'int', min: 0, max: 65535, default: 8090, help: 'port to listen on (0 = any free port)' },
     { name: 'host', type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0: every interface)' },
   ],
-  examples: ['npm run dashboard -- results/reference-K20-T12', 'npm run dashboard -- results/K20-T12-5seeds --port 0'],
+  examples: [
+    'npm run dashboard -- results/my-run                # a run folder (npm run experiment -- … --out results/my-run)',
+    'npm run dashboard -- results/my-campaign --port 0  # a campaign or sweep folder: every run in it',
+  ],
 });
 
 /** A folder the dashboard can show: a run's (with events.jsonl) or a campaign's or sweep's. */
@@ -45,7 +48,8 @@ function checkFolder(folder: string): void {
 
 runCli(async () => {
   const args = parseOrHelp(process.argv.slice(2), SPEC);
-  const folder: string = args._[0];
+  // Relative to where the user ran npm (INIT_CWD), not the project root npm runs the script in.
+  const folder = userPath(args._[0]);
   checkFolder(folder);
   const state = new DashboardState();
   const follower = new EventsFollower(folder, state, (line) => process.stderr.write(line + '\n'));

@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { errorLines, ROOT, startExperiment, tiny } from '../helpers/experiment-cli.ts';
 import { tmpDir } from '../reliability/helpers.ts';
@@ -21,11 +21,12 @@ afterAll(() => {
     }
 });
 
-function dashboardCli(args: string[]) {
+function dashboardCli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/dashboard.ts', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,
+    env: { ...process.env, INIT_CWD: '', ...env },
   });
 }
 
@@ -130,6 +131,12 @@ describe('npm run dashboard', () => {
       const busy = dashboardCli([folder, '--port', String(blocker.port)]);
       expect(busy.status).toBe(2);
       expect(errorLines(busy.stderr)).toHaveLength(1);
+      // A relative folder is where the user ran npm (INIT_CWD), not the project root npm runs in:
+      // found, so the command gets as far as the busy port.
+      const elsewhere = dashboardCli([basename(folder), '--port', String(blocker.port)], { INIT_CWD: dirname(folder) });
+      expect(errorLines(elsewhere.stderr)).toEqual([
+        `error: the dashboard cannot listen on 127.0.0.1:${blocker.port}: port ${blocker.port} is in use; choose another --port (0 = any free port)`,
+      ]);
     } finally {
       blocker.close();
     }
