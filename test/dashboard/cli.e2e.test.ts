@@ -39,7 +39,12 @@ async function blockedPort(): Promise<{ port: number; close: () => void }> {
 describe('npm run experiment -- --dashboard', () => {
   it('serves /, /events and /metrics while the run goes; afterwards events.jsonl parses line by line and npm run dashboard shows the final cycle', async () => {
     const out = join(tmpDir('dash-cli'), 'run');
-    const run = startExperiment([...tiny({ cycles: '3' }), '--out', out, '--dashboard']);
+    // Real clock: each cycle lasts 0.25·T = 3 s of wall time, so after cycle 1 the server stays up
+    // at least 9 s more for the /metrics request, however late a loaded machine makes it.
+    const run = startExperiment([
+      ...tiny({ cycles: '4' }),
+      ...['--clock', 'real', '--time-scale', '0.25', '--out', out, '--dashboard'],
+    ]);
     children.push(run.pid);
     const [, url] = await run.when(/dashboard: (http:\/\/127\.0\.0\.1:\d+\/) \(metrics: /);
     expect(await (await fetch(url)).text()).toContain('<title>MEL dashboard</title>');
@@ -49,7 +54,7 @@ describe('npm run experiment -- --dashboard', () => {
     let first = '';
     while (!first.includes('\n\ndata: ')) first += new TextDecoder().decode((await reader.read()).value);
     await reader.cancel();
-    await run.when(/optimal\s+cycle\s+1\/3/);
+    await run.when(/optimal\s+cycle\s+1\/4/);
     const metrics = await (await fetch(`${url}metrics`)).text();
     for (const name of [
       'mel_cycle',
@@ -62,12 +67,12 @@ describe('npm run experiment -- --dashboard', () => {
       'mel_cycle_wall_seconds',
     ])
       expect(metrics).toContain(`# TYPE ${name} `);
-    expect(metrics).toMatch(/mel_cycle\{scheme="optimal"\} [1-3]\n/);
+    expect(metrics).toMatch(/mel_cycle\{scheme="optimal"\} [1-4]\n/);
     expect((await run.exit).code).toBe(0);
 
     const lines = readFileSync(join(out, 'events.jsonl'), 'utf8').trimEnd().split('\n');
     const events = lines.map((l) => JSON.parse(l));
-    expect(events.filter((e) => e.type === 'cycle-done').map((e) => e.cycle)).toEqual([1, 2, 3]);
+    expect(events.filter((e) => e.type === 'cycle-done').map((e) => e.cycle)).toEqual([1, 2, 3, 4]);
 
     const viewer = spawn(process.execPath, ['--import', 'tsx', 'src/cli/dashboard.ts', out, '--port', '0'], {
       cwd: ROOT,
@@ -84,10 +89,10 @@ describe('npm run experiment -- --dashboard', () => {
       viewer.on('exit', () => reject(new Error(err)));
     });
     const final = await (await fetch(`${viewerUrl}metrics`)).text();
-    expect(final).toContain('mel_cycle{scheme="optimal"} 3\n');
+    expect(final).toContain('mel_cycle{scheme="optimal"} 4\n');
     expect(final).toContain('mel_learners_connected 0\n');
     const snapshot = await (await fetch(`${viewerUrl}snapshot.json`)).json();
-    expect(snapshot.runs[0]).toMatchObject({ status: 'finished', cycles_done: 3, cycles_total: 3, eta_s: 0 });
+    expect(snapshot.runs[0]).toMatchObject({ status: 'finished', cycles_done: 4, cycles_total: 4, eta_s: 0 });
     viewer.kill('SIGTERM');
     expect(await new Promise((r) => viewer.on('exit', (code) => r(code)))).toBe(0);
   });
