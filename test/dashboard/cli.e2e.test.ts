@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { errorLines, ROOT, startExperiment, tiny } from '../helpers/experiment-cli.ts';
@@ -129,6 +129,17 @@ describe('npm run dashboard', () => {
     expect(notRun.status).toBe(2);
     expect(errorLines(notRun.stderr)[0]).toMatch(/holds no events\.jsonl .*not a run, campaign or sweep folder/);
     expect(dashboardCli([]).status).toBe(2);
+    // A finished campaign whose runs kept no events.jsonl (results/paper's are not in git) would show
+    // every seed as pending forever: refused, pointing to the report.
+    const campaign = tmpDir('dash-no-events');
+    writeFileSync(join(campaign, 'campaign.json'), '{}');
+    mkdirSync(join(campaign, 'seed-1'));
+    for (const f of ['config.json', 'summary.json']) writeFileSync(join(campaign, 'seed-1', f), '{}');
+    const old = dashboardCli([campaign]);
+    expect(old.status).toBe(2);
+    expect(errorLines(old.stderr)).toEqual([
+      `error: ${campaign}: its runs have no events.jsonl (made before events were logged, or copied without its events.jsonl); npm run report -- ${campaign} renders its results`,
+    ]);
     const blocker = await blockedPort();
     try {
       const folder = tmpDir('dash-busy-port');
