@@ -14,10 +14,10 @@ export interface RunDashboard {
   close(): Promise<void>;
 }
 
-/** Starts the dashboard when --dashboard was given (null otherwise); prints its URL through `log`. */
-/** The dashboard's settings: the same on experiment, sweep and paper. */
+/** The dashboard's settings: the same on experiment (campaigns too) and sweep. */
 type DashboardArgs = Pick<ArgsOf<'experiment'>, 'dashboard' | 'dashboardHost'>;
 
+/** Starts the dashboard when --dashboard was given (null otherwise); prints its URL through `log`. */
 export async function openRunDashboard(args: DashboardArgs, log: (line: string) => void): Promise<RunDashboard | null> {
   if (args.dashboard === undefined) return null;
   // Loaded only when asked for: a run without a dashboard carries none of its modules.

@@ -44,14 +44,8 @@ function recordChanges(): void {
 
 describe.skipIf(!CHROMIUM)('dashboard in a real browser', () => {
   it('the accuracy chart gains points and the timeline changes while a run goes, with no console error', async () => {
-    const out = tmpDir('browser');
-    // Real clock: each cycle lasts 0.25·T = 3 s of wall time, so the run (8 cycles) outlasts a slow
-    // browser start and the page watches it live.
-    run = startExperiment([
-      ...tiny({ K: '3', cycles: '4', schemes: 'optimal,eta', 'train-samples': '1500' }),
-      ...['--clock', 'real', '--time-scale', '0.25', '--out', out, '--dashboard', '0'],
-    ]);
-    const [, url] = await run.when(/dashboard: (http:\/\/\S+)/);
+    // The browser starts first (the slow part on a loaded machine), so the page opens as soon as the
+    // dashboard is up, while the run's learners are still starting.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const problems: string[] = [];
@@ -59,6 +53,15 @@ describe.skipIf(!CHROMIUM)('dashboard in a real browser', () => {
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
     await page.addInitScript(recordChanges);
+
+    const out = tmpDir('browser');
+    // Real clock: each cycle lasts 0.25·T = 3 s of wall time, so the run (8 cycles) lasts well beyond
+    // the page's load and the page watches it live.
+    run = startExperiment([
+      ...tiny({ K: '3', cycles: '4', schemes: 'optimal,eta', 'train-samples': '1500' }),
+      ...['--clock', 'real', '--time-scale', '0.25', '--out', out, '--dashboard', '0'],
+    ]);
+    const [, url] = await run.when(/dashboard: (http:\/\/\S+)/);
     await page.goto(url);
 
     type Seen = { seenTitles: string[]; seenPoints: number[] };

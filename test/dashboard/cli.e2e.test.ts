@@ -5,8 +5,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { errorLines, ROOT, startExperiment, tiny } from '../helpers/experiment-cli.ts';
 import { tmpDir } from '../reliability/helpers.ts';
@@ -21,11 +21,12 @@ afterAll(() => {
     }
 });
 
-function dashboardCli(args: string[]) {
+function dashboardCli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/dashboard.ts', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,
+    env: { ...process.env, INIT_CWD: '', ...env },
   });
 }
 
@@ -38,7 +39,12 @@ async function blockedPort(): Promise<{ port: number; close: () => void }> {
 describe('npm run experiment -- --dashboard', () => {
   it('serves /, /events and /metrics while the run goes; afterwards events.jsonl parses line by line and npm run dashboard shows the final cycle', async () => {
     const out = join(tmpDir('dash-cli'), 'run');
-    const run = startExperiment([...tiny({ cycles: '3' }), '--out', out, '--dashboard']);
+    // Real clock: each cycle lasts 0.25·T = 3 s of wall time, so after cycle 1 the server stays up
+    // at least 9 s more for the /metrics request, however late a loaded machine makes it.
+    const run = startExperiment([
+      ...tiny({ cycles: '4' }),
+      ...['--clock', 'real', '--time-scale', '0.25', '--out', out, '--dashboard'],
+    ]);
     children.push(run.pid);
     const [, url] = await run.when(/dashboard: (http:\/\/127\.0\.0\.1:\d+\/) \(metrics: /);
     expect(await (await fetch(url)).text()).toContain('<title>MEL dashboard</title>');
@@ -48,7 +54,7 @@ describe('npm run experiment -- --dashboard', () => {
     let first = '';
     while (!first.includes('\n\ndata: ')) first += new TextDecoder().decode((await reader.read()).value);
     await reader.cancel();
-    await run.when(/optimal\s+cycle\s+1\/3/);
+    await run.when(/optimal\s+cycle\s+1\/4/);
     const metrics = await (await fetch(`${url}metrics`)).text();
     for (const name of [
       'mel_cycle',
@@ -61,12 +67,12 @@ describe('npm run experiment -- --dashboard', () => {
       'mel_cycle_wall_seconds',
     ])
       expect(metrics).toContain(`# TYPE ${name} `);
-    expect(metrics).toMatch(/mel_cycle\{scheme="optimal"\} [1-3]\n/);
+    expect(metrics).toMatch(/mel_cycle\{scheme="optimal"\} [1-4]\n/);
     expect((await run.exit).code).toBe(0);
 
     const lines = readFileSync(join(out, 'events.jsonl'), 'utf8').trimEnd().split('\n');
     const events = lines.map((l) => JSON.parse(l));
-    expect(events.filter((e) => e.type === 'cycle-done').map((e) => e.cycle)).toEqual([1, 2, 3]);
+    expect(events.filter((e) => e.type === 'cycle-done').map((e) => e.cycle)).toEqual([1, 2, 3, 4]);
 
     const viewer = spawn(process.execPath, ['--import', 'tsx', 'src/cli/dashboard.ts', out, '--port', '0'], {
       cwd: ROOT,
@@ -83,10 +89,10 @@ describe('npm run experiment -- --dashboard', () => {
       viewer.on('exit', () => reject(new Error(err)));
     });
     const final = await (await fetch(`${viewerUrl}metrics`)).text();
-    expect(final).toContain('mel_cycle{scheme="optimal"} 3\n');
+    expect(final).toContain('mel_cycle{scheme="optimal"} 4\n');
     expect(final).toContain('mel_learners_connected 0\n');
     const snapshot = await (await fetch(`${viewerUrl}snapshot.json`)).json();
-    expect(snapshot.runs[0]).toMatchObject({ status: 'finished', cycles_done: 3, cycles_total: 3, eta_s: 0 });
+    expect(snapshot.runs[0]).toMatchObject({ status: 'finished', cycles_done: 4, cycles_total: 4, eta_s: 0 });
     viewer.kill('SIGTERM');
     expect(await new Promise((r) => viewer.on('exit', (code) => r(code)))).toBe(0);
   });
@@ -123,6 +129,17 @@ describe('npm run dashboard', () => {
     expect(notRun.status).toBe(2);
     expect(errorLines(notRun.stderr)[0]).toMatch(/holds no events\.jsonl .*not a run, campaign or sweep folder/);
     expect(dashboardCli([]).status).toBe(2);
+    // A finished campaign whose runs kept no events.jsonl (results/paper's are not in git) would show
+    // every seed as pending forever: refused, pointing to the report.
+    const campaign = tmpDir('dash-no-events');
+    writeFileSync(join(campaign, 'campaign.json'), '{}');
+    mkdirSync(join(campaign, 'seed-1'));
+    for (const f of ['config.json', 'summary.json']) writeFileSync(join(campaign, 'seed-1', f), '{}');
+    const old = dashboardCli([campaign]);
+    expect(old.status).toBe(2);
+    expect(errorLines(old.stderr)).toEqual([
+      `error: ${campaign}: its runs have no events.jsonl (made before events were logged, or copied without its events.jsonl); npm run report -- ${campaign} renders its results`,
+    ]);
     const blocker = await blockedPort();
     try {
       const folder = tmpDir('dash-busy-port');
@@ -130,6 +147,12 @@ describe('npm run dashboard', () => {
       const busy = dashboardCli([folder, '--port', String(blocker.port)]);
       expect(busy.status).toBe(2);
       expect(errorLines(busy.stderr)).toHaveLength(1);
+      // A relative folder is where the user ran npm (INIT_CWD), not the project root npm runs in:
+      // found, so the command gets as far as the busy port.
+      const elsewhere = dashboardCli([basename(folder), '--port', String(blocker.port)], { INIT_CWD: dirname(folder) });
+      expect(errorLines(elsewhere.stderr)).toEqual([
+        `error: the dashboard cannot listen on 127.0.0.1:${blocker.port}: port ${blocker.port} is in use; choose another --port (0 = any free port)`,
+      ]);
     } finally {
       blocker.close();
     }
