@@ -6,7 +6,7 @@
  */
 import { folderKind, renderCampaignFolder, renderSweepFolder } from '../campaign/folder-report.ts';
 import { InputError } from '../errors.ts';
-import { parseOrHelp, runCli, UsageError, defineCommand } from './args.ts';
+import { parseOrHelp, runCli, UsageError, defineCommand, userPath } from './args.ts';
 import { flagsFor } from './settings.ts';
 import { renderRunReport } from '../report/index.ts';
 import { renderOverlay } from '../report/overlay.ts';
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
   const targets = args.targets === undefined ? undefined : parseTargets(args.targets);
   const fonts = { fontFiles: args.font ? [args.font] : undefined };
   const out = args.out;
-  const folders = args._;
+  const folders = args._.map((f) => userPath(f));
   let result: { files: string[]; warnings: string[]; summary?: unknown };
   if (folders.length > 1) {
     if (out === undefined)

@@ -10,10 +10,18 @@ const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
 /** Run the CLI; async so that several runs can overlap (tsx start-up dominates). */
 function report(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return reportFrom('', ...args);
+}
+
+/** The CLI as `npm run report` started from `initCwd` (npm runs it in the project root and says where in INIT_CWD). */
+function reportFrom(
+  initCwd: string,
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, [path.join(ROOT, 'src/cli/report.ts'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, MEL_DEBUG: '' },
+      env: { ...process.env, MEL_DEBUG: '', INIT_CWD: initCwd },
     });
     let stdout = '';
     let stderr = '';
@@ -35,6 +43,14 @@ describe('npm run report', () => {
     expect(r.stdout).toContain(path.join(dir, 'timeline.png'));
     expect(r.stdout).toContain(path.join(dir, 'report.html'));
     expect(existsSync(path.join(dir, 'accuracy.png'))).toBe(true);
+  });
+
+  it('a relative folder is where the user ran npm, not the project root', async () => {
+    const dir = await writeFixtureRun();
+    const r = await reportFrom(path.dirname(dir), path.basename(dir), '--cycle', '1');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(path.join(dir, 'report.html'));
   });
 
   it('--out DIR writes there and leaves the run folder byte for byte as it was (issue 11: the README example modified committed files)', async () => {
