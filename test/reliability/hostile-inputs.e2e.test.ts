@@ -47,6 +47,13 @@ describe('flags a run cannot honour exit 2 naming the flag', () => {
     [{ 'bandwidth-hz': '1e12' }, /link rate .* <= 10000000000000 .*--bandwidth-hz/],
     [{ 'tx-power-dbm': '1e308' }, /link rate .*--tx-power-dbm/],
     [{ 'cpu-hz': '1e308' }, /CPU speed .*--cpu-hz/],
+    [{ 'bandwidth-hz': '1e308' }, /link rate .*--bandwidth-hz/],
+    [{ 'noise-dbm-per-hz': '1e308' }, /link rate .*--noise-dbm-per-hz/],
+    [{ 'flops-per-sample': '5e-324' }, /--flops-per-sample is out of range/],
+    // energies that overflow to Infinity (blank cells in learners.csv, an energy scheme that cannot allocate)
+    [{ kappa: '1e308' }, /energy must stay finite \(check --kappa, now 1e\+308/],
+    [{ 'rx-power-w': '1e308' }, /energy must stay finite .*--rx-power-w, now 1e\+308/],
+    [{ token: '' }, /--token .*must be 1\.\.256 characters, got 0/],
     [{ 'tau-max': '20000' }, /--tau-max/],
     // input files: a directory, a device (item 8)
     [{ learners: join(dir, 'a-folder') }, /--learners .*is a directory/],
