@@ -58,6 +58,7 @@ describe('flags a run cannot honour exit 2 naming the flag', () => {
     // input files: a directory, a device (item 8)
     [{ learners: join(dir, 'a-folder') }, /--learners .*is a directory/],
     [{ learners: '/dev/zero', K: '2' }, /--learners \/dev\/zero: is not a regular file/],
+    [{ config: '/dev/zero' }, /--config \/dev\/zero: is not a regular file/],
   ])('%j', async (over, message) => {
     await expectRefused(tiny({ ...over, out: join(tmp(), 'run') }), message);
   });
@@ -156,6 +157,19 @@ describe('checkpoints and resumed folders', () => {
       expect(readFileSync(elsewhere, 'utf8')).toBe('x\n');
     },
   );
+});
+
+describe('a resumed folder whose config.json is a device', () => {
+  it('is refused in one line before it is read (a link to /dev/zero read without end)', async () => {
+    const dir = tmp();
+    symlinkSync('/dev/zero', join(dir, 'config.json'));
+    writeFileSync(join(dir, 'cycles.csv'), '');
+    const end = await startExperiment(['--resume', dir, '--no-report']).exit;
+    expect(end.code, end.stderr).toBe(2);
+    expect(errorLines(end.stderr)).toEqual([
+      `error: --resume ${join(dir, 'config.json')}: is not a regular file (a device or a pipe); give a file`,
+    ]);
+  });
 });
 
 describe('a resumed folder must be what its settings wrote', () => {
