@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { defineCommand, parseOrHelp, printConfig, runCli, UsageError } from '../src/cli/args.ts';
 import type { BuiltinSchemeName } from '../src/allocation/types.ts';
 import { systemParamsFromArgs } from '../src/cli/param-flags.ts';
-import { type ArgsOf, flagsFor, otherSettings } from '../src/cli/settings.ts';
+import { type ArgsOf, flagsFor, MAX_SOLVER_K, otherSettings } from '../src/cli/settings.ts';
+import { MAX_T_S } from '../src/allocation/feasibility.ts';
 import { assertUsableFleet, generateFleet } from '../src/model/devices.ts';
 import { fig1Csv, fig1Table } from './fig1/csv.ts';
 import { renderFig1Charts } from '../src/report/index.ts';
@@ -45,11 +46,14 @@ export const spec = defineCommand({
   ],
 });
 
-function numbers(values: string[], flag: string, integer: boolean): number[] {
+/** One list flag's values: integers in 1..max (K) or numbers in (0, max] (T), as sweep and allocate bound them. */
+function numbers(values: string[], flag: string, integer: boolean, max: number): number[] {
   return values.map((raw) => {
     const v = Number(raw);
-    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v)))
-      throw new UsageError(`--${flag} takes ${integer ? 'integers >= 1' : 'numbers > 0'}, got "${raw}"`);
+    if (!Number.isFinite(v) || v <= 0 || v > max || (integer && !Number.isInteger(v)))
+      throw new UsageError(
+        `--${flag} takes ${integer ? `integers in 1..${max}` : `numbers > 0 and <= ${max}`}, got "${raw}"`,
+      );
     return v;
   });
 }
@@ -61,10 +65,10 @@ export function optionsFromArgs(args: ArgsOf<'fig1', typeof FIG1_FLAG_DEFAULTS>)
     d: args.trainSamples,
     scenario: args.scenario,
     params: systemParamsFromArgs(args),
-    ks: numbers(args.K, 'K', true),
-    tForK: numbers(args.tForK, 't-for-k', false),
-    ts: numbers(args.T, 'T', false),
-    kForT: numbers(args.kForT, 'k-for-t', true),
+    ks: numbers(args.K, 'K', true, MAX_SOLVER_K),
+    tForK: numbers(args.tForK, 't-for-k', false, MAX_T_S),
+    ts: numbers(args.T, 'T', false, MAX_T_S),
+    kForT: numbers(args.kForT, 'k-for-t', true, MAX_SOLVER_K),
     schemes: args.schemes as BuiltinSchemeName[],
   };
 }

@@ -10,7 +10,8 @@ import { buildAllocationReport } from '../allocation/report.ts';
 import { ROBUST_ONLY_IN_EXPERIMENTS, SYNC_SCHEMES, type SchemeName } from '../allocation/types.ts';
 import { openSchemes } from '../schemes/index.ts';
 import { userSchemesFromArgs } from './scheme-flags.ts';
-import { energyParamsFor } from '../model/energy.ts';
+import { assertFiniteEnergy, energyParamsFor } from '../model/energy.ts';
+import { MAX_TAU } from '../protocol/messages.ts';
 import { DEFAULT_EXPERIMENT } from '../orchestrator/config.ts';
 import { assertUsableFleet, generateFleet, parseLearnersJson, type LearnerProfile } from '../model/devices.ts';
 import { systemParamsFromArgs } from './param-flags.ts';
@@ -47,6 +48,8 @@ runCli(async () => {
     fleet = generateFleet(args.K ?? DEFAULT_EXPERIMENT.K, args.seed, params);
   }
   assertUsableFleet(fleet);
+  const energy = energyParamsFor(params, { kappa_j_per_cycle_hz2: args.kappa, rx_power_w: args.rxPowerW });
+  assertFiniteEnergy(fleet, params, args.scenario, energy, args.trainSamples, MAX_TAU);
   if (args.printConfig) {
     printConfig(spec, args, { K: fleet.length });
     return;
@@ -75,7 +78,7 @@ runCli(async () => {
     scenario: args.scenario,
     schemes,
     max_staleness: args.maxStaleness,
-    energy: energyParamsFor(params, { kappa_j_per_cycle_hz2: args.kappa, rx_power_w: args.rxPowerW }),
+    energy,
     budget_j: budgets,
   }).finally(() => opened.close());
   // Asked once each: an extra line after that answer is read by the time the process has exited.

@@ -4,10 +4,11 @@
  * settings as TOML that --config reads to the same settings. Every problem is one line naming the
  * file and its line (InputError, exit 2); nothing is written before the file is read and checked.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { InputError } from '../errors.ts';
+import { MAX_SETTINGS_FILE_BYTES, readInputFile } from '../util/input-file.ts';
 import type { FlagSpec, FlagValue } from './args.ts';
 
 /** One setting the file gives: the flag it sets, its raw value and where it stands ("file:line"). */
@@ -90,7 +91,7 @@ export function readConfigFile(
   others: readonly string[] = [],
 ): FileSetting[] {
   if (!existsSync(path)) throw new InputError(`--config ${path}: no such file`);
-  const text = readFileSync(path, 'utf8');
+  const text = readInputFile(path, '--config', MAX_SETTINGS_FILE_BYTES);
   const data = parseFile(path, text);
   const json = extname(path).toLowerCase() === '.json';
   const byName = new Map<string, FlagSpec>();

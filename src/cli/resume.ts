@@ -3,9 +3,10 @@
  * any earlier version), checked through the same settings table as the command line, and compared
  * with the flags given: a flag that would change it is refused, naming the flag.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.ts';
+import { MAX_SETTINGS_FILE_BYTES, readInputFile } from '../util/input-file.ts';
 import type { ExperimentConfig } from '../orchestrator/config.ts';
 import { isRunConfig } from '../run-folder/run-config.ts';
 import { migrateRunConfig } from '../run-folder/migrate.ts';
@@ -60,9 +61,10 @@ function validateSaved(dir: string, saved: ExperimentConfig, spec: CommandSpec, 
 function readSaved(dir: string): ExperimentConfig {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new InputError(`--resume ${dir}: no config.json there (is it a run folder?)`);
+  const text = readInputFile(path, '--resume', MAX_SETTINGS_FILE_BYTES); // not a device, a pipe or a huge file
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
     throw new InputError(`--resume ${dir}: config.json is not valid JSON (${(e as Error).message})`);
   }

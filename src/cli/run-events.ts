@@ -256,10 +256,14 @@ function faultText(e: Extract<RunEvent, { type: 'killed' | 'host-killed' | 'resp
         ? `--fail-host ${e.host}@${e.cycle}: host ${e.host} is not running; nothing to kill`
         : `fault injection: killing learner host ${e.host} (learners ${e.learners}, pid ${e.pid}) in ${e.scheme} cycle ${e.cycle}`;
     case 'respawned':
+      if (e.stopped)
+        return `learner ${e.learner} missed a cycle and its process${e.pid ? ` (pid ${e.pid})` : ''} is stopped (SIGSTOP), so it cannot rejoin: killed it and started a new one`;
       return e.how === 'process'
         ? `learner ${e.learner} missed ${e.missed_cycles} cycles in a row while its process${e.pid ? ` (pid ${e.pid})` : ''} still ran: killed it and started a new one`
         : `learner ${e.learner} missed ${e.missed_cycles} cycles in a row while its host${e.pid ? ` (pid ${e.pid})` : ''} still ran: cut its connection so it rejoins`;
     case 'host-respawned':
+      if (e.stopped)
+        return `learner host ${e.host} (learners ${e.learners}${e.pid ? `, pid ${e.pid}` : ''}) is stopped (SIGSTOP) and its learners missed a cycle, so none can rejoin: killed it and started a new one`;
       return `every learner of host ${e.host} (learners ${e.learners}) missed cycles (up to ${e.missed_cycles} in a row) while it still ran${e.pid ? ` (pid ${e.pid})` : ''}: killed it and started a new one`;
   }
 }

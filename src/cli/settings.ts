@@ -223,6 +223,9 @@ const GRID_T = {
   help: 'global cycle clocks of the grid, e.g. 12,30,60',
 } as const satisfies Use;
 
+/** Most learners the solver-only commands (allocate, fig1) take; a run with training takes at most 1000. */
+export const MAX_SOLVER_K = 10_000_000;
+
 const WHAT_RUNS = [
   define({
     name: 'K',
@@ -236,7 +239,7 @@ const WHAT_RUNS = [
       experiment: true,
       sweep: GRID_K,
       allocate: {
-        max: 10_000_000,
+        max: MAX_SOLVER_K,
         unit: 'learners',
         default: undefined,
         help: `number of learners (default: ${DEFAULT_EXPERIMENT.K}, or the length of --learners)`,

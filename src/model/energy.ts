@@ -7,6 +7,7 @@
  * In coefficient form, like the time model: E_k = e2·τ·d_k + e1·d_k + e0 (0 when d_k = 0), so an
  * energy budget caps a learner's batch exactly the way the deadline does.
  */
+import { InputError } from '../errors.ts';
 import { dbmToWatts } from './channel.ts';
 import { phaseTimes, type Scenario } from './coefficients.ts';
 import type { LearnerProfile } from './devices.ts';
@@ -101,4 +102,26 @@ export function energyCoefficients(
 export function learnerEnergyJ(ec: EnergyCoefficients, tau: number, d_k: number): number {
   if (d_k === 0) return 0;
   return ec.e2_j_per_sample_iter * tau * d_k + ec.e1_j_per_sample * d_k + ec.e0_j;
+}
+
+/**
+ * Every learner's energy must stay a finite number of joules up to τ = tauMax on all d samples: a κ
+ * or P_rx so large that it overflows would make every energy in the run Infinity (blank cells in
+ * learners.csv, a refused energy scheme). Refused up front, naming the flags.
+ */
+export function assertFiniteEnergy(
+  fleet: LearnerProfile[],
+  p: SystemParams,
+  scenario: Scenario,
+  e: EnergyParams,
+  d: number,
+  tauMax: number,
+): void {
+  for (const l of fleet) {
+    const j = learnerEnergyJ(energyCoefficients(l, p, scenario, e), tauMax, d);
+    if (!Number.isFinite(j))
+      throw new InputError(
+        `learner ${l.id} would spend ${j} J in a cycle of τ = ${tauMax} on ${d} samples; energy must stay finite (check --kappa, now ${e.kappa_j_per_cycle_hz2} J/(cycle·Hz²), and --rx-power-w, now ${e.rx_power_w} W)`,
+      );
+  }
 }

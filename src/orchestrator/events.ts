@@ -91,9 +91,24 @@ export type ExperimentEvent =
   /** fault injection (--fail-host): a whole learner host process was killed */
   | { type: 'host-killed'; host: number; learners: string; pid: number | null; scheme: SchemeName; cycle: number }
   /** a spawned learner missed cycles while its host still ran: its process restarted, or (in a shared host) its connection cut so it rejoins */
-  | { type: 'respawned'; learner: number; pid: number | null; missed_cycles: number; how: 'process' | 'connection' }
+  | {
+      type: 'respawned';
+      learner: number;
+      pid: number | null;
+      missed_cycles: number;
+      how: 'process' | 'connection';
+      /** its process was stopped (SIGSTOP): restarted after one missed cycle, not RESPAWN_AFTER_MISSED_CYCLES */
+      stopped?: true;
+    }
   /** every learner of a host missed cycles while it still ran: the host was killed and started afresh */
-  | { type: 'host-respawned'; host: number; learners: string; pid: number | null; missed_cycles: number }
+  | {
+      type: 'host-respawned';
+      host: number;
+      learners: string;
+      pid: number | null;
+      missed_cycles: number;
+      stopped?: true;
+    }
   /** nobody could be given work this cycle (nobody available, or no feasible allocation for who is): the model stays */
   | { type: 'nobody-allocated'; scheme: SchemeName; cycle: number; reason: string }
   | { type: 'cycle-start'; scheme: SchemeName; cycle: number; cycles: number; tau: number; active: number }

@@ -14,7 +14,9 @@ import {
   profileFromSpec,
   type LearnerProfile,
 } from '../model/devices.ts';
-import type { ExperimentConfig } from './config.ts';
+import { assertFiniteEnergy } from '../model/energy.ts';
+import { MAX_TAU } from '../protocol/messages.ts';
+import { runEnergyParams, type ExperimentConfig } from './config.ts';
 import { Planner } from './planner.ts';
 import { createWorld, type World } from './world.ts';
 import type { AllocationBrief } from './events.ts';
@@ -31,6 +33,7 @@ export function buildFleet(config: ExperimentConfig): LearnerProfile[] {
   if (fleet.length !== config.K)
     throw new InputError(`--learners file describes ${fleet.length} learners but K is ${config.K}`);
   assertUsableFleet(fleet);
+  assertFiniteEnergy(fleet, config.params, config.scenario, runEnergyParams(config), config.train_samples, MAX_TAU);
   return fleet;
 }
 

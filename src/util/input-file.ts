@@ -9,6 +9,9 @@ import { InputError } from '../errors.ts';
 /** Largest input file, bytes (a trace of 1000 learners × 5000 cycles fits). */
 export const MAX_INPUT_FILE_BYTES = 256 * 2 ** 20;
 
+/** Largest settings file (`--config`, a run's config.json), bytes: a K = 1000 run's config.json is ~0.3 MiB. */
+export const MAX_SETTINGS_FILE_BYTES = 16 * 2 ** 20;
+
 /** The file's text; `flag` names it in errors (e.g. "--learners"). */
 export function readInputFile(path: string, flag: string, maxBytes = MAX_INPUT_FILE_BYTES): string {
   const fail = (why: string): never => {

@@ -99,6 +99,9 @@ const cases: [string, string, string[], RegExp][] = [
     /--fail-host 2@1: host must be in 0\.\.1/,
   ],
   ['UsageError', 'experiments/fig1.ts', ['--no-such-flag'], /unknown flag/],
+  // fig1's lists are bounded like sweep's and allocate's: a T the solver refuses, a K that exhausts memory (#28)
+  ['UsageError (fig1 --T)', 'experiments/fig1.ts', ['--T', '1e17'], /--T takes numbers > 0 and <= 1000000, got "1e17"/],
+  ['UsageError (fig1 --K)', 'experiments/fig1.ts', ['--K', '1e9'], /--K takes integers in 1\.\.10000000, got "1e9"/],
   ['DataError', 'bench/train.ts', ['--data-dir', '/nonexistent'], /nonexistent/],
 ];
 

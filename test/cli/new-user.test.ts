@@ -128,6 +128,7 @@ describe('training that diverges (item 5)', () => {
       count: 1,
       blocks: [[0, 1]],
       isRunning: () => true,
+      isStopped: () => false,
       pid: () => 42,
       kill: async () => void killed++,
       spawn: () => {},

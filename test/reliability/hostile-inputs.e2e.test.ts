@@ -47,10 +47,18 @@ describe('flags a run cannot honour exit 2 naming the flag', () => {
     [{ 'bandwidth-hz': '1e12' }, /link rate .* <= 10000000000000 .*--bandwidth-hz/],
     [{ 'tx-power-dbm': '1e308' }, /link rate .*--tx-power-dbm/],
     [{ 'cpu-hz': '1e308' }, /CPU speed .*--cpu-hz/],
+    [{ 'bandwidth-hz': '1e308' }, /link rate .*--bandwidth-hz/],
+    [{ 'noise-dbm-per-hz': '1e308' }, /link rate .*--noise-dbm-per-hz/],
+    [{ 'flops-per-sample': '5e-324' }, /--flops-per-sample is out of range/],
+    // energies that overflow to Infinity (blank cells in learners.csv, an energy scheme that cannot allocate)
+    [{ kappa: '1e308' }, /energy must stay finite \(check --kappa, now 1e\+308/],
+    [{ 'rx-power-w': '1e308' }, /energy must stay finite .*--rx-power-w, now 1e\+308/],
+    [{ token: '' }, /--token .*must be 1\.\.256 characters, got 0/],
     [{ 'tau-max': '20000' }, /--tau-max/],
     // input files: a directory, a device (item 8)
     [{ learners: join(dir, 'a-folder') }, /--learners .*is a directory/],
     [{ learners: '/dev/zero', K: '2' }, /--learners \/dev\/zero: is not a regular file/],
+    [{ config: '/dev/zero' }, /--config \/dev\/zero: is not a regular file/],
   ])('%j', async (over, message) => {
     await expectRefused(tiny({ ...over, out: join(tmp(), 'run') }), message);
   });
@@ -149,6 +157,19 @@ describe('checkpoints and resumed folders', () => {
       expect(readFileSync(elsewhere, 'utf8')).toBe('x\n');
     },
   );
+});
+
+describe('a resumed folder whose config.json is a device', () => {
+  it('is refused in one line before it is read (a link to /dev/zero read without end)', async () => {
+    const dir = tmp();
+    symlinkSync('/dev/zero', join(dir, 'config.json'));
+    writeFileSync(join(dir, 'cycles.csv'), '');
+    const end = await startExperiment(['--resume', dir, '--no-report']).exit;
+    expect(end.code, end.stderr).toBe(2);
+    expect(errorLines(end.stderr)).toEqual([
+      `error: --resume ${join(dir, 'config.json')}: is not a regular file (a device or a pipe); give a file`,
+    ]);
+  });
 });
 
 describe('a resumed folder must be what its settings wrote', () => {

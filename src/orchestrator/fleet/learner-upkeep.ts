@@ -1,7 +1,8 @@
 /**
  * Keeping the fleet present between cycles: spawned hosts that died are started again, learners
- * that missed RESPAWN_AFTER_MISSED_CYCLES cycles in a row while their host still runs (stopped,
- * hung, stuck reconnecting) are restarted, and then everyone is waited for.
+ * that missed RESPAWN_AFTER_MISSED_CYCLES cycles in a row while their host still runs (hung, stuck
+ * reconnecting) are restarted — a host seen stopped (SIGSTOP) after one missed cycle at once — and
+ * then everyone is waited for.
  */
 import type { ExperimentEvent } from '../events.ts';
 import type { LearnerRecord } from '../cycle.ts';
@@ -81,25 +82,31 @@ export class LearnerUpkeep {
 
   /**
    * Learners that missed RESPAWN_AFTER_MISSED_CYCLES cycles in a row while their host still runs
-   * (stopped, hung, stuck reconnecting): a host all of whose learners are stuck is killed and started
-   * afresh; a stuck learner among working siblings only has its connection cut, and rejoins.
+   * (hung, stuck reconnecting): a host all of whose learners are stuck is killed and started afresh;
+   * a stuck learner among working siblings only has its connection cut, and rejoins. A host seen
+   * stopped (SIGSTOP) once one of its learners missed a cycle is killed and started afresh at once:
+   * none of its learners can rejoin while it is stopped, so waiting the join timeout for them is waste.
    */
   private async restartStuck(hosts: LearnerHosts): Promise<void> {
-    const stuck = (id: number) => (this.missedInARow.get(id) ?? 0) >= RESPAWN_AFTER_MISSED_CYCLES;
+    const missedOf = (id: number) => this.missedInARow.get(id) ?? 0;
+    const stuck = (id: number) => missedOf(id) >= RESPAWN_AFTER_MISSED_CYCLES;
     for (let h = 0; h < hosts.count; h++) {
       const ids = hosts.blocks[h];
-      if (!hosts.isRunning(h) || !ids.some(stuck)) continue;
-      const missed = Math.max(...ids.map((id) => this.missedInARow.get(id) ?? 0));
+      if (!hosts.isRunning(h)) continue;
+      const stopped = ids.some((id) => missedOf(id) > 0) && hosts.isStopped(h);
+      if (!stopped && !ids.some(stuck)) continue;
+      const missed = Math.max(...ids.map(missedOf));
       const pid = hosts.pid(h) ?? null;
-      if (ids.every(stuck)) {
+      if (stopped || ids.every(stuck)) {
         await hosts.kill(h); // SIGKILL: it also ends a stopped (SIGSTOP) process
         hosts.spawn(h); // if an old connection is still closing, the new one retries "id in use"
         for (const id of ids) this.missedInARow.set(id, 0);
         this.opts.onRespawn();
+        const why = stopped ? { stopped: true as const } : {};
         this.opts.emit(
           ids.length === 1
-            ? { type: 'respawned', learner: ids[0], pid, missed_cycles: missed, how: 'process' }
-            : { type: 'host-respawned', host: h, learners: formatIdRanges(ids), pid, missed_cycles: missed },
+            ? { type: 'respawned', learner: ids[0], pid, missed_cycles: missed, how: 'process', ...why }
+            : { type: 'host-respawned', host: h, learners: formatIdRanges(ids), pid, missed_cycles: missed, ...why },
         );
         continue;
       }

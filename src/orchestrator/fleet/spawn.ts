@@ -7,7 +7,7 @@
  * even one killed with SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIdRanges } from '../../util/id-ranges.ts';
 import { PROJECT_ROOT } from '../../util/project-root.ts';
@@ -146,6 +146,15 @@ export class LearnerHosts {
     return this.children.get(host)?.pid;
   }
 
+  /**
+   * Whether the host is stopped (SIGSTOP, SIGTSTP, a debugger): it runs, yet none of its learners can
+   * answer or rejoin until it continues. Read from /proc (Linux); elsewhere it is never known (false).
+   */
+  isStopped(host: number): boolean {
+    const pid = this.pid(host);
+    return pid !== undefined && processIsStopped(pid);
+  }
+
   allPids(): number[] {
     return [...this.children.values()].map((c) => c.pid!).filter((p) => p !== undefined);
   }
@@ -174,5 +183,15 @@ export class LearnerHosts {
     await Promise.race([all, timeout(graceMs)]);
     for (const [, child] of pending) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await all;
+  }
+}
+
+/** /proc/PID/stat's state (the field after the parenthesised name) is T or t while the process is stopped. */
+export function processIsStopped(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return /^[Tt]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]);
+  } catch {
+    return false; // gone, or no /proc
   }
 }
