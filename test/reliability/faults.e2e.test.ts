@@ -254,6 +254,8 @@ describe('learner faults in real runs', () => {
     const log = collectLog();
     const running = runExperiment(config, { out: tmpDir('fault-stopped-host'), ...log.sinks });
     const joined = await log.when(/^learner 1 joined from .* \(pid (\d+)\)/); // host 1 runs learners 1 and 3
+    // Stopped before learner 3 joined, the start would wait the (600 s) join timeout for it: only cycles check for stops.
+    await log.when(/^learner 3 joined from /);
     const stoppedPid = Number(joined[1]);
     process.kill(stoppedPid, 'SIGSTOP');
     const run = await running;
