@@ -41,7 +41,7 @@ describe('learner hosts', () => {
       models_sent: 2 * (schemes * 2 - (schemes - 1)),
     });
     expect(hub(b.out)).toMatchObject({ tasks_naming_model: 0, models_sent: 0 });
-  });
+  }, 300_000); // two runs, one of them with 8 learner processes: slow on a loaded 2-core machine
 
   it("an external host (npm run learner -- --learner-ids 0-3) brings four learners with the fleet's profiles and matches the spawned run", async () => {
     const config = smallConfig({ K: 4, cycles: 1, schemes: ['optimal'] });
