@@ -1,6 +1,7 @@
 /**
  * deploy/: the Dockerfile, compose.yaml and the Kubernetes manifests hold together — parsed with
- * the `yaml` package, not run (CI has no container runtime; deploy/try-local.sh runs them). The
+ * the `yaml` package and the manifests checked against Kubernetes' schema (kubernetes-models), not run (CI
+ * has no container runtime; deploy/try-local.sh runs them). The
  * services and names, the auto:M learner hosts, K = hosts × M, the token's secret, one image, one
  * port, and every flag they pass is one the CLI knows.
  */
@@ -8,6 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { PersistentVolumeClaim, Secret, Service } from 'kubernetes-models/v1';
 import { parse, parseAllDocuments } from 'yaml';
 import { PROJECT_ROOT } from '../../src/util/project-root.ts';
 
@@ -118,6 +121,18 @@ describe('deploy/k8s', () => {
       'Service/mel-orchestrator',
     ]);
     for (const d of docs) expect(typeof d.apiVersion).toBe('string');
+  });
+
+  it("each manifest is valid against Kubernetes' own schema (the kubernetes-models package), and a wrong type is caught", () => {
+    const models = { Job, PersistentVolumeClaim, Secret, Service } as const;
+    const validate = (d: any) => new models[d.kind as keyof typeof models](d).validate();
+    for (const d of docs) expect(() => validate(d), `${d.kind}/${d.metadata.name}`).not.toThrow();
+    const wrong = structuredClone(learners);
+    container(wrong).resources.requests.memory = { gi: 1 };
+    expect(() => validate(wrong)).toThrow(/resources\/requests\/memory must be/);
+    const missing = structuredClone(service);
+    missing.spec.ports[0].port = undefined;
+    expect(() => validate(missing)).toThrow(/port/);
   });
 
   it("learner hosts use auto:M, parallelism × M = K, and connect to the Service's port", () => {
