@@ -97,6 +97,46 @@ describe('npm run experiment -- --dashboard', () => {
     expect(await new Promise((r) => viewer.on('exit', (code) => r(code)))).toBe(0);
   });
 
+  it('a campaign (--seeds 2): one page for both seeds, metrics labelled by seed, the later seed pending while the first runs; npm run dashboard on the campaign folder shows both finished', async () => {
+    const out = join(tmpDir('dash-campaign'), 'campaign');
+    // Real clock, 2 cycles of 3 s per seed: once seed 3's cycle 1 is done, seed 3 still has a cycle
+    // to go and seed 4 all of its own, so the server is up for the requests below.
+    const run = startExperiment([
+      ...tiny({ cycles: '2', seeds: '2' }),
+      ...['--clock', 'real', '--time-scale', '0.25', '--out', out, '--dashboard', '0'],
+    ]);
+    children.push(run.pid);
+    const [, url] = await run.when(/dashboard: (http:\/\/127\.0\.0\.1:\d+\/) \(metrics: /);
+    await run.when(/\[seed 3\] optimal\s+cycle\s+1\/2/);
+    const live = await (await fetch(`${url}snapshot.json`)).json();
+    expect(live.runs.map((r: { labels: object; cycles_total: number }) => [r.labels, r.cycles_total])).toEqual([
+      [{ seed: '3' }, 2],
+      [{ seed: '4' }, 2],
+    ]);
+    expect(live.runs[1].status).toBe('pending');
+    expect(await (await fetch(`${url}metrics`)).text()).toMatch(/mel_cycle\{seed="3",scheme="optimal"\} [12]\n/);
+    expect((await run.exit).code).toBe(0);
+
+    const viewer = spawn(process.execPath, ['--import', 'tsx', 'src/cli/dashboard.ts', out, '--port', '0'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(viewer.pid!);
+    let err = '';
+    const viewerUrl = await new Promise<string>((resolve, reject) => {
+      viewer.stderr!.on('data', (d) => {
+        err += d;
+        const m = /: (http:\/\/\S+\/) \(metrics/.exec(err);
+        if (m) resolve(m[1]);
+      });
+      viewer.on('exit', () => reject(new Error(err)));
+    });
+    const final = await (await fetch(`${viewerUrl}metrics`)).text();
+    for (const seed of ['3', '4']) expect(final).toContain(`mel_cycle{seed="${seed}",scheme="optimal"} 2\n`);
+    viewer.kill('SIGTERM');
+    expect(await new Promise((r) => viewer.on('exit', (code) => r(code)))).toBe(0);
+  });
+
   it('a dashboard port in use: exit 2 with one line before the run starts (no folder, no learner)', async () => {
     const blocker = await blockedPort();
     const out = join(tmpDir('dash-busy'), 'run');
