@@ -3,7 +3,7 @@
  * page, /events and /metrics during a run; a port that cannot be used stops the command before
  * the run starts; a finished folder is shown complete; bad input exits 2 with one line.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -28,6 +28,25 @@ function dashboardCli(args: string[], env: Record<string, string> = {}) {
     timeout: 60_000,
     env: { ...process.env, INIT_CWD: '', ...env },
   });
+}
+
+/** `npm run dashboard -- FOLDER --port 0`, once it prints its URL. */
+async function startViewer(folder: string): Promise<{ viewer: ChildProcess; url: string }> {
+  const viewer = spawn(process.execPath, ['--import', 'tsx', 'src/cli/dashboard.ts', folder, '--port', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(viewer.pid!);
+  let err = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    viewer.stderr!.on('data', (d) => {
+      err += d;
+      const m = /: (http:\/\/\S+\/) \(metrics/.exec(err);
+      if (m) resolve(m[1]);
+    });
+    viewer.on('exit', () => reject(new Error(err)));
+  });
+  return { viewer, url };
 }
 
 async function blockedPort(): Promise<{ port: number; close: () => void }> {
@@ -74,20 +93,7 @@ describe('npm run experiment -- --dashboard', () => {
     const events = lines.map((l) => JSON.parse(l));
     expect(events.filter((e) => e.type === 'cycle-done').map((e) => e.cycle)).toEqual([1, 2, 3, 4]);
 
-    const viewer = spawn(process.execPath, ['--import', 'tsx', 'src/cli/dashboard.ts', out, '--port', '0'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    children.push(viewer.pid!);
-    let err = '';
-    const viewerUrl = await new Promise<string>((resolve, reject) => {
-      viewer.stderr!.on('data', (d) => {
-        err += d;
-        const m = /: (http:\/\/\S+\/) \(metrics/.exec(err);
-        if (m) resolve(m[1]);
-      });
-      viewer.on('exit', () => reject(new Error(err)));
-    });
+    const { viewer, url: viewerUrl } = await startViewer(out);
     const final = await (await fetch(`${viewerUrl}metrics`)).text();
     expect(final).toContain('mel_cycle{scheme="optimal"} 4\n');
     expect(final).toContain('mel_learners_connected 0\n');
@@ -117,20 +123,7 @@ describe('npm run experiment -- --dashboard', () => {
     expect(await (await fetch(`${url}metrics`)).text()).toMatch(/mel_cycle\{seed="3",scheme="optimal"\} [12]\n/);
     expect((await run.exit).code).toBe(0);
 
-    const viewer = spawn(process.execPath, ['--import', 'tsx', 'src/cli/dashboard.ts', out, '--port', '0'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    children.push(viewer.pid!);
-    let err = '';
-    const viewerUrl = await new Promise<string>((resolve, reject) => {
-      viewer.stderr!.on('data', (d) => {
-        err += d;
-        const m = /: (http:\/\/\S+\/) \(metrics/.exec(err);
-        if (m) resolve(m[1]);
-      });
-      viewer.on('exit', () => reject(new Error(err)));
-    });
+    const { viewer, url: viewerUrl } = await startViewer(out);
     const final = await (await fetch(`${viewerUrl}metrics`)).text();
     for (const seed of ['3', '4']) expect(final).toContain(`mel_cycle{seed="${seed}",scheme="optimal"} 2\n`);
     viewer.kill('SIGTERM');

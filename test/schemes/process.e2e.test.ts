@@ -1,7 +1,7 @@
 /** User schemes as processes and modules: the examples work, and every kind of misbehaviour ends in one clear error. */
 import { describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { problemMessage } from '../../src/allocation/answer.ts';
@@ -60,6 +60,32 @@ async function failure(p: Promise<unknown>): Promise<Error> {
     return e as Error;
   }
   throw new Error('expected a failure');
+}
+
+/** `npm run allocate -- ARGS` as run from `initCwd` (npm names the caller in INIT_CWD). */
+function allocateCli(args: string[], initCwd = ROOT): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(join(ROOT, 'node_modules/.bin/tsx'), ['src/cli/allocate.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, INIT_CWD: initCwd },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** `npm run allocate -- --K 20 --T 12 ARGS --json`: its report (it must exit 0). */
+function allocateJson(args: string[], initCwd = ROOT): string {
+  const run = allocateCli(['--K', '20', '--T', '12', ...args, '--json'], initCwd);
+  expect(run.status, run.stderr).toBe(0);
+  return run.stdout;
+}
+
+/** The lines of an exit-2 stderr that are not the scheme's own (passed through with its prefix). */
+function errorLinesOf(run: { status: number | null; stderr: string }): string[] {
+  expect(run.status, run.stderr).toBe(2);
+  return run.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('[scheme mine]'));
 }
 
 describe('the examples', () => {
@@ -121,26 +147,12 @@ describe('the examples', () => {
   });
 
   it('the acceptance command: npm run allocate compares optimal with the Python scheme', () => {
-    const out = execFileSync(
-      join(ROOT, 'node_modules/.bin/tsx'),
-      [
-        'src/cli/allocate.ts',
-        '--K',
-        '20',
-        '--T',
-        '12',
-        '--schemes',
-        'optimal,mine',
-        '--scheme-cmd',
-        'mine=python3 examples/schemes/proportional.py',
-        '--json',
-      ],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const out = allocateJson([
+      '--schemes',
+      'optimal,mine',
+      '--scheme-cmd',
+      'mine=python3 examples/schemes/proportional.py',
+    ]);
     const report = JSON.parse(out);
     expect(Object.keys(report.allocations)).toEqual(['optimal', 'mine']);
     expect(report.allocations.mine).toMatchObject({ feasible: true, tau: 5, batch: expectedProportional() });
@@ -149,28 +161,13 @@ describe('the examples', () => {
   });
 
   it('from another directory (npm runs in the package root and names the caller in INIT_CWD): the module path and the command are the caller’s', () => {
-    const out = execFileSync(
-      join(ROOT, 'node_modules/.bin/tsx'),
+    const out = allocateJson(
       [
-        'src/cli/allocate.ts',
-        '--K',
-        '20',
-        '--T',
-        '12',
-        '--schemes',
-        'optimal,mine,theirs',
-        '--scheme-module',
-        'theirs=../examples/schemes/proportional.ts',
-        '--scheme-cmd',
-        'mine=python3 ../examples/schemes/proportional.py',
-        '--json',
+        ...['--schemes', 'optimal,mine,theirs'],
+        ...['--scheme-module', 'theirs=../examples/schemes/proportional.ts'],
+        ...['--scheme-cmd', 'mine=python3 ../examples/schemes/proportional.py'],
       ],
-      {
-        cwd: ROOT,
-        env: { ...process.env, INIT_CWD: join(ROOT, 'docs') },
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      join(ROOT, 'docs'),
     );
     const report = JSON.parse(out);
     expect(report.allocations.mine).toMatchObject({ feasible: true, tau: 5, batch: expectedProportional() });
@@ -180,35 +177,12 @@ describe('the examples', () => {
 
 describe('npm run allocate with a scheme that answers wrong', () => {
   it('exits 2 with one line naming the learner and the numbers, and leaves no process behind', () => {
-    let failure: { status: number; stderr: string } | null = null;
-    try {
-      execFileSync(
-        join(ROOT, 'node_modules/.bin/tsx'),
-        [
-          'src/cli/allocate.ts',
-          '--K',
-          '20',
-          '--T',
-          '12',
-          '--schemes',
-          'optimal,mine',
-          '--scheme-cmd',
-          `mine=python3 test/schemes/misbehaving-scheme.py late 0 ${RUN_TAG}`,
-        ],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-    } catch (e) {
-      failure = e as { status: number; stderr: string };
-    }
-    expect(failure?.status).toBe(2);
-    const lines = failure!.stderr
-      .trim()
-      .split('\n')
-      .filter((l) => !l.startsWith('[scheme mine]'));
+    const lines = errorLinesOf(
+      allocateCli([
+        ...['--K', '20', '--T', '12', '--schemes', 'optimal,mine'],
+        ...['--scheme-cmd', `mine=python3 test/schemes/misbehaving-scheme.py late 0 ${RUN_TAG}`],
+      ]),
+    );
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
       /^error: scheme mine, cycle 0: learner \d+: t_k = [\d.]+ s > T_s = 12 s \(d_k = \d+, τ_k = 6, c0 = /,
@@ -217,31 +191,12 @@ describe('npm run allocate with a scheme that answers wrong', () => {
   });
 
   it('an extra output line after its only answer: exit 2 with that line (allocate asks once; the line was ignored)', () => {
-    let failure: { status: number; stderr: string } | null = null;
-    try {
-      execFileSync(
-        join(ROOT, 'node_modules/.bin/tsx'),
-        [
-          'src/cli/allocate.ts',
-          '--K',
-          '5',
-          '--T',
-          '12',
-          '--schemes',
-          'optimal,mine',
-          '--scheme-cmd',
-          'mine=python3 test/schemes/misbehaving-scheme.py extra',
-        ],
-        { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-    } catch (e) {
-      failure = e as { status: number; stderr: string };
-    }
-    expect(failure?.status).toBe(2);
-    const lines = failure!.stderr
-      .trim()
-      .split('\n')
-      .filter((l) => !l.startsWith('[scheme mine]'));
+    const lines = errorLinesOf(
+      allocateCli([
+        ...['--K', '5', '--T', '12', '--schemes', 'optimal,mine'],
+        ...['--scheme-cmd', 'mine=python3 test/schemes/misbehaving-scheme.py extra'],
+      ]),
+    );
     expect(lines).toEqual([
       'error: scheme mine wrote an extra line on stdout after its answer to cycle 0: "debug: done" (one answer line per problem; print anything else to stderr)',
     ]);
