@@ -1,8 +1,7 @@
 /** The welcome names the model; a learner trains that network or leaves with a reason. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import type { WebSocket as ServerSocket } from 'ws';
 import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
-import { runLearnerSession } from '../../src/learner/client.ts';
 import { initWeights, layoutOf, PARAM_COUNT } from '../../src/nn/mlp.ts';
 import {
   CLOSE,
@@ -14,44 +13,31 @@ import {
 } from '../../src/protocol/messages.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { hubSettings } from '../reliability/helpers.ts';
+import { closeScriptedOrchestrator, learnerSession, scriptedOrchestrator } from './scripted-orchestrator.ts';
 
-let server: WebSocketServer | null = null;
-afterEach(async () => {
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  server = null;
-});
+afterEach(closeScriptedOrchestrator);
 
 /** A one-connection orchestrator that welcomes with `settings`, then runs `script`. */
-async function orchestrator(
+function orchestrator(
   settings: LearnerSettings,
   script: (ws: ServerSocket, frames: Buffer[]) => void = () => {},
 ): Promise<string> {
-  server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 16 * 1024 * 1024 });
-  await new Promise((r) => server!.once('listening', r));
-  server.on('connection', (ws) => {
-    const frames: Buffer[] = [];
-    ws.on('message', (d: Buffer) => frames.push(d));
-    ws.once('message', () => {
-      ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings }));
-      script(ws, frames);
-    });
+  return scriptedOrchestrator((ws, frames) => {
+    ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings }));
+    script(ws, frames);
   });
-  return `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
-
-const session = (url: string) =>
-  runLearnerSession({ url, token: 't', learnerId: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } });
 const lenet = layoutOf('lenet5');
 
 describe("learner and the run's model", () => {
   it('refuses a model it cannot build, naming it', async () => {
-    const end = await session(await orchestrator({ ...hubSettings(PARAM_COUNT, 32), model: 'resnet50' }));
+    const end = await learnerSession(await orchestrator({ ...hubSettings(PARAM_COUNT, 32), model: 'resnet50' }));
     expect(end).toMatchObject({ kind: 'refused', code: CLOSE.incompatible.code });
     expect(end.reason).toMatch(/cannot build the run's model: bad model "resnet50"/);
   });
 
   it('refuses a model whose parameter count disagrees with its own build of it', async () => {
-    const end = await session(await orchestrator({ ...hubSettings(PARAM_COUNT, 32), model: 'lenet5' }));
+    const end = await learnerSession(await orchestrator({ ...hubSettings(PARAM_COUNT, 32), model: 'lenet5' }));
     expect(end).toMatchObject({ kind: 'refused', code: CLOSE.incompatible.code });
     expect(end.reason).toMatch(/lenet5 has 280934 parameters, this learner builds it with 61706/);
   });
@@ -92,7 +78,7 @@ describe("learner and the run's model", () => {
         }
       });
     });
-    const end = await session(url);
+    const end = await learnerSession(url);
     expect(end.kind).toBe('bye');
     expect(result).toMatchObject({ type: 'result', task_id: 't-1', samples: 8 });
     expect(result!.weights).toHaveLength(61_706);

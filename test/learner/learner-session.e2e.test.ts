@@ -3,9 +3,7 @@
  * and refusing a run it cannot serve.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { PIXELS_PER_IMAGE } from '../../src/data/format.ts';
-import { runLearnerSession } from '../../src/learner/client.ts';
 import { PARAM_COUNT } from '../../src/nn/mlp.ts';
 import {
   CLOSE,
@@ -18,29 +16,10 @@ import {
 } from '../../src/protocol/messages.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { hubSettings } from '../reliability/helpers.ts';
+import { closeScriptedOrchestrator, learnerSession, scriptedOrchestrator } from './scripted-orchestrator.ts';
 
-let server: WebSocketServer | null = null;
-afterEach(async () => {
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  server = null;
-});
-
-/** A one-connection orchestrator: `script` runs once the learner said hello. */
-async function scripted(script: (ws: ServerSocket, frames: Buffer[]) => void): Promise<string> {
-  server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 16 * 1024 * 1024 });
-  await new Promise((r) => server!.once('listening', r));
-  server.on('connection', (ws) => {
-    const frames: Buffer[] = [];
-    ws.on('message', (d: Buffer) => frames.push(d));
-    ws.once('message', () => script(ws, frames));
-  });
-  return `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
-
+afterEach(closeScriptedOrchestrator);
 const settings: LearnerSettings = { ...hubSettings(PARAM_COUNT, 32) };
-const session = (url: string) =>
-  runLearnerSession({ url, token: 't', learnerId: 0, profile: { f_hz: 1e9, rate_bps: 1e8 } });
-
 describe('learner session', () => {
   it('a shard sent in the same tick as the welcome is kept, and a shard task trains on it', async () => {
     const rng = createRng(11);
@@ -49,7 +28,7 @@ describe('learner session', () => {
     const weights = Float32Array.from({ length: PARAM_COUNT }, () => 0.05 * rng.normal());
     let result: Result | null = null;
     const errors: string[] = [];
-    const url = await scripted((ws, frames) => {
+    const url = await scriptedOrchestrator((ws, frames) => {
       // Back to back, as the hub's onJoin → sendShard does in federated runs.
       ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings }));
       ws.send(encodeMessage({ type: 'shard', samples: 8, images, labels }));
@@ -81,7 +60,7 @@ describe('learner session', () => {
         }
       });
     });
-    const end = await session(url);
+    const end = await learnerSession(url);
     expect(errors).toEqual([]);
     expect(end.kind).toBe('bye');
     expect(end.tasksDone).toBe(1);
@@ -89,7 +68,7 @@ describe('learner session', () => {
   });
 
   it('leaves a run whose model size differs with 4008 and a reason, instead of failing every task', async () => {
-    const url = await scripted((ws) =>
+    const url = await scriptedOrchestrator((ws) =>
       ws.send(
         encodeMessage({
           type: 'welcome',
@@ -99,17 +78,17 @@ describe('learner session', () => {
         }),
       ),
     );
-    const end = await session(url);
+    const end = await learnerSession(url);
     expect(end.kind).toBe('refused');
     expect(end.code).toBe(CLOSE.incompatible.code);
     expect(end.reason).toMatch(/1234 parameters/);
   });
 
   it('leaves a run that speaks another protocol version with 4008', async () => {
-    const url = await scripted((ws) =>
+    const url = await scriptedOrchestrator((ws) =>
       ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION + 1, learner_id: 0, settings })),
     );
-    const end = await session(url);
+    const end = await learnerSession(url);
     expect(end).toMatchObject({
       kind: 'refused',
       code: CLOSE.incompatible.code,
@@ -120,7 +99,7 @@ describe('learner session', () => {
   it('reports diverging weights as an error for the task instead of returning them', async () => {
     const errors: { code: string; task_id?: string }[] = [];
     let results = 0;
-    const url = await scripted((ws, frames) => {
+    const url = await scriptedOrchestrator((ws, frames) => {
       ws.send(
         encodeMessage({
           type: 'welcome',
@@ -163,7 +142,7 @@ describe('learner session', () => {
         }
       });
     });
-    await session(url);
+    await learnerSession(url);
     expect(results).toBe(0);
     expect(errors).toEqual([{ code: 'non_finite', task_id: 'boom' }]);
   });
@@ -176,7 +155,7 @@ describe('held tasks (compute slots)', () => {
     const images = Uint8Array.from({ length: 4 * PIXELS_PER_IMAGE }, () => rng.int(256));
     const labels = Uint8Array.from({ length: 4 }, () => rng.int(10));
     const seen: string[] = [];
-    const url = await scripted((ws, frames) => {
+    const url = await scriptedOrchestrator((ws, frames) => {
       ws.send(encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, learner_id: 0, settings }));
       const task: Task = {
         type: 'task',
@@ -211,7 +190,7 @@ describe('held tasks (compute slots)', () => {
       });
     });
     const started = Date.now();
-    const end = await session(url);
+    const end = await learnerSession(url);
     expect(end.tasksDone).toBe(1);
     expect(seen).toEqual(['hello', 'error:unexpected', 'trained', 'compute_done', 'result']);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
